@@ -1,0 +1,74 @@
+/**
+ * The result contract of the scenario matrix (`rproc-review matrix --json`). Compare, report, the bot and
+ * explore all consume these types; their JSON shape is a public contract (see README).
+ */
+import type { FactPath } from "../semantics/facts.ts";
+
+/** Monitor finding kinds (a contract). */
+export type FindingKind =
+  | "use-after-free"
+  | "double-free"
+  | "leak"
+  | "double-release"
+  | "error-swallowed"
+  | "sleep-in-atomic"
+  | "unauthenticated-start"
+  | "warn"
+  | "state-mismatch";
+
+export interface Finding {
+  kind: FindingKind;
+  detail: string;
+  /** The C function in which the monitor saw it. */
+  at: string;
+  /** Index of the trace step at which it was raised. */
+  step: number;
+}
+
+export type TraceLayer = "core" | "tee" | "ta" | "platform" | "stm32";
+
+export interface TraceStep {
+  layer: TraceLayer;
+  /** The C function (or TA command / platform action) this step stands for. */
+  fn: string;
+  /** What happened: "call", "return", "invoke", "alloc", "free", "state", "lock", … */
+  event: string;
+  detail: string;
+}
+
+export type FinalState = "offline" | "running" | "crashed" | "attached" | "detached" | "deleted" | "absent";
+
+export type TaCommandName =
+  | "LOAD_FW"
+  | "START_FW"
+  | "STOP_FW"
+  | "GET_RSC_TABLE"
+  | "GET_COREDUMP"
+  | "RELEASE_FW";
+
+export interface CellResult {
+  version: string;
+  scenario: string;
+  applicable: boolean;
+  /** Only when not applicable. */
+  reason?: string;
+  /** Every operation the scenario drove returned 0. */
+  ok: boolean;
+  /** First non-zero return of a driven operation (negative kernel errno), else 0. */
+  errno: number;
+  finalState: FinalState;
+  /** TA commands in the order invoked, failed ones included. */
+  tee: TaCommandName[];
+  findings: Finding[];
+  trace: TraceStep[];
+  /** The cell depends on a design fact the mapper could not read: its other fields are not verdicts. */
+  unknown: boolean;
+  /** The design facts this cell read while running (not part of the issue's contract; used by compare). */
+  factsRead?: FactPath[];
+}
+
+export interface MatrixResult {
+  versions: { id: string; title: string }[];
+  scenarios: { id: string; title: string }[];
+  results: CellResult[];
+}
