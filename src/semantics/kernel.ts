@@ -1,0 +1,427 @@
+/**
+ * The kernel runtime every modelled C function runs on: one Kernel per scenario run. It records the trace
+ * (TraceStep[] for the matrix, plus richer events for monitors), an object registry with lifetimes (alloc,
+ * use, free, devm ownership), locks with holder tracking, might-sleep points, WARN_ON, errno constants, and a
+ * call/return helper. Monitors subscribe to the event bus; nothing here asserts: misuse is an event.
+ */
+import type { EmulatorEvent, Platform } from "../emulator/api.ts";
+import type { TraceLayer, TraceStep } from "../scenarios/result.ts";
+
+/** Kernel errno values (include/uapi/asm-generic/errno-base.h, include/linux/errno.h). */
+export const ENOENT = 2;
+export const EINTR = 4;
+export const EIO = 5;
+export const ENOMEM = 12;
+export const EBUSY = 16;
+export const ENODEV = 19;
+export const EINVAL = 22;
+export const ENOSYS = 38;
+export const ETIMEDOUT = 110;
+export const EPROBE_DEFER = 517;
+
+const ERRNO_NAMES: Record<number, string> = {
+  [ENOENT]: "ENOENT",
+  [EINTR]: "EINTR",
+  [EIO]: "EIO",
+  [ENOMEM]: "ENOMEM",
+  [EBUSY]: "EBUSY",
+  [ENODEV]: "ENODEV",
+  [EINVAL]: "EINVAL",
+  [ENOSYS]: "ENOSYS",
+  [ETIMEDOUT]: "ETIMEDOUT",
+  [EPROBE_DEFER]: "EPROBE_DEFER",
+};
+
+/** "-EINVAL" for -22, "0" for 0, the number otherwise. */
+export function errnoName(ret: number): string {
+  if (ret === 0) return "0";
+  const name = ret < 0 ? ERRNO_NAMES[-ret] : undefined;
+  return name === undefined ? String(ret) : `-${name}`;
+}
+
+/** Kinds of kernel objects whose lifetime monitors track. */
+export type ObjKind =
+  | "firmware"
+  | "cached_table"
+  | "clean_table"
+  | "carveout"
+  | "rvdev"
+  | "shm"
+  | "tee_session"
+  | "tee_context"
+  | "trproc"
+  | "device_link"
+  | "rproc"
+  | "mapping"
+  | "trace"
+  | "mem";
+
+/** A kernel object with a lifetime. `data` carries the modelled content (e.g. the firmware bytes). */
+export interface KObj<T = unknown> {
+  readonly id: number;
+  readonly kind: ObjKind;
+  readonly label: string;
+  data: T;
+  freed: boolean;
+  /** C function that freed it. */
+  freedAt: string | null;
+  /** Device whose driver owns it (devm): freed on unbind, in reverse order of allocation. */
+  owner: DevmOwner | null;
+  /** The step at which it was allocated. */
+  allocStep: number;
+}
+
+/** Anything that can own devm resources (a device of the driver core). */
+export interface DevmOwner {
+  readonly name: string;
+}
+
+/** Internal events: richer than the trace, each tied to the trace step it produced. */
+export type KEvent =
+  | { type: "call"; step: number; layer: TraceLayer; fn: string; depth: number; frame: Frame }
+  | { type: "return"; step: number; layer: TraceLayer; fn: string; ret: number | undefined; frame: Frame }
+  | { type: "alloc"; step: number; obj: KObj; at: string }
+  | { type: "free"; step: number; obj: KObj; at: string; already: boolean }
+  | { type: "use"; step: number; obj: KObj; at: string; what: string }
+  | { type: "lock"; step: number; lock: LockBase; at: string }
+  | { type: "unlock"; step: number; lock: LockBase; at: string }
+  | { type: "sleep"; step: number; fn: string; at: string; spinlocks: string[] }
+  | { type: "warn"; step: number; at: string; detail: string }
+  | { type: "state"; step: number; at: string; from: string; to: string; subject: string }
+  | { type: "note"; step: number; layer: TraceLayer; fn: string; event: string; detail: string }
+  | { type: "rsc-table-copy"; step: number; at: string; pa: number; size: number }
+  | { type: "leak-check"; step: number; live: KObj[] }
+  | { type: "driven"; step: number; op: string; ret: number; phase: "begin" | "end" }
+  | { type: "emu"; step: number; e: EmulatorEvent };
+
+/** A call frame: monitors read the returns of a frame's direct callees (error-swallowed). */
+export interface Frame {
+  readonly layer: TraceLayer;
+  readonly fn: string;
+  readonly parent: Frame | null;
+  /** Direct callees that failed: their C name and return (negative errno or a TEE result). */
+  readonly failedCallees: { fn: string; ret: number }[];
+  /** Callees whose failure this function ignores by design in C (documented per call site). */
+  readonly ignores: ReadonlySet<string>;
+}
+
+export interface CallOptions {
+  /** Detail shown in the trace call step. */
+  detail?: string;
+  /** Callees whose failure the C function ignores on purpose (not an error-swallowed finding). */
+  ignores?: readonly string[];
+}
+
+export type Observer = (e: KEvent, k: Kernel) => void;
+
+/** Base of both lock kinds: a name and the current holder (a C function), null when free. */
+export abstract class LockBase {
+  holder: string | null = null;
+  abstract readonly kind: "mutex" | "spinlock";
+  constructor(
+    protected readonly k: Kernel,
+    readonly name: string,
+  ) {}
+  get held(): boolean {
+    return this.holder !== null;
+  }
+  protected take(at: string): void {
+    if (this.holder !== null) {
+      this.k.WARN_ON(true, at, `${this.kind} ${this.name} taken again while held by ${this.holder}`);
+    }
+    this.holder = at;
+    this.k.emit({
+      type: "lock",
+      step: this.k.step("core", at, "lock", `${this.kind} ${this.name}`),
+      lock: this,
+      at,
+    });
+  }
+  unlock(at: string): void {
+    if (this.holder === null) this.k.WARN_ON(true, at, `${this.kind} ${this.name} unlocked while not held`);
+    this.holder = null;
+    if (this.kind === "spinlock") this.k.spinlocksHeld.delete(this as LockBase as SpinLock);
+    this.k.emit({
+      type: "unlock",
+      step: this.k.step("core", at, "unlock", `${this.kind} ${this.name}`),
+      lock: this,
+      at,
+    });
+  }
+}
+
+/** struct mutex: taking it may sleep. */
+export class Mutex extends LockBase {
+  readonly kind = "mutex";
+  /** Fault injection: the next mutex_lock_interruptible is interrupted by a signal. */
+  interruptNext = false;
+  /** models kernel/locking/mutex.c: mutex_lock() */
+  mutex_lock(at: string): void {
+    this.k.mightSleep("mutex_lock", at);
+    this.take(at);
+  }
+  /** models kernel/locking/mutex.c: mutex_lock_interruptible(); -EINTR on a pending signal */
+  mutex_lock_interruptible(at: string): number {
+    this.k.mightSleep("mutex_lock_interruptible", at);
+    if (this.interruptNext) {
+      this.interruptNext = false;
+      return -EINTR;
+    }
+    this.take(at);
+    return 0;
+  }
+}
+
+/** spinlock_t: while held, nothing may sleep. */
+export class SpinLock extends LockBase {
+  readonly kind = "spinlock";
+  /** models include/linux/spinlock.h: spin_lock() */
+  spin_lock(at: string): void {
+    this.take(at);
+    this.k.spinlocksHeld.add(this);
+  }
+}
+
+/** Mutable counter, as atomic_t. */
+export class Atomic {
+  constructor(public value = 0) {}
+  inc_return(): number {
+    this.value += 1;
+    return this.value;
+  }
+  dec_and_test(): boolean {
+    this.value -= 1;
+    return this.value === 0;
+  }
+  inc(): void {
+    this.value += 1;
+  }
+  dec(): void {
+    this.value -= 1;
+  }
+  read(): number {
+    return this.value;
+  }
+}
+
+/** One scenario run's kernel. */
+export class Kernel {
+  readonly trace: TraceStep[] = [];
+  readonly events: KEvent[] = [];
+  readonly objects: KObj[] = [];
+  readonly spinlocksHeld = new Set<SpinLock>();
+  private readonly observers: Observer[] = [];
+  private nextId = 1;
+  private frame: Frame | null = null;
+  private depth = 0;
+
+  /** Subscribes an observer to every event; returns the unsubscribe function. */
+  subscribe(o: Observer): () => void {
+    this.observers.push(o);
+    return () => {
+      const i = this.observers.indexOf(o);
+      if (i >= 0) this.observers.splice(i, 1);
+    };
+  }
+
+  emit(e: KEvent): void {
+    this.events.push(e);
+    for (const o of this.observers) o(e, this);
+  }
+
+  /** Appends a trace step and returns its index. */
+  step(layer: TraceLayer, fn: string, event: string, detail: string): number {
+    this.trace.push({ layer, fn, event, detail });
+    return this.trace.length - 1;
+  }
+
+  /** The current C function (innermost frame), or "?" outside any call. */
+  get current(): string {
+    return this.frame?.fn ?? "?";
+  }
+
+  /** A trace line without a semantic event (log messages, decisions). */
+  note(layer: TraceLayer, fn: string, event: string, detail: string): void {
+    this.emit({ type: "note", step: this.step(layer, fn, event, detail), layer, fn, event, detail });
+  }
+
+  /**
+   * Runs `body` as the C function `fn` of `layer`: records call and return (with the return value), keeps
+   * the frame stack for monitors. A negative return (or, for TEE invokes, a non-zero result) counts as a
+   * failure reported to the caller's frame.
+   */
+  async call<T extends number | undefined>(
+    layer: TraceLayer,
+    fn: string,
+    body: () => Promise<T> | T,
+    opts: CallOptions = {},
+  ): Promise<T> {
+    const frame: Frame = {
+      layer,
+      fn,
+      parent: this.frame,
+      failedCallees: [],
+      ignores: new Set(opts.ignores ?? []),
+    };
+    this.emit({
+      type: "call",
+      step: this.step(layer, fn, "call", opts.detail ?? ""),
+      layer,
+      fn,
+      depth: this.depth,
+      frame,
+    });
+    const saved = this.frame;
+    this.frame = frame;
+    this.depth += 1;
+    let ret: T;
+    try {
+      ret = await body();
+    } finally {
+      this.frame = saved;
+      this.depth -= 1;
+    }
+    const shown = ret === undefined ? "void" : errnoName(ret);
+    this.emit({ type: "return", step: this.step(layer, fn, "return", shown), layer, fn, ret, frame });
+    if (ret !== undefined && ret < 0 && saved !== null) saved.failedCallees.push({ fn, ret });
+    return ret;
+  }
+
+  /** Records that the current function saw a failure from a non-modelled callee (e.g. a TEE result). */
+  reportFailure(fn: string, ret: number): void {
+    this.frame?.failedCallees.push({ fn, ret });
+  }
+
+  /** Allocates an object with a lifetime; `owner` makes it devm-managed. */
+  alloc<T>(kind: ObjKind, label: string, data: T, at: string, owner: DevmOwner | null = null): KObj<T> {
+    const step = this.step("core", at, "alloc", `${kind} ${label}`);
+    const obj: KObj<T> = {
+      id: this.nextId++,
+      kind,
+      label,
+      data,
+      freed: false,
+      freedAt: null,
+      owner,
+      allocStep: step,
+    };
+    this.objects.push(obj);
+    this.emit({ type: "alloc", step, obj, at });
+    return obj;
+  }
+
+  /** Frees an object; a second free is an event (double-free), never an exception. */
+  free(obj: KObj, at: string): void {
+    const already = obj.freed;
+    const step = this.step(
+      "core",
+      at,
+      "free",
+      `${obj.kind} ${obj.label}${already ? " (already freed)" : ""}`,
+    );
+    if (!already) {
+      obj.freed = true;
+      obj.freedAt = at;
+    }
+    this.emit({ type: "free", step, obj, at, already });
+  }
+
+  /** Records a use (read, write, call through) of an object; a use after free is an event. */
+  use(obj: KObj, at: string, what = "use"): void {
+    if (obj.freed) {
+      const step = this.step("core", at, "use", `${what} of freed ${obj.kind} ${obj.label}`);
+      this.emit({ type: "use", step, obj, at, what });
+    } else {
+      this.emit({ type: "use", step: this.trace.length - 1, obj, at, what });
+    }
+  }
+
+  /** Frees every live object owned by `owner`, newest first (devres release after remove). */
+  devresRelease(owner: DevmOwner, at: string): void {
+    const owned = this.objects.filter((o) => o.owner === owner && !o.freed).reverse();
+    for (const o of owned) this.free(o, at);
+  }
+
+  /** Objects still allocated. */
+  live(): KObj[] {
+    return this.objects.filter((o) => !o.freed);
+  }
+
+  /** Marks the end of the scenario's teardown: the leak monitor reads the live objects. */
+  leakCheck(): void {
+    this.emit({
+      type: "leak-check",
+      step: this.step("core", "teardown", "leak-check", ""),
+      live: this.live(),
+    });
+  }
+
+  /** A call that may sleep (kzalloc GFP_KERNEL, mutex_lock, request_firmware, …). */
+  mightSleep(fn: string, at: string): void {
+    const spinlocks = [...this.spinlocksHeld].map((l) => `${l.name} (held by ${l.holder ?? "?"})`);
+    const step =
+      spinlocks.length > 0
+        ? this.step("core", at, "might-sleep", `${fn} with ${spinlocks.join(", ")}`)
+        : this.trace.length - 1;
+    this.emit({ type: "sleep", step, fn, at, spinlocks });
+  }
+
+  /** WARN_ON(cond): returns cond; a true condition is an event (warn). */
+  WARN_ON(cond: boolean, at: string, detail: string): boolean {
+    if (cond) this.emit({ type: "warn", step: this.step("core", at, "warn", detail), at, detail });
+    return cond;
+  }
+
+  /** A state change of a subject (rproc, TA, device). */
+  stateChange(layer: TraceLayer, at: string, subject: string, from: string, to: string): void {
+    this.emit({
+      type: "state",
+      step: this.step(layer, at, "state", `${subject}: ${from} -> ${to}`),
+      at,
+      from,
+      to,
+      subject,
+    });
+  }
+
+  /** The scenario drives an operation (sysfs write, bind, unbind, crash); `end` carries its return. */
+  driven(op: string, phase: "begin" | "end", ret = 0): void {
+    this.emit({
+      type: "driven",
+      step: this.step(
+        "core",
+        op,
+        phase === "begin" ? "drive" : "driven",
+        phase === "end" ? errnoName(ret) : "",
+      ),
+      op,
+      ret,
+      phase,
+    });
+  }
+
+  /** Bridges a platform's events (TA commands, platform actions) into this kernel's stream. */
+  attachPlatform(p: Platform): () => void {
+    return p.onEvent((e) => {
+      const fn = e.layer === "ta" && e.fn === "invoke" ? e.cmdName : e.fn;
+      const event = e.layer === "ta" ? (e.fn === "invoke" ? "invoke" : e.fn) : "action";
+      this.emit({ type: "emu", step: this.step(e.layer, fn, event, e.detail), e });
+    });
+  }
+
+  /** Kernel memory helpers: kzalloc/kmemdup/kfree of tracked objects (each may sleep with GFP_KERNEL). */
+  kmemdup(
+    kind: ObjKind,
+    label: string,
+    bytes: Uint8Array,
+    at: string,
+    owner: DevmOwner | null = null,
+  ): KObj<Uint8Array> {
+    this.mightSleep("kmemdup", at);
+    return this.alloc(kind, label, bytes.slice(), at, owner);
+  }
+
+  kfree(obj: KObj | null, at: string): void {
+    if (obj !== null) this.free(obj, at);
+  }
+}
