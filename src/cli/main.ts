@@ -1,12 +1,13 @@
 import { Command, CommanderError } from "commander";
 import { isUserError } from "../errors.ts";
+import { register as registerSeries } from "./commands/series.ts";
 import { version } from "./version.ts";
 
 /**
  * Each command lives in its own module under ./commands and exports a `register(program)` function;
  * add one import and one entry here per command. Only commands that work are listed.
  */
-const registrations: Array<(program: Command) => void> = [];
+const registrations: Array<(program: Command) => void> = [registerSeries];
 
 export function buildProgram(): Command {
   const program = new Command();

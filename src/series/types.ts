@@ -194,6 +194,8 @@ export interface ChainEntry {
   messageId: string;
   title: string;
   origin: string;
+  /** Position of the series in the array given to chainVersions. */
+  input: number;
   /** Id of an earlier entry whose code is identical (same patch-ids in the same order), else null. */
   sameCodeAs: string | null;
   /** Id of the entry this one follows, else null (first of its chain, or unrelated). */

@@ -1,0 +1,118 @@
+import type { Command } from "commander";
+import { loadInputs } from "../../node/inputs.ts";
+import { chainVersions, type Series, type SeriesChain } from "../../series/index.ts";
+
+function seriesJson(s: Series) {
+  return {
+    series: {
+      title: s.title,
+      version: s.version.label,
+      resend: s.version.resend,
+      rfc: s.version.rfc,
+      base: s.base,
+      testedOn: s.testedOn,
+      changeId: s.changeId,
+      prerequisites: s.prerequisites,
+      author: s.author,
+      date: s.date,
+      origin: s.origin,
+      total: s.total,
+      missing: s.missing,
+      cover: s.cover
+        ? {
+            messageId: s.cover.messageId,
+            subject: s.cover.subject,
+            inReplyTo: s.cover.inReplyTo,
+            references: s.cover.references,
+            changelog: s.cover.changelog,
+          }
+        : null,
+    },
+    patches: s.patches.map((p) => ({
+      index: p.index,
+      total: p.total,
+      subject: p.subject,
+      messageId: p.messageId,
+      author: p.author,
+      files: p.files.map((f) => ({
+        path: f.path,
+        status: f.status,
+        additions: f.additions,
+        deletions: f.deletions,
+      })),
+      changelog: p.changelog,
+      trailers: p.trailers,
+      patchId: p.patchId,
+    })),
+    warnings: s.warnings,
+  };
+}
+
+function note(n: { text: string; refersTo: string | null; relation: string }): string {
+  const ref = n.refersTo === null ? "vs previous" : `${n.relation === "in" ? "in" : "vs"} ${n.refersTo}`;
+  return `(${ref}) ${n.text}`;
+}
+
+function seriesText(s: Series): string {
+  const out: string[] = [];
+  const flags = [s.version.resend ? "RESEND" : "", s.version.rfc ? "RFC" : ""].filter(Boolean).join(" ");
+  out.push(`${s.title}`);
+  out.push(`  version:  ${s.version.label}${flags ? ` ${flags}` : ""}   (${s.origin})`);
+  out.push(`  author:   ${s.author.name} <${s.author.email}>${s.date ? `, ${s.date}` : ""}`);
+  out.push(`  base:     ${s.base ?? "(none)"}${s.testedOn ? `   tested on ${s.testedOn}` : ""}`);
+  if (s.changeId) out.push(`  change-id: ${s.changeId}`);
+  if (s.cover) out.push(`  cover:    <${s.cover.messageId}>`);
+  for (const n of s.cover?.changelog ?? []) out.push(`    - ${note(n)}`);
+  out.push(
+    `  patches:  ${s.patches.length}/${s.total}${s.missing.length ? ` (missing ${s.missing.join(", ")})` : ""}`,
+  );
+  for (const p of s.patches) {
+    out.push(`  ${String(p.index).padStart(3)}/${p.total} ${p.title}`);
+    for (const f of p.files)
+      out.push(`          ${f.status.padEnd(8)} ${f.path} (+${f.additions} -${f.deletions})`);
+    for (const n of p.changelog) out.push(`          - ${note(n)}`);
+  }
+  for (const w of s.warnings) out.push(`  warning: ${w.message}`);
+  return out.join("\n");
+}
+
+function chainText(chain: SeriesChain): string {
+  const out = ["chain (oldest first):"];
+  for (const e of chain.entries) {
+    const follows = e.follows ? `follows ${e.follows} (${e.linkedBy})` : "first";
+    const same = e.sameCodeAs ? `, same code as ${e.sameCodeAs}` : "";
+    out.push(`  ${e.id.padEnd(12)} <${e.messageId}>  ${follows}${same}`);
+  }
+  for (const w of chain.warnings) out.push(`  warning: ${w}`);
+  return out.join("\n");
+}
+
+export function register(program: Command): void {
+  program
+    .command("series")
+    .description(
+      "Read patch series (mbox file, directory of mails, pr:owner/repo#n, git:<dir>:<a>..<b>) and show version, patches, base, changelog and, given several, the version chain",
+    )
+    .argument("<input...>", "series inputs")
+    .option("--json", "print JSON")
+    .action(async (inputs: string[], opts: { json?: boolean }) => {
+      const all = await loadInputs(inputs);
+      const chain = chainVersions(all);
+      const ordered = chain.entries.map((e) => all[e.input] as Series);
+      if (opts.json) {
+        const newest = ordered[ordered.length - 1] as Series;
+        const doc = {
+          ...seriesJson(newest),
+          chain: chain.entries,
+          chainWarnings: chain.warnings,
+          ...(all.length > 1
+            ? { inputs: ordered.map((s, i) => ({ id: chain.entries[i]?.id, ...seriesJson(s) })) }
+            : {}),
+        };
+        process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`${ordered.map(seriesText).join("\n\n")}\n`);
+      if (all.length > 1) process.stdout.write(`\n${chainText(chain)}\n`);
+    });
+}

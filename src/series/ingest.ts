@@ -1,0 +1,334 @@
+import PostalMime, { type Email } from "postal-mime";
+import { InputError, isUserError } from "../errors.ts";
+import {
+  linkedMessageIds,
+  parseChangelog,
+  parsePerson,
+  parseTags,
+  parseTrailers,
+  splitPatchBody,
+} from "./body.ts";
+import { DIFF_START, parseFileChanges } from "./diff.ts";
+import { splitMbox } from "./mbox.ts";
+import { patchId } from "./patchid.ts";
+import { parseSubject, type SubjectInfo } from "./subject.ts";
+import type {
+  CoverLetter,
+  IngestLimits,
+  IngestWarning,
+  MailHeaders,
+  Patch,
+  Person,
+  Series,
+} from "./types.ts";
+
+export const DEFAULT_LIMITS: IngestLimits = {
+  maxChangedLinesPerPatch: 20_000,
+  maxInputBytes: 50 * 1024 * 1024,
+};
+
+export interface RawMessage {
+  /** How to name the mail in messages: a file name, "file#2". */
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** One mail, classified. */
+type Mail =
+  | { kind: "cover"; info: SubjectInfo; cover: CoverLetter; text: string }
+  | { kind: "patch"; info: SubjectInfo; patch: Patch; text: string };
+
+const ids = (value: string | undefined): string[] =>
+  [...(value ?? "").matchAll(/<([^<>\s]+)>/g)].map((m) => m[1] as string);
+
+function mailLabel(name: string, messageId: string): string {
+  return messageId === "" ? name : `${name} <${messageId}>`;
+}
+
+function headersOf(email: Email, name: string): MailHeaders {
+  const from = email.from && email.from.address !== undefined ? email.from : undefined;
+  const author: Person = from
+    ? { name: from.name, email: (from.address ?? "").toLowerCase() }
+    : (parsePerson(email.headers.find((h) => h.key === "from")?.value ?? "") ?? { name: "", email: "" });
+  const date =
+    email.date && !Number.isNaN(Date.parse(email.date)) ? new Date(email.date).toISOString() : null;
+  return {
+    messageId: ids(email.messageId)[0] ?? (email.messageId ?? "").trim(),
+    subject: (email.subject ?? "").replace(/\s+/g, " ").trim(),
+    inReplyTo: ids(email.inReplyTo)[0] ?? null,
+    references: ids(email.references),
+    author,
+    date,
+    origin: name,
+  };
+}
+
+const decoder = new TextDecoder();
+
+/** The plain text of a mail, plus patches sent as text attachments. */
+function textOf(email: Email): string {
+  let text = email.text ?? "";
+  for (const a of email.attachments) {
+    if (
+      !/^text\/(?:x-)?(?:patch|diff|x-diff)$/.test(a.mimeType) &&
+      !/\.(?:patch|diff)$/.test(a.filename ?? "")
+    )
+      continue;
+    text += `\n${typeof a.content === "string" ? a.content : decoder.decode(a.content)}`;
+  }
+  return text.replace(/\r\n?/g, "\n");
+}
+
+async function readMail(
+  raw: RawMessage,
+  limits: IngestLimits,
+  warn: (w: IngestWarning) => void,
+): Promise<Mail | null> {
+  let email: Email;
+  try {
+    email = await PostalMime.parse(raw.bytes);
+  } catch (e) {
+    throw new InputError(`not a readable mail: ${e instanceof Error ? e.message : String(e)}`, {
+      subject: raw.name,
+    });
+  }
+  const headers = headersOf(email, raw.name);
+  const label = mailLabel(raw.name, headers.messageId);
+  const info = parseSubject(headers.subject);
+  const text = textOf(email);
+  const hasDiff = DIFF_START.test(text);
+  const skip = (code: IngestWarning["code"], why: string): null => {
+    warn({ code, message: `${label}: ${why}; skipped`, mail: label });
+    return null;
+  };
+  if (info.isReply) return skip("not-a-patch", `a reply ("${headers.subject}"), not a patch`);
+  if (text.trim() === "" && email.html) {
+    if (info.isPatch)
+      throw new InputError("HTML-only mail: a patch must be sent as plain text", { subject: label });
+    return skip("html-only", "HTML-only mail");
+  }
+  if (info.index === 0 && !hasDiff) {
+    const body = text.trimEnd();
+    const cover: CoverLetter = {
+      ...headers,
+      title: info.title,
+      body,
+      changelog: parseChangelog(body, "cover", null),
+    };
+    return { kind: "cover", info, cover, text };
+  }
+  if (!hasDiff) {
+    if (info.index !== null)
+      throw new InputError(`patch ${info.index}/${info.total} has no diff`, { subject: label });
+    if (email.headers.length === 0 && text.trim() === "")
+      throw new InputError("not a mail (no headers)", { subject: raw.name });
+    return skip("not-a-patch", `no diff in "${headers.subject || "(no subject)"}"`);
+  }
+  const body = splitPatchBody(text);
+  let parsed: ReturnType<typeof parseFileChanges>;
+  try {
+    parsed = parseFileChanges(body.diff);
+  } catch (e) {
+    if (isUserError(e)) throw new InputError(e.message, { subject: label, cause: e });
+    throw e;
+  }
+  const changed = parsed.files.reduce((n, f) => n + f.additions + f.deletions, 0);
+  if (changed > limits.maxChangedLinesPerPatch) {
+    throw new InputError(
+      `patch too large: ${changed} changed lines (limit ${limits.maxChangedLinesPerPatch})`,
+      {
+        subject: label,
+      },
+    );
+  }
+  for (const path of parsed.binary) {
+    warn({
+      code: "binary-diff",
+      message: `${label}: binary change to ${path} kept without hunks`,
+      mail: label,
+    });
+  }
+  const index = info.index ?? 1;
+  const patch: Patch = {
+    ...headers,
+    index,
+    total: info.total ?? 1,
+    title: info.title,
+    message: body.message.replace(/^\n+/, ""),
+    trailers: parseTrailers(body.message),
+    changelog: parseChangelog(body.notes, "patch", index),
+    files: parsed.files,
+    patchId: patchId(parsed),
+  };
+  return { kind: "patch", info, patch, text };
+}
+
+function seriesId(info: SubjectInfo): string {
+  return info.version.label + (info.version.resend ? "-resend" : "");
+}
+
+function groupKey(mail: Mail, author: string): string {
+  const v = mail.info.version;
+  return [v.label, v.resend, v.rfc, v.tags.join(","), mail.info.total ?? "?", author].join("|");
+}
+
+/** Builds one Series from the mails of one group. */
+function assemble(mails: Mail[], origin: string, inputWarnings: IngestWarning[]): Series {
+  const warnings: IngestWarning[] = [];
+  const cover = mails.find((m) => m.kind === "cover")?.cover ?? null;
+  const found = mails.flatMap((m) => (m.kind === "patch" ? [m.patch] : []));
+  if (found.length > 1 && found.every((p) => parseSubject(p.subject).index === null)) {
+    // "[PATCH]" mails without counters (format-patch -N): number them in input order.
+    found.forEach((p, i) => {
+      p.index = i + 1;
+      p.total = found.length;
+    });
+  }
+  const patches: Patch[] = [];
+  for (const p of [...found].sort((a, b) => a.index - b.index)) {
+    const dup = patches.find((q) => q.index === p.index);
+    if (dup) {
+      const mail = mailLabel(p.origin, p.messageId);
+      warnings.push({
+        code: "duplicate-patch",
+        message: `${mail}: second copy of patch ${p.index}/${p.total} ignored (kept ${mailLabel(dup.origin, dup.messageId)})`,
+        mail,
+      });
+    } else patches.push(p);
+  }
+  const first = mails[0] as Mail;
+  const total = first.info.total ?? Math.max(1, ...patches.map((p) => p.total));
+  const missing: number[] = [];
+  for (let i = 1; i <= total; i++) if (!patches.some((p) => p.index === i)) missing.push(i);
+  if (missing.length > 0) {
+    warnings.push({
+      code: "missing-patch",
+      message: `patch${missing.length > 1 ? "es" : ""} ${missing.map((i) => `${i}/${total}`).join(", ")} missing from ${origin}`,
+      mail: null,
+    });
+  }
+  for (const p of patches.filter((q) => q.index > total)) {
+    const mail = mailLabel(p.origin, p.messageId);
+    warnings.push({
+      code: "total-mismatch",
+      message: `${mail}: patch ${p.index} beyond the announced ${total}`,
+      mail,
+    });
+  }
+  if (!cover && total > 1)
+    warnings.push({ code: "no-cover-letter", message: `no cover letter in ${origin}`, mail: null });
+  const texts = [
+    ...(cover ? [cover.body] : []),
+    ...mails.filter((m) => m.kind === "patch").map((m) => m.text),
+  ];
+  const tagsOf = texts.map(parseTags);
+  const pick = <K extends "base" | "changeId" | "testedOn">(k: K): string | null =>
+    tagsOf.find((t) => t[k] !== null)?.[k] ?? null;
+  const own = new Set([...(cover ? [cover.messageId] : []), ...patches.map((p) => p.messageId)]);
+  const mentions = new Set<string>();
+  for (const h of [...(cover ? [cover] : []), ...patches]) {
+    for (const id of [...(h.inReplyTo ? [h.inReplyTo] : []), ...h.references]) mentions.add(id);
+  }
+  for (const t of [cover?.body ?? "", ...patches.map((p) => p.changelog.map((n) => n.text).join("\n"))]) {
+    for (const id of linkedMessageIds(t)) mentions.add(id);
+  }
+  for (const m of mails)
+    if (m.kind === "patch") for (const id of linkedMessageIds(splitPatchBody(m.text).notes)) mentions.add(id);
+  const lead = cover ?? patches[0];
+  return {
+    id: seriesId(first.info),
+    title: cover?.title ?? patches[0]?.title ?? "",
+    version: first.info.version,
+    base: pick("base"),
+    testedOn: pick("testedOn"),
+    changeId: pick("changeId"),
+    prerequisites: [...new Set(tagsOf.flatMap((t) => t.prerequisites))],
+    cover,
+    patches,
+    total,
+    missing,
+    author: lead?.author ?? { name: "", email: "" },
+    date: lead?.date ?? null,
+    origin,
+    mentions: [...mentions].filter((id) => !own.has(id)),
+    warnings: [...inputWarnings, ...warnings],
+  };
+}
+
+/**
+ * Parses a set of mails (one mail per entry) into the series they hold. Mails that are not patches are
+ * skipped with a warning; several series in one input come back as several Series (each warned).
+ */
+export async function parseMessages(
+  messages: readonly RawMessage[],
+  origin = messages[0]?.name ?? "input",
+  limits: Partial<IngestLimits> = {},
+): Promise<Series[]> {
+  const lim: IngestLimits = { ...DEFAULT_LIMITS, ...limits };
+  const size = messages.reduce((n, m) => n + m.bytes.length, 0);
+  if (size > lim.maxInputBytes) {
+    throw new InputError(`input too large: ${size} bytes (limit ${lim.maxInputBytes})`, { subject: origin });
+  }
+  const empty = messages.find((m) =>
+    m.bytes.every((b) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09),
+  );
+  if (empty) throw new InputError("empty file", { subject: empty.name });
+  const warnings: IngestWarning[] = [];
+  const mails: Mail[] = [];
+  for (const raw of messages) {
+    const mail = await readMail(raw, lim, (w) => warnings.push(w));
+    if (mail) mails.push(mail);
+  }
+  if (!mails.some((m) => m.kind === "patch")) {
+    const why = warnings.map((w) => w.message).join("; ");
+    throw new InputError(`no patch found${why ? ` (${why})` : ""}`, { subject: origin });
+  }
+  const groups = new Map<string, Mail[]>();
+  for (const mail of mails) {
+    const author = (mail.kind === "cover" ? mail.cover.author : mail.patch.author).email;
+    const key = groupKey(mail, author);
+    groups.set(key, [...(groups.get(key) ?? []), mail]);
+  }
+  const series = [...groups.values()]
+    .filter((g) => g.some((m) => m.kind === "patch"))
+    .map((g) => assemble(g, origin, warnings));
+  for (const g of groups.values()) {
+    if (g.some((m) => m.kind === "patch")) continue;
+    const c = g[0] as Mail & { kind: "cover" };
+    const mail = mailLabel(c.cover.origin, c.cover.messageId);
+    for (const s of series)
+      s.warnings.push({
+        code: "not-a-patch",
+        message: `${mail}: cover letter without patches; skipped`,
+        mail,
+      });
+  }
+  if (series.length > 1) {
+    const list = series.map((s) => `${s.id} "${s.title}" (${s.patches.length} patches)`).join(", ");
+    for (const s of series) {
+      s.warnings.push({
+        code: "mixed-series",
+        message: `${origin} holds ${series.length} series: ${list}`,
+        mail: null,
+      });
+    }
+  }
+  return series;
+}
+
+/** Parses an mbox file (or a single .eml) into the series it holds. */
+export async function parseMbox(
+  bytes: Uint8Array,
+  origin: string,
+  limits: Partial<IngestLimits> = {},
+): Promise<Series[]> {
+  if (bytes.every((b) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09)) {
+    throw new InputError("empty file", { subject: origin });
+  }
+  const parts = splitMbox(bytes);
+  const messages = parts.map((b, i) => ({
+    name: parts.length === 1 ? origin : `${origin}#${i + 1}`,
+    bytes: b,
+  }));
+  return parseMessages(messages, origin, limits);
+}

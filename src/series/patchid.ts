@@ -1,0 +1,36 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
+import type { FileChange } from "./types.ts";
+
+const encoder = new TextEncoder();
+
+export function sha256Hex(text: string): string {
+  return bytesToHex(sha256(encoder.encode(text)));
+}
+
+/**
+ * Code identity of a patch, in the spirit of `git patch-id`: a hash of the paths and of the hunk lines
+ * (kind and text) with all whitespace removed. Index lines, blob ids, hunk line numbers and the
+ * function names after `@@` do not count, so a resend or a rebase without code change hashes the same.
+ */
+export function patchId(patch: { files: readonly FileChange[] }): string {
+  const parts: string[] = [];
+  for (const file of patch.files) {
+    parts.push(
+      `\u0001${file.oldPath ?? "/dev/null"}\u0000${file.newPath ?? "/dev/null"}\u0000${file.status}`,
+    );
+    for (const hunk of file.hunks) {
+      parts.push("\u0002");
+      for (const line of hunk.lines) {
+        const kind = line.kind === "add" ? "+" : line.kind === "del" ? "-" : " ";
+        parts.push(kind + line.text.replace(/\s+/g, ""));
+      }
+    }
+  }
+  return sha256Hex(parts.join("\n")).slice(0, 40);
+}
+
+/** Code identity of a whole series: its patch-ids in order. */
+export function seriesCodeId(patches: readonly { patchId: string }[]): string {
+  return sha256Hex(patches.map((p) => p.patchId).join("\n")).slice(0, 40);
+}
