@@ -173,8 +173,11 @@ const Stm32Facts = z
   .object({
     /** The compatible string bound to the TEE ops, or null when the driver has no TEE support. */
     teeCompatible: z.string().nullable(),
-    /** The TEE ops table (rproc_ops member -> C function), or null. */
-    teeOps: z.record(RprocOpName, z.string()).nullable(),
+    /**
+     * The TEE ops table (rproc_ops member -> C function), or null. Partial: members a driver leaves unset
+     * are absent (zod 4 records over an enum are exhaustive, hence partialRecord).
+     */
+    teeOps: z.partialRecord(RprocOpName, z.string()).nullable(),
     /** DT property holding the TA processor id, and whether probe fails without it. */
     procIdProperty: z.string().nullable(),
     procIdRequired: z.boolean(),
