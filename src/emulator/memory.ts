@@ -1,0 +1,192 @@
+/**
+ * Coprocessor memory: real bytes per region, the da<->pa map, and the access rules of each side.
+ * Secure writes (the PTA, a boot stage) are unrestricted inside regions. Non-secure writes (Linux
+ * ioremap) follow the platform's firewall: none on stm32mp15 (a write into TEE-loaded firmware is only
+ * recorded), refusal on stm32mp2-m33 except for the resource-table window Linux must update.
+ */
+import type { EmulatorEvent, MemoryRegion, NsAccess, NsReadResult } from "./api.ts";
+import { hex32 } from "./bytes.ts";
+
+type EventInput = EmulatorEvent extends infer E ? (E extends EmulatorEvent ? Omit<E, "seq"> : never) : never;
+
+export class EventBus {
+  private seq = 0;
+  private readonly observers = new Set<(e: EmulatorEvent) => void>();
+
+  on(observer: (e: EmulatorEvent) => void): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  emit(e: EventInput): void {
+    const event = { ...e, seq: ++this.seq } as EmulatorEvent;
+    for (const o of this.observers) o(event);
+  }
+}
+
+interface Backed {
+  region: MemoryRegion;
+  bytes: Uint8Array;
+  /** Firmware was written here by the TEE since the last wipe. */
+  teeLoaded: boolean;
+}
+
+export type Writer = "tee" | "nonsecure" | "boot";
+
+export class Memory {
+  private readonly backed: Backed[];
+  /** The resource-table window [pa, pa+size) Linux may update even behind a firewall. */
+  rscWindow: { pa: number; size: number } | null = null;
+  /** Who last wrote into a firmware region. */
+  lastWriter: Writer | null = null;
+
+  constructor(
+    readonly regions: readonly MemoryRegion[],
+    private readonly bus: EventBus,
+    private readonly firewall: boolean,
+  ) {
+    this.backed = regions.map((region) => ({ region, bytes: new Uint8Array(region.size), teeLoaded: false }));
+  }
+
+  private at(addr: number, len: number, key: "da" | "pa"): { b: Backed; off: number } | null {
+    for (const b of this.backed) {
+      const off = addr - b.region[key];
+      if (off >= 0 && len >= 0 && off + len <= b.region.size) return { b, off };
+    }
+    return null;
+  }
+
+  daToPa(da: number, size = 1): number | null {
+    const hit = this.at(da, size, "da");
+    return hit ? hit.b.region.pa + hit.off : null;
+  }
+
+  paToDa(pa: number, size = 1): number | null {
+    const hit = this.at(pa, size, "pa");
+    return hit ? hit.b.region.da + hit.off : null;
+  }
+
+  peek(pa: number, len: number): Uint8Array {
+    const hit = this.at(pa, len, "pa");
+    return hit ? hit.b.bytes.slice(hit.off, hit.off + len) : new Uint8Array(0);
+  }
+
+  /** Secure write of `data` (or a fill when `fill` is a number) at a pa already checked to be mapped. */
+  secureWrite(pa: number, data: Uint8Array | { fill: number; size: number }, by: Writer): boolean {
+    const size = data instanceof Uint8Array ? data.length : data.size;
+    const hit = this.at(pa, size, "pa");
+    if (!hit) return false;
+    const wipe = !(data instanceof Uint8Array);
+    if (data instanceof Uint8Array) hit.b.bytes.set(data, hit.off);
+    else hit.b.bytes.fill(data.fill, hit.off, hit.off + size);
+    if (hit.b.region.firmware && !wipe) {
+      if (by === "tee") hit.b.teeLoaded = true;
+      this.lastWriter = by;
+    }
+    this.bus.emit({
+      layer: "platform",
+      fn: wipe ? "memWipe" : "memWrite",
+      pa,
+      size,
+      region: hit.b.region.name,
+      protectedHit: false,
+      refused: false,
+      detail: `${by} ${wipe ? "fills" : "writes"} ${size} bytes at pa ${hex32(pa)} (${hit.b.region.name})`,
+    });
+    return true;
+  }
+
+  /** Zeroes every region (the PTA's release) and forgets which held TEE-loaded firmware. */
+  wipeAll(): void {
+    for (const b of this.backed) {
+      b.bytes.fill(0);
+      b.teeLoaded = false;
+      this.bus.emit({
+        layer: "platform",
+        fn: "memWipe",
+        pa: b.region.pa,
+        size: b.region.size,
+        region: b.region.name,
+        protectedHit: false,
+        refused: false,
+        detail: `release wipes ${b.region.name}`,
+      });
+    }
+    this.lastWriter = null;
+    this.rscWindow = null;
+  }
+
+  private nsCheck(
+    pa: number,
+    len: number,
+    write: boolean,
+  ): NsAccess & { hit: { b: Backed; off: number } | null } {
+    const hit = this.at(pa, len, "pa");
+    const kind = write ? "write" : "read";
+    const range = `${len} bytes at pa ${hex32(pa)}`;
+    if (!hit) {
+      return {
+        ok: false,
+        hit,
+        region: null,
+        protectedHit: false,
+        refused: true,
+        detail: `${kind} of ${range}: not inside one region`,
+      };
+    }
+    const { region } = hit.b;
+    if (region.secure) {
+      return {
+        ok: false,
+        hit,
+        region: region.name,
+        protectedHit: true,
+        refused: true,
+        detail: `${kind} of ${range}: ${region.name} is secure`,
+      };
+    }
+    const w = this.rscWindow;
+    const inRsc = w !== null && pa >= w.pa && pa + len <= w.pa + w.size;
+    const protectedHit = write && region.firmware && hit.b.teeLoaded && !inRsc;
+    if (protectedHit && this.firewall) {
+      return {
+        ok: false,
+        hit,
+        region: region.name,
+        protectedHit,
+        refused: true,
+        detail: `${kind} of ${range}: firewall protects TEE-loaded ${region.name}`,
+      };
+    }
+    const note = protectedHit ? " into TEE-loaded firmware (no firewall)" : "";
+    return {
+      ok: true,
+      hit,
+      region: region.name,
+      protectedHit,
+      refused: false,
+      detail: `${kind} of ${range} in ${region.name}${note}`,
+    };
+  }
+
+  nsWrite(pa: number, bytes: Uint8Array): NsAccess {
+    const { hit, ...outcome } = this.nsCheck(pa, bytes.length, true);
+    if (outcome.ok && hit) {
+      hit.b.bytes.set(bytes, hit.off);
+      if (hit.b.region.firmware) this.lastWriter = "nonsecure";
+    }
+    this.bus.emit({ layer: "platform", fn: "nsWrite", pa, size: bytes.length, ...outcome });
+    return outcome;
+  }
+
+  nsRead(pa: number, len: number): NsReadResult {
+    const { hit, ...outcome } = this.nsCheck(pa, len, false);
+    this.bus.emit({ layer: "platform", fn: "nsRead", pa, size: len, ...outcome });
+    return { ...outcome, data: outcome.ok && hit ? hit.b.bytes.slice(hit.off, hit.off + len) : null };
+  }
+
+  /** Firmware regions' bytes, for the core's boot. */
+  firmwareViews(): Array<{ region: MemoryRegion; bytes: Uint8Array }> {
+    return this.backed.filter((b) => b.region.firmware).map(({ region, bytes }) => ({ region, bytes }));
+  }
+}
