@@ -42,6 +42,8 @@ export interface InvokeResult {
   result: TeeResult;
   /** The parameters as the TA left them (value-out filled in). */
   params: TeeParam[];
+  /** One line: command, result and, for a failed LOAD_FW, the step that failed (e.g. "L5: …"). */
+  detail: string;
 }
 
 /** The remoteproc TA of one platform: single instance, state kept when all sessions close. */
@@ -228,7 +230,17 @@ export type EmulatorEvent =
   | (EventBase & { layer: "ta"; fn: "openSession" | "closeSession"; session: number; result: TeeResult })
   | (EventBase & { layer: "ta"; fn: "registerShm" | "freeShm"; shm: number; size: number })
   | (EventBase & { layer: "ta"; fn: "panic" })
-  | (EventBase & { layer: "platform"; fn: "pta"; cmd: string; result: TeeResult; resultName: string })
+  | (EventBase & {
+      layer: "platform";
+      fn: "pta";
+      cmd: string;
+      result: TeeResult;
+      resultName: string;
+      /** For segment loads and fills: where (device and physical address) and how many bytes. */
+      da?: number;
+      pa?: number;
+      size?: number;
+    })
   | (EventBase & {
       layer: "platform";
       fn: "memWrite" | "memWipe" | "nsWrite" | "nsRead";

@@ -30,8 +30,21 @@ export class Pta {
     private readonly bus: EventBus,
   ) {}
 
-  private done(cmd: string, result: TeeResult, detail: string): TeeResult {
-    this.bus.emit({ layer: "platform", fn: "pta", cmd, result, resultName: teeResultName(result), detail });
+  private done(
+    cmd: string,
+    result: TeeResult,
+    detail: string,
+    where?: { da: number; pa: number; size: number },
+  ): TeeResult {
+    this.bus.emit({
+      layer: "platform",
+      fn: "pta",
+      cmd,
+      result,
+      resultName: teeResultName(result),
+      detail,
+      ...where,
+    });
     return result;
   }
 
@@ -104,11 +117,12 @@ export class Pta {
     const t = this.translate(cmd, procId, da, src.length);
     if (t.result !== R.SUCCESS) return t.result;
     this.memory.secureWrite(t.pa, src, "tee");
+    const where = { da, pa: t.pa, size: src.length };
     if (!bytesEqual(sha256(this.memory.peek(t.pa, src.length)), hash)) {
       this.memory.secureWrite(t.pa, { fill: 0, size: src.length }, "tee");
-      return this.done(cmd, R.SECURITY, `hash mismatch at da ${hex32(da)}: destination zeroed`);
+      return this.done(cmd, R.SECURITY, `hash mismatch at da ${hex32(da)}: destination zeroed`, where);
     }
-    return this.done(cmd, R.SUCCESS, `${src.length} bytes at da ${hex32(da)} (pa ${hex32(t.pa)})`);
+    return this.done(cmd, R.SUCCESS, `${src.length} bytes at da ${hex32(da)} (pa ${hex32(t.pa)})`, where);
   }
 
   setMemory(procId: number, da: number, size: number, value: number): TeeResult {
@@ -117,7 +131,11 @@ export class Pta {
     if (t.result !== R.SUCCESS) return t.result;
     // The STM32 PTA computes the fill byte with a logical AND: any non-zero value fills with 1.
     this.memory.secureWrite(t.pa, { fill: value !== 0 ? 1 : 0, size }, "tee");
-    return this.done(cmd, R.SUCCESS, `${size} bytes at da ${hex32(da)} set to ${value !== 0 ? 1 : 0}`);
+    return this.done(cmd, R.SUCCESS, `${size} bytes at da ${hex32(da)} set to ${value !== 0 ? 1 : 0}`, {
+      da,
+      pa: t.pa,
+      size,
+    });
   }
 
   start(procId: number): TeeResult {

@@ -7,7 +7,7 @@
  * and the client sees TARGET_DEAD.
  */
 import type { InvokeResult, OpenSessionResult, TaState, TeeParam, TrustedApplication } from "./api.ts";
-import { concat, le32, r8, sha256, u16, u32 } from "./bytes.ts";
+import { concat, hex32, le32, r8, sha256, u16, u32 } from "./bytes.ts";
 import { HASH_ENTRY_SIZE, HEADER_SIZE, IMAGE_MAGIC, IMAGE_VERSION, TLV } from "./image.ts";
 import type { EventBus, Memory } from "./memory.ts";
 import { type Pta, TEE_ALG_ECDSA_P256, TEE_ALG_RSASSA_PKCS1_V1_5_SHA256 } from "./pta.ts";
@@ -23,14 +23,18 @@ class TaPanic extends Error {}
 
 /** Thrown to end a command with a result. */
 class Fail extends Error {
-  constructor(readonly result: TeeResult) {
-    super(teeResultName(result));
+  constructor(
+    readonly result: TeeResult,
+    readonly reason: string,
+  ) {
+    super(reason);
   }
 }
 
-const check = (cond: boolean, result: TeeResult): void => {
-  if (!cond) throw new Fail(result);
-};
+/** Ends the command with `result` unless `cond` holds; `reason` names the step (optee-remoteproc.md §2). */
+function check(cond: boolean, result: TeeResult, reason: string): void {
+  if (!cond) throw new Fail(result, reason);
+}
 
 /** Bounds-checked view of the non-secure buffer. */
 class NsBuffer {
@@ -105,6 +109,8 @@ export class RemoteprocTa implements TrustedApplication {
   /** Bumped when the instance panics: sessions of an older instance are dead. */
   private instance = 1;
   private readonly sessionInstance = new Map<number, number>();
+  /** Why the current command ended as it did (the failing step of LOAD_FW). */
+  private reason = "";
 
   constructor(
     private readonly pta: Pta,
@@ -196,7 +202,7 @@ export class RemoteprocTa implements TrustedApplication {
         ret,
         detail,
       });
-      return { ret, result, params: out };
+      return { ret, result, params: out, detail };
     };
     const injected = this.pending;
     this.pending = null;
@@ -209,9 +215,11 @@ export class RemoteprocTa implements TrustedApplication {
     const mem = this.resolveMemref(params[1]);
     if (mem === "freed")
       return finish(EINVAL, R.GENERIC, "memref names a shared memory that is not registered");
+    this.reason = "";
     try {
       const result = await this.dispatch(cmd, params, out, mem);
-      return finish(0, result, `${taCommandName(cmd)}: ${teeResultName(result)}`);
+      const why = this.reason ? ` (${this.reason})` : "";
+      return finish(0, result, `${taCommandName(cmd)}: ${teeResultName(result)}${why}`);
     } catch (e) {
       if (!(e instanceof TaPanic)) throw e;
       this.contexts = new Map();
@@ -286,13 +294,16 @@ export class RemoteprocTa implements TrustedApplication {
       ctx = { state: "OFF", rscPa: 0, rscSize: 0 };
       this.contexts.set(procId, ctx);
     }
-    if (ctx.state === "LOADED") return R.SUCCESS;
+    if (ctx.state === "LOADED") {
+      this.reason = "P3: already LOADED, the image is not read";
+      return R.SUCCESS;
+    }
     if (ctx.state !== "OFF") return R.BAD_STATE;
     if (!mem || mem.data.length === 0) return R.BAD_PARAMETERS;
     try {
       const job = this.verify(procId, mem);
       const verdict = await job.verdict;
-      check(verdict === R.SUCCESS, verdict);
+      check(verdict === R.SUCCESS, verdict, "V4: the platform did not verify the signature");
       const rsc = this.loadElf(ctx, job.job);
       ctx.rscPa = rsc.pa;
       ctx.rscSize = rsc.size;
@@ -300,8 +311,9 @@ export class RemoteprocTa implements TrustedApplication {
       ctx.state = "LOADED";
       return R.SUCCESS;
     } catch (e) {
-      if (e instanceof Fail) return e.result;
-      throw e;
+      if (!(e instanceof Fail)) throw e;
+      this.reason = e.reason;
+      return e.result;
     }
   }
 
@@ -311,29 +323,41 @@ export class RemoteprocTa implements TrustedApplication {
     mem: { data: Uint8Array; offset: number },
   ): { job: LoadJob; verdict: Promise<TeeResult> } {
     const caps = this.pta.hwCapabilities(procId);
-    check(caps === R.SUCCESS, caps);
+    check(caps === R.SUCCESS, caps, "V1: platform capabilities");
     const size = mem.data.length;
-    check(mem.offset % 4 === 0, R.BAD_PARAMETERS);
+    check(mem.offset % 4 === 0, R.BAD_PARAMETERS, "V2: buffer not 4-byte aligned");
     // The header fields are read from the client buffer before any size check; too short a buffer
     // always ends in the size check below.
-    check(size >= HEADER_SIZE, R.BAD_PARAMETERS);
+    check(size >= HEADER_SIZE, R.BAD_PARAMETERS, `V2: buffer of ${size} bytes is shorter than the header`);
     const buf = new NsBuffer(mem.data);
     const tlvLen = buf.u32(8);
     const signLen = buf.u32(12);
     const copyLen = HEADER_SIZE + r8(tlvLen) + r8(signLen);
-    check(copyLen <= 0xffffffff, R.BAD_PARAMETERS);
-    check(size > copyLen && signLen !== 0 && tlvLen !== 0, R.BAD_PARAMETERS);
+    check(copyLen <= 0xffffffff, R.BAD_PARAMETERS, "V2: header+TLV+signature length overflows");
+    check(
+      size > copyLen && signLen !== 0 && tlvLen !== 0,
+      R.BAD_PARAMETERS,
+      `V2: size ${size} not above 20+R8(tlv_len)+R8(sign_len) = ${copyLen}, or tlv_len/sign_len 0`,
+    );
     const secure = mem.data.slice(0, copyLen);
-    check(u32(secure, 0) === IMAGE_MAGIC, R.BAD_PARAMETERS);
-    check(u32(secure, 4) === IMAGE_VERSION, R.BAD_PARAMETERS);
+    check(u32(secure, 0) === IMAGE_MAGIC, R.BAD_PARAMETERS, "V3: bad magic");
+    check(u32(secure, 4) === IMAGE_VERSION, R.BAD_PARAMETERS, "V3: header version is not 1");
     const imgLen = u32(secure, 16);
     const total = HEADER_SIZE + r8(signLen) + r8(imgLen) + r8(tlvLen);
-    check(total <= 0xffffffff && total === size, R.BAD_PARAMETERS);
+    check(
+      total <= 0xffffffff && total === size,
+      R.BAD_PARAMETERS,
+      `V3: size ${size} is not 20+R8(tlv)+R8(sign)+R8(img) = ${total}`,
+    );
     const tlvs = secure.subarray(HEADER_SIZE, HEADER_SIZE + r8(tlvLen));
     const signType = getTlv(tlvs, tlvLen, TLV.SIGNTYPE);
-    check(signType !== null && signType.length === 1, R.BAD_PARAMETERS);
+    check(
+      signType !== null && signType.length === 1,
+      R.BAD_PARAMETERS,
+      "V4: SIGNTYPE TLV missing or not 1 byte",
+    );
     const algo = SIGN_ALGOS[signType?.[0] ?? 0];
-    check(algo !== undefined, R.NOT_SUPPORTED);
+    check(algo !== undefined, R.NOT_SUPPORTED, `V4: unknown SIGNTYPE ${signType?.[0]}`);
     const digest = sha256(secure.subarray(0, HEADER_SIZE + r8(tlvLen)));
     const info = getTlv(tlvs, tlvLen, TLV.PKEYINFO) ?? new Uint8Array(0);
     const keyInfo = concat([le32(algo ?? 0, info.length), info]);
@@ -355,41 +379,57 @@ export class RemoteprocTa implements TrustedApplication {
   private loadElf(ctx: Context, job: LoadJob): { pa: number; size: number } {
     const { buf, imgOff, imgLen } = job;
     // L1: on the images area as a whole (so the first image only).
-    check(imgOff % 4 === 0, R.BAD_PARAMETERS);
-    check(imgLen >= 52 && imgLen >= buf.u32(imgOff + 32) + 40, R.BAD_FORMAT);
-    check(buf.u32(imgOff) === 0x464c457f, R.BAD_FORMAT);
-    check(buf.u8(imgOff + 6) === 1 && buf.u8(imgOff + 4) === 1, R.BAD_FORMAT);
-    check(buf.u16(imgOff + 42) === 32 && buf.u16(imgOff + 46) === 40, R.BAD_FORMAT);
-    check(buf.u16(imgOff + 44) !== 0, R.BAD_FORMAT);
+    check(imgOff % 4 === 0, R.BAD_PARAMETERS, "L1: images not 4-byte aligned");
+    check(
+      imgLen >= 52 && imgLen >= buf.u32(imgOff + 32) + 40,
+      R.BAD_FORMAT,
+      "L1: img_len below the ELF header or e_shoff + 40",
+    );
+    check(buf.u32(imgOff) === 0x464c457f, R.BAD_FORMAT, "L1: no ELF magic");
+    check(
+      buf.u8(imgOff + 6) === 1 && buf.u8(imgOff + 4) === 1,
+      R.BAD_FORMAT,
+      "L1: EI_VERSION not 1 or EI_CLASS not ELFCLASS32",
+    );
+    check(
+      buf.u16(imgOff + 42) === 32 && buf.u16(imgOff + 46) === 40,
+      R.BAD_FORMAT,
+      "L1: e_phentsize/e_shentsize",
+    );
+    check(buf.u16(imgOff + 44) !== 0, R.BAD_FORMAT, "L1: e_phnum is 0");
     // L2
     const table = getTlv(job.tlvs, job.tlvLen, TLV.HASHTABLE);
-    check(table !== null, R.NO_DATA);
-    check((table?.length ?? 0) % HASH_ENTRY_SIZE === 0, R.BAD_PARAMETERS);
+    check(table !== null, R.NO_DATA, "L2: HASHTABLE TLV missing or empty");
+    check(
+      (table?.length ?? 0) % HASH_ENTRY_SIZE === 0,
+      R.BAD_PARAMETERS,
+      "L2: HASHTABLE length not a multiple of 64",
+    );
     job.hashTable = (table ?? new Uint8Array(0)).slice();
     // L3
     const num = getTlv(job.tlvs, job.tlvLen, TLV.NUM_IMG);
-    check(num !== null, R.NO_DATA);
-    check(num?.length === 1, R.BAD_FORMAT);
+    check(num !== null, R.NO_DATA, "L3: NUM_IMG TLV missing");
+    check(num?.length === 1, R.BAD_FORMAT, "L3: NUM_IMG length is not 1");
     const numImg = num?.[0] ?? 0;
-    check(numImg !== 0, R.NO_DATA);
+    check(numImg !== 0, R.NO_DATA, "L3: NUM_IMG is 0");
     ctx.rscPa = 0;
     ctx.rscSize = 0;
     let rsc = { pa: 0, size: 0 };
     let offset = 0;
     for (let i = 0; i < numImg; i++) {
       const types = getTlv(job.tlvs, job.tlvLen, TLV.IMGTYPE);
-      check(types !== null, R.NO_DATA);
-      check(types?.length === numImg, R.BAD_PARAMETERS);
-      check(types?.[i] === 1, R.BAD_FORMAT);
+      check(types !== null, R.NO_DATA, "L4: IMGTYPE TLV missing");
+      check(types?.length === numImg, R.BAD_PARAMETERS, "L4: IMGTYPE length differs from NUM_IMG");
+      check(types?.[i] === 1, R.BAD_FORMAT, `L4: image ${i + 1} type is not ELF`);
       const sizes = getTlv(job.tlvs, job.tlvLen, TLV.IMGSIZE);
-      check(sizes !== null, R.NO_DATA);
-      check(sizes?.length === 4 * numImg, R.BAD_PARAMETERS);
+      check(sizes !== null, R.NO_DATA, "L4: IMGSIZE TLV missing");
+      check(sizes?.length === 4 * numImg, R.BAD_PARAMETERS, "L4: IMGSIZE length differs from 4 x NUM_IMG");
       const imgSize = sizes ? u32(sizes, 4 * i) : 0;
       const base = imgOff + offset;
       this.loadImage(job, base, imgSize);
       const found = this.findRscTable(job, base, imgSize);
       if (found) {
-        check(rsc.pa === 0 && rsc.size === 0, R.BAD_FORMAT);
+        check(rsc.pa === 0 && rsc.size === 0, R.BAD_FORMAT, `L6: image ${i + 1} has a second resource table`);
         rsc = found;
       }
       offset += imgSize;
@@ -399,19 +439,23 @@ export class RemoteprocTa implements TrustedApplication {
 
   private loadImage(job: LoadJob, base: number, size: number): void {
     const { buf } = job;
-    check(size > 0 && base + size <= 0xffffffff, R.BAD_PARAMETERS);
+    check(size > 0 && base + size <= 0xffffffff, R.BAD_PARAMETERS, "L4: empty or wrapping image range");
     const phoff = buf.u32(base + 28);
     const phnum = buf.u16(base + 44);
-    check(phoff % 4 === 0 && phoff < size, R.BAD_FORMAT);
+    check(
+      phoff % 4 === 0 && phoff < size,
+      R.BAD_FORMAT,
+      `L4: e_phoff ${phoff} unaligned or outside the image`,
+    );
     for (let i = 0; i < phnum; i++) {
       const ph = phoff + i * 32;
-      check(ph + 32 <= size, R.BAD_FORMAT);
+      check(ph + 32 <= size, R.BAD_FORMAT, `L4: program header ${i} outside the image`);
       if (buf.u32(base + ph) !== PT_LOAD) continue;
       const pOffset = buf.u32(base + ph + 4);
       const da = buf.u32(base + ph + 12);
       const filesz = buf.u32(base + ph + 16);
       const memsz = buf.u32(base + ph + 20);
-      check(pOffset + filesz <= size, R.BAD_FORMAT);
+      check(pOffset + filesz <= size, R.BAD_FORMAT, `L4: segment ${i} bytes outside the image`);
       this.loadSegment(job, base + pOffset, da, filesz, memsz);
     }
   }
@@ -425,18 +469,30 @@ export class RemoteprocTa implements TrustedApplication {
         break;
       }
     }
-    check(entry >= 0, R.NO_DATA);
-    check(u32(t, entry) === PT_LOAD, R.BAD_PARAMETERS);
-    check(u32(t, entry + 16) === filesz && u32(t, entry + 20) === memsz, R.BAD_PARAMETERS);
-    check(src >= job.imgOff && src + filesz <= job.imgOff + job.imgLen, R.BAD_PARAMETERS);
+    check(entry >= 0, R.NO_DATA, `L5: no hash-table entry for da ${hex32(da)}`);
+    check(
+      u32(t, entry) === PT_LOAD,
+      R.BAD_PARAMETERS,
+      `L5: hash-table entry for da ${hex32(da)} is not PT_LOAD`,
+    );
+    check(
+      u32(t, entry + 16) === filesz && u32(t, entry + 20) === memsz,
+      R.BAD_PARAMETERS,
+      `L5: filesz/memsz of da ${hex32(da)} differ from the signed table`,
+    );
+    check(
+      src >= job.imgOff && src + filesz <= job.imgOff + job.imgLen,
+      R.BAD_PARAMETERS,
+      `L5: segment of da ${hex32(da)} outside the images area`,
+    );
     const hash = t.subarray(entry + 32, entry + 64);
     if (filesz > 0) {
       const res = this.pta.loadSegmentSha256(job.procId, job.buf.bytes(src, filesz), da, hash);
-      check(res === R.SUCCESS, res);
+      check(res === R.SUCCESS, res, `L5: segment load at da ${hex32(da)}`);
     }
     if (memsz > filesz) {
       const res = this.pta.setMemory(job.procId, (da + filesz) >>> 0, memsz - filesz, 0);
-      check(res === R.SUCCESS, res);
+      check(res === R.SUCCESS, res, `L5: clearing .bss after da ${hex32(da)}`);
     }
   }
 
@@ -446,16 +502,24 @@ export class RemoteprocTa implements TrustedApplication {
     const shoff = buf.u32(base + 32);
     const shnum = buf.u16(base + 48);
     const shstrndx = buf.u16(base + 50);
-    check(shoff % 4 === 0 && shoff + shnum * 40 <= size, R.BAD_FORMAT);
-    check(shstrndx < shnum, R.BAD_FORMAT);
+    check(
+      shoff % 4 === 0 && shoff + shnum * 40 <= size,
+      R.BAD_FORMAT,
+      "L6: section headers unaligned or outside the image",
+    );
+    check(shstrndx < shnum, R.BAD_FORMAT, "L6: e_shstrndx not below e_shnum");
     const strOff = buf.u32(base + shoff + shstrndx * 40 + 16);
     const strSize = buf.u32(base + shoff + shstrndx * 40 + 20);
-    check(strOff < size && strOff + strSize <= size, R.BAD_FORMAT);
+    check(
+      strOff < size && strOff + strSize <= size,
+      R.BAD_FORMAT,
+      "L6: section name table outside the image",
+    );
     const want = ".resource_table\0";
     for (let i = 0; i < shnum; i++) {
       const sh = base + shoff + i * 40;
       const name = buf.u32(sh);
-      check(name < strSize, R.BAD_FORMAT);
+      check(name < strSize, R.BAD_FORMAT, `L6: sh_name of section ${i} beyond the name table`);
       const left = strSize - name;
       let match = left >= want.length;
       for (let k = 0; match && k < want.length; k++)
@@ -465,14 +529,26 @@ export class RemoteprocTa implements TrustedApplication {
       const off = buf.u32(sh + 16);
       const len = buf.u32(sh + 20);
       if (len === 0) return null;
-      check(off + len <= size, R.BAD_FORMAT);
-      check(len >= 16, R.BAD_FORMAT);
-      check((base + off) % 4 === 0, R.CORRUPT_OBJECT);
-      check(buf.u32(base + off) === 1, R.BAD_FORMAT);
-      check(buf.u32(base + off + 8) === 0 && buf.u32(base + off + 12) === 0, R.BAD_FORMAT);
-      check(16 + 4 * buf.u32(base + off + 4) <= len, R.BAD_FORMAT);
+      check(off + len <= size, R.BAD_FORMAT, "L6: resource table outside the image");
+      check(len >= 16, R.BAD_FORMAT, "L6: resource table smaller than its header");
+      check((base + off) % 4 === 0, R.CORRUPT_OBJECT, "L6: resource table not 4-byte aligned");
+      check(buf.u32(base + off) === 1, R.BAD_FORMAT, "L6: resource table version is not 1");
+      check(
+        buf.u32(base + off + 8) === 0 && buf.u32(base + off + 12) === 0,
+        R.BAD_FORMAT,
+        "L6: resource table reserved words not 0",
+      );
+      check(
+        16 + 4 * buf.u32(base + off + 4) <= len,
+        R.BAD_FORMAT,
+        "L6: resource table offsets run past its size",
+      );
       const t = this.pta.daToPa(job.procId, addr, len);
-      check(t.result === R.SUCCESS, R.ACCESS_DENIED);
+      check(
+        t.result === R.SUCCESS,
+        R.ACCESS_DENIED,
+        `L6: resource table da ${hex32(addr)} outside every region`,
+      );
       return { pa: t.pa, size: len };
     }
     return null;
