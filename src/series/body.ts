@@ -139,7 +139,7 @@ export function parseChangelog(
   let items = 0;
   const flush = (): void => {
     const body = item.join(" ").replace(/\s+/g, " ").trim().replace(/[,;]$/, "");
-    if (current && body !== "") {
+    if (current && body !== "" && !/^Link to v\d+(?:\.\d+)?:/i.test(body)) {
       notes.push({
         text: body,
         heading: current.heading,
