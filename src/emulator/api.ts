@@ -7,8 +7,18 @@ import type { TeeResult } from "./tee.ts";
 
 export type { Fixtures } from "./fixtures.ts";
 export { loadFixtures } from "./fixtures.ts";
-export { type ImageInfo, inspectImage, type SignOptions, signImage } from "./image.ts";
+export {
+  assembleImage,
+  type ImageInfo,
+  inspectImage,
+  parsePlatTlvId,
+  parsePlatTlvValue,
+  type SignOptions,
+  signImage,
+  TLV,
+} from "./image.ts";
 export { importKey, type KeyMaterial } from "./keys.ts";
+export { type LoadReport, loadOn, loadOnce } from "./load.ts";
 export { createPlatform, PLATFORM_NAMES, type PlatformName } from "./platform.ts";
 export type { ResourceEntry, ResourceTable } from "./rsc.ts";
 export { buildResourceTable, parseResourceTable, RSC } from "./rsc.ts";

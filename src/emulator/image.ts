@@ -106,33 +106,49 @@ export async function signImage(opts: SignOptions): Promise<Uint8Array> {
       hashTable.push(phWords, sha256(elf.subarray(ph.offset, ph.offset + ph.filesz)));
     }
   });
-  const sizes = opts.elfs.map((e) => r8(e.length));
   const plat = new Map<number, Uint8Array>();
   for (const [id, value] of opts.platTlvs ?? []) plat.set(id, value);
-  const tlvs = concat([
-    encodeTlv(TLV.SIGNTYPE, Uint8Array.of(SIGN_TYPE[keyType])),
-    encodeTlv(TLV.NUM_IMG, Uint8Array.of(opts.elfs.length)),
-    encodeTlv(TLV.IMGTYPE, new Uint8Array(opts.elfs.length).fill(1)),
-    encodeTlv(TLV.IMGSIZE, le32(...sizes)),
-    encodeTlv(TLV.HASHTYPE, Uint8Array.of(1)),
-    encodeTlv(TLV.HASHTABLE, concat(hashTable)),
-    ...(opts.keyInfo ? [encodeTlv(TLV.PKEYINFO, opts.keyInfo)] : []),
-    ...[...plat].map(([id, value]) => encodeTlv(id, value)),
-  ]);
-  const signLen = opts.key.kind === "rsa" ? opts.key.modulusBytes : 64;
+  const tlvs: Array<[number, Uint8Array]> = [
+    [TLV.SIGNTYPE, Uint8Array.of(SIGN_TYPE[keyType])],
+    [TLV.NUM_IMG, Uint8Array.of(opts.elfs.length)],
+    [TLV.IMGTYPE, new Uint8Array(opts.elfs.length).fill(1)],
+    [TLV.IMGSIZE, le32(...opts.elfs.map((e) => r8(e.length)))],
+    [TLV.HASHTYPE, Uint8Array.of(1)],
+    [TLV.HASHTABLE, concat(hashTable)],
+    ...(opts.keyInfo ? [[TLV.PKEYINFO, opts.keyInfo] as [number, Uint8Array]] : []),
+    ...plat,
+  ];
+  return assembleImage({ tlvs, images: opts.elfs, key: opts.key });
+}
+
+export interface AssembleOptions {
+  /** TLV records in order (each padded to 8). */
+  tlvs: Array<[number, Uint8Array]>;
+  /** Image bytes, each padded to 8 and concatenated. */
+  images: Uint8Array[];
+  key: KeyMaterial;
+  /** Header fields to force (e.g. a wrong img_len), before signing. */
+  header?: Partial<{ magic: number; version: number; tlvLen: number; signLen: number; imgLen: number }>;
+}
+
+/**
+ * Header + TLVs + signature + images, signed over header‖TLVs. signImage uses it with the script's TLVs;
+ * tests use it to craft images that are signed yet malformed, to reach the TA's checks after V4.
+ */
+export async function assembleImage(o: AssembleOptions): Promise<Uint8Array> {
+  const tlvs = concat(o.tlvs.map(([type, value]) => encodeTlv(type, value)));
+  const signLen = o.key.kind === "rsa" ? o.key.modulusBytes : 64;
+  const h = o.header ?? {};
   const header = le32(
-    IMAGE_MAGIC,
-    IMAGE_VERSION,
-    tlvs.length,
-    signLen,
-    sizes.reduce((a, b) => a + b, 0),
+    h.magic ?? IMAGE_MAGIC,
+    h.version ?? IMAGE_VERSION,
+    h.tlvLen ?? tlvs.length,
+    h.signLen ?? signLen,
+    h.imgLen ?? o.images.reduce((n, im) => n + r8(im.length), 0),
   );
   const signed = concat([header, tlvs]);
-  const signature = await signData(opts.key, signed, sha256(signed));
-  if (signature.length !== signLen) {
-    throw new InputError(`signature of ${signature.length} bytes, expected ${signLen}`, { subject: "--key" });
-  }
-  return concat([signed, pad8(signature), ...opts.elfs.map(pad8)]);
+  const signature = await signData(o.key, signed, sha256(signed));
+  return concat([signed, pad8(signature), ...o.images.map(pad8)]);
 }
 
 // ---------------------------------------------------------------------------------------------
