@@ -15,16 +15,28 @@ export interface ParsedDiff {
   binary: string[];
 }
 
-/** Drops a trailing mail signature ("-- " then a git version) that follows the last hunk. */
+const TAG = /^(?:base-commit|change-id|prerequisite-(?:patch|message|change)-id):/;
+
+/**
+ * Drops what follows the last hunk in a mail: the signature ("-- " then a git version) and the
+ * base-commit/change-id tags that git --base and b4 append.
+ */
 export function stripSignature(diff: string): string {
-  const lines = diff.split("\n");
+  let lines = diff.split("\n");
+  const whole = lines.length;
   for (let i = lines.length - 1; i >= 0; i--) {
     if (lines[i] !== "-- " && lines[i] !== "--") continue;
     const tail = lines.slice(i + 1).filter((l) => l.trim() !== "");
-    if (tail.every((l) => !/^(?:[-+ @\\]|diff )/.test(l))) return lines.slice(0, i).join("\n");
+    if (tail.every((l) => !/^(?:[-+ @\\]|diff )/.test(l))) lines = lines.slice(0, i);
     break;
   }
-  return diff;
+  let last = lines.length - 1;
+  while (last >= 0 && ((lines[last] as string).trim() === "" || TAG.test(lines[last] as string))) last--;
+  const tag = lines.findIndex((l, i) => i > last && TAG.test(l));
+  // git writes one blank line before the tags; blank lines before it may be context lines of the hunk.
+  if (tag > 0) lines = lines.slice(0, lines[tag - 1] === "" ? tag - 1 : tag);
+  // Each kept line, the last one included (it may be a blank context line), ends with a line break.
+  return lines.length < whole ? `${lines.join("\n")}\n` : diff;
 }
 
 function splitSections(diff: string): string[] {
@@ -32,7 +44,7 @@ function splitSections(diff: string): string[] {
   return diff
     .split(/^(?=diff --git )/m)
     .filter((s) => s.startsWith("diff --git "))
-    .map((s) => s.replace(/\n+$/, "\n"));
+    .map((s) => s.replace(/\n$/, ""));
 }
 
 function convertHunk(chunk: parseDiff.Chunk, where: string): Hunk {
@@ -66,11 +78,19 @@ function convertHunk(chunk: parseDiff.Chunk, where: string): Hunk {
   };
 }
 
-/** Lines of a section from its first hunk header on, that parse-diff must have consumed. */
-function hunkBodyLineCount(section: string): number {
-  const lines = section.replace(/\n+$/, "").split("\n");
+/**
+ * Lines of a section from its first hunk header on, that parse-diff must have consumed: at least up to
+ * the last non-blank line, at most including trailing blank lines (a context line whose space a mailer
+ * dropped).
+ */
+function hunkBodyLineCount(section: string): { min: number; max: number } {
+  const lines = section.split("\n");
   const first = lines.findIndex((l) => l.startsWith("@@ "));
-  return first < 0 ? 0 : lines.length - first;
+  if (first < 0) return { min: 0, max: 0 };
+  let last = lines.length - 1;
+  const max = lines.length - first;
+  while (last > first && (lines[last] as string).trim() === "") last--;
+  return { min: last - first + 1, max };
 }
 
 function strip(path: string | undefined): string | null {
@@ -96,11 +116,13 @@ function convertFile(file: parseDiff.File, section: string | null): FileChange {
   if (section !== null && !isBinary) {
     const consumed = file.chunks.reduce((n, c) => n + 1 + c.changes.length, 0);
     const present = hunkBodyLineCount(section);
-    if (present !== consumed) {
+    if (consumed < present.min) {
       throw new InputError(
-        `diff does not parse: ${path} has ${present - consumed} line(s) outside its hunks (a hunk header announces fewer lines than follow)`,
+        `diff does not parse: ${path} has ${present.min - consumed} line(s) outside its hunks (a hunk header announces fewer lines than follow)`,
       );
     }
+    if (consumed > present.max)
+      throw new InputError(`diff does not parse: the hunks of ${path} are cut short`);
   }
   const [blobs] = file.index ?? [];
   const [oldBlob, newBlob] = blobs?.includes("..") ? blobs.split("..") : [];

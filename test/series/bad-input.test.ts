@@ -136,6 +136,14 @@ index 1111111..2222222 100644
     );
   });
 
+  it("accepts a last context line whose space a mailer dropped, and tags after the diff", async () => {
+    const body = `${patchBody().replace(" \treturn 0;\n }\n-- ", " \treturn 0;\n\n\nbase-commit: 0123456789abcdef\n-- ")}`;
+    const [s] = await parseMbox(bytes(mail({ subject: "[PATCH] tail", body, messageId: "t@x" })), "t.eml");
+    const lines = s?.patches[0]?.files[0]?.hunks[0]?.lines ?? [];
+    expect(lines[lines.length - 1]).toEqual({ kind: "context", text: "", oldLine: 12, newLine: 13 });
+    expect(s?.base).toBe("0123456789abcdef");
+  });
+
   it("refuses a patch mail that announces i/N but carries no diff", async () => {
     const e = await inputError(
       parseMbox(bytes(mail({ subject: "[PATCH 1/2] x", body: "oops\n", messageId: "n@x" })), "n.eml"),
