@@ -5,8 +5,16 @@
  */
 import type { TeeResult } from "./tee.ts";
 
-export type { Fixtures } from "./fixtures.ts";
-export { loadFixtures } from "./fixtures.ts";
+export { buildFirmwareDescriptor, type FirmwareDescriptor } from "./copro.ts";
+export { buildElf, type ElfSpec, readElf } from "./elf.ts";
+export {
+  buildFirmwareElf,
+  type FirmwareSpec,
+  type Fixtures,
+  fixtureResourceTable,
+  LAYOUT,
+  loadFixtures,
+} from "./fixtures.ts";
 export {
   assembleImage,
   type ImageInfo,
