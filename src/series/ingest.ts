@@ -120,8 +120,9 @@ async function readMail(
   if (!hasDiff) {
     if (info.index !== null)
       throw new InputError(`patch ${info.index}/${info.total} has no diff`, { subject: label });
-    if (email.headers.length === 0 && text.trim() === "")
-      throw new InputError("not a mail (no headers)", { subject: raw.name });
+    if (!email.headers.some((h) => ["from", "subject", "date", "message-id"].includes(h.key))) {
+      return skip("not-a-patch", "not a mail (no From, Subject, Date or Message-ID header)");
+    }
     return skip("not-a-patch", `no diff in "${headers.subject || "(no subject)"}"`);
   }
   const body = splitPatchBody(text);
@@ -280,7 +281,12 @@ export async function parseMessages(
     if (mail) mails.push(mail);
   }
   if (!mails.some((m) => m.kind === "patch")) {
-    const why = warnings.map((w) => w.message).join("; ");
+    const covers = mails.flatMap((m) =>
+      m.kind === "cover"
+        ? [`${mailLabel(m.cover.origin, m.cover.messageId)}: a cover letter without its patches`]
+        : [],
+    );
+    const why = [...warnings.map((w) => w.message), ...covers].join("; ");
     throw new InputError(`no patch found${why ? ` (${why})` : ""}`, { subject: origin });
   }
   const groups = new Map<string, Mail[]>();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/errors.ts";
-import { parseMbox, parseMessages } from "../../src/series/index.ts";
+import { chainVersions, parseMbox, parseMessages } from "../../src/series/index.ts";
 import { bytes, mail, mbox, patchBody } from "./helpers.ts";
 
 async function inputError(p: Promise<unknown>): Promise<InputError> {
@@ -193,6 +193,56 @@ index 1111111..2222222 100644
     expect(s?.patches.map((p) => [p.index, p.total, p.title])).toEqual([
       [1, 2, "acme: one"],
       [2, 2, "acme: two"],
+    ]);
+  });
+
+  it("refuses bytes that are no mail, and a cover letter alone", async () => {
+    const noise = Uint8Array.from({ length: 2000 }, (_, i) => (i * 7919) % 251);
+    const e = await inputError(parseMbox(noise, "noise.bin"));
+    expect(e.oneLine()).toMatch(/^noise\.bin: no patch found \(noise\.bin: not a mail/);
+    const e2 = await inputError(parseMbox(bytes(cover), "cover.eml"));
+    expect(e2.oneLine()).toBe(
+      "cover.eml: no patch found (cover.eml <c@x>: a cover letter without its patches)",
+    );
+  });
+
+  it("links a version sent in reply to the previous cover letter, and orders v5 < v5.1 < v6", async () => {
+    const v5 = await parseMbox(
+      mbox(
+        cover.replace("[PATCH 0/2]", "[PATCH v5 0/2]"),
+        p1.replace("[PATCH 1/2]", "[PATCH v5 1/2]"),
+        p2.replace("[PATCH 2/2]", "[PATCH v5 2/2]"),
+      ),
+      "v5",
+    );
+    const v51 = mail({
+      subject: "[PATCH v5.1 2/2] other words entirely",
+      body: patchBody("", ["\tw->x = 1;"]),
+      messageId: "v51@x",
+      from: "Bo <bo@example.com>",
+      inReplyTo: "p2@x",
+    });
+    const v6cover = mail({
+      subject: "[PATCH v6 0/1] unrelated title",
+      body: "Again.\n",
+      messageId: "c6@x",
+      from: "Cy <cy@example.com>",
+      inReplyTo: "c@x",
+    });
+    const v6 = mail({
+      subject: "[PATCH v6 1/1] x",
+      body: patchBody("", ["\tw->y = 1;"]),
+      messageId: "p6@x",
+      from: "Cy <cy@example.com>",
+      inReplyTo: "c6@x",
+    });
+    const [s6] = await parseMbox(mbox(v6cover, v6), "v6");
+    const [s51] = await parseMbox(bytes(v51), "v5.1");
+    const chain = chainVersions([s6, s51, v5[0]].map((s) => s ?? (undefined as never)));
+    expect(chain.entries.map((e) => [e.id, e.follows, e.linkedBy])).toEqual([
+      ["v5", null, null],
+      ["v5.1", "v5", "reference"],
+      ["v6", "v5", "reference"],
     ]);
   });
 });
