@@ -100,7 +100,7 @@ export function referenceDt(
   if (opts.procIdProperty) props.set(opts.procIdProperty, { kind: "u32", values: [opts.procId ?? 0] });
   return {
     name: "m4",
-    unitAddress: regions[0]?.pa ?? 0,
+    unitAddress: (regions.find((r) => r.firmware && r.da !== 0) ?? regions[0])?.pa ?? 0,
     props,
     parentDmaRanges: regions.map((r) => ({ da: r.da, pa: r.pa, size: r.size })),
     reservedMemory: new Map(regions.map((r) => [r.name, { label: r.name, base: r.pa, size: r.size }])),

@@ -6,6 +6,8 @@
  */
 import type { EmulatorEvent, Platform } from "../emulator/api.ts";
 import type { TraceLayer, TraceStep } from "../scenarios/result.ts";
+import type { DesignFacts } from "./facts.ts";
+import { MAINLINE } from "./versions.ts";
 
 /** Kernel errno values (include/uapi/asm-generic/errno-base.h, include/linux/errno.h). */
 export const ENOENT = 2;
@@ -204,8 +206,17 @@ export class Atomic {
   }
 }
 
+interface Devres {
+  owner: DevmOwner;
+  release: () => void;
+}
+
 /** One scenario run's kernel. */
 export class Kernel {
+  /** The design facts of the run (a trackFactReads proxy during a scenario): behaviour reads only these. */
+  facts: DesignFacts;
+  private readonly devres: Devres[] = [];
+  private readonly work: { key: object; name: string; run: () => Promise<void> }[] = [];
   readonly trace: TraceStep[] = [];
   readonly events: KEvent[] = [];
   readonly objects: KObj[] = [];
@@ -214,6 +225,10 @@ export class Kernel {
   private nextId = 1;
   private frame: Frame | null = null;
   private depth = 0;
+
+  constructor(facts: DesignFacts = MAINLINE) {
+    this.facts = facts;
+  }
 
   /** Subscribes an observer to every event; returns the unsubscribe function. */
   subscribe(o: Observer): () => void {
@@ -306,6 +321,7 @@ export class Kernel {
       allocStep: step,
     };
     this.objects.push(obj);
+    if (owner !== null) this.devres.push({ owner, release: () => this.free(obj, "devres_release_all") });
     this.emit({ type: "alloc", step, obj, at });
     return obj;
   }
@@ -336,10 +352,37 @@ export class Kernel {
     }
   }
 
-  /** Frees every live object owned by `owner`, newest first (devres release after remove). */
-  devresRelease(owner: DevmOwner, at: string): void {
-    const owned = this.objects.filter((o) => o.owner === owner && !o.freed).reverse();
-    for (const o of owned) this.free(o, at);
+  /** devm_add_action: `release` runs when the owner's driver unbinds (reverse order with devm objects). */
+  devm_add_action(owner: DevmOwner, name: string, release: () => void): void {
+    this.devres.push({
+      owner,
+      release: () => {
+        this.note("core", name, "devres", `devm action on ${owner.name}`);
+        release();
+      },
+    });
+  }
+
+  /** Releases every devres entry of `owner`, newest first (devres_release_all after remove or failed probe). */
+  devresRelease(owner: DevmOwner, _at: string): void {
+    for (let i = this.devres.length - 1; i >= 0; i--) {
+      const d = this.devres[i];
+      if (d === undefined || d.owner !== owner) continue;
+      this.devres.splice(i, 1);
+      d.release();
+    }
+  }
+
+  /** queue_work: one pending run per work item (`key`); queueing it again while pending is a no-op. */
+  queue_work(key: object, name: string, run: () => Promise<void>): boolean {
+    if (this.work.some((w) => w.key === key)) return false;
+    this.work.push({ key, name, run });
+    return true;
+  }
+
+  /** Runs pending work items in order (the scenario flushes the workqueues after each driven step). */
+  async flushWork(): Promise<void> {
+    for (let w = this.work.shift(); w !== undefined; w = this.work.shift()) await w.run();
   }
 
   /** Objects still allocated. */

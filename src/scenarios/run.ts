@@ -1,0 +1,114 @@
+/**
+ * Runs scenarios over designs: one World per cell, the scenario's driven operations, teardown, and the cell
+ * result (verdicts, TA commands, findings, trace, facts read). runMatrix runs every (design, scenario) pair.
+ */
+import { type Fixtures, loadFixtures } from "../emulator/api.ts";
+import { UsageError } from "../errors.ts";
+import { type DesignFacts, type FactPath, trackFactReads } from "../semantics/facts.ts";
+import type { CellResult, FinalState, MatrixResult, TaCommandName } from "./result.ts";
+import { SCENARIOS, type Scenario, scenarioById } from "./scenarios.ts";
+import { World } from "./world.ts";
+
+/** A design to run: a built-in version, or one from an input (ingest, variant file). */
+export interface Design {
+  id: string;
+  title: string;
+  facts: DesignFacts;
+  /** Facts the mapper could not read: a cell that reads one of them is "unknown". */
+  unknownFacts?: readonly FactPath[];
+}
+
+const TA_COMMANDS: ReadonlySet<string> = new Set([
+  "LOAD_FW",
+  "START_FW",
+  "STOP_FW",
+  "GET_RSC_TABLE",
+  "GET_COREDUMP",
+  "RELEASE_FW",
+]);
+
+function finalStateOf(w: World): FinalState {
+  const r = w.rproc;
+  if (r !== null) return r.state === "suspended" ? "offline" : r.state;
+  return "absent";
+}
+
+/** Runs one scenario on one design. */
+export async function runScenario(
+  design: Design,
+  scenario: Scenario | string,
+  fixtures?: Fixtures,
+): Promise<CellResult> {
+  const s = typeof scenario === "string" ? scenarioById(scenario) : scenario;
+  if (s === undefined)
+    throw new UsageError(
+      `unknown scenario "${String(scenario)}" (known: ${SCENARIOS.map((x) => x.id).join(", ")})`,
+    );
+  const tracked = trackFactReads(design.facts);
+  const unknownOf = (): boolean => (design.unknownFacts ?? []).some((f) => tracked.reads.has(f));
+  const reason = s.notApplicable(tracked.facts);
+  const base = { version: design.id, scenario: s.id };
+  if (reason !== null) {
+    return {
+      ...base,
+      applicable: false,
+      reason,
+      ok: true,
+      errno: 0,
+      finalState: "absent",
+      tee: [],
+      findings: [],
+      trace: [],
+      unknown: unknownOf(),
+      factsRead: [...tracked.reads].sort(),
+    };
+  }
+  const w = await World.create(tracked.facts, {
+    platform: s.platform ?? "stm32mp15",
+    dt: s.dt ?? "reference",
+    fixtures: fixtures ?? (await loadFixtures()),
+  });
+  s.beforeProbe?.(w);
+  await s.run(w);
+  const finalState = finalStateOf(w);
+  await w.teardown();
+  const tee: TaCommandName[] = [];
+  for (const e of w.k.events) {
+    if (e.type === "emu" && e.e.layer === "ta" && e.e.fn === "invoke" && TA_COMMANDS.has(e.e.cmdName)) {
+      tee.push(e.e.cmdName as TaCommandName);
+    }
+  }
+  return {
+    ...base,
+    applicable: true,
+    ok: w.errno === 0,
+    errno: w.errno,
+    finalState,
+    tee,
+    findings: [...w.monitors.findings],
+    trace: w.k.trace,
+    unknown: unknownOf(),
+    factsRead: [...tracked.reads].sort(),
+  };
+}
+
+/** Runs every scenario of `scenarioIds` (default: all) on every design, designs outer, scenarios inner. */
+export async function runMatrix(
+  designs: readonly Design[],
+  scenarioIds?: readonly string[],
+): Promise<MatrixResult> {
+  const scenarios = (scenarioIds ?? SCENARIOS.map((s) => s.id)).map((id) => {
+    const s = scenarioById(id);
+    if (s === undefined)
+      throw new UsageError(`unknown scenario "${id}" (known: ${SCENARIOS.map((x) => x.id).join(", ")})`);
+    return s;
+  });
+  const fixtures = await loadFixtures();
+  const results: CellResult[] = [];
+  for (const d of designs) for (const s of scenarios) results.push(await runScenario(d, s, fixtures));
+  return {
+    versions: designs.map((d) => ({ id: d.id, title: d.title })),
+    scenarios: scenarios.map((s) => ({ id: s.id, title: s.title })),
+    results,
+  };
+}

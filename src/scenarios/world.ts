@@ -1,0 +1,212 @@
+/**
+ * A World is one cell's universe: the emulated platform, /lib/firmware, the device tree, the driver core and
+ * the kernel with its monitors. Scenarios drive it through sysfs-like operations; each driven operation's
+ * return is recorded, work queued by interrupts is flushed, and the state monitor compares Linux with the
+ * hardware after each step.
+ */
+import { createPlatform, type Fixtures, type Platform, type PlatformName } from "../emulator/api.ts";
+import { Device, DriverCore } from "../semantics/device.ts";
+import { bindingDt, type DtNode, referenceDt } from "../semantics/devicetree.ts";
+import type { DesignFacts } from "../semantics/facts.ts";
+import { ENODEV, Kernel } from "../semantics/kernel.ts";
+import { Monitors } from "../semantics/monitors.ts";
+import {
+  type Rproc,
+  rproc_boot,
+  rproc_set_firmware,
+  rproc_shutdown,
+  rproc_trigger_recovery,
+} from "../semantics/remoteproc_core.ts";
+import { type RprocTeeApi, STM32_M4_COMPATIBLE, stm32RprocDriver } from "../semantics/stm32_rproc.ts";
+
+/** The firmware file name the STM32 driver asks for (v6.15: "rproc-<node name>-fw"). */
+export const DEFAULT_FIRMWARE = "rproc-m4-fw";
+export const ALTERNATE_FIRMWARE = "rproc-m4-alt-fw";
+
+export interface WorldOptions {
+  platform: PlatformName;
+  /** "reference": ST's DT of the compatible; "binding": exactly what the design's binding requires. */
+  dt: "reference" | "binding";
+  fixtures: Fixtures;
+}
+
+/** The images a design boots: signed for the TEE compatible, plain ELF otherwise. */
+export interface ImageSet {
+  good: Uint8Array;
+  alternate: Uint8Array;
+  noResourceTable: Uint8Array;
+  tampered: Uint8Array | null;
+  badSignature: Uint8Array | null;
+}
+
+export class World {
+  readonly k: Kernel;
+  readonly core: DriverCore;
+  readonly monitors: Monitors;
+  readonly firmware = new Map<string, Uint8Array>();
+  readonly rprocDev: Device;
+  teeDev: Device | null = null;
+  /** First non-zero return of a driven operation. */
+  errno = 0;
+  private tee: RprocTeeApi | null = null;
+
+  private constructor(
+    readonly facts: DesignFacts,
+    readonly platform: Platform,
+    readonly dt: DtNode,
+    readonly images: ImageSet,
+    readonly usesTee: boolean,
+    /** The ELF a boot stage loads before Linux (attach-running). */
+    readonly bootStageElf: Uint8Array,
+  ) {
+    this.k = new Kernel(facts);
+    this.k.attachPlatform(platform);
+    this.core = new DriverCore(this.k);
+    this.monitors = new Monitors(this.k, platform);
+    this.rprocDev = new Device(`${dt.name}@${dt.unitAddress.toString(16)}`, "platform", dt);
+  }
+
+  /** Builds the world of a design: platform, DT of the design's compatible, images, /lib/firmware. */
+  static async create(facts: DesignFacts, opts: WorldOptions): Promise<World> {
+    const fx = opts.fixtures;
+    const platform = await createPlatform(opts.platform, { keys: [fx.keys.rsa] });
+    const teeCompat = facts.stm32.teeCompatible;
+    const usesTee = facts.tee !== null && teeCompat !== null;
+    const compatible = usesTee ? (teeCompat as string) : STM32_M4_COMPATIBLE;
+    const procIdProperty = usesTee ? facts.stm32.procIdProperty : null;
+    const reference = referenceDt(
+      compatible,
+      platform.regions.filter((r) => !r.secure),
+      { autoBoot: false, procId: platform.procId, procIdProperty },
+    );
+    const dt =
+      opts.dt === "binding"
+        ? bindingDt(
+            reference,
+            facts.stm32.bindingForbidsForTee,
+            facts.stm32.bindingRequiresForTee,
+            platform.procId,
+          )
+        : reference;
+    const images: ImageSet = usesTee
+      ? opts.platform === "stm32mp2-m33"
+        ? {
+            good: fx["stm32mp2-m33"].multi,
+            alternate: fx["stm32mp2-m33"].ecdsa,
+            noResourceTable: fx.stm32mp15.noResourceTable,
+            tampered: null,
+            badSignature: null,
+          }
+        : { ...fx.stm32mp15 }
+      : { ...fx.elf, tampered: null, badSignature: null };
+    const bootStageElf = opts.platform === "stm32mp2-m33" ? fx.elf.zephyr : fx.elf.good;
+    const w = new World(facts, platform, dt, images, usesTee, bootStageElf);
+    w.firmware.set(DEFAULT_FIRMWARE, images.good);
+    w.firmware.set(ALTERNATE_FIRMWARE, images.alternate);
+    return w;
+  }
+
+  /** The registered rproc, or null when the STM32 driver is not bound. */
+  get rproc(): Rproc | null {
+    return this.rprocDev.driver === null ? null : ((this.rprocDev.drvdata as Rproc | null) ?? null);
+  }
+
+  /** Runs one driven operation: records it, flushes queued work, checks the state. */
+  async drive(op: string, body: () => Promise<number>): Promise<number> {
+    this.k.driven(op, "begin");
+    const ret = await body();
+    await this.k.flushWork();
+    this.k.driven(op, "end", ret);
+    if (ret !== 0 && this.errno === 0) this.errno = ret;
+    this.monitors.checkState(this.rproc?.state ?? null, op);
+    return ret;
+  }
+
+  private store = { get: (name: string) => this.firmware.get(name) };
+
+  /** Binds the drivers: the TEE bus driver and device first (when the design has one), then stm32-rproc. */
+  async bindDrivers(): Promise<number> {
+    if (this.usesTee) {
+      const mod = await import("../semantics/remoteproc_tee.ts");
+      const client = await import("../semantics/tee_client.ts");
+      this.tee = {
+        ...mod.REMOTEPROC_TEE_FUNCTIONS,
+        rproc_tee_register: mod.rproc_tee_register,
+        rproc_tee_unregister: mod.rproc_tee_unregister,
+      };
+      await mod.rproc_tee_fw_mod_init(this.k, this.core, [
+        { name: "optee", implId: client.TEE_IMPL_ID_OPTEE, ta: this.platform.ta },
+      ]);
+      this.teeDev = new Device(mod.RPROC_TEE_BUS_DEVICE, "tee");
+      await this.drive("bind remoteproc_tee", () => this.core.device_add(this.teeDev as Device));
+    }
+    const drv = stm32RprocDriver(this.k, { platform: this.platform, store: this.store, tee: this.tee });
+    await this.core.driver_register(drv);
+    return this.drive("bind stm32-rproc", () => this.core.device_add(this.rprocDev));
+  }
+
+  /** sysfs state "start" → rproc_boot */
+  start(): Promise<number> {
+    return this.drive("start", () => this.withRproc((r) => rproc_boot(this.k, r, this.store)));
+  }
+
+  /** sysfs state "stop" → rproc_shutdown */
+  stop(): Promise<number> {
+    return this.drive("stop", () => this.withRproc((r) => rproc_shutdown(this.k, r)));
+  }
+
+  /** sysfs recovery "enabled" (clears the flag, triggers recovery) or "disabled" */
+  recovery(enabled: boolean): Promise<number> {
+    return this.drive(`recovery ${enabled ? "enabled" : "disabled"}`, () =>
+      this.withRproc(async (r) => {
+        r.recovery_disabled = !enabled;
+        if (enabled) await rproc_trigger_recovery(this.k, r, this.store);
+        return 0;
+      }),
+    );
+  }
+
+  /** sysfs firmware → rproc_set_firmware */
+  setFirmware(name: string): Promise<number> {
+    return this.drive(`firmware ${name}`, () => this.withRproc((r) => rproc_set_firmware(this.k, r, name)));
+  }
+
+  /** Replaces a file in /lib/firmware (not a kernel operation). */
+  replaceFirmwareFile(name: string, bytes: Uint8Array): Promise<number> {
+    return this.drive(`replace /lib/firmware/${name}`, async () => {
+      this.firmware.set(name, bytes);
+      return 0;
+    });
+  }
+
+  /** The firmware crashes: the platform's watchdog interrupt reaches stm32_rproc_wdg. */
+  crash(): Promise<number> {
+    return this.drive("watchdog crash", async () => {
+      this.platform.copro.crash("watchdog");
+      return 0;
+    });
+  }
+
+  /** Unbinds a device's driver through the driver core (sysfs unbind). */
+  unbind(dev: Device | null, what: string): Promise<number> {
+    return this.drive(`unbind ${what}`, async () => {
+      if (dev !== null) await this.core.device_release_driver(dev);
+      return 0;
+    });
+  }
+
+  /** Unbinds every driver still bound (STM32 first, then the TEE bus driver), then checks for leaks. */
+  async teardown(): Promise<void> {
+    this.k.note("core", "teardown", "begin", "unbind the drivers still bound");
+    for (const dev of [this.rprocDev, this.teeDev]) {
+      if (dev?.driver) await this.core.device_release_driver(dev);
+    }
+    await this.k.flushWork();
+    this.k.leakCheck();
+  }
+
+  private async withRproc(fn: (r: Rproc) => Promise<number>): Promise<number> {
+    const r = this.rproc;
+    return r === null ? -ENODEV : fn(r);
+  }
+}
