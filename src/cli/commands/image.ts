@@ -139,7 +139,7 @@ export function register(program: Command): void {
         const key = await importKey(await readText(opts.key), opts.keyPwd, opts.key);
         const report = await loadOnce(await readBytes(file), opts.platform, [key]);
         print(Boolean(opts.json), report, () => loadText(report));
-        if (report.result !== "SUCCESS") process.exitCode = 1;
+        process.exitCode = report.result === "SUCCESS" ? 0 : 1;
       },
     );
 
