@@ -12,6 +12,6 @@ export {
 } from "./github.ts";
 export { DEFAULT_LIMITS, parseMbox, parseMessages, type RawMessage } from "./ingest.ts";
 export { splitMbox } from "./mbox.ts";
-export { patchId, seriesCodeId } from "./patchid.ts";
+export { patchId, seriesCodeId, seriesKey } from "./patchid.ts";
 export { parseSubject, type SubjectInfo } from "./subject.ts";
 export type * from "./types.ts";

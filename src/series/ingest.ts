@@ -35,8 +35,8 @@ export interface RawMessage {
 
 /** One mail, classified. */
 type Mail =
-  | { kind: "cover"; info: SubjectInfo; cover: CoverLetter; text: string }
-  | { kind: "patch"; info: SubjectInfo; patch: Patch; text: string };
+  | { kind: "cover"; info: SubjectInfo; cover: CoverLetter; text: string; sender: Person }
+  | { kind: "patch"; info: SubjectInfo; patch: Patch; text: string; sender: Person };
 
 const ids = (value: string | undefined): string[] =>
   [...(value ?? "").matchAll(/<([^<>\s]+)>/g)].map((m) => m[1] as string);
@@ -115,7 +115,7 @@ async function readMail(
       body,
       changelog: parseChangelog(body, "cover", null),
     };
-    return { kind: "cover", info, cover, text };
+    return { kind: "cover", info, cover, text, sender: headers.author };
   }
   if (!hasDiff) {
     if (info.index !== null)
@@ -125,7 +125,10 @@ async function readMail(
     }
     return skip("not-a-patch", `no diff in "${headers.subject || "(no subject)"}"`);
   }
-  const body = splitPatchBody(text);
+  // A patch sent on behalf of someone else starts with an in-body "From:" line naming its author.
+  const inBody = /^From:[ \t]*(.+)\n+/.exec(text);
+  const author = (inBody && parsePerson(inBody[1] as string)) ?? headers.author;
+  const body = splitPatchBody(inBody ? text.slice(inBody[0].length) : text);
   let parsed: ReturnType<typeof parseFileChanges>;
   try {
     parsed = parseFileChanges(body.diff);
@@ -152,6 +155,7 @@ async function readMail(
   const index = info.index ?? 1;
   const patch: Patch = {
     ...headers,
+    author,
     index,
     total: info.total ?? 1,
     title: info.title,
@@ -161,7 +165,7 @@ async function readMail(
     files: parsed.files,
     patchId: patchId(parsed),
   };
-  return { kind: "patch", info, patch, text };
+  return { kind: "patch", info, patch, text, sender: headers.author };
 }
 
 function seriesId(info: SubjectInfo): string {
@@ -248,7 +252,7 @@ function assemble(mails: Mail[], origin: string, inputWarnings: IngestWarning[])
     patches,
     total,
     missing,
-    author: lead?.author ?? { name: "", email: "" },
+    author: (mails.find((m) => m.kind === "cover") ?? mails[0])?.sender ?? { name: "", email: "" },
     date: lead?.date ?? null,
     origin,
     mentions: [...mentions].filter((id) => !own.has(id)),
@@ -291,8 +295,7 @@ export async function parseMessages(
   }
   const groups = new Map<string, Mail[]>();
   for (const mail of mails) {
-    const author = (mail.kind === "cover" ? mail.cover.author : mail.patch.author).email;
-    const key = groupKey(mail, author);
+    const key = groupKey(mail, mail.sender.email);
     groups.set(key, [...(groups.get(key) ?? []), mail]);
   }
   const series = [...groups.values()]

@@ -34,3 +34,16 @@ export function patchId(patch: { files: readonly FileChange[] }): string {
 export function seriesCodeId(patches: readonly { patchId: string }[]): string {
   return sha256Hex(patches.map((p) => p.patchId).join("\n")).slice(0, 40);
 }
+
+/**
+ * A storage key for one posting of a series: its id ("v16-resend") plus a hash of the lead Message-ID
+ * (cover letter, else first patch) and of the code, so a force-pushed pull request gets a new key.
+ */
+export function seriesKey(series: {
+  id: string;
+  cover: { messageId: string } | null;
+  patches: readonly { messageId: string; patchId: string }[];
+}): string {
+  const lead = series.cover?.messageId ?? series.patches[0]?.messageId ?? "";
+  return `${series.id}-${sha256Hex(`${lead}\n${seriesCodeId(series.patches)}`).slice(0, 16)}`;
+}
