@@ -11,6 +11,7 @@ import {
   DEFAULT_LIMITS,
   fetchPullRequest,
   type IngestLimits,
+  isBlank,
   parseMbox,
   parseMessages,
   type RawMessage,
@@ -47,7 +48,7 @@ async function readDirectory(dir: string, limits: IngestLimits): Promise<RawMess
     if (total > limits.maxInputBytes) {
       throw new InputError(`input too large: over ${limits.maxInputBytes} bytes`, { subject: dir });
     }
-    if (bytes.every((b) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09)) {
+    if (isBlank(bytes)) {
       throw new InputError("empty file", { subject: path });
     }
     const parts = splitMbox(bytes);

@@ -11,7 +11,7 @@ export {
   parsePullRequestSpec,
 } from "./github.ts";
 export { DEFAULT_LIMITS, parseMbox, parseMessages, type RawMessage } from "./ingest.ts";
-export { splitMbox } from "./mbox.ts";
+export { isBlank, splitMbox } from "./mbox.ts";
 export { patchId, seriesCodeId, seriesKey } from "./patchid.ts";
 export { parseSubject, type SubjectInfo } from "./subject.ts";
 export type * from "./types.ts";

@@ -9,7 +9,7 @@ import {
   splitPatchBody,
 } from "./body.ts";
 import { DIFF_START, parseFileChanges } from "./diff.ts";
-import { splitMbox } from "./mbox.ts";
+import { isBlank, splitMbox } from "./mbox.ts";
 import { patchId } from "./patchid.ts";
 import { parseSubject, type SubjectInfo } from "./subject.ts";
 import type {
@@ -234,11 +234,9 @@ function assemble(mails: Mail[], origin: string, inputWarnings: IngestWarning[])
   for (const h of [...(cover ? [cover] : []), ...patches]) {
     for (const id of [...(h.inReplyTo ? [h.inReplyTo] : []), ...h.references]) mentions.add(id);
   }
-  for (const t of [cover?.body ?? "", ...patches.map((p) => p.changelog.map((n) => n.text).join("\n"))]) {
-    for (const id of linkedMessageIds(t)) mentions.add(id);
-  }
-  for (const m of mails)
-    if (m.kind === "patch") for (const id of linkedMessageIds(splitPatchBody(m.text).notes)) mentions.add(id);
+  // Links in the cover letter and in the notes after "---" point at earlier postings.
+  const notes = mails.flatMap((m) => (m.kind === "patch" ? [splitPatchBody(m.text).notes] : []));
+  for (const t of [cover?.body ?? "", ...notes]) for (const id of linkedMessageIds(t)) mentions.add(id);
   const lead = cover ?? patches[0];
   return {
     id: seriesId(first.info),
@@ -274,9 +272,7 @@ export async function parseMessages(
   if (size > lim.maxInputBytes) {
     throw new InputError(`input too large: ${size} bytes (limit ${lim.maxInputBytes})`, { subject: origin });
   }
-  const empty = messages.find((m) =>
-    m.bytes.every((b) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09),
-  );
+  const empty = messages.find((m) => isBlank(m.bytes));
   if (empty) throw new InputError("empty file", { subject: empty.name });
   const warnings: IngestWarning[] = [];
   const mails: Mail[] = [];
@@ -296,7 +292,9 @@ export async function parseMessages(
   const groups = new Map<string, Mail[]>();
   for (const mail of mails) {
     const key = groupKey(mail, mail.sender.email);
-    groups.set(key, [...(groups.get(key) ?? []), mail]);
+    const group = groups.get(key);
+    if (group) group.push(mail);
+    else groups.set(key, [mail]);
   }
   const series = [...groups.values()]
     .filter((g) => g.some((m) => m.kind === "patch"))
@@ -331,7 +329,7 @@ export async function parseMbox(
   origin: string,
   limits: Partial<IngestLimits> = {},
 ): Promise<Series[]> {
-  if (bytes.every((b) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09)) {
+  if (isBlank(bytes)) {
     throw new InputError("empty file", { subject: origin });
   }
   const parts = splitMbox(bytes);

@@ -13,7 +13,8 @@ function startsWith(bytes: Uint8Array, at: number, prefix: readonly number[]): b
   return true;
 }
 
-function isBlank(bytes: Uint8Array): boolean {
+/** True when the bytes are only spaces, tabs and line breaks (an empty file). */
+export function isBlank(bytes: Uint8Array): boolean {
   return bytes.every((b) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d);
 }
 
