@@ -1,0 +1,128 @@
+/**
+ * Changelog check: do the "Updates from/vs version …" notes of the newer version say what behaves
+ * differently? A note matches a behaviour difference when it names a function, op, file or fact that the
+ * difference's evidence names (responsible facts and their human labels, evidence functions and files, the
+ * functions at the first divergence, the places of introduced or fixed findings).
+ */
+import type { ChangelogNote, Series } from "../series/types.ts";
+import { FACT_LABELS } from "./labels.ts";
+import type {
+  ChangelogCheck,
+  CheckedNote,
+  NoteMatch,
+  ScenarioDiff,
+  VersionDiff,
+  VersionSide,
+} from "./types.ts";
+
+/** Only names that look like code (snake_case, a file, a DT property) or curated labels are matched. */
+const CODE_NAME = /[_.,]/;
+const MIN_NAME = 4;
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
+/** The lower-case names a difference's evidence names. */
+export function namesOfDifference(d: ScenarioDiff): Set<string> {
+  const names = new Set<string>();
+  const addCode = (name: string | null | undefined) => {
+    if (!name) return;
+    const n = name.toLowerCase().replace(/\(\)$/, "");
+    if (n.length >= MIN_NAME && CODE_NAME.test(n)) names.add(n);
+  };
+  for (const f of d.facts) {
+    const key = f.path.split(".")[1];
+    if (key !== undefined) names.add(f.path.toLowerCase()).add(key.toLowerCase());
+    for (const label of FACT_LABELS[f.path]) names.add(label);
+    for (const e of [...f.evidenceA, ...f.evidenceB]) {
+      addCode(e.function);
+      addCode(e.file);
+      addCode(basename(e.file));
+      addCode(basename(e.file).replace(/\.[ch]$/, ""));
+    }
+  }
+  addCode(d.divergence?.a?.fn);
+  addCode(d.divergence?.b?.fn);
+  for (const f of d.findings) if (f.class !== "pre-existing") addCode(f.at);
+  return names;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** The names that occur in a note as whole words (an identifier is not matched inside a longer one). */
+export function namesInNote(note: string, names: Iterable<string>): string[] {
+  const text = note.toLowerCase();
+  const found: string[] = [];
+  for (const name of names) {
+    const re = new RegExp(`(?<![a-z0-9_])${escapeRegExp(name)}(?![a-z0-9_])`);
+    if (re.test(text)) found.push(name);
+  }
+  return found.sort();
+}
+
+const versionNumber = (label: string | null | undefined): number | null => {
+  const m = /^v(\d+)/i.exec(label ?? "");
+  return m ? Number(m[1]) : null;
+};
+
+/**
+ * The notes of B that describe changes since A or later: notes about "the previous version", notes "since"
+ * a version at least A's, notes "in" a version after A's. All notes when A has no version number.
+ */
+export function relevantNotes(a: VersionSide, b: Series): { note: ChangelogNote; where: string }[] {
+  const aNum = versionNumber(a.series?.version.label ?? a.id);
+  const keep = (n: ChangelogNote): boolean => {
+    const ref = versionNumber(n.refersTo);
+    if (aNum === null || ref === null) return true;
+    return n.relation === "since" ? ref >= aNum : ref > aNum;
+  };
+  const out: { note: ChangelogNote; where: string }[] = [];
+  for (const note of b.cover?.changelog ?? []) if (keep(note)) out.push({ note, where: "cover letter" });
+  for (const p of b.patches) {
+    for (const note of p.changelog)
+      if (keep(note)) out.push({ note, where: `patch ${p.index}/${p.total}: ${p.title}` });
+  }
+  return out;
+}
+
+/** Checks B's changelog against the behaviour differences of `diff`. */
+export function checkChangelog(diff: VersionDiff, a: VersionSide, b: VersionSide): ChangelogCheck {
+  const differing = diff.scenarios.filter((s) => s.status === "different");
+  if (b.series === null) {
+    return {
+      available: false,
+      source: `${b.id} has no series attached (a built-in design without its mails): no changelog to check`,
+      withDifference: [],
+      withoutDifference: [],
+      unmentioned: differing.map((s) => s.scenario),
+    };
+  }
+  const notes = relevantNotes(a, b.series);
+  const names = new Map(differing.map((s) => [s.scenario, namesOfDifference(s)]));
+  const checked: CheckedNote[] = notes.map(({ note, where }) => {
+    const matches: NoteMatch[] = [];
+    for (const [scenario, set] of names) {
+      const via = namesInNote(note.text, set);
+      if (via.length > 0) matches.push({ scenario, via });
+    }
+    return { note, where, matches };
+  });
+  const mentioned = new Set(checked.flatMap((c) => c.matches.map((m) => m.scenario)));
+  const patchesWithNotes = new Set(
+    notes.filter((n) => n.note.source === "patch").map((n) => n.note.patchIndex),
+  );
+  const coverNotes = notes.filter((n) => n.note.source === "cover").length;
+  return {
+    available: true,
+    source:
+      notes.length === 0
+        ? `no changelog notes in ${b.series.id} since ${a.id}`
+        : `${notes.length} notes of ${b.series.id} (${coverNotes} in the cover letter, ${notes.length - coverNotes} in ${patchesWithNotes.size} patch${patchesWithNotes.size === 1 ? "" : "es"})`,
+    withDifference: checked.filter((c) => c.matches.length > 0),
+    withoutDifference: checked.filter((c) => c.matches.length === 0),
+    unmentioned: differing.filter((s) => !mentioned.has(s.scenario)).map((s) => s.scenario),
+  };
+}

@@ -1,0 +1,251 @@
+/**
+ * Behavioural diff of two versions: per scenario, same or different; at the first divergence, the step in
+ * both traces, the state before it and the design facts responsible (those that differ between the versions
+ * and that a diverging cell read), with their evidence; findings classified as introduced, fixed or
+ * pre-existing. Pure: takes the cells, never runs anything, never looks at a version's name.
+ */
+import type { CellResult, Finding, TraceStep } from "../scenarios/result.ts";
+import { FACT_PATHS, type FactPath, getFact } from "../semantics/facts.ts";
+import type {
+  CellField,
+  CellSummary,
+  ClassifiedFinding,
+  Divergence,
+  FactChange,
+  ResponsibleFact,
+  ScenarioDiff,
+  VersionDiff,
+  VersionRef,
+  VersionSide,
+} from "./types.ts";
+
+/** JSON with object keys sorted: equal values give equal strings whatever the key order. */
+export function canonicalJson(value: unknown): string {
+  if (value === undefined) return "undefined";
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const entries = Object.entries(value as Record<string, unknown>).sort(([x], [y]) =>
+    x < y ? -1 : x > y ? 1 : 0,
+  );
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+}
+
+/** Two findings are the same when scenario, kind and `at` match. */
+export function findingKey(scenario: string, f: Pick<Finding, "kind" | "at">): string {
+  return `${scenario}\u0000${f.kind}\u0000${f.at}`;
+}
+
+function stepKey(s: TraceStep): string {
+  return `${s.layer}\u0000${s.fn}\u0000${s.event}\u0000${s.detail}`;
+}
+
+export function summarizeCell(cell: CellResult): CellSummary {
+  return {
+    applicable: cell.applicable,
+    reason: cell.reason ?? null,
+    unknown: cell.unknown,
+    ok: cell.ok,
+    errno: cell.errno,
+    finalState: cell.finalState,
+    tee: [...cell.tee],
+    findings: cell.findings.map((f) => ({ kind: f.kind, at: f.at, detail: f.detail, step: f.step })),
+    steps: cell.trace.length,
+  };
+}
+
+/** Facts whose values differ between two designs, in FACT_PATHS order. */
+export function changedFacts(a: VersionSide, b: VersionSide): FactChange[] {
+  const out: FactChange[] = [];
+  for (const path of FACT_PATHS) {
+    const va = getFact(a.facts, path);
+    const vb = getFact(b.facts, path);
+    if (canonicalJson(va) === canonicalJson(vb)) continue;
+    out.push({
+      path,
+      a: va ?? null,
+      b: vb ?? null,
+      evidenceA: a.evidence[path] ?? [],
+      evidenceB: b.evidence[path] ?? [],
+    });
+  }
+  return out;
+}
+
+const CONTEXT_STEPS = 3;
+
+/** The first step at which two traces differ, with the state both runs were in; null when identical. */
+export function firstDivergence(a: readonly TraceStep[], b: readonly TraceStep[]): Divergence | null {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && stepKey(a[i] as TraceStep) === stepKey(b[i] as TraceStep)) i++;
+  if (i === a.length && i === b.length) return null;
+  const prefix = a.slice(0, i);
+  let rprocState: string | null = null;
+  const taCommands: string[] = [];
+  for (const s of prefix) {
+    if (s.event === "state") rprocState = s.detail;
+    if (s.layer === "ta" && (s.event === "invoke" || s.event === "call")) taCommands.push(s.fn);
+  }
+  return {
+    step: i,
+    a: a[i] ?? null,
+    b: b[i] ?? null,
+    before: { commonSteps: i, rprocState, taCommands, context: prefix.slice(-CONTEXT_STEPS) },
+  };
+}
+
+function changedFields(a: CellResult, b: CellResult): CellField[] {
+  const out: CellField[] = [];
+  if (a.applicable !== b.applicable) out.push("applicable");
+  if (a.ok !== b.ok) out.push("ok");
+  if (a.errno !== b.errno) out.push("errno");
+  if (a.finalState !== b.finalState) out.push("finalState");
+  if (a.tee.join(",") !== b.tee.join(",")) out.push("tee");
+  const keys = (c: CellResult) =>
+    [...new Set(c.findings.map((f) => findingKey(c.scenario, f)))].sort().join("|");
+  if (keys(a) !== keys(b)) out.push("findings");
+  if (
+    a.trace.length !== b.trace.length ||
+    a.trace.some((s, i) => stepKey(s) !== stepKey(b.trace[i] as TraceStep))
+  )
+    out.push("trace");
+  return out;
+}
+
+/** Findings of A, B and mainline for one scenario, each once, classified. */
+export function classifyFindings(
+  scenario: string,
+  a: CellResult | undefined,
+  b: CellResult | undefined,
+  mainline: CellResult | undefined,
+): ClassifiedFinding[] {
+  const index = (c: CellResult | undefined) => {
+    const m = new Map<string, Finding>();
+    // A cell that read a fact the mapper could not determine has no verdicts, findings included.
+    for (const f of c?.applicable && !c.unknown ? c.findings : []) {
+      const k = findingKey(scenario, f);
+      if (!m.has(k)) m.set(k, f);
+    }
+    return m;
+  };
+  const fa = index(a);
+  const fb = index(b);
+  const fm = index(mainline);
+  const out: ClassifiedFinding[] = [];
+  for (const key of new Set([...fb.keys(), ...fa.keys()])) {
+    const inA = fa.has(key);
+    const inB = fb.has(key);
+    const inMainline = fm.has(key);
+    const f = (fb.get(key) ?? fa.get(key)) as Finding;
+    out.push({
+      scenario,
+      kind: f.kind,
+      at: f.at,
+      detail: f.detail,
+      class: inB ? (inA || inMainline ? "pre-existing" : "introduced") : "fixed",
+      inA,
+      inB,
+      inMainline,
+      stepA: fa.get(key)?.step ?? null,
+      stepB: fb.get(key)?.step ?? null,
+    });
+  }
+  return out;
+}
+
+/** Facts that differ between the designs and that the diverging cells read. */
+export function responsibleFacts(
+  changes: readonly FactChange[],
+  a: CellResult | undefined,
+  b: CellResult | undefined,
+): ResponsibleFact[] {
+  const readA = new Set<FactPath>(a?.factsRead ?? []);
+  const readB = new Set<FactPath>(b?.factsRead ?? []);
+  const out: ResponsibleFact[] = [];
+  for (const c of changes) {
+    const readBy: ("a" | "b")[] = [];
+    if (readA.has(c.path)) readBy.push("a");
+    if (readB.has(c.path)) readBy.push("b");
+    if (readBy.length > 0) out.push({ ...c, readBy });
+  }
+  return out;
+}
+
+function ref(v: VersionSide): VersionRef {
+  return { id: v.id, title: v.title, spec: v.spec, factSource: v.factSource };
+}
+
+export interface CompareOptions {
+  /** Mainline's cells: a finding already there is pre-existing, never blamed on the newer version. */
+  mainline?: VersionSide | null;
+  /** Scenario ids and titles in display order; default: the order of B's cells, then A's. */
+  scenarios?: readonly { id: string; title: string }[];
+}
+
+/** Compares version A (older) with version B (newer), scenario by scenario. */
+export function compareVersions(a: VersionSide, b: VersionSide, opts: CompareOptions = {}): VersionDiff {
+  const mainline = opts.mainline ?? null;
+  const byScenario = (v: VersionSide | null) => new Map((v?.cells ?? []).map((c) => [c.scenario, c]));
+  const cellsA = byScenario(a);
+  const cellsB = byScenario(b);
+  const cellsM = byScenario(mainline);
+  const order =
+    opts.scenarios ??
+    [...new Set([...b.cells.map((c) => c.scenario), ...a.cells.map((c) => c.scenario)])].map((id) => ({
+      id,
+      title: id,
+    }));
+  const facts = changedFacts(a, b);
+  const scenarios: ScenarioDiff[] = [];
+  for (const { id, title } of order) {
+    const ca = cellsA.get(id);
+    const cb = cellsB.get(id);
+    if (ca === undefined && cb === undefined) continue;
+    const findings = classifyFindings(id, ca, cb, cellsM.get(id));
+    if (ca === undefined || cb === undefined) {
+      scenarios.push({
+        scenario: id,
+        title,
+        status: "missing",
+        a: ca ? summarizeCell(ca) : null,
+        b: cb ? summarizeCell(cb) : null,
+        changed: [],
+        divergence: null,
+        facts: [],
+        findings,
+      });
+      continue;
+    }
+    const changed = changedFields(ca, cb);
+    const different = changed.length > 0;
+    scenarios.push({
+      scenario: id,
+      title,
+      status: ca.unknown || cb.unknown ? "unknown" : different ? "different" : "same",
+      a: summarizeCell(ca),
+      b: summarizeCell(cb),
+      changed,
+      divergence: different ? firstDivergence(ca.trace, cb.trace) : null,
+      facts: different ? responsibleFacts(facts, ca, cb) : [],
+      findings,
+    });
+  }
+  const all = scenarios.flatMap((s) => s.findings);
+  const count = (status: ScenarioDiff["status"]) => scenarios.filter((s) => s.status === status).length;
+  return {
+    a: ref(a),
+    b: ref(b),
+    mainline: mainline ? ref(mainline) : null,
+    scenarios,
+    factChanges: facts,
+    counts: {
+      same: count("same"),
+      different: count("different"),
+      unknown: count("unknown"),
+      missing: count("missing"),
+      introduced: all.filter((f) => f.class === "introduced").length,
+      fixed: all.filter((f) => f.class === "fixed").length,
+      preExisting: all.filter((f) => f.class === "pre-existing").length,
+    },
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Words shared by every renderer: how a cell, a trace step, a fact value, a piece of evidence and a finding
+ * read in prose. Plain text; each renderer escapes or formats it for its medium.
+ */
+import type {
+  CellSummary,
+  ClassifiedFinding,
+  EvidenceItem,
+  FactChange,
+  VersionRef,
+} from "../compare/types.ts";
+import type { TraceStep } from "../scenarios/result.ts";
+import { errnoName } from "../semantics/kernel.ts";
+
+const MAX_VALUE = 160;
+
+/** A fact value in prose: strings bare, lists and records with spaces (so that text can wrap). */
+function prose(v: unknown): string {
+  if (v === undefined || v === null) return "none";
+  if (typeof v === "string") return v;
+  if (Array.isArray(v)) return `[${v.map(prose).join(", ")}]`;
+  if (typeof v === "object")
+    return `{${Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${k}: ${prose(x)}`)
+      .join(", ")}}`;
+  return String(v);
+}
+
+export function describeValue(v: unknown): string {
+  const text = prose(v);
+  return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
+}
+
+export function describeStep(s: TraceStep | null): string {
+  if (s === null) return "(trace ends)";
+  return `${s.layer} ${s.fn} ${s.event}${s.detail === "" ? "" : `: ${s.detail}`}`;
+}
+
+/** "ok, running", "-EIO, offline, 2 findings", "n/a", "unknown". */
+export function describeCell(c: CellSummary | null): string {
+  if (c === null) return "not run";
+  if (!c.applicable) return "n/a";
+  if (c.unknown) return "unknown";
+  const parts = [c.ok ? "ok" : errnoName(c.errno), c.finalState];
+  if (c.findings.length > 0) parts.push(`${c.findings.length} finding${c.findings.length === 1 ? "" : "s"}`);
+  return parts.join(", ");
+}
+
+export function describeTee(c: CellSummary | null): string {
+  return c === null || c.tee.length === 0 ? "none" : c.tee.join(" ");
+}
+
+/** "[v16 3/6] drivers/remoteproc/remoteproc_core.c:1234 rproc_boot() \"remoteproc: core: …\"". */
+export function describeEvidence(version: string, e: EvidenceItem): string {
+  const where = `${e.file}${e.line === null ? "" : `:${e.line}`}${e.function === null ? "" : ` ${e.function}()`}`;
+  const patch = e.patch === null ? `[${version}]` : `[${version} patch ${e.patch}]`;
+  return `${patch} ${where} "${e.subject}"`;
+}
+
+const ORACLE = "hand-read oracle (src/semantics/versions.ts), no machine evidence";
+
+/** Evidence lines for one side of a fact change, or why there is none. */
+function sideEvidence(side: VersionRef, items: readonly EvidenceItem[]): string[] {
+  if (items.length > 0) return items.map((e) => describeEvidence(side.id, e));
+  if (side.factSource === "oracle") return [`${side.id}: ${ORACLE}`];
+  return [`${side.id}: no evidence recorded by the mapper for this fact`];
+}
+
+/** Evidence of a fact change on both sides; one line when both sides are hand-read oracles. */
+export function evidenceLines(f: FactChange, a: VersionRef, b: VersionRef): string[] {
+  if (a.factSource === "oracle" && b.factSource === "oracle") return [`${a.id}, ${b.id}: ${ORACLE}`];
+  return [...sideEvidence(a, f.evidenceA), ...sideEvidence(b, f.evidenceB)];
+}
+
+export function describeFactChange(f: FactChange, a: VersionRef, b: VersionRef): string {
+  return `${f.path}: ${a.id} ${describeValue(f.a)} → ${b.id} ${describeValue(f.b)}`;
+}
+
+export function describeFinding(f: ClassifiedFinding): string {
+  const where = f.inB ? "" : " (gone)";
+  return `${f.class}: ${f.kind} in ${f.at}${where}: ${f.detail}`;
+}
+
+export const CLASS_ORDER: Record<ClassifiedFinding["class"], number> = {
+  introduced: 0,
+  fixed: 1,
+  "pre-existing": 2,
+};
+
+export function sortFindings(fs: readonly ClassifiedFinding[]): ClassifiedFinding[] {
+  return [...fs].sort((x, y) => CLASS_ORDER[x.class] - CLASS_ORDER[y.class] || x.kind.localeCompare(y.kind));
+}
+
+/** Which outcome fields changed, in words. */
+export function describeChanged(fields: readonly string[]): string {
+  const words: Record<string, string> = {
+    applicable: "applicability",
+    ok: "success",
+    errno: "error code",
+    finalState: "final state",
+    tee: "TA commands",
+    findings: "findings",
+    trace: "trace",
+  };
+  return fields.map((f) => words[f] ?? f).join(", ");
+}

@@ -1,0 +1,187 @@
+/**
+ * A self-contained HTML report: verdict, matrix, differences with evidence, changelog check, and the sequence
+ * diagrams rendered in the page by mermaid's browser bundle, which the caller passes in (the Node CLI inlines
+ * node_modules/mermaid/dist/mermaid.min.js; see src/node/html.ts). No request leaves the page.
+ */
+import type { ScenarioDiff } from "../compare/types.ts";
+import {
+  describeCell,
+  describeChanged,
+  describeFactChange,
+  describeFinding,
+  describeStep,
+  describeTee,
+  evidenceLines,
+  sortFindings,
+} from "./describe.ts";
+import { sequenceDiagram } from "./mermaid.ts";
+import type { ReviewReport } from "./model.ts";
+import { describeNote, differing, excerpt, notesMentioning, silentFactChanges } from "./sections.ts";
+
+export interface HtmlOptions {
+  /** The text of mermaid's browser bundle (mermaid.min.js), inlined into the page. */
+  mermaidScript: string;
+}
+
+export function escapeHtml(s: string): string {
+  return s
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
+}
+
+const e = escapeHtml;
+const li = (items: string[]) =>
+  items.length === 0 ? "<p>none</p>" : `<ul>${items.map((i) => `<li>${i}</li>`).join("")}</ul>`;
+
+/** Makes a script safe to inline: no "</script" can close the element early. */
+export function inlineScript(js: string): string {
+  return js.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\!--");
+}
+
+const STYLE = `
+body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#1f2328}
+h1{font-size:1.4em} h2{border-bottom:1px solid #d0d7de;padding-bottom:.2em}
+table{border-collapse:collapse;margin:1em 0} td,th{border:1px solid #d0d7de;padding:.3em .6em;text-align:left}
+code,pre{font:13px ui-monospace,monospace} pre{background:#f6f8fa;padding:.6em;overflow:auto}
+.pass{color:#1a7f37} .warn{color:#9a6700} .fail{color:#cf222e} .differs{font-weight:bold}
+.diagrams{display:flex;flex-wrap:wrap;gap:1em} .diagrams>div{flex:1 1 30em;min-width:0}
+`;
+
+function difference(r: ReviewReport, s: ScenarioDiff): string {
+  const parts = [`<h3 id="s-${e(s.scenario)}"><code>${e(s.scenario)}</code>: ${e(s.title)}</h3>`];
+  parts.push(
+    `<p>Changed: ${e(describeChanged(s.changed))}. TA commands: ${e(r.a.id)} <code>${e(describeTee(s.a))}</code> → ${e(r.b.id)} <code>${e(describeTee(s.b))}</code>.</p>`,
+  );
+  const d = s.divergence;
+  if (d) {
+    parts.push(
+      `<p>First divergence at step ${d.step} (rproc state: ${e(d.before.rprocState ?? "no change yet")}; TA commands so far: ${e(d.before.taCommands.join(" ") || "none")}):</p>`,
+      li([
+        `${e(r.a.id)}: <code>${e(describeStep(d.a))}</code>`,
+        `${e(r.b.id)}: <code>${e(describeStep(d.b))}</code>`,
+      ]),
+    );
+  }
+  parts.push(
+    "<p>Facts responsible:</p>",
+    s.facts.length === 0
+      ? "<p>none of the facts that differ was read by this scenario</p>"
+      : li(
+          s.facts.map(
+            (f) =>
+              `<code>${e(describeFactChange(f, r.a, r.b))}</code>${li(evidenceLines(f, r.a, r.b).map(e))}`,
+          ),
+        ),
+  );
+  const fs = sortFindings(s.findings.filter((f) => f.class !== "pre-existing"));
+  if (fs.length > 0)
+    parts.push(
+      "<p>Findings:</p>",
+      li(
+        fs.map(
+          (f) =>
+            `<span class="${f.class === "introduced" ? "fail" : "pass"}">${e(describeFinding(f))}</span>`,
+        ),
+      ),
+    );
+  const notes = notesMentioning(r, s.scenario);
+  parts.push(
+    `<p>Changelog: ${
+      !r.changelog.available
+        ? "not available"
+        : notes.length === 0
+          ? '<span class="warn">no note mentions this difference</span>'
+          : notes.map((n) => e(describeNote(n.note))).join("<br>")
+    }</p>`,
+  );
+  const traces = r.traces[s.scenario];
+  if (traces) {
+    const diagram = (
+      trace: typeof traces.a,
+      findings: NonNullable<ScenarioDiff["a"]>["findings"],
+      other: string,
+    ) =>
+      `<pre class="mermaid">${e(sequenceDiagram(trace, { findings, divergence: d ? { step: d.step, other } : null }).text)}</pre>`;
+    parts.push(
+      `<div class="diagrams"><div><h4>${e(r.a.id)}</h4>${diagram(traces.a, s.a?.findings ?? [], r.b.id)}</div><div><h4>${e(r.b.id)}</h4>${diagram(traces.b, s.b?.findings ?? [], r.a.id)}</div></div>`,
+    );
+    const at = d?.step ?? null;
+    for (const [side, trace] of [
+      [r.a, traces.a],
+      [r.b, traces.b],
+    ] as const) {
+      const rows = excerpt(trace, at).map(
+        ([i, step]) => `${i === at ? ">" : " "}${String(i).padStart(4)} ${describeStep(step)}`,
+      );
+      parts.push(
+        `<details><summary>${e(side.id)}: steps around the divergence</summary><pre>${e(rows.join("\n"))}</pre></details>`,
+      );
+    }
+  }
+  return parts.join("\n");
+}
+
+export function renderHtml(r: ReviewReport, opts: HtmlOptions): string {
+  const diffs = differing(r);
+  const matrix = r.diff.scenarios
+    .map(
+      (s) =>
+        `<tr><td><a href="#s-${e(s.scenario)}"><code>${e(s.scenario)}</code></a></td><td>${e(describeCell(s.a))}</td><td>${e(describeCell(s.b))}</td><td class="${s.status === "different" ? "differs" : ""}">${e(s.status)}</td><td>${e(
+          s.findings
+            .filter((f) => f.inB)
+            .map((f) => `${f.class}: ${f.kind} in ${f.at}`)
+            .join("; "),
+        )}</td></tr>`,
+    )
+    .join("\n");
+  const c = r.changelog;
+  const changelog = c.available
+    ? [
+        `<p>${e(c.source)}</p>`,
+        "<h3>Stated, with a visible behaviour difference</h3>",
+        li(
+          c.withDifference.map(
+            (n) =>
+              `${e(describeNote(n))} → ${n.matches.map((m) => `<code>${e(m.scenario)}</code>`).join(", ")}`,
+          ),
+        ),
+        "<h3>Stated, with no visible behaviour difference</h3>",
+        li(c.withoutDifference.map((n) => e(describeNote(n)))),
+        "<h3>Behaviour differences no note mentions</h3>",
+        li(c.unmentioned.map((s) => `<code>${e(s)}</code>`)),
+      ].join("\n")
+    : `<p>${e(c.source)}</p>`;
+  const silent = silentFactChanges(r);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>rproc-review: ${e(r.a.id)} → ${e(r.b.id)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1 class="${r.verdict.status}">rproc-review: ${e(r.verdict.line)}</h1>
+<p>Compared <b>${e(r.a.id)}</b> (${e(r.a.title)}) with <b>${e(r.b.id)}</b> (${e(r.b.title)})${r.diff.mainline ? `; findings also seen in ${e(r.diff.mainline.id)} are pre-existing` : ""}.</p>
+${r.notes.map((n) => `<p><i>${e(n)}</i></p>`).join("\n")}
+<h2>Matrix</h2>
+<table><thead><tr><th>scenario</th><th>${e(r.a.id)}</th><th>${e(r.b.id)}</th><th></th><th>findings in ${e(r.b.id)}</th></tr></thead>
+<tbody>
+${matrix}
+</tbody></table>
+<h2>Behaviour differences (${diffs.length})</h2>
+${diffs.map((s) => difference(r, s)).join("\n")}
+<h2>Changelog check</h2>
+${changelog}
+${silent.length > 0 ? `<h2>Design changes no scenario shows</h2>\n${li(silent.map((f) => `<code>${e(describeFactChange(f, r.a, r.b))}</code>`))}` : ""}
+<h2>Reproduce</h2>
+<pre>${e(r.reproduce.command)}</pre>
+<script>${inlineScript(opts.mermaidScript)}</script>
+<script>mermaid.initialize({ startOnLoad: true, securityLevel: "strict", sequence: { showSequenceNumbers: false } });</script>
+</body>
+</html>
+`;
+}

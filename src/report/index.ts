@@ -1,0 +1,63 @@
+/**
+ * Reports of a review (Workers-safe): GitHub markdown, a kernel-list mail, JSON, HTML and b4's check
+ * protocol, all rendered from one ReviewReport.
+ */
+import { type EmailOptions, renderEmail } from "./email.ts";
+import { type HtmlOptions, renderHtml } from "./html.ts";
+import { type MarkdownOptions, renderMarkdown } from "./markdown.ts";
+import type { ReviewReport } from "./model.ts";
+
+export { type B4Check, type B4Context, b4Checks } from "./b4.ts";
+export { DEFAULT_FROM, type EmailOptions, renderEmail, reviewText, rfc2822Date } from "./email.ts";
+export { escapeHtml, type HtmlOptions, inlineScript, renderHtml } from "./html.ts";
+export { CHECK_RUN_TEXT_LIMIT, type MarkdownOptions, renderMarkdown } from "./markdown.ts";
+export {
+  type Diagram,
+  type DiagramOptions,
+  MERMAID_BLOCK_LIMIT,
+  mermaidText,
+  sequenceDiagram,
+} from "./mermaid.ts";
+export {
+  buildReport,
+  type ReportOptions,
+  type ReviewReport,
+  type SeriesRef,
+  seriesRef,
+  shellWord,
+} from "./model.ts";
+export { MAIL_WIDTH, wrap } from "./wrap.ts";
+
+export const REPORT_FORMATS = ["markdown", "email", "json", "html"] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export function isReportFormat(s: string): s is ReportFormat {
+  return (REPORT_FORMATS as readonly string[]).includes(s);
+}
+
+export function renderJson(r: ReviewReport): string {
+  return `${JSON.stringify(r, null, 2)}\n`;
+}
+
+export interface RenderOptions {
+  markdown?: MarkdownOptions;
+  /** Needed for "email": the Date header and Message-ID. */
+  email?: EmailOptions;
+  /** Needed for "html": mermaid's browser bundle to inline. */
+  html?: HtmlOptions;
+}
+
+/** Renders a review in one of the formats; `review` and `diff` both print through this. */
+export function renderReview(r: ReviewReport, format: ReportFormat, opts: RenderOptions = {}): string {
+  switch (format) {
+    case "markdown":
+      return renderMarkdown(r, opts.markdown);
+    case "json":
+      return renderJson(r);
+    case "email":
+      return renderEmail(r, opts.email ?? { date: new Date() });
+    case "html":
+      if (!opts.html) throw new TypeError("renderReview: the html format needs opts.html.mermaidScript");
+      return renderHtml(r, opts.html);
+  }
+}

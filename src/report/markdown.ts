@@ -1,0 +1,258 @@
+/**
+ * GitHub markdown: verdict line, compact matrix, the differences with evidence, the changelog check, Mermaid
+ * sequence diagrams of the scenarios that differ, collapsible per-scenario details and a reproduce line. Kept
+ * below GitHub's 65,535-character limit of a check-run text by dropping details, then diagrams, then
+ * differences, with a note saying what was trimmed.
+ */
+import type { ScenarioDiff } from "../compare/types.ts";
+import {
+  describeCell,
+  describeChanged,
+  describeFactChange,
+  describeFinding,
+  describeStep,
+  describeTee,
+  evidenceLines,
+  sortFindings,
+} from "./describe.ts";
+import { sequenceDiagram } from "./mermaid.ts";
+import type { ReviewReport } from "./model.ts";
+import { describeNote, differing, excerpt, notesMentioning, silentFactChanges } from "./sections.ts";
+
+export const CHECK_RUN_TEXT_LIMIT = 65_535;
+
+export interface MarkdownOptions {
+  /** Character limit of the whole text; default CHECK_RUN_TEXT_LIMIT. */
+  maxChars?: number;
+  /** Character limit of one Mermaid block; default that of mermaid.ts. */
+  mermaidMaxChars?: number;
+}
+
+const ICON = { pass: "✅", warn: "⚠️", fail: "❌" } as const;
+const STATUS_MARK = {
+  same: "same",
+  different: "**differs**",
+  unknown: "unknown",
+  missing: "one side only",
+} as const;
+const CLASS_MARK = { introduced: "❌", fixed: "✅", "pre-existing": "▫️" } as const;
+
+const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
+const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+const html = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+function header(r: ReviewReport): string[] {
+  const side = (v: ReviewReport["a"]) => {
+    const source =
+      v.factSource === "mapper"
+        ? "facts mapped from its patches"
+        : v.factSource === "oracle-mapped"
+          ? "built-in, with the mapper's evidence"
+          : "built-in, hand-read oracle";
+    return `**${v.id}** (${v.title}; ${source})`;
+  };
+  const lines = [`## ${ICON[r.verdict.status]} rproc-review: ${r.verdict.line}`, ""];
+  lines.push(`Compared ${side(r.a)} with ${side(r.b)}.`);
+  if (r.diff.mainline)
+    lines.push(`Findings also seen in ${r.diff.mainline.id} are pre-existing and never blamed on ${r.b.id}.`);
+  const s = r.b.series;
+  if (s)
+    lines.push(
+      `Series: ${s.title} (${s.version}, ${s.total} patches${s.base ? `, base ${code(s.base)}` : ""}).`,
+    );
+  for (const n of r.notes) lines.push(`> ${n}`);
+  return lines;
+}
+
+function matrix(r: ReviewReport): string[] {
+  const lines = [
+    "",
+    "### Matrix",
+    "",
+    `| scenario | ${cell(r.a.id)} | ${cell(r.b.id)} | | findings in ${cell(r.b.id)} |`,
+    "|---|---|---|---|---|",
+  ];
+  for (const s of r.diff.scenarios) {
+    const counts = (["introduced", "fixed", "pre-existing"] as const)
+      .map((c) => [c, s.findings.filter((f) => f.class === c).length] as const)
+      .filter(([, n]) => n > 0)
+      .map(([c, n]) => `${CLASS_MARK[c]} ${n} ${c}`);
+    lines.push(
+      `| ${code(s.scenario)} | ${cell(describeCell(s.a))} | ${cell(describeCell(s.b))} | ${STATUS_MARK[s.status]} | ${counts.join(", ")} |`,
+    );
+  }
+  return lines;
+}
+
+function difference(r: ReviewReport, s: ScenarioDiff): string[] {
+  const lines = ["", `#### ${code(s.scenario)}: ${s.title}`, ""];
+  lines.push(
+    `Changed: ${describeChanged(s.changed)}. TA commands: ${r.a.id} ${code(describeTee(s.a))} → ${r.b.id} ${code(describeTee(s.b))}.`,
+  );
+  const d = s.divergence;
+  if (d) {
+    const state =
+      d.before.rprocState === null ? "no state change yet" : `rproc state ${code(d.before.rprocState)}`;
+    const ta = d.before.taCommands.length === 0 ? "none" : code(d.before.taCommands.join(" "));
+    lines.push(
+      `- **First divergence** at step ${d.step} (${state}; TA commands so far: ${ta}):`,
+      `  - ${r.a.id}: ${code(describeStep(d.a))}`,
+      `  - ${r.b.id}: ${code(describeStep(d.b))}`,
+    );
+  }
+  if (s.facts.length > 0) {
+    lines.push("- **Facts responsible**:");
+    for (const f of s.facts) {
+      lines.push(`  - ${code(describeFactChange(f, r.a, r.b))}`);
+      for (const e of evidenceLines(f, r.a, r.b)) lines.push(`    - ${e}`);
+    }
+  } else {
+    lines.push("- **Facts responsible**: none of the facts that differ was read by this scenario.");
+  }
+  const fs = sortFindings(s.findings.filter((f) => f.class !== "pre-existing"));
+  if (fs.length > 0) {
+    lines.push("- **Findings**:");
+    for (const f of fs) lines.push(`  - ${CLASS_MARK[f.class]} ${describeFinding(f)}`);
+  }
+  const notes = notesMentioning(r, s.scenario);
+  if (!r.changelog.available) lines.push("- **Changelog**: not available.");
+  else if (notes.length === 0) lines.push("- **Changelog**: ⚠️ no note mentions this difference.");
+  else
+    for (const n of notes)
+      lines.push(`- **Changelog**: ${describeNote(n.note)} (via ${n.via.map(code).join(", ")})`);
+  return lines;
+}
+
+function changelogSection(r: ReviewReport): string[] {
+  const c = r.changelog;
+  const lines = ["", "### Changelog check", "", c.source];
+  if (!c.available) return lines;
+  lines.push("", "**Stated, with a visible behaviour difference:**");
+  for (const n of c.withDifference)
+    lines.push(`- ${describeNote(n)} → ${n.matches.map((m) => code(m.scenario)).join(", ")}`);
+  if (c.withDifference.length === 0) lines.push("- none");
+  lines.push("", "**Stated, with no visible behaviour difference:**");
+  for (const n of c.withoutDifference) lines.push(`- ${describeNote(n)}`);
+  if (c.withoutDifference.length === 0) lines.push("- none");
+  lines.push("", "**Behaviour differences no note mentions:**");
+  lines.push(c.unmentioned.length === 0 ? "- none" : `- ${c.unmentioned.map(code).join(", ")}`);
+  return lines;
+}
+
+function silentFacts(r: ReviewReport): string[] {
+  const silent = silentFactChanges(r);
+  if (silent.length === 0) return [];
+  const lines = ["", "### Design changes no scenario shows", ""];
+  for (const f of silent) lines.push(`- ${code(describeFactChange(f, r.a, r.b))}`);
+  return lines;
+}
+
+function diagrams(r: ReviewReport, s: ScenarioDiff, maxChars: number | undefined): string[] {
+  const traces = r.traces[s.scenario];
+  if (!traces) return [];
+  const lines = ["", `<details open><summary>Sequence diagrams: ${html(s.scenario)}</summary>`, ""];
+  for (const [side, trace, cellOf, other] of [
+    [r.a, traces.a, s.a, r.b.id],
+    [r.b, traces.b, s.b, r.a.id],
+  ] as const) {
+    const dg = sequenceDiagram(trace, {
+      findings: cellOf?.findings ?? [],
+      divergence: s.divergence ? { step: s.divergence.step, other } : null,
+      ...(maxChars === undefined ? {} : { maxChars }),
+    });
+    lines.push(
+      `**${side.id}**${dg.trimmed > 0 ? ` (${dg.trimmed} lines trimmed)` : ""}`,
+      "",
+      "```mermaid",
+      dg.text,
+      "```",
+      "",
+    );
+  }
+  lines.push("</details>");
+  return lines;
+}
+
+function details(r: ReviewReport, s: ScenarioDiff): string[] {
+  const lines = ["", `<details><summary>${html(s.scenario)}: ${html(s.status)}</summary>`, ""];
+  lines.push(`| | ${cell(r.a.id)} | ${cell(r.b.id)} |`, "|---|---|---|");
+  const row = (name: string, f: (c: NonNullable<ScenarioDiff["a"]>) => string) =>
+    lines.push(`| ${name} | ${cell(s.a ? f(s.a) : "not run")} | ${cell(s.b ? f(s.b) : "not run")} |`);
+  row("outcome", (c) => describeCell(c));
+  row("TA commands", (c) => describeTee(c));
+  row("trace steps", (c) => String(c.steps));
+  row("findings", (c) => c.findings.map((f) => `${f.kind} in ${f.at}`).join("; ") || "none");
+  if (s.a && !s.a.applicable) lines.push("", `${r.a.id}: not applicable: ${s.a.reason ?? ""}`);
+  if (s.b && !s.b.applicable) lines.push("", `${r.b.id}: not applicable: ${s.b.reason ?? ""}`);
+  const traces = r.traces[s.scenario];
+  if (traces) {
+    const at = s.divergence?.step ?? null;
+    for (const [side, trace] of [
+      [r.a, traces.a],
+      [r.b, traces.b],
+    ] as const) {
+      lines.push("", `${side.id}, steps around the divergence:`, "", "```");
+      for (const [i, step] of excerpt(trace, at))
+        lines.push(`${i === at ? ">" : " "}${String(i).padStart(4)} ${describeStep(step)}`);
+      lines.push("```");
+    }
+  }
+  lines.push("", "</details>");
+  return lines;
+}
+
+/** A block of the text and the priority at which it is dropped (higher goes first; 0 is never dropped). */
+interface Block {
+  lines: string[];
+  drop: number;
+  what: string;
+}
+
+export function renderMarkdown(r: ReviewReport, opts: MarkdownOptions = {}): string {
+  const limit = opts.maxChars ?? CHECK_RUN_TEXT_LIMIT;
+  const diffs = differing(r);
+  const blocks: Block[] = [
+    { lines: header(r), drop: 0, what: "header" },
+    { lines: matrix(r), drop: 0, what: "matrix" },
+    { lines: ["", `### Behaviour differences (${diffs.length})`], drop: 0, what: "heading" },
+    ...diffs.map((s) => ({ lines: difference(r, s), drop: 1, what: "difference" })),
+    { lines: changelogSection(r), drop: 0, what: "changelog" },
+    { lines: silentFacts(r), drop: 1, what: "design changes" },
+    ...(diffs.length > 0 ? [{ lines: ["", "### Sequence diagrams"], drop: 0, what: "diagram heading" }] : []),
+    ...diffs.map((s) => ({ lines: diagrams(r, s, opts.mermaidMaxChars), drop: 2, what: "diagram" })),
+    { lines: ["", "### Details"], drop: 0, what: "details heading" },
+    ...r.diff.scenarios.map((s) => ({ lines: details(r, s), drop: 3, what: "details" })),
+  ];
+  const reproduce = ["", `**Reproduce:** ${code(r.reproduce.command)}`, ""];
+  const size = (bs: Block[]) => bs.reduce((n, b) => n + b.lines.join("\n").length + 1, 0);
+  const dropped = new Map<string, number>();
+  const trimNote = () =>
+    dropped.size === 0
+      ? []
+      : [
+          "",
+          `> ✂️ Trimmed ${[...dropped].map(([w, n]) => `${n} ${w} section${n === 1 ? "" : "s"}`).join(", ")} to stay below GitHub's ${limit.toLocaleString("en-US")}-character limit; \`--format json\` or the reproduce command gives everything.`,
+        ];
+  const kept = [...blocks];
+  const reserve = () => reproduce.join("\n").length + trimNote().join("\n").length + 200;
+  while (size(kept) + reserve() > limit) {
+    let victim = -1;
+    for (let i = kept.length - 1; i >= 0; i--) {
+      const b = kept[i] as Block;
+      if (b.drop > 0 && (victim < 0 || b.drop > (kept[victim] as Block).drop)) victim = i;
+    }
+    if (victim < 0) break;
+    const [b] = kept.splice(victim, 1) as [Block];
+    dropped.set(b.what, (dropped.get(b.what) ?? 0) + 1);
+  }
+  // A heading whose sections were all trimmed goes too.
+  const shown = kept.filter(
+    (b) => !b.what.endsWith(" heading") || kept.some((x) => x.what === b.what.replace(" heading", "")),
+  );
+  let text = [...shown.flatMap((b) => b.lines), ...trimNote(), ...reproduce].join("\n");
+  if (text.length > limit) {
+    const tail = `\n\n> ✂️ Cut at ${limit.toLocaleString("en-US")} characters.\n`;
+    text = text.slice(0, limit - tail.length) + tail;
+  }
+  return text;
+}

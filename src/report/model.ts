@@ -1,0 +1,136 @@
+/**
+ * The review report: one value every renderer (markdown, mail, JSON, HTML, b4 check) reads. Built from a
+ * behavioural diff and its changelog check; plain JSON (this is what `--format json` prints).
+ */
+import { checkChangelog } from "../compare/changelog.ts";
+import { type CompareOptions, compareVersions } from "../compare/diff.ts";
+import type { ChangelogCheck, VersionDiff, VersionRef, VersionSide } from "../compare/types.ts";
+import type { TraceStep } from "../scenarios/result.ts";
+import type { Person, Series } from "../series/types.ts";
+
+/** What a reply needs to know about the mail a version came in. */
+export interface SeriesRef {
+  id: string;
+  title: string;
+  version: string;
+  base: string | null;
+  total: number;
+  author: Person;
+  origin: string;
+  /** The mail to reply to: the cover letter, else the first patch present. */
+  replyTo: { messageId: string; subject: string; references: string[]; isCover: boolean } | null;
+}
+
+export interface ReportVersion extends VersionRef {
+  series: SeriesRef | null;
+}
+
+export type VerdictStatus = "pass" | "warn" | "fail";
+
+export interface ReviewReport {
+  tool: "rproc-review";
+  a: ReportVersion;
+  b: ReportVersion;
+  verdict: { status: VerdictStatus; line: string };
+  diff: VersionDiff;
+  changelog: ChangelogCheck;
+  reproduce: { command: string; versions: string[]; scenarios: string[] };
+  /** Both traces of each scenario that behaves differently (for diagrams and details). */
+  traces: Record<string, { a: TraceStep[]; b: TraceStep[] }>;
+  /** Things a reader must know about how this report was made ("checked alone", …). */
+  notes: string[];
+}
+
+export function seriesRef(s: Series): SeriesRef {
+  const mail = s.cover ?? s.patches[0] ?? null;
+  return {
+    id: s.id,
+    title: s.title,
+    version: s.version.label,
+    base: s.base,
+    total: s.total,
+    author: s.author,
+    origin: s.origin,
+    replyTo: mail
+      ? {
+          messageId: mail.messageId,
+          subject: mail.subject,
+          references: [...mail.references],
+          isCover: s.cover !== null,
+        }
+      : null,
+  };
+}
+
+/** A word for a shell command line: quoted when it holds anything a shell would read. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function verdictOf(diff: VersionDiff, changelog: ChangelogCheck): { status: VerdictStatus; line: string } {
+  const c = diff.counts;
+  const total = diff.scenarios.length;
+  const parts = [
+    `${c.different} of ${plural(total, "scenario")} behave differently`,
+    `${plural(c.introduced, "finding")} introduced`,
+    `${c.fixed} fixed`,
+    `${c.preExisting} pre-existing`,
+  ];
+  if (c.unknown > 0) parts.push(`${c.unknown} unknown (facts the mapper could not read)`);
+  if (c.missing > 0) parts.push(`${c.missing} run on one side only`);
+  if (changelog.available && changelog.unmentioned.length > 0)
+    parts.push(`${plural(changelog.unmentioned.length, "difference")} the changelog does not mention`);
+  const status: VerdictStatus =
+    c.introduced > 0
+      ? "fail"
+      : c.unknown > 0 || c.missing > 0 || (changelog.available && changelog.unmentioned.length > 0)
+        ? "warn"
+        : "pass";
+  return { status, line: `${diff.a.id} → ${diff.b.id}: ${parts.join(", ")}` };
+}
+
+export interface ReportOptions extends CompareOptions {
+  /** Command name used in the reproduce line; default "rproc-review". */
+  command?: string;
+  notes?: string[];
+}
+
+/** Compares A (older) with B (newer) and checks B's changelog: the whole review in one value. */
+export function buildReport(a: VersionSide, b: VersionSide, opts: ReportOptions = {}): ReviewReport {
+  const diff = compareVersions(a, b, opts);
+  const changelog = checkChangelog(diff, a, b);
+  const interesting = diff.scenarios
+    .filter((s) => s.status !== "same" || s.findings.some((f) => f.class !== "pre-existing"))
+    .map((s) => s.scenario);
+  const scenarios = interesting.length > 0 ? interesting : diff.scenarios.map((s) => s.scenario);
+  const versions = [a.spec, b.spec];
+  const traces: ReviewReport["traces"] = {};
+  for (const s of diff.scenarios) {
+    if (s.status !== "different" && s.status !== "unknown") continue;
+    const trace = (v: VersionSide) => v.cells.find((c) => c.scenario === s.scenario)?.trace ?? [];
+    traces[s.scenario] = { a: trace(a), b: trace(b) };
+  }
+  const command = [
+    opts.command ?? "rproc-review",
+    "matrix",
+    "--versions",
+    shellWord(versions.join(",")),
+    "--scenarios",
+    shellWord(scenarios.join(",")),
+  ].join(" ");
+  return {
+    tool: "rproc-review",
+    a: { ...diff.a, series: a.series ? seriesRef(a.series) : null },
+    b: { ...diff.b, series: b.series ? seriesRef(b.series) : null },
+    verdict: verdictOf(diff, changelog),
+    diff,
+    changelog,
+    reproduce: { command, versions, scenarios },
+    traces,
+    notes: [...(opts.notes ?? [])],
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * Report content every renderer lays out the same way: which notes mention a scenario, which fact changes no
+ * scenario showed, the trace excerpt around a divergence.
+ */
+import type { CheckedNote, FactChange, ScenarioDiff } from "../compare/types.ts";
+import type { TraceStep } from "../scenarios/result.ts";
+import type { ReviewReport } from "./model.ts";
+
+export function notesMentioning(r: ReviewReport, scenario: string): { note: CheckedNote; via: string[] }[] {
+  const out: { note: CheckedNote; via: string[] }[] = [];
+  for (const note of r.changelog.withDifference) {
+    const m = note.matches.find((x) => x.scenario === scenario);
+    if (m) out.push({ note, via: m.via });
+  }
+  return out;
+}
+
+export function differing(r: ReviewReport): ScenarioDiff[] {
+  return r.diff.scenarios.filter((s) => s.status === "different");
+}
+
+/** Fact changes that no differing scenario read: design changes without a visible behaviour difference. */
+export function silentFactChanges(r: ReviewReport): FactChange[] {
+  const read = new Set(r.diff.scenarios.flatMap((s) => s.facts.map((f) => f.path)));
+  return r.diff.factChanges.filter((f) => !read.has(f.path));
+}
+
+const BEFORE = 3;
+const AFTER = 8;
+
+/** The steps of one trace around the first divergence: [index, step] pairs. */
+export function excerpt(trace: readonly TraceStep[], divergence: number | null): [number, TraceStep][] {
+  const from = divergence === null ? 0 : Math.max(0, divergence - BEFORE);
+  const to = divergence === null ? BEFORE + AFTER : divergence + AFTER;
+  return trace.slice(from, to).map((s, i) => [from + i, s]);
+}
+
+/** "cover letter" or "patch 3/6: …", then the note in quotes, shortened. */
+export function describeNote(n: CheckedNote, max = 200): string {
+  const text = n.note.text.replace(/\s+/g, " ").trim();
+  return `${n.where}: "${text.length > max ? `${text.slice(0, max - 1)}…` : text}"`;
+}

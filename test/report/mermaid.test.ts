@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { mermaidText, sequenceDiagram } from "../../src/report/index.ts";
+import type { TraceStep } from "../../src/scenarios/result.ts";
+import { step } from "../compare/fixtures.ts";
+import { mermaidParse } from "./mermaid-parser.ts";
+
+const trace: TraceStep[] = [
+  step("core", "rproc_boot", "call"),
+  step("stm32", "stm32_rproc_prepare", "call"),
+  step("tee", "rproc_tee_parse_fw", "call", 'fw=rproc.elf; size 4096 #1 <x> {y} % `z` "q"'),
+  step("ta", "LOAD_FW", "invoke", "OFF -> LOADED"),
+  step("tee", "rproc_tee_parse_fw", "return", "0"),
+  step("core", "rproc_start", "state", "offline -> running"),
+  step("platform", "copro", "start"),
+  step("core", "rproc_boot", "return", "0"),
+];
+
+describe("sequence diagrams", () => {
+  it("are accepted by mermaid's parser, with the four participants, findings and the divergence", async () => {
+    const d = sequenceDiagram(trace, {
+      findings: [{ kind: "leak", at: "rproc_boot", step: 7 }],
+      divergence: { step: 3, other: "v15" },
+    });
+    await expect(mermaidParse(d.text)).resolves.toMatchObject({ diagramType: "sequence" });
+    expect(d.text).toContain("participant C as Linux core");
+    expect(d.text).toContain("participant T as TEE driver");
+    expect(d.text).toContain("participant A as OP-TEE TA");
+    expect(d.text).toContain("participant P as coprocessor");
+    expect(d.text).toContain("T->>A: LOAD_FW invoke");
+    expect(d.text).toContain("A-->>T: rproc_tee_parse_fw returns 0");
+    expect(d.text).toContain("Note over C: ⚠ leak in rproc_boot");
+    expect(d.text).toContain("Note over C,P: first divergence from v15");
+    expect(d.trimmed).toBe(0);
+  });
+
+  it("collapses repeated exchanges", async () => {
+    const loop: TraceStep[] = [];
+    for (let i = 0; i < 20; i++)
+      loop.push(step("core", "rproc_kick", "call"), step("platform", "mbox", "send"));
+    const d = sequenceDiagram(loop);
+    await mermaidParse(d.text);
+    // one exchange shown, then the last message of the run
+    expect(d.text.match(/C->>P: mbox send/g)?.length).toBe(2);
+    expect(d.text).toMatch(/exchange ×19/);
+  });
+
+  it("trims to the block limit with a note, and stays parseable", async () => {
+    const long: TraceStep[] = [];
+    for (let i = 0; i < 3000; i++) long.push(step(i % 2 ? "core" : "tee", `fn_${i}`, "call", `detail ${i}`));
+    const full = sequenceDiagram(long);
+    expect(full.text.length).toBeLessThanOrEqual(50_000);
+    expect(full.trimmed).toBeGreaterThan(0);
+    const small = sequenceDiagram(long, { maxChars: 2000 });
+    expect(small.text.length).toBeLessThanOrEqual(2000);
+    expect(small.text).toMatch(/more lines trimmed/);
+    await mermaidParse(small.text);
+  });
+
+  it("keeps message text free of what mermaid would read as syntax", () => {
+    expect(mermaidText("a; b # c <br> {d} -> e")).toBe("a b c br d → e");
+    expect(mermaidText("")).toBe("-");
+  });
+});

@@ -1,0 +1,241 @@
+import { describe, expect, it } from "vitest";
+import {
+  b4Checks,
+  buildReport,
+  CHECK_RUN_TEXT_LIMIT,
+  inlineScript,
+  type ReviewReport,
+  renderEmail,
+  renderHtml,
+  renderJson,
+  renderMarkdown,
+  wrap,
+} from "../../src/report/index.ts";
+import { cell, series, step } from "../compare/fixtures.ts";
+import { mainlineSide, SCENARIOS, V16_NOTES, v15Side, v16Side } from "../compare/scenarios.ts";
+import { mermaidBlocks, mermaidParse } from "./mermaid-parser.ts";
+
+const report = (): ReviewReport =>
+  buildReport(v15Side(), v16Side(series("v16", V16_NOTES.cover, V16_NOTES.patches)), {
+    mainline: mainlineSide(),
+    scenarios: SCENARIOS,
+  });
+
+/** A report with many scenarios and long traces, to push the renderers past their limits. */
+function bigReport(): ReviewReport {
+  const a = v15Side();
+  const b = v16Side(series("v16", V16_NOTES.cover, V16_NOTES.patches));
+  const scenarios = [...SCENARIOS];
+  for (let n = 0; n < 60; n++) {
+    const id = `stress-${n}`;
+    scenarios.push({ id, title: `stress ${n}` });
+    const trace = (v: string) =>
+      Array.from({ length: 400 }, (_, i) =>
+        step(i % 3 === 0 ? "core" : i % 3 === 1 ? "tee" : "ta", `fn_${v}_${i}`, "call", `detail ${i}`),
+      );
+    a.cells.push(cell("v15", id, trace("a"), { factsRead: ["tee.ctxLock"] }));
+    b.cells.push(cell("v16", id, trace("b"), { factsRead: ["tee.ctxLock"] }));
+  }
+  return buildReport(a, b, { mainline: mainlineSide(), scenarios });
+}
+
+describe("report model", () => {
+  it("fails when B introduces a finding and names the reproduce command for the scenarios that matter", () => {
+    const r = report();
+    expect(r.verdict.status).toBe("fail");
+    expect(r.verdict.line).toContain("1 finding introduced");
+    expect(r.verdict.line).toContain("1 difference the changelog does not mention");
+    expect(r.reproduce.command).toBe(
+      "rproc-review matrix --versions v15,v16 --scenarios boot-auth-fail,bind-unbind,remove",
+    );
+    expect(Object.keys(r.traces)).toEqual(["boot-auth-fail", "bind-unbind", "remove"]);
+  });
+
+  it("quotes input specs in the reproduce line", () => {
+    const a = v15Side();
+    a.spec = "../mails/v 15";
+    expect(buildReport(a, v16Side()).reproduce.command).toContain("--versions '../mails/v 15,v16'");
+  });
+
+  it("passes when nothing differs", () => {
+    const a = v15Side();
+    const r = buildReport(a, { ...a, id: "v15-again" });
+    expect(r.verdict.status).toBe("pass");
+    expect(r.diff.counts.different).toBe(0);
+  });
+});
+
+describe("markdown", () => {
+  it("has the verdict, matrix, evidence, changelog check and reproduce line", () => {
+    const md = renderMarkdown(report());
+    expect(md.split("\n")[0]).toMatch(/^## ❌ rproc-review: v15 → v16: 3 of 5 scenarios behave differently/);
+    expect(md).toContain("| `boot-auth-fail` | -EIO, offline, 1 finding | -EIO, offline | **differs** |");
+    expect(md).toContain(
+      '[v16 patch 3] drivers/remoteproc/remoteproc_core.c:1850 rproc_boot() "remoteproc: core: release the firmware on errors"',
+    );
+    expect(md).toContain("v15: hand-read oracle");
+    expect(md).toContain("❌ introduced: sleep-in-atomic in rproc_tee_register");
+    expect(md).toMatch(/\*\*Behaviour differences no note mentions:\*\*\n- `remove`/);
+    expect(md).toContain('cover letter: "Reworded the Kconfig help text."');
+    expect(md).toContain("<details><summary>start-error: same</summary>");
+    expect(md).toContain(
+      "**Reproduce:** `rproc-review matrix --versions v15,v16 --scenarios boot-auth-fail,bind-unbind,remove`",
+    );
+  });
+
+  it("draws two diagrams per differing scenario, each accepted by mermaid's parser", async () => {
+    const blocks = mermaidBlocks(renderMarkdown(report()));
+    expect(blocks).toHaveLength(6);
+    for (const b of blocks) await expect(mermaidParse(b)).resolves.toMatchObject({ diagramType: "sequence" });
+    expect(blocks[1]).toContain("T->>A: RELEASE_FW invoke");
+  });
+
+  it("stays below GitHub's check-run limit, trimming with a note", async () => {
+    const md = renderMarkdown(bigReport());
+    expect(md.length).toBeLessThanOrEqual(CHECK_RUN_TEXT_LIMIT);
+    expect(md).toMatch(/✂️ Trimmed \d+ details sections/);
+    expect(md).toContain("**Reproduce:**");
+    for (const b of mermaidBlocks(md)) {
+      expect(b.length).toBeLessThanOrEqual(50_000);
+      await mermaidParse(b);
+    }
+  });
+
+  it("trims diagrams, then differences, under a smaller limit", () => {
+    const md = renderMarkdown(report(), { maxChars: 4000 });
+    expect(md.length).toBeLessThanOrEqual(4000);
+    expect(md).toMatch(/Trimmed .*diagram section/);
+    expect(md).not.toContain("### Details");
+    expect(md).toContain("### Matrix");
+  });
+});
+
+describe("mail", () => {
+  const mail = () =>
+    renderEmail(report(), { date: new Date("2026-11-23T10:00:00Z"), from: "Bot <bot@example.net>" });
+  const split = (m: string) => {
+    const at = m.indexOf("\n\n");
+    return { head: m.slice(0, at), body: m.slice(at + 2) };
+  };
+
+  it("replies to the cover letter with threading headers", () => {
+    const { head } = split(mail());
+    expect(head).toContain("Subject: Re: [PATCH v16 0/3] Make the widget frobnicate");
+    expect(head).toContain("In-Reply-To: <v16-0@example.org>");
+    expect(head).toContain("References: <older-thread@example.org> <v16-0@example.org>");
+    expect(head).toMatch(/^Message-ID: <rproc-review\.[0-9a-f]{16}\.\d+@example\.net>$/m);
+    expect(head).toContain("From: Bot <bot@example.net>");
+    expect(head).toContain("Date: Mon, 23 Nov 2026 10:00:00 +0000");
+    expect(head).toContain("Content-Type: text/plain; charset=utf-8");
+  });
+
+  it("reads like a robot report: greeting, bracketed context, findings, reproduce, footer", () => {
+    const { body } = split(mail());
+    expect(body.startsWith("Hi Ada,\n")).toBe(true);
+    expect(body).toContain("[series: Make the widget frobnicate]");
+    expect(body).toContain("[base: 0123456789ab]");
+    expect(body).toContain("[versions compared: v15 -> v16, and mainline for pre-existing findings]");
+    expect(body).toContain("url:    https://lore.kernel.org/r/v16-0@example.org");
+    expect(body).toMatch(
+      /Findings v16 introduces:\n\n {2}- bind-unbind: sleep-in-atomic in rproc_tee_register/,
+    );
+    expect(body).toContain("[v16 patch 3] drivers/remoteproc/remoteproc_core.c:1850");
+    expect(body).toContain(
+      "        rproc-review matrix --versions v15,v16 --scenarios boot-auth-fail,bind-unbind,remove",
+    );
+    expect(body).toMatch(/\n-- \nrproc-review is a review bot/);
+  });
+
+  it("keeps body lines within 72 columns except the command and URLs, and has no HTML", () => {
+    const { body } = split(mail());
+    const long = body.split("\n").filter((l) => l.length > 72);
+    for (const l of long) expect(l).toMatch(/^\s*(rproc-review matrix |url: +https:\/\/)/);
+    expect(body).not.toMatch(/<\/?[a-z][^>]*>/i);
+    const big = split(renderEmail(bigReport(), { date: new Date(0) })).body;
+    for (const l of big.split("\n").filter((x) => x.length > 72))
+      expect(l).toMatch(/^\s*rproc-review matrix /);
+  });
+
+  it("has no threading headers when B came without mails", () => {
+    const m = renderEmail(buildReport(v15Side(), v16Side()), { date: new Date(0) });
+    expect(m).not.toMatch(/^In-Reply-To:/m);
+    expect(m).toMatch(/^Subject: rproc-review: v15 -> v16/m);
+  });
+
+  it("wraps words and puts an unbreakable URL on its own line", () => {
+    expect(wrap("aaa bbb ccc", 7)).toEqual(["aaa bbb", "ccc"]);
+    const url = `https://example.org/${"x".repeat(80)}`;
+    expect(wrap(`see ${url} now`, 72)).toEqual(["see", url, "now"]);
+  });
+});
+
+describe("json", () => {
+  it("is the report as plain JSON", () => {
+    const j = JSON.parse(renderJson(report())) as ReviewReport;
+    expect(j.tool).toBe("rproc-review");
+    expect(j.diff.scenarios.find((s) => s.scenario === "bind-unbind")?.findings[0]).toMatchObject({
+      kind: "sleep-in-atomic",
+      class: "introduced",
+    });
+    expect(j.changelog.unmentioned).toEqual(["remove"]);
+    expect(j.b.series?.replyTo?.messageId).toBe("v16-0@example.org");
+  });
+});
+
+describe("html", () => {
+  const page = () =>
+    renderHtml(report(), { mermaidScript: 'window.mermaid={initialize(){}};var s="</script>";' });
+
+  it("is one page with the matrix, differences and diagrams, and the mermaid bundle inlined", async () => {
+    const html = page();
+    expect(html.startsWith("<!doctype html>")).toBe(true);
+    expect(html).toContain('<h1 class="fail">rproc-review: v15 → v16');
+    expect(html).toContain('<a href="#s-boot-auth-fail"><code>boot-auth-fail</code></a>');
+    expect(html).not.toMatch(/<script[^>]*\ssrc=/);
+    expect(html).not.toMatch(/<link[^>]*stylesheet/);
+    const diagrams = [...html.matchAll(/<pre class="mermaid">([\s\S]*?)<\/pre>/g)].map((m) =>
+      (m[1] as string)
+        .replace(/&gt;/g, ">")
+        .replace(/&lt;/g, "<")
+        .replace(/&quot;/g, '"')
+        .replace(/&#39;/g, "'")
+        .replace(/&amp;/g, "&"),
+    );
+    expect(diagrams).toHaveLength(6);
+    for (const d of diagrams) await mermaidParse(d);
+  });
+
+  it("cannot be closed early by the inlined script", () => {
+    expect(inlineScript('a="</script><b>"')).toBe('a="<\\/script><b>"');
+    expect(page().match(/<\/script>/g)).toHaveLength(2);
+  });
+});
+
+describe("b4 check", () => {
+  it("reports the whole review on the cover letter", () => {
+    const [c] = b4Checks(report(), { message: { kind: "cover" }, alone: false });
+    expect(c).toMatchObject({ tool: "rproc-review", status: "fail" });
+    expect(c?.summary).toContain("1 finding introduced");
+    expect(c?.details).toContain("bind-unbind: sleep-in-atomic in rproc_tee_register");
+  });
+
+  it("reports on a patch only what its own evidence explains", () => {
+    const [p2] = b4Checks(report(), { message: { kind: "patch", index: 2 }, alone: false });
+    expect(p2?.status).toBe("fail");
+    expect(p2?.details).toContain("* bind-unbind");
+    expect(p2?.details).not.toContain("* boot-auth-fail");
+    const [p3] = b4Checks(report(), { message: { kind: "patch", index: 3 }, alone: false });
+    expect(p3?.summary).toMatch(/^patch 3: 1 scenario behaves differently from v15/);
+    expect(b4Checks(report(), { message: { kind: "patch", index: 1 }, alone: false })).toEqual([]);
+  });
+
+  it("says when the message was checked alone, and is empty when there is nothing to say", () => {
+    const [alone] = b4Checks(report(), { message: { kind: "patch", index: 1 }, alone: true });
+    expect(alone?.status).toBe("warn");
+    expect(alone?.details).toMatch(/^checked alone/);
+    const a = v15Side();
+    expect(
+      b4Checks(buildReport(a, { ...a, id: "same" }), { message: { kind: "cover" }, alone: false }),
+    ).toEqual([]);
+  });
+});
