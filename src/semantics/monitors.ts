@@ -18,6 +18,8 @@ export class Monitors {
   private readonly seen = new Set<string>();
   /** Per processor id: a RELEASE_FW was sent and nothing was loaded since. */
   private readonly released = new Map<number, boolean>();
+  /** Per processor id: a LOAD_FW succeeded since the last STOP_FW or RELEASE_FW. */
+  private readonly authenticated = new Map<number, boolean>();
   /** Device memory Linux may write: the resource-table windows declared by the core's table copies. */
   private readonly rscWindows: { pa: number; size: number }[] = [];
   /** Non-secure writes into TEE-loaded firmware outside a table window since the last LOAD_FW. */
@@ -127,6 +129,7 @@ export class Monitors {
     if (e.cmdName === "LOAD_FW") {
       if (ok) {
         this.released.set(proc, false);
+        this.authenticated.set(proc, true);
         this.tampered = [];
         this.rscWindows.length = 0;
       }
@@ -142,14 +145,15 @@ export class Monitors {
         );
       }
       this.released.set(proc, true);
+      if (ok) this.authenticated.set(proc, false);
       return;
     }
+    if (e.cmdName === "STOP_FW" && ok) this.authenticated.set(proc, false);
     if (e.cmdName === "START_FW" && ok) {
-      const loadedBy = this.platform?.copro.status().loadedBy ?? null;
-      if (this.platform !== null && loadedBy !== "tee") {
+      if (this.authenticated.get(proc) !== true) {
         this.raise(
           "unauthenticated-start",
-          `START_FW succeeded on memory loaded by ${loadedBy ?? "nobody"}, not by the TEE`,
+          `START_FW for processor ${proc} succeeded with no successful LOAD_FW (authentication) since the last STOP_FW/RELEASE_FW`,
           this.k.current,
           ev.step,
         );

@@ -1,0 +1,73 @@
+import type { Command } from "commander";
+import { UsageError } from "../../errors.ts";
+import { renderMatrixText } from "../../scenarios/render.ts";
+import { type Design, runMatrix } from "../../scenarios/run.ts";
+import { SCENARIOS } from "../../scenarios/scenarios.ts";
+import { BUILTIN_VERSIONS, builtinVersion } from "../../semantics/versions.ts";
+
+export interface MatrixOptions {
+  versions?: string;
+  scenarios?: string;
+  json?: boolean;
+}
+
+const list = (s: string | undefined): string[] | undefined =>
+  s === undefined
+    ? undefined
+    : s
+        .split(",")
+        .map((x) => x.trim())
+        .filter((x) => x.length > 0);
+
+/**
+ * Resolves the designs to run, in order: --versions ids (built-in; default: all built-in versions). Further
+ * design sources (variant files, ingested series) append their designs to this list.
+ */
+export async function resolveDesigns(opts: MatrixOptions): Promise<Design[]> {
+  const ids = list(opts.versions);
+  if (ids === undefined) return BUILTIN_VERSIONS.map((v) => ({ id: v.id, title: v.title, facts: v.facts }));
+  return ids.map((id) => {
+    const v = builtinVersion(id);
+    if (v === undefined) {
+      throw new UsageError(
+        `unknown version "${id}" (known: ${BUILTIN_VERSIONS.map((x) => x.id).join(", ")})`,
+        {
+          subject: "--versions",
+        },
+      );
+    }
+    return { id: v.id, title: v.title, facts: v.facts };
+  });
+}
+
+function resolveScenarios(opts: MatrixOptions): string[] | undefined {
+  const ids = list(opts.scenarios);
+  for (const id of ids ?? []) {
+    if (!SCENARIOS.some((s) => s.id === id)) {
+      throw new UsageError(`unknown scenario "${id}" (known: ${SCENARIOS.map((s) => s.id).join(", ")})`, {
+        subject: "--scenarios",
+      });
+    }
+  }
+  return ids;
+}
+
+export async function matrixAction(opts: MatrixOptions): Promise<void> {
+  const designs = await resolveDesigns(opts);
+  const scenarios = resolveScenarios(opts);
+  const result = await runMatrix(designs, scenarios);
+  process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderMatrixText(result)}\n`);
+}
+
+export function register(program: Command): void {
+  program
+    .command("matrix")
+    .description("run every scenario on every version and print versions x scenarios with findings (exit 0)")
+    .option(
+      "--versions <ids>",
+      `comma-separated version ids (built-in: ${BUILTIN_VERSIONS.map((v) => v.id).join(", ")})`,
+    )
+    .option("--scenarios <ids>", "comma-separated scenario ids (default: all)")
+    .option("--json", "print the matrix as JSON")
+    .action(matrixAction);
+}

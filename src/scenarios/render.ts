@@ -1,0 +1,114 @@
+/**
+ * The text form of a matrix: scenarios as rows, designs as columns (identical columns folded, with a note),
+ * a short verdict per cell with finding markers, a legend, then the findings of every cell.
+ */
+import { errnoName } from "../semantics/kernel.ts";
+import type { CellResult, FindingKind, MatrixResult } from "./result.ts";
+
+export const FINDING_MARKERS: Record<FindingKind, string> = {
+  "use-after-free": "uaf",
+  "double-free": "dfree",
+  leak: "leak",
+  "double-release": "drel",
+  "error-swallowed": "swallow",
+  "sleep-in-atomic": "atomic",
+  "unauthenticated-start": "unauth",
+  warn: "warn",
+  "state-mismatch": "state",
+};
+
+/** The short verdict of a cell: ok, -EIO, n/a or ? (unknown), then one !marker per finding kind. */
+export function cellVerdict(c: CellResult): string {
+  if (c.unknown) return "?";
+  if (!c.applicable) return "n/a";
+  const head = c.errno === 0 ? "ok" : errnoName(c.errno);
+  const kinds = [...new Set(c.findings.map((f) => f.kind))];
+  return [head, ...kinds.map((k) => `!${FINDING_MARKERS[k]}`)].join(" ");
+}
+
+/** What makes two cells the same for folding: verdict, final state, TA commands and findings. */
+function cellKey(c: CellResult | undefined): string {
+  if (c === undefined) return "";
+  return JSON.stringify([
+    cellVerdict(c),
+    c.finalState,
+    c.reason ?? "",
+    c.tee,
+    c.findings.map((f) => [f.kind, f.detail, f.at]),
+  ]);
+}
+
+function pad(s: string, n: number): string {
+  return s + " ".repeat(Math.max(0, n - s.length));
+}
+
+export function renderMatrixText(m: MatrixResult): string {
+  const cell = new Map(m.results.map((c) => [`${c.version}\u0000${c.scenario}`, c]));
+  const get = (v: string, s: string): CellResult | undefined => cell.get(`${v}\u0000${s}`);
+  // Fold columns whose every cell is identical.
+  const groups: { ids: string[]; rep: string }[] = [];
+  for (const v of m.versions) {
+    const sig = m.scenarios.map((s) => cellKey(get(v.id, s.id))).join("\n");
+    const g = groups.find((x) => m.scenarios.map((s) => cellKey(get(x.rep, s.id))).join("\n") === sig);
+    if (g) g.ids.push(v.id);
+    else groups.push({ ids: [v.id], rep: v.id });
+  }
+  const headers = groups.map((g) => g.ids.join("="));
+  const rowHead = Math.max(8, ...m.scenarios.map((s) => s.id.length));
+  const widths = groups.map((g, i) =>
+    Math.max(
+      (headers[i] ?? "").length,
+      ...m.scenarios.map((s) => {
+        const c = get(g.rep, s.id);
+        return c === undefined ? 0 : cellVerdict(c).length;
+      }),
+    ),
+  );
+  const lines: string[] = [];
+  lines.push(
+    [pad("scenario", rowHead), ...headers.map((h, i) => pad(h, widths[i] ?? 0))].join("  ").trimEnd(),
+  );
+  lines.push(["-".repeat(rowHead), ...widths.map((w) => "-".repeat(w))].join("  "));
+  for (const s of m.scenarios) {
+    const cells = groups.map((g, i) => {
+      const c = get(g.rep, s.id);
+      return pad(c === undefined ? "" : cellVerdict(c), widths[i] ?? 0);
+    });
+    lines.push([pad(s.id, rowHead), ...cells].join("  ").trimEnd());
+  }
+  const folded = groups.filter((g) => g.ids.length > 1);
+  if (folded.length > 0) {
+    lines.push("");
+    for (const g of folded) {
+      lines.push(`note: ${g.ids.join(", ")} give identical results in every scenario and share one column.`);
+    }
+  }
+  lines.push("");
+  lines.push("legend: ok = every driven operation returned 0; -EXXX = first failing operation's errno;");
+  lines.push(
+    "        n/a = the design lacks the mechanism; ? = depends on a fact the mapper could not read;",
+  );
+  lines.push(
+    `        ${Object.entries(FINDING_MARKERS)
+      .map(([k, v]) => `!${v} = ${k}`)
+      .join(", ")}`,
+  );
+  const withFindings = m.results.filter((c) => c.findings.length > 0 || !c.applicable);
+  if (withFindings.length > 0) {
+    lines.push("");
+    lines.push("findings:");
+    for (const c of m.results) {
+      if (!c.applicable) continue;
+      for (const f of c.findings) {
+        lines.push(`  ${c.version} / ${c.scenario}: ${f.kind} in ${f.at} (step ${f.step}): ${f.detail}`);
+      }
+    }
+    const na = m.results.filter((c) => !c.applicable);
+    if (na.length > 0) {
+      lines.push("");
+      lines.push("not applicable:");
+      for (const c of na) lines.push(`  ${c.version} / ${c.scenario}: ${c.reason ?? ""}`);
+    }
+  }
+  return lines.join("\n");
+}
