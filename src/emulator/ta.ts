@@ -101,14 +101,14 @@ const sameShape = (got: Shape[], want: Shape[]): boolean => want.every((t, i) =>
 
 export class RemoteprocTa implements TrustedApplication {
   private contexts = new Map<number, Context>();
-  private sessions = new Set<number>();
   private nextSession = 1;
   private readonly shm = new Map<number, Uint8Array>();
   private nextShm = 1;
   private pending: { kind: "ta" | "transport"; result: number } | null = null;
-  /** Bumped when the instance panics: sessions of an older instance are dead. */
+  /** Bumped when the instance panics: sessions opened on an older instance are dead (TARGET_DEAD). */
   private instance = 1;
-  private readonly sessionInstance = new Map<number, number>();
+  /** Open sessions and the instance each was opened on. */
+  private readonly sessions = new Map<number, number>();
   /** Why the current command ended as it did (the failing step of LOAD_FW). */
   private reason = "";
 
@@ -118,8 +118,9 @@ export class RemoteprocTa implements TrustedApplication {
     private readonly bus: EventBus,
   ) {}
 
+  /** Sessions open on the live instance (the TA's own reference count). */
   get sessionCount(): number {
-    return this.sessions.size;
+    return [...this.sessions.values()].filter((i) => i === this.instance).length;
   }
 
   state(procId: number): TaState | null {
@@ -128,12 +129,11 @@ export class RemoteprocTa implements TrustedApplication {
 
   async openSession(procId: number): Promise<OpenSessionResult> {
     let result: TeeResult = R.SUCCESS;
-    if (this.sessions.size === 0) result = this.pta.openSession(procId);
+    if (this.sessionCount === 0) result = this.pta.openSession(procId);
     let session = 0;
     if (result === R.SUCCESS) {
       session = this.nextSession++;
-      this.sessions.add(session);
-      this.sessionInstance.set(session, this.instance);
+      this.sessions.set(session, this.instance);
     }
     this.bus.emit({
       layer: "ta",
@@ -147,13 +147,12 @@ export class RemoteprocTa implements TrustedApplication {
 
   async closeSession(session: number): Promise<void> {
     const known = this.sessions.delete(session);
-    this.sessionInstance.delete(session);
     this.bus.emit({
       layer: "ta",
       fn: "closeSession",
       session,
       result: known ? R.SUCCESS : R.BAD_PARAMETERS,
-      detail: known ? `${this.sessions.size} session(s) left; TA state kept` : "unknown session",
+      detail: known ? `${this.sessionCount} session(s) left; TA state kept` : "unknown session",
     });
   }
 
@@ -209,7 +208,7 @@ export class RemoteprocTa implements TrustedApplication {
     if (injected?.kind === "transport")
       return finish(injected.result, R.GENERIC, "injected transport failure");
     if (!this.sessions.has(session)) return finish(EINVAL, R.GENERIC, `session ${session} is not open`);
-    if (this.sessionInstance.get(session) !== this.instance)
+    if (this.sessions.get(session) !== this.instance)
       return finish(0, R.TARGET_DEAD, "the TA instance is dead");
     if (injected?.kind === "ta") return finish(0, injected.result, "injected TA error");
     const mem = this.resolveMemref(params[1]);
@@ -224,7 +223,6 @@ export class RemoteprocTa implements TrustedApplication {
       if (!(e instanceof TaPanic)) throw e;
       this.contexts = new Map();
       this.instance++;
-      this.sessions.clear();
       this.bus.emit({ layer: "ta", fn: "panic", detail: `TA panic: ${e.message}` });
       return finish(0, R.TARGET_DEAD, `TA panic: ${e.message}`);
     }
@@ -301,10 +299,7 @@ export class RemoteprocTa implements TrustedApplication {
     if (ctx.state !== "OFF") return R.BAD_STATE;
     if (!mem || mem.data.length === 0) return R.BAD_PARAMETERS;
     try {
-      const job = this.verify(procId, mem);
-      const verdict = await job.verdict;
-      check(verdict === R.SUCCESS, verdict, "V4: the platform did not verify the signature");
-      const rsc = this.loadElf(ctx, job.job);
+      const rsc = this.loadElf(ctx, this.verify(procId, mem));
       ctx.rscPa = rsc.pa;
       ctx.rscSize = rsc.size;
       this.memory.rscWindow = rsc.size > 0 ? { pa: rsc.pa, size: rsc.size } : null;
@@ -318,10 +313,7 @@ export class RemoteprocTa implements TrustedApplication {
   }
 
   /** V1-V5: capabilities, secure copy of header+TLVs+signature, header checks, signature (by the PTA). */
-  private verify(
-    procId: number,
-    mem: { data: Uint8Array; offset: number },
-  ): { job: LoadJob; verdict: Promise<TeeResult> } {
+  private verify(procId: number, mem: { data: Uint8Array; offset: number }): LoadJob {
     const caps = this.pta.hwCapabilities(procId);
     check(caps === R.SUCCESS, caps, "V1: platform capabilities");
     const size = mem.data.length;
@@ -363,16 +355,9 @@ export class RemoteprocTa implements TrustedApplication {
     const keyInfo = concat([le32(algo ?? 0, info.length), info]);
     const sigOff = HEADER_SIZE + r8(tlvLen);
     const signature = secure.subarray(sigOff, sigOff + signLen);
-    const job: LoadJob = {
-      procId,
-      tlvs,
-      tlvLen,
-      hashTable: new Uint8Array(0),
-      imgOff: sigOff + r8(signLen),
-      imgLen,
-      buf,
-    };
-    return { job, verdict: Promise.resolve(this.pta.verifyDigest(procId, keyInfo, digest, signature)) };
+    const verdict = this.pta.verifyDigest(procId, keyInfo, digest, signature);
+    check(verdict === R.SUCCESS, verdict, "V4: the platform did not verify the signature");
+    return { procId, tlvs, tlvLen, hashTable: new Uint8Array(0), imgOff: sigOff + r8(signLen), imgLen, buf };
   }
 
   /** L1-L7: ELF header of the first image, hash table, images one by one, resource table. */
