@@ -214,9 +214,16 @@ describe("rproc-review series", () => {
       total: 3,
       subject: "[RESEND PATCH v2 2/3] foo: add secure loading service client",
       messageId: "20261110083000.999-3-juergen.weiss@example.com",
-      files: [
-        { path: "drivers/foo/foo_secure.c", status: "added" },
-        { path: "include/linux/foo/foo_secure.h", status: "added" },
+      files: ["drivers/foo/foo_secure.c", "include/linux/foo/foo_secure.h"],
+      fileChanges: [
+        { path: "drivers/foo/foo_secure.c", oldPath: null, status: "added", additions: 45, deletions: 0 },
+        {
+          path: "include/linux/foo/foo_secure.h",
+          oldPath: null,
+          status: "added",
+          additions: 10,
+          deletions: 0,
+        },
       ],
     });
     expect(doc.patches[1].changelog).toHaveLength(2);

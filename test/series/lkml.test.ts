@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { main } from "../../src/cli/main.ts";
 import { loadInput, loadInputs } from "../../src/node/inputs.ts";
 import { chainVersions, newFileContent } from "../../src/series/index.ts";
 import { hasLkml, SHARED_LKML } from "./helpers.ts";
@@ -83,5 +84,34 @@ describe.skipIf(!hasLkml)("the real mails of the remoteproc TEE series (../share
       ["v15", "v14", "similarity"],
       ["v16", "v15", "similarity"],
     ]);
+  });
+
+  it("rproc-review series --json prints the chain of the five postings", async () => {
+    const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    try {
+      expect(await main(["node", "rproc-review", "series", ...dirs.map(path), "--json"])).toBe(0);
+      const doc = JSON.parse(out.mock.calls.map((c) => String(c[0])).join(""));
+      expect(doc.series).toMatchObject({
+        version: "v16",
+        resend: true,
+        base: "0ff41df1cb268fc69e703a08a57ee14ae967d0ca",
+      });
+      expect(doc.patches.map((p: { files: string[] }) => p.files.length)).toEqual([2, 4, 3, 1, 1, 1]);
+      expect(
+        doc.chain.map((e: { id: string; version: string; sameCodeAs: string | null }) => [
+          e.id,
+          e.version,
+          e.sameCodeAs,
+        ]),
+      ).toEqual([
+        ["v13", "v13", null],
+        ["v14", "v14", null],
+        ["v15", "v15", null],
+        ["v16", "v16", null],
+        ["v16-resend", "v16", "v16"],
+      ]);
+    } finally {
+      out.mockRestore();
+    }
   });
 });

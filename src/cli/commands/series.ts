@@ -1,10 +1,12 @@
 import type { Command } from "commander";
 import { loadInputs } from "../../node/inputs.ts";
-import { chainVersions, type Series, type SeriesChain } from "../../series/index.ts";
+import { chainVersions, type Series, type SeriesChain, seriesKey } from "../../series/index.ts";
 
 function seriesJson(s: Series) {
   return {
     series: {
+      id: s.id,
+      key: seriesKey(s),
       title: s.title,
       version: s.version.label,
       resend: s.version.resend,
@@ -34,8 +36,10 @@ function seriesJson(s: Series) {
       subject: p.subject,
       messageId: p.messageId,
       author: p.author,
-      files: p.files.map((f) => ({
+      files: p.files.map((f) => f.path),
+      fileChanges: p.files.map((f) => ({
         path: f.path,
+        oldPath: f.oldPath,
         status: f.status,
         additions: f.additions,
         deletions: f.deletions,
