@@ -101,6 +101,8 @@ const PRF_HASH: Record<string, string> = {
   "1.2.840.113549.2.10": "SHA-384",
   "1.2.840.113549.2.11": "SHA-512",
 };
+/** Far above what OpenSSL writes (2048); bounds the time a corrupted key file can cost. */
+const MAX_PBKDF2_ITERATIONS = 10_000_000;
 const AES_CBC_BITS: Record<string, number> = {
   "2.16.840.1.101.3.4.1.2": 128,
   "2.16.840.1.101.3.4.1.22": 192,
@@ -264,10 +266,7 @@ async function decryptPkcs8(
   }
   const kp = derChildren(derExpect(kdfParts, 1, 0x30, what), what);
   const salt = derExpect(kp, 0, 0x04, what).body;
-  const iterations = Number.parseInt(
-    Array.from(derExpect(kp, 1, 0x02, what).body, (x) => x.toString(16).padStart(2, "0")).join(""),
-    16,
-  );
+  const iterations = Number(bigint(derExpect(kp, 1, 0x02, what).body));
   const prf = kp.find((p) => p.tag === 0x30);
   const prfOid = prf
     ? oidString(derExpect(derChildren(prf, what), 0, 0x06, what).body)
@@ -278,16 +277,18 @@ async function decryptPkcs8(
   if (!hash || !bits)
     throw new InputError("unsupported PBES2 cipher or PRF (want AES-CBC, HMAC-SHA*)", { subject: what });
   const iv = derExpect(schemeParts, 1, 0x04, what).body;
-  const base = await subtle().importKey("raw", new TextEncoder().encode(passphrase), "PBKDF2", false, [
-    "deriveBits",
-  ]);
-  const keyBytes = await subtle().deriveBits(
-    { name: "PBKDF2", salt: own(salt), iterations, hash },
-    base,
-    bits,
-  );
-  const aes = await subtle().importKey("raw", keyBytes, "AES-CBC", false, ["decrypt"]);
+  if (!(iterations >= 1 && iterations <= MAX_PBKDF2_ITERATIONS)) {
+    throw new InputError(`PBKDF2 iteration count ${iterations} out of range`, { subject: what });
+  }
   try {
+    const pass = new TextEncoder().encode(passphrase);
+    const base = await subtle().importKey("raw", pass, "PBKDF2", false, ["deriveBits"]);
+    const keyBytes = await subtle().deriveBits(
+      { name: "PBKDF2", salt: own(salt), iterations, hash },
+      base,
+      bits,
+    );
+    const aes = await subtle().importKey("raw", keyBytes, "AES-CBC", false, ["decrypt"]);
     return new Uint8Array(await subtle().decrypt({ name: "AES-CBC", iv: own(iv) }, aes, own(encData.body)));
   } catch {
     throw new InputError("cannot decrypt the key: wrong passphrase", { subject: what });

@@ -88,6 +88,38 @@ describe("keys", () => {
     });
   }
 
+  it("property: a corrupted key file gives an InputError, never another exception", async () => {
+    const pems = [
+      K.TEST_RSA_PRIVATE,
+      K.TEST_RSA_PUBLIC,
+      K.TEST_EC_PRIVATE,
+      K.TEST_EC_PUBLIC,
+      K.TEST_RSA_ENCRYPTED,
+    ];
+    const der = (pem: string): Uint8Array =>
+      Uint8Array.from(atob(pem.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "")), (c) =>
+        c.charCodeAt(0),
+      );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: pems.length - 1 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+        fc.option(fc.nat(), { nil: undefined }),
+        async (i, edits, cut) => {
+          const pem = pems[i] ?? "";
+          const label = /BEGIN ([A-Z ]+)-----/.exec(pem)?.[1] ?? "";
+          const d = der(pem).slice(0, cut === undefined ? undefined : cut % (der(pem).length + 1));
+          for (const [at, v] of edits) if (d.length > 0) d[at % d.length] = v;
+          const text = `-----BEGIN ${label}-----\n${btoa(String.fromCharCode(...d))}\n-----END ${label}-----\n`;
+          await importKey(text, K.TEST_RSA_PASSPHRASE).catch((e: unknown) =>
+            expect(isUserError(e)).toBe(true),
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it("signing needs a private key of the chosen type", async () => {
     const fx = await loadFixtures();
     const pub = await importKey(K.TEST_RSA_PUBLIC);
