@@ -1,14 +1,19 @@
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.ts";
 import { renderMatrixText } from "../../scenarios/render.ts";
 import { type Design, runMatrix } from "../../scenarios/run.ts";
 import { SCENARIOS } from "../../scenarios/scenarios.ts";
+import { parseVariant } from "../../semantics/variant.ts";
 import { BUILTIN_VERSIONS, builtinVersion } from "../../semantics/versions.ts";
 
 export interface MatrixOptions {
   versions?: string;
   scenarios?: string;
   json?: boolean;
+  /** --variant files (repeatable): designs nobody has posted, appended after the built-in ones. */
+  variant?: string[];
 }
 
 const list = (s: string | undefined): string[] | undefined =>
@@ -24,6 +29,10 @@ const list = (s: string | undefined): string[] | undefined =>
  * design sources (variant files, ingested series) append their designs to this list.
  */
 export async function resolveDesigns(opts: MatrixOptions): Promise<Design[]> {
+  return [...builtinDesigns(opts), ...(await variantDesigns(opts.variant ?? []))];
+}
+
+function builtinDesigns(opts: MatrixOptions): Design[] {
   const ids = list(opts.versions);
   if (ids === undefined) return BUILTIN_VERSIONS.map((v) => ({ id: v.id, title: v.title, facts: v.facts }));
   return ids.map((id) => {
@@ -38,6 +47,28 @@ export async function resolveDesigns(opts: MatrixOptions): Promise<Design[]> {
     }
     return { id: v.id, title: v.title, facts: v.facts };
   });
+}
+
+// --variant: each file is {"base": "<id>", "title"?: "...", "set": {"<fact path>": value}} (src/semantics/variant.ts);
+// its design id is the file name without ".json".
+async function variantDesigns(files: readonly string[]): Promise<Design[]> {
+  const designs: Design[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (e) {
+      throw new UsageError(`cannot read the variant file: ${e instanceof Error ? e.message : String(e)}`, {
+        subject: file,
+        cause: e,
+      });
+    }
+    const id = basename(file).replace(/\.json$/i, "");
+    if (designs.some((d) => d.id === id))
+      throw new UsageError(`two variants named "${id}"`, { subject: file });
+    designs.push(parseVariant(text, id, file));
+  }
+  return designs;
 }
 
 function resolveScenarios(opts: MatrixOptions): string[] | undefined {
@@ -69,5 +100,10 @@ export function register(program: Command): void {
     )
     .option("--scenarios <ids>", "comma-separated scenario ids (default: all)")
     .option("--json", "print the matrix as JSON")
+    .option(
+      "--variant <file.json>",
+      'a design nobody has posted: {"base":"<id>","set":{"<fact>":value}} (repeatable)',
+      (file: string, prev: string[] = []) => [...prev, file],
+    )
     .action(matrixAction);
 }

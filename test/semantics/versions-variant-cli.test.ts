@@ -1,0 +1,56 @@
+/** `rproc-review matrix --variant <file.json>` through the CLI entry point: validation and a changed fact at work. */
+import { join } from "node:path";
+import { describe, expect, it, vi } from "vitest";
+import { main } from "../../src/cli/main.ts";
+import type { MatrixResult } from "../../src/scenarios/result.ts";
+
+const EXAMPLES = join(import.meta.dirname, "../../examples/variants");
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+  const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+  try {
+    const code = await main(["node", "rproc-review", ...args]);
+    return {
+      code,
+      out: out.mock.calls.map((c) => String(c[0])).join(""),
+      err: err.mock.calls.map((c) => String(c[0])).join(""),
+    };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+describe("matrix --variant", () => {
+  it("runs the variant next to its base, and the changed fact changes the cell", async () => {
+    const { code, out } = await run([
+      "matrix",
+      "--json",
+      "--versions",
+      "v16",
+      "--scenarios",
+      "tee-start-fails",
+      "--variant",
+      join(EXAMPLES, "v16-start-propagates.json"),
+    ]);
+    expect(code).toBe(0);
+    const m = JSON.parse(out) as MatrixResult;
+    expect(m.versions.map((v) => v.id)).toEqual(["v16", "v16-start-propagates"]);
+    const [base, variant] = m.results;
+    expect(base?.ok).toBe(true);
+    expect(base?.findings.some((f) => f.kind === "error-swallowed")).toBe(true);
+    expect(variant?.ok).toBe(false);
+    expect(variant?.errno).toBe(-5);
+    expect(variant?.findings.some((f) => f.kind === "error-swallowed")).toBe(false);
+  });
+
+  it("exits 2 naming the field of an invalid variant, and the file that cannot be read", async () => {
+    const bad = await run(["matrix", "--variant", join(import.meta.dirname, "no-such-variant.json")]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/no-such-variant\.json: cannot read the variant file/);
+    const invalid = await run(["matrix", "--variant", join(EXAMPLES, "..", "..", "package.json")]);
+    expect(invalid.code).toBe(2);
+    expect(invalid.err).toMatch(/package\.json: unknown key "name"/);
+  });
+});
