@@ -8,6 +8,7 @@ import {
   parseTrailers,
   splitPatchBody,
 } from "./body.ts";
+import { repairCharset } from "./charset.ts";
 import { DIFF_START, parseFileChanges } from "./diff.ts";
 import { isBlank, splitMbox } from "./mbox.ts";
 import { patchId } from "./patchid.ts";
@@ -86,7 +87,7 @@ async function readMail(
 ): Promise<Mail | null> {
   let email: Email;
   try {
-    email = await PostalMime.parse(raw.bytes);
+    email = await PostalMime.parse(repairCharset(raw.bytes));
   } catch (e) {
     throw new InputError(`not a readable mail: ${e instanceof Error ? e.message : String(e)}`, {
       subject: raw.name,

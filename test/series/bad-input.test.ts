@@ -182,6 +182,21 @@ index 1111111..2222222 100644
     expect(s?.patches[0]?.files[0]?.additions).toBe(1);
   });
 
+  it.each(["unknown-8bit", "x-unknown", "us-ascii", "x-no-such-charset"])(
+    "reads UTF-8 bytes labelled %s as UTF-8",
+    async (charset) => {
+      const body = patchBody().replace("Mark the widget ready once probed.", "Grüße from Zoë.");
+      const text = mail({
+        subject: "[PATCH] acme: x",
+        body,
+        messageId: "u@x",
+        contentType: `text/plain;\n\tcharset="${charset}"`,
+      });
+      const [s] = await parseMbox(bytes(text), "u.eml");
+      expect(s?.patches[0]?.message).toContain("Grüße from Zoë.");
+    },
+  );
+
   it("numbers unnumbered [PATCH] mails in input order", async () => {
     const a = mail({ subject: "[PATCH] acme: one", body: patchBody(), messageId: "a@x" });
     const b = mail({
