@@ -77,25 +77,47 @@ export async function fetchPullRequest(
     const patches: Patch[] = [];
     const warnings: IngestWarning[] = [];
     let bytes = 0;
-    for (const [i, commit] of commits.entries()) {
+    for (const commit of commits) {
+      const origin = `${name}@${commit.sha.slice(0, 12)}`;
+      const skip = (why: string): void => {
+        warnings.push({ code: "not-a-patch", message: `${origin}: ${why}; skipped`, mail: origin });
+      };
+      if (commit.parents.length > 1) {
+        skip("a merge commit");
+        continue;
+      }
       const res = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}", {
         owner: pr.owner,
         repo: pr.repo,
         ref: commit.sha,
         mediaType: { format: "patch" },
       });
-      const text = String(res.data);
-      const raw = new TextEncoder().encode(text);
+      const raw = new TextEncoder().encode(String(res.data));
       bytes += raw.length;
       if (bytes > limits.maxInputBytes) {
         throw new InputError(`input too large: over ${limits.maxInputBytes} bytes`, { subject: name });
       }
-      const [one] = await parseMbox(raw, `${name}@${commit.sha.slice(0, 12)}`, limits);
+      const one = await parseMbox(raw, origin, limits).then(
+        ([series]) => series,
+        (e: unknown) => {
+          if (e instanceof InputError && e.message.startsWith("no patch found")) return null;
+          throw e;
+        },
+      );
       const patch = one?.patches[0];
-      if (!one || !patch) throw new InputError(`commit ${commit.sha} has no patch`, { subject: name });
+      if (!one || !patch) {
+        skip("a commit without changes");
+        continue;
+      }
       warnings.push(...one.warnings.filter((w) => w.code !== "no-cover-letter"));
-      patches.push({ ...patch, index: i + 1, total: commits.length });
+      patches.push(patch);
     }
+    if (patches.length === 0)
+      throw new InputError("the pull request has no commit with changes", { subject: name });
+    patches.forEach((p, i) => {
+      p.index = i + 1;
+      p.total = patches.length;
+    });
     const body = data.body ?? "";
     const tags = parseTags(body);
     const version = prVersion(data.title, body);

@@ -96,6 +96,7 @@ describe("pr:owner/repo#n against a local GitHub API", () => {
   const patches: Record<string, string> = {
     a1: commitPatch("a1", "acme: mark ready", ["\tw->ready = true;"]),
     b2: commitPatch("b2", "acme: count probes", ["\tw->probes++;"]),
+    e4: "From e4 Mon Sep 17 00:00:00 2001\nFrom: Ann Author <ann@example.com>\nSubject: [PATCH] empty\n\n---\n-- \n2.47.0\n",
   };
 
   beforeAll(async () => {
@@ -119,8 +120,14 @@ describe("pr:owner/repo#n against a local GitHub API", () => {
         });
       }
       if (url.pathname === "/repos/acme/widget/pulls/7/commits") {
-        if (url.searchParams.get("page") === "2") return json([{ sha: "b2" }]);
-        return json([{ sha: "a1" }], {
+        if (url.searchParams.get("page") === "2") {
+          return json([
+            { sha: "m3", parents: [{ sha: "a1" }, { sha: "x" }] },
+            { sha: "e4", parents: [{ sha: "m3" }] },
+            { sha: "b2", parents: [{ sha: "e4" }] },
+          ]);
+        }
+        return json([{ sha: "a1", parents: [{ sha: "0" }] }], {
           link: `<${baseUrl}/repos/acme/widget/pulls/7/commits?per_page=100&page=2>; rel="next"`,
         });
       }
@@ -150,6 +157,10 @@ describe("pr:owner/repo#n against a local GitHub API", () => {
     expect(s.patches.map((p) => [p.index, p.total, p.title])).toEqual([
       [1, 2, "acme: mark ready"],
       [2, 2, "acme: count probes"],
+    ]);
+    expect(s.warnings.map((w) => w.message)).toEqual([
+      "pr:acme/widget#7@m3: a merge commit; skipped",
+      "pr:acme/widget#7@e4: a commit without changes; skipped",
     ]);
     expect(seen).toContain("GET /repos/acme/widget/commits/a1 application/vnd.github.v3.patch");
     expect(seen.some((l) => l.startsWith("GET /repos/acme/widget/pulls/7/commits?per_page=100&page=2"))).toBe(
