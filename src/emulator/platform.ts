@@ -36,6 +36,7 @@ const VIRTIO_REGIONS = [
   region("vdev0vring0", 0x10040000, 0x10040000, 0x1000, false),
   region("vdev0vring1", 0x10041000, 0x10041000, 0x1000, false),
   region("vdev0buffer", 0x10042000, 0x10042000, 0x4000, false),
+  region("ipc-shmem", 0x10048000, 0x10048000, 0x8000, false),
 ];
 
 interface PlatformSpec {
@@ -47,7 +48,8 @@ interface PlatformSpec {
 const SPECS: Record<PlatformName, PlatformSpec> = {
   stm32mp15: {
     // RETRAM holds the vector table (M4 address 0); MCU SRAM1-2 (mcuram2) the code and data; mcuram is
-    // the Cortex-A7-side alias window, kept as its own memory here.
+    // the Cortex-A7-side alias window, kept as its own memory here. Upstream board trees declare no DDR
+    // carveout for the M4; a board that adds one passes it as an extra region.
     regions: [
       region("retram", 0x00000000, 0x38000000, 0x10000, true),
       region("mcuram2", 0x10000000, 0x10000000, 0x40000, true),
