@@ -39,6 +39,19 @@ export interface ImageSet {
   badSignature: Uint8Array | null;
 }
 
+/** The TEE client driver's modules, loaded once and only for designs that have one. */
+let teeModulesPromise: Promise<{
+  mod: typeof import("../semantics/remoteproc_tee.ts");
+  client: typeof import("../semantics/tee_client.ts");
+}> | null = null;
+function teeModules() {
+  teeModulesPromise ??= Promise.all([
+    import("../semantics/remoteproc_tee.ts"),
+    import("../semantics/tee_client.ts"),
+  ]).then(([mod, client]) => ({ mod, client }));
+  return teeModulesPromise;
+}
+
 export class World {
   readonly k: Kernel;
   readonly core: DriverCore;
@@ -127,8 +140,7 @@ export class World {
   /** Binds the drivers: the TEE bus driver and device first (when the design has one), then stm32-rproc. */
   async bindDrivers(): Promise<number> {
     if (this.usesTee) {
-      const mod = await import("../semantics/remoteproc_tee.ts");
-      const client = await import("../semantics/tee_client.ts");
+      const { mod, client } = await teeModules();
       this.tee = {
         ...mod.REMOTEPROC_TEE_FUNCTIONS,
         rproc_tee_register: mod.rproc_tee_register,

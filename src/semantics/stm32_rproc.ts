@@ -6,6 +6,7 @@
  */
 import type { Platform } from "../emulator/api.ts";
 import { M4_STATE } from "../emulator/api.ts";
+import { InputError } from "../errors.ts";
 import type { Device, Driver } from "./device.ts";
 import {
   compatibleOf,
@@ -370,10 +371,17 @@ function functionTable(env: Stm32Env): Record<string, unknown> {
   return table;
 }
 
+const functionTables = new WeakMap<Stm32Env, Record<string, unknown>>();
+
 function resolveFn(env: Stm32Env, name: string): unknown {
-  const fn = functionTable(env)[name];
+  let table = functionTables.get(env);
+  if (table === undefined) {
+    table = functionTable(env);
+    functionTables.set(env, table);
+  }
+  const fn = table[name];
   if (typeof fn !== "function") {
-    throw new Error(`stm32 TEE ops: no modelled C function named "${name}"`);
+    throw new InputError(`no modelled C function named "${name}"`, { subject: "stm32.teeOps" });
   }
   return fn;
 }
