@@ -107,8 +107,11 @@ const SINCE = new RegExp(
   String.raw`^(?:main\s+)?(?:updates?|changes?|changelog)\s+(?:from|vs\.?|versus|since|compared\s+to|against)\s+(?:the\s+)?(?:(?:previous|last|prior)\s+(?:version|revision|series|iteration|patch(?:set)?)|(?:version|revision)?\s*${NUM})\s*(?:\[\d+\])?\s*:?$`,
   "i",
 );
-const IN = new RegExp(String.raw`^(?:changes?|updates?)\s+in\s+${NUM}\s*:?$`, "i");
-const ARROW = new RegExp(String.raw`^${NUM}\s*(?:->|→|=>|to)\s*${NUM}\s*:?$`, "i");
+const IN = new RegExp(String.raw`^(?:changes?|updates?)\s+in\s+${NUM}\s*:?$|^v(\d+(?:\.\d+)?)\s*:$`, "i");
+const ARROW = new RegExp(
+  String.raw`^(?:(?:changes?|updates?)\s+(?:from\s+)?)?${NUM}\s*(?:->|→|=>|to|\.\.)\s*${NUM}\s*:?$`,
+  "i",
+);
 const BULLET = /^(?:[-*•+]|\d+[.)])\s+/;
 const STOP = /^(?:\[\d+\]|---|[A-Za-z][\w-]*-by:|Closes:|Link:|base-commit:|Tested-on:|change-id:)/i;
 
@@ -121,7 +124,7 @@ function heading(line: string): Heading | null {
   const since = SINCE.exec(line);
   if (since) return { refersTo: since[1] ? `v${since[1]}` : null, relation: "since" };
   const inV = IN.exec(line);
-  if (inV) return { refersTo: `v${inV[1]}`, relation: "in" };
+  if (inV) return { refersTo: `v${inV[1] ?? inV[2]}`, relation: "in" };
   const arrow = ARROW.exec(line);
   if (arrow) return { refersTo: `v${arrow[1]}`, relation: "since" };
   return null;

@@ -108,7 +108,8 @@ async function readMail(
       throw new InputError("HTML-only mail: a patch must be sent as plain text", { subject: label });
     return skip("html-only", "HTML-only mail");
   }
-  if (info.index === 0 && !hasDiff) {
+  if (info.index === 0) {
+    // A cover letter, even when it carries a range-diff or interdiff.
     const body = text.trimEnd();
     const cover: CoverLetter = {
       ...headers,

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { parseMbox } from "../../src/series/index.ts";
+import { bytes, mail, patchBody } from "./helpers.ts";
+
+async function notesOf(notes: string) {
+  const [s] = await parseMbox(
+    bytes(mail({ subject: "[PATCH v3] acme: x", body: patchBody(notes) })),
+    "n.eml",
+  );
+  return s?.patches[0]?.changelog.map((n) => [n.relation, n.refersTo, n.text]);
+}
+
+describe("changelog headings", () => {
+  it.each([
+    [
+      "Changes in v3:\n- a\n- b\n",
+      [
+        ["in", "v3", "a"],
+        ["in", "v3", "b"],
+      ],
+    ],
+    ["v3:\n  - a\n", [["in", "v3", "a"]]],
+    ["Changes since v2:\n* a, continued\n  on two lines\n", [["since", "v2", "a, continued on two lines"]]],
+    [
+      "v2 -> v3:\n- a\n\nv1 -> v2:\n- b\n",
+      [
+        ["since", "v2", "a"],
+        ["since", "v1", "b"],
+      ],
+    ],
+    [
+      "Changes v1..v2:\n1. a\n2) b\n",
+      [
+        ["since", "v1", "a"],
+        ["since", "v1", "b"],
+      ],
+    ],
+    ["Updates vs previous revision:\n- a\n", [["since", null, "a"]]],
+    [
+      "Main updates from version V2[1]:\nOne paragraph\nof text.\n\n[1] https://example.org\n",
+      [["since", "v2", "One paragraph of text."]],
+    ],
+    ["Just a remark, no heading.\n- not a note\n", []],
+    ["2:\n- not a note either\n", []],
+  ])("%j", async (notes, expected) => {
+    expect(await notesOf(notes)).toEqual(expected);
+  });
+
+  it("keeps a cover letter that carries an interdiff a cover letter", async () => {
+    const cover = mail({
+      subject: "[PATCH v2 0/1] acme: x",
+      body: "Interdiff against v1:\ndiff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+b\n",
+      messageId: "c@x",
+    });
+    const patch = mail({
+      subject: "[PATCH v2 1/1] acme: x",
+      body: patchBody(),
+      messageId: "p@x",
+      inReplyTo: "c@x",
+    });
+    const [s] = await parseMbox(
+      bytes(`From x Mon Sep 17 00:00:00 2001\n${cover}\nFrom y Mon Sep 17 00:00:00 2001\n${patch}`),
+      "i.mbox",
+    );
+    expect(s?.cover?.messageId).toBe("c@x");
+    expect(s?.patches.map((p) => p.messageId)).toEqual(["p@x"]);
+  });
+});
