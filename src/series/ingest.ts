@@ -9,7 +9,7 @@ import {
   splitPatchBody,
 } from "./body.ts";
 import { repairCharset } from "./charset.ts";
-import { DIFF_START, parseFileChanges } from "./diff.ts";
+import { DIFF_START, parseFileChanges, stripSignature } from "./diff.ts";
 import { isBlank, splitMbox } from "./mbox.ts";
 import { patchId } from "./patchid.ts";
 import { parseSubject, type SubjectInfo } from "./subject.ts";
@@ -131,22 +131,23 @@ async function readMail(
   const inBody = /^From:[ \t]*(.+)\n+/.exec(text);
   const author = (inBody && parsePerson(inBody[1] as string)) ?? headers.author;
   const body = splitPatchBody(inBody ? text.slice(inBody[0].length) : text);
+  const tooLarge = (changed: number): InputError =>
+    new InputError(`patch too large: ${changed} changed lines (limit ${limits.maxChangedLinesPerPatch})`, {
+      subject: label,
+    });
+  // Cheap count first, so a huge mail is refused before the diff is parsed.
+  const diff = stripSignature(body.diff);
+  const rough = (diff.match(/^[-+]/gm)?.length ?? 0) - (diff.match(/^(?:---|\+\+\+) /gm)?.length ?? 0);
+  if (rough > limits.maxChangedLinesPerPatch) throw tooLarge(rough);
   let parsed: ReturnType<typeof parseFileChanges>;
   try {
-    parsed = parseFileChanges(body.diff);
+    parsed = parseFileChanges(diff);
   } catch (e) {
     if (isUserError(e)) throw new InputError(e.message, { subject: label, cause: e });
     throw e;
   }
   const changed = parsed.files.reduce((n, f) => n + f.additions + f.deletions, 0);
-  if (changed > limits.maxChangedLinesPerPatch) {
-    throw new InputError(
-      `patch too large: ${changed} changed lines (limit ${limits.maxChangedLinesPerPatch})`,
-      {
-        subject: label,
-      },
-    );
-  }
+  if (changed > limits.maxChangedLinesPerPatch) throw tooLarge(changed);
   for (const path of parsed.binary) {
     warn({
       code: "binary-diff",
