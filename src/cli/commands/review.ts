@@ -1,0 +1,143 @@
+import { readdir, readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { cParser } from "../../node/c-parser.ts";
+import { loadInput } from "../../node/inputs.ts";
+import type { CellResult } from "../../scenarios/result.ts";
+import { type Design, runMatrix } from "../../scenarios/run.ts";
+import { FACT_PATHS } from "../../semantics/facts.ts";
+import { mapSeries } from "../../semantics/map/index.ts";
+import { BUILTIN_VERSIONS, builtinVersion } from "../../semantics/versions.ts";
+import type { Series } from "../../series/types.ts";
+
+const PATCHES_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "patches");
+
+/** Cover message-ids of the built-in versions, from patches/<id>/manifest.json. */
+async function builtinCovers(): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const ids = await readdir(PATCHES_DIR).catch(() => [] as string[]);
+  for (const id of ids) {
+    const text = await readFile(join(PATCHES_DIR, id, "manifest.json"), "utf8").catch(() => null);
+    if (text === null) continue;
+    const cover = (JSON.parse(text) as { cover?: { messageId?: string } }).cover?.messageId;
+    if (cover) out.set(cover, id);
+  }
+  return out;
+}
+
+async function designOf(series: Series, id: string): Promise<Design> {
+  const mapped = mapSeries(series, await cParser());
+  return {
+    id,
+    title: series.title,
+    facts: mapped.facts,
+    unknownFacts: FACT_PATHS.filter((p) => mapped.status[p] === "unknown"),
+  };
+}
+
+function builtinDesign(id: string): Design | undefined {
+  const v = builtinVersion(id);
+  return v === undefined ? undefined : { id: v.id, title: v.title, facts: v.facts };
+}
+
+/**
+ * The version a series is compared with by default: the built-in version its mails point at (its previous
+ * version in the chain), else the nearest built-in older version by number, else mainline.
+ */
+async function defaultAgainst(series: Series): Promise<Design> {
+  const covers = await builtinCovers();
+  const own = new Set([series.cover?.messageId, ...series.patches.map((p) => p.messageId)]);
+  const linked = series.mentions
+    .map((m) => covers.get(m))
+    .filter((id): id is string => id !== undefined && !own.has(id))
+    .map((id) => BUILTIN_VERSIONS.findIndex((v) => v.id === id))
+    .filter((i) => i >= 0)
+    .sort((a, b) => b - a)[0];
+  if (linked !== undefined) return builtinDesign(BUILTIN_VERSIONS[linked]?.id ?? "mainline") as Design;
+  const numbered = BUILTIN_VERSIONS.map((v) => ({ v, m: /^v(\d+)(-resend)?$/.exec(v.id) }))
+    .filter((x) => x.m !== null)
+    .map((x) => ({ id: x.v.id, major: Number(x.m?.[1]), resend: x.m?.[2] !== undefined }));
+  const older = numbered.filter(
+    (x) =>
+      x.major < series.version.major ||
+      (x.major === series.version.major && series.version.resend && !x.resend),
+  );
+  const pick = older[older.length - 1];
+  return builtinDesign(pick?.id ?? "mainline") as Design;
+}
+
+function summary(c: CellResult | undefined): string {
+  if (c === undefined) return "-";
+  if (c.unknown) return "unknown (depends on a fact the mapper could not read)";
+  if (!c.applicable) return `n/a (${c.reason ?? ""})`;
+  const findings = c.findings.map((f) => f.kind);
+  return `${c.ok ? "ok" : `errno ${c.errno}`}, ${c.finalState}, TA [${c.tee.join(" ")}]${findings.length ? `, findings: ${findings.join(", ")}` : ""}`;
+}
+
+export function register(program: Command): void {
+  program
+    .command("review")
+    .description(
+      "map a series, run the scenario matrix for it and for the version compared, print the scenarios that differ",
+    )
+    .argument("<input>", "mbox, .eml, directory of mails/patches, pr:owner/repo#n or git:<dir>:<a>..<b>")
+    .option(
+      "--against <id|input>",
+      "built-in version id or another input (default: previous version, else nearest older, else mainline)",
+    )
+    .option("--json", "print JSON")
+    .action(async (input: string, opts: { against?: string; json?: boolean }) => {
+      const series = await loadInput(input);
+      const design = await designOf(series, series.id);
+      let against: Design;
+      if (opts.against === undefined) against = await defaultAgainst(series);
+      else
+        against =
+          builtinDesign(opts.against) ?? (await designOf(await loadInput(opts.against), opts.against));
+      if (against.id === design.id) design.id = `${design.id} (input)`;
+      const matrix = await runMatrix([against, design]);
+      const differ = matrix.scenarios
+        .map((s) => {
+          const before = matrix.results.find((r) => r.version === against.id && r.scenario === s.id);
+          const after = matrix.results.find((r) => r.version === design.id && r.scenario === s.id);
+          return { scenario: s, before, after };
+        })
+        .filter((d) => summary(d.before) !== summary(d.after));
+      if (opts.json) {
+        const cell = (c: CellResult | undefined) =>
+          c && {
+            ok: c.ok,
+            errno: c.errno,
+            finalState: c.finalState,
+            tee: c.tee,
+            findings: c.findings,
+            unknown: c.unknown,
+            applicable: c.applicable,
+          };
+        const out = {
+          series: series.title,
+          version: series.id,
+          against: against.id,
+          scenarios: matrix.scenarios.length,
+          differences: differ.map((d) => ({
+            scenario: d.scenario.id,
+            title: d.scenario.title,
+            against: cell(d.before),
+            series: cell(d.after),
+          })),
+        };
+        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+        return;
+      }
+      const lines = [
+        `${series.title} (${series.id}) against ${against.id}: ${differ.length} of ${matrix.scenarios.length} scenarios differ`,
+      ];
+      for (const d of differ) {
+        lines.push(`  ${d.scenario.id}: ${d.scenario.title}`);
+        lines.push(`    ${against.id}: ${summary(d.before)}`);
+        lines.push(`    ${series.id}: ${summary(d.after)}`);
+      }
+      process.stdout.write(`${lines.join("\n")}\n`);
+    });
+}

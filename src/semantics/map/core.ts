@@ -1,0 +1,409 @@
+/**
+ * Rules for core.*: remoteproc_core.c, remoteproc_internal.h and include/linux/remoteproc.h, read from the
+ * replayed hunks. Calls are placed by the function the hunk names and by their neighbours inside one run of
+ * known lines; wrappers the series defines (rproc_release_fw, rproc_load_fw, …) are resolved by reading them.
+ */
+import type { CoreFacts, LoadFwCall, ReleaseFwSite } from "../facts.ts";
+import { ReleaseFwSite as ReleaseFwSiteEnum } from "../facts.ts";
+import {
+  baseline,
+  CORE_C,
+  CORE_INTERNAL_H,
+  consume,
+  evidenceOf,
+  isCommentOrBlank,
+  RPROC_H,
+  setTo,
+  unknownAs,
+} from "./derive.ts";
+import type { Derived, Evidence } from "./types.ts";
+import { type FileView, runsIn, type SeriesView, sortedLines, type VLine } from "./view.ts";
+
+type Row = [number, VLine];
+
+export type CoreDerived = { [K in keyof CoreFacts]: Derived<CoreFacts[K]> };
+
+/** A function the series defines whose body reaches an rproc_ops member. */
+interface Wrapper {
+  name: string;
+  /** The wrapper frees the cached table after calling the op. */
+  freesTableAfter: boolean;
+  evidence: Evidence[];
+  rows: Row[];
+}
+
+const TABLE_FREE = /\bkfree\s*\(\s*\w+->cached_table\s*\)/;
+const LABEL = /^(\w+):/;
+
+function emptyFile(path: string): FileView {
+  return { path, lines: new Map(), complete: false, deleted: false, deletions: [], patches: [] };
+}
+
+/** Functions defined by added lines (their signature line is added), by name, with their known rows. */
+function addedFunctions(file: FileView): Map<string, Row[]> {
+  const out = new Map<string, Row[]>();
+  for (const [n, l] of sortedLines(file)) {
+    if (l.fn === null) continue;
+    const rows = out.get(l.fn) ?? [];
+    rows.push([n, l]);
+    out.set(l.fn, rows);
+  }
+  for (const [name, rows] of out) {
+    const sig = rows.find(([, l]) => new RegExp(`^\\S.*\\b${name}\\s*\\(`).test(l.text));
+    if (sig === undefined || sig[1].added === null) out.delete(name);
+  }
+  return out;
+}
+
+function wrappersOf(files: FileView[], op: string): Wrapper[] {
+  // The body reaches the op: calls it, or reads it to call it (`fn = rproc->ops->release_fw; fn(rproc)`).
+  const call = new RegExp(`->${op}\\b`);
+  const out: Wrapper[] = [];
+  for (const file of files) {
+    for (const [name, rows] of addedFunctions(file)) {
+      const at = rows.findIndex(([, l]) => call.test(l.text));
+      if (at < 0) continue;
+      const freesTableAfter = rows.slice(at + 1).some(([, l]) => TABLE_FREE.test(l.text));
+      out.push({ name, freesTableAfter, rows, evidence: rows.flatMap(([, l]) => evidenceOf(l)).slice(0, 1) });
+      const opRow = rows[at];
+      if (opRow) out[out.length - 1]?.evidence.push(...evidenceOf(opRow[1]));
+    }
+  }
+  return out;
+}
+
+/** Added lines of remoteproc_core.c that reach `op`, directly or through a wrapper; not inside the wrappers. */
+function callSites(
+  core: FileView,
+  op: string,
+  wrappers: Wrapper[],
+): Array<{ row: Row; run: Row[]; via: Wrapper | null }> {
+  const names = new Set(wrappers.map((w) => w.name));
+  const out: Array<{ row: Row; run: Row[]; via: Wrapper | null }> = [];
+  for (const [n, l] of sortedLines(core)) {
+    if (l.added === null || l.fn === null || names.has(l.fn)) continue;
+    if (/^\S/.test(l.text)) continue;
+    const via = wrappers.find((w) => new RegExp(`\\b${w.name}\\s*\\(`).test(l.text));
+    if (via === undefined && !new RegExp(`->${op}\\s*\\(`).test(l.text)) continue;
+    const run = runsIn(core, l.fn).find((r) => r.some(([m]) => m === n)) ?? [[n, l]];
+    out.push({ row: [n, l], run, via: via ?? null });
+  }
+  return out;
+}
+
+function code(rows: Row[]): Row[] {
+  return rows.filter(([, l]) => !isCommentOrBlank(l.text));
+}
+
+/** The statement right before `n` in the run is `if (ret…)` and the one before it calls `callee`. */
+function afterErrorOf(run: Row[], n: number, callee: string): boolean {
+  const before = code(run.filter(([m]) => m < n));
+  const cond = before[before.length - 1];
+  const call = before[before.length - 2];
+  return (
+    cond !== undefined &&
+    call !== undefined &&
+    /^\s*if\s*\(\s*ret\b/.test(cond[1].text) &&
+    new RegExp(`\\b${callee}\\s*\\(`).test(call[1].text)
+  );
+}
+
+function tableOrder(run: Row[], n: number, via: Wrapper | null): "before" | "after" | null {
+  if (via?.freesTableAfter) return "before";
+  if (run.some(([m, l]) => m < n && TABLE_FREE.test(l.text))) return "after";
+  if (run.some(([m, l]) => m > n && TABLE_FREE.test(l.text))) return "before";
+  return null;
+}
+
+/** The error label region of a line: the nearest label above, or the baseline label before the one below. */
+function labelRegion(run: Row[], n: number, previousLabel: Record<string, string>): string | null {
+  const above = run.filter(([m, l]) => m < n && LABEL.test(l.text)).pop();
+  if (above) return LABEL.exec(above[1].text)?.[1] ?? null;
+  const below = run.find(([m, l]) => m > n && LABEL.test(l.text));
+  const name = below ? LABEL.exec(below[1].text)?.[1] : undefined;
+  return name === undefined ? null : (previousLabel[name] ?? null);
+}
+
+/** v6.15 rproc_fw_boot: clean_up_resources is the label right before unprepare_rproc. */
+const FW_BOOT_LABEL_BEFORE: Record<string, string> = { unprepare_rproc: "clean_up_resources" };
+
+function releaseSite(run: Row[], n: number, fn: string, via: Wrapper | null): ReleaseFwSite | null {
+  const order = tableOrder(run, n, via);
+  const free = (prefix: string): ReleaseFwSite | null => {
+    if (order === null) return null;
+    const site = `${prefix}:${order}_table_free`;
+    return ReleaseFwSiteEnum.safeParse(site).success ? (site as ReleaseFwSite) : null;
+  };
+  switch (fn) {
+    case "rproc_boot":
+      return afterErrorOf(run, n, "rproc_fw_boot") ? "rproc_boot:after_fw_boot_error" : null;
+    case "rproc_boot_recovery":
+      return afterErrorOf(run, n, "rproc_start") ? "rproc_boot_recovery:after_start_error" : null;
+    case "rproc_start":
+      return labelRegion(run, n, {}) === "reset_table_ptr" ? "rproc_start:reset_table_ptr" : null;
+    case "rproc_fw_boot":
+      return labelRegion(run, n, FW_BOOT_LABEL_BEFORE) === "clean_up_resources"
+        ? free("rproc_fw_boot:clean_up_resources")
+        : null;
+    case "rproc_shutdown":
+    case "rproc_detach":
+      return free(fn);
+    default:
+      return null;
+  }
+}
+
+/** Deleted v6.15 lines of the table cleanup that a wrapper call replaced, in the same patch and function. */
+function consumeMovedCleanup(core: FileView, site: { row: Row; via: Wrapper | null }): void {
+  const added = site.row[1].added;
+  if (site.via === null || !site.via.freesTableAfter || added === null) return;
+  for (const d of core.deletions) {
+    if (
+      d.where.patch === added.patch &&
+      d.fn === site.row[1].fn &&
+      /cached_table|table_ptr|copy of the resource/.test(d.text)
+    )
+      d.consumed = true;
+  }
+}
+
+function releaseFwCalls(files: FileView[], core: FileView, opAdded: boolean): Derived<ReleaseFwSite[]> {
+  const wrappers = wrappersOf(files, "release_fw");
+  const sites = callSites(core, "release_fw", wrappers);
+  if (sites.length === 0) return baseline([]);
+  const found: ReleaseFwSite[] = [];
+  const evidence: Evidence[] = [];
+  let unreadable = false;
+  for (const s of sites) {
+    const site = releaseSite(s.run, s.row[0], s.row[1].fn ?? "", s.via);
+    evidence.push(...evidenceOf(s.row[1]), ...(s.via?.evidence ?? []));
+    if (site === null) unreadable = true;
+    else {
+      found.push(site);
+      consume(s.row[1]);
+      // The guard right before the call: `if (ret)` after the failing step, or `if (rproc->ops->release_fw)`.
+      for (const [m, l] of s.run)
+        if (
+          m > s.row[0] - 3 &&
+          m < s.row[0] &&
+          l.added !== null &&
+          /^\s*if\s*\(\s*(?:ret\b|\w+->ops->release_fw\s*\))/.test(l.text)
+        )
+          consume(l);
+      consumeMovedCleanup(core, s);
+      if (s.via) for (const [, l] of s.via.rows) consume(l);
+    }
+  }
+  const value = found;
+  if (unreadable || !opAdded) return unknownAs(value, evidence);
+  return setTo(value, evidence);
+}
+
+/** The statement(s) run when the call on row n fails: the body of the `if (ret)` that follows it. */
+function onErrorOf(run: Row[], n: number): { kind: LoadFwCall["onError"] | null; rows: Row[] } {
+  const after = code(run.filter(([m]) => m > n));
+  const cond = after[0];
+  if (cond === undefined || !/^\s*if\s*\(\s*ret\b/.test(cond[1].text)) return { kind: null, rows: [] };
+  const block: Row[] = [];
+  if (/\{\s*$/.test(cond[1].text)) {
+    for (const r of after.slice(1)) {
+      if (/^\s*\}/.test(r[1].text)) break;
+      block.push(r);
+    }
+  } else if (after[1]) block.push(after[1]);
+  const text = block.map(([, l]) => l.text).join("\n");
+  const rows = [cond, ...block];
+  if (/\brelease_firmware\s*\(/.test(text)) return { kind: "unwind", rows };
+  if (/\b(?:goto\s+\w+|return\b)/.test(text)) return { kind: "return-early", rows };
+  return { kind: null, rows };
+}
+
+function loadFwCalls(files: FileView[], core: FileView, opAdded: boolean): Derived<LoadFwCall[]> {
+  const wrappers = wrappersOf(files, "load_fw");
+  const sites = callSites(core, "load_fw", wrappers);
+  if (sites.length === 0) return baseline([]);
+  const found: LoadFwCall[] = [];
+  const evidence: Evidence[] = [];
+  let unreadable = false;
+  for (const s of sites) {
+    const [n, l] = s.row;
+    evidence.push(...evidenceOf(l), ...(s.via?.evidence ?? []));
+    const later = (callee: string): boolean =>
+      s.run.some(([m, r]) => m > n && new RegExp(`\\b${callee}\\s*\\(`).test(r.text));
+    const site =
+      l.fn === "rproc_boot" && later("rproc_fw_boot")
+        ? "rproc_boot:before_fw_boot"
+        : l.fn === "rproc_boot_recovery" && later("rproc_start")
+          ? "rproc_boot_recovery:before_start"
+          : null;
+    const onError = onErrorOf(s.run, n);
+    if (site === null || onError.kind === null) {
+      unreadable = true;
+      continue;
+    }
+    found.push({ site, onError: onError.kind });
+    consume(l, ...onError.rows.map(([, r]) => r));
+    if (s.via) for (const [, r] of s.via.rows) consume(r);
+  }
+  if (unreadable || !opAdded) return unknownAs(found, evidence);
+  return setTo(found, evidence);
+}
+
+/** Members of struct rproc_ops that the series adds, renames or removes. */
+function opsMembers(header: FileView): { added: Map<string, VLine>; removed: Set<string> } {
+  const added = new Map<string, VLine>();
+  for (const [, l] of sortedLines(header)) {
+    const m = /\(\s*\*\s*(\w+)\s*\)\s*\(/.exec(l.text);
+    if (l.fn === "struct rproc_ops" && l.added !== null && m?.[1]) added.set(m[1], l);
+  }
+  const removed = new Set<string>();
+  for (const d of header.deletions) {
+    const m = /\(\s*\*\s*(\w+)\s*\)\s*\(/.exec(d.text);
+    if (d.fn === "struct rproc_ops" && d.baseline && m?.[1] && !added.has(m[1])) {
+      removed.add(m[1]);
+      d.consumed = true;
+    }
+  }
+  return { added, removed };
+}
+
+function opFact(members: Map<string, VLine>, name: string): Derived<boolean> {
+  const l = members.get(name);
+  if (l === undefined) return baseline(false);
+  consume(l);
+  return setTo(true, evidenceOf(l));
+}
+
+function loadSegmentsOp(
+  members: { added: Map<string, VLine>; removed: Set<string> },
+  files: FileView[],
+): Derived<CoreFacts["loadSegmentsOp"]> {
+  const renamed = members.added.get("load_segments");
+  if (renamed === undefined) {
+    if (members.removed.has("load")) return unknownAs("load", []);
+    return baseline("load");
+  }
+  consume(renamed);
+  // The rename reaches every use of the member in the modelled files: those lines are explained by it.
+  for (const file of files) {
+    const addedTexts = new Set<string>();
+    for (const [, l] of sortedLines(file)) {
+      if (l.added !== null && /\bload_segments\b/.test(l.text) && !/\|\||&&/.test(l.text)) {
+        consume(l);
+        addedTexts.add(
+          l.text
+            .replace(/\bload_segments\b/g, "load")
+            .replace(/\s+/g, " ")
+            .trim(),
+        );
+      }
+    }
+    for (const d of file.deletions) {
+      if (addedTexts.has(d.text.replace(/\s+/g, " ").trim())) d.consumed = true;
+    }
+  }
+  return setTo("load_segments", evidenceOf(renamed));
+}
+
+function loadSegmentsWhenMissing(internal: FileView): Derived<CoreFacts["loadSegmentsWhenMissing"]> {
+  const rows = sortedLines(internal).filter(([, l]) => l.fn === "rproc_load_segments");
+  const last = [...rows].reverse().find(([, l]) => /^\s*return\b/.test(l.text) && !/->\w+\s*\(/.test(l.text));
+  if (last === undefined || last[1].added === null) return baseline("einval");
+  const expr = /^\s*return\s+(.+?);/.exec(last[1].text)?.[1]?.trim();
+  for (const d of internal.deletions)
+    if (d.fn === "rproc_load_segments" && /^\s*return\s+-?E?\w+;/.test(d.text)) d.consumed = true;
+  consume(last[1]);
+  if (expr === "0") return setTo("zero", evidenceOf(last[1]));
+  if (expr === "-EINVAL") return setTo("einval", evidenceOf(last[1]));
+  return unknownAs("einval", evidenceOf(last[1]));
+}
+
+const LOADERS = ["load", "load_segments", "load_fw"] as const;
+type Loader = (typeof LOADERS)[number];
+
+function elfDefaultsUnless(core: FileView): Derived<Loader[]> {
+  const rows = sortedLines(core).filter(([, l]) => l.fn === "rproc_alloc_ops");
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    const next = rows[i + 1];
+    if (row === undefined || next === undefined || !/^\s*return 0;/.test(next[1].text)) continue;
+    const m = /^\s*if\s*\((.*)\)\s*$/.exec(row[1].text);
+    if (!m?.[1] || !/ops->/.test(m[1])) continue;
+    if (row[1].added === null) return baseline(["load"]);
+    const names = m[1].split("||").map((t) => /ops->(\w+)\s*$/.exec(t.trim())?.[1] ?? "");
+    consume(row[1]);
+    for (const d of core.deletions)
+      if (d.fn === "rproc_alloc_ops" && /^\s*if\s*\(.*ops->/.test(d.text)) d.consumed = true;
+    const known = names.filter((x): x is Loader => (LOADERS as readonly string[]).includes(x));
+    if (known.length !== names.length) return unknownAs(["load"], evidenceOf(row[1]));
+    return setTo(known, evidenceOf(row[1]));
+  }
+  return baseline(["load"]);
+}
+
+function allocOpsRejectsBothLoaders(core: FileView): Derived<boolean> {
+  const rows = sortedLines(core).filter(([, l]) => l.fn === "rproc_alloc_ops" && l.added !== null);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as Row;
+    const m = /^\s*if\s*\(\s*(?:rproc->)?ops->(\w+)\s*&&\s*(?:rproc->)?ops->(\w+)\s*\)/.exec(row[1].text);
+    const ret = rows[i + 1];
+    if (!m || ret === undefined || !/return\s+-EINVAL/.test(ret[1].text)) continue;
+    const pair = new Set([m[1], m[2]]);
+    if (pair.has("load_fw") && (pair.has("load") || pair.has("load_segments"))) {
+      consume(row[1], ret[1]);
+      return setTo(true, evidenceOf(row[1]));
+    }
+  }
+  return baseline(false);
+}
+
+function paToVa(core: FileView, header: FileView): Derived<boolean> {
+  const rows = sortedLines(core).filter(([, l]) => l.fn === "rproc_pa_to_va" && l.added !== null);
+  const sig = rows.find(([, l]) => /^\S.*\brproc_pa_to_va\s*\(/.test(l.text));
+  if (sig === undefined) return baseline(false);
+  for (const [, l] of rows) consume(l);
+  for (const file of [core, header])
+    for (const [, l] of sortedLines(file))
+      if (l.added !== null && /\brproc_pa_to_va\b/.test(l.text)) consume(l);
+  return setTo(true, evidenceOf(sig[1]));
+}
+
+function shutdownClearsTableSz(core: FileView): Derived<boolean> {
+  const clear = /\btable_sz\s*=\s*0\s*;/;
+  const added = sortedLines(core).find(
+    ([, l]) => l.fn === "rproc_shutdown" && l.added !== null && clear.test(l.text),
+  );
+  const removed = core.deletions.find((d) => d.fn === "rproc_shutdown" && d.baseline && clear.test(d.text));
+  if (added) {
+    consume(added[1]);
+    if (removed) removed.consumed = true;
+    return setTo(true, evidenceOf(added[1]));
+  }
+  if (removed) {
+    removed.consumed = true;
+    return setTo(false, [removed.where]);
+  }
+  return baseline(true);
+}
+
+export function deriveCore(view: SeriesView): CoreDerived {
+  const core = view.files.get(CORE_C) ?? emptyFile(CORE_C);
+  const internal = view.files.get(CORE_INTERNAL_H) ?? emptyFile(CORE_INTERNAL_H);
+  const header = view.files.get(RPROC_H) ?? emptyFile(RPROC_H);
+  const files = [core, internal];
+  const members = opsMembers(header);
+  const releaseFwOp = opFact(members.added, "release_fw");
+  const loadFwOp = opFact(members.added, "load_fw");
+  return {
+    loadSegmentsOp: loadSegmentsOp(members, [...view.files.values()]),
+    loadSegmentsWhenMissing: loadSegmentsWhenMissing(internal),
+    loadFwOp,
+    loadFwCalls: loadFwCalls(files, core, loadFwOp.value),
+    releaseFwOp,
+    releaseFwCalls: releaseFwCalls(files, core, releaseFwOp.value),
+    elfDefaultsUnless: elfDefaultsUnless(core),
+    allocOpsRejectsBothLoaders: allocOpsRejectsBothLoaders(core),
+    paToVa: paToVa(core, header),
+    shutdownClearsTableSz: shutdownClearsTableSz(core),
+  };
+}

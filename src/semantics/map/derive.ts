@@ -1,0 +1,90 @@
+/** Small helpers shared by the rules: fact results, evidence, line classification. */
+
+import type { Derived, Evidence } from "./types.ts";
+import type { FileView, SeriesView, VLine } from "./view.ts";
+
+export const CORE_C = "drivers/remoteproc/remoteproc_core.c";
+export const CORE_INTERNAL_H = "drivers/remoteproc/remoteproc_internal.h";
+export const RPROC_H = "include/linux/remoteproc.h";
+export const TEE_C = "drivers/remoteproc/remoteproc_tee.c";
+export const TEE_H = "include/linux/remoteproc_tee.h";
+export const STM32_C = "drivers/remoteproc/stm32_rproc.c";
+export const STM32_BINDING = "Documentation/devicetree/bindings/remoteproc/st,stm32-rproc.yaml";
+
+/** Files whose changes the model covers: what no rule explains there is "unmodelled", not "out of scope". */
+export const MODELLED_FILES: readonly string[] = [
+  CORE_C,
+  CORE_INTERNAL_H,
+  RPROC_H,
+  TEE_C,
+  TEE_H,
+  STM32_C,
+  STM32_BINDING,
+];
+
+export function baseline<T>(value: T): Derived<T> {
+  return { value, status: "baseline", evidence: [] };
+}
+
+export function setTo<T>(value: T, evidence: Evidence[]): Derived<T> {
+  return { value, status: "set", evidence: dedupe(evidence) };
+}
+
+/** The series changed the mechanism in a way no rule reads: keep the baseline value, mark it unknown. */
+export function unknownAs<T>(value: T, evidence: Evidence[]): Derived<T> {
+  return { value, status: "unknown", evidence: dedupe(evidence) };
+}
+
+function dedupe(evidence: Evidence[]): Evidence[] {
+  const seen = new Set<string>();
+  return evidence.filter((e) => {
+    const key = `${e.patch}|${e.file}|${e.line}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Evidence for a line the series added (null for context). */
+export function evidenceOf(line: VLine): Evidence[] {
+  return line.added === null ? [] : [line.added];
+}
+
+export function fileOf(view: SeriesView, path: string): FileView | undefined {
+  return view.files.get(path);
+}
+
+const DECLARATION =
+  /^(?:const\s+)?(?:(?:struct|enum|union)\s+\w+|unsigned\s+(?:int|long)|int|long|u8|u16|u32|u64|bool|size_t|phys_addr_t|void)[\s*]+\w+(?:\s*,\s*\**\w+)*\s*;$/;
+
+/**
+ * A line that carries no behaviour on its own: blank, braces, only comment, an #include, or a local declaration
+ * without initialiser (what it declares shows where it is used).
+ */
+export function isInert(text: string): boolean {
+  const t = text.trim();
+  return (
+    t === "" ||
+    /^(?:\{|\}|\};|\}\s*else\s*\{)$/.test(t) ||
+    /^(?:\/\*.*\*\/|\/\*.*|\*.*|\/\/.*|\*\/)$/.test(t) ||
+    /^#include\b/.test(t) ||
+    DECLARATION.test(t)
+  );
+}
+
+/** A line that holds only a comment (or is blank). */
+export function isCommentOrBlank(text: string): boolean {
+  const t = text.trim();
+  return t === "" || /^(?:\/\*.*\*\/|\/\*.*|\*.*|\/\/.*|\*\/)$/.test(t);
+}
+
+/** Marks lines as read by a rule; returns them for chaining. */
+export function consume(...lines: Array<VLine | undefined>): void {
+  for (const l of lines) if (l !== undefined) l.consumed = true;
+}
+
+/** Leading tab depth (8 spaces count as a tab). */
+export function depth(text: string): number {
+  const lead = /^[\t ]*/.exec(text)?.[0] ?? "";
+  return [...lead].reduce((n, c) => n + (c === "\t" ? 1 : 1 / 8), 0);
+}

@@ -1,0 +1,152 @@
+/**
+ * mapSeries: every DesignFacts field derived from a series' diff, read as a delta over the v6.15 model, with
+ * evidence, a status per fact, the changes in modelled code that no fact explains, and the files the model
+ * does not cover. It reads only the series (never a version name, never the hand-read oracle).
+ *
+ * Workers-safe: the C parser is passed in (src/node/c-parser.ts makes one under Node).
+ */
+import type { Parser } from "web-tree-sitter";
+import type { Series } from "../../series/types.ts";
+import { type DesignFacts, DesignFactsSchema, FACT_PATHS, type FactPath } from "../facts.ts";
+import { deriveCore } from "./core.ts";
+import { isInert, MODELLED_FILES } from "./derive.ts";
+import { deriveStm32 } from "./stm32.ts";
+import { deriveTee } from "./tee.ts";
+import type { Derived, Evidence, FactStatus, MapResult, OutOfScope, Unmodelled } from "./types.ts";
+import { type FileView, replaySeries, type SeriesView, sortedLines, type VLine } from "./view.ts";
+
+export type { Derived, Evidence, FactStatus, MapResult, OutOfScope, Unmodelled } from "./types.ts";
+
+const norm = (text: string): string => text.replace(/\s+/g, " ").trim();
+
+/**
+ * A function the series adds whose lines are mostly lines it deleted in the same patch (an extracted helper):
+ * the helper, its call replacing the moved lines, and the deletions explain one another.
+ */
+function consumeExtractedFunctions(file: FileView): void {
+  const byFn = new Map<string, Array<[number, VLine]>>();
+  for (const [n, l] of sortedLines(file))
+    if (l.fn !== null && l.added) byFn.set(l.fn, [...(byFn.get(l.fn) ?? []), [n, l]]);
+  for (const [name, rows] of byFn) {
+    const sig = rows.find(([, l]) => new RegExp(`^\\S.*\\b${name}\\s*\\(`).test(l.text));
+    const patch = sig?.[1].added?.patch;
+    if (sig === undefined || patch === undefined) continue;
+    const body = rows.filter(([, l]) => !isInert(l.text) && l.added?.patch === patch);
+    const deleted = file.deletions.filter(
+      (d) => d.where.patch === patch && d.fn !== name && !isInert(d.text),
+    );
+    const texts = new Set(deleted.map((d) => norm(d.text)));
+    const moved = body.filter(([, l]) => texts.has(norm(l.text)));
+    if (body.length === 0 || moved.length / body.length < 0.6) continue;
+    const movedTexts = new Set(moved.map(([, l]) => norm(l.text)));
+    const from = new Set<string | null>();
+    for (const d of deleted)
+      if (movedTexts.has(norm(d.text))) {
+        d.consumed = true;
+        from.add(d.fn);
+      }
+    for (const [, l] of rows) l.consumed = true;
+    for (const [, l] of sortedLines(file))
+      if (l.added?.patch === patch && from.has(l.fn) && new RegExp(`\\b${name}\\s*\\(`).test(l.text))
+        l.consumed = true;
+  }
+}
+
+/** A deleted line added back unchanged in the same patch moved: it is explained when its new place is. */
+function consumeMovedLines(file: FileView): void {
+  const consumedAdded = new Map<string, Set<number>>();
+  for (const [, l] of sortedLines(file)) {
+    if (!l.added || !l.consumed) continue;
+    const key = norm(l.text);
+    consumedAdded.set(key, (consumedAdded.get(key) ?? new Set()).add(l.added.patch));
+  }
+  for (const d of file.deletions) if (consumedAdded.get(norm(d.text))?.has(d.where.patch)) d.consumed = true;
+}
+
+function unmodelledOf(file: FileView): Unmodelled[] {
+  const out: Unmodelled[] = [];
+  let cur: { u: Unmodelled; last: number; count: number } | null = null;
+  const flush = (): void => {
+    if (cur)
+      out.push({
+        ...cur.u,
+        summary: cur.count > 1 ? `${cur.u.summary} (+${cur.count - 1} more lines)` : cur.u.summary,
+      });
+    cur = null;
+  };
+  const push = (where: Evidence, text: string, prefix: string): void => {
+    if (
+      cur &&
+      cur.u.patch === where.patch &&
+      cur.u.function === where.function &&
+      where.line - cur.last <= 3
+    ) {
+      cur.last = where.line;
+      cur.count++;
+      return;
+    }
+    flush();
+    cur = { u: { ...where, summary: `${prefix}${text.trim()}` }, last: where.line, count: 1 };
+  };
+  const changes: Array<{ where: Evidence; text: string; prefix: string }> = [];
+  for (const [, l] of sortedLines(file))
+    if (l.added && !l.consumed && !isInert(l.text))
+      changes.push({ where: l.added, text: l.text, prefix: "+ " });
+  for (const d of file.deletions)
+    if (d.baseline && !d.consumed && !isInert(d.text))
+      changes.push({ where: d.where, text: d.text, prefix: "- " });
+  changes.sort((a, b) => a.where.patch - b.where.patch || a.where.line - b.where.line);
+  for (const c of changes) push(c.where, c.text, c.prefix);
+  flush();
+  return out;
+}
+
+function outOfScopeOf(view: SeriesView): OutOfScope[] {
+  return view.order
+    .filter((path) => !MODELLED_FILES.includes(path))
+    .map((path) => ({ file: path, patches: [...new Set(view.files.get(path)?.patches ?? [])] }));
+}
+
+/** Derives the design facts of a series from its diff. */
+export function mapSeries(series: Series, parser: Parser): MapResult {
+  const view = replaySeries(parser, series);
+  const core = deriveCore(view);
+  const tee = deriveTee(parser, view);
+  const stm32 = deriveStm32(parser, view);
+  const derived = new Map<FactPath, Derived<unknown>>();
+  for (const [k, d] of Object.entries(core)) derived.set(`core.${k}` as FactPath, d);
+  derived.set("tee", tee.present);
+  for (const [k, d] of Object.entries(tee.facts ?? {})) derived.set(`tee.${k}` as FactPath, d);
+  for (const [k, d] of Object.entries(stm32)) derived.set(`stm32.${k}` as FactPath, d);
+
+  const pick = <T extends object>(group: T): { [K in keyof T]: T[K] extends Derived<infer V> ? V : never } =>
+    Object.fromEntries(Object.entries(group).map(([k, d]) => [k, (d as Derived<unknown>).value])) as {
+      [K in keyof T]: T[K] extends Derived<infer V> ? V : never;
+    };
+  const candidate = {
+    core: pick(core),
+    tee: tee.facts === null ? null : pick(tee.facts),
+    stm32: pick(stm32),
+  };
+  const parsed = DesignFactsSchema.safeParse(candidate);
+  if (!parsed.success) throw new Error(`mapper produced invalid facts: ${parsed.error.message}`);
+  const facts: DesignFacts = parsed.data;
+
+  const status = {} as Record<FactPath, FactStatus>;
+  const evidence: Partial<Record<FactPath, Evidence[]>> = {};
+  for (const path of FACT_PATHS) {
+    const d = derived.get(path);
+    status[path] = d?.status ?? "baseline";
+    if (d && d.status !== "baseline") evidence[path] = d.evidence;
+  }
+
+  const unmodelled: Unmodelled[] = [];
+  for (const path of MODELLED_FILES) {
+    const file = view.files.get(path);
+    if (file === undefined) continue;
+    if (/\.[ch]$/.test(path)) consumeExtractedFunctions(file);
+    consumeMovedLines(file);
+    unmodelled.push(...unmodelledOf(file));
+  }
+  return { facts, status, evidence, unmodelled, outOfScope: outOfScopeOf(view) };
+}

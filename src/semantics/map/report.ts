@@ -1,0 +1,54 @@
+/** The JSON and text shapes of a mapping (the `map` command, patches/<id>/facts.json). */
+import type { Series } from "../../series/types.ts";
+import { FACT_PATHS, getFact } from "../facts.ts";
+import type { MapResult } from "./types.ts";
+
+export interface MapJson {
+  series: string;
+  version: string;
+  facts: MapResult["facts"];
+  status: MapResult["status"];
+  evidence: MapResult["evidence"];
+  unmodelled: MapResult["unmodelled"];
+  outOfScope: MapResult["outOfScope"];
+}
+
+export function mapJson(series: Series, result: MapResult): MapJson {
+  return {
+    series: series.title,
+    version: series.id,
+    facts: result.facts,
+    status: result.status,
+    evidence: result.evidence,
+    unmodelled: result.unmodelled,
+    outOfScope: result.outOfScope,
+  };
+}
+
+export function mapText(series: Series, result: MapResult): string {
+  const out: string[] = [
+    `${series.title} (${series.id}, ${series.patches.length} patches, ${series.origin})`,
+    "",
+  ];
+  const set = FACT_PATHS.filter((p) => result.status[p] !== "baseline");
+  out.push(`facts set by the series: ${set.length} of ${FACT_PATHS.length} (the others are v6.15 behaviour)`);
+  for (const path of set) {
+    const value = JSON.stringify(getFact(result.facts, path));
+    const mark = result.status[path] === "unknown" ? "  UNKNOWN" : "";
+    out.push(`  ${path} = ${value}${mark}`);
+    for (const e of result.evidence[path] ?? []) {
+      out.push(
+        `      ${e.patch}/${series.total} ${e.file}:${e.line}${e.function ? ` in ${e.function}` : ""}`,
+      );
+    }
+  }
+  out.push("", `unmodelled changes: ${result.unmodelled.length}`);
+  for (const u of result.unmodelled) {
+    out.push(
+      `  ${u.patch}/${series.total} ${u.file}:${u.line}${u.function ? ` ${u.function}` : ""}: ${u.summary}`,
+    );
+  }
+  out.push("", `out of scope: ${result.outOfScope.length} file(s)`);
+  for (const o of result.outOfScope) out.push(`  ${o.file} (patch ${o.patches.join(", ")})`);
+  return `${out.join("\n")}\n`;
+}

@@ -1,0 +1,261 @@
+/**
+ * Rules for stm32.*: drivers/remoteproc/stm32_rproc.c (hunks, placed by function) and the st,stm32-rproc.yaml
+ * binding (the if/then block of the TEE compatible, reconstructed from the hunks' lines).
+ */
+import type { Parser } from "web-tree-sitter";
+import type { RprocOpName, Stm32Facts } from "../facts.ts";
+import { RprocOpName as RprocOpNameEnum } from "../facts.ts";
+import { calleeName, callsIn } from "./c.ts";
+import {
+  baseline,
+  consume,
+  depth,
+  evidenceOf,
+  isCommentOrBlank,
+  STM32_BINDING,
+  STM32_C,
+  setTo,
+  unknownAs,
+} from "./derive.ts";
+import type { Derived, Evidence } from "./types.ts";
+import { type FileView, runsIn, type SeriesView, sortedLines, type VLine } from "./view.ts";
+
+export type Stm32Derived = { [K in keyof Stm32Facts]: Derived<Stm32Facts[K]> };
+type Row = [number, VLine];
+
+const LOGS = /^(?:dev_(?:err|warn|info|dbg|notice)|pr_(?:err|warn|info|debug)|dev_err_probe)$/;
+
+function added(file: FileView | undefined): Row[] {
+  return file ? sortedLines(file).filter(([, l]) => l.added !== null) : [];
+}
+
+/** The block that starts at `start` (a line ending in `{`): every following line deeper than it, and the closing brace. */
+function blockFrom(rows: Row[], start: number): Row[] {
+  const at = rows.findIndex(([n]) => n === start);
+  const head = rows[at];
+  if (head === undefined) return [];
+  const d = depth(head[1].text);
+  const out: Row[] = [head];
+  for (const row of rows.slice(at + 1)) {
+    if (row[0] !== (out[out.length - 1]?.[0] ?? 0) + 1) break;
+    out.push(row);
+    if (depth(row[1].text) <= d && /^\s*\}/.test(row[1].text) && !/\{\s*$/.test(row[1].text)) break;
+  }
+  return out;
+}
+
+function teeCompatible(file: FileView | undefined): Derived<string | null> {
+  const compat = added(file).filter(
+    ([, l]) => l.fn === "stm32_rproc_match" && /\.compatible\s*=\s*"/.test(l.text),
+  );
+  if (compat.length === 0) return baseline(null);
+  const names = compat.map(([, l]) => /"([^"]+)"/.exec(l.text)?.[1] ?? "");
+  const branch = added(file).find(([, l]) => /of_device_is_compatible\s*\([^,]+,\s*"([^"]+)"/.test(l.text));
+  const chosen = branch ? /"([^"]+)"/.exec(branch[1].text)?.[1] : names.length === 1 ? names[0] : undefined;
+  const at = compat.find(([, l]) => chosen !== undefined && l.text.includes(`"${chosen}"`));
+  const evidence = [...evidenceOf((at ?? compat[0])![1]), ...(branch ? evidenceOf(branch[1]) : [])];
+  for (const [, l] of compat) consume(l);
+  if (chosen === undefined || at === undefined) return unknownAs(null, evidence);
+  // The probe branch taken for that compatible is read by the procId and unregister rules; the branch itself
+  // (alloc with the TEE ops, rproc_tee_register) is what a TEE compatible means.
+  if (branch && file) for (const [, l] of blockFrom(sortedLines(file), branch[0])) if (l.added) consume(l);
+  return setTo(chosen, evidence);
+}
+
+function teeOps(
+  parser: Parser,
+  file: FileView | undefined,
+): { ops: Derived<Stm32Facts["teeOps"]>; rows: Row[] } {
+  const member = /^\s*\.(\w+)\s*=\s*(rproc_tee_\w+)\s*,?\s*$/;
+  const hit = added(file).find(([, l]) => l.fn !== null && member.test(l.text));
+  if (file === undefined || hit === undefined || hit[1].fn === null) return { ops: baseline(null), rows: [] };
+  const run = runsIn(file, hit[1].fn).find((r) => r.some(([n]) => n === hit[0])) ?? [];
+  const tree = parser.parse(run.map(([, l]) => l.text).join("\n"));
+  const ops: Partial<Record<RprocOpName, string>> = {};
+  let unread = false;
+  for (const pair of tree?.rootNode.descendantsOfType("initializer_pair") ?? []) {
+    const field = pair?.childForFieldName("designator")?.text.replace(/^\./, "");
+    const value = pair?.childForFieldName("value")?.text;
+    if (field === undefined || value === undefined) continue;
+    if (RprocOpNameEnum.safeParse(field).success) ops[field as RprocOpName] = value;
+    else unread = true;
+  }
+  tree?.delete();
+  for (const [, l] of run) consume(l);
+  const evidence = run.flatMap(([, l]) => evidenceOf(l)).slice(0, 1);
+  return { ops: unread ? unknownAs(ops, evidence) : setTo(ops, evidence), rows: run };
+}
+
+function teeStopSteps(
+  parser: Parser,
+  file: FileView | undefined,
+  ops: Stm32Facts["teeOps"],
+): Derived<string[]> {
+  const stop = ops?.stop;
+  if (stop === undefined) return baseline([]);
+  const rows = file ? sortedLines(file).filter(([, l]) => l.fn === stop) : [];
+  if (rows.length === 0) return /^rproc_tee_/.test(stop) ? setTo([stop], []) : unknownAs([], []);
+  const tree = parser.parse(rows.map(([, l]) => l.text).join("\n"));
+  const steps: string[] = [];
+  for (const c of tree ? callsIn(tree.rootNode) : []) {
+    const name = calleeName(c);
+    if (name !== null && !LOGS.test(name) && !steps.includes(name)) steps.push(name);
+  }
+  tree?.delete();
+  for (const [, l] of rows) consume(l);
+  // The steps the stop function calls are read with it when the series defines them in this file.
+  if (file)
+    for (const [, l] of sortedLines(file)) if (l.fn !== null && steps.includes(l.fn) && l.added) consume(l);
+  return setTo(steps, rows.flatMap(([, l]) => evidenceOf(l)).slice(0, 1));
+}
+
+function procId(file: FileView | undefined): Pick<Stm32Derived, "procIdProperty" | "procIdRequired"> {
+  const read = added(file).find(
+    ([, l]) => l.fn === "stm32_rproc_probe" && /of_property_read_u32\s*\(\s*\w+\s*,\s*"[^"]+"/.test(l.text),
+  );
+  if (file === undefined || read === undefined)
+    return { procIdProperty: baseline(null), procIdRequired: baseline(false) };
+  const name = /"([^"]+)"/.exec(read[1].text)?.[1] ?? null;
+  const run = runsIn(file, "stm32_rproc_probe").find((r) => r.some(([n]) => n === read[0])) ?? [];
+  const after = run.filter(([n, l]) => n > read[0] && !isCommentOrBlank(l.text));
+  const cond = after[0];
+  let required: boolean | null = null;
+  if (cond && /^\s*if\s*\(\s*ret\s*\)/.test(cond[1].text)) {
+    const body = /\{\s*$/.test(cond[1].text) ? blockFrom(run, cond[0]).slice(1) : after.slice(1, 2);
+    required = body.some(([, l]) => /\breturn\s+(?!0;)|\bgoto\b/.test(l.text));
+    for (const [, l] of [cond, ...body]) consume(l);
+  } else if (cond === undefined) required = null;
+  else required = false;
+  consume(read[1]);
+  const evidence = evidenceOf(read[1]);
+  return {
+    procIdProperty: setTo(name, evidence),
+    procIdRequired: required === null ? unknownAs(false, evidence) : setTo(required, evidence),
+  };
+}
+
+function teeUnregister(file: FileView | undefined): Derived<Stm32Facts["teeUnregisterOnRemove"]> {
+  const calls = added(file).filter(
+    ([, l]) =>
+      (l.fn === "stm32_rproc_remove" || l.fn === "stm32_rproc_probe") &&
+      /\brproc_tee_unregister\s*\(/.test(l.text),
+  );
+  if (file === undefined || calls.length === 0) return baseline("never");
+  const kinds = new Set<"always" | "tee-only" | "unknown">();
+  const evidence: Evidence[] = [];
+  for (const [n, l] of calls) {
+    evidence.push(...evidenceOf(l));
+    consume(l);
+    if (depth(l.text) <= 1) {
+      kinds.add("always");
+      continue;
+    }
+    const run = runsIn(file, l.fn ?? "").find((r) => r.some(([m]) => m === n)) ?? [];
+    const guard = run
+      .filter(([m, r]) => m < n && !isCommentOrBlank(r.text) && depth(r.text) < depth(l.text))
+      .pop();
+    kinds.add(
+      guard && /^\s*(?:\}\s*else\s*)?if\s*\(.*(?:compatible|tee)/i.test(guard[1].text)
+        ? "tee-only"
+        : "unknown",
+    );
+  }
+  if (kinds.size === 1 && !kinds.has("unknown"))
+    return setTo([...kinds][0] as "always" | "tee-only", evidence);
+  return unknownAs("never", evidence);
+}
+
+function parseDt(file: FileView | undefined): Derived<boolean> {
+  if (file === undefined) return baseline(true);
+  const touched: Evidence[] = [];
+  for (const [, l] of added(file))
+    if (l.fn === "stm32_rproc_parse_dt" && /rst|reset/i.test(l.text)) touched.push(...evidenceOf(l));
+  for (const d of file.deletions)
+    if (d.fn === "stm32_rproc_parse_dt" && d.baseline && /rst|reset/i.test(d.text)) touched.push(d.where);
+  return touched.length === 0 ? baseline(true) : unknownAs(true, touched);
+}
+
+/** The `then:` block of the binding's `- if:` on `compatible: contains: const: <compatible>`. */
+function bindingFacts(
+  file: FileView | undefined,
+  compatible: string | null,
+): Pick<Stm32Derived, "bindingForbidsForTee" | "bindingRequiresForTee"> {
+  const none = {
+    bindingForbidsForTee: baseline<string[]>([]),
+    bindingRequiresForTee: baseline<string[]>([]),
+  };
+  if (file === undefined || compatible === null) return none;
+  const rows = sortedLines(file);
+  const at = rows.findIndex(([, l]) =>
+    new RegExp(`^\\s*const:\\s*["']?${compatible.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}["']?\\s*$`).test(
+      l.text,
+    ),
+  );
+  if (at < 0) return none;
+  let start = at;
+  while (start > 0 && !/^\s*- if:\s*$/.test(rows[start]?.[1].text ?? "")) {
+    if ((rows[start - 1]?.[0] ?? 0) !== (rows[start]?.[0] ?? 0) - 1) return none;
+    start--;
+  }
+  const ifIndent = (/^\s*/.exec(rows[start]?.[1].text ?? "")?.[0].length ?? 0) + 2;
+  const block: Row[] = [];
+  for (const row of rows.slice(start + 1)) {
+    const prev = block[block.length - 1]?.[0] ?? rows[start]?.[0] ?? 0;
+    if (row[0] !== prev + 1) break;
+    const ind = /^\s*/.exec(row[1].text)?.[0].length ?? 0;
+    if (row[1].text.trim() !== "" && ind < ifIndent) break;
+    block.push(row);
+  }
+  const thenAt = block.findIndex(([, l]) => new RegExp(`^\\s{${ifIndent}}then:\\s*$`).test(l.text));
+  if (thenAt < 0) return none;
+  const forbids: string[] = [];
+  const requires: string[] = [];
+  let section: "properties" | "required" | null = null;
+  const evidence: Evidence[] = [];
+  for (const [, l] of block.slice(thenAt + 1)) {
+    const ind = /^\s*/.exec(l.text)?.[0].length ?? 0;
+    const t = l.text.trim();
+    if (ind === ifIndent + 2)
+      section = t === "properties:" ? "properties" : t === "required:" ? "required" : null;
+    else if (section === "properties" && ind === ifIndent + 4) {
+      const m = /^([\w,#-]+):\s*false\s*$/.exec(t);
+      if (m?.[1]) forbids.push(m[1]);
+    } else if (section === "required" && ind >= ifIndent + 4) {
+      const m = /^-\s*([\w,#-]+)\s*$/.exec(t);
+      if (m?.[1]) requires.push(m[1]);
+    }
+    evidence.push(...evidenceOf(l));
+  }
+  for (const [, l] of [rows[start]!, ...block]) consume(l);
+  // The compatible's own enum entry and the property the block requires are part of what it says.
+  for (const [n, l] of rows) {
+    if (l.added && l.text.includes(compatible)) consume(l);
+    if (!requires.some((p) => l.text.trim() === `${p}:`)) continue;
+    // The required property's own definition: its key and the lines indented below it.
+    const ind = /^\s*/.exec(l.text)?.[0].length ?? 0;
+    for (const [m, p] of rows) {
+      if (m < n) continue;
+      if (m > n && (p.text.trim() === "" || (/^\s*/.exec(p.text)?.[0].length ?? 0) <= ind)) break;
+      consume(p);
+    }
+  }
+  // Examples illustrate the binding; they constrain nothing.
+  for (const [, l] of rows) if (l.fn === "examples:") consume(l);
+  if (evidence.length === 0) return none;
+  return { bindingForbidsForTee: setTo(forbids, evidence), bindingRequiresForTee: setTo(requires, evidence) };
+}
+
+export function deriveStm32(parser: Parser, view: SeriesView): Stm32Derived {
+  const file = view.files.get(STM32_C);
+  const compat = teeCompatible(file);
+  const ops = teeOps(parser, file);
+  return {
+    teeCompatible: compat,
+    teeOps: ops.ops,
+    ...procId(file),
+    parseDtRequiresMcuReset: parseDt(file),
+    ...bindingFacts(view.files.get(STM32_BINDING), compat.value),
+    teeStopSteps: teeStopSteps(parser, file, ops.ops.value),
+    teeUnregisterOnRemove: teeUnregister(file),
+  };
+}

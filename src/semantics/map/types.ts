@@ -1,0 +1,46 @@
+import type { DesignFacts, FactPath } from "../facts.ts";
+
+/** Where a fact shows in the series: the patch (1-based), its subject, the file, the function, the post-patch line. */
+export interface Evidence {
+  patch: number;
+  subject: string;
+  file: string;
+  function: string | null;
+  line: number;
+}
+
+/** "set": the series changes the fact; "baseline": v6.15 behaviour; "unknown": changed in a way the mapper cannot read. */
+export type FactStatus = "set" | "baseline" | "unknown";
+
+/** A change inside a modelled file or function that no fact explains. */
+export interface Unmodelled {
+  patch: number;
+  subject: string;
+  file: string;
+  function: string | null;
+  line: number;
+  /** First changed line of the run, trimmed, with the number of changed lines. */
+  summary: string;
+}
+
+/** A file the model does not cover. */
+export interface OutOfScope {
+  file: string;
+  patches: number[];
+}
+
+export interface MapResult {
+  facts: DesignFacts;
+  status: Record<FactPath, FactStatus>;
+  /** Only for facts the series sets or makes unknown. */
+  evidence: Partial<Record<FactPath, Evidence[]>>;
+  unmodelled: Unmodelled[];
+  outOfScope: OutOfScope[];
+}
+
+/** What one rule yields for one fact. */
+export interface Derived<T> {
+  value: T;
+  status: FactStatus;
+  evidence: Evidence[];
+}
