@@ -5,10 +5,11 @@
  * sleeping under a spinlock). Expected values come from the series' analysis, not from running the model.
  */
 import { describe, expect, it } from "vitest";
+import { loadFixtures, signImage } from "../../src/emulator/api.ts";
 import type { CellResult, FindingKind, TaCommandName } from "../../src/scenarios/result.ts";
 import { type Design, runScenario } from "../../src/scenarios/run.ts";
 import type { Scenario } from "../../src/scenarios/scenarios.ts";
-import type { World } from "../../src/scenarios/world.ts";
+import { DEFAULT_FIRMWARE, type World } from "../../src/scenarios/world.ts";
 import { loadVariant } from "../../src/semantics/variant.ts";
 import { BUILTIN_VERSIONS, builtinVersion } from "../../src/semantics/versions.ts";
 
@@ -70,6 +71,21 @@ function failInvokeOf(fn: string, n: number): (w: World) => void {
   };
 }
 
+/**
+ * A correctly signed image whose resource table is corrupt: its first entry's offset points past the table,
+ * so rproc_handle_resources fails ("rsc table is truncated") after parse_fw succeeded.
+ */
+async function truncatedTableImage(): Promise<Uint8Array> {
+  const fx = await loadFixtures();
+  const elf = fx.elf.good.slice();
+  // struct resource_table header: ver = 1, num = 2 (trace + vdev), reserved[2] = 0, then offset[0]
+  const header = [1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  const at = elf.findIndex((_, i) => header.every((b, j) => elf[i + j] === b));
+  if (at < 0) throw new Error("fixture ELF without the expected resource table header");
+  new DataView(elf.buffer, elf.byteOffset).setUint32(at + 16, 0xfff0, true);
+  return signImage({ elfs: [elf], key: fx.keys.rsa });
+}
+
 const BOOT_LOAD_IN_PARSE: TaCommandName[] = [
   "LOAD_FW",
   "GET_RSC_TABLE",
@@ -116,7 +132,12 @@ describe("TA command sequences", () => {
 
 describe("RELEASE_FW on each failure path of the boot", () => {
   // series-v13-v16.md §3.5 (v13), §4.6 (v14 = v15), §6.6 (v16 = RESEND)
-  const table: { path: string; scenario: Scenario | string; releases: Record<string, number> }[] = [
+  const table: {
+    path: string;
+    scenario: Scenario | string;
+    releases: Record<string, number>;
+    log?: string;
+  }[] = [
     {
       path: "authentication fails",
       scenario: "boot-bad-signature",
@@ -133,6 +154,21 @@ describe("RELEASE_FW on each failure path of the boot", () => {
       releases: { v13: 1, v14: 2, v15: 2, v16: 2, "v16-resend": 2 },
     },
     {
+      path: "handle_resources fails after parse_fw",
+      scenario: {
+        id: "rsc-table-truncated",
+        title: "rsc-table-truncated",
+        notApplicable: (facts) => (facts.tee === null ? "no TEE driver" : null),
+        async run(w) {
+          await w.bindDrivers();
+          await w.replaceFirmwareFile(DEFAULT_FIRMWARE, await truncatedTableImage());
+          await w.start();
+        },
+      },
+      releases: { v13: 1, v14: 2, v15: 2, v16: 1, "v16-resend": 1 },
+      log: "rsc table is truncated",
+    },
+    {
       path: "the TA refuses START",
       scenario: failingBoot("start-fails", failInvokeOf("rproc_tee_start", 1)),
       releases: { v13: 2, v14: 2, v15: 2, v16: 1, "v16-resend": 1 },
@@ -146,6 +182,7 @@ describe("RELEASE_FW on each failure path of the boot", () => {
       expect(c.finalState).toBe("offline");
       expect(count(c, "RELEASE_FW")).toBe(row.releases[id]);
       expect(kinds(c).includes("double-release")).toBe((row.releases[id] ?? 0) > 1);
+      if (row.log !== undefined) expect(c.trace.some((s) => s.detail === row.log)).toBe(true);
     });
   }
 
