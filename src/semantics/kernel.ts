@@ -114,6 +114,8 @@ export interface CallOptions {
   ignores?: readonly string[];
 }
 
+const NO_IGNORES: ReadonlySet<string> = new Set();
+
 export type Observer = (e: KEvent, k: Kernel) => void;
 
 /** Base of both lock kinds: a name and the current holder (a C function), null when free. */
@@ -276,7 +278,7 @@ export class Kernel {
       fn,
       parent: this.frame,
       failedCallees: [],
-      ignores: new Set(opts.ignores ?? []),
+      ignores: opts.ignores === undefined ? NO_IGNORES : new Set(opts.ignores),
     };
     this.emit({
       type: "call",
@@ -401,7 +403,10 @@ export class Kernel {
 
   /** A call that may sleep (kzalloc GFP_KERNEL, mutex_lock, request_firmware, …). */
   mightSleep(fn: string, at: string): void {
-    const spinlocks = [...this.spinlocksHeld].map((l) => `${l.name} (held by ${l.holder ?? "?"})`);
+    const spinlocks =
+      this.spinlocksHeld.size === 0
+        ? []
+        : [...this.spinlocksHeld].map((l) => `${l.name} (held by ${l.holder ?? "?"})`);
     const step =
       spinlocks.length > 0
         ? this.step("core", at, "might-sleep", `${fn} with ${spinlocks.join(", ")}`)
