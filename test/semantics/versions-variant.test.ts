@@ -70,6 +70,9 @@ describe("variant files", () => {
       usageMessage(() => loadVariant({ base: "mainline", set: { "tee.deviceLink": true } }, "x")),
     ).toMatch(/no TEE driver/);
     expect(usageMessage(() => loadVariant({ base: "v16", sets: {} }, "x"))).toMatch(/unknown key "sets"/);
+    expect(usageMessage(() => loadVariant({ base: "v16", set: { "core.paToVa": false } }, "x"))).toMatch(
+      /core\.paToVa/,
+    );
     expect(usageMessage(() => parseVariant("{", "x", "x.json"))).toMatch(/^x\.json: not JSON/);
     expect(usageMessage(() => loadVariant({ base: "v16", set: {} }, "v13"))).toMatch(/built-in/);
   });
