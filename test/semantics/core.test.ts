@@ -3,6 +3,7 @@ import { type Fixtures, loadFixtures, parseResourceTable } from "../../src/emula
 import type { TraceStep } from "../../src/scenarios/result.ts";
 import { World } from "../../src/scenarios/world.ts";
 import { applyFactChanges } from "../../src/semantics/facts.ts";
+import { rproc_detach } from "../../src/semantics/remoteproc_core.ts";
 import { MAINLINE } from "../../src/semantics/versions.ts";
 
 let fixtures: Fixtures;
@@ -236,6 +237,41 @@ describe("remoteproc core at v6.15 with the STM32 driver (mainline facts)", () =
     expect(await w.start()).toBe(-2);
     expect(w.rproc?.state).toBe("offline");
     expect(w.rproc?.power.read()).toBe(0);
+  });
+
+  it("auto-boots from the firmware loader after probe when the DT sets st,auto-boot", async () => {
+    const w = await World.create(MAINLINE, { platform: "stm32mp15", dt: "reference", fixtures });
+    w.dt.props.set("st,auto-boot", { kind: "flag" });
+    expect(await w.bindDrivers()).toBe(0);
+    const order = w.k.trace.filter((t) => t.event === "call").map((t) => t.fn);
+    expect(order.indexOf("rproc_auto_boot_callback")).toBeGreaterThan(order.indexOf("stm32_rproc_probe"));
+    expect(w.rproc?.state).toBe("running");
+    expect(w.rproc?.power.read()).toBe(1);
+  });
+
+  it("detaches from an attached coprocessor: it keeps running and the device table is restored", async () => {
+    const w = await World.create(MAINLINE, { platform: "stm32mp15", dt: "reference", fixtures });
+    w.platform.bootStageLoad(fixtures.elf.good);
+    await w.bindDrivers();
+    await w.start();
+    const r = w.rproc!;
+    const pa = r.table_ptr?.kind === "io" ? r.table_ptr.pa : 0;
+    const before = w.platform.peek(pa, 1024);
+    expect(await rproc_detach(w.k, r)).toBe(0);
+    expect(r.state).toBe("detached");
+    expect(w.platform.copro.status().run).toBe("running");
+    expect(Array.from(w.platform.peek(pa, 1024))).not.toEqual(Array.from(before));
+    expect(r.clean_table?.freed).toBe(true);
+    expect(r.cached_table).toBeNull();
+    // v6.15 leaves table_sz stale after detach
+    expect(r.table_sz).toBe(1024);
+  });
+
+  it("ignores a crash report while OFFLINE", async () => {
+    const w = await world();
+    await w.crash();
+    expect(w.k.trace.some((t) => t.fn === "rproc_trigger_recovery")).toBe(false);
+    expect(w.rproc?.state).toBe("offline");
   });
 
   it("fails probe with -ENOENT when the MCU reset is missing and the design requires it", async () => {
