@@ -1,8 +1,10 @@
 import { Command, CommanderError } from "commander";
 import { isUserError } from "../errors.ts";
+import { register as registerExplore } from "./commands/explore.ts";
 import { register as registerImage } from "./commands/image.ts";
 import { register as registerMatrix } from "./commands/matrix.ts";
 import { register as registerMap } from "./commands/map.ts";
+import { register as registerReplay } from "./commands/replay.ts";
 import { register as registerReview } from "./commands/review.ts";
 import { register as registerSeries } from "./commands/series.ts";
 import { version } from "./version.ts";
@@ -11,7 +13,7 @@ import { version } from "./version.ts";
  * Each command lives in its own module under ./commands and exports a `register(program)` function;
  * add one import and one entry here per command. Only commands that work are listed.
  */
-const registrations: Array<(program: Command) => void> = [registerSeries, registerImage, registerMatrix, registerMap, registerReview];
+const registrations: Array<(program: Command) => void> = [registerSeries, registerImage, registerMatrix, registerMap, registerReview, registerExplore, registerReplay];
 
 export function buildProgram(): Command {
   const program = new Command();

@@ -1,0 +1,113 @@
+import type { Command } from "commander";
+import { UsageError } from "../../errors.ts";
+import { EVENT_IDS, type ExploreProgress, parseEvents, renderExploreText } from "../../explore/index.ts";
+import { exploreVersions } from "../../node/explore-workers.ts";
+import { BUILTIN_VERSIONS, builtinVersion } from "../../semantics/versions.ts";
+
+export interface ExploreCliOptions {
+  versions?: string;
+  depth?: string;
+  events?: string;
+  json?: boolean;
+  threads?: string;
+}
+
+export const DEFAULT_DEPTH = 4;
+
+/** --versions ids (default: every built-in version), each checked. */
+export function versionIds(text: string | undefined, subject: string): string[] {
+  const ids =
+    text === undefined
+      ? BUILTIN_VERSIONS.map((v) => v.id)
+      : text
+          .split(",")
+          .map((x) => x.trim())
+          .filter((x) => x.length > 0);
+  for (const id of ids) {
+    if (builtinVersion(id) === undefined) {
+      throw new UsageError(
+        `unknown version "${id}" (known: ${BUILTIN_VERSIONS.map((v) => v.id).join(", ")})`,
+        { subject },
+      );
+    }
+  }
+  if (ids.length === 0) throw new UsageError("no version given", { subject });
+  return ids;
+}
+
+function positiveInt(text: string | undefined, fallback: number, subject: string, min: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`expected an integer >= ${min}, not "${text}"`, { subject });
+  return n;
+}
+
+/** One status line on a TTY: per version, depth, states, transitions and rate. */
+function progressPrinter(): { update: (p: ExploreProgress) => void; done: () => void } {
+  if (!process.stderr.isTTY) return { update: () => {}, done: () => {} };
+  const latest = new Map<string, ExploreProgress>();
+  let last = 0;
+  let shown = false;
+  return {
+    update(p) {
+      latest.set(p.version, p);
+      const now = performance.now();
+      if (now - last < 100) return;
+      last = now;
+      const parts = [...latest.values()].map(
+        (x) =>
+          `${x.version} d${x.depth} ${x.states} states ${Math.round((x.transitions * 1000) / Math.max(1, x.elapsedMs))}/s`,
+      );
+      process.stderr.write(`\r\x1b[K${parts.join(" | ")}`);
+      shown = true;
+    },
+    done() {
+      if (shown) process.stderr.write("\r\x1b[K");
+    },
+  };
+}
+
+export async function exploreAction(opts: ExploreCliOptions): Promise<void> {
+  const versions = versionIds(opts.versions, "--versions");
+  const depth = positiveInt(opts.depth, DEFAULT_DEPTH, "--depth", 0);
+  const threads = positiveInt(opts.threads, 0, "--threads", 1);
+  const events = opts.events === undefined ? undefined : parseEvents(opts.events);
+  const progress = progressPrinter();
+  try {
+    const reports = await exploreVersions(
+      {
+        versions,
+        depth,
+        ...(events === undefined ? {} : { events }),
+        ...(threads > 0 ? { threads } : {}),
+      },
+      progress.update,
+    );
+    progress.done();
+    process.stdout.write(
+      opts.json
+        ? `${JSON.stringify({ baseline: "mainline", depth, versions: reports }, null, 2)}\n`
+        : `${renderExploreText(reports, "mainline")}\n`,
+    );
+  } finally {
+    progress.done();
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command("explore")
+    .description(
+      "search every sequence of external events up to --depth (breadth-first) and report each monitor finding with a shortest sequence, its trace and a replay command",
+    )
+    .option(
+      "--versions <ids>",
+      `comma-separated version ids (built-in: ${BUILTIN_VERSIONS.map((v) => v.id).join(", ")})`,
+    )
+    .option("--depth <n>", `longest event sequence (default ${DEFAULT_DEPTH})`)
+    .option("--events <ids>", `comma-separated events to use (default: all of ${EVENT_IDS.join(", ")})`)
+    .option("--threads <n>", "worker threads (default: one per core, at most one per version)")
+    .option("--json", "print the search results, findings and traces as JSON")
+    .action(exploreAction);
+}

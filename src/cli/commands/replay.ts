@@ -1,0 +1,69 @@
+import type { EventEmitter } from "node:events";
+import type { Command } from "commander";
+import { loadFixtures } from "../../emulator/api.ts";
+import { UsageError } from "../../errors.ts";
+import { EVENT_IDS, parseEvents, renderReplayText, replay } from "../../explore/index.ts";
+import { builtinVersion } from "../../semantics/versions.ts";
+import { versionIds } from "./explore.ts";
+
+export interface ReplayCliOptions {
+  version?: string;
+  events?: string;
+  json?: boolean;
+}
+
+export async function replayAction(operand: string | undefined, opts: ReplayCliOptions): Promise<void> {
+  if (operand !== undefined && opts.version !== undefined && operand !== opts.version) {
+    throw new UsageError(`two versions given: "${operand}" and "${opts.version}"`, { subject: "--version" });
+  }
+  opts.version ??= operand;
+  if (opts.version === undefined) throw new UsageError("--version is required");
+  if (opts.events === undefined) throw new UsageError('--events is required ("" for none)');
+  const [id] = versionIds(opts.version, "--version");
+  const v = builtinVersion(id as string);
+  if (v === undefined) throw new UsageError(`unknown version "${opts.version}"`, { subject: "--version" });
+  const events = parseEvents(opts.events);
+  const out = await replay({ id: v.id, facts: v.facts }, events, await loadFixtures());
+  process.stdout.write(
+    opts.json
+      ? `${JSON.stringify({ version: v.id, events, findings: out.findings, trace: out.trace }, null, 2)}\n`
+      : `${renderReplayText(v.id, events, out)}\n`,
+  );
+}
+
+/** The first operand of the command line: the command being run. */
+function commandOf(program: Command): string | undefined {
+  const raw = (program as Command & { rawArgs?: string[] }).rawArgs ?? [];
+  return raw.slice(2).find((a) => !a.startsWith("-"));
+}
+
+/**
+ * The program's -V/--version flag is parsed before a subcommand sees its options, so `replay --version v14`
+ * would print the program's version. While the command line runs replay, that flag is ignored and the id that
+ * follows it reaches replay as its operand; everywhere else --version behaves as before.
+ */
+function yieldVersionFlagToReplay(program: Command): void {
+  // commander's Command is an EventEmitter at run time; its typings expose only on().
+  const emitter = program as unknown as EventEmitter;
+  const printVersion = emitter.listeners("option:version");
+  if (printVersion.length === 0) return;
+  emitter.removeAllListeners("option:version");
+  emitter.on("option:version", (...args: unknown[]) => {
+    if (commandOf(program) === "replay") return;
+    for (const l of printVersion) l.apply(program, args);
+  });
+}
+
+export function register(program: Command): void {
+  yieldVersionFlagToReplay(program);
+  program
+    .command("replay")
+    .argument("[version]", "the version id (same as --version)")
+    .description(
+      "run one sequence of events on one version and print its trace and findings (as explore found them)",
+    )
+    .option("--version <id>", "a built-in version id")
+    .option("--events <ids>", `comma-separated events (${EVENT_IDS.join(", ")})`)
+    .option("--json", "print the trace and findings as JSON")
+    .action(replayAction);
+}

@@ -1,0 +1,208 @@
+/**
+ * Bounded exhaustive search over sequences of external events, breadth-first, with every monitor of the model
+ * as an invariant. The model is async and mutable and has no clone, so each transition replays its prefix from
+ * a fresh world: a state is the world after a sequence, identified by Session.hash(); a sequence whose state was
+ * already seen is not extended. A finding is identified by (kind, C function); BFS order makes the first
+ * sequence that raises it a shortest one.
+ */
+import type { Fixtures } from "../emulator/api.ts";
+import { UsageError } from "../errors.ts";
+import type { Finding, TraceStep } from "../scenarios/result.ts";
+import type { DesignFacts } from "../semantics/facts.ts";
+import { EVENT_IDS, type EventId, isEventId, type RunOutcome, runEvents, Session } from "./session.ts";
+
+export interface ExploreOptions {
+  /** Longest sequence explored. */
+  depth: number;
+  /** Events the search may use (default: all). */
+  events?: readonly EventId[];
+  /** Called after each transition with the running counts. */
+  onProgress?: (p: ExploreProgress) => void;
+}
+
+export interface ExploreProgress {
+  version: string;
+  depth: number;
+  /** Transitions run (sequences executed). */
+  transitions: number;
+  /** Distinct states reached. */
+  states: number;
+  findings: number;
+  elapsedMs: number;
+}
+
+export interface ExploredFinding {
+  finding: Finding;
+  /** A shortest sequence of events (from the bound world) that raises it. */
+  events: EventId[];
+  /** The trace of that sequence, teardown included. */
+  trace: TraceStep[];
+}
+
+export interface ExploreResult {
+  version: string;
+  depth: number;
+  events: EventId[];
+  /** Distinct states reached (the initial one included). */
+  states: number;
+  /** Transitions run, each from a fresh world replaying its prefix. */
+  transitions: number;
+  /** Events executed in total (prefix replays included). */
+  eventsRun: number;
+  /** Distinct states per depth, depth 0 first. */
+  statesPerDepth: number[];
+  elapsedMs: number;
+  findings: ExploredFinding[];
+}
+
+export interface Explorable {
+  id: string;
+  facts: DesignFacts;
+}
+
+const findingKey = (f: Finding): string => `${f.kind}\u0000${f.at}`;
+
+/** Parses "a,b,c" into event ids (UsageError naming the unknown one). */
+export function parseEvents(text: string, subject = "--events"): EventId[] {
+  const ids = text
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0);
+  for (const id of ids) {
+    if (!isEventId(id)) {
+      throw new UsageError(`unknown event "${id}" (known: ${EVENT_IDS.join(", ")})`, { subject });
+    }
+  }
+  return ids as EventId[];
+}
+
+export async function explore(
+  design: Explorable,
+  fixtures: Fixtures,
+  opts: ExploreOptions,
+): Promise<ExploreResult> {
+  if (!Number.isInteger(opts.depth) || opts.depth < 0) {
+    throw new UsageError(`depth must be a non-negative integer, not ${opts.depth}`, { subject: "--depth" });
+  }
+  const allowed = opts.events ?? EVENT_IDS;
+  const started = performance.now();
+  const found = new Map<string, ExploredFinding>();
+  const record = (events: EventId[], out: RunOutcome): void => {
+    for (const f of out.findings) {
+      const key = findingKey(f);
+      if (!found.has(key)) found.set(key, { finding: f, events, trace: out.trace });
+    }
+  };
+  const root = await Session.start(design.facts, fixtures);
+  const seen = new Set<string>([root.hash()]);
+  let frontier: { seq: EventId[]; enabled: EventId[] }[] = [
+    { seq: [], enabled: root.enabledEvents(allowed) },
+  ];
+  record([], await root.finish());
+  let transitions = 0;
+  let eventsRun = 0;
+  const statesPerDepth = [1];
+  const progress = (depth: number): void =>
+    opts.onProgress?.({
+      version: design.id,
+      depth,
+      transitions,
+      states: seen.size,
+      findings: found.size,
+      elapsedMs: performance.now() - started,
+    });
+  for (let depth = 1; depth <= opts.depth && frontier.length > 0; depth++) {
+    const next: typeof frontier = [];
+    for (const { seq, enabled } of frontier) {
+      for (const e of enabled) {
+        const s = await Session.start(design.facts, fixtures);
+        for (const x of seq) await s.apply(x);
+        await s.apply(e);
+        transitions++;
+        eventsRun += depth;
+        const h = s.hash();
+        const events = [...seq, e];
+        if (!seen.has(h)) {
+          seen.add(h);
+          next.push({ seq: events, enabled: s.enabledEvents(allowed) });
+        }
+        record(events, await s.finish());
+        progress(depth);
+      }
+    }
+    statesPerDepth.push(next.length);
+    frontier = next;
+  }
+  return {
+    version: design.id,
+    depth: opts.depth,
+    events: [...allowed],
+    states: seen.size,
+    transitions,
+    eventsRun,
+    statesPerDepth,
+    elapsedMs: performance.now() - started,
+    findings: [...found.values()],
+  };
+}
+
+/** Replays `events` on a design; a UsageError names the first event that makes no sense where it stands. */
+export async function replay(
+  design: Explorable,
+  events: readonly EventId[],
+  fixtures: Fixtures,
+): Promise<RunOutcome> {
+  const out = await runEvents(design.facts, events, fixtures);
+  if ("notEnabled" in out) {
+    const i = out.notEnabled;
+    const before = i === 0 ? "right after the drivers bind" : `after ${events.slice(0, i).join(",")}`;
+    throw new UsageError(`event ${i + 1} "${events[i]}" makes no sense on ${design.id} ${before}`, {
+      subject: "--events",
+    });
+  }
+  return out;
+}
+
+/** Whether the same sequence raises a finding of the same kind in the same function on `design`. */
+export async function reproduces(
+  design: Explorable,
+  events: readonly EventId[],
+  finding: Finding,
+  fixtures: Fixtures,
+): Promise<boolean | "inexpressible"> {
+  const out = await runEvents(design.facts, events, fixtures);
+  if ("notEnabled" in out) return "inexpressible";
+  return out.findings.some((f) => findingKey(f) === findingKey(finding));
+}
+
+export interface Classification {
+  /** pre-existing: the same sequence raises it on the baseline (mainline); introduced otherwise. */
+  status: "pre-existing" | "introduced";
+  /** What the baseline did with the sequence: raised it, did not, or cannot run it (TEE-only events). */
+  baseline: "present" | "absent" | "inexpressible";
+  /** For introduced findings: the earliest design of the contiguous run before this one that raises it too. */
+  introducedIn: string | null;
+}
+
+/**
+ * Classifies a finding of `self`: runs its sequence on `baseline` (pre-existing when it raises the same kind in
+ * the same function there), then walks `earlier` (oldest first) back from `self` to find where it appeared.
+ */
+export async function classify(
+  f: ExploredFinding,
+  self: Explorable,
+  baseline: Explorable,
+  earlier: readonly Explorable[],
+  fixtures: Fixtures,
+): Promise<Classification> {
+  if (baseline.id === self.id) return { status: "pre-existing", baseline: "present", introducedIn: null };
+  const there = await reproduces(baseline, f.events, f.finding, fixtures);
+  if (there === true) return { status: "pre-existing", baseline: "present", introducedIn: null };
+  let introducedIn = self.id;
+  for (let i = earlier.length - 1; i >= 0; i--) {
+    const d = earlier[i] as Explorable;
+    if ((await reproduces(d, f.events, f.finding, fixtures)) !== true) break;
+    introducedIn = d.id;
+  }
+  return { status: "introduced", baseline: there === false ? "absent" : "inexpressible", introducedIn };
+}

@@ -1,0 +1,254 @@
+/**
+ * One explored world: the same World the matrix drives (emulated platform, /lib/firmware, device tree, driver
+ * core, kernel with its monitors), its drivers bound, plus what the explorer tracks beside it (pending fault
+ * injections, the monitors' authentication bookkeeping) so that a state can be hashed canonically.
+ */
+import type { Fixtures } from "../emulator/api.ts";
+import type { Finding, TraceStep } from "../scenarios/result.ts";
+import { ALTERNATE_FIRMWARE, DEFAULT_FIRMWARE, World } from "../scenarios/world.ts";
+import type { DesignFacts } from "../semantics/facts.ts";
+
+/** External event ids (a contract: CLI, JSON output and replay commands use them). */
+export const EVENT_IDS = [
+  "start",
+  "stop",
+  "crash",
+  "recovery-on",
+  "recovery-off",
+  "firmware-change",
+  "image-tamper",
+  "tee-unbind",
+  "tee-bind",
+  "rproc-unbind",
+  "rproc-bind",
+  "ta-fail-next",
+  "tee-fail-next",
+] as const;
+
+export type EventId = (typeof EVENT_IDS)[number];
+
+export function isEventId(s: string): s is EventId {
+  return (EVENT_IDS as readonly string[]).includes(s);
+}
+
+/** What each event does, in words (CLI help, README). */
+export const EVENT_TITLES: Record<EventId, string> = {
+  start: "sysfs state start (rproc_boot)",
+  stop: "sysfs state stop (rproc_shutdown)",
+  crash: "the running firmware crashes (watchdog interrupt)",
+  "recovery-on": "sysfs recovery enabled (triggers a pending recovery)",
+  "recovery-off": "sysfs recovery disabled",
+  "firmware-change": "sysfs firmware: switch between the default and the alternate image name",
+  "image-tamper": "replace the current firmware file by a signed image with a flipped byte",
+  "tee-unbind": "unbind the remoteproc TEE bus driver",
+  "tee-bind": "bind the remoteproc TEE bus driver again",
+  "rproc-unbind": "unbind the STM32 remoteproc driver",
+  "rproc-bind": "bind the STM32 remoteproc driver again",
+  "ta-fail-next": "the TA answers the next command with an error",
+  "tee-fail-next": "the next TEE invoke itself fails (ret < 0)",
+};
+
+/** Events that exist only where a TEE path does. */
+export const TEE_ONLY_EVENTS: ReadonlySet<EventId> = new Set([
+  "image-tamper",
+  "tee-unbind",
+  "tee-bind",
+  "ta-fail-next",
+  "tee-fail-next",
+]);
+
+/** The outcome of a run: the monitors' findings and the trace, after teardown. */
+export interface RunOutcome {
+  findings: Finding[];
+  trace: TraceStep[];
+}
+
+export class Session {
+  /** A fault injection armed and not yet consumed by a TEE invoke. */
+  private pending: "ta" | "transport" | null = null;
+  /** Mirrors the monitors: per processor, RELEASE_FW sent with nothing loaded since / authenticated load. */
+  private released = false;
+  private authenticated = false;
+  private tamperedMemory = false;
+
+  private constructor(readonly w: World) {
+    w.k.subscribe((e) => {
+      if (e.type !== "emu") return;
+      const x = e.e;
+      if (x.layer === "platform" && x.fn === "nsWrite" && x.protectedHit && !x.refused) {
+        this.tamperedMemory = true;
+      }
+      if (x.layer !== "ta" || x.fn !== "invoke") return;
+      this.pending = null;
+      const ok = x.ret === 0 && x.result === 0;
+      if (x.cmdName === "LOAD_FW" && ok) {
+        this.released = false;
+        this.authenticated = true;
+        this.tamperedMemory = false;
+      } else if (x.cmdName === "RELEASE_FW") {
+        this.released = true;
+        if (ok) this.authenticated = false;
+      } else if (x.cmdName === "STOP_FW" && ok) this.authenticated = false;
+    });
+  }
+
+  /** A world of `facts` on stm32mp15 with the reference device tree, its drivers bound (as the matrix does). */
+  static async start(facts: DesignFacts, fixtures: Fixtures): Promise<Session> {
+    const w = await World.create(facts, { platform: "stm32mp15", dt: "reference", fixtures });
+    const s = new Session(w);
+    await w.bindDrivers();
+    return s;
+  }
+
+  /** Whether `e` makes sense now (odd but possible events, such as start twice, do). */
+  enabled(e: EventId): boolean {
+    const w = this.w;
+    const r = w.rproc;
+    switch (e) {
+      case "start":
+      case "stop":
+      case "firmware-change":
+        return r !== null;
+      case "crash":
+        return w.platform.copro.status().run === "running";
+      case "recovery-on":
+        return r?.recovery_disabled === true;
+      case "recovery-off":
+        return r !== null && !r.recovery_disabled;
+      case "image-tamper":
+        return r !== null && w.images.tampered !== null && w.firmware.get(r.firmware) !== w.images.tampered;
+      case "tee-unbind":
+        return w.teeDev?.driver != null;
+      case "tee-bind":
+        return w.teeDev !== null && w.teeDev.driver === null;
+      case "rproc-unbind":
+        return w.rprocDev.driver !== null;
+      case "rproc-bind":
+        return w.rprocDev.driver === null;
+      case "ta-fail-next":
+      case "tee-fail-next":
+        return w.usesTee && this.pending === null;
+    }
+  }
+
+  /** The events that make sense now, in contract order. */
+  enabledEvents(among: readonly EventId[] = EVENT_IDS): EventId[] {
+    return among.filter((e) => this.enabled(e));
+  }
+
+  /** Applies `e` (the caller checked `enabled`). */
+  async apply(e: EventId): Promise<void> {
+    const w = this.w;
+    switch (e) {
+      case "start":
+        await w.start();
+        return;
+      case "stop":
+        await w.stop();
+        return;
+      case "crash":
+        await w.crash();
+        return;
+      case "recovery-on":
+      case "recovery-off":
+        await w.recovery(e === "recovery-on");
+        return;
+      case "firmware-change": {
+        const current = w.rproc?.firmware;
+        await w.setFirmware(current === ALTERNATE_FIRMWARE ? DEFAULT_FIRMWARE : ALTERNATE_FIRMWARE);
+        return;
+      }
+      case "image-tamper":
+        await w.replaceFirmwareFile(w.rproc?.firmware ?? DEFAULT_FIRMWARE, w.images.tampered as Uint8Array);
+        return;
+      case "tee-unbind":
+        await w.unbind(w.teeDev, "remoteproc_tee");
+        return;
+      case "rproc-unbind":
+        await w.unbind(w.rprocDev, "stm32-rproc");
+        return;
+      case "tee-bind":
+      case "rproc-bind": {
+        const dev = e === "tee-bind" ? w.teeDev : w.rprocDev;
+        const name = e === "tee-bind" ? "remoteproc_tee" : "stm32-rproc";
+        await w.drive(`bind ${name}`, () => (dev === null ? Promise.resolve(0) : w.core.bind(dev)));
+        return;
+      }
+      case "ta-fail-next":
+      case "tee-fail-next": {
+        const kind = e === "ta-fail-next" ? "ta" : "transport";
+        await w.drive(`inject ${kind} failure on the next TEE invoke`, async () => {
+          w.platform.ta.failNext(kind);
+          return 0;
+        });
+        this.pending = kind;
+        return;
+      }
+    }
+  }
+
+  /**
+   * The canonical state: everything later behaviour or a monitor can depend on, nothing that only counts
+   * history (crash counts, trace length, object ids).
+   */
+  hash(): string {
+    const w = this.w;
+    const r = w.rproc;
+    const p = w.platform;
+    const st = p.copro.status();
+    const live = new Map<string, number>();
+    const freed = new Set<string>();
+    for (const o of w.k.objects) {
+      if (o.freed) freed.add(`${o.kind}@${o.freedAt ?? "?"}`);
+      else live.set(o.kind, (live.get(o.kind) ?? 0) + 1);
+    }
+    const files = [...w.firmware.entries()]
+      .map(([name, bytes]) => `${name}=${imageName(w, bytes)}`)
+      .sort()
+      .join(",");
+    return [
+      r === null
+        ? "rproc:-"
+        : `rproc:${r.state}/${r.power.read()}/${r.firmware}/${r.recovery_disabled ? "norec" : "rec"}/${r.table_sz}/${r.lock.holder ?? ""}`,
+      `drv:${w.rprocDev.driver === null ? 0 : 1}${w.teeDev === null ? "" : w.teeDev.driver === null ? 0 : 1}`,
+      `cpu:${st.run}/${st.holdBoot ? 1 : 0}${st.inReset ? 1 : 0}${st.pdds ? 1 : 0}/${st.m4State}/${st.firmware ?? ""}/${st.loadedBy ?? ""}`,
+      `ta:${p.ta.state(p.procId) ?? "-"}/${p.ta.sessionCount}/${this.pending ?? ""}`,
+      `mon:${this.released ? 1 : 0}${this.authenticated ? 1 : 0}${this.tamperedMemory ? 1 : 0}/${w.k.spinlocksHeld.size}`,
+      `live:${[...live.entries()]
+        .sort()
+        .map(([k, n]) => `${k}*${n}`)
+        .join(",")}`,
+      `freed:${[...freed].sort().join(",")}`,
+      `fw:${files}`,
+    ].join("|");
+  }
+
+  /** Unbinds what is still bound and runs the leak check; returns the findings and the whole trace. */
+  async finish(): Promise<RunOutcome> {
+    await this.w.teardown();
+    return { findings: [...this.w.monitors.findings], trace: this.w.k.trace };
+  }
+}
+
+function imageName(w: World, bytes: Uint8Array): string {
+  for (const [name, img] of Object.entries(w.images)) if (img === bytes) return name;
+  return "other";
+}
+
+/**
+ * Runs `events` from a freshly bound world. Returns the outcome, or the index of the first event that makes
+ * no sense where it stands.
+ */
+export async function runEvents(
+  facts: DesignFacts,
+  events: readonly EventId[],
+  fixtures: Fixtures,
+): Promise<RunOutcome | { notEnabled: number }> {
+  const s = await Session.start(facts, fixtures);
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as EventId;
+    if (!s.enabled(e)) return { notEnabled: i };
+    await s.apply(e);
+  }
+  return s.finish();
+}

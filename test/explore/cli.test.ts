@@ -1,0 +1,62 @@
+import { describe, expect, it, vi } from "vitest";
+import { main } from "../../src/cli/main.ts";
+
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+  const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+  try {
+    const code = await main(["node", "rproc-review", ...args]);
+    return {
+      code,
+      out: out.mock.calls.map((c) => String(c[0])).join(""),
+      err: err.mock.calls.map((c) => String(c[0])).join(""),
+    };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+describe("explore and replay commands", () => {
+  it("explore prints each finding with its shortest sequence and a replay command that prints the same trace", async () => {
+    const explored = await run("explore", "--versions", "v14", "--depth", "2", "--json");
+    expect(explored.code).toBe(0);
+    const json = JSON.parse(explored.out) as {
+      versions: {
+        version: string;
+        findings: {
+          events: string[];
+          replay: string;
+          trace: unknown[];
+          finding: { kind: string; at: string };
+        }[];
+      }[];
+    };
+    const f = json.versions[0]?.findings.find(
+      (x) => x.finding.kind === "leak" && x.finding.at === "request_firmware",
+    );
+    expect(f?.replay).toBe("rproc-review replay --version v14 --events image-tamper,start");
+    const replayed = await run(...(f?.replay.split(" ").slice(1) ?? []), "--json");
+    expect(replayed.code).toBe(0);
+    expect((JSON.parse(replayed.out) as { trace: unknown[] }).trace).toEqual(f?.trace);
+    const text = await run("replay", "--version", "v14", "--events", "image-tamper,start");
+    expect(text.out).toMatch(/^v14: image-tamper, start\ntrace:\n/);
+    expect(text.out).toMatch(/findings:\n {2}leak in request_firmware/);
+  });
+
+  it("explores several versions in worker threads and keeps their order", async () => {
+    const r = await run("explore", "--versions", "v16,v13", "--depth", "1", "--threads", "2");
+    expect(r.code).toBe(0);
+    expect(r.out.indexOf("v16: depth 1")).toBeGreaterThanOrEqual(0);
+    expect(r.out.indexOf("v16: depth 1")).toBeLessThan(r.out.indexOf("v13: depth 1"));
+    expect(r.out).toMatch(/use-after-free in rproc_tee_unregister/);
+  });
+
+  it("answers usage errors with exit 2 and keeps --version for the program elsewhere", async () => {
+    expect((await run("explore", "--versions", "v99")).code).toBe(2);
+    expect((await run("explore", "--events", "start,boom", "--versions", "v14")).code).toBe(2);
+    expect((await run("replay", "--version", "v14", "--events", "tee-bind")).err).toMatch(/makes no sense/);
+    expect((await run("replay", "--events", "start")).code).toBe(2);
+    expect((await run("--version")).out).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
