@@ -34,7 +34,12 @@ export async function derivePatchFiles(dir: string): Promise<{ manifest: string;
     title: series.title,
     base: series.base,
     cover: series.cover ? { messageId: series.cover.messageId, subject: series.cover.subject } : null,
-    patches: series.patches.map((p) => ({ index: p.index, subject: p.subject, messageId: p.messageId })),
+    patches: series.patches.map((p) => ({
+      index: p.index,
+      subject: p.subject,
+      messageId: p.messageId,
+      patchId: p.patchId,
+    })),
     mails,
   };
   const facts = mapJson(series, mapSeries(series, await cParser()));

@@ -237,6 +237,31 @@ describe("generated edits change exactly the facts they should", () => {
     expect(edited.facts.stm32.teeUnregisterOnRemove).toBe("tee-only");
   });
 
+  it("a hunk that starts in the previous function places the call by the C parse of its text", async () => {
+    const fx = teeSeries();
+    const core = fx.patches[0]?.files[2];
+    if (core === undefined) throw new Error("fixture shape");
+    core.hunks[2] = {
+      oldStart: 2062,
+      section: "static void rproc_crash_handler_work(struct work_struct *work)",
+      lines: [
+        " \tmutex_unlock(&rproc->lock);",
+        " }",
+        " ",
+        " int rproc_shutdown(struct rproc *rproc)",
+        " {",
+        " \trproc_disable_iommu(rproc);",
+        "+\trproc_release_fw(rproc);",
+        " \tkfree(rproc->cached_table);",
+      ],
+    };
+    const edited = await mapFixture(fx);
+    expect(changedFacts(base, edited)).toEqual([]);
+    expect(edited.evidence["core.releaseFwCalls"]).toContainEqual(
+      expect.objectContaining({ function: "rproc_shutdown", line: 2086 }),
+    );
+  });
+
   it("a call the rules cannot place is unknown, not guessed", async () => {
     const fx = teeSeries();
     fx.patches[0]?.files[2]?.hunks.push({

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_LKML, derivePatchFiles, PATCH_IDS, REPO } from "../../scripts/regen-patches.ts";
+import { main } from "../../src/cli/main.ts";
 import { cParser } from "../../src/node/c-parser.ts";
 import { loadInput } from "../../src/node/inputs.ts";
 import { FACT_PATHS, type FactPath, getFact } from "../../src/semantics/facts.ts";
@@ -119,5 +120,25 @@ describe.skipIf(!has)("mapping the real series (../shared/lkml)", () => {
     const files = await derivePatchFiles(join(DEFAULT_LKML, id));
     expect(files.manifest).toBe(readFileSync(join(REPO, "patches", id, "manifest.json"), "utf8"));
     expect(files.facts).toBe(readFileSync(join(REPO, "patches", id, "facts.json"), "utf8"));
+  });
+
+  it.each([
+    ["v15", "v14"],
+    ["v16", "v15"],
+    ["v16-resend", "v16"],
+  ])("review %s compares with %s by default", async (id, against) => {
+    const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    try {
+      expect(await main(["node", "rproc-review", "review", join(DEFAULT_LKML, id), "--json"])).toBe(0);
+      const json = JSON.parse(out.mock.calls.map((c) => String(c[0])).join("")) as {
+        against: string;
+        differences: unknown[];
+      };
+      expect(json.against).toBe(against);
+      // the RESEND is v16's code: nothing differs
+      if (id === "v16-resend") expect(json.differences).toEqual([]);
+    } finally {
+      out.mockRestore();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
@@ -13,15 +13,18 @@ import type { Series } from "../../series/types.ts";
 
 const PATCHES_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "patches");
 
-/** Cover message-ids of the built-in versions, from patches/<id>/manifest.json. */
-async function builtinCovers(): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const ids = await readdir(PATCHES_DIR).catch(() => [] as string[]);
-  for (const id of ids) {
-    const text = await readFile(join(PATCHES_DIR, id, "manifest.json"), "utf8").catch(() => null);
-    if (text === null) continue;
-    const cover = (JSON.parse(text) as { cover?: { messageId?: string } }).cover?.messageId;
-    if (cover) out.set(cover, id);
+interface Manifest {
+  id: string;
+  cover: { messageId: string } | null;
+  patches: { messageId: string; patchId: string }[];
+}
+
+/** The manifests of the built-in versions (patches/<id>/manifest.json), oldest first as BUILTIN_VERSIONS. */
+async function builtinManifests(): Promise<Manifest[]> {
+  const out: Manifest[] = [];
+  for (const v of BUILTIN_VERSIONS) {
+    const text = await readFile(join(PATCHES_DIR, v.id, "manifest.json"), "utf8").catch(() => null);
+    if (text !== null) out.push({ ...(JSON.parse(text) as Manifest), id: v.id });
   }
   return out;
 }
@@ -42,19 +45,26 @@ function builtinDesign(id: string): Design | undefined {
 }
 
 /**
- * The version a series is compared with by default: the built-in version its mails point at (its previous
- * version in the chain), else the nearest built-in older version by number, else mainline.
+ * The version a series is compared with by default: its previous version in the chain when the built-in
+ * versions say which (the same code posted again, e.g. a RESEND; else the newest built-in version whose mails
+ * it points at), else the nearest built-in older version by number, else mainline.
  */
 async function defaultAgainst(series: Series): Promise<Design> {
-  const covers = await builtinCovers();
-  const own = new Set([series.cover?.messageId, ...series.patches.map((p) => p.messageId)]);
-  const linked = series.mentions
-    .map((m) => covers.get(m))
-    .filter((id): id is string => id !== undefined && !own.has(id))
-    .map((id) => BUILTIN_VERSIONS.findIndex((v) => v.id === id))
-    .filter((i) => i >= 0)
-    .sort((a, b) => b - a)[0];
-  if (linked !== undefined) return builtinDesign(BUILTIN_VERSIONS[linked]?.id ?? "mainline") as Design;
+  const manifests = await builtinManifests();
+  const own = series.cover?.messageId ?? series.patches[0]?.messageId;
+  // A built-in series is compared with older built-ins only; any other input with all of them.
+  const ownAt = manifests.findIndex((m) => (m.cover?.messageId ?? m.patches[0]?.messageId) === own);
+  const others = ownAt >= 0 ? manifests.slice(0, ownAt) : manifests;
+  const code = series.patches.map((p) => p.patchId).join(",");
+  const sameCode = others.find((m) => m.patches.map((p) => p.patchId).join(",") === code);
+  if (sameCode) return builtinDesign(sameCode.id) as Design;
+  const mentioned = new Set(series.mentions);
+  const linked = others
+    .filter((m) =>
+      [m.cover?.messageId, ...m.patches.map((p) => p.messageId)].some((id) => id && mentioned.has(id)),
+    )
+    .pop();
+  if (linked) return builtinDesign(linked.id) as Design;
   const numbered = BUILTIN_VERSIONS.map((v) => ({ v, m: /^v(\d+)(-resend)?$/.exec(v.id) }))
     .filter((x) => x.m !== null)
     .map((x) => ({ id: x.v.id, major: Number(x.m?.[1]), resend: x.m?.[2] !== undefined }));
