@@ -161,7 +161,9 @@ const V13: DesignFacts = {
     elfDefaultsUnless: ["load"], // [v13] rproc_alloc_ops() untouched: returns early when ops->load is set
     allocOpsRejectsBothLoaders: false, // [v13] rproc_alloc_ops() untouched
     paToVa: true, // [v13/1] remoteproc_core.c: rproc_pa_to_va() added and exported
-    shutdownClearsTableSz: true, // [v13/3] rproc_shutdown(): the series leaves v6.15's table_sz = 0 alone
+    // [v13/3] rproc_shutdown(): no diff touches table_sz; every version is modelled over
+    // v6.15, which clears it (efdde3d73ab2)
+    shutdownClearsTableSz: true,
   },
   tee: {
     ...TEE_CALLS_V13_V16,
@@ -202,7 +204,9 @@ const V14_CORE: CoreFacts = {
   // [v14/5] rproc_alloc_ops(): `if (ops->load_segments && ops->load_fw) return -EINVAL`
   allocOpsRejectsBothLoaders: true,
   paToVa: true, // [v14/1] remoteproc_core.c: rproc_pa_to_va(), same diff as [v13/1]
-  shutdownClearsTableSz: true, // [v14/3] rproc_shutdown(): the series leaves v6.15's table_sz = 0 alone
+  // [v14/3] rproc_shutdown(): no diff touches table_sz; every version is modelled over
+  // v6.15, which clears it (efdde3d73ab2)
+  shutdownClearsTableSz: true,
 };
 
 const V14: DesignFacts = {
@@ -238,7 +242,9 @@ const V16: DesignFacts = {
     elfDefaultsUnless: ["load"], // [v16] rproc_alloc_ops() untouched
     allocOpsRejectsBothLoaders: false, // [v16] rproc_alloc_ops() untouched
     paToVa: true, // [v16/1] remoteproc_core.c: rproc_pa_to_va(), same diff as [v13/1]
-    shutdownClearsTableSz: true, // [v16/3] rproc_shutdown(): the series leaves v6.15's table_sz = 0 alone
+    // [v16/3] rproc_shutdown(): no diff touches table_sz; every version is modelled over
+    // v6.15, which clears it (efdde3d73ab2)
+    shutdownClearsTableSz: true,
   },
   tee: {
     ...TEE_CALLS_V13_V16,
