@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { isUserError } from "../errors.ts";
+import { register as registerDiff } from "./commands/diff.ts";
 import { register as registerExplore } from "./commands/explore.ts";
 import { register as registerImage } from "./commands/image.ts";
 import { register as registerMatrix } from "./commands/matrix.ts";
@@ -13,7 +14,7 @@ import { version } from "./version.ts";
  * Each command lives in its own module under ./commands and exports a `register(program)` function;
  * add one import and one entry here per command. Only commands that work are listed.
  */
-const registrations: Array<(program: Command) => void> = [registerSeries, registerImage, registerMatrix, registerMap, registerReview, registerExplore, registerReplay];
+const registrations: Array<(program: Command) => void> = [registerSeries, registerImage, registerMatrix, registerMap, registerReview, registerDiff, registerExplore, registerReplay];
 
 export function buildProgram(): Command {
   const program = new Command();

@@ -4,11 +4,13 @@
  * difference's evidence names (responsible facts and their human labels, evidence functions and files, the
  * functions at the first divergence, the places of introduced or fixed findings).
  */
+import type { FactPath } from "../semantics/facts.ts";
 import type { ChangelogNote, Series } from "../series/types.ts";
 import { FACT_LABELS } from "./labels.ts";
 import type {
   ChangelogCheck,
   CheckedNote,
+  FactChange,
   NoteMatch,
   ScenarioDiff,
   VersionDiff,
@@ -23,25 +25,34 @@ function basename(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
 }
 
-/** The lower-case names a difference's evidence names. */
-export function namesOfDifference(d: ScenarioDiff): Set<string> {
-  const names = new Set<string>();
-  const addCode = (name: string | null | undefined) => {
+function adder(names: Set<string>): (name: string | null | undefined) => void {
+  return (name) => {
     if (!name) return;
     const n = name.toLowerCase().replace(/\(\)$/, "");
     if (n.length >= MIN_NAME && CODE_NAME.test(n)) names.add(n);
   };
-  for (const f of d.facts) {
-    const key = f.path.split(".")[1];
-    if (key !== undefined) names.add(f.path.toLowerCase()).add(key.toLowerCase());
-    for (const label of FACT_LABELS[f.path]) names.add(label);
-    for (const e of [...f.evidenceA, ...f.evidenceB]) {
-      addCode(e.function);
-      addCode(e.file);
-      addCode(basename(e.file));
-      addCode(basename(e.file).replace(/\.[ch]$/, ""));
-    }
+}
+
+/** The lower-case names of one fact change: its path, its human labels, its evidence's functions and files. */
+export function namesOfFact(f: FactChange): Set<string> {
+  const names = new Set<string>();
+  const addCode = adder(names);
+  const key = f.path.split(".")[1];
+  if (key !== undefined) names.add(f.path.toLowerCase()).add(key.toLowerCase());
+  for (const label of FACT_LABELS[f.path]) names.add(label);
+  for (const e of [...f.evidenceA, ...f.evidenceB]) {
+    addCode(e.function);
+    addCode(e.file);
+    addCode(basename(e.file));
   }
+  return names;
+}
+
+/** The lower-case names a difference's evidence names. */
+export function namesOfDifference(d: ScenarioDiff): Set<string> {
+  const names = new Set<string>();
+  const addCode = adder(names);
+  for (const f of d.facts) for (const n of namesOfFact(f)) names.add(n);
   addCode(d.divergence?.a?.fn);
   addCode(d.divergence?.b?.fn);
   for (const f of d.findings) if (f.class !== "pre-existing") addCode(f.at);
@@ -98,8 +109,19 @@ export function checkChangelog(diff: VersionDiff, a: VersionSide, b: VersionSide
       withDifference: [],
       withoutDifference: [],
       unmentioned: differing.map((s) => s.scenario),
+      unmentionedFacts: [],
     };
   }
+  // Fact changes that explain at least one difference, with the scenarios they explain.
+  const causal = new Map<FactPath, { change: FactChange; scenarios: string[] }>();
+  for (const s of differing) {
+    for (const f of s.facts) {
+      const entry = causal.get(f.path) ?? { change: f, scenarios: [] };
+      entry.scenarios.push(s.scenario);
+      causal.set(f.path, entry);
+    }
+  }
+  const factNames = [...causal.values()].map((c) => ({ path: c.change.path, names: namesOfFact(c.change) }));
   const notes = relevantNotes(a, b.series);
   const names = new Map(differing.map((s) => [s.scenario, namesOfDifference(s)]));
   const checked: CheckedNote[] = notes.map(({ note, where }) => {
@@ -108,8 +130,10 @@ export function checkChangelog(diff: VersionDiff, a: VersionSide, b: VersionSide
       const via = namesInNote(note.text, set);
       if (via.length > 0) matches.push({ scenario, via });
     }
-    return { note, where, matches };
+    const facts = factNames.filter((f) => namesInNote(note.text, f.names).length > 0).map((f) => f.path);
+    return { note, where, matches, facts };
   });
+  const mentionedFacts = new Set(checked.flatMap((c) => c.facts));
   const mentioned = new Set(checked.flatMap((c) => c.matches.map((m) => m.scenario)));
   const patchesWithNotes = new Set(
     notes.filter((n) => n.note.source === "patch").map((n) => n.note.patchIndex),
@@ -121,8 +145,11 @@ export function checkChangelog(diff: VersionDiff, a: VersionSide, b: VersionSide
       notes.length === 0
         ? `no changelog notes in ${b.series.id} since ${a.id}`
         : `${notes.length} notes of ${b.series.id} (${coverNotes} in the cover letter, ${notes.length - coverNotes} in ${patchesWithNotes.size} patch${patchesWithNotes.size === 1 ? "" : "es"})`,
-    withDifference: checked.filter((c) => c.matches.length > 0),
-    withoutDifference: checked.filter((c) => c.matches.length === 0),
+    withDifference: checked.filter((c) => c.matches.length > 0 || c.facts.length > 0),
+    withoutDifference: checked.filter((c) => c.matches.length === 0 && c.facts.length === 0),
     unmentioned: differing.filter((s) => !mentioned.has(s.scenario)).map((s) => s.scenario),
+    unmentionedFacts: [...causal.values()]
+      .filter((c) => !mentionedFacts.has(c.change.path))
+      .map((c) => ({ path: c.change.path, scenarios: c.scenarios })),
   };
 }

@@ -54,18 +54,24 @@ export function summarizeCell(cell: CellResult): CellSummary {
 }
 
 /** Facts whose values differ between two designs, in FACT_PATHS order. */
-export function changedFacts(a: VersionSide, b: VersionSide): FactChange[] {
+export function changedFacts(
+  a: VersionSide,
+  b: VersionSide,
+  mainline: VersionSide | null = null,
+): FactChange[] {
   const out: FactChange[] = [];
   for (const path of FACT_PATHS) {
-    const va = getFact(a.facts, path);
-    const vb = getFact(b.facts, path);
-    if (canonicalJson(va) === canonicalJson(vb)) continue;
+    const va = canonicalJson(getFact(a.facts, path));
+    const vb = canonicalJson(getFact(b.facts, path));
+    if (va === vb) continue;
+    const vm = mainline ? canonicalJson(getFact(mainline.facts, path)) : null;
     out.push({
       path,
-      a: va ?? null,
-      b: vb ?? null,
+      a: getFact(a.facts, path) ?? null,
+      b: getFact(b.facts, path) ?? null,
       evidenceA: a.evidence[path] ?? [],
       evidenceB: b.evidence[path] ?? [],
+      ...(vm === null ? {} : { aAsMainline: va === vm, bAsMainline: vb === vm }),
     });
   }
   return out;
@@ -195,7 +201,7 @@ export function compareVersions(a: VersionSide, b: VersionSide, opts: CompareOpt
       id,
       title: id,
     }));
-  const facts = changedFacts(a, b);
+  const facts = changedFacts(a, b, mainline);
   const scenarios: ScenarioDiff[] = [];
   for (const { id, title } of order) {
     const ca = cellsA.get(id);

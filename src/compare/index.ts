@@ -2,7 +2,8 @@
  * Behavioural comparison of versions (Workers-safe): per-scenario diff with first divergence and responsible
  * facts, classified findings, and the changelog check.
  */
-export { checkChangelog, namesInNote, namesOfDifference, relevantNotes } from "./changelog.ts";
+export { attributeCauses, type CellRunner } from "./attribute.ts";
+export { checkChangelog, namesInNote, namesOfDifference, namesOfFact, relevantNotes } from "./changelog.ts";
 export {
   type CompareOptions,
   canonicalJson,
@@ -15,4 +16,5 @@ export {
   summarizeCell,
 } from "./diff.ts";
 export { FACT_LABELS } from "./labels.ts";
+export { builtinSide, cellsOf, type MappedFacts, seriesSide } from "./sides.ts";
 export type * from "./types.ts";

@@ -29,7 +29,7 @@ export const FACT_LABELS: Readonly<Record<FactPath, readonly string[]>> = {
   "tee.lockedCalls": ["spinlock", "ctx_lock", "mutex"],
   "tee.entryAlloc": ["rproc_tee_itf", "kzalloc", "devm_kzalloc"],
   "tee.entryLookup": ["rproc_tee_itf", "rproc_to_trproc"],
-  "tee.deviceLink": ["dev_link", "device link", "device_link_add", "device_link"],
+  "tee.deviceLink": ["dev_link", "devlink", "device link", "device_link_add", "device_link"],
   "tee.moduleGet": ["try_module_get", "module_get", "module_put"],
   "tee.removeClosesSessions": ["rproc_tee_remove", "unbind", "bind/unbind"],
   "tee.removeFreesEntries": ["rproc_tee_remove", "unbind", "bind/unbind"],

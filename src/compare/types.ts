@@ -89,11 +89,19 @@ export interface FactChange {
   /** Evidence of the value in A and in B (empty when that side is a hand-read oracle or has none). */
   evidenceA: EvidenceItem[];
   evidenceB: EvidenceItem[];
+  /** The value of A / B equals mainline's (only set when mainline was given). */
+  aAsMainline?: boolean;
+  bAsMainline?: boolean;
 }
 
 /** A fact responsible for a divergence: it differs between A and B and a diverging cell read it. */
 export interface ResponsibleFact extends FactChange {
   readBy: ("a" | "b")[];
+  /**
+   * After attribution (attributeCauses): "changes-behaviour" when setting this fact alone back to A's value
+   * changes B's run of the scenario; "untested" when that single change gives no valid design. Absent before.
+   */
+  effect?: "changes-behaviour" | "untested";
 }
 
 /** What one cell looked like, for the matrix. */
@@ -125,6 +133,8 @@ export interface ScenarioDiff {
   changed: CellField[];
   divergence: Divergence | null;
   facts: ResponsibleFact[];
+  /** After attribution: facts that differ and were read, but that change nothing when reverted alone. */
+  inertFacts?: FactPath[];
   findings: ClassifiedFinding[];
 }
 
@@ -143,6 +153,8 @@ export interface VersionDiff {
   scenarios: ScenarioDiff[];
   /** Every fact that differs between A and B, with evidence, whether a scenario read it or not. */
   factChanges: FactChange[];
+  /** True when responsible facts were narrowed by re-running B with each one reverted (attributeCauses). */
+  attributed?: boolean;
   counts: {
     same: number;
     different: number;
@@ -166,6 +178,8 @@ export interface CheckedNote {
   /** "cover" or "patch N: <subject>". */
   where: string;
   matches: NoteMatch[];
+  /** Fact changes behind a behaviour difference that the note names. */
+  facts: FactPath[];
 }
 
 export interface ChangelogCheck {
@@ -179,4 +193,6 @@ export interface ChangelogCheck {
   withoutDifference: CheckedNote[];
   /** Scenarios whose difference no note mentions. */
   unmentioned: string[];
+  /** Fact changes behind behaviour differences that no note names, with the scenarios they change. */
+  unmentionedFacts: { path: FactPath; scenarios: string[] }[];
 }

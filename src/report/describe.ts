@@ -2,14 +2,17 @@
  * Words shared by every renderer: how a cell, a trace step, a fact value, a piece of evidence and a finding
  * read in prose. Plain text; each renderer escapes or formats it for its medium.
  */
+import { FACT_LABELS } from "../compare/labels.ts";
 import type {
   CellSummary,
   ClassifiedFinding,
   EvidenceItem,
   FactChange,
+  ResponsibleFact,
   VersionRef,
 } from "../compare/types.ts";
 import type { TraceStep } from "../scenarios/result.ts";
+import type { FactPath } from "../semantics/facts.ts";
 import { errnoName } from "../semantics/kernel.ts";
 
 const MAX_VALUE = 160;
@@ -52,7 +55,8 @@ export function describeTee(c: CellSummary | null): string {
 
 /** "[v16 3/6] drivers/remoteproc/remoteproc_core.c:1234 rproc_boot() \"remoteproc: core: …\"". */
 export function describeEvidence(version: string, e: EvidenceItem): string {
-  const where = `${e.file}${e.line === null ? "" : `:${e.line}`}${e.function === null ? "" : ` ${e.function}()`}`;
+  const fn = e.function === null ? "" : /^\w+$/.test(e.function) ? ` ${e.function}()` : ` ${e.function}`;
+  const where = `${e.file}${e.line === null ? "" : `:${e.line}`}${fn}`;
   const patch = e.patch === null ? `[${version}]` : `[${version} patch ${e.patch}]`;
   return `${patch} ${where} "${e.subject}"`;
 }
@@ -60,16 +64,21 @@ export function describeEvidence(version: string, e: EvidenceItem): string {
 const ORACLE = "hand-read oracle (src/semantics/versions.ts), no machine evidence";
 
 /** Evidence lines for one side of a fact change, or why there is none. */
-function sideEvidence(side: VersionRef, items: readonly EvidenceItem[]): string[] {
+function sideEvidence(
+  side: VersionRef,
+  items: readonly EvidenceItem[],
+  asMainline: boolean | undefined,
+): string[] {
   if (items.length > 0) return items.map((e) => describeEvidence(side.id, e));
   if (side.factSource === "oracle") return [`${side.id}: ${ORACLE}`];
+  if (asMainline) return [`${side.id}: as in mainline, no patch of the series changes it`];
   return [`${side.id}: no evidence recorded by the mapper for this fact`];
 }
 
 /** Evidence of a fact change on both sides; one line when both sides are hand-read oracles. */
 export function evidenceLines(f: FactChange, a: VersionRef, b: VersionRef): string[] {
   if (a.factSource === "oracle" && b.factSource === "oracle") return [`${a.id}, ${b.id}: ${ORACLE}`];
-  return [...sideEvidence(a, f.evidenceA), ...sideEvidence(b, f.evidenceB)];
+  return [...sideEvidence(a, f.evidenceA, f.aAsMainline), ...sideEvidence(b, f.evidenceB, f.bAsMainline)];
 }
 
 export function describeFactChange(f: FactChange, a: VersionRef, b: VersionRef): string {
@@ -103,4 +112,41 @@ export function describeChanged(fields: readonly string[]): string {
     trace: "trace",
   };
   return fields.map((f) => words[f] ?? f).join(", ");
+}
+
+/** How the facts of a difference were chosen, for the line that introduces them. */
+export function factsHeading(attributed: boolean): string {
+  return attributed
+    ? "facts responsible (each one, set back alone to the older value, changes this run)"
+    : "facts responsible (differ between the versions and read by this run)";
+}
+
+export function describeResponsible(f: ResponsibleFact, a: VersionRef, b: VersionRef): string {
+  return `${describeFactChange(f, a, b)}${f.effect === "untested" ? " (cannot be reverted alone)" : ""}`;
+}
+
+/** "also read and different, but inert when reverted alone: …", or null. */
+export function inertLine(paths: readonly string[] | undefined): string | null {
+  return paths && paths.length > 0
+    ? `also read and different, but inert when reverted alone: ${paths.join(", ")}`
+    : null;
+}
+
+/** "tee.entryAlloc (kzalloc): 16 scenarios (boot, …)". */
+export function describeUnmentionedFact(u: { path: FactPath; scenarios: string[] }): string {
+  const label = FACT_LABELS[u.path][0];
+  return `${u.path}${label ? ` (${label})` : ""}: ${scenarioList(u.scenarios)}`;
+}
+
+/** "3 scenarios (boot, shutdown, restart)", at most `max` named. */
+export function scenarioList(ids: readonly string[], max = 4): string {
+  const more = ids.length > max ? `, +${ids.length - max}` : "";
+  return `${ids.length} scenario${ids.length === 1 ? "" : "s"} (${ids.slice(0, max).join(", ")}${more})`;
+}
+
+/** The facts of one difference by path, pointing at the design-changes section for values and evidence. */
+export function describeFactPaths(facts: readonly ResponsibleFact[]): string {
+  return facts
+    .map((f) => `${f.path}${f.effect === "untested" ? " (cannot be reverted alone)" : ""}`)
+    .join(", ");
 }

@@ -11,13 +11,23 @@ import {
   describeChanged,
   describeFactChange,
   describeFinding,
+  describeResponsible,
   describeStep,
   describeTee,
+  describeUnmentionedFact,
   evidenceLines,
+  factsHeading,
+  inertLine,
   sortFindings,
 } from "./describe.ts";
 import type { ReviewReport } from "./model.ts";
-import { describeNote, differing, notesMentioning, silentFactChanges } from "./sections.ts";
+import {
+  describeNote,
+  describeNoteMatches,
+  differing,
+  notesMentioning,
+  silentFactChanges,
+} from "./sections.ts";
 import { MAIL_WIDTH, wrap } from "./wrap.ts";
 
 export const DEFAULT_FROM = "rproc-review <rproc-review@rproc-review.invalid>";
@@ -77,15 +87,18 @@ function scenarioBlock(r: ReviewReport, s: ScenarioDiff): string[] {
     para(`${r.a.id}: ${describeStep(d.a)}`, "    ", "      ");
     para(`${r.b.id}: ${describeStep(d.b)}`, "    ", "      ");
   }
+  const heading = factsHeading(r.diff.attributed === true);
   if (s.facts.length > 0) {
-    out.push("  facts responsible:");
+    para(`${heading}:`, "  ", "    ");
     for (const f of s.facts) {
-      para(describeFactChange(f, r.a, r.b), "    ", "      ");
+      para(describeResponsible(f, r.a, r.b), "    ", "      ");
       for (const e of evidenceLines(f, r.a, r.b)) para(e, "      ", "        ");
     }
   } else {
-    para("facts responsible: none of the facts that differ was read by this scenario", "  ", "    ");
+    para(`${heading}: none`, "  ", "    ");
   }
+  const inert = inertLine(s.inertFacts);
+  if (inert) para(inert, "  ", "    ");
   const fs = sortFindings(s.findings.filter((f) => f.class !== "pre-existing"));
   if (fs.length > 0) {
     out.push("  findings:");
@@ -110,13 +123,17 @@ function changelogBlock(r: ReviewReport): string[] {
   };
   list(
     "stated, with a visible behaviour difference",
-    c.withDifference.map((n) => `${describeNote(n)} -> ${n.matches.map((m) => m.scenario).join(", ")}`),
+    c.withDifference.map((n) => `${describeNote(n)} -> ${describeNoteMatches(n)}`),
   );
   list(
     "stated, with no visible behaviour difference",
     c.withoutDifference.map((n) => describeNote(n)),
   );
   list("behaviour differences no note mentions", c.unmentioned);
+  list(
+    "fact changes behind behaviour differences that no note names",
+    c.unmentionedFacts.map((u) => describeUnmentionedFact(u)),
+  );
   out.push("");
   return out;
 }

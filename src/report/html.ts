@@ -9,14 +9,25 @@ import {
   describeChanged,
   describeFactChange,
   describeFinding,
+  describeResponsible,
   describeStep,
   describeTee,
+  describeUnmentionedFact,
   evidenceLines,
+  factsHeading,
+  inertLine,
   sortFindings,
 } from "./describe.ts";
 import { sequenceDiagram } from "./mermaid.ts";
 import type { ReviewReport } from "./model.ts";
-import { describeNote, differing, excerpt, notesMentioning, silentFactChanges } from "./sections.ts";
+import {
+  describeNote,
+  describeNoteMatches,
+  differing,
+  excerpt,
+  notesMentioning,
+  silentFactChanges,
+} from "./sections.ts";
 
 export interface HtmlOptions {
   /** The text of mermaid's browser bundle (mermaid.min.js), inlined into the page. */
@@ -65,16 +76,18 @@ function difference(r: ReviewReport, s: ScenarioDiff): string {
       ]),
     );
   }
+  const inert = inertLine(s.inertFacts);
   parts.push(
-    "<p>Facts responsible:</p>",
+    `<p>${e(factsHeading(r.diff.attributed === true))}:</p>`,
     s.facts.length === 0
-      ? "<p>none of the facts that differ was read by this scenario</p>"
+      ? "<p>none</p>"
       : li(
           s.facts.map(
             (f) =>
-              `<code>${e(describeFactChange(f, r.a, r.b))}</code>${li(evidenceLines(f, r.a, r.b).map(e))}`,
+              `<code>${e(describeResponsible(f, r.a, r.b))}</code>${li(evidenceLines(f, r.a, r.b).map(e))}`,
           ),
         ),
+    inert ? `<p>${e(inert)}</p>` : "",
   );
   const fs = sortFindings(s.findings.filter((f) => f.class !== "pre-existing"));
   if (fs.length > 0)
@@ -142,16 +155,13 @@ export function renderHtml(r: ReviewReport, opts: HtmlOptions): string {
     ? [
         `<p>${e(c.source)}</p>`,
         "<h3>Stated, with a visible behaviour difference</h3>",
-        li(
-          c.withDifference.map(
-            (n) =>
-              `${e(describeNote(n))} → ${n.matches.map((m) => `<code>${e(m.scenario)}</code>`).join(", ")}`,
-          ),
-        ),
+        li(c.withDifference.map((n) => `${e(describeNote(n))} → ${e(describeNoteMatches(n))}`)),
         "<h3>Stated, with no visible behaviour difference</h3>",
         li(c.withoutDifference.map((n) => e(describeNote(n)))),
         "<h3>Behaviour differences no note mentions</h3>",
         li(c.unmentioned.map((s) => `<code>${e(s)}</code>`)),
+        "<h3>Fact changes behind behaviour differences that no note names</h3>",
+        li(c.unmentionedFacts.map((u) => e(describeUnmentionedFact(u)))),
       ].join("\n")
     : `<p>${e(c.source)}</p>`;
   const silent = silentFactChanges(r);

@@ -22,6 +22,7 @@ export {
   buildReport,
   type ReportOptions,
   type ReviewReport,
+  reviewVersions,
   type SeriesRef,
   seriesRef,
   shellWord,

@@ -9,15 +9,29 @@ import {
   describeCell,
   describeChanged,
   describeFactChange,
+  describeFactPaths,
   describeFinding,
+  describeResponsible,
   describeStep,
   describeTee,
+  describeUnmentionedFact,
   evidenceLines,
+  factsHeading,
+  inertLine,
+  scenarioList,
   sortFindings,
 } from "./describe.ts";
 import { sequenceDiagram } from "./mermaid.ts";
 import type { ReviewReport } from "./model.ts";
-import { describeNote, differing, excerpt, notesMentioning, silentFactChanges } from "./sections.ts";
+import {
+  causalFacts,
+  describeNote,
+  describeNoteMatches,
+  differing,
+  excerpt,
+  notesMentioning,
+  silentFactChanges,
+} from "./sections.ts";
 
 export const CHECK_RUN_TEXT_LIMIT = 65_535;
 
@@ -100,15 +114,14 @@ function difference(r: ReviewReport, s: ScenarioDiff): string[] {
       `  - ${r.b.id}: ${code(describeStep(d.b))}`,
     );
   }
-  if (s.facts.length > 0) {
-    lines.push("- **Facts responsible**:");
-    for (const f of s.facts) {
-      lines.push(`  - ${code(describeFactChange(f, r.a, r.b))}`);
-      for (const e of evidenceLines(f, r.a, r.b)) lines.push(`    - ${e}`);
-    }
-  } else {
-    lines.push("- **Facts responsible**: none of the facts that differ was read by this scenario.");
-  }
+  const heading = factsHeading(r.diff.attributed === true);
+  lines.push(
+    s.facts.length > 0
+      ? `- **${heading}**: ${s.facts.map((f) => code(describeFactPaths([f]))).join(", ")} (values and evidence under *Design changes behind the differences*)`
+      : `- **${heading}**: none.`,
+  );
+  const inert = inertLine(s.inertFacts);
+  if (inert) lines.push(`- ${inert}`);
   const fs = sortFindings(s.findings.filter((f) => f.class !== "pre-existing"));
   if (fs.length > 0) {
     lines.push("- **Findings**:");
@@ -123,19 +136,37 @@ function difference(r: ReviewReport, s: ScenarioDiff): string[] {
   return lines;
 }
 
+function designChanges(r: ReviewReport): string[] {
+  const facts = causalFacts(r);
+  if (facts.length === 0) return [];
+  const lines = ["", "### Design changes behind the differences", ""];
+  for (const c of facts) {
+    const said = !r.changelog.available
+      ? ""
+      : c.notes.length > 0
+        ? ` Named in the changelog by ${[...new Set(c.notes.map((n) => n.where))].join("; ")}.`
+        : " ⚠️ No changelog note names it.";
+    lines.push(`- ${code(describeResponsible(c.change, r.a, r.b))}: ${scenarioList(c.scenarios)}.${said}`);
+    for (const e of evidenceLines(c.change, r.a, r.b)) lines.push(`  - ${e}`);
+  }
+  return lines;
+}
+
 function changelogSection(r: ReviewReport): string[] {
   const c = r.changelog;
   const lines = ["", "### Changelog check", "", c.source];
   if (!c.available) return lines;
   lines.push("", "**Stated, with a visible behaviour difference:**");
-  for (const n of c.withDifference)
-    lines.push(`- ${describeNote(n)} → ${n.matches.map((m) => code(m.scenario)).join(", ")}`);
+  for (const n of c.withDifference) lines.push(`- ${describeNote(n)} → ${describeNoteMatches(n)}`);
   if (c.withDifference.length === 0) lines.push("- none");
   lines.push("", "**Stated, with no visible behaviour difference:**");
   for (const n of c.withoutDifference) lines.push(`- ${describeNote(n)}`);
   if (c.withoutDifference.length === 0) lines.push("- none");
   lines.push("", "**Behaviour differences no note mentions:**");
   lines.push(c.unmentioned.length === 0 ? "- none" : `- ${c.unmentioned.map(code).join(", ")}`);
+  lines.push("", "**Fact changes behind behaviour differences that no note names:**");
+  for (const u of c.unmentionedFacts) lines.push(`- ${describeUnmentionedFact(u)}`);
+  if (c.unmentionedFacts.length === 0) lines.push("- none");
   return lines;
 }
 
@@ -216,10 +247,16 @@ export function renderMarkdown(r: ReviewReport, opts: MarkdownOptions = {}): str
     { lines: matrix(r), drop: 0, what: "matrix" },
     { lines: ["", `### Behaviour differences (${diffs.length})`], drop: 0, what: "heading" },
     ...diffs.map((s) => ({ lines: difference(r, s), drop: 1, what: "difference" })),
+    { lines: designChanges(r), drop: 0, what: "design changes" },
     { lines: changelogSection(r), drop: 0, what: "changelog" },
-    { lines: silentFacts(r), drop: 1, what: "design changes" },
+    { lines: silentFacts(r), drop: 1, what: "silent design changes" },
     ...(diffs.length > 0 ? [{ lines: ["", "### Sequence diagrams"], drop: 0, what: "diagram heading" }] : []),
-    ...diffs.map((s) => ({ lines: diagrams(r, s, opts.mermaidMaxChars), drop: 2, what: "diagram" })),
+    // The first differing scenario keeps its diagrams longest: they go only after every difference section.
+    ...diffs.map((s, i) => ({
+      lines: diagrams(r, s, opts.mermaidMaxChars),
+      drop: i === 0 ? 0.5 : 2,
+      what: "diagram",
+    })),
     { lines: ["", "### Details"], drop: 0, what: "details heading" },
     ...r.diff.scenarios.map((s) => ({ lines: details(r, s), drop: 3, what: "details" })),
   ];
@@ -249,10 +286,10 @@ export function renderMarkdown(r: ReviewReport, opts: MarkdownOptions = {}): str
   const shown = kept.filter(
     (b) => !b.what.endsWith(" heading") || kept.some((x) => x.what === b.what.replace(" heading", "")),
   );
-  let text = [...shown.flatMap((b) => b.lines), ...trimNote(), ...reproduce].join("\n");
-  if (text.length > limit) {
-    const tail = `\n\n> ✂️ Cut at ${limit.toLocaleString("en-US")} characters.\n`;
-    text = text.slice(0, limit - tail.length) + tail;
-  }
-  return text;
+  const body = [...shown.flatMap((b) => b.lines), ...trimNote()].join("\n");
+  const tail = reproduce.join("\n");
+  if (body.length + 1 + tail.length <= limit) return `${body}\n${tail}`;
+  // Even the sections that are never dropped are too long: cut them, keep the reproduce line.
+  const cut = `\n\n> ✂️ Cut at ${limit.toLocaleString("en-US")} characters; \`--format json\` gives everything.\n`;
+  return `${body.slice(0, Math.max(0, limit - cut.length - tail.length))}${cut}${tail}`;
 }

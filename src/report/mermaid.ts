@@ -78,21 +78,33 @@ function body(trace: readonly TraceStep[], opts: DiagramOptions): string[] {
   const lines: string[] = [];
   const findingsAt = new Map<number, { kind: string; at: string }[]>();
   for (const f of opts.findings ?? []) findingsAt.set(f.step, [...(findingsAt.get(f.step) ?? []), f]);
-  let prev: Part | null = null;
+  // Control sits with one participant; calls, TA invocations and returns move it, and draw an arrow when they
+  // cross participants. Kernel bookkeeping (alloc, lock, log, …) stays with whoever has control; actions on
+  // the coprocessor are drawn as messages to it without moving control.
+  let current: Part | null = null;
+  let lastReturn: string | null = null;
+  const text = (s: TraceStep) => (s.detail === "" ? `${s.fn} ${s.event}` : `${s.fn} ${s.event} ${s.detail}`);
   trace.forEach((s, i) => {
     const to = PART_OF[s.layer];
     if (opts.divergence && opts.divergence.step === i)
       lines.push(`  Note over C,P: first divergence from ${mermaidText(opts.divergence.other)}`);
-    if (prev !== null && prev !== to) {
-      const arrow = s.event === "return" ? "-->>" : "->>";
-      const what =
-        s.event === "return" && s.detail !== "" ? `${s.fn} returns ${s.detail}` : `${s.fn} ${s.event}`;
-      lines.push(`  ${prev}${arrow}${to}: ${mermaidText(what)}`);
+    const moves = s.event === "call" || s.event === "return" || s.layer === "ta";
+    if (s.layer === "platform") {
+      if (current !== null && current !== "P") lines.push(`  ${current}->>P: ${mermaidText(text(s))}`);
+    } else if (moves) {
+      const returning = s.event === "return";
+      const label = returning ? `${s.fn} returns ${s.detail}` : text(s);
+      if (current !== null && current !== to)
+        lines.push(
+          `  ${current}${returning ? "-->>" : "->>"}${to}: ${mermaidText(returning ? (lastReturn ?? label) : label)}`,
+        );
+      lastReturn = returning && (current === to || current === null) ? label : null;
+      current = to;
     }
-    if (s.event === "state") lines.push(`  Note over ${to}: ${mermaidText(`${s.fn} ${s.detail}`)}`);
+    const here = s.layer === "platform" || moves ? to : (current ?? to);
+    if (s.event === "state") lines.push(`  Note over ${here}: ${mermaidText(`${s.fn} ${s.detail}`)}`);
     for (const f of findingsAt.get(i) ?? [])
-      lines.push(`  Note over ${to}: ⚠ ${mermaidText(`${f.kind} in ${f.at}`)}`);
-    prev = to;
+      lines.push(`  Note over ${here}: ⚠ ${mermaidText(`${f.kind} in ${f.at}`)}`);
   });
   if (opts.divergence && opts.divergence.step >= trace.length)
     lines.push(`  Note over C,P: trace ends here, ${mermaidText(opts.divergence.other)} goes on`);

@@ -2,6 +2,8 @@
  * The review report: one value every renderer (markdown, mail, JSON, HTML, b4 check) reads. Built from a
  * behavioural diff and its changelog check; plain JSON (this is what `--format json` prints).
  */
+
+import { attributeCauses, type CellRunner } from "../compare/attribute.ts";
 import { checkChangelog } from "../compare/changelog.ts";
 import { type CompareOptions, compareVersions } from "../compare/diff.ts";
 import type { ChangelogCheck, VersionDiff, VersionRef, VersionSide } from "../compare/types.ts";
@@ -97,11 +99,13 @@ export interface ReportOptions extends CompareOptions {
   /** Command name used in the reproduce line; default "rproc-review". */
   command?: string;
   notes?: string[];
+  /** A diff of a and b computed already (e.g. attributed); default: compareVersions(a, b, opts). */
+  diff?: VersionDiff;
 }
 
 /** Compares A (older) with B (newer) and checks B's changelog: the whole review in one value. */
 export function buildReport(a: VersionSide, b: VersionSide, opts: ReportOptions = {}): ReviewReport {
-  const diff = compareVersions(a, b, opts);
+  const diff = opts.diff ?? compareVersions(a, b, opts);
   const changelog = checkChangelog(diff, a, b);
   const interesting = diff.scenarios
     .filter((s) => s.status !== "same" || s.findings.some((f) => f.class !== "pre-existing"))
@@ -133,4 +137,18 @@ export function buildReport(a: VersionSide, b: VersionSide, opts: ReportOptions 
     traces,
     notes: [...(opts.notes ?? [])],
   };
+}
+
+/**
+ * The review with attribution: responsible facts narrowed to those that change B's behaviour when reverted
+ * alone to A's value (each check is one more run of a scenario through `run`).
+ */
+export async function reviewVersions(
+  a: VersionSide,
+  b: VersionSide,
+  run: CellRunner,
+  opts: Omit<ReportOptions, "diff"> = {},
+): Promise<ReviewReport> {
+  const diff = await attributeCauses(compareVersions(a, b, opts), b, run);
+  return buildReport(a, b, { ...opts, diff });
 }

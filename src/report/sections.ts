@@ -2,8 +2,9 @@
  * Report content every renderer lays out the same way: which notes mention a scenario, which fact changes no
  * scenario showed, the trace excerpt around a divergence.
  */
-import type { CheckedNote, FactChange, ScenarioDiff } from "../compare/types.ts";
+import type { CheckedNote, FactChange, ResponsibleFact, ScenarioDiff } from "../compare/types.ts";
 import type { TraceStep } from "../scenarios/result.ts";
+import { scenarioList } from "./describe.ts";
 import type { ReviewReport } from "./model.ts";
 
 export function notesMentioning(r: ReviewReport, scenario: string): { note: CheckedNote; via: string[] }[] {
@@ -39,4 +40,38 @@ export function excerpt(trace: readonly TraceStep[], divergence: number | null):
 export function describeNote(n: CheckedNote, max = 200): string {
   const text = n.note.text.replace(/\s+/g, " ").trim();
   return `${n.where}: "${text.length > max ? `${text.slice(0, max - 1)}…` : text}"`;
+}
+
+/** What a note was matched to: "core.releaseFwCalls; 3 scenarios (boot, shutdown, restart)". */
+export function describeNoteMatches(n: CheckedNote, max = 4): string {
+  const parts: string[] = [];
+  if (n.facts.length > 0) parts.push(n.facts.join(", "));
+  const sc = n.matches.map((m) => m.scenario);
+  if (sc.length > 0) parts.push(scenarioList(sc, max));
+  return parts.join("; ");
+}
+
+export interface CausalFact {
+  change: ResponsibleFact;
+  /** The differing scenarios it is responsible for. */
+  scenarios: string[];
+  /** Changelog notes that name it. */
+  notes: CheckedNote[];
+}
+
+/** Each fact responsible for at least one difference, once, with its scenarios and the notes naming it. */
+export function causalFacts(r: ReviewReport): CausalFact[] {
+  const out = new Map<string, CausalFact>();
+  for (const s of differing(r)) {
+    for (const f of s.facts) {
+      const entry = out.get(f.path) ?? {
+        change: f,
+        scenarios: [],
+        notes: r.changelog.withDifference.filter((n) => n.facts.includes(f.path)),
+      };
+      entry.scenarios.push(s.scenario);
+      out.set(f.path, entry);
+    }
+  }
+  return [...out.values()];
 }

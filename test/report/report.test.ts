@@ -101,12 +101,20 @@ describe("markdown", () => {
     }
   });
 
-  it("trims diagrams, then differences, under a smaller limit", () => {
-    const md = renderMarkdown(report(), { maxChars: 4000 });
-    expect(md.length).toBeLessThanOrEqual(4000);
-    expect(md).toMatch(/Trimmed .*diagram section/);
+  it("trims details and diagrams before differences under a smaller limit", () => {
+    const md = renderMarkdown(report(), { maxChars: 9000 });
+    expect(md.length).toBeLessThanOrEqual(9000);
+    expect(md).toMatch(/Trimmed 5 details sections, 2 diagram sections/);
     expect(md).not.toContain("### Details");
-    expect(md).toContain("### Matrix");
+    expect(md).toContain("#### `remove`: platform driver removed");
+    expect(mermaidBlocks(md)).toHaveLength(2);
+  });
+
+  it("cuts even the fixed sections when the limit is tiny, keeping the reproduce line", () => {
+    const md = renderMarkdown(report(), { maxChars: 1500 });
+    expect(md.length).toBeLessThanOrEqual(1500);
+    expect(md).toMatch(/Cut at 1,500 characters/);
+    expect(md.trimEnd().endsWith("--scenarios boot-auth-fail,bind-unbind,remove`")).toBe(true);
   });
 });
 

@@ -1,0 +1,70 @@
+/**
+ * Which of the facts a diverging cell read actually matter: for each responsible fact, B's design is run again
+ * with that one fact set back to A's value. If the scenario's outcome or trace moves, the fact is a cause
+ * ("changes-behaviour"); if nothing moves, it was read but is inert on its own in this scenario; if the
+ * single change makes no valid design (facts that only exist together), it stays responsible, "untested".
+ */
+import type { CellResult } from "../scenarios/result.ts";
+import { applyFactChanges, type DesignFacts, type FactPath } from "../semantics/facts.ts";
+import { canonicalJson } from "./diff.ts";
+import type { ResponsibleFact, ScenarioDiff, VersionDiff, VersionSide } from "./types.ts";
+
+/** Runs one scenario on a design; the CLI passes runScenario over the emulator. */
+export type CellRunner = (facts: DesignFacts, scenario: string) => Promise<CellResult>;
+
+function outcome(c: CellResult): string {
+  return canonicalJson({
+    applicable: c.applicable,
+    ok: c.ok,
+    errno: c.errno,
+    finalState: c.finalState,
+    tee: c.tee,
+    findings: c.findings.map((f) => [f.kind, f.at]).sort(),
+    trace: c.trace,
+  });
+}
+
+async function attributeScenario(
+  s: ScenarioDiff,
+  b: VersionSide,
+  run: CellRunner,
+): Promise<{ facts: ResponsibleFact[]; inert: FactPath[] }> {
+  const cellB = b.cells.find((c) => c.scenario === s.scenario);
+  if (!cellB || s.facts.length === 0) return { facts: s.facts, inert: [] };
+  const reference = outcome(cellB);
+  const facts: ResponsibleFact[] = [];
+  const inert: FactPath[] = [];
+  for (const f of s.facts) {
+    const value = f.path === "tee" ? f.a !== false && f.a !== null : f.a;
+    const changed = applyFactChanges(b.facts, { [f.path]: value });
+    if (changed.errors.length > 0) {
+      facts.push({ ...f, effect: "untested" });
+      continue;
+    }
+    const moved = outcome(await run(changed.facts, s.scenario)) !== reference;
+    if (moved) facts.push({ ...f, effect: "changes-behaviour" });
+    else inert.push(f.path);
+  }
+  return { facts, inert };
+}
+
+/**
+ * Narrows each differing scenario's responsible facts to those that change its behaviour when set back to A's
+ * value alone (or that cannot be tested alone). Returns a new diff; counts are unchanged.
+ */
+export async function attributeCauses(
+  diff: VersionDiff,
+  b: VersionSide,
+  run: CellRunner,
+): Promise<VersionDiff> {
+  const scenarios: ScenarioDiff[] = [];
+  for (const s of diff.scenarios) {
+    if (s.status !== "different") {
+      scenarios.push(s);
+      continue;
+    }
+    const { facts, inert } = await attributeScenario(s, b, run);
+    scenarios.push({ ...s, facts, inertFacts: inert });
+  }
+  return { ...diff, scenarios, attributed: true };
+}
