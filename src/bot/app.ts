@@ -1,0 +1,196 @@
+/**
+ * The bot's HTTP app (Hono, runs on Node and Workers). The webhook only verifies, records and enqueues, so
+ * that GitHub gets its answer well within its 10 s: the review runs later from the queue (./worker.ts).
+ */
+import { Webhooks } from "@octokit/webhooks";
+import { Hono } from "hono";
+import { z } from "zod";
+import { parseCommand } from "./commands.ts";
+import type { BotConfig } from "./config.ts";
+import type { ReviewEngine } from "./engine.ts";
+import type { GitHubClientFactory } from "./github.ts";
+import type { CommandPayload, ReviewPayload } from "./jobs.ts";
+import type { Logger } from "./log.ts";
+import type { JobInput, Queue, Store } from "./store.ts";
+import { processNext } from "./worker.ts";
+
+export interface AppDeps {
+  store: Store;
+  queue: Queue;
+  config: BotConfig;
+  github: GitHubClientFactory;
+  engine: ReviewEngine;
+  log: Logger;
+  now?: () => number;
+  /** Called after a job was enqueued (the Node server wakes its worker). */
+  onEnqueued?: () => void;
+}
+
+/** GitHub caps webhook payloads at 25 MB. */
+const MAX_BODY = 25 * 1024 * 1024;
+const REVIEW_ACTIONS = new Set(["opened", "synchronize", "reopened", "edited"]);
+
+const Repository = z.object({ name: z.string(), owner: z.object({ login: z.string() }) });
+const Installation = z.object({ id: z.number().int() });
+const PullRequestEvent = z.object({
+  action: z.string(),
+  installation: Installation.optional(),
+  repository: Repository,
+  pull_request: z.object({ number: z.number().int(), head: z.object({ sha: z.string() }) }),
+});
+const IssueCommentEvent = z.object({
+  action: z.string(),
+  installation: Installation.optional(),
+  repository: Repository,
+  issue: z.object({ number: z.number().int(), pull_request: z.unknown().optional() }),
+  comment: z.object({
+    id: z.number().int(),
+    body: z.string().nullable(),
+    author_association: z.string(),
+    user: z.object({ login: z.string(), type: z.string() }).nullable(),
+  }),
+});
+const AnyEvent = z.object({
+  action: z.string().optional(),
+  repository: z.object({ full_name: z.string() }).optional(),
+});
+
+type Decision = { job: JobInput } | { ignored: string };
+
+function decide(event: string, delivery: string, body: unknown, config: BotConfig): Decision {
+  if (event === "pull_request") {
+    const e = PullRequestEvent.parse(body);
+    if (!REVIEW_ACTIONS.has(e.action))
+      return { ignored: `pull_request ${e.action} does not change the series` };
+    if (!e.installation) return { ignored: "the delivery names no installation of the app" };
+    const owner = e.repository.owner.login;
+    const repo = e.repository.name;
+    const number = e.pull_request.number;
+    const headSha = e.pull_request.head.sha;
+    const payload: ReviewPayload = {
+      installationId: e.installation.id,
+      owner,
+      repo,
+      number,
+      headSha,
+      trigger: e.action,
+    };
+    // One review per head commit; an edit (title, body, base) may change the version, so it reviews again.
+    const key = `review:${owner}/${repo}#${number}@${headSha}${e.action === "edited" ? `:edited:${delivery}` : ""}`;
+    return { job: { kind: "review", key, payload } };
+  }
+  if (event === "issue_comment") {
+    const e = IssueCommentEvent.parse(body);
+    if (e.action !== "created") return { ignored: `issue_comment ${e.action} is not a command` };
+    if (e.issue.pull_request === undefined || e.issue.pull_request === null) {
+      return { ignored: "the comment is on an issue, not a pull request" };
+    }
+    if (e.comment.user?.type === "Bot") return { ignored: "the comment is from a bot" };
+    const text = e.comment.body ?? "";
+    if (parseCommand(text) === null) return { ignored: "the comment has no /rproc-review command" };
+    if (!config.allowedAssociations.includes(e.comment.author_association.toUpperCase())) {
+      return { ignored: `author association ${e.comment.author_association} may not give commands` };
+    }
+    if (!e.installation) return { ignored: "the delivery names no installation of the app" };
+    const payload: CommandPayload = {
+      installationId: e.installation.id,
+      owner: e.repository.owner.login,
+      repo: e.repository.name,
+      number: e.issue.number,
+      commentId: e.comment.id,
+      body: text,
+      author: e.comment.user?.login ?? "",
+    };
+    return {
+      job: { kind: "command", key: `command:${payload.owner}/${payload.repo}:${e.comment.id}`, payload },
+    };
+  }
+  return { ignored: event === "ping" ? "pong" : `event ${event} is not handled` };
+}
+
+export function createApp(deps: AppDeps): Hono {
+  const now = deps.now ?? Date.now;
+  const webhooks = new Webhooks({ secret: deps.config.webhookSecret });
+  const app = new Hono();
+
+  app.get("/healthz", async (c) => c.json({ status: "ok", jobs: await deps.queue.counts() }));
+
+  app.post("/webhooks/github", async (c) => {
+    const delivery = c.req.header("x-github-delivery");
+    const event = c.req.header("x-github-event");
+    const signature = c.req.header("x-hub-signature-256");
+    const length = Number(c.req.header("content-length") ?? "0");
+    if (length > MAX_BODY) return c.json({ error: "payload too large" }, 413);
+    // The signature is checked over the raw body, before anything is parsed or written.
+    const raw = await c.req.text();
+    if (!signature) {
+      deps.log.warn("webhook.rejected", { delivery, githubEvent: event, reason: "missing signature" });
+      return c.json({ error: "missing X-Hub-Signature-256" }, 401);
+    }
+    const valid = await webhooks.verify(raw, signature).catch(() => false);
+    if (!valid) {
+      deps.log.warn("webhook.rejected", { delivery, githubEvent: event, reason: "bad signature" });
+      return c.json({ error: "bad signature" }, 401);
+    }
+    if (!delivery || !event) {
+      return c.json({ error: "missing X-GitHub-Delivery or X-GitHub-Event header" }, 400);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return c.json({ error: "the payload is not JSON" }, 400);
+    }
+    let decision: Decision;
+    try {
+      decision = decide(event, delivery, body, deps.config);
+    } catch (e) {
+      const why =
+        e instanceof z.ZodError
+          ? e.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
+          : String(e);
+      deps.log.warn("webhook.malformed", { delivery, githubEvent: event, why });
+      return c.json({ error: `malformed ${event} payload: ${why}` }, 400);
+    }
+    const any = AnyEvent.safeParse(body);
+    const action = any.success ? (any.data.action ?? null) : null;
+    const repo = any.success ? (any.data.repository?.full_name ?? null) : null;
+    const job = "job" in decision ? decision.job : null;
+    const result = await deps.queue.accept({ id: delivery, event, action, repo, receivedAt: now() }, job);
+    const fields = { delivery, githubEvent: event, action, repo, job: result.jobId };
+    if (result.status === "duplicate") {
+      deps.log.info("webhook.duplicate", fields);
+      return c.json({ status: "duplicate", job: result.jobId }, 200);
+    }
+    if (!job) {
+      const reason = "ignored" in decision ? decision.ignored : "";
+      deps.log.info("webhook.ignored", { ...fields, reason });
+      return c.json({ status: "ignored", reason }, 202);
+    }
+    deps.log.info("webhook.queued", { ...fields, enqueued: result.enqueued });
+    if (result.enqueued) deps.onEnqueued?.();
+    return c.json({ status: "queued", job: result.jobId, enqueued: result.enqueued }, 202);
+  });
+
+  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
+  app.onError((e, c) => {
+    deps.log.error("http.error", { path: c.req.path, error: e });
+    return c.json({ error: "internal error" }, 500);
+  });
+  return app;
+}
+
+export interface Bot {
+  app: Hono;
+  /** Handles the next ready job of the queue; false when there was none. */
+  processNext(signal?: AbortSignal): Promise<boolean>;
+}
+
+/** The app and its worker over the same dependencies. */
+export function createBot(deps: AppDeps): Bot {
+  const now = deps.now ?? Date.now;
+  return {
+    app: createApp(deps),
+    processNext: (signal) => processNext({ ...deps, now, ...(signal ? { signal } : {}) }),
+  };
+}

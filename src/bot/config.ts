@@ -1,0 +1,25 @@
+/**
+ * What the bot needs to know at run time, whatever the platform. The Node service reads it from the
+ * environment (src/node/config.ts); a Workers entry point will read it from bindings.
+ */
+export interface BotConfig {
+  /** The GitHub App's webhook secret (HMAC-SHA256 of every delivery). */
+  webhookSecret: string;
+  /** Author associations whose `/rproc-review` comments are obeyed (upper case: OWNER, MEMBER, …). */
+  allowedAssociations: readonly string[];
+  /** Name of the check run on the head commit. */
+  checkName: string;
+  /** How long a claimed job is leased before another worker may take it again. */
+  leaseMs: number;
+  /** First retry delay of a failed job; doubles per attempt up to retryMaxMs. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+}
+
+export const DEFAULT_BOT_CONFIG: Omit<BotConfig, "webhookSecret"> = {
+  allowedAssociations: ["OWNER", "MEMBER", "COLLABORATOR"],
+  checkName: "rproc-review",
+  leaseMs: 5 * 60_000,
+  retryBaseMs: 5_000,
+  retryMaxMs: 10 * 60_000,
+};

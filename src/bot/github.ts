@@ -1,0 +1,72 @@
+/**
+ * GitHub clients of the bot: a GitHub App (JWT from a PKCS#1 or PKCS#8 key) that hands out installation
+ * clients. The `Octokit` of the octokit package already bundles the retry (5xx) and throttling (429,
+ * secondary and primary rate limits, honouring Retry-After) plugins; both are configured here.
+ */
+import { App, Octokit } from "octokit";
+import { toPkcs8Pem } from "./keys.ts";
+import type { Logger } from "./log.ts";
+
+export type { Octokit } from "octokit";
+
+export interface GitHubClientFactory {
+  /** A client authenticated as the installation; its requests are aborted when `signal` is. */
+  forInstallation(installationId: number, signal?: AbortSignal): Promise<Octokit>;
+}
+
+export interface GitHubAppOptions {
+  appId: number;
+  /** PEM, PKCS#1 or PKCS#8. */
+  privateKey: string;
+  /** REST API root; default https://api.github.com. */
+  baseUrl?: string;
+  log: Logger;
+  /** Retries of a request answered 5xx (default 3) and of a rate-limited one (default 3). */
+  retries?: number;
+  /** Unit of the retry delays in ms (the plugins' retryAfterBaseValue, default 1000 = seconds). */
+  retryAfterBaseMs?: number;
+}
+
+export function createGitHubApp(options: GitHubAppOptions): GitHubClientFactory {
+  const log = options.log.child({ component: "github" });
+  const retries = options.retries ?? 3;
+  const retryAfterBaseValue = options.retryAfterBaseMs ?? 1000;
+  const onLimit =
+    (kind: string) =>
+    (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
+      const retry = retryCount < retries;
+      log.warn("github.rate-limited", { kind, retryAfter, method: request.method, url: request.url, retry });
+      return retry;
+    };
+  const octokitLog = {
+    debug: () => {},
+    info: () => {},
+    warn: (message: string) => log.warn("github.octokit", { message }),
+    error: (message: string) => log.error("github.octokit", { message }),
+  };
+  const ClientOctokit = Octokit.defaults({
+    ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/+$/, "") } : {}),
+    userAgent: "rproc-review-bot",
+    log: octokitLog,
+    retry: { retries, retryAfterBaseValue },
+    throttle: {
+      retryAfterBaseValue,
+      onRateLimit: onLimit("primary"),
+      onSecondaryRateLimit: onLimit("secondary"),
+    },
+  });
+  const app = new App({
+    appId: options.appId,
+    privateKey: toPkcs8Pem(options.privateKey),
+    Octokit: ClientOctokit,
+    log: octokitLog,
+  });
+  return {
+    async forInstallation(installationId, signal) {
+      signal?.throwIfAborted();
+      // The App's auth caches installation tokens until shortly before they expire.
+      const auth = (await app.octokit.auth({ type: "installation", installationId })) as { token: string };
+      return new ClientOctokit({ auth: auth.token, ...(signal ? { request: { signal } } : {}) });
+    },
+  };
+}

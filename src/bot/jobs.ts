@@ -1,0 +1,433 @@
+/**
+ * Job handlers. A job first plans (reads the pull request, runs the review, decides what to post) and
+ * writes the plan to the outbox together with the run; then it delivers each outbox item not sent yet.
+ * Handling is idempotent, as at-least-once delivery needs: a retried job re-delivers only what is missing,
+ * the sticky comment is found by its hidden marker and edited in place, the check run of the head commit is
+ * found by name and updated.
+ */
+import { RequestError } from "octokit";
+import { z } from "zod";
+import { isUserError, type UserError } from "../errors.ts";
+import { fetchPullRequest } from "../series/github.ts";
+import type { Series } from "../series/types.ts";
+import { type BotCommand, HELP_TEXT, parseCommand } from "./commands.ts";
+import type { BotConfig } from "./config.ts";
+import type { Conclusion, ReviewEngine, VersionRef } from "./engine.ts";
+import type { GitHubClientFactory, Octokit } from "./github.ts";
+import type { Logger } from "./log.ts";
+import type { Job, OutboxInput, OutboxItem, RunRecord, Store } from "./store.ts";
+
+export const STICKY_MARKER = "<!-- rproc-review:sticky -->";
+export function replyMarker(commentId: number): string {
+  return `<!-- rproc-review:reply:${commentId} -->`;
+}
+
+/** GitHub rejects comment bodies and check-run texts over 65 536 characters. */
+const MAX_TEXT = 65_000;
+
+const PullRef = {
+  installationId: z.number().int(),
+  owner: z.string().min(1),
+  repo: z.string().min(1),
+  number: z.number().int().positive(),
+};
+export const ReviewPayload = z.object({ ...PullRef, headSha: z.string().min(7), trigger: z.string() });
+export type ReviewPayload = z.infer<typeof ReviewPayload>;
+export const CommandPayload = z.object({
+  ...PullRef,
+  commentId: z.number().int(),
+  body: z.string(),
+  author: z.string(),
+});
+export type CommandPayload = z.infer<typeof CommandPayload>;
+
+const CommentItem = z.object({
+  owner: z.string(),
+  repo: z.string(),
+  issue: z.number().int(),
+  marker: z.string(),
+  body: z.string(),
+});
+const CheckRunItem = z.object({
+  owner: z.string(),
+  repo: z.string(),
+  headSha: z.string(),
+  name: z.string(),
+  title: z.string(),
+  summary: z.string(),
+  text: z.string().nullable(),
+  conclusion: z.enum(["success", "neutral", "failure"]),
+});
+const ReactionItem = z.object({
+  owner: z.string(),
+  repo: z.string(),
+  commentId: z.number().int(),
+  content: z.enum(["+1", "confused", "eyes"]),
+});
+
+export interface JobContext {
+  store: Store;
+  github: GitHubClientFactory;
+  engine: ReviewEngine;
+  config: BotConfig;
+  log: Logger;
+  now: () => number;
+  /** Set when the service shuts down: the handler stops before its next GitHub request. */
+  signal?: AbortSignal;
+}
+
+interface Plan {
+  items: OutboxInput[];
+  run: RunRecord | null;
+}
+
+type PullTarget = z.infer<z.ZodObject<typeof PullRef>>;
+
+function truncate(text: string): string {
+  return text.length <= MAX_TEXT
+    ? text
+    : `${text.slice(0, MAX_TEXT)}\n\n… (truncated: GitHub limits the size)`;
+}
+
+function seriesKey(p: PullTarget): string {
+  return `${p.owner}/${p.repo}#${p.number}`;
+}
+
+/**
+ * True when an error will likely go away by itself (GitHub 5xx, rate limit, network): the job is retried
+ * instead of reporting the error on the pull request.
+ */
+export function isTransient(e: unknown): boolean {
+  let c: unknown = e;
+  for (let depth = 0; c instanceof Error && depth < 8; depth++) {
+    if (c instanceof RequestError) {
+      return c.status >= 500 || c.status === 429 || (c.status === 403 && /rate limit/i.test(c.message));
+    }
+    if (c.name === "AbortError" || c.name === "TimeoutError") return true;
+    c = c.cause;
+  }
+  return false;
+}
+
+function comment(p: PullTarget, marker: string, markdown: string): OutboxInput {
+  return {
+    kind: "comment",
+    body: { owner: p.owner, repo: p.repo, issue: p.number, marker, body: truncate(`${marker}\n${markdown}`) },
+  };
+}
+
+function checkRun(
+  ctx: JobContext,
+  p: PullTarget,
+  headSha: string,
+  c: { title: string; summary: string; text: string | null; conclusion: Conclusion },
+): OutboxInput {
+  return {
+    kind: "check-run",
+    body: {
+      owner: p.owner,
+      repo: p.repo,
+      headSha,
+      name: ctx.config.checkName,
+      title: c.title.slice(0, 200),
+      summary: truncate(c.summary),
+      text: c.text === null ? null : truncate(c.text),
+      conclusion: c.conclusion,
+    },
+  };
+}
+
+/** What is posted when the series cannot be reviewed for a reason the author can fix. */
+function notReviewed(ctx: JobContext, p: PullTarget, headSha: string, e: UserError): Plan {
+  const why = e.oneLine();
+  return {
+    items: [
+      comment(p, STICKY_MARKER, `### rproc-review\n\nThis pull request could not be reviewed: ${why}`),
+      checkRun(ctx, p, headSha, {
+        title: "Not reviewed",
+        summary: `The series could not be reviewed: ${why}`,
+        text: null,
+        conclusion: "neutral",
+      }),
+    ],
+    run: null,
+  };
+}
+
+async function readSeries(octokit: Octokit, p: PullTarget): Promise<Series> {
+  return fetchPullRequest({ owner: p.owner, repo: p.repo, number: p.number }, { octokit });
+}
+
+function revisionLabel(series: Series, headSha: string, current: Series | null): string {
+  return current !== null && current.id === series.id ? `${series.id}@${headSha.slice(0, 7)}` : series.id;
+}
+
+async function planReview(
+  ctx: JobContext,
+  octokit: Octokit,
+  p: PullTarget,
+  headSha: string,
+  scenarios: readonly string[] | null,
+): Promise<Plan> {
+  let series: Series;
+  try {
+    series = await readSeries(octokit, p);
+  } catch (e) {
+    if (isUserError(e) && !isTransient(e)) return notReviewed(ctx, p, headSha, e);
+    throw e;
+  }
+  const key = seriesKey(p);
+  const version = await ctx.store.saveVersion({ seriesKey: key, headSha, series }, ctx.now());
+  const previous = await ctx.store.previousVersion(key, headSha);
+  const builtin = previous ? null : ctx.engine.nearestBuiltinVersion(series);
+  const against: VersionRef | null = previous
+    ? {
+        kind: "series",
+        label: revisionLabel(previous.series, previous.headSha, series),
+        series: previous.series,
+      }
+    : builtin
+      ? { kind: "builtin", id: builtin }
+      : null;
+  const againstName = against === null ? null : against.kind === "series" ? against.label : against.id;
+  ctx.log.info("review.start", { pr: key, headSha, against: againstName, scenarios });
+  let outcome: Awaited<ReturnType<ReviewEngine["reviewPullRequest"]>>;
+  try {
+    outcome = await ctx.engine.reviewPullRequest(series, against, { scenarios });
+  } catch (e) {
+    if (isUserError(e)) return notReviewed(ctx, p, headSha, e);
+    throw e;
+  }
+  const footer = `\n\n<sub>rproc-review · ${series.id} at ${headSha.slice(0, 7)}${againstName ? ` · against ${againstName}` : ""}</sub>`;
+  return {
+    items: [
+      comment(p, STICKY_MARKER, outcome.markdown + footer),
+      checkRun(ctx, p, headSha, {
+        title: outcome.checkTitle,
+        summary: outcome.checkSummary,
+        text: outcome.checkText,
+        conclusion: outcome.conclusion,
+      }),
+    ],
+    run: {
+      versionId: version.id,
+      against: againstName,
+      scenarios: scenarios === null ? null : [...scenarios],
+      conclusion: outcome.conclusion,
+      cells: outcome.cells,
+      facts: outcome.facts,
+    },
+  };
+}
+
+async function resolveVersion(ctx: JobContext, p: PullTarget, ref: string): Promise<VersionRef | null> {
+  const stored = await ctx.store.findVersion(seriesKey(p), ref);
+  if (stored) return { kind: "series", label: ref, series: stored.series };
+  return ctx.engine.isBuiltinVersion(ref) ? { kind: "builtin", id: ref } : null;
+}
+
+function notUnderstood(line: string, why: string): string {
+  return `I did not understand \`${line.replaceAll("`", "'")}\`: ${why}.\n\n${HELP_TEXT}`;
+}
+
+async function headOf(octokit: Octokit, p: PullTarget): Promise<string> {
+  const { data } = await octokit.rest.pulls.get({ owner: p.owner, repo: p.repo, pull_number: p.number });
+  return data.head.sha;
+}
+
+async function planCommand(
+  ctx: JobContext,
+  octokit: Octokit,
+  p: CommandPayload,
+  command: BotCommand,
+): Promise<Plan> {
+  const reply = (markdown: string): Plan => ({
+    items: [comment(p, replyMarker(p.commentId), `@${p.author} ${markdown}`)],
+    run: null,
+  });
+  switch (command.kind) {
+    case "help":
+      return reply(`rproc-review understands:\n\n${HELP_TEXT}`);
+    case "invalid":
+      return reply(notUnderstood(command.line, command.message));
+    case "run": {
+      const known = ctx.engine.scenarioIds();
+      const unknown = command.scenarios.filter((s) => !known.includes(s));
+      if (unknown.length > 0) {
+        return reply(
+          notUnderstood(
+            `/rproc-review run ${command.scenarios.join(" ")}`,
+            `unknown scenario ${unknown.map((s) => `\`${s}\``).join(", ")} (known: ${known.join(", ")})`,
+          ),
+        );
+      }
+      const headSha = await headOf(octokit, p);
+      return planReview(ctx, octokit, p, headSha, command.scenarios.length > 0 ? command.scenarios : null);
+    }
+    case "diff": {
+      const line = `/rproc-review diff ${command.a}${command.b ? ` ${command.b}` : ""}`;
+      const a = await resolveVersion(ctx, p, command.a);
+      if (!a)
+        return reply(
+          notUnderstood(
+            line,
+            `\`${command.a}\` is neither a reviewed revision of this pull request nor a built-in version`,
+          ),
+        );
+      let b: VersionRef | null;
+      if (command.b !== null) {
+        b = await resolveVersion(ctx, p, command.b);
+        if (!b)
+          return reply(
+            notUnderstood(
+              line,
+              `\`${command.b}\` is neither a reviewed revision of this pull request nor a built-in version`,
+            ),
+          );
+      } else {
+        try {
+          const series = await readSeries(octokit, p);
+          b = { kind: "series", label: series.id, series };
+        } catch (e) {
+          if (isUserError(e) && !isTransient(e))
+            return reply(`the series under review cannot be read: ${e.oneLine()}`);
+          throw e;
+        }
+      }
+      try {
+        return reply((await ctx.engine.diff(a, b)).markdown);
+      } catch (e) {
+        if (isUserError(e)) return reply(`the versions cannot be compared: ${e.oneLine()}`);
+        throw e;
+      }
+    }
+  }
+}
+
+function notFound(e: unknown): boolean {
+  return e instanceof RequestError && (e.status === 404 || e.status === 410);
+}
+
+async function upsertComment(octokit: Octokit, raw: unknown, ctx: JobContext): Promise<number> {
+  const c = CommentItem.parse(raw);
+  const repo = `${c.owner}/${c.repo}`;
+  const base = { owner: c.owner, repo: c.repo };
+  const known = await ctx.store.postedComment(repo, c.issue, c.marker);
+  if (known !== null) {
+    try {
+      await octokit.rest.issues.updateComment({ ...base, comment_id: known, body: c.body });
+      return known;
+    } catch (e) {
+      if (!notFound(e)) throw e;
+      await ctx.store.savePostedComment(repo, c.issue, c.marker, null, ctx.now());
+    }
+  }
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+    ...base,
+    issue_number: c.issue,
+    per_page: 100,
+  });
+  const found = comments.find((x) => x.body?.includes(c.marker));
+  let id: number;
+  if (found) {
+    await octokit.rest.issues.updateComment({ ...base, comment_id: found.id, body: c.body });
+    id = found.id;
+  } else {
+    id = (await octokit.rest.issues.createComment({ ...base, issue_number: c.issue, body: c.body })).data.id;
+  }
+  await ctx.store.savePostedComment(repo, c.issue, c.marker, id, ctx.now());
+  return id;
+}
+
+async function upsertCheckRun(octokit: Octokit, raw: unknown, ctx: JobContext): Promise<number> {
+  const r = CheckRunItem.parse(raw);
+  const repo = `${r.owner}/${r.repo}`;
+  const base = { owner: r.owner, repo: r.repo };
+  const fields = {
+    name: r.name,
+    status: "completed" as const,
+    conclusion: r.conclusion,
+    completed_at: new Date(ctx.now()).toISOString(),
+    output: { title: r.title, summary: r.summary, ...(r.text === null ? {} : { text: r.text }) },
+  };
+  const update = async (id: number): Promise<number> => {
+    await octokit.rest.checks.update({ ...base, check_run_id: id, ...fields });
+    await ctx.store.saveCheckRun(repo, r.headSha, r.name, id, ctx.now());
+    return id;
+  };
+  const known = await ctx.store.checkRun(repo, r.headSha, r.name);
+  if (known !== null) {
+    try {
+      return await update(known);
+    } catch (e) {
+      if (!notFound(e)) throw e;
+    }
+  }
+  const { data } = await octokit.rest.checks.listForRef({
+    ...base,
+    ref: r.headSha,
+    check_name: r.name,
+    per_page: 100,
+  });
+  const found = data.check_runs.find((x) => x.name === r.name && x.head_sha === r.headSha);
+  if (found) return update(found.id);
+  const created = await octokit.rest.checks.create({ ...base, head_sha: r.headSha, ...fields });
+  await ctx.store.saveCheckRun(repo, r.headSha, r.name, created.data.id, ctx.now());
+  return created.data.id;
+}
+
+async function react(octokit: Octokit, r: z.infer<typeof ReactionItem>): Promise<number> {
+  const { data } = await octokit.rest.reactions.createForIssueComment({
+    owner: r.owner,
+    repo: r.repo,
+    comment_id: r.commentId,
+    content: r.content,
+  });
+  return data.id;
+}
+
+async function deliver(octokit: Octokit, item: OutboxItem, ctx: JobContext): Promise<number> {
+  switch (item.kind) {
+    case "comment":
+      return upsertComment(octokit, item.body, ctx);
+    case "check-run":
+      return upsertCheckRun(octokit, item.body, ctx);
+  }
+}
+
+/** Runs one job to completion; throws when it should be retried. */
+export async function handleJob(job: Job, ctx: JobContext): Promise<void> {
+  const log = ctx.log.child({ job: job.id, kind: job.kind, attempt: job.attempts });
+  const jobCtx = { ...ctx, log };
+  const payload =
+    job.kind === "review" ? ReviewPayload.parse(job.payload) : CommandPayload.parse(job.payload);
+  const octokit = await ctx.github.forInstallation(payload.installationId, ctx.signal);
+  let items = await ctx.store.outbox(job.id);
+  if (items.length === 0) {
+    let plan: Plan;
+    if ("headSha" in payload) {
+      plan = await planReview(jobCtx, octokit, payload, payload.headSha, null);
+    } else {
+      const command = parseCommand(payload.body);
+      if (command === null) return;
+      // The acknowledgement goes first; GitHub answers 200 for a reaction that exists, so a retry is harmless.
+      const content = command.kind === "invalid" ? "confused" : "+1";
+      await react(octokit, {
+        owner: payload.owner,
+        repo: payload.repo,
+        commentId: payload.commentId,
+        content,
+      });
+      plan = await planCommand(jobCtx, octokit, payload, command);
+    }
+    await ctx.store.writeOutbox(job.id, plan.items, plan.run, ctx.now());
+    items = await ctx.store.outbox(job.id);
+  }
+  for (const item of items) {
+    if (item.status === "sent") continue;
+    ctx.signal?.throwIfAborted();
+    const githubId = await deliver(octokit, item, jobCtx);
+    await ctx.store.markSent(item.id, githubId, ctx.now());
+    log.info("github.delivered", { item: item.kind, githubId });
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The bot as a Node service: the Hono app on @hono/node-server, the SQLite store, and a worker loop that
+ * drains the queue (woken by each new job, else polling). Closing stops taking jobs, waits a grace period
+ * for the running one, then interrupts it (it goes back to the queue) and closes the server and database.
+ */
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { createBot } from "../bot/app.ts";
+import type { ReviewEngine } from "../bot/engine.ts";
+import { createGitHubApp, type GitHubClientFactory } from "../bot/github.ts";
+import { createLogger, type Logger } from "../bot/log.ts";
+import { UsageError } from "../errors.ts";
+import { configSecrets, type ServiceConfig } from "./config.ts";
+import { SqliteStore } from "./sqlite-store.ts";
+
+export interface ServiceOptions {
+  config: ServiceConfig;
+  engine: ReviewEngine;
+  /** Where the JSON log lines go; default stdout. */
+  writeLog?: (line: string) => void;
+  /** Default: the GitHub App of the configuration. */
+  github?: GitHubClientFactory;
+}
+
+export interface RunningService {
+  /** http://host:port */
+  url: string;
+  port: number;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+function delay(ms: number): { promise: Promise<void>; cancel: () => void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let done: () => void = () => {};
+  const promise = new Promise<void>((resolve) => {
+    done = resolve;
+    timer = setTimeout(resolve, ms);
+  });
+  return {
+    promise,
+    cancel: () => {
+      clearTimeout(timer);
+      done();
+    },
+  };
+}
+
+export async function startService(options: ServiceOptions): Promise<RunningService> {
+  const { config } = options;
+  const log = createLogger({
+    write: options.writeLog ?? ((line) => process.stdout.write(`${line}\n`)),
+    secrets: configSecrets(config),
+    level: config.logLevel,
+  });
+  const store = new SqliteStore(config.dbPath, { maxAttempts: config.maxAttempts });
+  const github =
+    options.github ??
+    createGitHubApp({
+      appId: config.appId,
+      privateKey: config.privateKey,
+      baseUrl: config.apiUrl,
+      log,
+      retries: config.githubRetries,
+      retryAfterBaseMs: config.githubRetryUnitMs,
+    });
+
+  const abort = new AbortController();
+  let stopping = false;
+  let idle: { promise: Promise<void>; cancel: () => void } | null = null;
+  let woken = false;
+  const wake = (): void => {
+    woken = true;
+    idle?.cancel();
+  };
+  const bot = createBot({
+    store,
+    queue: store,
+    config: config.bot,
+    github,
+    engine: options.engine,
+    log,
+    onEnqueued: wake,
+  });
+
+  const worker = (async () => {
+    while (!stopping) {
+      let handled = false;
+      try {
+        handled = await bot.processNext(abort.signal);
+      } catch (e) {
+        log.error("worker.error", { error: e });
+      }
+      if (handled || stopping) continue;
+      if (woken) {
+        woken = false;
+        continue;
+      }
+      idle = delay(config.pollMs);
+      await idle.promise;
+      idle = null;
+      woken = false;
+    }
+  })();
+
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: bot.app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    s.once("error", (e: NodeJS.ErrnoException) =>
+      reject(
+        new UsageError(`cannot listen on ${config.host}:${config.port}: ${e.code ?? e.message}`, {
+          subject: "serve",
+        }),
+      ),
+    );
+  }).catch(async (e: unknown) => {
+    stopping = true;
+    wake();
+    await worker;
+    store.close();
+    throw e;
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  log.info("service.start", { url, db: store.path, githubApi: config.apiUrl, appId: config.appId });
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      stopping = true;
+      wake();
+      const grace = delay(config.shutdownGraceMs);
+      await Promise.race([worker, grace.promise]);
+      grace.cancel();
+      abort.abort(new Error("the service is shutting down"));
+      await worker;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        if ("closeAllConnections" in server) server.closeAllConnections();
+      });
+      store.close();
+      log.info("service.stop", { url });
+    })();
+    return closing;
+  };
+  return { url, port, log, close };
+}
