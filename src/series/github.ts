@@ -82,7 +82,7 @@ export async function fetchPullRequest(
       const skip = (why: string): void => {
         warnings.push({ code: "not-a-patch", message: `${origin}: ${why}; skipped`, mail: origin });
       };
-      if (commit.parents.length > 1) {
+      if ((commit.parents?.length ?? 0) > 1) {
         skip("a merge commit");
         continue;
       }
