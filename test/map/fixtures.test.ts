@@ -47,12 +47,8 @@ describe("the fixture series", () => {
       },
       releaseSkipsDetached: true,
       releaseOnlyWhenOffline: true,
-      presenceChecks: [
-        "rproc_tee_load_fw",
-        "rproc_tee_parse_fw",
-        "rproc_tee_find_loaded_rsc_table",
-        "rproc_tee_release_fw",
-      ],
+      // parse_fw has no check of its own: the one of rproc_tee_load_fw, which it calls, is load_fw's
+      presenceChecks: ["rproc_tee_load_fw", "rproc_tee_find_loaded_rsc_table", "rproc_tee_release_fw"],
       ctxStorage: "static",
       ctxLock: "spinlock",
       lockedCalls: {

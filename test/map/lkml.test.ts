@@ -5,37 +5,13 @@ import { DEFAULT_LKML, derivePatchFiles, PATCH_IDS, REPO } from "../../scripts/r
 import { main } from "../../src/cli/main.ts";
 import { cParser } from "../../src/node/c-parser.ts";
 import { loadInput } from "../../src/node/inputs.ts";
-import { FACT_PATHS, type FactPath, getFact } from "../../src/semantics/facts.ts";
+import { FACT_PATHS, getFact } from "../../src/semantics/facts.ts";
 import { type MapResult, mapSeries } from "../../src/semantics/map/index.ts";
 import { builtinVersion } from "../../src/semantics/versions.ts";
 import type { Series } from "../../src/series/index.ts";
 
 const has = existsSync(join(DEFAULT_LKML, "v16"));
 if (!has) console.warn(`test/map/lkml: ${DEFAULT_LKML} is absent; the real-series mapping tests are skipped`);
-
-/**
- * Where the mapper and the hand-read oracle (src/semantics/versions.ts) disagree, why, and both values, so the
- * difference stays visible until one side is changed.
- *
- * tee.presenceChecks of v16: rproc_tee_parse_fw's first TA call is rproc_tee_load_fw(), which tests
- * `!rproc_tee_ctx.dev` first, so parse_fw fails with -ENODEV on an unbound TEE device exactly as
- * find_loaded_rsc_table does through rproc_tee_get_loaded_rsc_table() (which the oracle counts). The mapper
- * follows calls for both; the oracle follows the callee for find_loaded_rsc_table only. To be resolved in the
- * oracle (versions.ts is not this module's file).
- */
-const PRESENCE_V16 = {
-  mapper: [
-    "rproc_tee_load_fw",
-    "rproc_tee_parse_fw",
-    "rproc_tee_find_loaded_rsc_table",
-    "rproc_tee_release_fw",
-  ],
-  oracle: ["rproc_tee_load_fw", "rproc_tee_find_loaded_rsc_table", "rproc_tee_release_fw"],
-};
-const EXPLAINED: Partial<Record<string, Partial<Record<FactPath, { mapper: unknown; oracle: unknown }>>>> = {
-  v16: { "tee.presenceChecks": PRESENCE_V16 },
-  "v16-resend": { "tee.presenceChecks": PRESENCE_V16 },
-};
 
 describe.skipIf(!has)("mapping the real series (../shared/lkml)", () => {
   const series = new Map<string, Series>();
@@ -49,23 +25,18 @@ describe.skipIf(!has)("mapping the real series (../shared/lkml)", () => {
     }
   });
 
-  it.each(PATCH_IDS)(
-    "%s: derived facts equal the hand-read oracle (or the difference is explained)",
-    (id) => {
-      const oracle = builtinVersion(id)?.facts;
-      const r = mapped.get(id);
-      expect(oracle).toBeDefined();
-      if (oracle === undefined || r === undefined) return;
-      for (const path of FACT_PATHS) {
-        const explained = EXPLAINED[id]?.[path];
-        if (explained) {
-          expect(getFact(r.facts, path), path).toEqual(explained.mapper);
-          expect(getFact(oracle, path), path).toEqual(explained.oracle);
-        } else expect(getFact(r.facts, path), path).toEqual(getFact(oracle, path));
-        expect(r.status[path], path).not.toBe("unknown");
-      }
-    },
-  );
+  // v16's tee.presenceChecks differed once (parse_fw inheriting load_fw's check); resolved in the mapper, which
+  // now reads a public TEE function by its own body and private helpers, as the model does.
+  it.each(PATCH_IDS)("%s: derived facts equal the hand-read oracle", (id) => {
+    const oracle = builtinVersion(id)?.facts;
+    const r = mapped.get(id);
+    expect(oracle).toBeDefined();
+    if (oracle === undefined || r === undefined) return;
+    for (const path of FACT_PATHS) {
+      expect(getFact(r.facts, path), path).toEqual(getFact(oracle, path));
+      expect(r.status[path], path).not.toBe("unknown");
+    }
+  });
 
   it("v16-resend maps to v16's facts, with the same statuses", () => {
     expect(mapped.get("v16-resend")?.facts).toEqual(mapped.get("v16")?.facts);

@@ -119,6 +119,11 @@ export class InvokeInterpreter {
     private readonly file: CFile,
     /** Condition text that tests the TEE context's presence (e.g. `!rproc_tee_ctx.dev`). */
     private readonly presence: RegExp | null,
+    /**
+     * Functions whose own presence check is theirs alone: a caller that reaches the TEE through one of them
+     * does not inherit it (each public TEE function is judged by its own body and its private helpers).
+     */
+    private readonly ownChecks: ReadonlySet<string> = new Set(),
   ) {}
 
   analyse(name: string, stack: string[] = []): InvokeAnalysis {
@@ -353,7 +358,7 @@ export class InvokeInterpreter {
           const callee = this.analyse(name, stack);
           if (callee.result === null) return "unknown";
           state.invoked = true;
-          if (callee.checked) state.checked = true;
+          if (callee.checked && !this.ownChecks.has(name)) state.checked = true;
           const fn = this.file.functions.get(name);
           const pointer = fn?.childForFieldName("declarator")?.type === "pointer_declarator";
           if (callee.result === "propagate") return pointer ? "null" : "neg";

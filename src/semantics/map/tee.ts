@@ -147,7 +147,7 @@ function invokeErrorResult(
   results: Derived<TeeFacts["invokeErrorResult"]>;
   presence: Derived<TeeFn[]>;
 } {
-  const interp = new InvokeInterpreter(r.file, presence);
+  const interp = new InvokeInterpreter(r.file, presence, new Set<string>(TeeFnEnum.options));
   const results = {} as TeeFacts["invokeErrorResult"];
   const checks: TeeFn[] = [];
   const evidence: Evidence[] = [];
