@@ -102,6 +102,8 @@ export interface MemoryRegion {
   firmware: boolean;
   /** Secure-only: the non-secure world can neither read nor write it (stm32mp2-m33 firewall). */
   secure: boolean;
+  /** Another window on the memory of the named region (same bytes), e.g. stm32mp15's mcuram. */
+  aliasOf?: string;
 }
 
 /** Outcome of a non-secure (Linux ioremap) memory access. */

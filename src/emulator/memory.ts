@@ -24,11 +24,16 @@ export class EventBus {
   }
 }
 
-interface Backed {
-  region: MemoryRegion;
+interface Store {
   bytes: Uint8Array;
   /** Firmware was written here by the TEE since the last wipe. */
   teeLoaded: boolean;
+}
+
+/** A region and its bytes; an alias region shares the store of the region it aliases. */
+interface Backed {
+  region: MemoryRegion;
+  store: Store;
 }
 
 export type Writer = "tee" | "nonsecure" | "boot";
@@ -45,7 +50,16 @@ export class Memory {
     private readonly bus: EventBus,
     private readonly firewall: boolean,
   ) {
-    this.backed = regions.map((region) => ({ region, bytes: new Uint8Array(region.size), teeLoaded: false }));
+    const stores = new Map<string, Store>();
+    for (const r of regions)
+      if (!r.aliasOf) stores.set(r.name, { bytes: new Uint8Array(r.size), teeLoaded: false });
+    this.backed = regions.map((region) => {
+      const store = stores.get(region.aliasOf ?? region.name);
+      if (!store || store.bytes.length < region.size) {
+        throw new Error(`region ${region.name}: alias of unknown or smaller region ${region.aliasOf}`);
+      }
+      return { region, store };
+    });
   }
 
   private at(addr: number, len: number, key: "da" | "pa"): { b: Backed; off: number } | null {
@@ -68,7 +82,7 @@ export class Memory {
 
   peek(pa: number, len: number): Uint8Array {
     const hit = this.at(pa, len, "pa");
-    return hit ? hit.b.bytes.slice(hit.off, hit.off + len) : new Uint8Array(0);
+    return hit ? hit.b.store.bytes.slice(hit.off, hit.off + len) : new Uint8Array(0);
   }
 
   /** Secure write of `data` (or a fill when `fill` is a number) at a pa already checked to be mapped. */
@@ -77,10 +91,10 @@ export class Memory {
     const hit = this.at(pa, size, "pa");
     if (!hit) return false;
     const wipe = !(data instanceof Uint8Array);
-    if (data instanceof Uint8Array) hit.b.bytes.set(data, hit.off);
-    else hit.b.bytes.fill(data.fill, hit.off, hit.off + size);
+    if (data instanceof Uint8Array) hit.b.store.bytes.set(data, hit.off);
+    else hit.b.store.bytes.fill(data.fill, hit.off, hit.off + size);
     if (hit.b.region.firmware && !wipe) {
-      if (by === "tee") hit.b.teeLoaded = true;
+      if (by === "tee") hit.b.store.teeLoaded = true;
       this.lastWriter = by;
     }
     this.bus.emit({
@@ -98,9 +112,9 @@ export class Memory {
 
   /** Zeroes every region (the PTA's release) and forgets which held TEE-loaded firmware. */
   wipeAll(): void {
-    for (const b of this.backed) {
-      b.bytes.fill(0);
-      b.teeLoaded = false;
+    for (const b of this.backed.filter((x) => !x.region.aliasOf)) {
+      b.store.bytes.fill(0);
+      b.store.teeLoaded = false;
       this.bus.emit({
         layer: "platform",
         fn: "memWipe",
@@ -145,9 +159,13 @@ export class Memory {
         detail: `${kind} of ${range}: ${region.name} is secure`,
       };
     }
-    const w = this.rscWindow;
-    const inRsc = w !== null && pa >= w.pa && pa + len <= w.pa + w.size;
-    const protectedHit = write && region.firmware && hit.b.teeLoaded && !inRsc;
+    const w = this.rscWindow && this.at(this.rscWindow.pa, this.rscWindow.size, "pa");
+    const inRsc =
+      !!w &&
+      w.b.store === hit.b.store &&
+      hit.off >= w.off &&
+      hit.off + len <= w.off + (this.rscWindow?.size ?? 0);
+    const protectedHit = write && region.firmware && hit.b.store.teeLoaded && !inRsc;
     if (protectedHit && this.firewall) {
       return {
         ok: false,
@@ -172,7 +190,7 @@ export class Memory {
   nsWrite(pa: number, bytes: Uint8Array): NsAccess {
     const { hit, ...outcome } = this.nsCheck(pa, bytes.length, true);
     if (outcome.ok && hit) {
-      hit.b.bytes.set(bytes, hit.off);
+      hit.b.store.bytes.set(bytes, hit.off);
       if (hit.b.region.firmware) this.lastWriter = "nonsecure";
     }
     this.bus.emit({ layer: "platform", fn: "nsWrite", pa, size: bytes.length, ...outcome });
@@ -182,11 +200,13 @@ export class Memory {
   nsRead(pa: number, len: number): NsReadResult {
     const { hit, ...outcome } = this.nsCheck(pa, len, false);
     this.bus.emit({ layer: "platform", fn: "nsRead", pa, size: len, ...outcome });
-    return { ...outcome, data: outcome.ok && hit ? hit.b.bytes.slice(hit.off, hit.off + len) : null };
+    return { ...outcome, data: outcome.ok && hit ? hit.b.store.bytes.slice(hit.off, hit.off + len) : null };
   }
 
   /** Firmware regions' bytes, for the core's boot. */
   firmwareViews(): Array<{ region: MemoryRegion; bytes: Uint8Array }> {
-    return this.backed.filter((b) => b.region.firmware).map(({ region, bytes }) => ({ region, bytes }));
+    return this.backed
+      .filter((b) => b.region.firmware && !b.region.aliasOf)
+      .map(({ region, store }) => ({ region, bytes: store.bytes }));
   }
 }

@@ -48,13 +48,13 @@ interface PlatformSpec {
 const SPECS: Record<PlatformName, PlatformSpec> = {
   stm32mp15: {
     // RETRAM holds the vector table (M4 address 0); MCU SRAM1-2 (mcuram2) the code and data; mcuram is
-    // the Cortex-A7-side alias window, kept as its own memory here. Upstream board trees declare no DDR
+    // the alias window on the same SRAM (same bytes). Upstream board trees declare no DDR
     // carveout for the M4; a board that adds one passes it as an extra region.
     regions: [
       region("retram", 0x00000000, 0x38000000, 0x10000, true),
       region("mcuram2", 0x10000000, 0x10000000, 0x40000, true),
       ...VIRTIO_REGIONS,
-      region("mcuram", 0x30000000, 0x30000000, 0x40000, true),
+      { ...region("mcuram", 0x30000000, 0x30000000, 0x40000, true), aliasOf: "mcuram2" },
     ],
     algorithms: [TEE_ALG_RSASSA_PKCS1_V1_5_SHA256],
     firewall: false,

@@ -188,6 +188,18 @@ describe("non-secure memory access", () => {
     expect(p.nsWrite(0x10040000, Uint8Array.of(9)).protectedHit).toBe(false);
   });
 
+  it("stm32mp15's mcuram window at 0x30000000 is the same SRAM as mcuram2", async () => {
+    const fx = await loadFixtures();
+    const p = await mp15();
+    await loadOn(p, fx.stm32mp15.good);
+    const w = p.nsWrite(0x30000040, Uint8Array.of(7));
+    expect(w).toMatchObject({ ok: true, region: "mcuram", protectedHit: true });
+    expect(p.peek(0x10000040, 1)).toEqual(Uint8Array.of(7));
+    expect(
+      p.nsWrite(0x30000000 + (LAYOUT.m4.rscTableDa - 0x10000000) + 16, Uint8Array.of(1)).protectedHit,
+    ).toBe(false);
+  });
+
   it("stm32mp2-m33 refuses writes into protected regions except the resource table", async () => {
     const fx = await loadFixtures();
     const p = await m33();
