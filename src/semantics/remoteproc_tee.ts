@@ -47,7 +47,7 @@ import {
 
 /** UUID of the remoteproc TA (rproc_tee_id_table). */
 export const RPROC_TEE_TA_UUID = "80a4c275-0a47-4905-8285-1486a9771a08";
-/** Name of the TEE bus device OP-TEE enumerates for the TA (drivers/tee/optee/device.c: "optee-ta-<uuid>"). */
+/** Name of the TEE bus device OP-TEE enumerates for the TA (drivers/tee/optee/device.c: optee-ta-<uuid>). */
 export const RPROC_TEE_BUS_DEVICE = `optee-ta-${RPROC_TEE_TA_UUID}`;
 
 /** struct rproc_tee: the per-rproc entry (session and processor id). */
@@ -70,9 +70,9 @@ export interface RprocTeeContext {
 interface ModuleState {
   readonly core: DriverCore;
   readonly teedevs: readonly TeeDevice[];
-  /** tee.ctxStorage "static": `static struct rproc_tee_context rproc_tee_ctx`. */
+  /** tee.ctxStorage "static": the global context structure itself. */
   readonly staticCtx: RprocTeeContext;
-  /** tee.ctxStorage "devm": `static struct rproc_tee_context *rproc_tee_ctx`, devm memory of the TEE device. */
+  /** tee.ctxStorage "devm": the global context pointer, to devm memory of the TEE device. */
   ctxPtr: KObj<RprocTeeContext> | null;
   /** `ctx_lock`, per tee.ctxLock. */
   readonly lock: LockBase | null;
@@ -88,7 +88,7 @@ function teeFacts(k: Kernel): TeeFacts | null {
   return k.facts.tee;
 }
 
-/** The header's CONFIG_REMOTEPROC_TEE=n stubs: all WARN_ON(1) ("This shouldn't be possible") but register's. */
+/** The header's CONFIG_REMOTEPROC_TEE=n stubs: every one WARNs but register's (which returns -ENODEV). */
 function stub(k: Kernel, fn: string): void {
   if (fn === "rproc_tee_register") return;
   k.WARN_ON(true, fn, `${fn}: CONFIG_REMOTEPROC_TEE is not set (header stub)`);
@@ -117,7 +117,7 @@ function lookupEntry(k: Kernel, m: ModuleState, tee: TeeFacts, rproc: Rproc, at:
   return null;
 }
 
-/** `if (!rproc_tee_ctx.dev)`: true when `fn` checks that the TEE device is there and it is not. */
+/** True when `fn` tests that the TEE device is bound (tee.presenceChecks) and it is not. */
 function teeDeviceGone(k: Kernel, m: ModuleState, tee: TeeFacts, fn: TeeFn): boolean {
   if (!tee.presenceChecks.includes(fn)) return false;
   const ctx = ctxOf(k, m, tee, fn);
@@ -179,7 +179,7 @@ async function invoke(
       "tee",
       fn,
       "log",
-      `${taCommandName(cmd)} invoke failed TEE err: 0x${(arg.ret >>> 0).toString(16)}, ret: ${ret}`,
+      `${taCommandName(cmd)}: TA result 0x${(arg.ret >>> 0).toString(16)}, call returned ${ret}`,
     );
   }
   return { ret, taRet: arg.ret, params };
@@ -243,12 +243,11 @@ export function rproc_tee_release_fw(k: Kernel, rproc: Rproc): Promise<void> {
       if (trproc === null) return undefined;
       if (tee.releaseSkipsDetached && rproc.state === "detached") return undefined;
       if (tee.releaseOnlyWhenOffline && rproc.state !== "offline") {
-        k.note("tee", fn, "log", `unexpected rproc state: ${rproc.state}, no RELEASE_FW`);
+        k.note("tee", fn, "log", `rproc is ${rproc.state}, not offline: no RELEASE_FW`);
         return undefined;
       }
       const r = await invoke(k, m, tee, fn, trproc, TA_CMD.RELEASE_FW, []);
-      if (invokeStatus(tee, fn, r, "eio") !== 0)
-        k.note("tee", fn, "log", "Failed to release TEE remoteproc firmware");
+      if (invokeStatus(tee, fn, r, "eio") !== 0) k.note("tee", fn, "log", "RELEASE_FW failed, only logged");
       return undefined;
     },
     // void in C: a failed RELEASE_FW can only be logged
@@ -332,7 +331,7 @@ async function mapTable(k: Kernel, m: ModuleState, tee: TeeFacts, rproc: Rproc):
   const got = await rproc_tee_get_loaded_rsc_table(k, m, tee, rproc, fn);
   if (got.ret) return got.ret;
   if (got.size === 0 && tee.zeroSizeTable === "no-table") {
-    k.note("tee", fn, "log", "no resource table");
+    k.note("tee", fn, "log", "size 0: no resource table");
     return 0;
   }
   // ioremap_wc(pa, size): a zero-sized or unreachable range gives NULL
@@ -342,7 +341,7 @@ async function mapTable(k: Kernel, m: ModuleState, tee: TeeFacts, rproc: Rproc):
       "tee",
       fn,
       "log",
-      `Unable to map memory region: 0x${got.pa.toString(16)}+0x${got.size.toString(16)}`,
+      `ioremap of the table at 0x${got.pa.toString(16)}, size 0x${got.size.toString(16)}: NULL`,
     );
     return -ENOMEM;
   }
@@ -459,7 +458,7 @@ async function register(
   );
   if (sret < 0 || arg.ret !== 0) {
     cs.before("dev_err");
-    k.note("tee", fn, "log", `tee_client_open_session failed, err: 0x${(arg.ret >>> 0).toString(16)}`);
+    k.note("tee", fn, "log", `no session: TA result 0x${(arg.ret >>> 0).toString(16)}`);
     if (tee.entryAlloc === "kzalloc") {
       cs.before("kfree");
       k.kfree(entry, fn);
@@ -503,7 +502,7 @@ export function rproc_tee_unregister(k: Kernel, _dev: Device, rproc: Rproc): Pro
     );
     if (ret < 0) {
       cs.before("dev_err");
-      k.note("tee", fn, "log", `tee_client_close_session failed, err: ${ret}`);
+      k.note("tee", fn, "log", `closing the session failed: ${ret}`);
     }
     cs.before("list_del");
     k.use(trproc, fn, "list_del");

@@ -93,7 +93,7 @@ export function tee_client_open_context(
   return k.alloc<TeeContextData>("tee_context", `${teedev.name} ctx`, { teedev, sessions: new Map() }, at);
 }
 
-/** models drivers/tee/tee_core.c: tee_client_close_context() — closes the sessions left, frees the context */
+/** models drivers/tee/tee_core.c: tee_client_close_context() — closes sessions left, frees the context */
 export async function tee_client_close_context(k: Kernel, ctx: TeeContext | null, at: string): Promise<void> {
   const data = deref(k, ctx, "tee_client_close_context", at);
   if (ctx === null || data === null) return;

@@ -50,23 +50,23 @@ const TEE_CALLS_V13_V16 = {
   // release_fw -> rproc_tee_release_fw()
   parseFwReleasesOnError: true,
   // [v13/2] rproc_tee_parse_fw(): no size check, ioremap_wc(pa, 0) -> IS_ERR_OR_NULL -> -ENOMEM;
-  // [v16/2] same with `if (!rsc_va)`: a TA answer of size 0 fails the map
+  // [v16/2] same, the NULL test only: a TA answer of size 0 fails the map
   zeroSizeTable: "map-fails",
   invokeErrorResult: {
-    // [v13/2][v16/2] rproc_tee_load_fw(): ret < 0 is returned as is (`if (!ret) ret = -EIO`)
+    // [v13/2][v16/2] rproc_tee_load_fw(): a negative ret is returned unchanged, a TA error becomes -EIO
     rproc_tee_load_fw: "propagate",
     // [v13/2][v16/2] rproc_tee_parse_fw(): returns load_fw's ret, or -EIO from get_loaded_rsc_table
     rproc_tee_parse_fw: "propagate",
     // [v13/2][v16/2] rproc_tee_get_loaded_rsc_table(): -EIO for ret < 0 too; find_loaded returns NULL
     rproc_tee_find_loaded_rsc_table: "propagate",
-    // [v13/2][v16/2] rproc_tee_start(): `if (!ret) return -EIO;` then `return 0`: a failed invoke is 0
+    // [v13/2][v16/2] rproc_tee_start(): -EIO only for a TA error; after a negative ret it falls through to 0
     rproc_tee_start: "swallow",
-    // [v13/2][v16/2] rproc_tee_stop(): ret < 0 is returned (`if (!ret) ret = -EIO; return ret`)
+    // [v13/2][v16/2] rproc_tee_stop(): a negative ret is returned unchanged, a TA error becomes -EIO
     rproc_tee_stop: "propagate",
     // [v13/2][v16/2] rproc_tee_release_fw(): void; ret = -EIO for both failures, logged like a TA error
     rproc_tee_release_fw: "propagate",
   },
-  // [v13/2] rproc_tee_release_fw(): `if (rproc->state == RPROC_DETACHED) return;` [v16/2] same
+  // [v13/2][v16/2] rproc_tee_release_fw(): returns at once when the state is RPROC_DETACHED
   releaseSkipsDetached: true,
   // [v13/2] rproc_tee_release_fw(): state != OFFLINE -> -EBUSY, logged, no invoke; [v16/2] dev_err, return
   releaseOnlyWhenOffline: true,
@@ -76,10 +76,11 @@ const TEE_CALLS_V13_V16 = {
 
 /** remoteproc_tee.c lifetime design of v13..v15: devm global context, no lock, entry in struct rproc. */
 const TEE_LIFETIME_V13_V15 = {
-  // [v13/2][v14/2] rproc_tee_load_fw()/get_loaded_rsc_table()/release_fw(): no test of the TEE device;
-  // only `if (!trproc)` on rproc->rproc_tee_itf
+  // [v13/2][v14/2] rproc_tee_load_fw()/get_loaded_rsc_table()/release_fw(): no test of the TEE device,
+  // only a NULL test of rproc->rproc_tee_itf
   presenceChecks: [],
-  // [v13/2][v14/2] rproc_tee_probe(): rproc_tee_ctx = devm_kzalloc(dev, ...) on the TEE device
+  // [v13/2][v14/2] rproc_tee_probe(): the global rproc_tee_ctx pointer gets devm_kzalloc memory of the
+  // TEE device
   ctxStorage: "devm",
   // [v13/2][v14/2] no lock anywhere in remoteproc_tee.c
   ctxLock: "none",
@@ -89,25 +90,25 @@ const TEE_LIFETIME_V13_V15 = {
     rproc_tee_register: [],
     rproc_tee_unregister: [],
   },
-  // [v13/2][v14/2] rproc_tee_register(): trproc = devm_kzalloc(dev, ...) with dev = the STM32 device
+  // [v13/2][v14/2] rproc_tee_register(): the entry is devm_kzalloc'd on its dev argument, the STM32 device
   entryAlloc: "devm-rproc-dev",
   // [v13/2][v14/2] struct rproc gains rproc_tee_itf; every function reads rproc->rproc_tee_itf
   entryLookup: "rproc-field",
   // [v13/2][v14/2] rproc_tee_register(): no device_link_add
   deviceLink: false,
-  // [v13/2][v14/2] rproc_tee_register(): try_module_get(THIS_MODULE); unregister: module_put
+  // [v13/2][v14/2] rproc_tee_register(): try_module_get on its own module; unregister: module_put
   moduleGet: true,
   // [v13/2][v14/2] rproc_tee_remove(): list walk: tee_client_close_session() for every entry ...
   removeClosesSessions: true,
-  // [v13/2][v14/2] rproc_tee_remove(): ... list_del() and kfree(entry) of the devm-allocated entries
+  // [v13/2][v14/2] rproc_tee_remove(): ... list_del() and kfree() of those entries (devm memory of others)
   removeFreesEntries: true,
 } as const satisfies Partial<TeeFacts>;
 
 /** The STM32 driver's TEE support, the same code in every version but for the loader member. */
 const STM32_TEE_V13_V16 = {
-  // [v13/7][v14/8][v16/6] stm32_rproc.c stm32_rproc_match: { .compatible = "st,stm32mp1-m4-tee" }
+  // [v13/7][v14/8][v16/6] stm32_rproc.c stm32_rproc_match gains the compatible st,stm32mp1-m4-tee
   teeCompatible: "st,stm32mp1-m4-tee",
-  // [v13/7][v14/8][v16/6] stm32_rproc_probe(): of_property_read_u32(np, "st,proc-id") fails -> return ret
+  // [v13/7][v14/8][v16/6] stm32_rproc_probe(): reading the u32 st,proc-id fails -> probe fails
   procIdProperty: "st,proc-id",
   procIdRequired: true,
   // [v13/7][v14/8][v16/6] stm32_rproc_parse_dt() is not touched: the mcu reset stays mandatory
@@ -125,7 +126,7 @@ const STM32_TEE_V13_V16 = {
   teeUnregisterOnRemove: "always",
 } as const satisfies Partial<Stm32Facts>;
 
-/** st_rproc_tee_ops with the firmware loader installed as `member`. */
+/** st_rproc_tee_ops with the firmware loader installed as the `loader` member. */
 function stm32TeeOps(loader: "load" | "load_fw"): NonNullable<Stm32Facts["teeOps"]> {
   // [v13/7][v14/8][v16/6] stm32_rproc.c st_rproc_tee_ops
   return {
@@ -133,7 +134,7 @@ function stm32TeeOps(loader: "load" | "load_fw"): NonNullable<Stm32Facts["teeOps
     start: "rproc_tee_start",
     stop: "stm32_rproc_tee_stop",
     kick: "stm32_rproc_kick",
-    // [v13/7][v16/6] `.load = rproc_tee_load_fw`; [v14/8] `.load_fw = rproc_tee_load_fw`
+    // [v13/7][v16/6] member load = rproc_tee_load_fw; [v14/8] member load_fw = rproc_tee_load_fw
     [loader]: "rproc_tee_load_fw",
     parse_fw: "rproc_tee_parse_fw",
     find_loaded_rsc_table: "rproc_tee_find_loaded_rsc_table",
@@ -177,31 +178,31 @@ const V13: DesignFacts = {
 const V14_CORE: CoreFacts = {
   // [v14/4] remoteproc.h: struct rproc_ops::load renamed load_segments (all drivers; pru_rproc in [v15/4])
   loadSegmentsOp: "load_segments",
-  // [v14/5] remoteproc_internal.h rproc_load_segments(): `return 0` instead of -EINVAL without the op
+  // [v14/5] remoteproc_internal.h rproc_load_segments(): 0 instead of -EINVAL when the op is NULL
   loadSegmentsWhenMissing: "zero",
   loadFwOp: true, // [v14/3] remoteproc.h: int (*load_fw)(struct rproc *, const struct firmware *)
   loadFwCalls: [
-    // [v14/3] rproc_boot_recovery(): rproc_load_fw() after request_firmware(); `if (ret) return ret;`
-    // before release_firmware()
+    // [v14/3] rproc_boot_recovery(): rproc_load_fw() after request_firmware(); on error it returns at
+    // once, before release_firmware()
     { site: "rproc_boot_recovery:before_start", onError: "return-early" },
-    // [v14/3] rproc_boot(): rproc_load_fw() before rproc_fw_boot(); `goto downref_rproc` skips
-    // release_firmware()
+    // [v14/3] rproc_boot(): rproc_load_fw() before rproc_fw_boot(); on error it jumps to downref_rproc,
+    // past release_firmware()
     { site: "rproc_boot:before_fw_boot", onError: "return-early" },
   ],
   releaseFwOp: true, // [v14/3] remoteproc.h: void (*release_fw)(struct rproc *)
   releaseFwCalls: [
     // [v14/3] rproc_fw_boot(): clean_up_resources, after kfree(cached_table) and table_ptr = NULL
     "rproc_fw_boot:clean_up_resources:after_table_free",
-    // [v14/3] rproc_boot_recovery(): `if (ret) rproc_release_fw(rproc);` after rproc_start()
+    // [v14/3] rproc_boot_recovery(): rproc_release_fw() when rproc_start() failed
     "rproc_boot_recovery:after_start_error",
-    // [v14/3] rproc_boot(): `if (ret) rproc_release_fw(rproc);` after rproc_fw_boot()
+    // [v14/3] rproc_boot(): rproc_release_fw() when rproc_fw_boot() failed
     "rproc_boot:after_fw_boot_error",
     // [v14/3] rproc_shutdown(): rproc_release_fw() after kfree(cached_table) and table_ptr = NULL
     "rproc_shutdown:after_table_free",
   ],
-  // [v14/3] rproc_alloc_ops(): `if (load || load_fw) return 0`, renamed load_segments by [v14/4]
+  // [v14/3] rproc_alloc_ops(): no ELF defaults when load or load_fw is set (load renamed by [v14/4])
   elfDefaultsUnless: ["load_segments", "load_fw"],
-  // [v14/5] rproc_alloc_ops(): `if (ops->load_segments && ops->load_fw) return -EINVAL`
+  // [v14/5] rproc_alloc_ops(): -EINVAL when both load_segments and load_fw are set
   allocOpsRejectsBothLoaders: true,
   paToVa: true, // [v14/1] remoteproc_core.c: rproc_pa_to_va(), same diff as [v13/1]
   // [v14/3] rproc_shutdown(): no diff touches table_sz; every version is modelled over
@@ -217,7 +218,7 @@ const V14: DesignFacts = {
     // [v14/2] rproc_tee_parse_fw(): the rproc_tee_load_fw() call is gone (the core's load_fw loads)
     parseFwLoads: false,
   },
-  // [v14/8] st_rproc_tee_ops: `.load_fw = rproc_tee_load_fw`, no `.load`
+  // [v14/8] st_rproc_tee_ops: member load_fw = rproc_tee_load_fw, no load member
   stm32: { ...STM32_TEE_V13_V16, teeOps: stm32TeeOps("load_fw") },
 };
 
@@ -228,13 +229,13 @@ const V16: DesignFacts = {
   core: {
     loadSegmentsOp: "load", // [v16/0..6] no rename patch: struct rproc_ops::load stays
     loadSegmentsWhenMissing: "einval", // [v16] rproc_load_segments() untouched
-    loadFwOp: false, // [v16/3] "remove the rproc:load_fw() ops introduced in previous version"
+    loadFwOp: false, // [v16/3] the changelog drops v14's load_fw op; remoteproc.h gains release_fw only
     loadFwCalls: [],
     releaseFwOp: true, // [v16/3] remoteproc.h: void (*release_fw)(struct rproc *)
     releaseFwCalls: [
-      // [v16/3] remoteproc_core.c rproc_boot_recovery(): `if (ret) rproc_release_fw(rproc);`
+      // [v16/3] remoteproc_core.c rproc_boot_recovery(): rproc_release_fw() when rproc_start() failed
       "rproc_boot_recovery:after_start_error",
-      // [v16/3] rproc_boot(): `if (ret) rproc_release_fw(rproc);` after rproc_fw_boot()
+      // [v16/3] rproc_boot(): rproc_release_fw() when rproc_fw_boot() failed
       "rproc_boot:after_fw_boot_error",
       // [v16/3] rproc_shutdown(): rproc_release_fw() after rproc_disable_iommu(), before kfree(cached_table)
       "rproc_shutdown:before_table_free",
@@ -248,23 +249,23 @@ const V16: DesignFacts = {
   },
   tee: {
     ...TEE_CALLS_V13_V16,
-    // [v16/2] rproc_tee_parse_fw(): "We need first to Load the firmware": rproc_tee_load_fw() first
+    // [v16/2] rproc_tee_parse_fw(): rproc_tee_load_fw() first, then get_loaded_rsc_table (as in v13)
     parseFwLoads: true,
-    // [v16/2] `if (!rproc_tee_ctx.dev)` in rproc_tee_load_fw() (-ENODEV), rproc_tee_get_loaded_rsc_table()
-    // (-ENODEV; the TA call behind find_loaded_rsc_table and parse_fw's GET_RSC) and
-    // rproc_tee_release_fw() (silent return); not in rproc_tee_start()/rproc_tee_stop()
+    // [v16/2] a NULL test of rproc_tee_ctx.dev in rproc_tee_load_fw() (-ENODEV),
+    // rproc_tee_get_loaded_rsc_table() (-ENODEV; the TA call behind find_loaded_rsc_table and
+    // parse_fw's GET_RSC) and rproc_tee_release_fw() (silent return); not in start()/stop()
     presenceChecks: ["rproc_tee_load_fw", "rproc_tee_find_loaded_rsc_table", "rproc_tee_release_fw"],
-    // [v16/2] `static struct rproc_tee_context rproc_tee_ctx;`
+    // [v16/2] rproc_tee_ctx is a static structure, no longer a pointer to devm memory
     ctxStorage: "static",
-    // [v16/2] `static DEFINE_SPINLOCK(ctx_lock);`
+    // [v16/2] a static spinlock ctx_lock
     ctxLock: "spinlock",
     lockedCalls: {
       // [v16/2] rproc_tee_probe(): tee_client_open_context() before spin_lock; inside: the assignments
       rproc_tee_probe: ["INIT_LIST_HEAD"],
       // [v16/2] rproc_tee_remove(): tee_client_close_context() inside spin_lock(&ctx_lock)
       rproc_tee_remove: ["tee_client_close_context"],
-      // [v16/2] rproc_tee_register(): spin_lock before the EPROBE_DEFER test, spin_unlock at `out:`:
-      // everything, error paths included, runs under the lock
+      // [v16/2] rproc_tee_register(): locked before the EPROBE_DEFER test, unlocked at the common exit:
+      // every call, error paths included, runs under the lock
       rproc_tee_register: [
         "kzalloc",
         "to_tee_client_device",
@@ -280,11 +281,12 @@ const V16: DesignFacts = {
       // [v16/2] rproc_tee_unregister(): rproc_to_trproc() before the lock, list_del()/kfree() after it
       rproc_tee_unregister: ["tee_client_close_session", "dev_err"],
     },
-    // [v16/2] rproc_tee_register(): trproc = kzalloc(sizeof(*trproc), GFP_KERNEL)
+    // [v16/2] rproc_tee_register(): the entry is kzalloc'd (GFP_KERNEL)
     entryAlloc: "kzalloc",
     // [v16/2] rproc_to_trproc(): list_for_each_entry over rproc_tee_ctx.sessions; rproc_tee_itf removed
     entryLookup: "list-walk",
-    // [v16/2] rproc_tee_register(): device_link_add(dev, rproc_tee_ctx.dev, DL_FLAG_AUTOREMOVE_CONSUMER)
+    // [v16/2] rproc_tee_register(): device_link_add, consumer = dev (STM32), supplier = the TEE device,
+    // DL_FLAG_AUTOREMOVE_CONSUMER
     deviceLink: true,
     // [v16/2] rproc_tee_register(): no try_module_get (Kconfig bool, IS_ENABLED)
     moduleGet: false,
@@ -292,7 +294,7 @@ const V16: DesignFacts = {
     removeClosesSessions: false,
     removeFreesEntries: false,
   },
-  // [v16/6] st_rproc_tee_ops: `.load = rproc_tee_load_fw` as in v13; rproc_tee_unregister(dev, rproc)
+  // [v16/6] st_rproc_tee_ops: member load = rproc_tee_load_fw as in v13; rproc_tee_unregister gains dev
   stm32: { ...STM32_TEE_V13_V16, teeOps: stm32TeeOps("load") },
 };
 
