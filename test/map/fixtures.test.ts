@@ -186,6 +186,40 @@ describe("generated edits change exactly the facts they should", () => {
     expect(edited.status).toEqual(base.status);
   });
 
+  it("the result variable renamed in the core: nothing changes", async () => {
+    const edited = await mapFixture(replaceIn(teeSeries(), CORE, /\bret\b/g, "rc"));
+    expect(changedFacts(base, edited)).toEqual([]);
+    expect(edited.status).toEqual(base.status);
+  });
+
+  it("v6.15's table_sz reset deleted from rproc_shutdown", async () => {
+    const edited = await mapFixture(
+      editFile(teeSeries(), CORE, (lines) =>
+        lines.includes(" \trproc->table_ptr = NULL;") ? [...lines, "-\trproc->table_sz = 0;"] : lines,
+      ),
+    );
+    expect(changedFacts(base, edited)).toEqual(["core.shutdownClearsTableSz"]);
+    expect(edited.facts.core.shutdownClearsTableSz).toBe(false);
+    expect(edited.evidence["core.shutdownClearsTableSz"]).toEqual([
+      expect.objectContaining({ patch: 1, function: "rproc_shutdown" }),
+    ]);
+  });
+
+  it("a change no fact explains is listed as unmodelled, where it is", async () => {
+    const edited = await mapFixture(
+      editFile(teeSeries(), CORE, (lines) =>
+        lines.flatMap((l) =>
+          l === " \t\trelease_firmware(fw);" ? ['+\t\tdev_info(dev, "booted\\n");', l] : [l],
+        ),
+      ),
+    );
+    expect(changedFacts(base, edited)).toEqual([]);
+    const added = edited.unmodelled.filter((u) => u.file === CORE);
+    expect(added).toEqual([
+      expect.objectContaining({ patch: 1, function: "rproc_boot", summary: '+ dev_info(dev, "booted\\n");' }),
+    ]);
+  });
+
   it("a comment-only edit: nothing changes, nothing new is unmodelled", async () => {
     const comment = (lines: string[]): string[] =>
       lines.flatMap((l) =>

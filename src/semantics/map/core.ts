@@ -95,17 +95,24 @@ function code(rows: Row[]): Row[] {
   return rows.filter(([, l]) => !isCommentOrBlank(l.text));
 }
 
-/** The statement right before `n` in the run is `if (ret…)` and the one before it calls `callee`. */
+/** `x = callee(…)` on that line: the name of `x`, else null. */
+function resultOf(text: string, callee?: string): string | null {
+  const m = new RegExp(`^\\s*(\\w+)\\s*=\\s*${callee ?? "\\w+"}\\s*\\(`).exec(text);
+  return m?.[1] ?? null;
+}
+
+/** `if (x)`, `if (x < 0)`, `if (x != 0)`: a test that `x` holds an error. */
+function testsError(text: string, variable: string): boolean {
+  return new RegExp(`^\\s*if\\s*\\(\\s*${variable}\\s*(?:<\\s*0\\s*|!=\\s*0\\s*)?\\)`).test(text);
+}
+
+/** The statement right before `n` tests the result of the one before it, a call of `callee`. */
 function afterErrorOf(run: Row[], n: number, callee: string): boolean {
   const before = code(run.filter(([m]) => m < n));
   const cond = before[before.length - 1];
   const call = before[before.length - 2];
-  return (
-    cond !== undefined &&
-    call !== undefined &&
-    /^\s*if\s*\(\s*ret\b/.test(cond[1].text) &&
-    new RegExp(`\\b${callee}\\s*\\(`).test(call[1].text)
-  );
+  const variable = call ? resultOf(call[1].text, callee) : null;
+  return cond !== undefined && variable !== null && testsError(cond[1].text, variable);
 }
 
 function tableOrder(run: Row[], n: number, via: Wrapper | null): "before" | "after" | null {
@@ -187,7 +194,7 @@ function releaseFwCalls(files: FileView[], core: FileView, opAdded: boolean): De
           m > s.row[0] - 3 &&
           m < s.row[0] &&
           l.added !== null &&
-          /^\s*if\s*\(\s*(?:ret\b|\w+->ops->release_fw\s*\))/.test(l.text)
+          /^\s*if\s*\(\s*(?:\w+\s*\)|\w+->ops->release_fw\s*\))/.test(l.text)
         )
           consume(l);
       consumeMovedCleanup(core, s);
@@ -200,10 +207,12 @@ function releaseFwCalls(files: FileView[], core: FileView, opAdded: boolean): De
 }
 
 /** The statement(s) run when the call on row n fails: the body of the `if (ret)` that follows it. */
-function onErrorOf(run: Row[], n: number): { kind: LoadFwCall["onError"] | null; rows: Row[] } {
+function onErrorOf(run: Row[], n: number, call: string): { kind: LoadFwCall["onError"] | null; rows: Row[] } {
   const after = code(run.filter(([m]) => m > n));
   const cond = after[0];
-  if (cond === undefined || !/^\s*if\s*\(\s*ret\b/.test(cond[1].text)) return { kind: null, rows: [] };
+  const variable = resultOf(call);
+  if (cond === undefined || variable === null || !testsError(cond[1].text, variable))
+    return { kind: null, rows: [] };
   const block: Row[] = [];
   if (/\{\s*$/.test(cond[1].text)) {
     for (const r of after.slice(1)) {
@@ -236,7 +245,7 @@ function loadFwCalls(files: FileView[], core: FileView, opAdded: boolean): Deriv
         : l.fn === "rproc_boot_recovery" && later("rproc_start")
           ? "rproc_boot_recovery:before_start"
           : null;
-    const onError = onErrorOf(s.run, n);
+    const onError = onErrorOf(s.run, n, l.text);
     if (site === null || onError.kind === null) {
       unreadable = true;
       continue;
