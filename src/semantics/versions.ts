@@ -111,7 +111,7 @@ const STM32_TEE_V13_V16 = {
   // [v13/7][v14/8][v16/6] stm32_rproc_probe(): reading the u32 st,proc-id fails -> probe fails
   procIdProperty: "st,proc-id",
   procIdRequired: true,
-  // [v13/7][v14/8][v16/6] stm32_rproc_parse_dt() is not touched: the mcu reset stays mandatory
+  // [v13/7][v14/8][v16/6] no hunk in stm32_rproc_parse_dt: the mcu reset stays mandatory
   parseDtRequiresMcuReset: true,
   // [v13/5][v14/6][v16/4] st,stm32-rproc.yaml, if compatible contains st,stm32mp1-m4-tee:
   // st,syscfg-holdboot, reset-names and resets are false ...
@@ -182,7 +182,7 @@ const V14_CORE: CoreFacts = {
   loadSegmentsWhenMissing: "zero",
   loadFwOp: true, // [v14/3] remoteproc.h: int (*load_fw)(struct rproc *, const struct firmware *)
   loadFwCalls: [
-    // [v14/3] rproc_boot_recovery(): rproc_load_fw() after request_firmware(); on error it returns at
+    // [v14/3] rproc_boot_recovery(): rproc_load_fw() after the firmware request; on error it returns at
     // once, before release_firmware()
     { site: "rproc_boot_recovery:before_start", onError: "return-early" },
     // [v14/3] rproc_boot(): rproc_load_fw() before rproc_fw_boot(); on error it jumps to downref_rproc,
