@@ -292,6 +292,31 @@ describe("generated edits change exactly the facts they should", () => {
     );
   });
 
+  it("a later patch of the same series edits the added file: the final file is read, the evidence names it", async () => {
+    const fx = teeSeries();
+    const rows = TEE_C.split("\n");
+    const hunks = rows.flatMap((text, i) =>
+      /\bspin_(?:un)?lock\(/.test(text)
+        ? [{ oldStart: i + 1, section: "", lines: [`-${text}`, `+${text.replace("spin_", "mutex_")}`] }]
+        : [],
+    );
+    fx.patches.push({
+      title: "remoteproc: tee: sleep under the context lock",
+      body: "The critical sections call functions that may sleep.",
+      files: [{ path: TEE, hunks }],
+    });
+    const edited = await mapFixture(fx);
+    expect(changedFacts(base, edited)).toEqual(["tee.ctxLock"]);
+    expect(edited.evidence["tee.ctxLock"]).toContainEqual(
+      expect.objectContaining({
+        patch: 4,
+        file: TEE,
+        function: "rproc_tee_register",
+        line: lineOf("spin_lock("),
+      }),
+    );
+  });
+
   it("a call the rules cannot place is unknown, not guessed", async () => {
     const fx = teeSeries();
     fx.patches[0]?.files[2]?.hunks.push({

@@ -28,6 +28,9 @@ export function mapJson(series: Series, result: MapResult): MapJson {
 export function mapText(series: Series, result: MapResult): string {
   const out: string[] = [
     `${series.title} (${series.id}, ${series.patches.length} patches, ${series.origin})`,
+    ...(series.missing.length > 0
+      ? [`patches missing from the input: ${series.missing.join(", ")}; what they change is not read`]
+      : []),
     "",
   ];
   const set = FACT_PATHS.filter((p) => result.status[p] !== "baseline");

@@ -7,7 +7,7 @@
  */
 import type { Parser } from "web-tree-sitter";
 import type { FileChange, Hunk, Patch, Series } from "../../series/types.ts";
-import { scopesOf } from "./cscope.ts";
+import { scopeName, scopesOf } from "./cscope.ts";
 import type { Evidence } from "./types.ts";
 
 export interface VLine {
@@ -107,10 +107,15 @@ function applyChange(parser: Parser, view: FileView, change: FileChange, patch: 
     let ni = 0;
     let oi = 0;
     let lastNew = h.newStart - 1;
+    // Without a header scope, an added line takes the scope of the lines it replaces or follows.
+    const headerless = change.status !== "added" && scopeName(h.section) === null;
+    let lastFn: string | null = null;
     for (const line of h.lines) {
       if (line.kind === "del") {
-        const fn = oldFns[oi++] ?? null;
         const old = line.oldLine === null ? undefined : view.lines.get(line.oldLine);
+        // A hunk without a usable header or definition keeps the scope the line had when last seen.
+        const fn = oldFns[oi++] ?? old?.fn ?? null;
+        lastFn = fn;
         view.deletions.push({
           text: line.text,
           fn,
@@ -120,7 +125,10 @@ function applyChange(parser: Parser, view: FileView, change: FileChange, patch: 
         });
         continue;
       }
-      const fn = newFns[ni++] ?? null;
+      const known =
+        line.kind === "context" && line.oldLine !== null ? view.lines.get(line.oldLine) : undefined;
+      const fn = newFns[ni++] ?? known?.fn ?? (line.kind === "add" && headerless ? lastFn : null);
+      if (line.kind === "context") lastFn = fn;
       if (line.kind === "context") oi++;
       const n = line.newLine ?? lastNew + 1;
       lastNew = n;
