@@ -199,6 +199,14 @@ export class World {
     });
   }
 
+  /** The firmware rings a doorbell on a vq channel (mailbox rx → stm32_rproc_mb_vq_work). */
+  firmwareKick(channel: "vq0" | "vq1"): Promise<number> {
+    return this.drive(`firmware kick ${channel}`, async () => {
+      this.platform.copro.firmwareKick(channel);
+      return 0;
+    });
+  }
+
   /** Unbinds a device's driver through the driver core (sysfs unbind). */
   unbind(dev: Device | null, what: string): Promise<number> {
     return this.drive(`unbind ${what}`, async () => {

@@ -154,3 +154,21 @@ function rproc_virtio_remove(k: Kernel, r: Rproc, rvdev: RprocVdev): Promise<voi
     })
     .then(() => undefined);
 }
+
+/** models remoteproc_virtio.c: rproc_vq_interrupt() — the notifyid's vring, or "no message found" */
+export function rproc_vq_interrupt(k: Kernel, r: Rproc, notifyid: number): Promise<undefined> {
+  return k.call(
+    "core",
+    "rproc_vq_interrupt",
+    () => {
+      const rvdev = r.notifyids.get(notifyid);
+      if (rvdev === undefined || !rvdev.registered) {
+        k.note("core", "rproc_vq_interrupt", "log", `no message found in vqid ${notifyid}`);
+      } else {
+        k.note("core", "vring_interrupt", "irq", `${rvdev.subdev.name} vring ${notifyid}`);
+      }
+      return undefined;
+    },
+    { detail: `notifyid ${notifyid}` },
+  );
+}

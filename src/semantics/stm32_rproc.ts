@@ -41,6 +41,7 @@ import {
   rproc_elf_load_segments,
   rproc_elf_sanity_check,
 } from "./remoteproc_elf_loader.ts";
+import { rproc_vq_interrupt } from "./remoteproc_virtio.ts";
 
 export const STM32_M4_COMPATIBLE = "st,stm32mp1-m4";
 const RSC_TBL_SIZE = 1024;
@@ -466,8 +467,8 @@ function stm32_rproc_wdg(k: Kernel, dev: Device, d: Stm32Rproc): void {
 const stores = new WeakMap<Stm32Rproc, FirmwareStore>();
 const storeOf = (d: Stm32Rproc): FirmwareStore => stores.get(d) as FirmwareStore;
 
-/** models stm32_rproc.c: stm32_rproc_request_mbox() */
-function stm32_rproc_request_mbox(k: Kernel, d: Stm32Rproc): Promise<number> {
+/** models stm32_rproc.c: stm32_rproc_request_mbox() — the vq channels get stm32_rproc_mb_callback */
+function stm32_rproc_request_mbox(k: Kernel, r: Rproc, d: Stm32Rproc): Promise<number> {
   return k.call("stm32", "stm32_rproc_request_mbox", () => {
     const names = of_property_read_strings(d.np, "mbox-names");
     const template: Mailbox[] = [
@@ -481,7 +482,34 @@ function stm32_rproc_request_mbox(k: Kernel, d: Stm32Rproc): Promise<number> {
       if (!mb.chan) k.note("stm32", "stm32_rproc_request_mbox", "log", `warning: cannot get ${mb.name} mbox`);
     }
     d.mb = template;
+    d.platform.copro.onMailbox((channel) => {
+      const mb = d.mb.find((m) => m.name === channel && m.chan && m.vq_id >= 0);
+      if (mb !== undefined) stm32_rproc_mb_callback(k, r, mb);
+    });
     return 0;
+  });
+}
+
+/** models stm32_rproc.c: stm32_rproc_free_mbox() — the channels stop delivering */
+function stm32_rproc_free_mbox(k: Kernel, d: Stm32Rproc): void {
+  k.note("stm32", "stm32_rproc_free_mbox", "log", "mailbox channels freed");
+  for (const mb of d.mb) mb.chan = false;
+}
+
+/** models stm32_rproc.c: stm32_rproc_mb_callback() — mailbox (atomic) context: queues the vq work */
+function stm32_rproc_mb_callback(k: Kernel, r: Rproc, mb: Mailbox): void {
+  k.note("stm32", "stm32_rproc_mb_callback", "irq", `${mb.name} doorbell`);
+  k.queue_work(mb, "stm32_rproc_mb_vq_work", () => stm32_rproc_mb_vq_work(k, r, mb.vq_id));
+}
+
+/** models stm32_rproc.c: stm32_rproc_mb_vq_work() — takes rproc->lock, then rproc_vq_interrupt */
+async function stm32_rproc_mb_vq_work(k: Kernel, r: Rproc, vqId: number): Promise<void> {
+  await k.call("stm32", "stm32_rproc_mb_vq_work", async () => {
+    const at = "stm32_rproc_mb_vq_work";
+    r.lock.mutex_lock(at);
+    if (r.state === "running" || r.state === "attached") await rproc_vq_interrupt(k, r, vqId);
+    r.lock.unlock(at);
+    return undefined;
   });
 }
 
@@ -544,9 +572,10 @@ async function stm32_rproc_probe(k: Kernel, dev: Device, env: Stm32Env): Promise
     k.stateChange("core", "stm32_rproc_get_m4_status", r.name, "offline", "detached");
   }
   dev.drvdata = r;
-  await stm32_rproc_request_mbox(k, d);
+  await stm32_rproc_request_mbox(k, r, d);
   ret = await rproc_add(k, r, env.store);
   if (ret) {
+    stm32_rproc_free_mbox(k, d);
     await rproc_resource_cleanup(k, r);
     await teeUnregister(k, env, dev, r, isTee);
     return ret;
@@ -560,7 +589,7 @@ async function stm32_rproc_remove(k: Kernel, dev: Device, env: Stm32Env): Promis
   if (r.power.read() > 0) await rproc_shutdown(k, r);
   await rproc_del(k, r);
   await teeUnregister(k, env, dev, r, ddataOf(r).tee);
-  k.note("stm32", "stm32_rproc_remove", "log", "free mailboxes, destroy workqueue");
+  stm32_rproc_free_mbox(k, ddataOf(r));
 }
 
 /** The platform driver "stm32-rproc" of one kernel: both compatibles when the design has the TEE one. */

@@ -267,6 +267,25 @@ describe("remoteproc core at v6.15 with the STM32 driver (mainline facts)", () =
     expect(r.table_sz).toBe(1024);
   });
 
+  it("delivers a firmware doorbell through the vq work under rproc->lock to rproc_vq_interrupt", async () => {
+    const w = await world();
+    await w.start();
+    const mark = w.k.trace.length;
+    await w.firmwareKick("vq1");
+    const steps = w.k.trace.slice(mark).map((t) => `${t.fn}:${t.event}`);
+    expect(steps).toEqual(
+      expect.arrayContaining([
+        "stm32_rproc_mb_callback:irq",
+        "stm32_rproc_mb_vq_work:lock",
+        "vring_interrupt:irq",
+      ]),
+    );
+    expect(steps.indexOf("stm32_rproc_mb_vq_work:lock")).toBeLessThan(steps.indexOf("vring_interrupt:irq"));
+    await w.stop();
+    await w.teardown();
+    expect(w.monitors.findings).toEqual([]);
+  });
+
   it("ignores a crash report while OFFLINE", async () => {
     const w = await world();
     await w.crash();
