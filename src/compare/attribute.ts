@@ -2,7 +2,8 @@
  * Which of the facts a diverging cell read actually matter: for each responsible fact, B's design is run again
  * with that one fact set back to A's value. If the scenario's outcome or trace moves, the fact is a cause
  * ("changes-behaviour"); if nothing moves, it was read but is inert on its own in this scenario; if the
- * single change makes no valid design (facts that only exist together), it stays responsible, "untested".
+ * single change makes no valid design (facts that only exist together: the schema or the model refuses it),
+ * it stays responsible, "untested".
  */
 import type { CellResult } from "../scenarios/result.ts";
 import { applyFactChanges, type DesignFacts, type FactPath } from "../semantics/facts.ts";
@@ -41,8 +42,16 @@ async function attributeScenario(
       facts.push({ ...f, effect: "untested" });
       continue;
     }
-    const moved = outcome(await run(changed.facts, s.scenario)) !== reference;
-    if (moved) facts.push({ ...f, effect: "changes-behaviour" });
+    let result: CellResult;
+    try {
+      result = await run(changed.facts, s.scenario);
+    } catch {
+      // The model refuses the combination (e.g. a core without rproc_pa_to_va under a driver that calls it):
+      // this fact cannot be reverted alone, so it stays responsible, untested.
+      facts.push({ ...f, effect: "untested" });
+      continue;
+    }
+    if (outcome(result) !== reference) facts.push({ ...f, effect: "changes-behaviour" });
     else inert.push(f.path);
   }
   return { facts, inert };

@@ -50,7 +50,15 @@ export function b4Checks(r: ReviewReport, ctx: B4Context): B4Check[] {
   const index = ctx.message.index;
   const mine = scenariosOfPatch(r, index);
   if (mine.length === 0 && aloneNote === null) return [];
-  const introduced = mine.flatMap((s) => s.findings.filter((f) => f.class === "introduced"));
+  // A finding is this patch's when it is raised in a function the patch's evidence names.
+  const functions = new Set(
+    mine.flatMap((s) =>
+      s.facts.flatMap((f) => f.evidenceB.filter((e) => e.patch === index).map((e) => e.function)),
+    ),
+  );
+  const introduced = mine.flatMap((s) =>
+    s.findings.filter((f) => f.class === "introduced" && functions.has(f.at)),
+  );
   const unmentioned = mine.filter(
     (s) => r.changelog.available && r.changelog.unmentioned.includes(s.scenario),
   );
@@ -70,7 +78,7 @@ export function b4Checks(r: ReviewReport, ctx: B4Context): B4Check[] {
       summary,
       details: [
         ...(aloneNote ? [aloneNote, ""] : []),
-        ...reviewText(r, { scenarios: mine.map((s) => s.scenario) }),
+        ...reviewText(r, { scenarios: mine.map((s) => s.scenario), findingsAt: functions }),
       ].join("\n"),
     },
   ];

@@ -140,9 +140,13 @@ function changelogBlock(r: ReviewReport): string[] {
 
 /**
  * The review in plain text within 72 columns: verdict, introduced findings, the differences with evidence,
- * the changelog check and design changes no scenario shows. `scenarios` limits the differences shown.
+ * the changelog check and design changes no scenario shows. `scenarios` limits the differences shown,
+ * `findingsAt` the introduced findings listed (to those raised in these functions).
  */
-export function reviewText(r: ReviewReport, opts: { scenarios?: readonly string[] } = {}): string[] {
+export function reviewText(
+  r: ReviewReport,
+  opts: { scenarios?: readonly string[]; findingsAt?: ReadonlySet<string | null> } = {},
+): string[] {
   const body: string[] = [];
   const para = (text: string) => body.push(...wrap(ascii(text), MAIL_WIDTH), "");
   const only = opts.scenarios ? new Set(opts.scenarios) : null;
@@ -151,7 +155,9 @@ export function reviewText(r: ReviewReport, opts: { scenarios?: readonly string[
 
   const introduced = r.diff.scenarios
     .filter((x) => shown(x.scenario))
-    .flatMap((x) => x.findings.filter((f) => f.class === "introduced"));
+    .flatMap((x) =>
+      x.findings.filter((f) => f.class === "introduced" && (opts.findingsAt?.has(f.at) ?? true)),
+    );
   if (introduced.length > 0) {
     body.push(`Findings ${r.b.id} introduces:`, "");
     for (const f of introduced)

@@ -1,0 +1,165 @@
+/** diff and b4-check through the CLI, on the built-in versions and, when present, the real mails. */
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { main } from "../../src/cli/main.ts";
+import type { B4Check, ReviewReport } from "../../src/report/index.ts";
+import { mermaidParse } from "./mermaid-parser.ts";
+
+const LKML = join(import.meta.dirname, "..", "..", "..", "shared", "lkml");
+const haveMails = existsSync(join(LKML, "v16", "0.eml"));
+if (!haveMails) console.warn(`skipping the tests on the real mails: ${LKML} is absent`);
+
+async function run(args: string[], stdin?: Uint8Array): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = vi.spyOn(process.stdout, "write").mockImplementation((s) => {
+    out.push(String(s));
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, "write").mockImplementation((s) => {
+    err.push(String(s));
+    return true;
+  });
+  if (stdin) vi.spyOn(process, "stdin", "get").mockReturnValue(Readable.from([Buffer.from(stdin)]) as never);
+  try {
+    const code = await main(["node", "rproc-review", ...args]);
+    return { code, out: out.join(""), err: err.join("") };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  process.exitCode = undefined;
+});
+
+describe("rproc-review diff", () => {
+  it("compares two built-in versions as JSON, with mainline for pre-existing findings", async () => {
+    const { code, out } = await run(["diff", "v15", "v16", "--json", "--scenarios", "boot,crash-recovery"]);
+    expect(code).toBe(0);
+    const r = JSON.parse(out) as ReviewReport;
+    expect(r.a.id).toBe("v15");
+    expect(r.b.id).toBe("v16");
+    expect(r.diff.mainline?.id).toBe("mainline");
+    expect(r.a.factSource).toBe("oracle-mapped");
+    expect(r.reproduce.command).toBe(
+      "rproc-review matrix --versions v15,v16 --scenarios boot,crash-recovery",
+    );
+    expect(r.changelog.available).toBe(false);
+    expect(r.notes.join(" ")).toMatch(/--mails/);
+    const boot = r.diff.scenarios.find((s) => s.scenario === "boot");
+    const parse = boot?.facts.find((f) => f.path === "tee.parseFwLoads");
+    expect(parse?.evidenceB[0]).toMatchObject({
+      file: "drivers/remoteproc/remoteproc_tee.c",
+      function: "rproc_tee_parse_fw",
+    });
+  });
+
+  it("writes the email and HTML formats to --out", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "rproc-diff-"));
+    try {
+      const mail = join(dir, "reply.txt");
+      const written = await run([
+        "diff",
+        "v14",
+        "v15",
+        "--format",
+        "email",
+        "--out",
+        mail,
+        "--scenarios",
+        "boot",
+        "--debug",
+      ]);
+      expect(written.err).toBe("");
+      expect(written.code).toBe(0);
+      const text = await readFile(mail, "utf8");
+      expect(text).toMatch(/^From: rproc-review </m);
+      expect(text).toContain("How to reproduce:");
+      const page = join(dir, "report.html");
+      const paged = await run([
+        "diff",
+        "mainline",
+        "v16",
+        "--format",
+        "html",
+        "--out",
+        page,
+        "--scenarios",
+        "boot",
+        "--debug",
+      ]);
+      expect(paged.err).toBe("");
+      expect(paged.code).toBe(0);
+      const html = await readFile(page, "utf8");
+      expect(html).toContain('<pre class="mermaid">');
+      expect(html.length).toBeGreaterThan(1_000_000); // mermaid's bundle is inlined
+      const diagram = /<pre class="mermaid">([\s\S]*?)<\/pre>/.exec(html)?.[1] ?? "";
+      await mermaidParse(
+        diagram
+          .replace(/&gt;/g, ">")
+          .replace(/&lt;/g, "<")
+          .replace(/&quot;/g, '"')
+          .replace(/&#39;/g, "'")
+          .replace(/&amp;/g, "&"),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses an unknown format with exit 2", async () => {
+    const { code, err } = await run(["diff", "v15", "v16", "--format", "pdf"]);
+    expect(code).toBe(2);
+    expect(err).toMatch(/--format: unknown format "pdf"/);
+  });
+
+  it.skipIf(!haveMails)("explains what the v16 cover letter claims and what it leaves out", async () => {
+    const { code, out } = await run(["diff", "v15", "v16", "--json", "--mails", LKML]);
+    expect(code).toBe(0);
+    const r = JSON.parse(out) as ReviewReport;
+    expect(r.b.series?.replyTo?.messageId).toBe("20250325095833.3059895-1-arnaud.pouliquen@foss.st.com");
+    const cover = r.changelog.withDifference.filter((n) => n.where === "cover letter");
+    const named = (text: RegExp) => cover.find((n) => text.test(n.note.text))?.facts ?? [];
+    expect(named(/load_fw/)).toContain("core.loadFwCalls");
+    expect(named(/rproc_tee_parse_fw/)).toContain("tee.parseFwLoads");
+    expect(named(/spinlock/)).toEqual(expect.arrayContaining(["tee.ctxLock", "tee.deviceLink"]));
+    expect(r.changelog.unmentionedFacts.map((u) => u.path)).toContain("core.loadSegmentsOp");
+  });
+});
+
+describe("rproc-review b4-check", () => {
+  it("prints [] for a message that is not a patch", async () => {
+    const mail = new TextEncoder().encode(
+      "From: A <a@example.org>\nSubject: Re: [PATCH v2 1/2] foo\nMessage-ID: <r@example.org>\n\nThanks!\n",
+    );
+    const { code, out } = await run(["b4-check"], mail);
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toEqual([]);
+  });
+
+  it.skipIf(!haveMails)("checks a patch with its series, and says when it checked one alone", async () => {
+    const patch2 = await readFile(join(LKML, "v16", "2.eml"));
+    const withSeries = await run(["b4-check", "--series", join(LKML, "v16")], patch2);
+    expect(withSeries.code).toBe(0);
+    const [c] = JSON.parse(withSeries.out) as B4Check[];
+    expect(c).toMatchObject({ tool: "rproc-review", status: "fail" });
+    expect(c?.summary).toMatch(/^patch 2: \d+ scenarios behave differently from v15 because of this patch/);
+    expect(c?.details).toContain("sleep-in-atomic in rproc_tee_register");
+    const alone = JSON.parse((await run(["b4-check"], patch2)).out) as B4Check[];
+    expect(alone[0]?.details).toMatch(/^checked alone/);
+    const cover = JSON.parse(
+      (await run(["b4-check"], await readFile(join(LKML, "v16", "0.eml")))).out,
+    ) as B4Check[];
+    expect(cover[0]).toMatchObject({
+      status: "warn",
+      summary: "cover letter checked alone: no patch to run",
+    });
+  });
+});
