@@ -317,6 +317,50 @@ describe("generated edits change exactly the facts they should", () => {
     );
   });
 
+  it("a load_fw op called before rproc_fw_boot, unwinding on error", async () => {
+    let fx = editFile(teeSeries(), "include/linux/remoteproc.h", (lines) =>
+      lines.flatMap((l) =>
+        l.startsWith("+\tvoid (*release_fw)")
+          ? ["+\tint (*load_fw)(struct rproc *rproc, const struct firmware *fw);", l]
+          : [l],
+      ),
+    );
+    fx = editFile(fx, "drivers/remoteproc/remoteproc_internal.h", (lines) =>
+      lines.flatMap((l) =>
+        l === " #endif /* REMOTEPROC_INTERNAL_H */"
+          ? [
+              "+static inline int rproc_load_fw(struct rproc *rproc, const struct firmware *fw)",
+              "+{",
+              "+\treturn rproc->ops->load_fw ? rproc->ops->load_fw(rproc, fw) : 0;",
+              "+}",
+              "+",
+              l,
+            ]
+          : [l],
+      ),
+    );
+    fx = editFile(fx, CORE, (lines) =>
+      lines.flatMap((l) =>
+        l === " \t\tret = rproc_fw_boot(rproc, fw);"
+          ? [
+              "+\t\tret = rproc_load_fw(rproc, fw);",
+              "+\t\tif (ret) {",
+              "+\t\t\trelease_firmware(fw);",
+              "+\t\t\tgoto downref_rproc;",
+              "+\t\t}",
+              l,
+            ]
+          : [l],
+      ),
+    );
+    const edited = await mapFixture(fx);
+    expect(changedFacts(base, edited)).toEqual(["core.loadFwOp", "core.loadFwCalls"]);
+    expect(edited.facts.core.loadFwCalls).toEqual([{ site: "rproc_boot:before_fw_boot", onError: "unwind" }]);
+    expect(edited.evidence["core.loadFwCalls"]).toContainEqual(
+      expect.objectContaining({ patch: 1, file: CORE, function: "rproc_boot" }),
+    );
+  });
+
   it("a call the rules cannot place is unknown, not guessed", async () => {
     const fx = teeSeries();
     fx.patches[0]?.files[2]?.hunks.push({
