@@ -17,7 +17,7 @@ import {
   unknownAs,
 } from "./derive.ts";
 import type { Derived, Evidence } from "./types.ts";
-import { type FileView, runsIn, type SeriesView, sortedLines, type VLine } from "./view.ts";
+import { type FileView, runAt, type SeriesView, sortedLines, type VLine } from "./view.ts";
 
 type Row = [number, VLine];
 
@@ -85,7 +85,7 @@ function callSites(
     if (/^\S/.test(l.text)) continue;
     const via = wrappers.find((w) => new RegExp(`\\b${w.name}\\s*\\(`).test(l.text));
     if (via === undefined && !new RegExp(`->${op}\\s*\\(`).test(l.text)) continue;
-    const run = runsIn(core, l.fn).find((r) => r.some(([m]) => m === n)) ?? [[n, l]];
+    const run = runAt(core, l.fn, n);
     out.push({ row: [n, l], run, via: via ?? null });
   }
   return out;

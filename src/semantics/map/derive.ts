@@ -57,6 +57,12 @@ export function fileOf(view: SeriesView, path: string): FileView | undefined {
 const DECLARATION =
   /^(?:const\s+)?(?:(?:struct|enum|union)\s+\w+|unsigned\s+(?:int|long)|int|long|u8|u16|u32|u64|bool|size_t|phys_addr_t|void)[\s*]+\w+(?:\s*,\s*\**\w+)*\s*;$/;
 
+/** A line that holds only a comment (or is blank). */
+export function isCommentOrBlank(text: string): boolean {
+  const t = text.trim();
+  return t === "" || /^(?:\/\*.*\*\/|\/\*.*|\*.*|\/\/.*|\*\/)$/.test(t);
+}
+
 /**
  * A line that carries no behaviour on its own: blank, braces, only comment, an #include, or a local declaration
  * without initialiser (what it declares shows where it is used).
@@ -64,18 +70,11 @@ const DECLARATION =
 export function isInert(text: string): boolean {
   const t = text.trim();
   return (
-    t === "" ||
+    isCommentOrBlank(t) ||
     /^(?:\{|\}|\};|\}\s*else\s*\{)$/.test(t) ||
-    /^(?:\/\*.*\*\/|\/\*.*|\*.*|\/\/.*|\*\/)$/.test(t) ||
     /^#include\b/.test(t) ||
     DECLARATION.test(t)
   );
-}
-
-/** A line that holds only a comment (or is blank). */
-export function isCommentOrBlank(text: string): boolean {
-  const t = text.trim();
-  return t === "" || /^(?:\/\*.*\*\/|\/\*.*|\*.*|\/\/.*|\*\/)$/.test(t);
 }
 
 /** Marks lines as read by a rule; returns them for chaining. */

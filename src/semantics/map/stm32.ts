@@ -18,7 +18,7 @@ import {
   unknownAs,
 } from "./derive.ts";
 import type { Derived, Evidence } from "./types.ts";
-import { type FileView, runsIn, type SeriesView, sortedLines, type VLine } from "./view.ts";
+import { type FileView, runAt, type SeriesView, sortedLines, type VLine } from "./view.ts";
 
 export type Stm32Derived = { [K in keyof Stm32Facts]: Derived<Stm32Facts[K]> };
 type Row = [number, VLine];
@@ -69,7 +69,7 @@ function teeOps(
   const member = /^\s*\.(\w+)\s*=\s*(rproc_tee_\w+)\s*,?\s*$/;
   const hit = added(file).find(([, l]) => l.fn !== null && member.test(l.text));
   if (file === undefined || hit === undefined || hit[1].fn === null) return { ops: baseline(null), rows: [] };
-  const run = runsIn(file, hit[1].fn).find((r) => r.some(([n]) => n === hit[0])) ?? [];
+  const run = runAt(file, hit[1].fn, hit[0]);
   const tree = parser.parse(run.map(([, l]) => l.text).join("\n"));
   const ops: Partial<Record<RprocOpName, string>> = {};
   let unread = false;
@@ -116,7 +116,7 @@ function procId(file: FileView | undefined): Pick<Stm32Derived, "procIdProperty"
   if (file === undefined || read === undefined)
     return { procIdProperty: baseline(null), procIdRequired: baseline(false) };
   const name = /"([^"]+)"/.exec(read[1].text)?.[1] ?? null;
-  const run = runsIn(file, "stm32_rproc_probe").find((r) => r.some(([n]) => n === read[0])) ?? [];
+  const run = runAt(file, "stm32_rproc_probe", read[0]);
   const after = run.filter(([n, l]) => n > read[0] && !isCommentOrBlank(l.text));
   const cond = after[0];
   let required: boolean | null = null;
@@ -150,7 +150,7 @@ function teeUnregister(file: FileView | undefined): Derived<Stm32Facts["teeUnreg
       kinds.add("always");
       continue;
     }
-    const run = runsIn(file, l.fn ?? "").find((r) => r.some(([m]) => m === n)) ?? [];
+    const run = runAt(file, l.fn ?? "", n);
     const guard = run
       .filter(([m, r]) => m < n && !isCommentOrBlank(r.text) && depth(r.text) < depth(l.text))
       .pop();

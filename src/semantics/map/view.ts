@@ -208,3 +208,8 @@ export function runsIn(view: FileView, fn: string): Array<Array<[number, VLine]>
   if (cur.length > 0) runs.push(cur);
   return runs;
 }
+
+/** The run of consecutive known lines of function `fn` that holds line `n` (empty when none does). */
+export function runAt(view: FileView, fn: string, n: number): Array<[number, VLine]> {
+  return runsIn(view, fn).find((r) => r.some(([m]) => m === n)) ?? [];
+}
