@@ -25,6 +25,7 @@ async function run(args: string[], stdin?: Uint8Array): Promise<{ code: number; 
     return true;
   });
   if (stdin) vi.spyOn(process, "stdin", "get").mockReturnValue(Readable.from([Buffer.from(stdin)]) as never);
+  process.exitCode = undefined;
   try {
     const code = await main(["node", "rproc-review", ...args]);
     return { code, out: out.join(""), err: err.join("") };
@@ -131,6 +132,42 @@ describe("rproc-review diff", () => {
     expect(named(/rproc_tee_parse_fw/)).toContain("tee.parseFwLoads");
     expect(named(/spinlock/)).toEqual(expect.arrayContaining(["tee.ctxLock", "tee.deviceLink"]));
     expect(r.changelog.unmentionedFacts.map((u) => u.path)).toContain("core.loadSegmentsOp");
+  });
+});
+
+describe("rproc-review review with the report renderers", () => {
+  it.skipIf(!haveMails)(
+    "exits 1 with --fail-on introduced when the series introduces findings, 0 when not",
+    async () => {
+      const v16 = await run(["review", join(LKML, "v16"), "--fail-on", "introduced", "--format", "email"]);
+      expect(v16.code).toBe(1);
+      const head = v16.out.slice(0, v16.out.indexOf("\n\n")).replace(/\n /g, " ");
+      expect(head).toContain(
+        "Subject: Re: [PATCH v16 0/6] Introduction of a remoteproc tee to load signed firmware",
+      );
+      expect(v16.out).toContain("In-Reply-To: <20250325095833.3059895-1-arnaud.pouliquen@foss.st.com>");
+      const body = v16.out.slice(v16.out.indexOf("\n\n") + 2);
+      for (const line of body.split("\n").filter((l) => l.length > 72))
+        expect(line).toMatch(/^\s*(rproc-review matrix |url: +https:\/\/)/);
+      const resend = await run([
+        "review",
+        join(LKML, "v16-resend"),
+        "--fail-on",
+        "introduced",
+        "--json",
+        "--format",
+        "json",
+      ]);
+      expect(resend.code).toBe(0);
+      expect((JSON.parse(resend.out) as ReviewReport).diff.counts.introduced).toBe(0);
+    },
+  );
+
+  it("refuses an unknown --fail-on value with exit 2", async () => {
+    const mbox = join(import.meta.dirname, "..", "fixtures", "map", "unrelated.mbox");
+    const { code, err } = await run(["review", mbox, "--fail-on", "everything"]);
+    expect(code).toBe(2);
+    expect(err).toMatch(/--fail-on: unknown value "everything"/);
   });
 });
 

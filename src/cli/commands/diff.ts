@@ -150,16 +150,39 @@ export async function writeReport(report: ReviewReport, opts: OutputOptions): Pr
   else await writeFile(opts.out, text);
 }
 
-/** Adds --format, --json, --out and --from to a command that prints a review. */
-export function withOutputOptions(cmd: Command): Command {
+/** Adds --format, --json (unless the command has its own), --out and --from to a command printing a review. */
+export function withOutputOptions(cmd: Command, opts: { json?: boolean } = {}): Command {
+  cmd.option("--format <format>", `output format: ${REPORT_FORMATS.join(", ")} (default: markdown)`);
+  if (opts.json !== false) cmd.option("--json", "same as --format json");
   return cmd
-    .option("--format <format>", `output format: ${REPORT_FORMATS.join(", ")} (default: markdown)`)
-    .option("--json", "same as --format json")
     .option("--out <file>", "write the report to a file instead of stdout")
     .option(
       "--from <address>",
       `From of the email format (default: $RPROC_REVIEW_FROM, else ${DEFAULT_FROM})`,
     );
+}
+
+export interface RenderedReviewOptions extends OutputOptions {
+  /** "introduced": exit 1 when B introduces findings (CI). */
+  failOn?: string;
+}
+
+/**
+ * `review` with the renderers of diff: B is the series given as `spec`, A the version it is compared with (a
+ * built-in id or an input). With failOn "introduced", the exit code is 1 when B introduces findings.
+ */
+export async function renderedReview(
+  series: Series,
+  spec: string,
+  against: string,
+  opts: RenderedReviewOptions,
+) {
+  if (opts.failOn !== undefined && opts.failOn !== "introduced")
+    throw new UsageError(`unknown value "${opts.failOn}" (known: introduced)`, { subject: "--fail-on" });
+  formatOf(opts);
+  const report = await runReview(await resolveVersion(against), await seriesResolved(series, spec));
+  await writeReport(report, opts);
+  if (opts.failOn === "introduced" && report.diff.counts.introduced > 0) process.exitCode = 1;
 }
 
 interface DiffOptions extends OutputOptions {

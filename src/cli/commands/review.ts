@@ -10,6 +10,7 @@ import { FACT_PATHS } from "../../semantics/facts.ts";
 import { mapSeries } from "../../semantics/map/index.ts";
 import { BUILTIN_VERSIONS, builtinVersion } from "../../semantics/versions.ts";
 import type { Series } from "../../series/types.ts";
+import { type RenderedReviewOptions, renderedReview } from "./diff.ts";
 
 const PATCHES_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "patches");
 
@@ -97,8 +98,14 @@ export function register(program: Command): void {
       "built-in version id or another input (default: previous version, else nearest older, else mainline)",
     )
     .option("--json", "print JSON")
-    .action(async (input: string, opts: { against?: string; json?: boolean }) => {
+    .option("--fail-on <what>", "introduced: exit 1 when the series introduces findings (for CI)")
+    .option("--format <format>", "markdown, email, json or html: the full report, as `diff` prints it")
+    .option("--out <file>", "with --format: write the report to a file")
+    .option("--from <address>", "with --format email: the From header")
+    .action(async (input: string, opts: { against?: string; json?: boolean } & RenderedReviewOptions) => {
       const series = await loadInput(input);
+      if (opts.format !== undefined || opts.failOn !== undefined)
+        return renderedReview(series, input, opts.against ?? (await defaultAgainst(series)).id, opts);
       const design = await designOf(series, series.id);
       let against: Design;
       if (opts.against === undefined) against = await defaultAgainst(series);
