@@ -1,0 +1,51 @@
+import type { Command } from "commander";
+import { type IndexProgress, indexArchive, renderIndexText } from "../../index/index.ts";
+import { openArchive } from "../../node/archive.ts";
+
+export interface IndexCliOptions {
+  json?: boolean;
+}
+
+/** One status line on a TTY: mails, MB, throughput, series. */
+function progressLine(p: IndexProgress): string {
+  const secs = Math.max(p.elapsedMs / 1000, 1e-6);
+  const mb = p.counts.bytes / 1e6;
+  return `${p.counts.mails} mails, ${mb.toFixed(1)} MB (${(mb / secs).toFixed(1)} MB/s, ${Math.round(p.counts.mails / secs)} mails/s), ${p.series} series`;
+}
+
+export async function indexAction(path: string, opts: IndexCliOptions): Promise<void> {
+  const archive = await openArchive(path);
+  const tty = process.stderr.isTTY === true;
+  let shown = false;
+  const result = await indexArchive(archive.mails, {
+    every: 200,
+    ...(tty
+      ? {
+          onProgress: (p: IndexProgress) => {
+            process.stderr.write(`\r\x1b[K${progressLine(p)}`);
+            shown = true;
+          },
+        }
+      : {}),
+  });
+  if (shown) process.stderr.write("\r\x1b[K");
+  process.stdout.write(
+    opts.json
+      ? `${JSON.stringify({ source: path, kind: archive.kind, ...result }, null, 2)}\n`
+      : `${renderIndexText(result, `${path} (${archive.kind})`)}\n`,
+  );
+}
+
+export function register(program: Command): void {
+  program
+    .command("index")
+    .description(
+      "stream a list archive (mbox file, directory of mails, public-inbox git directory), group every patch series into version chains and list the chains that touch modelled code",
+    )
+    .argument(
+      "<archive>",
+      "an mbox file, a directory of mail/mbox files, or a public-inbox (v2 or v1) directory",
+    )
+    .option("--json", "print counts and chains as JSON")
+    .action(indexAction);
+}

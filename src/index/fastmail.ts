@@ -1,0 +1,184 @@
+/**
+ * A fast path for the commonest list mail, a single text/plain part in UTF-8 or ASCII, 7bit or 8bit, with plain
+ * ASCII headers: read the few headers the index needs and decode the body directly, as postal-mime would, without
+ * its Blob round trips. Anything else (MIME parts, quoted-printable, base64, encoded words, other charsets,
+ * format=flowed, 8-bit headers, quoted or grouped From) returns null and goes through postal-mime.
+ */
+
+export interface FastMail {
+  subject: string;
+  messageId: string;
+  inReplyTo: string;
+  references: string;
+  from: { name: string; address: string } | null;
+  /** The Date header as ISO 8601 when parseable, else as written. */
+  date: string;
+  text: string;
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+const DECODERS: Record<string, TextDecoder> = {
+  "utf-8": new TextDecoder("utf-8"),
+  utf8: new TextDecoder("utf-8"),
+  "us-ascii": new TextDecoder("utf-8"),
+  "iso-8859-1": new TextDecoder("iso-8859-1"),
+  latin1: new TextDecoder("iso-8859-1"),
+};
+const WANTED = new Set([
+  "subject",
+  "message-id",
+  "in-reply-to",
+  "references",
+  "from",
+  "date",
+  "content-type",
+]);
+const SIMPLE_FROM = /^([^"<>,;:=()\\]*?)\s*<([^<>\s"]+@[^<>\s"]+)>$|^([^<>\s"@,]+@[^<>\s",]+)$/;
+
+const ENCODED_WORD = /=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=/g;
+
+function hexValue(b: number): number {
+  if (b >= 0x30 && b <= 0x39) return b - 0x30;
+  if (b >= 0x41 && b <= 0x46) return b - 0x37;
+  if (b >= 0x61 && b <= 0x66) return b - 0x57;
+  return -1;
+}
+
+/** Quoted-printable to bytes: "=XX" escapes and "=" soft line breaks. */
+function decodeQuotedPrintable(src: Uint8Array): Uint8Array {
+  const out = new Uint8Array(src.length);
+  let n = 0;
+  for (let i = 0; i < src.length; i++) {
+    const b = src[i] as number;
+    if (b !== 0x3d) {
+      out[n++] = b;
+      continue;
+    }
+    const h = hexValue(src[i + 1] ?? 0);
+    const l = hexValue(src[i + 2] ?? 0);
+    if (h >= 0 && l >= 0) {
+      out[n++] = h * 16 + l;
+      i += 2;
+    } else if (src[i + 1] === 0x0a) i += 1;
+    else if (src[i + 1] === 0x0d && src[i + 2] === 0x0a) i += 2;
+    else out[n++] = b;
+  }
+  return out.subarray(0, n);
+}
+
+/** RFC 2047 encoded words (Q and B) in a header value; null for a charset without a decoder. */
+function decodeWords(value: string): string | null {
+  if (!value.includes("=?")) return value;
+  let failed = false;
+  const joined = value.replace(/(\?=)\s+(?==\?)/g, "$1");
+  const decoded = joined.replace(ENCODED_WORD, (_, cs: string, enc: string, text: string) => {
+    const decoder = DECODERS[cs.toLowerCase()];
+    if (decoder === undefined) {
+      failed = true;
+      return "";
+    }
+    let bytes: Uint8Array;
+    if (enc === "B" || enc === "b") {
+      try {
+        bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+      } catch {
+        failed = true;
+        return "";
+      }
+    } else {
+      bytes = decodeQuotedPrintable(new TextEncoder().encode(text.replace(/_/g, " ")));
+    }
+    return decoder.decode(bytes);
+  });
+  return failed ? null : decoded;
+}
+
+function headerEnd(bytes: Uint8Array): number {
+  for (let i = bytes.indexOf(0x0a); i >= 0 && i + 1 < bytes.length; i = bytes.indexOf(0x0a, i + 1)) {
+    if (bytes[i + 1] === 0x0a) return i + 1;
+    if (bytes[i + 1] === 0x0d && bytes[i + 2] === 0x0a) return i + 2;
+  }
+  return -1;
+}
+
+export function fastParse(bytes: Uint8Array): FastMail | null {
+  const end = headerEnd(bytes);
+  if (end < 0) return null;
+  let head: string;
+  try {
+    head = strictUtf8.decode(bytes.subarray(0, end));
+  } catch {
+    return null; // 8-bit headers that are not UTF-8
+  }
+  const fields = new Map<string, string>();
+  let name = "";
+  let qp = false;
+  for (const raw of head.split("\n")) {
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (line === "") continue;
+    if (line[0] === " " || line[0] === "\t") {
+      if (name !== "" && fields.has(name)) fields.set(name, `${fields.get(name)} ${line.trim()}`);
+      continue;
+    }
+    const colon = line.indexOf(":");
+    if (colon <= 0) return null;
+    name = line.slice(0, colon).trim().toLowerCase();
+    if (name === "content-transfer-encoding") {
+      const cte = line
+        .slice(colon + 1)
+        .trim()
+        .toLowerCase();
+      if (cte !== "7bit" && cte !== "8bit" && cte !== "quoted-printable") return null;
+      qp = cte === "quoted-printable";
+      name = "";
+      continue;
+    }
+    if (name === "mime-version" || !WANTED.has(name)) continue;
+    if (fields.has(name)) return null; // repeated header: let postal-mime decide which one counts
+    fields.set(name, line.slice(colon + 1).trim());
+  }
+  const ct = fields.get("content-type");
+  let charset = "us-ascii";
+  if (ct !== undefined) {
+    const parts = ct
+      .toLowerCase()
+      .split(";")
+      .map((p) => p.trim());
+    if (parts[0] !== "text/plain") return null;
+    for (const p of parts.slice(1)) {
+      if (p === "") continue;
+      const m = /^charset="?([^"]*)"?$/.exec(p);
+      if (m === null || DECODERS[m[1] as string] === undefined) return null;
+      charset = m[1] as string;
+    }
+  }
+  const subject = decodeWords(fields.get("subject") ?? "");
+  const rawFrom = fields.get("from");
+  const fromValue = rawFrom === undefined ? undefined : decodeWords(rawFrom);
+  if (subject === null || fromValue === null) return null;
+  let from: FastMail["from"] = null;
+  if (fromValue !== undefined) {
+    const m = SIMPLE_FROM.exec(fromValue);
+    if (m === null) return null;
+    from =
+      m[3] !== undefined
+        ? { name: "", address: m[3] }
+        : { name: (m[1] ?? "").trim(), address: m[2] as string };
+  }
+  const body = qp ? decodeQuotedPrintable(bytes.subarray(end + 1)) : bytes.subarray(end + 1);
+  if (charset === "us-ascii") {
+    // 8-bit bytes under an ASCII label: the charset repair and postal-mime decide.
+    for (let i = 0; i < body.length; i++) if ((body[i] as number) >= 0x80) return null;
+  }
+  const dateValue = fields.get("date") ?? "";
+  const parsed = Date.parse(dateValue);
+  return {
+    subject,
+    messageId: fields.get("message-id") ?? "",
+    inReplyTo: fields.get("in-reply-to") ?? "",
+    references: fields.get("references") ?? "",
+    from,
+    date: Number.isNaN(parsed) ? dateValue : new Date(parsed).toISOString(),
+    text: (DECODERS[charset] as TextDecoder).decode(body),
+  };
+}
