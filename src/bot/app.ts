@@ -11,8 +11,8 @@ import type { ReviewEngine } from "./engine.ts";
 import type { GitHubClientFactory } from "./github.ts";
 import type { CommandPayload, ReviewPayload } from "./jobs.ts";
 import type { Logger } from "./log.ts";
-import type { JobInput, Queue, Store } from "./store.ts";
-import { processNext } from "./worker.ts";
+import type { JobInput, JobKind, Queue, Store } from "./store.ts";
+import { type JobHandler, processNext } from "./worker.ts";
 
 export interface AppDeps {
   store: Store;
@@ -24,6 +24,10 @@ export interface AppDeps {
   now?: () => number;
   /** Called after a job was enqueued (the Node server wakes its worker). */
   onEnqueued?: () => void;
+  /** Further routes (the mailing-list bot's POST /mail, src/mail/routes.ts); `enqueued` wakes the worker. */
+  routes?: (app: Hono, enqueued: () => void) => void;
+  /** Handlers of further job kinds (src/mail/jobs.ts). */
+  handlers?: Partial<Record<JobKind, JobHandler>>;
 }
 
 /** GitHub caps webhook payloads at 25 MB. */
@@ -172,6 +176,7 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ status: "queued", job: result.jobId, enqueued: result.enqueued }, 202);
   });
 
+  deps.routes?.(app, () => deps.onEnqueued?.());
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.onError((e, c) => {
     deps.log.error("http.error", { path: c.req.path, error: e });

@@ -8,7 +8,8 @@ import type { CellResult } from "../scenarios/result.ts";
 import type { Series } from "../series/types.ts";
 
 export type JobStatus = "pending" | "running" | "done" | "failed";
-export type JobKind = "review" | "command";
+/** "mail-review" and "mail-command" are the mailing-list bot's (src/mail/jobs.ts). */
+export type JobKind = "review" | "command" | "mail-review" | "mail-command";
 
 /** A plain JSON value (what a job payload or an outbox body is stored as). */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

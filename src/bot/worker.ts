@@ -4,10 +4,14 @@
  * once its lease has expired. The loop that calls `processNext` is the platform's (src/node/server.ts).
  */
 import { handleJob, type JobContext } from "./jobs.ts";
-import type { Queue } from "./store.ts";
+import type { Job, JobKind, Queue } from "./store.ts";
+
+export type JobHandler = (job: Job, ctx: WorkerContext) => Promise<void>;
 
 export interface WorkerContext extends JobContext {
   queue: Queue;
+  /** Handlers of further job kinds (the mailing-list bot's, src/mail/jobs.ts); the GitHub kinds otherwise. */
+  handlers?: Partial<Record<JobKind, JobHandler>>;
 }
 
 function retryDelay(ctx: WorkerContext, attempts: number): number {
@@ -21,7 +25,7 @@ export async function processNext(ctx: WorkerContext): Promise<boolean> {
   const log = ctx.log.child({ job: job.id, kind: job.kind, key: job.key, attempt: job.attempts });
   log.info("job.start");
   try {
-    await handleJob(job, ctx);
+    await (ctx.handlers?.[job.kind] ?? handleJob)(job, ctx);
     await ctx.queue.complete(job, ctx.now());
     log.info("job.done");
   } catch (e) {

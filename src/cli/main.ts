@@ -10,13 +10,14 @@ import { register as registerMap } from "./commands/map.ts";
 import { register as registerReplay } from "./commands/replay.ts";
 import { register as registerReview } from "./commands/review.ts";
 import { register as registerSeries } from "./commands/series.ts";
+import { register as registerServe } from "./commands/serve.ts";
 import { version } from "./version.ts";
 
 /**
  * Each command lives in its own module under ./commands and exports a `register(program)` function;
  * add one import and one entry here per command. Only commands that work are listed.
  */
-const registrations: Array<(program: Command) => void> = [registerSeries, registerImage, registerMatrix, registerMap, registerReview, registerDiff, registerB4Check, registerExplore, registerReplay, registerIndex];
+const registrations: Array<(program: Command) => void> = [registerSeries, registerImage, registerMatrix, registerMap, registerReview, registerDiff, registerB4Check, registerExplore, registerReplay, registerIndex, registerServe];
 
 export function buildProgram(): Command {
   const program = new Command();

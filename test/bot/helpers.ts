@@ -161,18 +161,21 @@ export async function deliver(
   return { status: res.status, body: (await res.json()) as Delivered["body"] };
 }
 
-/** Polls `check` until it returns true or the deadline passes (then fails with `what`). */
+/**
+ * Polls `check` until it returns true or the deadline passes; then fails with `what` and, when given, what
+ * `diagnose` says (e.g. the service's log lines).
+ */
 export async function eventually(
   what: string,
   check: () => boolean | Promise<boolean>,
-  ms = 20_000,
+  options: { ms?: number; diagnose?: () => string } = {},
 ): Promise<void> {
-  const deadline = Date.now() + ms;
+  const deadline = Date.now() + (options.ms ?? 20_000);
   while (Date.now() < deadline) {
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`timed out waiting for: ${what}`);
+  throw new Error(`timed out waiting for: ${what}${options.diagnose ? `\n${options.diagnose()}` : ""}`);
 }
 
 export async function jobCounts(url: string): Promise<Record<string, number>> {

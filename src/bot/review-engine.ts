@@ -1,0 +1,163 @@
+/**
+ * The real review engine of the bot: the library calls `rproc-review review`/`diff` make, in the same order
+ * (map the series, run the matrix for both sides and mainline, attribute each difference, build the report,
+ * render GitHub markdown). Workers-safe: the C parser comes from the platform (src/node/c-parser.ts).
+ */
+import type { Parser } from "web-tree-sitter";
+import type { CellRunner } from "../compare/attribute.ts";
+import { builtinSide, cellsOf, type MappedFacts, seriesSide } from "../compare/sides.ts";
+import type { VersionSide } from "../compare/types.ts";
+import { loadFixtures } from "../emulator/api.ts";
+import { InputError } from "../errors.ts";
+import { type ReviewReport, renderMarkdown, reviewVersions } from "../report/index.ts";
+import type { CellResult } from "../scenarios/result.ts";
+import { type Design, runMatrix, runScenario } from "../scenarios/run.ts";
+import { SCENARIOS } from "../scenarios/scenarios.ts";
+import { FACT_PATHS } from "../semantics/facts.ts";
+import { mapSeries } from "../semantics/map/index.ts";
+import type { MapResult } from "../semantics/map/types.ts";
+import { BUILTIN_VERSIONS, builtinVersion, MAINLINE } from "../semantics/versions.ts";
+import type { Series } from "../series/types.ts";
+import type { Conclusion, ReviewEngine, ReviewOutcome, VersionRef } from "./engine.ts";
+import type { Json } from "./store.ts";
+
+export interface ReviewEngineOptions {
+  /** The C parser the mapper reads a series with (Node: src/node/c-parser.ts). */
+  parser?: Parser;
+  /** Instead of a parser: the facts of a series derived elsewhere (Workers, which cannot load the grammar). */
+  mapSeries?: (series: Series) => MapResult;
+  /** The mapper's stored reading of a built-in version (its evidence), when the platform has it. */
+  builtinMapping?: (id: string) => Promise<MappedFacts | null>;
+}
+
+interface Resolved {
+  design: Design;
+  side: (cells: CellResult[]) => VersionSide;
+  mapped: MappedFacts | null;
+}
+
+/** Below GitHub's 65 536 characters of a comment or check-run text, with room for the bot's marker and footer. */
+const TEXT_LIMIT = 64_000;
+
+const CONCLUSIONS: Record<ReviewReport["verdict"]["status"], Conclusion> = {
+  pass: "success",
+  warn: "neutral",
+  fail: "failure",
+};
+
+function toJson(value: unknown): Json {
+  return JSON.parse(JSON.stringify(value)) as Json;
+}
+
+/** The engine, plus the report itself for renderers other than markdown (the mail bot's, src/mail/). */
+export interface ReportingEngine extends ReviewEngine {
+  report(a: VersionRef, b: VersionRef, scenarios: readonly string[] | null): Promise<ReviewReport>;
+}
+
+export function createReviewEngine(options: ReviewEngineOptions): ReportingEngine {
+  const mainline = BUILTIN_VERSIONS.find((v) => v.facts === MAINLINE);
+  const mapWithParser = (series: Series): MapResult => {
+    if (!options.parser) throw new InputError("no C parser here: the series' facts must come with the job");
+    return mapSeries(series, options.parser);
+  };
+
+  async function resolve(ref: VersionRef): Promise<Resolved> {
+    if (ref.kind === "builtin") {
+      const v = builtinVersion(ref.id);
+      if (!v) throw new InputError(`unknown built-in version "${ref.id}"`);
+      const mapped = (await options.builtinMapping?.(v.id)) ?? null;
+      const design: Design = { id: v.id, title: v.title, facts: v.facts };
+      return {
+        design,
+        mapped: null,
+        side: (cells) => builtinSide(v, cells, { mapped, designId: design.id }),
+      };
+    }
+    const mapped = options.mapSeries?.(ref.series) ?? mapWithParser(ref.series);
+    const design: Design = {
+      id: ref.label,
+      title: ref.series.title,
+      facts: mapped.facts,
+      unknownFacts: FACT_PATHS.filter((p) => mapped.status[p] === "unknown"),
+    };
+    return {
+      design,
+      mapped,
+      side: (cells) => seriesSide(ref.series, mapped, cells, { spec: ref.label, designId: design.id }),
+    };
+  }
+
+  /** A against B (plus mainline for pre-existing findings), as `rproc-review diff` runs it. */
+  async function review(
+    aRef: VersionRef,
+    bRef: VersionRef,
+    scenarios: readonly string[] | null,
+  ): Promise<{ report: ReviewReport; cells: CellResult[]; b: Resolved }> {
+    const a = await resolve(aRef);
+    const b = await resolve(bRef);
+    if (b.design.id === a.design.id) b.design = { ...b.design, id: `${b.design.id} (B)` };
+    const designs = [a.design, b.design];
+    let base: Resolved | null = null;
+    if (a.design.facts === MAINLINE) base = a;
+    else if (b.design.facts === MAINLINE) base = b;
+    else if (mainline) {
+      base = await resolve({ kind: "builtin", id: mainline.id });
+      if (designs.some((d) => d.id === base?.design.id)) {
+        base.design = { ...base.design, id: `${base.design.id} (baseline)` };
+      }
+      designs.push(base.design);
+    }
+    const matrix = await runMatrix(designs, scenarios ?? undefined);
+    const side = (r: Resolved) => r.side(cellsOf(matrix.results, r.design.id));
+    const sa = side(a);
+    const fixtures = await loadFixtures();
+    const unknownFacts = b.design.unknownFacts ?? [];
+    const run: CellRunner = (facts, scenario) =>
+      runScenario({ id: b.design.id, title: b.design.title, facts, unknownFacts }, scenario, fixtures);
+    const report = await reviewVersions(sa, side(b), run, {
+      mainline: base === a ? sa : base ? side(base) : null,
+      scenarios: matrix.scenarios,
+    });
+    return { report, cells: matrix.results, b };
+  }
+
+  return {
+    scenarioIds: () => SCENARIOS.map((s) => s.id),
+    isBuiltinVersion: (id) => builtinVersion(id) !== undefined,
+    nearestBuiltinVersion(series: Series) {
+      // As `rproc-review review` without --against: the newest built-in version older by number, else mainline.
+      const numbered = BUILTIN_VERSIONS.map((v) => ({ id: v.id, m: /^v(\d+)(-resend)?$/.exec(v.id) }))
+        .filter((x) => x.m !== null)
+        .map((x) => ({ id: x.id, major: Number(x.m?.[1]), resend: x.m?.[2] !== undefined }));
+      const older = numbered.filter(
+        (x) =>
+          x.major < series.version.major ||
+          (x.major === series.version.major && series.version.resend && !x.resend),
+      );
+      return older.at(-1)?.id ?? mainline?.id ?? null;
+    },
+    async reviewPullRequest(series, against, { scenarios }): Promise<ReviewOutcome> {
+      const aRef: VersionRef = against ?? { kind: "builtin", id: mainline?.id ?? "mainline" };
+      const { report, cells, b } = await review(
+        aRef,
+        { kind: "series", label: series.id, series },
+        scenarios,
+      );
+      const markdown = renderMarkdown(report, { maxChars: TEXT_LIMIT });
+      return {
+        markdown,
+        checkTitle: report.verdict.line.slice(0, 200),
+        checkSummary: report.verdict.line,
+        checkText: markdown,
+        conclusion: CONCLUSIONS[report.verdict.status],
+        cells,
+        facts: b.mapped ? { facts: toJson(b.mapped.facts), evidence: toJson(b.mapped.evidence) } : null,
+      };
+    },
+    async diff(a, b) {
+      const { report } = await review(a, b, null);
+      return { markdown: renderMarkdown(report, { maxChars: TEXT_LIMIT }) };
+    },
+    report: async (a, b, scenarios) => (await review(a, b, scenarios)).report,
+  };
+}

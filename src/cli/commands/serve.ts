@@ -1,0 +1,34 @@
+import { existsSync } from "node:fs";
+import type { Command } from "commander";
+import { createReviewEngine } from "../../bot/review-engine.ts";
+import { UsageError } from "../../errors.ts";
+import { cParser } from "../../node/c-parser.ts";
+import { loadConfig } from "../../node/config.ts";
+import { startService } from "../../node/server.ts";
+
+export function register(program: Command): void {
+  program
+    .command("serve")
+    .description(
+      "run the GitHub bot: POST /webhooks/github, GET /healthz, the review queue and its SQLite store (configuration from the environment and .env; see README, GitHub bot)",
+    )
+    .option(
+      "--env-file <path>",
+      "read variables from this file (default: ./.env when it exists); variables already set win",
+    )
+    .action(async (opts: { envFile?: string }) => {
+      const envFile = opts.envFile ?? (existsSync(".env") ? ".env" : undefined);
+      if (envFile !== undefined) {
+        if (!existsSync(envFile)) throw new UsageError("no such file", { subject: envFile });
+        process.loadEnvFile(envFile);
+      }
+      const config = loadConfig(process.env);
+      const engine = createReviewEngine({ parser: await cParser() });
+      const service = await startService({ config, engine });
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", () => resolve());
+        process.once("SIGTERM", () => resolve());
+      });
+      await service.close();
+    });
+}

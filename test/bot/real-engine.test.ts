@@ -1,0 +1,75 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { STICKY_MARKER } from "../../src/bot/jobs.ts";
+import { createReviewEngine } from "../../src/bot/review-engine.ts";
+import { main } from "../../src/cli/main.ts";
+import { cParser } from "../../src/node/c-parser.ts";
+import { deliver, eventually, type Harness, harness } from "./helpers.ts";
+
+/** The mapper's fixture series: a TEE loader in three patches, as a pull request of three commits. */
+const MBOX = fileURLToPath(new URL("../fixtures/map/tee-series.mbox", import.meta.url));
+const mails = readFileSync(MBOX, "utf8")
+  .split(/^(?=From [0-9a-f]{40} )/m)
+  .filter((m) => !/^Subject: \[PATCH v2 0\/3\]/m.test(m));
+const SHAS = ["c1", "c2", "c3"].map((p) => p.repeat(20));
+const HEAD = SHAS[2] as string;
+
+const payload = {
+  action: "opened",
+  number: 7,
+  installation: { id: 99 },
+  repository: { name: "linux", owner: { login: "rproc" }, full_name: "rproc/linux" },
+  pull_request: { number: 7, head: { sha: HEAD } },
+};
+
+let h: Harness | null = null;
+afterAll(async () => {
+  await h?.close();
+});
+
+describe("the bot with the real review engine", () => {
+  it("posts the review the CLI prints for the same series", { timeout: 180_000 }, async () => {
+    expect(mails).toHaveLength(3);
+    const engine = createReviewEngine({ parser: await cParser() });
+    h = await harness(engine);
+    h.fake.addPull({
+      owner: "rproc",
+      repo: "linux",
+      number: 7,
+      title: "[PATCH v2] remoteproc: fixture TEE loader",
+      body: "A fixture series for the rproc-review mapper tests.",
+      baseSha: "0".repeat(40),
+      commits: mails.map((patch, i) => ({ sha: SHAS[i] as string, patch })),
+    });
+    const s = await h.start();
+    expect((await deliver(s.url, "pull_request", payload)).status).toBe(202);
+    const fake = h.fake;
+    const logs = h.logs;
+    await eventually("the check run", () => fake.checkRuns.length === 1, {
+      ms: 150_000,
+      diagnose: () => logs.join("\n"),
+    });
+
+    const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    let cli: { verdict: { status: string; line: string } };
+    try {
+      expect(await main(["node", "rproc-review", "diff", "mainline", MBOX, "--json"])).toBe(0);
+      cli = JSON.parse(out.mock.calls.map((c) => String(c[0])).join(""));
+    } finally {
+      out.mockRestore();
+    }
+    const conclusion = { pass: "success", warn: "neutral", fail: "failure" }[cli.verdict.status];
+    expect(cli.verdict.line).toMatch(/^mainline → v2: /);
+    expect(fake.checkRuns).toEqual([
+      expect.objectContaining({
+        head_sha: HEAD,
+        conclusion,
+        output: expect.objectContaining({ title: cli.verdict.line, summary: cli.verdict.line }),
+      }),
+    ]);
+    expect(fake.comments).toHaveLength(1);
+    expect(fake.comments[0]?.body.startsWith(STICKY_MARKER)).toBe(true);
+    expect(fake.comments[0]?.body).toContain(cli.verdict.line);
+  });
+});
