@@ -14,6 +14,7 @@ import type {
   FactChange,
   ResponsibleFact,
   ScenarioDiff,
+  TraceHunk,
   VersionDiff,
   VersionRef,
   VersionSide,
@@ -99,6 +100,54 @@ export function firstDivergence(a: readonly TraceStep[], b: readonly TraceStep[]
     before: { commonSteps: i, rprocState, taCommands, context: prefix.slice(-CONTEXT_STEPS) },
   };
 }
+
+/** Cells beyond which the alignment table is not built (the first divergence is still given). */
+const MAX_ALIGN_CELLS = 4_000_000;
+
+/**
+ * The places where two traces part, from a longest-common-subsequence alignment of their steps: each hunk is a
+ * run of steps only A or only B has, between steps both share. At most `max` hunks, in trace order.
+ */
+export function traceHunks(a: readonly TraceStep[], b: readonly TraceStep[], max = 6): TraceHunk[] {
+  const n = a.length;
+  const m = b.length;
+  if ((n + 1) * (m + 1) > MAX_ALIGN_CELLS) return [];
+  const ka = a.map(stepKey);
+  const kb = b.map(stepKey);
+  // lcs[i][j]: length of the LCS of a[i..] and b[j..]
+  const w = m + 1;
+  const lcs = new Int32Array((n + 1) * w);
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--)
+      lcs[i * w + j] =
+        ka[i] === kb[j]
+          ? (lcs[(i + 1) * w + j + 1] as number) + 1
+          : Math.max(lcs[(i + 1) * w + j] as number, lcs[i * w + j + 1] as number);
+  const hunks: TraceHunk[] = [];
+  let i = 0;
+  let j = 0;
+  while ((i < n || j < m) && hunks.length < max) {
+    if (i < n && j < m && ka[i] === kb[j]) {
+      i++;
+      j++;
+      continue;
+    }
+    const h: TraceHunk = { aStart: i, aEnd: i, bStart: j, bEnd: j, a: [], b: [] };
+    while ((i < n || j < m) && !(i < n && j < m && ka[i] === kb[j])) {
+      if (j >= m || (i < n && (lcs[(i + 1) * w + j] as number) >= (lcs[i * w + j + 1] as number))) i++;
+      else j++;
+    }
+    h.aEnd = i;
+    h.bEnd = j;
+    h.a = a.slice(h.aStart, Math.min(h.aEnd, h.aStart + HUNK_STEPS));
+    h.b = b.slice(h.bStart, Math.min(h.bEnd, h.bStart + HUNK_STEPS));
+    hunks.push(h);
+  }
+  return hunks;
+}
+
+/** Steps of each side kept per hunk. */
+const HUNK_STEPS = 4;
 
 function changedFields(a: CellResult, b: CellResult): CellField[] {
   const out: CellField[] = [];
@@ -217,6 +266,7 @@ export function compareVersions(a: VersionSide, b: VersionSide, opts: CompareOpt
         b: cb ? summarizeCell(cb) : null,
         changed: [],
         divergence: null,
+        hunks: [],
         facts: [],
         findings,
       });
@@ -232,6 +282,7 @@ export function compareVersions(a: VersionSide, b: VersionSide, opts: CompareOpt
       b: summarizeCell(cb),
       changed,
       divergence: different ? firstDivergence(ca.trace, cb.trace) : null,
+      hunks: different ? traceHunks(ca.trace, cb.trace) : [],
       facts: different ? responsibleFacts(facts, ca, cb) : [],
       findings,
     });

@@ -14,6 +14,7 @@ export {
   firstDivergence,
   responsibleFacts,
   summarizeCell,
+  traceHunks,
 } from "./diff.ts";
 export { FACT_LABELS } from "./labels.ts";
 export { builtinSide, cellsOf, type MappedFacts, seriesSide } from "./sides.ts";

@@ -82,6 +82,17 @@ export interface Divergence {
   before: StateBefore;
 }
 
+/** One place where two traces part: steps [aStart, aEnd) of A and [bStart, bEnd) of B have no counterpart. */
+export interface TraceHunk {
+  aStart: number;
+  aEnd: number;
+  bStart: number;
+  bEnd: number;
+  /** The first few steps of each side of the hunk. */
+  a: TraceStep[];
+  b: TraceStep[];
+}
+
 export interface FactChange {
   path: FactPath;
   a: unknown;
@@ -132,6 +143,8 @@ export interface ScenarioDiff {
   /** The outcome fields that differ (empty when same). */
   changed: CellField[];
   divergence: Divergence | null;
+  /** Every place (up to a few) where the traces part, from an alignment of the two traces. */
+  hunks: TraceHunk[];
   facts: ResponsibleFact[];
   /** After attribution: facts that differ and were read, but that change nothing when reverted alone. */
   inertFacts?: FactPath[];

@@ -9,6 +9,7 @@ import type {
   EvidenceItem,
   FactChange,
   ResponsibleFact,
+  TraceHunk,
   VersionRef,
 } from "../compare/types.ts";
 import type { TraceStep } from "../scenarios/result.ts";
@@ -149,4 +150,17 @@ export function describeFactPaths(facts: readonly ResponsibleFact[]): string {
   return facts
     .map((f) => `${f.path}${f.effect === "untested" ? " (cannot be reverted alone)" : ""}`)
     .join(", ");
+}
+
+/** One side of a hunk: "v16 steps 4-5: core rproc_tee_probe lock: …; …" or "v15: nothing". */
+function hunkSide(v: VersionRef, start: number, end: number, steps: readonly TraceStep[]): string {
+  if (end === start) return `${v.id}: nothing`;
+  const range = end - start === 1 ? `step ${start}` : `steps ${start}-${end - 1}`;
+  const more = end - start > steps.length ? `; … (${end - start - steps.length} more)` : "";
+  return `${v.id} ${range}: ${steps.map(describeStep).join("; ")}${more}`;
+}
+
+/** Both sides of one place where the traces part. */
+export function describeHunk(h: TraceHunk, a: VersionRef, b: VersionRef): [string, string] {
+  return [hunkSide(a, h.aStart, h.aEnd, h.a), hunkSide(b, h.bStart, h.bEnd, h.b)];
 }

@@ -11,6 +11,7 @@ import {
   describeChanged,
   describeFactChange,
   describeFinding,
+  describeHunk,
   describeResponsible,
   describeStep,
   describeTee,
@@ -86,6 +87,14 @@ function scenarioBlock(r: ReviewReport, s: ScenarioDiff): string[] {
     );
     para(`${r.a.id}: ${describeStep(d.a)}`, "    ", "      ");
     para(`${r.b.id}: ${describeStep(d.b)}`, "    ", "      ");
+  }
+  if (s.hunks.length > 0) {
+    para("where the traces part:", "  ", "    ");
+    for (const h of s.hunks) {
+      const [x, y] = describeHunk(h, r.a, r.b);
+      para(x, "    - ", "      ");
+      para(y, "      ", "      ");
+    }
   }
   const heading = factsHeading(r.diff.attributed === true);
   if (s.facts.length > 0) {

@@ -9,6 +9,7 @@ import {
   describeChanged,
   describeFactChange,
   describeFinding,
+  describeHunk,
   describeResponsible,
   describeStep,
   describeTee,
@@ -76,6 +77,17 @@ function difference(r: ReviewReport, s: ScenarioDiff): string {
       ]),
     );
   }
+  if (s.hunks.length > 0)
+    parts.push(
+      "<p>Where the traces part:</p>",
+      li(
+        s.hunks.map((h) =>
+          describeHunk(h, r.a, r.b)
+            .map((x) => `<code>${e(x)}</code>`)
+            .join("<br>"),
+        ),
+      ),
+    );
   const inert = inertLine(s.inertFacts);
   parts.push(
     `<p>${e(factsHeading(r.diff.attributed === true))}:</p>`,

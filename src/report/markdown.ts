@@ -11,6 +11,7 @@ import {
   describeFactChange,
   describeFactPaths,
   describeFinding,
+  describeHunk,
   describeResponsible,
   describeStep,
   describeTee,
@@ -113,6 +114,15 @@ function difference(r: ReviewReport, s: ScenarioDiff): string[] {
       `  - ${r.a.id}: ${code(describeStep(d.a))}`,
       `  - ${r.b.id}: ${code(describeStep(d.b))}`,
     );
+  }
+  if (s.hunks.length > 0) {
+    lines.push(
+      `- **Where the traces part** (${s.hunks.length === 6 ? "first 6 places" : `${s.hunks.length} place${s.hunks.length === 1 ? "" : "s"}`}):`,
+    );
+    for (const h of s.hunks) {
+      const [x, y] = describeHunk(h, r.a, r.b);
+      lines.push(`  - ${code(x)}`, `    ${code(y)}`);
+    }
   }
   const heading = factsHeading(r.diff.attributed === true);
   lines.push(

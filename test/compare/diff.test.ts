@@ -5,6 +5,7 @@ import {
   compareVersions,
   firstDivergence,
   namesInNote,
+  traceHunks,
 } from "../../src/compare/index.ts";
 import { cell, note, series, step } from "./fixtures.ts";
 import { mainlineSide, SCENARIOS, V16_NOTES, v15Side, v16Side } from "./scenarios.ts";
@@ -46,6 +47,34 @@ describe("compareVersions", () => {
     expect(d).toMatchObject({ step: 2, a: null, b: { fn: "rproc_boot" } });
     expect(d?.before.taCommands).toEqual(["LOAD_FW", "START_FW"]);
     expect(firstDivergence(a, [...a])).toBeNull();
+  });
+
+  it("aligns the traces and lists every place where they part", () => {
+    const common = (n: number) => step("core", `f${n}`, "call");
+    const a = [
+      common(0),
+      step("core", "rproc_load_fw", "call"),
+      common(1),
+      common(2),
+      step("ta", "RELEASE_FW", "invoke"),
+    ];
+    const b = [common(0), common(1), step("ta", "LOAD_FW", "invoke"), common(2)];
+    expect(
+      traceHunks(a, b).map((h) => [
+        h.aStart,
+        h.aEnd,
+        h.bStart,
+        h.bEnd,
+        h.a.map((s) => s.fn),
+        h.b.map((s) => s.fn),
+      ]),
+    ).toEqual([
+      [1, 2, 1, 1, ["rproc_load_fw"], []],
+      [3, 3, 2, 3, [], ["LOAD_FW"]],
+      [4, 5, 4, 4, ["RELEASE_FW"], []],
+    ]);
+    expect(traceHunks(a, a)).toEqual([]);
+    expect(scenario("boot-auth-fail").hunks[0]).toMatchObject({ aStart: 2, bStart: 2 });
   });
 
   it("blames only facts that differ and that a diverging cell read, with their evidence", () => {
