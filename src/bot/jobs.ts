@@ -327,7 +327,8 @@ async function upsertComment(octokit: Octokit, raw: unknown, ctx: JobContext): P
     issue_number: c.issue,
     per_page: 100,
   });
-  const found = comments.find((x) => x.body?.includes(c.marker));
+  // Only the bot's own comments: a person quoting the marker does not become the sticky comment.
+  const found = comments.find((x) => x.user?.type === "Bot" && x.body?.includes(c.marker));
   let id: number;
   if (found) {
     await octokit.rest.issues.updateComment({ ...base, comment_id: found.id, body: c.body });

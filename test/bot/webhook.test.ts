@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { afterEach, describe, expect, it } from "vitest";
 import { STICKY_MARKER } from "../../src/bot/jobs.ts";
@@ -317,6 +318,17 @@ describe("comment commands", () => {
     expect(h.fake.comments[1]?.body).toContain(
       "`v9` is neither a reviewed revision of this pull request nor a built-in version",
     );
+
+    // Once reviewed, a revision is known by its label and by its head commit.
+    await deliver(url, "pull_request", PR);
+    await eventually("the review", () => h.fake.checkRuns.length === 1);
+    await deliver(
+      url,
+      "issue_comment",
+      commentExample(`/rproc-review diff v2 ${HEAD.slice(0, 7)}`, "OWNER", 5005),
+    );
+    await eventually("the third reply", () => h.fake.comments.length === 4);
+    expect(h.fake.comments[3]?.body).toContain(`diff from v2 to ${HEAD.slice(0, 7)}`);
   });
 });
 
@@ -342,6 +354,25 @@ describe("durability", () => {
     expect(fake.comments.filter((c) => c.body.includes("rproc-review:reply:5001"))).toHaveLength(1);
     expect(fake.checkRuns).toHaveLength(1);
     expect(h.logs.some((l) => JSON.parse(l).event === "job.interrupted")).toBe(true);
+  });
+
+  it("finds its sticky comment and check run on GitHub when its database is lost", async () => {
+    h = await harness(testEngine());
+    addExamplePull(h);
+    const fake = h.fake;
+    const s1 = await h.start();
+    await deliver(s1.url, "pull_request", PR);
+    await eventually("the check run", () => fake.checkRuns.length === 1);
+    await h.stop();
+    rmSync(h.dbPath);
+
+    const s2 = await h.start();
+    await deliver(s2.url, "pull_request", { ...structuredClone(PR), action: "reopened" });
+    await eventually("the job done", async () => (await jobCounts(s2.url)).done === 1);
+    expect(fake.comments).toHaveLength(1);
+    expect(fake.checkRuns).toHaveLength(1);
+    expect(fake.count("PATCH", /\/issues\/comments\/\d+$/, 200)).toBe(1);
+    expect(fake.count("PATCH", /\/check-runs\/\d+$/, 200)).toBe(1);
   });
 
   it("signs the App JWT with a PKCS#1 key as GitHub issues them", async () => {
