@@ -119,6 +119,9 @@ describe("the fixture series", () => {
     expect(base.status["core.loadSegmentsOp"]).toBe("baseline");
     expect(base.evidence["core.loadSegmentsOp"]).toBeUndefined();
     expect(FACT_PATHS.filter((p) => base.status[p] === "unknown")).toEqual([]);
+    expect(
+      FACT_PATHS.filter((p) => base.status[p] === "set" && (base.evidence[p] ?? []).length === 0),
+    ).toEqual([]);
   });
 
   it("lists what no fact explains, and files the model does not cover", () => {

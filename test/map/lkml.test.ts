@@ -38,6 +38,12 @@ describe.skipIf(!has)("mapping the real series (../shared/lkml)", () => {
     }
   });
 
+  it.each(PATCH_IDS)("%s: every fact the series sets has evidence", (id) => {
+    const r = mapped.get(id);
+    const bare = FACT_PATHS.filter((p) => r?.status[p] !== "baseline" && (r?.evidence[p] ?? []).length === 0);
+    expect(bare).toEqual([]);
+  });
+
   it("v16-resend maps to v16's facts, with the same statuses", () => {
     expect(mapped.get("v16-resend")?.facts).toEqual(mapped.get("v16")?.facts);
     expect(mapped.get("v16-resend")?.status).toEqual(mapped.get("v16")?.status);

@@ -169,7 +169,8 @@ function invokeErrorResult(
   }
   return {
     results: unknown ? unknownAs(results, evidence) : setTo(results, evidence),
-    presence: setTo(checks, checkEvidence),
+    // No check anywhere: the evidence is the functions read and found without one.
+    presence: setTo(checks, checkEvidence.length > 0 ? checkEvidence : evidence),
   };
 }
 
