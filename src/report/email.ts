@@ -220,7 +220,7 @@ export function renderEmail(r: ReviewReport, opts: EmailOptions): string {
   body.push("");
   if (reply) body.push(`url:    https://lore.kernel.org/r/${reply.messageId}`);
   if (s?.base) body.push(`base:   ${s.base}`);
-  body.push("");
+  if (reply || s?.base) body.push("");
   for (const n of r.notes) para(`Note: ${n}`);
   body.push(...reviewText(r));
   body.push("-- ");

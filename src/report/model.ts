@@ -77,7 +77,7 @@ function verdictOf(diff: VersionDiff, changelog: ChangelogCheck): { status: Verd
   const c = diff.counts;
   const total = diff.scenarios.length;
   const parts = [
-    `${c.different} of ${plural(total, "scenario")} behave differently`,
+    `${c.different} of ${plural(total, "scenario")} ${c.different === 1 ? "behaves" : "behave"} differently`,
     `${plural(c.introduced, "finding")} introduced`,
     `${c.fixed} fixed`,
     `${c.preExisting} pre-existing`,

@@ -7,7 +7,7 @@ import { Readable } from "node:stream";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.ts";
 import type { B4Check, ReviewReport } from "../../src/report/index.ts";
-import { mermaidParse } from "./mermaid-parser.ts";
+import { mermaidBlocks, mermaidParse } from "./mermaid-parser.ts";
 
 const LKML = join(import.meta.dirname, "..", "..", "..", "shared", "lkml");
 const haveMails = existsSync(join(LKML, "v16", "0.eml"));
@@ -132,6 +132,11 @@ describe("rproc-review diff", () => {
     expect(named(/rproc_tee_parse_fw/)).toContain("tee.parseFwLoads");
     expect(named(/spinlock/)).toEqual(expect.arrayContaining(["tee.ctxLock", "tee.deviceLink"]));
     expect(r.changelog.unmentionedFacts.map((u) => u.path)).toContain("core.loadSegmentsOp");
+    const md = (await run(["diff", "v15", "v16", "--mails", LKML])).out;
+    expect(md.length).toBeLessThanOrEqual(65_535);
+    expect(md).toMatch(/✂️ Trimmed \d+ details sections/);
+    expect(md).toContain("⚠️ No changelog note names it.");
+    for (const block of mermaidBlocks(md)) await mermaidParse(block);
   });
 });
 

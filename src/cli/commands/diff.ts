@@ -32,7 +32,8 @@ export interface ResolvedVersion {
   design: Design;
   /** The series it came from or was attached to (changelog, mail headers). */
   series: Series | null;
-  side: (cells: VersionSide["cells"]) => VersionSide;
+  /** Its side of a comparison, under the id its design ran with (made unique by runReview). */
+  side: (cells: VersionSide["cells"], id: string) => VersionSide;
 }
 
 /** The mapper's stored reading of a built-in version (patches/<id>/facts.json), if there is one. */
@@ -57,7 +58,7 @@ export function builtinResolved(
   series: Series | null,
 ): ResolvedVersion {
   const design: Design = { id: v.id, title: v.title, facts: v.facts };
-  return { design, series, side: (cells) => builtinSide(v, cells, { mapped, series, designId: design.id }) };
+  return { design, series, side: (cells, id) => builtinSide(v, cells, { mapped, series, designId: id }) };
 }
 
 export async function seriesResolved(series: Series, spec: string): Promise<ResolvedVersion> {
@@ -71,7 +72,7 @@ export async function seriesResolved(series: Series, spec: string): Promise<Reso
   return {
     design,
     series,
-    side: (cells) => seriesSide(series, mapped, cells, { spec, designId: design.id }),
+    side: (cells, id) => seriesSide(series, mapped, cells, { spec, designId: id }),
   };
 }
 
@@ -110,7 +111,7 @@ export async function runReview(
     designs.push(mainline.design);
   }
   const matrix = await runMatrix(designs, opts.scenarios);
-  const side = (r: ResolvedVersion) => r.side(cellsOf(matrix.results, r.design.id));
+  const side = (r: ResolvedVersion) => r.side(cellsOf(matrix.results, r.design.id), r.design.id);
   const sa = side(a);
   const fixtures = await loadFixtures();
   const unknownFacts = b.design.unknownFacts ?? [];
