@@ -32,7 +32,8 @@ export interface ReviewEngineOptions {
 
 interface Resolved {
   design: Design;
-  side: (cells: CellResult[]) => VersionSide;
+  /** Its side of the comparison, under the id its design ran with (made unique in review()). */
+  side: (cells: CellResult[], id: string) => VersionSide;
   mapped: MappedFacts | null;
 }
 
@@ -70,7 +71,7 @@ export function createReviewEngine(options: ReviewEngineOptions): ReportingEngin
       return {
         design,
         mapped: null,
-        side: (cells) => builtinSide(v, cells, { mapped, designId: design.id }),
+        side: (cells, id) => builtinSide(v, cells, { mapped, designId: id }),
       };
     }
     const mapped = options.mapSeries?.(ref.series) ?? mapWithParser(ref.series);
@@ -83,7 +84,7 @@ export function createReviewEngine(options: ReviewEngineOptions): ReportingEngin
     return {
       design,
       mapped,
-      side: (cells) => seriesSide(ref.series, mapped, cells, { spec: ref.label, designId: design.id }),
+      side: (cells, id) => seriesSide(ref.series, mapped, cells, { spec: ref.label, designId: id }),
     };
   }
 
@@ -108,7 +109,7 @@ export function createReviewEngine(options: ReviewEngineOptions): ReportingEngin
       designs.push(base.design);
     }
     const matrix = await runMatrix(designs, scenarios ?? undefined);
-    const side = (r: Resolved) => r.side(cellsOf(matrix.results, r.design.id));
+    const side = (r: Resolved) => r.side(cellsOf(matrix.results, r.design.id), r.design.id);
     const sa = side(a);
     const fixtures = await loadFixtures();
     const unknownFacts = b.design.unknownFacts ?? [];
