@@ -37,11 +37,13 @@ async function run(args: string[], stdin?: Uint8Array): Promise<{ code: number; 
 
 afterEach(() => {
   vi.restoreAllMocks();
+  vi.unstubAllEnvs();
   process.exitCode = undefined;
 });
 
 describe("rproc-review diff", () => {
   it("compares two built-in versions as JSON, with mainline for pre-existing findings", async () => {
+    vi.stubEnv("RPROC_REVIEW_MAILS", join(tmpdir(), "no-such-mails-dir"));
     const { code, out } = await run(["diff", "v15", "v16", "--json", "--scenarios", "boot,crash-recovery"]);
     expect(code).toBe(0);
     const r = JSON.parse(out) as ReviewReport;

@@ -25,7 +25,18 @@ import { mapSeries } from "../../semantics/map/index.ts";
 import { BUILTIN_VERSIONS, type BuiltinVersion, builtinVersion, MAINLINE } from "../../semantics/versions.ts";
 import type { Series } from "../../series/types.ts";
 
-const PATCHES_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "patches");
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const PATCHES_DIR = join(ROOT, "patches");
+
+/**
+ * Where the mails of the built-in versions are looked for when --mails is not given: $RPROC_REVIEW_MAILS, else
+ * the project's material next to the checkout (../shared/lkml, one sub-directory per version id) if present.
+ */
+async function defaultMailsDir(): Promise<string | undefined> {
+  if (process.env.RPROC_REVIEW_MAILS) return process.env.RPROC_REVIEW_MAILS;
+  const dir = join(ROOT, "..", "shared", "lkml");
+  return (await stat(dir).catch(() => null))?.isDirectory() ? dir : undefined;
+}
 
 /** A version named on the command line, resolved to a design to run and a way to make its side. */
 export interface ResolvedVersion {
@@ -208,11 +219,11 @@ export function register(program: Command): void {
     .option("--scenarios <ids>", "comma-separated scenario ids (default: all)")
     .option(
       "--mails <dir>",
-      "directory with one sub-directory of mails per built-in id, to read the changelog of built-in versions (default: $RPROC_REVIEW_MAILS)",
+      "directory with one sub-directory of mails per built-in id, to read the changelog of built-in versions (default: $RPROC_REVIEW_MAILS, else ../shared/lkml next to the checkout when present)",
     );
   withOutputOptions(cmd).action(async (aSpec: string, bSpec: string, opts: DiffOptions) => {
     formatOf(opts);
-    const mails = opts.mails ?? process.env.RPROC_REVIEW_MAILS;
+    const mails = opts.mails ?? (await defaultMailsDir());
     const a = await resolveVersion(aSpec, mails);
     const b = await resolveVersion(bSpec, mails);
     const notes: string[] = [];
