@@ -364,6 +364,23 @@ describe("generated edits change exactly the facts they should", () => {
     );
   });
 
+  it("the binding left alone, or changed in a way the rules cannot read", async () => {
+    const BINDING = "Documentation/devicetree/bindings/remoteproc/st,stm32-rproc.yaml";
+    const alone = teeSeries();
+    const p3 = alone.patches[2];
+    if (p3) p3.files = p3.files.filter((f) => f.path !== BINDING);
+    const untouched = await mapFixture(alone);
+    expect(changedFacts(base, untouched)).toEqual([
+      "stm32.bindingForbidsForTee",
+      "stm32.bindingRequiresForTee",
+    ]);
+    expect(untouched.status["stm32.bindingForbidsForTee"]).toBe("baseline");
+
+    const flat = await mapFixture(replaceIn(teeSeries(), BINDING, /^\+( *)then:$/, "+$1when:"));
+    expect(flat.status["stm32.bindingForbidsForTee"]).toBe("unknown");
+    expect(flat.status["stm32.bindingRequiresForTee"]).toBe("unknown");
+  });
+
   it("a call the rules cannot place is unknown, not guessed", async () => {
     const fx = teeSeries();
     fx.patches[0]?.files[2]?.hunks.push({

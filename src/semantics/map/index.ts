@@ -63,42 +63,55 @@ function consumeMovedLines(file: FileView): void {
   for (const d of file.deletions) if (consumedAdded.get(norm(d.text))?.has(d.where.patch)) d.consumed = true;
 }
 
+interface Run {
+  first: Evidence;
+  summary: string;
+  count: number;
+}
+
+/**
+ * Unexplained changes, one entry per run: added lines that follow one another in the file (inert lines in
+ * between do not split a run), or deleted lines removed at one place, of the same patch and function.
+ */
 function unmodelledOf(file: FileView): Unmodelled[] {
-  const out: Unmodelled[] = [];
-  let cur: { u: Unmodelled; last: number; count: number } | null = null;
-  const flush = (): void => {
-    if (cur)
-      out.push({
-        ...cur.u,
-        summary: cur.count > 1 ? `${cur.u.summary} (+${cur.count - 1} more lines)` : cur.u.summary,
-      });
-    cur = null;
-  };
-  const push = (where: Evidence, text: string, prefix: string): void => {
-    if (
-      cur &&
-      cur.u.patch === where.patch &&
-      cur.u.function === where.function &&
-      where.line - cur.last <= 3
-    ) {
-      cur.last = where.line;
-      cur.count++;
-      return;
+  const runs: Run[] = [];
+  let cur: Run | null = null;
+  let prev = -1;
+  for (const [n, l] of sortedLines(file)) {
+    if (n !== prev + 1) cur = null;
+    prev = n;
+    if (isInert(l.text)) continue;
+    const a = l.added;
+    if (a === null || l.consumed) {
+      cur = null;
+      continue;
     }
-    flush();
-    cur = { u: { ...where, summary: `${prefix}${text.trim()}` }, last: where.line, count: 1 };
-  };
-  const changes: Array<{ where: Evidence; text: string; prefix: string }> = [];
-  for (const [, l] of sortedLines(file))
-    if (l.added && !l.consumed && !isInert(l.text))
-      changes.push({ where: l.added, text: l.text, prefix: "+ " });
-  for (const d of file.deletions)
-    if (d.baseline && !d.consumed && !isInert(d.text))
-      changes.push({ where: d.where, text: d.text, prefix: "- " });
-  changes.sort((a, b) => a.where.patch - b.where.patch || a.where.line - b.where.line);
-  for (const c of changes) push(c.where, c.text, c.prefix);
-  flush();
-  return out;
+    if (cur && cur.first.patch === a.patch && cur.first.function === a.function) cur.count++;
+    else {
+      cur = { first: a, summary: `+ ${l.text.trim()}`, count: 1 };
+      runs.push(cur);
+    }
+  }
+  cur = null;
+  for (const d of file.deletions) {
+    if (isInert(d.text)) continue;
+    if (!d.baseline || d.consumed) {
+      cur = null;
+      continue;
+    }
+    const w = d.where;
+    if (cur && cur.first.patch === w.patch && cur.first.function === w.function && cur.first.line === w.line)
+      cur.count++;
+    else {
+      cur = { first: w, summary: `- ${d.text.trim()}`, count: 1 };
+      runs.push(cur);
+    }
+  }
+  runs.sort((x, y) => x.first.patch - y.first.patch || x.first.line - y.first.line);
+  return runs.map((r) => ({
+    ...r.first,
+    summary: r.count > 1 ? `${r.summary} (+${r.count - 1} more lines)` : r.summary,
+  }));
 }
 
 function outOfScopeOf(view: SeriesView): OutOfScope[] {

@@ -185,16 +185,21 @@ function bindingFacts(
     bindingRequiresForTee: baseline<string[]>([]),
   };
   if (file === undefined || compatible === null) return none;
+  const touched = sortedLines(file).flatMap(([, l]) => evidenceOf(l));
+  const unread = {
+    bindingForbidsForTee: unknownAs<string[]>([], touched.slice(0, 1)),
+    bindingRequiresForTee: unknownAs<string[]>([], touched.slice(0, 1)),
+  };
   const rows = sortedLines(file);
   const at = rows.findIndex(([, l]) =>
     new RegExp(`^\\s*const:\\s*["']?${compatible.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}["']?\\s*$`).test(
       l.text,
     ),
   );
-  if (at < 0) return none;
+  if (at < 0) return unread;
   let start = at;
   while (start > 0 && !/^\s*- if:\s*$/.test(rows[start]?.[1].text ?? "")) {
-    if ((rows[start - 1]?.[0] ?? 0) !== (rows[start]?.[0] ?? 0) - 1) return none;
+    if ((rows[start - 1]?.[0] ?? 0) !== (rows[start]?.[0] ?? 0) - 1) return unread;
     start--;
   }
   const ifIndent = (/^\s*/.exec(rows[start]?.[1].text ?? "")?.[0].length ?? 0) + 2;
@@ -207,7 +212,7 @@ function bindingFacts(
     block.push(row);
   }
   const thenAt = block.findIndex(([, l]) => new RegExp(`^\\s{${ifIndent}}then:\\s*$`).test(l.text));
-  if (thenAt < 0) return none;
+  if (thenAt < 0) return unread;
   const forbids: string[] = [];
   const requires: string[] = [];
   let section: "properties" | "required" | null = null;
@@ -241,7 +246,7 @@ function bindingFacts(
   }
   // Examples illustrate the binding; they constrain nothing.
   for (const [, l] of rows) if (l.fn === "examples:") consume(l);
-  if (evidence.length === 0) return none;
+  if (evidence.length === 0) return unread;
   return { bindingForbidsForTee: setTo(forbids, evidence), bindingRequiresForTee: setTo(requires, evidence) };
 }
 

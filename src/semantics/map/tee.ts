@@ -267,7 +267,10 @@ function lockFacts(r: TeeReader): Pick<TeeDerived, "ctxLock" | "lockedCalls"> {
   const ev = evidence.length > 0 ? evidence : r.ev(r.file.functions.get("rproc_tee_register"));
   return {
     ctxLock: kinds.size > 1 ? unknownAs(lock, ev) : setTo(lock, ev),
-    lockedCalls: setTo(locked, ev),
+    // A locking function the file does not define cannot be read: its calls are not "none".
+    lockedCalls: TeeLockFnEnum.options.every((n) => r.file.functions.has(n))
+      ? setTo(locked, ev)
+      : unknownAs(locked, ev),
   };
 }
 
