@@ -60,7 +60,11 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+// One encoder and one decoder for the module: both are stateless for whole (non-streaming) calls.
+const ENCODER = new TextEncoder();
+const DECODER = new TextDecoder();
+
+export const utf8 = (s: string): Uint8Array => ENCODER.encode(s);
 
 /** Fixed-size, NUL-padded ASCII field. */
 export function cstr(s: string, size: number): Uint8Array {
@@ -72,5 +76,5 @@ export function cstr(s: string, size: number): Uint8Array {
 export function readCstr(b: Uint8Array, off: number, max: number): string {
   let end = off;
   while (end < off + max && end < b.length && b[end] !== 0) end++;
-  return new TextDecoder().decode(b.subarray(off, end));
+  return DECODER.decode(b.subarray(off, end));
 }

@@ -10,7 +10,7 @@
  */
 import type { Coprocessor, CoprocessorStatus, MailboxChannel } from "./api.ts";
 import { concat, cstr, hex32, le32, readCstr, u32, utf8 } from "./bytes.ts";
-import type { EventBus, Memory } from "./memory.ts";
+import { type EventBus, type Memory, PAGE_SIZE, type PagedBytes } from "./memory.ts";
 
 export const M4 = { OFF: 0, INI: 1, CRUN: 2, CSTOP: 3, STANDBY: 4, CRASH: 5 } as const;
 
@@ -31,19 +31,38 @@ export function buildFirmwareDescriptor(d: FirmwareDescriptor): Uint8Array {
   return concat([utf8(DESCRIPTOR_MAGIC), le32(d.rscDa, flags), cstr(d.name, 16)]);
 }
 
-function findDescriptor(views: Array<{ bytes: Uint8Array }>): FirmwareDescriptor | null {
-  const m = utf8(DESCRIPTOR_MAGIC);
+const MAGIC = utf8(DESCRIPTOR_MAGIC);
+
+/** The descriptor in these 32 bytes, or null when they do not start with the magic. */
+function readDescriptor(d: Uint8Array): FirmwareDescriptor | null {
+  if (!MAGIC.every((c, k) => d[k] === c)) return null;
+  const flags = u32(d, 12);
+  return {
+    name: readCstr(d, 16, 16),
+    rscDa: u32(d, 8),
+    answersShutdown: (flags & ANSWERS_SHUTDOWN) !== 0,
+    answersDetach: (flags & ANSWERS_DETACH) !== 0,
+  };
+}
+
+/**
+ * The first descriptor by address, region by region: every 4-aligned offset whose 32 bytes fit. Only the
+ * pages a region holds are scanned: the rest is zeros, where no descriptor can start.
+ */
+function findDescriptor(views: Array<{ bytes: PagedBytes }>): FirmwareDescriptor | null {
+  const m0 = MAGIC[0];
+  const m1 = MAGIC[1];
   for (const { bytes } of views) {
-    for (let i = 0; i + DESCRIPTOR_SIZE <= bytes.length; i += 4) {
-      if (bytes[i] !== m[0] || bytes[i + 1] !== m[1]) continue;
-      if (!m.every((c, k) => bytes[i + k] === c)) continue;
-      const flags = u32(bytes, i + 12);
-      return {
-        name: readCstr(bytes, i + 16, 16),
-        rscDa: u32(bytes, i + 8),
-        answersShutdown: (flags & ANSWERS_SHUTDOWN) !== 0,
-        answersDetach: (flags & ANSWERS_DETACH) !== 0,
-      };
+    for (let index = 0; index < bytes.pageCount; index++) {
+      const p = bytes.heldPage(index);
+      if (p === undefined) continue;
+      const base = index * PAGE_SIZE;
+      for (let j = 0; j < p.length && base + j + DESCRIPTOR_SIZE <= bytes.length; j += 4) {
+        if (p[j] !== m0 || p[j + 1] !== m1) continue;
+        // No closure in this loop: it would allocate a context per iteration.
+        const d = readDescriptor(bytes.slice(base + j, DESCRIPTOR_SIZE));
+        if (d !== null) return d;
+      }
     }
   }
   return null;
@@ -101,7 +120,7 @@ export class Core implements Coprocessor {
     this.s.inReset = false;
     this.s.boots++;
     const views = this.memory.firmwareViews();
-    if (!views.some((v) => v.bytes.some((x) => x !== 0))) {
+    if (!views.some((v) => v.bytes.anyNonZero())) {
       this.s.run = "crashed";
       this.s.crashReason = "no code in memory: the core faults at boot";
       this.s.firmware = null;

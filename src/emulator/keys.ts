@@ -376,11 +376,60 @@ function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
   return result;
 }
 
+/** The bytes as a string of char codes 0-255 (a cache key, never shown). */
+function byteString(b: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < b.length; i += 4096) {
+    // apply takes any array-like (a typed array too) and is much faster than a spread.
+    s += String.fromCharCode.apply(null, b.subarray(i, i + 4096) as unknown as number[]);
+  }
+  return s;
+}
+
+/** Most verdicts kept by verifyDigest; the least recently used goes first. */
+export const VERIFY_CACHE_LIMIT = 1024;
+const verifyCache = new Map<string, boolean>();
+
+/** The cache key: everything a verdict depends on (the public half of the key, digest, signature). */
+function verifyCacheKey(key: KeyMaterial, digest: Uint8Array, signature: Uint8Array): string {
+  const pub =
+    key.kind === "rsa"
+      ? `rsa:${key.modulusBytes}:${key.n.toString(16)}:${key.e.toString(16)}`
+      : `ecc:${key.publicPoint.length}:${byteString(key.publicPoint)}`;
+  return `${pub}|${digest.length}:${byteString(digest)}|${byteString(signature)}`;
+}
+
+/** How many verdicts verifyDigest holds (for tests). */
+export function verifyCacheSize(): number {
+  return verifyCache.size;
+}
+
 /**
  * Verifies a signature over a SHA-256 digest, as the platform's VERIFY_DIGEST does: RSASSA-PKCS1-v1_5
  * (the signature must be exactly the modulus size) or ECDSA P-256 raw r||s (high S accepted).
+ * A pure function of its inputs' contents, so verdicts are memoised (bounded, least recently used out).
  */
 export function verifyDigest(key: KeyMaterial, digest: Uint8Array, signature: Uint8Array): boolean {
+  // A signature of the wrong size fails at once (and must not make a large cache key), as does an odd digest.
+  const sigSize = key.kind === "rsa" ? key.modulusBytes : 64;
+  if (signature.length !== sigSize || digest.length > 64) return verifyUncached(key, digest, signature);
+  const cacheKey = verifyCacheKey(key, digest, signature);
+  const known = verifyCache.get(cacheKey);
+  if (known !== undefined) {
+    verifyCache.delete(cacheKey);
+    verifyCache.set(cacheKey, known);
+    return known;
+  }
+  const verdict = verifyUncached(key, digest, signature);
+  if (verifyCache.size >= VERIFY_CACHE_LIMIT) {
+    const oldest = verifyCache.keys().next();
+    if (!oldest.done) verifyCache.delete(oldest.value);
+  }
+  verifyCache.set(cacheKey, verdict);
+  return verdict;
+}
+
+function verifyUncached(key: KeyMaterial, digest: Uint8Array, signature: Uint8Array): boolean {
   if (key.kind === "rsa") {
     if (signature.length !== key.modulusBytes) return false;
     const s = bigint(signature);

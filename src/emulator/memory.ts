@@ -24,8 +24,94 @@ export class EventBus {
   }
 }
 
+/** Page size of region memory: a page is allocated on its first non-zero write. */
+export const PAGE_SIZE = 0x1000;
+
+/**
+ * The bytes of one region, allocated lazily in pages of PAGE_SIZE: a page never written (or wholly
+ * zeroed since) is not held and reads as zeros. Offsets are checked by the caller (Memory.at).
+ */
+export class PagedBytes {
+  private pages: Array<Uint8Array | undefined> = [];
+
+  constructor(readonly length: number) {}
+
+  private page(index: number): Uint8Array {
+    let p = this.pages[index];
+    if (p === undefined) {
+      p = new Uint8Array(Math.min(PAGE_SIZE, this.length - index * PAGE_SIZE));
+      this.pages[index] = p;
+    }
+    return p;
+  }
+
+  /** Copies `data` to [off, off + data.length). */
+  set(data: Uint8Array, off: number): void {
+    for (let done = 0; done < data.length; ) {
+      const at = off + done;
+      const index = Math.floor(at / PAGE_SIZE);
+      const inPage = at - index * PAGE_SIZE;
+      const n = Math.min(data.length - done, PAGE_SIZE - inPage);
+      this.page(index).set(data.subarray(done, done + n), inPage);
+      done += n;
+    }
+  }
+
+  /** Fills [start, end) with `value`; zero needs no page that is not already held. */
+  fill(value: number, start: number, end: number): void {
+    for (let at = start; at < end; ) {
+      const index = Math.floor(at / PAGE_SIZE);
+      const base = index * PAGE_SIZE;
+      const stop = Math.min(end, base + PAGE_SIZE, this.length);
+      const held = this.pages[index];
+      if ((value & 0xff) !== 0) this.page(index).fill(value, at - base, stop - base);
+      else if (held !== undefined) {
+        if (at === base && stop - base === held.length) this.pages[index] = undefined;
+        else held.fill(value, at - base, stop - base);
+      }
+      at = stop;
+    }
+  }
+
+  /** Zeroes every byte. */
+  clear(): void {
+    this.pages = [];
+  }
+
+  /** A copy of [off, off + len). */
+  slice(off: number, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    for (let done = 0; done < len; ) {
+      const at = off + done;
+      const index = Math.floor(at / PAGE_SIZE);
+      const inPage = at - index * PAGE_SIZE;
+      const n = Math.min(len - done, PAGE_SIZE - inPage);
+      const p = this.pages[index];
+      if (p !== undefined) out.set(p.subarray(inPage, inPage + n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  /** How many pages the region spans (held or not). */
+  get pageCount(): number {
+    return Math.ceil(this.length / PAGE_SIZE);
+  }
+
+  /** Page `index` (offset index * PAGE_SIZE) if held; a page not held reads as zeros. */
+  heldPage(index: number): Uint8Array | undefined {
+    return this.pages[index];
+  }
+
+  /** Whether any byte is non-zero. */
+  anyNonZero(): boolean {
+    for (const p of this.pages) if (p?.some((x) => x !== 0)) return true;
+    return false;
+  }
+}
+
 interface Store {
-  bytes: Uint8Array;
+  bytes: PagedBytes;
   /** Firmware was written here by the TEE since the last wipe. */
   teeLoaded: boolean;
 }
@@ -52,7 +138,7 @@ export class Memory {
   ) {
     const stores = new Map<string, Store>();
     for (const r of regions)
-      if (!r.aliasOf) stores.set(r.name, { bytes: new Uint8Array(r.size), teeLoaded: false });
+      if (!r.aliasOf) stores.set(r.name, { bytes: new PagedBytes(r.size), teeLoaded: false });
     this.backed = regions.map((region) => {
       const store = stores.get(region.aliasOf ?? region.name);
       if (!store || store.bytes.length < region.size) {
@@ -82,7 +168,7 @@ export class Memory {
 
   peek(pa: number, len: number): Uint8Array {
     const hit = this.at(pa, len, "pa");
-    return hit ? hit.b.store.bytes.slice(hit.off, hit.off + len) : new Uint8Array(0);
+    return hit ? hit.b.store.bytes.slice(hit.off, len) : new Uint8Array(0);
   }
 
   /** Secure write of `data` (or a fill when `fill` is a number) at a pa already checked to be mapped. */
@@ -113,7 +199,7 @@ export class Memory {
   /** Zeroes every region (the PTA's release) and forgets which held TEE-loaded firmware. */
   wipeAll(): void {
     for (const b of this.backed.filter((x) => !x.region.aliasOf)) {
-      b.store.bytes.fill(0);
+      b.store.bytes.clear();
       b.store.teeLoaded = false;
       this.bus.emit({
         layer: "platform",
@@ -200,11 +286,11 @@ export class Memory {
   nsRead(pa: number, len: number): NsReadResult {
     const { hit, ...outcome } = this.nsCheck(pa, len, false);
     this.bus.emit({ layer: "platform", fn: "nsRead", pa, size: len, ...outcome });
-    return { ...outcome, data: outcome.ok && hit ? hit.b.store.bytes.slice(hit.off, hit.off + len) : null };
+    return { ...outcome, data: outcome.ok && hit ? hit.b.store.bytes.slice(hit.off, len) : null };
   }
 
   /** Firmware regions' bytes, for the core's boot. */
-  firmwareViews(): Array<{ region: MemoryRegion; bytes: Uint8Array }> {
+  firmwareViews(): Array<{ region: MemoryRegion; bytes: PagedBytes }> {
     return this.backed
       .filter((b) => b.region.firmware && !b.region.aliasOf)
       .map(({ region, store }) => ({ region, bytes: store.bytes }));

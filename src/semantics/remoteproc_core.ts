@@ -17,6 +17,9 @@ import {
 } from "./remoteproc_elf_loader.ts";
 import { type RprocVdev, rproc_handle_vdev } from "./remoteproc_virtio.ts";
 
+/** Decodes resource-entry names (stateless for whole calls, so one decoder serves every call). */
+const TEXT = new TextDecoder();
+
 export type RprocState =
   | "offline"
   | "suspended"
@@ -505,7 +508,7 @@ function rproc_handle_carveout(k: Kernel, r: Rproc, offset: number, avail: numbe
       number,
     ];
     if (reserved !== 0) return -EINVAL;
-    const name = new TextDecoder().decode(body.subarray(20, 52)).replace(/\0.*$/s, "");
+    const name = TEXT.decode(body.subarray(20, 52)).replace(/\0.*$/s, "");
     const mem = rproc_find_carveout_by_name(r, name);
     if (mem !== undefined) {
       if (mem.rsc_offset !== FW_RSC_ADDR_ANY) return -ENOMEM;
@@ -532,7 +535,7 @@ function rproc_handle_trace(k: Kernel, r: Rproc, offset: number, avail: number):
     if (avail < 44) return -EINVAL;
     const body = ptrRead(k, r, r.table_ptr as Ptr, offset, 44, "rproc_handle_trace");
     if (rd32(body, 8) !== 0) return -EINVAL;
-    const name = new TextDecoder().decode(body.subarray(12, 44)).replace(/\0.*$/s, "");
+    const name = TEXT.decode(body.subarray(12, 44)).replace(/\0.*$/s, "");
     k.mightSleep("kzalloc", "rproc_handle_trace");
     r.traces.push(
       k.alloc("trace", name, { da: rd32(body, 0), len: rd32(body, 4), name }, "rproc_handle_trace"),
