@@ -182,6 +182,7 @@ describe("generated edits change exactly the facts they should", () => {
   it("variables renamed: nothing changes", async () => {
     let fx = replaceIn(teeSeries(), TEE, /\be\b/g, "ent");
     fx = replaceIn(fx, TEE, /\berr\b/g, "rc");
+    fx = replaceIn(fx, TEE, /(?<![.>])\bret\b/g, "status");
     fx = replaceIn(fx, TEE, /\bsize\b/g, "tbl_len");
     fx = replaceIn(fx, TEE, /\bfx_ctx\b/g, "loader_ctx");
     const edited = await mapFixture(fx);

@@ -75,6 +75,8 @@ type Abs = "zero" | "neg" | "nonzero" | "null" | "unknown";
 interface State {
   env: Map<string, Abs>;
   invoked: boolean;
+  /** The variable that received the first invoke's result (what a void function's error path updates). */
+  status: string | null;
   /** A test of the TEE context's presence ran before the first invoke. */
   checked: boolean;
 }
@@ -98,7 +100,7 @@ const INVOKE = "tee_client_invoke_func";
 const MAX_PATHS = 512;
 
 function clone(s: State): State {
-  return { env: new Map(s.env), invoked: s.invoked, checked: s.checked };
+  return { env: new Map(s.env), invoked: s.invoked, status: s.status, checked: s.checked };
 }
 
 function truth(v: Abs): boolean | undefined {
@@ -135,7 +137,7 @@ export class InvokeInterpreter {
     const isVoid = /^\s*(?:static\s+)?(?:inline\s+)?void\s+\w/.test(fn.text);
     const isPointer = fn.childForFieldName("declarator")?.type === "pointer_declarator";
     const stmts = body.namedChildren.filter((n): n is Node => n !== null && n.type !== "comment");
-    const ends = this.runFunction(stmts, { env: new Map(), invoked: false, checked: false }, [
+    const ends = this.runFunction(stmts, { env: new Map(), invoked: false, status: null, checked: false }, [
       ...stack,
       name,
     ]);
@@ -155,7 +157,9 @@ export class InvokeInterpreter {
           e.kind === "return" && e.value !== "void"
             ? e.value
             : isVoid
-              ? (e.state.env.get("ret") ?? "unknown")
+              ? e.state.status === null
+                ? "unknown"
+                : (e.state.env.get(e.state.status) ?? "unknown")
               : "unknown";
         if (v === "zero") return "swallow";
         if (v === "neg" || (v === "null" && isPointer)) return "propagate";
@@ -238,7 +242,7 @@ export class InvokeInterpreter {
           let id = d.childForFieldName("declarator");
           while (id !== null && id.type !== "identifier") id = id.childForFieldName("declarator");
           const value = d.childForFieldName("value");
-          if (id && value) state.env.set(id.text, this.expr(value, state, stack));
+          if (id && value) this.assign(id.text, value, state, stack);
         }
         return [{ kind: "fall", state }];
       }
@@ -273,6 +277,15 @@ export class InvokeInterpreter {
         if (callsIn(stmt).some((c) => this.invokes(c, stack))) return [{ kind: "opaque", state }];
         return [{ kind: "fall", state }];
     }
+  }
+
+  /** `name = value`: records the value, and `name` as the status variable when it takes the first invoke's result. */
+  private assign(name: string, value: Node, state: State, stack: string[]): Abs {
+    const before = state.invoked;
+    const v = this.expr(value, state, stack);
+    state.env.set(name, v);
+    if (!before && state.invoked) state.status = name;
+    return v;
   }
 
   private invokes(call: Node, stack: string[]): boolean {
@@ -343,9 +356,9 @@ export class InvokeInterpreter {
         const left = node.childForFieldName("left");
         const right = node.childForFieldName("right");
         const op = node.childForFieldName("operator")?.text ?? "=";
-        const v = right ? this.expr(right, state, stack) : "unknown";
-        if (left?.type === "identifier" && op === "=") state.env.set(left.text, v);
-        return v;
+        if (left?.type === "identifier" && op === "=" && right)
+          return this.assign(left.text, right, state, stack);
+        return right ? this.expr(right, state, stack) : "unknown";
       }
       case "call_expression": {
         const name = calleeName(node);
