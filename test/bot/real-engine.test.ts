@@ -71,5 +71,22 @@ describe("the bot with the real review engine", () => {
     expect(fake.comments).toHaveLength(1);
     expect(fake.comments[0]?.body.startsWith(STICKY_MARKER)).toBe(true);
     expect(fake.comments[0]?.body).toContain(cli.verdict.line);
+
+    // The stored revision against the series under review: the same code, so nothing differs.
+    const comment = {
+      action: "created",
+      installation: payload.installation,
+      repository: payload.repository,
+      issue: { number: 7, pull_request: { url: "https://api.github.com/repos/rproc/linux/pulls/7" } },
+      comment: {
+        id: 77,
+        body: "/rproc-review diff v2",
+        author_association: "OWNER",
+        user: { login: "rita", type: "User" },
+      },
+    };
+    expect((await deliver(s.url, "issue_comment", comment)).status).toBe(202);
+    await eventually("the reply", () => fake.comments.length === 2, { diagnose: () => logs.join("\n") });
+    expect(fake.comments[1]?.body).toMatch(/v2 → v2 \(B\): 0 of \d+ scenarios behave differently/);
   });
 });

@@ -356,6 +356,37 @@ describe("durability", () => {
     expect(h.logs.some((l) => JSON.parse(l).event === "job.interrupted")).toBe(true);
   });
 
+  it("takes a job again when the worker that leased it died", async () => {
+    h = await harness(testEngine());
+    addExamplePull(h);
+    const store = new SqliteStore(h.dbPath);
+    const payload = {
+      installationId: 1,
+      owner: OWNER,
+      repo: REPO,
+      number: PR.number,
+      headSha: HEAD,
+      trigger: "opened",
+    };
+    const now = Date.now();
+    const job = { kind: "review", key: `review:${OWNER}/${REPO}#${PR.number}@${HEAD}`, payload } as const;
+    await store.accept(
+      { id: "d-1", event: "pull_request", action: "opened", repo: null, receivedAt: now },
+      job,
+    );
+    // A worker takes it for 300 ms and is never heard of again.
+    expect(await store.claim(now, 300)).toMatchObject({ attempts: 1 });
+    expect(await store.claim(now, 300)).toBeNull();
+    store.close();
+
+    const s = await h.start();
+    const fake = h.fake;
+    await eventually("the job done", async () => (await jobCounts(s.url)).done === 1);
+    expect(fake.comments).toHaveLength(1);
+    expect(fake.checkRuns).toHaveLength(1);
+    expect(h.logs.some((l) => l.includes('"event":"job.start"') && l.includes('"attempt":2'))).toBe(true);
+  });
+
   it("finds its sticky comment and check run on GitHub when its database is lost", async () => {
     h = await harness(testEngine());
     addExamplePull(h);
