@@ -184,7 +184,9 @@ describe("generated edits change exactly the facts they should", () => {
     fx = replaceIn(fx, TEE, /\berr\b/g, "rc");
     fx = replaceIn(fx, TEE, /(?<![.>])\bret\b/g, "status");
     fx = replaceIn(fx, TEE, /\bsize\b/g, "tbl_len");
-    fx = replaceIn(fx, TEE, /\bfx_ctx\b/g, "loader_ctx");
+    fx = replaceIn(fx, TEE, /\bfx_ctx\b/g, "loader");
+    fx = replaceIn(fx, TEE, /\bfx_context\b/g, "fx_state");
+    fx = replaceIn(fx, TEE, /\brproc_tee_(probe|remove)\b/g, "fx_$1");
     const edited = await mapFixture(fx);
     expect(changedFacts(base, edited)).toEqual([]);
     expect(edited.status).toEqual(base.status);

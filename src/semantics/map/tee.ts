@@ -108,18 +108,49 @@ class TeeReader {
   }
 }
 
-/** The file-scope variable holding the driver-global context: `static struct <…context…> [*]name;`. */
-function contextVariable(file: CFile): { name: string; pointer: boolean; node: Node } | null {
+/** File-scope `static struct <type> [*]name;` declarations: name, pointer or not, struct type, node. */
+function staticStructs(file: CFile): Array<{ name: string; pointer: boolean; type: string; node: Node }> {
+  const out: Array<{ name: string; pointer: boolean; type: string; node: Node }> = [];
   for (const node of file.others) {
-    if (node.type !== "declaration" || !/^static\s+struct\s+\w*(?:ctx|context)\w*\b/.test(node.text))
-      continue;
+    const m = /^static\s+struct\s+(\w+)\b/.exec(node.text);
+    if (node.type !== "declaration" || !m?.[1]) continue;
     const d = node.childForFieldName("declarator");
-    if (d === null || d.type === "function_declarator") continue;
+    if (d === null || d.type === "function_declarator" || d.type === "init_declarator") continue;
     const pointer = d.type === "pointer_declarator";
     const id = pointer ? d.childForFieldName("declarator") : d;
-    if (id?.type === "identifier") return { name: id.text, pointer, node };
+    if (id?.type === "identifier") out.push({ name: id.text, pointer, type: m[1], node });
   }
-  return null;
+  return out;
+}
+
+/**
+ * The file-scope variable holding the driver-global context: the static struct whose TEE context the invokes
+ * use (`tee_client_invoke_func(<var>.ctx, …)`), else one whose type is named like a context.
+ */
+function contextVariable(file: CFile): { name: string; pointer: boolean; node: Node } | null {
+  const candidates = staticStructs(file);
+  for (const fn of file.functions.values()) {
+    for (const call of callsIn(fn)) {
+      if (calleeName(call) !== INVOKE) continue;
+      let arg = call.childForFieldName("arguments")?.namedChild(0) ?? null;
+      while (arg !== null && arg.type === "field_expression") arg = arg.childForFieldName("argument");
+      const used = candidates.find((c) => c.name === arg?.text);
+      if (used) return used;
+    }
+  }
+  return candidates.find((c) => /ctx|context/.test(c.type)) ?? null;
+}
+
+/** The functions a driver struct installs as .probe and .remove, else the usual names. */
+function driverCallbacks(file: CFile): { probe: string; remove: string } {
+  const pick = (member: string, fallback: string): string => {
+    for (const node of file.others) {
+      const m = new RegExp(`\\.${member}\\s*=\\s*(\\w+)`).exec(node.text);
+      if (node.type === "declaration" && m?.[1] && file.functions.has(m[1])) return m[1];
+    }
+    return fallback;
+  };
+  return { probe: pick("probe", "rproc_tee_probe"), remove: pick("remove", "rproc_tee_remove") };
 }
 
 function exits(node: Node): boolean {
@@ -245,8 +276,11 @@ function lockFacts(r: TeeReader): Pick<TeeDerived, "ctxLock" | "lockedCalls"> {
   const kinds = new Set<"spinlock" | "mutex">();
   const locked = {} as TeeFacts["lockedCalls"];
   const evidence: Evidence[] = [];
+  const callbacks = driverCallbacks(r.file);
+  const actual = (name: TeeLockFn): string =>
+    name === "rproc_tee_probe" ? callbacks.probe : name === "rproc_tee_remove" ? callbacks.remove : name;
   for (const name of TeeLockFnEnum.options as readonly TeeLockFn[]) {
-    const fn = r.fn(name);
+    const fn = r.fn(actual(name));
     const calls: string[] = [];
     let held = false;
     for (const c of fn ? callsIn(fn) : []) {
@@ -268,7 +302,7 @@ function lockFacts(r: TeeReader): Pick<TeeDerived, "ctxLock" | "lockedCalls"> {
   return {
     ctxLock: kinds.size > 1 ? unknownAs(lock, ev) : setTo(lock, ev),
     // A locking function the file does not define cannot be read: its calls are not "none".
-    lockedCalls: TeeLockFnEnum.options.every((n) => r.file.functions.has(n))
+    lockedCalls: TeeLockFnEnum.options.every((n) => r.file.functions.has(actual(n)))
       ? setTo(locked, ev)
       : unknownAs(locked, ev),
   };
@@ -287,9 +321,10 @@ function lifetimeFacts(
   | "removeClosesSessions"
   | "removeFreesEntries"
 > {
-  const probe = r.fn("rproc_tee_probe");
+  const callbacks = driverCallbacks(r.file);
+  const probe = r.fn(callbacks.probe);
   const register = r.fn("rproc_tee_register");
-  const remove = r.fn("rproc_tee_remove");
+  const remove = r.fn(callbacks.remove);
   if (ctx) r.read.add(ctx.node);
   let ctxStorage: Derived<TeeFacts["ctxStorage"]>;
   if (ctx === null) ctxStorage = unknownAs("devm", []);
