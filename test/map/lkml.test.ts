@@ -71,6 +71,12 @@ describe.skipIf(!has)("mapping the real series (../shared/lkml)", () => {
     expect(mapped.get("v16")?.status["core.loadFwOp"]).toBe("baseline");
   });
 
+  it.each(PATCH_IDS)("%s: the C parse of remoteproc_tee.c finds every TEE function it cites", (id) => {
+    const cited = new Set(mapped.get(id)?.evidence["tee.invokeErrorResult"]?.map((e) => e.function));
+    for (const fn of ["rproc_tee_load_fw", "rproc_tee_parse_fw", "rproc_tee_start", "rproc_tee_stop"])
+      expect(cited.has(fn), fn).toBe(true);
+  });
+
   it("lists other drivers and build files as out of scope", () => {
     const files = mapped.get("v14")?.outOfScope.map((o) => o.file) ?? [];
     expect(files).toContain("drivers/remoteproc/Kconfig");
