@@ -19,6 +19,7 @@ import {
   evidenceLines,
   factsHeading,
   inertLine,
+  scenarioList,
   sortFindings,
 } from "./describe.ts";
 import type { ReviewReport } from "./model.ts";
@@ -26,6 +27,7 @@ import {
   describeNote,
   describeNoteMatches,
   differing,
+  groupFindings,
   notesMentioning,
   silentFactChanges,
 } from "./sections.ts";
@@ -162,16 +164,21 @@ export function reviewText(
   const shown = (scenario: string) => only === null || only.has(scenario);
   para(`Verdict: ${r.verdict.status.toUpperCase()}: ${r.verdict.line}.`);
 
-  const introduced = r.diff.scenarios
-    .filter((x) => shown(x.scenario))
-    .flatMap((x) =>
-      x.findings.filter((f) => f.class === "introduced" && (opts.findingsAt?.has(f.at) ?? true)),
-    );
+  const introduced = groupFindings(
+    r,
+    "introduced",
+    (f) => shown(f.scenario) && (opts.findingsAt?.has(f.at) ?? true),
+  );
   if (introduced.length > 0) {
     body.push(`Findings ${r.b.id} introduces:`, "");
-    for (const f of introduced)
+    for (const g of introduced)
       body.push(
-        ...wrap(ascii(`${f.scenario}: ${f.kind} in ${f.at}: ${f.detail}`), MAIL_WIDTH, "  - ", "    "),
+        ...wrap(
+          ascii(`${g.kind} in ${g.at}, ${scenarioList(g.scenarios)}: ${g.detail}`),
+          MAIL_WIDTH,
+          "  - ",
+          "    ",
+        ),
       );
     body.push("");
   }

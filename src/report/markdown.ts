@@ -30,6 +30,7 @@ import {
   describeNoteMatches,
   differing,
   excerpt,
+  groupFindings,
   notesMentioning,
   silentFactChanges,
 } from "./sections.ts";
@@ -96,6 +97,15 @@ function matrix(r: ReviewReport): string[] {
       `| ${code(s.scenario)} | ${cell(describeCell(s.a))} | ${cell(describeCell(s.b))} | ${STATUS_MARK[s.status]} | ${counts.join(", ")} |`,
     );
   }
+  return lines;
+}
+
+function introducedSection(r: ReviewReport): string[] {
+  const groups = groupFindings(r, "introduced");
+  if (groups.length === 0) return [];
+  const lines = ["", `### Findings ${r.b.id} introduces (${groups.length} distinct)`, ""];
+  for (const g of groups)
+    lines.push(`- ❌ **${g.kind}** in ${code(g.at)}, ${scenarioList(g.scenarios)}: ${g.detail}`);
   return lines;
 }
 
@@ -255,6 +265,7 @@ export function renderMarkdown(r: ReviewReport, opts: MarkdownOptions = {}): str
   const blocks: Block[] = [
     { lines: header(r), drop: 0, what: "header" },
     { lines: matrix(r), drop: 0, what: "matrix" },
+    { lines: introducedSection(r), drop: 0, what: "findings" },
     { lines: ["", `### Behaviour differences (${diffs.length})`], drop: 0, what: "heading" },
     ...diffs.map((s) => ({ lines: difference(r, s), drop: 1, what: "difference" })),
     { lines: designChanges(r), drop: 0, what: "design changes" },

@@ -73,12 +73,19 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
+/** Findings of a class counted once per kind and place, whatever the number of scenarios showing them. */
+function distinct(diff: VersionDiff, cls: "introduced" | "fixed"): number {
+  return new Set(
+    diff.scenarios.flatMap((s) => s.findings.filter((f) => f.class === cls).map((f) => `${f.kind} ${f.at}`)),
+  ).size;
+}
+
 function verdictOf(diff: VersionDiff, changelog: ChangelogCheck): { status: VerdictStatus; line: string } {
   const c = diff.counts;
   const total = diff.scenarios.length;
   const parts = [
     `${c.different} of ${plural(total, "scenario")} ${c.different === 1 ? "behaves" : "behave"} differently`,
-    `${plural(c.introduced, "finding")} introduced`,
+    `${plural(c.introduced, "finding")} introduced${c.introduced > 0 ? ` (${distinct(diff, "introduced")} distinct)` : ""}`,
     `${c.fixed} fixed`,
     `${c.preExisting} pre-existing`,
   ];

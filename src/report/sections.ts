@@ -2,7 +2,14 @@
  * Report content every renderer lays out the same way: which notes mention a scenario, which fact changes no
  * scenario showed, the trace excerpt around a divergence.
  */
-import type { CheckedNote, FactChange, ResponsibleFact, ScenarioDiff } from "../compare/types.ts";
+import type {
+  CheckedNote,
+  ClassifiedFinding,
+  FactChange,
+  FindingClass,
+  ResponsibleFact,
+  ScenarioDiff,
+} from "../compare/types.ts";
 import type { TraceStep } from "../scenarios/result.ts";
 import { scenarioList } from "./describe.ts";
 import type { ReviewReport } from "./model.ts";
@@ -74,4 +81,31 @@ export function causalFacts(r: ReviewReport): CausalFact[] {
     }
   }
   return [...out.values()];
+}
+
+export interface FindingGroup {
+  kind: ClassifiedFinding["kind"];
+  at: string;
+  /** Detail of the first scenario it was seen in. */
+  detail: string;
+  scenarios: string[];
+}
+
+/** Findings of one class grouped by kind and place, each with the scenarios it shows in. */
+export function groupFindings(
+  r: ReviewReport,
+  cls: FindingClass,
+  only?: (f: ClassifiedFinding) => boolean,
+): FindingGroup[] {
+  const groups = new Map<string, FindingGroup>();
+  for (const s of r.diff.scenarios) {
+    for (const f of s.findings) {
+      if (f.class !== cls || (only && !only(f))) continue;
+      const key = `${f.kind}\u0000${f.at}`;
+      const g = groups.get(key) ?? { kind: f.kind, at: f.at, detail: f.detail, scenarios: [] };
+      g.scenarios.push(s.scenario);
+      groups.set(key, g);
+    }
+  }
+  return [...groups.values()];
 }

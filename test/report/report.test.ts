@@ -75,6 +75,9 @@ describe("markdown", () => {
     );
     expect(md).toContain("v15: hand-read oracle");
     expect(md).toContain("❌ introduced: sleep-in-atomic in rproc_tee_register");
+    expect(md).toContain(
+      "### Findings v16 introduces (1 distinct)\n\n- ❌ **sleep-in-atomic** in `rproc_tee_register`, 1 scenario (bind-unbind): open session under spinlock",
+    );
     expect(md).toMatch(/\*\*Behaviour differences no note mentions:\*\*\n- `remove`/);
     expect(md).toContain('cover letter: "Reworded the Kconfig help text."');
     expect(md).toContain("<details><summary>start-error: same</summary>");
@@ -145,7 +148,7 @@ describe("mail", () => {
     expect(body).toContain("[versions compared: v15 -> v16, and mainline for pre-existing findings]");
     expect(body).toContain("url:    https://lore.kernel.org/r/v16-0@example.org");
     expect(body).toMatch(
-      /Findings v16 introduces:\n\n {2}- bind-unbind: sleep-in-atomic in rproc_tee_register/,
+      /Findings v16 introduces:\n\n {2}- sleep-in-atomic in rproc_tee_register, 1 scenario \(bind-unbind\):\n {4}open session under spinlock/,
     );
     expect(body).toContain("[v16 patch 3] drivers/remoteproc/remoteproc_core.c:1850");
     expect(body).toContain(
@@ -224,7 +227,7 @@ describe("b4 check", () => {
     const [c] = b4Checks(report(), { message: { kind: "cover" }, alone: false });
     expect(c).toMatchObject({ tool: "rproc-review", status: "fail" });
     expect(c?.summary).toContain("1 finding introduced");
-    expect(c?.details).toContain("bind-unbind: sleep-in-atomic in rproc_tee_register");
+    expect(c?.details).toContain("- sleep-in-atomic in rproc_tee_register, 1 scenario (bind-unbind)");
   });
 
   it("reports on a patch only what its own evidence explains", () => {
