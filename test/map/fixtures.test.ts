@@ -400,6 +400,29 @@ describe("generated edits change exactly the facts they should", () => {
   });
 });
 
+describe("changes in other files the model covers", () => {
+  it("are unmodelled, not out of scope", async () => {
+    const fx = teeSeries();
+    fx.patches[0]?.files.push({
+      path: "drivers/remoteproc/remoteproc_elf_loader.c",
+      hunks: [
+        {
+          oldStart: 300,
+          section: "int rproc_elf_load_segments(struct rproc *rproc, const struct firmware *fw)",
+          lines: [" \t\tif (!ptr) {", "-\t\t\tret = -EINVAL;", "+\t\t\tret = -ENOMEM;", " \t\t\tbreak;"],
+        },
+      ],
+    });
+    const edited = await mapFixture(fx);
+    expect(changedFacts(base, edited)).toEqual([]);
+    expect(edited.outOfScope).toEqual(base.outOfScope);
+    expect(edited.unmodelled.filter((u) => u.file.endsWith("remoteproc_elf_loader.c"))).toEqual([
+      expect.objectContaining({ patch: 1, function: "rproc_elf_load_segments", summary: "+ ret = -ENOMEM;" }),
+      expect.objectContaining({ patch: 1, function: "rproc_elf_load_segments", summary: "- ret = -EINVAL;" }),
+    ]);
+  });
+});
+
 describe("an unrelated remoteproc series", () => {
   it("is out of scope, with every fact at baseline", async () => {
     const r = await mapFixture(unrelatedSeries());
