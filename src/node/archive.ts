@@ -6,11 +6,12 @@
  */
 import { spawn } from "node:child_process";
 import { createReadStream } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import { InputError } from "../errors.ts";
-import { type ArchiveMail, type SplitStats, splitMboxStream } from "../index/index.ts";
+import { type ArchiveMail, type SourceMail, type SplitStats, splitMboxStream } from "../index/index.ts";
+import { splitMbox } from "../series/index.ts";
 
 export type ArchiveKind = "mbox" | "directory" | "public-inbox";
 
@@ -161,4 +162,23 @@ export async function openArchive(path: string): Promise<OpenedArchive> {
   const epochs = (await epochsOf(path)) ?? ((await isGitDir(path)) ? [path] : null);
   if (epochs !== null) return { kind: "public-inbox", mails: publicInboxMails(epochs, stats), stats };
   return { kind: "directory", mails: directoryMails(path, stats), stats };
+}
+
+/**
+ * The series of a fixture directory as source mails for generateArchive: each entry is one series, an mbox
+ * file or a directory of mail files (the ingest fixtures' layout, test/fixtures/series).
+ */
+export async function readSourceSeries(dir: string): Promise<SourceMail[][]> {
+  const decoder = new TextDecoder();
+  const series: SourceMail[][] = [];
+  for (const name of (await readdir(dir)).sort()) {
+    if (name.startsWith(".")) continue;
+    const p = join(dir, name);
+    const files = (await stat(p)).isDirectory() ? await filesUnder(p) : [p];
+    const mails: SourceMail[] = [];
+    for (const f of files)
+      for (const b of splitMbox(new Uint8Array(await readFile(f)))) mails.push({ text: decoder.decode(b) });
+    series.push(mails);
+  }
+  return series;
 }
