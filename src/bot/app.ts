@@ -4,6 +4,7 @@
  */
 import { Webhooks } from "@octokit/webhooks";
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { parseCommand } from "./commands.ts";
 import type { BotConfig } from "./config.ts";
@@ -119,12 +120,14 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get("/healthz", async (c) => c.json({ status: "ok", jobs: await deps.queue.counts() }));
 
-  app.post("/webhooks/github", async (c) => {
+  const limit = bodyLimit({
+    maxSize: MAX_BODY,
+    onError: (c) => c.json({ error: `payload too large (over ${MAX_BODY} bytes)` }, 413),
+  });
+  app.post("/webhooks/github", limit, async (c) => {
     const delivery = c.req.header("x-github-delivery");
     const event = c.req.header("x-github-event");
     const signature = c.req.header("x-hub-signature-256");
-    const length = Number(c.req.header("content-length") ?? "0");
-    if (length > MAX_BODY) return c.json({ error: "payload too large" }, 413);
     // The signature is checked over the raw body, before anything is parsed or written.
     const raw = await c.req.text();
     if (!signature) {

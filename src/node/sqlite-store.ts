@@ -124,62 +124,67 @@ export class SqliteStore implements Store, Queue {
   // Queue
 
   async accept(delivery: Delivery, job: JobInput | null): Promise<AcceptResult> {
-    return this.db.transaction((): AcceptResult => {
-      const inserted = this.db
-        .prepare(
-          "INSERT OR IGNORE INTO deliveries (id, event, action, repo, received_at) VALUES (?, ?, ?, ?, ?)",
-        )
-        .run(delivery.id, delivery.event, delivery.action, delivery.repo, delivery.receivedAt);
-      if (inserted.changes === 0) {
-        const row = this.db
-          .prepare<[string], { job_id: number | null }>("SELECT job_id FROM deliveries WHERE id = ?")
-          .get(delivery.id);
-        return { status: "duplicate", jobId: row?.job_id ?? null, enqueued: false };
-      }
-      if (job === null) return { status: "accepted", jobId: null, enqueued: false };
-      const now = delivery.receivedAt;
-      const created = this.db
-        .prepare(
-          `INSERT OR IGNORE INTO jobs (kind, idempotency_key, payload, max_attempts, run_after, created_at, updated_at)
+    return this.db
+      .transaction((): AcceptResult => {
+        const inserted = this.db
+          .prepare(
+            "INSERT OR IGNORE INTO deliveries (id, event, action, repo, received_at) VALUES (?, ?, ?, ?, ?)",
+          )
+          .run(delivery.id, delivery.event, delivery.action, delivery.repo, delivery.receivedAt);
+        if (inserted.changes === 0) {
+          const row = this.db
+            .prepare<[string], { job_id: number | null }>("SELECT job_id FROM deliveries WHERE id = ?")
+            .get(delivery.id);
+          return { status: "duplicate", jobId: row?.job_id ?? null, enqueued: false };
+        }
+        if (job === null) return { status: "accepted", jobId: null, enqueued: false };
+        const now = delivery.receivedAt;
+        const created = this.db
+          .prepare(
+            `INSERT OR IGNORE INTO jobs (kind, idempotency_key, payload, max_attempts, run_after, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(job.kind, job.key, JSON.stringify(job.payload), this.maxAttempts, now, now, now);
-      const id = this.db
-        .prepare<[string], { id: number }>("SELECT id FROM jobs WHERE idempotency_key = ?")
-        .get(job.key)?.id;
-      if (id === undefined) throw new Error(`job ${job.key} vanished while being enqueued`);
-      this.db.prepare("UPDATE deliveries SET job_id = ? WHERE id = ?").run(id, delivery.id);
-      return { status: "accepted", jobId: id, enqueued: created.changes > 0 };
-    })();
+          )
+          .run(job.kind, job.key, JSON.stringify(job.payload), this.maxAttempts, now, now, now);
+        const id = this.db
+          .prepare<[string], { id: number }>("SELECT id FROM jobs WHERE idempotency_key = ?")
+          .get(job.key)?.id;
+        if (id === undefined) throw new Error(`job ${job.key} vanished while being enqueued`);
+        this.db.prepare("UPDATE deliveries SET job_id = ? WHERE id = ?").run(id, delivery.id);
+        return { status: "accepted", jobId: id, enqueued: created.changes > 0 };
+      })
+      .immediate();
   }
 
   async claim(now: number, leaseMs: number): Promise<Job | null> {
-    return this.db.transaction((): Job | null => {
-      const row = this.db
-        .prepare<[number, number], JobRow>(
-          `SELECT id, kind, idempotency_key, payload, attempts, max_attempts FROM jobs
+    // IMMEDIATE: two processes on one file never lease the same job (the write lock is taken before reading).
+    return this.db
+      .transaction((): Job | null => {
+        const row = this.db
+          .prepare<[number, number], JobRow>(
+            `SELECT id, kind, idempotency_key, payload, attempts, max_attempts FROM jobs
            WHERE (status = 'pending' AND run_after <= ?) OR (status = 'running' AND lease_until <= ?)
            ORDER BY run_after, id LIMIT 1`,
-        )
-        .get(now, now);
-      if (!row) return null;
-      const leaseToken = randomUUID();
-      this.db
-        .prepare(
-          `UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = ?, lease_token = ?, updated_at = ?
+          )
+          .get(now, now);
+        if (!row) return null;
+        const leaseToken = randomUUID();
+        this.db
+          .prepare(
+            `UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = ?, lease_token = ?, updated_at = ?
            WHERE id = ?`,
-        )
-        .run(now + leaseMs, leaseToken, now, row.id);
-      return {
-        id: row.id,
-        kind: row.kind as JobKind,
-        key: row.idempotency_key,
-        payload: JSON.parse(row.payload) as Json,
-        attempts: row.attempts + 1,
-        maxAttempts: row.max_attempts,
-        leaseToken,
-      };
-    })();
+          )
+          .run(now + leaseMs, leaseToken, now, row.id);
+        return {
+          id: row.id,
+          kind: row.kind as JobKind,
+          key: row.idempotency_key,
+          payload: JSON.parse(row.payload) as Json,
+          attempts: row.attempts + 1,
+          maxAttempts: row.max_attempts,
+          leaseToken,
+        };
+      })
+      .immediate();
   }
 
   async complete(job: Job, now: number): Promise<void> {

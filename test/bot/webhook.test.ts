@@ -226,6 +226,15 @@ describe("bot over HTTP", () => {
     expect(h.fake.requests).toEqual([]);
   });
 
+  it("refuses a payload over GitHub's 25 MB with 413, before reading it whole", async () => {
+    h = await harness(testEngine());
+    const s = await h.start();
+    const huge = "x".repeat(25 * 1024 * 1024 + 1);
+    const r = await deliver(s.url, "pull_request", null, { rawBody: huge, signature: "sha256=00" });
+    expect(r.status).toBe(413);
+    expect(r.body.error).toMatch(/^payload too large/);
+  });
+
   it("rejects a body changed after signing", async () => {
     h = await harness(testEngine());
     const s = await h.start();
