@@ -102,16 +102,23 @@ export function relevantNotes(a: VersionSide, b: Series): { note: ChangelogNote;
 /** Checks B's changelog against the behaviour differences of `diff`. */
 export function checkChangelog(diff: VersionDiff, a: VersionSide, b: VersionSide): ChangelogCheck {
   const differing = diff.scenarios.filter((s) => s.status === "different");
-  if (b.series === null) {
-    return {
-      available: false,
-      source: `${b.id} has no series attached (a built-in design without its mails): no changelog to check`,
-      withDifference: [],
-      withoutDifference: [],
-      unmentioned: differing.map((s) => s.scenario),
-      unmentionedFacts: [],
-    };
-  }
+  const unavailable = (source: string): ChangelogCheck => ({
+    available: false,
+    source,
+    withDifference: [],
+    withoutDifference: [],
+    unmentioned: differing.map((s) => s.scenario),
+    unmentionedFacts: [],
+  });
+  if (b.series === null)
+    return unavailable(
+      `${b.id} has no series attached (a built-in design without its mails): no changelog to check`,
+    );
+  const aNum = versionNumber(a.series?.version.label ?? a.id);
+  if (aNum !== null && b.series.version.major < aNum)
+    return unavailable(
+      `${b.id} is older than ${a.id}: its changelog describes earlier changes, not this comparison`,
+    );
   // Fact changes that explain at least one difference, with the scenarios they explain.
   const causal = new Map<FactPath, { change: FactChange; scenarios: string[] }>();
   for (const s of differing) {

@@ -180,6 +180,19 @@ describe("changelog check", () => {
     expect(c.unmentioned).toEqual(["boot-auth-fail", "bind-unbind", "remove"]);
   });
 
+  it("does not check the changelog of a version older than A", () => {
+    const a = v16Side(series("v16", V16_NOTES.cover));
+    const b = {
+      ...v15Side(),
+      series: series("v15", [note("Dropped the load_fw() operation.", { refersTo: "v14" })]),
+    };
+    const c = checkChangelog(compareVersions(a, b), a, b);
+    expect(c.available).toBe(false);
+    expect(c.source).toBe(
+      "v15 is older than v16: its changelog describes earlier changes, not this comparison",
+    );
+  });
+
   it("matches whole identifiers only", () => {
     expect(namesInNote("rework rproc_tee_parse_fw()", ["parse_fw", "rproc_tee_parse_fw"])).toEqual([
       "rproc_tee_parse_fw",
