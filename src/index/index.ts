@@ -60,7 +60,7 @@ export function renderIndexText(r: IndexResult & { elapsedMs: number }, source: 
   const lines = [
     `${source}: ${c.mails} mails (${mb.toFixed(1)} MB) in ${secs.toFixed(2)} s (${(mb / Math.max(secs, 1e-6)).toFixed(1)} MB/s, ${Math.round(c.mails / Math.max(secs, 1e-6))} mails/s)`,
     `  ${c.patches} patches, ${c.covers} cover letters, ${c.other} other mails, ${c.unreadable} unreadable`,
-    `  ${r.series} series in ${r.chains} version chains; ${r.touching.length} chain${r.touching.length === 1 ? "" : "s"} touch modelled code`,
+    `  ${r.series} series in ${r.chains} version chains; ${r.touching.length} chain${r.touching.length === 1 ? " touches" : "s touch"} modelled code`,
   ];
   for (const ch of r.touching) {
     lines.push("");

@@ -215,7 +215,7 @@ describe("index", () => {
     for await (const m of opened.mails) if (m.origin.startsWith("1.git@")) n++;
     expect(n).toBe(texts.length - 10);
     const text = await run("index", mbox);
-    expect(text.out).toMatch(/19 mails .* 5 series in 2 version chains; 1 chain touch modelled code/s);
+    expect(text.out).toMatch(/19 mails .* 5 series in 2 version chains; 1 chain touches modelled code/s);
     expect(text.out).toMatch(/v3 -> v4 {2}"foo: core: diagnostics of boot failures"/);
     expect((await run("index", join(tmp, "missing"))).code).toBe(1);
   });
