@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { createBot } from "../bot/app.ts";
+import { type AppDeps, createBot } from "../bot/app.ts";
 import type { ReviewEngine } from "../bot/engine.ts";
 import { createGitHubApp, type GitHubClientFactory } from "../bot/github.ts";
 import { createLogger, type Logger } from "../bot/log.ts";
@@ -20,6 +20,8 @@ export interface ServiceOptions {
   writeLog?: (line: string) => void;
   /** Default: the GitHub App of the configuration. */
   github?: GitHubClientFactory;
+  /** Further routes and job handlers (the mailing-list bot, src/node/mail-service.ts). */
+  extend?: Pick<AppDeps, "routes" | "handlers">;
 }
 
 export interface RunningService {
@@ -81,6 +83,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     engine: options.engine,
     log,
     onEnqueued: wake,
+    ...options.extend,
   });
 
   const worker = (async () => {

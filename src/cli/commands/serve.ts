@@ -4,13 +4,15 @@ import { createReviewEngine } from "../../bot/review-engine.ts";
 import { UsageError } from "../../errors.ts";
 import { cParser } from "../../node/c-parser.ts";
 import { loadConfig } from "../../node/config.ts";
+import { loadMailConfig } from "../../node/mail-config.ts";
+import { createMailService } from "../../node/mail-service.ts";
 import { startService } from "../../node/server.ts";
 
 export function register(program: Command): void {
   program
     .command("serve")
     .description(
-      "run the GitHub bot: POST /webhooks/github, GET /healthz, the review queue and its SQLite store (configuration from the environment and .env; see README, GitHub bot)",
+      "run the GitHub bot: POST /webhooks/github, GET /healthz, the review queue and its SQLite store; with RPROC_MAIL_SECRET also the mailing-list bot: POST /mail and the list poller (configuration from the environment and .env; see README, GitHub bot and Mailing-list bot)",
     )
     .option(
       "--env-file <path>",
@@ -24,11 +26,17 @@ export function register(program: Command): void {
       }
       const config = loadConfig(process.env);
       const engine = createReviewEngine({ parser: await cParser() });
-      const service = await startService({ config, engine });
+      const mailConfig = loadMailConfig(process.env);
+      const mail = mailConfig
+        ? createMailService({ config: mailConfig, dbPath: config.dbPath, engine })
+        : null;
+      const service = await startService({ config, engine, ...(mail ? { extend: mail.extend } : {}) });
+      mail?.start();
       await new Promise<void>((resolve) => {
         process.once("SIGINT", () => resolve());
         process.once("SIGTERM", () => resolve());
       });
       await service.close();
+      await mail?.close();
     });
 }

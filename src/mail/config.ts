@@ -1,0 +1,24 @@
+/**
+ * What the mailing-list bot needs at run time, whatever the platform: the Node service reads it from the
+ * environment (src/node/mail-config.ts), the Worker from its bindings (src/workers/config.ts).
+ */
+export interface MailConfig {
+  /** Shared secret of `POST /mail` (HMAC-SHA256 of the body, header X-Rproc-Signature). */
+  secret: string;
+  /** From header of the replies, "Name <address>". */
+  from: string;
+  /** The list's address: Cc of every reply. */
+  listAddress: string | null;
+  /** How long a series waits for its missing parts before it is reviewed as incomplete. */
+  assemblyTimeoutMs: number;
+  /** public-inbox lists to follow: `<baseUrl>/<list>/new.atom`; none when null. */
+  feed: { baseUrl: string; lists: readonly string[] } | null;
+}
+
+export const DEFAULT_ASSEMBLY_TIMEOUT_MS = 30 * 60_000;
+export const DEFAULT_FEED_BASE_URL = "https://lore.kernel.org";
+
+/** The address part of "Name <address>" (or the text itself). */
+export function addressOf(mailbox: string): string {
+  return (/<([^<>\s]+)>\s*$/.exec(mailbox)?.[1] ?? mailbox.trim()).toLowerCase();
+}

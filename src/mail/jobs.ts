@@ -1,0 +1,192 @@
+/**
+ * The mailing-list bot's job kinds, run by the bot's worker (src/bot/worker.ts) like the GitHub ones:
+ * "mail-review" reviews an assembled series and replies to its cover letter, "mail-command" answers a
+ * `#rproc-review` command in its thread. A job first writes its mails to the outbox, then hands each one
+ * not sent yet to the transport; a retried job re-sends only what is missing.
+ */
+import { z } from "zod";
+import type { VersionRef } from "../bot/engine.ts";
+import type { ReportingEngine } from "../bot/review-engine.ts";
+import type { Job } from "../bot/store.ts";
+import type { JobHandler } from "../bot/worker.ts";
+import { isUserError } from "../errors.ts";
+import type { ReviewReport } from "../report/index.ts";
+import { parseMessages } from "../series/ingest.ts";
+import type { Series } from "../series/types.ts";
+import { MAIL_HELP_TEXT, parseMailCommand } from "./commands.ts";
+import type { MailContext } from "./intake.ts";
+import { commandReply, plainReply, type ReplyOptions, seriesReply } from "./reply.ts";
+import type { MailSeriesState, OutgoingMail, StoredMail } from "./store.ts";
+
+export type MailEngine = Pick<
+  ReportingEngine,
+  "report" | "scenarioIds" | "isBuiltinVersion" | "nearestBuiltinVersion"
+>;
+
+/** Hands a mail to whatever sends it; false when it was not sent (dry run). */
+export interface MailTransport {
+  deliver(mail: StoredMail): Promise<boolean>;
+}
+
+export interface MailJobContext extends MailContext {
+  /** The engine for a series (on Workers it maps with the facts that came with the series). */
+  engineFor(state: MailSeriesState): MailEngine;
+  transport: MailTransport;
+}
+
+const ReviewPayload = z.object({ seriesKey: z.string().min(1) });
+const CommandPayload = z.object({
+  messageId: z.string().min(1),
+  seriesKey: z.string().min(1),
+  subject: z.string(),
+  references: z.array(z.string()),
+  from: z.object({ name: z.string(), email: z.string() }),
+  body: z.string(),
+});
+
+/** The series of an assembly, as ingest reads its parts (the one with the most patches, if several). */
+async function seriesOf(ctx: MailContext, state: MailSeriesState): Promise<Series> {
+  const parts = await ctx.store.seriesParts(state.key);
+  const found = await parseMessages(
+    parts.map((p) => ({ name: `<${p.messageId}>`, bytes: p.raw })),
+    `${state.list ?? "mail"}:<${state.key}>`,
+  );
+  const best = [...found].sort((a, b) => b.patches.length - a.patches.length)[0];
+  if (!best) throw new Error(`series ${state.key} has no parts`);
+  return best;
+}
+
+function defaultAgainst(engine: MailEngine, series: Series): VersionRef {
+  return { kind: "builtin", id: engine.nearestBuiltinVersion(series) ?? "mainline" };
+}
+
+function incompleteNote(state: MailSeriesState, series: Series, timeoutMs: number): string {
+  const missing = series.missing.map((i) => `${i}/${series.total}`);
+  const cover = state.present.includes(0) || state.total === 1 ? [] : ["the cover letter"];
+  const what = [...cover, ...missing.map((m) => `patch ${m}`)].join(", ");
+  return `Incomplete series: ${what || "some parts"} had not arrived ${Math.round(timeoutMs / 60_000)} minutes after the first part; this review covers the parts that had.`;
+}
+
+async function deliverAll(
+  ctx: MailJobContext,
+  job: Job,
+  mails: () => Promise<OutgoingMail[]>,
+): Promise<void> {
+  let stored = await ctx.store.mails(job.id);
+  if (stored.length === 0) {
+    await ctx.store.writeMails(job.id, await mails());
+    stored = await ctx.store.mails(job.id);
+  }
+  for (const mail of stored) {
+    if (mail.status === "sent") continue;
+    const sent = await ctx.transport.deliver(mail);
+    if (sent) await ctx.store.markMailSent(mail.id, ctx.now());
+    ctx.log.info(sent ? "mail.sent" : "mail.dry-run", {
+      job: job.id,
+      outbox: mail.id,
+      messageId: mail.messageId,
+      to: mail.to,
+    });
+  }
+}
+
+function replyOptions(ctx: MailContext): ReplyOptions {
+  return { from: ctx.config.from, listAddress: ctx.config.listAddress, date: new Date(ctx.now()) };
+}
+
+async function reviewSeries(ctx: MailJobContext, job: Job): Promise<void> {
+  const { seriesKey } = ReviewPayload.parse(job.payload);
+  const state = await ctx.store.series(seriesKey);
+  if (!state) throw new Error(`job ${job.id}: no series ${seriesKey}`);
+  await deliverAll(ctx, job, async () => {
+    let report: ReviewReport;
+    try {
+      const series = await seriesOf(ctx, state);
+      const engine = ctx.engineFor(state);
+      report = await engine.report(
+        defaultAgainst(engine, series),
+        { kind: "series", label: series.id, series },
+        null,
+      );
+      if (state.incomplete) report.notes.unshift(incompleteNote(state, series, ctx.config.assemblyTimeoutMs));
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      // Nothing the list should read: the series cannot be reviewed here (malformed, or no facts on Workers).
+      ctx.log.warn("mail.review.skipped", { series: seriesKey, reason: e.oneLine() });
+      return [];
+    }
+    return [seriesReply(report, replyOptions(ctx))];
+  });
+}
+
+async function resolveVersion(
+  ctx: MailJobContext,
+  engine: MailEngine,
+  ref: string,
+  current: { state: MailSeriesState; series: Series },
+): Promise<VersionRef | null> {
+  if (ref === current.series.id || ref === current.state.label) {
+    return { kind: "series", label: current.series.id, series: current.series };
+  }
+  if (engine.isBuiltinVersion(ref)) return { kind: "builtin", id: ref };
+  const other = await ctx.store.seriesByLabel(ref);
+  if (!other) return null;
+  const series = await seriesOf(ctx, other);
+  return { kind: "series", label: `${ref} (list)`, series };
+}
+
+async function answerCommand(ctx: MailJobContext, job: Job): Promise<void> {
+  const command = CommandPayload.parse(job.payload);
+  const state = await ctx.store.series(command.seriesKey);
+  if (!state) throw new Error(`job ${job.id}: no series ${command.seriesKey}`);
+  const opts = replyOptions(ctx);
+  const plain = (...paragraphs: string[]): OutgoingMail[] => [plainReply(command, paragraphs, opts)];
+  await deliverAll(ctx, job, async () => {
+    const parsed = parseMailCommand(command.body);
+    if (parsed === null) return [];
+    if (parsed.kind === "help") return plain("rproc-review understands:", MAIL_HELP_TEXT);
+    if (parsed.kind === "invalid") {
+      return plain(
+        `I did not understand "${parsed.line}": ${parsed.message.replaceAll("`", '"')}.`,
+        MAIL_HELP_TEXT,
+      );
+    }
+    try {
+      const series = await seriesOf(ctx, state);
+      const engine = ctx.engineFor(state);
+      const current = { state, series };
+      const self: VersionRef = { kind: "series", label: series.id, series };
+      if (parsed.kind === "run") {
+        const known = engine.scenarioIds();
+        const unknown = parsed.scenarios.filter((s) => !known.includes(s));
+        if (unknown.length > 0) {
+          return plain(`Unknown scenario ${unknown.join(", ")}. Known scenarios: ${known.join(", ")}.`);
+        }
+        const scenarios = parsed.scenarios.length > 0 ? parsed.scenarios : null;
+        const report = await engine.report(defaultAgainst(engine, series), self, scenarios);
+        return [commandReply(report, command, series.title, opts)];
+      }
+      const a = await resolveVersion(ctx, engine, parsed.a, current);
+      const b = parsed.b === null ? self : await resolveVersion(ctx, engine, parsed.b, current);
+      const unknown = [a === null ? parsed.a : null, b === null ? parsed.b : null].filter((x) => x !== null);
+      if (a === null || b === null) {
+        return plain(
+          `I cannot compare: ${unknown.join(" and ")} is neither a built-in version nor a version seen on the list.`,
+          MAIL_HELP_TEXT,
+        );
+      }
+      return [commandReply(await engine.report(a, b, null), command, series.title, opts)];
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      return plain(`The command could not be carried out: ${e.oneLine()}`);
+    }
+  });
+}
+
+/** The handlers to give the bot's worker (AppDeps.handlers). */
+export function mailHandlers(ctx: MailJobContext): { "mail-review": JobHandler; "mail-command": JobHandler } {
+  return {
+    "mail-review": (job) => reviewSeries(ctx, job),
+    "mail-command": (job) => answerCommand(ctx, job),
+  };
+}

@@ -1,0 +1,279 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { parseMailCommand } from "../../src/mail/commands.ts";
+import { signMail } from "../../src/mail/hmac.ts";
+import {
+  bodyOf,
+  FROM,
+  headerOf,
+  LIST,
+  MAIL_SECRET,
+  MAILS,
+  type MailHarness,
+  MBOX,
+  mailHarness,
+} from "./helpers.ts";
+
+interface OutboxRow {
+  id: number;
+  job_id: number;
+  status: string;
+  eml: string;
+  to: string[];
+}
+
+function outbox(dbPath: string): OutboxRow[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db
+      .prepare<[], { id: number; job_id: number; status: string; body: string }>(
+        "SELECT id, job_id, status, body FROM outbox WHERE kind = 'mail' ORDER BY id",
+      )
+      .all()
+      .map((r) => {
+        const body = JSON.parse(r.body) as { eml: string; to: string[] };
+        return { id: r.id, job_id: r.job_id, status: r.status, eml: body.eml, to: body.to };
+      });
+  } finally {
+    db.close();
+  }
+}
+
+/** A reply to `parent` (a mail of the thread) with `text` as its body. */
+function replyMail(
+  id: string,
+  parent: { messageId: string; references: string[] },
+  subject: string,
+  text: string,
+): string {
+  return [
+    "From: Mathieu Reviewer <mathieu@example.org>",
+    `Subject: Re: ${subject}`,
+    "Date: Tue, 6 Jan 2026 08:00:00 +0000",
+    `Message-ID: <${id}>`,
+    `In-Reply-To: <${parent.messageId}>`,
+    `References: ${[...parent.references, parent.messageId].map((r) => `<${r}>`).join(" ")}`,
+    "Content-Type: text/plain; charset=utf-8",
+    "",
+    "> quoted text of the bot",
+    "",
+    text,
+    "",
+  ].join("\n");
+}
+
+const COVER = "fixture-v2-0@example.org";
+const SUBJECT = "[PATCH v2 0/3] remoteproc: fixture TEE loader";
+
+let h: MailHarness | null = null;
+afterEach(async () => {
+  await h?.close();
+  h = null;
+});
+
+describe("POST /mail", () => {
+  it("refuses a body without a valid signature", async () => {
+    h = await mailHarness();
+    const bad = await h.bot.app.request("/mail", {
+      method: "POST",
+      body: MBOX,
+      headers: { "x-rproc-signature": await signMail("another-secret-0123456789", MBOX) },
+    });
+    expect(bad.status).toBe(401);
+    const none = await h.bot.app.request("/mail", { method: "POST", body: MBOX });
+    expect(none.status).toBe(401);
+    expect(outbox(h.dbPath)).toEqual([]);
+  });
+
+  it("turns a posted mbox into exactly one reply threaded to the cover letter, within 72 columns", {
+    timeout: 60_000,
+  }, async () => {
+    h = await mailHarness();
+    const res = await h.post(MBOX);
+    expect(res.status).toBe(202);
+    const answer = (await res.json()) as { jobs: number[]; messages: Array<{ outcome: string }> };
+    expect(answer.messages.map((m) => m.outcome)).toEqual(["part", "part", "part", "part"]);
+    expect(answer.jobs).toHaveLength(1);
+    // The same mails again (a second delivery, a poller overlap) change nothing.
+    const again = (await (await h.post(MBOX)).json()) as {
+      jobs: number[];
+      messages: Array<{ outcome: string }>;
+    };
+    expect(again.messages.map((m) => m.outcome)).toEqual([
+      "duplicate",
+      "duplicate",
+      "duplicate",
+      "duplicate",
+    ]);
+    expect(again.jobs).toEqual([]);
+
+    expect(await h.drain()).toBe(1);
+    const rows = outbox(h.dbPath);
+    expect(rows).toHaveLength(1);
+    const mail = rows[0] as OutboxRow;
+    expect(headerOf(mail.eml, "Subject")).toBe(`Re: ${SUBJECT}`);
+    expect(headerOf(mail.eml, "In-Reply-To")).toBe(`<${COVER}>`);
+    expect(headerOf(mail.eml, "References")?.split(" ").at(-1)).toBe(`<${COVER}>`);
+    expect(headerOf(mail.eml, "From")).toBe(FROM);
+    expect(headerOf(mail.eml, "Cc")).toBe(LIST);
+    expect(mail.to).toEqual(["rita.fixture@example.org", LIST]);
+    const long = bodyOf(mail.eml)
+      .split("\n")
+      .filter((l) => l.length > 72 && !/^\s*\S+$/.test(l) && !l.startsWith("        "));
+    expect(long).toEqual([]);
+    expect(bodyOf(mail.eml)).toMatch(/^Verdict: (PASS|WARN|FAIL): /m);
+    // Dry run: written to the outbox directory as <id>.eml, not sent.
+    expect(mail.status).toBe("pending");
+    expect(readFileSync(join(h.outboxDir, `${mail.id}.eml`), "utf8")).toBe(mail.eml);
+  });
+
+  it("rejects a body that holds no message with a clear 400", async () => {
+    h = await mailHarness();
+    const res = await h.post("\n\n");
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(/no message/);
+  });
+});
+
+describe("series assembly", () => {
+  it("waits for every part, then reviews once; a restart in between loses nothing", {
+    timeout: 60_000,
+  }, async () => {
+    h = await mailHarness();
+    const [cover, p1, p2, p3] = MAILS as [string, string, string, string];
+    // Out of order: a patch before its cover letter.
+    for (const m of [p2, cover]) expect((await h.post(m)).status).toBe(202);
+    expect(await h.drain()).toBe(0);
+    await h.restart();
+    const r1 = (await (await h.post(p1)).json()) as { jobs: number[] };
+    expect(r1.jobs).toEqual([]);
+    const r3 = (await (await h.post(p3)).json()) as { jobs: number[] };
+    expect(r3.jobs).toHaveLength(1);
+    // Assembled and queued, then the service restarts before the worker ran: the job is still there.
+    await h.restart();
+    expect(await h.drain()).toBe(1);
+    const rows = outbox(h.dbPath);
+    expect(rows).toHaveLength(1);
+    expect(headerOf((rows[0] as OutboxRow).eml, "In-Reply-To")).toBe(`<${COVER}>`);
+    expect(bodyOf((rows[0] as OutboxRow).eml)).not.toMatch(/Incomplete series/);
+  });
+
+  it("reviews what arrived after the timeout, with an incomplete-series note", {
+    timeout: 60_000,
+  }, async () => {
+    h = await mailHarness();
+    const [cover, p1, p2] = MAILS as [string, string, string, string];
+    for (const m of [cover, p1, p2]) await h.post(m);
+    await h.mail.tick();
+    expect(await h.drain()).toBe(0);
+    h.now.value += 10 * 60_000;
+    await h.mail.tick();
+    expect(await h.drain()).toBe(1);
+    const rows = outbox(h.dbPath);
+    expect(rows).toHaveLength(1);
+    const body = bodyOf((rows[0] as OutboxRow).eml).replace(/\n(?!\n)/g, " ");
+    expect(body).toMatch(
+      /Note: Incomplete series: patch 3\/3 had not arrived 10 minutes after the first part/,
+    );
+    // The late patch does not start a second review.
+    const late = (await (await h.post(MAILS[3] as string)).json()) as { jobs: number[] };
+    expect(late.jobs).toEqual([]);
+    await h.mail.tick();
+    expect(await h.drain()).toBe(0);
+  });
+});
+
+describe("commands in replies", () => {
+  it("answers #rproc-review run and diff in the thread, and explains an unknown scenario", {
+    timeout: 90_000,
+  }, async () => {
+    h = await mailHarness();
+    await h.post(MBOX);
+    await h.drain();
+    const review = outbox(h.dbPath)[0] as OutboxRow;
+    const botId = (headerOf(review.eml, "Message-ID") ?? "").replace(/[<>]/g, "");
+    const thread = { messageId: botId, references: [COVER] };
+
+    const run = replyMail("cmd-run@example.org", thread, SUBJECT, "#rproc-review run boot");
+    const posted = (await (await h.post(run)).json()) as {
+      jobs: number[];
+      messages: Array<{ outcome: string }>;
+    };
+    expect(posted.messages[0]?.outcome).toBe("command");
+    expect(await h.drain()).toBe(1);
+    const answer = outbox(h.dbPath).filter((r) => r.job_id === posted.jobs[0]);
+    expect(answer).toHaveLength(1);
+    const eml = (answer[0] as OutboxRow).eml;
+    expect(headerOf(eml, "Subject")).toBe(`Re: ${SUBJECT}`);
+    expect(headerOf(eml, "In-Reply-To")).toBe("<cmd-run@example.org>");
+    expect(headerOf(eml, "References")).toBe(`<${COVER}> <${botId}> <cmd-run@example.org>`);
+    expect(headerOf(eml, "To")).toBe("Mathieu Reviewer <mathieu@example.org>");
+    expect(bodyOf(eml)).toMatch(/^Hi Mathieu,/);
+    expect(bodyOf(eml)).toMatch(/This answers the command of Mathieu Reviewer/);
+    expect(bodyOf(eml)).toMatch(/of 1 scenario/);
+
+    const diff = replyMail("cmd-diff@example.org", thread, SUBJECT, "#rproc-review diff v15");
+    const d = (await (await h.post(diff)).json()) as { jobs: number[] };
+    expect(await h.drain()).toBe(1);
+    const diffMail = (outbox(h.dbPath).find((r) => r.job_id === d.jobs[0]) as OutboxRow).eml;
+    expect(headerOf(diffMail, "In-Reply-To")).toBe("<cmd-diff@example.org>");
+    expect(bodyOf(diffMail)).toMatch(/compared them with v15\./);
+
+    const bad = replyMail("cmd-bad@example.org", thread, SUBJECT, "#rproc-review run no-such-scenario");
+    const b = (await (await h.post(bad)).json()) as { jobs: number[] };
+    expect(await h.drain()).toBe(1);
+    const badMail = (outbox(h.dbPath).find((r) => r.job_id === b.jobs[0]) as OutboxRow).eml;
+    expect(headerOf(badMail, "In-Reply-To")).toBe("<cmd-bad@example.org>");
+    expect(bodyOf(badMail)).toMatch(/Unknown scenario no-such-scenario\. Known scenarios: .*boot/s);
+  });
+
+  it("ignores a command outside a known thread and a reply without one", async () => {
+    h = await mailHarness();
+    const stray = replyMail(
+      "stray@example.org",
+      { messageId: "unknown@example.org", references: [] },
+      "hello",
+      "#rproc-review run boot",
+    );
+    const chat = replyMail(
+      "chat@example.org",
+      { messageId: COVER, references: [] },
+      SUBJECT,
+      "Looks good to me.",
+    );
+    const r = (await (await h.post(`${stray}\n`)).json()) as {
+      messages: Array<{ outcome: string; reason?: string }>;
+    };
+    expect(r.messages[0]?.outcome).toBe("ignored");
+    const c = (await (await h.post(chat)).json()) as { messages: Array<{ outcome: string }> };
+    expect(c.messages[0]?.outcome).toBe("ignored");
+    expect(await h.drain()).toBe(0);
+  });
+
+  it("reads the command word only on an unquoted line", () => {
+    expect(parseMailCommand("> #rproc-review run boot\nthanks")).toBeNull();
+    expect(parseMailCommand("/rproc-review run boot")).toBeNull();
+    expect(parseMailCommand("Hi,\n#rproc-review diff v15 v16\n")).toEqual({
+      kind: "diff",
+      a: "v15",
+      b: "v16",
+    });
+    expect(parseMailCommand("#rproc-review frobnicate")).toMatchObject({
+      kind: "invalid",
+      line: "#rproc-review frobnicate",
+    });
+  });
+});
+
+describe("configuration", () => {
+  it("is off without a secret and names each bad variable", async () => {
+    const { loadMailConfig } = await import("../../src/node/mail-config.ts");
+    expect(loadMailConfig({})).toBeNull();
+    expect(() => loadMailConfig({ RPROC_MAIL_SECRET: "short", SMTP_URL: "http://x" })).toThrow(
+      /RPROC_MAIL_SECRET: too short.*SMTP_URL: expected smtp/,
+    );
+    expect(loadMailConfig({ RPROC_MAIL_SECRET: MAIL_SECRET })?.smtpUrl).toBeNull();
+  });
+});
