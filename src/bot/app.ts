@@ -80,8 +80,9 @@ function decide(event: string, delivery: string, body: unknown, config: BotConfi
       headSha,
       trigger: e.action,
     };
-    // One review per head commit; an edit (title, body, base) may change the version, so it reviews again.
-    const key = `review:${owner}/${repo}#${number}@${headSha}${e.action === "edited" ? `:edited:${delivery}` : ""}`;
+    // One review per delivery (a repeated delivery is stopped before): an edit of the title may change the
+    // version, and a force-push back to an earlier head must bring the sticky comment back to that head.
+    const key = `review:${owner}/${repo}#${number}@${headSha}:${delivery}`;
     return { job: { kind: "review", key, payload } };
   }
   if (event === "issue_comment") {

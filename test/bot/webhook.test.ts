@@ -159,6 +159,18 @@ describe("bot over HTTP", () => {
     expect(fake.count("PATCH", /\/issues\/comments\/\d+$/, 200)).toBe(1);
     expect(fake.checkRuns.map((r) => r.head_sha)).toEqual([HEAD, HEAD2]);
     expect(engine.reviews.map((r) => r.against)).toEqual(["mainline", `v2@${HEAD.slice(0, 7)}`]);
+
+    // A force-push back to the first head: reviewed again, the comment follows, its check run is updated.
+    fake.setCommits(OWNER, REPO, PR.number, [
+      commit("1".repeat(40), "remoteproc: add tee"),
+      commit(HEAD, "y"),
+    ]);
+    await deliver(s.url, "pull_request", synchronize(PR, HEAD));
+    await eventually("the third review", async () => (await jobCounts(s.url)).done === 3);
+    expect(fake.comments).toHaveLength(1);
+    expect(fake.comments[0]?.body).toContain("patches: remoteproc: add tee, y");
+    expect(fake.checkRuns.map((r) => r.head_sha)).toEqual([HEAD, HEAD2]);
+    expect(fake.count("PATCH", /\/check-runs\/\d+$/, 200)).toBe(1);
   });
 
   it("posts exactly once when GitHub fails twice first (5xx, then 429 with Retry-After)", async () => {
