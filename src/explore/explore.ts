@@ -163,14 +163,35 @@ export async function replay(
   return out;
 }
 
+/**
+ * Memoised runs: a run is a pure function of (design, events), so findings that share a sequence (a teardown
+ * often leaks several kinds of objects at once) replay it once per design during classification.
+ */
+export class RunMemo {
+  private readonly runs = new Map<string, Promise<RunOutcome | { notEnabled: number }>>();
+  /** Runs actually executed (cache misses). */
+  executed = 0;
+  constructor(private readonly fixtures: Fixtures) {}
+  run(design: Explorable, events: readonly EventId[]): Promise<RunOutcome | { notEnabled: number }> {
+    const key = `${design.id}\u0000${events.join(",")}`;
+    let out = this.runs.get(key);
+    if (out === undefined) {
+      this.executed++;
+      out = runEvents(design.facts, events, this.fixtures);
+      this.runs.set(key, out);
+    }
+    return out;
+  }
+}
+
 /** Whether the same sequence raises a finding of the same kind in the same function on `design`. */
 export async function reproduces(
   design: Explorable,
   events: readonly EventId[],
   finding: Finding,
-  fixtures: Fixtures,
+  memo: RunMemo,
 ): Promise<boolean | "inexpressible"> {
-  const out = await runEvents(design.facts, events, fixtures);
+  const out = await memo.run(design, events);
   if ("notEnabled" in out) return "inexpressible";
   return out.findings.some((f) => findingKey(f) === findingKey(finding));
 }
@@ -193,15 +214,15 @@ export async function classify(
   self: Explorable,
   baseline: Explorable,
   earlier: readonly Explorable[],
-  fixtures: Fixtures,
+  memo: RunMemo,
 ): Promise<Classification> {
   if (baseline.id === self.id) return { status: "pre-existing", baseline: "present", introducedIn: null };
-  const there = await reproduces(baseline, f.events, f.finding, fixtures);
+  const there = await reproduces(baseline, f.events, f.finding, memo);
   if (there === true) return { status: "pre-existing", baseline: "present", introducedIn: null };
   let introducedIn = self.id;
   for (let i = earlier.length - 1; i >= 0; i--) {
     const d = earlier[i] as Explorable;
-    if ((await reproduces(d, f.events, f.finding, fixtures)) !== true) break;
+    if ((await reproduces(d, f.events, f.finding, memo)) !== true) break;
     introducedIn = d.id;
   }
   return { status: "introduced", baseline: there === false ? "absent" : "inexpressible", introducedIn };

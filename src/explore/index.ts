@@ -12,6 +12,7 @@ export {
   type ExploreResult,
   explore,
   parseEvents,
+  RunMemo,
   replay,
   reproduces,
 } from "./explore.ts";

@@ -13,6 +13,7 @@ import {
   type ExploreOptions,
   type ExploreResult,
   explore,
+  RunMemo,
 } from "./explore.ts";
 import type { EventId } from "./session.ts";
 
@@ -39,10 +40,11 @@ export async function exploreAndClassify(
 ): Promise<VersionReport> {
   const result = await explore(design, fixtures, opts);
   const findings: ReportedFinding[] = [];
+  const memo = new RunMemo(fixtures);
   for (const f of result.findings) {
     findings.push({
       ...f,
-      classification: await classify(f, design, context.baseline, context.earlier, fixtures),
+      classification: await classify(f, design, context.baseline, context.earlier, memo),
       replay: replayCommand(design.id, f.events),
     });
   }

@@ -2,10 +2,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { type Fixtures, loadFixtures } from "../../src/emulator/api.ts";
 import { UsageError } from "../../src/errors.ts";
 import {
+  classify,
   EVENT_IDS,
   type Explorable,
   exploreAndClassify,
   parseEvents,
+  RunMemo,
   renderExploreText,
   replay,
   type VersionReport,
@@ -103,6 +105,19 @@ describe("explore", () => {
       expect(again.trace).toEqual(f.trace);
       expect(again.findings.map((x) => [x.kind, x.at])).toContainEqual([f.finding.kind, f.finding.at]);
     }
+  });
+
+  it("replays each sequence once per design while classifying", async () => {
+    const r = await explored("v14");
+    const memo = new RunMemo(fx);
+    const classes = [];
+    for (const f of r.findings)
+      classes.push(await classify(f, design("v14"), baseline, earlierThan("v14"), memo));
+    expect(classes).toEqual(r.findings.map((f) => f.classification));
+    const sequences = new Set(r.findings.map((f) => f.events.join(",")));
+    // At most the baseline and v13 per distinct sequence, although several findings share each sequence.
+    expect(memo.executed).toBeLessThanOrEqual(2 * sequences.size);
+    expect(sequences.size).toBeLessThan(r.findings.length);
   });
 
   it("skips states already seen and events that make no sense", async () => {
