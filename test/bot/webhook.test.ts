@@ -311,6 +311,10 @@ describe("comment commands", () => {
     });
     const plain = await deliver(url, "issue_comment", commentExample("LGTM", "OWNER", 5002));
     expect(plain.body.reason).toBe("the comment has no /rproc-review command");
+    // Quoted or inside a code block, a command line is only talked about.
+    const quoted = "> /rproc-review run\n\nWhy?\n```\n/rproc-review help\n```\n/rproc-reviewer run";
+    const talk = await deliver(url, "issue_comment", commentExample(quoted, "OWNER", 5003));
+    expect(talk.body.reason).toBe("the comment has no /rproc-review command");
     expect(await jobCounts(url)).toEqual({ pending: 0, running: 0, done: 0, failed: 0 });
   });
 
