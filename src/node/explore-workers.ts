@@ -64,15 +64,17 @@ export async function exploreOne(
   });
 }
 
+// The worker loads this module through tsx, resolved here: an eval'd worker resolves bare names from the cwd.
 const WORKER_BOOT = `
 const { workerData } = require("node:worker_threads");
-import("tsx/esm/api").then((tsx) => { tsx.register(); return import(workerData.entry); });
+import(workerData.tsx).then((tsx) => { tsx.register(); return import(workerData.entry); });
 `;
 
 function runInWorker(input: WorkerInput, onProgress: (p: ExploreProgress) => void): Promise<VersionReport> {
   return new Promise((resolve, reject) => {
     const entry = new URL(import.meta.url).href;
-    const worker = new Worker(WORKER_BOOT, { eval: true, workerData: { entry, input } });
+    const tsx = import.meta.resolve("tsx/esm/api");
+    const worker = new Worker(WORKER_BOOT, { eval: true, workerData: { entry, input, tsx } });
     let settled = false;
     worker.on("message", (m: WorkerMessage) => {
       if (m.type === "progress") onProgress(m.progress);
