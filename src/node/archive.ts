@@ -139,7 +139,8 @@ async function* epochMails(gitDir: string, label: string, stats: SplitStats): As
     yield { bytes: obj, origin: `${label}@${commit.slice(0, 12)}` };
   }
   await feeding;
-  if ((await revsDone) !== 0) {
+  // An epoch without commits (a new, empty repository) has no HEAD to list: nothing to read there.
+  if ((await revsDone) !== 0 && commits.length > 0) {
     throw new InputError(`git rev-list failed: ${revErr.trim() || "no commits"}`, { subject: gitDir });
   }
 }
