@@ -3,11 +3,22 @@ import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
 
 export const r8 = (n: number): number => Math.ceil(n / 8) * 8;
 
+// Reads index the bytes directly when the offset is a whole number in range (no DataView to allocate); any
+// other offset goes through a DataView, so that it throws the same RangeError as before.
 export function u32(b: Uint8Array, off: number): number {
+  if (Number.isInteger(off) && off >= 0 && off + 4 <= b.length) {
+    return (
+      ((b[off] as number) | ((b[off + 1] as number) << 8) | ((b[off + 2] as number) << 16)) +
+      (b[off + 3] as number) * 0x1000000
+    );
+  }
   return new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(off, true);
 }
 
 export function u16(b: Uint8Array, off: number): number {
+  if (Number.isInteger(off) && off >= 0 && off + 2 <= b.length) {
+    return (b[off] as number) | ((b[off + 1] as number) << 8);
+  }
   return new DataView(b.buffer, b.byteOffset, b.byteLength).getUint16(off, true);
 }
 

@@ -18,9 +18,11 @@ export class EventBus {
     return () => this.observers.delete(observer);
   }
 
+  /** `e` must be a fresh object: it becomes the event (its `seq` set last, as a copy would have it). */
   emit(e: EventInput): void {
-    const event = { ...e, seq: ++this.seq } as EmulatorEvent;
-    for (const o of this.observers) o(event);
+    const event = e as EventInput & { seq: number };
+    event.seq = ++this.seq;
+    for (const o of this.observers) o(event as EmulatorEvent);
   }
 }
 

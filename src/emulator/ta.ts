@@ -21,14 +21,15 @@ const SIGN_ALGOS: Record<number, number> = { 1: TEE_ALG_RSASSA_PKCS1_V1_5_SHA256
 /** A read outside the client's buffer: a real TA would fault. */
 class TaPanic extends Error {}
 
-/** Thrown to end a command with a result. */
-class Fail extends Error {
+/**
+ * Thrown to end a command with a result, and always caught in loadFw. Not an Error: nothing reads its stack,
+ * and capturing one on every failed check costs more than the check.
+ */
+class Fail {
   constructor(
     readonly result: TeeResult,
     readonly reason: string,
-  ) {
-    super(reason);
-  }
+  ) {}
 }
 
 /** Ends the command with `result` unless `cond` holds; `reason` names the step (optee-remoteproc.md §2). */

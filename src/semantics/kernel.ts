@@ -271,18 +271,19 @@ export class Kernel {
     layer: TraceLayer,
     fn: string,
     body: () => Promise<T> | T,
-    opts: CallOptions = {},
+    opts?: CallOptions,
   ): Promise<T> {
+    const ignores = opts?.ignores;
     const frame: Frame = {
       layer,
       fn,
       parent: this.frame,
       failedCallees: [],
-      ignores: opts.ignores === undefined ? NO_IGNORES : new Set(opts.ignores),
+      ignores: ignores === undefined ? NO_IGNORES : new Set(ignores),
     };
     this.emit({
       type: "call",
-      step: this.step(layer, fn, "call", opts.detail ?? ""),
+      step: this.step(layer, fn, "call", opts?.detail ?? ""),
       layer,
       fn,
       depth: this.depth,

@@ -93,7 +93,7 @@ export class Monitors {
         this.raise("warn", e.detail, e.at, e.step);
         return;
       case "return":
-        if (e.ret === 0) {
+        if (e.ret === 0 && e.frame.failedCallees.length > 0) {
           const swallowed = e.frame.failedCallees.filter((c) => !e.frame.ignores.has(c.fn));
           for (const c of swallowed) {
             this.raise(

@@ -193,8 +193,17 @@ const le32 = (v: number): Uint8Array => {
   new DataView(b.buffer).setUint32(0, v >>> 0, true);
   return b;
 };
-const rd32 = (b: Uint8Array, off: number): number =>
-  off + 4 <= b.length ? new DataView(b.buffer, b.byteOffset).getUint32(off, true) : 0;
+const rd32 = (b: Uint8Array, off: number): number => {
+  if (!(off + 4 <= b.length)) return 0;
+  // A whole, non-negative offset reads the bytes directly; anything else keeps the DataView (and its RangeError).
+  if (Number.isInteger(off) && off >= 0) {
+    return (
+      ((b[off] as number) | ((b[off + 1] as number) << 8) | ((b[off + 2] as number) << 16)) +
+      (b[off + 3] as number) * 0x1000000
+    );
+  }
+  return new DataView(b.buffer, b.byteOffset).getUint32(off, true);
+};
 
 /** Reads a u32 of the resource table through table_ptr. */
 export function tableRead32(k: Kernel, rproc: Rproc, off: number, at: string): number {
