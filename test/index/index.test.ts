@@ -1,5 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
@@ -16,6 +25,8 @@ import { openArchive } from "../../src/node/archive.ts";
 import { splitMbox } from "../../src/series/index.ts";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/series");
+const LKML = join(import.meta.dirname, "../../../shared/lkml");
+const haveLkml = existsSync(LKML);
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
@@ -219,4 +230,16 @@ describe("index", () => {
     expect(text.out).toMatch(/v3 -> v4 {2}"foo: core: diagnostics of boot failures"/);
     expect((await run("index", join(tmp, "missing"))).code).toBe(1);
   });
+
+  it.skipIf(!haveLkml)(
+    "chains the five postings of the series in ../shared/lkml (skipped when absent)",
+    async () => {
+      const opened = await openArchive(LKML);
+      const r = await indexArchive(opened.mails);
+      expect(opened.kind).toBe("directory");
+      expect(r.touching).toHaveLength(1);
+      expect(r.touching[0]?.versions.map((v) => v.id)).toEqual(["v13", "v14", "v15", "v16", "v16-resend"]);
+      expect(r.touching[0]?.modelled).toContain("drivers/remoteproc/remoteproc_tee.c");
+    },
+  );
 });
