@@ -1,11 +1,12 @@
 /** diff and b4-check through the CLI, on the built-in versions and, when present, the real mails. */
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.ts";
+import { loadInput } from "../../src/node/inputs.ts";
 import type { B4Check, ReviewReport } from "../../src/report/index.ts";
 import { mermaidBlocks, mermaidParse } from "./mermaid-parser.ts";
 
@@ -198,6 +199,16 @@ describe("rproc-review b4-check", () => {
     expect(c?.details).toContain("sleep-in-atomic in rproc_tee_register");
     const alone = JSON.parse((await run(["b4-check"], patch2)).out) as B4Check[];
     expect(alone[0]?.details).toMatch(/^checked alone/);
+    // a series ingested before, found in the store directory by the message's id
+    const store = await mkdtemp(join(tmpdir(), "rproc-store-"));
+    try {
+      await writeFile(join(store, "v16.json"), JSON.stringify(await loadInput(join(LKML, "v16"))));
+      const stored = JSON.parse((await run(["b4-check", "--store", store], patch2)).out) as B4Check[];
+      expect(stored[0]?.summary).toBe(c?.summary);
+      expect(stored[0]?.details).not.toMatch(/checked alone/);
+    } finally {
+      await rm(store, { recursive: true, force: true });
+    }
     const cover = JSON.parse(
       (await run(["b4-check"], await readFile(join(LKML, "v16", "0.eml")))).out,
     ) as B4Check[];

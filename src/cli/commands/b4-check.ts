@@ -54,8 +54,9 @@ function holds(series: Series, m: Message): boolean {
 }
 
 /**
- * The local store: a directory of series ingested before, one JSON file per series (a Series, as
- * `rproc-review series --json` prints it). The SQLite store of the bot is not searched by message-id yet.
+ * The local store: a directory of series ingested before, one JSON file per series holding a Series value
+ * (src/series/types.ts, the JSON the bot's store keeps per version). The bot's SQLite store itself is not
+ * searched by message-id yet.
  */
 async function fromStore(dir: string, m: Message): Promise<Series | null> {
   const names = await readdir(dir).catch(() => [] as string[]);
