@@ -5,8 +5,8 @@ import { register as registerDiff } from "./commands/diff.ts";
 import { register as registerExplore } from "./commands/explore.ts";
 import { register as registerImage } from "./commands/image.ts";
 import { register as registerIndex } from "./commands/index.ts";
-import { register as registerMatrix } from "./commands/matrix.ts";
 import { register as registerMap } from "./commands/map.ts";
+import { register as registerMatrix } from "./commands/matrix.ts";
 import { register as registerReplay } from "./commands/replay.ts";
 import { register as registerReview } from "./commands/review.ts";
 import { register as registerSeries } from "./commands/series.ts";
@@ -17,7 +17,19 @@ import { version } from "./version.ts";
  * Each command lives in its own module under ./commands and exports a `register(program)` function;
  * add one import and one entry here per command. Only commands that work are listed.
  */
-const registrations: Array<(program: Command) => void> = [registerSeries, registerImage, registerMatrix, registerMap, registerReview, registerDiff, registerB4Check, registerExplore, registerReplay, registerIndex, registerServe];
+const registrations: Array<(program: Command) => void> = [
+  registerSeries,
+  registerImage,
+  registerMatrix,
+  registerMap,
+  registerReview,
+  registerDiff,
+  registerB4Check,
+  registerExplore,
+  registerReplay,
+  registerIndex,
+  registerServe,
+];
 
 export function buildProgram(): Command {
   const program = new Command();
