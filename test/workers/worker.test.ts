@@ -1,0 +1,168 @@
+import {
+  applyD1Migrations,
+  createExecutionContext,
+  createMessageBatch,
+  env,
+  SELF,
+  waitOnExecutionContext,
+} from "cloudflare:test";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { signMail } from "../../src/mail/hmac.ts";
+import worker, { type Env } from "../../src/workers/index.ts";
+
+const COVER = "fixture-v2-0@example.org";
+
+function bindings(extra: Record<string, unknown> = {}): Env {
+  return { ...(env as unknown as Env), ...extra };
+}
+
+async function post(
+  body: string,
+  headers: Record<string, string> = {},
+  e: Env = bindings(),
+): Promise<Response> {
+  const bytes = new TextEncoder().encode(body);
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(
+    new Request("https://bot.example/mail", {
+      method: "POST",
+      body: bytes,
+      headers: { "x-rproc-signature": await signMail(env.MAIL_SECRET, bytes), ...headers },
+    }),
+    e,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+async function runQueue(): Promise<void> {
+  const batch = createMessageBatch("rproc-review-jobs", [
+    { id: "m1", timestamp: new Date(), attempts: 1, body: { wake: 1 } },
+  ]);
+  await worker.queue(batch, bindings());
+}
+
+async function mails(): Promise<Array<{ status: string; eml: string }>> {
+  const rows = await env.DB.prepare("SELECT status, body FROM outbox WHERE kind = 'mail' ORDER BY id").all<{
+    status: string;
+    body: string;
+  }>();
+  return rows.results.map((r) => ({ status: r.status, eml: (JSON.parse(r.body) as { eml: string }).eml }));
+}
+
+beforeAll(async () => {
+  await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+});
+
+describe("the Worker", () => {
+  it("has the shared schema in D1", async () => {
+    const tables = await env.DB.prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+    ).all<{
+      name: string;
+    }>();
+    const names = tables.results.map((t) => t.name);
+    for (const t of ["jobs", "deliveries", "outbox", "mail_messages", "mail_series", "mail_feed_seen"]) {
+      expect(names).toContain(t);
+    }
+  });
+
+  it("refuses an unsigned POST /mail", async () => {
+    const res = await post(env.TEST_MBOX, { "x-rproc-signature": "sha256=00" });
+    expect(res.status).toBe(401);
+  });
+
+  it("takes a series with its facts, queues the review and writes one threaded reply to the outbox", async () => {
+    const body = JSON.stringify({ mbox: env.TEST_MBOX, facts: JSON.parse(env.TEST_FACTS) });
+    const res = await post(body, { "content-type": "application/json" });
+    expect(res.status).toBe(202);
+    const answer = (await res.json()) as { jobs: number[] };
+    expect(answer.jobs).toHaveLength(1);
+    const jobs = await env.DB.prepare("SELECT kind, status FROM jobs").all<{
+      kind: string;
+      status: string;
+    }>();
+    expect(jobs.results).toEqual([{ kind: "mail-review", status: "pending" }]);
+    await runQueue();
+    const out = await mails();
+    expect(out).toHaveLength(1);
+    const eml = (out[0] as { eml: string }).eml;
+    expect(eml).toMatch(/^Subject: Re: \[PATCH v2 0\/3\] remoteproc: fixture TEE loader$/m);
+    expect(eml).toMatch(new RegExp(`^In-Reply-To: <${COVER}>$`, "m"));
+    expect(eml).toMatch(/^Verdict: (PASS|WARN|FAIL): /m);
+    // Workers sends no mail: the reply waits in the outbox.
+    expect(out[0]?.status).toBe("pending");
+  });
+
+  it("answers a command mail in the thread", async () => {
+    const command = [
+      "From: Mathieu Reviewer <mathieu@example.org>",
+      "Subject: Re: [PATCH v2 0/3] remoteproc: fixture TEE loader",
+      "Message-ID: <cmd-worker@example.org>",
+      `In-Reply-To: <${COVER}>`,
+      `References: <${COVER}>`,
+      "",
+      "#rproc-review run boot",
+      "",
+    ].join("\n");
+    const res = await post(command);
+    expect(((await res.json()) as { jobs: number[] }).jobs).toHaveLength(1);
+    await runQueue();
+    const answer = (await mails()).find((m) => /^In-Reply-To: <cmd-worker@example.org>$/m.test(m.eml));
+    expect(answer?.eml).toMatch(/^To: Mathieu Reviewer <mathieu@example.org>$/m);
+  });
+
+  it("does not review a series that came without facts, and says why in the log", async () => {
+    const other = env.TEST_MBOX.replaceAll("fixture-v2-", "nofacts-v2-");
+    const res = await post(other);
+    expect(((await res.json()) as { jobs: number[] }).jobs).toHaveLength(1);
+    const before = (await mails()).length;
+    await runQueue();
+    expect(await mails()).toHaveLength(before);
+    const job = await env.DB.prepare("SELECT status FROM jobs WHERE idempotency_key = ?")
+      .bind("mail-review:nofacts-v2-0@example.org")
+      .first<{ status: string }>();
+    expect(job?.status).toBe("done");
+  });
+
+  it("refuses a PKCS#1 GitHub App key with the command that converts it", async () => {
+    const res = await worker.fetch(
+      new Request("https://bot.example/healthz"),
+      bindings({
+        GITHUB_APP_ID: "1",
+        GITHUB_WEBHOOK_SECRET: "whsec-0123456789",
+        GITHUB_APP_PRIVATE_KEY: "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n",
+      }),
+      createExecutionContext(),
+    );
+    expect(res.status).toBe(503);
+    const { error } = (await res.json()) as { error: string };
+    expect(error).toMatch(/PKCS#1/);
+    expect(error).toContain("openssl pkcs8 -topk8 -nocrypt -in key.pem -out key-pkcs8.pem");
+  });
+});
+
+describe("the Worker's queue", () => {
+  it("wakes its consumer: POST /mail ends in an outbox row without calling the consumer", async () => {
+    const mbox = env.TEST_MBOX.replaceAll("fixture-v2-", "queued-v2-");
+    const facts = JSON.parse(env.TEST_FACTS) as unknown;
+    const body = new TextEncoder().encode(JSON.stringify({ mbox, facts }));
+    const res = await SELF.fetch("https://bot.example/mail", {
+      method: "POST",
+      body,
+      headers: {
+        "content-type": "application/json",
+        "x-rproc-signature": await signMail(env.MAIL_SECRET, body),
+      },
+    });
+    expect(res.status).toBe(202);
+    await vi.waitFor(
+      async () => {
+        const found = (await mails()).some((m) => /^In-Reply-To: <queued-v2-0@example.org>$/m.test(m.eml));
+        expect(found).toBe(true);
+      },
+      { timeout: 60_000, interval: 250 },
+    );
+  });
+});
