@@ -189,9 +189,8 @@ export function ptrWrite(
 }
 
 const le32 = (v: number): Uint8Array => {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, v >>> 0, true);
-  return b;
+  const u = v >>> 0;
+  return Uint8Array.of(u & 0xff, (u >>> 8) & 0xff, (u >>> 16) & 0xff, u >>> 24);
 };
 const rd32 = (b: Uint8Array, off: number): number => {
   if (!(off + 4 <= b.length)) return 0;
