@@ -4,16 +4,11 @@
  * render GitHub markdown). Workers-safe: the C parser comes from the platform (src/node/c-parser.ts).
  */
 import type { Parser } from "web-tree-sitter";
-import type { CellRunner } from "../compare/attribute.ts";
-import { builtinSide, cellsOf, type MappedFacts, seriesSide } from "../compare/sides.ts";
-import type { VersionSide } from "../compare/types.ts";
-import { loadFixtures } from "../emulator/api.ts";
+import { builtinSubject, type ReviewSubject, runReview, seriesSubject } from "../compare/review.ts";
+import type { MappedFacts } from "../compare/sides.ts";
 import { InputError } from "../errors.ts";
-import { type ReviewReport, renderMarkdown, reviewVersions } from "../report/index.ts";
-import type { CellResult } from "../scenarios/result.ts";
-import { type Design, runMatrix, runScenario } from "../scenarios/run.ts";
+import { type ReviewReport, renderMarkdown } from "../report/index.ts";
 import { SCENARIOS } from "../scenarios/scenarios.ts";
-import { FACT_PATHS } from "../semantics/facts.ts";
 import { mapSeries } from "../semantics/map/index.ts";
 import type { MapResult } from "../semantics/map/types.ts";
 import { BUILTIN_VERSIONS, builtinVersion, MAINLINE } from "../semantics/versions.ts";
@@ -28,13 +23,6 @@ export interface ReviewEngineOptions {
   mapSeries?: (series: Series) => MapResult;
   /** The mapper's stored reading of a built-in version (its evidence), when the platform has it. */
   builtinMapping?: (id: string) => Promise<MappedFacts | null>;
-}
-
-interface Resolved {
-  design: Design;
-  /** Its side of the comparison, under the id its design ran with (made unique in review()). */
-  side: (cells: CellResult[], id: string) => VersionSide;
-  mapped: MappedFacts | null;
 }
 
 /** Below GitHub's 65 536 characters of a comment or check-run text, with room for the bot's marker and footer. */
@@ -62,64 +50,21 @@ export function createReviewEngine(options: ReviewEngineOptions): ReportingEngin
     return mapSeries(series, options.parser);
   };
 
-  async function resolve(ref: VersionRef): Promise<Resolved> {
+  async function resolve(ref: VersionRef): Promise<ReviewSubject> {
     if (ref.kind === "builtin") {
       const v = builtinVersion(ref.id);
       if (!v) throw new InputError(`unknown built-in version "${ref.id}"`);
-      const mapped = (await options.builtinMapping?.(v.id)) ?? null;
-      const design: Design = { id: v.id, title: v.title, facts: v.facts };
-      return {
-        design,
-        mapped: null,
-        side: (cells, id) => builtinSide(v, cells, { mapped, designId: id }),
-      };
+      return builtinSubject(v, (await options.builtinMapping?.(v.id)) ?? null);
     }
     const mapped = options.mapSeries?.(ref.series) ?? mapWithParser(ref.series);
-    const design: Design = {
-      id: ref.label,
-      title: ref.series.title,
-      facts: mapped.facts,
-      unknownFacts: FACT_PATHS.filter((p) => mapped.status[p] === "unknown"),
-    };
-    return {
-      design,
-      mapped,
-      side: (cells, id) => seriesSide(ref.series, mapped, cells, { spec: ref.label, designId: id }),
-    };
+    return seriesSubject(ref.series, mapped, ref.label, ref.label);
   }
 
   /** A against B (plus mainline for pre-existing findings), as `rproc-review diff` runs it. */
-  async function review(
-    aRef: VersionRef,
-    bRef: VersionRef,
-    scenarios: readonly string[] | null,
-  ): Promise<{ report: ReviewReport; cells: CellResult[]; b: Resolved }> {
-    const a = await resolve(aRef);
+  async function review(aRef: VersionRef, bRef: VersionRef, scenarios: readonly string[] | null) {
     const b = await resolve(bRef);
-    if (b.design.id === a.design.id) b.design = { ...b.design, id: `${b.design.id} (B)` };
-    const designs = [a.design, b.design];
-    let base: Resolved | null = null;
-    if (a.design.facts === MAINLINE) base = a;
-    else if (b.design.facts === MAINLINE) base = b;
-    else if (mainline) {
-      base = await resolve({ kind: "builtin", id: mainline.id });
-      if (designs.some((d) => d.id === base?.design.id)) {
-        base.design = { ...base.design, id: `${base.design.id} (baseline)` };
-      }
-      designs.push(base.design);
-    }
-    const matrix = await runMatrix(designs, scenarios ?? undefined);
-    const side = (r: Resolved) => r.side(cellsOf(matrix.results, r.design.id), r.design.id);
-    const sa = side(a);
-    const fixtures = await loadFixtures();
-    const unknownFacts = b.design.unknownFacts ?? [];
-    const run: CellRunner = (facts, scenario) =>
-      runScenario({ id: b.design.id, title: b.design.title, facts, unknownFacts }, scenario, fixtures);
-    const report = await reviewVersions(sa, side(b), run, {
-      mainline: base === a ? sa : base ? side(base) : null,
-      scenarios: matrix.scenarios,
-    });
-    return { report, cells: matrix.results, b };
+    const run = await runReview(await resolve(aRef), b, scenarios ? { scenarios } : {});
+    return { ...run, b };
   }
 
   return {

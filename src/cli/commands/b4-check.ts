@@ -2,12 +2,13 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
 import PostalMime from "postal-mime";
+import { builtinSubject, type ReviewSubject, runReview } from "../../compare/review.ts";
 import { InputError } from "../../errors.ts";
 import { loadInput } from "../../node/inputs.ts";
+import { mappedSubject, resolveVersion } from "../../node/versions.ts";
 import { type B4Check, type B4Context, b4Checks } from "../../report/index.ts";
 import { BUILTIN_VERSIONS, type BuiltinVersion, builtinVersion, MAINLINE } from "../../semantics/versions.ts";
 import { parseMessages, parseSubject, type Series } from "../../series/index.ts";
-import { builtinResolved, type ResolvedVersion, resolveVersion, runReview, seriesResolved } from "./diff.ts";
 
 /** The headers of the message on stdin that locate it in a series. */
 interface Message {
@@ -72,7 +73,7 @@ async function fromStore(dir: string, m: Message): Promise<Series | null> {
  * The built-in version the series says it follows: the one its changelog names ("since v15"); for notes about
  * "the previous version", the newest built-in version numbered below the series; else mainline.
  */
-function defaultAgainst(series: Series): ResolvedVersion {
+function defaultAgainst(series: Series): ReviewSubject {
   const notes = [...(series.cover?.changelog ?? []), ...series.patches.flatMap((p) => p.changelog)].filter(
     (n) => n.relation === "since",
   );
@@ -90,7 +91,7 @@ function defaultAgainst(series: Series): ResolvedVersion {
     : undefined;
   const base = named ?? previous ?? BUILTIN_VERSIONS.find((v) => v.facts === MAINLINE);
   if (base === undefined) throw new Error("no mainline design among the built-in versions");
-  return builtinResolved(base, null, null);
+  return builtinSubject(base);
 }
 
 interface B4Options {
@@ -132,10 +133,10 @@ async function check(opts: B4Options): Promise<B4Check[]> {
     series = (await parseMessages([{ name: "stdin", bytes }], "stdin"))[0] ?? null;
     if (series === null) return [];
   }
-  const b = await seriesResolved(series, spec);
+  const b = await mappedSubject(series, spec);
   const a =
     opts.against !== undefined ? await resolveVersion(opts.against, opts.mails) : defaultAgainst(series);
-  const report = await runReview(a, b);
+  const { report } = await runReview(a, b);
   return b4Checks(report, { message: message.context, alone });
 }
 
