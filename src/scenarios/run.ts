@@ -4,7 +4,7 @@
  */
 import { type Fixtures, loadFixtures } from "../emulator/api.ts";
 import { UsageError } from "../errors.ts";
-import { type DesignFacts, type FactPath, trackFactReads } from "../semantics/facts.ts";
+import { type DesignFacts, type FactPath, linkProblem, trackFactReads } from "../semantics/facts.ts";
 import type { CellResult, FinalState, MatrixResult, TaCommandName } from "./result.ts";
 import { SCENARIOS, type Scenario, scenarioById } from "./scenarios.ts";
 import { World } from "./world.ts";
@@ -46,7 +46,7 @@ export async function runScenario(
     );
   const tracked = trackFactReads(design.facts);
   const unknownOf = (): boolean => (design.unknownFacts ?? []).some((f) => tracked.reads.has(f));
-  const reason = s.notApplicable(tracked.facts);
+  const reason = linkProblem(tracked.facts) ?? s.notApplicable(tracked.facts);
   const base = { version: design.id, scenario: s.id };
   if (reason !== null) {
     return {

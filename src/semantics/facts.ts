@@ -272,6 +272,17 @@ export function applyFactChanges(
 }
 
 /**
+ * Why a design would not build, or null. remoteproc_tee.c's find_loaded_rsc_table calls the core's
+ * rproc_pa_to_va, so a TEE driver over a core without it does not link (a variant asking for it is refused; a
+ * mapped series that relies on a prerequisite adding it runs no cell, and the cells say why).
+ */
+export function linkProblem(facts: DesignFacts): string | null {
+  if (facts.tee !== null && !facts.core.paToVa)
+    return "the design would not link: the TEE driver calls rproc_pa_to_va, which its core lacks (core.paToVa)";
+  return null;
+}
+
+/**
  * Wraps facts so that every leaf read is recorded. The model reads facts only through such a wrapper during a
  * scenario, so a result can say which facts it depended on (and is "unknown" when one of them is).
  */

@@ -6,7 +6,7 @@
  * naming the field.
  */
 import { UsageError } from "../errors.ts";
-import { applyFactChanges } from "./facts.ts";
+import { applyFactChanges, linkProblem } from "./facts.ts";
 import { BUILTIN_VERSIONS, type BuiltinVersion, builtinVersion } from "./versions.ts";
 
 const KEYS = new Set(["base", "title", "set"]);
@@ -38,12 +38,8 @@ export function loadVariant(json: unknown, name: string, subject = name): Builti
   if (builtinVersion(name) !== undefined) fail(`the variant's id "${name}" is a built-in version id`);
   const { facts, errors } = applyFactChanges(baseVersion.facts, set);
   if (errors.length > 0) fail(`invalid variant: ${errors.join("; ")}`);
-  // remoteproc_tee.c's find_loaded_rsc_table calls the core's rproc_pa_to_va: such a kernel would not link
-  if (facts.tee !== null && !facts.core.paToVa) {
-    fail(
-      'invalid variant: core.paToVa: the TEE driver calls rproc_pa_to_va, so it must be true while "tee" is',
-    );
-  }
+  const problem = linkProblem(facts);
+  if (problem !== null) fail(`invalid variant: ${problem}`);
   const changed = Object.keys(set);
   return {
     id: name,
