@@ -93,17 +93,7 @@ export class Monitors {
         this.raise("warn", e.detail, e.at, e.step);
         return;
       case "return":
-        if (e.ret === 0 && e.frame.failedCallees.length > 0) {
-          const swallowed = e.frame.failedCallees.filter((c) => !e.frame.ignores.has(c.fn));
-          for (const c of swallowed) {
-            this.raise(
-              "error-swallowed",
-              `${c.fn} failed (${describeRet(c.ret)}) but ${e.fn} returned 0`,
-              e.fn,
-              e.step,
-            );
-          }
-        }
+        if (e.ret === 0 && e.frame.failedCallees.length > 0) this.observeSwallowed(e);
         return;
       case "rsc-table-copy":
         this.rscWindows.push({ pa: e.pa, size: e.size });
@@ -113,6 +103,22 @@ export class Monitors {
         return;
       default:
         return;
+    }
+  }
+
+  /**
+   * A function returned 0 after direct callees failed. Apart from observe, which runs on every event: a closure
+   * over its event would make observe allocate a context on each call.
+   */
+  private observeSwallowed(e: Extract<KEvent, { type: "return" }>): void {
+    const swallowed = e.frame.failedCallees.filter((c) => !e.frame.ignores.has(c.fn));
+    for (const c of swallowed) {
+      this.raise(
+        "error-swallowed",
+        `${c.fn} failed (${describeRet(c.ret)}) but ${e.fn} returned 0`,
+        e.fn,
+        e.step,
+      );
     }
   }
 
