@@ -2,27 +2,13 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main.ts";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadFixtures } from "../../src/emulator/api.ts";
+import { runCli } from "../helpers/cli.ts";
 
 let dir: string;
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-  try {
-    const code = await main(["node", "rproc-review", ...args]);
-    return {
-      code,
-      out: out.mock.calls.map((c) => String(c[0])).join(""),
-      err: err.mock.calls.map((c) => String(c[0])).join(""),
-    };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const run = (...args: string[]) => runCli(args);
 
 const f = (name: string): string => join(dir, name);
 

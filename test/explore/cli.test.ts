@@ -1,21 +1,7 @@
-import { describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main.ts";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.ts";
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-  try {
-    const code = await main(["node", "rproc-review", ...args]);
-    return {
-      code,
-      out: out.mock.calls.map((c) => String(c[0])).join(""),
-      err: err.mock.calls.map((c) => String(c[0])).join(""),
-    };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const run = (...args: string[]) => runCli(args);
 
 describe("explore and replay commands", () => {
   it("explore prints each finding with its shortest sequence and a replay command that prints the same trace", async () => {

@@ -1,24 +1,10 @@
 import { fileURLToPath } from "node:url";
-import { describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main.ts";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.ts";
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/map/${name}`, import.meta.url));
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-  try {
-    const code = await main(["node", "rproc-review", ...args]);
-    return {
-      code,
-      out: out.mock.calls.map((c) => String(c[0])).join(""),
-      err: err.mock.calls.map((c) => String(c[0])).join(""),
-    };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const run = (args: string[]) => runCli(args);
 
 describe("rproc-review map", () => {
   it("prints the derived facts as JSON with evidence, unmodelled and out-of-scope lists", async () => {

@@ -3,38 +3,17 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main.ts";
 import { loadInput } from "../../src/node/inputs.ts";
 import type { B4Check, ReviewReport } from "../../src/report/index.ts";
+import { runCli } from "../helpers/cli.ts";
 import { mermaidBlocks, mermaidParse } from "./mermaid-parser.ts";
 
 const LKML = join(import.meta.dirname, "..", "..", "..", "shared", "lkml");
 const haveMails = existsSync(join(LKML, "v16", "0.eml"));
 if (!haveMails) console.warn(`skipping the tests on the real mails: ${LKML} is absent`);
 
-async function run(args: string[], stdin?: Uint8Array): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s) => {
-    out.push(String(s));
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s) => {
-    err.push(String(s));
-    return true;
-  });
-  if (stdin) vi.spyOn(process, "stdin", "get").mockReturnValue(Readable.from([Buffer.from(stdin)]) as never);
-  process.exitCode = undefined;
-  try {
-    const code = await main(["node", "rproc-review", ...args]);
-    return { code, out: out.join(""), err: err.join("") };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = (args: string[], stdin?: Uint8Array) => runCli(args, stdin);
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -1,26 +1,12 @@
 /** `rproc-review matrix --variant <file.json>` through the CLI entry point: validation and a changed fact at work. */
 import { join } from "node:path";
-import { describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main.ts";
+import { describe, expect, it } from "vitest";
 import type { MatrixResult } from "../../src/scenarios/result.ts";
+import { runCli } from "../helpers/cli.ts";
 
 const EXAMPLES = join(import.meta.dirname, "../../examples/variants");
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-  try {
-    const code = await main(["node", "rproc-review", ...args]);
-    return {
-      code,
-      out: out.mock.calls.map((c) => String(c[0])).join(""),
-      err: err.mock.calls.map((c) => String(c[0])).join(""),
-    };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const run = (args: string[]) => runCli(args);
 
 describe("matrix --variant", () => {
   it("runs the variant next to its base, and the changed fact changes the cell", async () => {

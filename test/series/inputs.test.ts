@@ -5,10 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { simpleGit } from "simple-git";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main.ts";
 import { InputError, UsageError } from "../../src/errors.ts";
 import { loadInput } from "../../src/node/inputs.ts";
 import { fetchPullRequest } from "../../src/series/index.ts";
+import { runCli } from "../helpers/cli.ts";
 import { fixture, patchBody } from "./helpers.ts";
 
 let tmp = "";
@@ -185,18 +185,7 @@ describe("pr:owner/repo#n against a local GitHub API", () => {
   });
 });
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-  try {
-    const code = await main(["node", "rproc-review", ...args]);
-    const text = (s: typeof out) => s.mock.calls.map((c) => String(c[0])).join("");
-    return { code, out: text(out), err: text(err) };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const cli = (...args: string[]) => runCli(args);
 
 describe("rproc-review series", () => {
   it("prints JSON with series, patches and the chain", async () => {

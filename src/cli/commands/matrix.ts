@@ -1,7 +1,8 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.ts";
+import { resolveVersion } from "../../node/versions.ts";
 import { renderMatrixText } from "../../scenarios/render.ts";
 import { type Design, runMatrix } from "../../scenarios/run.ts";
 import { SCENARIOS } from "../../scenarios/scenarios.ts";
@@ -25,28 +26,34 @@ const list = (s: string | undefined): string[] | undefined =>
         .filter((x) => x.length > 0);
 
 /**
- * Resolves the designs to run, in order: --versions ids (built-in; default: all built-in versions). Further
- * design sources (variant files, ingested series) append their designs to this list.
+ * Resolves the designs to run, in order: --versions (built-in ids and inputs; default: all built-in versions),
+ * then the --variant files.
  */
 export async function resolveDesigns(opts: MatrixOptions): Promise<Design[]> {
-  return [...builtinDesigns(opts), ...(await variantDesigns(opts.variant ?? []))];
+  return [...(await versionDesigns(opts)), ...(await variantDesigns(opts.variant ?? []))];
 }
 
-function builtinDesigns(opts: MatrixOptions): Design[] {
-  const ids = list(opts.versions);
-  if (ids === undefined) return BUILTIN_VERSIONS.map((v) => ({ id: v.id, title: v.title, facts: v.facts }));
-  return ids.map((id) => {
-    const v = builtinVersion(id);
-    if (v === undefined) {
+/** An input as the ingest commands take it: pr:owner/repo#n, git:<dir>:<a>..<b>, or an existing path. */
+async function isInput(spec: string): Promise<boolean> {
+  return spec.startsWith("pr:") || spec.startsWith("git:") || (await stat(spec).catch(() => null)) !== null;
+}
+
+async function versionDesigns(opts: MatrixOptions): Promise<Design[]> {
+  const specs = list(opts.versions);
+  if (specs === undefined) return BUILTIN_VERSIONS.map((v) => ({ id: v.id, title: v.title, facts: v.facts }));
+  const designs: Design[] = [];
+  for (const spec of specs) {
+    if (builtinVersion(spec) === undefined && !(await isInput(spec))) {
       throw new UsageError(
-        `unknown version "${id}" (known: ${BUILTIN_VERSIONS.map((x) => x.id).join(", ")})`,
-        {
-          subject: "--versions",
-        },
+        `unknown version "${spec}": neither a built-in id (${BUILTIN_VERSIONS.map((x) => x.id).join(", ")}) nor an input (a path, pr:owner/repo#n, git:<dir>:<a>..<b>)`,
+        { subject: "--versions" },
       );
     }
-    return { id: v.id, title: v.title, facts: v.facts };
-  });
+    const { design } = await resolveVersion(spec);
+    if (designs.some((d) => d.id === design.id)) design.id = `${design.id} (${spec})`;
+    designs.push(design);
+  }
+  return designs;
 }
 
 // --variant: each file is {"base": "<id>", "title"?: "...", "set": {"<fact path>": value}} (src/semantics/variant.ts);
@@ -96,7 +103,7 @@ export function register(program: Command): void {
     .description("run every scenario on every version and print versions x scenarios with findings (exit 0)")
     .option(
       "--versions <ids>",
-      `comma-separated version ids (built-in: ${BUILTIN_VERSIONS.map((v) => v.id).join(", ")})`,
+      `comma-separated versions: built-in ids (${BUILTIN_VERSIONS.map((v) => v.id).join(", ")}) or inputs (mbox, .eml, directory, pr:owner/repo#n, git:<dir>:<a>..<b>)`,
     )
     .option("--scenarios <ids>", "comma-separated scenario ids (default: all)")
     .option("--json", "print the matrix as JSON")
