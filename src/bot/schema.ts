@@ -162,4 +162,11 @@ CREATE TABLE mail_feed_seen (
 
 `,
   },
+  {
+    version: 3,
+    name: "mailing list: a series whose review waits for facts derived on Node",
+    sql: `
+ALTER TABLE mail_series ADD COLUMN awaiting_facts INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];

@@ -68,6 +68,20 @@ export function isComplete(state: MailSeriesState): boolean {
   return state.total === 1 || state.present.includes(0);
 }
 
+/** Queues the review of a series: once when assembled, once more when its facts arrive after it waited for them. */
+function enqueueReview(ctx: MailContext, state: MailSeriesState, suffix: "" | ":facts") {
+  return ctx.queue.accept(
+    {
+      id: `mail:series:${state.key}${suffix}`,
+      event: "mail",
+      action: "series",
+      repo: state.list,
+      receivedAt: ctx.now(),
+    },
+    { kind: "mail-review", key: `mail-review:${state.key}${suffix}`, payload: { seriesKey: state.key } },
+  );
+}
+
 /** Queues the review of an assembled series (at most once per series). */
 async function queueReview(
   ctx: MailContext,
@@ -75,10 +89,7 @@ async function queueReview(
   incomplete: boolean,
 ): Promise<number | null> {
   const now = ctx.now();
-  const result = await ctx.queue.accept(
-    { id: `mail:series:${state.key}`, event: "mail", action: "series", repo: state.list, receivedAt: now },
-    { kind: "mail-review", key: `mail-review:${state.key}`, payload: { seriesKey: state.key } },
-  );
+  const result = await enqueueReview(ctx, state, "");
   if (result.jobId !== null) await ctx.store.setSeriesJob(state.key, result.jobId);
   // Queued first, marked second: a crash in between queues nothing twice (same delivery) and loses nothing.
   if (await ctx.store.finishAssembly(state.key, "assembled", incomplete, now)) {
@@ -208,7 +219,21 @@ export async function intakeMessage(
     },
     now,
   );
-  if (options.facts !== undefined) await ctx.store.setFacts(seriesKey, options.facts);
+  if (options.facts !== undefined) {
+    await ctx.store.setFacts(seriesKey, options.facts);
+    if (state.awaitingFacts && (await ctx.store.setAwaitingFacts(seriesKey, false))) {
+      const result = await enqueueReview(ctx, state, ":facts");
+      ctx.log.info("mail.series.facts", { series: seriesKey, job: result.jobId });
+      return {
+        messageId,
+        outcome: "part",
+        seriesKey,
+        index,
+        total,
+        job: result.enqueued ? result.jobId : null,
+      };
+    }
+  }
   if (!added) return { messageId, outcome: "duplicate" };
   ctx.log.info("mail.part", { message: messageId, series: seriesKey, index, total, present: state.present });
   const job =

@@ -9,7 +9,7 @@ import type { VersionRef } from "../bot/engine.ts";
 import type { ReportingEngine } from "../bot/review-engine.ts";
 import type { Job } from "../bot/store.ts";
 import type { JobHandler } from "../bot/worker.ts";
-import { isUserError } from "../errors.ts";
+import { InputError, isUserError } from "../errors.ts";
 import type { ReviewReport } from "../report/index.ts";
 import { parseMessages } from "../series/ingest.ts";
 import type { Series } from "../series/types.ts";
@@ -17,6 +17,9 @@ import { MAIL_HELP_TEXT, parseMailCommand } from "./commands.ts";
 import type { MailContext } from "./intake.ts";
 import { commandReply, plainReply, type ReplyOptions, seriesReply } from "./reply.ts";
 import type { MailSeriesState, OutgoingMail, StoredMail } from "./store.ts";
+
+/** The series has no facts and the platform cannot derive them (Workers): its review waits for them. */
+export class MissingFactsError extends InputError {}
 
 export type MailEngine = Pick<
   ReportingEngine,
@@ -112,7 +115,12 @@ async function reviewSeries(ctx: MailJobContext, job: Job): Promise<void> {
     } catch (e) {
       if (!isUserError(e)) throw e;
       // Nothing the list should read: the series cannot be reviewed here (malformed, or no facts on Workers).
-      ctx.log.warn("mail.review.skipped", { series: seriesKey, reason: e.oneLine() });
+      const waiting = e instanceof MissingFactsError;
+      if (waiting) await ctx.store.setAwaitingFacts(seriesKey, true);
+      ctx.log.warn(waiting ? "mail.review.awaiting-facts" : "mail.review.skipped", {
+        series: seriesKey,
+        reason: e.oneLine(),
+      });
       return [];
     }
     return [seriesReply(report, replyOptions(ctx))];

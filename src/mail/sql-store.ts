@@ -42,9 +42,11 @@ interface SeriesRow {
   incomplete: number;
   job_id: number | null;
   facts_json: string | null;
+  awaiting_facts: number;
 }
 
-const SERIES_COLUMNS = "key, list, label, title, total, first_seen, status, incomplete, job_id, facts_json";
+const SERIES_COLUMNS =
+  "key, list, label, title, total, first_seen, status, incomplete, job_id, facts_json, awaiting_facts";
 
 export class SqlMailStore implements MailStore {
   constructor(private readonly db: SqlRunner) {}
@@ -66,6 +68,7 @@ export class SqlMailStore implements MailStore {
       incomplete: row.incomplete !== 0,
       jobId: row.job_id,
       facts: row.facts_json === null ? null : (JSON.parse(row.facts_json) as Json),
+      awaitingFacts: row.awaiting_facts !== 0,
     };
   }
 
@@ -152,6 +155,14 @@ export class SqlMailStore implements MailStore {
     await this.db.batch([
       sql("UPDATE mail_series SET facts_json = ? WHERE key = ?", JSON.stringify(facts), key),
     ]);
+  }
+
+  async setAwaitingFacts(key: string, awaiting: boolean): Promise<boolean> {
+    const flag = awaiting ? 1 : 0;
+    const [changed = 0] = await this.db.batch([
+      sql("UPDATE mail_series SET awaiting_facts = ? WHERE key = ? AND awaiting_facts <> ?", flag, key, flag),
+    ]);
+    return changed > 0;
   }
 
   async finishAssembly(

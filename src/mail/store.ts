@@ -41,6 +41,8 @@ export interface MailSeriesState {
   jobId: number | null;
   /** Facts derived by a Node process (the mapper's MapResult JSON), for a platform without a C parser. */
   facts: Json | null;
+  /** Its review found no facts (Workers): facts posted later queue it again. */
+  awaitingFacts: boolean;
 }
 
 /** Where a stored message belongs. */
@@ -76,6 +78,8 @@ export interface MailStore {
   /** The newest assembled series with this label ("v16"), if any. */
   seriesByLabel(label: string): Promise<MailSeriesState | null>;
   setFacts(key: string, facts: Json): Promise<void>;
+  /** Sets or clears the wait for facts; false when it was already so. */
+  setAwaitingFacts(key: string, awaiting: boolean): Promise<boolean>;
   /**
    * Ends the assembly of a series (assembled, or abandoned when nothing reviewable came). False when it was
    * no longer assembling: another intake or sweep got there first.

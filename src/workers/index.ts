@@ -17,7 +17,7 @@ import { createLogger, type Logger } from "../bot/log.ts";
 import { createReviewEngine } from "../bot/review-engine.ts";
 import { InputError, isUserError, UsageError } from "../errors.ts";
 import { type MailContext, sweepAssembly } from "../mail/intake.ts";
-import { type MailEngine, type MailTransport, mailHandlers } from "../mail/jobs.ts";
+import { type MailEngine, type MailTransport, MissingFactsError, mailHandlers } from "../mail/jobs.ts";
 import { pollList } from "../mail/poller.ts";
 import { mailRoutes } from "../mail/routes.ts";
 import type { MailSeriesState } from "../mail/store.ts";
@@ -60,7 +60,9 @@ function factsEngine(state: MailSeriesState): MailEngine {
   return createReviewEngine({
     mapSeries: (series) => {
       if (facts === null || seriesKeyOf(series) !== state.key) {
-        throw new InputError(`no facts for ${series.id} <${seriesKeyOf(series) ?? "?"}>: ${NO_PARSER}`);
+        throw new MissingFactsError(
+          `no facts for ${series.id} <${seriesKeyOf(series) ?? "?"}>: ${NO_PARSER}`,
+        );
       }
       return facts;
     },

@@ -16,10 +16,14 @@ function bindings(extra: Record<string, unknown> = {}): Env {
   return { ...(env as unknown as Env), ...extra };
 }
 
+/** Queue messages the Worker sent; these tests run the consumer themselves (the last test uses the real queue). */
+const woken: unknown[] = [];
+const recordingQueue = { send: async (body: unknown) => void woken.push(body) };
+
 async function post(
   body: string,
   headers: Record<string, string> = {},
-  e: Env = bindings(),
+  e: Env = bindings({ JOBS: recordingQueue }),
 ): Promise<Response> {
   const bytes = new TextEncoder().encode(body);
   const ctx = createExecutionContext();
@@ -79,6 +83,7 @@ describe("the Worker", () => {
     expect(res.status).toBe(202);
     const answer = (await res.json()) as { jobs: number[] };
     expect(answer.jobs).toHaveLength(1);
+    expect(woken).toHaveLength(1);
     const jobs = await env.DB.prepare("SELECT kind, status FROM jobs").all<{
       kind: string;
       status: string;
@@ -113,17 +118,42 @@ describe("the Worker", () => {
     expect(answer?.eml).toMatch(/^To: Mathieu Reviewer <mathieu@example.org>$/m);
   });
 
-  it("does not review a series that came without facts, and says why in the log", async () => {
+  it("waits for the facts of a series that came without them, then reviews it", async () => {
     const other = env.TEST_MBOX.replaceAll("fixture-v2-", "nofacts-v2-");
     const res = await post(other);
     expect(((await res.json()) as { jobs: number[] }).jobs).toHaveLength(1);
     const before = (await mails()).length;
     await runQueue();
     expect(await mails()).toHaveLength(before);
-    const job = await env.DB.prepare("SELECT status FROM jobs WHERE idempotency_key = ?")
-      .bind("mail-review:nofacts-v2-0@example.org")
-      .first<{ status: string }>();
-    expect(job?.status).toBe("done");
+    const series = await env.DB.prepare("SELECT status, awaiting_facts FROM mail_series WHERE key = ?")
+      .bind("nofacts-v2-0@example.org")
+      .first<{ status: string; awaiting_facts: number }>();
+    expect(series).toEqual({ status: "assembled", awaiting_facts: 1 });
+    // A Node process posts the same mails with the facts it derived: the review runs now, once.
+    const body = JSON.stringify({ mbox: other, facts: JSON.parse(env.TEST_FACTS) });
+    const again = (await (await post(body, { "content-type": "application/json" })).json()) as {
+      jobs: number[];
+    };
+    expect(again.jobs).toHaveLength(1);
+    await runQueue();
+    const replies = (await mails()).filter((m) => /^In-Reply-To: <nofacts-v2-0@example.org>$/m.test(m.eml));
+    expect(replies).toHaveLength(1);
+    const twice = (await (await post(body, { "content-type": "application/json" })).json()) as {
+      jobs: number[];
+    };
+    expect(twice.jobs).toEqual([]);
+  });
+
+  it("reviews an incomplete series from the cron trigger once its timeout has passed", async () => {
+    const parts = env.TEST_MBOX.replaceAll("fixture-v2-", "partial-v2-").split(/^(?=From 0{40} )/m);
+    const facts = JSON.parse(env.TEST_FACTS) as unknown;
+    const e = bindings({ JOBS: recordingQueue, MAIL_ASSEMBLY_TIMEOUT_MS: "0" });
+    const body = JSON.stringify({ mbox: parts.slice(0, 3).join(""), facts });
+    const res = await post(body, { "content-type": "application/json" }, e);
+    expect(((await res.json()) as { jobs: number[] }).jobs).toEqual([]);
+    await worker.scheduled({}, e);
+    const reply = (await mails()).find((m) => /^In-Reply-To: <partial-v2-0@example.org>$/m.test(m.eml));
+    expect(reply?.eml.replace(/\n(?!\n)/g, " ")).toMatch(/Incomplete series: patch 3\/3 had not arrived/);
   });
 
   it("refuses a PKCS#1 GitHub App key with the command that converts it", async () => {
