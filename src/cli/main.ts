@@ -5,6 +5,7 @@ import { register as registerDiff } from "./commands/diff.ts";
 import { register as registerExplore } from "./commands/explore.ts";
 import { register as registerImage } from "./commands/image.ts";
 import { register as registerIndex } from "./commands/index.ts";
+import { register as registerMailPost } from "./commands/mail-post.ts";
 import { register as registerMap } from "./commands/map.ts";
 import { register as registerMatrix } from "./commands/matrix.ts";
 import { register as registerReplay } from "./commands/replay.ts";
@@ -29,6 +30,7 @@ const registrations: Array<(program: Command) => void> = [
   registerReplay,
   registerIndex,
   registerServe,
+  registerMailPost,
 ];
 
 export function buildProgram(): Command {
