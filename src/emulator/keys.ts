@@ -404,6 +404,11 @@ export function verifyCacheSize(): number {
   return verifyCache.size;
 }
 
+/** Forgets every memoised verdict (for a benchmark that means to time the verification itself). */
+export function clearVerifyCache(): void {
+  verifyCache.clear();
+}
+
 /**
  * Verifies a signature over a SHA-256 digest, as the platform's VERIFY_DIGEST does: RSASSA-PKCS1-v1_5
  * (the signature must be exactly the modulus size) or ECDSA P-256 raw r||s (high S accepted).

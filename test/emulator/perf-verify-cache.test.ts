@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { sha256 } from "../../src/emulator/bytes.ts";
 import { loadFixtures } from "../../src/emulator/fixtures.ts";
 import {
+  clearVerifyCache,
   type KeyMaterial,
   signData,
   VERIFY_CACHE_LIMIT,
@@ -66,5 +67,9 @@ describe("verifyDigest cache", () => {
     }
     expect(verifyCacheSize()).toBe(VERIFY_CACHE_LIMIT);
     expect(verifyDigest(fx.keys.rsa, digest, sig)).toBe(true);
+    clearVerifyCache();
+    expect(verifyCacheSize()).toBe(0);
+    expect(verifyDigest(fx.keys.rsa, digest, sig)).toBe(true);
+    expect(verifyCacheSize()).toBe(1);
   });
 });
