@@ -8,7 +8,8 @@
  * This script adds an entry (version, os/cpu/libc) for each such missing platform package; npm skips them on
  * other platforms, and a machine of that platform resolves them by version from its registry.
  *
- * Run it after every `npm install` that changes the lock: `npm run lock:fix`.
+ * Run it after every `npm install` that changes the lock: `npm run lock:fix`. With --check it changes nothing
+ * and exits 1 when entries are missing (a test runs it so).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 
@@ -67,6 +68,13 @@ for (const [key, meta] of Object.entries(packages)) {
     };
     added.push(`${dep}@${version}`);
   }
+}
+if (process.argv.includes("--check")) {
+  if (added.length > 0) {
+    process.stderr.write(`package-lock.json lacks ${added.join(", ")}: run npm run lock:fix\n`);
+    process.exit(1);
+  }
+  process.exit(0);
 }
 lock.packages = Object.fromEntries(
   Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : a > b ? 1 : 0)),

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,5 +33,15 @@ describe("architecture", () => {
       });
     }
     expect(offenders).toEqual([]);
+  });
+});
+
+describe("lockfile", () => {
+  it("lists every platform build npm ci expects (npm run lock:fix adds what this registry does not serve)", () => {
+    const r = spawnSync(process.execPath, [join(root, "scripts", "fix-lockfile.mjs"), "--check"], {
+      encoding: "utf8",
+    });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
   });
 });
