@@ -1,8 +1,9 @@
 /**
  * Following a public-inbox list (lore.kernel.org or a mirror): its Atom feed `<base>/<list>/new.atom` names
  * the newest messages; for each entry not read yet, the whole thread `<base>/<list>/<message-id>/t.mbox.gz`
- * is taken in (messages seen before change nothing). An entry is marked read only once its thread was
- * taken in, so a failed fetch is tried again at the next poll.
+ * is taken in (messages seen before change nothing), unless the message already came with an earlier
+ * thread. An entry is marked read only once its thread was taken in, so a failed fetch is tried again at
+ * the next poll.
  */
 import { type IntakeResult, intakeMbox, type MailContext } from "./intake.ts";
 
@@ -88,6 +89,11 @@ export async function pollList(
   );
   // Oldest first, so that a series' parts arrive in the order they were sent.
   for (const entry of entries.filter((e) => !seen.has(e.id)).reverse()) {
+    // A message already taken in came with a thread fetched for an earlier entry.
+    if (await ctx.store.message(entry.messageId)) {
+      await ctx.store.markFeedSeen(list, entry.id, ctx.now());
+      continue;
+    }
     const url = `${base}/${pathOf(entry.messageId)}/t.mbox.gz`;
     try {
       const mbox = await gunzip(await get(fetchFn, url));

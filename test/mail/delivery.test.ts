@@ -37,25 +37,36 @@ function atom(base: string): string {
 describe("the list poller", () => {
   it("takes in each new feed entry's thread once, from gzipped mboxes", { timeout: 60_000 }, async () => {
     const requests: string[] = [];
+    let down = true;
     let base = "";
     const server = createHttpServer((req, res) => {
       requests.push(req.url ?? "");
       if (req.url === "/linux-remoteproc/new.atom") {
         res.writeHead(200, { "content-type": "application/atom+xml" }).end(atom(base));
+      } else if (/^\/linux-remoteproc\/[^/]+\/t\.mbox\.gz$/.test(req.url ?? "") && down) {
+        res.writeHead(503).end("busy");
       } else if (/^\/linux-remoteproc\/[^/]+\/t\.mbox\.gz$/.test(req.url ?? "")) {
         res.writeHead(200, { "content-type": "application/gzip" }).end(gzipSync(MBOX));
       } else res.writeHead(404).end("not found");
     });
     base = `http://127.0.0.1:${await listen(server)}`;
     h = await mailHarness({ RPROC_MAIL_FEED_URL: base, RPROC_MAIL_FEED_LISTS: "linux-remoteproc" });
+    // Threads that cannot be fetched are tried again at the next poll.
+    await h.mail.tick();
+    expect(requests.filter((r) => r.endsWith("/t.mbox.gz"))).toHaveLength(4);
+    expect(await h.drain()).toBe(0);
+    down = false;
+    requests.length = 0;
     await h.mail.tick();
     expect(requests[0]).toBe("/linux-remoteproc/new.atom");
-    expect(requests.filter((r) => r.endsWith("/t.mbox.gz"))).toHaveLength(4);
-    expect(requests).toContain(`/linux-remoteproc/${ids[0]}/t.mbox.gz`);
+    // Oldest entry first: the cover letter's thread brings the patches, whose entries need no fetch.
+    expect(requests.filter((r) => r.endsWith("/t.mbox.gz"))).toEqual([
+      `/linux-remoteproc/${ids[0]}/t.mbox.gz`,
+    ]);
     expect(await h.drain()).toBe(1);
     // Entries read before are not fetched again.
     await h.mail.tick();
-    expect(requests.filter((r) => r.endsWith("/t.mbox.gz"))).toHaveLength(4);
+    expect(requests.filter((r) => r.endsWith("/t.mbox.gz"))).toHaveLength(1);
     expect(await h.drain()).toBe(0);
     const db = new Database(h.dbPath, { readonly: true });
     const n = db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE kind = 'mail'").get()?.n;
