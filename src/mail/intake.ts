@@ -205,7 +205,7 @@ export async function intakeMessage(
   const seriesKey = await seriesKeyOf(ctx, messageId, info, inReplyTo, references);
   const index = info.index ?? 1;
   const total = info.total ?? 1;
-  const { added, state } = await ctx.store.addPart(
+  const stored = await ctx.store.addPart(
     {
       messageId,
       seriesKey,
@@ -219,6 +219,15 @@ export async function intakeMessage(
     },
     now,
   );
+  const { added } = stored;
+  let { state } = stored;
+  // Parts that arrived before this one and answered it (deep threading, out of order) waited under its
+  // message-id: they join its series.
+  const orphans = seriesKey === messageId ? null : await ctx.store.series(messageId);
+  if (orphans?.status === "assembling" && orphans.label === state.label && orphans.total === state.total) {
+    state = await ctx.store.mergeSeries(messageId, seriesKey);
+    ctx.log.info("mail.series.merged", { from: messageId, into: seriesKey, present: state.present });
+  }
   if (options.facts !== undefined) {
     await ctx.store.setFacts(seriesKey, options.facts);
     if (state.awaitingFacts && (await ctx.store.setAwaitingFacts(seriesKey, false))) {

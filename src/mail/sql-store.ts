@@ -157,6 +157,22 @@ export class SqlMailStore implements MailStore {
     ]);
   }
 
+  async mergeSeries(from: string, into: string): Promise<MailSeriesState> {
+    await this.db.batch([
+      sql("UPDATE mail_messages SET series_key = ? WHERE series_key = ?", into, from),
+      sql(
+        `UPDATE mail_series SET first_seen = MIN(first_seen, COALESCE((SELECT first_seen FROM mail_series WHERE key = ?), first_seen))
+         WHERE key = ?`,
+        from,
+        into,
+      ),
+      sql("DELETE FROM mail_series WHERE key = ? AND status = 'assembling'", from),
+    ]);
+    const state = await this.series(into);
+    if (!state) throw new Error(`series ${into} vanished while ${from} was merged into it`);
+    return state;
+  }
+
   async setAwaitingFacts(key: string, awaiting: boolean): Promise<boolean> {
     const flag = awaiting ? 1 : 0;
     const [changed = 0] = await this.db.batch([

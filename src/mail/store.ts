@@ -78,6 +78,8 @@ export interface MailStore {
   /** The newest assembled series with this label ("v16"), if any. */
   seriesByLabel(label: string): Promise<MailSeriesState | null>;
   setFacts(key: string, facts: Json): Promise<void>;
+  /** Moves the parts of series `from` (still assembling) into series `into`; the state of `into`. */
+  mergeSeries(from: string, into: string): Promise<MailSeriesState>;
   /** Sets or clears the wait for facts; false when it was already so. */
   setAwaitingFacts(key: string, awaiting: boolean): Promise<boolean>;
   /**

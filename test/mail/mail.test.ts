@@ -160,6 +160,26 @@ describe("series assembly", () => {
     expect(bodyOf((rows[0] as OutboxRow).eml)).not.toMatch(/Incomplete series/);
   });
 
+  it("assembles a deeply threaded series whose parts arrive out of order", { timeout: 60_000 }, async () => {
+    h = await mailHarness();
+    const [cover, p1, p2, p3] = MAILS as [string, string, string, string];
+    // git send-email --chain-reply-to: each patch answers the one before it.
+    const chain = (mail: string, parents: string[]) =>
+      mail
+        .replace(/^In-Reply-To: .*$/m, `In-Reply-To: <${parents.at(-1)}>`)
+        .replace(/^References: .*$/m, `References: ${parents.map((p) => `<${p}>`).join(" ")}`);
+    const deep2 = chain(p2, [COVER, "fixture-v2-1@example.org"]);
+    const deep3 = chain(p3, [COVER, "fixture-v2-1@example.org", "fixture-v2-2@example.org"]);
+    const jobs: number[] = [];
+    for (const m of [deep3, deep2, cover, p1])
+      jobs.push(...((await (await h.post(m)).json()) as { jobs: number[] }).jobs);
+    expect(jobs).toHaveLength(1);
+    expect(await h.drain()).toBe(1);
+    const rows = outbox(h.dbPath);
+    expect(rows).toHaveLength(1);
+    expect(bodyOf((rows[0] as OutboxRow).eml)).not.toMatch(/Incomplete series/);
+  });
+
   it("reviews what arrived after the timeout, with an incomplete-series note", {
     timeout: 60_000,
   }, async () => {
