@@ -13,6 +13,28 @@ export interface MailConfig {
   assemblyTimeoutMs: number;
   /** public-inbox lists to follow: `<baseUrl>/<list>/new.atom`; none when null. */
   feed: { baseUrl: string; lists: readonly string[] } | null;
+  /** Who may give commands: addresses or "@domain"; empty: anyone on the list. */
+  commandsFrom: readonly string[];
+}
+
+/** True when `address` may give commands. */
+export function mayCommand(config: Pick<MailConfig, "commandsFrom">, address: string): boolean {
+  const a = address.toLowerCase();
+  return (
+    config.commandsFrom.length === 0 ||
+    config.commandsFrom.some((allowed) => {
+      const x = allowed.toLowerCase();
+      return x.startsWith("@") ? a.endsWith(x) : a === x;
+    })
+  );
+}
+
+/** A comma list of addresses and "@domain" entries. */
+export function parseCommandsFrom(text: string | undefined): string[] {
+  return (text ?? "")
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "");
 }
 
 export const DEFAULT_ASSEMBLY_TIMEOUT_MS = 30 * 60_000;

@@ -13,7 +13,7 @@ import { repairCharset } from "../series/charset.ts";
 import { isBlank, splitMbox } from "../series/mbox.ts";
 import { parseSubject, type SubjectInfo } from "../series/subject.ts";
 import { parseMailCommand } from "./commands.ts";
-import { addressOf, type MailConfig } from "./config.ts";
+import { addressOf, type MailConfig, mayCommand } from "./config.ts";
 import type { MailSeriesState, MailStore } from "./store.ts";
 
 export interface MailContext {
@@ -170,6 +170,9 @@ export async function intakeMessage(
   if (info.isReply || !info.isPatch) {
     const command = parseMailCommand((email.text ?? "").slice(0, MAX_COMMAND_BODY));
     if (command === null) return { messageId, outcome: "ignored", reason: "neither a patch nor a command" };
+    if (!mayCommand(ctx.config, sender)) {
+      return { messageId, outcome: "ignored", reason: `${sender || "the sender"} may not give commands` };
+    }
     const seriesKey = await threadSeries(ctx, inReplyTo, references);
     if (seriesKey === null) {
       return {

@@ -5,7 +5,12 @@
  */
 import { z } from "zod";
 import { UsageError } from "../errors.ts";
-import { DEFAULT_ASSEMBLY_TIMEOUT_MS, DEFAULT_FEED_BASE_URL, type MailConfig } from "../mail/config.ts";
+import {
+  DEFAULT_ASSEMBLY_TIMEOUT_MS,
+  DEFAULT_FEED_BASE_URL,
+  type MailConfig,
+  parseCommandsFrom,
+} from "../mail/config.ts";
 import { DEFAULT_FROM } from "../report/index.ts";
 import type { Env } from "./config.ts";
 
@@ -53,6 +58,7 @@ const MailEnv = z.object({
   RPROC_MAIL_FEED_LISTS: list,
   RPROC_MAIL_POLL_MS: int(1000, 86_400_000).default(5 * 60_000),
   RPROC_MAIL_OUTBOX_DIR: z.string().min(1).default(DEFAULT_OUTBOX_DIR),
+  RPROC_MAIL_COMMANDS_FROM: z.string().optional(),
   SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\/[^\s]+$/, "expected smtp://user:password@host:port or smtps://…")
@@ -78,6 +84,7 @@ export function loadMailConfig(env: Env): MailServiceConfig | null {
       from: c.RPROC_MAIL_FROM,
       listAddress: c.RPROC_MAIL_LIST ?? null,
       assemblyTimeoutMs: c.RPROC_MAIL_ASSEMBLY_TIMEOUT_MS,
+      commandsFrom: parseCommandsFrom(c.RPROC_MAIL_COMMANDS_FROM),
       feed:
         c.RPROC_MAIL_FEED_LISTS.length > 0
           ? { baseUrl: c.RPROC_MAIL_FEED_URL, lists: c.RPROC_MAIL_FEED_LISTS }

@@ -6,7 +6,12 @@
 import { z } from "zod";
 import { type BotConfig, DEFAULT_BOT_CONFIG } from "../bot/config.ts";
 import { UsageError } from "../errors.ts";
-import { DEFAULT_ASSEMBLY_TIMEOUT_MS, DEFAULT_FEED_BASE_URL, type MailConfig } from "../mail/config.ts";
+import {
+  DEFAULT_ASSEMBLY_TIMEOUT_MS,
+  DEFAULT_FEED_BASE_URL,
+  type MailConfig,
+  parseCommandsFrom,
+} from "../mail/config.ts";
 import { DEFAULT_FROM } from "../report/index.ts";
 
 export const PKCS8_HINT =
@@ -47,6 +52,7 @@ const VarsSchema = z.object({
         .map((x) => x.trim())
         .filter((x) => x !== ""),
     ),
+  MAIL_COMMANDS_FROM: z.string().optional(),
   GITHUB_APP_ID: optional.pipe(z.string().regex(/^\d+$/, "expected the App's numeric id").optional()),
   GITHUB_APP_PRIVATE_KEY: optional,
   GITHUB_WEBHOOK_SECRET: optional,
@@ -104,6 +110,7 @@ export function loadWorkerConfig(vars: Record<string, unknown>): WorkerConfig {
       from: v.MAIL_FROM,
       listAddress: v.MAIL_LIST ?? null,
       assemblyTimeoutMs: v.MAIL_ASSEMBLY_TIMEOUT_MS,
+      commandsFrom: parseCommandsFrom(v.MAIL_COMMANDS_FROM),
       feed: v.MAIL_FEED_LISTS.length > 0 ? { baseUrl: v.MAIL_FEED_URL, lists: v.MAIL_FEED_LISTS } : null,
     },
     bot: {

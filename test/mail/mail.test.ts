@@ -272,6 +272,32 @@ describe("commands in replies", () => {
     expect(await h.drain()).toBe(0);
   });
 
+  it("obeys only the senders RPROC_MAIL_COMMANDS_FROM names", { timeout: 60_000 }, async () => {
+    h = await mailHarness({ RPROC_MAIL_COMMANDS_FROM: "@kernel.example, mathieu@example.org" });
+    await h.post(MBOX);
+    await h.drain();
+    const thread = { messageId: COVER, references: [] };
+    const stranger = replyMail("s@example.org", thread, SUBJECT, "#rproc-review run boot").replace(
+      "Mathieu Reviewer <mathieu@example.org>",
+      "Someone <someone@example.net>",
+    );
+    const r = (await (await h.post(stranger)).json()) as {
+      messages: Array<{ outcome: string; reason?: string }>;
+    };
+    expect(r.messages[0]).toMatchObject({
+      outcome: "ignored",
+      reason: "someone@example.net may not give commands",
+    });
+    const maintainer = replyMail("m@example.org", thread, SUBJECT, "#rproc-review help").replace(
+      "Mathieu Reviewer <mathieu@example.org>",
+      "Bjorn <bjorn@kernel.example>",
+    );
+    const m = (await (await h.post(maintainer)).json()) as { messages: Array<{ outcome: string }> };
+    expect(m.messages[0]?.outcome).toBe("command");
+    const listed = replyMail("l@example.org", thread, SUBJECT, "#rproc-review help");
+    expect(((await (await h.post(listed)).json()) as { jobs: number[] }).jobs).toHaveLength(1);
+  });
+
   it("reads the command word only on an unquoted line", () => {
     expect(parseMailCommand("> #rproc-review run boot\nthanks")).toBeNull();
     expect(parseMailCommand("/rproc-review run boot")).toBeNull();
