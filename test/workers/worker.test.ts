@@ -156,6 +156,36 @@ describe("the Worker", () => {
     expect(reply?.eml.replace(/\n(?!\n)/g, " ")).toMatch(/Incomplete series: patch 3\/3 had not arrived/);
   });
 
+  it("serves the GitHub webhook of the same app, refusing deliveries when no App is configured", async () => {
+    const res = await worker.fetch(
+      new Request("https://bot.example/webhooks/github", {
+        method: "POST",
+        body: "{}",
+        headers: { "x-github-event": "ping", "x-github-delivery": "d1", "x-hub-signature-256": "sha256=00" },
+      }),
+      bindings(),
+      createExecutionContext(),
+    );
+    expect(res.status).toBe(401);
+    const health = await worker.fetch(
+      new Request("https://bot.example/healthz"),
+      bindings(),
+      createExecutionContext(),
+    );
+    expect(health.status).toBe(200);
+  });
+
+  it("answers 503 naming the variable when its configuration is incomplete", async () => {
+    const res = await worker.fetch(
+      new Request("https://bot.example/healthz"),
+      bindings({ MAIL_SECRET: undefined, GITHUB_APP_ID: "7" }),
+      createExecutionContext(),
+    );
+    expect(res.status).toBe(503);
+    const { error } = (await res.json()) as { error: string };
+    expect(error).toMatch(/MAIL_SECRET: required/);
+  });
+
   it("refuses a PKCS#1 GitHub App key with the command that converts it", async () => {
     const res = await worker.fetch(
       new Request("https://bot.example/healthz"),
