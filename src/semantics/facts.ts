@@ -222,8 +222,10 @@ export const FACT_PATHS: readonly FactPath[] = [
   ...(Object.keys(Stm32Facts.shape) as (keyof Stm32Facts)[]).map((k): FactPath => `stm32.${k}`),
 ];
 
+const FACT_PATH_SET: ReadonlySet<string> = new Set(FACT_PATHS);
+
 export function isFactPath(path: string): path is FactPath {
-  return (FACT_PATHS as readonly string[]).includes(path);
+  return FACT_PATH_SET.has(path);
 }
 
 /** Reads one leaf fact; a tee.* fact of a design without a TEE driver is undefined. */
@@ -288,23 +290,30 @@ export function linkProblem(facts: DesignFacts): string | null {
  */
 export function trackFactReads(facts: DesignFacts): { facts: DesignFacts; reads: Set<FactPath> } {
   const reads = new Set<FactPath>();
+  // one proxy per group, made once: the model reads facts on hot paths
   const group = <T extends object>(name: "core" | "tee" | "stm32", obj: T): T =>
     new Proxy(obj, {
       get(target, prop, receiver) {
-        if (typeof prop === "string" && isFactPath(`${name}.${prop}`))
-          reads.add(`${name}.${prop}` as FactPath);
+        if (typeof prop === "string") {
+          const path = `${name}.${prop}`;
+          if (FACT_PATH_SET.has(path)) reads.add(path as FactPath);
+        }
         return Reflect.get(target, prop, receiver) as unknown;
       },
     });
+  const groups = {
+    core: group("core", facts.core),
+    tee: facts.tee === null ? null : group("tee", facts.tee),
+    stm32: group("stm32", facts.stm32),
+  };
   const root = new Proxy(facts, {
     get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
       if (prop === "tee") {
         reads.add("tee");
-        return value === null ? null : group("tee", value as object);
+        return groups.tee;
       }
-      if (prop === "core" || prop === "stm32") return group(prop, value as object);
-      return value;
+      if (prop === "core" || prop === "stm32") return groups[prop];
+      return Reflect.get(target, prop, receiver) as unknown;
     },
   });
   return { facts: root, reads };

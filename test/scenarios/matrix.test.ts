@@ -199,6 +199,6 @@ describe("rproc-review matrix (CLI)", () => {
       process.stderr.write = write;
     }
     expect(code).toBe(2);
-    expect(errs.join("")).toMatch(/unknown version "v99" \(known: mainline/);
+    expect(errs.join("")).toMatch(/unknown version "v99": neither a built-in id \(mainline, v13/);
   });
 });
