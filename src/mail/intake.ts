@@ -88,11 +88,13 @@ async function queueReview(
   state: MailSeriesState,
   incomplete: boolean,
 ): Promise<number | null> {
-  const now = ctx.now();
+  // Marked first, so that the job finds the series as it will stay; queued second (at most once: the
+  // delivery id is the series'). A crash in between leaves an assembled series without a job, which the
+  // sweep queues.
+  const assembled = await ctx.store.finishAssembly(state.key, "assembled", incomplete, ctx.now());
   const result = await enqueueReview(ctx, state, "");
   if (result.jobId !== null) await ctx.store.setSeriesJob(state.key, result.jobId);
-  // Queued first, marked second: a crash in between queues nothing twice (same delivery) and loses nothing.
-  if (await ctx.store.finishAssembly(state.key, "assembled", incomplete, now)) {
+  if (assembled) {
     ctx.log.info("mail.series.assembled", {
       series: state.key,
       label: state.label,
@@ -271,10 +273,19 @@ export async function intakeMbox(
 
 /**
  * Ends the wait of series older than the assembly timeout: those with patches are queued as incomplete,
- * a cover letter alone is abandoned. Returns the jobs queued.
+ * a cover letter alone is abandoned. Also queues an assembled series whose job a crash prevented. Returns
+ * the jobs queued.
  */
 export async function sweepAssembly(ctx: MailContext): Promise<number[]> {
   const jobs: number[] = [];
+  for (const key of await ctx.store.assembledWithoutJob()) {
+    const state = await ctx.store.series(key);
+    if (!state) continue;
+    const result = await enqueueReview(ctx, state, "");
+    if (result.jobId !== null) await ctx.store.setSeriesJob(key, result.jobId);
+    if (result.enqueued && result.jobId !== null) jobs.push(result.jobId);
+    ctx.log.warn("mail.series.requeued", { series: key, job: result.jobId });
+  }
   for (const key of await ctx.store.waitingSince(ctx.now() - ctx.config.assemblyTimeoutMs)) {
     const state = await ctx.store.series(key);
     if (state?.status !== "assembling") continue;

@@ -203,6 +203,13 @@ export class SqlMailStore implements MailStore {
     await this.db.batch([sql("UPDATE mail_series SET job_id = ? WHERE key = ?", jobId, key)]);
   }
 
+  async assembledWithoutJob(): Promise<string[]> {
+    const rows = await this.db.all<{ key: string }>(
+      "SELECT key FROM mail_series WHERE status = 'assembled' AND job_id IS NULL ORDER BY assembled_at",
+    );
+    return rows.map((r) => r.key);
+  }
+
   async waitingSince(cutoff: number): Promise<string[]> {
     const rows = await this.db.all<{ key: string }>(
       "SELECT key FROM mail_series WHERE status = 'assembling' AND first_seen <= ? ORDER BY first_seen",

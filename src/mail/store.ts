@@ -93,6 +93,8 @@ export interface MailStore {
     now: number,
   ): Promise<boolean>;
   setSeriesJob(key: string, jobId: number): Promise<void>;
+  /** Keys of assembled series that have no job (a crash came between the two). */
+  assembledWithoutJob(): Promise<string[]>;
   /** Keys of series still assembling whose first part arrived at or before `cutoff`. */
   waitingSince(cutoff: number): Promise<string[]>;
   /** Entry ids of a list feed already read, among `ids`. */

@@ -160,6 +160,20 @@ describe("series assembly", () => {
     expect(bodyOf((rows[0] as OutboxRow).eml)).not.toMatch(/Incomplete series/);
   });
 
+  it("queues an assembled series that a crash left without its job", { timeout: 60_000 }, async () => {
+    h = await mailHarness();
+    for (const m of MAILS.slice(0, 3)) await h.post(m);
+    // The crash point: the series was marked assembled, then the process died before queueing its review.
+    expect(await h.mail.context.store.finishAssembly(COVER, "assembled", true, h.now.value)).toBe(true);
+    await h.restart();
+    expect(await h.drain()).toBe(0);
+    await h.mail.tick();
+    expect(await h.drain()).toBe(1);
+    expect(outbox(h.dbPath)).toHaveLength(1);
+    await h.mail.tick();
+    expect(await h.drain()).toBe(0);
+  });
+
   it("assembles a deeply threaded series whose parts arrive out of order", { timeout: 60_000 }, async () => {
     h = await mailHarness();
     const [cover, p1, p2, p3] = MAILS as [string, string, string, string];
