@@ -7,6 +7,7 @@ import { loadConfig } from "../../node/config.ts";
 import { loadMailConfig } from "../../node/mail-config.ts";
 import { createMailService } from "../../node/mail-service.ts";
 import { startService } from "../../node/server.ts";
+import { storedMapping } from "../../node/versions.ts";
 
 export function register(program: Command): void {
   program
@@ -25,7 +26,7 @@ export function register(program: Command): void {
         process.loadEnvFile(envFile);
       }
       const config = loadConfig(process.env);
-      const engine = createReviewEngine({ parser: await cParser() });
+      const engine = createReviewEngine({ parser: await cParser(), builtinMapping: storedMapping });
       const mailConfig = loadMailConfig(process.env);
       const mail = mailConfig
         ? createMailService({ config: mailConfig, dbPath: config.dbPath, engine })
