@@ -22,6 +22,7 @@ import { pollList } from "../mail/poller.ts";
 import { mailRoutes } from "../mail/routes.ts";
 import type { MailSeriesState } from "../mail/store.ts";
 import type { Series } from "../series/types.ts";
+import { bundledMapping } from "./builtin-facts.ts";
 import { loadWorkerConfig, type WorkerConfig } from "./config.ts";
 import { factsOf } from "./facts.ts";
 
@@ -58,6 +59,7 @@ function seriesKeyOf(series: Series): string | undefined {
 function factsEngine(state: MailSeriesState): MailEngine {
   const facts = state.facts === null ? null : factsOf(state.facts);
   return createReviewEngine({
+    builtinMapping: bundledMapping,
     mapSeries: (series) => {
       if (facts === null || seriesKeyOf(series) !== state.key) {
         throw new MissingFactsError(
@@ -105,6 +107,7 @@ export function createWorker(env: Env, wakes: Array<Promise<void>>) {
     config: config.bot,
     github: githubFor(config, log),
     engine: createReviewEngine({
+      builtinMapping: bundledMapping,
       mapSeries: () => {
         throw new InputError(NO_PARSER);
       },
