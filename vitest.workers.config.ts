@@ -3,6 +3,7 @@
  * wrangler.toml. What the Worker cannot do itself is prepared here, on Node: the D1 migrations read from
  * migrations/, and the facts of the fixture series derived by the mapper (as a Node process would post them).
  */
+import { generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
@@ -16,6 +17,7 @@ export default defineConfig(async () => {
   if (!series) throw new Error("the fixture series did not parse");
   const facts = mapSeries(series, await cParser());
   const base64 = (path: string) => readFileSync(path).toString("base64");
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   return {
     plugins: [
       cloudflareTest({
@@ -29,6 +31,7 @@ export default defineConfig(async () => {
             TEST_FACTS: JSON.stringify(facts),
             TEST_TS_CORE_WASM: base64("node_modules/web-tree-sitter/web-tree-sitter.wasm"),
             TEST_TS_C_WASM: base64("node_modules/tree-sitter-c/tree-sitter-c.wasm"),
+            TEST_PKCS8_KEY: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
           },
         },
       }),

@@ -34,6 +34,7 @@ declare module "cloudflare:test" {
     TEST_FACTS: string;
     TEST_TS_CORE_WASM: string;
     TEST_TS_C_WASM: string;
+    TEST_PKCS8_KEY: string;
   };
   export const SELF: { fetch(input: string, init?: RequestInit): Promise<Response> };
   export function applyD1Migrations(db: D1Database, migrations: D1Migration[]): Promise<void>;

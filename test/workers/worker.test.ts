@@ -186,6 +186,20 @@ describe("the Worker", () => {
     expect(error).toMatch(/MAIL_SECRET: required/);
   });
 
+  it("accepts a PKCS#8 GitHub App key", async () => {
+    const github = {
+      GITHUB_APP_ID: "1",
+      GITHUB_WEBHOOK_SECRET: "whsec-0123456789",
+      GITHUB_APP_PRIVATE_KEY: env.TEST_PKCS8_KEY,
+    };
+    const res = await worker.fetch(
+      new Request("https://bot.example/healthz"),
+      bindings(github),
+      createExecutionContext(),
+    );
+    expect(res.status).toBe(200);
+  });
+
   it("refuses a PKCS#1 GitHub App key with the command that converts it", async () => {
     const res = await worker.fetch(
       new Request("https://bot.example/healthz"),
