@@ -141,11 +141,23 @@ function convertFile(file: parseDiff.File, section: string | null): FileChange {
   };
 }
 
+/** parse-diff on one file section; it throws a TypeError on some malformed hunks (a marker line first). */
+function parseSection(section: string): ReturnType<typeof parseDiff> {
+  try {
+    return parseDiff(section);
+  } catch (e) {
+    const first = section.split("\n", 1)[0] ?? "";
+    throw new InputError(`diff does not parse: a hunk of "${first.slice(0, 80)}" could not be read`, {
+      cause: e,
+    });
+  }
+}
+
 /** Parses the diff part of a patch mail. Throws InputError (without subject; the caller names the mail). */
 export function parseFileChanges(diff: string): ParsedDiff {
   const files: FileChange[] = [];
   for (const section of splitSections(stripSignature(diff))) {
-    const parsed = parseDiff(section);
+    const parsed = parseSection(section);
     const git = section.startsWith("diff --git ");
     if (git && parsed.length !== 1)
       throw new InputError("diff does not parse: a file section could not be read");

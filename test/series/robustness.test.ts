@@ -74,3 +74,16 @@ describe("robustness", () => {
     expect(seriesKey(v2)).toBe(seriesKey(await loadInput(fixture("foo-v2.mbox"))));
   });
 });
+
+describe("a hunk that parse-diff cannot read", () => {
+  it("is an InputError naming the diff, not a TypeError (a marker line right after the hunk header)", async () => {
+    const good = mail({ subject: "[PATCH 1/2] acme: x", body: patchBody(), messageId: "g@x" });
+    const text = `${good}@@ -1,2 +1,9 @@ f\n\\ No newline at end of file\n`;
+    const err = await parseMbox(bytes(text), "fuzz.mbox").then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(InputError);
+    expect(String((err as Error).message)).toMatch(/does not parse/);
+  });
+});
