@@ -108,7 +108,9 @@ function loadText(r: LoadReport): string {
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function register(program: Command): void {
-  const image = program.command("image").description("Signed remoteproc firmware images (OP-TEE format)");
+  const image = program
+    .command("image")
+    .description("inspect, load and sign remoteproc firmware images in OP-TEE's signed format");
 
   image
     .command("inspect <file>")

@@ -95,7 +95,7 @@ export function register(program: Command): void {
   program
     .command("series")
     .description(
-      "Read patch series (mbox file, directory of mails, pr:owner/repo#n, git:<dir>:<a>..<b>) and show version, patches, base, changelog and, given several, the version chain",
+      "read patch series (mbox file, directory of mails, pr:owner/repo#n, git:<dir>:<a>..<b>) and show version, patches, base, changelog and, given several, the version chain",
     )
     .argument("<input...>", "series inputs")
     .option("--json", "print JSON")
