@@ -64,13 +64,15 @@ export interface InvokeArg {
 }
 
 /**
- * Reads a context pointer as the callee does: NULL is an oops (WARN event), a freed context is a
- * use-after-free event; either way the caller gets null or the (possibly stale) context.
+ * The entry of every client call on a context: reads the context pointer as the callee does (NULL is an oops,
+ * a WARN event; a freed context is a use-after-free event) and, past that, the call may sleep. The caller
+ * gets null or the (possibly stale) context.
  */
-function deref(k: Kernel, ctx: TeeContext | null, fn: string, at: string): TeeContextData | null {
+function enterCall(k: Kernel, ctx: TeeContext | null, fn: string, at: string): TeeContextData | null {
   if (k.WARN_ON(ctx === null, at, `${fn}: NULL pointer dereference of the tee_context`)) return null;
   if (ctx === null) return null;
   k.use(ctx, at, `${fn} on tee_context`);
+  k.mightSleep(fn, at);
   return ctx.data;
 }
 
@@ -95,9 +97,8 @@ export function tee_client_open_context(
 
 /** models drivers/tee/tee_core.c: tee_client_close_context() — closes sessions left, frees the context */
 export async function tee_client_close_context(k: Kernel, ctx: TeeContext | null, at: string): Promise<void> {
-  const data = deref(k, ctx, "tee_client_close_context", at);
+  const data = enterCall(k, ctx, "tee_client_close_context", at);
   if (ctx === null || data === null) return;
-  k.mightSleep("tee_client_close_context", at);
   for (const [id, sess] of data.sessions) {
     await data.teedev.ta.closeSession(id);
     k.free(sess, "tee_client_close_context");
@@ -117,9 +118,8 @@ export async function tee_client_open_session(
   param: TeeParam[],
   at: string,
 ): Promise<number> {
-  const data = deref(k, ctx, "tee_client_open_session", at);
+  const data = enterCall(k, ctx, "tee_client_open_session", at);
   if (data === null) return -EINVAL;
-  k.mightSleep("tee_client_open_session", at);
   const p0 = param[0];
   if (arg.clnt_login !== TEE_IOCTL_LOGIN_REE_KERNEL || p0?.type !== "value-in") return -EINVAL;
   const r = await data.teedev.ta.openSession(p0.a);
@@ -144,9 +144,8 @@ export async function tee_client_close_session(
   session: number,
   at: string,
 ): Promise<number> {
-  const data = deref(k, ctx, "tee_client_close_session", at);
+  const data = enterCall(k, ctx, "tee_client_close_session", at);
   if (data === null) return -EINVAL;
-  k.mightSleep("tee_client_close_session", at);
   const sess = data.sessions.get(session);
   if (sess === undefined) return -EINVAL;
   data.sessions.delete(session);
@@ -166,9 +165,8 @@ export async function tee_client_invoke_func(
   param: TeeParam[],
   at: string,
 ): Promise<number> {
-  const data = deref(k, ctx, "tee_client_invoke_func", at);
+  const data = enterCall(k, ctx, "tee_client_invoke_func", at);
   if (data === null) return -EINVAL;
-  k.mightSleep("tee_client_invoke_func", at);
   const r = await data.teedev.ta.invoke(arg.session, arg.func, param);
   arg.ret = r.result;
   param.splice(0, param.length, ...r.params);
@@ -185,9 +183,8 @@ export function tee_shm_register_kernel_buf(
   buf: Uint8Array,
   at: string,
 ): TeeShm | number {
-  const data = deref(k, ctx, "tee_shm_register_kernel_buf", at);
+  const data = enterCall(k, ctx, "tee_shm_register_kernel_buf", at);
   if (data === null) return -ENOMEM;
-  k.mightSleep("tee_shm_register_kernel_buf", at);
   const id = data.teedev.ta.registerShm(buf);
   return k.alloc<TeeShmData>(
     "shm",
