@@ -5,7 +5,7 @@
  */
 import { InputError } from "../errors.ts";
 import { concat, hex, hex32, le32, pad8, r8, sha256, u32, utf8 } from "./bytes.ts";
-import { type ElfInfo, EM_ARM, readElf } from "./elf.ts";
+import { type ElfInfo, EM_ARM, PHDR_SIZE, type Phdr, readElf, readPhdr } from "./elf.ts";
 import { type KeyMaterial, signData } from "./keys.ts";
 
 export const IMAGE_MAGIC = 0x3543a468;
@@ -162,16 +162,9 @@ export interface TlvRecord {
   value: Uint8Array;
 }
 
-export interface HashEntry {
+/** One hash-table entry: the segment's ELF32 program header, word for word, then the SHA-256 of its bytes. */
+export interface HashEntry extends Phdr {
   index: number;
-  type: number;
-  offset: number;
-  vaddr: number;
-  paddr: number;
-  filesz: number;
-  memsz: number;
-  flags: number;
-  align: number;
   sha256: string;
 }
 
@@ -271,18 +264,7 @@ export function inspectImage(b: Uint8Array, what = "image"): ImageInfo {
   const hashTable: HashEntry[] = [];
   for (let i = 0; i < table.length / HASH_ENTRY_SIZE; i++) {
     const e = table.subarray(i * HASH_ENTRY_SIZE);
-    hashTable.push({
-      index: i,
-      type: u32(e, 0),
-      offset: u32(e, 4),
-      vaddr: u32(e, 8),
-      paddr: u32(e, 12),
-      filesz: u32(e, 16),
-      memsz: u32(e, 20),
-      flags: u32(e, 24),
-      align: u32(e, 28),
-      sha256: hex(e.subarray(32, 64)),
-    });
+    hashTable.push({ index: i, ...readPhdr(e, 0), sha256: hex(e.subarray(PHDR_SIZE, HASH_ENTRY_SIZE)) });
   }
   const signType = tlvs.find((t) => t.type === TLV.SIGNTYPE)?.value[0] ?? null;
   return {
