@@ -20,6 +20,16 @@ export function cellsOf(results: readonly CellResult[], designId: string): CellR
   return results.filter((c) => c.version === designId);
 }
 
+/** The mapper's evidence of each fact that has some and that `keep` accepts, copied, in FACT_PATHS order. */
+function evidenceOf(mapped: MappedFacts, keep: (path: FactPath) => boolean): EvidenceMap {
+  const evidence: EvidenceMap = {};
+  for (const path of FACT_PATHS) {
+    const items = mapped.evidence[path];
+    if (items && items.length > 0 && keep(path)) evidence[path] = [...items];
+  }
+  return evidence;
+}
+
 /**
  * A built-in version. With `mapped` (the mapper's reading of the same mails), evidence is attached to each
  * fact on which the mapper agrees with the oracle; a fact it reads differently keeps no evidence, since the
@@ -30,16 +40,13 @@ export function builtinSide(
   cells: CellResult[],
   opts: { mapped?: MappedFacts | null; series?: Series | null; designId?: string } = {},
 ): VersionSide {
-  const evidence: EvidenceMap = {};
   const mapped = opts.mapped ?? null;
-  if (mapped) {
-    for (const path of FACT_PATHS) {
-      const items = mapped.evidence[path];
-      if (!items || items.length === 0) continue;
-      if (canonicalJson(getFact(mapped.facts, path)) !== canonicalJson(getFact(v.facts, path))) continue;
-      evidence[path] = [...items];
-    }
-  }
+  const evidence = mapped
+    ? evidenceOf(
+        mapped,
+        (path) => canonicalJson(getFact(mapped.facts, path)) === canonicalJson(getFact(v.facts, path)),
+      )
+    : {};
   return {
     id: opts.designId ?? v.id,
     title: v.title,
@@ -59,11 +66,7 @@ export function seriesSide(
   cells: CellResult[],
   opts: { spec: string; designId?: string },
 ): VersionSide {
-  const evidence: EvidenceMap = {};
-  for (const path of FACT_PATHS) {
-    const items = mapped.evidence[path];
-    if (items && items.length > 0) evidence[path] = [...items];
-  }
+  const evidence = evidenceOf(mapped, () => true);
   return {
     id: opts.designId ?? series.id,
     title: series.title,
