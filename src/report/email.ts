@@ -20,7 +20,6 @@ import {
   factsHeading,
   inertLine,
   scenarioList,
-  sortFindings,
 } from "./describe.ts";
 import type { ReviewReport } from "./model.ts";
 import {
@@ -29,6 +28,7 @@ import {
   differing,
   groupFindings,
   notesMentioning,
+  sectionFindings,
   silentFactChanges,
 } from "./sections.ts";
 import { MAIL_WIDTH, wrap } from "./wrap.ts";
@@ -110,7 +110,7 @@ function scenarioBlock(r: ReviewReport, s: ScenarioDiff): string[] {
   }
   const inert = inertLine(s.inertFacts);
   if (inert) para(inert, "  ", "    ");
-  const fs = sortFindings(s.findings.filter((f) => f.class !== "pre-existing"));
+  const fs = sectionFindings(s);
   if (fs.length > 0) {
     out.push("  findings:");
     for (const f of fs) para(describeFinding(f), "    ", "      ");

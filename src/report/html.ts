@@ -17,7 +17,6 @@ import {
   evidenceLines,
   factsHeading,
   inertLine,
-  sortFindings,
 } from "./describe.ts";
 import { sequenceDiagram } from "./mermaid.ts";
 import type { ReviewReport } from "./model.ts";
@@ -27,6 +26,7 @@ import {
   differing,
   excerpt,
   notesMentioning,
+  sectionFindings,
   silentFactChanges,
 } from "./sections.ts";
 
@@ -101,7 +101,7 @@ function difference(r: ReviewReport, s: ScenarioDiff): string {
         ),
     inert ? `<p>${e(inert)}</p>` : "",
   );
-  const fs = sortFindings(s.findings.filter((f) => f.class !== "pre-existing"));
+  const fs = sectionFindings(s);
   if (fs.length > 0)
     parts.push(
       "<p>Findings:</p>",

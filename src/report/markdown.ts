@@ -20,7 +20,6 @@ import {
   factsHeading,
   inertLine,
   scenarioList,
-  sortFindings,
 } from "./describe.ts";
 import { sequenceDiagram } from "./mermaid.ts";
 import type { ReviewReport } from "./model.ts";
@@ -32,6 +31,7 @@ import {
   excerpt,
   groupFindings,
   notesMentioning,
+  sectionFindings,
   silentFactChanges,
 } from "./sections.ts";
 
@@ -142,7 +142,7 @@ function difference(r: ReviewReport, s: ScenarioDiff): string[] {
   );
   const inert = inertLine(s.inertFacts);
   if (inert) lines.push(`- ${inert}`);
-  const fs = sortFindings(s.findings.filter((f) => f.class !== "pre-existing"));
+  const fs = sectionFindings(s);
   if (fs.length > 0) {
     lines.push("- **Findings**:");
     for (const f of fs) lines.push(`  - ${CLASS_MARK[f.class]} ${describeFinding(f)}`);

@@ -11,7 +11,7 @@ import type {
   ScenarioDiff,
 } from "../compare/types.ts";
 import type { TraceStep } from "../scenarios/result.ts";
-import { scenarioList } from "./describe.ts";
+import { scenarioList, sortFindings } from "./describe.ts";
 import type { ReviewReport } from "./model.ts";
 
 export function notesMentioning(r: ReviewReport, scenario: string): { note: CheckedNote; via: string[] }[] {
@@ -21,6 +21,11 @@ export function notesMentioning(r: ReviewReport, scenario: string): { note: Chec
     if (m) out.push({ note, via: m.via });
   }
   return out;
+}
+
+/** The findings a difference section lists, in report order: pre-existing ones stay in the matrix only. */
+export function sectionFindings(s: ScenarioDiff): ClassifiedFinding[] {
+  return sortFindings(s.findings.filter((f) => f.class !== "pre-existing"));
 }
 
 export function differing(r: ReviewReport): ScenarioDiff[] {
