@@ -116,7 +116,8 @@ function decide(event: string, delivery: string, body: unknown, config: BotConfi
 
 export function createApp(deps: AppDeps): Hono {
   const now = deps.now ?? Date.now;
-  const webhooks = new Webhooks({ secret: deps.config.webhookSecret });
+  const secret = deps.config.webhookSecret;
+  const webhooks = secret === null ? null : new Webhooks({ secret });
   const app = new Hono();
 
   app.get("/healthz", async (c) => c.json({ status: "ok", jobs: await deps.queue.counts() }));
@@ -126,6 +127,15 @@ export function createApp(deps: AppDeps): Hono {
     onError: (c) => c.json({ error: `payload too large (over ${MAX_BODY} bytes)` }, 413),
   });
   app.post("/webhooks/github", limit, async (c) => {
+    if (webhooks === null) {
+      return c.json(
+        {
+          error:
+            "the GitHub bot is not configured on this server (set GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_WEBHOOK_SECRET)",
+        },
+        404,
+      );
+    }
     const delivery = c.req.header("x-github-delivery");
     const event = c.req.header("x-github-event");
     const signature = c.req.header("x-hub-signature-256");

@@ -3,8 +3,11 @@
  * environment (src/node/config.ts); a Workers entry point will read it from bindings.
  */
 export interface BotConfig {
-  /** The GitHub App's webhook secret (HMAC-SHA256 of every delivery). */
-  webhookSecret: string;
+  /**
+   * The GitHub App's webhook secret (HMAC-SHA256 of every delivery); null without a GitHub App (a
+   * mail-only service): POST /webhooks/github then answers 404.
+   */
+  webhookSecret: string | null;
   /** Author associations whose `/rproc-review` comments are obeyed (upper case: OWNER, MEMBER, …). */
   allowedAssociations: readonly string[];
   /** Name of the check run on the head commit. */

@@ -4,6 +4,7 @@
  * secondary and primary rate limits, honouring Retry-After) plugins; both are configured here.
  */
 import { App, Octokit } from "octokit";
+import { UsageError } from "../errors.ts";
 import { toPkcs8Pem } from "./keys.ts";
 import type { Logger } from "./log.ts";
 
@@ -12,6 +13,11 @@ export type { Octokit } from "octokit";
 export interface GitHubClientFactory {
   /** A client authenticated as the installation; its requests are aborted when `signal` is. */
   forInstallation(installationId: number, signal?: AbortSignal): Promise<Octokit>;
+}
+
+/** The factory of a service without a GitHub App: every client is refused with `why`. */
+export function noGitHubApp(why: string): GitHubClientFactory {
+  return { forInstallation: () => Promise.reject(new UsageError(why)) };
 }
 
 export interface GitHubAppOptions {

@@ -44,3 +44,23 @@ export const DEFAULT_FEED_BASE_URL = "https://lore.kernel.org";
 export function addressOf(mailbox: string): string {
   return (/<([^<>\s]+)>\s*$/.exec(mailbox)?.[1] ?? mailbox.trim()).toLowerCase();
 }
+
+/** The MailConfig of validated variables (the same on Node, RPROC_MAIL_*, and on the Worker, MAIL_*). */
+export function mailConfigOf(v: {
+  secret: string;
+  from: string;
+  list: string | undefined;
+  assemblyTimeoutMs: number;
+  commandsFrom: string | undefined;
+  feedUrl: string;
+  feedLists: readonly string[];
+}): MailConfig {
+  return {
+    secret: v.secret,
+    from: v.from,
+    listAddress: v.list ?? null,
+    assemblyTimeoutMs: v.assemblyTimeoutMs,
+    commandsFrom: parseCommandsFrom(v.commandsFrom),
+    feed: v.feedLists.length > 0 ? { baseUrl: v.feedUrl, lists: v.feedLists } : null,
+  };
+}

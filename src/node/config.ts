@@ -1,22 +1,25 @@
 /**
  * Configuration of `rproc-review serve`, from the environment (and a .env file, loaded by the command).
  * Everything is validated at start; an error names each bad variable and what it should be. Secret values
- * are never part of an error message.
+ * are never part of an error message. The service runs the GitHub bot, the mailing-list bot
+ * (./mail-config.ts), or both: each is on when its variables are set, and at least one must be.
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { type BotConfig, DEFAULT_BOT_CONFIG } from "../bot/config.ts";
+import { optionalText, problemsOf, wholeNumber } from "../bot/env.ts";
 import { toPkcs8Pem } from "../bot/keys.ts";
 import type { LogLevel } from "../bot/log.ts";
 import { UsageError } from "../errors.ts";
+import { type MailServiceConfig, parseMailConfig } from "./mail-config.ts";
 import { DEFAULT_DB_PATH } from "./sqlite-store.ts";
 
-export interface ServiceConfig {
+interface ServiceSettings {
+  /** `webhookSecret` is null without a GitHub App: POST /webhooks/github then answers 404. */
   bot: BotConfig;
-  appId: number;
-  /** PEM as given (PKCS#1 or PKCS#8). */
-  privateKey: string;
   apiUrl: string;
+  /** The mailing-list bot, when RPROC_MAIL_SECRET is set. */
+  mail: MailServiceConfig | null;
   dbPath: string;
   host: string;
   port: number;
@@ -30,6 +33,17 @@ export interface ServiceConfig {
   logLevel: LogLevel;
 }
 
+/** The GitHub App, or none (a mail-only service). */
+type GitHubAppSettings =
+  | {
+      appId: number;
+      /** PEM as given (PKCS#1 or PKCS#8). */
+      privateKey: string;
+    }
+  | { appId: null; privateKey: null };
+
+export type ServiceConfig = ServiceSettings & GitHubAppSettings;
+
 const ASSOCIATIONS = [
   "OWNER",
   "MEMBER",
@@ -41,32 +55,34 @@ const ASSOCIATIONS = [
   "NONE",
 ] as const;
 
-const int = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, "expected a whole number")
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-
-const optionalText = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v));
-
-const EnvSchema = z.object({
+/** The GitHub App's variables: all of them, or none for a mail-only service. */
+const GitHubEnv = z.object({
   GITHUB_APP_ID: z
     .string({ error: "required: the GitHub App's numeric id (App settings, About)" })
     .regex(/^\d+$/, "expected the App's numeric id")
     .transform(Number),
-  GITHUB_APP_PRIVATE_KEY: optionalText,
-  GITHUB_APP_PRIVATE_KEY_PATH: optionalText,
   GITHUB_WEBHOOK_SECRET: z
     .string({ error: "required: the webhook secret set in the App settings" })
     .min(8, "too short: use at least 8 characters (GitHub recommends a long random string)"),
+});
+
+const GITHUB_VARIABLES = [
+  "GITHUB_APP_ID",
+  "GITHUB_APP_PRIVATE_KEY",
+  "GITHUB_APP_PRIVATE_KEY_PATH",
+  "GITHUB_WEBHOOK_SECRET",
+] as const;
+
+const NOTHING_TO_SERVE =
+  "nothing to serve: set GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY (or GITHUB_APP_PRIVATE_KEY_PATH) and GITHUB_WEBHOOK_SECRET for the GitHub bot, or RPROC_MAIL_SECRET for the mailing-list bot, or both";
+
+const EnvSchema = z.object({
+  GITHUB_APP_PRIVATE_KEY: optionalText,
+  GITHUB_APP_PRIVATE_KEY_PATH: optionalText,
   GITHUB_API_URL: z.url({ error: "expected an http(s) URL" }).default("https://api.github.com"),
   RPROC_DB_PATH: z.string().min(1).default(DEFAULT_DB_PATH),
   HOST: z.string().min(1).default("127.0.0.1"),
-  PORT: int(0, 65535).default(3000),
+  PORT: wholeNumber(0, 65535).default(3000),
   RPROC_ALLOWED_ASSOCIATIONS: z
     .string()
     .default(DEFAULT_BOT_CONFIG.allowedAssociations.join(","))
@@ -80,35 +96,31 @@ const EnvSchema = z.object({
       z.array(z.enum(ASSOCIATIONS, { error: `expected a comma list of ${ASSOCIATIONS.join(", ")}` })).min(1),
     ),
   RPROC_CHECK_NAME: z.string().min(1).max(100).default(DEFAULT_BOT_CONFIG.checkName),
-  RPROC_JOB_LEASE_MS: int(100, 86_400_000).default(DEFAULT_BOT_CONFIG.leaseMs),
-  RPROC_JOB_RETRY_BASE_MS: int(0, 86_400_000).default(DEFAULT_BOT_CONFIG.retryBaseMs),
-  RPROC_JOB_RETRY_MAX_MS: int(0, 86_400_000).default(DEFAULT_BOT_CONFIG.retryMaxMs),
-  RPROC_JOB_MAX_ATTEMPTS: int(1, 100).default(5),
-  RPROC_WORKER_POLL_MS: int(10, 3_600_000).default(1000),
-  RPROC_SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
-  RPROC_GITHUB_RETRIES: int(0, 10).default(3),
-  RPROC_GITHUB_RETRY_UNIT_MS: int(0, 60_000).default(1000),
+  RPROC_JOB_LEASE_MS: wholeNumber(100, 86_400_000).default(DEFAULT_BOT_CONFIG.leaseMs),
+  RPROC_JOB_RETRY_BASE_MS: wholeNumber(0, 86_400_000).default(DEFAULT_BOT_CONFIG.retryBaseMs),
+  RPROC_JOB_RETRY_MAX_MS: wholeNumber(0, 86_400_000).default(DEFAULT_BOT_CONFIG.retryMaxMs),
+  RPROC_JOB_MAX_ATTEMPTS: wholeNumber(1, 100).default(5),
+  RPROC_WORKER_POLL_MS: wholeNumber(10, 3_600_000).default(1000),
+  RPROC_SHUTDOWN_GRACE_MS: wholeNumber(0, 600_000).default(10_000),
+  RPROC_GITHUB_RETRIES: wholeNumber(0, 10).default(3),
+  RPROC_GITHUB_RETRY_UNIT_MS: wholeNumber(0, 60_000).default(1000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 
 export type Env = Record<string, string | undefined>;
 
-/** The service configuration from `env`; throws one UsageError naming every bad variable. */
-export function loadConfig(
+/** The GitHub App's id, key and webhook secret when any of its variables is set; problems name what is wrong. */
+function gitHubApp(
   env: Env,
-  readFile: (path: string) => string = (p) => readFileSync(p, "utf8"),
-): ServiceConfig {
-  const parsed = EnvSchema.safeParse(env);
-  const problems: string[] = parsed.success
-    ? []
-    : parsed.error.issues.map((i) => `${String(i.path[0] ?? "environment")}: ${i.message}`);
+  keys: { inline: string | undefined; path: string | undefined },
+  readFile: (path: string) => string,
+  problems: string[],
+): { appId: number; privateKey: string; webhookSecret: string } | null {
+  if (GITHUB_VARIABLES.every((name) => optionalText.parse(env[name]) === undefined)) return null;
+  const parsed = GitHubEnv.safeParse(env);
+  if (!parsed.success) problems.push(...problemsOf(parsed.error, "environment"));
   let privateKey: string | null = null;
-  const inline = parsed.success
-    ? parsed.data.GITHUB_APP_PRIVATE_KEY
-    : optionalText.parse(env.GITHUB_APP_PRIVATE_KEY);
-  const path = parsed.success
-    ? parsed.data.GITHUB_APP_PRIVATE_KEY_PATH
-    : optionalText.parse(env.GITHUB_APP_PRIVATE_KEY_PATH);
+  const { inline, path } = keys;
   if (inline !== undefined && path !== undefined) {
     problems.push("GITHUB_APP_PRIVATE_KEY, GITHUB_APP_PRIVATE_KEY_PATH: set only one of them");
   } else if (inline === undefined && path === undefined) {
@@ -121,6 +133,7 @@ export function loadConfig(
       privateKey = inline ?? readFile(path as string);
       toPkcs8Pem(privateKey);
     } catch (e) {
+      privateKey = null;
       const why =
         e instanceof Error && "code" in e
           ? `cannot read ${path}: ${String(e.code)}`
@@ -128,22 +141,45 @@ export function loadConfig(
       problems.push(`${name}: ${why}`);
     }
   }
-  if (!parsed.success || privateKey === null || problems.length > 0) {
+  if (!parsed.success || privateKey === null) return null;
+  return { appId: parsed.data.GITHUB_APP_ID, privateKey, webhookSecret: parsed.data.GITHUB_WEBHOOK_SECRET };
+}
+
+/** The service configuration from `env`; throws one UsageError naming every bad variable. */
+export function loadConfig(
+  env: Env,
+  readFile: (path: string) => string = (p) => readFileSync(p, "utf8"),
+): ServiceConfig {
+  const parsed = EnvSchema.safeParse(env);
+  const problems: string[] = parsed.success ? [] : problemsOf(parsed.error, "environment");
+  const keys = {
+    inline: parsed.success
+      ? parsed.data.GITHUB_APP_PRIVATE_KEY
+      : optionalText.parse(env.GITHUB_APP_PRIVATE_KEY),
+    path: parsed.success
+      ? parsed.data.GITHUB_APP_PRIVATE_KEY_PATH
+      : optionalText.parse(env.GITHUB_APP_PRIVATE_KEY_PATH),
+  };
+  const github = gitHubApp(env, keys, readFile, problems);
+  const mail = parseMailConfig(env);
+  problems.push(...mail.problems);
+  if (problems.length === 0 && github === null && mail.config === null) problems.push(NOTHING_TO_SERVE);
+  if (!parsed.success || problems.length > 0) {
     throw new UsageError(`invalid configuration: ${problems.join("; ")}`, { subject: "serve" });
   }
   const e = parsed.data;
   return {
     bot: {
-      webhookSecret: e.GITHUB_WEBHOOK_SECRET,
+      webhookSecret: github?.webhookSecret ?? null,
       allowedAssociations: e.RPROC_ALLOWED_ASSOCIATIONS,
       checkName: e.RPROC_CHECK_NAME,
       leaseMs: e.RPROC_JOB_LEASE_MS,
       retryBaseMs: e.RPROC_JOB_RETRY_BASE_MS,
       retryMaxMs: e.RPROC_JOB_RETRY_MAX_MS,
     },
-    appId: e.GITHUB_APP_ID,
-    privateKey,
+    ...(github ? { appId: github.appId, privateKey: github.privateKey } : { appId: null, privateKey: null }),
     apiUrl: e.GITHUB_API_URL,
+    mail: mail.config,
     dbPath: e.RPROC_DB_PATH,
     host: e.HOST,
     port: e.PORT,
@@ -158,5 +194,9 @@ export function loadConfig(
 
 /** Values the logs must never show. */
 export function configSecrets(config: ServiceConfig): string[] {
-  return [config.bot.webhookSecret, config.privateKey, toPkcs8Pem(config.privateKey)];
+  return [
+    ...(config.bot.webhookSecret !== null ? [config.bot.webhookSecret] : []),
+    ...(config.privateKey !== null ? [config.privateKey, toPkcs8Pem(config.privateKey)] : []),
+    ...(config.mail ? [config.mail.mail.secret, ...(config.mail.smtpUrl ? [config.mail.smtpUrl] : [])] : []),
+  ];
 }

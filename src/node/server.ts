@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { type AppDeps, createBot } from "../bot/app.ts";
 import type { ReviewEngine } from "../bot/engine.ts";
-import { createGitHubApp, type GitHubClientFactory } from "../bot/github.ts";
+import { createGitHubApp, type GitHubClientFactory, noGitHubApp } from "../bot/github.ts";
 import { createLogger, type Logger } from "../bot/log.ts";
 import { UsageError } from "../errors.ts";
 import { configSecrets, type ServiceConfig } from "./config.ts";
@@ -18,7 +18,7 @@ export interface ServiceOptions {
   engine: ReviewEngine;
   /** Where the JSON log lines go; default stdout. */
   writeLog?: (line: string) => void;
-  /** Default: the GitHub App of the configuration. */
+  /** Default: the GitHub App of the configuration (none in a mail-only service). */
   github?: GitHubClientFactory;
   /** Further routes and job handlers (the mailing-list bot, src/node/mail-service.ts). */
   extend?: Pick<AppDeps, "routes" | "handlers">;
@@ -58,14 +58,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const store = new SqliteStore(config.dbPath, { maxAttempts: config.maxAttempts });
   const github =
     options.github ??
-    createGitHubApp({
-      appId: config.appId,
-      privateKey: config.privateKey,
-      baseUrl: config.apiUrl,
-      log,
-      retries: config.githubRetries,
-      retryAfterBaseMs: config.githubRetryUnitMs,
-    });
+    (config.appId === null
+      ? noGitHubApp("no GitHub App is configured (GITHUB_APP_ID and the rest are unset)")
+      : createGitHubApp({
+          appId: config.appId,
+          privateKey: config.privateKey,
+          baseUrl: config.apiUrl,
+          log,
+          retries: config.githubRetries,
+          retryAfterBaseMs: config.githubRetryUnitMs,
+        }));
 
   const abort = new AbortController();
   let stopping = false;
@@ -124,7 +126,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-  log.info("service.start", { url, db: store.path, githubApi: config.apiUrl, appId: config.appId });
+  log.info("service.start", {
+    url,
+    db: store.path,
+    githubApi: config.appId === null ? null : config.apiUrl,
+    appId: config.appId,
+    mail: config.mail !== null,
+  });
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {

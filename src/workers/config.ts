@@ -5,12 +5,13 @@
  */
 import { z } from "zod";
 import { type BotConfig, DEFAULT_BOT_CONFIG } from "../bot/config.ts";
+import { commaList, optionalText, problemsOf, wholeNumber } from "../bot/env.ts";
 import { UsageError } from "../errors.ts";
 import {
   DEFAULT_ASSEMBLY_TIMEOUT_MS,
   DEFAULT_FEED_BASE_URL,
   type MailConfig,
-  parseCommandsFrom,
+  mailConfigOf,
 } from "../mail/config.ts";
 import { DEFAULT_FROM } from "../report/index.ts";
 
@@ -19,45 +20,27 @@ export const PKCS8_HINT =
 
 export interface WorkerConfig {
   mail: MailConfig;
-  bot: BotConfig;
+  /** Always a webhook secret: without a GitHub App, one nobody knows. */
+  bot: BotConfig & { webhookSecret: string };
   github: { appId: number; privateKey: string; apiUrl: string } | null;
   maxAttempts: number;
 }
-
-const optional = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v));
-const int = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, "expected a whole number")
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
 
 const VarsSchema = z.object({
   MAIL_SECRET: z
     .string({ error: "required: the shared secret of POST /mail (npx wrangler secret put MAIL_SECRET)" })
     .min(16, "too short: use at least 16 random characters"),
   MAIL_FROM: z.string().min(3).default(DEFAULT_FROM),
-  MAIL_LIST: optional.pipe(z.email({ error: "expected the list's address" }).optional()),
-  MAIL_ASSEMBLY_TIMEOUT_MS: int(0, 7 * 86_400_000).default(DEFAULT_ASSEMBLY_TIMEOUT_MS),
+  MAIL_LIST: optionalText.pipe(z.email({ error: "expected the list's address" }).optional()),
+  MAIL_ASSEMBLY_TIMEOUT_MS: wholeNumber(0, 7 * 86_400_000).default(DEFAULT_ASSEMBLY_TIMEOUT_MS),
   MAIL_FEED_URL: z.url({ error: "expected an http(s) URL" }).default(DEFAULT_FEED_BASE_URL),
-  MAIL_FEED_LISTS: z
-    .string()
-    .default("")
-    .transform((s) =>
-      s
-        .split(",")
-        .map((x) => x.trim())
-        .filter((x) => x !== ""),
-    ),
+  MAIL_FEED_LISTS: commaList,
   MAIL_COMMANDS_FROM: z.string().optional(),
-  GITHUB_APP_ID: optional.pipe(z.string().regex(/^\d+$/, "expected the App's numeric id").optional()),
-  GITHUB_APP_PRIVATE_KEY: optional,
-  GITHUB_WEBHOOK_SECRET: optional,
+  GITHUB_APP_ID: optionalText.pipe(z.string().regex(/^\d+$/, "expected the App's numeric id").optional()),
+  GITHUB_APP_PRIVATE_KEY: optionalText,
+  GITHUB_WEBHOOK_SECRET: optionalText,
   GITHUB_API_URL: z.url().default("https://api.github.com"),
-  JOB_MAX_ATTEMPTS: int(1, 100).default(5),
+  JOB_MAX_ATTEMPTS: wholeNumber(1, 100).default(5),
 });
 
 /** Refuses a PKCS#1 key ("BEGIN RSA PRIVATE KEY") with the command that converts it. */
@@ -83,7 +66,7 @@ export function loadWorkerConfig(vars: Record<string, unknown>): WorkerConfig {
   const strings = Object.fromEntries(Object.entries(vars).filter(([, v]) => typeof v === "string"));
   const parsed = VarsSchema.safeParse(strings);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${String(i.path[0] ?? "vars")}: ${i.message}`);
+    const problems = problemsOf(parsed.error, "vars");
     throw new UsageError(`invalid configuration: ${problems.join("; ")}`, {
       subject: "worker configuration",
     });
@@ -105,14 +88,15 @@ export function loadWorkerConfig(vars: Record<string, unknown>): WorkerConfig {
         }
       : null;
   return {
-    mail: {
+    mail: mailConfigOf({
       secret: v.MAIL_SECRET,
       from: v.MAIL_FROM,
-      listAddress: v.MAIL_LIST ?? null,
+      list: v.MAIL_LIST,
       assemblyTimeoutMs: v.MAIL_ASSEMBLY_TIMEOUT_MS,
-      commandsFrom: parseCommandsFrom(v.MAIL_COMMANDS_FROM),
-      feed: v.MAIL_FEED_LISTS.length > 0 ? { baseUrl: v.MAIL_FEED_URL, lists: v.MAIL_FEED_LISTS } : null,
-    },
+      commandsFrom: v.MAIL_COMMANDS_FROM,
+      feedUrl: v.MAIL_FEED_URL,
+      feedLists: v.MAIL_FEED_LISTS,
+    }),
     bot: {
       ...DEFAULT_BOT_CONFIG,
       // Without a GitHub App every webhook delivery fails its signature check (a secret nobody knows).

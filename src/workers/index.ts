@@ -12,10 +12,10 @@
 import { createBot } from "../bot/app.ts";
 import { type D1Like, D1Store } from "../bot/d1-store.ts";
 import type { GitHubClientFactory } from "../bot/github.ts";
-import { createGitHubApp } from "../bot/github.ts";
+import { createGitHubApp, noGitHubApp } from "../bot/github.ts";
 import { createLogger, type Logger } from "../bot/log.ts";
 import { createReviewEngine } from "../bot/review-engine.ts";
-import { InputError, isUserError, UsageError } from "../errors.ts";
+import { InputError, isUserError } from "../errors.ts";
 import { type MailContext, sweepAssembly } from "../mail/intake.ts";
 import { type MailEngine, type MailTransport, MissingFactsError, mailHandlers } from "../mail/jobs.ts";
 import { pollList } from "../mail/poller.ts";
@@ -79,11 +79,7 @@ const dryRun = (log: Logger): MailTransport => ({
 });
 
 function githubFor(config: WorkerConfig, log: Logger): GitHubClientFactory {
-  if (config.github === null) {
-    return {
-      forInstallation: () => Promise.reject(new UsageError("no GitHub App is configured on this Worker")),
-    };
-  }
+  if (config.github === null) return noGitHubApp("no GitHub App is configured on this Worker");
   return createGitHubApp({ ...config.github, baseUrl: config.github.apiUrl, log });
 }
 

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,56 +15,155 @@ afterEach(() => {
   for (const c of cleanup.splice(0)) c();
 });
 
+interface Served {
+  cwd: string;
+  out: () => string;
+  err: () => string;
+  exit: Promise<number | null>;
+  kill: (signal: NodeJS.Signals) => void;
+}
+
+function serve(env: Record<string, string>): Served {
+  const cwd = mkdtempSync(join(tmpdir(), "rproc-mail-serve-"));
+  const child = spawn(process.execPath, [BIN, "serve"], {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", HOME: cwd, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  cleanup.push(() => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    rmSync(cwd, { recursive: true, force: true });
+  });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString("utf8");
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    err += d.toString("utf8");
+  });
+  const exit = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  return { cwd, out: () => out, err: () => err, exit, kill: (signal) => child.kill(signal) };
+}
+
+/** The URL the service logged at start. */
+async function started(s: Served): Promise<string> {
+  await eventually("the service to start", () => s.out().includes('"event":"service.start"'), {
+    ms: 60_000,
+    diagnose: () => s.err(),
+  });
+  const start = JSON.parse(
+    s
+      .out()
+      .split("\n")
+      .find((l) => l.includes("service.start")) ?? "{}",
+  ) as {
+    url: string;
+  };
+  return start.url;
+}
+
 describe("rproc-review serve with RPROC_MAIL_SECRET", () => {
   it("takes mail on POST /mail and writes the reply to ./data/outbox", { timeout: 120_000 }, async () => {
-    const cwd = mkdtempSync(join(tmpdir(), "rproc-mail-serve-"));
-    const child = spawn(process.execPath, [BIN, "serve"], {
-      cwd,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: cwd,
-        GITHUB_APP_ID: String(APP_ID),
-        GITHUB_APP_PRIVATE_KEY: PKCS1_KEY,
-        GITHUB_WEBHOOK_SECRET: SECRET,
-        GITHUB_API_URL: "http://127.0.0.1:9",
-        PORT: "0",
-        RPROC_MAIL_SECRET: MAIL_SECRET,
-        RPROC_MAIL_LIST: "linux-remoteproc@vger.example",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const s = serve({
+      GITHUB_APP_ID: String(APP_ID),
+      GITHUB_APP_PRIVATE_KEY: PKCS1_KEY,
+      GITHUB_WEBHOOK_SECRET: SECRET,
+      GITHUB_API_URL: "http://127.0.0.1:9",
+      PORT: "0",
+      RPROC_MAIL_SECRET: MAIL_SECRET,
+      RPROC_MAIL_LIST: "linux-remoteproc@vger.example",
     });
-    cleanup.push(() => {
-      if (child.exitCode === null) child.kill("SIGKILL");
-      rmSync(cwd, { recursive: true, force: true });
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString("utf8");
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      err += d.toString("utf8");
-    });
-    const exit = new Promise<number | null>((resolve) => child.on("exit", resolve));
-    await eventually("the service to start", () => out.includes('"event":"service.start"'), {
-      ms: 60_000,
-      diagnose: () => err,
-    });
-    const start = JSON.parse(out.split("\n").find((l) => l.includes("service.start")) ?? "{}") as {
-      url: string;
-    };
-    const res = await fetch(`${start.url}/mail`, {
+    const url = await started(s);
+    const res = await fetch(`${url}/mail`, {
       method: "POST",
       body: MBOX,
       headers: { "x-rproc-signature": await signMail(MAIL_SECRET, MBOX) },
     });
     expect(res.status).toBe(202);
-    const eml = join(cwd, "data", "outbox", "1.eml");
-    await eventually("the reply", () => existsSync(eml), { ms: 60_000, diagnose: () => out + err });
+    const eml = join(s.cwd, "data", "outbox", "1.eml");
+    await eventually("the reply", () => existsSync(eml), { ms: 60_000, diagnose: () => s.out() + s.err() });
     expect(readFileSync(eml, "utf8")).toMatch(/^In-Reply-To: <fixture-v2-0@example.org>$/m);
-    child.kill("SIGTERM");
-    expect(await exit).toBe(0);
-    expect(out).toContain('"event":"mail.dry-run"');
-    expect(out).not.toContain(MAIL_SECRET);
+    s.kill("SIGTERM");
+    expect(await s.exit).toBe(0);
+    expect(s.out()).toContain('"event":"mail.dry-run"');
+    expect(s.out()).not.toContain(MAIL_SECRET);
+  });
+});
+
+describe("rproc-review serve without a GitHub App (mail only)", () => {
+  it("serves /healthz and POST /mail on 127.0.0.1, and answers 404 to GitHub webhooks", {
+    timeout: 120_000,
+  }, async () => {
+    const s = serve({
+      PORT: "0",
+      RPROC_MAIL_SECRET: MAIL_SECRET,
+      RPROC_MAIL_LIST: "linux-remoteproc@vger.example",
+    });
+    const url = await started(s);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const start = JSON.parse(
+      s
+        .out()
+        .split("\n")
+        .find((l) => l.includes("service.start")) ?? "{}",
+    ) as Record<string, unknown>;
+    expect(start).toMatchObject({ appId: null, githubApi: null, mail: true });
+
+    const health = await fetch(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: "ok" });
+
+    const payload = JSON.stringify({ zen: "Keep it logically awesome.", hook_id: 1 });
+    const hook = await fetch(`${url}/webhooks/github`, {
+      method: "POST",
+      body: payload,
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "ping",
+        "x-github-delivery": "d-1",
+        "x-hub-signature-256": `sha256=${createHmac("sha256", SECRET).update(payload).digest("hex")}`,
+      },
+    });
+    expect(hook.status).toBe(404);
+    expect(((await hook.json()) as { error: string }).error).toMatch(
+      /GitHub bot is not configured.*GITHUB_APP_ID/,
+    );
+
+    const res = await fetch(`${url}/mail`, {
+      method: "POST",
+      body: MBOX,
+      headers: { "x-rproc-signature": await signMail(MAIL_SECRET, MBOX) },
+    });
+    expect(res.status).toBe(202);
+    const eml = join(s.cwd, "data", "outbox", "1.eml");
+    await eventually("the reply", () => existsSync(eml), { ms: 60_000, diagnose: () => s.out() + s.err() });
+    expect(readFileSync(eml, "utf8")).toMatch(/^In-Reply-To: <fixture-v2-0@example.org>$/m);
+    const jobs = (await (await fetch(`${url}/healthz`)).json()) as { jobs: Record<string, number> };
+    expect(jobs.jobs).toMatchObject({ failed: 0 });
+    s.kill("SIGTERM");
+    expect(await s.exit).toBe(0);
+    expect(s.out()).not.toContain(MAIL_SECRET);
+    expect(s.out()).not.toContain('"event":"http.error"');
+  });
+
+  it("refuses to start with neither bot configured, saying what to set", { timeout: 60_000 }, async () => {
+    const s = serve({ PORT: "0" });
+    expect(await s.exit).toBe(2);
+    expect(s.err()).toMatch(
+      /^rproc-review: serve: invalid configuration: nothing to serve: set GITHUB_APP_ID/,
+    );
+    expect(s.err()).toContain("RPROC_MAIL_SECRET");
+  });
+
+  it("refuses a partly set GitHub App beside the mail bot, naming what is missing", {
+    timeout: 60_000,
+  }, async () => {
+    const s = serve({ PORT: "0", RPROC_MAIL_SECRET: MAIL_SECRET, GITHUB_APP_ID: String(APP_ID) });
+    expect(await s.exit).toBe(2);
+    expect(s.err()).toMatch(/^rproc-review: serve: invalid configuration: /);
+    expect(s.err()).toContain("GITHUB_WEBHOOK_SECRET: required");
+    expect(s.err()).toContain("GITHUB_APP_PRIVATE_KEY: required");
+    expect(s.err()).not.toContain(MAIL_SECRET);
   });
 });

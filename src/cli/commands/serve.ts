@@ -4,7 +4,6 @@ import { createReviewEngine } from "../../bot/review-engine.ts";
 import { UsageError } from "../../errors.ts";
 import { cParser } from "../../node/c-parser.ts";
 import { loadConfig } from "../../node/config.ts";
-import { loadMailConfig } from "../../node/mail-config.ts";
 import { createMailService } from "../../node/mail-service.ts";
 import { startService } from "../../node/server.ts";
 import { storedMapping } from "../../node/versions.ts";
@@ -13,7 +12,7 @@ export function register(program: Command): void {
   program
     .command("serve")
     .description(
-      "run the GitHub bot: POST /webhooks/github, GET /healthz, the review queue and its SQLite store; with RPROC_MAIL_SECRET also the mailing-list bot: POST /mail and the list poller (configuration from the environment and .env; see README, GitHub bot and Mailing-list bot)",
+      "run the bots: GET /healthz, the review queue and its SQLite store; with the GitHub App variables the GitHub bot (POST /webhooks/github), with RPROC_MAIL_SECRET the mailing-list bot (POST /mail and the list poller), at least one of them (configuration from the environment and .env; see README, GitHub bot and Mailing-list bot)",
     )
     .option(
       "--env-file <path>",
@@ -27,9 +26,8 @@ export function register(program: Command): void {
       }
       const config = loadConfig(process.env);
       const engine = createReviewEngine({ parser: await cParser(), builtinMapping: storedMapping });
-      const mailConfig = loadMailConfig(process.env);
-      const mail = mailConfig
-        ? createMailService({ config: mailConfig, dbPath: config.dbPath, engine })
+      const mail = config.mail
+        ? createMailService({ config: config.mail, dbPath: config.dbPath, engine })
         : null;
       const service = await startService({ config, engine, ...(mail ? { extend: mail.extend } : {}) });
       mail?.start();
