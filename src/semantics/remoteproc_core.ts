@@ -605,36 +605,48 @@ export function rproc_resource_cleanup(k: Kernel, r: Rproc): Promise<undefined> 
 // ---------------------------------------------------------------------------------------------------------
 // Subdevices
 
+/**
+ * The walk rproc_prepare_subdevices and rproc_start_subdevices share: `step` on each subdevice in list order
+ * (a subdevice without the op counts as 0); when one fails, `unroll` on those done, last first, and its ret.
+ */
+async function subdevsInOrder(
+  r: Rproc,
+  step: (s: RprocSubdev) => Promise<number> | undefined,
+  unroll: (s: RprocSubdev) => Promise<void> | undefined,
+): Promise<number> {
+  const done: RprocSubdev[] = [];
+  for (const s of r.subdevs) {
+    const pending = step(s);
+    const ret = pending ? await pending : 0;
+    if (ret) {
+      for (const d of done.reverse()) await unroll(d);
+      return ret;
+    }
+    done.push(s);
+  }
+  return 0;
+}
+
 /** models remoteproc_core.c: rproc_prepare_subdevices() */
 function rproc_prepare_subdevices(k: Kernel, r: Rproc): Promise<number> {
-  return k.call("core", "rproc_prepare_subdevices", async () => {
-    const done: RprocSubdev[] = [];
-    for (const s of r.subdevs) {
-      const ret = s.prepare ? await s.prepare(k, r) : 0;
-      if (ret) {
-        for (const d of done.reverse()) await d.unprepare?.(k, r);
-        return ret;
-      }
-      done.push(s);
-    }
-    return 0;
-  });
+  return k.call("core", "rproc_prepare_subdevices", () =>
+    subdevsInOrder(
+      r,
+      (s) => s.prepare?.(k, r),
+      (d) => d.unprepare?.(k, r),
+    ),
+  );
 }
 
 /** models remoteproc_core.c: rproc_start_subdevices() */
 function rproc_start_subdevices(k: Kernel, r: Rproc): Promise<number> {
-  return k.call("core", "rproc_start_subdevices", async () => {
-    const done: RprocSubdev[] = [];
-    for (const s of r.subdevs) {
-      const ret = s.start ? await s.start(k, r) : 0;
-      if (ret) {
-        for (const d of done.reverse()) await d.stop?.(k, r, true);
-        return ret;
-      }
-      done.push(s);
-    }
-    return 0;
-  });
+  return k.call("core", "rproc_start_subdevices", () =>
+    subdevsInOrder(
+      r,
+      (s) => s.start?.(k, r),
+      (d) => d.stop?.(k, r, true),
+    ),
+  );
 }
 
 /** models remoteproc_core.c: rproc_stop_subdevices() */
@@ -673,6 +685,24 @@ const rproc_enable_iommu = (k: Kernel, r: Rproc): Promise<number> =>
 /** models remoteproc_core.c: rproc_disable_iommu() */
 const rproc_disable_iommu = (k: Kernel): Promise<undefined> =>
   k.call("core", "rproc_disable_iommu", () => undefined);
+
+/**
+ * The opening rproc_fw_boot and rproc_attach share: rproc_enable_iommu, then rproc_prepare_device, with the
+ * IOMMU disabled again when the prepare fails.
+ */
+async function enableIommuAndPrepare(k: Kernel, r: Rproc): Promise<number> {
+  const ret = await rproc_enable_iommu(k, r);
+  if (ret) return ret;
+  const prepared = await rproc_prepare_device(k, r);
+  if (prepared) await rproc_disable_iommu(k);
+  return prepared;
+}
+
+/** Its undoing on every later failure and teardown: rproc_unprepare_device, then rproc_disable_iommu. */
+async function unprepareAndDisableIommu(k: Kernel, r: Rproc): Promise<void> {
+  await rproc_unprepare_device(k, r);
+  await rproc_disable_iommu(k);
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Start / stop
@@ -780,18 +810,12 @@ function rproc_fw_boot(k: Kernel, r: Rproc, fw: FwObj): Promise<number> {
     if (ret) return ret;
     k.use(fw, at, "read size");
     k.note("core", at, "log", `Booting fw image ${r.firmware}, size ${fw.data.data.length}`);
-    ret = await rproc_enable_iommu(k, r);
+    ret = await enableIommuAndPrepare(k, r);
     if (ret) return ret;
-    ret = await rproc_prepare_device(k, r);
-    if (ret) {
-      await rproc_disable_iommu(k);
-      return ret;
-    }
     r.bootaddr = await rproc_get_boot_addr(k, r, fw);
     ret = await rproc_parse_fw(k, r, fw);
     if (ret) {
-      await rproc_unprepare_device(k, r);
-      await rproc_disable_iommu(k);
+      await unprepareAndDisableIommu(k, r);
       return ret;
     }
     r.max_notifyid = -1;
@@ -810,8 +834,7 @@ function rproc_fw_boot(k: Kernel, r: Rproc, fw: FwObj): Promise<number> {
     freeCachedTable(k, r, at);
     await releaseFwAt(k, r, "rproc_fw_boot:clean_up_resources:after_table_free");
     // unprepare_rproc, disable_iommu:
-    await rproc_unprepare_device(k, r);
-    await rproc_disable_iommu(k);
+    await unprepareAndDisableIommu(k, r);
     return ret;
   });
 }
@@ -861,13 +884,8 @@ function __rproc_attach(k: Kernel, r: Rproc): Promise<number> {
 /** models remoteproc_core.c: rproc_attach() (v6.15 unwinding: clean_table leaked on failure) */
 function rproc_attach(k: Kernel, r: Rproc): Promise<number> {
   return k.call("core", "rproc_attach", async () => {
-    let ret = await rproc_enable_iommu(k, r);
+    let ret = await enableIommuAndPrepare(k, r);
     if (ret) return ret;
-    ret = await rproc_prepare_device(k, r);
-    if (ret) {
-      await rproc_disable_iommu(k);
-      return ret;
-    }
     ret = await rproc_set_rsc_table(k, r);
     if (!ret) {
       r.max_notifyid = -1;
@@ -875,16 +893,14 @@ function rproc_attach(k: Kernel, r: Rproc): Promise<number> {
       ret = await rproc_handle_resources(k, r);
     }
     if (ret) {
-      await rproc_unprepare_device(k, r);
-      await rproc_disable_iommu(k);
+      await unprepareAndDisableIommu(k, r);
       return ret;
     }
     ret = await rproc_alloc_registered_carveouts(k, r);
     if (!ret) ret = await __rproc_attach(k, r);
     if (ret) {
       await rproc_resource_cleanup(k, r);
-      await rproc_unprepare_device(k, r);
-      await rproc_disable_iommu(k);
+      await unprepareAndDisableIommu(k, r);
     }
     return ret;
   });
@@ -910,7 +926,14 @@ export function rproc_boot(k: Kernel, r: Rproc, store: FirmwareStore): Promise<n
         if (ret || fw === null) {
           k.note("core", at, "log", `request_firmware failed: ${ret}`);
         } else {
-          ret = await bootWithFirmware(k, r, fw);
+          ret = await runWithFirmware(
+            k,
+            r,
+            fw,
+            "rproc_boot:before_fw_boot",
+            rproc_fw_boot,
+            "rproc_boot:after_fw_boot_error",
+          );
         }
       }
       if (ret) r.power.dec();
@@ -921,9 +944,21 @@ export function rproc_boot(k: Kernel, r: Rproc, store: FirmwareStore): Promise<n
   });
 }
 
-/** The part of rproc_boot between request_firmware and the downref label. */
-async function bootWithFirmware(k: Kernel, r: Rproc, fw: FwObj): Promise<number> {
-  const load = loadFwCallAt(k.facts, "rproc_boot:before_fw_boot");
+/**
+ * What rproc_boot and rproc_boot_recovery share once request_firmware succeeded: the design's load_fw call
+ * at `loadSite` (if any), then `run` (rproc_fw_boot, rproc_start), its release_fw at `errorSite` when `run`
+ * fails, and release_firmware. A failing load_fw returns at once, releasing the firmware only where the design
+ * unwinds.
+ */
+async function runWithFirmware(
+  k: Kernel,
+  r: Rproc,
+  fw: FwObj,
+  loadSite: LoadFwSite,
+  run: FwOp,
+  errorSite: ReleaseFwSite,
+): Promise<number> {
+  const load = loadFwCallAt(k.facts, loadSite);
   if (load !== undefined) {
     const ret = await rproc_load_fw(k, r, fw);
     if (ret) {
@@ -931,8 +966,8 @@ async function bootWithFirmware(k: Kernel, r: Rproc, fw: FwObj): Promise<number>
       return ret;
     }
   }
-  const ret = await rproc_fw_boot(k, r, fw);
-  if (ret) await releaseFwAt(k, r, "rproc_boot:after_fw_boot_error");
+  const ret = await run(k, r, fw);
+  if (ret) await releaseFwAt(k, r, errorSite);
   release_firmware(k, fw);
   return ret;
 }
@@ -940,32 +975,56 @@ async function bootWithFirmware(k: Kernel, r: Rproc, fw: FwObj): Promise<number>
 // ---------------------------------------------------------------------------------------------------------
 // Shutdown / detach
 
+/**
+ * What rproc_shutdown and rproc_detach share around their `down` step (rproc_stop or __rproc_detach): under
+ * rproc->lock, -EINVAL unless the state is one of `from`; only the last power reference goes down, and a
+ * failing `down` gives it back; then the resources of the boot or attach are freed, the cached table between
+ * the design's release_fw sites of `at`, with `afterTableFree` right after the kfree.
+ */
+async function powerDown(
+  k: Kernel,
+  r: Rproc,
+  at: "rproc_shutdown" | "rproc_detach",
+  from: readonly RprocState[],
+  down: () => Promise<number>,
+  afterTableFree?: () => void,
+): Promise<number> {
+  let ret = r.lock.mutex_lock_interruptible(at);
+  if (ret) return ret;
+  try {
+    if (!from.includes(r.state)) return -EINVAL;
+    if (!r.power.dec_and_test()) return 0;
+    ret = await down();
+    if (ret) {
+      r.power.inc();
+      return ret;
+    }
+    await rproc_resource_cleanup(k, r);
+    await unprepareAndDisableIommu(k, r);
+    await releaseFwAt(k, r, `${at}:before_table_free`);
+    freeCachedTable(k, r, at);
+    afterTableFree?.();
+    await releaseFwAt(k, r, `${at}:after_table_free`);
+    return 0;
+  } finally {
+    r.lock.unlock(at);
+  }
+}
+
 /** models remoteproc_core.c: rproc_shutdown() */
 export function rproc_shutdown(k: Kernel, r: Rproc): Promise<number> {
-  return k.call("core", "rproc_shutdown", async () => {
-    const at = "rproc_shutdown";
-    let ret = r.lock.mutex_lock_interruptible(at);
-    if (ret) return ret;
-    try {
-      if (r.state !== "running" && r.state !== "attached") return -EINVAL;
-      if (!r.power.dec_and_test()) return 0;
-      ret = await rproc_stop(k, r, false);
-      if (ret) {
-        r.power.inc();
-        return ret;
-      }
-      await rproc_resource_cleanup(k, r);
-      await rproc_unprepare_device(k, r);
-      await rproc_disable_iommu(k);
-      await releaseFwAt(k, r, "rproc_shutdown:before_table_free");
-      freeCachedTable(k, r, at);
-      if (k.facts.core.shutdownClearsTableSz) r.table_sz = 0;
-      await releaseFwAt(k, r, "rproc_shutdown:after_table_free");
-      return 0;
-    } finally {
-      r.lock.unlock(at);
-    }
-  });
+  return k.call("core", "rproc_shutdown", () =>
+    powerDown(
+      k,
+      r,
+      "rproc_shutdown",
+      ["running", "attached"],
+      () => rproc_stop(k, r, false),
+      () => {
+        if (k.facts.core.shutdownClearsTableSz) r.table_sz = 0;
+      },
+    ),
+  );
 }
 
 /** models remoteproc_core.c: rproc_reset_rsc_table_on_detach() */
@@ -1001,29 +1060,9 @@ function __rproc_detach(k: Kernel, r: Rproc): Promise<number> {
 
 /** models remoteproc_core.c: rproc_detach() */
 export function rproc_detach(k: Kernel, r: Rproc): Promise<number> {
-  return k.call("core", "rproc_detach", async () => {
-    const at = "rproc_detach";
-    let ret = r.lock.mutex_lock_interruptible(at);
-    if (ret) return ret;
-    try {
-      if (r.state !== "attached") return -EINVAL;
-      if (!r.power.dec_and_test()) return 0;
-      ret = await __rproc_detach(k, r);
-      if (ret) {
-        r.power.inc();
-        return ret;
-      }
-      await rproc_resource_cleanup(k, r);
-      await rproc_unprepare_device(k, r);
-      await rproc_disable_iommu(k);
-      await releaseFwAt(k, r, "rproc_detach:before_table_free");
-      freeCachedTable(k, r, at);
-      await releaseFwAt(k, r, "rproc_detach:after_table_free");
-      return 0;
-    } finally {
-      r.lock.unlock(at);
-    }
-  });
+  return k.call("core", "rproc_detach", () =>
+    powerDown(k, r, "rproc_detach", ["attached"], () => __rproc_detach(k, r)),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1037,24 +1076,19 @@ async function rproc_coredump(k: Kernel): Promise<void> {
 /** models remoteproc_core.c: rproc_boot_recovery() */
 export function rproc_boot_recovery(k: Kernel, r: Rproc, store: FirmwareStore): Promise<number> {
   return k.call("core", "rproc_boot_recovery", async () => {
-    let ret = await rproc_stop(k, r, true);
+    const ret = await rproc_stop(k, r, true);
     if (ret) return ret;
     await (r.ops.coredump ?? rproc_coredump)(k, r);
     const req = await request_firmware(k, store, r.firmware);
     if (req.ret || req.fw === null) return req.ret;
-    const fw = req.fw;
-    const load = loadFwCallAt(k.facts, "rproc_boot_recovery:before_start");
-    if (load !== undefined) {
-      ret = await rproc_load_fw(k, r, fw);
-      if (ret) {
-        if (load.onError === "unwind") release_firmware(k, fw);
-        return ret;
-      }
-    }
-    ret = await rproc_start(k, r, fw);
-    if (ret) await releaseFwAt(k, r, "rproc_boot_recovery:after_start_error");
-    release_firmware(k, fw);
-    return ret;
+    return runWithFirmware(
+      k,
+      r,
+      req.fw,
+      "rproc_boot_recovery:before_start",
+      rproc_start,
+      "rproc_boot_recovery:after_start_error",
+    );
   });
 }
 
