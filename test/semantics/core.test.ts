@@ -11,7 +11,25 @@ beforeAll(async () => {
   fixtures = await loadFixtures();
 });
 
-const KEY_FNS = new Set([
+/** The key calls of rproc_start, in order (a boot and a recovery both end with them). */
+const START = [
+  "rproc_start",
+  "rproc_load_segments",
+  "rproc_find_loaded_rsc_table",
+  "rproc_prepare_subdevices",
+  "stm32_rproc_start",
+  "rproc_start_subdevices",
+];
+/** The key calls of rproc_stop, in order (a shutdown and a recovery both begin with them). */
+const STOP = [
+  "rproc_stop",
+  "rproc_stop_subdevices",
+  "rproc_reset_rsc_table_on_stop",
+  "stm32_rproc_stop",
+  "rproc_unprepare_subdevices",
+];
+/** The expected key calls of each operation. */
+const BOOT = [
   "rproc_boot",
   "request_firmware",
   "rproc_fw_boot",
@@ -20,28 +38,31 @@ const KEY_FNS = new Set([
   "rproc_parse_fw",
   "rproc_handle_resources",
   "rproc_alloc_registered_carveouts",
-  "rproc_start",
-  "rproc_load_segments",
-  "rproc_find_loaded_rsc_table",
-  "rproc_prepare_subdevices",
-  "stm32_rproc_start",
-  "rproc_start_subdevices",
-  "rproc_shutdown",
-  "rproc_stop",
-  "rproc_stop_subdevices",
-  "rproc_reset_rsc_table_on_stop",
-  "stm32_rproc_stop",
-  "rproc_unprepare_subdevices",
-  "rproc_resource_cleanup",
-  "rproc_unprepare_device",
+  ...START,
+];
+const SHUTDOWN = ["rproc_shutdown", ...STOP, "rproc_resource_cleanup", "rproc_unprepare_device"];
+const RECOVERY = [
   "rproc_crash_handler_work",
   "rproc_trigger_recovery",
   "rproc_boot_recovery",
+  ...STOP,
+  "request_firmware",
+  ...START,
+];
+const ATTACH = [
+  "rproc_boot",
   "rproc_attach",
+  "rproc_prepare_device",
   "rproc_set_rsc_table",
+  "rproc_handle_resources",
+  "rproc_alloc_registered_carveouts",
   "__rproc_attach",
+  "rproc_prepare_subdevices",
   "stm32_rproc_attach",
-]);
+  "rproc_start_subdevices",
+];
+/** The C functions the order tests follow: every one they expect, so none goes unseen. */
+const KEY_FNS = new Set([...BOOT, ...SHUTDOWN, ...RECOVERY, ...ATTACH]);
 
 /** The key C functions called between two trace indices, in order. */
 function calls(trace: TraceStep[], from = 0, to = trace.length): string[] {
@@ -51,9 +72,23 @@ function calls(trace: TraceStep[], from = 0, to = trace.length): string[] {
     .map((t) => t.fn);
 }
 
+/** A world on the reference DT of stm32mp15, drivers not yet bound. */
+function unbound(facts = MAINLINE): Promise<World> {
+  return World.create(facts, { platform: "stm32mp15", dt: "reference", fixtures });
+}
+
+/** A world with its drivers bound (probe must succeed). */
 async function world(facts = MAINLINE): Promise<World> {
-  const w = await World.create(facts, { platform: "stm32mp15", dt: "reference", fixtures });
+  const w = await unbound(facts);
   expect(await w.bindDrivers()).toBe(0);
+  return w;
+}
+
+/** A world whose coprocessor a boot stage started: the rproc probes DETACHED. */
+async function attachable(): Promise<World> {
+  const w = await unbound();
+  w.platform.bootStageLoad(fixtures.elf.good);
+  await w.bindDrivers();
   return w;
 }
 
@@ -62,22 +97,7 @@ describe("remoteproc core at v6.15 with the STM32 driver (mainline facts)", () =
     const w = await world();
     const mark = w.k.trace.length;
     expect(await w.start()).toBe(0);
-    expect(calls(w.k.trace, mark)).toEqual([
-      "rproc_boot",
-      "request_firmware",
-      "rproc_fw_boot",
-      "rproc_fw_sanity_check",
-      "rproc_prepare_device",
-      "rproc_parse_fw",
-      "rproc_handle_resources",
-      "rproc_alloc_registered_carveouts",
-      "rproc_start",
-      "rproc_load_segments",
-      "rproc_find_loaded_rsc_table",
-      "rproc_prepare_subdevices",
-      "stm32_rproc_start",
-      "rproc_start_subdevices",
-    ]);
+    expect(calls(w.k.trace, mark)).toEqual(BOOT);
     expect(w.rproc?.state).toBe("running");
     expect(w.platform.copro.status().run).toBe("running");
     expect(w.platform.copro.status().firmware).toBe("good");
@@ -112,16 +132,7 @@ describe("remoteproc core at v6.15 with the STM32 driver (mainline facts)", () =
     await w.start();
     const mark = w.k.trace.length;
     expect(await w.stop()).toBe(0);
-    expect(calls(w.k.trace, mark)).toEqual([
-      "rproc_shutdown",
-      "rproc_stop",
-      "rproc_stop_subdevices",
-      "rproc_reset_rsc_table_on_stop",
-      "stm32_rproc_stop",
-      "rproc_unprepare_subdevices",
-      "rproc_resource_cleanup",
-      "rproc_unprepare_device",
-    ]);
+    expect(calls(w.k.trace, mark)).toEqual(SHUTDOWN);
     const r = w.rproc!;
     expect(r.state).toBe("offline");
     expect(r.cached_table).toBeNull();
@@ -144,23 +155,7 @@ describe("remoteproc core at v6.15 with the STM32 driver (mainline facts)", () =
     await w.start();
     const mark = w.k.trace.length;
     expect(await w.crash()).toBe(0);
-    expect(calls(w.k.trace, mark)).toEqual([
-      "rproc_crash_handler_work",
-      "rproc_trigger_recovery",
-      "rproc_boot_recovery",
-      "rproc_stop",
-      "rproc_stop_subdevices",
-      "rproc_reset_rsc_table_on_stop",
-      "stm32_rproc_stop",
-      "rproc_unprepare_subdevices",
-      "request_firmware",
-      "rproc_start",
-      "rproc_load_segments",
-      "rproc_find_loaded_rsc_table",
-      "rproc_prepare_subdevices",
-      "stm32_rproc_start",
-      "rproc_start_subdevices",
-    ]);
+    expect(calls(w.k.trace, mark)).toEqual(RECOVERY);
     expect(w.rproc?.state).toBe("running");
     expect(w.rproc?.crash_cnt).toBe(1);
     expect(w.platform.copro.status().boots).toBe(2);
@@ -196,24 +191,11 @@ describe("remoteproc core at v6.15 with the STM32 driver (mainline facts)", () =
   });
 
   it("attaches to a coprocessor a boot stage started: DETACHED at probe, ATTACHED on start, powered off on stop", async () => {
-    const w = await World.create(MAINLINE, { platform: "stm32mp15", dt: "reference", fixtures });
-    w.platform.bootStageLoad(fixtures.elf.good);
-    await w.bindDrivers();
+    const w = await attachable();
     expect(w.rproc?.state).toBe("detached");
     const mark = w.k.trace.length;
     expect(await w.start()).toBe(0);
-    expect(calls(w.k.trace, mark)).toEqual([
-      "rproc_boot",
-      "rproc_attach",
-      "rproc_prepare_device",
-      "rproc_set_rsc_table",
-      "rproc_handle_resources",
-      "rproc_alloc_registered_carveouts",
-      "__rproc_attach",
-      "rproc_prepare_subdevices",
-      "stm32_rproc_attach",
-      "rproc_start_subdevices",
-    ]);
+    expect(calls(w.k.trace, mark)).toEqual(ATTACH);
     expect(w.rproc?.state).toBe("attached");
     expect(w.rproc?.table_sz).toBe(1024);
     expect(await w.stop()).toBe(0);
@@ -240,7 +222,7 @@ describe("remoteproc core at v6.15 with the STM32 driver (mainline facts)", () =
   });
 
   it("auto-boots from the firmware loader after probe when the DT sets st,auto-boot", async () => {
-    const w = await World.create(MAINLINE, { platform: "stm32mp15", dt: "reference", fixtures });
+    const w = await unbound();
     w.dt.props.set("st,auto-boot", { kind: "flag" });
     expect(await w.bindDrivers()).toBe(0);
     const order = w.k.trace.filter((t) => t.event === "call").map((t) => t.fn);
@@ -250,9 +232,7 @@ describe("remoteproc core at v6.15 with the STM32 driver (mainline facts)", () =
   });
 
   it("detaches from an attached coprocessor: it keeps running and the device table is restored", async () => {
-    const w = await World.create(MAINLINE, { platform: "stm32mp15", dt: "reference", fixtures });
-    w.platform.bootStageLoad(fixtures.elf.good);
-    await w.bindDrivers();
+    const w = await attachable();
     await w.start();
     const r = w.rproc!;
     const pa = r.table_ptr?.kind === "io" ? r.table_ptr.pa : 0;
@@ -294,7 +274,7 @@ describe("remoteproc core at v6.15 with the STM32 driver (mainline facts)", () =
   });
 
   it("fails probe with -ENOENT when the MCU reset is missing and the design requires it", async () => {
-    const w = await World.create(MAINLINE, { platform: "stm32mp15", dt: "reference", fixtures });
+    const w = await unbound();
     w.dt.props.delete("resets");
     expect(await w.bindDrivers()).toBe(-2);
     expect(w.rproc).toBeNull();
