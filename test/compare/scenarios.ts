@@ -20,12 +20,21 @@ const bootTrace = [
   step("core", "rproc_start", "state", "offline -> running"),
 ];
 
+/** The cells v15 and v16 share: the same boot, and the same swallowed error when the TA start fails. */
+const bootCell = (v: string) =>
+  cell(v, "boot", bootTrace, {
+    tee: ["LOAD_FW", "START_FW"],
+    factsRead: ["core.loadFwCalls", "tee.parseFwLoads"],
+  });
+const startErrorCell = (v: string) =>
+  cell(v, "start-error", [step("tee", "rproc_tee_start", "call")], {
+    findings: [{ kind: "error-swallowed", at: "rproc_tee_start", detail: "invoke error returns 0", step: 0 }],
+    factsRead: ["tee.invokeErrorResult"],
+  });
+
 export function v15Side(): VersionSide {
   return side("v15", facts("v15"), [
-    cell("v15", "boot", bootTrace, {
-      tee: ["LOAD_FW", "START_FW"],
-      factsRead: ["core.loadFwCalls", "tee.parseFwLoads"],
-    }),
+    bootCell("v15"),
     cell(
       "v15",
       "boot-auth-fail",
@@ -59,12 +68,7 @@ export function v15Side(): VersionSide {
         factsRead: ["tee.ctxLock", "tee.deviceLink", "tee.removeFreesEntries"],
       },
     ),
-    cell("v15", "start-error", [step("tee", "rproc_tee_start", "call")], {
-      findings: [
-        { kind: "error-swallowed", at: "rproc_tee_start", detail: "invoke error returns 0", step: 0 },
-      ],
-      factsRead: ["tee.invokeErrorResult"],
-    }),
+    startErrorCell("v15"),
     cell("v15", "remove", [step("stm32", "stm32_rproc_remove", "call")], { finalState: "deleted" }),
   ]);
 }
@@ -74,10 +78,7 @@ export function v16Side(s: ReturnType<typeof series> | null = null): VersionSide
     "v16",
     facts("v16"),
     [
-      cell("v16", "boot", bootTrace, {
-        tee: ["LOAD_FW", "START_FW"],
-        factsRead: ["core.loadFwCalls", "tee.parseFwLoads"],
-      }),
+      bootCell("v16"),
       cell(
         "v16",
         "boot-auth-fail",
@@ -120,12 +121,7 @@ export function v16Side(s: ReturnType<typeof series> | null = null): VersionSide
           factsRead: ["tee.ctxLock", "tee.deviceLink", "tee.lockedCalls"],
         },
       ),
-      cell("v16", "start-error", [step("tee", "rproc_tee_start", "call")], {
-        findings: [
-          { kind: "error-swallowed", at: "rproc_tee_start", detail: "invoke error returns 0", step: 0 },
-        ],
-        factsRead: ["tee.invokeErrorResult"],
-      }),
+      startErrorCell("v16"),
       cell(
         "v16",
         "remove",
