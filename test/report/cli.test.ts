@@ -46,41 +46,30 @@ describe("rproc-review diff", () => {
 
   it("writes the email and HTML formats to --out", async () => {
     const dir = await mkdtemp(join(tmpdir(), "rproc-diff-"));
-    try {
-      const mail = join(dir, "reply.txt");
-      const written = await run([
+    /** `diff a b` of the boot scenario in `format`, written to `file` in dir without a word on stderr. */
+    const written = async (a: string, b: string, format: string, file: string): Promise<string> => {
+      const out = join(dir, file);
+      const { code, err } = await run([
         "diff",
-        "v14",
-        "v15",
+        a,
+        b,
         "--format",
-        "email",
+        format,
         "--out",
-        mail,
+        out,
         "--scenarios",
         "boot",
         "--debug",
       ]);
-      expect(written.err).toBe("");
-      expect(written.code).toBe(0);
-      const text = await readFile(mail, "utf8");
+      expect(err).toBe("");
+      expect(code).toBe(0);
+      return readFile(out, "utf8");
+    };
+    try {
+      const text = await written("v14", "v15", "email", "reply.txt");
       expect(text).toMatch(/^From: rproc-review </m);
       expect(text).toContain("How to reproduce:");
-      const page = join(dir, "report.html");
-      const paged = await run([
-        "diff",
-        "mainline",
-        "v16",
-        "--format",
-        "html",
-        "--out",
-        page,
-        "--scenarios",
-        "boot",
-        "--debug",
-      ]);
-      expect(paged.err).toBe("");
-      expect(paged.code).toBe(0);
-      const html = await readFile(page, "utf8");
+      const html = await written("mainline", "v16", "html", "report.html");
       expect(html).toContain('<pre class="mermaid">');
       expect(html.length).toBeGreaterThan(1_000_000); // mermaid's bundle is inlined
       const diagram = /<pre class="mermaid">([\s\S]*?)<\/pre>/.exec(html)?.[1] ?? "";
