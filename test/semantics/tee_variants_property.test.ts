@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { loadFixtures } from "../../src/emulator/api.ts";
 import { runScenario } from "../../src/scenarios/run.ts";
-import { applyFactChanges, TeeLockFn } from "../../src/semantics/facts.ts";
+import { applyFactChanges, TeeFn, TeeLockFn } from "../../src/semantics/facts.ts";
 import { builtinVersion } from "../../src/semantics/versions.ts";
 
 const LOCKABLE = [
@@ -27,14 +27,7 @@ const teeChanges = fc.record({
   "tee.zeroSizeTable": fc.constantFrom("map-fails", "no-table"),
   "tee.releaseSkipsDetached": fc.boolean(),
   "tee.releaseOnlyWhenOffline": fc.boolean(),
-  "tee.presenceChecks": fc.subarray([
-    "rproc_tee_load_fw",
-    "rproc_tee_parse_fw",
-    "rproc_tee_find_loaded_rsc_table",
-    "rproc_tee_start",
-    "rproc_tee_stop",
-    "rproc_tee_release_fw",
-  ]),
+  "tee.presenceChecks": fc.subarray([...TeeFn.options]),
   "tee.ctxStorage": fc.constantFrom("devm", "static"),
   "tee.ctxLock": fc.constantFrom("none", "spinlock", "mutex"),
   "tee.lockedCalls": fc.record(
