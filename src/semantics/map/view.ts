@@ -90,20 +90,16 @@ function applyChange(parser: Parser, view: FileView, change: FileChange, patch: 
     const oldSide = h.lines.filter((l) => l.kind !== "add");
     const isC = /\.[ch]$/.test(file);
     // Outside C the hunk header's section (a YAML key, a Kconfig entry) is the scope of every line.
-    const newFns = isC
-      ? scopesOf(
-          parser,
-          h.section,
-          newSide.map((l) => l.text),
-        )
-      : newSide.map(() => h.section.trim() || null);
-    const oldFns = isC
-      ? scopesOf(
-          parser,
-          h.section,
-          oldSide.map((l) => l.text),
-        )
-      : oldSide.map(() => h.section.trim() || null);
+    const scopes = (side: typeof newSide) =>
+      isC
+        ? scopesOf(
+            parser,
+            h.section,
+            side.map((l) => l.text),
+          )
+        : side.map(() => h.section.trim() || null);
+    const newFns = scopes(newSide);
+    const oldFns = scopes(oldSide);
     let ni = 0;
     let oi = 0;
     let lastNew = h.newStart - 1;
