@@ -6,17 +6,47 @@
  */
 import { SqlMailStore, type SqlRunner, type SqlValue, type Statement, sql } from "../mail/sql-store.ts";
 import type { Series } from "../series/types.ts";
+import {
+  CHECK_RUNS,
+  CLAIM_NEXT_JOB,
+  COMPLETE_JOB,
+  COUNT_JOBS,
+  DELIVERY_JOB,
+  findVersionQuery,
+  INSERT_DELIVERY,
+  INSERT_JOB,
+  INSERT_OUTBOX,
+  INSERT_RUN,
+  insertResult,
+  JOB_OUTBOX,
+  type JobRow,
+  MARK_SENT,
+  type OutboxRow,
+  POSTED_COMMENTS,
+  type PostedKey,
+  type PostedTable,
+  PREVIOUS_VERSION,
+  RETRY_JOB,
+  retryStatus,
+  STATS,
+  toCounts,
+  toJob,
+  toOutboxItem,
+  toVersion,
+  UPSERT_FACTS,
+  UPSERT_SERIES,
+  UPSERT_VERSION,
+  VERSION_BY_HEAD,
+  type VersionRow,
+} from "./rows.ts";
 import type {
   AcceptResult,
   Delivery,
   Job,
   JobInput,
-  JobKind,
   JobStatus,
-  Json,
   OutboxInput,
   OutboxItem,
-  OutboxKind,
   Queue,
   QueueCounts,
   RunRecord,
@@ -60,35 +90,6 @@ export class D1Runner implements SqlRunner {
   }
 }
 
-interface JobRow {
-  id: number;
-  kind: string;
-  idempotency_key: string;
-  payload: string;
-  attempts: number;
-  max_attempts: number;
-}
-
-interface VersionRow {
-  id: number;
-  series_key: string;
-  head_sha: string;
-  label: string;
-  series_json: string;
-}
-
-const VERSION_COLUMNS = "id, series_key, head_sha, label, series_json";
-
-function toVersion(row: VersionRow): StoredVersion {
-  return {
-    id: row.id,
-    seriesKey: row.series_key,
-    headSha: row.head_sha,
-    label: row.label,
-    series: JSON.parse(row.series_json) as Series,
-  };
-}
-
 export class D1Store extends SqlMailStore implements Store, Queue {
   private readonly sqlDb: D1Runner;
   private readonly maxAttempts: number;
@@ -104,37 +105,16 @@ export class D1Store extends SqlMailStore implements Store, Queue {
 
   async accept(delivery: Delivery, job: JobInput | null): Promise<AcceptResult> {
     const db = this.sqlDb;
-    const seen = async () =>
-      (await db.first<{ job_id: number | null }>(
-        "SELECT job_id FROM deliveries WHERE id = ?",
-        delivery.id,
-      )) ?? null;
+    const seen = async () => (await db.first<{ job_id: number | null }>(DELIVERY_JOB, delivery.id)) ?? null;
     const before = await seen();
     if (before) return { status: "duplicate", jobId: before.job_id, enqueued: false };
     const now = delivery.receivedAt;
     const statements = [
-      sql(
-        "INSERT OR IGNORE INTO deliveries (id, event, action, repo, received_at) VALUES (?, ?, ?, ?, ?)",
-        delivery.id,
-        delivery.event,
-        delivery.action,
-        delivery.repo,
-        delivery.receivedAt,
-      ),
+      sql(INSERT_DELIVERY, delivery.id, delivery.event, delivery.action, delivery.repo, delivery.receivedAt),
     ];
     if (job !== null) {
       statements.push(
-        sql(
-          `INSERT OR IGNORE INTO jobs (kind, idempotency_key, payload, max_attempts, run_after, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
-          job.kind,
-          job.key,
-          JSON.stringify(job.payload),
-          this.maxAttempts,
-          now,
-          now,
-          now,
-        ),
+        sql(INSERT_JOB, job.kind, job.key, JSON.stringify(job.payload), this.maxAttempts, now, now, now),
         sql(
           "UPDATE deliveries SET job_id = (SELECT id FROM jobs WHERE idempotency_key = ?) WHERE id = ? AND job_id IS NULL",
           job.key,
@@ -153,66 +133,22 @@ export class D1Store extends SqlMailStore implements Store, Queue {
 
   async claim(now: number, leaseMs: number): Promise<Job | null> {
     const leaseToken = crypto.randomUUID();
-    const row = await this.sqlDb.first<JobRow>(
-      `UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = ?, lease_token = ?, updated_at = ?
-       WHERE id = (SELECT id FROM jobs
-         WHERE (status = 'pending' AND run_after <= ?) OR (status = 'running' AND lease_until <= ?)
-         ORDER BY run_after, id LIMIT 1)
-       RETURNING id, kind, idempotency_key, payload, attempts, max_attempts`,
-      now + leaseMs,
-      leaseToken,
-      now,
-      now,
-      now,
-    );
-    if (!row) return null;
-    return {
-      id: row.id,
-      kind: row.kind as JobKind,
-      key: row.idempotency_key,
-      payload: JSON.parse(row.payload) as Json,
-      attempts: row.attempts,
-      maxAttempts: row.max_attempts,
-      leaseToken,
-    };
+    const row = await this.sqlDb.first<JobRow>(CLAIM_NEXT_JOB, now + leaseMs, leaseToken, now, now, now);
+    return row ? toJob(row, leaseToken) : null;
   }
 
   async complete(job: Job, now: number): Promise<void> {
-    await this.sqlDb.batch([
-      sql(
-        `UPDATE jobs SET status = 'done', lease_until = NULL, lease_token = NULL, last_error = NULL, updated_at = ?
-         WHERE id = ? AND lease_token = ?`,
-        now,
-        job.id,
-        job.leaseToken,
-      ),
-    ]);
+    await this.sqlDb.batch([sql(COMPLETE_JOB, now, job.id, job.leaseToken)]);
   }
 
   async retry(job: Job, error: string, runAfter: number, now: number): Promise<JobStatus> {
-    const status: JobStatus = job.attempts >= job.maxAttempts ? "failed" : "pending";
-    await this.sqlDb.batch([
-      sql(
-        `UPDATE jobs SET status = ?, run_after = ?, lease_until = NULL, lease_token = NULL, last_error = ?, updated_at = ?
-         WHERE id = ? AND lease_token = ?`,
-        status,
-        runAfter,
-        error,
-        now,
-        job.id,
-        job.leaseToken,
-      ),
-    ]);
+    const status = retryStatus(job);
+    await this.sqlDb.batch([sql(RETRY_JOB, status, runAfter, error, now, job.id, job.leaseToken)]);
     return status;
   }
 
   async counts(): Promise<QueueCounts> {
-    const counts: QueueCounts = { pending: 0, running: 0, done: 0, failed: 0 };
-    const rows = await this.sqlDb.all<{ status: JobStatus; n: number }>(
-      "SELECT status, COUNT(*) AS n FROM jobs GROUP BY status",
-    );
-    for (const r of rows) counts[r.status] = r.n;
-    return counts;
+    return toCounts(await this.sqlDb.all<{ status: JobStatus; n: number }>(COUNT_JOBS));
   }
 
   // Store
@@ -223,21 +159,8 @@ export class D1Store extends SqlMailStore implements Store, Queue {
   ): Promise<StoredVersion> {
     const version = `(SELECT id FROM versions WHERE series_key = ? AND head_sha = ?)`;
     await this.sqlDb.batch([
-      sql(
-        "INSERT INTO series (key, title, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET title = excluded.title",
-        v.seriesKey,
-        v.series.title,
-        now,
-      ),
-      sql(
-        `INSERT INTO versions (series_key, head_sha, label, series_json, created_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (series_key, head_sha) DO UPDATE SET label = excluded.label, series_json = excluded.series_json`,
-        v.seriesKey,
-        v.headSha,
-        v.series.id,
-        JSON.stringify(v.series),
-        now,
-      ),
+      sql(UPSERT_SERIES, v.seriesKey, v.series.title, now),
+      sql(UPSERT_VERSION, v.seriesKey, v.headSha, v.series.id, JSON.stringify(v.series), now),
       sql(`DELETE FROM patches WHERE version_id = ${version}`, v.seriesKey, v.headSha),
       ...v.series.patches.map((p) =>
         sql(
@@ -250,34 +173,19 @@ export class D1Store extends SqlMailStore implements Store, Queue {
         ),
       ),
     ]);
-    const row = await this.sqlDb.first<VersionRow>(
-      `SELECT ${VERSION_COLUMNS} FROM versions WHERE series_key = ? AND head_sha = ?`,
-      v.seriesKey,
-      v.headSha,
-    );
+    const row = await this.sqlDb.first<VersionRow>(VERSION_BY_HEAD, v.seriesKey, v.headSha);
     if (!row) throw new Error(`version ${v.seriesKey}@${v.headSha} vanished while being saved`);
     return toVersion(row);
   }
 
   async previousVersion(seriesKey: string, exceptHeadSha: string): Promise<StoredVersion | null> {
-    const row = await this.sqlDb.first<VersionRow>(
-      `SELECT ${VERSION_COLUMNS} FROM versions WHERE series_key = ? AND head_sha <> ?
-       ORDER BY created_at DESC, id DESC LIMIT 1`,
-      seriesKey,
-      exceptHeadSha,
-    );
+    const row = await this.sqlDb.first<VersionRow>(PREVIOUS_VERSION, seriesKey, exceptHeadSha);
     return row ? toVersion(row) : null;
   }
 
   async findVersion(seriesKey: string, ref: string): Promise<StoredVersion | null> {
-    const bySha = /^[0-9a-f]{7,40}$/i.test(ref);
-    const row = await this.sqlDb.first<VersionRow>(
-      `SELECT ${VERSION_COLUMNS} FROM versions
-       WHERE series_key = ? AND ${bySha ? "head_sha LIKE ? || '%'" : "label = ?"}
-       ORDER BY created_at DESC, id DESC LIMIT 1`,
-      seriesKey,
-      bySha ? ref.toLowerCase() : ref,
-    );
+    const q = findVersionQuery(seriesKey, ref);
+    const row = await this.sqlDb.first<VersionRow>(q.sql, ...q.params);
     return row ? toVersion(row) : null;
   }
 
@@ -288,11 +196,10 @@ export class D1Store extends SqlMailStore implements Store, Queue {
       ? await this.sqlDb.first<{ id: number }>("SELECT id FROM runs WHERE job_id = ?", jobId)
       : null;
     if (run && !known) {
-      const runId = "(SELECT id FROM runs WHERE job_id = ?)";
+      const result = insertResult("(SELECT id FROM runs WHERE job_id = ?)");
       statements.push(
         sql(
-          `INSERT OR IGNORE INTO runs (version_id, job_id, against, scenarios, conclusion, created_at)
-           VALUES (?, ?, ?, ?, ?, ?)`,
+          INSERT_RUN,
           run.versionId,
           jobId,
           run.against,
@@ -300,21 +207,12 @@ export class D1Store extends SqlMailStore implements Store, Queue {
           run.conclusion,
           now,
         ),
-        ...run.cells.map((c) =>
-          sql(
-            `INSERT OR REPLACE INTO results (run_id, version, scenario, result_json) VALUES (${runId}, ?, ?, ?)`,
-            jobId,
-            c.version,
-            c.scenario,
-            JSON.stringify(c),
-          ),
-        ),
+        ...run.cells.map((c) => sql(result, jobId, c.version, c.scenario, JSON.stringify(c))),
       );
       if (run.facts) {
         statements.push(
           sql(
-            `INSERT INTO facts (version_id, facts_json, evidence_json) VALUES (?, ?, ?)
-             ON CONFLICT (version_id) DO UPDATE SET facts_json = excluded.facts_json, evidence_json = excluded.evidence_json`,
+            UPSERT_FACTS,
             run.versionId,
             JSON.stringify(run.facts.facts),
             JSON.stringify(run.facts.evidence),
@@ -323,60 +221,35 @@ export class D1Store extends SqlMailStore implements Store, Queue {
       }
     }
     items.forEach((it, seq) => {
-      statements.push(
-        sql(
-          "INSERT OR IGNORE INTO outbox (job_id, seq, kind, body) VALUES (?, ?, ?, ?)",
-          jobId,
-          seq,
-          it.kind,
-          JSON.stringify(it.body),
-        ),
-      );
+      statements.push(sql(INSERT_OUTBOX, jobId, seq, it.kind, JSON.stringify(it.body)));
     });
     await this.sqlDb.batch(statements);
   }
 
   async outbox(jobId: number): Promise<OutboxItem[]> {
-    const rows = await this.sqlDb.all<{
-      id: number;
-      seq: number;
-      kind: string;
-      body: string;
-      status: string;
-      github_id: number | null;
-    }>(
-      "SELECT id, seq, kind, body, status, github_id FROM outbox WHERE job_id = ? AND kind <> 'mail' ORDER BY seq",
-      jobId,
-    );
-    return rows.map((r) => ({
-      id: r.id,
-      seq: r.seq,
-      kind: r.kind as OutboxKind,
-      body: JSON.parse(r.body) as Json,
-      status: r.status === "sent" ? "sent" : "pending",
-      githubId: r.github_id,
-    }));
+    return (await this.sqlDb.all<OutboxRow>(JOB_OUTBOX, jobId)).map(toOutboxItem);
   }
 
   async markSent(itemId: number, githubId: number | null, now: number): Promise<void> {
-    await this.sqlDb.batch([
-      sql(
-        "UPDATE outbox SET status = 'sent', github_id = ?, sent_at = ? WHERE id = ?",
-        githubId,
-        now,
-        itemId,
-      ),
-    ]);
+    await this.sqlDb.batch([sql(MARK_SENT, githubId, now, itemId)]);
+  }
+
+  private async posted(table: PostedTable, key: PostedKey): Promise<number | null> {
+    return (await this.sqlDb.first<{ id: number }>(table.select, ...key))?.id ?? null;
+  }
+
+  /** Records the posted id (null: forgets it). */
+  private async savePosted(
+    table: PostedTable,
+    key: PostedKey,
+    id: number | null,
+    now: number,
+  ): Promise<void> {
+    await this.sqlDb.batch([id === null ? sql(table.remove, ...key) : sql(table.upsert, ...key, id, now)]);
   }
 
   async postedComment(repo: string, issueNumber: number, marker: string): Promise<number | null> {
-    const row = await this.sqlDb.first<{ comment_id: number }>(
-      "SELECT comment_id FROM posted_comments WHERE repo = ? AND issue_number = ? AND marker = ?",
-      repo,
-      issueNumber,
-      marker,
-    );
-    return row?.comment_id ?? null;
+    return this.posted(POSTED_COMMENTS, [repo, issueNumber, marker]);
   }
 
   async savePostedComment(
@@ -386,34 +259,11 @@ export class D1Store extends SqlMailStore implements Store, Queue {
     commentId: number | null,
     now: number,
   ): Promise<void> {
-    await this.sqlDb.batch([
-      commentId === null
-        ? sql(
-            "DELETE FROM posted_comments WHERE repo = ? AND issue_number = ? AND marker = ?",
-            repo,
-            issueNumber,
-            marker,
-          )
-        : sql(
-            `INSERT INTO posted_comments (repo, issue_number, marker, comment_id, updated_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (repo, issue_number, marker) DO UPDATE SET comment_id = excluded.comment_id, updated_at = excluded.updated_at`,
-            repo,
-            issueNumber,
-            marker,
-            commentId,
-            now,
-          ),
-    ]);
+    await this.savePosted(POSTED_COMMENTS, [repo, issueNumber, marker], commentId, now);
   }
 
   async checkRun(repo: string, headSha: string, name: string): Promise<number | null> {
-    const row = await this.sqlDb.first<{ check_run_id: number }>(
-      "SELECT check_run_id FROM check_runs WHERE repo = ? AND head_sha = ? AND name = ?",
-      repo,
-      headSha,
-      name,
-    );
-    return row?.check_run_id ?? null;
+    return this.posted(CHECK_RUNS, [repo, headSha, name]);
   }
 
   async saveCheckRun(
@@ -423,25 +273,11 @@ export class D1Store extends SqlMailStore implements Store, Queue {
     checkRunId: number,
     now: number,
   ): Promise<void> {
-    await this.sqlDb.batch([
-      sql(
-        `INSERT INTO check_runs (repo, head_sha, name, check_run_id, updated_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (repo, head_sha, name) DO UPDATE SET check_run_id = excluded.check_run_id, updated_at = excluded.updated_at`,
-        repo,
-        headSha,
-        name,
-        checkRunId,
-        now,
-      ),
-    ]);
+    await this.savePosted(CHECK_RUNS, [repo, headSha, name], checkRunId, now);
   }
 
   async stats(): Promise<StoreStats> {
-    const row = await this.sqlDb.first<StoreStats>(
-      `SELECT (SELECT COUNT(*) FROM deliveries) AS deliveries, (SELECT COUNT(*) FROM jobs) AS jobs,
-        (SELECT COUNT(*) FROM versions) AS versions, (SELECT COUNT(*) FROM runs) AS runs,
-        (SELECT COUNT(*) FROM outbox) AS outbox`,
-    );
+    const row = await this.sqlDb.first<StoreStats>(STATS);
     return row ?? { deliveries: 0, jobs: 0, versions: 0, runs: 0, outbox: 0 };
   }
 }

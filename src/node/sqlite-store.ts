@@ -7,18 +7,49 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import {
+  CHECK_RUNS,
+  COMPLETE_JOB,
+  COUNT_JOBS,
+  DELIVERY_JOB,
+  findVersionQuery,
+  INSERT_DELIVERY,
+  INSERT_JOB,
+  INSERT_OUTBOX,
+  INSERT_RUN,
+  insertResult,
+  JOB_OUTBOX,
+  type JobRow,
+  LEASE_JOB_BY_ID,
+  MARK_SENT,
+  NEXT_READY_JOB,
+  type OutboxRow,
+  POSTED_COMMENTS,
+  type PostedKey,
+  type PostedTable,
+  PREVIOUS_VERSION,
+  RETRY_JOB,
+  retryStatus,
+  STATS,
+  toCounts,
+  toJob,
+  toOutboxItem,
+  toVersion,
+  UPSERT_FACTS,
+  UPSERT_SERIES,
+  UPSERT_VERSION,
+  VERSION_BY_HEAD,
+  type VersionRow,
+} from "../bot/rows.ts";
 import { MIGRATIONS } from "../bot/schema.ts";
 import type {
   AcceptResult,
   Delivery,
   Job,
   JobInput,
-  JobKind,
   JobStatus,
-  Json,
   OutboxInput,
   OutboxItem,
-  OutboxKind,
   Queue,
   QueueCounts,
   RunRecord,
@@ -30,42 +61,6 @@ import { InputError } from "../errors.ts";
 import type { Series } from "../series/types.ts";
 
 export const DEFAULT_DB_PATH = "./data/rproc-review.sqlite";
-
-interface JobRow {
-  id: number;
-  kind: string;
-  idempotency_key: string;
-  payload: string;
-  attempts: number;
-  max_attempts: number;
-}
-
-interface VersionRow {
-  id: number;
-  series_key: string;
-  head_sha: string;
-  label: string;
-  series_json: string;
-}
-
-interface OutboxRow {
-  id: number;
-  seq: number;
-  kind: string;
-  body: string;
-  status: string;
-  github_id: number | null;
-}
-
-function toVersion(row: VersionRow): StoredVersion {
-  return {
-    id: row.id,
-    seriesKey: row.series_key,
-    headSha: row.head_sha,
-    label: row.label,
-    series: JSON.parse(row.series_json) as Series,
-  };
-}
 
 export interface SqliteStoreOptions {
   /** Attempts before a job is marked failed; default 5. */
@@ -131,23 +126,16 @@ export class SqliteStore implements Store, Queue {
     return this.db
       .transaction((): AcceptResult => {
         const inserted = this.db
-          .prepare(
-            "INSERT OR IGNORE INTO deliveries (id, event, action, repo, received_at) VALUES (?, ?, ?, ?, ?)",
-          )
+          .prepare(INSERT_DELIVERY)
           .run(delivery.id, delivery.event, delivery.action, delivery.repo, delivery.receivedAt);
         if (inserted.changes === 0) {
-          const row = this.db
-            .prepare<[string], { job_id: number | null }>("SELECT job_id FROM deliveries WHERE id = ?")
-            .get(delivery.id);
+          const row = this.db.prepare<[string], { job_id: number | null }>(DELIVERY_JOB).get(delivery.id);
           return { status: "duplicate", jobId: row?.job_id ?? null, enqueued: false };
         }
         if (job === null) return { status: "accepted", jobId: null, enqueued: false };
         const now = delivery.receivedAt;
         const created = this.db
-          .prepare(
-            `INSERT OR IGNORE INTO jobs (kind, idempotency_key, payload, max_attempts, run_after, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
-          )
+          .prepare(INSERT_JOB)
           .run(job.kind, job.key, JSON.stringify(job.payload), this.maxAttempts, now, now, now);
         const id = this.db
           .prepare<[string], { id: number }>("SELECT id FROM jobs WHERE idempotency_key = ?")
@@ -163,61 +151,27 @@ export class SqliteStore implements Store, Queue {
     // IMMEDIATE: two processes on one file never lease the same job (the write lock is taken before reading).
     return this.db
       .transaction((): Job | null => {
-        const row = this.db
-          .prepare<[number, number], JobRow>(
-            `SELECT id, kind, idempotency_key, payload, attempts, max_attempts FROM jobs
-           WHERE (status = 'pending' AND run_after <= ?) OR (status = 'running' AND lease_until <= ?)
-           ORDER BY run_after, id LIMIT 1`,
-          )
-          .get(now, now);
+        const row = this.db.prepare<[number, number], JobRow>(NEXT_READY_JOB).get(now, now);
         if (!row) return null;
         const leaseToken = randomUUID();
-        this.db
-          .prepare(
-            `UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = ?, lease_token = ?, updated_at = ?
-           WHERE id = ?`,
-          )
-          .run(now + leaseMs, leaseToken, now, row.id);
-        return {
-          id: row.id,
-          kind: row.kind as JobKind,
-          key: row.idempotency_key,
-          payload: JSON.parse(row.payload) as Json,
-          attempts: row.attempts + 1,
-          maxAttempts: row.max_attempts,
-          leaseToken,
-        };
+        this.db.prepare(LEASE_JOB_BY_ID).run(now + leaseMs, leaseToken, now, row.id);
+        return toJob({ ...row, attempts: row.attempts + 1 }, leaseToken);
       })
       .immediate();
   }
 
   async complete(job: Job, now: number): Promise<void> {
-    this.db
-      .prepare(
-        `UPDATE jobs SET status = 'done', lease_until = NULL, lease_token = NULL, last_error = NULL, updated_at = ?
-         WHERE id = ? AND lease_token = ?`,
-      )
-      .run(now, job.id, job.leaseToken);
+    this.db.prepare(COMPLETE_JOB).run(now, job.id, job.leaseToken);
   }
 
   async retry(job: Job, error: string, runAfter: number, now: number): Promise<JobStatus> {
-    const status: JobStatus = job.attempts >= job.maxAttempts ? "failed" : "pending";
-    this.db
-      .prepare(
-        `UPDATE jobs SET status = ?, run_after = ?, lease_until = NULL, lease_token = NULL, last_error = ?, updated_at = ?
-         WHERE id = ? AND lease_token = ?`,
-      )
-      .run(status, runAfter, error, now, job.id, job.leaseToken);
+    const status = retryStatus(job);
+    this.db.prepare(RETRY_JOB).run(status, runAfter, error, now, job.id, job.leaseToken);
     return status;
   }
 
   async counts(): Promise<QueueCounts> {
-    const counts: QueueCounts = { pending: 0, running: 0, done: 0, failed: 0 };
-    const rows = this.db
-      .prepare<[], { status: JobStatus; n: number }>("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status")
-      .all();
-    for (const r of rows) counts[r.status] = r.n;
-    return counts;
+    return toCounts(this.db.prepare<[], { status: JobStatus; n: number }>(COUNT_JOBS).all());
   }
 
   // Store
@@ -227,22 +181,9 @@ export class SqliteStore implements Store, Queue {
     now: number,
   ): Promise<StoredVersion> {
     return this.db.transaction((): StoredVersion => {
-      this.db
-        .prepare(
-          "INSERT INTO series (key, title, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET title = excluded.title",
-        )
-        .run(v.seriesKey, v.series.title, now);
-      this.db
-        .prepare(
-          `INSERT INTO versions (series_key, head_sha, label, series_json, created_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (series_key, head_sha) DO UPDATE SET label = excluded.label, series_json = excluded.series_json`,
-        )
-        .run(v.seriesKey, v.headSha, v.series.id, JSON.stringify(v.series), now);
-      const row = this.db
-        .prepare<[string, string], VersionRow>(
-          "SELECT id, series_key, head_sha, label, series_json FROM versions WHERE series_key = ? AND head_sha = ?",
-        )
-        .get(v.seriesKey, v.headSha);
+      this.db.prepare(UPSERT_SERIES).run(v.seriesKey, v.series.title, now);
+      this.db.prepare(UPSERT_VERSION).run(v.seriesKey, v.headSha, v.series.id, JSON.stringify(v.series), now);
+      const row = this.db.prepare<[string, string], VersionRow>(VERSION_BY_HEAD).get(v.seriesKey, v.headSha);
       if (!row) throw new Error(`version ${v.seriesKey}@${v.headSha} vanished while being saved`);
       this.db.prepare("DELETE FROM patches WHERE version_id = ?").run(row.id);
       const patch = this.db.prepare(
@@ -254,24 +195,13 @@ export class SqliteStore implements Store, Queue {
   }
 
   async previousVersion(seriesKey: string, exceptHeadSha: string): Promise<StoredVersion | null> {
-    const row = this.db
-      .prepare<[string, string], VersionRow>(
-        `SELECT id, series_key, head_sha, label, series_json FROM versions
-         WHERE series_key = ? AND head_sha <> ? ORDER BY created_at DESC, id DESC LIMIT 1`,
-      )
-      .get(seriesKey, exceptHeadSha);
+    const row = this.db.prepare<[string, string], VersionRow>(PREVIOUS_VERSION).get(seriesKey, exceptHeadSha);
     return row ? toVersion(row) : null;
   }
 
   async findVersion(seriesKey: string, ref: string): Promise<StoredVersion | null> {
-    const bySha = /^[0-9a-f]{7,40}$/i.test(ref);
-    const row = this.db
-      .prepare<[string, string], VersionRow>(
-        `SELECT id, series_key, head_sha, label, series_json FROM versions
-         WHERE series_key = ? AND ${bySha ? "head_sha LIKE ? || '%'" : "label = ?"}
-         ORDER BY created_at DESC, id DESC LIMIT 1`,
-      )
-      .get(seriesKey, bySha ? ref.toLowerCase() : ref);
+    const q = findVersionQuery(seriesKey, ref);
+    const row = this.db.prepare<[string, string], VersionRow>(q.sql).get(...q.params);
     return row ? toVersion(row) : null;
   }
 
@@ -279,10 +209,7 @@ export class SqliteStore implements Store, Queue {
     this.db.transaction(() => {
       if (run) {
         const inserted = this.db
-          .prepare(
-            `INSERT OR IGNORE INTO runs (version_id, job_id, against, scenarios, conclusion, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)`,
-          )
+          .prepare(INSERT_RUN)
           .run(
             run.versionId,
             jobId,
@@ -293,23 +220,16 @@ export class SqliteStore implements Store, Queue {
           );
         if (inserted.changes > 0) {
           const runId = Number(inserted.lastInsertRowid);
-          const cell = this.db.prepare(
-            "INSERT OR REPLACE INTO results (run_id, version, scenario, result_json) VALUES (?, ?, ?, ?)",
-          );
+          const cell = this.db.prepare(insertResult("?"));
           for (const c of run.cells) cell.run(runId, c.version, c.scenario, JSON.stringify(c));
           if (run.facts) {
             this.db
-              .prepare(
-                `INSERT INTO facts (version_id, facts_json, evidence_json) VALUES (?, ?, ?)
-                 ON CONFLICT (version_id) DO UPDATE SET facts_json = excluded.facts_json, evidence_json = excluded.evidence_json`,
-              )
+              .prepare(UPSERT_FACTS)
               .run(run.versionId, JSON.stringify(run.facts.facts), JSON.stringify(run.facts.evidence));
           }
         }
       }
-      const item = this.db.prepare(
-        "INSERT OR IGNORE INTO outbox (job_id, seq, kind, body) VALUES (?, ?, ?, ?)",
-      );
+      const item = this.db.prepare(INSERT_OUTBOX);
       items.forEach((it, seq) => {
         item.run(jobId, seq, it.kind, JSON.stringify(it.body));
       });
@@ -317,34 +237,25 @@ export class SqliteStore implements Store, Queue {
   }
 
   async outbox(jobId: number): Promise<OutboxItem[]> {
-    return this.db
-      .prepare<[number], OutboxRow>(
-        "SELECT id, seq, kind, body, status, github_id FROM outbox WHERE job_id = ? ORDER BY seq",
-      )
-      .all(jobId)
-      .map((r) => ({
-        id: r.id,
-        seq: r.seq,
-        kind: r.kind as OutboxKind,
-        body: JSON.parse(r.body) as Json,
-        status: r.status === "sent" ? "sent" : "pending",
-        githubId: r.github_id,
-      }));
+    return this.db.prepare<[number], OutboxRow>(JOB_OUTBOX).all(jobId).map(toOutboxItem);
   }
 
   async markSent(itemId: number, githubId: number | null, now: number): Promise<void> {
-    this.db
-      .prepare("UPDATE outbox SET status = 'sent', github_id = ?, sent_at = ? WHERE id = ?")
-      .run(githubId, now, itemId);
+    this.db.prepare(MARK_SENT).run(githubId, now, itemId);
+  }
+
+  private posted(table: PostedTable, key: PostedKey): number | null {
+    return this.db.prepare<PostedKey, { id: number }>(table.select).get(...key)?.id ?? null;
+  }
+
+  /** Records the posted id (null: forgets it). */
+  private savePosted(table: PostedTable, key: PostedKey, id: number | null, now: number): void {
+    if (id === null) this.db.prepare(table.remove).run(...key);
+    else this.db.prepare(table.upsert).run(...key, id, now);
   }
 
   async postedComment(repo: string, issueNumber: number, marker: string): Promise<number | null> {
-    const row = this.db
-      .prepare<[string, number, string], { comment_id: number }>(
-        "SELECT comment_id FROM posted_comments WHERE repo = ? AND issue_number = ? AND marker = ?",
-      )
-      .get(repo, issueNumber, marker);
-    return row?.comment_id ?? null;
+    return this.posted(POSTED_COMMENTS, [repo, issueNumber, marker]);
   }
 
   async savePostedComment(
@@ -354,27 +265,11 @@ export class SqliteStore implements Store, Queue {
     commentId: number | null,
     now: number,
   ): Promise<void> {
-    if (commentId === null) {
-      this.db
-        .prepare("DELETE FROM posted_comments WHERE repo = ? AND issue_number = ? AND marker = ?")
-        .run(repo, issueNumber, marker);
-      return;
-    }
-    this.db
-      .prepare(
-        `INSERT INTO posted_comments (repo, issue_number, marker, comment_id, updated_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (repo, issue_number, marker) DO UPDATE SET comment_id = excluded.comment_id, updated_at = excluded.updated_at`,
-      )
-      .run(repo, issueNumber, marker, commentId, now);
+    this.savePosted(POSTED_COMMENTS, [repo, issueNumber, marker], commentId, now);
   }
 
   async checkRun(repo: string, headSha: string, name: string): Promise<number | null> {
-    const row = this.db
-      .prepare<[string, string, string], { check_run_id: number }>(
-        "SELECT check_run_id FROM check_runs WHERE repo = ? AND head_sha = ? AND name = ?",
-      )
-      .get(repo, headSha, name);
-    return row?.check_run_id ?? null;
+    return this.posted(CHECK_RUNS, [repo, headSha, name]);
   }
 
   async saveCheckRun(
@@ -384,23 +279,18 @@ export class SqliteStore implements Store, Queue {
     checkRunId: number,
     now: number,
   ): Promise<void> {
-    this.db
-      .prepare(
-        `INSERT INTO check_runs (repo, head_sha, name, check_run_id, updated_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (repo, head_sha, name) DO UPDATE SET check_run_id = excluded.check_run_id, updated_at = excluded.updated_at`,
-      )
-      .run(repo, headSha, name, checkRunId, now);
+    this.savePosted(CHECK_RUNS, [repo, headSha, name], checkRunId, now);
   }
 
   async stats(): Promise<StoreStats> {
-    const count = (table: string): number =>
-      this.db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).get()?.n ?? 0;
-    return {
-      deliveries: count("deliveries"),
-      jobs: count("jobs"),
-      versions: count("versions"),
-      runs: count("runs"),
-      outbox: count("outbox"),
-    };
+    return (
+      this.db.prepare<[], StoreStats>(STATS).get() ?? {
+        deliveries: 0,
+        jobs: 0,
+        versions: 0,
+        runs: 0,
+        outbox: 0,
+      }
+    );
   }
 }

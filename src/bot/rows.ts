@@ -1,0 +1,196 @@
+/**
+ * What the two adapters of the bot's Store and Queue share (src/node/sqlite-store.ts on better-sqlite3,
+ * ./d1-store.ts on D1): the statements over the schema of ./schema.ts, the rows they read and how a row
+ * becomes an object. The adapters keep only how they run them (synchronous transactions, or D1 batches).
+ * Workers-safe.
+ */
+import type { Series } from "../series/types.ts";
+import type {
+  Job,
+  JobKind,
+  JobStatus,
+  Json,
+  OutboxItem,
+  OutboxKind,
+  QueueCounts,
+  StoredVersion,
+} from "./store.ts";
+
+// Queue
+
+export const INSERT_DELIVERY =
+  "INSERT OR IGNORE INTO deliveries (id, event, action, repo, received_at) VALUES (?, ?, ?, ?, ?)";
+export const DELIVERY_JOB = "SELECT job_id FROM deliveries WHERE id = ?";
+/** Parameters: kind, key, payload, max attempts, then `now` three times (run_after, created_at, updated_at). */
+export const INSERT_JOB = `INSERT OR IGNORE INTO jobs (kind, idempotency_key, payload, max_attempts, run_after, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?)`;
+
+export const JOB_COLUMNS = "id, kind, idempotency_key, payload, attempts, max_attempts";
+/** The oldest ready job: pending and due, or running with an expired lease (parameters: now, now). */
+const READY_JOB = `FROM jobs WHERE (status = 'pending' AND run_after <= ?) OR (status = 'running' AND lease_until <= ?)
+  ORDER BY run_after, id LIMIT 1`;
+export const NEXT_READY_JOB = `SELECT ${JOB_COLUMNS} ${READY_JOB}`;
+const LEASE_JOB =
+  "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = ?, lease_token = ?, updated_at = ?";
+/** Leases one job; parameters: lease until, lease token, now, job id. */
+export const LEASE_JOB_BY_ID = `${LEASE_JOB} WHERE id = ?`;
+/** Finds and leases the next ready job in one statement; parameters: lease until, lease token, now, now, now. */
+export const CLAIM_NEXT_JOB = `${LEASE_JOB} WHERE id = (SELECT id ${READY_JOB}) RETURNING ${JOB_COLUMNS}`;
+/** Parameters: now, job id, lease token. */
+export const COMPLETE_JOB = `UPDATE jobs SET status = 'done', lease_until = NULL, lease_token = NULL, last_error = NULL, updated_at = ?
+  WHERE id = ? AND lease_token = ?`;
+/** Parameters: status, run after, error, now, job id, lease token. */
+export const RETRY_JOB = `UPDATE jobs SET status = ?, run_after = ?, lease_until = NULL, lease_token = NULL, last_error = ?, updated_at = ?
+  WHERE id = ? AND lease_token = ?`;
+export const COUNT_JOBS = "SELECT status, COUNT(*) AS n FROM jobs GROUP BY status";
+
+export interface JobRow {
+  id: number;
+  kind: string;
+  idempotency_key: string;
+  payload: string;
+  /** Including the current attempt. */
+  attempts: number;
+  max_attempts: number;
+}
+
+/** The leased job of a row whose `attempts` already counts this claim. */
+export function toJob(row: JobRow, leaseToken: string): Job {
+  return {
+    id: row.id,
+    kind: row.kind as JobKind,
+    key: row.idempotency_key,
+    payload: JSON.parse(row.payload) as Json,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    leaseToken,
+  };
+}
+
+/** What a failed job becomes: failed after its last attempt, else pending again. */
+export function retryStatus(job: Job): JobStatus {
+  return job.attempts >= job.maxAttempts ? "failed" : "pending";
+}
+
+export function toCounts(rows: ReadonlyArray<{ status: JobStatus; n: number }>): QueueCounts {
+  const counts: QueueCounts = { pending: 0, running: 0, done: 0, failed: 0 };
+  for (const r of rows) counts[r.status] = r.n;
+  return counts;
+}
+
+// Store: versions
+
+export const UPSERT_SERIES =
+  "INSERT INTO series (key, title, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET title = excluded.title";
+/** Parameters: series key, head sha, label, series JSON, now. */
+export const UPSERT_VERSION = `INSERT INTO versions (series_key, head_sha, label, series_json, created_at) VALUES (?, ?, ?, ?, ?)
+  ON CONFLICT (series_key, head_sha) DO UPDATE SET label = excluded.label, series_json = excluded.series_json`;
+
+const VERSION_COLUMNS = "id, series_key, head_sha, label, series_json";
+export const VERSION_BY_HEAD = `SELECT ${VERSION_COLUMNS} FROM versions WHERE series_key = ? AND head_sha = ?`;
+export const PREVIOUS_VERSION = `SELECT ${VERSION_COLUMNS} FROM versions WHERE series_key = ? AND head_sha <> ?
+  ORDER BY created_at DESC, id DESC LIMIT 1`;
+
+/** The newest version of a series by label ("v3") or by head sha prefix (7 hex digits or more). */
+export function findVersionQuery(seriesKey: string, ref: string): { sql: string; params: [string, string] } {
+  const bySha = /^[0-9a-f]{7,40}$/i.test(ref);
+  return {
+    sql: `SELECT ${VERSION_COLUMNS} FROM versions
+      WHERE series_key = ? AND ${bySha ? "head_sha LIKE ? || '%'" : "label = ?"}
+      ORDER BY created_at DESC, id DESC LIMIT 1`,
+    params: [seriesKey, bySha ? ref.toLowerCase() : ref],
+  };
+}
+
+export interface VersionRow {
+  id: number;
+  series_key: string;
+  head_sha: string;
+  label: string;
+  series_json: string;
+}
+
+export function toVersion(row: VersionRow): StoredVersion {
+  return {
+    id: row.id,
+    seriesKey: row.series_key,
+    headSha: row.head_sha,
+    label: row.label,
+    series: JSON.parse(row.series_json) as Series,
+  };
+}
+
+// Store: runs and the outbox
+
+/** Parameters: version id, job id, against, scenarios JSON, conclusion, now. */
+export const INSERT_RUN = `INSERT OR IGNORE INTO runs (version_id, job_id, against, scenarios, conclusion, created_at)
+  VALUES (?, ?, ?, ?, ?, ?)`;
+/** `runId`: a placeholder or a sub-select giving the run's id. */
+export const insertResult = (runId: string): string =>
+  `INSERT OR REPLACE INTO results (run_id, version, scenario, result_json) VALUES (${runId}, ?, ?, ?)`;
+export const UPSERT_FACTS = `INSERT INTO facts (version_id, facts_json, evidence_json) VALUES (?, ?, ?)
+  ON CONFLICT (version_id) DO UPDATE SET facts_json = excluded.facts_json, evidence_json = excluded.evidence_json`;
+export const INSERT_OUTBOX = "INSERT OR IGNORE INTO outbox (job_id, seq, kind, body) VALUES (?, ?, ?, ?)";
+/** A GitHub job's items (the mail bot's replies, kind 'mail', are src/mail/sql-store.ts's). */
+export const JOB_OUTBOX =
+  "SELECT id, seq, kind, body, status, github_id FROM outbox WHERE job_id = ? AND kind <> 'mail' ORDER BY seq";
+export const MARK_SENT = "UPDATE outbox SET status = 'sent', github_id = ?, sent_at = ? WHERE id = ?";
+
+export interface OutboxRow {
+  id: number;
+  seq: number;
+  kind: string;
+  body: string;
+  status: string;
+  github_id: number | null;
+}
+
+export function toOutboxItem(r: OutboxRow): OutboxItem {
+  return {
+    id: r.id,
+    seq: r.seq,
+    kind: r.kind as OutboxKind,
+    body: JSON.parse(r.body) as Json,
+    status: r.status === "sent" ? "sent" : "pending",
+    githubId: r.github_id,
+  };
+}
+
+// Store: what the bot posted on GitHub, by a three-part key
+
+/** (repo, issue number, marker) or (repo, head sha, check name). */
+export type PostedKey = [string, string | number, string];
+
+/** A table that maps (repo, a, b) to the id of something posted on GitHub. */
+export interface PostedTable {
+  /** SELECT the id AS id; parameters: the three key parts. */
+  select: string;
+  /** Insert or update; parameters: the three key parts, the id, now. */
+  upsert: string;
+  /** Parameters: the three key parts. */
+  remove: string;
+}
+
+function postedTable(table: string, keys: readonly [string, string, string], id: string): PostedTable {
+  const where = keys.map((k) => `${k} = ?`).join(" AND ");
+  const columns = keys.join(", ");
+  return {
+    select: `SELECT ${id} AS id FROM ${table} WHERE ${where}`,
+    upsert: `INSERT INTO ${table} (${columns}, ${id}, updated_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (${columns}) DO UPDATE SET ${id} = excluded.${id}, updated_at = excluded.updated_at`,
+    remove: `DELETE FROM ${table} WHERE ${where}`,
+  };
+}
+
+/** The sticky comment of a pull request: (repo, issue number, marker) → comment id. */
+export const POSTED_COMMENTS = postedTable(
+  "posted_comments",
+  ["repo", "issue_number", "marker"],
+  "comment_id",
+);
+/** The check run of a head commit: (repo, head sha, check name) → check run id. */
+export const CHECK_RUNS = postedTable("check_runs", ["repo", "head_sha", "name"], "check_run_id");
+
+export const STATS = `SELECT (SELECT COUNT(*) FROM deliveries) AS deliveries, (SELECT COUNT(*) FROM jobs) AS jobs,
+  (SELECT COUNT(*) FROM versions) AS versions, (SELECT COUNT(*) FROM runs) AS runs,
+  (SELECT COUNT(*) FROM outbox) AS outbox`;
