@@ -178,6 +178,22 @@ export async function eventually(
   throw new Error(`timed out waiting for: ${what}${options.diagnose ? `\n${options.diagnose()}` : ""}`);
 }
 
+/** Waits for a spawned `serve` to log service.start (in `stdout`) and returns that line's fields. */
+export async function serviceStarted(
+  stdout: () => string,
+  stderr: () => string,
+): Promise<{ url: string } & Record<string, unknown>> {
+  await eventually("the service to start", () => stdout().includes('"event":"service.start"'), {
+    ms: 60_000,
+    diagnose: stderr,
+  });
+  return JSON.parse(
+    stdout()
+      .split("\n")
+      .find((l) => l.includes("service.start")) ?? "{}",
+  ) as { url: string } & Record<string, unknown>;
+}
+
 export async function jobCounts(url: string): Promise<Record<string, number>> {
   const res = await fetch(`${url}/healthz`);
   return ((await res.json()) as { jobs: Record<string, number> }).jobs;

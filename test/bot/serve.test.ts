@@ -9,7 +9,7 @@ import { toPkcs8Pem } from "../../src/bot/keys.ts";
 import { createLogger, REDACTED } from "../../src/bot/log.ts";
 import { InputError, UsageError } from "../../src/errors.ts";
 import { loadConfig } from "../../src/node/config.ts";
-import { APP_ID, deliver, eventually, PKCS1_KEY, PKCS8_KEY, SECRET } from "./helpers.ts";
+import { APP_ID, deliver, PKCS1_KEY, PKCS8_KEY, SECRET, serviceStarted } from "./helpers.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/rproc-review.js", import.meta.url));
 
@@ -86,19 +86,7 @@ describe("rproc-review serve", () => {
     );
     const r = run(["serve"], cwd, {});
     children.push(r.child);
-    await eventually("the service to start", () => r.stdout().includes('"event":"service.start"'), {
-      ms: 60_000,
-      diagnose: () => r.stderr(),
-    });
-    const start = JSON.parse(
-      r
-        .stdout()
-        .split("\n")
-        .find((l) => l.includes("service.start")) ?? "{}",
-    ) as {
-      url: string;
-      db: string;
-    };
+    const start = await serviceStarted(r.stdout, r.stderr);
     expect(start.db).toBe("./data/rproc-review.sqlite");
     const health = await fetch(`${start.url}/healthz`);
     expect(health.status).toBe(200);

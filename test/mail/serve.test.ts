@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { signMail } from "../../src/mail/hmac.ts";
-import { APP_ID, eventually, PKCS1_KEY, SECRET } from "../bot/helpers.ts";
+import { APP_ID, eventually, PKCS1_KEY, SECRET, serviceStarted } from "../bot/helpers.ts";
 import { MAIL_SECRET, MBOX } from "./helpers.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/rproc-review.js", import.meta.url));
@@ -46,21 +46,17 @@ function serve(env: Record<string, string>): Served {
   return { cwd, out: () => out, err: () => err, exit, kill: (signal) => child.kill(signal) };
 }
 
-/** The URL the service logged at start. */
-async function started(s: Served): Promise<string> {
-  await eventually("the service to start", () => s.out().includes('"event":"service.start"'), {
-    ms: 60_000,
-    diagnose: () => s.err(),
+/** Posts the fixture series to /mail and waits for the reply in ./data/outbox. */
+async function postSeriesAndAwaitReply(s: Served, url: string): Promise<void> {
+  const res = await fetch(`${url}/mail`, {
+    method: "POST",
+    body: MBOX,
+    headers: { "x-rproc-signature": await signMail(MAIL_SECRET, MBOX) },
   });
-  const start = JSON.parse(
-    s
-      .out()
-      .split("\n")
-      .find((l) => l.includes("service.start")) ?? "{}",
-  ) as {
-    url: string;
-  };
-  return start.url;
+  expect(res.status).toBe(202);
+  const eml = join(s.cwd, "data", "outbox", "1.eml");
+  await eventually("the reply", () => existsSync(eml), { ms: 60_000, diagnose: () => s.out() + s.err() });
+  expect(readFileSync(eml, "utf8")).toMatch(/^In-Reply-To: <fixture-v2-0@example.org>$/m);
 }
 
 describe("rproc-review serve with RPROC_MAIL_SECRET", () => {
@@ -74,16 +70,8 @@ describe("rproc-review serve with RPROC_MAIL_SECRET", () => {
       RPROC_MAIL_SECRET: MAIL_SECRET,
       RPROC_MAIL_LIST: "linux-remoteproc@vger.example",
     });
-    const url = await started(s);
-    const res = await fetch(`${url}/mail`, {
-      method: "POST",
-      body: MBOX,
-      headers: { "x-rproc-signature": await signMail(MAIL_SECRET, MBOX) },
-    });
-    expect(res.status).toBe(202);
-    const eml = join(s.cwd, "data", "outbox", "1.eml");
-    await eventually("the reply", () => existsSync(eml), { ms: 60_000, diagnose: () => s.out() + s.err() });
-    expect(readFileSync(eml, "utf8")).toMatch(/^In-Reply-To: <fixture-v2-0@example.org>$/m);
+    const url = (await serviceStarted(s.out, s.err)).url;
+    await postSeriesAndAwaitReply(s, url);
     s.kill("SIGTERM");
     expect(await s.exit).toBe(0);
     expect(s.out()).toContain('"event":"mail.dry-run"');
@@ -100,14 +88,9 @@ describe("rproc-review serve without a GitHub App (mail only)", () => {
       RPROC_MAIL_SECRET: MAIL_SECRET,
       RPROC_MAIL_LIST: "linux-remoteproc@vger.example",
     });
-    const url = await started(s);
+    const start = await serviceStarted(s.out, s.err);
+    const url = start.url;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const start = JSON.parse(
-      s
-        .out()
-        .split("\n")
-        .find((l) => l.includes("service.start")) ?? "{}",
-    ) as Record<string, unknown>;
     expect(start).toMatchObject({ appId: null, githubApi: null, mail: true });
 
     const health = await fetch(`${url}/healthz`);
@@ -130,15 +113,7 @@ describe("rproc-review serve without a GitHub App (mail only)", () => {
       /GitHub bot is not configured.*GITHUB_APP_ID/,
     );
 
-    const res = await fetch(`${url}/mail`, {
-      method: "POST",
-      body: MBOX,
-      headers: { "x-rproc-signature": await signMail(MAIL_SECRET, MBOX) },
-    });
-    expect(res.status).toBe(202);
-    const eml = join(s.cwd, "data", "outbox", "1.eml");
-    await eventually("the reply", () => existsSync(eml), { ms: 60_000, diagnose: () => s.out() + s.err() });
-    expect(readFileSync(eml, "utf8")).toMatch(/^In-Reply-To: <fixture-v2-0@example.org>$/m);
+    await postSeriesAndAwaitReply(s, url);
     const jobs = (await (await fetch(`${url}/healthz`)).json()) as { jobs: Record<string, number> };
     expect(jobs.jobs).toMatchObject({ failed: 0 });
     s.kill("SIGTERM");
