@@ -77,8 +77,6 @@ const NOTHING_TO_SERVE =
   "nothing to serve: set GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY (or GITHUB_APP_PRIVATE_KEY_PATH) and GITHUB_WEBHOOK_SECRET for the GitHub bot, or RPROC_MAIL_SECRET for the mailing-list bot, or both";
 
 const EnvSchema = z.object({
-  GITHUB_APP_PRIVATE_KEY: optionalText,
-  GITHUB_APP_PRIVATE_KEY_PATH: optionalText,
   GITHUB_API_URL: z.url({ error: "expected an http(s) URL" }).default("https://api.github.com"),
   RPROC_DB_PATH: z.string().min(1).default(DEFAULT_DB_PATH),
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -109,18 +107,22 @@ const EnvSchema = z.object({
 
 export type Env = Record<string, string | undefined>;
 
-/** The GitHub App's id, key and webhook secret when any of its variables is set; problems name what is wrong. */
+/** True when any of the GitHub App's variables is set: then all of them must be. */
+function gitHubWanted(env: Env): boolean {
+  return GITHUB_VARIABLES.some((name) => optionalText.parse(env[name]) !== undefined);
+}
+
+/** The GitHub App's id, key and webhook secret, or null after pushing to `problems` what is wrong. */
 function gitHubApp(
   env: Env,
-  keys: { inline: string | undefined; path: string | undefined },
   readFile: (path: string) => string,
   problems: string[],
 ): { appId: number; privateKey: string; webhookSecret: string } | null {
-  if (GITHUB_VARIABLES.every((name) => optionalText.parse(env[name]) === undefined)) return null;
   const parsed = GitHubEnv.safeParse(env);
   if (!parsed.success) problems.push(...problemsOf(parsed.error, "environment"));
   let privateKey: string | null = null;
-  const { inline, path } = keys;
+  const inline = optionalText.parse(env.GITHUB_APP_PRIVATE_KEY);
+  const path = optionalText.parse(env.GITHUB_APP_PRIVATE_KEY_PATH);
   if (inline !== undefined && path !== undefined) {
     problems.push("GITHUB_APP_PRIVATE_KEY, GITHUB_APP_PRIVATE_KEY_PATH: set only one of them");
   } else if (inline === undefined && path === undefined) {
@@ -152,18 +154,11 @@ export function loadConfig(
 ): ServiceConfig {
   const parsed = EnvSchema.safeParse(env);
   const problems: string[] = parsed.success ? [] : problemsOf(parsed.error, "environment");
-  const keys = {
-    inline: parsed.success
-      ? parsed.data.GITHUB_APP_PRIVATE_KEY
-      : optionalText.parse(env.GITHUB_APP_PRIVATE_KEY),
-    path: parsed.success
-      ? parsed.data.GITHUB_APP_PRIVATE_KEY_PATH
-      : optionalText.parse(env.GITHUB_APP_PRIVATE_KEY_PATH),
-  };
-  const github = gitHubApp(env, keys, readFile, problems);
+  const wanted = gitHubWanted(env);
+  const github = wanted ? gitHubApp(env, readFile, problems) : null;
   const mail = parseMailConfig(env);
   problems.push(...mail.problems);
-  if (problems.length === 0 && github === null && mail.config === null) problems.push(NOTHING_TO_SERVE);
+  if (!wanted && mail.config === null && mail.problems.length === 0) problems.push(NOTHING_TO_SERVE);
   if (!parsed.success || problems.length > 0) {
     throw new UsageError(`invalid configuration: ${problems.join("; ")}`, { subject: "serve" });
   }

@@ -1,7 +1,7 @@
 /**
  * The mailing-list bot inside the Node service (`rproc-review serve` with RPROC_MAIL_SECRET): `POST /mail`
- * and the mail job kinds join the GitHub bot's app and worker (ServiceOptions.extend); timers sweep series
- * past their assembly timeout and poll the configured lists.
+ * and the mail job kinds join the service's app and worker (ServiceOptions.extend), beside the GitHub bot or
+ * alone; timers sweep series past their assembly timeout and poll the configured lists.
  */
 import type { AppDeps } from "../bot/app.ts";
 import { createLogger, type Logger } from "../bot/log.ts";
@@ -17,7 +17,7 @@ import { SqliteStore } from "./sqlite-store.ts";
 
 export interface MailServiceOptions {
   config: MailServiceConfig;
-  /** The bot's database file (the GitHub bot's RPROC_DB_PATH). */
+  /** The service's database file (RPROC_DB_PATH), shared with the GitHub bot when it runs. */
   dbPath: string;
   engine: MailEngine;
   log?: Logger;

@@ -34,6 +34,7 @@ describe("serve configuration: GitHub, mail, or both", () => {
         /^invalid configuration: nothing to serve: set GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY \(or GITHUB_APP_PRIVATE_KEY_PATH\) and GITHUB_WEBHOOK_SECRET for the GitHub bot, or RPROC_MAIL_SECRET for the mailing-list bot/,
       );
     }
+    expect(() => loadConfig({ PORT: "http" })).toThrow(/PORT: expected a whole number.*nothing to serve/);
   });
 
   it("names the missing GitHub variables of a partly set App, also beside a complete mail configuration", () => {
