@@ -1,14 +1,15 @@
 /**
- * Full-matrix time: every built-in version x every scenario (runMatrix), after a warm-up run, over N runs.
+ * Full-matrix time: every built-in version x every scenario (runMatrix), after warm-up runs (the JIT and the
+ * fixture and verdict caches settle: that is "after start-up"), over N runs.
  * Goal: under 50 ms per full matrix after start-up. Returns lines such as "full matrix (6 x 16 cells): 42.1 ms".
  */
 import { runMatrix } from "../src/scenarios/run.ts";
 import { SCENARIOS } from "../src/scenarios/scenarios.ts";
 import { BUILTIN_VERSIONS } from "../src/semantics/versions.ts";
 
-export async function benchMatrix(runs = 20): Promise<string[]> {
+export async function benchMatrix(runs = 50, warmup = 5): Promise<string[]> {
   const designs = BUILTIN_VERSIONS.map((v) => ({ id: v.id, title: v.title, facts: v.facts }));
-  await runMatrix(designs);
+  for (let i = 0; i < warmup; i++) await runMatrix(designs);
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const start = performance.now();
