@@ -4,6 +4,7 @@
  * render GitHub markdown). Workers-safe: the C parser comes from the platform (src/node/c-parser.ts).
  */
 import type { Parser } from "web-tree-sitter";
+import { type BuiltinManifest, defaultComparison } from "../compare/against.ts";
 import { builtinSubject, type ReviewSubject, runReview, seriesSubject } from "../compare/review.ts";
 import type { MappedFacts } from "../compare/sides.ts";
 import { InputError } from "../errors.ts";
@@ -21,6 +22,8 @@ export interface ReviewEngineOptions {
   parser?: Parser;
   /** Instead of a parser: the facts of a series derived elsewhere (Workers, which cannot load the grammar). */
   mapSeries?: (series: Series) => MapResult;
+  /** The built-in versions' manifests (patches/<id>/manifest.json), to recognise a resend or a follow-up. */
+  builtinManifests?: readonly BuiltinManifest[];
   /** The mapper's stored reading of a built-in version (its evidence), when the platform has it. */
   builtinMapping?: (id: string) => Promise<MappedFacts | null>;
 }
@@ -70,18 +73,8 @@ export function createReviewEngine(options: ReviewEngineOptions): ReportingEngin
   return {
     scenarioIds: () => SCENARIOS.map((s) => s.id),
     isBuiltinVersion: (id) => builtinVersion(id) !== undefined,
-    nearestBuiltinVersion(series: Series) {
-      // As `rproc-review review` without --against: the newest built-in version older by number, else mainline.
-      const numbered = BUILTIN_VERSIONS.map((v) => ({ id: v.id, m: /^v(\d+)(-resend)?$/.exec(v.id) }))
-        .filter((x) => x.m !== null)
-        .map((x) => ({ id: x.id, major: Number(x.m?.[1]), resend: x.m?.[2] !== undefined }));
-      const older = numbered.filter(
-        (x) =>
-          x.major < series.version.major ||
-          (x.major === series.version.major && series.version.resend && !x.resend),
-      );
-      return older.at(-1)?.id ?? mainline?.id ?? null;
-    },
+    // as `rproc-review review` without --against (src/compare/against.ts)
+    nearestBuiltinVersion: (series: Series) => defaultComparison(series, options.builtinManifests ?? []),
     async reviewPullRequest(series, against, { scenarios }): Promise<ReviewOutcome> {
       const aRef: VersionRef = against ?? { kind: "builtin", id: mainline?.id ?? "mainline" };
       const { report, cells, b } = await review(

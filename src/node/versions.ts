@@ -6,10 +6,11 @@
 import { readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { BuiltinManifest } from "../compare/against.ts";
 import { builtinSubject, type ReviewSubject, seriesSubject } from "../compare/review.ts";
 import type { MappedFacts } from "../compare/sides.ts";
 import { mapSeries } from "../semantics/map/index.ts";
-import { builtinVersion } from "../semantics/versions.ts";
+import { BUILTIN_VERSIONS, builtinVersion } from "../semantics/versions.ts";
 import type { Series } from "../series/types.ts";
 import { cParser } from "./c-parser.ts";
 import { loadInput } from "./inputs.ts";
@@ -33,6 +34,16 @@ export async function storedMapping(id: string): Promise<MappedFacts | null> {
   if (text === null) return null;
   const doc = JSON.parse(text) as Partial<MappedFacts>;
   return doc.facts && doc.evidence ? { facts: doc.facts, evidence: doc.evidence } : null;
+}
+
+/** The manifests of the built-in versions (patches/<id>/manifest.json), oldest first as BUILTIN_VERSIONS. */
+export async function builtinManifests(): Promise<BuiltinManifest[]> {
+  const out: BuiltinManifest[] = [];
+  for (const v of BUILTIN_VERSIONS) {
+    const text = await readFile(join(PATCHES_DIR, v.id, "manifest.json"), "utf8").catch(() => null);
+    if (text !== null) out.push({ ...(JSON.parse(text) as BuiltinManifest), id: v.id });
+  }
+  return out;
 }
 
 /** The mails of built-in version `id` in `mailsDir/<id>`, when that directory exists. */

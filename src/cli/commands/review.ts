@@ -1,34 +1,15 @@
-import { readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { defaultComparison } from "../../compare/against.ts";
 import { cParser } from "../../node/c-parser.ts";
 import { loadInput } from "../../node/inputs.ts";
+import { builtinManifests } from "../../node/versions.ts";
 import type { CellResult } from "../../scenarios/result.ts";
 import { type Design, runMatrix } from "../../scenarios/run.ts";
 import { FACT_PATHS } from "../../semantics/facts.ts";
 import { mapSeries } from "../../semantics/map/index.ts";
-import { BUILTIN_VERSIONS, builtinVersion } from "../../semantics/versions.ts";
+import { builtinVersion } from "../../semantics/versions.ts";
 import type { Series } from "../../series/types.ts";
 import { type RenderedReviewOptions, renderedReview } from "./diff.ts";
-
-const PATCHES_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "patches");
-
-interface Manifest {
-  id: string;
-  cover: { messageId: string } | null;
-  patches: { messageId: string; patchId: string }[];
-}
-
-/** The manifests of the built-in versions (patches/<id>/manifest.json), oldest first as BUILTIN_VERSIONS. */
-async function builtinManifests(): Promise<Manifest[]> {
-  const out: Manifest[] = [];
-  for (const v of BUILTIN_VERSIONS) {
-    const text = await readFile(join(PATCHES_DIR, v.id, "manifest.json"), "utf8").catch(() => null);
-    if (text !== null) out.push({ ...(JSON.parse(text) as Manifest), id: v.id });
-  }
-  return out;
-}
 
 async function designOf(series: Series, id: string): Promise<Design> {
   const mapped = mapSeries(series, await cParser());
@@ -45,37 +26,9 @@ function builtinDesign(id: string): Design | undefined {
   return v === undefined ? undefined : { id: v.id, title: v.title, facts: v.facts };
 }
 
-/**
- * The version a series is compared with by default: its previous version in the chain when the built-in
- * versions say which (the same code posted again, e.g. a RESEND; else the newest built-in version whose mails
- * it points at), else the nearest built-in older version by number, else mainline.
- */
+/** The version a series is compared with by default (src/compare/against.ts). */
 async function defaultAgainst(series: Series): Promise<Design> {
-  const manifests = await builtinManifests();
-  const own = series.cover?.messageId ?? series.patches[0]?.messageId;
-  // A built-in series is compared with older built-ins only; any other input with all of them.
-  const ownAt = manifests.findIndex((m) => (m.cover?.messageId ?? m.patches[0]?.messageId) === own);
-  const others = ownAt >= 0 ? manifests.slice(0, ownAt) : manifests;
-  const code = series.patches.map((p) => p.patchId).join(",");
-  const sameCode = others.find((m) => m.patches.map((p) => p.patchId).join(",") === code);
-  if (sameCode) return builtinDesign(sameCode.id) as Design;
-  const mentioned = new Set(series.mentions);
-  const linked = others
-    .filter((m) =>
-      [m.cover?.messageId, ...m.patches.map((p) => p.messageId)].some((id) => id && mentioned.has(id)),
-    )
-    .pop();
-  if (linked) return builtinDesign(linked.id) as Design;
-  const numbered = BUILTIN_VERSIONS.map((v) => ({ v, m: /^v(\d+)(-resend)?$/.exec(v.id) }))
-    .filter((x) => x.m !== null)
-    .map((x) => ({ id: x.v.id, major: Number(x.m?.[1]), resend: x.m?.[2] !== undefined }));
-  const older = numbered.filter(
-    (x) =>
-      x.major < series.version.major ||
-      (x.major === series.version.major && series.version.resend && !x.resend),
-  );
-  const pick = older[older.length - 1];
-  return builtinDesign(pick?.id ?? "mainline") as Design;
+  return builtinDesign(defaultComparison(series, await builtinManifests())) as Design;
 }
 
 function summary(c: CellResult | undefined): string {

@@ -6,7 +6,7 @@ import { cParser } from "../../node/c-parser.ts";
 import { loadConfig } from "../../node/config.ts";
 import { createMailService } from "../../node/mail-service.ts";
 import { startService } from "../../node/server.ts";
-import { storedMapping } from "../../node/versions.ts";
+import { builtinManifests, storedMapping } from "../../node/versions.ts";
 
 export function register(program: Command): void {
   program
@@ -25,7 +25,11 @@ export function register(program: Command): void {
         process.loadEnvFile(envFile);
       }
       const config = loadConfig(process.env);
-      const engine = createReviewEngine({ parser: await cParser(), builtinMapping: storedMapping });
+      const engine = createReviewEngine({
+        parser: await cParser(),
+        builtinMapping: storedMapping,
+        builtinManifests: await builtinManifests(),
+      });
       const mail = config.mail
         ? createMailService({ config: config.mail, dbPath: config.dbPath, engine })
         : null;
