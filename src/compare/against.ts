@@ -17,8 +17,9 @@ const mainlineId = (): string => BUILTIN_VERSIONS.find((v) => v.facts === MAINLI
 
 /**
  * Its previous version when the built-in manifests say which (the same code posted again, e.g. a RESEND; else
- * the newest built-in version whose mails it points at), else the nearest built-in version older by number,
- * else mainline. A built-in series is compared with older built-ins only.
+ * the newest built-in version whose mails it points at), else the newest built-in version its changelog names
+ * ("Updates from version V15"), else the nearest built-in version older by number, else mainline. A built-in
+ * series is compared with older built-ins only.
  */
 export function defaultComparison(series: Series, manifests: readonly BuiltinManifest[] = []): string {
   const own = series.cover?.messageId ?? series.patches[0]?.messageId;
@@ -34,6 +35,11 @@ export function defaultComparison(series: Series, manifests: readonly BuiltinMan
     )
     .pop();
   if (linked) return linked.id;
+  const named = [...(series.cover?.changelog ?? []), ...series.patches.flatMap((p) => p.changelog ?? [])]
+    .filter((n) => n.relation === "since" && n.refersTo !== null)
+    .map((n) => BUILTIN_VERSIONS.findIndex((v) => v.id === n.refersTo))
+    .filter((i) => i >= 0);
+  if (named.length > 0) return BUILTIN_VERSIONS[Math.max(...named)]?.id ?? mainlineId();
   const numbered = BUILTIN_VERSIONS.map((v) => ({ id: v.id, m: /^v(\d+)(-resend)?$/.exec(v.id) }))
     .filter((x) => x.m !== null)
     .map((x) => ({ id: x.id, major: Number(x.m?.[1]), resend: x.m?.[2] !== undefined }));

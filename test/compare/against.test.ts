@@ -55,3 +55,14 @@ describe("the version a series is compared with by default", () => {
     expect(defaultComparison(series({ major: 15, cover: "c15", patchIds: ["a"] }), manifests)).toBe("v14");
   });
 });
+
+describe("a changelog that names the version it follows", () => {
+  it("picks that built-in version when code and mails do not say", () => {
+    const s = series({ major: 20, cover: "c20" });
+    (s as { cover: unknown }).cover = {
+      messageId: "c20",
+      changelog: [{ text: "x", heading: "Updates from version V14", refersTo: "v14", relation: "since" }],
+    };
+    expect(defaultComparison(s, manifests)).toBe("v14");
+  });
+});

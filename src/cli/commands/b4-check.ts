@@ -2,12 +2,13 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
 import PostalMime from "postal-mime";
+import { defaultComparison } from "../../compare/against.ts";
 import { builtinSubject, type ReviewSubject, runReview } from "../../compare/review.ts";
 import { InputError } from "../../errors.ts";
 import { loadInput } from "../../node/inputs.ts";
-import { mappedSubject, resolveVersion } from "../../node/versions.ts";
+import { builtinManifests, mappedSubject, resolveVersion } from "../../node/versions.ts";
 import { type B4Check, type B4Context, b4Checks } from "../../report/index.ts";
-import { BUILTIN_VERSIONS, type BuiltinVersion, builtinVersion, MAINLINE } from "../../semantics/versions.ts";
+import { builtinVersion } from "../../semantics/versions.ts";
 import { parseMessages, parseSubject, type Series } from "../../series/index.ts";
 
 /** The headers of the message on stdin that locate it in a series. */
@@ -69,29 +70,11 @@ async function fromStore(dir: string, m: Message): Promise<Series | null> {
   return null;
 }
 
-/**
- * The built-in version the series says it follows: the one its changelog names ("since v15"); for notes about
- * "the previous version", the newest built-in version numbered below the series; else mainline.
- */
-function defaultAgainst(series: Series): ReviewSubject {
-  const notes = [...(series.cover?.changelog ?? []), ...series.patches.flatMap((p) => p.changelog)].filter(
-    (n) => n.relation === "since",
-  );
-  const newest = (vs: (BuiltinVersion | undefined)[]) =>
-    vs
-      .filter((v): v is BuiltinVersion => v !== undefined)
-      .sort((x, y) => BUILTIN_VERSIONS.indexOf(y) - BUILTIN_VERSIONS.indexOf(x))[0];
-  const named = newest(notes.map((n) => (n.refersTo === null ? undefined : builtinVersion(n.refersTo))));
-  const previous = notes.some((n) => n.refersTo === null)
-    ? newest(
-        BUILTIN_VERSIONS.map((v) =>
-          Number(/^v(\d+)$/.exec(v.id)?.[1]) < series.version.major ? v : undefined,
-        ),
-      )
-    : undefined;
-  const base = named ?? previous ?? BUILTIN_VERSIONS.find((v) => v.facts === MAINLINE);
-  if (base === undefined) throw new Error("no mainline design among the built-in versions");
-  return builtinSubject(base);
+/** The built-in version the series follows (src/compare/against.ts), with the manifests of patches/. */
+async function defaultAgainst(series: Series): Promise<ReviewSubject> {
+  const v = builtinVersion(defaultComparison(series, await builtinManifests()));
+  if (v === undefined) throw new Error("the default comparison names no built-in version");
+  return builtinSubject(v);
 }
 
 interface B4Options {
@@ -135,7 +118,9 @@ async function check(opts: B4Options): Promise<B4Check[]> {
   }
   const b = await mappedSubject(series, spec);
   const a =
-    opts.against !== undefined ? await resolveVersion(opts.against, opts.mails) : defaultAgainst(series);
+    opts.against !== undefined
+      ? await resolveVersion(opts.against, opts.mails)
+      : await defaultAgainst(series);
   const { report } = await runReview(a, b);
   return b4Checks(report, { message: message.context, alone });
 }
