@@ -20,8 +20,8 @@ export const PKCS8_HINT =
 
 export interface WorkerConfig {
   mail: MailConfig;
-  /** Always a webhook secret: without a GitHub App, one nobody knows. */
-  bot: BotConfig & { webhookSecret: string };
+  /** webhookSecret is null without a GitHub App: /webhooks/github then answers 404 saying what to set. */
+  bot: BotConfig;
   github: { appId: number; privateKey: string; apiUrl: string } | null;
   maxAttempts: number;
 }
@@ -99,8 +99,8 @@ export function loadWorkerConfig(vars: Record<string, unknown>): WorkerConfig {
     }),
     bot: {
       ...DEFAULT_BOT_CONFIG,
-      // Without a GitHub App every webhook delivery fails its signature check (a secret nobody knows).
-      webhookSecret: v.GITHUB_WEBHOOK_SECRET ?? crypto.randomUUID(),
+      // As on Node: without a GitHub App the webhook route says the GitHub bot is not configured.
+      webhookSecret: github === null ? null : (v.GITHUB_WEBHOOK_SECRET ?? null),
     },
     github,
     maxAttempts: v.JOB_MAX_ATTEMPTS,

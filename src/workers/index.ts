@@ -89,7 +89,8 @@ export function createWorker(env: Env, wakes: Array<Promise<void>>) {
     write: (line) => console.log(line),
     secrets: [
       config.mail.secret,
-      ...(config.github ? [config.github.privateKey, config.bot.webhookSecret] : []),
+      ...(config.github ? [config.github.privateKey] : []),
+      ...(config.bot.webhookSecret ? [config.bot.webhookSecret] : []),
     ],
   });
   const store = new D1Store(env.DB, { maxAttempts: config.maxAttempts });

@@ -156,7 +156,7 @@ describe("the Worker", () => {
     expect(reply?.eml.replace(/\n(?!\n)/g, " ")).toMatch(/Incomplete series: patch 3\/3 had not arrived/);
   });
 
-  it("serves the GitHub webhook of the same app, refusing deliveries when no App is configured", async () => {
+  it("serves the GitHub webhook of the same app, answering 404 with what to set when no App is configured", async () => {
     const res = await worker.fetch(
       new Request("https://bot.example/webhooks/github", {
         method: "POST",
@@ -166,7 +166,8 @@ describe("the Worker", () => {
       bindings(),
       createExecutionContext(),
     );
-    expect(res.status).toBe(401);
+    expect(res.status).toBe(404);
+    expect(await res.text()).toMatch(/GITHUB_APP_ID/);
     const health = await worker.fetch(
       new Request("https://bot.example/healthz"),
       bindings(),
