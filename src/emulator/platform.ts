@@ -3,8 +3,17 @@
  * firewall) and "stm32mp2-m33" (Cortex-M33 with secure and non-secure regions, RSA and ECDSA P-256,
  * a firewall). Each owns its memory, region map, PTA, TA and coprocessor.
  */
+
 import { InputError, UsageError } from "../errors.ts";
-import type { MemoryRegion, Platform, PlatformOptions } from "./api.ts";
+import { markImmutable } from "../fork.ts";
+import type {
+  EmulatorEvent,
+  MemoryRegion,
+  NsAccess,
+  NsReadResult,
+  Platform,
+  PlatformOptions,
+} from "./api.ts";
 import { Core } from "./copro.ts";
 import { PT_LOAD, readElf } from "./elf.ts";
 import { importKey, type KeyMaterial } from "./keys.ts";
@@ -90,6 +99,7 @@ export async function createPlatform(name: PlatformName, options: PlatformOption
       typeof k === "string" ? importKey(k, undefined, `verification key ${i + 1}`) : k,
     ),
   );
+  markImmutable(keys);
   const bus = new EventBus();
   if (options.onEvent) bus.on(options.onEvent);
   const memory = new Memory([...spec.regions, ...(options.extraRegions ?? [])], bus, spec.firewall);
@@ -97,37 +107,59 @@ export async function createPlatform(name: PlatformName, options: PlatformOption
   const procId = 0;
   const pta = new Pta({ procId, keys, algorithms: spec.algorithms }, memory, core, bus);
   const ta = new RemoteprocTa(pta, memory, bus);
-  return {
-    name,
-    procId,
-    regions: memory.regions,
-    ta,
-    copro: core,
-    nsRead: (pa, length) => memory.nsRead(pa, length),
-    nsWrite: (pa, bytes) => memory.nsWrite(pa, bytes),
-    daToPa: (da, size) => memory.daToPa(da, size),
-    paToDa: (pa, size) => memory.paToDa(pa, size),
-    peek: (pa, length) => memory.peek(pa, length),
-    bootStageLoad(elf) {
-      const info = readElf(elf, "boot-stage ELF");
-      const written: { da: number; pa: number; size: number }[] = [];
-      for (const ph of info.phdrs) {
-        if (ph.type !== PT_LOAD || ph.memsz === 0) continue;
-        const pa = memory.daToPa(ph.paddr, Math.max(ph.memsz, ph.filesz));
-        if (pa === null) {
-          throw new InputError(`segment at da 0x${ph.paddr.toString(16)} is outside every region`, {
-            subject: "boot stage",
-          });
-        }
-        const bytes = new Uint8Array(Math.max(ph.memsz, ph.filesz));
-        bytes.set(elf.subarray(ph.offset, ph.offset + ph.filesz));
-        memory.secureWrite(pa, bytes, "boot");
-        written.push({ da: ph.paddr, pa, size: ph.filesz });
+  return new EmulatedPlatform(name, procId, ta, core, memory, bus);
+}
+
+/** One platform's API over its memory, coprocessor and event bus (a class: its methods capture nothing). */
+class EmulatedPlatform implements Platform {
+  readonly regions: readonly MemoryRegion[];
+  constructor(
+    readonly name: PlatformName,
+    readonly procId: number,
+    readonly ta: RemoteprocTa,
+    readonly copro: Core,
+    private readonly memory: Memory,
+    private readonly bus: EventBus,
+  ) {
+    this.regions = memory.regions;
+  }
+  nsRead(pa: number, length: number): NsReadResult {
+    return this.memory.nsRead(pa, length);
+  }
+  nsWrite(pa: number, bytes: Uint8Array): NsAccess {
+    return this.memory.nsWrite(pa, bytes);
+  }
+  daToPa(da: number, size?: number): number | null {
+    return this.memory.daToPa(da, size);
+  }
+  paToDa(pa: number, size?: number): number | null {
+    return this.memory.paToDa(pa, size);
+  }
+  peek(pa: number, length: number): Uint8Array {
+    return this.memory.peek(pa, length);
+  }
+  bootStageLoad(elf: Uint8Array): { da: number; pa: number; size: number }[] {
+    const memory = this.memory;
+    const info = readElf(elf, "boot-stage ELF");
+    const written: { da: number; pa: number; size: number }[] = [];
+    for (const ph of info.phdrs) {
+      if (ph.type !== PT_LOAD || ph.memsz === 0) continue;
+      const pa = memory.daToPa(ph.paddr, Math.max(ph.memsz, ph.filesz));
+      if (pa === null) {
+        throw new InputError(`segment at da 0x${ph.paddr.toString(16)} is outside every region`, {
+          subject: "boot stage",
+        });
       }
-      core.setHoldBoot(false);
-      core.setHoldBoot(true);
-      return written;
-    },
-    onEvent: (observer) => bus.on(observer),
-  };
+      const bytes = new Uint8Array(Math.max(ph.memsz, ph.filesz));
+      bytes.set(elf.subarray(ph.offset, ph.offset + ph.filesz));
+      memory.secureWrite(pa, bytes, "boot");
+      written.push({ da: ph.paddr, pa, size: ph.filesz });
+    }
+    this.copro.setHoldBoot(false);
+    this.copro.setHoldBoot(true);
+    return written;
+  }
+  onEvent(observer: (e: EmulatorEvent) => void): () => void {
+    return this.bus.on(observer);
+  }
 }

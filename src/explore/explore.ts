@@ -1,9 +1,10 @@
 /**
  * Bounded exhaustive search over sequences of external events, breadth-first, with every monitor of the model
- * as an invariant. The model is async and mutable and has no clone, so each transition replays its prefix from
- * a fresh world: a state is the world after a sequence, identified by Session.hash(); a sequence whose state was
- * already seen is not extended. A finding is identified by (kind, C function); BFS order makes the first
- * sequence that raises it a shortest one.
+ * as an invariant. A state is the world after a sequence, identified by Session.hash(); each state of the
+ * frontier keeps its world, and a transition runs one event on a fork of it (fork.ts), so a transition costs
+ * one event whatever its depth. A sequence whose state was already seen is not extended, and its teardown is
+ * not run again (the state decides what teardown finds). A finding is identified by (kind, C function); BFS
+ * order makes the first sequence that raises it a shortest one.
  */
 import type { Fixtures } from "../emulator/api.ts";
 import { UsageError } from "../errors.ts";
@@ -16,6 +17,13 @@ export interface ExploreOptions {
   depth: number;
   /** Events the search may use (default: all). */
   events?: readonly EventId[];
+  /**
+   * Check the search's one assumption (the state hash decides what teardown finds) instead of relying on it:
+   * run teardown after every transition and throw when a known state's teardown finds something the first
+   * sequence that reached it never raised, naming both sequences. (Not "the same teardown findings": a
+   * monitor reports a kind once per function and run, so history can make a teardown find less.) For tests.
+   */
+  audit?: boolean;
   /** Called after each transition with the running counts. */
   onProgress?: (p: ExploreProgress) => void;
 }
@@ -45,10 +53,12 @@ export interface ExploreResult {
   events: EventId[];
   /** Distinct states reached (the initial one included). */
   states: number;
-  /** Transitions run, each from a fresh world replaying its prefix. */
+  /** Transitions run: one event on a fork of a reached state. */
   transitions: number;
-  /** Events executed in total (prefix replays included). */
+  /** Events executed in total: one per transition (nothing is replayed). */
   eventsRun: number;
+  /** Teardowns run (with their leak checks): one per distinct state, and for events that raised a new finding. */
+  teardowns: number;
   /** Distinct states per depth, depth 0 first. */
   statesPerDepth: number[];
   elapsedMs: number;
@@ -95,12 +105,18 @@ export async function explore(
   };
   const root = await Session.start(design.facts, fixtures);
   const seen = new Set<string>([root.hash()]);
-  let frontier: { seq: EventId[]; enabled: EventId[] }[] = [
-    { seq: [], enabled: root.enabledEvents(allowed) },
+  let teardowns = 0;
+  const finish = (x: Session): Promise<RunOutcome> => {
+    teardowns++;
+    return x.finish();
+  };
+  /** Under audit: per state, its first sequence and everything that sequence's run raised. */
+  const audited = new Map<string, { events: EventId[]; raised: Set<string> }>();
+  let frontier: { seq: EventId[]; session: Session; enabled: EventId[] }[] = [
+    { seq: [], session: root, enabled: root.enabledEvents(allowed) },
   ];
-  record([], await root.finish());
+  record([], await finish(opts.depth > 0 ? root.fork() : root));
   let transitions = 0;
-  let eventsRun = 0;
   const statesPerDepth = [1];
   const progress = (depth: number): void =>
     opts.onProgress?.({
@@ -113,24 +129,44 @@ export async function explore(
     });
   for (let depth = 1; depth <= opts.depth && frontier.length > 0; depth++) {
     const next: typeof frontier = [];
-    for (const { seq, enabled } of frontier) {
-      for (const e of enabled) {
-        const s = await Session.start(design.facts, fixtures);
-        for (const x of seq) await s.apply(x);
+    const last = depth === opts.depth;
+    let reached = 0;
+    for (const { seq, session, enabled } of frontier) {
+      for (let i = 0; i < enabled.length; i++) {
+        const e = enabled[i] as EventId;
+        // The last event of a state runs on the state's own world: nothing needs it afterwards.
+        const s = i === enabled.length - 1 ? session : session.fork();
+        const raisedBefore = s.w.monitors.findings.length;
         await s.apply(e);
         transitions++;
-        eventsRun += depth;
         const h = s.hash();
         const events = [...seq, e];
+        const raisedByEvent = s.w.monitors.findings.length;
         if (!seen.has(h)) {
           seen.add(h);
-          next.push({ seq: events, enabled: s.enabledEvents(allowed) });
+          reached++;
+          const out = await finish(last ? s : s.fork());
+          record(events, out);
+          if (opts.audit) audited.set(h, { events, raised: new Set(out.findings.map(findingKey)) });
+          if (!last) next.push({ seq: events, session: s, enabled: s.enabledEvents(allowed) });
+        } else if (opts.audit) {
+          const out = await finish(s);
+          record(events, out);
+          const first = audited.get(h);
+          const missed = out.findings.slice(raisedByEvent).filter((f) => !first?.raised.has(findingKey(f)));
+          if (first !== undefined && missed.length > 0) {
+            throw new Error(
+              `${design.id}: state hash collision: ${first.events.join(",")} and ${events.join(",")} share a hash, but only the teardown of the second finds ${missed.map((f) => `${f.kind} in ${f.at}`).join(", ")}`,
+            );
+          }
+        } else if (s.w.monitors.findings.slice(raisedBefore).some((f) => !found.has(findingKey(f)))) {
+          // A known state, but the event itself raised something new: its trace needs the teardown too.
+          record(events, await finish(s));
         }
-        record(events, await s.finish());
         progress(depth);
       }
     }
-    statesPerDepth.push(next.length);
+    statesPerDepth.push(reached);
     frontier = next;
   }
   return {
@@ -139,7 +175,8 @@ export async function explore(
     events: [...allowed],
     states: seen.size,
     transitions,
-    eventsRun,
+    eventsRun: transitions,
+    teardowns,
     statesPerDepth,
     elapsedMs: performance.now() - started,
     findings: [...found.values()],

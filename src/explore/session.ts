@@ -4,9 +4,11 @@
  * injections, the monitors' authentication bookkeeping) so that a state can be hashed canonically.
  */
 import type { Fixtures } from "../emulator/api.ts";
+import { rebuildable } from "../fork.ts";
 import type { Finding, TraceStep } from "../scenarios/result.ts";
 import { ALTERNATE_FIRMWARE, DEFAULT_FIRMWARE, World } from "../scenarios/world.ts";
 import type { DesignFacts } from "../semantics/facts.ts";
+import type { KEvent } from "../semantics/kernel.ts";
 
 /** External event ids (a contract: CLI, JSON output and replay commands use them). */
 export const EVENT_IDS = [
@@ -72,24 +74,34 @@ export class Session {
   private tamperedMemory = false;
 
   private constructor(readonly w: World) {
-    w.k.subscribe((e) => {
-      if (e.type !== "emu") return;
-      const x = e.e;
-      if (x.layer === "platform" && x.fn === "nsWrite" && x.protectedHit && !x.refused) {
-        this.tamperedMemory = true;
-      }
-      if (x.layer !== "ta" || x.fn !== "invoke") return;
-      this.pending = null;
-      const ok = x.ret === 0 && x.result === 0;
-      if (x.cmdName === "LOAD_FW" && ok) {
-        this.released = false;
-        this.authenticated = true;
-        this.tamperedMemory = false;
-      } else if (x.cmdName === "RELEASE_FW") {
-        this.released = true;
-        if (ok) this.authenticated = false;
-      } else if (x.cmdName === "STOP_FW" && ok) this.authenticated = false;
-    });
+    w.k.subscribe(rebuildable([this] as const, (s) => (e: KEvent) => s.observe(e)));
+  }
+
+  private observe(e: KEvent): void {
+    if (e.type !== "emu") return;
+    const x = e.e;
+    if (x.layer === "platform" && x.fn === "nsWrite" && x.protectedHit && !x.refused) {
+      this.tamperedMemory = true;
+    }
+    if (x.layer !== "ta" || x.fn !== "invoke") return;
+    this.pending = null;
+    const ok = x.ret === 0 && x.result === 0;
+    if (x.cmdName === "LOAD_FW" && ok) {
+      this.released = false;
+      this.authenticated = true;
+      this.tamperedMemory = false;
+    } else if (x.cmdName === "RELEASE_FW") {
+      this.released = true;
+      if (ok) this.authenticated = false;
+    } else if (x.cmdName === "STOP_FW" && ok) this.authenticated = false;
+  }
+
+  /**
+   * A copy of this session and its world, to run an event on instead of replaying the sequence that led
+   * here (only between events). The copy's trace and findings continue those of this one.
+   */
+  fork(): Session {
+    return this.w.k.fork(this as Session, (x) => this.w.isShared(x));
   }
 
   /** A world of `facts` on stm32mp15 with the reference device tree, its drivers bound (as the matrix does). */
@@ -189,18 +201,20 @@ export class Session {
 
   /**
    * The canonical state: everything later behaviour or a monitor can depend on, nothing that only counts
-   * history (crash counts, trace length, object ids).
+   * history (crash counts, trace length, object ids). Live objects are listed oldest first: which of them
+   * came first tells, e.g., a TEE session opened on the context of an earlier TEE bind from one opened on the
+   * current context (same objects, different teardown).
    */
   hash(): string {
     const w = this.w;
     const r = w.rproc;
     const p = w.platform;
     const st = p.copro.status();
-    const live = new Map<string, number>();
+    const live: string[] = [];
     const freed = new Set<string>();
     for (const o of w.k.objects) {
       if (o.freed) freed.add(`${o.kind}@${o.freedAt ?? "?"}`);
-      else live.set(o.kind, (live.get(o.kind) ?? 0) + 1);
+      else live.push(o.kind);
     }
     const files = [...w.firmware.entries()]
       .map(([name, bytes]) => `${name}=${imageName(w, bytes)}`)
@@ -214,10 +228,7 @@ export class Session {
       `cpu:${st.run}/${st.holdBoot ? 1 : 0}${st.inReset ? 1 : 0}${st.pdds ? 1 : 0}/${st.m4State}/${st.firmware ?? ""}/${st.loadedBy ?? ""}`,
       `ta:${p.ta.state(p.procId) ?? "-"}/${p.ta.sessionCount}/${this.pending ?? ""}`,
       `mon:${this.released ? 1 : 0}${this.authenticated ? 1 : 0}${this.tamperedMemory ? 1 : 0}/${w.k.spinlocksHeld.size}`,
-      `live:${[...live.entries()]
-        .sort()
-        .map(([k, n]) => `${k}*${n}`)
-        .join(",")}`,
+      `live:${live.join(",")}`,
       `freed:${[...freed].sort().join(",")}`,
       `fw:${files}`,
     ].join("|");

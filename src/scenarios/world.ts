@@ -4,7 +4,9 @@
  * return is recorded, work queued by interrupts is flushed, and the state monitor compares Linux with the
  * hardware after each step.
  */
+
 import { createPlatform, type Fixtures, type Platform, type PlatformName } from "../emulator/api.ts";
+import { markImmutable, rebuildable } from "../fork.ts";
 import { Device, DriverCore } from "../semantics/device.ts";
 import { bindingDt, type DtNode, referenceDt } from "../semantics/devicetree.ts";
 import type { DesignFacts } from "../semantics/facts.ts";
@@ -113,6 +115,7 @@ export class World {
         : { ...fx.stm32mp15 }
       : { ...fx.elf, tampered: null, badSignature: null };
     const bootStageElf = opts.platform === "stm32mp2-m33" ? fx.elf.zephyr : fx.elf.good;
+    markImmutable([dt, images, bootStageElf]);
     const w = new World(facts, platform, dt, images, usesTee, bootStageElf);
     w.firmware.set(DEFAULT_FIRMWARE, images.good);
     w.firmware.set(ALTERNATE_FIRMWARE, images.alternate);
@@ -135,7 +138,29 @@ export class World {
     return ret;
   }
 
-  private store = { get: (name: string) => this.firmware.get(name) };
+  private store = { get: rebuildable([this.firmware] as const, (fw) => (name: string) => fw.get(name)) };
+
+  /**
+   * What a fork of this world shares with it: the immutable inputs (design facts, the images of
+   * /lib/firmware and the boot stage, verification keys). Everything else is copied.
+   */
+  isShared(x: object): boolean {
+    return (
+      x === this.images.good ||
+      x === this.images.alternate ||
+      x === this.images.noResourceTable ||
+      x === this.images.tampered ||
+      x === this.images.badSignature ||
+      x === this.bootStageElf ||
+      x === this.facts ||
+      (typeof CryptoKey !== "undefined" && x instanceof CryptoKey)
+    );
+  }
+
+  /** A copy of this world to run events on (between driven operations only); see fork.ts. */
+  fork(): World {
+    return this.k.fork(this, (x) => this.isShared(x));
+  }
 
   /** Binds the drivers: the TEE bus driver and device first (when the design has one), then stm32-rproc. */
   async bindDrivers(): Promise<number> {

@@ -5,6 +5,7 @@
  * call/return helper. Monitors subscribe to the event bus; nothing here asserts: misuse is an event.
  */
 import type { EmulatorEvent, Platform } from "../emulator/api.ts";
+import { forkGraph, markLog, rebuildable } from "../fork.ts";
 import type { TraceLayer, TraceStep } from "../scenarios/result.ts";
 import type { DesignFacts } from "./facts.ts";
 import { MAINLINE } from "./versions.ts";
@@ -208,10 +209,8 @@ export class Atomic {
   }
 }
 
-interface Devres {
-  owner: DevmOwner;
-  release: () => void;
-}
+/** A devres entry: a devm-allocated object (freed on release) or a devm action (named, run on release). */
+type Devres = { owner: DevmOwner; obj: KObj } | { owner: DevmOwner; action: string; release: () => void };
 
 /** One scenario run's kernel. */
 export class Kernel {
@@ -219,8 +218,11 @@ export class Kernel {
   facts: DesignFacts;
   private readonly devres: Devres[] = [];
   private readonly work: { key: object; name: string; run: () => Promise<void> }[] = [];
-  readonly trace: TraceStep[] = [];
-  readonly events: KEvent[] = [];
+  readonly trace: TraceStep[] = markLog([]);
+  /** Every event, in order (a log: a fork shares its entries, which may then name the original's objects). */
+  readonly events: KEvent[] = markLog([]);
+  /** Per-kernel static data of modelled modules (a module's globals), by module name. */
+  readonly modules = new Map<string, unknown>();
   readonly objects: KObj[] = [];
   readonly spinlocksHeld = new Set<SpinLock>();
   private readonly observers: Observer[] = [];
@@ -324,7 +326,7 @@ export class Kernel {
       allocStep: step,
     };
     this.objects.push(obj);
-    if (owner !== null) this.devres.push({ owner, release: () => this.free(obj, "devres_release_all") });
+    if (owner !== null) this.devres.push({ owner, obj });
     this.emit({ type: "alloc", step, obj, at });
     return obj;
   }
@@ -357,13 +359,7 @@ export class Kernel {
 
   /** devm_add_action: `release` runs when the owner's driver unbinds (reverse order with devm objects). */
   devm_add_action(owner: DevmOwner, name: string, release: () => void): void {
-    this.devres.push({
-      owner,
-      release: () => {
-        this.note("core", name, "devres", `devm action on ${owner.name}`);
-        release();
-      },
-    });
+    this.devres.push({ owner, action: name, release });
   }
 
   /** Releases every devres entry of `owner`, newest first (devres_release_all after remove or failed probe). */
@@ -372,7 +368,11 @@ export class Kernel {
       const d = this.devres[i];
       if (d === undefined || d.owner !== owner) continue;
       this.devres.splice(i, 1);
-      d.release();
+      if ("obj" in d) this.free(d.obj, "devres_release_all");
+      else {
+        this.note("core", d.action, "devres", `devm action on ${owner.name}`);
+        d.release();
+      }
     }
   }
 
@@ -451,11 +451,24 @@ export class Kernel {
 
   /** Bridges a platform's events (TA commands, platform actions) into this kernel's stream. */
   attachPlatform(p: Platform): () => void {
-    return p.onEvent((e) => {
-      const fn = e.layer === "ta" && e.fn === "invoke" ? e.cmdName : e.fn;
-      const event = e.layer === "ta" ? (e.fn === "invoke" ? "invoke" : e.fn) : "action";
-      this.emit({ type: "emu", step: this.step(e.layer, fn, event, e.detail), e });
-    });
+    return p.onEvent(rebuildable([this] as const, (k) => (e: EmulatorEvent) => k.emulatorEvent(e)));
+  }
+
+  private emulatorEvent(e: EmulatorEvent): void {
+    const fn = e.layer === "ta" && e.fn === "invoke" ? e.cmdName : e.fn;
+    const event = e.layer === "ta" ? (e.fn === "invoke" ? "invoke" : e.fn) : "action";
+    this.emit({ type: "emu", step: this.step(e.layer, fn, event, e.detail), e });
+  }
+
+  /**
+   * A copy of everything reachable from `root` (a world holding this kernel), for an explorer to run an
+   * event on (see fork.ts). Only between driven operations: no C function running, no work pending.
+   */
+  fork<T>(root: T, shared: (x: object) => boolean): T {
+    if (this.frame !== null || this.work.length > 0) {
+      throw new Error(`fork inside ${this.frame?.fn ?? "pending work"}: only between driven operations`);
+    }
+    return forkGraph(root, { shared: (x) => x === this.facts || shared(x) });
   }
 
   /** Kernel memory helpers: kzalloc/kmemdup/kfree of tracked objects (each may sleep with GFP_KERNEL). */

@@ -2,8 +2,10 @@
  * Monitors: observers of a Kernel's event stream that raise findings, never assert. One per finding kind of
  * the matrix contract; identical findings (kind, detail, C function) are reported once per cell.
  */
+
 import type { Platform } from "../emulator/api.ts";
 import { TEE_RESULT } from "../emulator/api.ts";
+import { rebuildable } from "../fork.ts";
 import type { Finding, FindingKind } from "../scenarios/result.ts";
 import { errnoName, type KEvent, type Kernel, type KObj } from "./kernel.ts";
 import type { RprocState } from "./remoteproc_core.ts";
@@ -29,7 +31,7 @@ export class Monitors {
     private readonly k: Kernel,
     private readonly platform: Platform | null,
   ) {
-    k.subscribe((e) => this.observe(e));
+    k.subscribe(rebuildable([this] as const, (m) => (e: KEvent) => m.observe(e)));
   }
 
   /** Records a finding once per (kind, detail, at). */

@@ -5,6 +5,7 @@
  * version name). Memory is real bytes: the cached table is a kernel object, device memory is the emulator's.
  */
 
+import { rebuildable } from "../fork.ts";
 import type { Device } from "./device.ts";
 import type { DesignFacts, LoadFwSite, ReleaseFwSite } from "./facts.ts";
 import { Atomic, EBUSY, EINVAL, ENODEV, ENOMEM, type Kernel, type KObj, Mutex } from "./kernel.ts";
@@ -1221,7 +1222,13 @@ export function devm_rproc_alloc(
   io: IoMem,
 ): Rproc | null {
   const r = rproc_alloc(k, dev, name, ops, firmware, io);
-  if (r !== null) k.devm_add_action(dev, "devm_rproc_free", () => rproc_free(k, r));
+  if (r !== null) {
+    k.devm_add_action(
+      dev,
+      "devm_rproc_free",
+      rebuildable([k, r] as const, (k, r) => () => rproc_free(k, r)),
+    );
+  }
   return r;
 }
 

@@ -12,8 +12,10 @@
  * A design without a TEE driver (facts.tee === null) is CONFIG_REMOTEPROC_TEE=n: every function is the
  * header's stub, which WARNs (register returns -ENODEV).
  */
+
 import type { TeeParam } from "../emulator/api.ts";
 import { TA_CMD, taCommandName } from "../emulator/api.ts";
+import { staticFn } from "../fork.ts";
 import { type Device, DL_FLAG_AUTOREMOVE_CONSUMER, type Driver, type DriverCore } from "./device.ts";
 import type { TeeFacts, TeeFn, TeeLockFn } from "./facts.ts";
 import {
@@ -80,7 +82,9 @@ interface ModuleState {
   refcount: number;
 }
 
-const modules = new WeakMap<Kernel, ModuleState>();
+/** The module's static data in a kernel (its globals: a fork of the kernel copies them). */
+const MODULE = "remoteproc_tee";
+const moduleOf = (k: Kernel): ModuleState | undefined => k.modules.get(MODULE) as ModuleState | undefined;
 
 const ITF = "rproc_tee_itf";
 
@@ -216,7 +220,7 @@ function teeCall<T extends number | undefined>(
         stub(k, fn);
         return stubRet;
       }
-      const m = modules.get(k);
+      const m = moduleOf(k);
       if (m === undefined) {
         k.note("tee", fn, "log", "remoteproc_tee is not initialised in this kernel");
         return (typeof stubRet === "number" ? -ENODEV : undefined) as T;
@@ -599,11 +603,11 @@ export function rproc_tee_remove(k: Kernel, _dev: Device): Promise<undefined> {
 export const rproc_tee_fw_driver: Driver = {
   name: "remoteproc_tee",
   bus: "tee",
-  match: (dev) => dev.name === RPROC_TEE_BUS_DEVICE,
+  match: staticFn((dev: Device) => dev.name === RPROC_TEE_BUS_DEVICE),
   probe: rproc_tee_probe,
-  remove: async (k, dev) => {
+  remove: staticFn(async (k: Kernel, dev: Device) => {
     await rproc_tee_remove(k, dev);
-  },
+  }),
 };
 
 /**
@@ -624,7 +628,7 @@ export async function rproc_tee_fw_mod_init(
       : tee.ctxLock === "mutex"
         ? new Mutex(k, "ctx_lock")
         : null;
-  modules.set(k, {
+  k.modules.set(MODULE, {
     core,
     teedevs,
     staticCtx: { sessions: [], tee_ctx: null, dev: null },
@@ -637,7 +641,7 @@ export async function rproc_tee_fw_mod_init(
 
 /** The module's refcount (try_module_get), for tests and reports. */
 export function rproc_tee_module_refcount(k: Kernel): number {
-  return modules.get(k)?.refcount ?? 0;
+  return moduleOf(k)?.refcount ?? 0;
 }
 
 /** The exported functions by C name, for ops tables built from facts.stm32.teeOps. */

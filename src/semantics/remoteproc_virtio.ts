@@ -4,6 +4,7 @@
  * rproc-virtio device holding a reference on the rproc, and the virtio device registered at subdevice start
  * (virtio_rpmsg_bus probes then: it sets the status through table_ptr and kicks the remote).
  */
+import { rebuildable } from "../fork.ts";
 import { EINVAL, ENOMEM, type Kernel, type KObj } from "./kernel.ts";
 import {
   FW_RSC_ADDR_ANY,
@@ -69,6 +70,11 @@ export function rproc_handle_vdev(k: Kernel, r: Rproc, offset: number, avail: nu
       registered: false,
       unregister: (kk) => rproc_virtio_remove(kk, r, rvdev),
     };
+    // A closure over the entry itself: rebuilt by a fork once the entry exists.
+    rvdev.unregister = rebuildable(
+      [r, rvdev] as const,
+      (r, rvdev) => (kk: Kernel) => rproc_virtio_remove(kk, r, rvdev),
+    );
     for (let i = 0; i < nrings; i++) {
       const v = offset + VDEV_HDR + i * VRING_SIZE;
       const [da, align, num] = [0, 4, 8].map((o) => tableRead32(k, r, v + o, at)) as [number, number, number];
@@ -94,8 +100,14 @@ export function rproc_handle_vdev(k: Kernel, r: Rproc, offset: number, avail: nu
       if (id > r.max_notifyid) r.max_notifyid = id;
       tableWrite32(k, r, v + 12, id, at);
     }
-    rvdev.subdev.start = (kk, rr) => rproc_vdev_do_start(kk, rr, rvdev);
-    rvdev.subdev.stop = (kk, rr, crashed) => rproc_vdev_do_stop(kk, rr, rvdev, crashed);
+    rvdev.subdev.start = rebuildable(
+      [rvdev] as const,
+      (rvdev) => (kk: Kernel, rr: Rproc) => rproc_vdev_do_start(kk, rr, rvdev),
+    );
+    rvdev.subdev.stop = rebuildable(
+      [rvdev] as const,
+      (rvdev) => (kk: Kernel, rr: Rproc, crashed: boolean) => rproc_vdev_do_stop(kk, rr, rvdev, crashed),
+    );
     r.rvdevs.push(rvdev);
     rproc_add_subdev(r, rvdev.subdev);
     rproc_get(r);

@@ -4,9 +4,11 @@
  * whose ops table is built from stm32.teeOps by C function name. Syscons, resets and mailboxes act on the
  * emulated coprocessor; memory-region carveouts are ioremaps of its memory.
  */
+
 import type { Platform } from "../emulator/api.ts";
 import { M4_STATE } from "../emulator/api.ts";
 import { InputError } from "../errors.ts";
+import { rebuildable } from "../fork.ts";
 import type { Device, Driver } from "./device.ts";
 import {
   compatibleOf,
@@ -82,6 +84,8 @@ export interface Stm32Rproc {
   mb: Mailbox[];
   rsc_va: Ptr | null;
   tee: boolean;
+  /** /lib/firmware as the crash handler's recovery reads it (not a C field: the model's request_firmware). */
+  store: FirmwareStore;
 }
 
 /** Everything the driver reaches outside the kernel model: the hardware and /lib/firmware. */
@@ -97,11 +101,11 @@ const ddataOf = (r: Rproc): Stm32Rproc => r.priv as Stm32Rproc;
 /** Non-secure ioremap access to the platform's memory. */
 function ioOf(p: Platform): IoMem {
   return {
-    read: (pa, len) => {
+    read: rebuildable([p] as const, (p) => (pa: number, len: number) => {
       const r = p.nsRead(pa, len);
       return r.ok ? r.data : null;
-    },
-    write: (pa, bytes) => p.nsWrite(pa, bytes).ok,
+    }),
+    write: rebuildable([p] as const, (p) => (pa: number, bytes: Uint8Array) => p.nsWrite(pa, bytes).ok),
   };
 }
 
@@ -335,15 +339,18 @@ async function stm32_rproc_get_loaded_rsc_table(
 
 /** The TEE stop op: the steps of stm32.teeStopSteps, in order; the first error is returned. */
 function stm32_rproc_tee_stop(env: Stm32Env): (k: Kernel, r: Rproc) => Promise<number> {
-  return (k, r) =>
-    k.call("stm32", "stm32_rproc_tee_stop", async () => {
-      for (const name of k.facts.stm32.teeStopSteps) {
-        const step = resolveFn(env, name) as (k: Kernel, r: Rproc) => Promise<number>;
-        const ret = await step(k, r);
-        if (ret) return ret;
-      }
-      return 0;
-    });
+  return rebuildable(
+    [env] as const,
+    (env) => (k: Kernel, r: Rproc) =>
+      k.call("stm32", "stm32_rproc_tee_stop", async () => {
+        for (const name of k.facts.stm32.teeStopSteps) {
+          const step = resolveFn(env, name) as (k: Kernel, r: Rproc) => Promise<number>;
+          const ret = await step(k, r);
+          if (ret) return ret;
+        }
+        return 0;
+      }),
+  );
 }
 
 /** The name -> function table the TEE ops table is built from (stm32.teeOps values are C function names). */
@@ -426,12 +433,18 @@ function stm32_rproc_parse_dt(k: Kernel, dev: Device, r: Rproc, d: Stm32Rproc): 
       k.mightSleep("devm_request_irq", at);
       d.wdg_irq = true;
       const irq = { enabled: true };
-      d.platform.copro.onWatchdog(() => {
-        if (irq.enabled) stm32_rproc_wdg(k, dev, d);
-      });
-      k.devm_add_action(dev, "devm_free_irq", () => {
-        irq.enabled = false;
-      });
+      d.platform.copro.onWatchdog(
+        rebuildable([irq, k, dev, d] as const, (irq, k, dev, d) => () => {
+          if (irq.enabled) stm32_rproc_wdg(k, dev, d);
+        }),
+      );
+      k.devm_add_action(
+        dev,
+        "devm_free_irq",
+        rebuildable([irq] as const, (irq) => () => {
+          irq.enabled = false;
+        }),
+      );
     }
     const resetNames = of_property_read_strings(np, "reset-names");
     const resets = of_parse_phandles(np, "resets");
@@ -461,11 +474,8 @@ function stm32_rproc_parse_dt(k: Kernel, dev: Device, r: Rproc, d: Stm32Rproc): 
 /** models stm32_rproc.c: stm32_rproc_wdg() — the watchdog interrupt */
 function stm32_rproc_wdg(k: Kernel, dev: Device, d: Stm32Rproc): void {
   k.note("stm32", "stm32_rproc_wdg", "irq", "watchdog interrupt");
-  rproc_report_crash(k, (dev.drvdata as Rproc | null) ?? null, "watchdog", storeOf(d));
+  rproc_report_crash(k, (dev.drvdata as Rproc | null) ?? null, "watchdog", d.store);
 }
-
-const stores = new WeakMap<Stm32Rproc, FirmwareStore>();
-const storeOf = (d: Stm32Rproc): FirmwareStore => stores.get(d) as FirmwareStore;
 
 /** models stm32_rproc.c: stm32_rproc_request_mbox() — the vq channels get stm32_rproc_mb_callback */
 function stm32_rproc_request_mbox(k: Kernel, r: Rproc, d: Stm32Rproc): Promise<number> {
@@ -482,10 +492,12 @@ function stm32_rproc_request_mbox(k: Kernel, r: Rproc, d: Stm32Rproc): Promise<n
       if (!mb.chan) k.note("stm32", "stm32_rproc_request_mbox", "log", `warning: cannot get ${mb.name} mbox`);
     }
     d.mb = template;
-    d.platform.copro.onMailbox((channel) => {
-      const mb = d.mb.find((m) => m.name === channel && m.chan && m.vq_id >= 0);
-      if (mb !== undefined) stm32_rproc_mb_callback(k, r, mb);
-    });
+    d.platform.copro.onMailbox(
+      rebuildable([k, r, d] as const, (k, r, d) => (channel: string) => {
+        const mb = d.mb.find((m) => m.name === channel && m.chan && m.vq_id >= 0);
+        if (mb !== undefined) stm32_rproc_mb_callback(k, r, mb);
+      }),
+    );
     return 0;
   });
 }
@@ -551,8 +563,8 @@ async function stm32_rproc_probe(k: Kernel, dev: Device, env: Stm32Env): Promise
     mb: [],
     rsc_va: null,
     tee: isTee,
+    store: env.store,
   };
-  stores.set(d, env.store);
   r.priv = d;
   if (isTee) {
     const ret = await (env.tee as RprocTeeApi).rproc_tee_register(k, dev, r, procId);
@@ -597,16 +609,20 @@ export function stm32RprocDriver(k: Kernel, env: Stm32Env): Driver {
   return {
     name: "stm32-rproc",
     bus: "platform",
-    match(dev) {
+    match: rebuildable([k] as const, (k) => (dev: Device) => {
       const c = dev.of_node === null ? "" : compatibleOf(dev.of_node);
       return c === STM32_M4_COMPATIBLE || (c !== "" && c === k.facts.stm32.teeCompatible);
-    },
-    probe: (kk, dev) => kk.call("stm32", "stm32_rproc_probe", () => stm32_rproc_probe(kk, dev, env)),
-    remove: async (kk, dev) => {
+    }),
+    probe: rebuildable(
+      [env] as const,
+      (env) => (kk: Kernel, dev: Device) =>
+        kk.call("stm32", "stm32_rproc_probe", () => stm32_rproc_probe(kk, dev, env)),
+    ),
+    remove: rebuildable([env] as const, (env) => async (kk: Kernel, dev: Device) => {
       await kk.call("stm32", "stm32_rproc_remove", async () => {
         await stm32_rproc_remove(kk, dev, env);
         return undefined;
       });
-    },
+    }),
   };
 }

@@ -5,6 +5,7 @@ import {
   classify,
   EVENT_IDS,
   type Explorable,
+  explore,
   exploreAndClassify,
   parseEvents,
   RunMemo,
@@ -128,6 +129,19 @@ describe("explore", () => {
     expect(r.states).toBe(r.statesPerDepth.reduce((a, b) => a + b, 0));
     expect(r.findings).toEqual([]);
   });
+
+  it.each(["mainline", ...BUILTIN_VERSIONS.map((v) => v.id)])(
+    "%s: the state hash decides what teardown finds (audit: teardown after every transition, depth 4)",
+    async (id) => {
+      const audited = await explore(design(id), fx, { depth: 4, audit: true });
+      const plain = await explore(design(id), fx, { depth: 4 });
+      expect(audited.teardowns).toBe(audited.transitions + 1);
+      expect(plain.teardowns).toBeLessThan(audited.teardowns);
+      const keys = (r: typeof plain) =>
+        r.findings.map((f) => [f.finding.kind, f.finding.at, f.events.join(",")]);
+      expect(keys(plain)).toEqual(keys(audited));
+    },
+  );
 
   it("refuses unknown events and sequences that do not apply", async () => {
     expect(() => parseEvents("start,explode")).toThrow(UsageError);
