@@ -1,36 +1,60 @@
 /**
- * Explore throughput: one version searched to depth 4 in this thread (transitions, distinct states and events
- * per second on one core), then every built-in version in worker threads with classification (wall time).
- * Each transition replays its prefix from a freshly bound world: the model has no clone.
+ * Explore throughput: one version searched in this thread at depth 4 and 5 (transitions, distinct states and
+ * the fork/event/teardown split per second on one core), then every built-in version in worker threads with
+ * classification (wall time). A transition runs one event on a fork of a reached state (src/fork.ts).
  */
 import { availableParallelism } from "node:os";
 import { loadFixtures } from "../src/emulator/api.ts";
 import { explore } from "../src/explore/index.ts";
+import { Session } from "../src/explore/session.ts";
 import { exploreVersions } from "../src/node/explore-workers.ts";
 import { BUILTIN_VERSIONS, builtinVersion } from "../src/semantics/versions.ts";
 
-const DEPTH = 4;
+const DEPTHS = [4, 5];
 const perSecond = (n: number, ms: number): number => Math.round((n * 1000) / ms);
+
+/** Mean time of `f` over `n` runs after `n / 5` warm-up runs, in microseconds. */
+async function micros(n: number, f: () => unknown): Promise<number> {
+  for (let i = 0; i < n / 5; i++) await f();
+  const t = performance.now();
+  for (let i = 0; i < n; i++) await f();
+  return ((performance.now() - t) * 1000) / n;
+}
 
 export async function benchExplore(): Promise<string[]> {
   const fixtures = await loadFixtures();
   const v14 = builtinVersion("v14");
   if (v14 === undefined) throw new Error("no built-in v14");
   const design = { id: v14.id, facts: v14.facts };
-  await explore(design, fixtures, { depth: 1 }); // warm-up (JIT, fixtures)
-  const r = await explore(design, fixtures, { depth: DEPTH });
-  const lines = [
-    `v14 depth ${DEPTH}, 1 thread: ${r.states} distinct states, ${r.transitions} transitions, ${r.eventsRun} events in ${(r.elapsedMs / 1000).toFixed(2)} s`,
-    `states per second (1 core): ${perSecond(r.transitions, r.elapsedMs)} transitions/s, ${perSecond(r.states, r.elapsedMs)} distinct states/s, ${perSecond(r.eventsRun, r.elapsedMs)} events/s (goal 200000 states/s per core)`,
-  ];
+  await explore(design, fixtures, { depth: 3 }); // warm-up (JIT, fixtures)
+  const lines: string[] = [];
+  for (const depth of DEPTHS) {
+    const r = await explore(design, fixtures, { depth });
+    lines.push(
+      `v14 depth ${depth}, 1 thread: ${r.states} distinct states, ${r.transitions} transitions, ${r.teardowns} teardowns in ${(r.elapsedMs / 1000).toFixed(2)} s`,
+      `states per second (1 core, depth ${depth}): ${perSecond(r.transitions, r.elapsedMs)} transitions/s, ${perSecond(r.states, r.elapsedMs)} distinct states/s (goal 200000 states/s per core)`,
+    );
+  }
+  // Where a transition's time goes, on a state two events deep (v14 after start, crash).
+  const s = await Session.start(v14.facts, fixtures);
+  await s.apply("start");
+  await s.apply("crash");
+  const fork = await micros(2000, () => s.fork());
+  const hash = await micros(2000, () => s.hash());
+  const stop = await micros(500, async () => s.fork().apply("stop"));
+  const teardown = await micros(500, async () => s.fork().finish());
+  lines.push(
+    `one transition's parts (v14 after start, crash): fork ${fork.toFixed(1)} us, fork + stop ${stop.toFixed(1)} us, hash ${hash.toFixed(1)} us, fork + teardown ${teardown.toFixed(1)} us`,
+  );
+  const depth = DEPTHS[0] as number;
   const threads = Math.min(availableParallelism(), BUILTIN_VERSIONS.length);
   const started = performance.now();
-  const all = await exploreVersions({ versions: BUILTIN_VERSIONS.map((v) => v.id), depth: DEPTH, threads });
+  const all = await exploreVersions({ versions: BUILTIN_VERSIONS.map((v) => v.id), depth, threads });
   const ms = performance.now() - started;
   const transitions = all.reduce((n, x) => n + x.transitions, 0);
   const findings = all.reduce((n, x) => n + x.findings.length, 0);
   lines.push(
-    `all ${all.length} versions depth ${DEPTH}, ${threads} worker threads, with classification: ${transitions} transitions, ${findings} findings in ${(ms / 1000).toFixed(2)} s = ${perSecond(transitions, ms)} transitions/s`,
+    `all ${all.length} versions depth ${depth}, ${threads} worker threads, with classification: ${transitions} transitions, ${findings} findings in ${(ms / 1000).toFixed(2)} s = ${perSecond(transitions, ms)} transitions/s`,
   );
   return lines;
 }

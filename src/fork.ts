@@ -29,9 +29,9 @@ export function rebuildable<C extends readonly unknown[], F extends (...args: an
   captures: C,
   make: (...c: C) => F,
 ): F {
-  const f = make(...captures);
-  const rebuild: Rebuild = (map) => rebuildable(captures.map(map) as unknown as C, make);
-  Object.defineProperty(f, REBUILD, { value: rebuild });
+  const f = make(...captures) as F & { [REBUILD]?: Rebuild };
+  // A plain assignment (not defineProperty): a fork rebuilds every such closure, so this is on its hot path.
+  f[REBUILD] = (map) => rebuildable(captures.map(map) as unknown as C, make);
   return f;
 }
 
@@ -108,7 +108,7 @@ export function forkGraph<T>(root: T, opts: ForkOptions): T {
       }
       // The rebuilt closure is registered before its captures are visited only through map's results, so
       // a capture that refers back to the closure itself would see the original; the model has none.
-      const f = rebuild(<U>(c: U) => visit(c, `${path}<captured>`) as U);
+      const f = rebuild(<U>(c: U) => visit(c, strict ? `${path}<captured>` : path) as U);
       copies.set(x, f);
       return f;
     }

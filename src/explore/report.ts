@@ -85,7 +85,7 @@ export function renderExploreText(reports: readonly VersionReport[], baselineId:
   for (const r of reports) {
     const secs = r.elapsedMs / 1000;
     lines.push(
-      `${r.version}: depth ${r.depth}, ${r.events.length} events; ${r.states} states, ${r.transitions} transitions (${r.eventsRun} events run) in ${secs.toFixed(2)} s = ${Math.round(r.transitions / Math.max(secs, 1e-6))} transitions/s; states per depth ${r.statesPerDepth.join(", ")}`,
+      `${r.version}: depth ${r.depth}, ${r.events.length} events; ${r.states} states, ${r.transitions} transitions, ${r.teardowns} teardowns in ${secs.toFixed(2)} s = ${Math.round(r.transitions / Math.max(secs, 1e-6))} transitions/s; states per depth ${r.statesPerDepth.join(", ")}`,
     );
     if (r.findings.length === 0) {
       lines.push("  no finding");

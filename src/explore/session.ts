@@ -107,6 +107,7 @@ export class Session {
   /** A world of `facts` on stm32mp15 with the reference device tree, its drivers bound (as the matrix does). */
   static async start(facts: DesignFacts, fixtures: Fixtures): Promise<Session> {
     const w = await World.create(facts, { platform: "stm32mp15", dt: "reference", fixtures });
+    w.k.keepEvents = false;
     const s = new Session(w);
     await w.bindDrivers();
     return s;

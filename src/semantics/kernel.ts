@@ -221,6 +221,11 @@ export class Kernel {
   readonly trace: TraceStep[] = markLog([]);
   /** Every event, in order (a log: a fork shares its entries, which may then name the original's objects). */
   readonly events: KEvent[] = markLog([]);
+  /**
+   * Whether `events` keeps the events (observers see them either way). An explorer turns it off: its worlds
+   * live on in forks, and a kept event holds on to the objects of every world before it.
+   */
+  keepEvents = true;
   /** Per-kernel static data of modelled modules (a module's globals), by module name. */
   readonly modules = new Map<string, unknown>();
   readonly objects: KObj[] = [];
@@ -244,7 +249,7 @@ export class Kernel {
   }
 
   emit(e: KEvent): void {
-    this.events.push(e);
+    if (this.keepEvents) this.events.push(e);
     for (const o of this.observers) o(e, this);
   }
 
