@@ -7,7 +7,7 @@ import { availableParallelism } from "node:os";
 import { loadFixtures } from "../src/emulator/api.ts";
 import { explore } from "../src/explore/index.ts";
 import { Session } from "../src/explore/session.ts";
-import { exploreVersions } from "../src/node/explore-workers.ts";
+import { builtinItems, exploreVersions } from "../src/node/explore-workers.ts";
 import { BUILTIN_VERSIONS, builtinVersion } from "../src/semantics/versions.ts";
 
 const DEPTHS = [4, 5];
@@ -49,7 +49,8 @@ export async function benchExplore(): Promise<string[]> {
   const depth = DEPTHS[0] as number;
   const threads = Math.min(availableParallelism(), BUILTIN_VERSIONS.length);
   const started = performance.now();
-  const all = await exploreVersions({ versions: BUILTIN_VERSIONS.map((v) => v.id), depth, threads });
+  const items = builtinItems(BUILTIN_VERSIONS.map((v) => v.id));
+  const all = await exploreVersions({ items, depth, threads });
   const ms = performance.now() - started;
   const transitions = all.reduce((n, x) => n + x.transitions, 0);
   const findings = all.reduce((n, x) => n + x.findings.length, 0);

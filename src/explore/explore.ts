@@ -24,6 +24,11 @@ export interface ExploreOptions {
    * monitor reports a kind once per function and run, so history can make a teardown find less.) For tests.
    */
   audit?: boolean;
+  /**
+   * How many frontier states keep their world (about 50 KB each); the states beyond rebuild theirs by replaying
+   * their sequence when their turn comes. Default 10,000.
+   */
+  keepWorlds?: number;
   /** Called after each transition with the running counts. */
   onProgress?: (p: ExploreProgress) => void;
 }
@@ -55,10 +60,12 @@ export interface ExploreResult {
   states: number;
   /** Transitions run: one event on a fork of a reached state. */
   transitions: number;
-  /** Events executed in total: one per transition (nothing is replayed). */
+  /** Events executed in total: one per transition, plus the sequences replayed past `keepWorlds`. */
   eventsRun: number;
   /** Teardowns run (with their leak checks): one per distinct state, and for events that raised a new finding. */
   teardowns: number;
+  /** Frontier states whose world was rebuilt by replay (past `keepWorlds`). */
+  replayed: number;
   /** Distinct states per depth, depth 0 first. */
   statesPerDepth: number[];
   elapsedMs: number;
@@ -68,9 +75,16 @@ export interface ExploreResult {
 export interface Explorable {
   id: string;
   facts: DesignFacts;
+  /**
+   * How a replay command names this design (default `--version <id>`): an input's path, or `--variant <file>`
+   * for a variant, so that the printed command runs the same design.
+   */
+  replayAs?: string;
 }
 
 const findingKey = (f: Finding): string => `${f.kind}\u0000${f.at}`;
+
+const DEFAULT_KEEP_WORLDS = 10_000;
 
 /** Parses "a,b,c" into event ids (UsageError naming the unknown one). */
 export function parseEvents(text: string, subject = "--events"): EventId[] {
@@ -112,7 +126,19 @@ export async function explore(
   };
   /** Under audit: per state, its first sequence and everything that sequence's run raised. */
   const audited = new Map<string, { events: EventId[]; raised: Set<string> }>();
-  let frontier: { seq: EventId[]; session: Session; enabled: EventId[] }[] = [
+  const keepWorlds = opts.keepWorlds ?? DEFAULT_KEEP_WORLDS;
+  let replayed = 0;
+  let replayedEvents = 0;
+  /** A frontier state's world: kept, or rebuilt from its sequence (past `keepWorlds`). */
+  const worldOf = async (node: { seq: EventId[]; session: Session | null }): Promise<Session> => {
+    if (node.session !== null) return node.session;
+    replayed++;
+    replayedEvents += node.seq.length;
+    const s = await Session.start(design.facts, fixtures);
+    for (const e of node.seq) await s.apply(e);
+    return s;
+  };
+  let frontier: { seq: EventId[]; session: Session | null; enabled: EventId[] }[] = [
     { seq: [], session: root, enabled: root.enabledEvents(allowed) },
   ];
   record([], await finish(opts.depth > 0 ? root.fork() : root));
@@ -131,7 +157,10 @@ export async function explore(
     const next: typeof frontier = [];
     const last = depth === opts.depth;
     let reached = 0;
-    for (const { seq, session, enabled } of frontier) {
+    for (const node of frontier) {
+      const { seq, enabled } = node;
+      const session = await worldOf(node);
+      node.session = null;
       for (let i = 0; i < enabled.length; i++) {
         const e = enabled[i] as EventId;
         // The last event of a state runs on the state's own world: nothing needs it afterwards.
@@ -148,7 +177,13 @@ export async function explore(
           const out = await finish(last ? s : s.fork());
           record(events, out);
           if (opts.audit) audited.set(h, { events, raised: new Set(out.findings.map(findingKey)) });
-          if (!last) next.push({ seq: events, session: s, enabled: s.enabledEvents(allowed) });
+          if (!last) {
+            next.push({
+              seq: events,
+              session: next.length < keepWorlds ? s : null,
+              enabled: s.enabledEvents(allowed),
+            });
+          }
         } else if (opts.audit) {
           const out = await finish(s);
           record(events, out);
@@ -175,8 +210,9 @@ export async function explore(
     events: [...allowed],
     states: seen.size,
     transitions,
-    eventsRun: transitions,
+    eventsRun: transitions + replayedEvents,
     teardowns,
+    replayed,
     statesPerDepth,
     elapsedMs: performance.now() - started,
     findings: [...found.values()],

@@ -27,8 +27,10 @@ export interface VersionReport extends Omit<ExploreResult, "findings"> {
   findings: ReportedFinding[];
 }
 
-export function replayCommand(version: string, events: readonly EventId[]): string {
-  return `rproc-review replay --version ${version} --events ${events.length === 0 ? '""' : events.join(",")}`;
+export function replayCommand(design: string | Explorable, events: readonly EventId[]): string {
+  const names =
+    typeof design === "string" ? `--version ${design}` : (design.replayAs ?? `--version ${design.id}`);
+  return `rproc-review replay ${names} --events ${events.length === 0 ? '""' : events.join(",")}`;
 }
 
 /** Explores one design and classifies its findings against `baseline` and the designs before it. */
@@ -45,7 +47,7 @@ export async function exploreAndClassify(
     findings.push({
       ...f,
       classification: await classify(f, design, context.baseline, context.earlier, memo),
-      replay: replayCommand(design.id, f.events),
+      replay: replayCommand(design, f.events),
     });
   }
   return { ...result, findings };

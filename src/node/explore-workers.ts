@@ -15,8 +15,14 @@ import {
 } from "../explore/index.ts";
 import { BUILTIN_VERSIONS, builtinVersion } from "../semantics/versions.ts";
 
+/** One design to explore, with what its findings are classified against. */
+export interface ExploreItem {
+  design: Explorable;
+  context: { baseline: Explorable; earlier: Explorable[] };
+}
+
 export interface ExploreJob {
-  versions: readonly string[];
+  items: readonly ExploreItem[];
   depth: number;
   events?: readonly EventId[];
   /** Worker threads to use at most (default: one per core). */
@@ -24,7 +30,7 @@ export interface ExploreJob {
 }
 
 interface WorkerInput {
-  version: string;
+  item: ExploreItem;
   depth: number;
   events?: EventId[];
 }
@@ -43,21 +49,36 @@ function designOf(id: string): Explorable {
 }
 
 /** The baseline and the series versions listed before `id` (oldest first). */
-function contextOf(id: string): { baseline: Explorable; earlier: Explorable[] } {
+function contextOf(id: string): ExploreItem["context"] {
   const at = BUILTIN_VERSIONS.findIndex((v) => v.id === id);
   const earlier = BUILTIN_VERSIONS.slice(0, Math.max(0, at)).filter((v) => v.id !== BASELINE_ID);
   return { baseline: designOf(BASELINE_ID), earlier: earlier.map((v) => designOf(v.id)) };
 }
 
-/** Explores one version in this thread. */
+/** Built-in versions by id, each classified against mainline and the built-in versions before it. */
+export function builtinItems(ids: readonly string[]): ExploreItem[] {
+  return ids.map((id) => ({ design: designOf(id), context: contextOf(id) }));
+}
+
+/**
+ * A design that is not a built-in version (a series read from an input, a variant): a later version of the
+ * series, so its findings are classified against mainline and every built-in version (oldest first), then
+ * the designs given before it (`before`).
+ */
+export function laterItem(design: Explorable, before: readonly Explorable[] = []): ExploreItem {
+  const builtins = BUILTIN_VERSIONS.filter((v) => v.id !== BASELINE_ID).map((v) => designOf(v.id));
+  return { design, context: { baseline: designOf(BASELINE_ID), earlier: [...builtins, ...before] } };
+}
+
+/** Explores one design in this thread. */
 export async function exploreOne(
-  id: string,
+  item: ExploreItem,
   depth: number,
   events: readonly EventId[] | undefined,
   onProgress?: (p: ExploreProgress) => void,
 ): Promise<VersionReport> {
   const fixtures = await loadFixtures();
-  return exploreAndClassify(designOf(id), contextOf(id), fixtures, {
+  return exploreAndClassify(item.design, item.context, fixtures, {
     depth,
     ...(events === undefined ? {} : { events }),
     ...(onProgress === undefined ? {} : { onProgress }),
@@ -84,7 +105,7 @@ function runInWorker(input: WorkerInput, onProgress: (p: ExploreProgress) => voi
         void worker.terminate();
       } else {
         settled = true;
-        reject(new Error(`explore worker for ${input.version}: ${m.message}`));
+        reject(new Error(`explore worker for ${input.item.design.id}: ${m.message}`));
         void worker.terminate();
       }
     });
@@ -93,35 +114,35 @@ function runInWorker(input: WorkerInput, onProgress: (p: ExploreProgress) => voi
       settled = true;
     });
     worker.on("exit", (code) => {
-      if (!settled) reject(new Error(`explore worker for ${input.version} exited with code ${code}`));
+      if (!settled) reject(new Error(`explore worker for ${input.item.design.id} exited with code ${code}`));
     });
   });
 }
 
-/** Explores every version of the job, in parallel when there is more than one version and more than one core. */
+/** Explores every design of the job, in parallel when there is more than one design and more than one core. */
 export async function exploreVersions(
   job: ExploreJob,
   onProgress: (p: ExploreProgress) => void = () => {},
 ): Promise<VersionReport[]> {
-  const threads = Math.min(job.threads ?? availableParallelism(), job.versions.length);
+  const threads = Math.min(job.threads ?? availableParallelism(), job.items.length);
   const events = job.events === undefined ? undefined : [...job.events];
   if (threads <= 1) {
     const out: VersionReport[] = [];
-    for (const id of job.versions) out.push(await exploreOne(id, job.depth, events, onProgress));
+    for (const item of job.items) out.push(await exploreOne(item, job.depth, events, onProgress));
     return out;
   }
-  const reports = new Map<string, VersionReport>();
-  const queue = [...job.versions];
-  // Largest designs first would balance better, but the order of versions is the user's: keep it for output.
+  const reports: VersionReport[] = new Array(job.items.length);
+  const queue = job.items.map((item, i) => ({ item, i }));
+  // Largest designs first would balance better, but the order of designs is the user's: keep it for output.
   await Promise.all(
     Array.from({ length: threads }, async () => {
-      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-        const input: WorkerInput = { version: id, depth: job.depth, ...(events ? { events } : {}) };
-        reports.set(id, await runInWorker(input, onProgress));
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+        const input: WorkerInput = { item: next.item, depth: job.depth, ...(events ? { events } : {}) };
+        reports[next.i] = await runInWorker(input, onProgress);
       }
     }),
   );
-  return job.versions.map((id) => reports.get(id) as VersionReport);
+  return reports;
 }
 
 // Worker side: explore the version named in workerData, post progress (throttled) and the report.
@@ -129,7 +150,7 @@ if (!isMainThread && parentPort !== null && (workerData as { entry?: string })?.
   const port = parentPort;
   const { input } = workerData as { input: WorkerInput };
   let last = 0;
-  exploreOne(input.version, input.depth, input.events, (progress) => {
+  exploreOne(input.item, input.depth, input.events, (progress) => {
     const now = performance.now();
     if (now - last < 100) return;
     last = now;

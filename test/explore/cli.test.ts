@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.ts";
 
@@ -36,6 +37,41 @@ describe("explore and replay commands", () => {
     expect(r.out.indexOf("v16: depth 1")).toBeGreaterThanOrEqual(0);
     expect(r.out.indexOf("v16: depth 1")).toBeLessThan(r.out.indexOf("v13: depth 1"));
     expect(r.out).toMatch(/use-after-free in rproc_tee_unregister/);
+  });
+
+  it("explores a series read from an input and a variant; their replay commands name the input and the file", async () => {
+    const mbox = fileURLToPath(new URL("../fixtures/map/tee-series.mbox", import.meta.url));
+    const variant = fileURLToPath(
+      new URL("../../examples/variants/v14-load-fw-unwinds.json", import.meta.url),
+    );
+    const r = await run("explore", "--versions", mbox, "--variant", variant, "--depth", "2", "--json");
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out) as {
+      versions: {
+        version: string;
+        findings: { replay: string; trace: unknown[]; classification: unknown }[];
+      }[];
+    };
+    expect(json.versions.map((v) => v.version)).toEqual(["v2", "v14-load-fw-unwinds"]);
+    const [series, design] = json.versions;
+    expect(series?.findings[0]?.replay).toMatch(
+      new RegExp(`^rproc-review replay --version ${mbox} --events `),
+    );
+    expect(design?.findings[0]?.replay).toMatch(
+      new RegExp(`^rproc-review replay --variant ${variant} --events `),
+    );
+    // A later version: classified against mainline and the built-in versions, oldest first.
+    expect(series?.findings[0]?.classification).toMatchObject({ status: "introduced" });
+    for (const f of [series?.findings[0], design?.findings[0]]) {
+      const replayed = await run(
+        ...(f?.replay.split(" ").slice(1) ?? []).map((w) => (w === '""' ? "" : w)),
+        "--json",
+      );
+      expect(replayed.code).toBe(0);
+      expect((JSON.parse(replayed.out) as { trace: unknown[] }).trace).toEqual(f?.trace);
+    }
+    expect((await run("replay", "--version", "v14", "--variant", variant, "--events", "start")).code).toBe(2);
+    expect((await run("replay", "--version", "v14,v15", "--events", "start")).code).toBe(2);
   });
 
   it("answers usage errors with exit 2 and keeps --version for the program elsewhere", async () => {

@@ -143,6 +143,19 @@ describe("explore", () => {
     },
   );
 
+  it("past keepWorlds, frontier states rebuild their world by replay and the search finds the same", async () => {
+    const kept = await explore(design("v13"), fx, { depth: 3 });
+    const bounded = await explore(design("v13"), fx, { depth: 3, keepWorlds: 5 });
+    expect(kept.replayed).toBe(0);
+    expect(bounded.replayed).toBeGreaterThan(0);
+    expect(bounded.eventsRun).toBeGreaterThan(bounded.transitions);
+    expect(bounded.states).toBe(kept.states);
+    const keys = (r: typeof kept) =>
+      r.findings.map((f) => [f.finding.kind, f.finding.at, f.events.join(",")]);
+    expect(keys(bounded)).toEqual(keys(kept));
+    expect(bounded.findings.map((f) => f.trace)).toEqual(kept.findings.map((f) => f.trace));
+  });
+
   it("refuses unknown events and sequences that do not apply", async () => {
     expect(() => parseEvents("start,explode")).toThrow(UsageError);
     expect(parseEvents("start, stop")).toEqual(["start", "stop"]);

@@ -1,11 +1,19 @@
 import type { Command } from "commander";
 import { UsageError } from "../../errors.ts";
-import { EVENT_IDS, type ExploreProgress, parseEvents, renderExploreText } from "../../explore/index.ts";
-import { exploreVersions } from "../../node/explore-workers.ts";
-import { BUILTIN_VERSIONS, builtinVersion } from "../../semantics/versions.ts";
+import {
+  EVENT_IDS,
+  type Explorable,
+  type ExploreProgress,
+  parseEvents,
+  renderExploreText,
+} from "../../explore/index.ts";
+import { builtinItems, type ExploreItem, exploreVersions, laterItem } from "../../node/explore-workers.ts";
+import { BUILTIN_VERSIONS } from "../../semantics/versions.ts";
+import { resolveNamedDesigns } from "./matrix.ts";
 
 export interface ExploreCliOptions {
   versions?: string;
+  variant?: string[];
   depth?: string;
   events?: string;
   json?: boolean;
@@ -14,25 +22,23 @@ export interface ExploreCliOptions {
 
 export const DEFAULT_DEPTH = 4;
 
-/** --versions ids (default: every built-in version), each checked. */
-export function versionIds(text: string | undefined, subject: string): string[] {
-  const ids =
-    text === undefined
-      ? BUILTIN_VERSIONS.map((v) => v.id)
-      : text
-          .split(",")
-          .map((x) => x.trim())
-          .filter((x) => x.length > 0);
-  for (const id of ids) {
-    if (builtinVersion(id) === undefined) {
-      throw new UsageError(
-        `unknown version "${id}" (known: ${BUILTIN_VERSIONS.map((v) => v.id).join(", ")})`,
-        { subject },
-      );
-    }
-  }
-  if (ids.length === 0) throw new UsageError("no version given", { subject });
-  return ids;
+/**
+ * The designs of --versions (built-in ids and inputs; default: every built-in version) and --variant files,
+ * each with what it is classified against: a built-in version against mainline and the built-in versions
+ * before it; anything else as a later version (mainline, every built-in version, then the designs given
+ * before it).
+ */
+export async function exploreItems(opts: { versions?: string; variant?: string[] }): Promise<ExploreItem[]> {
+  const named = await resolveNamedDesigns(opts);
+  if (named.length === 0) throw new UsageError("no version given", { subject: "--versions" });
+  const before: Explorable[] = [];
+  return named.map((n) => {
+    if (n.builtin) return builtinItems([n.design.id])[0] as ExploreItem;
+    const design: Explorable = { id: n.design.id, facts: n.design.facts, replayAs: n.args };
+    const item = laterItem(design, before);
+    before.push(design);
+    return item;
+  });
 }
 
 function positiveInt(text: string | undefined, fallback: number, subject: string, min: number): number {
@@ -69,7 +75,7 @@ function progressPrinter(): { update: (p: ExploreProgress) => void; done: () => 
 }
 
 export async function exploreAction(opts: ExploreCliOptions): Promise<void> {
-  const versions = versionIds(opts.versions, "--versions");
+  const items = await exploreItems(opts);
   const depth = positiveInt(opts.depth, DEFAULT_DEPTH, "--depth", 0);
   const threads = positiveInt(opts.threads, 0, "--threads", 1);
   const events = opts.events === undefined ? undefined : parseEvents(opts.events);
@@ -77,7 +83,7 @@ export async function exploreAction(opts: ExploreCliOptions): Promise<void> {
   try {
     const reports = await exploreVersions(
       {
-        versions,
+        items,
         depth,
         ...(events === undefined ? {} : { events }),
         ...(threads > 0 ? { threads } : {}),
@@ -103,7 +109,12 @@ export function register(program: Command): void {
     )
     .option(
       "--versions <ids>",
-      `comma-separated version ids (built-in: ${BUILTIN_VERSIONS.map((v) => v.id).join(", ")})`,
+      `comma-separated versions: built-in ids (${BUILTIN_VERSIONS.map((v) => v.id).join(", ")}) or inputs (mbox, .eml, directory, pr:owner/repo#n, git:<dir>:<a>..<b>)`,
+    )
+    .option(
+      "--variant <file.json>",
+      'a design nobody has posted: {"base":"<id>","set":{"<fact>":value}}, explored after --versions (repeatable)',
+      (file: string, prev: string[] = []) => [...prev, file],
     )
     .option("--depth <n>", `longest event sequence (default ${DEFAULT_DEPTH})`)
     .option("--events <ids>", `comma-separated events to use (default: all of ${EVENT_IDS.join(", ")})`)

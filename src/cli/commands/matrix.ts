@@ -3,6 +3,7 @@ import { basename } from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.ts";
 import { resolveVersion } from "../../node/versions.ts";
+import { shellWord } from "../../report/index.ts";
 import { renderMatrixText } from "../../scenarios/render.ts";
 import { type Design, runMatrix } from "../../scenarios/run.ts";
 import { SCENARIOS } from "../../scenarios/scenarios.ts";
@@ -30,6 +31,19 @@ const list = (s: string | undefined): string[] | undefined =>
  * then the --variant files.
  */
 export async function resolveDesigns(opts: MatrixOptions): Promise<Design[]> {
+  return (await resolveNamedDesigns(opts)).map((x) => x.design);
+}
+
+/** A design with the command-line arguments that name it again (`--version <spec>` or `--variant <file>`). */
+export interface NamedDesign {
+  design: Design;
+  /** Shell-quoted arguments; built-in versions: `--version <id>`. */
+  args: string;
+  builtin: boolean;
+}
+
+/** resolveDesigns, keeping how each design was named (explore prints replay commands with it). */
+export async function resolveNamedDesigns(opts: MatrixOptions): Promise<NamedDesign[]> {
   return [...(await versionDesigns(opts)), ...(await variantDesigns(opts.variant ?? []))];
 }
 
@@ -38,10 +52,16 @@ async function isInput(spec: string): Promise<boolean> {
   return spec.startsWith("pr:") || spec.startsWith("git:") || (await stat(spec).catch(() => null)) !== null;
 }
 
-async function versionDesigns(opts: MatrixOptions): Promise<Design[]> {
+async function versionDesigns(opts: MatrixOptions): Promise<NamedDesign[]> {
   const specs = list(opts.versions);
-  if (specs === undefined) return BUILTIN_VERSIONS.map((v) => ({ id: v.id, title: v.title, facts: v.facts }));
-  const designs: Design[] = [];
+  if (specs === undefined) {
+    return BUILTIN_VERSIONS.map((v) => ({
+      design: { id: v.id, title: v.title, facts: v.facts },
+      args: `--version ${v.id}`,
+      builtin: true,
+    }));
+  }
+  const designs: NamedDesign[] = [];
   for (const spec of specs) {
     if (builtinVersion(spec) === undefined && !(await isInput(spec))) {
       throw new UsageError(
@@ -50,16 +70,20 @@ async function versionDesigns(opts: MatrixOptions): Promise<Design[]> {
       );
     }
     const { design } = await resolveVersion(spec);
-    if (designs.some((d) => d.id === design.id)) design.id = `${design.id} (${spec})`;
-    designs.push(design);
+    if (designs.some((d) => d.design.id === design.id)) design.id = `${design.id} (${spec})`;
+    designs.push({
+      design,
+      args: `--version ${shellWord(spec)}`,
+      builtin: builtinVersion(spec) !== undefined,
+    });
   }
   return designs;
 }
 
 // --variant: each file is {"base": "<id>", "title"?: "...", "set": {"<fact path>": value}} (src/semantics/variant.ts);
 // its design id is the file name without ".json".
-async function variantDesigns(files: readonly string[]): Promise<Design[]> {
-  const designs: Design[] = [];
+async function variantDesigns(files: readonly string[]): Promise<NamedDesign[]> {
+  const designs: NamedDesign[] = [];
   for (const file of files) {
     let text: string;
     try {
@@ -71,9 +95,13 @@ async function variantDesigns(files: readonly string[]): Promise<Design[]> {
       });
     }
     const id = basename(file).replace(/\.json$/i, "");
-    if (designs.some((d) => d.id === id))
+    if (designs.some((d) => d.design.id === id))
       throw new UsageError(`two variants named "${id}"`, { subject: file });
-    designs.push(parseVariant(text, id, file));
+    designs.push({
+      design: parseVariant(text, id, file),
+      args: `--variant ${shellWord(file)}`,
+      builtin: false,
+    });
   }
   return designs;
 }

@@ -3,11 +3,11 @@ import type { Command } from "commander";
 import { loadFixtures } from "../../emulator/api.ts";
 import { UsageError } from "../../errors.ts";
 import { EVENT_IDS, parseEvents, renderReplayText, replay } from "../../explore/index.ts";
-import { builtinVersion } from "../../semantics/versions.ts";
-import { versionIds } from "./explore.ts";
+import { resolveNamedDesigns } from "./matrix.ts";
 
 export interface ReplayCliOptions {
   version?: string;
+  variant?: string;
   events?: string;
   json?: boolean;
 }
@@ -17,17 +17,27 @@ export async function replayAction(operand: string | undefined, opts: ReplayCliO
     throw new UsageError(`two versions given: "${operand}" and "${opts.version}"`, { subject: "--version" });
   }
   opts.version ??= operand;
-  if (opts.version === undefined) throw new UsageError("--version is required");
+  if (opts.version === undefined && opts.variant === undefined) {
+    throw new UsageError("--version (or --variant) is required");
+  }
+  if (opts.version !== undefined && opts.variant !== undefined) {
+    throw new UsageError("give --version or --variant, not both", { subject: "--variant" });
+  }
+  if (opts.version?.includes(",")) throw new UsageError("one version only", { subject: "--version" });
   if (opts.events === undefined) throw new UsageError('--events is required ("" for none)');
-  const [id] = versionIds(opts.version, "--version");
-  const v = builtinVersion(id as string);
-  if (v === undefined) throw new UsageError(`unknown version "${opts.version}"`, { subject: "--version" });
   const events = parseEvents(opts.events);
-  const out = await replay({ id: v.id, facts: v.facts }, events, await loadFixtures());
+  const [named] = await resolveNamedDesigns(
+    opts.variant === undefined
+      ? { versions: opts.version as string }
+      : { versions: "", variant: [opts.variant] },
+  );
+  if (named === undefined) throw new UsageError("no version given", { subject: "--version" });
+  const { id, facts } = named.design;
+  const out = await replay({ id, facts }, events, await loadFixtures());
   process.stdout.write(
     opts.json
-      ? `${JSON.stringify({ version: v.id, events, findings: out.findings, trace: out.trace }, null, 2)}\n`
-      : `${renderReplayText(v.id, events, out)}\n`,
+      ? `${JSON.stringify({ version: id, events, findings: out.findings, trace: out.trace }, null, 2)}\n`
+      : `${renderReplayText(id, events, out)}\n`,
   );
 }
 
@@ -62,7 +72,8 @@ export function register(program: Command): void {
     .description(
       "run one sequence of events on one version and print its trace and findings (as explore found them)",
     )
-    .option("--version <id>", "a built-in version id")
+    .option("--version <id>", "a built-in version id or an input (mbox, .eml, directory, pr:…, git:…)")
+    .option("--variant <file.json>", "a variant design (as explore and matrix take it)")
     .option("--events <ids>", `comma-separated events (${EVENT_IDS.join(", ")})`)
     .option("--json", "print the trace and findings as JSON")
     .action(replayAction);
