@@ -27,12 +27,15 @@ export interface ExploreJob {
   events?: readonly EventId[];
   /** Worker threads to use at most (default: one per core). */
   threads?: number;
+  /** Frontier states that keep their world (explore's keepWorlds). */
+  keepWorlds?: number;
 }
 
 interface WorkerInput {
   item: ExploreItem;
   depth: number;
   events?: EventId[];
+  keepWorlds?: number;
 }
 
 type WorkerMessage =
@@ -76,10 +79,12 @@ export async function exploreOne(
   depth: number,
   events: readonly EventId[] | undefined,
   onProgress?: (p: ExploreProgress) => void,
+  keepWorlds?: number,
 ): Promise<VersionReport> {
   const fixtures = await loadFixtures();
   return exploreAndClassify(item.design, item.context, fixtures, {
     depth,
+    ...(keepWorlds === undefined ? {} : { keepWorlds }),
     ...(events === undefined ? {} : { events }),
     ...(onProgress === undefined ? {} : { onProgress }),
   });
@@ -128,7 +133,8 @@ export async function exploreVersions(
   const events = job.events === undefined ? undefined : [...job.events];
   if (threads <= 1) {
     const out: VersionReport[] = [];
-    for (const item of job.items) out.push(await exploreOne(item, job.depth, events, onProgress));
+    for (const item of job.items)
+      out.push(await exploreOne(item, job.depth, events, onProgress, job.keepWorlds));
     return out;
   }
   const reports: VersionReport[] = new Array(job.items.length);
@@ -137,7 +143,12 @@ export async function exploreVersions(
   await Promise.all(
     Array.from({ length: threads }, async () => {
       for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-        const input: WorkerInput = { item: next.item, depth: job.depth, ...(events ? { events } : {}) };
+        const input: WorkerInput = {
+          item: next.item,
+          depth: job.depth,
+          ...(events ? { events } : {}),
+          ...(job.keepWorlds === undefined ? {} : { keepWorlds: job.keepWorlds }),
+        };
         reports[next.i] = await runInWorker(input, onProgress);
       }
     }),
@@ -150,12 +161,18 @@ if (!isMainThread && parentPort !== null && (workerData as { entry?: string })?.
   const port = parentPort;
   const { input } = workerData as { input: WorkerInput };
   let last = 0;
-  exploreOne(input.item, input.depth, input.events, (progress) => {
-    const now = performance.now();
-    if (now - last < 100) return;
-    last = now;
-    port.postMessage({ type: "progress", progress } satisfies WorkerMessage);
-  })
+  exploreOne(
+    input.item,
+    input.depth,
+    input.events,
+    (progress) => {
+      const now = performance.now();
+      if (now - last < 100) return;
+      last = now;
+      port.postMessage({ type: "progress", progress } satisfies WorkerMessage);
+    },
+    input.keepWorlds,
+  )
     .then((report) => port.postMessage({ type: "done", report } satisfies WorkerMessage))
     .catch((e: unknown) =>
       port.postMessage({

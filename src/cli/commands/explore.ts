@@ -18,6 +18,7 @@ export interface ExploreCliOptions {
   events?: string;
   json?: boolean;
   threads?: string;
+  keepWorlds?: string;
 }
 
 export const DEFAULT_DEPTH = 4;
@@ -78,6 +79,8 @@ export async function exploreAction(opts: ExploreCliOptions): Promise<void> {
   const items = await exploreItems(opts);
   const depth = positiveInt(opts.depth, DEFAULT_DEPTH, "--depth", 0);
   const threads = positiveInt(opts.threads, 0, "--threads", 1);
+  const keepWorlds =
+    opts.keepWorlds === undefined ? undefined : positiveInt(opts.keepWorlds, 0, "--keep-worlds", 0);
   const events = opts.events === undefined ? undefined : parseEvents(opts.events);
   const progress = progressPrinter();
   try {
@@ -87,6 +90,7 @@ export async function exploreAction(opts: ExploreCliOptions): Promise<void> {
         depth,
         ...(events === undefined ? {} : { events }),
         ...(threads > 0 ? { threads } : {}),
+        ...(keepWorlds === undefined ? {} : { keepWorlds }),
       },
       progress.update,
     );
@@ -119,6 +123,10 @@ export function register(program: Command): void {
     .option("--depth <n>", `longest event sequence (default ${DEFAULT_DEPTH})`)
     .option("--events <ids>", `comma-separated events to use (default: all of ${EVENT_IDS.join(", ")})`)
     .option("--threads <n>", "worker threads (default: one per core, at most one per version)")
+    .option(
+      "--keep-worlds <n>",
+      "frontier states that keep their world, about 50 KB each; the others replay their events (default 10000)",
+    )
     .option("--json", "print the search results, findings and traces as JSON")
     .action(exploreAction);
 }
