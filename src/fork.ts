@@ -11,8 +11,9 @@
  * world object would otherwise keep acting on the original after a fork).
  *
  * What a fork shares instead of copying: primitives, static functions, objects declared immutable
- * (`markImmutable`: device tree, facts, images, keys) or shared by the caller, and the entries of
- * append-only logs (`markLog`).
+ * (`markImmutable`: device tree, images, keys) or shared by the caller (design facts), and the entries of
+ * append-only logs (`markLog`). Own enumerable properties are copied; `#private` fields would not be (the
+ * model has none; strict mode refuses non-enumerable and symbol-keyed ones).
  */
 
 const REBUILD: unique symbol = Symbol("rproc-review.rebuild");
@@ -51,8 +52,9 @@ const logs = new WeakSet<object>();
 const immutables = new WeakSet<object>();
 
 /**
- * Declares `root` and everything reachable from it immutable (a device tree, design facts, keys, images):
- * forks share them. The model never writes them; sharing them keeps a fork to the objects that change.
+ * Declares `root` and everything reachable from it immutable (a device tree, keys, images): forks share
+ * them. The model never writes them; sharing them keeps a fork to the objects that change. (Design facts
+ * are shared as a whole by the kernel: walking them here would count as reading every fact.)
  */
 export function markImmutable<T>(root: T): T {
   const stack: unknown[] = [root];

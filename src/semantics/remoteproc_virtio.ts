@@ -61,16 +61,16 @@ export function rproc_handle_vdev(k: Kernel, r: Rproc, offset: number, avail: nu
     if (VDEV_HDR + nrings * VRING_SIZE + configLen > avail) return -EINVAL;
     const index = r.nb_vdev++;
     k.mightSleep("devm_kzalloc", at);
-    const rvdev: RprocVdev = {
+    const entry: Omit<RprocVdev, "unregister"> = {
       index,
       rsc_offset: offset,
       notifyids: [],
       obj: k.alloc("rvdev", `vdev${index}`, `vdev${index}`, at),
       subdev: { name: `vdev${index}` },
       registered: false,
-      unregister: (kk) => rproc_virtio_remove(kk, r, rvdev),
     };
-    // A closure over the entry itself: rebuilt by a fork once the entry exists.
+    const rvdev = entry as RprocVdev;
+    // platform_device_unregister(rvdev->pdev) ends in rproc_virtio_remove: a closure over the entry itself.
     rvdev.unregister = rebuildable(
       [r, rvdev] as const,
       (r, rvdev) => (kk: Kernel) => rproc_virtio_remove(kk, r, rvdev),
