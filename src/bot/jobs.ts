@@ -116,6 +116,14 @@ function comment(p: PullTarget, marker: string, markdown: string): OutboxInput {
   };
 }
 
+/** A check run's title: at most 200 characters, cut after a comma or a space with "…" when longer. */
+export function checkTitle(title: string, max = 200): string {
+  if (title.length <= max) return title;
+  const head = title.slice(0, max - 1);
+  const cut = Math.max(head.lastIndexOf(", "), head.lastIndexOf(" "));
+  return `${(cut > max / 2 ? head.slice(0, cut) : head).replace(/[,\s]+$/, "")}…`;
+}
+
 function checkRun(
   ctx: JobContext,
   p: PullTarget,
@@ -129,7 +137,7 @@ function checkRun(
       repo: p.repo,
       headSha,
       name: ctx.config.checkName,
-      title: c.title.slice(0, 200),
+      title: checkTitle(c.title),
       summary: truncate(c.summary),
       text: c.text === null ? null : truncate(c.text),
       conclusion: c.conclusion,

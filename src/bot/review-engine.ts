@@ -85,7 +85,7 @@ export function createReviewEngine(options: ReviewEngineOptions): ReportingEngin
       const markdown = renderMarkdown(report, { maxChars: TEXT_LIMIT });
       return {
         markdown,
-        checkTitle: report.verdict.line.slice(0, 200),
+        checkTitle: report.verdict.line,
         checkSummary: report.verdict.line,
         checkText: markdown,
         conclusion: CONCLUSIONS[report.verdict.status],

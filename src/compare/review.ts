@@ -1,8 +1,8 @@
 /**
  * One review, as every front end runs it (`diff`, `review`, `b4-check`, the GitHub bot, the mail bot): run the
  * matrix for A, B and mainline (pre-existing findings), build both sides, attribute each difference by
- * re-running B with single facts set back, and build the report. Workers-safe: the caller resolves versions
- * (built-in ids, mapped series) and passes them in.
+ * re-running B with single facts set back, explore both versions' event interleavings, and build the report.
+ * Workers-safe: the caller resolves versions (built-in ids, mapped series) and passes them in.
  */
 import { loadFixtures } from "../emulator/api.ts";
 import { type ReviewReport, reviewVersions } from "../report/index.ts";
@@ -12,7 +12,9 @@ import { FACT_PATHS } from "../semantics/facts.ts";
 import type { MapResult } from "../semantics/map/types.ts";
 import { BUILTIN_VERSIONS, type BuiltinVersion, MAINLINE } from "../semantics/versions.ts";
 import type { Series } from "../series/types.ts";
+import { shellWord } from "../shell.ts";
 import type { CellRunner } from "./attribute.ts";
+import { compareExplorations } from "./explore.ts";
 import { builtinSide, cellsOf, type MappedFacts, seriesSide } from "./sides.ts";
 import type { VersionSide } from "./types.ts";
 
@@ -25,6 +27,8 @@ export interface ReviewSubject {
   mapped: MapResult | null;
   /** Its side of a comparison, under the id its design ran with (made unique by runReview). */
   side: (cells: VersionSide["cells"], id: string) => VersionSide;
+  /** The arguments a replay command names it with (`--version <id or input>`). */
+  replayAs: string;
 }
 
 /** A built-in version; `mapped` is the mapper's stored reading of its mails (evidence), `series` its mails. */
@@ -38,6 +42,7 @@ export function builtinSubject(
     series,
     mapped: null,
     side: (cells, id) => builtinSide(v, cells, { mapped, series, designId: id }),
+    replayAs: `--version ${v.id}`,
   };
 }
 
@@ -58,13 +63,19 @@ export function seriesSubject(
     series,
     mapped,
     side: (cells, designId) => seriesSide(series, mapped, cells, { spec, designId }),
+    replayAs: `--version ${shellWord(spec)}`,
   };
 }
 
 export interface ReviewRunOptions {
   scenarios?: readonly string[];
   notes?: string[];
+  /** Longest event sequence the review explores on both versions (default 3; 0: no exploration). */
+  exploreDepth?: number;
 }
+
+/** The review's default exploration depth: every sequence of up to three events, well under a second. */
+export const REVIEW_EXPLORE_DEPTH = 3;
 
 export interface ReviewRun {
   report: ReviewReport;
@@ -102,10 +113,24 @@ export async function runReview(
   const unknownFacts = b.design.unknownFacts ?? [];
   const run: CellRunner = (facts, scenario) =>
     runScenario({ id: b.design.id, title: b.design.title, facts, unknownFacts }, scenario, fixtures);
+  const depth = opts.exploreDepth ?? REVIEW_EXPLORE_DEPTH;
+  const explorable = (s: ReviewSubject) => ({ id: s.design.id, facts: s.design.facts, replayAs: s.replayAs });
+  const explored =
+    depth > 0
+      ? await compareExplorations(
+          explorable(a),
+          explorable(b),
+          mainline ? explorable(mainline) : null,
+          fixtures,
+          depth,
+          [...new Set([...(a.design.unknownFacts ?? []), ...(b.design.unknownFacts ?? [])])],
+        )
+      : undefined;
   const report = await reviewVersions(sa, side(b), run, {
     mainline: mainline === a ? sa : mainline ? side(mainline) : null,
     scenarios: matrix.scenarios,
     ...(opts.notes ? { notes: opts.notes } : {}),
+    ...(explored ? { explore: explored } : {}),
   });
   return { report, cells: matrix.results };
 }

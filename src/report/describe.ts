@@ -2,6 +2,7 @@
  * Words shared by every renderer: how a cell, a trace step, a fact value, a piece of evidence and a finding
  * read in prose. Plain text; each renderer escapes or formats it for its medium.
  */
+import type { ExploreDiff, ExploreFindingRef } from "../compare/explore.ts";
 import { FACT_LABELS } from "../compare/labels.ts";
 import type {
   CellSummary,
@@ -163,4 +164,29 @@ function hunkSide(v: VersionRef, start: number, end: number, steps: readonly Tra
 /** Both sides of one place where the traces part. */
 export function describeHunk(h: TraceHunk, a: VersionRef, b: VersionRef): [string, string] {
   return [hunkSide(a, h.aStart, h.aEnd, h.a), hunkSide(b, h.bStart, h.bEnd, h.b)];
+}
+
+/** What mainline does with an explored finding's sequence, in words. */
+export function describeExploreMainline(f: ExploreFindingRef): string {
+  switch (f.mainline) {
+    case "present":
+      return "mainline raises it too (pre-existing)";
+    case "absent":
+      return "not in mainline";
+    case "inexpressible":
+      return "mainline cannot run these events";
+    case "not run":
+      return "";
+  }
+}
+
+/** "use-after-free in rproc_tee_stop after start, tee-unbind" (the sequence, or bind and teardown alone). */
+export function describeExploreFinding(f: ExploreFindingRef): string {
+  const seq = f.events.length === 0 ? "at bind and teardown alone" : `after ${f.events.join(", ")}`;
+  return `${f.kind} in ${f.at} ${seq}`;
+}
+
+/** The explore section's first sentence. */
+export function exploreIntro(x: ExploreDiff): string {
+  return `Every sequence of up to ${x.depth} external events (sysfs start/stop/recovery/firmware, crash, tampered image, driver unbind and bind, TEE failures), breadth-first on both versions: ${x.a.id} reached ${x.a.states} states, ${x.b.id} ${x.b.states}; ${x.kept} finding${x.kept === 1 ? "" : "s"} raised by both.${x.unknownFacts.length > 0 ? ` The mapper could not read ${x.unknownFacts.join(", ")}: explored with the baseline value.` : ""}`;
 }

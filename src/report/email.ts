@@ -6,9 +6,12 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
+import type { ExploreFindingRef } from "../compare/explore.ts";
 import type { ScenarioDiff } from "../compare/types.ts";
 import {
   describeChanged,
+  describeExploreFinding,
+  describeExploreMainline,
   describeFactChange,
   describeFinding,
   describeHunk,
@@ -17,6 +20,7 @@ import {
   describeTee,
   describeUnmentionedFact,
   evidenceLines,
+  exploreIntro,
   factsHeading,
   inertLine,
   scenarioList,
@@ -149,6 +153,42 @@ function changelogBlock(r: ReviewReport): string[] {
   return out;
 }
 
+/** The explore comparison: what each version raises alone, with the sequence and the replay command. */
+function exploreBlock(r: ReviewReport): string[] {
+  const x = r.explore;
+  if (x === undefined) return [];
+  const body = [
+    `Event interleavings (explore, depth ${x.depth}):`,
+    "",
+    ...wrap(ascii(exploreIntro(x)), MAIL_WIDTH),
+    "",
+  ];
+  if (x.introduced.length + x.fixed.length === 0) {
+    body.push("No finding is raised by only one of them.", "");
+    return body;
+  }
+  const list = (title: string, fs: readonly ExploreFindingRef[]) => {
+    if (fs.length === 0) return;
+    body.push(title, "");
+    for (const f of fs) {
+      const where = describeExploreMainline(f);
+      body.push(
+        ...wrap(
+          ascii(`${describeExploreFinding(f)}${where ? ` (${where})` : ""}: ${f.detail}`),
+          MAIL_WIDTH,
+          "  - ",
+          "    ",
+        ),
+      );
+      body.push(`        ${f.replay}`);
+    }
+    body.push("");
+  };
+  list(`Raised by ${r.b.id} only:`, x.introduced);
+  list(`Raised by ${r.a.id} only:`, x.fixed);
+  return body;
+}
+
 /**
  * The review in plain text within 72 columns: verdict, introduced findings, the differences with evidence,
  * the changelog check and design changes no scenario shows. `scenarios` limits the differences shown,
@@ -182,6 +222,7 @@ export function reviewText(
       );
     body.push("");
   }
+  body.push(...exploreBlock(r));
   const diffs = differing(r).filter((d) => shown(d.scenario));
   if (diffs.length > 0) {
     body.push(`Behaviour differences (${diffs.length} of ${r.diff.scenarios.length} scenarios):`, "");

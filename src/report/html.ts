@@ -3,10 +3,12 @@
  * diagrams rendered in the page by mermaid's browser bundle, which the caller passes in (the Node CLI inlines
  * node_modules/mermaid/dist/mermaid.min.js; see src/node/html.ts). No request leaves the page.
  */
+import type { ExploreFindingRef } from "../compare/explore.ts";
 import type { ScenarioDiff } from "../compare/types.ts";
 import {
   describeCell,
   describeChanged,
+  describeExploreMainline,
   describeFactChange,
   describeFinding,
   describeHunk,
@@ -15,6 +17,7 @@ import {
   describeTee,
   describeUnmentionedFact,
   evidenceLines,
+  exploreIntro,
   factsHeading,
   inertLine,
 } from "./describe.ts";
@@ -149,6 +152,21 @@ function difference(r: ReviewReport, s: ScenarioDiff): string {
   return parts.join("\n");
 }
 
+function exploreHtml(r: ReviewReport): string {
+  const x = r.explore;
+  if (x === undefined) return "";
+  const head = `<h2>Event interleavings (explore, depth ${x.depth})</h2>\n<p>${e(exploreIntro(x))}</p>`;
+  if (x.introduced.length + x.fixed.length === 0)
+    return `${head}\n<p>No finding is raised by only one of them.</p>`;
+  const row = (cls: string, mark: string, f: ExploreFindingRef) =>
+    `<tr><td class="${cls}">${mark}</td><td>${e(`${f.kind} in ${f.at}: ${f.detail}`)}</td><td><code>${e(f.events.join(", ") || "(bind and teardown)")}</code></td><td>${e(describeExploreMainline(f))}</td><td><code>${e(f.replay)}</code></td></tr>`;
+  return `${head}
+<table><thead><tr><th></th><th>finding</th><th>shortest sequence</th><th>mainline</th><th>replay</th></tr></thead>
+<tbody>
+${[...x.introduced.map((f) => row(f.mainline === "present" ? "" : "fail", `only ${r.b.id}`, f)), ...x.fixed.map((f) => row("pass", `only ${r.a.id}`, f))].join("\n")}
+</tbody></table>`;
+}
+
 export function renderHtml(r: ReviewReport, opts: HtmlOptions): string {
   const diffs = differing(r);
   const matrix = r.diff.scenarios
@@ -194,6 +212,7 @@ ${r.notes.map((n) => `<p><i>${e(n)}</i></p>`).join("\n")}
 <tbody>
 ${matrix}
 </tbody></table>
+${exploreHtml(r)}
 <h2>Behaviour differences (${diffs.length})</h2>
 ${diffs.map((s) => difference(r, s)).join("\n")}
 <h2>Changelog check</h2>

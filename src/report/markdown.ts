@@ -4,10 +4,12 @@
  * below GitHub's 65,535-character limit of a check-run text by dropping details, then diagrams, then
  * differences, with a note saying what was trimmed.
  */
+import type { ExploreDiff } from "../compare/explore.ts";
 import type { ScenarioDiff } from "../compare/types.ts";
 import {
   describeCell,
   describeChanged,
+  describeExploreMainline,
   describeFactChange,
   describeFactPaths,
   describeFinding,
@@ -17,6 +19,7 @@ import {
   describeTee,
   describeUnmentionedFact,
   evidenceLines,
+  exploreIntro,
   factsHeading,
   inertLine,
   scenarioList,
@@ -106,6 +109,23 @@ function introducedSection(r: ReviewReport): string[] {
   const lines = ["", `### Findings ${r.b.id} introduces (${groups.length} distinct)`, ""];
   for (const g of groups)
     lines.push(`- ❌ **${g.kind}** in ${code(g.at)}, ${scenarioList(g.scenarios)}: ${g.detail}`);
+  return lines;
+}
+
+function exploreSection(r: ReviewReport): string[] {
+  const x = r.explore;
+  if (x === undefined) return [];
+  const lines = ["", `### Event interleavings (explore, depth ${x.depth})`, "", exploreIntro(x)];
+  if (x.introduced.length + x.fixed.length === 0) {
+    lines.push("", "No finding is raised by only one of them.");
+    return lines;
+  }
+  lines.push("", "| | Finding | Shortest sequence | Mainline | Replay |", "|---|---|---|---|---|");
+  const row = (mark: string, f: ExploreDiff["introduced"][number]) =>
+    `| ${mark} | **${cell(f.kind)}** in ${code(f.at)}: ${cell(f.detail)} | ${f.events.length === 0 ? "(bind and teardown)" : code(f.events.join(", "))} | ${cell(describeExploreMainline(f))} | ${code(f.replay)} |`;
+  for (const f of x.introduced)
+    lines.push(row(f.mainline === "present" ? CLASS_MARK["pre-existing"] : "❌ new", f));
+  for (const f of x.fixed) lines.push(row("✅ gone", f));
   return lines;
 }
 
@@ -266,6 +286,7 @@ export function renderMarkdown(r: ReviewReport, opts: MarkdownOptions = {}): str
     { lines: header(r), drop: 0, what: "header" },
     { lines: matrix(r), drop: 0, what: "matrix" },
     { lines: introducedSection(r), drop: 0, what: "findings" },
+    { lines: exploreSection(r), drop: 0, what: "explore" },
     { lines: ["", `### Behaviour differences (${diffs.length})`], drop: 0, what: "heading" },
     ...diffs.map((s) => ({ lines: difference(r, s), drop: 1, what: "difference" })),
     { lines: designChanges(r), drop: 0, what: "design changes" },

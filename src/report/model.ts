@@ -6,9 +6,11 @@
 import { attributeCauses, type CellRunner } from "../compare/attribute.ts";
 import { checkChangelog } from "../compare/changelog.ts";
 import { type CompareOptions, compareVersions } from "../compare/diff.ts";
+import type { ExploreDiff } from "../compare/explore.ts";
 import type { ChangelogCheck, VersionDiff, VersionRef, VersionSide } from "../compare/types.ts";
 import type { TraceStep } from "../scenarios/result.ts";
 import type { Person, Series } from "../series/types.ts";
+import { shellWord } from "../shell.ts";
 
 /** What a reply needs to know about the mail a version came in. */
 export interface SeriesRef {
@@ -39,6 +41,8 @@ export interface ReviewReport {
   reproduce: { command: string; versions: string[]; scenarios: string[] };
   /** Both traces of each scenario that behaves differently (for diagrams and details). */
   traces: Record<string, { a: TraceStep[]; b: TraceStep[] }>;
+  /** Both versions explored to the same depth and their findings compared (absent when not explored). */
+  explore?: ExploreDiff;
   /** Things a reader must know about how this report was made ("checked alone", …). */
   notes: string[];
 }
@@ -64,10 +68,7 @@ export function seriesRef(s: Series): SeriesRef {
   };
 }
 
-/** A word for a shell command line: quoted when it holds anything a shell would read. */
-export function shellWord(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
+export { shellWord };
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
@@ -80,7 +81,11 @@ function distinct(diff: VersionDiff, cls: "introduced" | "fixed"): number {
   ).size;
 }
 
-function verdictOf(diff: VersionDiff, changelog: ChangelogCheck): { status: VerdictStatus; line: string } {
+function verdictOf(
+  diff: VersionDiff,
+  changelog: ChangelogCheck,
+  explored?: ExploreDiff,
+): { status: VerdictStatus; line: string } {
   const c = diff.counts;
   const total = diff.scenarios.length;
   const parts = [
@@ -93,8 +98,15 @@ function verdictOf(diff: VersionDiff, changelog: ChangelogCheck): { status: Verd
   if (c.missing > 0) parts.push(`${c.missing} run on one side only`);
   if (changelog.available && changelog.unmentioned.length > 0)
     parts.push(`${plural(changelog.unmentioned.length, "difference")} the changelog does not mention`);
+  // Findings B's exploration raises and A's does not, unless mainline raises them too with the same events.
+  const newInExplore = explored?.introduced.filter((f) => f.mainline !== "present").length ?? 0;
+  if (explored) {
+    parts.push(
+      `explore (depth ${explored.depth}): ${explored.introduced.length} introduced, ${explored.fixed.length} fixed`,
+    );
+  }
   const status: VerdictStatus =
-    c.introduced > 0
+    c.introduced > 0 || newInExplore > 0
       ? "fail"
       : c.unknown > 0 || c.missing > 0 || (changelog.available && changelog.unmentioned.length > 0)
         ? "warn"
@@ -108,6 +120,8 @@ export interface ReportOptions extends CompareOptions {
   notes?: string[];
   /** A diff of a and b computed already (e.g. attributed); default: compareVersions(a, b, opts). */
   diff?: VersionDiff;
+  /** Both versions' explorations compared (compareExplorations). */
+  explore?: ExploreDiff;
 }
 
 /** Compares A (older) with B (newer) and checks B's changelog: the whole review in one value. */
@@ -137,11 +151,12 @@ export function buildReport(a: VersionSide, b: VersionSide, opts: ReportOptions 
     tool: "rproc-review",
     a: { ...diff.a, series: a.series ? seriesRef(a.series) : null },
     b: { ...diff.b, series: b.series ? seriesRef(b.series) : null },
-    verdict: verdictOf(diff, changelog),
+    verdict: verdictOf(diff, changelog, opts.explore),
     diff,
     changelog,
     reproduce: { command, versions, scenarios },
     traces,
+    ...(opts.explore ? { explore: opts.explore } : {}),
     notes: [...(opts.notes ?? [])],
   };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { STICKY_MARKER } from "../../src/bot/jobs.ts";
+import { checkTitle, STICKY_MARKER } from "../../src/bot/jobs.ts";
 import { createReviewEngine } from "../../src/bot/review-engine.ts";
 import { main } from "../../src/cli/main.ts";
 import { cParser } from "../../src/node/c-parser.ts";
@@ -65,7 +65,7 @@ describe("the bot with the real review engine", () => {
       expect.objectContaining({
         head_sha: HEAD,
         conclusion,
-        output: expect.objectContaining({ title: cli.verdict.line, summary: cli.verdict.line }),
+        output: expect.objectContaining({ title: checkTitle(cli.verdict.line), summary: cli.verdict.line }),
       }),
     ]);
     expect(fake.comments).toHaveLength(1);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { ExploreDiff } from "../../src/compare/explore.ts";
 import {
   b4Checks,
   buildReport,
@@ -14,6 +15,35 @@ import {
 import { cell, series, step } from "../compare/fixtures.ts";
 import { mainlineSide, SCENARIOS, V16_NOTES, v15Side, v16Side } from "../compare/scenarios.ts";
 import { mermaidBlocks, mermaidParse } from "./mermaid-parser.ts";
+
+/** An exploration comparison as runReview makes it (v15 → v16 at depth 3, two of its rows). */
+const EXPLORED: ExploreDiff = {
+  depth: 3,
+  a: { id: "v15", states: 164, transitions: 334, findings: 12 },
+  b: { id: "v16", states: 123, transitions: 300, findings: 10 },
+  introduced: [
+    {
+      kind: "double-release",
+      at: "tee_client_invoke_func",
+      detail: "RELEASE_FW for processor 0 with nothing loaded since the previous RELEASE_FW",
+      events: ["image-tamper", "start", "start"],
+      replay: "rproc-review replay --version v16 --events image-tamper,start,start",
+      mainline: "inexpressible",
+    },
+  ],
+  fixed: [
+    {
+      kind: "use-after-free",
+      at: "rproc_tee_stop",
+      detail: 'rproc->rproc_tee_itf of trproc "rproc_tee m4" freed in rproc_tee_remove',
+      events: ["start", "tee-unbind"],
+      replay: "rproc-review replay --version v15 --events start,tee-unbind",
+      mainline: "inexpressible",
+    },
+  ],
+  kept: 6,
+  unknownFacts: [],
+};
 
 const report = (): ReviewReport =>
   buildReport(v15Side(), v16Side(series("v16", V16_NOTES.cover, V16_NOTES.patches)), {
@@ -38,6 +68,52 @@ function bigReport(): ReviewReport {
   }
   return buildReport(a, b, { mainline: mainlineSide(), scenarios });
 }
+
+describe("the exploration part of a report", () => {
+  const explored = (): ReviewReport =>
+    buildReport(v15Side(), v16Side(series("v16", V16_NOTES.cover, V16_NOTES.patches)), {
+      mainline: mainlineSide(),
+      scenarios: SCENARIOS,
+      explore: EXPLORED,
+    });
+
+  it("fails the verdict on a finding only B raises and names it in every format", () => {
+    const r = explored();
+    expect(r.verdict.status).toBe("fail");
+    expect(r.verdict.line).toContain("explore (depth 3): 1 introduced, 1 fixed");
+    const md = renderMarkdown(r);
+    expect(md).toContain("### Event interleavings (explore, depth 3)");
+    expect(md).toContain(
+      "| ❌ new | **double-release** in `tee_client_invoke_func`: RELEASE_FW for processor 0 with nothing loaded since the previous RELEASE_FW | `image-tamper, start, start` | mainline cannot run these events | `rproc-review replay --version v16 --events image-tamper,start,start` |",
+    );
+    expect(md).toContain("| ✅ gone | **use-after-free** in `rproc_tee_stop`");
+    const mail = renderEmail(r, { date: new Date(0), from: "bot <bot@example.org>" });
+    expect(mail).toContain("Raised by v16 only:");
+    expect(mail).toContain("  - double-release in tee_client_invoke_func after image-tamper, start,");
+    expect(mail).toContain("        rproc-review replay --version v15 --events start,tee-unbind");
+    const html = renderHtml(r, { mermaidScript: "" });
+    expect(html).toContain("<h2>Event interleavings (explore, depth 3)</h2>");
+    expect(html).toContain(
+      "<code>rproc-review replay --version v16 --events image-tamper,start,start</code>",
+    );
+    expect(JSON.parse(renderJson(r)).explore).toEqual(EXPLORED);
+  });
+
+  it("says when nothing differs, does not fail on findings mainline raises too, and is absent when not explored", () => {
+    const same = { ...EXPLORED, introduced: [], fixed: [] };
+    const r = buildReport(v15Side(), v15Side(), { explore: same });
+    expect(renderMarkdown(r)).toContain("No finding is raised by only one of them.");
+    const old = {
+      ...EXPLORED,
+      fixed: [],
+      introduced: EXPLORED.introduced.map((f) => ({ ...f, mainline: "present" as const })),
+    };
+    expect(buildReport(v15Side(), v15Side(), { explore: old }).verdict.status).not.toBe("fail");
+    const plain = report();
+    expect(plain.explore).toBeUndefined();
+    expect(renderMarkdown(plain)).not.toContain("Event interleavings");
+  });
+});
 
 describe("report model", () => {
   it("fails when B introduces a finding and names the reproduce command for the scenarios that matter", () => {

@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { runReview } from "../../compare/review.ts";
+import { REVIEW_EXPLORE_DEPTH, runReview } from "../../compare/review.ts";
 import { UsageError } from "../../errors.ts";
 import { loadMermaidScript } from "../../node/html.ts";
 import { defaultMailsDir, mappedSubject, resolveVersion } from "../../node/versions.ts";
@@ -55,8 +55,19 @@ export function withOutputOptions(cmd: Command, opts: { json?: boolean } = {}): 
 }
 
 export interface RenderedReviewOptions extends OutputOptions {
-  /** "introduced": exit 1 when B introduces findings (CI). */
+  /** "introduced": exit 1 when B introduces findings, in the matrix or in its exploration (CI). */
   failOn?: string;
+  exploreDepth?: string;
+}
+
+/** --explore-depth: the longest event sequence the review explores on both versions (0: none). */
+export function exploreDepthOf(text: string | undefined): number {
+  if (text === undefined) return REVIEW_EXPLORE_DEPTH;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 8) {
+    throw new UsageError(`expected an integer from 0 to 8, not "${text}"`, { subject: "--explore-depth" });
+  }
+  return n;
 }
 
 /**
@@ -72,14 +83,19 @@ export async function renderedReview(
   if (opts.failOn !== undefined && opts.failOn !== "introduced")
     throw new UsageError(`unknown value "${opts.failOn}" (known: introduced)`, { subject: "--fail-on" });
   formatOf(opts);
-  const { report } = await runReview(await resolveVersion(against), await mappedSubject(series, spec));
+  const exploreDepth = exploreDepthOf(opts.exploreDepth);
+  const { report } = await runReview(await resolveVersion(against), await mappedSubject(series, spec), {
+    exploreDepth,
+  });
   await writeReport(report, opts);
-  if (opts.failOn === "introduced" && report.diff.counts.introduced > 0) process.exitCode = 1;
+  // The verdict fails exactly when B introduces a finding, in a scenario or in its exploration.
+  if (opts.failOn === "introduced" && report.verdict.status === "fail") process.exitCode = 1;
 }
 
 interface DiffOptions extends OutputOptions {
   scenarios?: string;
   mails?: string;
+  exploreDepth?: string;
 }
 
 export function register(program: Command): void {
@@ -98,11 +114,16 @@ export function register(program: Command): void {
     )
     .option("--scenarios <ids>", "comma-separated scenario ids (default: all)")
     .option(
+      "--explore-depth <n>",
+      `explore every sequence of up to n external events on both versions and compare their findings (0: skip; default ${REVIEW_EXPLORE_DEPTH})`,
+    )
+    .option(
       "--mails <dir>",
       "directory with one sub-directory of mails per built-in id, to read the changelog of built-in versions (default: $RPROC_REVIEW_MAILS, else ../shared/lkml next to the checkout when present)",
     );
   withOutputOptions(cmd).action(async (aSpec: string, bSpec: string, opts: DiffOptions) => {
     formatOf(opts);
+    const exploreDepth = exploreDepthOf(opts.exploreDepth);
     const mails = opts.mails ?? (await defaultMailsDir());
     const a = await resolveVersion(aSpec, mails);
     const b = await resolveVersion(bSpec, mails);
@@ -115,7 +136,7 @@ export function register(program: Command): void {
       ?.split(",")
       .map((s) => s.trim())
       .filter((s) => s !== "");
-    const { report } = await runReview(a, b, { ...(scenarios ? { scenarios } : {}), notes });
+    const { report } = await runReview(a, b, { ...(scenarios ? { scenarios } : {}), notes, exploreDepth });
     await writeReport(report, opts);
   });
 }

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { defaultComparison } from "../../compare/against.ts";
+import { REVIEW_EXPLORE_DEPTH } from "../../compare/review.ts";
 import { cParser } from "../../node/c-parser.ts";
 import { loadInput } from "../../node/inputs.ts";
 import { builtinManifests } from "../../node/versions.ts";
@@ -51,10 +52,17 @@ export function register(program: Command): void {
       "built-in version id or another input (default: previous version, else nearest older, else mainline)",
     )
     .option("--json", "print JSON")
-    .option("--fail-on <what>", "introduced: exit 1 when the series introduces findings (for CI)")
+    .option(
+      "--fail-on <what>",
+      "introduced: exit 1 when the series introduces findings, in a scenario or in its exploration (for CI)",
+    )
     .option("--format <format>", "markdown, email, json or html: the full report, as `diff` prints it")
     .option("--out <file>", "with --format: write the report to a file")
     .option("--from <address>", "with --format email: the From header")
+    .option(
+      "--explore-depth <n>",
+      `with --format or --fail-on: explore every sequence of up to n events on both versions (0: skip; default ${REVIEW_EXPLORE_DEPTH})`,
+    )
     .action(async (input: string, opts: { against?: string; json?: boolean } & RenderedReviewOptions) => {
       const series = await loadInput(input);
       if (opts.format !== undefined || opts.failOn !== undefined)

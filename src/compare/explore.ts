@@ -1,0 +1,102 @@
+/**
+ * The review's event-interleaving part: both versions explored to the same depth (every sequence of external
+ * events, breadth-first, src/explore), and their findings compared by identity (kind, C function). A finding
+ * only B raises is introduced, one only A raises is fixed; each keeps the shortest sequence that raises it
+ * and the replay command that prints its trace.
+ */
+import type { Fixtures } from "../emulator/api.ts";
+import {
+  type Explorable,
+  type ExploredFinding,
+  type ExploreResult,
+  explore,
+  RunMemo,
+  reproduces,
+} from "../explore/explore.ts";
+import { replayCommand } from "../explore/report.ts";
+import type { EventId } from "../explore/session.ts";
+import type { FindingKind } from "../scenarios/result.ts";
+
+export interface ExploreFindingRef {
+  kind: FindingKind;
+  /** The C function the monitor names. */
+  at: string;
+  detail: string;
+  /** A shortest sequence of events (after both drivers bind) that raises it. */
+  events: EventId[];
+  /** The command that prints its trace, on the version that raises it. */
+  replay: string;
+  /** Whether mainline raises the same finding with the same events ("inexpressible": TEE-only events). */
+  mainline: "present" | "absent" | "inexpressible" | "not run";
+}
+
+export interface ExploreSideSummary {
+  id: string;
+  states: number;
+  transitions: number;
+  findings: number;
+}
+
+export interface ExploreDiff {
+  depth: number;
+  a: ExploreSideSummary;
+  b: ExploreSideSummary;
+  /** Raised by B, not by A (within the depth). */
+  introduced: ExploreFindingRef[];
+  /** Raised by A, not by B. */
+  fixed: ExploreFindingRef[];
+  /** Raised by both. */
+  kept: number;
+  /** Facts of A or B the mapper could not read: the exploration ran them with their baseline value. */
+  unknownFacts: string[];
+}
+
+const key = (f: ExploredFinding): string => `${f.finding.kind}\u0000${f.finding.at}`;
+
+function summary(r: ExploreResult): ExploreSideSummary {
+  return { id: r.version, states: r.states, transitions: r.transitions, findings: r.findings.length };
+}
+
+/** Explores A and B to `depth` and compares their findings; `mainline` classifies B's new ones. */
+export async function compareExplorations(
+  a: Explorable,
+  b: Explorable,
+  mainline: Explorable | null,
+  fixtures: Fixtures,
+  depth: number,
+  unknownFacts: readonly string[] = [],
+): Promise<ExploreDiff> {
+  const ra = await explore(a, fixtures, { depth });
+  const rb = await explore(b, fixtures, { depth });
+  const inA = new Set(ra.findings.map(key));
+  const inB = new Set(rb.findings.map(key));
+  const memo = new RunMemo(fixtures);
+  const ref = async (f: ExploredFinding, on: Explorable): Promise<ExploreFindingRef> => {
+    let onMainline: ExploreFindingRef["mainline"] = "not run";
+    if (mainline !== null) {
+      const there = await reproduces(mainline, f.events, f.finding, memo);
+      onMainline = there === "inexpressible" ? there : there ? "present" : "absent";
+    }
+    return {
+      kind: f.finding.kind,
+      at: f.finding.at,
+      detail: f.finding.detail,
+      events: f.events,
+      replay: replayCommand(on, f.events),
+      mainline: onMainline,
+    };
+  };
+  const introduced: ExploreFindingRef[] = [];
+  for (const f of rb.findings) if (!inA.has(key(f))) introduced.push(await ref(f, b));
+  const fixed: ExploreFindingRef[] = [];
+  for (const f of ra.findings) if (!inB.has(key(f))) fixed.push(await ref(f, a));
+  return {
+    depth,
+    a: summary(ra),
+    b: summary(rb),
+    introduced,
+    fixed,
+    kept: rb.findings.filter((f) => inA.has(key(f))).length,
+    unknownFacts: [...unknownFacts],
+  };
+}
