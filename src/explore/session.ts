@@ -101,6 +101,7 @@ export class Session {
    * here (only between events). The copy's trace and findings continue those of this one.
    */
   fork(): Session {
+    this.w.markInputsImmutable();
     return this.w.k.fork(this as Session, (x) => this.w.isShared(x));
   }
 

@@ -64,6 +64,8 @@ export class World {
   /** First non-zero return of a driven operation. */
   errno = 0;
   private tee: RprocTeeApi | null = null;
+  /** Whether markInputsImmutable ran. */
+  private inputsMarked = false;
 
   private constructor(
     readonly facts: DesignFacts,
@@ -115,7 +117,6 @@ export class World {
         : { ...fx.stm32mp15 }
       : { ...fx.elf, tampered: null, badSignature: null };
     const bootStageElf = opts.platform === "stm32mp2-m33" ? fx.elf.zephyr : fx.elf.good;
-    markImmutable([dt, images, bootStageElf]);
     const w = new World(facts, platform, dt, images, usesTee, bootStageElf);
     w.firmware.set(DEFAULT_FIRMWARE, images.good);
     w.firmware.set(ALTERNATE_FIRMWARE, images.alternate);
@@ -159,7 +160,18 @@ export class World {
 
   /** A copy of this world to run events on (between driven operations only); see fork.ts. */
   fork(): World {
+    this.markInputsImmutable();
     return this.k.fork(this, (x) => this.isShared(x));
+  }
+
+  /**
+   * Declares the device tree and the images immutable (forks share them), once, on the first fork: a world
+   * that is never forked (a matrix cell) does not pay for the walk.
+   */
+  markInputsImmutable(): void {
+    if (this.inputsMarked) return;
+    markImmutable([this.dt, this.images, this.bootStageElf]);
+    this.inputsMarked = true;
   }
 
   /** Binds the drivers: the TEE bus driver and device first (when the design has one), then stm32-rproc. */
