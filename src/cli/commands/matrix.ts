@@ -12,6 +12,8 @@ import { BUILTIN_VERSIONS, builtinVersion } from "../../semantics/versions.ts";
 
 export interface MatrixOptions {
   versions?: string;
+  /** The option named in errors about `versions` (default "--versions"; replay's is "--version"). */
+  versionsOption?: string;
   scenarios?: string;
   json?: boolean;
   /** --variant files (repeatable): designs nobody has posted, appended after the built-in ones. */
@@ -66,7 +68,7 @@ async function versionDesigns(opts: MatrixOptions): Promise<NamedDesign[]> {
     if (builtinVersion(spec) === undefined && !(await isInput(spec))) {
       throw new UsageError(
         `unknown version "${spec}": neither a built-in id (${BUILTIN_VERSIONS.map((x) => x.id).join(", ")}) nor an input (a path, pr:owner/repo#n, git:<dir>:<a>..<b>)`,
-        { subject: "--versions" },
+        { subject: opts.versionsOption ?? "--versions" },
       );
     }
     const { design } = await resolveVersion(spec);

@@ -28,7 +28,7 @@ export async function replayAction(operand: string | undefined, opts: ReplayCliO
   const events = parseEvents(opts.events);
   const [named] = await resolveNamedDesigns(
     opts.variant === undefined
-      ? { versions: opts.version as string }
+      ? { versions: opts.version as string, versionsOption: "--version" }
       : { versions: "", variant: [opts.variant] },
   );
   if (named === undefined) throw new UsageError("no version given", { subject: "--version" });
