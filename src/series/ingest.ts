@@ -164,7 +164,8 @@ async function readMail(
     title: info.title,
     message: body.message.replace(/^\n+/, ""),
     trailers: parseTrailers(body.message),
-    changelog: parseChangelog(body.notes, "patch", index),
+    // Below the --- line, as kernel practice has it; some authors write it in the commit message instead.
+    changelog: [...parseChangelog(body.notes, "patch", index), ...parseChangelog(body.message, "patch", index)],
     files: parsed.files,
     patchId: patchId(parsed),
   };

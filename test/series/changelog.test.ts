@@ -46,6 +46,20 @@ describe("changelog headings", () => {
     expect(await notesOf(notes)).toEqual(expected);
   });
 
+  it("reads a changelog written in the commit message, above the --- line, up to the trailers", async () => {
+    const body = patchBody("v2 -> v3:\n- below the line\n").replace(
+      "Mark the widget ready once probed.\n\n",
+      "Mark the widget ready once probed.\n\nChanges in v3:\n- above the line\n- on two\n  lines\n",
+    );
+    const [s] = await parseMbox(bytes(mail({ subject: "[PATCH v3] acme: x", body })), "n.eml");
+    expect(s?.patches[0]?.changelog.map((n) => [n.relation, n.refersTo, n.text])).toEqual([
+      ["since", "v2", "below the line"],
+      ["in", "v3", "above the line"],
+      ["in", "v3", "on two lines"],
+    ]);
+    expect(s?.patches[0]?.trailers.map((t) => t.key)).toEqual(["Signed-off-by"]);
+  });
+
   it("keeps a cover letter that carries an interdiff a cover letter", async () => {
     const cover = mail({
       subject: "[PATCH v2 0/1] acme: x",
