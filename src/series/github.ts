@@ -28,11 +28,16 @@ export function parsePullRequestSpec(spec: string): PullRequestSpec {
   return { owner: m[1] as string, repo: m[2] as string, number: Number(m[3]) };
 }
 
-/** "v3" from a title or body that says so ("[PATCH v3]", "foo v3", "v5.1:"), else v1. */
-function prVersion(title: string, body: string): SeriesVersion {
+/**
+ * "v3" from a title or body that says so ("[PATCH v3]", "foo v3", "v5.1:"), else from the head branch's name
+ * ("rproc-tee-v17", "sent/rproc-tee-v17", "topic/v3"), else v1.
+ */
+export function prVersion(title: string, body: string, headRef = ""): SeriesVersion {
   const fromSubject = parseSubject(title);
   if (fromSubject.isPatch) return fromSubject.version;
-  const m = /(?:^|[\s[(])v(\d+)(?:\.(\d+))?(?=$|[\s\]):,])/i.exec(`${title}\n${body}`);
+  const m =
+    /(?:^|[\s[(])v(\d+)(?:\.(\d+))?(?=$|[\s\]):,])/i.exec(`${title}\n${body}`) ??
+    /(?:^|[-_/])v(\d+)(?:\.(\d+))?$/i.exec(headRef);
   const major = m ? Number(m[1]) : 1;
   const minor = m?.[2] === undefined ? null : Number(m[2]);
   const resend = /\bRESEND\b/.test(title);
@@ -120,7 +125,7 @@ export async function fetchPullRequest(
     });
     const body = data.body ?? "";
     const tags = parseTags(body);
-    const version = prVersion(data.title, body);
+    const version = prVersion(data.title, body, data.head?.ref ?? "");
     const author = { name: data.user?.login ?? "", email: "" };
     const cover: CoverLetter = {
       messageId: `${pr.owner}/${pr.repo}/pull/${pr.number}@github.com`,

@@ -165,7 +165,10 @@ async function readMail(
     message: body.message.replace(/^\n+/, ""),
     trailers: parseTrailers(body.message),
     // Below the --- line, as kernel practice has it; some authors write it in the commit message instead.
-    changelog: [...parseChangelog(body.notes, "patch", index), ...parseChangelog(body.message, "patch", index)],
+    changelog: [
+      ...parseChangelog(body.notes, "patch", index),
+      ...parseChangelog(body.message, "patch", index),
+    ],
     files: parsed.files,
     patchId: patchId(parsed),
   };

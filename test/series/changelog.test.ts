@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { prVersion } from "../../src/series/github.ts";
 import { parseMbox } from "../../src/series/index.ts";
 import { bytes, mail, patchBody } from "./helpers.ts";
 
@@ -78,5 +79,16 @@ describe("changelog headings", () => {
     );
     expect(s?.cover?.messageId).toBe("c@x");
     expect(s?.patches.map((p) => p.messageId)).toEqual(["p@x"]);
+  });
+});
+
+describe("a pull request's version", () => {
+  it("comes from the title, then the body, then the head branch's name, else v1", () => {
+    expect(prVersion("[PATCH v16 0/6] remoteproc: tee", "", "topic-v3").label).toBe("v16");
+    expect(prVersion("remoteproc: tee", "This is v5 of the series.", "topic-v3").label).toBe("v5");
+    expect(prVersion("remoteproc: tee", "", "sent/rproc-tee-v17").label).toBe("v17");
+    expect(prVersion("remoteproc: tee", "", "rproc/v4.1").label).toBe("v4.1");
+    expect(prVersion("remoteproc: tee", "", "devel").label).toBe("v1");
+    expect(prVersion("remoteproc: tee", "", "fix-dev42").label).toBe("v1");
   });
 });
