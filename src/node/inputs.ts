@@ -112,14 +112,39 @@ export async function loadSeriesFrom(spec: string, opts: InputOptions = {}): Pro
   return loadPath(spec, limits);
 }
 
-/** The one series of an input; refuses, listing them, when the input holds several. */
+const SELECT = /^(.+)@(v\d+(?:\.\d+)?(?:-resend)?)$/;
+
+/**
+ * An input and the series picked in it: `archive.mbox@v16` is the v16 series of archive.mbox (a path that
+ * exists as written is taken whole, so a file named `x@v2` is still a file).
+ */
+export async function splitSelection(spec: string): Promise<{ input: string; series: string | null }> {
+  const m = SELECT.exec(spec);
+  if (m === null || spec.startsWith("pr:") || (await stat(spec).catch(() => null)) !== null) {
+    return { input: spec, series: null };
+  }
+  return { input: m[1] as string, series: m[2] as string };
+}
+
+/**
+ * The one series of an input (`<input>@<id>` picks one of several); refuses, listing them, when the input
+ * holds several and none is picked.
+ */
 export async function loadInput(spec: string, opts: InputOptions = {}): Promise<Series> {
-  const all = await loadSeriesFrom(spec, opts);
+  const { input, series } = await splitSelection(spec);
+  const all = await loadSeriesFrom(input, opts);
+  const list = () =>
+    all.map((s) => `${s.id} "${s.title}" (${s.patches.length}/${s.total} patches)`).join("; ");
+  if (series !== null) {
+    const picked = all.find((s) => s.id === series);
+    if (picked) return picked;
+    throw new InputError(`holds no series ${series}; it holds ${list()}`, { subject: input });
+  }
   if (all.length === 1) return all[0] as Series;
-  const list = all.map((s) => `${s.id} "${s.title}" (${s.patches.length}/${s.total} patches)`).join("; ");
-  throw new InputError(`holds ${all.length} different series, give one at a time: ${list}`, {
-    subject: spec,
-  });
+  throw new InputError(
+    `holds ${all.length} different series, give one at a time (${input}@<id>): ${list()}`,
+    { subject: spec },
+  );
 }
 
 export async function loadInputs(specs: readonly string[], opts: InputOptions = {}): Promise<Series[]> {

@@ -84,6 +84,14 @@ describe("paths", () => {
     expect(msg).toMatch(/holds 2 different series/);
     expect(msg).toContain('v3 "foo: core: boot diagnostics" (2/2 patches)');
     expect(msg).toContain('v2 "foo: secure loading of coprocessor images" (3/3 patches)');
+    expect(msg).toContain(`${both}@<id>`);
+    expect((await loadInput(`${both}@v2`)).title).toBe("foo: secure loading of coprocessor images");
+    expect((await loadInput(`${both}@v3`)).title).toBe("foo: core: boot diagnostics");
+    expect(await rejects(loadInput(`${both}@v9`), InputError)).toMatch(/holds no series v9; it holds v3 /);
+    // A path that exists as written is a path, whatever it ends with.
+    const odd = join(tmp, "odd@v2");
+    await writeFile(odd, await readFile(fixture("bar-v3.mbox"), "utf8"));
+    expect((await loadInput(odd)).id).toBe("v3");
   });
 });
 

@@ -2,6 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.ts";
+import { splitSelection } from "../../node/inputs.ts";
 import { resolveVersion } from "../../node/versions.ts";
 import { shellWord } from "../../report/index.ts";
 import { renderMatrixText } from "../../scenarios/render.ts";
@@ -51,7 +52,10 @@ export async function resolveNamedDesigns(opts: MatrixOptions): Promise<NamedDes
 
 /** An input as the ingest commands take it: pr:owner/repo#n, git:<dir>:<a>..<b>, or an existing path. */
 async function isInput(spec: string): Promise<boolean> {
-  return spec.startsWith("pr:") || spec.startsWith("git:") || (await stat(spec).catch(() => null)) !== null;
+  const { input } = await splitSelection(spec);
+  return (
+    input.startsWith("pr:") || input.startsWith("git:") || (await stat(input).catch(() => null)) !== null
+  );
 }
 
 async function versionDesigns(opts: MatrixOptions): Promise<NamedDesign[]> {
