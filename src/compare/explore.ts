@@ -67,7 +67,10 @@ export async function compareExplorations(
   unknownFacts: readonly string[] = [],
 ): Promise<ExploreDiff> {
   const ra = await explore(a, fixtures, { depth });
-  const rb = await explore(b, fixtures, { depth });
+  // An exploration is a function of the design facts: the same code (a RESEND, an unchanged reroll) is not
+  // explored twice.
+  const same = JSON.stringify(a.facts) === JSON.stringify(b.facts);
+  const rb = same ? { ...ra, version: b.id } : await explore(b, fixtures, { depth });
   const inA = new Set(ra.findings.map(key));
   const inB = new Set(rb.findings.map(key));
   const memo = new RunMemo(fixtures);
