@@ -17,6 +17,7 @@ export {
   reproduces,
 } from "./explore.ts";
 export {
+  classifyExploration,
   exploreAndClassify,
   type ReportedFinding,
   renderExploreText,

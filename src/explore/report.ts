@@ -24,6 +24,8 @@ export interface ReportedFinding extends ExploredFinding {
 }
 
 export interface VersionReport extends Omit<ExploreResult, "findings"> {
+  /** The design whose search this is, when it has the same facts as this one (its search ran once). */
+  sameFactsAs?: string;
   findings: ReportedFinding[];
 }
 
@@ -40,7 +42,23 @@ export async function exploreAndClassify(
   fixtures: Fixtures,
   opts: ExploreOptions,
 ): Promise<VersionReport> {
-  const result = await explore(design, fixtures, opts);
+  return classifyExploration(await explore(design, fixtures, opts), design, context, fixtures);
+}
+
+/**
+ * Classifies an exploration's findings for `design`. The exploration may be another design's with the same
+ * facts (the search is a function of them): it is relabelled, and `sameFactsAs` names that design.
+ */
+export async function classifyExploration(
+  explored: ExploreResult | VersionReport,
+  design: Explorable,
+  context: { baseline: Explorable; earlier: readonly Explorable[] },
+  fixtures: Fixtures,
+): Promise<VersionReport> {
+  const result =
+    explored.version === design.id
+      ? explored
+      : { ...explored, version: design.id, sameFactsAs: explored.version };
   const findings: ReportedFinding[] = [];
   const memo = new RunMemo(fixtures);
   for (const f of result.findings) {
@@ -87,7 +105,9 @@ export function renderExploreText(reports: readonly VersionReport[], baselineId:
   for (const r of reports) {
     const secs = r.elapsedMs / 1000;
     lines.push(
-      `${r.version}: depth ${r.depth}, ${r.events.length} events; ${r.states} states, ${r.transitions} transitions, ${r.teardowns} teardowns in ${secs.toFixed(2)} s = ${Math.round(r.transitions / Math.max(secs, 1e-6))} transitions/s; states per depth ${r.statesPerDepth.join(", ")}`,
+      r.sameFactsAs !== undefined
+        ? `${r.version}: the design facts of ${r.sameFactsAs}, so its search holds (depth ${r.depth}, ${r.states} states, ${r.transitions} transitions), not run again; findings classified for ${r.version}`
+        : `${r.version}: depth ${r.depth}, ${r.events.length} events; ${r.states} states, ${r.transitions} transitions, ${r.teardowns} teardowns in ${secs.toFixed(2)} s = ${Math.round(r.transitions / Math.max(secs, 1e-6))} transitions/s; states per depth ${r.statesPerDepth.join(", ")}`,
     );
     if (r.findings.length === 0) {
       lines.push("  no finding");

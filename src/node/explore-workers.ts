@@ -7,6 +7,7 @@ import { availableParallelism } from "node:os";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { loadFixtures } from "../emulator/api.ts";
 import {
+  classifyExploration,
   type EventId,
   type Explorable,
   type ExploreProgress,
@@ -124,10 +125,39 @@ function runInWorker(input: WorkerInput, onProgress: (p: ExploreProgress) => voi
   });
 }
 
-/** Explores every design of the job, in parallel when there is more than one design and more than one core. */
+/**
+ * Explores every design of the job, in parallel when there is more than one design and more than one core.
+ * Designs with the same facts (a RESEND, an unchanged reroll) are searched once; each has its findings
+ * classified for itself.
+ */
 export async function exploreVersions(
   job: ExploreJob,
   onProgress: (p: ExploreProgress) => void = () => {},
+): Promise<VersionReport[]> {
+  const factsOf = (item: ExploreItem) => JSON.stringify(item.design.facts);
+  const first = new Map<string, number>();
+  const unique: ExploreItem[] = [];
+  for (const item of job.items) {
+    if (!first.has(factsOf(item))) {
+      first.set(factsOf(item), unique.length);
+      unique.push(item);
+    }
+  }
+  const searched = await exploreDistinct({ ...job, items: unique }, onProgress);
+  const fixtures = await loadFixtures();
+  return Promise.all(
+    job.items.map((item) => {
+      const report = searched[first.get(factsOf(item)) as number] as VersionReport;
+      return report.version === item.design.id
+        ? report
+        : classifyExploration(report, item.design, item.context, fixtures);
+    }),
+  );
+}
+
+async function exploreDistinct(
+  job: ExploreJob,
+  onProgress: (p: ExploreProgress) => void,
 ): Promise<VersionReport[]> {
   const threads = Math.min(job.threads ?? availableParallelism(), job.items.length);
   const events = job.events === undefined ? undefined : [...job.events];

@@ -74,6 +74,24 @@ describe("explore and replay commands", () => {
     expect((await run("replay", "--version", "v14,v15", "--events", "start")).code).toBe(2);
   });
 
+  it("searches a design once when another version has the same facts, and classifies it for each", async () => {
+    const r = await run("explore", "--versions", "v14,v15", "--depth", "2", "--json");
+    expect(r.code).toBe(0);
+    const [v14, v15] = (
+      JSON.parse(r.out) as {
+        versions: { version: string; sameFactsAs?: string; states: number; findings: { replay: string }[] }[];
+      }
+    ).versions;
+    expect(v14?.sameFactsAs).toBeUndefined();
+    expect(v15?.sameFactsAs).toBe("v14");
+    expect(v15?.states).toBe(v14?.states);
+    expect(v15?.findings.map((f) => f.replay.replace("v15", "v14"))).toEqual(
+      v14?.findings.map((f) => f.replay),
+    );
+    const text = await run("explore", "--versions", "v14,v15", "--depth", "1");
+    expect(text.out).toMatch(/^v15: the design facts of v14, so its search holds/m);
+  });
+
   it("answers usage errors with exit 2 and keeps --version for the program elsewhere", async () => {
     expect((await run("explore", "--versions", "v99")).code).toBe(2);
     expect((await run("explore", "--events", "start,boom", "--versions", "v14")).code).toBe(2);
