@@ -10,6 +10,7 @@ import {
   classifyExploration,
   type EventId,
   type Explorable,
+  type ExploreOptions,
   type ExploreProgress,
   exploreAndClassify,
   type VersionReport,
@@ -28,15 +29,18 @@ export interface ExploreJob {
   events?: readonly EventId[];
   /** Worker threads to use at most (default: one per core). */
   threads?: number;
-  /** Frontier states that keep their world (explore's keepWorlds). */
-  keepWorlds?: number;
+  /** How to search: explore's keepWorlds and audit. */
+  search?: SearchOptions;
 }
+
+/** The explore options that tune the search itself rather than what is searched. */
+export type SearchOptions = Pick<ExploreOptions, "keepWorlds" | "audit">;
 
 interface WorkerInput {
   item: ExploreItem;
   depth: number;
   events?: EventId[];
-  keepWorlds?: number;
+  search?: SearchOptions;
 }
 
 type WorkerMessage =
@@ -80,12 +84,12 @@ export async function exploreOne(
   depth: number,
   events: readonly EventId[] | undefined,
   onProgress?: (p: ExploreProgress) => void,
-  keepWorlds?: number,
+  search: SearchOptions = {},
 ): Promise<VersionReport> {
   const fixtures = await loadFixtures();
   return exploreAndClassify(item.design, item.context, fixtures, {
     depth,
-    ...(keepWorlds === undefined ? {} : { keepWorlds }),
+    ...search,
     ...(events === undefined ? {} : { events }),
     ...(onProgress === undefined ? {} : { onProgress }),
   });
@@ -163,8 +167,7 @@ async function exploreDistinct(
   const events = job.events === undefined ? undefined : [...job.events];
   if (threads <= 1) {
     const out: VersionReport[] = [];
-    for (const item of job.items)
-      out.push(await exploreOne(item, job.depth, events, onProgress, job.keepWorlds));
+    for (const item of job.items) out.push(await exploreOne(item, job.depth, events, onProgress, job.search));
     return out;
   }
   const reports: VersionReport[] = new Array(job.items.length);
@@ -177,7 +180,7 @@ async function exploreDistinct(
           item: next.item,
           depth: job.depth,
           ...(events ? { events } : {}),
-          ...(job.keepWorlds === undefined ? {} : { keepWorlds: job.keepWorlds }),
+          ...(job.search === undefined ? {} : { search: job.search }),
         };
         reports[next.i] = await runInWorker(input, onProgress);
       }
@@ -201,7 +204,7 @@ if (!isMainThread && parentPort !== null && (workerData as { entry?: string })?.
       last = now;
       port.postMessage({ type: "progress", progress } satisfies WorkerMessage);
     },
-    input.keepWorlds,
+    input.search,
   )
     .then((report) => port.postMessage({ type: "done", report } satisfies WorkerMessage))
     .catch((e: unknown) =>

@@ -92,6 +92,13 @@ describe("explore and replay commands", () => {
     expect(text.out).toMatch(/^v15: the design facts of v14, so its search holds/m);
   });
 
+  it("--audit tears down after every transition and passes on v16", async () => {
+    const r = await run("explore", "--versions", "v16", "--depth", "2", "--audit", "--json");
+    expect(r.code).toBe(0);
+    const [v16] = (JSON.parse(r.out) as { versions: { transitions: number; teardowns: number }[] }).versions;
+    expect(v16?.teardowns).toBe((v16?.transitions ?? 0) + 1);
+  });
+
   it("answers usage errors with exit 2 and keeps --version for the program elsewhere", async () => {
     expect((await run("explore", "--versions", "v99")).code).toBe(2);
     expect((await run("explore", "--events", "start,boom", "--versions", "v14")).code).toBe(2);

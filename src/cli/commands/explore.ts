@@ -19,6 +19,7 @@ export interface ExploreCliOptions {
   json?: boolean;
   threads?: string;
   keepWorlds?: string;
+  audit?: boolean;
 }
 
 export const DEFAULT_DEPTH = 4;
@@ -90,7 +91,10 @@ export async function exploreAction(opts: ExploreCliOptions): Promise<void> {
         depth,
         ...(events === undefined ? {} : { events }),
         ...(threads > 0 ? { threads } : {}),
-        ...(keepWorlds === undefined ? {} : { keepWorlds }),
+        search: {
+          ...(keepWorlds === undefined ? {} : { keepWorlds }),
+          ...(opts.audit ? { audit: true } : {}),
+        },
       },
       progress.update,
     );
@@ -123,6 +127,10 @@ export function register(program: Command): void {
     .option("--depth <n>", `longest event sequence (default ${DEFAULT_DEPTH})`)
     .option("--events <ids>", `comma-separated events to use (default: all of ${EVENT_IDS.join(", ")})`)
     .option("--threads <n>", "worker threads (default: one per core, at most one per version)")
+    .option(
+      "--audit",
+      "check the search's assumption that a state's hash decides what its teardown finds: tear down after every transition and fail naming two sequences that share a hash but not their teardown findings (slower)",
+    )
     .option(
       "--keep-worlds <n>",
       "frontier states that keep their world, about 50 KB each; the others replay their events (default 10000)",
