@@ -60,7 +60,9 @@ export function createReviewEngine(options: ReviewEngineOptions): ReportingEngin
       return builtinSubject(v, (await options.builtinMapping?.(v.id)) ?? null);
     }
     const mapped = options.mapSeries?.(ref.series) ?? mapWithParser(ref.series);
-    return seriesSubject(ref.series, mapped, ref.label, ref.label);
+    // A pull request is named by its pr: input, so the reproduce and replay commands run as printed.
+    const spec = ref.series.origin.startsWith("pr:") ? ref.series.origin : ref.label;
+    return seriesSubject(ref.series, mapped, spec, ref.label);
   }
 
   /** A against B (plus mainline for pre-existing findings), as `rproc-review diff` runs it. */
