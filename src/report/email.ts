@@ -8,6 +8,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import type { ExploreFindingRef } from "../compare/explore.ts";
 import type { ScenarioDiff } from "../compare/types.ts";
+import { builtinVersion } from "../semantics/versions.ts";
 import {
   describeChanged,
   describeExploreFinding,
@@ -190,6 +191,18 @@ function exploreBlock(r: ReviewReport): string[] {
 }
 
 /**
+ * When B is named by its series id (the mail bot reviews mails, not files) and is not a built-in version, the
+ * commands cannot run as printed: say how to fetch the series from the list and what to put in its place.
+ */
+function fetchHint(r: ReviewReport): string | null {
+  const spec = r.reproduce.versions[1];
+  const s = r.b.series;
+  if (spec === undefined || s === null || s.replyTo === null || spec !== s.id || builtinVersion(spec))
+    return null;
+  return `The commands name ${spec}, a series read from the list: "b4 am ${s.replyTo.messageId}" fetches it as an mbox file; give that file in place of ${spec}.`;
+}
+
+/**
  * The review in plain text within 72 columns: verdict, introduced findings, the differences with evidence,
  * the changelog check and design changes no scenario shows. `scenarios` limits the differences shown,
  * `findingsAt` the introduced findings listed (to those raised in these functions).
@@ -239,6 +252,8 @@ export function reviewText(
     body.push("");
   }
   body.push("How to reproduce:", "", `        ${r.reproduce.command}`, "");
+  const fetch = fetchHint(r);
+  if (fetch !== null) body.push(...wrap(ascii(fetch), MAIL_WIDTH), "");
   return body;
 }
 

@@ -124,6 +124,10 @@ describe("POST /mail", () => {
       .filter((l) => l.length > 72 && !/^\s*\S+$/.test(l) && !l.startsWith("        "));
     expect(long).toEqual([]);
     expect(bodyOf(mail.eml)).toMatch(/^Verdict: (PASS|WARN|FAIL): /m);
+    // The commands name the series by its id: the reply says how to fetch it from the list.
+    expect(bodyOf(mail.eml).replace(/\n(?!\n)/g, " ")).toContain(
+      `The commands name v2, a series read from the list: "b4 am ${COVER}" fetches it as an mbox file; give that file in place of v2.`,
+    );
     // Dry run: written to the outbox directory as <id>.eml, not sent.
     expect(mail.status).toBe("pending");
     expect(readFileSync(join(h.outboxDir, `${mail.id}.eml`), "utf8")).toBe(mail.eml);
