@@ -54,6 +54,9 @@ function teeModules() {
   return teeModulesPromise;
 }
 
+/** WebCrypto's key class, where the runtime has one (keys are shared by forks). */
+const CRYPTO_KEY: (abstract new (...args: never[]) => object) | undefined = globalThis.CryptoKey;
+
 export class World {
   readonly k: Kernel;
   readonly core: DriverCore;
@@ -154,7 +157,7 @@ export class World {
       x === this.images.badSignature ||
       x === this.bootStageElf ||
       x === this.facts ||
-      (typeof CryptoKey !== "undefined" && x instanceof CryptoKey)
+      (CRYPTO_KEY !== undefined && x instanceof CRYPTO_KEY)
     );
   }
 
