@@ -21,7 +21,8 @@ export interface ExploreOptions {
    * Check the search's one assumption (the state hash decides what teardown finds) instead of relying on it:
    * run teardown after every transition and throw when a known state's teardown finds something the first
    * sequence that reached it never raised, naming both sequences. (Not "the same teardown findings": a
-   * monitor reports a kind once per function and run, so history can make a teardown find less.) For tests.
+   * monitor reports a kind once per function and run, so history can make a teardown find less.) The tests
+   * run it on every built-in design; `explore --audit` on any. Slower: a teardown per transition.
    */
   audit?: boolean;
   /**
