@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.ts";
@@ -6,7 +9,43 @@ const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/map
 
 const run = (args: string[]) => runCli(args);
 
+/** A one-patch follow-up that edits remoteproc_tee.c, which some earlier series created (own text). */
+const FOLLOW_UP = `From 1111111111111111111111111111111111111111 Mon Sep 17 00:00:00 2001
+From: Rita Reviewer <rita@example.org>
+Date: Mon, 23 Nov 2026 10:00:00 +0000
+Subject: [PATCH] remoteproc: tee: a mutex for the context lock
+
+Signed-off-by: Rita Reviewer <rita@example.org>
+---
+ drivers/remoteproc/remoteproc_tee.c | 2 +-
+ 1 file changed, 1 insertion(+), 1 deletion(-)
+
+diff --git a/drivers/remoteproc/remoteproc_tee.c b/drivers/remoteproc/remoteproc_tee.c
+index 1111111..2222222 100644
+--- a/drivers/remoteproc/remoteproc_tee.c
++++ b/drivers/remoteproc/remoteproc_tee.c
+@@ -40,3 +40,3 @@ int rproc_tee_register(struct device *dev, struct rproc *rproc, unsigned int id)
+ \tint ret;
+-\tspin_lock(&ctx_lock);
++\tmutex_lock(&ctx_lock);
+ \tif (!ctx.dev)
+--
+2.43.0
+`;
+
 describe("rproc-review map", () => {
+  it("says why the tee facts of a follow-up to another series are unknown, and how to map them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rproc-followup-"));
+    writeFileSync(join(dir, "0001.patch"), FOLLOW_UP);
+    const r = await run(["map", dir]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/tee\.ctxLock = "none" {2}UNKNOWN/);
+    expect(r.out.replace(/\n/g, " ")).toContain(
+      "why unknown: the series edits drivers/remoteproc/remoteproc_tee.c without creating it, and v6.15 has no such file",
+    );
+    expect((await run(["map", fixture("tee-series.mbox")])).out).not.toContain("why unknown");
+  });
+
   it("prints the derived facts as JSON with evidence, unmodelled and out-of-scope lists", async () => {
     const r = await run(["map", fixture("tee-series.mbox"), "--json"]);
     expect(r.code).toBe(0);

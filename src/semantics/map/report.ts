@@ -1,6 +1,7 @@
 /** The JSON and text shapes of a mapping (the `map` command, patches/<id>/facts.json). */
 import type { Series } from "../../series/types.ts";
 import { FACT_PATHS, getFact } from "../facts.ts";
+import { TEE_C, TEE_H } from "./derive.ts";
 import type { MapResult } from "./types.ts";
 
 export interface MapJson {
@@ -25,6 +26,20 @@ export function mapJson(series: Series, result: MapResult): MapJson {
   };
 }
 
+/** Files the TEE series adds: v6.15 has none of them. */
+const NOT_IN_MAINLINE: ReadonlySet<string> = new Set([TEE_C, TEE_H]);
+
+/** Files the series edits and never adds. */
+function editedNotCreated(series: Series): string[] {
+  const added = new Set(
+    series.patches.flatMap((p) => p.files.filter((f) => f.status === "added").map((f) => f.path)),
+  );
+  const edited = series.patches.flatMap((p) =>
+    p.files.filter((f) => f.status === "modified").map((f) => f.path),
+  );
+  return [...new Set(edited)].filter((f) => !added.has(f));
+}
+
 export function mapText(series: Series, result: MapResult): string {
   const out: string[] = [
     `${series.title} (${series.id}, ${series.patches.length} patches, ${series.origin})`,
@@ -44,6 +59,13 @@ export function mapText(series: Series, result: MapResult): string {
         `      ${e.patch}/${series.total} ${e.file}:${e.line}${e.function ? ` in ${e.function}` : ""}`,
       );
     }
+  }
+  const builtOn = editedNotCreated(series).filter((f) => NOT_IN_MAINLINE.has(f));
+  if (builtOn.length > 0 && set.some((p) => result.status[p] === "unknown")) {
+    out.push(
+      "",
+      `why unknown: the series edits ${builtOn.join(" and ")} without creating ${builtOn.length === 1 ? "it" : "them"}, and v6.15 has no such file: it builds on another series (a version of the TEE series), whose text it does not show. Map both together, e.g. a git range that spans both (git:<dir>:<base>..<tip>).`,
+    );
   }
   out.push("", `unmodelled changes: ${result.unmodelled.length}`);
   for (const u of result.unmodelled) {
