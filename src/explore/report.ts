@@ -29,9 +29,8 @@ export interface VersionReport extends Omit<ExploreResult, "findings"> {
   findings: ReportedFinding[];
 }
 
-export function replayCommand(design: string | Explorable, events: readonly EventId[]): string {
-  const names =
-    typeof design === "string" ? `--version ${design}` : (design.replayAs ?? `--version ${design.id}`);
+export function replayCommand(design: Explorable, events: readonly EventId[]): string {
+  const names = design.replayAs ?? `--version ${design.id}`;
   return `rproc-review replay ${names} --events ${events.length === 0 ? '""' : events.join(",")}`;
 }
 

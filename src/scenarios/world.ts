@@ -161,12 +161,6 @@ export class World {
     );
   }
 
-  /** A copy of this world to run events on (between driven operations only); see fork.ts. */
-  fork(): World {
-    this.markInputsImmutable();
-    return this.k.fork(this, (x) => this.isShared(x));
-  }
-
   /**
    * Declares the device tree and the images immutable (forks share them), once, on the first fork: a world
    * that is never forked (a matrix cell) does not pay for the walk.
