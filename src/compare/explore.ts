@@ -10,12 +10,14 @@ import {
   type ExploredFinding,
   type ExploreResult,
   explore,
+  findingKey,
   RunMemo,
   reproduces,
 } from "../explore/explore.ts";
 import { replayCommand } from "../explore/report.ts";
 import type { EventId } from "../explore/session.ts";
 import type { FindingKind } from "../scenarios/result.ts";
+import { canonicalJson } from "./diff.ts";
 
 export interface ExploreFindingRef {
   kind: FindingKind;
@@ -51,7 +53,7 @@ export interface ExploreDiff {
   unknownFacts: string[];
 }
 
-const key = (f: ExploredFinding): string => `${f.finding.kind}\u0000${f.finding.at}`;
+const key = (f: ExploredFinding): string => findingKey(f.finding);
 
 function summary(r: ExploreResult): ExploreSideSummary {
   return { id: r.version, states: r.states, transitions: r.transitions, findings: r.findings.length };
@@ -69,7 +71,7 @@ export async function compareExplorations(
   const ra = await explore(a, fixtures, { depth });
   // An exploration is a function of the design facts: the same code (a RESEND, an unchanged reroll) is not
   // explored twice.
-  const same = JSON.stringify(a.facts) === JSON.stringify(b.facts);
+  const same = canonicalJson(a.facts) === canonicalJson(b.facts);
   const rb = same ? { ...ra, version: b.id } : await explore(b, fixtures, { depth });
   const inA = new Set(ra.findings.map(key));
   const inB = new Set(rb.findings.map(key));

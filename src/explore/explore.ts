@@ -83,7 +83,8 @@ export interface Explorable {
   replayAs?: string;
 }
 
-const findingKey = (f: Finding): string => `${f.kind}\u0000${f.at}`;
+/** A finding's identity in a search: its kind and the C function that raised it. */
+export const findingKey = (f: Finding): string => `${f.kind}\u0000${f.at}`;
 
 const DEFAULT_KEEP_WORLDS = 10_000;
 

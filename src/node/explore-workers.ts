@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from "node:os";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { canonicalJson } from "../compare/diff.ts";
 import { loadFixtures } from "../emulator/api.ts";
 import {
   classifyExploration,
@@ -36,10 +37,11 @@ export interface ExploreJob {
 /** The explore options that tune the search itself rather than what is searched. */
 export type SearchOptions = Pick<ExploreOptions, "keepWorlds" | "audit">;
 
-interface WorkerInput {
+/** One design's search, as a worker thread receives it. */
+interface OneSearch {
   item: ExploreItem;
   depth: number;
-  events?: EventId[];
+  events?: readonly EventId[];
   search?: SearchOptions;
 }
 
@@ -80,17 +82,14 @@ export function laterItem(design: Explorable, before: readonly Explorable[] = []
 
 /** Explores one design in this thread. */
 export async function exploreOne(
-  item: ExploreItem,
-  depth: number,
-  events: readonly EventId[] | undefined,
+  one: OneSearch,
   onProgress?: (p: ExploreProgress) => void,
-  search: SearchOptions = {},
 ): Promise<VersionReport> {
   const fixtures = await loadFixtures();
-  return exploreAndClassify(item.design, item.context, fixtures, {
-    depth,
-    ...search,
-    ...(events === undefined ? {} : { events }),
+  return exploreAndClassify(one.item.design, one.item.context, fixtures, {
+    depth: one.depth,
+    ...one.search,
+    ...(one.events === undefined ? {} : { events: one.events }),
     ...(onProgress === undefined ? {} : { onProgress }),
   });
 }
@@ -101,7 +100,7 @@ const { workerData } = require("node:worker_threads");
 import(workerData.tsx).then((tsx) => { tsx.register(); return import(workerData.entry); });
 `;
 
-function runInWorker(input: WorkerInput, onProgress: (p: ExploreProgress) => void): Promise<VersionReport> {
+function runInWorker(input: OneSearch, onProgress: (p: ExploreProgress) => void): Promise<VersionReport> {
   return new Promise((resolve, reject) => {
     const entry = new URL(import.meta.url).href;
     const tsx = import.meta.resolve("tsx/esm/api");
@@ -138,20 +137,21 @@ export async function exploreVersions(
   job: ExploreJob,
   onProgress: (p: ExploreProgress) => void = () => {},
 ): Promise<VersionReport[]> {
-  const factsOf = (item: ExploreItem) => JSON.stringify(item.design.facts);
+  const keys = job.items.map((item) => canonicalJson(item.design.facts));
   const first = new Map<string, number>();
   const unique: ExploreItem[] = [];
-  for (const item of job.items) {
-    if (!first.has(factsOf(item))) {
-      first.set(factsOf(item), unique.length);
+  job.items.forEach((item, i) => {
+    const key = keys[i] as string;
+    if (!first.has(key)) {
+      first.set(key, unique.length);
       unique.push(item);
     }
-  }
+  });
   const searched = await exploreDistinct({ ...job, items: unique }, onProgress);
   const fixtures = await loadFixtures();
   return Promise.all(
-    job.items.map((item) => {
-      const report = searched[first.get(factsOf(item)) as number] as VersionReport;
+    job.items.map((item, i) => {
+      const report = searched[first.get(keys[i] as string) as number] as VersionReport;
       return report.version === item.design.id
         ? report
         : classifyExploration(report, item.design, item.context, fixtures);
@@ -165,9 +165,15 @@ async function exploreDistinct(
 ): Promise<VersionReport[]> {
   const threads = Math.min(job.threads ?? availableParallelism(), job.items.length);
   const events = job.events === undefined ? undefined : [...job.events];
+  const searchOf = (item: ExploreItem): OneSearch => ({
+    item,
+    depth: job.depth,
+    ...(events ? { events } : {}),
+    ...(job.search === undefined ? {} : { search: job.search }),
+  });
   if (threads <= 1) {
     const out: VersionReport[] = [];
-    for (const item of job.items) out.push(await exploreOne(item, job.depth, events, onProgress, job.search));
+    for (const item of job.items) out.push(await exploreOne(searchOf(item), onProgress));
     return out;
   }
   const reports: VersionReport[] = new Array(job.items.length);
@@ -176,13 +182,7 @@ async function exploreDistinct(
   await Promise.all(
     Array.from({ length: threads }, async () => {
       for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-        const input: WorkerInput = {
-          item: next.item,
-          depth: job.depth,
-          ...(events ? { events } : {}),
-          ...(job.search === undefined ? {} : { search: job.search }),
-        };
-        reports[next.i] = await runInWorker(input, onProgress);
+        reports[next.i] = await runInWorker(searchOf(next.item), onProgress);
       }
     }),
   );
@@ -192,20 +192,14 @@ async function exploreDistinct(
 // Worker side: explore the version named in workerData, post progress (throttled) and the report.
 if (!isMainThread && parentPort !== null && (workerData as { entry?: string })?.entry === import.meta.url) {
   const port = parentPort;
-  const { input } = workerData as { input: WorkerInput };
+  const { input } = workerData as { input: OneSearch };
   let last = 0;
-  exploreOne(
-    input.item,
-    input.depth,
-    input.events,
-    (progress) => {
-      const now = performance.now();
-      if (now - last < 100) return;
-      last = now;
-      port.postMessage({ type: "progress", progress } satisfies WorkerMessage);
-    },
-    input.search,
-  )
+  exploreOne(input, (progress) => {
+    const now = performance.now();
+    if (now - last < 100) return;
+    last = now;
+    port.postMessage({ type: "progress", progress } satisfies WorkerMessage);
+  })
     .then((report) => port.postMessage({ type: "done", report } satisfies WorkerMessage))
     .catch((e: unknown) =>
       port.postMessage({
