@@ -180,6 +180,14 @@ export function describeExploreMainline(f: ExploreFindingRef): string {
   }
 }
 
+/** What the explore part of a report says when both versions raise the same findings. */
+export const EXPLORE_NOTHING_ALONE = "No finding is raised by only one of them.";
+
+/** An explored finding's sequence for a table cell: "start, tee-unbind", or "(bind and teardown)". */
+export function describeExploreSequence(f: ExploreFindingRef): string {
+  return f.events.length === 0 ? "(bind and teardown)" : f.events.join(", ");
+}
+
 /** "use-after-free in rproc_tee_stop after start, tee-unbind" (the sequence, or bind and teardown alone). */
 export function describeExploreFinding(f: ExploreFindingRef): string {
   const seq = f.events.length === 0 ? "at bind and teardown alone" : `after ${f.events.join(", ")}`;

@@ -20,6 +20,7 @@ import {
   describeStep,
   describeTee,
   describeUnmentionedFact,
+  EXPLORE_NOTHING_ALONE,
   evidenceLines,
   exploreIntro,
   factsHeading,
@@ -165,7 +166,7 @@ function exploreBlock(r: ReviewReport): string[] {
     "",
   ];
   if (x.introduced.length + x.fixed.length === 0) {
-    body.push("No finding is raised by only one of them.", "");
+    body.push(EXPLORE_NOTHING_ALONE, "");
     return body;
   }
   const list = (title: string, fs: readonly ExploreFindingRef[]) => {

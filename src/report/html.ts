@@ -9,6 +9,7 @@ import {
   describeCell,
   describeChanged,
   describeExploreMainline,
+  describeExploreSequence,
   describeFactChange,
   describeFinding,
   describeHunk,
@@ -16,6 +17,7 @@ import {
   describeStep,
   describeTee,
   describeUnmentionedFact,
+  EXPLORE_NOTHING_ALONE,
   evidenceLines,
   exploreIntro,
   factsHeading,
@@ -156,10 +158,9 @@ function exploreHtml(r: ReviewReport): string {
   const x = r.explore;
   if (x === undefined) return "";
   const head = `<h2>Event interleavings (explore, depth ${x.depth})</h2>\n<p>${e(exploreIntro(x))}</p>`;
-  if (x.introduced.length + x.fixed.length === 0)
-    return `${head}\n<p>No finding is raised by only one of them.</p>`;
+  if (x.introduced.length + x.fixed.length === 0) return `${head}\n<p>${EXPLORE_NOTHING_ALONE}</p>`;
   const row = (cls: string, mark: string, f: ExploreFindingRef) =>
-    `<tr><td class="${cls}">${mark}</td><td>${e(`${f.kind} in ${f.at}: ${f.detail}`)}</td><td><code>${e(f.events.join(", ") || "(bind and teardown)")}</code></td><td>${e(describeExploreMainline(f))}</td><td><code>${e(f.replay)}</code></td></tr>`;
+    `<tr><td class="${cls}">${mark}</td><td>${e(`${f.kind} in ${f.at}: ${f.detail}`)}</td><td><code>${e(describeExploreSequence(f))}</code></td><td>${e(describeExploreMainline(f))}</td><td><code>${e(f.replay)}</code></td></tr>`;
   return `${head}
 <table><thead><tr><th></th><th>finding</th><th>shortest sequence</th><th>mainline</th><th>replay</th></tr></thead>
 <tbody>

@@ -4,12 +4,13 @@
  * below GitHub's 65,535-character limit of a check-run text by dropping details, then diagrams, then
  * differences, with a note saying what was trimmed.
  */
-import type { ExploreDiff } from "../compare/explore.ts";
+import type { ExploreFindingRef } from "../compare/explore.ts";
 import type { ScenarioDiff } from "../compare/types.ts";
 import {
   describeCell,
   describeChanged,
   describeExploreMainline,
+  describeExploreSequence,
   describeFactChange,
   describeFactPaths,
   describeFinding,
@@ -18,6 +19,7 @@ import {
   describeStep,
   describeTee,
   describeUnmentionedFact,
+  EXPLORE_NOTHING_ALONE,
   evidenceLines,
   exploreIntro,
   factsHeading,
@@ -117,12 +119,12 @@ function exploreSection(r: ReviewReport): string[] {
   if (x === undefined) return [];
   const lines = ["", `### Event interleavings (explore, depth ${x.depth})`, "", exploreIntro(x)];
   if (x.introduced.length + x.fixed.length === 0) {
-    lines.push("", "No finding is raised by only one of them.");
+    lines.push("", EXPLORE_NOTHING_ALONE);
     return lines;
   }
   lines.push("", "| | Finding | Shortest sequence | Mainline | Replay |", "|---|---|---|---|---|");
-  const row = (mark: string, f: ExploreDiff["introduced"][number]) =>
-    `| ${mark} | **${cell(f.kind)}** in ${code(f.at)}: ${cell(f.detail)} | ${f.events.length === 0 ? "(bind and teardown)" : code(f.events.join(", "))} | ${cell(describeExploreMainline(f))} | ${code(f.replay)} |`;
+  const row = (mark: string, f: ExploreFindingRef) =>
+    `| ${mark} | **${cell(f.kind)}** in ${code(f.at)}: ${cell(f.detail)} | ${f.events.length === 0 ? describeExploreSequence(f) : code(describeExploreSequence(f))} | ${cell(describeExploreMainline(f))} | ${code(f.replay)} |`;
   for (const f of x.introduced)
     lines.push(row(f.mainline === "present" ? CLASS_MARK["pre-existing"] : "❌ new", f));
   for (const f of x.fixed) lines.push(row("✅ gone", f));
