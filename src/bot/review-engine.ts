@@ -5,10 +5,10 @@
  */
 import type { Parser } from "web-tree-sitter";
 import { type BuiltinManifest, defaultComparison } from "../compare/against.ts";
-import { builtinSubject, type ReviewSubject, runReview, seriesSubject } from "../compare/review.ts";
 import type { MappedFacts } from "../compare/sides.ts";
 import { InputError } from "../errors.ts";
 import { type ReviewReport, renderMarkdown } from "../report/index.ts";
+import { builtinSubject, type ReviewSubject, runReview, seriesSubject } from "../review/run.ts";
 import { SCENARIOS } from "../scenarios/scenarios.ts";
 import { mapSeries } from "../semantics/map/index.ts";
 import type { MapResult } from "../semantics/map/types.ts";

@@ -1,7 +1,7 @@
 /**
  * Behavioural diff of two versions: per scenario, same or different; at the first divergence, the step in
  * both traces, the state before it and the design facts responsible (those that differ between the versions
- * and that a diverging cell read), with their evidence; findings classified as introduced, fixed or
+ * and that a diverging cell read), with their evidence; findings classified as introduced, fixed, carried or
  * pre-existing. Pure: takes the cells, never runs anything, never looks at a version's name.
  */
 import type { CellResult, Finding, TraceStep } from "../scenarios/result.ts";
@@ -45,6 +45,7 @@ export function summarizeCell(cell: CellResult): CellSummary {
     applicable: cell.applicable,
     reason: cell.reason ?? null,
     unknown: cell.unknown,
+    unknownBecause: (cell.unknownBecause ?? []).map((r) => ({ ...r, files: [...r.files] })),
     ok: cell.ok,
     errno: cell.errno,
     finalState: cell.finalState,
@@ -167,16 +168,25 @@ function changedFields(a: CellResult, b: CellResult): CellField[] {
   return out;
 }
 
-/** Findings of A, B and mainline for one scenario, each once, classified. */
+/** Whether a cell ran the posted design: present, and not unknown. An n/a cell is a known result. */
+function known(c: CellResult | undefined): c is CellResult {
+  return c !== undefined && !c.unknown;
+}
+
+/**
+ * Findings of A, B and mainline for one scenario, each once, classified (FindingClass). Unknown is contagious:
+ * when A's or B's cell could not be run as posted, nothing is classified, since neither a fix nor a new bug can
+ * be told from a run that did not happen.
+ */
 export function classifyFindings(
   scenario: string,
   a: CellResult | undefined,
   b: CellResult | undefined,
   mainline: CellResult | undefined,
 ): ClassifiedFinding[] {
+  if (!known(a) || !known(b)) return [];
   const index = (c: CellResult | undefined) => {
     const m = new Map<string, Finding>();
-    // A cell that read a fact the mapper could not determine has no verdicts, findings included.
     for (const f of c?.applicable && !c.unknown ? c.findings : []) {
       const k = findingKey(scenario, f);
       if (!m.has(k)) m.set(k, f);
@@ -197,7 +207,7 @@ export function classifyFindings(
       kind: f.kind,
       at: f.at,
       detail: f.detail,
-      class: inB ? (inA || inMainline ? "pre-existing" : "introduced") : "fixed",
+      class: !inB ? "fixed" : inMainline ? "pre-existing" : inA ? "carried" : "introduced",
       inA,
       inB,
       inMainline,
@@ -206,6 +216,20 @@ export function classifyFindings(
     });
   }
   return out;
+}
+
+/** Why a scenario is unknown: each side's reasons, prefixed with the side. */
+function unknownBecause(
+  a: CellResult | undefined,
+  b: CellResult | undefined,
+): ScenarioDiff["unknownBecause"] {
+  const side = (name: "a" | "b", c: CellResult | undefined) =>
+    c?.unknown
+      ? (c.unknownBecause ?? [{ what: "the cell", files: [], why: "it could not be run as posted" }]).map(
+          (r) => ({ ...r, side: name }),
+        )
+      : [];
+  return [...side("a", a), ...side("b", b)];
 }
 
 /** Facts that differ between the designs and that the diverging cells read. */
@@ -264,6 +288,7 @@ export function compareVersions(a: VersionSide, b: VersionSide, opts: CompareOpt
         status: "missing",
         a: ca ? summarizeCell(ca) : null,
         b: cb ? summarizeCell(cb) : null,
+        unknownBecause: unknownBecause(ca, cb),
         changed: [],
         divergence: null,
         hunks: [],
@@ -278,6 +303,7 @@ export function compareVersions(a: VersionSide, b: VersionSide, opts: CompareOpt
       scenario: id,
       title,
       status: ca.unknown || cb.unknown ? "unknown" : different ? "different" : "same",
+      unknownBecause: unknownBecause(ca, cb),
       a: summarizeCell(ca),
       b: summarizeCell(cb),
       changed,
@@ -302,6 +328,7 @@ export function compareVersions(a: VersionSide, b: VersionSide, opts: CompareOpt
       missing: count("missing"),
       introduced: all.filter((f) => f.class === "introduced").length,
       fixed: all.filter((f) => f.class === "fixed").length,
+      carried: all.filter((f) => f.class === "carried").length,
       preExisting: all.filter((f) => f.class === "pre-existing").length,
     },
   };

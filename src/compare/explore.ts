@@ -47,10 +47,17 @@ export interface ExploreDiff {
   introduced: ExploreFindingRef[];
   /** Raised by A, not by B. */
   fixed: ExploreFindingRef[];
+  /** Raised by both and not by mainline with the same events: still open in B. */
+  carried: ExploreFindingRef[];
   /** Raised by both. */
   kept: number;
   /** Facts of A or B the mapper could not read: the exploration ran them with their baseline value. */
   unknownFacts: string[];
+  /**
+   * Why the exploration is not judged (it ran a design with facts or code the mapper could not read, at their
+   * baseline values, so its findings are not the posted code's); null when it is.
+   */
+  unknown: string | null;
 }
 
 const key = (f: ExploredFinding): string => findingKey(f.finding);
@@ -67,6 +74,7 @@ export async function compareExplorations(
   fixtures: Fixtures,
   depth: number,
   unknownFacts: readonly string[] = [],
+  unmodelled: readonly string[] = [],
 ): Promise<ExploreDiff> {
   const ra = await explore(a, fixtures, { depth });
   // An exploration is a function of the design facts: the same code (a RESEND, an unchanged reroll) is not
@@ -95,13 +103,25 @@ export async function compareExplorations(
   for (const f of rb.findings) if (!inA.has(key(f))) introduced.push(await ref(f, b));
   const fixed: ExploreFindingRef[] = [];
   for (const f of ra.findings) if (!inB.has(key(f))) fixed.push(await ref(f, a));
+  const carried: ExploreFindingRef[] = [];
+  for (const f of rb.findings) {
+    if (!inA.has(key(f))) continue;
+    const r = await ref(f, b);
+    if (r.mainline !== "present") carried.push(r);
+  }
+  const why: string[] = [];
+  if (unknownFacts.length > 0) why.push(`facts the mapper could not read (${unknownFacts.join(", ")})`);
+  if (unmodelled.length > 0)
+    why.push(`functions changed in a way no fact describes (${unmodelled.join(", ")})`);
   return {
     depth,
     a: summary(ra),
     b: summary(rb),
     introduced,
     fixed,
+    carried,
     kept: rb.findings.filter((f) => inA.has(key(f))).length,
     unknownFacts: [...unknownFacts],
+    unknown: why.length > 0 ? `it ran ${why.join(" and ")} as the model has them, not as posted` : null,
   };
 }

@@ -2,7 +2,14 @@
  * Types of the behavioural comparison of two versions (src/compare). Plain JSON values: a VersionDiff is part
  * of the JSON report (`rproc-review diff --format json`).
  */
-import type { CellResult, FinalState, FindingKind, TaCommandName, TraceStep } from "../scenarios/result.ts";
+import type {
+  CellResult,
+  FinalState,
+  FindingKind,
+  TaCommandName,
+  TraceStep,
+  UnknownReason,
+} from "../scenarios/result.ts";
 import type { DesignFacts, FactPath } from "../semantics/facts.ts";
 import type { ChangelogNote, Series } from "../series/types.ts";
 
@@ -45,7 +52,12 @@ export interface VersionSide {
   series: Series | null;
 }
 
-export type FindingClass = "introduced" | "fixed" | "pre-existing";
+/**
+ * What a finding means for the review, one meaning each: "introduced" (B raises it, A does not), "fixed" (A
+ * raises it, B's cell ran and does not), "carried" (A and B raise it, mainline does not: still open) and
+ * "pre-existing" (mainline raises it too). A scenario where either cell could not be run classifies nothing.
+ */
+export type FindingClass = "introduced" | "fixed" | "carried" | "pre-existing";
 
 export interface ClassifiedFinding {
   scenario: string;
@@ -60,6 +72,8 @@ export interface ClassifiedFinding {
   /** Trace step at which it was raised in A / B (null when absent there). */
   stepA: number | null;
   stepB: number | null;
+  /** For "carried": the oldest version of the chain (A, then the versions before it) that raises it too. */
+  since?: string;
 }
 
 /** The state of a run just before the traces part. */
@@ -120,6 +134,8 @@ export interface CellSummary {
   applicable: boolean;
   reason: string | null;
   unknown: boolean;
+  /** What made the cell unknown (unknown facts it read, changed code it ran). */
+  unknownBecause: UnknownReason[];
   ok: boolean;
   errno: number;
   finalState: FinalState;
@@ -136,8 +152,13 @@ export type ScenarioStatus = "same" | "different" | "unknown" | "missing";
 export interface ScenarioDiff {
   scenario: string;
   title: string;
-  /** "unknown": a cell depends on a fact the mapper could not read; "missing": one side has no such cell. */
+  /**
+   * "unknown": a cell could not be run as posted (it read a fact the mapper could not read, or ran code the
+   * series changes in a way no fact describes); "missing": one side has no such cell.
+   */
   status: ScenarioStatus;
+  /** Why the scenario is unknown, for each side that could not be run; empty otherwise. */
+  unknownBecause: (UnknownReason & { side: "a" | "b" })[];
   a: CellSummary | null;
   b: CellSummary | null;
   /** The outcome fields that differ (empty when same). */
@@ -175,6 +196,7 @@ export interface VersionDiff {
     missing: number;
     introduced: number;
     fixed: number;
+    carried: number;
     preExisting: number;
   };
 }

@@ -5,8 +5,9 @@
  * letter, the whole review.
  */
 import type { ScenarioDiff } from "../compare/types.ts";
+import type { ReviewReport } from "../review/report.ts";
+import type { VerdictStatus } from "../review/verdict.ts";
 import { reviewText } from "./email.ts";
-import type { ReviewReport, VerdictStatus } from "./model.ts";
 
 export interface B4Check {
   tool: "rproc-review";
@@ -36,7 +37,12 @@ export function b4Checks(r: ReviewReport, ctx: B4Context): B4Check[] {
   if (ctx.message.kind === "cover") {
     const c = r.diff.counts;
     const quiet =
-      c.different === 0 && c.introduced === 0 && c.fixed === 0 && c.unknown === 0 && c.missing === 0;
+      c.different === 0 &&
+      c.introduced === 0 &&
+      c.carried === 0 &&
+      c.fixed === 0 &&
+      c.unknown === 0 &&
+      c.missing === 0;
     if (quiet && r.verdict.status === "pass" && aloneNote === null) return [];
     return [
       {

@@ -89,13 +89,15 @@ export function describeFactChange(f: FactChange, a: VersionRef, b: VersionRef):
 
 export function describeFinding(f: ClassifiedFinding): string {
   const where = f.inB ? "" : " (gone)";
-  return `${f.class}: ${f.kind} in ${f.at}${where}: ${f.detail}`;
+  const cls = f.class === "carried" && f.since ? `carried (since ${f.since})` : f.class;
+  return `${cls}: ${f.kind} in ${f.at}${where}: ${f.detail}`;
 }
 
 export const CLASS_ORDER: Record<ClassifiedFinding["class"], number> = {
   introduced: 0,
-  fixed: 1,
-  "pre-existing": 2,
+  carried: 1,
+  fixed: 2,
+  "pre-existing": 3,
 };
 
 export function sortFindings(fs: readonly ClassifiedFinding[]): ClassifiedFinding[] {

@@ -8,6 +8,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import type { ExploreFindingRef } from "../compare/explore.ts";
 import type { ScenarioDiff } from "../compare/types.ts";
+import type { ReviewReport } from "../review/report.ts";
 import { builtinVersion } from "../semantics/versions.ts";
 import {
   describeChanged,
@@ -27,7 +28,6 @@ import {
   inertLine,
   scenarioList,
 } from "./describe.ts";
-import type { ReviewReport } from "./model.ts";
 import {
   describeNote,
   describeNoteMatches,

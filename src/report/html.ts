@@ -5,6 +5,7 @@
  */
 import type { ExploreFindingRef } from "../compare/explore.ts";
 import type { ScenarioDiff } from "../compare/types.ts";
+import type { ReviewReport } from "../review/report.ts";
 import {
   describeCell,
   describeChanged,
@@ -24,7 +25,6 @@ import {
   inertLine,
 } from "./describe.ts";
 import { sequenceDiagram } from "./mermaid.ts";
-import type { ReviewReport } from "./model.ts";
 import {
   describeNote,
   describeNoteMatches,

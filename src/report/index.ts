@@ -2,11 +2,13 @@
  * Reports of a review (Workers-safe): GitHub markdown, a kernel-list mail, JSON, HTML and b4's check
  * protocol, all rendered from one ReviewReport.
  */
+
+import type { ReviewReport } from "../review/report.ts";
 import { type EmailOptions, renderEmail } from "./email.ts";
 import { type HtmlOptions, renderHtml } from "./html.ts";
 import { type MarkdownOptions, renderMarkdown } from "./markdown.ts";
-import type { ReviewReport } from "./model.ts";
 
+export type { ReviewReport, SeriesRef } from "../review/report.ts";
 export { type B4Check, type B4Context, b4Checks } from "./b4.ts";
 export { DEFAULT_FROM, type EmailOptions, renderEmail, reviewText, rfc2822Date } from "./email.ts";
 export { escapeHtml, type HtmlOptions, inlineScript, renderHtml } from "./html.ts";
@@ -18,15 +20,6 @@ export {
   mermaidText,
   sequenceDiagram,
 } from "./mermaid.ts";
-export {
-  buildReport,
-  type ReportOptions,
-  type ReviewReport,
-  reviewVersions,
-  type SeriesRef,
-  seriesRef,
-  shellWord,
-} from "./model.ts";
 export { MAIL_WIDTH, wrap } from "./wrap.ts";
 
 export const REPORT_FORMATS = ["markdown", "email", "json", "html"] as const;

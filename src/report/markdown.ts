@@ -6,6 +6,7 @@
  */
 import type { ExploreFindingRef } from "../compare/explore.ts";
 import type { ScenarioDiff } from "../compare/types.ts";
+import type { ReviewReport } from "../review/report.ts";
 import {
   describeCell,
   describeChanged,
@@ -27,7 +28,6 @@ import {
   scenarioList,
 } from "./describe.ts";
 import { sequenceDiagram } from "./mermaid.ts";
-import type { ReviewReport } from "./model.ts";
 import {
   causalFacts,
   describeNote,
@@ -56,7 +56,7 @@ const STATUS_MARK = {
   unknown: "unknown",
   missing: "one side only",
 } as const;
-const CLASS_MARK = { introduced: "❌", fixed: "✅", "pre-existing": "▫️" } as const;
+const CLASS_MARK = { introduced: "❌", carried: "🔴", fixed: "✅", "pre-existing": "▫️" } as const;
 
 const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");

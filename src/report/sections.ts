@@ -10,9 +10,9 @@ import type {
   ResponsibleFact,
   ScenarioDiff,
 } from "../compare/types.ts";
+import type { ReviewReport } from "../review/report.ts";
 import type { TraceStep } from "../scenarios/result.ts";
 import { scenarioList, sortFindings } from "./describe.ts";
-import type { ReviewReport } from "./model.ts";
 
 export function notesMentioning(r: ReviewReport, scenario: string): { note: CheckedNote; via: string[] }[] {
   const out: { note: CheckedNote; via: string[] }[] = [];

@@ -61,10 +61,24 @@ export interface CellResult {
   tee: TaCommandName[];
   findings: Finding[];
   trace: TraceStep[];
-  /** The cell depends on a design fact the mapper could not read: its other fields are not verdicts. */
+  /**
+   * The cell did not run the posted design: it read a design fact the mapper could not read, or it ran a
+   * function the series changes in a way no fact describes. Its other fields are not verdicts.
+   */
   unknown: boolean;
+  /** What made it unknown; absent when known. */
+  unknownBecause?: UnknownReason[];
   /** The design facts this cell read while running (not part of the contract; used by compare). */
   factsRead?: FactPath[];
+}
+
+/** One thing a cell could not run as posted: an unknown fact it read, or a changed function it called. */
+export interface UnknownReason {
+  /** The fact path ("tee.ctxLock") or the function ("rproc_boot()"). */
+  what: string;
+  /** The files of the series behind it (the mapper's evidence), when known. */
+  files: string[];
+  why: string;
 }
 
 export interface MatrixResult {

@@ -5,7 +5,7 @@
 import { type Fixtures, loadFixtures } from "../emulator/api.ts";
 import { UsageError } from "../errors.ts";
 import { type DesignFacts, type FactPath, linkProblem, trackFactReads } from "../semantics/facts.ts";
-import type { CellResult, FinalState, MatrixResult, TaCommandName } from "./result.ts";
+import type { CellResult, FinalState, MatrixResult, TaCommandName, UnknownReason } from "./result.ts";
 import { SCENARIOS, type Scenario, scenarioById } from "./scenarios.ts";
 import { World } from "./world.ts";
 
@@ -16,6 +16,54 @@ export interface Design {
   facts: DesignFacts;
   /** Facts the mapper could not read: a cell that reads one of them is "unknown". */
   unknownFacts?: readonly FactPath[];
+  /** Why each unknown fact is unknown and the files behind it, when the mapper said. */
+  unknownWhy?: Readonly<Partial<Record<FactPath, { why: string; files: readonly string[] }>>>;
+  /**
+   * Functions the series changes in a way no fact describes: the model runs them as they were, so a cell
+   * that calls one of them did not run the posted code and is "unknown".
+   */
+  unmodelled?: readonly UnmodelledCode[];
+}
+
+/** A change to a modelled function that no design fact describes (the mapper's "unmodelled" entries). */
+export interface UnmodelledCode {
+  file: string;
+  function: string;
+  line: number;
+  summary: string;
+}
+
+/** Why a cell is unknown: the unknown facts it read, the changed functions it called. */
+function unknownReasons(
+  design: Design,
+  reads: ReadonlySet<FactPath>,
+  trace: CellResult["trace"],
+): UnknownReason[] {
+  const out: UnknownReason[] = [];
+  for (const f of design.unknownFacts ?? []) {
+    if (!reads.has(f)) continue;
+    const why = design.unknownWhy?.[f];
+    out.push({
+      what: f,
+      files: [...(why?.files ?? [])],
+      why: why?.why ?? "the series changes it in a way the mapper cannot read",
+    });
+  }
+  const changed = design.unmodelled ?? [];
+  if (changed.length > 0) {
+    const called = new Set(trace.filter((s) => s.event === "call").map((s) => s.fn));
+    const seen = new Set<string>();
+    for (const u of changed) {
+      if (!called.has(u.function) || seen.has(u.function)) continue;
+      seen.add(u.function);
+      out.push({
+        what: `${u.function}()`,
+        files: [u.file],
+        why: `the series changes it (line ${u.line}: ${u.summary}) in a way no design fact describes, and the model runs it as it was`,
+      });
+    }
+  }
+  return out;
 }
 
 const TA_COMMANDS: ReadonlySet<string> = new Set([
@@ -45,7 +93,10 @@ export async function runScenario(
       `unknown scenario "${String(scenario)}" (known: ${SCENARIOS.map((x) => x.id).join(", ")})`,
     );
   const tracked = trackFactReads(design.facts);
-  const unknownOf = (): boolean => (design.unknownFacts ?? []).some((f) => tracked.reads.has(f));
+  const unknownOf = (trace: CellResult["trace"]) => {
+    const because = unknownReasons(design, tracked.reads, trace);
+    return because.length > 0 ? { unknown: true, unknownBecause: because } : { unknown: false };
+  };
   const reason = linkProblem(tracked.facts) ?? s.notApplicable(tracked.facts);
   const base = { version: design.id, scenario: s.id };
   if (reason !== null) {
@@ -59,7 +110,7 @@ export async function runScenario(
       tee: [],
       findings: [],
       trace: [],
-      unknown: unknownOf(),
+      ...unknownOf([]),
       factsRead: [...tracked.reads].sort(),
     };
   }
@@ -87,7 +138,7 @@ export async function runScenario(
     tee,
     findings: [...w.monitors.findings],
     trace: w.k.trace,
-    unknown: unknownOf(),
+    ...unknownOf(w.k.trace),
     factsRead: [...tracked.reads].sort(),
   };
 }

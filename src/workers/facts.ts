@@ -33,5 +33,9 @@ export function factsOf(json: Json): MapResult {
     evidence: (isObject(json.evidence) ? json.evidence : {}) as MapResult["evidence"],
     unmodelled: (Array.isArray(json.unmodelled) ? json.unmodelled : []) as unknown as MapResult["unmodelled"],
     outOfScope: (Array.isArray(json.outOfScope) ? json.outOfScope : []) as unknown as MapResult["outOfScope"],
+    unmodelledInBase: (Array.isArray(json.unmodelledInBase)
+      ? json.unmodelledInBase
+      : []) as unknown as MapResult["unmodelledInBase"],
+    unknownWhy: (isObject(json.unknownWhy) ? json.unknownWhy : {}) as unknown as MapResult["unknownWhy"],
   };
 }

@@ -93,17 +93,20 @@ describe("compareVersions", () => {
     expect(scenario("remove").facts).toEqual([]);
   });
 
-  it("classifies findings: introduced, fixed, pre-existing in both or already in mainline", () => {
+  it("classifies findings: introduced, fixed, carried (in both, not in mainline), pre-existing (in mainline)", () => {
     const by = (id: string) => scenario(id).findings.map((f) => [f.kind, f.at, f.class]);
     expect(by("boot-auth-fail")).toEqual([["leak", "rproc_boot", "fixed"]]);
     expect(by("bind-unbind")).toEqual([
       ["sleep-in-atomic", "rproc_tee_register", "introduced"],
       ["use-after-free", "rproc_tee_stop", "fixed"],
     ]);
-    expect(by("start-error")).toEqual([["error-swallowed", "rproc_tee_start", "pre-existing"]]);
+    // A and B raise it, mainline does not: still open in B, never "pre-existing".
+    expect(by("start-error")).toEqual([["error-swallowed", "rproc_tee_start", "carried"]]);
     const remove = scenario("remove").findings[0];
     expect(remove).toMatchObject({ class: "pre-existing", inA: false, inB: true, inMainline: true });
-    expect(diff().counts).toMatchObject({ introduced: 1, fixed: 2, preExisting: 2 });
+    expect(diff().counts).toMatchObject({ introduced: 1, fixed: 2, carried: 1, preExisting: 1 });
+    for (const f of diff().scenarios.flatMap((x) => x.findings))
+      if (f.class === "pre-existing") expect(f.inMainline).toBe(true);
   });
 
   it("treats findings with the same scenario, kind and at as the same even when details differ", () => {
@@ -113,17 +116,35 @@ describe("compareVersions", () => {
     if (!target) throw new Error("fixture");
     target.findings = [{ kind: "error-swallowed", at: "rproc_tee_start", detail: "other words", step: 3 }];
     const s = compareVersions(a, b).scenarios.find((x) => x.scenario === "start-error");
-    expect(s?.findings.map((f) => f.class)).toEqual(["pre-existing"]);
+    expect(s?.findings.map((f) => f.class)).toEqual(["carried"]);
   });
 
-  it("marks cells that read an unknown fact as unknown and draws no verdict from their findings", () => {
+  it("marks cells that read an unknown fact as unknown and classifies nothing in them (unknown never fixes)", () => {
     const b = v16Side();
-    for (const c of b.cells) if (c.scenario === "bind-unbind") c.unknown = true;
+    for (const c of b.cells)
+      if (c.scenario === "bind-unbind") {
+        c.unknown = true;
+        c.unknownBecause = [
+          { what: "tee.ctxLock", files: ["drivers/remoteproc/remoteproc_tee.c"], why: "unread" },
+        ];
+      }
     const d = compareVersions(v15Side(), b, { scenarios: SCENARIOS });
     const s = d.scenarios.find((x) => x.scenario === "bind-unbind");
     expect(s?.status).toBe("unknown");
-    expect(s?.findings.map((f) => f.class)).toEqual(["fixed"]);
+    // A's use-after-free is not "fixed" by a run that did not happen, nor is B's finding "introduced".
+    expect(s?.findings).toEqual([]);
+    expect(s?.unknownBecause).toEqual([
+      { side: "b", what: "tee.ctxLock", files: ["drivers/remoteproc/remoteproc_tee.c"], why: "unread" },
+    ]);
     expect(d.counts.unknown).toBe(1);
+  });
+
+  it("classifies nothing when A's cell is the unknown one", () => {
+    const a = v15Side();
+    for (const c of a.cells) if (c.scenario === "bind-unbind") c.unknown = true;
+    const s = compareVersions(a, v16Side()).scenarios.find((x) => x.scenario === "bind-unbind");
+    expect(s?.status).toBe("unknown");
+    expect(s?.findings).toEqual([]);
   });
 
   it("reports a scenario run on one side only as missing", () => {

@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { builtinSide, type CellRunner, cellsOf } from "../../src/compare/index.ts";
 import { loadFixtures } from "../../src/emulator/api.ts";
-import { type ReviewReport, renderMarkdown, reviewVersions } from "../../src/report/index.ts";
+import { type ReviewReport, renderMarkdown } from "../../src/report/index.ts";
+import { reviewVersions } from "../../src/review/index.ts";
 import { type Design, runMatrix, runScenario } from "../../src/scenarios/run.ts";
 import { BUILTIN_VERSIONS, MAINLINE } from "../../src/semantics/versions.ts";
 import { mermaidBlocks, mermaidParse } from "../report/mermaid-parser.ts";
@@ -52,10 +53,13 @@ describe("v15 → v16 on the real model", () => {
     for (const b of blocks) await mermaidParse(b);
   });
 
-  it("finds no difference between v16 and its RESEND", async () => {
+  it("finds no difference between v16 and its RESEND, and fails it on the bugs it still carries", async () => {
     const r = await review("v16", "v16-resend", ["boot", "crash-recovery"]);
     expect(r.diff.counts).toMatchObject({ different: 0, introduced: 0, fixed: 0 });
-    expect(r.verdict.status).toBe("pass");
     expect(r.diff.factChanges).toEqual([]);
+    const carried = r.diff.scenarios.flatMap((s) => s.findings).filter((f) => f.class === "carried");
+    expect(carried.map((f) => f.kind)).toContain("sleep-in-atomic");
+    expect(r.verdict.status).toBe("fail");
+    expect(r.verdict.line).toMatch(/carried/);
   });
 });

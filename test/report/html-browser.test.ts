@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { loadMermaidScript } from "../../src/node/html.ts";
-import { buildReport, renderHtml } from "../../src/report/index.ts";
+import { renderHtml } from "../../src/report/index.ts";
+import { buildReport } from "../../src/review/index.ts";
 import { series } from "../compare/fixtures.ts";
 import { mainlineSide, SCENARIOS, V16_NOTES, v15Side, v16Side } from "../compare/scenarios.ts";
 

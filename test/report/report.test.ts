@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { ExploreDiff } from "../../src/compare/explore.ts";
+import type { VersionSide } from "../../src/compare/types.ts";
 import {
   b4Checks,
-  buildReport,
   CHECK_RUN_TEXT_LIMIT,
   inlineScript,
   type ReviewReport,
@@ -12,6 +12,7 @@ import {
   renderMarkdown,
   wrap,
 } from "../../src/report/index.ts";
+import { buildReport } from "../../src/review/index.ts";
 import { cell, series, step } from "../compare/fixtures.ts";
 import { mainlineSide, SCENARIOS, V16_NOTES, v15Side, v16Side } from "../compare/scenarios.ts";
 import { mermaidBlocks, mermaidParse } from "./mermaid-parser.ts";
@@ -41,9 +42,16 @@ const EXPLORED: ExploreDiff = {
       mainline: "inexpressible",
     },
   ],
+  carried: [],
+  unknown: null,
   kept: 6,
   unknownFacts: [],
 };
+
+/** A side whose cells raise nothing (to test what a review says when nothing is open). */
+function clean(side: VersionSide): VersionSide {
+  return { ...side, cells: side.cells.map((c) => ({ ...c, findings: [] })) };
+}
 
 const report = (): ReviewReport =>
   buildReport(v15Side(), v16Side(series("v16", V16_NOTES.cover, V16_NOTES.patches)), {
@@ -80,7 +88,7 @@ describe("the exploration part of a report", () => {
   it("fails the verdict on a finding only B raises and names it in every format", () => {
     const r = explored();
     expect(r.verdict.status).toBe("fail");
-    expect(r.verdict.line).toContain("explore (depth 3): 1 introduced, 1 fixed");
+    expect(r.verdict.line).toContain("explore (depth 3): 1 introduced, 0 carried, 1 fixed");
     const md = renderMarkdown(r);
     expect(md).toContain("### Event interleavings (explore, depth 3)");
     expect(md).toContain(
@@ -101,14 +109,17 @@ describe("the exploration part of a report", () => {
 
   it("says when nothing differs, does not fail on findings mainline raises too, and is absent when not explored", () => {
     const same = { ...EXPLORED, introduced: [], fixed: [] };
-    const r = buildReport(v15Side(), v15Side(), { explore: same });
+    const r = buildReport(clean(v15Side()), clean(v15Side()), { explore: same });
     expect(renderMarkdown(r)).toContain("No finding is raised by only one of them.");
     const old = {
       ...EXPLORED,
       fixed: [],
       introduced: EXPLORED.introduced.map((f) => ({ ...f, mainline: "present" as const })),
     };
-    expect(buildReport(v15Side(), v15Side(), { explore: old }).verdict.status).not.toBe("fail");
+    expect(buildReport(clean(v15Side()), clean(v15Side()), { explore: old }).verdict.status).not.toBe("fail");
+    // A finding both explorations raise and mainline does not is carried: still open, the verdict fails.
+    const kept = { ...same, carried: EXPLORED.introduced };
+    expect(buildReport(clean(v15Side()), clean(v15Side()), { explore: kept }).verdict.status).toBe("fail");
     const plain = report();
     expect(plain.explore).toBeUndefined();
     expect(renderMarkdown(plain)).not.toContain("Event interleavings");
@@ -122,7 +133,7 @@ describe("report model", () => {
     expect(r.verdict.line).toContain("1 finding introduced");
     expect(r.verdict.line).toContain("1 difference the changelog does not mention");
     expect(r.reproduce.command).toBe(
-      "rproc-review matrix --versions v15,v16 --scenarios boot-auth-fail,bind-unbind,remove",
+      "rproc-review matrix --versions v15,v16 --scenarios boot-auth-fail,bind-unbind,start-error,remove",
     );
     expect(Object.keys(r.traces)).toEqual(["boot-auth-fail", "bind-unbind", "remove"]);
   });
@@ -133,11 +144,21 @@ describe("report model", () => {
     expect(buildReport(a, v16Side()).reproduce.command).toContain("--versions '../mails/v 15,v16'");
   });
 
-  it("passes when nothing differs", () => {
-    const a = v15Side();
+  it("passes when nothing differs and nothing is raised", () => {
+    const a = clean(v15Side());
     const r = buildReport(a, { ...a, id: "v15-again" });
     expect(r.verdict.status).toBe("pass");
     expect(r.diff.counts.different).toBe(0);
+  });
+
+  it("fails when nothing differs but B still raises what A raised and mainline does not (carried)", () => {
+    const a = v15Side();
+    const r = buildReport(a, { ...a, id: "v15-again" }, { mainline: mainlineSide(), scenarios: SCENARIOS });
+    expect(r.diff.counts.different).toBe(0);
+    expect(r.diff.counts.carried).toBeGreaterThan(0);
+    expect(r.verdict.status).toBe("fail");
+    const carried = r.diff.scenarios.flatMap((x) => x.findings).filter((f) => f.class === "carried");
+    expect(carried.every((f) => f.since === "v15")).toBe(true);
   });
 });
 
@@ -158,7 +179,7 @@ describe("markdown", () => {
     expect(md).toContain('cover letter: "Reworded the Kconfig help text."');
     expect(md).toContain("<details><summary>start-error: same</summary>");
     expect(md).toContain(
-      "**Reproduce:** `rproc-review matrix --versions v15,v16 --scenarios boot-auth-fail,bind-unbind,remove`",
+      "**Reproduce:** `rproc-review matrix --versions v15,v16 --scenarios boot-auth-fail,bind-unbind,start-error,remove`",
     );
   });
 
@@ -193,7 +214,7 @@ describe("markdown", () => {
     const md = renderMarkdown(report(), { maxChars: 1500 });
     expect(md.length).toBeLessThanOrEqual(1500);
     expect(md).toMatch(/Cut at 1,500 characters/);
-    expect(md.trimEnd().endsWith("--scenarios boot-auth-fail,bind-unbind,remove`")).toBe(true);
+    expect(md.trimEnd().endsWith("--scenarios boot-auth-fail,bind-unbind,start-error,remove`")).toBe(true);
   });
 });
 
@@ -228,7 +249,7 @@ describe("mail", () => {
     );
     expect(body).toContain("[v16 patch 3] drivers/remoteproc/remoteproc_core.c:1850");
     expect(body).toContain(
-      "        rproc-review matrix --versions v15,v16 --scenarios boot-auth-fail,bind-unbind,remove",
+      "        rproc-review matrix --versions v15,v16 --scenarios boot-auth-fail,bind-unbind,start-error,remove",
     );
     expect(body).toMatch(/\n-- \nrproc-review is a review bot/);
   });
@@ -320,7 +341,7 @@ describe("b4 check", () => {
     const [alone] = b4Checks(report(), { message: { kind: "patch", index: 1 }, alone: true });
     expect(alone?.status).toBe("warn");
     expect(alone?.details).toMatch(/^checked alone/);
-    const a = v15Side();
+    const a = clean(v15Side());
     expect(
       b4Checks(buildReport(a, { ...a, id: "same" }), { message: { kind: "cover" }, alone: false }),
     ).toEqual([]);

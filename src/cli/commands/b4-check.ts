@@ -3,11 +3,11 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import PostalMime from "postal-mime";
 import { defaultComparison } from "../../compare/against.ts";
-import { builtinSubject, type ReviewSubject, runReview } from "../../compare/review.ts";
 import { InputError } from "../../errors.ts";
 import { loadInput } from "../../node/inputs.ts";
 import { builtinManifests, mappedSubject, resolveVersion } from "../../node/versions.ts";
 import { type B4Check, type B4Context, b4Checks } from "../../report/index.ts";
+import { builtinSubject, type ReviewSubject, runReview } from "../../review/run.ts";
 import { builtinVersion } from "../../semantics/versions.ts";
 import { parseMessages, parseSubject, type Series } from "../../series/index.ts";
 

@@ -1,9 +1,8 @@
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { REVIEW_EXPLORE_DEPTH, runReview } from "../../compare/review.ts";
 import { UsageError } from "../../errors.ts";
 import { loadMermaidScript } from "../../node/html.ts";
-import { defaultMailsDir, mappedSubject, resolveVersion } from "../../node/versions.ts";
+import { defaultMailsDir, resolveVersion } from "../../node/versions.ts";
 import {
   DEFAULT_FROM,
   isReportFormat,
@@ -12,8 +11,8 @@ import {
   type ReviewReport,
   renderReview,
 } from "../../report/index.ts";
+import { REVIEW_EXPLORE_DEPTH, runReview } from "../../review/run.ts";
 import { BUILTIN_VERSIONS } from "../../semantics/versions.ts";
-import type { Series } from "../../series/types.ts";
 
 export interface OutputOptions {
   format?: string;
@@ -55,7 +54,7 @@ export function withOutputOptions(cmd: Command, opts: { json?: boolean } = {}): 
 }
 
 export interface RenderedReviewOptions extends OutputOptions {
-  /** "introduced": exit 1 when B introduces findings, in the matrix or in its exploration (CI). */
+  /** Finding classes, comma-separated: exit 1 when one is present (review, CI). */
   failOn?: string;
   exploreDepth?: string;
 }
@@ -68,28 +67,6 @@ export function exploreDepthOf(text: string | undefined): number {
     throw new UsageError(`expected an integer from 0 to 8, not "${text}"`, { subject: "--explore-depth" });
   }
   return n;
-}
-
-/**
- * `review` with the renderers of diff: B is the series given as `spec`, A the version it is compared with (a
- * built-in id or an input). With failOn "introduced", the exit code is 1 when B introduces findings.
- */
-export async function renderedReview(
-  series: Series,
-  spec: string,
-  against: string,
-  opts: RenderedReviewOptions,
-) {
-  if (opts.failOn !== undefined && opts.failOn !== "introduced")
-    throw new UsageError(`unknown value "${opts.failOn}" (known: introduced)`, { subject: "--fail-on" });
-  formatOf(opts);
-  const exploreDepth = exploreDepthOf(opts.exploreDepth);
-  const { report } = await runReview(await resolveVersion(against), await mappedSubject(series, spec), {
-    exploreDepth,
-  });
-  await writeReport(report, opts);
-  // The verdict fails exactly when B introduces a finding, in a scenario or in its exploration.
-  if (opts.failOn === "introduced" && report.verdict.status === "fail") process.exitCode = 1;
 }
 
 interface DiffOptions extends OutputOptions {

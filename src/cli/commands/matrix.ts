@@ -4,12 +4,12 @@ import type { Command } from "commander";
 import { UsageError } from "../../errors.ts";
 import { splitSelection } from "../../node/inputs.ts";
 import { resolveVersion } from "../../node/versions.ts";
-import { shellWord } from "../../report/index.ts";
 import { renderMatrixText } from "../../scenarios/render.ts";
 import { type Design, runMatrix } from "../../scenarios/run.ts";
 import { SCENARIOS } from "../../scenarios/scenarios.ts";
 import { parseVariant } from "../../semantics/variant.ts";
 import { BUILTIN_VERSIONS, builtinVersion } from "../../semantics/versions.ts";
+import { shellWord } from "../../shell.ts";
 
 export interface MatrixOptions {
   versions?: string;

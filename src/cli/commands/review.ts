@@ -1,121 +1,174 @@
 import type { Command } from "commander";
-import { defaultComparison } from "../../compare/against.ts";
-import { REVIEW_EXPLORE_DEPTH } from "../../compare/review.ts";
-import { cParser } from "../../node/c-parser.ts";
-import { loadInput } from "../../node/inputs.ts";
-import { builtinManifests } from "../../node/versions.ts";
-import type { CellResult } from "../../scenarios/result.ts";
-import { type Design, runMatrix } from "../../scenarios/run.ts";
-import { FACT_PATHS } from "../../semantics/facts.ts";
-import { mapSeries } from "../../semantics/map/index.ts";
-import { builtinVersion } from "../../semantics/versions.ts";
+import { defaultComparisonWhy, precedingInChain } from "../../compare/against.ts";
+import type { CellSummary } from "../../compare/types.ts";
+import { UsageError } from "../../errors.ts";
+import { loadInput, loadInputs, loadSeriesFrom, splitSelection } from "../../node/inputs.ts";
+import { loadStore } from "../../node/series-store.ts";
+import { builtinManifests, mappedSubject, resolveVersion } from "../../node/versions.ts";
+import {
+  FINDING_CLASSES,
+  failOnOutcome,
+  type ReviewReport,
+  type ReviewRunOptions,
+  type ReviewSubject,
+  runReview,
+} from "../../review/index.ts";
 import type { Series } from "../../series/types.ts";
-import { type RenderedReviewOptions, renderedReview } from "./diff.ts";
+import { exploreDepthOf, formatOf, type RenderedReviewOptions, writeReport } from "./diff.ts";
 
-async function designOf(series: Series, id: string): Promise<Design> {
-  const mapped = mapSeries(series, await cParser());
-  return {
-    id,
-    title: series.title,
-    facts: mapped.facts,
-    unknownFacts: FACT_PATHS.filter((p) => mapped.status[p] === "unknown"),
-  };
+interface ReviewOptions extends RenderedReviewOptions {
+  against?: string;
+  history?: string;
+  store?: string;
 }
 
-function builtinDesign(id: string): Design | undefined {
-  const v = builtinVersion(id);
-  return v === undefined ? undefined : { id: v.id, title: v.title, facts: v.facts };
+/** --fail-on: a comma set of finding classes. */
+export function failOnClasses(
+  text: string | undefined,
+): ReviewReport["diff"]["scenarios"][number]["findings"][number]["class"][] {
+  if (text === undefined) return [];
+  const out = text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  for (const c of out)
+    if (!(FINDING_CLASSES as readonly string[]).includes(c))
+      throw new UsageError(`unknown value "${c}" (known: ${FINDING_CLASSES.join(", ")}, comma-separated)`, {
+        subject: "--fail-on",
+      });
+  return out as ReturnType<typeof failOnClasses>;
 }
 
-/** The version a series is compared with by default (src/compare/against.ts). */
-async function defaultAgainst(series: Series): Promise<Design> {
-  return builtinDesign(defaultComparison(series, await builtinManifests())) as Design;
+/** The series known with the one under review: the rest of its input, --history, --store. */
+async function knownSeries(input: string, opts: ReviewOptions): Promise<Series[]> {
+  const known: Series[] = [];
+  const { input: base, series: picked } = await splitSelection(input);
+  if (picked !== null) known.push(...(await loadSeriesFrom(base)));
+  if (opts.history !== undefined)
+    known.push(...(await loadInputs(opts.history.split(",").filter((s) => s.trim() !== ""))));
+  if (opts.store !== undefined) known.push(...(await loadStore(opts.store)));
+  return known;
 }
 
-function summary(c: CellResult | undefined): string {
-  if (c === undefined) return "-";
-  if (c.unknown) return "unknown (depends on a fact the mapper could not read)";
+/** The version compared with, why, and the chain before it: --against, else the chain, else the built-ins. */
+async function comparison(
+  series: Series,
+  input: string,
+  opts: ReviewOptions,
+): Promise<{ a: ReviewSubject; why: string; history?: ReviewSubject[] }> {
+  if (opts.against !== undefined) return { a: await resolveVersion(opts.against), why: "given (--against)" };
+  const before = precedingInChain(series, await knownSeries(input, opts));
+  if (before !== null) {
+    const history: ReviewSubject[] = [];
+    for (const s of before.history) history.push(await mappedSubject(s, s.origin));
+    return {
+      a: await mappedSubject(before.series, before.series.origin),
+      why: `the version it follows in the chain of the series given with it (linked by ${before.linkedBy})`,
+      history,
+    };
+  }
+  const d = defaultComparisonWhy(series, await builtinManifests());
+  return { a: await resolveVersion(d.id), why: d.why };
+}
+
+function describe(c: CellSummary | null): string {
+  if (c === null) return "-";
+  if (c.unknown) return `unknown: ${c.unknownBecause.map((u) => `${u.what}: ${u.why}`).join("; ")}`;
   if (!c.applicable) return `n/a (${c.reason ?? ""})`;
   const findings = c.findings.map((f) => f.kind);
   return `${c.ok ? "ok" : `errno ${c.errno}`}, ${c.finalState}, TA [${c.tee.join(" ")}]${findings.length ? `, findings: ${findings.join(", ")}` : ""}`;
+}
+
+/** The short form of `review` (no --format): the verdict, then each scenario that differs or is unknown. */
+function printSummary(series: Series, r: ReviewReport, json: boolean): void {
+  const differ = r.diff.scenarios.filter((s) => s.status !== "same");
+  if (json) {
+    const out = {
+      series: series.title,
+      version: series.id,
+      against: r.a.id,
+      comparison: r.comparison,
+      verdict: r.verdict,
+      scenarios: r.diff.scenarios.length,
+      counts: r.diff.counts,
+      differences: differ.map((d) => ({
+        scenario: d.scenario,
+        title: d.title,
+        status: d.status,
+        against: d.a,
+        series: d.b,
+        findings: d.findings.filter((f) => f.class !== "pre-existing"),
+      })),
+    };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return;
+  }
+  const lines: string[] = [];
+  if (r.verdict.cannotReview) lines.push(r.verdict.cannotReview.line);
+  lines.push(
+    `${series.title} (${series.id}) against ${r.a.id} (${r.comparison.why}): ${r.diff.counts.different} of ${r.diff.scenarios.length} scenarios differ`,
+    `verdict: ${r.verdict.status}: ${r.verdict.line}`,
+  );
+  for (const d of differ) {
+    lines.push(`  ${d.scenario}: ${d.title}${d.status === "different" ? "" : ` [${d.status}]`}`);
+    lines.push(`    ${r.a.id}: ${describe(d.a)}`);
+    lines.push(`    ${series.id}: ${describe(d.b)}`);
+  }
+  const open = r.diff.scenarios.flatMap((s) =>
+    s.findings.filter((f) => f.class === "introduced" || f.class === "carried"),
+  );
+  const distinct = new Map(open.map((f) => [`${f.class} ${f.kind} ${f.at}`, f]));
+  for (const f of distinct.values())
+    lines.push(`  ${f.class}${f.since ? ` (since ${f.since})` : ""}: ${f.kind} in ${f.at}: ${f.detail}`);
+  process.stdout.write(`${lines.join("\n")}\n`);
 }
 
 export function register(program: Command): void {
   program
     .command("review")
     .description(
-      "map a series, run the scenario matrix for it and for the version compared, print the scenarios that differ",
+      "map a series, run the scenario matrix for it and for the version it follows, print the verdict and the scenarios that differ",
     )
     .argument("<input>", "mbox, .eml, directory of mails/patches, pr:owner/repo#n or git:<dir>:<a>..<b>")
     .option(
       "--against <id|input>",
-      "built-in version id or another input (default: previous version, else nearest older, else mainline)",
+      "built-in version id or another input (default: the version it follows in the chain of the series given with it, else the built-in version it follows, else mainline)",
+    )
+    .option(
+      "--history <inputs>",
+      "earlier versions of the series (comma-separated inputs), to find the one it follows",
+    )
+    .option(
+      "--store <dir>",
+      "directory of series ingested before (one Series JSON per file), to find the one it follows",
     )
     .option("--json", "print JSON")
     .option(
-      "--fail-on <what>",
-      "introduced: exit 1 when the series introduces findings, in a scenario or in its exploration (for CI)",
+      "--fail-on <classes>",
+      `exit 1 when a finding of these classes is present (comma-separated: ${FINDING_CLASSES.join(", ")}), in a scenario or in the exploration; exit 4 when none is but some scenarios could not be reviewed`,
     )
     .option("--format <format>", "markdown, email, json or html: the full report, as `diff` prints it")
     .option("--out <file>", "with --format: write the report to a file")
     .option("--from <address>", "with --format email: the From header")
     .option(
       "--explore-depth <n>",
-      `with --format or --fail-on: explore every sequence of up to n events on both versions (0: skip; default ${REVIEW_EXPLORE_DEPTH})`,
+      "explore every sequence of up to n events on both versions (0: skip; default 3 with --format or --fail-on, else 0)",
     )
-    .action(async (input: string, opts: { against?: string; json?: boolean } & RenderedReviewOptions) => {
+    .action(async (input: string, opts: ReviewOptions) => {
+      const classes = failOnClasses(opts.failOn);
+      const full = opts.format !== undefined || opts.failOn !== undefined;
+      if (full) formatOf(opts);
+      const exploreDepth = full || opts.exploreDepth !== undefined ? exploreDepthOf(opts.exploreDepth) : 0;
       const series = await loadInput(input);
-      if (opts.format !== undefined || opts.failOn !== undefined)
-        return renderedReview(series, input, opts.against ?? (await defaultAgainst(series)).id, opts);
-      const design = await designOf(series, series.id);
-      let against: Design;
-      if (opts.against === undefined) against = await defaultAgainst(series);
-      else
-        against =
-          builtinDesign(opts.against) ?? (await designOf(await loadInput(opts.against), opts.against));
-      if (against.id === design.id) design.id = `${design.id} (input)`;
-      const matrix = await runMatrix([against, design]);
-      const differ = matrix.scenarios
-        .map((s) => {
-          const before = matrix.results.find((r) => r.version === against.id && r.scenario === s.id);
-          const after = matrix.results.find((r) => r.version === design.id && r.scenario === s.id);
-          return { scenario: s, before, after };
-        })
-        .filter((d) => summary(d.before) !== summary(d.after));
-      if (opts.json) {
-        const cell = (c: CellResult | undefined) =>
-          c && {
-            ok: c.ok,
-            errno: c.errno,
-            finalState: c.finalState,
-            tee: c.tee,
-            findings: c.findings,
-            unknown: c.unknown,
-            applicable: c.applicable,
-          };
-        const out = {
-          series: series.title,
-          version: series.id,
-          against: against.id,
-          scenarios: matrix.scenarios.length,
-          differences: differ.map((d) => ({
-            scenario: d.scenario.id,
-            title: d.scenario.title,
-            against: cell(d.before),
-            series: cell(d.after),
-          })),
-        };
-        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-        return;
+      const { a, why, history } = await comparison(series, input, opts);
+      const runOpts: ReviewRunOptions = { exploreDepth, comparisonWhy: why, ...(history ? { history } : {}) };
+      const { report } = await runReview(a, await mappedSubject(series, input), runOpts);
+      if (full) await writeReport(report, opts);
+      else printSummary(series, report, opts.json === true);
+      if (classes.length > 0) {
+        const outcome = failOnOutcome(report.diff, classes, report.explore);
+        if (outcome === "findings") process.exitCode = 1;
+        else if (outcome === "cannot-say") process.exitCode = 4;
       }
-      const lines = [
-        `${series.title} (${series.id}) against ${against.id}: ${differ.length} of ${matrix.scenarios.length} scenarios differ`,
-      ];
-      for (const d of differ) {
-        lines.push(`  ${d.scenario.id}: ${d.scenario.title}`);
-        lines.push(`    ${against.id}: ${summary(d.before)}`);
-        lines.push(`    ${series.id}: ${summary(d.after)}`);
-      }
-      process.stdout.write(`${lines.join("\n")}\n`);
     });
 }

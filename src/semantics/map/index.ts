@@ -10,6 +10,7 @@ import type { Series } from "../../series/types.ts";
 import { type DesignFacts, DesignFactsSchema, FACT_PATHS, type FactPath } from "../facts.ts";
 import { deriveCore } from "./core.ts";
 import { isInert, MODELLED_FILES } from "./derive.ts";
+import { outsideTouches } from "./outside.ts";
 import { deriveStm32 } from "./stm32.ts";
 import { deriveTee } from "./tee.ts";
 import type { Derived, Evidence, FactStatus, MapResult, OutOfScope, Unmodelled } from "./types.ts";
@@ -153,6 +154,28 @@ export function mapSeries(series: Series, parser: Parser): MapResult {
     if (d && d.status !== "baseline") evidence[path] = d.evidence;
   }
 
+  const unknownWhy: MapResult["unknownWhy"] = {};
+  for (const path of FACT_PATHS)
+    if (status[path] === "unknown")
+      unknownWhy[path] = {
+        why: "the series changes it in a way the mapper cannot read",
+        files: [...new Set((evidence[path] ?? []).map((e) => e.file))],
+      };
+  // Baseline means untouched: files outside the model that define or call what it runs.
+  for (const t of outsideTouches(view))
+    for (const path of t.facts) {
+      if (status[path] !== "unknown") {
+        status[path] = "unknown";
+        evidence[path] = [];
+        unknownWhy[path] = { why: "", files: [] };
+      }
+      evidence[path]?.push(t.evidence);
+      const why = unknownWhy[path] as { why: string; files: string[] };
+      const phrase = `${t.file}, outside the modelled files, has ${t.symbol}`;
+      if (!why.why.includes(phrase)) why.why = why.why === "" ? phrase : `${why.why}; ${phrase}`;
+      if (!why.files.includes(t.file)) why.files.push(t.file);
+    }
+
   const unmodelled: Unmodelled[] = [];
   for (const path of MODELLED_FILES) {
     const file = view.files.get(path);
@@ -161,5 +184,16 @@ export function mapSeries(series: Series, parser: Parser): MapResult {
     consumeMovedLines(file);
     unmodelled.push(...unmodelledOf(file));
   }
-  return { facts, status, evidence, unmodelled, outOfScope: outOfScopeOf(view) };
+  const unmodelledInBase = unmodelled.filter(
+    (u) => u.function !== null && /\.[ch]$/.test(u.file) && view.files.get(u.file)?.complete === false,
+  );
+  return {
+    facts,
+    status,
+    evidence,
+    unmodelled,
+    unmodelledInBase,
+    outOfScope: outOfScopeOf(view),
+    unknownWhy,
+  };
 }

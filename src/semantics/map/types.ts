@@ -36,6 +36,13 @@ export interface MapResult {
   evidence: Partial<Record<FactPath, Evidence[]>>;
   unmodelled: Unmodelled[];
   outOfScope: OutOfScope[];
+  /**
+   * The unmodelled changes inside functions of files the series does not create (the core, the STM32
+   * driver, …): the model runs those functions as they were, so a scenario that calls one is unknown.
+   */
+  unmodelledInBase: Unmodelled[];
+  /** For each unknown fact: why, in words, and the files behind it. */
+  unknownWhy: Partial<Record<FactPath, { why: string; files: string[] }>>;
 }
 
 /** What one rule yields for one fact. */

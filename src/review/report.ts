@@ -8,9 +8,11 @@ import { checkChangelog } from "../compare/changelog.ts";
 import { type CompareOptions, compareVersions } from "../compare/diff.ts";
 import type { ExploreDiff } from "../compare/explore.ts";
 import type { ChangelogCheck, VersionDiff, VersionRef, VersionSide } from "../compare/types.ts";
-import type { TraceStep } from "../scenarios/result.ts";
+import type { CellResult, TraceStep } from "../scenarios/result.ts";
+import { SCENARIOS } from "../scenarios/scenarios.ts";
 import type { Person, Series } from "../series/types.ts";
 import { shellWord } from "../shell.ts";
+import { type Verdict, verdictOf } from "./verdict.ts";
 
 /** What a reply needs to know about the mail a version came in. */
 export interface SeriesRef {
@@ -29,13 +31,13 @@ export interface ReportVersion extends VersionRef {
   series: SeriesRef | null;
 }
 
-export type VerdictStatus = "pass" | "warn" | "fail";
-
 export interface ReviewReport {
   tool: "rproc-review";
   a: ReportVersion;
   b: ReportVersion;
-  verdict: { status: VerdictStatus; line: string };
+  verdict: Verdict;
+  /** Which version B is compared with, and why that one (the chain, the changelog, the user's choice). */
+  comparison: { against: string; why: string };
   diff: VersionDiff;
   changelog: ChangelogCheck;
   reproduce: { command: string; versions: string[]; scenarios: string[] };
@@ -68,52 +70,6 @@ export function seriesRef(s: Series): SeriesRef {
   };
 }
 
-export { shellWord };
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
-/** Findings of a class counted once per kind and place, whatever the number of scenarios showing them. */
-function distinct(diff: VersionDiff, cls: "introduced" | "fixed"): number {
-  return new Set(
-    diff.scenarios.flatMap((s) => s.findings.filter((f) => f.class === cls).map((f) => `${f.kind} ${f.at}`)),
-  ).size;
-}
-
-function verdictOf(
-  diff: VersionDiff,
-  changelog: ChangelogCheck,
-  explored?: ExploreDiff,
-): { status: VerdictStatus; line: string } {
-  const c = diff.counts;
-  const total = diff.scenarios.length;
-  const parts = [
-    `${c.different} of ${plural(total, "scenario")} ${c.different === 1 ? "behaves" : "behave"} differently`,
-    `${plural(c.introduced, "finding")} introduced${c.introduced > 0 ? ` (${distinct(diff, "introduced")} distinct)` : ""}`,
-    `${c.fixed} fixed`,
-    `${c.preExisting} pre-existing`,
-  ];
-  if (c.unknown > 0) parts.push(`${c.unknown} unknown (facts the mapper could not read)`);
-  if (c.missing > 0) parts.push(`${c.missing} run on one side only`);
-  if (changelog.available && changelog.unmentioned.length > 0)
-    parts.push(`${plural(changelog.unmentioned.length, "difference")} the changelog does not mention`);
-  // Findings B's exploration raises and A's does not, unless mainline raises them too with the same events.
-  const newInExplore = explored?.introduced.filter((f) => f.mainline !== "present").length ?? 0;
-  if (explored) {
-    parts.push(
-      `explore (depth ${explored.depth}): ${explored.introduced.length} introduced, ${explored.fixed.length} fixed`,
-    );
-  }
-  const status: VerdictStatus =
-    c.introduced > 0 || newInExplore > 0
-      ? "fail"
-      : c.unknown > 0 || c.missing > 0 || (changelog.available && changelog.unmentioned.length > 0)
-        ? "warn"
-        : "pass";
-  return { status, line: `${diff.a.id} → ${diff.b.id}: ${parts.join(", ")}` };
-}
-
 export interface ReportOptions extends CompareOptions {
   /** Command name used in the reproduce line; default "rproc-review". */
   command?: string;
@@ -122,11 +78,34 @@ export interface ReportOptions extends CompareOptions {
   diff?: VersionDiff;
   /** Both versions' explorations compared (compareExplorations). */
   explore?: ExploreDiff;
+  /** Why A is the version compared with (default: "given"). */
+  comparisonWhy?: string;
+  /**
+   * Cells of versions before A in the chain, newest first: a carried finding is named with the oldest version
+   * back from A, without a gap, that raises it too.
+   */
+  history?: readonly { id: string; cells: readonly CellResult[] }[];
+}
+
+/** Names each carried finding with the oldest version of the chain that raises it (A when none before). */
+function markCarriedSince(diff: VersionDiff, history: ReportOptions["history"] = []): void {
+  for (const s of diff.scenarios)
+    for (const f of s.findings) {
+      if (f.class !== "carried") continue;
+      let since = diff.a.id;
+      for (const h of history) {
+        const cell = h.cells.find((c) => c.scenario === s.scenario);
+        if (!cell || cell.unknown || !cell.findings.some((x) => x.kind === f.kind && x.at === f.at)) break;
+        since = h.id;
+      }
+      f.since = since;
+    }
 }
 
 /** Compares A (older) with B (newer) and checks B's changelog: the whole review in one value. */
 export function buildReport(a: VersionSide, b: VersionSide, opts: ReportOptions = {}): ReviewReport {
   const diff = opts.diff ?? compareVersions(a, b, opts);
+  markCarriedSince(diff, opts.history);
   const changelog = checkChangelog(diff, a, b);
   const interesting = diff.scenarios
     .filter((s) => s.status !== "same" || s.findings.some((f) => f.class !== "pre-existing"))
@@ -139,19 +118,21 @@ export function buildReport(a: VersionSide, b: VersionSide, opts: ReportOptions 
     const trace = (v: VersionSide) => v.cells.find((c) => c.scenario === s.scenario)?.trace ?? [];
     traces[s.scenario] = { a: trace(a), b: trace(b) };
   }
+  // Name the scenarios only when they are a part of the matrix: a reader re-runs the whole matrix otherwise.
+  const all = SCENARIOS.every((x) => scenarios.includes(x.id));
   const command = [
     opts.command ?? "rproc-review",
     "matrix",
     "--versions",
     shellWord(versions.join(",")),
-    "--scenarios",
-    shellWord(scenarios.join(",")),
+    ...(all ? [] : ["--scenarios", shellWord(scenarios.join(","))]),
   ].join(" ");
   return {
     tool: "rproc-review",
     a: { ...diff.a, series: a.series ? seriesRef(a.series) : null },
     b: { ...diff.b, series: b.series ? seriesRef(b.series) : null },
     verdict: verdictOf(diff, changelog, opts.explore),
+    comparison: { against: diff.a.id, why: opts.comparisonWhy ?? "given" },
     diff,
     changelog,
     reproduce: { command, versions, scenarios },

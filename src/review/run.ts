@@ -4,8 +4,12 @@
  * re-running B with single facts set back, explore both versions' event interleavings, and build the report.
  * Workers-safe: the caller resolves versions (built-in ids, mapped series) and passes them in.
  */
+
+import type { CellRunner } from "../compare/attribute.ts";
+import { compareExplorations } from "../compare/explore.ts";
+import { builtinSide, cellsOf, type MappedFacts, seriesSide } from "../compare/sides.ts";
+import type { VersionSide } from "../compare/types.ts";
 import { loadFixtures } from "../emulator/api.ts";
-import { type ReviewReport, reviewVersions } from "../report/index.ts";
 import type { CellResult } from "../scenarios/result.ts";
 import { type Design, runMatrix, runScenario } from "../scenarios/run.ts";
 import { FACT_PATHS } from "../semantics/facts.ts";
@@ -13,10 +17,7 @@ import type { MapResult } from "../semantics/map/types.ts";
 import { BUILTIN_VERSIONS, type BuiltinVersion, MAINLINE } from "../semantics/versions.ts";
 import type { Series } from "../series/types.ts";
 import { shellWord } from "../shell.ts";
-import type { CellRunner } from "./attribute.ts";
-import { compareExplorations } from "./explore.ts";
-import { builtinSide, cellsOf, type MappedFacts, seriesSide } from "./sides.ts";
-import type { VersionSide } from "./types.ts";
+import { type ReviewReport, reviewVersions } from "./report.ts";
 
 /** A version ready to be run and compared: its design, and how to build its side from its cells. */
 export interface ReviewSubject {
@@ -46,6 +47,23 @@ export function builtinSubject(
   };
 }
 
+/**
+ * The design a mapped series runs as: its facts, those the mapper could not read (with why), and the changed
+ * functions no fact describes (a cell that calls one is unknown).
+ */
+export function mappedDesign(id: string, title: string, mapped: MapResult): Design {
+  return {
+    id,
+    title,
+    facts: mapped.facts,
+    unknownFacts: FACT_PATHS.filter((p) => mapped.status[p] === "unknown"),
+    unknownWhy: mapped.unknownWhy ?? {},
+    unmodelled: (mapped.unmodelledInBase ?? []).flatMap((u) =>
+      u.function === null ? [] : [{ file: u.file, function: u.function, line: u.line, summary: u.summary }],
+    ),
+  };
+}
+
 /** A series read by the mapper; `spec` is how the user named it (an input, a label). */
 export function seriesSubject(
   series: Series,
@@ -54,12 +72,7 @@ export function seriesSubject(
   id = series.id,
 ): ReviewSubject {
   return {
-    design: {
-      id,
-      title: series.title,
-      facts: mapped.facts,
-      unknownFacts: FACT_PATHS.filter((p) => mapped.status[p] === "unknown"),
-    },
+    design: mappedDesign(id, series.title, mapped),
     series,
     mapped,
     side: (cells, designId) => seriesSide(series, mapped, cells, { spec, designId }),
@@ -72,6 +85,34 @@ export interface ReviewRunOptions {
   notes?: string[];
   /** Longest event sequence the review explores on both versions (default 3; 0: no exploration). */
   exploreDepth?: number;
+  /** Why A is the version compared with, for the report ("the version it follows: …"); default "given". */
+  comparisonWhy?: string;
+  /**
+   * Versions before A in its chain, newest first, to name the version a carried finding dates from. Default:
+   * when A is a built-in version, the built-in versions before it (mainline excluded).
+   */
+  history?: readonly ReviewSubject[];
+}
+
+/** The built-in versions before a built-in A, newest first (mainline excluded); none for any other A. */
+function builtinHistory(a: ReviewSubject): ReviewSubject[] {
+  const at = BUILTIN_VERSIONS.findIndex((v) => v.facts === a.design.facts && v.id === a.design.id);
+  if (at <= 0) return [];
+  return BUILTIN_VERSIONS.slice(0, at)
+    .filter((v) => v.facts !== MAINLINE)
+    .reverse()
+    .map((v) => builtinSubject(v));
+}
+
+/** Scenarios in which A and B raise the same finding: the only ones a carried finding can come from. */
+function sharedFindingScenarios(results: readonly CellResult[], a: string, b: string): string[] {
+  const out: string[] = [];
+  for (const ca of results.filter((c) => c.version === a)) {
+    const cb = results.find((c) => c.version === b && c.scenario === ca.scenario);
+    if (cb && ca.findings.some((f) => cb.findings.some((g) => g.kind === f.kind && g.at === f.at)))
+      out.push(ca.scenario);
+  }
+  return out;
 }
 
 /** The review's default exploration depth: every sequence of up to three events, well under a second. */
@@ -110,9 +151,14 @@ export async function runReview(
   const side = (s: ReviewSubject) => s.side(cellsOf(matrix.results, s.design.id), s.design.id);
   const sa = side(a);
   const fixtures = await loadFixtures();
-  const unknownFacts = b.design.unknownFacts ?? [];
-  const run: CellRunner = (facts, scenario) =>
-    runScenario({ id: b.design.id, title: b.design.title, facts, unknownFacts }, scenario, fixtures);
+  const run: CellRunner = (facts, scenario) => runScenario({ ...b.design, facts }, scenario, fixtures);
+  const shared = sharedFindingScenarios(matrix.results, a.design.id, b.design.id);
+  const history: { id: string; cells: CellResult[] }[] = [];
+  if (shared.length > 0)
+    for (const h of opts.history ?? builtinHistory(a)) {
+      const m = await runMatrix([{ ...h.design, id: `${h.design.id} (history)` }], shared);
+      history.push({ id: h.design.id, cells: m.results });
+    }
   const depth = opts.exploreDepth ?? REVIEW_EXPLORE_DEPTH;
   const explorable = (s: ReviewSubject) => ({ id: s.design.id, facts: s.design.facts, replayAs: s.replayAs });
   const explored =
@@ -124,6 +170,11 @@ export async function runReview(
           fixtures,
           depth,
           [...new Set([...(a.design.unknownFacts ?? []), ...(b.design.unknownFacts ?? [])])],
+          [
+            ...new Set(
+              [...(a.design.unmodelled ?? []), ...(b.design.unmodelled ?? [])].map((u) => `${u.function}()`),
+            ),
+          ],
         )
       : undefined;
   const report = await reviewVersions(sa, side(b), run, {
@@ -131,6 +182,8 @@ export async function runReview(
     scenarios: matrix.scenarios,
     ...(opts.notes ? { notes: opts.notes } : {}),
     ...(explored ? { explore: explored } : {}),
+    ...(opts.comparisonWhy ? { comparisonWhy: opts.comparisonWhy } : {}),
+    history,
   });
   return { report, cells: matrix.results };
 }
