@@ -4,7 +4,7 @@
  * render GitHub markdown). Workers-safe: the C parser comes from the platform (src/node/c-parser.ts).
  */
 import type { Parser } from "web-tree-sitter";
-import { type BuiltinManifest, defaultComparison } from "../compare/against.ts";
+import { type BuiltinManifest, defaultComparison, defaultComparisonWhy } from "../compare/against.ts";
 import type { MappedFacts } from "../compare/sides.ts";
 import { InputError } from "../errors.ts";
 import { type ReviewReport, renderMarkdown } from "../report/index.ts";
@@ -66,9 +66,22 @@ export function createReviewEngine(options: ReviewEngineOptions): ReportingEngin
   }
 
   /** A against B (plus mainline for pre-existing findings), as `rproc-review diff` runs it. */
+  /** Why A is the version compared with, for the report. */
+  function whyAgainst(aRef: VersionRef, bRef: VersionRef): string {
+    if (aRef.kind === "series") return `the previous version seen (${aRef.label})`;
+    if (bRef.kind === "series") {
+      const d = defaultComparisonWhy(bRef.series, options.builtinManifests ?? []);
+      if (d.id === aRef.id) return d.why;
+    }
+    return "given";
+  }
+
   async function review(aRef: VersionRef, bRef: VersionRef, scenarios: readonly string[] | null) {
     const b = await resolve(bRef);
-    const run = await runReview(await resolve(aRef), b, scenarios ? { scenarios } : {});
+    const run = await runReview(await resolve(aRef), b, {
+      ...(scenarios ? { scenarios } : {}),
+      comparisonWhy: whyAgainst(aRef, bRef),
+    });
     return { ...run, b };
   }
 

@@ -198,5 +198,5 @@ export function describeExploreFinding(f: ExploreFindingRef): string {
 
 /** The explore section's first sentence. */
 export function exploreIntro(x: ExploreDiff): string {
-  return `Every sequence of up to ${x.depth} external events (sysfs start/stop/recovery/firmware, crash, tampered image, driver unbind and bind, TEE failures), breadth-first on both versions: ${x.a.id} reached ${x.a.states} states, ${x.b.id} ${x.b.states}; ${x.kept} finding${x.kept === 1 ? "" : "s"} raised by both.${x.unknownFacts.length > 0 ? ` The mapper could not read ${x.unknownFacts.join(", ")}: explored with the baseline value.` : ""}`;
+  return `Every sequence of up to ${x.depth} external events (sysfs start/stop/recovery/firmware, crash, tampered image, driver unbind and bind, TEE failures), breadth-first on both versions: ${x.a.id} reached ${x.a.states} states, ${x.b.id} ${x.b.states}; ${x.kept} finding${x.kept === 1 ? "" : "s"} raised by both.${x.unknown ? ` Not judged: ${x.unknown}.` : x.unknownFacts.length > 0 ? ` The mapper could not read ${x.unknownFacts.join(", ")}: explored with the baseline value.` : ""}`;
 }

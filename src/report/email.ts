@@ -29,6 +29,7 @@ import {
   scenarioList,
 } from "./describe.ts";
 import {
+  cannotReviewLines,
   describeNote,
   describeNoteMatches,
   differing,
@@ -165,7 +166,7 @@ function exploreBlock(r: ReviewReport): string[] {
     ...wrap(ascii(exploreIntro(x)), MAIL_WIDTH),
     "",
   ];
-  if (x.introduced.length + x.fixed.length === 0) {
+  if (x.introduced.length + x.fixed.length + x.carried.length === 0) {
     body.push(EXPLORE_NOTHING_ALONE, "");
     return body;
   }
@@ -188,6 +189,7 @@ function exploreBlock(r: ReviewReport): string[] {
   };
   list(`Raised by ${r.b.id} only:`, x.introduced);
   list(`Raised by ${r.a.id} only:`, x.fixed);
+  list(`Raised by both and not by mainline (still open in ${r.b.id}):`, x.carried);
   return body;
 }
 
@@ -217,6 +219,12 @@ export function reviewText(
   const only = opts.scenarios ? new Set(opts.scenarios) : null;
   const shown = (scenario: string) => only === null || only.has(scenario);
   para(`Verdict: ${r.verdict.status.toUpperCase()}: ${r.verdict.line}.`);
+  const blocked = r.verdict.cannotReview;
+  if (blocked !== null) {
+    body.push(`Could not review ${blocked.scenarios.length} of ${blocked.total} scenarios:`, "");
+    for (const l of cannotReviewLines(r)) body.push(...wrap(ascii(l), MAIL_WIDTH, "  - ", "    "));
+    body.push("");
+  }
 
   const introduced = groupFindings(
     r,
@@ -236,13 +244,37 @@ export function reviewText(
       );
     body.push("");
   }
+  const carried = groupFindings(
+    r,
+    "carried",
+    (f) => shown(f.scenario) && (opts.findingsAt?.has(f.at) ?? true),
+  );
+  if (carried.length > 0) {
+    body.push(`Findings ${r.b.id} still carries (mainline does not have them):`, "");
+    for (const g of carried)
+      body.push(
+        ...wrap(
+          ascii(
+            `${g.kind} in ${g.at}${g.since ? ` (since ${g.since})` : ""}, ${scenarioList(g.scenarios)}: ${g.detail}`,
+          ),
+          MAIL_WIDTH,
+          "  - ",
+          "    ",
+        ),
+      );
+    body.push("");
+  }
   body.push(...exploreBlock(r));
   const diffs = differing(r).filter((d) => shown(d.scenario));
   if (diffs.length > 0) {
     body.push(`Behaviour differences (${diffs.length} of ${r.diff.scenarios.length} scenarios):`, "");
     for (const d of diffs) body.push(...scenarioBlock(r, d));
   } else {
-    para(`No scenario behaves differently between ${r.a.id} and ${r.b.id}.`);
+    para(
+      blocked === null
+        ? `No scenario behaves differently between ${r.a.id} and ${r.b.id}.`
+        : `No scenario that could be reviewed behaves differently between ${r.a.id} and ${r.b.id}; ${blocked.scenarios.length} could not be reviewed (above).`,
+    );
   }
   body.push(...changelogBlock(r));
   const silent = silentFactChanges(r);

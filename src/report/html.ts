@@ -26,6 +26,7 @@ import {
 } from "./describe.ts";
 import { sequenceDiagram } from "./mermaid.ts";
 import {
+  cannotReviewLines,
   describeNote,
   describeNoteMatches,
   differing,
@@ -113,7 +114,7 @@ function difference(r: ReviewReport, s: ScenarioDiff): string {
       li(
         fs.map(
           (f) =>
-            `<span class="${f.class === "introduced" ? "fail" : "pass"}">${e(describeFinding(f))}</span>`,
+            `<span class="${f.class === "introduced" || f.class === "carried" ? "fail" : "pass"}">${e(describeFinding(f))}</span>`,
         ),
       ),
     );
@@ -158,13 +159,14 @@ function exploreHtml(r: ReviewReport): string {
   const x = r.explore;
   if (x === undefined) return "";
   const head = `<h2>Event interleavings (explore, depth ${x.depth})</h2>\n<p>${e(exploreIntro(x))}</p>`;
-  if (x.introduced.length + x.fixed.length === 0) return `${head}\n<p>${EXPLORE_NOTHING_ALONE}</p>`;
+  if (x.introduced.length + x.fixed.length + x.carried.length === 0)
+    return `${head}\n<p>${EXPLORE_NOTHING_ALONE}</p>`;
   const row = (cls: string, mark: string, f: ExploreFindingRef) =>
     `<tr><td class="${cls}">${mark}</td><td>${e(`${f.kind} in ${f.at}: ${f.detail}`)}</td><td><code>${e(describeExploreSequence(f))}</code></td><td>${e(describeExploreMainline(f))}</td><td><code>${e(f.replay)}</code></td></tr>`;
   return `${head}
 <table><thead><tr><th></th><th>finding</th><th>shortest sequence</th><th>mainline</th><th>replay</th></tr></thead>
 <tbody>
-${[...x.introduced.map((f) => row(f.mainline === "present" ? "" : "fail", `only ${r.b.id}`, f)), ...x.fixed.map((f) => row("pass", `only ${r.a.id}`, f))].join("\n")}
+${[...x.introduced.map((f) => row(f.mainline === "present" ? "" : "fail", `only ${r.b.id}`, f)), ...x.fixed.map((f) => row("pass", `only ${r.a.id}`, f)), ...x.carried.map((f) => row("fail", "both, not mainline", f))].join("\n")}
 </tbody></table>`;
 }
 
@@ -208,6 +210,7 @@ export function renderHtml(r: ReviewReport, opts: HtmlOptions): string {
 <h1 class="${r.verdict.status}">rproc-review: ${e(r.verdict.line)}</h1>
 <p>Compared <b>${e(r.a.id)}</b> (${e(r.a.title)}) with <b>${e(r.b.id)}</b> (${e(r.b.title)})${r.diff.mainline ? `; findings also seen in ${e(r.diff.mainline.id)} are pre-existing` : ""}.</p>
 ${r.notes.map((n) => `<p><i>${e(n)}</i></p>`).join("\n")}
+${r.verdict.cannotReview ? `<h2>Could not review ${r.verdict.cannotReview.scenarios.length} of ${r.verdict.cannotReview.total} scenarios</h2>\n${li(cannotReviewLines(r).map((l) => e(l)))}` : ""}
 <h2>Matrix</h2>
 <table><thead><tr><th>scenario</th><th>${e(r.a.id)}</th><th>${e(r.b.id)}</th><th></th><th>findings in ${e(r.b.id)}</th></tr></thead>
 <tbody>

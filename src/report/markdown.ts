@@ -29,6 +29,7 @@ import {
 } from "./describe.ts";
 import { sequenceDiagram } from "./mermaid.ts";
 import {
+  cannotReviewLines,
   causalFacts,
   describeNote,
   describeNoteMatches,
@@ -94,7 +95,7 @@ function matrix(r: ReviewReport): string[] {
     "|---|---|---|---|---|",
   ];
   for (const s of r.diff.scenarios) {
-    const counts = (["introduced", "fixed", "pre-existing"] as const)
+    const counts = (["introduced", "carried", "fixed", "pre-existing"] as const)
       .map((c) => [c, s.findings.filter((f) => f.class === c).length] as const)
       .filter(([, n]) => n > 0)
       .map(([c, n]) => `${CLASS_MARK[c]} ${n} ${c}`);
@@ -114,11 +115,30 @@ function introducedSection(r: ReviewReport): string[] {
   return lines;
 }
 
+function carriedSection(r: ReviewReport): string[] {
+  const groups = groupFindings(r, "carried");
+  if (groups.length === 0) return [];
+  const lines = ["", `### Findings ${r.b.id} still carries (${groups.length} distinct, not in mainline)`, ""];
+  for (const g of groups)
+    lines.push(
+      `- 🔴 **${g.kind}** in ${code(g.at)}${g.since ? ` (since ${cell(g.since)})` : ""}, ${scenarioList(g.scenarios)}: ${g.detail}`,
+    );
+  return lines;
+}
+
+function cannotReviewSection(r: ReviewReport): string[] {
+  const c = r.verdict.cannotReview;
+  if (c === null) return [];
+  const lines = ["", `### Could not review ${c.scenarios.length} of ${c.total} scenarios`, ""];
+  for (const l of cannotReviewLines(r)) lines.push(`- ❔ ${l}`);
+  return lines;
+}
+
 function exploreSection(r: ReviewReport): string[] {
   const x = r.explore;
   if (x === undefined) return [];
   const lines = ["", `### Event interleavings (explore, depth ${x.depth})`, "", exploreIntro(x)];
-  if (x.introduced.length + x.fixed.length === 0) {
+  if (x.introduced.length + x.fixed.length + x.carried.length === 0) {
     lines.push("", EXPLORE_NOTHING_ALONE);
     return lines;
   }
@@ -127,6 +147,7 @@ function exploreSection(r: ReviewReport): string[] {
     `| ${mark} | **${cell(f.kind)}** in ${code(f.at)}: ${cell(f.detail)} | ${f.events.length === 0 ? describeExploreSequence(f) : code(describeExploreSequence(f))} | ${cell(describeExploreMainline(f))} | ${code(f.replay)} |`;
   for (const f of x.introduced)
     lines.push(row(f.mainline === "present" ? CLASS_MARK["pre-existing"] : "❌ new", f));
+  for (const f of x.carried) lines.push(row("🔴 carried", f));
   for (const f of x.fixed) lines.push(row("✅ gone", f));
   return lines;
 }
@@ -287,7 +308,9 @@ export function renderMarkdown(r: ReviewReport, opts: MarkdownOptions = {}): str
   const blocks: Block[] = [
     { lines: header(r), drop: 0, what: "header" },
     { lines: matrix(r), drop: 0, what: "matrix" },
+    { lines: cannotReviewSection(r), drop: 0, what: "cannot review" },
     { lines: introducedSection(r), drop: 0, what: "findings" },
+    { lines: carriedSection(r), drop: 0, what: "carried findings" },
     { lines: exploreSection(r), drop: 0, what: "explore" },
     { lines: ["", `### Behaviour differences (${diffs.length})`], drop: 0, what: "heading" },
     ...diffs.map((s) => ({ lines: difference(r, s), drop: 1, what: "difference" })),

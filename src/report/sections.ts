@@ -94,6 +94,8 @@ export interface FindingGroup {
   /** Detail of the first scenario it was seen in. */
   detail: string;
   scenarios: string[];
+  /** For carried findings: the oldest version of the chain that raises it too. */
+  since?: string;
 }
 
 /** Findings of one class grouped by kind and place, each with the scenarios it shows in. */
@@ -107,10 +109,29 @@ export function groupFindings(
     for (const f of s.findings) {
       if (f.class !== cls || (only && !only(f))) continue;
       const key = `${f.kind}\u0000${f.at}`;
-      const g = groups.get(key) ?? { kind: f.kind, at: f.at, detail: f.detail, scenarios: [] };
+      const g: FindingGroup = groups.get(key) ?? {
+        kind: f.kind,
+        at: f.at,
+        detail: f.detail,
+        scenarios: [],
+        ...(f.since ? { since: f.since } : {}),
+      };
       g.scenarios.push(s.scenario);
       groups.set(key, g);
     }
   }
   return [...groups.values()];
+}
+
+/** Why scenarios could not be reviewed, one line per thing they depended on (what, files, why). */
+export function cannotReviewLines(r: ReviewReport): string[] {
+  const seen = new Map<string, { line: string; scenarios: string[] }>();
+  for (const s of r.diff.scenarios)
+    for (const u of s.unknownBecause) {
+      const line = `${u.what}${u.files.length > 0 ? ` (${u.files.join(", ")})` : ""}: ${u.why}`;
+      const e = seen.get(line) ?? { line, scenarios: [] };
+      if (!e.scenarios.includes(s.scenario)) e.scenarios.push(s.scenario);
+      seen.set(line, e);
+    }
+  return [...seen.values()].map((e) => `${e.line}; ${scenarioList(e.scenarios)}`);
 }

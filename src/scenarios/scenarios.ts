@@ -20,11 +20,17 @@ export interface Scenario {
   run(w: World): Promise<void>;
 }
 
-const NO_TEE = "mainline has no TEE path";
-
-/** n/a without a TEE driver and a TEE compatible in the STM32 driver. */
+/**
+ * n/a without a TEE driver and a TEE compatible in the STM32 driver. The reason says what this design lacks
+ * (the facts it read), not which version it is.
+ */
 function needsTee(why: string): (facts: DesignFacts) => string | null {
-  return (facts) => (facts.tee === null || facts.stm32.teeCompatible === null ? `${NO_TEE}: ${why}` : null);
+  return (facts) => {
+    if (facts.tee === null) return `the design has no TEE loader (fact tee: none): ${why}`;
+    if (facts.stm32.teeCompatible === null)
+      return `the STM32 driver of the design has no TEE compatible (fact stm32.teeCompatible: none): ${why}`;
+    return null;
+  };
 }
 const always = (): string | null => null;
 

@@ -2,7 +2,8 @@
  * The shared vectors made by OP-TEE's own signing script: every LOAD_FW result the vectors README predicts,
  * and byte-identical signing from the same inputs. Skipped (with a warning) without ../shared.
  */
-import { existsSync, readFileSync } from "node:fs";
+
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
@@ -13,10 +14,11 @@ import {
   loadOnce,
   signImage,
 } from "../../src/emulator/api.ts";
+import { sharedAvailable } from "../helpers/shared.ts";
 
 const SHARED = fileURLToPath(new URL("../../../shared/", import.meta.url));
 const V = `${SHARED}spec/vectors/`;
-const has = existsSync(V);
+const has = sharedAvailable(V);
 if (!has) console.warn(`test/emulator/vectors.test.ts: ${V} not found, skipping the OP-TEE vector tests`);
 
 const bytes = (p: string): Uint8Array => new Uint8Array(readFileSync(V + p));

@@ -1,14 +1,5 @@
 import { execFileSync } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
@@ -23,10 +14,11 @@ import {
 } from "../../src/index/index.ts";
 import { openArchive } from "../../src/node/archive.ts";
 import { splitMbox } from "../../src/series/index.ts";
+import { sharedAvailable } from "../helpers/shared.ts";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/series");
 const LKML = join(import.meta.dirname, "../../../shared/lkml");
-const haveLkml = existsSync(LKML);
+const haveLkml = sharedAvailable(LKML);
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 

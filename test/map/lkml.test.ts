@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_LKML, derivePatchFiles, PATCH_IDS, REPO } from "../../scripts/regen-patches.ts";
@@ -9,8 +9,9 @@ import { FACT_PATHS, getFact } from "../../src/semantics/facts.ts";
 import { type MapResult, mapSeries } from "../../src/semantics/map/index.ts";
 import { builtinVersion } from "../../src/semantics/versions.ts";
 import type { Series } from "../../src/series/index.ts";
+import { sharedAvailable } from "../helpers/shared.ts";
 
-const has = existsSync(join(DEFAULT_LKML, "v16"));
+const has = sharedAvailable(join(DEFAULT_LKML, "v16"));
 if (!has) console.warn(`test/map/lkml: ${DEFAULT_LKML} is absent; the real-series mapping tests are skipped`);
 
 describe.skipIf(!has)("mapping the real series (../shared/lkml)", () => {

@@ -1,5 +1,5 @@
 /** diff and b4-check through the CLI, on the built-in versions and, when present, the real mails. */
-import { existsSync } from "node:fs";
+
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,10 +7,11 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadInput } from "../../src/node/inputs.ts";
 import type { B4Check, ReviewReport } from "../../src/report/index.ts";
 import { runCli } from "../helpers/cli.ts";
+import { sharedAvailable } from "../helpers/shared.ts";
 import { mermaidBlocks, mermaidParse } from "./mermaid-parser.ts";
 
 const LKML = join(import.meta.dirname, "..", "..", "..", "shared", "lkml");
-const haveMails = existsSync(join(LKML, "v16", "0.eml"));
+const haveMails = sharedAvailable(join(LKML, "v16", "0.eml"));
 if (!haveMails) console.warn(`skipping the tests on the real mails: ${LKML} is absent`);
 
 const run = (args: string[], stdin?: Uint8Array) => runCli(args, stdin);

@@ -17,6 +17,8 @@ import { mainlineSide, SCENARIOS, V16_NOTES, v15Side, v16Side } from "../compare
 
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI === "true")
+  throw new Error(`CI=true but there is no chromium at ${CHROMIUM}: .ci/run installs Debian's chromium`);
 if (!haveChromium)
   console.warn(`skipping the browser rendering test: no chromium at ${CHROMIUM} (set CHROMIUM)`);
 

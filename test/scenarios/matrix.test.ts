@@ -74,7 +74,7 @@ describe("scenarios on mainline", () => {
     ]) {
       const c = cell(id);
       expect(c.applicable).toBe(false);
-      expect(c.reason).toMatch(/^mainline has no TEE path/);
+      expect(c.reason).toMatch(/^the design has no TEE loader \(fact tee: none\)/);
       expect(c.factsRead).toContain("tee");
     }
   });
@@ -109,7 +109,7 @@ describe("scenarios on mainline", () => {
     const text = renderMatrixText(m);
     expect(text).toMatch(/crash-recovery-disabled\s+-EINVAL !leak/);
     expect(text).toMatch(/\nboot\s+ok\n/);
-    expect(text).toContain("mainline / tee-start-fails: mainline has no TEE path");
+    expect(text).toContain("mainline / tee-start-fails: the design has no TEE loader (fact tee: none)");
   });
 });
 

@@ -3,13 +3,15 @@
  * ([vNN/i]) and names C functions (name()) must name functions that appear in at least one of the cited
  * patch mails. Needs the saved mails in ../shared/lkml; skipped without them.
  */
-import { existsSync, readFileSync } from "node:fs";
+
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { sharedAvailable } from "../helpers/shared.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const LKML = join(ROOT, "../shared/lkml");
-const has = existsSync(LKML);
+const has = sharedAvailable(LKML);
 if (!has) console.warn(`versions-citations: ${LKML} is absent, citation checks skipped`);
 
 describe.skipIf(!has)("citations of the built-in facts", () => {

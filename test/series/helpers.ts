@@ -1,11 +1,11 @@
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { sharedAvailable } from "../helpers/shared.ts";
 
 export const FIXTURES = fileURLToPath(new URL("../fixtures/series/", import.meta.url));
 export const fixture = (name: string): string => `${FIXTURES}${name}`;
 
 export const SHARED_LKML = fileURLToPath(new URL("../../../shared/lkml/", import.meta.url));
-export const hasLkml = existsSync(`${SHARED_LKML}v16/0.eml`);
+export const hasLkml = sharedAvailable(`${SHARED_LKML}v16/0.eml`);
 
 const enc = new TextEncoder();
 

@@ -1,10 +1,9 @@
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { Command } from "commander";
 import PostalMime from "postal-mime";
-import { defaultComparison } from "../../compare/against.ts";
+import { defaultComparisonWhy, precedingInChain } from "../../compare/against.ts";
 import { InputError } from "../../errors.ts";
 import { loadInput } from "../../node/inputs.ts";
+import { loadStore } from "../../node/series-store.ts";
 import { builtinManifests, mappedSubject, resolveVersion } from "../../node/versions.ts";
 import { type B4Check, type B4Context, b4Checks } from "../../report/index.ts";
 import { builtinSubject, type ReviewSubject, runReview } from "../../review/run.ts";
@@ -55,26 +54,29 @@ function holds(series: Series, m: Message): boolean {
   return cover !== undefined && (m.inReplyTo === cover || m.references.includes(cover));
 }
 
-/**
- * The local store: a directory of series ingested before, one JSON file per series holding a Series value
- * (src/series/types.ts, the JSON the bot's store keeps per version). The bot's SQLite store itself is not
- * searched by message-id yet.
- */
-async function fromStore(dir: string, m: Message): Promise<Series | null> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  for (const name of names.filter((n) => n.endsWith(".json")).sort()) {
-    const doc = JSON.parse(await readFile(join(dir, name), "utf8")) as Partial<Series>;
-    if (Array.isArray(doc.patches) && typeof doc.id === "string" && holds(doc as Series, m))
-      return doc as Series;
-  }
-  return null;
+/** The series of the local store that holds the message, if any (src/node/series-store.ts). */
+function fromStore(stored: readonly Series[], m: Message): Series | null {
+  return stored.find((s) => holds(s, m)) ?? null;
 }
 
-/** The built-in version the series follows (src/compare/against.ts), with the manifests of patches/. */
-async function defaultAgainst(series: Series): Promise<ReviewSubject> {
-  const v = builtinVersion(defaultComparison(series, await builtinManifests()));
+/**
+ * The version the series follows: its predecessor in the chain of the stored series, else the built-in version
+ * it follows (src/compare/against.ts, with the manifests of patches/), with why.
+ */
+async function defaultAgainst(
+  series: Series,
+  stored: readonly Series[],
+): Promise<{ a: ReviewSubject; why: string }> {
+  const before = precedingInChain(series, stored);
+  if (before !== null)
+    return {
+      a: await mappedSubject(before.series, before.series.origin),
+      why: `the version it follows in the local store (linked by ${before.linkedBy})`,
+    };
+  const d = defaultComparisonWhy(series, await builtinManifests());
+  const v = builtinVersion(d.id);
   if (v === undefined) throw new Error("the default comparison names no built-in version");
-  return builtinSubject(v);
+  return { a: builtinSubject(v), why: d.why };
 }
 
 interface B4Options {
@@ -97,10 +99,10 @@ async function check(opts: B4Options): Promise<B4Check[]> {
       throw new InputError(`the message <${message.messageId}> is not part of this series`, {
         subject: opts.series,
       });
-  } else {
-    const store = opts.store ?? process.env.RPROC_REVIEW_STORE;
-    if (store !== undefined) series = await fromStore(store, message);
   }
+  const store = opts.store ?? process.env.RPROC_REVIEW_STORE;
+  const stored = store !== undefined ? await loadStore(store) : [];
+  if (series === null) series = fromStore(stored, message);
   const alone = series === null;
   if (series === null) {
     if (message.context.kind === "cover")
@@ -117,11 +119,11 @@ async function check(opts: B4Options): Promise<B4Check[]> {
     if (series === null) return [];
   }
   const b = await mappedSubject(series, spec);
-  const a =
+  const { a, why } =
     opts.against !== undefined
-      ? await resolveVersion(opts.against, opts.mails)
-      : await defaultAgainst(series);
-  const { report } = await runReview(a, b);
+      ? { a: await resolveVersion(opts.against, opts.mails), why: "given (--against)" }
+      : await defaultAgainst(series, stored);
+  const { report } = await runReview(a, b, { comparisonWhy: why });
   return b4Checks(report, { message: message.context, alone });
 }
 

@@ -1,0 +1,176 @@
+/**
+ * Honest verdicts on postings nobody modelled (fixture series written for these tests): a glue driver moved
+ * into a new file, TEE constructs no rule reads, a new boot path in the core. Each must give `unknown` cells
+ * that classify nothing and a review that says first what it could not review, never a pass or "fixed".
+ */
+import { describe, expect, it } from "vitest";
+import { cParser } from "../../src/node/c-parser.ts";
+import { builtinSubject, type ReviewReport, runReview, seriesSubject } from "../../src/review/index.ts";
+import { FACT_PATHS } from "../../src/semantics/facts.ts";
+import { mapSeries } from "../../src/semantics/map/index.ts";
+import { builtinVersion } from "../../src/semantics/versions.ts";
+import { type FxSeries, replaceIn, teeSeries } from "../fixtures/map/build.ts";
+import { seriesOf } from "../map/helpers.ts";
+
+const TEE = "drivers/remoteproc/remoteproc_tee.c";
+const GLUE = "drivers/remoteproc/stm32_rproc_tee.c";
+
+async function subject(fx: FxSeries, label: string) {
+  const series = await seriesOf(fx);
+  const mapped = mapSeries(series, await cParser());
+  return { mapped, subject: seriesSubject(series, mapped, label, label) };
+}
+
+async function review(a: FxSeries | "mainline", b: FxSeries): Promise<ReviewReport> {
+  const sa =
+    a === "mainline"
+      ? builtinSubject(builtinVersion("mainline") ?? (undefined as never))
+      : (await subject(a, "fixture-v2")).subject;
+  const sb = (await subject(b, "fixture-v3")).subject;
+  return (await runReview(sa, sb, { exploreDepth: 0 })).report;
+}
+
+const v3 = (fx: FxSeries): FxSeries => ({ ...fx, version: 3 });
+
+/** The STM32 TEE glue as a new file of its own: an rproc_ops table, a compatible, rproc_tee_register(). */
+function withGlueFile(): FxSeries {
+  const fx = v3(teeSeries());
+  const glue = [
+    "// SPDX-License-Identifier: GPL-2.0",
+    "#include <linux/remoteproc.h>",
+    "#include <linux/remoteproc_tee.h>",
+    "",
+    "static const struct rproc_ops fx_glue_ops = {",
+    "\t.start = rproc_tee_start,",
+    "\t.stop = rproc_tee_stop,",
+    "};",
+    "",
+    "static int fx_glue_probe(struct platform_device *pdev)",
+    "{",
+    '\tstruct rproc *rproc = devm_rproc_alloc(&pdev->dev, "m4", &fx_glue_ops, NULL, 0);',
+    "",
+    "\tif (!rproc)",
+    "\t\treturn -ENOMEM;",
+    "\treturn rproc_tee_register(&pdev->dev, rproc, 0);",
+    "}",
+    "",
+    "static const struct of_device_id fx_glue_match[] = {",
+    '\t{ .compatible = "st,stm32mp1-m4-tee" },',
+    "\t{},",
+    "};",
+  ];
+  fx.patches.push({
+    title: "remoteproc: stm32: move the TEE glue into its own driver",
+    body: "The TEE variant gets a driver of its own.",
+    files: [
+      { path: GLUE, added: true, hunks: [{ oldStart: 0, section: "", lines: glue.map((l) => `+${l}`) }] },
+    ],
+  });
+  return fx;
+}
+
+function expectHonest(r: ReviewReport): void {
+  const unknown = r.diff.scenarios.filter((s) => s.status === "unknown");
+  expect(unknown.length).toBeGreaterThan(0);
+  // Unknown is contagious: an unknown scenario fixes and introduces nothing.
+  for (const s of unknown) expect(s.findings).toEqual([]);
+  expect(r.verdict.status).not.toBe("pass");
+  expect(r.verdict.cannotReview).not.toBeNull();
+  expect(r.verdict.line.startsWith(`${r.a.id} → ${r.b.id}: cannot review ${unknown.length} of `)).toBe(true);
+}
+
+describe("a glue driver in a new file, outside the modelled files", () => {
+  it("makes the STM32 facts unknown, naming the file and the symbols", async () => {
+    const { mapped } = await subject(withGlueFile(), "glue");
+    const stm32 = FACT_PATHS.filter((p) => p.startsWith("stm32."));
+    for (const p of stm32) {
+      expect(mapped.status[p], p).toBe("unknown");
+      expect(mapped.unknownWhy[p]?.files).toContain(GLUE);
+    }
+    expect(mapped.unknownWhy["stm32.teeOps"]?.why).toMatch(/rproc_ops table/);
+    expect(mapped.unknownWhy["stm32.teeOps"]?.why).toMatch(/compatible "st,stm32mp1-m4-tee"/);
+    expect(mapped.evidence["stm32.teeOps"]).toContainEqual(expect.objectContaining({ file: GLUE }));
+  });
+
+  it("is reviewed as neutral with the reason first, and nothing is fixed", async () => {
+    const r = await review(teeSeries(), withGlueFile());
+    expectHonest(r);
+    expect(r.verdict.status).toBe("warn");
+    expect(r.verdict.cannotReview?.files).toContain(GLUE);
+    expect(r.verdict.cannotReview?.line).toMatch(/outside the modelled files/);
+    expect(r.diff.counts.fixed).toBe(0);
+  });
+
+  it("leaves the facts alone when a file outside the model only renames an op of another driver", async () => {
+    const fx = v3(teeSeries());
+    fx.patches.push({
+      title: "remoteproc: other: follow the op rename",
+      body: "Another driver follows the rename.",
+      files: [
+        {
+          path: "drivers/remoteproc/other_rproc.c",
+          hunks: [
+            {
+              oldStart: 40,
+              section: "static const struct rproc_ops other_ops = {",
+              lines: [
+                "\t.start = other_start,",
+                "-\t.load = rproc_elf_load_segments,",
+                "+\t.load_segments = rproc_elf_load_segments,",
+                " };",
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const { mapped } = await subject(fx, "rename");
+    expect(FACT_PATHS.filter((p) => mapped.status[p] === "unknown")).toEqual([]);
+  });
+});
+
+describe("TEE constructs no rule reads", () => {
+  it("two unreadable constructs: no fixed finding in any unknown cell", async () => {
+    // A second kind of lock around the context, and the TA's resource-table command under another name.
+    let fx = replaceIn(
+      v3(teeSeries()),
+      TEE,
+      /\bspin_lock\(&fx_lock\);\n(\te = fx_find)/,
+      "mutex_lock(&fx_lock);\n$1",
+    );
+    fx = replaceIn(fx, TEE, /TA_FX_CMD_GET_RSC/g, "FX_RSC_TABLE_REQUEST");
+    const { mapped } = await subject(fx, "unread");
+    const unknown = FACT_PATHS.filter((p) => mapped.status[p] === "unknown");
+    expect(unknown.length).toBeGreaterThanOrEqual(1);
+    const r = await review(teeSeries(), fx);
+    expectHonest(r);
+    for (const s of r.diff.scenarios.filter((x) => x.status === "unknown"))
+      expect(s.findings.some((f) => f.class === "fixed")).toBe(false);
+  });
+});
+
+describe("a boot path added in the core", () => {
+  it("is unknown wherever rproc_boot runs, never mainline's result", async () => {
+    const fx = v3(teeSeries());
+    fx.patches[0]?.files[2]?.hunks.splice(1, 0, {
+      oldStart: 1980,
+      section: "int rproc_boot(struct rproc *rproc)",
+      lines: [
+        " \tif (rproc->state == RPROC_DELETED) {",
+        "+\tif (rproc->tee_boot)",
+        "+\t\treturn rproc_tee_boot(rproc);",
+        " \t\tret = -ENODEV;",
+      ],
+    });
+    const { mapped } = await subject(fx, "boot-path");
+    expect(mapped.unmodelledInBase).toContainEqual(
+      expect.objectContaining({ function: "rproc_boot", file: "drivers/remoteproc/remoteproc_core.c" }),
+    );
+    const r = await review("mainline", fx);
+    expectHonest(r);
+    const boot = r.diff.scenarios.find((s) => s.scenario === "boot");
+    expect(boot?.status).toBe("unknown");
+    expect(boot?.unknownBecause).toContainEqual(expect.objectContaining({ side: "b", what: "rproc_boot()" }));
+    expect(r.diff.counts.same).toBe(0);
+  });
+});
