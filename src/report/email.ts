@@ -10,6 +10,7 @@ import type { ExploreFindingRef } from "../compare/explore.ts";
 import type { ScenarioDiff } from "../compare/types.ts";
 import type { ReviewReport } from "../review/report.ts";
 import { builtinVersion } from "../semantics/versions.ts";
+import { shellWord } from "../shell.ts";
 import {
   describeChanged,
   describeExploreFinding,
@@ -183,7 +184,7 @@ function exploreBlock(r: ReviewReport): string[] {
           "    ",
         ),
       );
-      body.push(`        ${f.replay}`);
+      body.push(`        ${fetchable(r).rewrite(f.replay)}`);
     }
     body.push("");
   };
@@ -194,15 +195,30 @@ function exploreBlock(r: ReviewReport): string[] {
 }
 
 /**
- * When B is named by its series id (the mail bot reviews mails, not files) and is not a built-in version, the
- * commands cannot run as printed: say how to fetch the series from the list and what to put in its place.
+ * A mail's commands must run on the reader's machine: a version named by a local path, or by the series id the
+ * mail bot gave it, is fetched from the list by its message-id (`b4 am -o - <id> > <file>`), and the commands
+ * name that file instead.
  */
-function fetchHint(r: ReviewReport): string | null {
-  const spec = r.reproduce.versions[1];
-  const s = r.b.series;
-  if (spec === undefined || s === null || s.replyTo === null || spec !== s.id || builtinVersion(spec))
-    return null;
-  return `The commands name ${spec}, a series read from the list: "b4 am ${s.replyTo.messageId}" fetches it as an mbox file; give that file in place of ${spec}.`;
+export function fetchable(r: ReviewReport): { fetch: string[]; rewrite: (cmd: string) => string } {
+  const fetch: string[] = [];
+  const swaps: [string, string][] = [];
+  const sides = [
+    [r.reproduce.versions[0], r.a.series],
+    [r.reproduce.versions[1], r.b.series],
+  ] as const;
+  for (const [spec, s] of sides) {
+    if (spec === undefined || s === null || s.replyTo === null) continue;
+    if (builtinVersion(spec) || spec.startsWith("pr:")) continue;
+    const file = `${s.version.replace(/[^\w.-]+/g, "_") || "series"}.mbox`;
+    fetch.push(`b4 am -o - ${s.replyTo.messageId} > ${file}`);
+    swaps.push([shellWord(spec), file], [spec, file]);
+  }
+  const rewrite = (cmd: string): string => {
+    let out = cmd;
+    for (const [from, to] of swaps) out = out.split(from).join(to);
+    return out;
+  };
+  return { fetch, rewrite };
 }
 
 /**
@@ -284,9 +300,10 @@ export function reviewText(
       body.push(...wrap(ascii(describeFactChange(f, r.a, r.b)), MAIL_WIDTH, "  - ", "    "));
     body.push("");
   }
-  body.push("How to reproduce:", "", `        ${r.reproduce.command}`, "");
-  const fetch = fetchHint(r);
-  if (fetch !== null) body.push(...wrap(ascii(fetch), MAIL_WIDTH), "");
+  const { fetch, rewrite } = fetchable(r);
+  body.push("How to reproduce:", "");
+  for (const f of fetch) body.push(`        ${f}`);
+  body.push(`        ${rewrite(r.reproduce.command)}`, "");
   return body;
 }
 

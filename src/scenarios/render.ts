@@ -35,6 +35,7 @@ function cellKey(c: CellResult | undefined): string {
     c.reason ?? "",
     c.tee,
     c.findings.map((f) => [f.kind, f.detail, f.at]),
+    c.unknownBecause ?? [],
   ]);
 }
 
@@ -86,19 +87,30 @@ export function renderMatrixText(m: MatrixResult): string {
   lines.push("");
   lines.push("legend: ok = every driven operation returned 0; -EXXX = first failing operation's errno;");
   lines.push(
-    "        n/a = the design lacks the mechanism; ? = depends on a fact the mapper could not read;",
+    "        n/a = the design lacks the mechanism; ? = did not run the posted code (see unknown);",
   );
   lines.push(
     `        ${Object.entries(FINDING_MARKERS)
       .map(([k, v]) => `!${v} = ${k}`)
       .join(", ")}`,
   );
+  const unknown = new Map<string, string[]>();
+  for (const c of m.results)
+    for (const u of c.unknown ? (c.unknownBecause ?? []) : []) {
+      const key = `${c.version}: ${u.what}${u.files.length > 0 ? ` (${u.files.join(", ")})` : ""}: ${u.why}`;
+      unknown.set(key, [...(unknown.get(key) ?? []), c.scenario]);
+    }
+  if (unknown.size > 0) {
+    lines.push("");
+    lines.push("unknown (cells that did not run the posted code; their findings are not verdicts):");
+    for (const [key, scenarios] of unknown) lines.push(`  ${key} [${scenarios.join(", ")}]`);
+  }
   const withFindings = m.results.filter((c) => c.findings.length > 0 || !c.applicable);
   if (withFindings.length > 0) {
     lines.push("");
     lines.push("findings:");
     for (const c of m.results) {
-      if (!c.applicable) continue;
+      if (!c.applicable || c.unknown) continue;
       for (const f of c.findings) {
         lines.push(`  ${c.version} / ${c.scenario}: ${f.kind} in ${f.at} (step ${f.step}): ${f.detail}`);
       }

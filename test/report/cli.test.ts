@@ -125,7 +125,7 @@ describe("rproc-review review with the report renderers", () => {
       expect(v16.out).toContain("In-Reply-To: <20250325095833.3059895-1-arnaud.pouliquen@foss.st.com>");
       const body = v16.out.slice(v16.out.indexOf("\n\n") + 2);
       for (const line of body.split("\n").filter((l) => l.length > 72))
-        expect(line).toMatch(/^\s*(rproc-review (matrix|replay) |url: +https:\/\/)/);
+        expect(line).toMatch(/^\s*(rproc-review (matrix|replay) |b4 am |url: +https:\/\/)/);
       const resend = await run([
         "review",
         join(LKML, "v16-resend"),

@@ -1,8 +1,13 @@
 /** The review room on the real mails (../shared/lkml): the RESEND still carries v16's spinlock bugs. */
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.ts";
+import { loadInput } from "../../src/node/inputs.ts";
+import type { B4Check } from "../../src/report/index.ts";
 import type { ReviewReport } from "../../src/review/index.ts";
+import { runCli } from "../helpers/cli.ts";
 import { SHARED, sharedAvailable } from "../helpers/shared.ts";
 
 const RESEND = join(SHARED, "lkml", "v16-resend");
@@ -40,5 +45,43 @@ describe.skipIf(!has)("review of the v16 RESEND (real mails)", () => {
     expect(
       (await cli(["review", RESEND, "--fail-on", "introduced", "--explore-depth", "0", "--json"])).code,
     ).toBe(0);
+  });
+});
+
+describe.skipIf(!has)("the same review from every front end (real mails)", () => {
+  it("b4-check on the RESEND's cover letter says fail with the CLI's verdict line", async () => {
+    const cli = JSON.parse((await runCli(["review", RESEND, "--format", "json"])).out) as ReviewReport;
+    const cover = await readFile(join(RESEND, "0.eml"));
+    const r = await runCli(["b4-check", "--series", RESEND], cover);
+    expect(r.code).toBe(0);
+    const [c] = JSON.parse(r.out) as B4Check[];
+    expect(c?.status).toBe("fail");
+    expect(c?.summary).toBe(cli.verdict.line);
+  });
+});
+
+describe.skipIf(!has)("the version a series follows (real mails)", () => {
+  it("is taken from the chain of the stored series before the built-in versions, and the report says why", async () => {
+    const store = await mkdtemp(join(tmpdir(), "rproc-chain-"));
+    try {
+      await writeFile(join(store, "v14.json"), JSON.stringify(await loadInput(join(SHARED, "lkml", "v14"))));
+      const r = await runCli([
+        "review",
+        join(SHARED, "lkml", "v15"),
+        "--store",
+        store,
+        "--format",
+        "json",
+        "--explore-depth",
+        "0",
+      ]);
+      expect(r.code).toBe(0);
+      const report = JSON.parse(r.out) as ReviewReport;
+      expect(report.comparison.why).toMatch(/the version it follows in the chain/);
+      expect(report.a.factSource).toBe("mapper");
+      expect(report.a.series?.version).toBe("v14");
+    } finally {
+      await rm(store, { recursive: true, force: true });
+    }
   });
 });
