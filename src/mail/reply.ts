@@ -70,6 +70,7 @@ export function commandReply(
       base: null,
       total: 0,
       origin: report.b.id,
+      patches: [],
     }),
     author: commander,
     replyTo: threading(command),

@@ -8,9 +8,11 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import type { ExploreFindingRef } from "../compare/explore.ts";
 import type { ScenarioDiff } from "../compare/types.ts";
+import type { RootCause } from "../review/causes.ts";
 import type { ReviewReport } from "../review/report.ts";
 import { builtinVersion } from "../semantics/versions.ts";
 import { shellWord } from "../shell.ts";
+import { VERSION } from "../version.ts";
 import {
   describeChanged,
   describeExploreFinding,
@@ -50,6 +52,134 @@ export interface EmailOptions {
   date: Date;
   /** Extra Cc addresses (the list, other reviewers). */
   cc?: string[];
+  /** Where the full report lives (the bot serves it at /reports/<id>); absent: the mail says how to make it. */
+  reportUrl?: string;
+}
+
+/** Root-cause sections a mail details; the rest are only listed (a reply stays short). */
+const MAIL_SECTIONS = 12;
+/** Hard bound of a mail body, whatever the review holds (the list refuses large mails). */
+export const MAIL_MAX_BYTES = 100_000;
+
+/** The posted lines around a cause ("  >> 460  spin_lock(&ctx_lock);"), `>>` on its line. */
+function excerptLines(c: RootCause, around = 1): string[] {
+  const x = c.excerpt;
+  if (x === null) return [];
+  const rows = x.lines.filter((l) => Math.abs(l.n - x.line) <= around);
+  return rows.map(
+    (l) =>
+      `   ${l.n === x.line ? ">>" : "  "} ${String(l.n).padStart(4)}  ${ascii(l.text.replace(/\t/g, "        ")).trimEnd().slice(0, 58)}`,
+  );
+}
+
+/** The command that shows a cause: the matrix cell of its first scenario, else its explored sequence. */
+function causeCommand(r: ReviewReport, c: RootCause): string | null {
+  const side = c.class === "fixed" ? r.reproduce.versions[0] : r.reproduce.versions[1];
+  const cmd =
+    c.scenarios.length > 0
+      ? `rproc-review matrix --versions ${shellWord(side ?? r.b.id)} --scenarios ${c.scenarios[0]}`
+      : (c.explore?.replay ?? null);
+  return cmd === null ? null : fetchable(r).rewrite(cmd);
+}
+
+/** A cause with posted code: where (a few lines), then how to see it. */
+function causeSection(r: ReviewReport, c: RootCause): string[] {
+  const x = c.excerpt;
+  const out =
+    x === null ? [] : [`${c.id} ${x.file}:${x.line}${x.patch !== null ? ` (patch ${x.patch})` : ""}:`];
+  out.push(...excerptLines(c));
+  const cmd = causeCommand(r, c);
+  if (cmd !== null) out.push(`        ${cmd}`);
+  out.push("");
+  return out;
+}
+
+/** One line, cut to the mail's width. */
+const oneLine = (text: string, indent = "  "): string => {
+  const t = ascii(text);
+  return `${indent}${t.length > MAIL_WIDTH - indent.length ? `${t.slice(0, MAIL_WIDTH - indent.length - 3)}...` : t}`;
+};
+
+/**
+ * The reply in the 0-day robot's form: greeting, bracketed context, url/base/patch link, one line per root
+ * cause, the tags to paste, one short section per introduced or carried cause (posted code, reproduction),
+ * then where the full report lives.
+ */
+function mailBody(r: ReviewReport, opts: EmailOptions, from: string, messageId: string): string[] {
+  const s = r.b.series;
+  const reply = s?.replyTo ?? null;
+  const body: string[] = [];
+  const para = (text: string) => body.push(...wrap(ascii(text), MAIL_WIDTH), "");
+  body.push(`Hi ${firstName(s?.author.name ?? "") || "all"},`, "");
+  const explored = r.explore ? ` and every sequence of up to ${r.explore.depth} events` : "";
+  para(
+    `rproc-review ran the boot, recovery, shutdown and error scenarios of ${r.b.id}${explored} on its executable model and compared them with ${r.a.id} (${r.comparison.why}).${reply && !reply.isCover ? " (This series has no cover letter; replying to its first patch.)" : ""}`,
+  );
+  const context = [`rproc-review behaviour check of ${r.b.id}`, ...(s ? [`series: ${s.title}`] : [])];
+  for (const c of context)
+    body.push(
+      ...wrap(ascii(c), MAIL_WIDTH - 1, "[", " ").map((l, i, all) => (i === all.length - 1 ? `${l}]` : l)),
+    );
+  body.push("");
+  if (reply) body.push(`url:        https://lore.kernel.org/r/${reply.messageId}`);
+  body.push(`base:       ${s?.base ?? "the series names no base commit"}`);
+  const open = r.causes.filter((c) => c.class === "introduced" || c.class === "carried");
+  const patch = open.find((c) => c.excerpt?.patch != null)?.excerpt?.patch ?? null;
+  const patchMail = patch === null ? null : (s?.patches.find((p) => p.index === patch) ?? null);
+  if (patchMail) body.push(`patch link: https://lore.kernel.org/r/${patchMail.messageId}`);
+  body.push("");
+  for (const n of r.notes) para(`Note: ${n}`);
+  para(`Verdict: ${r.verdict.status.toUpperCase()}: ${r.verdict.line}.`);
+  const { fetch, rewrite } = fetchable(r);
+  if (r.verdict.cannotReview) {
+    body.push("Could not review:");
+    for (const l of cannotReviewLines(r).slice(0, 4))
+      body.push(...wrap(ascii(l), MAIL_WIDTH, "  - ", "    "));
+    body.push("");
+  }
+  const fixedCauses = r.causes.filter((c) => c.class === "fixed");
+  if (r.causes.length > 0) {
+    body.push("Root causes:");
+    for (const c of r.causes) if (c.class !== "fixed") body.push(oneLine(`${c.id} ${c.line}`));
+    if (fixedCauses.length > 0)
+      body.push(
+        oneLine(
+          `fixed: ${fixedCauses.length === 1 ? (fixedCauses[0] as RootCause).line : `${fixedCauses[0]?.id}..${fixedCauses.at(-1)?.id} (${fixedCauses.length} causes, in the full report)`}`,
+        ),
+      );
+    body.push("");
+  }
+  if (open.length > 0) {
+    body.push("If you fix an issue in a separate patch, kindly add these tags:");
+    body.push(`| Reported-by: ${from}`, `| Closes: https://lore.kernel.org/r/${messageId}/`, "");
+    if (fetch.length > 0)
+      body.push("Fetch the series, then run the commands below:", ...fetch.map((f) => `        ${f}`), "");
+    const shown = open.slice(0, MAIL_SECTIONS);
+    for (const c of shown.filter((x) => x.excerpt !== null)) body.push(...causeSection(r, c));
+    const plain = shown.filter((x) => x.excerpt === null);
+    if (plain.length > 0) {
+      body.push(shown.some((x) => x.excerpt !== null) ? "Reproduce the others:" : "Reproduce:");
+      for (const c of plain) {
+        const cmd = causeCommand(r, c);
+        if (cmd !== null) body.push(`  ${c.id.padEnd(5)} ${cmd}`);
+      }
+      body.push("");
+    }
+    if (open.length > MAIL_SECTIONS)
+      para(`${open.length - MAIL_SECTIONS} more causes are listed above and detailed in the full report.`);
+  } else if (r.diff.counts.different === 0) {
+    para(
+      r.verdict.cannotReview === null
+        ? `No scenario behaves differently between ${r.a.id} and ${r.b.id}, and nothing is open.`
+        : `No scenario that could be reviewed behaves differently between ${r.a.id} and ${r.b.id}.`,
+    );
+  }
+  para(
+    opts.reportUrl
+      ? `Full report (differences, evidence, changelog check, diagrams): ${opts.reportUrl}`
+      : `Full report: rproc-review diff ${r.reproduce.versions.map((v) => rewrite(shellWord(v))).join(" ")} --format html`,
+  );
+  return body;
 }
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
@@ -213,11 +343,15 @@ export function fetchable(r: ReviewReport): { fetch: string[]; rewrite: (cmd: st
     fetch.push(`b4 am -o - ${s.replyTo.messageId} > ${file}`);
     swaps.push([shellWord(spec), file], [spec, file]);
   }
-  const rewrite = (cmd: string): string => {
-    let out = cmd;
-    for (const [from, to] of swaps) out = out.split(from).join(to);
-    return out;
-  };
+  // One pass, whole words only (a spec never matches inside the file name that replaces it).
+  const escape = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const pattern =
+    swaps.length === 0
+      ? null
+      : new RegExp(`(?<=^|[\\s,])(${swaps.map(([from]) => escape(from)).join("|")})(?=$|[\\s,])`, "g");
+  const to = new Map(swaps);
+  const rewrite = (cmd: string): string =>
+    pattern === null ? cmd : cmd.replace(pattern, (m) => to.get(m) ?? m);
   return { fetch, rewrite };
 }
 
@@ -313,39 +447,26 @@ export function renderEmail(r: ReviewReport, opts: EmailOptions): string {
   const reply = s?.replyTo ?? null;
   const from = opts.from ?? DEFAULT_FROM;
   const domain = /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? "rproc-review.invalid";
-  const body: string[] = [];
-  const para = (text: string) => body.push(...wrap(ascii(text), MAIL_WIDTH), "");
-
-  body.push(`Hi ${firstName(s?.author.name ?? "") || "all"},`, "");
-  para(
-    `rproc-review ran the boot, recovery, shutdown and error scenarios of ${r.b.id} on its executable model and compared them with ${r.a.id}.${reply && !reply.isCover ? " (This series has no cover letter; replying to its first patch.)" : ""}`,
-  );
-  const context = [
-    `rproc-review behaviour check of ${r.b.id}`,
-    ...(s ? [`series: ${s.title}`] : []),
-    ...(s?.base ? [`base: ${s.base}`] : []),
-    `versions compared: ${r.a.id} -> ${r.b.id}${r.diff.mainline ? `, and ${r.diff.mainline.id} for pre-existing findings` : ""}`,
-  ];
-  for (const c of context)
-    body.push(
-      ...wrap(ascii(c), MAIL_WIDTH - 1, "[", " ").map((l, i, all) => (i === all.length - 1 ? `${l}]` : l)),
-    );
-  body.push("");
-  if (reply) body.push(`url:    https://lore.kernel.org/r/${reply.messageId}`);
-  if (s?.base) body.push(`base:   ${s.base}`);
-  if (reply || s?.base) body.push("");
-  for (const n of r.notes) para(`Note: ${n}`);
-  body.push(...reviewText(r));
-  body.push("-- ");
-  for (const line of [
-    "rproc-review is a review bot with executable semantics for the remoteproc TEE series: it reads each version's patches as design facts and runs boot, recovery, shutdown and error scenarios on a model of the remoteproc core, the TEE driver, an emulated OP-TEE TA and the coprocessor.",
-    "It is not a person and it can be wrong. If a later version addresses a finding above, saying so in that version's changelog lets the bot check the claim.",
-  ])
-    body.push(...wrap(line, MAIL_WIDTH));
-
+  // The Message-ID comes from what the review says and when: the body names it (Closes:).
   const digest = bytesToHex(
-    sha256(new TextEncoder().encode(`${body.join("\n")}\n${opts.date.toISOString()}`)),
+    sha256(
+      new TextEncoder().encode(
+        `${r.a.id}\n${r.b.id}\n${r.verdict.line}\n${r.causes.map((c) => c.line).join("\n")}\n${opts.date.toISOString()}`,
+      ),
+    ),
   ).slice(0, 16);
+  const messageId = `rproc-review.${digest}.${opts.date.getTime()}@${domain}`;
+  const body = mailBody(r, opts, from, messageId);
+  body.push("-- ");
+  body.push(
+    ...wrap(
+      `rproc-review ${VERSION}: a bot that runs each version on a model of the remoteproc core, TEE driver, OP-TEE TA and coprocessor; it can be wrong.`,
+      MAIL_WIDTH,
+    ),
+  );
+  let text = body.join("\n");
+  if (new TextEncoder().encode(text).length > MAIL_MAX_BYTES)
+    text = `${text.slice(0, MAIL_MAX_BYTES - 200)}\n[cut: the review is longer than a list mail may be; see the full report]`;
   const headers = [
     header("From", from),
     ...(s
@@ -354,7 +475,7 @@ export function renderEmail(r: ReviewReport, opts: EmailOptions): string {
     ...(opts.cc && opts.cc.length > 0 ? [header("Cc", opts.cc.join(", "))] : []),
     header("Subject", headerText(reply ? `Re: ${reply.subject}` : `rproc-review: ${ascii(r.verdict.line)}`)),
     `Date: ${rfc2822Date(opts.date)}`,
-    `Message-ID: <rproc-review.${digest}.${opts.date.getTime()}@${domain}>`,
+    `Message-ID: <${messageId}>`,
     ...(reply
       ? [
           `In-Reply-To: <${reply.messageId}>`,
@@ -365,5 +486,5 @@ export function renderEmail(r: ReviewReport, opts: EmailOptions): string {
     "Content-Type: text/plain; charset=utf-8",
     "Content-Transfer-Encoding: 8bit",
   ];
-  return `${headers.join("\n")}\n\n${body.join("\n")}\n`;
+  return `${headers.join("\n")}\n\n${text}\n`;
 }

@@ -3,6 +3,7 @@
  * classified, the verdict decided) and returns the ReviewReport that every renderer (src/report) and every
  * front end (the CLI's review, diff and b4-check, the GitHub and mail bots) uses. Workers-safe.
  */
+export { type CodeExcerpt, excerptOf, type RootCause, rootCauses } from "./causes.ts";
 export {
   buildReport,
   type ReportOptions,

@@ -12,6 +12,7 @@ import type { CellResult, TraceStep } from "../scenarios/result.ts";
 import { SCENARIOS } from "../scenarios/scenarios.ts";
 import type { Person, Series } from "../series/types.ts";
 import { shellWord } from "../shell.ts";
+import { type RootCause, rootCauses } from "./causes.ts";
 import { type Verdict, verdictOf } from "./verdict.ts";
 
 /** What a reply needs to know about the mail a version came in. */
@@ -23,6 +24,8 @@ export interface SeriesRef {
   total: number;
   author: Person;
   origin: string;
+  /** Each patch's mail (a `patch link:` names the one with the line). */
+  patches: { index: number; messageId: string }[];
   /** The mail to reply to: the cover letter, else the first patch present. */
   replyTo: { messageId: string; subject: string; references: string[]; isCover: boolean } | null;
 }
@@ -36,6 +39,8 @@ export interface ReviewReport {
   a: ReportVersion;
   b: ReportVersion;
   verdict: Verdict;
+  /** One entry per root cause (introduced, carried, fixed), in report order: what every report leads with. */
+  causes: RootCause[];
   /** Which version B is compared with, and why that one (the chain, the changelog, the user's choice). */
   comparison: { against: string; why: string };
   diff: VersionDiff;
@@ -59,6 +64,7 @@ export function seriesRef(s: Series): SeriesRef {
     total: s.total,
     author: s.author,
     origin: s.origin,
+    patches: s.patches.map((p) => ({ index: p.index, messageId: p.messageId })),
     replyTo: mail
       ? {
           messageId: mail.messageId,
@@ -132,6 +138,7 @@ export function buildReport(a: VersionSide, b: VersionSide, opts: ReportOptions 
     a: { ...diff.a, series: a.series ? seriesRef(a.series) : null },
     b: { ...diff.b, series: b.series ? seriesRef(b.series) : null },
     verdict: verdictOf(diff, changelog, opts.explore),
+    causes: rootCauses(diff, a, b, opts.explore),
     comparison: { against: diff.a.id, why: opts.comparisonWhy ?? "given" },
     diff,
     changelog,

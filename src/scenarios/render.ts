@@ -86,9 +86,7 @@ export function renderMatrixText(m: MatrixResult): string {
   }
   lines.push("");
   lines.push("legend: ok = every driven operation returned 0; -EXXX = first failing operation's errno;");
-  lines.push(
-    "        n/a = the design lacks the mechanism; ? = did not run the posted code (see unknown);",
-  );
+  lines.push("        n/a = the design lacks the mechanism; ? = did not run the posted code (see unknown);");
   lines.push(
     `        ${Object.entries(FINDING_MARKERS)
       .map(([k, v]) => `!${v} = ${k}`)

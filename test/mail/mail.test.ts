@@ -121,13 +121,18 @@ describe("POST /mail", () => {
     expect(mail.to).toEqual(["rita.fixture@example.org", LIST]);
     const long = bodyOf(mail.eml)
       .split("\n")
-      .filter((l) => l.length > 72 && !/^\s*\S+$/.test(l) && !l.startsWith("        "));
+      .filter(
+        (l) =>
+          l.length > 72 &&
+          !/^\s*\S+$/.test(l) &&
+          !l.startsWith("        ") &&
+          !/^\s*(RC\d+ +)?(rproc-review |url: |patch link: |\| Closes: )/.test(l),
+      );
     expect(long).toEqual([]);
     expect(bodyOf(mail.eml)).toMatch(/^Verdict: (PASS|WARN|FAIL): /m);
-    // The commands name the series by its id: the reply says how to fetch it from the list.
-    expect(bodyOf(mail.eml).replace(/\n(?!\n)/g, " ")).toContain(
-      `The commands name v2, a series read from the list: "b4 am ${COVER}" fetches it as an mbox file; give that file in place of v2.`,
-    );
+    // The commands name the series by a file the reader fetches from the list by its message-id.
+    expect(bodyOf(mail.eml)).toContain(`b4 am -o - ${COVER} > v2.mbox`);
+    expect(bodyOf(mail.eml)).toMatch(/rproc-review diff \S+ v2\.mbox --format html/);
     // Dry run: written to the outbox directory as <id>.eml, not sent.
     expect(mail.status).toBe("pending");
     expect(readFileSync(join(h.outboxDir, `${mail.id}.eml`), "utf8")).toBe(mail.eml);
@@ -257,7 +262,7 @@ describe("commands in replies", () => {
     expect(await h.drain()).toBe(1);
     const diffMail = (outbox(h.dbPath).find((r) => r.job_id === d.jobs[0]) as OutboxRow).eml;
     expect(headerOf(diffMail, "In-Reply-To")).toBe("<cmd-diff@example.org>");
-    expect(bodyOf(diffMail)).toMatch(/compared them with v15\./);
+    expect(bodyOf(diffMail)).toMatch(/compared them with v15 \(/);
 
     const bad = replyMail("cmd-bad@example.org", thread, SUBJECT, "#rproc-review run no-such-scenario");
     const b = (await (await h.post(bad)).json()) as { jobs: number[] };

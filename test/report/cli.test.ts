@@ -69,7 +69,7 @@ describe("rproc-review diff", () => {
     try {
       const text = await written("v14", "v15", "email", "reply.txt");
       expect(text).toMatch(/^From: rproc-review </m);
-      expect(text).toContain("How to reproduce:");
+      expect(text).toContain("Full report: rproc-review diff");
       const html = await written("mainline", "v16", "html", "report.html");
       expect(html).toContain('<pre class="mermaid">');
       expect(html.length).toBeGreaterThan(1_000_000); // mermaid's bundle is inlined
@@ -125,7 +125,9 @@ describe("rproc-review review with the report renderers", () => {
       expect(v16.out).toContain("In-Reply-To: <20250325095833.3059895-1-arnaud.pouliquen@foss.st.com>");
       const body = v16.out.slice(v16.out.indexOf("\n\n") + 2);
       for (const line of body.split("\n").filter((l) => l.length > 72))
-        expect(line).toMatch(/^\s*(rproc-review (matrix|replay) |b4 am |url: +https:\/\/)/);
+        expect(line).toMatch(
+          /^\s*(RC\d+ +)?(rproc-review (matrix|replay|diff) |b4 am |url: +https:\/\/|patch link: +https:\/\/|\| Closes: )/,
+        );
       const resend = await run([
         "review",
         join(LKML, "v16-resend"),

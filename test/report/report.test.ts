@@ -96,9 +96,9 @@ describe("the exploration part of a report", () => {
     );
     expect(md).toContain("| ✅ gone | **use-after-free** in `rproc_tee_stop`");
     const mail = renderEmail(r, { date: new Date(0), from: "bot <bot@example.org>" });
-    expect(mail).toContain("Raised by v16 only:");
-    expect(mail).toContain("  - double-release in tee_client_invoke_func after image-tamper, start,");
-    expect(mail).toContain("        rproc-review replay --version v15 --events start,tee-unbind");
+    // The exploration's new finding is a root cause of its own, reproduced by its shortest sequence.
+    expect(mail).toMatch(/RC\d+ introduced: double-release in tee_client_invoke_func\(\)/);
+    expect(mail).toContain("rproc-review replay --version v16 --events image-tamper,start,start");
     const html = renderHtml(r, { mermaidScript: "" });
     expect(html).toContain("<h2>Event interleavings (explore, depth 3)</h2>");
     expect(html).toContain(
@@ -237,31 +237,35 @@ describe("mail", () => {
     expect(head).toContain("Content-Type: text/plain; charset=utf-8");
   });
 
-  it("reads like a robot report: greeting, bracketed context, findings, reproduce, footer", () => {
+  it("reads like a robot report: greeting, bracketed context, root causes, tags, reproduce, footer", () => {
     const { body } = split(mail());
     expect(body.startsWith("Hi Ada,\n")).toBe(true);
     expect(body).toContain("[series: Make the widget frobnicate]");
-    expect(body).toContain("[base: 0123456789ab]");
-    expect(body).toContain("[versions compared: v15 -> v16, and mainline for pre-existing findings]");
-    expect(body).toContain("url:    https://lore.kernel.org/r/v16-0@example.org");
+    expect(body).toContain("url:        https://lore.kernel.org/r/v16-0@example.org");
+    expect(body).toContain("base:       0123456789ab");
+    expect(body).toMatch(/Root causes:\n {2}RC1 introduced: sleep-in-atomic in rproc_tee_register\(\)/);
+    expect(body).toContain("  RC2 carried since v15: error-swallowed in rproc_tee_start()");
+    expect(body).toContain("| Reported-by: Bot <bot@example.net>");
     expect(body).toMatch(
-      /Findings v16 introduces:\n\n {2}- sleep-in-atomic in rproc_tee_register, 1 scenario \(bind-unbind\):\n {4}open session under spinlock/,
+      /\| Closes: https:\/\/lore\.kernel\.org\/r\/rproc-review\.[0-9a-f]{16}\.\d+@example\.net\//,
     );
-    expect(body).toContain("[v16 patch 3] drivers/remoteproc/remoteproc_core.c:1850");
-    expect(body).toContain(
-      "        rproc-review matrix --versions v15,v16 --scenarios boot-auth-fail,bind-unbind,start-error,remove",
-    );
-    expect(body).toMatch(/\n-- \nrproc-review is a review bot/);
+    expect(body).toContain("  RC1   rproc-review matrix --versions v16 --scenarios bind-unbind");
+    expect(body).toContain("Full report: rproc-review diff v15 v16 --format html");
+    expect(body).toMatch(/\n-- \nrproc-review \d+\.\d+\.\d+: a bot/);
+    // The Closes: tag names this mail's own Message-ID.
+    const id = /^Message-ID: <([^>]+)>/m.exec(mail())?.[1];
+    expect(body).toContain(`| Closes: https://lore.kernel.org/r/${id}/`);
   });
 
-  it("keeps body lines within 72 columns except the command and URLs, and has no HTML", () => {
+  it("keeps body lines within 72 columns except commands, tags and URLs, and has no HTML", () => {
     const { body } = split(mail());
-    const long = body.split("\n").filter((l) => l.length > 72);
-    for (const l of long) expect(l).toMatch(/^\s*(rproc-review matrix |url: +https:\/\/)/);
-    expect(body).not.toMatch(/<\/?[a-z][^>]*>/i);
+    const allowed =
+      /^\s*(RC\d+ +)?(rproc-review (matrix|replay|diff) |b4 am |url: +https:\/\/|patch link: +https:\/\/|\| Closes: )/;
+    for (const l of body.split("\n").filter((x) => x.length > 72)) expect(l).toMatch(allowed);
+    expect(body).not.toMatch(/<\/?[a-z][a-z0-9]*(\s[^>]*)?>/i);
     const big = split(renderEmail(bigReport(), { date: new Date(0) })).body;
-    for (const l of big.split("\n").filter((x) => x.length > 72))
-      expect(l).toMatch(/^\s*rproc-review matrix /);
+    for (const l of big.split("\n").filter((x) => x.length > 72)) expect(l).toMatch(allowed);
+    expect(big.split("\n").length).toBeLessThan(100);
   });
 
   it("has no threading headers when B came without mails", () => {

@@ -85,3 +85,27 @@ describe.skipIf(!has)("the version a series follows (real mails)", () => {
     }
   });
 });
+
+describe.skipIf(!has)("the reports of the real reviews", () => {
+  it("the v15 -> v16 mail is under 80 lines, lists each root cause once and fits a list mail", async () => {
+    const r = await runCli(["review", join(SHARED, "lkml", "v16"), "--format", "email"]);
+    const lines = r.out.trimEnd().split("\n");
+    expect(lines.length).toBeLessThanOrEqual(80);
+    expect(new TextEncoder().encode(r.out).length).toBeLessThan(100_000);
+    const causes = lines
+      .filter((l) => /^ {2}RC\d+ (introduced|carried)/.test(l))
+      .map((l) => l.trim().split(" ")[0]);
+    expect(new Set(causes).size).toBe(causes.length);
+    // The three sleep-in-atomic findings share the spinlock: one cause, with the posted line.
+    expect(
+      lines.filter((l) => /^ {2}RC\d+ introduced: sleep-in-atomic under spinlock ctx_lock/.test(l)),
+    ).toHaveLength(1);
+    expect(r.out).toMatch(/>> +\d+ +spin_lock\(&ctx_lock\);/);
+  });
+
+  it("the RESEND's mail names the carried spinlock cause", async () => {
+    const r = await runCli(["review", RESEND, "--format", "email"]);
+    expect(r.out).toMatch(/RC\d+ carried since v16: sleep-in-atomic under spinlock ctx_lock/);
+    expect(r.out.trimEnd().split("\n").length).toBeLessThanOrEqual(80);
+  });
+});
