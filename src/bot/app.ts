@@ -4,8 +4,8 @@
  */
 import { Webhooks } from "@octokit/webhooks";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
+import { BodyTooLarge, readBody } from "./body.ts";
 import { parseCommand } from "./commands.ts";
 import type { BotConfig } from "./config.ts";
 import type { ReviewEngine } from "./engine.ts";
@@ -122,11 +122,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get("/healthz", async (c) => c.json({ status: "ok", jobs: await deps.queue.counts() }));
 
-  const limit = bodyLimit({
-    maxSize: MAX_BODY,
-    onError: (c) => c.json({ error: `payload too large (over ${MAX_BODY} bytes)` }, 413),
-  });
-  app.post("/webhooks/github", limit, async (c) => {
+  app.post("/webhooks/github", async (c) => {
     if (webhooks === null) {
       return c.json(
         {
@@ -139,8 +135,8 @@ export function createApp(deps: AppDeps): Hono {
     const delivery = c.req.header("x-github-delivery");
     const event = c.req.header("x-github-event");
     const signature = c.req.header("x-hub-signature-256");
-    // The signature is checked over the raw body, before anything is parsed or written.
-    const raw = await c.req.text();
+    // The signature is checked over the raw body, read within the limit, before anything is parsed or written.
+    const raw = new TextDecoder().decode(await readBody(c.req.raw, MAX_BODY));
     if (!signature) {
       deps.log.warn("webhook.rejected", { delivery, githubEvent: event, reason: "missing signature" });
       return c.json({ error: "missing X-Hub-Signature-256" }, 401);
@@ -193,6 +189,11 @@ export function createApp(deps: AppDeps): Hono {
   deps.routes?.(app, () => deps.onEnqueued?.());
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.onError((e, c) => {
+    if (e instanceof BodyTooLarge) {
+      deps.log.warn("http.too-large", { path: c.req.path, limit: e.limit });
+      c.header("connection", "close");
+      return c.json({ error: e.message }, 413);
+    }
     deps.log.error("http.error", { path: c.req.path, error: e });
     return c.json({ error: "internal error" }, 500);
   });

@@ -2,6 +2,8 @@
  * The `/rproc-review …` comment commands. The first line of a comment (outside code fences and quotes)
  * that starts with the word `/rproc-review` is the command; a comment without one is not for the bot.
  */
+import { markdownCode } from "../report/escape.ts";
+
 export const COMMAND_WORD = "/rproc-review";
 
 export type BotCommand =
@@ -41,7 +43,7 @@ export function parseCommand(body: string): BotCommand | null {
   const [, sub, ...args] = line.split(/\s+/);
   const invalid = (message: string): BotCommand => ({ kind: "invalid", line, message });
   const bad = args.find((a) => !ARG.test(a));
-  if (bad !== undefined) return invalid(`\`${bad}\` is not a valid argument`);
+  if (bad !== undefined) return invalid(`${markdownCode(bad)} is not a valid argument`);
   switch (sub?.toLowerCase()) {
     case undefined:
       return invalid("a command is missing after `/rproc-review`");
@@ -56,6 +58,6 @@ export function parseCommand(body: string): BotCommand | null {
       return { kind: "diff", a, b: b ?? null };
     }
     default:
-      return invalid(`unknown command \`${sub}\``);
+      return invalid(`unknown command ${markdownCode(sub ?? "")}`);
   }
 }

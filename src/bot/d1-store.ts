@@ -12,6 +12,7 @@ import {
   COMPLETE_JOB,
   COUNT_JOBS,
   DELIVERY_JOB,
+  FAIL_EXPIRED_JOBS,
   findVersionQuery,
   INSERT_DELIVERY,
   INSERT_JOB,
@@ -133,6 +134,7 @@ export class D1Store extends SqlMailStore implements Store, Queue {
 
   async claim(now: number, leaseMs: number): Promise<Job | null> {
     const leaseToken = crypto.randomUUID();
+    await this.sqlDb.batch([sql(FAIL_EXPIRED_JOBS, now, now)]);
     const row = await this.sqlDb.first<JobRow>(CLAIM_NEXT_JOB, now + leaseMs, leaseToken, now, now, now);
     return row ? toJob(row, leaseToken) : null;
   }

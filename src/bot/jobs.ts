@@ -8,6 +8,7 @@
 import { RequestError } from "octokit";
 import { z } from "zod";
 import { isUserError, type UserError } from "../errors.ts";
+import { markdownCode, markdownText } from "../report/escape.ts";
 import { fetchPullRequest } from "../series/github.ts";
 import type { Series } from "../series/types.ts";
 import { type BotCommand, HELP_TEXT, parseCommand } from "./commands.ts";
@@ -150,7 +151,11 @@ function notReviewed(ctx: JobContext, p: PullTarget, headSha: string, e: UserErr
   const why = e.oneLine();
   return {
     items: [
-      comment(p, STICKY_MARKER, `### rproc-review\n\nThis pull request could not be reviewed: ${why}`),
+      comment(
+        p,
+        STICKY_MARKER,
+        `### rproc-review\n\nThis pull request could not be reviewed: ${markdownText(why)}`,
+      ),
       checkRun(ctx, p, headSha, {
         title: "Not reviewed",
         summary: `The series could not be reviewed: ${why}`,
@@ -206,7 +211,7 @@ async function planReview(
     if (isUserError(e)) return notReviewed(ctx, p, headSha, e);
     throw e;
   }
-  const footer = `\n\n<sub>rproc-review · ${series.id} at ${headSha.slice(0, 7)}${againstName ? ` · against ${againstName}` : ""}</sub>`;
+  const footer = `\n\n<sub>rproc-review · ${markdownText(series.id)} at ${headSha.slice(0, 7)}${againstName ? ` · against ${markdownText(againstName)}` : ""}</sub>`;
   return {
     items: [
       comment(p, STICKY_MARKER, outcome.markdown + footer),
@@ -235,7 +240,7 @@ async function resolveVersion(ctx: JobContext, p: PullTarget, ref: string): Prom
 }
 
 function notUnderstood(line: string, why: string): string {
-  return `I did not understand \`${line.replaceAll("`", "'")}\`: ${why}.\n\n${HELP_TEXT}`;
+  return `I did not understand ${markdownCode(line)}: ${why}.\n\n${HELP_TEXT}`;
 }
 
 async function headOf(octokit: Octokit, p: PullTarget): Promise<string> {
@@ -265,7 +270,7 @@ async function planCommand(
         return reply(
           notUnderstood(
             `/rproc-review run ${command.scenarios.join(" ")}`,
-            `unknown scenario ${unknown.map((s) => `\`${s}\``).join(", ")} (known: ${known.join(", ")})`,
+            `unknown scenario ${unknown.map(markdownCode).join(", ")} (known: ${known.join(", ")})`,
           ),
         );
       }
@@ -279,7 +284,7 @@ async function planCommand(
         return reply(
           notUnderstood(
             line,
-            `\`${command.a}\` is neither a reviewed revision of this pull request nor a built-in version`,
+            `${markdownCode(command.a)} is neither a reviewed revision of this pull request nor a built-in version`,
           ),
         );
       let b: VersionRef | null;
@@ -289,7 +294,7 @@ async function planCommand(
           return reply(
             notUnderstood(
               line,
-              `\`${command.b}\` is neither a reviewed revision of this pull request nor a built-in version`,
+              `${markdownCode(command.b)} is neither a reviewed revision of this pull request nor a built-in version`,
             ),
           );
       } else {
@@ -298,14 +303,14 @@ async function planCommand(
           b = { kind: "series", label: series.id, series };
         } catch (e) {
           if (isUserError(e) && !isTransient(e))
-            return reply(`the series under review cannot be read: ${e.oneLine()}`);
+            return reply(`the series under review cannot be read: ${markdownText(e.oneLine())}`);
           throw e;
         }
       }
       try {
         return reply((await ctx.engine.diff(a, b)).markdown);
       } catch (e) {
-        if (isUserError(e)) return reply(`the versions cannot be compared: ${e.oneLine()}`);
+        if (isUserError(e)) return reply(`the versions cannot be compared: ${markdownText(e.oneLine())}`);
         throw e;
       }
     }

@@ -26,9 +26,23 @@ export const INSERT_JOB = `INSERT OR IGNORE INTO jobs (kind, idempotency_key, pa
   VALUES (?, ?, ?, ?, ?, ?, ?)`;
 
 export const JOB_COLUMNS = "id, kind, idempotency_key, payload, attempts, max_attempts";
-/** The oldest ready job: pending and due, or running with an expired lease (parameters: now, now). */
-const READY_JOB = `FROM jobs WHERE (status = 'pending' AND run_after <= ?) OR (status = 'running' AND lease_until <= ?)
-  ORDER BY run_after, id LIMIT 1`;
+/**
+ * The oldest ready job: pending and due, or running with an expired lease (its worker died or hung) and
+ * attempts left; ordered by when it became ready (a job whose lease expired queues behind the jobs that
+ * were waiting before, so a job that kills its worker never goes first). Parameters: now, now.
+ */
+const READY_JOB = `FROM jobs WHERE (status = 'pending' AND run_after <= ?)
+  OR (status = 'running' AND lease_until <= ? AND attempts < max_attempts)
+  ORDER BY CASE WHEN status = 'running' THEN lease_until ELSE run_after END, id LIMIT 1`;
+/**
+ * Marks failed the jobs whose lease expired on their last attempt: each claim counted its attempt, so a job
+ * that crashes or hangs its worker every time ends here and is never leased again. Parameters: now, now.
+ */
+export const FAIL_EXPIRED_JOBS = `UPDATE jobs SET status = 'failed', lease_until = NULL, lease_token = NULL,
+  last_error = 'the lease expired on attempt ' || attempts || ' of ' || max_attempts
+    || ' (the worker died or hung while running it)' || COALESCE('; before: ' || last_error, ''),
+  updated_at = ?
+  WHERE status = 'running' AND lease_until <= ? AND attempts >= max_attempts`;
 export const NEXT_READY_JOB = `SELECT ${JOB_COLUMNS} ${READY_JOB}`;
 const LEASE_JOB =
   "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = ?, lease_token = ?, updated_at = ?";

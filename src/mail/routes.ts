@@ -5,6 +5,7 @@
  */
 import type { Hono } from "hono";
 import { z } from "zod";
+import { readBody } from "../bot/body.ts";
 import type { Json } from "../bot/store.ts";
 import { isUserError } from "../errors.ts";
 import { SIGNATURE_HEADER, verifyMail } from "./hmac.ts";
@@ -37,12 +38,8 @@ export function mailRoutes(
 ): (app: Hono, enqueued: () => void) => void {
   return (app, enqueued) => {
     app.post("/mail", async (c) => {
-      if (Number(c.req.header("content-length") ?? "0") > MAX_MAIL_BODY) {
-        return c.json({ error: `the body is larger than ${MAX_MAIL_BODY} bytes` }, 413);
-      }
-      const body = new Uint8Array(await c.req.arrayBuffer());
-      if (body.length > MAX_MAIL_BODY)
-        return c.json({ error: `the body is larger than ${MAX_MAIL_BODY} bytes` }, 413);
+      // Read within the limit (chunked bodies included) before the signature is computed over it.
+      const body = await readBody(c.req.raw, MAX_MAIL_BODY);
       if (!(await verifyMail(ctx.config.secret, body, c.req.header(SIGNATURE_HEADER)))) {
         ctx.log.warn("mail.rejected", { reason: "bad or missing signature" });
         return c.json({ error: "missing or bad X-Rproc-Signature (sha256=<hex HMAC of the body>)" }, 401);

@@ -12,6 +12,7 @@ import {
   COMPLETE_JOB,
   COUNT_JOBS,
   DELIVERY_JOB,
+  FAIL_EXPIRED_JOBS,
   findVersionQuery,
   INSERT_DELIVERY,
   INSERT_JOB,
@@ -151,6 +152,7 @@ export class SqliteStore implements Store, Queue {
     // IMMEDIATE: two processes on one file never lease the same job (the write lock is taken before reading).
     return this.db
       .transaction((): Job | null => {
+        this.db.prepare(FAIL_EXPIRED_JOBS).run(now, now);
         const row = this.db.prepare<[number, number], JobRow>(NEXT_READY_JOB).get(now, now);
         if (!row) return null;
         const leaseToken = randomUUID();

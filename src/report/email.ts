@@ -4,6 +4,7 @@
  * to reproduce, and a footer saying what the bot is. Body lines stay within 72 columns (a URL or the command
  * line, which cannot wrap, sits alone on its line); no HTML.
  */
+
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import type { ExploreFindingRef } from "../compare/explore.ts";
@@ -31,6 +32,7 @@ import {
   inertLine,
   scenarioList,
 } from "./describe.ts";
+import { headerValue } from "./escape.ts";
 import {
   cannotReviewLines,
   describeNote,
@@ -192,7 +194,8 @@ export function rfc2822Date(d: Date): string {
 }
 
 /** RFC 2047 encoded word for a header value that is not ASCII. */
-function headerText(s: string): string {
+function headerText(raw: string): string {
+  const s = headerValue(raw);
   if (/^[\x20-\x7e]*$/.test(s)) return s;
   const bytes = new TextEncoder().encode(s);
   let bin = "";
@@ -470,7 +473,12 @@ export function renderEmail(r: ReviewReport, opts: EmailOptions): string {
   const headers = [
     header("From", from),
     ...(s
-      ? [header("To", `${s.author.name === "" ? "" : `${headerText(s.author.name)} `}<${s.author.email}>`)]
+      ? [
+          header(
+            "To",
+            `${s.author.name === "" ? "" : `${headerText(s.author.name)} `}<${headerValue(s.author.email)}>`,
+          ),
+        ]
       : []),
     ...(opts.cc && opts.cc.length > 0 ? [header("Cc", opts.cc.join(", "))] : []),
     header("Subject", headerText(reply ? `Re: ${reply.subject}` : `rproc-review: ${ascii(r.verdict.line)}`)),

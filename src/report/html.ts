@@ -3,6 +3,7 @@
  * diagrams rendered in the page by mermaid's browser bundle, which the caller passes in (the Node CLI inlines
  * node_modules/mermaid/dist/mermaid.min.js; see src/node/html.ts). No request leaves the page.
  */
+
 import type { ExploreFindingRef } from "../compare/explore.ts";
 import type { ScenarioDiff } from "../compare/types.ts";
 import type { ReviewReport } from "../review/report.ts";
@@ -24,6 +25,7 @@ import {
   factsHeading,
   inertLine,
 } from "./describe.ts";
+import { escapeHtml } from "./escape.ts";
 import { sequenceDiagram } from "./mermaid.ts";
 import {
   cannotReviewLines,
@@ -41,14 +43,7 @@ export interface HtmlOptions {
   mermaidScript: string;
 }
 
-export function escapeHtml(s: string): string {
-  return s
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
-}
+export { escapeHtml };
 
 const e = escapeHtml;
 const li = (items: string[]) =>

@@ -27,6 +27,7 @@ import {
   inertLine,
   scenarioList,
 } from "./describe.ts";
+import { escapeHtml, markdownCode, markdownText } from "./escape.ts";
 import { sequenceDiagram } from "./mermaid.ts";
 import {
   cannotReviewLines,
@@ -59,9 +60,11 @@ const STATUS_MARK = {
 } as const;
 const CLASS_MARK = { introduced: "❌", carried: "🔴", fixed: "✅", "pre-existing": "▫️" } as const;
 
-const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
-const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
-const html = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+// Text from the series or the pull request goes through these (src/report/escape.ts): shown, never markup.
+const code = markdownCode;
+const cell = markdownText;
+const t = markdownText;
+const html = escapeHtml;
 
 function header(r: ReviewReport): string[] {
   const side = (v: ReviewReport["a"]) => {
@@ -71,18 +74,20 @@ function header(r: ReviewReport): string[] {
         : v.factSource === "oracle-mapped"
           ? "built-in, with the mapper's evidence"
           : "built-in, hand-read oracle";
-    return `**${v.id}** (${v.title}; ${source})`;
+    return `**${t(v.id)}** (${t(v.title)}; ${source})`;
   };
-  const lines = [`## ${ICON[r.verdict.status]} rproc-review: ${r.verdict.line}`, ""];
+  const lines = [`## ${ICON[r.verdict.status]} rproc-review: ${t(r.verdict.line)}`, ""];
   lines.push(`Compared ${side(r.a)} with ${side(r.b)}.`);
   if (r.diff.mainline)
-    lines.push(`Findings also seen in ${r.diff.mainline.id} are pre-existing and never blamed on ${r.b.id}.`);
+    lines.push(
+      `Findings also seen in ${t(r.diff.mainline.id)} are pre-existing and never blamed on ${t(r.b.id)}.`,
+    );
   const s = r.b.series;
   if (s)
     lines.push(
-      `Series: ${s.title} (${s.version}, ${s.total} patches${s.base ? `, base ${code(s.base)}` : ""}).`,
+      `Series: ${t(s.title)} (${t(s.version)}, ${s.total} patches${s.base ? `, base ${code(s.base)}` : ""}).`,
     );
-  for (const n of r.notes) lines.push(`> ${n}`);
+  for (const n of r.notes) lines.push(`> ${t(n)}`);
   return lines;
 }
 
@@ -109,9 +114,9 @@ function matrix(r: ReviewReport): string[] {
 function introducedSection(r: ReviewReport): string[] {
   const groups = groupFindings(r, "introduced");
   if (groups.length === 0) return [];
-  const lines = ["", `### Findings ${r.b.id} introduces (${groups.length} distinct)`, ""];
+  const lines = ["", `### Findings ${t(r.b.id)} introduces (${groups.length} distinct)`, ""];
   for (const g of groups)
-    lines.push(`- ❌ **${g.kind}** in ${code(g.at)}, ${scenarioList(g.scenarios)}: ${g.detail}`);
+    lines.push(`- ❌ **${t(g.kind)}** in ${code(g.at)}, ${scenarioList(g.scenarios)}: ${t(g.detail)}`);
   return lines;
 }
 
@@ -153,9 +158,9 @@ function exploreSection(r: ReviewReport): string[] {
 }
 
 function difference(r: ReviewReport, s: ScenarioDiff): string[] {
-  const lines = ["", `#### ${code(s.scenario)}: ${s.title}`, ""];
+  const lines = ["", `#### ${code(s.scenario)}: ${t(s.title)}`, ""];
   lines.push(
-    `Changed: ${describeChanged(s.changed)}. TA commands: ${r.a.id} ${code(describeTee(s.a))} → ${r.b.id} ${code(describeTee(s.b))}.`,
+    `Changed: ${describeChanged(s.changed)}. TA commands: ${t(r.a.id)} ${code(describeTee(s.a))} → ${t(r.b.id)} ${code(describeTee(s.b))}.`,
   );
   const d = s.divergence;
   if (d) {
@@ -164,8 +169,8 @@ function difference(r: ReviewReport, s: ScenarioDiff): string[] {
     const ta = d.before.taCommands.length === 0 ? "none" : code(d.before.taCommands.join(" "));
     lines.push(
       `- **First divergence** at step ${d.step} (${state}; TA commands so far: ${ta}):`,
-      `  - ${r.a.id}: ${code(describeStep(d.a))}`,
-      `  - ${r.b.id}: ${code(describeStep(d.b))}`,
+      `  - ${t(r.a.id)}: ${code(describeStep(d.a))}`,
+      `  - ${t(r.b.id)}: ${code(describeStep(d.b))}`,
     );
   }
   if (s.hunks.length > 0) {
@@ -188,14 +193,14 @@ function difference(r: ReviewReport, s: ScenarioDiff): string[] {
   const fs = sectionFindings(s);
   if (fs.length > 0) {
     lines.push("- **Findings**:");
-    for (const f of fs) lines.push(`  - ${CLASS_MARK[f.class]} ${describeFinding(f)}`);
+    for (const f of fs) lines.push(`  - ${CLASS_MARK[f.class]} ${t(describeFinding(f))}`);
   }
   const notes = notesMentioning(r, s.scenario);
   if (!r.changelog.available) lines.push("- **Changelog**: not available.");
   else if (notes.length === 0) lines.push("- **Changelog**: ⚠️ no note mentions this difference.");
   else
     for (const n of notes)
-      lines.push(`- **Changelog**: ${describeNote(n.note)} (via ${n.via.map(code).join(", ")})`);
+      lines.push(`- **Changelog**: ${t(describeNote(n.note))} (via ${n.via.map(code).join(", ")})`);
   return lines;
 }
 
@@ -207,28 +212,28 @@ function designChanges(r: ReviewReport): string[] {
     const said = !r.changelog.available
       ? ""
       : c.notes.length > 0
-        ? ` Named in the changelog by ${[...new Set(c.notes.map((n) => n.where))].join("; ")}.`
+        ? ` Named in the changelog by ${t([...new Set(c.notes.map((n) => n.where))].join("; "))}.`
         : " ⚠️ No changelog note names it.";
     lines.push(`- ${code(describeResponsible(c.change, r.a, r.b))}: ${scenarioList(c.scenarios)}.${said}`);
-    for (const e of evidenceLines(c.change, r.a, r.b)) lines.push(`  - ${e}`);
+    for (const e of evidenceLines(c.change, r.a, r.b)) lines.push(`  - ${t(e)}`);
   }
   return lines;
 }
 
 function changelogSection(r: ReviewReport): string[] {
   const c = r.changelog;
-  const lines = ["", "### Changelog check", "", c.source];
+  const lines = ["", "### Changelog check", "", t(c.source)];
   if (!c.available) return lines;
   lines.push("", "**Stated, with a visible behaviour difference:**");
-  for (const n of c.withDifference) lines.push(`- ${describeNote(n)} → ${describeNoteMatches(n)}`);
+  for (const n of c.withDifference) lines.push(`- ${t(describeNote(n))} → ${t(describeNoteMatches(n))}`);
   if (c.withDifference.length === 0) lines.push("- none");
   lines.push("", "**Stated, with no visible behaviour difference:**");
-  for (const n of c.withoutDifference) lines.push(`- ${describeNote(n)}`);
+  for (const n of c.withoutDifference) lines.push(`- ${t(describeNote(n))}`);
   if (c.withoutDifference.length === 0) lines.push("- none");
   lines.push("", "**Behaviour differences no note mentions:**");
   lines.push(c.unmentioned.length === 0 ? "- none" : `- ${c.unmentioned.map(code).join(", ")}`);
   lines.push("", "**Fact changes behind behaviour differences that no note names:**");
-  for (const u of c.unmentionedFacts) lines.push(`- ${describeUnmentionedFact(u)}`);
+  for (const u of c.unmentionedFacts) lines.push(`- ${t(describeUnmentionedFact(u))}`);
   if (c.unmentionedFacts.length === 0) lines.push("- none");
   return lines;
 }
@@ -255,7 +260,7 @@ function diagrams(r: ReviewReport, s: ScenarioDiff, maxChars: number | undefined
       ...(maxChars === undefined ? {} : { maxChars }),
     });
     lines.push(
-      `**${side.id}**${dg.trimmed > 0 ? ` (${dg.trimmed} lines trimmed)` : ""}`,
+      `**${t(side.id)}**${dg.trimmed > 0 ? ` (${dg.trimmed} lines trimmed)` : ""}`,
       "",
       "```mermaid",
       dg.text,
@@ -276,8 +281,8 @@ function details(r: ReviewReport, s: ScenarioDiff): string[] {
   row("TA commands", (c) => describeTee(c));
   row("trace steps", (c) => String(c.steps));
   row("findings", (c) => c.findings.map((f) => `${f.kind} in ${f.at}`).join("; ") || "none");
-  if (s.a && !s.a.applicable) lines.push("", `${r.a.id}: not applicable: ${s.a.reason ?? ""}`);
-  if (s.b && !s.b.applicable) lines.push("", `${r.b.id}: not applicable: ${s.b.reason ?? ""}`);
+  if (s.a && !s.a.applicable) lines.push("", `${t(r.a.id)}: not applicable: ${t(s.a.reason ?? "")}`);
+  if (s.b && !s.b.applicable) lines.push("", `${t(r.b.id)}: not applicable: ${t(s.b.reason ?? "")}`);
   const traces = r.traces[s.scenario];
   if (traces) {
     const at = s.divergence?.step ?? null;
@@ -285,9 +290,11 @@ function details(r: ReviewReport, s: ScenarioDiff): string[] {
       [r.a, traces.a],
       [r.b, traces.b],
     ] as const) {
-      lines.push("", `${side.id}, steps around the divergence:`, "", "```");
+      lines.push("", `${t(side.id)}, steps around the divergence:`, "", "```");
       for (const [i, step] of excerpt(trace, at))
-        lines.push(`${i === at ? ">" : " "}${String(i).padStart(4)} ${describeStep(step)}`);
+        lines.push(
+          `${i === at ? ">" : " "}${String(i).padStart(4)} ${describeStep(step).replace(/`/g, "'")}`,
+        );
       lines.push("```");
     }
   }

@@ -6,6 +6,7 @@
  * below GitHub's limit for one Mermaid block by trimming, with a note saying so.
  */
 import type { TraceLayer, TraceStep } from "../scenarios/result.ts";
+import { mermaidLabel } from "./escape.ts";
 
 type Part = "C" | "T" | "A" | "P";
 
@@ -39,11 +40,7 @@ export interface Diagram {
 
 /** Message text mermaid reads literally: no statement separators, comments, entities or HTML. */
 export function mermaidText(s: string): string {
-  const t = s
-    .replace(/->/g, "→")
-    .replace(/[;#<>{}%\\`"]/g, " ")
-    .replace(/\s+/g, " ")
-    .trim();
+  const t = mermaidLabel(s);
   const cut = t.length > MAX_TEXT ? `${t.slice(0, MAX_TEXT - 1)}…` : t;
   return cut === "" ? "-" : cut;
 }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Webhooks } from "@octokit/webhooks";
 import type { ReviewEngine, VersionRef } from "../../src/bot/engine.ts";
 import { loadConfig } from "../../src/node/config.ts";
-import { type RunningService, startService } from "../../src/node/server.ts";
+import { type RunningService, type ServiceOptions, startService } from "../../src/node/server.ts";
 import type { Series } from "../../src/series/types.ts";
 import { type FakeCommit, type FakeGitHub, startFakeGitHub } from "./fake-github.ts";
 
@@ -87,7 +87,8 @@ export interface Harness {
   dbPath: string;
   logs: string[];
   service: RunningService | null;
-  start(overrides?: Record<string, string>): Promise<RunningService>;
+  /** Starts the service; `extend` adds routes and job kinds (the mailing-list bot). */
+  start(overrides?: Record<string, string>, extend?: ServiceOptions["extend"]): Promise<RunningService>;
   stop(): Promise<void>;
   close(): Promise<void>;
 }
@@ -103,7 +104,7 @@ export async function harness(engine: ReviewEngine, key: string = PKCS1_KEY): Pr
     dbPath,
     logs,
     service: null,
-    async start(overrides = {}) {
+    async start(overrides = {}, extend = undefined) {
       const config = loadConfig({
         GITHUB_APP_ID: String(APP_ID),
         GITHUB_APP_PRIVATE_KEY: key.replaceAll("\n", "\\n"),
@@ -118,7 +119,12 @@ export async function harness(engine: ReviewEngine, key: string = PKCS1_KEY): Pr
         LOG_LEVEL: "debug",
         ...overrides,
       });
-      h.service = await startService({ config, engine, writeLog: (line) => logs.push(line) });
+      h.service = await startService({
+        config,
+        engine,
+        writeLog: (line) => logs.push(line),
+        ...(extend ? { extend } : {}),
+      });
       return h.service;
     },
     async stop() {
