@@ -17,6 +17,8 @@ export type VersionRef =
     }
   | { kind: "builtin"; id: string };
 
+import type { CheckAnnotation } from "../report/github.ts";
+
 export type Conclusion = "success" | "neutral" | "failure";
 
 export interface ReviewOutcome {
@@ -25,6 +27,8 @@ export interface ReviewOutcome {
   checkTitle: string;
   checkSummary: string;
   checkText: string | null;
+  /** One per root cause on its posted line (the checks API's annotation objects). */
+  annotations?: CheckAnnotation[];
   conclusion: Conclusion;
   /** The matrix cells, stored as results. */
   cells: CellResult[];

@@ -9,6 +9,7 @@ import { RequestError } from "octokit";
 import { z } from "zod";
 import { isUserError, type UserError } from "../errors.ts";
 import { markdownCode, markdownText } from "../report/escape.ts";
+import type { CheckAnnotation } from "../report/github.ts";
 import { fetchPullRequest } from "../series/github.ts";
 import type { Series } from "../series/types.ts";
 import { type BotCommand, HELP_TEXT, parseCommand } from "./commands.ts";
@@ -16,7 +17,7 @@ import type { BotConfig } from "./config.ts";
 import type { Conclusion, ReviewEngine, VersionRef } from "./engine.ts";
 import type { GitHubClientFactory, Octokit } from "./github.ts";
 import type { Logger } from "./log.ts";
-import type { Job, OutboxInput, OutboxItem, RunRecord, Store } from "./store.ts";
+import type { Job, Json, OutboxInput, OutboxItem, RunRecord, Store } from "./store.ts";
 
 export const STICKY_MARKER = "<!-- rproc-review:sticky -->";
 export function replyMarker(commentId: number): string {
@@ -58,6 +59,18 @@ const CheckRunItem = z.object({
   summary: z.string(),
   text: z.string().nullable(),
   conclusion: z.enum(["success", "neutral", "failure"]),
+  annotations: z
+    .array(
+      z.object({
+        path: z.string(),
+        start_line: z.number().int(),
+        end_line: z.number().int(),
+        annotation_level: z.enum(["failure", "warning", "notice"]),
+        title: z.string(),
+        message: z.string(),
+      }),
+    )
+    .optional(),
 });
 const ReactionItem = z.object({
   owner: z.string(),
@@ -129,7 +142,13 @@ function checkRun(
   ctx: JobContext,
   p: PullTarget,
   headSha: string,
-  c: { title: string; summary: string; text: string | null; conclusion: Conclusion },
+  c: {
+    title: string;
+    summary: string;
+    text: string | null;
+    conclusion: Conclusion;
+    annotations?: CheckAnnotation[];
+  },
 ): OutboxInput {
   return {
     kind: "check-run",
@@ -142,6 +161,9 @@ function checkRun(
       summary: truncate(c.summary),
       text: c.text === null ? null : truncate(c.text),
       conclusion: c.conclusion,
+      ...(c.annotations && c.annotations.length > 0
+        ? { annotations: c.annotations.map((a) => ({ ...a })) as unknown as Json }
+        : {}),
     },
   };
 }
@@ -220,6 +242,7 @@ async function planReview(
         summary: outcome.checkSummary,
         text: outcome.checkText,
         conclusion: outcome.conclusion,
+        ...(outcome.annotations ? { annotations: outcome.annotations } : {}),
       }),
     ],
     run: {
@@ -362,7 +385,12 @@ async function upsertCheckRun(octokit: Octokit, raw: unknown, ctx: JobContext): 
     status: "completed" as const,
     conclusion: r.conclusion,
     completed_at: new Date(ctx.now()).toISOString(),
-    output: { title: r.title, summary: r.summary, ...(r.text === null ? {} : { text: r.text }) },
+    output: {
+      title: r.title,
+      summary: r.summary,
+      ...(r.text === null ? {} : { text: r.text }),
+      ...(r.annotations ? { annotations: r.annotations } : {}),
+    },
   };
   const update = async (id: number): Promise<number> => {
     await octokit.rest.checks.update({ ...base, check_run_id: id, ...fields });

@@ -7,7 +7,7 @@ import type { Parser } from "web-tree-sitter";
 import { type BuiltinManifest, defaultComparison, defaultComparisonWhy } from "../compare/against.ts";
 import type { MappedFacts } from "../compare/sides.ts";
 import { InputError } from "../errors.ts";
-import { type ReviewReport, renderMarkdown } from "../report/index.ts";
+import { checkAnnotations, type ReviewReport, renderComment, renderMarkdown } from "../report/index.ts";
 import { builtinSubject, type ReviewSubject, runReview, seriesSubject } from "../review/run.ts";
 import { SCENARIOS } from "../scenarios/scenarios.ts";
 import { mapSeries } from "../semantics/map/index.ts";
@@ -97,12 +97,17 @@ export function createReviewEngine(options: ReviewEngineOptions): ReportingEngin
         { kind: "series", label: series.id, series },
         scenarios,
       );
-      const markdown = renderMarkdown(report, { maxChars: TEXT_LIMIT });
+      // The sticky comment is one screen; the check run carries the report and the annotations.
       return {
-        markdown,
+        markdown: renderComment(report, {
+          ...(series.origin.startsWith("pr:")
+            ? { checksUrl: `https://github.com/${series.origin.slice(3).replace("#", "/pull/")}/checks` }
+            : {}),
+        }),
         checkTitle: report.verdict.line,
         checkSummary: report.verdict.line,
-        checkText: markdown,
+        checkText: renderMarkdown(report, { maxChars: TEXT_LIMIT }),
+        annotations: checkAnnotations(report),
         conclusion: CONCLUSIONS[report.verdict.status],
         cells,
         facts: b.mapped ? { facts: toJson(b.mapped.facts), evidence: toJson(b.mapped.evidence) } : null,

@@ -347,11 +347,11 @@ export function fetchable(r: ReviewReport): { fetch: string[]; rewrite: (cmd: st
     swaps.push([shellWord(spec), file], [spec, file]);
   }
   // One pass, whole words only (a spec never matches inside the file name that replaces it).
-  const escape = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const literal = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const pattern =
     swaps.length === 0
       ? null
-      : new RegExp(`(?<=^|[\\s,])(${swaps.map(([from]) => escape(from)).join("|")})(?=$|[\\s,])`, "g");
+      : new RegExp(`(?<=^|[\\s,])(${swaps.map(([from]) => literal(from)).join("|")})(?=$|[\\s,])`, "g");
   const to = new Map(swaps);
   const rewrite = (cmd: string): string =>
     pattern === null ? cmd : cmd.replace(pattern, (m) => to.get(m) ?? m);

@@ -11,6 +11,13 @@ import { type MarkdownOptions, renderMarkdown } from "./markdown.ts";
 export type { ReviewReport, SeriesRef } from "../review/report.ts";
 export { type B4Check, type B4Context, b4Checks } from "./b4.ts";
 export { DEFAULT_FROM, type EmailOptions, renderEmail, reviewText, rfc2822Date } from "./email.ts";
+export {
+  type CheckAnnotation,
+  type CommentOptions,
+  checkAnnotations,
+  MAX_ANNOTATIONS,
+  renderComment,
+} from "./github.ts";
 export { escapeHtml, type HtmlOptions, inlineScript, renderHtml } from "./html.ts";
 export { CHECK_RUN_TEXT_LIMIT, type MarkdownOptions, renderMarkdown } from "./markdown.ts";
 export {

@@ -71,11 +71,13 @@ describe("the bot with the real review engine", () => {
     expect(fake.comments).toHaveLength(1);
     expect(fake.comments[0]?.body.startsWith(STICKY_MARKER)).toBe(true);
     expect(fake.comments[0]?.body).toContain(cli.verdict.line);
-    // The pull request is named by its pr: input, so a reader can run the commands as printed.
-    expect(fake.comments[0]?.body).toContain(
-      "**Reproduce:** `rproc-review matrix --versions 'mainline,pr:rproc/linux#7'",
-    );
-    expect(fake.comments[0]?.body).toMatch(/`rproc-review replay --version 'pr:rproc\/linux#7' --events /);
+    // The comment is one screen; the check run carries the report, where the pull request is named by its
+    // pr: input, so a reader can run the commands as printed.
+    expect(fake.comments[0]?.body).toContain("rproc-review check run");
+    expect(fake.comments[0]?.body).not.toContain("**Reproduce:**");
+    const text = String((fake.checkRuns[0] as { output?: { text?: string } }).output?.text ?? "");
+    expect(text).toContain("**Reproduce:** `rproc-review matrix --versions 'mainline,pr:rproc/linux#7'");
+    expect(text).toMatch(/`rproc-review replay --version 'pr:rproc\/linux#7' --events /);
 
     // The stored revision against the series under review: the same code, so nothing differs.
     const comment = {
