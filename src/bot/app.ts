@@ -191,7 +191,9 @@ export function createApp(deps: AppDeps): Hono {
   app.onError((e, c) => {
     if (e instanceof BodyTooLarge) {
       deps.log.warn("http.too-large", { path: c.req.path, limit: e.limit });
-      c.header("connection", "close");
+      // No "connection: close": closing right after the answer, while the client is still sending,
+      // resets the connection and the client loses the 413; readBody drops the rest for a while and
+      // then cancels the body, which closes the connection.
       return c.json({ error: e.message }, 413);
     }
     deps.log.error("http.error", { path: c.req.path, error: e });

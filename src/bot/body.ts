@@ -12,6 +12,32 @@ export class BodyTooLarge extends Error {
   }
 }
 
+/** How long, and how many bytes, the body of a refused request is still read and dropped. */
+export const LINGER_MS = 2000;
+export const LINGER_BYTES = 16 * 1024 * 1024;
+
+/** Reads and drops what a refused request still sends, within LINGER_MS and LINGER_BYTES, then cancels. */
+async function linger(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<"expired">((resolve) => {
+    timer = setTimeout(() => resolve("expired"), LINGER_MS);
+  });
+  let dropped = 0;
+  try {
+    while (dropped <= LINGER_BYTES) {
+      const next = await Promise.race([reader.read(), expired]);
+      if (next === "expired") break;
+      if (next.done) return;
+      dropped += next.value.byteLength;
+    }
+  } catch {
+    return;
+  } finally {
+    clearTimeout(timer);
+  }
+  reader.cancel().catch(() => {});
+}
+
 /** The body of `request`, at most `limit` bytes; throws BodyTooLarge past it. */
 export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
@@ -27,8 +53,10 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
-      // Stop reading: the rest is never buffered (the platform closes the connection after the answer).
-      reader.cancel().catch(() => {});
+      // The rest is never buffered: it is read and dropped for a short while (a lingering close, as
+      // HTTP servers do) so the 413 reaches a client that is still sending, then the body is cancelled.
+      // Cancelling at once resets the connection and a client still writing loses the answer.
+      void linger(reader);
       throw new BodyTooLarge(limit);
     }
     chunks.push(value);

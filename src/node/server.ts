@@ -109,7 +109,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   })();
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: bot.app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    const s = serve(
+      { fetch: bot.app.fetch, port: config.port, hostname: config.host, autoCleanupIncoming: false },
+      () => resolve(s),
+    );
     s.once("error", (e: NodeJS.ErrnoException) =>
       reject(
         new UsageError(`cannot listen on ${config.host}:${config.port}: ${e.code ?? e.message}`, {
