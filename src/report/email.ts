@@ -85,7 +85,7 @@ function causeCommand(r: ReviewReport, c: RootCause): string | null {
 }
 
 /** A cause with posted code: where (a few lines), then how to see it. */
-function causeSection(r: ReviewReport, c: RootCause): string[] {
+export function causeSection(r: ReviewReport, c: RootCause): string[] {
   const x = c.excerpt;
   const out =
     x === null ? [] : [`${c.id} ${x.file}:${x.line}${x.patch !== null ? ` (patch ${x.patch})` : ""}:`];
@@ -208,7 +208,7 @@ function header(name: string, value: string): string {
   return wrap(value, 78, `${name}: `, " ").join("\n");
 }
 
-function ascii(s: string): string {
+export function ascii(s: string): string {
   return s.replace(/→/g, "->").replace(/…/g, "...");
 }
 

@@ -9,7 +9,7 @@ import { type HtmlOptions, renderHtml } from "./html.ts";
 import { type MarkdownOptions, renderMarkdown } from "./markdown.ts";
 
 export type { ReviewReport, SeriesRef } from "../review/report.ts";
-export { type B4Check, type B4Context, b4Checks } from "./b4.ts";
+export { type B4Check, type B4Context, b4Checks, checkpatchLines } from "./b4.ts";
 export { DEFAULT_FROM, type EmailOptions, renderEmail, reviewText, rfc2822Date } from "./email.ts";
 export {
   type CheckAnnotation,

@@ -1,4 +1,7 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Command } from "commander";
+import { InputError } from "../../errors.ts";
 import { loadInputs } from "../../node/inputs.ts";
 import { chainVersions, type Series, type SeriesChain, seriesKey } from "../../series/index.ts";
 
@@ -99,10 +102,21 @@ export function register(program: Command): void {
     )
     .argument("<input...>", "series inputs")
     .option("--json", "print JSON")
-    .action(async (inputs: string[], opts: { json?: boolean }) => {
+    .option(
+      "--store <dir>",
+      "also keep each series, whole, in this directory (the store review --store and b4-check --store read)",
+    )
+    .action(async (inputs: string[], opts: { json?: boolean; store?: string }) => {
       const all = await loadInputs(inputs);
       const chain = chainVersions(all);
       const ordered = chain.entries.map((e) => all[e.input] as Series);
+      if (opts.store !== undefined) {
+        const dir = opts.store;
+        await mkdir(dir, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+          throw new InputError(`cannot create the store: ${e.code ?? e.message}`, { subject: dir });
+        });
+        for (const s of all) await writeFile(join(dir, `${seriesKey(s)}.json`), `${JSON.stringify(s)}\n`);
+      }
       if (opts.json) {
         const newest = ordered[ordered.length - 1] as Series;
         const doc = {
