@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseMailCommand } from "../../src/mail/commands.ts";
 import { signMail } from "../../src/mail/hmac.ts";
+import { runCli } from "../helpers/cli.ts";
 import {
   bodyOf,
   FROM,
@@ -130,6 +132,17 @@ describe("POST /mail", () => {
       );
     expect(long).toEqual([]);
     expect(bodyOf(mail.eml)).toMatch(/^Verdict: (PASS|WARN|FAIL): /m);
+    // The review room's verdict, the one the CLI prints for the same mails.
+    const cli = await runCli([
+      "review",
+      fileURLToPath(new URL("../fixtures/map/tee-series.mbox", import.meta.url)),
+      "--format",
+      "json",
+    ]);
+    const verdict = (JSON.parse(cli.out) as { verdict: { status: string; line: string } }).verdict;
+    expect(bodyOf(mail.eml).replace(/\s+/g, " ")).toContain(
+      `Verdict: ${verdict.status.toUpperCase()}: ${verdict.line.replace(/→/g, "->")}.`,
+    );
     // The commands name the series by a file the reader fetches from the list by its message-id.
     expect(bodyOf(mail.eml)).toContain(`b4 am -o - ${COVER} > v2.mbox`);
     expect(bodyOf(mail.eml)).toMatch(/rproc-review diff \S+ v2\.mbox --format html/);
