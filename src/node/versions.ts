@@ -13,7 +13,7 @@ import { mapSeries } from "../semantics/map/index.ts";
 import { BUILTIN_VERSIONS, builtinVersion } from "../semantics/versions.ts";
 import type { Series } from "../series/types.ts";
 import { cParser } from "./c-parser.ts";
-import { loadInput } from "./inputs.ts";
+import { type InputOptions, loadInput } from "./inputs.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const PATCHES_DIR = join(ROOT, "patches");
@@ -60,9 +60,13 @@ export async function mappedSubject(series: Series, spec: string): Promise<Revie
 }
 
 /** A built-in id, else an input (path, pr:, git:) read and mapped. */
-export async function resolveVersion(spec: string, mailsDir?: string): Promise<ReviewSubject> {
+export async function resolveVersion(
+  spec: string,
+  mailsDir?: string,
+  inputs: InputOptions = {},
+): Promise<ReviewSubject> {
   const v = builtinVersion(spec);
   if (v !== undefined)
     return builtinSubject(v, await storedMapping(v.id), await builtinMails(mailsDir, v.id));
-  return mappedSubject(await loadInput(spec), spec);
+  return mappedSubject(await loadInput(spec, inputs), spec);
 }

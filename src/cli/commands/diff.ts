@@ -72,6 +72,7 @@ export function exploreDepthOf(text: string | undefined): number {
 interface DiffOptions extends OutputOptions {
   scenarios?: string;
   mails?: string;
+  archive?: string;
   exploreDepth?: string;
 }
 
@@ -95,6 +96,10 @@ export function register(program: Command): void {
       `explore every sequence of up to n external events on both versions and compare their findings (0: skip; default ${REVIEW_EXPLORE_DEPTH})`,
     )
     .option(
+      "--archive <dir>",
+      "local archive (public-inbox repository, mbox or directory of mails) where message-id inputs are looked up",
+    )
+    .option(
       "--mails <dir>",
       "directory with one sub-directory of mails per built-in id, to read the changelog of built-in versions (default: $RPROC_REVIEW_MAILS, else ../shared/lkml next to the checkout when present)",
     );
@@ -102,8 +107,9 @@ export function register(program: Command): void {
     formatOf(opts);
     const exploreDepth = exploreDepthOf(opts.exploreDepth);
     const mails = opts.mails ?? (await defaultMailsDir());
-    const a = await resolveVersion(aSpec, mails);
-    const b = await resolveVersion(bSpec, mails);
+    const inputs = opts.archive !== undefined ? { archive: opts.archive } : {};
+    const a = await resolveVersion(aSpec, mails, inputs);
+    const b = await resolveVersion(bSpec, mails, inputs);
     const notes: string[] = [];
     if (b.series === null)
       notes.push(

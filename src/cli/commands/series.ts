@@ -103,11 +103,15 @@ export function register(program: Command): void {
     .argument("<input...>", "series inputs")
     .option("--json", "print JSON")
     .option(
+      "--archive <dir>",
+      "local archive (public-inbox repository, mbox or directory of mails) where message-id inputs are looked up",
+    )
+    .option(
       "--store <dir>",
       "also keep each series, whole, in this directory (the store review --store and b4-check --store read)",
     )
-    .action(async (inputs: string[], opts: { json?: boolean; store?: string }) => {
-      const all = await loadInputs(inputs);
+    .action(async (inputs: string[], opts: { json?: boolean; store?: string; archive?: string }) => {
+      const all = await loadInputs(inputs, opts.archive !== undefined ? { archive: opts.archive } : {});
       const chain = chainVersions(all);
       const ordered = chain.entries.map((e) => all[e.input] as Series);
       if (opts.store !== undefined) {
