@@ -659,7 +659,7 @@ export class Lowerer {
         const value = field(n, "value");
         const label = this.id();
         cases.push({ value: value === null ? null : this.constInt(this.expr(value)), label });
-        const body = named(n).filter((c) => c !== value);
+        const body = named(n).filter((c) => value === null || c.id !== value.id);
         return { k: "case", label, body: this.stmts(body), line };
       }
       case "labeled_statement": {
