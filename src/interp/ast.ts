@@ -142,4 +142,6 @@ export interface Program {
   readonly prototypes: Record<string, CType & { k: "fn" }>;
   /** Files of the interpreter's own prelude (trace steps name the caller's line instead). */
   readonly preludeFiles: readonly string[];
+  /** Headers (the prelude, `.h` files): their static functions are visible from every file, as #include makes them. */
+  readonly headerFiles: readonly string[];
 }

@@ -106,7 +106,8 @@ interface Var {
 
 interface Scope {
   readonly vars: Map<string, Var>;
-  cleanups: { fn: string; v: Var; line: number }[] | null;
+  /** Run when the scope ends, newest first: `__attribute__((cleanup))` variables and guards. */
+  cleanups: { line: number; run: () => Gen<unknown> }[] | null;
 }
 
 interface Frame {
@@ -256,6 +257,23 @@ export class Machine implements MachineApi {
     return this.globals.get(`${file}\u0000${name}`) ?? this.globals.get(name);
   }
 
+  /**
+   * The function a thread starts in: `name` (a global, or the one static function of that name), or
+   * `file:name` for a static one of that file.
+   */
+  entry(spec: string): FunctionDef | undefined {
+    const colon = spec.lastIndexOf(":");
+    if (colon > 0) return this.program.functions[`${spec.slice(0, colon)}\u0000${spec.slice(colon + 1)}`];
+    const global = this.program.functions[spec];
+    if (global !== undefined) return global;
+    const statics = Object.entries(this.program.functions).filter(([k]) => k.endsWith(`\u0000${spec}`));
+    if (statics.length > 1)
+      throw new Error(
+        `${spec} is static in several files (${statics.map(([, f]) => f.file).join(", ")}): name it file:${spec}`,
+      );
+    return statics[0]?.[1];
+  }
+
   staticLocal(id: number): Var | undefined {
     return this.staticLocals.get(id);
   }
@@ -268,7 +286,13 @@ export class Machine implements MachineApi {
 
   /** The function `name` defined in the files, as seen from `file` (its statics first). */
   function(name: string, file: string): FunctionDef | undefined {
-    return this.program.functions[`${file}\u0000${name}`] ?? this.program.functions[name];
+    const f = this.program.functions[`${file}\u0000${name}`] ?? this.program.functions[name];
+    if (f !== undefined) return f;
+    for (const h of this.program.headerFiles) {
+      const s = this.program.functions[`${h}\u0000${name}`];
+      if (s !== undefined) return s;
+    }
+    return undefined;
   }
 
   literal(id: number, bytes: readonly number[]): Obj {
@@ -467,7 +491,7 @@ export class Exec {
 
   /** Calls a function of the files (or the environment) by name: a thread's entry. */
   *callByName(name: string, args: readonly Value[], line: number): Gen<Value> {
-    const def = this.m.function(name, this.frames[this.frames.length - 1]?.file ?? "");
+    const def = this.m.entry(name);
     if (def !== undefined) return yield* this.callC(def, args, line);
     const env = this.m.env.fn(name);
     if (env !== undefined) return yield* this.callEnv(name, env, args, null);
@@ -565,6 +589,11 @@ export class Exec {
         const r = libc(this, yield* this.args(e.args), e.line);
         return isGen(r) ? yield* r : r;
       }
+      if (name.startsWith("__guard_enter_"))
+        throw this.unknown(
+          `guard(${name.slice("__guard_enter_".length)}): a lock class the interpreter does not know`,
+          e.line,
+        );
       throw this.unknown(`${name}(): not defined in the files and not provided by the environment`, e.line);
     }
     const fv = yield* this.expr(f);
@@ -575,6 +604,29 @@ export class Exec {
     if (obj === null || obj.base !== fv.addr)
       throw new Fault("bad-call", `call through ${exprText(f)} = 0x${fv.addr.toString(16)}, not a function`);
     return yield* this.callObj(obj, yield* this.args(e.args), e.line);
+  }
+
+  /** Calls `name` as C would from the current function: a function of the files, the environment, libc. */
+  *invoke(name: string, args: readonly Value[], line: number): Gen<Value> {
+    const def = this.m.function(name, this.frame.file);
+    if (def !== undefined) return yield* this.callC(def, args, line);
+    const env = this.m.env.fn(name);
+    if (env !== undefined)
+      return yield* this.callEnv(name, env, args, this.m.program.prototypes[name] ?? null);
+    const libc = this.m.builtins.libc[name];
+    if (libc !== undefined) {
+      const r = libc(this, [...args], line);
+      return isGen(r) ? yield* r : r;
+    }
+    throw this.unknown(`${name}(): not defined in the files and not provided by the environment`, line);
+  }
+
+  /** Registers `run` to be called when the innermost scope ends (a guard's unlock). */
+  atScopeEnd(line: number, run: () => Gen<unknown>): void {
+    const scope = this.frame.scopes[this.frame.scopes.length - 1];
+    if (scope === undefined) throw this.unknown("a guard outside any scope", line);
+    scope.cleanups ??= [];
+    scope.cleanups.push({ line, run });
   }
 
   *args(es: readonly Expr[]): Gen<Value[]> {
@@ -1073,7 +1125,7 @@ export class Exec {
     }
   }
 
-  private arith(t: CType, line: number): IntType {
+  arith(t: CType, line: number): IntType {
     if (t.k !== "int") throw this.unknown(`arithmetic on ${typeName(t)}`, line);
     return promote(t);
   }
@@ -1199,9 +1251,13 @@ export class Exec {
     const obj = this.m.mem.alloc(this.m.structs.sizeOf(d.t), "local", d.name);
     const v: Var = { obj, t: d.t };
     scope.vars.set(d.name, v);
-    if (d.cleanup !== null) {
+    const cleanup = d.cleanup;
+    if (cleanup !== null) {
       scope.cleanups ??= [];
-      scope.cleanups.push({ fn: d.cleanup, v, line: d.line });
+      scope.cleanups.push({
+        line: d.line,
+        run: () => this.invoke(cleanup, [ptrInto(v.obj, 0, v.t)], d.line),
+      });
     }
     if (init && d.init !== null) yield* this.initialise(obj, 0, d.t, d.init);
   }
@@ -1211,16 +1267,9 @@ export class Exec {
     const cleanups = scope.cleanups;
     if (cleanups !== null) {
       for (let i = cleanups.length - 1; i >= 0; i--) {
-        const c = cleanups[i] as { fn: string; v: Var; line: number };
+        const c = cleanups[i] as { line: number; run: () => Gen<unknown> };
         frame.line = c.line;
-        const arg = ptrInto(c.v.obj, 0, c.v.t);
-        const def = this.m.function(c.fn, frame.file);
-        if (def !== undefined) yield* this.callC(def, [arg], c.line);
-        else {
-          const env = this.m.env.fn(c.fn);
-          if (env === undefined) throw this.unknown(`cleanup function ${c.fn}(): not defined`, c.line);
-          yield* this.callEnv(c.fn, env, [arg], this.m.program.prototypes[c.fn] ?? null);
-        }
+        yield* c.run();
       }
       scope.cleanups = null;
     }

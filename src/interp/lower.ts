@@ -174,6 +174,7 @@ export class Lowerer {
   readonly staticLocals: Record<number, Decl & { file: string }> = {};
   readonly prototypes: Record<string, FnType> = {};
   readonly problems: LowerProblem[] = [];
+  private readonly headerFiles: string[] = [];
   private file = "";
   private nextId = 1;
   private fn: FnScope | null = null;
@@ -189,6 +190,7 @@ export class Lowerer {
       enums: this.enums,
       prototypes: this.prototypes,
       preludeFiles: this.preludeFiles,
+      headerFiles: this.headerFiles,
     };
   }
 
@@ -197,6 +199,7 @@ export class Lowerer {
     const tree = parser.parse(file.text);
     if (tree === null) throw new Error(`tree-sitter could not parse ${file.path}`);
     this.file = file.path;
+    if (file.path.endsWith(".h") || this.preludeFiles.includes(file.path)) this.headerFiles.push(file.path);
     try {
       for (const n of named(tree.rootNode)) {
         try {
@@ -758,7 +761,24 @@ export class Lowerer {
       }
       case "binary_expression": {
         const op = need(field(n, "operator"), "operator", n).text;
-        const l = this.expr(need(field(n, "left"), "left operand", n));
+        const left = need(field(n, "left"), "left operand", n);
+        const cast = this.typedefIn(left);
+        if (cast !== null && (op === "-" || op === "+" || op === "*" || op === "&")) {
+          // `(u32)-1`, `(T)*p`, `(T)&x`: a cast of a unary expression, binding tighter than any binary operator.
+          const right = this.expr(need(field(n, "right"), "right operand", n));
+          return castLeftmost(right, (e) => ({
+            k: "cast",
+            t: cast,
+            e:
+              op === "*"
+                ? { k: "deref", e, line }
+                : op === "&"
+                  ? { k: "addr", e, line }
+                  : { k: "unary", op: op as "-" | "+", e, line },
+            line,
+          }));
+        }
+        const l = this.expr(left);
         const r = this.expr(need(field(n, "right"), "right operand", n));
         if (op === "&&" || op === "||") return { k: "logical", op, l, r, line };
         if (!BINOPS.has(op)) throw new LowerError(`binary operator ${op}`, line);
@@ -785,7 +805,18 @@ export class Lowerer {
       }
       case "call_expression": {
         const args = named(need(field(n, "arguments"), "arguments", n)).map((a) => this.expr(a));
-        return { k: "call", fn: this.expr(need(field(n, "function"), "callee", n)), args, line };
+        const callee = need(field(n, "function"), "callee", n);
+        // `(u32)(x)`: tree-sitter cannot know u32 is a type and reads a call; it is a cast.
+        const cast = this.typedefIn(callee);
+        if (cast !== null) {
+          const e = args.reduceRight<Expr | null>(
+            (r, a) => (r === null ? a : { k: "comma", l: a, r, line }),
+            null,
+          );
+          if (e === null) throw new LowerError(`cast to ${callee.text} of nothing`, line);
+          return { k: "cast", t: cast, e, line };
+        }
+        return { k: "call", fn: this.expr(callee), args, line };
       }
       case "field_expression": {
         const op = need(field(n, "operator"), "operator", n).text;
@@ -814,6 +845,9 @@ export class Lowerer {
       case "sizeof_expression": {
         const t = field(n, "type");
         if (t !== null) return { k: "sizeof", t: this.typeDescriptor(t), e: null, line };
+        const v = field(n, "value");
+        const named_t = v === null ? null : this.typedefIn(v);
+        if (named_t !== null) return { k: "sizeof", t: named_t, e: null, line };
         return { k: "sizeof", t: null, e: this.expr(need(field(n, "value"), "operand", n)), line };
       }
       case "alignof_expression":
@@ -843,6 +877,14 @@ export class Lowerer {
       default:
         throw new LowerError(`expression ${n.type}: ${n.text.slice(0, 40)}`, line);
     }
+  }
+
+  /** The typedef a parenthesised lone identifier names (`(u32)` read as an expression), or null. */
+  private typedefIn(n: Node): CType | null {
+    if (n.type !== "parenthesized_expression") return null;
+    const inner = named(n);
+    if (inner.length !== 1 || inner[0]?.type !== "identifier") return null;
+    return this.typedefs.get((inner[0] as Node).text) ?? null;
   }
 
   /** Folds an integer constant expression (array sizes, case labels, enumerators). */
@@ -951,6 +993,12 @@ export function foldBinary(
     case ">=":
       return cmp(a >= b);
   }
+}
+
+/** Applies `wrap` to the leftmost operand of a chain of binary operators (where a prefix operator binds). */
+function castLeftmost(e: Expr, apply: (e: Expr) => Expr): Expr {
+  if (e.k === "binary" || e.k === "logical") return { ...e, l: castLeftmost(e.l, apply) } as Expr;
+  return apply(e);
 }
 
 /** Attaches to a statement the jump targets (goto labels and case labels) it contains. */
