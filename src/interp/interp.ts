@@ -102,6 +102,8 @@ export interface MachineOptions {
 interface Var {
   readonly obj: Obj;
   readonly t: CType;
+  /** A static object whose initialiser could not run: using it is this unknown. */
+  broken?: UnknownError;
 }
 
 interface Scope {
@@ -186,6 +188,8 @@ export class Machine implements MachineApi {
   private readonly fnObjs = new Map<string, Obj>();
   private readonly envGlobals = new Map<string, Var | null>();
   readonly preludeFiles: ReadonlySet<string>;
+  /** Static objects whose initialisers could not run (each use of one is an unknown). */
+  readonly initProblems: { what: string; site: Site }[] = [];
   steps = 0;
   readonly maxSteps: number;
   readonly maxDepth: number;
@@ -239,9 +243,21 @@ export class Machine implements MachineApi {
     const init = (file: string, v: Var, init: Init, line: number): void => {
       const ex = new Exec(this, null);
       ex.frames.push({ fn: null, name: "<static initialiser>", file, line, scopes: [], prelude: false });
-      const g = ex.initialise(v.obj, 0, v.t, init);
-      const r = g.next();
-      if (!r.done) throw new UnknownError("a static initialiser that suspends", { file, line });
+      try {
+        const r = ex.initialise(v.obj, 0, v.t, init).next();
+        if (!r.done) throw new UnknownError("a static initialiser that suspends", { file, line });
+      } catch (e) {
+        const what =
+          e instanceof UnknownError
+            ? e.what
+            : e instanceof Fault || e instanceof Unsupported
+              ? e.message
+              : null;
+        if (what === null) throw e;
+        const site = e instanceof UnknownError ? e.site : { file, line };
+        v.broken = new UnknownError(`the initialiser of ${v.obj.label} could not run: ${what}`, site);
+        this.initProblems.push({ what: v.broken.what, site });
+      }
     };
     for (const g of this.program.globals) {
       if (g.decl.init === null) continue;
@@ -660,6 +676,7 @@ export class Exec {
   /** The lvalue (or function designator) a name denotes. */
   private name(name: string, line: number): Lval {
     const v = this.lookupVar(name);
+    if (v?.broken !== undefined) throw v.broken;
     if (v !== undefined) return { obj: v.obj, addr: v.obj.base, t: v.t };
     const file = this.frame.file;
     const def = this.m.function(name, file);
@@ -804,6 +821,7 @@ export class Exec {
           base = { obj: v.obj, addr: v.obj.base + BigInt(v.off), t: v.t };
         }
         if (base.t.k !== "struct") throw this.unknown(`member ${e.name} of ${typeName(base.t)}`, e.line);
+        this.complete(base.t, e.line);
         const f = this.m.structs.member(base.t, e.name);
         if (f === null) throw this.unknown(`struct ${base.t.tag} has no member ${e.name}`, e.line);
         const addr = base.addr + BigInt(f.offset);
@@ -1125,6 +1143,17 @@ export class Exec {
     }
   }
 
+  /** A struct (or array of structs) neither the files nor the environment's headers define is an unknown. */
+  complete(t: CType, line: number): void {
+    const base = t.k === "array" ? t.of : t;
+    if (base.k === "struct" && !this.m.structs.get(base).complete)
+      throw this.unknown(
+        `${this.m.structs.get(base).union ? "union" : "struct"} ${base.tag} is not defined (by the files or the environment's headers)`,
+        line,
+      );
+    if (base.k === "array") this.complete(base, line);
+  }
+
   arith(t: CType, line: number): IntType {
     if (t.k !== "int") throw this.unknown(`arithmetic on ${typeName(t)}`, line);
     return promote(t);
@@ -1248,6 +1277,7 @@ export class Exec {
       return;
     }
     if (d.t.k === "array" && d.t.n === null) throw this.unknown(`array ${d.name} of unknown size`, d.line);
+    this.complete(d.t, d.line);
     const obj = this.m.mem.alloc(this.m.structs.sizeOf(d.t), "local", d.name);
     const v: Var = { obj, t: d.t };
     scope.vars.set(d.name, v);

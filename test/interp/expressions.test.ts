@@ -159,3 +159,44 @@ int f(void) {
     expect(m.threads[0]?.result).toMatchObject({ what: expect.stringMatching(/floating literal 1.5/) });
   });
 });
+
+describe("interpreter: what the environment must define", () => {
+  it("an object of a struct no file or header defines is an unknown naming the struct, not a zero-sized object", async () => {
+    const m = await machine(`
+struct tee_thing;
+int use(struct tee_thing *t) { return t != 0; }
+int local(void) {
+  struct tee_thing params[4];
+  return 0;
+}`);
+    expect(
+      m.call("use", [{ k: "ptr", t: { k: "ptr", to: { k: "void" } }, addr: 0n, obj: null }]),
+    ).toMatchObject({
+      status: "done",
+      value: { v: 0n },
+    });
+    expect(m.call("local")).toEqual({
+      status: "unknown",
+      what: "struct tee_thing is not defined (by the files or the environment's headers)",
+      site: { file: "test.c", line: 5 },
+    });
+  });
+
+  it("a static whose initialiser cannot run is an unknown where it is used; the rest of the file still runs", async () => {
+    const m = await machine(`
+struct id { int a; };
+static const struct id ids[] = { { 1, 2 }, { 0 } };
+int other(void) { return 7; }
+int first(void) { return ids[0].a; }`);
+    expect(m.initProblems).toEqual([
+      {
+        what: expect.stringMatching(
+          /^the initialiser of ids could not run: too many initialisers for struct id/,
+        ),
+        site: { file: "test.c", line: 3 },
+      },
+    ]);
+    expect(m.call("other")).toMatchObject({ status: "done", value: { v: 7n } });
+    expect(m.call("first")).toMatchObject({ status: "unknown", site: { file: "test.c", line: 3 } });
+  });
+});
