@@ -1,8 +1,9 @@
 /**
  * The interpreter's syntax tree: C lowered from tree-sitter's tree once (types resolved, macros expanded,
  * constants folded where C requires constants), as plain data with the line of each node. Evaluating it
- * never touches tree-sitter again (whose node accessors cross into wasm on each call), and a lowered program
- * is JSON (struct types are ids into `Program.structs`), so it can travel to a runtime without the parser.
+ * never touches tree-sitter again (whose node accessors cross into wasm on each call). A lowered program is
+ * plain acyclic data (struct types are ids into `Program.structs`; integer constants are bigints, so JSON
+ * needs a codec for them, not written yet): it is meant to travel to a runtime without the parser (Workers).
  */
 import type { CType, StructDef } from "./types.ts";
 

@@ -1,8 +1,8 @@
 /**
  * C types of the interpreter, for the kernel's data model (LP64, little endian: arm64 and x86-64): integer
  * types with their widths, signedness and conversion ranks, pointers, arrays, structs and unions with their
- * layouts, functions. Types are plain data (structs are referenced by id into the program's table), so a
- * lowered program can travel as JSON to a runtime that cannot parse C (Workers).
+ * layouts, functions. Types are plain acyclic data (structs are referenced by id into the program's table),
+ * so a lowered program can travel to a runtime that cannot parse C (Workers).
  */
 
 export interface IntType {
