@@ -1,17 +1,9 @@
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.ts";
-import { loadMermaidScript } from "../../node/html.ts";
-import { defaultMailsDir, resolveVersion } from "../../node/versions.ts";
-import {
-  DEFAULT_FROM,
-  isReportFormat,
-  REPORT_FORMATS,
-  type ReportFormat,
-  type ReviewReport,
-  renderReview,
-} from "../../report/index.ts";
-import { REVIEW_EXPLORE_DEPTH, runReview } from "../../review/run.ts";
+import { DEFAULT_FROM, isReportFormat, REPORT_FORMATS, type ReportFormat } from "../../report/formats.ts";
+import { REVIEW_EXPLORE_DEPTH } from "../../review/depth.ts";
+import type { ReviewReport } from "../../review/report.ts";
 import { BUILTIN_VERSIONS } from "../../semantics/versions.ts";
 
 export interface OutputOptions {
@@ -33,6 +25,8 @@ export function formatOf(opts: OutputOptions): ReportFormat {
 /** Renders the report in the chosen format to --out, else stdout. */
 export async function writeReport(report: ReviewReport, opts: OutputOptions): Promise<void> {
   const format = formatOf(opts);
+  const { renderReview } = await import("../../report/index.ts");
+  const { loadMermaidScript } = await import("../../node/html.ts");
   const text = renderReview(report, format, {
     email: { date: new Date(), from: opts.from ?? process.env.RPROC_REVIEW_FROM ?? DEFAULT_FROM },
     ...(format === "html" ? { html: { mermaidScript: await loadMermaidScript() } } : {}),
@@ -106,6 +100,8 @@ export function register(program: Command): void {
   withOutputOptions(cmd).action(async (aSpec: string, bSpec: string, opts: DiffOptions) => {
     formatOf(opts);
     const exploreDepth = exploreDepthOf(opts.exploreDepth);
+    const { defaultMailsDir, resolveVersion } = await import("../../node/versions.ts");
+    const { runReview } = await import("../../review/run.ts");
     const mails = opts.mails ?? (await defaultMailsDir());
     const inputs = opts.archive !== undefined ? { archive: opts.archive } : {};
     const a = await resolveVersion(aSpec, mails, inputs);

@@ -1,13 +1,8 @@
 import type { Command } from "commander";
 import { UsageError } from "../../errors.ts";
-import {
-  EVENT_IDS,
-  type Explorable,
-  type ExploreProgress,
-  parseEvents,
-  renderExploreText,
-} from "../../explore/index.ts";
-import { builtinItems, type ExploreItem, exploreVersions, laterItem } from "../../node/explore-workers.ts";
+import { EVENT_IDS } from "../../explore/events.ts";
+import type { Explorable, ExploreProgress } from "../../explore/index.ts";
+import type { ExploreItem } from "../../node/explore-workers.ts";
 import { BUILTIN_VERSIONS } from "../../semantics/versions.ts";
 import { resolveNamedDesigns } from "./matrix.ts";
 
@@ -33,6 +28,7 @@ export const DEFAULT_DEPTH = 4;
 export async function exploreItems(opts: { versions?: string; variant?: string[] }): Promise<ExploreItem[]> {
   const named = await resolveNamedDesigns(opts);
   if (named.length === 0) throw new UsageError("no version given", { subject: "--versions" });
+  const { builtinItems, laterItem } = await import("../../node/explore-workers.ts");
   const before: Explorable[] = [];
   return named.map((n) => {
     if (n.builtin) return builtinItems([n.design.id])[0] as ExploreItem;
@@ -82,6 +78,8 @@ export async function exploreAction(opts: ExploreCliOptions): Promise<void> {
   const threads = positiveInt(opts.threads, 0, "--threads", 1);
   const keepWorlds =
     opts.keepWorlds === undefined ? undefined : positiveInt(opts.keepWorlds, 0, "--keep-worlds", 0);
+  const { parseEvents, renderExploreText } = await import("../../explore/index.ts");
+  const { exploreVersions } = await import("../../node/explore-workers.ts");
   const events = opts.events === undefined ? undefined : parseEvents(opts.events);
   const progress = progressPrinter();
   try {

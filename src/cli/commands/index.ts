@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { type IndexProgress, indexArchive, renderIndexText } from "../../index/index.ts";
-import { openArchive } from "../../node/archive.ts";
+import type { IndexProgress } from "../../index/index.ts";
 
 export interface IndexCliOptions {
   json?: boolean;
@@ -14,6 +13,8 @@ function progressLine(p: IndexProgress): string {
 }
 
 export async function indexAction(path: string, opts: IndexCliOptions): Promise<void> {
+  const { indexArchive, renderIndexText } = await import("../../index/index.ts");
+  const { openArchive } = await import("../../node/archive.ts");
   const archive = await openArchive(path);
   const tty = process.stderr.isTTY === true;
   let shown = false;

@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { UsageError } from "../../errors.ts";
-import { postMail } from "../../node/mail-post.ts";
 
 export function register(program: Command): void {
   program
@@ -18,6 +17,7 @@ export function register(program: Command): void {
     .action(async (path: string, opts: { url: string; list?: string; facts: boolean }) => {
       const secret = process.env.RPROC_MAIL_SECRET;
       if (!secret) throw new UsageError("RPROC_MAIL_SECRET is not set (the shared secret of POST /mail)");
+      const { postMail } = await import("../../node/mail-post.ts");
       const { status, body } = await postMail({
         url: opts.url,
         secret,

@@ -1,8 +1,4 @@
 import type { Command } from "commander";
-import { cParser } from "../../node/c-parser.ts";
-import { loadInput } from "../../node/inputs.ts";
-import { mapSeries } from "../../semantics/map/index.ts";
-import { mapJson, mapText } from "../../semantics/map/report.ts";
 
 export function register(program: Command): void {
   program
@@ -13,6 +9,10 @@ export function register(program: Command): void {
     .argument("<input>", "mbox, .eml, directory of mails/patches, pr:owner/repo#n or git:<dir>:<a>..<b>")
     .option("--json", "print JSON (keys: series, version, facts, status, evidence, unmodelled, outOfScope)")
     .action(async (input: string, opts: { json?: boolean }) => {
+      const { loadInput } = await import("../../node/inputs.ts");
+      const { cParser } = await import("../../node/c-parser.ts");
+      const { mapSeries } = await import("../../semantics/map/index.ts");
+      const { mapJson, mapText } = await import("../../semantics/map/report.ts");
       const series = await loadInput(input);
       const result = mapSeries(series, await cParser());
       process.stdout.write(

@@ -2,12 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.ts";
-import { splitSelection } from "../../node/inputs.ts";
-import { resolveVersion } from "../../node/versions.ts";
-import { renderMatrixText } from "../../scenarios/render.ts";
-import { type Design, runMatrix } from "../../scenarios/run.ts";
-import { SCENARIOS } from "../../scenarios/scenarios.ts";
-import { parseVariant } from "../../semantics/variant.ts";
+import type { Design } from "../../scenarios/run.ts";
 import { BUILTIN_VERSIONS, builtinVersion } from "../../semantics/versions.ts";
 import { shellWord } from "../../shell.ts";
 
@@ -52,6 +47,7 @@ export async function resolveNamedDesigns(opts: MatrixOptions): Promise<NamedDes
 
 /** An input as the ingest commands take it: pr:owner/repo#n, git:<dir>:<a>..<b>, or an existing path. */
 async function isInput(spec: string): Promise<boolean> {
+  const { splitSelection } = await import("../../node/inputs.ts");
   const { input } = await splitSelection(spec);
   return (
     input.startsWith("pr:") || input.startsWith("git:") || (await stat(input).catch(() => null)) !== null
@@ -67,6 +63,7 @@ async function versionDesigns(opts: MatrixOptions): Promise<NamedDesign[]> {
       builtin: true,
     }));
   }
+  const { resolveVersion } = await import("../../node/versions.ts");
   const designs: NamedDesign[] = [];
   for (const spec of specs) {
     if (builtinVersion(spec) === undefined && !(await isInput(spec))) {
@@ -89,6 +86,7 @@ async function versionDesigns(opts: MatrixOptions): Promise<NamedDesign[]> {
 // --variant: each file is {"base": "<id>", "title"?: "...", "set": {"<fact path>": value}} (src/semantics/variant.ts);
 // its design id is the file name without ".json".
 async function variantDesigns(files: readonly string[]): Promise<NamedDesign[]> {
+  const { parseVariant } = await import("../../semantics/variant.ts");
   const designs: NamedDesign[] = [];
   for (const file of files) {
     let text: string;
@@ -112,7 +110,8 @@ async function variantDesigns(files: readonly string[]): Promise<NamedDesign[]> 
   return designs;
 }
 
-function resolveScenarios(opts: MatrixOptions): string[] | undefined {
+async function resolveScenarios(opts: MatrixOptions): Promise<string[] | undefined> {
+  const { SCENARIOS } = await import("../../scenarios/scenarios.ts");
   const ids = list(opts.scenarios);
   for (const id of ids ?? []) {
     if (!SCENARIOS.some((s) => s.id === id)) {
@@ -126,7 +125,9 @@ function resolveScenarios(opts: MatrixOptions): string[] | undefined {
 
 export async function matrixAction(opts: MatrixOptions): Promise<void> {
   const designs = await resolveDesigns(opts);
-  const scenarios = resolveScenarios(opts);
+  const scenarios = await resolveScenarios(opts);
+  const { runMatrix } = await import("../../scenarios/run.ts");
+  const { renderMatrixText } = await import("../../scenarios/render.ts");
   const result = await runMatrix(designs, scenarios);
   process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderMatrixText(result)}\n`);
 }

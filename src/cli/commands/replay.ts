@@ -1,8 +1,7 @@
 import type { EventEmitter } from "node:events";
 import type { Command } from "commander";
-import { loadFixtures } from "../../emulator/api.ts";
 import { UsageError } from "../../errors.ts";
-import { EVENT_IDS, parseEvents, renderReplayText, replay } from "../../explore/index.ts";
+import { EVENT_IDS } from "../../explore/events.ts";
 import { resolveNamedDesigns } from "./matrix.ts";
 
 export interface ReplayCliOptions {
@@ -25,6 +24,8 @@ export async function replayAction(operand: string | undefined, opts: ReplayCliO
   }
   if (opts.version?.includes(",")) throw new UsageError("one version only", { subject: "--version" });
   if (opts.events === undefined) throw new UsageError('--events is required ("" for none)');
+  const { parseEvents, renderReplayText, replay } = await import("../../explore/index.ts");
+  const { loadFixtures } = await import("../../emulator/api.ts");
   const events = parseEvents(opts.events);
   const [named] = await resolveNamedDesigns(
     opts.variant === undefined

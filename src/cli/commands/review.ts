@@ -1,24 +1,10 @@
 import type { Command } from "commander";
-import { defaultComparisonWhy, precedingInChain } from "../../compare/against.ts";
 import type { CellSummary } from "../../compare/types.ts";
 import { UsageError } from "../../errors.ts";
-import {
-  type InputOptions,
-  loadInput,
-  loadInputs,
-  loadSeriesFrom,
-  splitSelection,
-} from "../../node/inputs.ts";
+import type { InputOptions } from "../../node/inputs.ts";
 import { loadStore } from "../../node/series-store.ts";
-import { builtinManifests, mappedSubject, resolveVersion } from "../../node/versions.ts";
-import {
-  FINDING_CLASSES,
-  failOnOutcome,
-  type ReviewReport,
-  type ReviewRunOptions,
-  type ReviewSubject,
-  runReview,
-} from "../../review/index.ts";
+import type { ReviewReport, ReviewRunOptions, ReviewSubject } from "../../review/index.ts";
+import { FINDING_CLASSES } from "../../review/verdict.ts";
 import type { Series } from "../../series/types.ts";
 import { exploreDepthOf, formatOf, type RenderedReviewOptions, writeReport } from "./diff.ts";
 
@@ -52,6 +38,7 @@ const inputOptions = (opts: ReviewOptions): InputOptions =>
 
 /** The series known with the one under review: the rest of its input, --history, --store. */
 async function knownSeries(input: string, opts: ReviewOptions): Promise<Series[]> {
+  const { loadInputs, loadSeriesFrom, splitSelection } = await import("../../node/inputs.ts");
   const known: Series[] = [];
   const { input: base, series: picked } = await splitSelection(input);
   const inputs = inputOptions(opts);
@@ -73,6 +60,8 @@ async function comparison(
   input: string,
   opts: ReviewOptions,
 ): Promise<{ a: ReviewSubject; why: string; history?: ReviewSubject[] }> {
+  const { defaultComparisonWhy, precedingInChain } = await import("../../compare/against.ts");
+  const { builtinManifests, mappedSubject, resolveVersion } = await import("../../node/versions.ts");
   if (opts.against !== undefined)
     return { a: await resolveVersion(opts.against, undefined, inputOptions(opts)), why: "given (--against)" };
   const before = precedingInChain(series, await knownSeries(input, opts));
@@ -184,6 +173,10 @@ export function register(program: Command): void {
       const full = opts.format !== undefined || opts.failOn !== undefined;
       if (full) formatOf(opts);
       const exploreDepth = full || opts.exploreDepth !== undefined ? exploreDepthOf(opts.exploreDepth) : 0;
+      // Loaded here, not for --help: the mapper, the model and the review room.
+      const { loadInput } = await import("../../node/inputs.ts");
+      const { mappedSubject } = await import("../../node/versions.ts");
+      const { failOnOutcome, runReview } = await import("../../review/index.ts");
       const series = await loadInput(input, inputOptions(opts));
       const { a, why, history } = await comparison(series, input, opts);
       const runOpts: ReviewRunOptions = { exploreDepth, comparisonWhy: why, ...(history ? { history } : {}) };

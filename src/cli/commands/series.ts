@@ -2,14 +2,13 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { InputError } from "../../errors.ts";
-import { loadInputs } from "../../node/inputs.ts";
-import { chainVersions, type Series, type SeriesChain, seriesKey } from "../../series/index.ts";
+import type { Series, SeriesChain } from "../../series/types.ts";
 
-function seriesJson(s: Series) {
+function seriesJson(s: Series, key: string) {
   return {
     series: {
       id: s.id,
-      key: seriesKey(s),
+      key,
       title: s.title,
       version: s.version.label,
       resend: s.version.resend,
@@ -111,6 +110,9 @@ export function register(program: Command): void {
       "also keep each series, whole, in this directory (the store review --store and b4-check --store read)",
     )
     .action(async (inputs: string[], opts: { json?: boolean; store?: string; archive?: string }) => {
+      const { loadInputs } = await import("../../node/inputs.ts");
+      const { chainVersions } = await import("../../series/chain.ts");
+      const { seriesKey } = await import("../../series/patchid.ts");
       const all = await loadInputs(inputs, opts.archive !== undefined ? { archive: opts.archive } : {});
       const chain = chainVersions(all);
       const ordered = chain.entries.map((e) => all[e.input] as Series);
@@ -124,11 +126,13 @@ export function register(program: Command): void {
       if (opts.json) {
         const newest = ordered[ordered.length - 1] as Series;
         const doc = {
-          ...seriesJson(newest),
+          ...seriesJson(newest, seriesKey(newest)),
           chain: chain.entries,
           chainWarnings: chain.warnings,
           ...(all.length > 1
-            ? { inputs: ordered.map((s, i) => ({ id: chain.entries[i]?.id, ...seriesJson(s) })) }
+            ? {
+                inputs: ordered.map((s, i) => ({ id: chain.entries[i]?.id, ...seriesJson(s, seriesKey(s)) })),
+              }
             : {}),
         };
         process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
