@@ -4,4 +4,12 @@
  */
 import { main } from "./main.ts";
 
+// A reader that stops early (`rproc-review matrix | head`) closes the pipe: stop quietly, as a Unix tool does.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit();
+    throw e;
+  });
+}
+
 process.exitCode = await main(process.argv);

@@ -12,6 +12,7 @@ import type { ReviewSubject } from "../../review/run.ts";
 import { builtinVersion } from "../../semantics/versions.ts";
 import type { Series } from "../../series/index.ts";
 import { VERSION } from "../../version.ts";
+import { printJson, printText } from "../output.ts";
 
 /** The headers of the message on stdin that locate it in a series. */
 interface Message {
@@ -262,11 +263,11 @@ export function register(program: Command): void {
       if (format !== "json" && format !== "checkpatch")
         throw new UsageError(`unknown format "${format}" (known: json, checkpatch)`, { subject: "--format" });
       const r = await check(opts);
-      if (format === "json") process.stdout.write(`${JSON.stringify(r.checks, null, 2)}\n`);
+      if (format === "json") printJson(r.checks);
       else {
         const { checkpatchLines } = await import("../../report/index.ts");
         const lines = checkpatchLines(r.checks, r.report, r.index);
-        if (lines.length > 0) process.stdout.write(`${lines.join("\n")}\n`);
+        if (lines.length > 0) printText(`${lines.join("\n")}\n`);
       }
     });
 }

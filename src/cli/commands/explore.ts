@@ -4,6 +4,7 @@ import { EVENT_IDS } from "../../explore/events.ts";
 import type { Explorable, ExploreProgress } from "../../explore/index.ts";
 import type { ExploreItem } from "../../node/explore-workers.ts";
 import { BUILTIN_VERSIONS } from "../../semantics/versions.ts";
+import { printJson, printText, statusLine } from "../output.ts";
 import { resolveNamedDesigns } from "./matrix.ts";
 
 export interface ExploreCliOptions {
@@ -47,28 +48,20 @@ function positiveInt(text: string | undefined, fallback: number, subject: string
   return n;
 }
 
-/** One status line on a TTY: per version, depth, states, transitions and rate. */
+/** One status line on a terminal (src/cli/output.ts): per version, depth, states, transitions and rate. */
 function progressPrinter(): { update: (p: ExploreProgress) => void; done: () => void } {
-  if (!process.stderr.isTTY) return { update: () => {}, done: () => {} };
+  const line = statusLine();
   const latest = new Map<string, ExploreProgress>();
-  let last = 0;
-  let shown = false;
   return {
     update(p) {
       latest.set(p.version, p);
-      const now = performance.now();
-      if (now - last < 100) return;
-      last = now;
       const parts = [...latest.values()].map(
         (x) =>
           `${x.version} d${x.depth} ${x.states} states ${Math.round((x.transitions * 1000) / Math.max(1, x.elapsedMs))}/s`,
       );
-      process.stderr.write(`\r\x1b[K${parts.join(" | ")}`);
-      shown = true;
+      line.update(parts.join(" | "));
     },
-    done() {
-      if (shown) process.stderr.write("\r\x1b[K");
-    },
+    done: () => line.done(),
   };
 }
 
@@ -97,11 +90,8 @@ export async function exploreAction(opts: ExploreCliOptions): Promise<void> {
       progress.update,
     );
     progress.done();
-    process.stdout.write(
-      opts.json
-        ? `${JSON.stringify({ baseline: "mainline", depth, versions: reports }, null, 2)}\n`
-        : `${renderExploreText(reports, "mainline")}\n`,
-    );
+    if (opts.json) printJson({ baseline: "mainline", depth, versions: reports });
+    else printText(`${renderExploreText(reports, "mainline")}\n`);
   } finally {
     progress.done();
   }

@@ -1,7 +1,9 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { isPlatformName, PLATFORM_NAMES } from "../../emulator/platforms.ts";
 import { InputError, UsageError } from "../../errors.ts";
+import { printError, printJson, printText } from "../output.ts";
+import { outputDirectory, requirePaths, writeOutput } from "../paths.ts";
 
 /** The emulator and the text of its results, loaded by the subcommand that runs. */
 const emulator = () => import("../../emulator/api.ts");
@@ -23,7 +25,8 @@ async function readText(file: string): Promise<string> {
 }
 
 function print(json: boolean, value: unknown, text: () => string): void {
-  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+  if (json) printJson(value);
+  else printText(`${text()}\n`);
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -38,6 +41,7 @@ export function register(program: Command): void {
     .description("show the header, TLVs, images with their program headers, and the hash table")
     .option("--json", "machine-readable output")
     .action(async (file: string, opts: { json?: boolean }) => {
+      await requirePaths([{ path: file, what: "the image", kind: "file" }]);
       const { inspectImage } = await emulator();
       const { inspectJson, inspectText } = await text();
       const info = inspectImage(await readBytes(file), file);
@@ -61,6 +65,10 @@ export function register(program: Command): void {
             subject: "--platform",
           });
         }
+        await requirePaths([
+          { path: file, what: "the image", kind: "file" },
+          { path: opts.key, what: "--key", kind: "file" },
+        ]);
         const { importKey, loadOnce } = await emulator();
         const { loadText } = await text();
         const key = await importKey(await readText(opts.key), opts.keyPwd, opts.key);
@@ -98,6 +106,14 @@ export function register(program: Command): void {
         if (keyType !== undefined && keyType !== "rsa" && keyType !== "ecc") {
           throw new UsageError(`"${opts.keyType}" is not rsa or ecc`, { subject: "--key-type" });
         }
+        await requirePaths([
+          ...opts.in.map((path) => ({ path, what: "--in", kind: "file" as const })),
+          { path: opts.key, what: "--key", kind: "file" },
+          ...(opts.keyInfo === undefined
+            ? []
+            : [{ path: opts.keyInfo, what: "--key-info", kind: "file" as const }]),
+          outputDirectory(opts.out),
+        ]);
         const { importKey, parsePlatTlvId, parsePlatTlvValue, signImage } = await emulator();
         const plat = opts.platTlv ?? [];
         if (plat.length % 2 !== 0)
@@ -116,8 +132,8 @@ export function register(program: Command): void {
           ...(opts.keyInfo ? { keyInfo: await readBytes(opts.keyInfo) } : {}),
           platTlvs,
         });
-        await writeFile(opts.out, signed);
-        process.stderr.write(`${opts.out}: ${signed.length} bytes, ${elfs.length} image(s)\n`);
+        await writeOutput(opts.out, signed);
+        printError(`${opts.out}: ${signed.length} bytes, ${elfs.length} image(s)\n`);
       },
     );
 }

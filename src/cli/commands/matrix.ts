@@ -1,10 +1,12 @@
 import { readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Command } from "commander";
-import { UsageError } from "../../errors.ts";
+import { InputError, isUserError, UsageError } from "../../errors.ts";
 import type { Design } from "../../scenarios/run.ts";
 import { BUILTIN_VERSIONS, builtinVersion } from "../../semantics/versions.ts";
 import { shellWord } from "../../shell.ts";
+import { printJson, printText } from "../output.ts";
+import { inputPaths, looksLikePath, requirePaths } from "../paths.ts";
 
 export interface MatrixOptions {
   versions?: string;
@@ -42,6 +44,13 @@ export interface NamedDesign {
 
 /** resolveDesigns, keeping how each design was named (explore prints replay commands with it). */
 export async function resolveNamedDesigns(opts: MatrixOptions): Promise<NamedDesign[]> {
+  // Every missing path at once: the inputs among the versions (a spec that is neither a built-in id nor meant
+  // as a path is a usage error, below) and the variant files.
+  const versions = (list(opts.versions) ?? []).filter((s) => s.startsWith("git:") || looksLikePath(s));
+  await requirePaths([
+    ...(await inputPaths(versions, opts.versionsOption ?? "--versions")),
+    ...(opts.variant ?? []).map((path) => ({ path, what: "--variant", kind: "file" as const })),
+  ]);
   return [...(await versionDesigns(opts)), ...(await variantDesigns(opts.variant ?? []))];
 }
 
@@ -93,7 +102,7 @@ async function variantDesigns(files: readonly string[]): Promise<NamedDesign[]> 
     try {
       text = await readFile(file, "utf8");
     } catch (e) {
-      throw new UsageError(`cannot read the variant file: ${e instanceof Error ? e.message : String(e)}`, {
+      throw new InputError(`cannot read the variant file: ${e instanceof Error ? e.message : String(e)}`, {
         subject: file,
         cause: e,
       });
@@ -101,8 +110,17 @@ async function variantDesigns(files: readonly string[]): Promise<NamedDesign[]> 
     const id = basename(file).replace(/\.json$/i, "");
     if (designs.some((d) => d.design.id === id))
       throw new UsageError(`two variants named "${id}"`, { subject: file });
+    let design: Design;
+    try {
+      design = parseVariant(text, id, file);
+    } catch (e) {
+      // The library calls a variant that does not parse a usage error; on the command line it is a file's
+      // content, so bad input (exit 3), with the same message.
+      if (!isUserError(e)) throw e;
+      throw new InputError(e.message, { subject: e.subject ?? file, cause: e });
+    }
     designs.push({
-      design: parseVariant(text, id, file),
+      design,
       args: `--variant ${shellWord(file)}`,
       builtin: false,
     });
@@ -129,7 +147,8 @@ export async function matrixAction(opts: MatrixOptions): Promise<void> {
   const { runMatrix } = await import("../../scenarios/run.ts");
   const { renderMatrixText } = await import("../../scenarios/render.ts");
   const result = await runMatrix(designs, scenarios);
-  process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderMatrixText(result)}\n`);
+  if (opts.json) printJson(result);
+  else printText(`${renderMatrixText(result)}\n`);
 }
 
 export function register(program: Command): void {

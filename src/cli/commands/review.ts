@@ -6,6 +6,8 @@ import { loadStore } from "../../node/series-store.ts";
 import type { ReviewReport, ReviewRunOptions, ReviewSubject } from "../../review/index.ts";
 import { FINDING_CLASSES } from "../../review/verdict.ts";
 import type { Series } from "../../series/types.ts";
+import { printJson, printText } from "../output.ts";
+import { requireCommandPaths } from "../paths.ts";
 import { exploreDepthOf, formatOf, type RenderedReviewOptions, writeReport } from "./diff.ts";
 
 interface ReviewOptions extends RenderedReviewOptions {
@@ -107,7 +109,7 @@ function printSummary(series: Series, r: ReviewReport, json: boolean): void {
         findings: d.findings.filter((f) => f.class !== "pre-existing"),
       })),
     };
-    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    printJson(out);
     return;
   }
   const lines: string[] = [];
@@ -127,7 +129,7 @@ function printSummary(series: Series, r: ReviewReport, json: boolean): void {
   const distinct = new Map(open.map((f) => [`${f.class} ${f.kind} ${f.at}`, f]));
   for (const f of distinct.values())
     lines.push(`  ${f.class}${f.since ? ` (since ${f.since})` : ""}: ${f.kind} in ${f.at}: ${f.detail}`);
-  process.stdout.write(`${lines.join("\n")}\n`);
+  printText(`${lines.join("\n")}\n`);
 }
 
 export function register(program: Command): void {
@@ -173,6 +175,7 @@ export function register(program: Command): void {
       const full = opts.format !== undefined || opts.failOn !== undefined;
       if (full) formatOf(opts);
       const exploreDepth = full || opts.exploreDepth !== undefined ? exploreDepthOf(opts.exploreDepth) : 0;
+      await requireCommandPaths({ ...opts, inputs: [input] });
       // Loaded here, not for --help: the mapper, the model and the review room.
       const { loadInput } = await import("../../node/inputs.ts");
       const { mappedSubject } = await import("../../node/versions.ts");

@@ -3,6 +3,8 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { InputError } from "../../errors.ts";
 import type { Series, SeriesChain } from "../../series/types.ts";
+import { printJson, printText } from "../output.ts";
+import { requireCommandPaths } from "../paths.ts";
 
 function seriesJson(s: Series, key: string) {
   return {
@@ -110,6 +112,7 @@ export function register(program: Command): void {
       "also keep each series, whole, in this directory (the store review --store and b4-check --store read)",
     )
     .action(async (inputs: string[], opts: { json?: boolean; store?: string; archive?: string }) => {
+      await requireCommandPaths({ inputs, ...(opts.archive !== undefined ? { archive: opts.archive } : {}) });
       const { loadInputs } = await import("../../node/inputs.ts");
       const { chainVersions } = await import("../../series/chain.ts");
       const { seriesKey } = await import("../../series/patchid.ts");
@@ -135,10 +138,10 @@ export function register(program: Command): void {
               }
             : {}),
         };
-        process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+        printJson(doc);
         return;
       }
-      process.stdout.write(`${ordered.map(seriesText).join("\n\n")}\n`);
-      if (all.length > 1) process.stdout.write(`\n${chainText(chain)}\n`);
+      printText(`${ordered.map(seriesText).join("\n\n")}\n`);
+      if (all.length > 1) printText(`\n${chainText(chain)}\n`);
     });
 }

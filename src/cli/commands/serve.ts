@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { UsageError } from "../../errors.ts";
+import { InputError } from "../../errors.ts";
 
 export function register(program: Command): void {
   program
@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .action(async (opts: { envFile?: string }) => {
       const envFile = opts.envFile ?? (existsSync(".env") ? ".env" : undefined);
       if (envFile !== undefined) {
-        if (!existsSync(envFile)) throw new UsageError("no such file", { subject: envFile });
+        if (!existsSync(envFile)) throw new InputError("no such file (--env-file)", { subject: envFile });
         process.loadEnvFile(envFile);
       }
       // The service's modules (hono, better-sqlite3, octokit, nodemailer) load with this command only.
