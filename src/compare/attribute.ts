@@ -7,22 +7,37 @@
  */
 import type { CellResult } from "../scenarios/result.ts";
 import { applyFactChanges, type DesignFacts, type FactPath } from "../semantics/facts.ts";
-import { canonicalJson } from "./diff.ts";
 import type { ResponsibleFact, ScenarioDiff, VersionDiff, VersionSide } from "./types.ts";
 
 /** Runs one scenario on a design; the CLI passes runScenario over the emulator. */
 export type CellRunner = (facts: DesignFacts, scenario: string) => Promise<CellResult>;
 
-function outcome(c: CellResult): string {
-  return canonicalJson({
-    applicable: c.applicable,
-    ok: c.ok,
-    errno: c.errno,
-    finalState: c.finalState,
-    tee: c.tee,
-    findings: c.findings.map((f) => [f.kind, f.at]).sort(),
-    trace: c.trace,
-  });
+/** What a scenario's outcome is compared by: result, state, TA commands, findings (kind, place) and trace. */
+function sameOutcome(x: CellResult, y: CellResult): boolean {
+  if (
+    x.applicable !== y.applicable ||
+    x.ok !== y.ok ||
+    x.errno !== y.errno ||
+    x.finalState !== y.finalState ||
+    x.tee.length !== y.tee.length ||
+    x.findings.length !== y.findings.length ||
+    x.trace.length !== y.trace.length
+  )
+    return false;
+  if (x.tee.some((t, i) => t !== y.tee[i])) return false;
+  const places = (c: CellResult) =>
+    c.findings
+      .map((f) => `${f.kind}\u0000${f.at}`)
+      .sort()
+      .join("\u0001");
+  if (places(x) !== places(y)) return false;
+  // Step by step, field by field: traces run to hundreds of steps and are compared for every fact.
+  for (let i = 0; i < x.trace.length; i++) {
+    const a = x.trace[i] as CellResult["trace"][number];
+    const b = y.trace[i] as CellResult["trace"][number];
+    if (a.layer !== b.layer || a.fn !== b.fn || a.event !== b.event || a.detail !== b.detail) return false;
+  }
+  return true;
 }
 
 async function attributeScenario(
@@ -32,7 +47,6 @@ async function attributeScenario(
 ): Promise<{ facts: ResponsibleFact[]; inert: FactPath[] }> {
   const cellB = b.cells.find((c) => c.scenario === s.scenario);
   if (!cellB || s.facts.length === 0) return { facts: s.facts, inert: [] };
-  const reference = outcome(cellB);
   const facts: ResponsibleFact[] = [];
   const inert: FactPath[] = [];
   for (const f of s.facts) {
@@ -51,7 +65,7 @@ async function attributeScenario(
       facts.push({ ...f, effect: "untested" });
       continue;
     }
-    if (outcome(result) !== reference) facts.push({ ...f, effect: "changes-behaviour" });
+    if (!sameOutcome(result, cellB)) facts.push({ ...f, effect: "changes-behaviour" });
     else inert.push(f.path);
   }
   return { facts, inert };
