@@ -10,6 +10,7 @@ import { linkedMessageIds, parsePerson, parseTags, splitPatchBody } from "../ser
 import { chainVersions } from "../series/chain.ts";
 import { repairCharset } from "../series/charset.ts";
 import { DIFF_START, parseFileChanges } from "../series/diff.ts";
+import { listMissing, missingRanges } from "../series/missing.ts";
 import { patchId, seriesCodeId } from "../series/patchid.ts";
 import { parseSubject } from "../series/subject.ts";
 import type { ChainEntry, FileChange, Patch, Person, Series, SeriesVersion } from "../series/types.ts";
@@ -151,8 +152,13 @@ function seriesOf(a: SeriesAcc): Series {
       files: p.paths.map(fileOf),
       patchId: p.patchId,
     }));
-  const missing: number[] = [];
-  for (let i = 1; i <= a.total; i++) if (!a.patches.some((p) => p.index === i)) missing.push(i);
+  // Bounded by the patches present, whatever total a subject announced.
+  const missing = listMissing(
+    missingRanges(
+      a.total,
+      a.patches.map((p) => p.index),
+    ),
+  );
   const own = new Set([...(a.cover ? [a.cover.messageId] : []), ...patches.map((p) => p.messageId)]);
   return {
     id: a.version.label + (a.version.resend ? "-resend" : ""),

@@ -11,6 +11,7 @@ import {
 import { repairCharset } from "./charset.ts";
 import { DIFF_START, parseFileChanges, stripSignature } from "./diff.ts";
 import { isBlank, splitMbox } from "./mbox.ts";
+import { describeMissing, listMissing, missingRanges } from "./missing.ts";
 import { patchId } from "./patchid.ts";
 import { parseSubject, type SubjectInfo } from "./subject.ts";
 import type {
@@ -27,6 +28,9 @@ export const DEFAULT_LIMITS: IngestLimits = {
   maxChangedLinesPerPatch: 20_000,
   maxInputBytes: 50 * 1024 * 1024,
 };
+
+/** Warnings of one kind listed one by one before the rest are counted in one more. */
+const MAX_LISTED_WARNINGS = 20;
 
 export interface RawMessage {
   /** How to name the mail in messages: a file name, "file#2". */
@@ -209,22 +213,34 @@ function assemble(mails: Mail[], origin: string, inputWarnings: IngestWarning[])
     } else patches.push(p);
   }
   const first = mails[0] as Mail;
-  const total = first.info.total ?? Math.max(1, ...patches.map((p) => p.total));
-  const missing: number[] = [];
-  for (let i = 1; i <= total; i++) if (!patches.some((p) => p.index === i)) missing.push(i);
-  if (missing.length > 0) {
+  const total = first.info.total ?? patches.reduce((n, p) => Math.max(n, p.total), 1);
+  // The total comes from a subject: the gaps are computed from the patches present, never by counting
+  // up to it, and summarised ("patches 2..100000000 of 100000000").
+  const gaps = missingRanges(
+    total,
+    patches.map((p) => p.index),
+  );
+  if (gaps.length > 0) {
     warnings.push({
       code: "missing-patch",
-      message: `patch${missing.length > 1 ? "es" : ""} ${missing.map((i) => `${i}/${total}`).join(", ")} missing from ${origin}`,
+      message: `${describeMissing(gaps, total)} missing from ${origin}`,
       mail: null,
     });
   }
-  for (const p of patches.filter((q) => q.index > total)) {
+  const beyond = patches.filter((q) => q.index > total);
+  for (const p of beyond.slice(0, MAX_LISTED_WARNINGS)) {
     const mail = mailLabel(p.origin, p.messageId);
     warnings.push({
       code: "total-mismatch",
       message: `${mail}: patch ${p.index} beyond the announced ${total}`,
       mail,
+    });
+  }
+  if (beyond.length > MAX_LISTED_WARNINGS) {
+    warnings.push({
+      code: "total-mismatch",
+      message: `${beyond.length - MAX_LISTED_WARNINGS} more patches beyond the announced ${total} in ${origin}`,
+      mail: null,
     });
   }
   if (!cover && total > 1)
@@ -256,7 +272,7 @@ function assemble(mails: Mail[], origin: string, inputWarnings: IngestWarning[])
     cover,
     patches,
     total,
-    missing,
+    missing: listMissing(gaps),
     author: (mails.find((m) => m.kind === "cover") ?? mails[0])?.sender ?? { name: "", email: "" },
     date: lead?.date ?? null,
     origin,

@@ -49,7 +49,8 @@ export function parseSubject(subject: string): SubjectInfo {
     const upper = word.toUpperCase();
     const glued = /^PATCH[-_]?V(\d+)(?:\.(\d+))?$/i.exec(word);
     const ver = /^v(\d+)(?:\.(\d+))?$/i.exec(word);
-    const counter = /^(\d+)\/(\d+)$/.exec(word);
+    // At most 9 digits each: a counter is a number, never a loop bound (see missing.ts).
+    const counter = /^(\d{1,9})\/(\d{1,9})$/.exec(word);
     if (upper === "PATCH" || upper === "PATCHES") isPatch = true;
     else if (upper === "RESEND") resend = true;
     else if (upper === "RFC") rfc = true;

@@ -1,6 +1,13 @@
 import type { Command } from "commander";
 import { loadInputs } from "../../node/inputs.ts";
-import { chainVersions, type Series, type SeriesChain, seriesKey } from "../../series/index.ts";
+import {
+  chainVersions,
+  describeMissing,
+  type Series,
+  type SeriesChain,
+  seriesKey,
+  seriesMissing,
+} from "../../series/index.ts";
 
 function seriesJson(s: Series) {
   return {
@@ -20,6 +27,7 @@ function seriesJson(s: Series) {
       origin: s.origin,
       total: s.total,
       missing: s.missing,
+      missingRanges: seriesMissing(s),
       cover: s.cover
         ? {
             messageId: s.cover.messageId,
@@ -67,9 +75,8 @@ function seriesText(s: Series): string {
   if (s.changeId) out.push(`  change-id: ${s.changeId}`);
   if (s.cover) out.push(`  cover:    <${s.cover.messageId}>`);
   for (const n of s.cover?.changelog ?? []) out.push(`    - ${note(n)}`);
-  out.push(
-    `  patches:  ${s.patches.length}/${s.total}${s.missing.length ? ` (missing ${s.missing.join(", ")})` : ""}`,
-  );
+  const missing = describeMissing(seriesMissing(s), s.total);
+  out.push(`  patches:  ${s.patches.length}/${s.total}${missing ? ` (missing ${missing})` : ""}`);
   for (const p of s.patches) {
     out.push(`  ${String(p.index).padStart(3)}/${p.total} ${p.title}`);
     for (const f of p.files)

@@ -1,4 +1,5 @@
 /** The JSON and text shapes of a mapping (the `map` command, patches/<id>/facts.json). */
+import { describeMissing, seriesMissing } from "../../series/missing.ts";
 import type { Series } from "../../series/types.ts";
 import { FACT_PATHS, getFact } from "../facts.ts";
 import { TEE_C, TEE_H } from "./derive.ts";
@@ -44,7 +45,9 @@ export function mapText(series: Series, result: MapResult): string {
   const out: string[] = [
     `${series.title} (${series.id}, ${series.patches.length} patches, ${series.origin})`,
     ...(series.missing.length > 0
-      ? [`patches missing from the input: ${series.missing.join(", ")}; what they change is not read`]
+      ? [
+          `missing from the input: ${describeMissing(seriesMissing(series), series.total)}; what they change is not read`,
+        ]
       : []),
     "",
   ];
