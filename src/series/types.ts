@@ -222,4 +222,8 @@ export interface IngestLimits {
   maxChangedLinesPerPatch: number;
   /** Bytes of one input (an mbox, a directory, a pull request). Default 50 MB. */
   maxInputBytes: number;
+  /** Lines of one mail, counted before it is decoded. Default 100 000. */
+  maxLinesPerMail: number;
+  /** MIME parts of one mail, counted before it is decoded. Default 200. */
+  maxMimeParts: number;
 }

@@ -2,7 +2,9 @@
  * A fast path for the commonest list mail, a single text/plain part in UTF-8 or ASCII, 7bit or 8bit, with plain
  * ASCII headers: read the few headers the index needs and decode the body directly, as postal-mime would, without
  * its Blob round trips. Anything else (MIME parts, quoted-printable, base64, encoded words, other charsets,
- * format=flowed, 8-bit headers, quoted or grouped From) returns null and goes through postal-mime.
+ * format=flowed, 8-bit headers, quoted or grouped From, a body whose Content-Disposition makes it an attachment)
+ * returns null and goes through postal-mime. src/series/mail.ts is the one caller; a test on the real archive
+ * slice checks that both roads read the same.
  */
 
 export interface FastMail {
@@ -14,6 +16,8 @@ export interface FastMail {
   /** The Date header as ISO 8601 when parseable, else as written. */
   date: string;
   text: string;
+  /** Whether the mail has a From, Subject, Date or Message-ID header. */
+  isMail: boolean;
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
@@ -32,6 +36,7 @@ const WANTED = new Set([
   "from",
   "date",
   "content-type",
+  "content-disposition",
 ]);
 const SIMPLE_FROM = /^([^"<>,;:=()\\]*?)\s*<([^<>\s"]+@[^<>\s"]+)>$|^([^<>\s"@,]+@[^<>\s",]+)$/;
 
@@ -152,6 +157,9 @@ export function fastParse(bytes: Uint8Array): FastMail | null {
       charset = m[1] as string;
     }
   }
+  // postal-mime reads a body whose disposition is "attachment" as an attachment, not as the text.
+  const disposition = fields.get("content-disposition");
+  if (disposition !== undefined && /^\s*attachment\b/i.test(disposition)) return null;
   const subject = decodeWords(fields.get("subject") ?? "");
   const rawFrom = fields.get("from");
   const fromValue = rawFrom === undefined ? undefined : decodeWords(rawFrom);
@@ -180,5 +188,6 @@ export function fastParse(bytes: Uint8Array): FastMail | null {
     from,
     date: Number.isNaN(parsed) ? dateValue : new Date(parsed).toISOString(),
     text: (DECODERS[charset] as TextDecoder).decode(body),
+    isMail: ["from", "subject", "date", "message-id"].some((h) => fields.has(h)),
   };
 }
