@@ -107,7 +107,7 @@ export function precheckMail(bytes: Uint8Array, limits: MailLimits = DEFAULT_MAI
   if (changed > limits.maxChangedLinesPerPatch)
     return `patch too large: ${changed} changed lines (limit ${limits.maxChangedLinesPerPatch})`;
   if (lines > limits.maxLinesPerMail)
-    return `patch too large: ${lines} lines in one mail (limit ${limits.maxLinesPerMail})`;
+    return `mail too large: ${lines} lines (limit ${limits.maxLinesPerMail})`;
   if (parts > limits.maxMimeParts) return `too many MIME parts: ${parts} (limit ${limits.maxMimeParts})`;
   return null;
 }
