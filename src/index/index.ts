@@ -7,7 +7,13 @@ import { ArchiveIndexer, type IndexCounts, type IndexResult } from "./indexer.ts
 /** Mails parsed concurrently. */
 const _IN_FLIGHT = 64;
 
-export { type GenerateOptions, generateArchive, type SourceMail } from "./generate.ts";
+export {
+  type GenerateOptions,
+  generateArchive,
+  type SourceMail,
+  type TinyMailsOptions,
+  tinyMails,
+} from "./generate.ts";
 export {
   ArchiveIndexer,
   type IndexCounts,

@@ -273,29 +273,44 @@ export async function parseMessages(
     if (group) group.push(mail);
     else groups.set(key, [mail]);
   }
-  const series = [...groups.values()]
-    .filter((g) => g.some((m) => m.kind === "patch"))
-    .map((g) => assemble(g, origin, warnings));
+  // Warnings about the input (skipped mails, covers without patches) go with every series it holds; with
+  // several series, each carries at most MAX_LISTED_WARNINGS of them and a count of the rest, so that many
+  // series times many skipped mails is not a product.
+  const orphanCovers: IngestWarning[] = [];
   for (const g of groups.values()) {
     if (g.some((m) => m.kind === "patch")) continue;
     const c = g[0] as Mail & { kind: "cover" };
     const mail = mailLabel(c.cover.origin, c.cover.messageId);
-    for (const s of series)
-      s.warnings.push({
-        code: "not-a-patch",
-        message: `${mail}: cover letter without patches; skipped`,
-        mail,
-      });
+    orphanCovers.push({
+      code: "not-a-patch",
+      message: `${mail}: cover letter without patches; skipped`,
+      mail,
+    });
   }
+  const withPatches = [...groups.values()].filter((g) => g.some((m) => m.kind === "patch"));
+  const about = [...warnings, ...orphanCovers];
+  const shared =
+    withPatches.length === 1 || about.length <= MAX_LISTED_WARNINGS
+      ? about
+      : [
+          ...about.slice(0, MAX_LISTED_WARNINGS),
+          {
+            code: "not-a-patch" as const,
+            message: `${about.length - MAX_LISTED_WARNINGS} more warnings about the mails of ${origin}`,
+            mail: null,
+          },
+        ];
+  const series = withPatches.map((g) => assemble(g, origin, []));
+  for (const s of series) s.warnings = [...shared, ...s.warnings];
   if (series.length > 1) {
-    const list = series.map((s) => `${s.id} "${s.title}" (${s.patches.length} patches)`).join(", ");
-    for (const s of series) {
-      s.warnings.push({
-        code: "mixed-series",
-        message: `${origin} holds ${series.length} series: ${list}`,
-        mail: null,
-      });
-    }
+    const shown = series.slice(0, 10).map((s) => `${s.id} "${s.title}" (${s.patches.length} patches)`);
+    const list = shown.join(", ") + (series.length > 10 ? ` and ${series.length - 10} more` : "");
+    const mixed: IngestWarning = {
+      code: "mixed-series",
+      message: `${origin} holds ${series.length} series: ${list}`,
+      mail: null,
+    };
+    for (const s of series) s.warnings.push(mixed);
   }
   return series;
 }
