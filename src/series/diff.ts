@@ -2,8 +2,12 @@ import parseDiff from "parse-diff";
 import { InputError } from "../errors.ts";
 import type { FileChange, FileStatus, Hunk, HunkLine } from "./types.ts";
 
-/** Where a diff starts in a mail body: a git diff header, or a plain unified diff's `--- ` line. */
-export const DIFF_START = /^(?:diff --git |--- (?:a\/|\/dev\/null)\S*.*\n\+\+\+ )/m;
+/**
+ * Where a diff starts in a mail body: a git diff header, or a plain unified diff's `--- ` line (a/ or
+ * /dev/null, or any path when a hunk header follows its `+++ ` line: `--- /etc/shadow`).
+ */
+export const DIFF_START =
+  /^(?:diff --git |--- (?:a\/|\/dev\/null)\S*.*\n\+\+\+ |--- \S.*\n\+\+\+ \S.*\n@@ -\d)/m;
 
 const HUNK_HEADER = /^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@ ?(.*)$/;
 const BINARY = /^(?:GIT binary patch|Binary files .* differ)$/m;

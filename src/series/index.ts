@@ -21,5 +21,6 @@ export {
   seriesMissing,
 } from "./missing.ts";
 export { patchId, seriesCodeId, seriesKey } from "./patchid.ts";
+export { type OutsidePath, outsideTree, pathsOutsideTree } from "./paths.ts";
 export { parseSubject, type SubjectInfo } from "./subject.ts";
 export type * from "./types.ts";

@@ -4,6 +4,7 @@ import { DEFAULT_MAIL_LIMITS, type DecodedMail, peekMessageId, readMail } from "
 import { isBlank, splitMbox } from "./mbox.ts";
 import { describeMissing, listMissing, missingRanges } from "./missing.ts";
 import { patchId } from "./patchid.ts";
+import { pathsOutsideTree } from "./paths.ts";
 import { parseSubject, type SubjectInfo } from "./subject.ts";
 import type {
   CoverLetter,
@@ -110,6 +111,13 @@ async function readOne(
     });
   }
   const index = info.index ?? 1;
+  for (const o of pathsOutsideTree([{ index, files: parsed.files }])) {
+    warn({
+      code: "outside-tree",
+      message: `${label}: the diff names ${JSON.stringify(o.path)}, outside the source tree (${o.why}); no file of the tree is read for it`,
+      mail: label,
+    });
+  }
   const patch: Patch = {
     ...headers,
     author: what.author ?? headers.author,

@@ -145,7 +145,9 @@ export type IngestWarningCode =
   | "binary-diff"
   | "no-cover-letter"
   | "mixed-series"
-  | "total-mismatch";
+  | "total-mismatch"
+  /** A diff names a path outside the source tree (absolute, "..", control characters): see paths.ts. */
+  | "outside-tree";
 
 export interface IngestWarning {
   code: IngestWarningCode;
