@@ -3,13 +3,18 @@
  * diff ends (read by its hunks' counts, so what follows it is never parsed as part of it), how a body whose
  * Content-Disposition is "attachment" is read, and that both readers decide alike. Inputs written here.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/errors.ts";
 import { parseMail } from "../../src/index/index.ts";
 import { diffExtent, parseFileChanges } from "../../src/series/diff.ts";
 import { parseMbox } from "../../src/series/index.ts";
 import { decodeMail, readMail } from "../../src/series/mail.ts";
-import { bytes, mail, patchBody } from "./helpers.ts";
+import { runCli } from "../helpers/cli.ts";
+import { bytes, mail, mbox, patchBody } from "./helpers.ts";
 
 const HUNK = `diff --git a/drivers/acme/widget.c b/drivers/acme/widget.c
 index 1111111..2222222 100644
@@ -144,5 +149,42 @@ describe("the same decision for series and the index", () => {
     const [s] = await parseMbox(bytes(rfc), "r.eml");
     expect(s?.version.rfc).toBe(true);
     expect((await parseMail(bytes(rfc), "r")).kind).toBe("patch");
+  });
+});
+
+describe("rproc-review index lists the mails it cannot read", () => {
+  it("in --json and in its text, each with the reason, from a gzipped mbox", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rproc-unreadable-"));
+    try {
+      const good = mail({ subject: "[PATCH 1/2] acme: mark ready", body: patchBody(), messageId: "g@x" });
+      const bad = mail({
+        subject: "[PATCH 2/2] acme: mark ready again",
+        body: patchBody().replace("@@ -10,3 +10,4 @@", "@@ -10,3 +10,6 @@"),
+        messageId: "b@x",
+      });
+      const file = join(dir, "list.mbox.gz");
+      writeFileSync(file, gzipSync(mbox(good, bad)));
+      const json = await runCli(["index", file, "--json"]);
+      expect(json.code).toBe(0);
+      const r = JSON.parse(json.out) as {
+        counts: { patches: number; unreadable: number };
+        unreadable: { origin: string; messageId: string; subject: string; reason: string }[];
+      };
+      expect(r.counts).toMatchObject({ patches: 1, unreadable: 1 });
+      expect(r.unreadable).toEqual([
+        {
+          origin: "list.mbox.gz#2",
+          messageId: "b@x",
+          subject: "[PATCH 2/2] acme: mark ready again",
+          reason: expect.stringMatching(
+            /^diff does not parse: hunk "@@ -10,3 \+10,6 @@ .*" of drivers\/acme\/widget\.c announces 3 old and 6 new lines but has 3 and 4/,
+          ),
+        },
+      ]);
+      const text = await runCli(["index", file]);
+      expect(text.out).toContain("  unreadable: list.mbox.gz#2 <b@x>: diff does not parse: hunk");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
