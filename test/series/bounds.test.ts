@@ -87,6 +87,23 @@ describe("a subject with a huge i/N", () => {
     expect(r.touching[0]?.versions[0]?.total).toBe(HUGE);
   });
 
+  it("the index compares an author's series on one file with a bounded window, not pairwise", async () => {
+    const one = (i: number, subject: string) =>
+      `From: Ann <ann@example.com>\nSubject: ${subject}\nMessage-ID: <w-${i}@x>\nDate: Mon, 2 Nov 2026 10:00:00 +0000\n\nChange ${i}.\n---\ndiff --git a/f.c b/f.c\n--- a/f.c\n+++ b/f.c\n@@ -1 +1 @@\n-a\n+b${i}\n`;
+    const texts = Array.from({ length: 3000 }, (_, i) => one(i, `[PATCH] w${i}a w${i}b w${i}c`));
+    // A v2 twenty series after its v1, with the same title: still one chain.
+    texts.splice(100, 0, one(5000, "[PATCH] acme: widget readiness"));
+    texts.splice(121, 0, one(5001, "[PATCH v2] acme: widget readiness"));
+    const r = await indexArchive(mails(...texts), { modelled: ["f.c"] });
+    expect(r.series).toBe(3002);
+    expect(r.chains).toBe(3001);
+    const chain = r.touching.find((c) => c.versions.length > 1);
+    expect(chain?.versions.map((v) => [v.id, v.linkedBy])).toEqual([
+      ["v1", null],
+      ["v2", "similarity"],
+    ]);
+  }, 60_000);
+
   it("ranges and their text, with many gaps", () => {
     const present = Array.from({ length: 30 }, (_, i) => 2 * i + 2);
     const ranges = missingRanges(HUGE, present);
