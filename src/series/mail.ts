@@ -82,8 +82,10 @@ export function peekMessageId(bytes: Uint8Array): string {
  * that can only be changed lines of a diff (after the first hunk header), and its MIME boundary lines.
  */
 export function precheckMail(bytes: Uint8Array, limits: MailLimits = DEFAULT_MAIL_LIMITS): string | null {
-  const headers = peekHeaders(bytes);
-  const boundaries = /^\s*multipart\//i.test(headers.get("content-type") ?? "") ? boundariesOf(bytes) : [];
+  const end = headerEnd(bytes, MAX_PEEK);
+  const head = latin1.decode(bytes.subarray(0, end < 0 ? Math.min(bytes.length, MAX_PEEK) : end));
+  const multipart = /^content-type:[ \t]*(?:\r?\n[ \t]+)?multipart\//im.test(head);
+  const boundaries = multipart ? boundariesOf(bytes) : [];
   let lines = 0;
   let changed = 0;
   let parts = 0;

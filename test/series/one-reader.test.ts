@@ -133,6 +133,44 @@ describe("Content-Disposition of a single-part mail", () => {
   });
 });
 
+describe("the fast path reads what postal-mime reads", () => {
+  const flowed = (params: string, body: string, from = "Ann Author <ann@example.com>") =>
+    bytes(
+      `From: ${from}\nSubject: [PATCH] x\nMessage-ID: <fl@x>\nContent-Type: text/plain; charset=utf-8; ${params}\n\n${body}`,
+    );
+  const BODY =
+    "A paragraph that goes \non and on \nuntil here.\n\n  stuffed line\n-- \nsig line \nnext\n>quoted \nmore\n";
+
+  it("format=flowed, with and without delsp, quoted and stuffed lines, the signature line", async () => {
+    for (const params of [
+      "format=flowed",
+      'format="flowed"; delsp=yes',
+      "format=fixed",
+      "delsp=no; format=flowed",
+    ]) {
+      const raw = flowed(params, BODY);
+      const fast = await decodeMail(raw, true);
+      expect(fast).toEqual(await decodeMail(raw, false));
+    }
+    expect((await decodeMail(flowed("format=flowed", BODY), true)).text).toContain(
+      "A paragraph that goes on and on until here.\n\n stuffed line\n-- \nsig line next\n",
+    );
+  });
+
+  it("a quoted display name, one that repeats the address, one with an escape (left to postal-mime)", async () => {
+    for (const from of [
+      '"Peng Fan (OSS)" <peng.fan@example.com>',
+      '"ann@example.com" <ann@example.com>',
+      '"  Ann  Author " <ann@example.com>',
+      "ann@example.com <ann@example.com>",
+      '"Ann \\"the\\" Author" <ann@example.com>',
+    ]) {
+      const raw = flowed("format=fixed", "hi\n", from);
+      expect(await decodeMail(raw, true)).toEqual(await decodeMail(raw, false));
+    }
+  });
+});
+
 describe("the same decision for series and the index", () => {
   it("a patch without [PATCH], a cover letter carrying a diff, an [RFC/PATCH] subject", async () => {
     const noPrefix = mail({ subject: "acme: mark ready", body: patchBody(), messageId: "np@x" });
