@@ -17,7 +17,10 @@ import type { MapResult } from "../semantics/map/types.ts";
 import { BUILTIN_VERSIONS, type BuiltinVersion, MAINLINE } from "../semantics/versions.ts";
 import type { Series } from "../series/types.ts";
 import { shellWord } from "../shell.ts";
+import { REVIEW_EXPLORE_DEPTH } from "./depth.ts";
 import { type ReviewReport, reviewVersions } from "./report.ts";
+
+export { REVIEW_EXPLORE_DEPTH };
 
 /** A version ready to be run and compared: its design, and how to build its side from its cells. */
 export interface ReviewSubject {
@@ -114,9 +117,6 @@ function sharedFindingScenarios(results: readonly CellResult[], a: string, b: st
   }
   return out;
 }
-
-/** The review's default exploration depth: every sequence of up to three events, well under a second. */
-export const REVIEW_EXPLORE_DEPTH = 3;
 
 export interface ReviewRun {
   report: ReviewReport;
