@@ -181,7 +181,10 @@ export async function loadInput(spec: string, opts: InputOptions = {}): Promise<
   const { input, series } = await splitSelection(spec);
   const all = await loadSeriesFrom(input, opts);
   const list = () =>
-    all.map((s) => `${s.id} "${s.title}" (${s.patches.length}/${s.total} patches)`).join("; ");
+    all
+      .slice(0, 10)
+      .map((s) => `${s.id} "${s.title}" (${s.patches.length}/${s.total} patches)`)
+      .join("; ") + (all.length > 10 ? `; and ${all.length - 10} more` : "");
   if (series !== null) {
     const picked = all.find((s) => s.id === series);
     if (picked) return picked;

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { InputError } from "../../errors.ts";
+import { describeMissing, seriesMissing } from "../../series/missing.ts";
 import type { Series, SeriesChain } from "../../series/types.ts";
 import { printJson, printText } from "../output.ts";
 import { requireCommandPaths } from "../paths.ts";
@@ -24,6 +25,7 @@ function seriesJson(s: Series, key: string) {
       origin: s.origin,
       total: s.total,
       missing: s.missing,
+      missingRanges: seriesMissing(s),
       cover: s.cover
         ? {
             messageId: s.cover.messageId,
@@ -71,9 +73,8 @@ function seriesText(s: Series): string {
   if (s.changeId) out.push(`  change-id: ${s.changeId}`);
   if (s.cover) out.push(`  cover:    <${s.cover.messageId}>`);
   for (const n of s.cover?.changelog ?? []) out.push(`    - ${note(n)}`);
-  out.push(
-    `  patches:  ${s.patches.length}/${s.total}${s.missing.length ? ` (missing ${s.missing.join(", ")})` : ""}`,
-  );
+  const missing = describeMissing(seriesMissing(s), s.total);
+  out.push(`  patches:  ${s.patches.length}/${s.total}${missing ? ` (missing ${missing})` : ""}`);
   for (const p of s.patches) {
     out.push(`  ${String(p.index).padStart(3)}/${p.total} ${p.title}`);
     for (const f of p.files)
