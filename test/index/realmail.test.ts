@@ -3,7 +3,7 @@
  * (issue 20 defect 10, issue 19 item 3). The fast path decodes every mail it takes as postal-mime does; the
  * index and `series` make the same decision on every mail (patch, cover letter, no diff, unreadable); and the
  * mails that stay unreadable are pinned here, each with why. Python baseline comparisons are in
- * bench/realmail.ts, not here.
+ * bench/realmail.bench.ts, not here.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -1,7 +1,7 @@
 /**
  * `series` is linear in the number of mails (issue 20, defect 11): 10,000 tiny mails (2.4 MB) as one series,
  * as numberless "[PATCH]" mails, and as 10,000 series of as many authors. The assertions are on the result;
- * the time is measured by bench/ingest-scale.ts, never here (the test's timeout only stops a quadratic
+ * the time is measured by bench/ingest-scale.bench.ts, never here (the test's timeout only stops a quadratic
  * step, which took 85 s, from running on).
  */
 import { describe, expect, it } from "vitest";

@@ -1,7 +1,7 @@
 /**
  * `series` on many mails (issue 20, defect 11): 10,000 tiny mails (about 2.3 MB) read as one series and as
  * 10,000 series of as many authors, in process; the goal is a few seconds (it took 85 s before the quadratic
- * steps went). Not a *.bench.ts file: bench/run.ts calls benchIngestScale() itself.
+ * steps went).
  */
 import { tinyMails } from "../src/index/index.ts";
 import { parseMbox } from "../src/series/index.ts";

@@ -4,7 +4,7 @@
  * public-inbox repository such as linux-mailinglist-archives/linux-remoteproc.vger.kernel.org.0), indexed as
  * `rproc-review index` does; the same mbox read by bench/python/mailbox_baseline.py, as a ratio (goal >= 5x);
  * and each mail the index leaves unreadable, with whether Python decodes it and why the index does not read
- * it. Not a *.bench.ts file: bench/run.ts calls benchRealMail() itself.
+ * it.
  */
 import { spawnSync } from "node:child_process";
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync } from "node:fs";
