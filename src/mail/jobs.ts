@@ -13,6 +13,7 @@ import { precedingInChain } from "../compare/against.ts";
 import { InputError, isUserError } from "../errors.ts";
 import type { ReviewReport } from "../report/index.ts";
 import { parseMessages } from "../series/ingest.ts";
+import { describeMissing, seriesMissing } from "../series/missing.ts";
 import type { Series } from "../series/types.ts";
 import { MAIL_HELP_TEXT, parseMailCommand } from "./commands.ts";
 import type { MailContext } from "./intake.ts";
@@ -99,9 +100,10 @@ async function againstFor(
 }
 
 function incompleteNote(state: MailSeriesState, series: Series, timeoutMs: number): string {
-  const missing = series.missing.map((i) => `${i}/${series.total}`);
+  // Summarised as ranges: a subject's total is the sender's word and can be huge.
+  const missing = describeMissing(seriesMissing(series), series.total);
   const cover = state.present.includes(0) || state.total === 1 ? [] : ["the cover letter"];
-  const what = [...cover, ...missing.map((m) => `patch ${m}`)].join(", ");
+  const what = [...cover, ...(missing === "" ? [] : [missing])].join(", ");
   return `Incomplete series: ${what || "some parts"} had not arrived ${Math.round(timeoutMs / 60_000)} minutes after the first part; this review covers the parts that had.`;
 }
 
