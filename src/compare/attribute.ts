@@ -9,8 +9,15 @@ import type { CellResult } from "../scenarios/result.ts";
 import { applyFactChanges, type DesignFacts, type FactPath } from "../semantics/facts.ts";
 import type { ResponsibleFact, ScenarioDiff, VersionDiff, VersionSide } from "./types.ts";
 
-/** Runs one scenario on a design; the CLI passes runScenario over the emulator. */
-export type CellRunner = (facts: DesignFacts, scenario: string) => Promise<CellResult>;
+/**
+ * Runs one scenario on a design; the CLI passes runScenario over the emulator. Given `expect` (the trace it
+ * is compared with), a runner may stop at the first step that differs and return the trace up to there.
+ */
+export type CellRunner = (
+  facts: DesignFacts,
+  scenario: string,
+  expect?: readonly CellResult["trace"][number][],
+) => Promise<CellResult>;
 
 /** What a scenario's outcome is compared by: result, state, TA commands, findings (kind, place) and trace. */
 function sameOutcome(x: CellResult, y: CellResult): boolean {
@@ -40,25 +47,41 @@ function sameOutcome(x: CellResult, y: CellResult): boolean {
   return true;
 }
 
+/** B's facts with one fact set back to A's value, validated once per fact for all scenarios. */
+type Reverted = (f: ResponsibleFact) => ReturnType<typeof applyFactChanges>;
+
+function revertedFacts(b: VersionSide): Reverted {
+  const cache = new Map<FactPath, ReturnType<typeof applyFactChanges>>();
+  return (f) => {
+    let r = cache.get(f.path);
+    if (r === undefined) {
+      const value = f.path === "tee" ? f.a !== false && f.a !== null : f.a;
+      r = applyFactChanges(b.facts, { [f.path]: value });
+      cache.set(f.path, r);
+    }
+    return r;
+  };
+}
+
 async function attributeScenario(
   s: ScenarioDiff,
   b: VersionSide,
   run: CellRunner,
+  reverted: Reverted,
 ): Promise<{ facts: ResponsibleFact[]; inert: FactPath[] }> {
   const cellB = b.cells.find((c) => c.scenario === s.scenario);
   if (!cellB || s.facts.length === 0) return { facts: s.facts, inert: [] };
   const facts: ResponsibleFact[] = [];
   const inert: FactPath[] = [];
   for (const f of s.facts) {
-    const value = f.path === "tee" ? f.a !== false && f.a !== null : f.a;
-    const changed = applyFactChanges(b.facts, { [f.path]: value });
+    const changed = reverted(f);
     if (changed.errors.length > 0) {
       facts.push({ ...f, effect: "untested" });
       continue;
     }
     let result: CellResult;
     try {
-      result = await run(changed.facts, s.scenario);
+      result = await run(changed.facts, s.scenario, cellB.trace);
     } catch {
       // The model refuses the combination (e.g. a core without rproc_pa_to_va under a driver that calls it):
       // this fact cannot be reverted alone, so it stays responsible, untested.
@@ -81,12 +104,13 @@ export async function attributeCauses(
   run: CellRunner,
 ): Promise<VersionDiff> {
   const scenarios: ScenarioDiff[] = [];
+  const reverted = revertedFacts(b);
   for (const s of diff.scenarios) {
     if (s.status !== "different") {
       scenarios.push(s);
       continue;
     }
-    const { facts, inert } = await attributeScenario(s, b, run);
+    const { facts, inert } = await attributeScenario(s, b, run, reverted);
     scenarios.push({ ...s, facts, inertFacts: inert });
   }
   return { ...diff, scenarios, attributed: true };

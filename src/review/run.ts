@@ -151,7 +151,8 @@ export async function runReview(
   const side = (s: ReviewSubject) => s.side(cellsOf(matrix.results, s.design.id), s.design.id);
   const sa = side(a);
   const fixtures = await loadFixtures();
-  const run: CellRunner = (facts, scenario) => runScenario({ ...b.design, facts }, scenario, fixtures);
+  const run: CellRunner = (facts, scenario, expect) =>
+    runScenario({ ...b.design, facts }, scenario, fixtures, expect ? { expect } : {});
   const shared = sharedFindingScenarios(matrix.results, a.design.id, b.design.id);
   const history: { id: string; cells: CellResult[] }[] = [];
   if (shared.length > 0)
