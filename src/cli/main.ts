@@ -12,6 +12,7 @@ import { register as registerReplay } from "./commands/replay.ts";
 import { register as registerReview } from "./commands/review.ts";
 import { register as registerSeries } from "./commands/series.ts";
 import { register as registerServe } from "./commands/serve.ts";
+import { register as registerTree } from "./commands/tree.ts";
 import { printError, terminalLine } from "./output.ts";
 import { version } from "./version.ts";
 
@@ -34,6 +35,7 @@ const registrations: Array<(program: Command) => void> = [
   registerIndex,
   registerServe,
   registerMailPost,
+  registerTree,
 ];
 
 /** The end of `rproc-review --help`: exit statuses and the environment. */
