@@ -32,7 +32,7 @@ export function describeBase(base: TreeBase): string {
     case "worktree":
       return `the files of ${base.tree} as they are${base.git && base.head !== null ? ` (git HEAD ${base.head.slice(0, 12)})` : ""}: ${base.reason}`;
     case "none":
-      return `no kernel tree: ${base.reason}`;
+      return `no kernel tree: ${base.reason}; only the files the series creates exist`;
   }
 }
 

@@ -9,7 +9,10 @@ import { checkPath, pathsOf } from "./paths.ts";
 import { assembleReport } from "./report.ts";
 import type { AppliedFile, LeftOut, PatchOutcome, TreeReport } from "./types.ts";
 
-export function applyWithoutTree(series: Series, reason = "no kernel tree was given"): TreeReport {
+export function applyWithoutTree(
+  series: Series,
+  reason = "none was given (--kernel-tree, RPROC_REVIEW_KERNEL_TREE, or the current directory when it is one)",
+): TreeReport {
   const texts = new Map<string, string>();
   const patches: PatchOutcome[] = [];
   for (const patch of series.patches) {
