@@ -429,17 +429,3 @@ export async function applySeriesToTree(
     await rm(work, { recursive: true, force: true });
   }
 }
-
-/** The tree resolved as `resolveKernelTree` does, then the series applied to it (or without a tree). */
-export async function seriesTree(
-  series: Series,
-  opts: { option?: string | undefined; input?: string | undefined; policy?: MissingFilePolicy } = {},
-): Promise<{ tree: KernelTreeChoice | null; report: TreeReport }> {
-  const tree = await resolveKernelTree({ option: opts.option, input: opts.input });
-  const report = await applySeriesToTree(
-    series,
-    tree?.dir ?? null,
-    opts.policy !== undefined ? { policy: opts.policy } : {},
-  );
-  return { tree, report };
-}

@@ -20,6 +20,17 @@ export function runnableFiles(report: TreeReport): Array<TreeFile & { text: stri
   );
 }
 
+/**
+ * The runnable files in the order the interpreter loads a tree's files: headers first (so their macros and
+ * types precede the .c files), then sources, each group in report order.
+ */
+export function loadOrder(report: TreeReport): Array<{ path: string; text: string }> {
+  const files = runnableFiles(report);
+  return [...files.filter((f) => f.role === "header"), ...files.filter((f) => f.role === "source")].map(
+    (f) => ({ path: f.path, text: f.text }),
+  );
+}
+
 /** What runs a file: "C" (its text) or "model" (the hand model). */
 export function ranFrom(report: TreeReport, path: string): "C" | "model" {
   return runnableFiles(report).some((f) => f.path === path) ? "C" : "model";

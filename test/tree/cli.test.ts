@@ -50,6 +50,14 @@ describe("rproc-review tree", () => {
     }
   });
 
+  it("a git: input is its own kernel tree, based on the range's start", async () => {
+    const r = await runCli(["tree", `git:${fx.upstream}:${fx.baseSha}..${fx.headSha}`, "--json"]);
+    expect(r.err).toBe("");
+    const j = JSON.parse(r.out) as { kernelTree: { from: string }; base: { kind: string; commit: string } };
+    expect(j.kernelTree.from).toBe("git-input");
+    expect(j.base).toMatchObject({ kind: "commit", commit: fx.baseSha });
+  });
+
   it("without a tree, the created files only", async () => {
     const r = await runCli(["tree", fx.mbox]);
     expect(r.code).toBe(0);

@@ -4,7 +4,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applySeriesToTree, resolveKernelTree } from "../../src/node/kernel-tree.ts";
 import type { Series } from "../../src/series/index.ts";
-import { applyWithoutTree, ranFrom, runnableFiles, type TreeReport } from "../../src/tree/index.ts";
+import {
+  applyWithoutTree,
+  loadOrder,
+  ranFrom,
+  runnableFiles,
+  type TreeReport,
+} from "../../src/tree/index.ts";
 import { BASE_FILES, type Fixture, makeFixture, replace, sh, writeTree } from "./fixture.ts";
 
 const CORE = "drivers/remoteproc/remoteproc_core.c";
@@ -59,6 +65,7 @@ describe("a plain directory of sources", () => {
     expect(readFileSync(join(tree, CORE), "utf8")).toBe(BASE_FILES[CORE]);
     expect(ranFrom(r, CORE)).toBe("C");
     expect(ranFrom(r, "drivers/remoteproc/remoteproc_elf_helpers.h")).toBe("model");
+    expect(loadOrder(r).map((f) => f.path)).toEqual([INTERNAL, HDR, TEE_H, CORE, ELF, VIRTIO, STM32, TEE_C]);
   });
 
   it("names a patch that does not apply with git's reason; its files fall back, the rest still runs", async () => {
