@@ -86,16 +86,16 @@ describe("rproc-review tree", () => {
     expect(existsSync(join(tree, "new"))).toBe(false);
   });
 
-  it("a kernel tree that is not one, or absent, is bad input (exit 1); a bad --missing is usage (exit 2)", async () => {
+  it("a kernel tree that is not one, or absent, is bad input (exit 3); a bad --missing is usage (exit 2)", async () => {
     const notTree = join(fx.root, "not-a-tree");
     mkdirSync(notTree);
     writeFileSync(join(notTree, "README"), "hello\n");
     const a = await runCli(["tree", fx.mbox, "--kernel-tree", notTree]);
-    expect(a.code).toBe(1);
+    expect(a.code).toBe(3);
     expect(a.err).toContain("not a kernel tree (--kernel-tree)");
     const b = await runCli(["tree", fx.mbox, "--kernel-tree", join(fx.root, "absent")]);
-    expect(b.code).toBe(1);
-    expect(b.err).toContain("no such directory");
+    expect(b.code).toBe(3);
+    expect(b.err).toContain("no such directory (--kernel-tree)");
     const c = await runCli(["tree", fx.mbox, "--missing", "sometimes"]);
     expect(c.code).toBe(2);
   });

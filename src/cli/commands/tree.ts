@@ -2,9 +2,9 @@ import { mkdir, readdir, realpath, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { UsageError } from "../../errors.ts";
-import { loadInput } from "../../node/inputs.ts";
-import { applySeriesToTree, KERNEL_TREE_ENV, resolveKernelTree } from "../../node/kernel-tree.ts";
-import { type MissingFilePolicy, runnableFiles, type TreeReport, treeText } from "../../tree/index.ts";
+import type { MissingFilePolicy, TreeReport } from "../../tree/types.ts";
+import { jsonText, printJson, printText } from "../output.ts";
+import { type GivenPath, inputPaths, requirePaths } from "../paths.ts";
 
 /** An output directory must be new or empty, and outside the kernel tree (which is never written). */
 async function checkOut(out: string, tree: string | null): Promise<string> {
@@ -31,6 +31,7 @@ async function checkOut(out: string, tree: string | null): Promise<string> {
 }
 
 async function writeOut(dir: string, report: TreeReport, json: string): Promise<string[]> {
+  const { runnableFiles } = await import("../../tree/index.ts");
   await mkdir(dir, { recursive: true });
   const written: string[] = [];
   for (const f of runnableFiles(report)) {
@@ -52,7 +53,7 @@ export function register(program: Command): void {
     .argument("<input>", "mbox, .eml, directory of mails/patches, pr:owner/repo#n or git:<dir>:<a>..<b>")
     .option(
       "--kernel-tree <dir>",
-      `kernel sources, a git repository or a plain directory (default: the git: input's repository, $${KERNEL_TREE_ENV}, or the current directory when it is one)`,
+      "kernel sources, a git repository or a plain directory (default: the git: input's repository, $RPROC_REVIEW_KERNEL_TREE, or the current directory when it is one)",
     )
     .addOption(
       new Option(
@@ -69,17 +70,24 @@ export function register(program: Command): void {
         input: string,
         opts: { kernelTree?: string; missing: MissingFilePolicy; json?: boolean; out?: string },
       ) => {
+        const given: GivenPath[] = await inputPaths([input]);
+        if (opts.kernelTree !== undefined)
+          given.push({ path: opts.kernelTree, what: "--kernel-tree", kind: "directory" });
+        await requirePaths(given);
+        const { loadInput } = await import("../../node/inputs.ts");
+        const { applySeriesToTree, resolveKernelTree } = await import("../../node/kernel-tree.ts");
+        const { treeText } = await import("../../tree/index.ts");
         const series = await loadInput(input);
         const tree = await resolveKernelTree({ option: opts.kernelTree, input });
         const out = opts.out !== undefined ? await checkOut(opts.out, tree?.dir ?? null) : null;
         const report = await applySeriesToTree(series, tree?.dir ?? null, { policy: opts.missing });
-        const json = `${JSON.stringify({ kernelTree: tree, ...report }, null, 2)}\n`;
-        const written = out !== null ? await writeOut(out, report, json) : [];
-        if (opts.json) process.stdout.write(json);
+        const value = { kernelTree: tree, ...report };
+        const written = out !== null ? await writeOut(out, report, jsonText(value)) : [];
+        if (opts.json) printJson(value);
         else {
           const from = tree === null ? "" : `kernel tree ${tree.dir} (from ${tree.from})\n`;
-          process.stdout.write(from + treeText(report));
-          if (out !== null) process.stdout.write(`wrote ${written.length} files and tree.json to ${out}\n`);
+          printText(from + treeText(report));
+          if (out !== null) printText(`wrote ${written.length} files and tree.json to ${out}\n`);
         }
       },
     );
