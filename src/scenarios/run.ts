@@ -7,7 +7,7 @@ import { UsageError } from "../errors.ts";
 import { type DesignFacts, type FactPath, linkProblem, trackFactReads } from "../semantics/facts.ts";
 import type { CellResult, FinalState, MatrixResult, TaCommandName, UnknownReason } from "./result.ts";
 import { SCENARIOS, type Scenario, scenarioById } from "./scenarios.ts";
-import { World } from "./world.ts";
+import { type TeeDriverImpl, World } from "./world.ts";
 
 /** A design to run: a built-in version, or one from an input (ingest, variant file). */
 export interface Design {
@@ -81,11 +81,17 @@ function finalStateOf(w: World): FinalState {
   return "absent";
 }
 
+export interface RunOptions {
+  /** The remoteproc_tee.c to run instead of the hand model's (see TeeDriverImpl); its cells say so. */
+  tee?: TeeDriverImpl;
+}
+
 /** Runs one scenario on one design. */
 export async function runScenario(
   design: Design,
   scenario: Scenario | string,
   fixtures?: Fixtures,
+  opts: RunOptions = {},
 ): Promise<CellResult> {
   const s = typeof scenario === "string" ? scenarioById(scenario) : scenario;
   if (s === undefined)
@@ -118,27 +124,46 @@ export async function runScenario(
     platform: s.platform ?? "stm32mp15",
     dt: s.dt ?? "reference",
     fixtures: fixtures ?? (await loadFixtures()),
+    ...(opts.tee === undefined ? {} : { tee: opts.tee }),
   });
   s.beforeProbe?.(w);
-  await s.run(w);
-  const finalState = finalStateOf(w);
-  await w.teardown();
+  // An implementation that cannot run what the scenario reaches stops it: the cell is unknown, with the
+  // steps up to there (never completed with the hand model's behaviour).
+  let stopped: UnknownReason | null = null;
+  let finalState: FinalState = "absent";
+  try {
+    await s.run(w);
+    finalState = finalStateOf(w);
+    await w.teardown();
+  } catch (e) {
+    stopped = opts.tee?.cannotRun(e) ?? null;
+    if (stopped === null) throw e;
+    finalState = finalStateOf(w);
+  }
   const tee: TaCommandName[] = [];
   for (const e of w.k.events) {
     if (e.type === "emu" && e.e.layer === "ta" && e.e.fn === "invoke" && TA_COMMANDS.has(e.e.cmdName)) {
       tee.push(e.e.cmdName as TaCommandName);
     }
   }
+  const inst = w.teeInstance;
+  const findings = w.monitors.findings.map((f) => {
+    const site = inst?.siteOfStep(f.step);
+    return site === undefined ? f : { ...f, site: { file: site.file, line: site.line } };
+  });
+  const known = unknownOf(w.k.trace);
+  const unknown =
+    stopped === null ? known : { unknown: true, unknownBecause: [stopped, ...(known.unknownBecause ?? [])] };
   return {
     ...base,
     applicable: true,
-    ok: w.errno === 0,
+    ok: stopped === null && w.errno === 0,
     errno: w.errno,
     finalState,
     tee,
-    findings: [...w.monitors.findings],
+    findings,
     trace: w.k.trace,
-    ...unknownOf(w.k.trace),
+    ...unknown,
     factsRead: [...tracked.reads].sort(),
   };
 }
