@@ -18,6 +18,7 @@ import type { FwObj, Ptr, Rproc } from "../../semantics/remoteproc_core.ts";
 import type { RprocTeeApi } from "../../semantics/stm32_rproc.ts";
 import type { FunctionDef, Program } from "../ast.ts";
 import { instantiate, type KConfig, loadProgram } from "../index.ts";
+import type { Machine } from "../interp.ts";
 import type { LowerProblem, SourceFile } from "../lower.ts";
 import type { Value } from "../memory.ts";
 import { T } from "../types.ts";
@@ -80,8 +81,13 @@ interface Actuals {
   int?: number;
 }
 
+export interface DriverHooks {
+  /** Called with each world's machine once it is instantiated (benchmarks count its statements). */
+  onMachine?(m: Machine): void;
+}
+
 /** The TEE driver implementation a world runs (WorldOptions.tee / RunOptions.tee). */
-export function interpretedTeeDriver(loaded: LoadedTeeDriver): TeeDriverImpl {
+export function interpretedTeeDriver(loaded: LoadedTeeDriver, hooks: DriverHooks = {}): TeeDriverImpl {
   const what = `the posted ${loaded.file}, interpreted`;
   return {
     what,
@@ -90,6 +96,7 @@ export function interpretedTeeDriver(loaded: LoadedTeeDriver): TeeDriverImpl {
       const env = new KernelEnv(w, (f) => (f === loaded.file ? "tee" : layerOfFile(f)));
       const m = instantiate(loaded.program, env);
       env.attach(m);
+      hooks.onMachine?.(m);
       const call = async (name: string, def: FunctionDef | undefined, a: Actuals): Promise<Value> => {
         if (def === undefined)
           throw new CannotRunC(
