@@ -64,12 +64,25 @@ function escapeRegExp(s: string): string {
 }
 
 /** The names that occur in a note as whole words (an identifier is not matched inside a longer one). */
+const WHOLE_WORD = new Map<string, RegExp>();
+
+/** The whole-word pattern of a name, made once. */
+function wholeWord(name: string): RegExp {
+  let re = WHOLE_WORD.get(name);
+  if (re === undefined) {
+    re = new RegExp(`(?<![a-z0-9_])${escapeRegExp(name)}(?![a-z0-9_])`);
+    if (WHOLE_WORD.size > 10_000) WHOLE_WORD.clear();
+    WHOLE_WORD.set(name, re);
+  }
+  return re;
+}
+
 export function namesInNote(note: string, names: Iterable<string>): string[] {
   const text = note.toLowerCase();
   const found: string[] = [];
   for (const name of names) {
-    const re = new RegExp(`(?<![a-z0-9_])${escapeRegExp(name)}(?![a-z0-9_])`);
-    if (re.test(text)) found.push(name);
+    // A name that is not in the text at all needs no pattern.
+    if (text.includes(name) && wholeWord(name).test(text)) found.push(name);
   }
   return found.sort();
 }

@@ -5,21 +5,13 @@
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { simpleGit } from "simple-git";
 import { InputError, UsageError } from "../errors.ts";
-import {
-  DEFAULT_LIMITS,
-  fetchPullRequest,
-  type IngestLimits,
-  isBlank,
-  parseMbox,
-  parseMessages,
-  type RawMessage,
-  type Series,
-  splitMbox,
-} from "../series/index.ts";
+// The series modules one by one, not src/series/index.ts: it holds the GitHub reader, whose octokit only a
+// pr: input loads (below), as simple-git only a git: input and the archive readers only a message-id.
+import { DEFAULT_LIMITS, parseMbox, parseMessages, type RawMessage } from "../series/ingest.ts";
+import { isBlank, splitMbox } from "../series/mbox.ts";
 import { messageIdOf } from "../series/thread.ts";
-import { loadThread } from "./message-id.ts";
+import type { IngestLimits, Series } from "../series/types.ts";
 
 export interface InputOptions {
   /** A local archive (public-inbox, mbox, directory of mails) where message-id inputs are looked up. */
@@ -105,6 +97,7 @@ async function loadStdin(limits: IngestLimits): Promise<Series[]> {
 
 /** The series of a thread named by a message-id or lore URL: the one that holds that message. */
 async function loadMessageId(spec: string, id: string, opts: InputOptions, limits: IngestLimits) {
+  const { loadThread } = await import("./message-id.ts"); // the archive readers, for a message-id only
   const mails = await loadThread(id, {
     ...(opts.archive !== undefined ? { archive: opts.archive } : {}),
     maxBytes: limits.maxInputBytes,
@@ -122,6 +115,7 @@ async function loadGitRange(spec: string, limits: IngestLimits): Promise<Series[
   const [, dir, from, to] = m as unknown as [string, string, string, string];
   const info = await stat(dir).catch(() => null);
   if (!info?.isDirectory()) throw new InputError("no such directory", { subject: spec });
+  const { simpleGit } = await import("simple-git");
   const git = simpleGit(resolve(dir));
   let text: string;
   try {
@@ -142,6 +136,7 @@ export async function loadSeriesFrom(spec: string, opts: InputOptions = {}): Pro
   if (spec.startsWith("pr:")) {
     const baseUrl = opts.githubApiUrl ?? process.env.GITHUB_API_URL;
     const token = opts.githubToken ?? process.env.GITHUB_TOKEN;
+    const { fetchPullRequest } = await import("../series/github.ts");
     return [
       await fetchPullRequest(spec, {
         ...(baseUrl ? { baseUrl } : {}),
@@ -186,7 +181,10 @@ export async function loadInput(spec: string, opts: InputOptions = {}): Promise<
   const { input, series } = await splitSelection(spec);
   const all = await loadSeriesFrom(input, opts);
   const list = () =>
-    all.map((s) => `${s.id} "${s.title}" (${s.patches.length}/${s.total} patches)`).join("; ");
+    all
+      .slice(0, 10)
+      .map((s) => `${s.id} "${s.title}" (${s.patches.length}/${s.total} patches)`)
+      .join("; ") + (all.length > 10 ? `; and ${all.length - 10} more` : "");
   if (series !== null) {
     const picked = all.find((s) => s.id === series);
     if (picked) return picked;

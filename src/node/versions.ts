@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BuiltinManifest } from "../compare/against.ts";
 import type { MappedFacts } from "../compare/sides.ts";
+import { InputError } from "../errors.ts";
 import { builtinSubject, type ReviewSubject, seriesSubject } from "../review/run.ts";
 import { mapSeries } from "../semantics/map/index.ts";
 import { BUILTIN_VERSIONS, builtinVersion } from "../semantics/versions.ts";
@@ -46,9 +47,19 @@ export async function builtinManifests(): Promise<BuiltinManifest[]> {
   return out;
 }
 
-/** The mails of built-in version `id` in `mailsDir/<id>`, when that directory exists. */
+/**
+ * The mails of built-in version `id` in `mailsDir/<id>`, when that directory exists. A `mailsDir` that is not
+ * a directory is bad input: a mistyped --mails must not silently drop the changelog check.
+ */
 async function builtinMails(mailsDir: string | undefined, id: string): Promise<Series | null> {
   if (mailsDir === undefined) return null;
+  if (!(await stat(mailsDir).catch(() => null))?.isDirectory())
+    throw new InputError(
+      "no such directory (the mails of the built-in versions: --mails, $RPROC_REVIEW_MAILS)",
+      {
+        subject: mailsDir,
+      },
+    );
   const dir = join(mailsDir, id);
   if (!(await stat(dir).catch(() => null))?.isDirectory()) return null;
   return loadInput(dir);

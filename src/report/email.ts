@@ -33,6 +33,7 @@ import {
   scenarioList,
 } from "./describe.ts";
 import { headerValue } from "./escape.ts";
+import { DEFAULT_FROM } from "./formats.ts";
 import {
   cannotReviewLines,
   describeNote,
@@ -44,8 +45,6 @@ import {
   silentFactChanges,
 } from "./sections.ts";
 import { MAIL_WIDTH, wrap } from "./wrap.ts";
-
-export const DEFAULT_FROM = "rproc-review <rproc-review@rproc-review.invalid>";
 
 export interface EmailOptions {
   /** From header; default DEFAULT_FROM. */

@@ -5,7 +5,15 @@
 import { type Fixtures, loadFixtures } from "../emulator/api.ts";
 import { UsageError } from "../errors.ts";
 import { type DesignFacts, type FactPath, linkProblem, trackFactReads } from "../semantics/facts.ts";
-import type { CellResult, FinalState, MatrixResult, TaCommandName, UnknownReason } from "./result.ts";
+import { TraceDiverged } from "../semantics/kernel.ts";
+import type {
+  CellResult,
+  FinalState,
+  MatrixResult,
+  TaCommandName,
+  TraceStep,
+  UnknownReason,
+} from "./result.ts";
 import { SCENARIOS, type Scenario, scenarioById } from "./scenarios.ts";
 import { type TeeDriverImpl, World } from "./world.ts";
 
@@ -82,6 +90,11 @@ function finalStateOf(w: World): FinalState {
 }
 
 export interface RunOptions {
+  /**
+   * The trace of a known run to compare with: the run stops at its first step that differs, and its result
+   * then holds the trace up to that step (enough to tell it differs; attribution's early stop).
+   */
+  expect?: readonly TraceStep[];
   /** The remoteproc_tee.c to run instead of the hand model's (see TeeDriverImpl); its cells say so. */
   tee?: TeeDriverImpl;
 }
@@ -126,20 +139,37 @@ export async function runScenario(
     fixtures: fixtures ?? (await loadFixtures()),
     ...(opts.tee === undefined ? {} : { tee: opts.tee }),
   });
-  s.beforeProbe?.(w);
+  if (opts.expect !== undefined) w.k.expected = opts.expect;
   // An implementation that cannot run what the scenario reaches stops it: the cell is unknown, with the
   // steps up to there (never completed with the hand model's behaviour).
   let stopped: UnknownReason | null = null;
   let finalState: FinalState = "absent";
   try {
+    s.beforeProbe?.(w);
     await s.run(w);
     finalState = finalStateOf(w);
     await w.teardown();
   } catch (e) {
-    stopped = opts.tee?.cannotRun(e) ?? null;
-    if (stopped === null) throw e;
-    finalState = finalStateOf(w);
+    if (!(e instanceof TraceDiverged) && w.k.diverged < 0) {
+      stopped = opts.tee?.cannotRun(e) ?? null;
+      if (stopped === null) throw e;
+      finalState = finalStateOf(w);
+    }
   }
+  if (w.k.diverged >= 0)
+    // Stopped where it left the expected trace: only good for telling that it differs.
+    return {
+      ...base,
+      applicable: true,
+      ok: false,
+      errno: w.errno,
+      finalState,
+      tee: [],
+      findings: [...w.monitors.findings],
+      trace: w.k.trace.slice(0, w.k.diverged + 1),
+      ...unknownOf(w.k.trace),
+      factsRead: [...tracked.reads].sort(),
+    };
   const tee: TaCommandName[] = [];
   for (const e of w.k.events) {
     if (e.type === "emu" && e.e.layer === "ta" && e.e.fn === "invoke" && TA_COMMANDS.has(e.e.cmdName)) {

@@ -151,6 +151,26 @@ describe("POST /mail", () => {
     expect(readFileSync(join(h.outboxDir, `${mail.id}.eml`), "utf8")).toBe(mail.eml);
   });
 
+  it("compares a new version with the one it follows among the series it reviewed before", {
+    timeout: 90_000,
+  }, async () => {
+    h = await mailHarness();
+    expect((await h.post(MBOX)).status).toBe(202);
+    expect(await h.drain()).toBe(1);
+    // v3 of the same series, posted later: new message-ids, same author, title and files.
+    const v3 = MBOX.toString("utf8")
+      .replace(/\[PATCH v2 /g, "[PATCH v3 ")
+      .replace(/fixture-v2-/g, "fixture-v3-")
+      .replace(/^Date: .*$/gm, "Date: Mon, 12 Jan 2026 09:00:00 +0000");
+    expect((await h.post(v3)).status).toBe(202);
+    expect(await h.drain()).toBe(1);
+    const rows = outbox(h.dbPath);
+    expect(rows).toHaveLength(2);
+    const body = bodyOf((rows[1] as OutboxRow).eml).replace(/\s+/g, " ");
+    expect(body).toContain("compared them with v2");
+    expect(body).toMatch(/Verdict: \w+: v2 -> v3: /);
+  });
+
   it("rejects a body that holds no message with a clear 400", async () => {
     h = await mailHarness();
     const res = await h.post("\n\n");

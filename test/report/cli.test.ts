@@ -23,7 +23,7 @@ afterEach(() => {
 
 describe("rproc-review diff", () => {
   it("compares two built-in versions as JSON, with mainline for pre-existing findings", async () => {
-    vi.stubEnv("RPROC_REVIEW_MAILS", join(tmpdir(), "no-such-mails-dir"));
+    vi.stubEnv("RPROC_REVIEW_MAILS", await mkdtemp(join(tmpdir(), "no-mails-"))); // empty: no version's mails
     const { code, out } = await run(["diff", "v15", "v16", "--json", "--scenarios", "boot,crash-recovery"]);
     expect(code).toBe(0);
     const r = JSON.parse(out) as ReviewReport;

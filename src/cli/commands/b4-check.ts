@@ -3,18 +3,16 @@ import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
-import PostalMime from "postal-mime";
-import { defaultComparisonWhy, precedingInChain } from "../../compare/against.ts";
+import type PostalMime from "postal-mime";
 import { InputError, UsageError } from "../../errors.ts";
-import { loadInput } from "../../node/inputs.ts";
 import { loadStore } from "../../node/series-store.ts";
-import { builtinManifests, mappedSubject, resolveVersion } from "../../node/versions.ts";
-import { type B4Check, type B4Context, b4Checks, checkpatchLines } from "../../report/index.ts";
+import type { B4Check, B4Context } from "../../report/index.ts";
 import type { ReviewReport } from "../../review/report.ts";
-import { builtinSubject, type ReviewSubject, runReview } from "../../review/run.ts";
+import type { ReviewSubject } from "../../review/run.ts";
 import { builtinVersion } from "../../semantics/versions.ts";
-import { parseMessages, parseSubject, type Series, seriesCodeId } from "../../series/index.ts";
+import type { Series } from "../../series/index.ts";
 import { VERSION } from "../../version.ts";
+import { printJson, printText } from "../output.ts";
 
 /** The headers of the message on stdin that locate it in a series. */
 interface Message {
@@ -37,6 +35,8 @@ async function readStdin(): Promise<Uint8Array> {
 
 /** The message's place, or null when it is neither a patch nor a cover letter (a reply, a plain mail). */
 async function readMessage(bytes: Uint8Array): Promise<Message | null> {
+  const { default: PostalMime } = await import("postal-mime");
+  const { parseSubject } = await import("../../series/subject.ts");
   let email: Awaited<ReturnType<typeof PostalMime.parse>>;
   try {
     email = await PostalMime.parse(bytes);
@@ -94,6 +94,9 @@ async function defaultAgainst(
   series: Series,
   stored: readonly Series[],
 ): Promise<{ a: ReviewSubject; why: string }> {
+  const { defaultComparisonWhy, precedingInChain } = await import("../../compare/against.ts");
+  const { builtinManifests, mappedSubject } = await import("../../node/versions.ts");
+  const { builtinSubject } = await import("../../review/run.ts");
   const before = precedingInChain(series, stored);
   if (before !== null)
     return {
@@ -133,6 +136,7 @@ async function cachedReview(
   against: string,
   run: () => Promise<ReviewReport>,
 ): Promise<ReviewReport> {
+  const { seriesCodeId } = await import("../../series/patchid.ts");
   const key = createHash("sha256")
     .update(`${VERSION}\n${against}\n${series.cover?.messageId ?? ""}\n${seriesCodeId(series.patches)}`)
     .digest("hex")
@@ -167,6 +171,12 @@ interface CheckResult {
 }
 
 async function check(opts: B4Options): Promise<CheckResult> {
+  // Loaded here, not for --help: the mail parser, the mapper, the model and the review room.
+  const { loadInput } = await import("../../node/inputs.ts");
+  const { mappedSubject, resolveVersion } = await import("../../node/versions.ts");
+  const { b4Checks } = await import("../../report/index.ts");
+  const { runReview } = await import("../../review/run.ts");
+  const { parseMessages } = await import("../../series/ingest.ts");
   const bytes = await readStdin();
   const message = await readMessage(bytes);
   if (message === null) return { checks: [], report: null, index: null };
@@ -253,10 +263,11 @@ export function register(program: Command): void {
       if (format !== "json" && format !== "checkpatch")
         throw new UsageError(`unknown format "${format}" (known: json, checkpatch)`, { subject: "--format" });
       const r = await check(opts);
-      if (format === "json") process.stdout.write(`${JSON.stringify(r.checks, null, 2)}\n`);
+      if (format === "json") printJson(r.checks);
       else {
+        const { checkpatchLines } = await import("../../report/index.ts");
         const lines = checkpatchLines(r.checks, r.report, r.index);
-        if (lines.length > 0) process.stdout.write(`${lines.join("\n")}\n`);
+        if (lines.length > 0) printText(`${lines.join("\n")}\n`);
       }
     });
 }

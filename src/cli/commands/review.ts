@@ -1,25 +1,13 @@
 import type { Command } from "commander";
-import { defaultComparisonWhy, precedingInChain } from "../../compare/against.ts";
 import type { CellSummary } from "../../compare/types.ts";
 import { UsageError } from "../../errors.ts";
-import {
-  type InputOptions,
-  loadInput,
-  loadInputs,
-  loadSeriesFrom,
-  splitSelection,
-} from "../../node/inputs.ts";
+import type { InputOptions } from "../../node/inputs.ts";
 import { loadStore } from "../../node/series-store.ts";
-import { builtinManifests, mappedSubject, resolveVersion } from "../../node/versions.ts";
-import {
-  FINDING_CLASSES,
-  failOnOutcome,
-  type ReviewReport,
-  type ReviewRunOptions,
-  type ReviewSubject,
-  runReview,
-} from "../../review/index.ts";
+import type { ReviewReport, ReviewRunOptions, ReviewSubject } from "../../review/index.ts";
+import { FINDING_CLASSES } from "../../review/verdict.ts";
 import type { Series } from "../../series/types.ts";
+import { printJson, printText } from "../output.ts";
+import { requireCommandPaths } from "../paths.ts";
 import { exploreDepthOf, formatOf, type RenderedReviewOptions, writeReport } from "./diff.ts";
 
 interface ReviewOptions extends RenderedReviewOptions {
@@ -52,6 +40,7 @@ const inputOptions = (opts: ReviewOptions): InputOptions =>
 
 /** The series known with the one under review: the rest of its input, --history, --store. */
 async function knownSeries(input: string, opts: ReviewOptions): Promise<Series[]> {
+  const { loadInputs, loadSeriesFrom, splitSelection } = await import("../../node/inputs.ts");
   const known: Series[] = [];
   const { input: base, series: picked } = await splitSelection(input);
   const inputs = inputOptions(opts);
@@ -73,6 +62,8 @@ async function comparison(
   input: string,
   opts: ReviewOptions,
 ): Promise<{ a: ReviewSubject; why: string; history?: ReviewSubject[] }> {
+  const { defaultComparisonWhy, precedingInChain } = await import("../../compare/against.ts");
+  const { builtinManifests, mappedSubject, resolveVersion } = await import("../../node/versions.ts");
   if (opts.against !== undefined)
     return { a: await resolveVersion(opts.against, undefined, inputOptions(opts)), why: "given (--against)" };
   const before = precedingInChain(series, await knownSeries(input, opts));
@@ -118,7 +109,7 @@ function printSummary(series: Series, r: ReviewReport, json: boolean): void {
         findings: d.findings.filter((f) => f.class !== "pre-existing"),
       })),
     };
-    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    printJson(out);
     return;
   }
   const lines: string[] = [];
@@ -138,7 +129,7 @@ function printSummary(series: Series, r: ReviewReport, json: boolean): void {
   const distinct = new Map(open.map((f) => [`${f.class} ${f.kind} ${f.at}`, f]));
   for (const f of distinct.values())
     lines.push(`  ${f.class}${f.since ? ` (since ${f.since})` : ""}: ${f.kind} in ${f.at}: ${f.detail}`);
-  process.stdout.write(`${lines.join("\n")}\n`);
+  printText(`${lines.join("\n")}\n`);
 }
 
 export function register(program: Command): void {
@@ -184,6 +175,11 @@ export function register(program: Command): void {
       const full = opts.format !== undefined || opts.failOn !== undefined;
       if (full) formatOf(opts);
       const exploreDepth = full || opts.exploreDepth !== undefined ? exploreDepthOf(opts.exploreDepth) : 0;
+      await requireCommandPaths({ ...opts, inputs: [input] });
+      // Loaded here, not for --help: the mapper, the model and the review room.
+      const { loadInput } = await import("../../node/inputs.ts");
+      const { mappedSubject } = await import("../../node/versions.ts");
+      const { failOnOutcome, runReview } = await import("../../review/index.ts");
       const series = await loadInput(input, inputOptions(opts));
       const { a, why, history } = await comparison(series, input, opts);
       const runOpts: ReviewRunOptions = { exploreDepth, comparisonWhy: why, ...(history ? { history } : {}) };
