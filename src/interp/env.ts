@@ -6,7 +6,7 @@
  * wait for a completion) and returns its Value when resumed.
  */
 import type { Site } from "./ast.ts";
-import type { Obj, Value } from "./memory.ts";
+import type { IoHooks, Obj, ObjKind, Value } from "./memory.ts";
 import type { CType } from "./types.ts";
 
 /** Why a thread stops at a scheduling point: `yield` lets others run; `wait` blocks until `ready()` holds. */
@@ -52,6 +52,29 @@ export interface MachineApi {
   write(p: Value, bytes: Uint8Array): void;
   /** Size of a type in bytes (with the program's struct layouts). */
   sizeOf(t: CType): number;
+  /**
+   * A new object of the environment: zero-filled bytes of its own, `bytes` it shares with the environment
+   * (the data of a firmware file), or `io` hooks every access goes through (a kernel structure the hand model
+   * keeps, device memory).
+   */
+  object(opts: {
+    size: number;
+    label: string;
+    kind?: ObjKind;
+    bytes?: Uint8Array;
+    io?: IoHooks;
+    readonly?: boolean;
+  }): Obj;
+  /** The object holding an address (NULL and small values: none). */
+  find(addr: bigint): Obj | null;
+  /** The complete struct of that tag the loaded files (or the environment's headers) define, or null. */
+  structOf(tag: string): (CType & { k: "struct" }) | null;
+  /** The value of an enumerator the files define, or undefined. */
+  enumValue(name: string): bigint | undefined;
+  /** The running thread, the statement of the posted code it is at and the C function of it; null between steps. */
+  where(): { thread: ThreadInfo; site: Site; caller: string } | null;
+  /** Calls a C function through its pointer on the calling thread (a callback the environment runs). */
+  callFunction(fn: Value, args: readonly Value[]): Gen<Value>;
 }
 
 export interface Environment {

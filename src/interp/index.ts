@@ -22,8 +22,10 @@ export {
   type Scheduler,
   Thread,
   type ThreadResult,
+  UnknownError,
 } from "./interp.ts";
-export type { Value } from "./memory.ts";
+export type { SourceFile } from "./lower.ts";
+export type { IoHooks, Obj, Value } from "./memory.ts";
 
 export interface Loaded {
   readonly program: Program;
@@ -36,6 +38,13 @@ export interface LoadOptions {
   config?: KConfig;
   /** Leave out the interpreter's prelude of kernel idioms (plain C programs, e.g. the differential test). */
   noPrelude?: boolean;
+  /**
+   * The environment's own headers (src/interp/env/headers.ts): loaded after the prelude and before the files;
+   * like the prelude they are not posted code (trace steps name the posted line that used them).
+   */
+  envHeaders?: readonly SourceFile[];
+  /** Macros the build defines on the command line (`-DKBUILD_MODNAME="remoteproc_tee"`). */
+  defines?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -44,8 +53,11 @@ export interface LoadOptions {
  */
 export function loadProgram(parser: Parser, files: readonly SourceFile[], opts: LoadOptions = {}): Loaded {
   const cpp = new Preprocessor(parser, opts.config ?? {});
-  const all = opts.noPrelude === true ? files : [{ path: PRELUDE_PATH, text: PRELUDE }, ...files];
-  const lower = new Lowerer(opts.noPrelude === true ? [] : [PRELUDE_PATH]);
+  for (const [name, body] of Object.entries(opts.defines ?? {})) cpp.defineText(name, body);
+  const env = opts.envHeaders ?? [];
+  const prelude = opts.noPrelude === true ? [] : [{ path: PRELUDE_PATH, text: PRELUDE }];
+  const all = [...prelude, ...env, ...files];
+  const lower = new Lowerer([...prelude, ...env].map((f) => f.path));
   for (const f of all) lower.lowerFile(parser, { path: f.path, text: cpp.run(f.path, f.text) });
   return { program: lower.program(), problems: [...cpp.problems, ...lower.problems] };
 }

@@ -12,12 +12,16 @@ import { foldBinary } from "./lower.ts";
 import {
   type Callee,
   Fault,
+  type IoHooks,
   loadInt,
   type MemEvent,
   Memory,
   type Obj,
+  type ObjKind,
+  readBytes,
   storeInt,
   type Value,
+  writeBytes,
 } from "./memory.ts";
 import {
   type CType,
@@ -27,6 +31,7 @@ import {
   type PtrType,
   promote,
   ptrTo,
+  type StructDef,
   StructTable,
   T,
   typeName,
@@ -431,25 +436,79 @@ export class Machine implements MachineApi {
   cstring(p: Value): string {
     if (p.k !== "ptr") throw new Unsupported("a string argument that is not a pointer");
     const { obj, off } = this.mem.check(p.obj, p.addr, 1, false);
-    const end = obj.bytes.indexOf(0, off);
+    const rest = readBytes(obj, off, obj.size - off);
+    const end = rest.indexOf(0);
     if (end < 0) throw new Fault("out-of-bounds", `string without NUL in ${obj.label}`);
-    return new TextDecoder().decode(obj.bytes.subarray(off, end));
+    return new TextDecoder().decode(rest.subarray(0, end));
   }
 
   read(p: Value, size: number): Uint8Array {
     if (p.k !== "ptr") throw new Unsupported("reading memory through a non-pointer");
     const { obj, off } = this.mem.check(p.obj, p.addr, size, false);
-    return obj.bytes.slice(off, off + size);
+    return readBytes(obj, off, size);
   }
 
   write(p: Value, bytes: Uint8Array): void {
     if (p.k !== "ptr") throw new Unsupported("writing memory through a non-pointer");
     const { obj, off } = this.mem.check(p.obj, p.addr, bytes.length, true);
-    obj.bytes.set(bytes, off);
+    writeBytes(obj, off, bytes);
   }
 
   sizeOf(t: CType): number {
     return this.structs.sizeOf(t);
+  }
+
+  object(opts: {
+    size: number;
+    label: string;
+    kind?: ObjKind;
+    bytes?: Uint8Array;
+    io?: IoHooks;
+    readonly?: boolean;
+  }): Obj {
+    const o: { bytes?: Uint8Array; io?: IoHooks; readonly?: boolean } = {};
+    if (opts.bytes !== undefined) o.bytes = opts.bytes;
+    if (opts.io !== undefined) o.io = opts.io;
+    if (opts.readonly !== undefined) o.readonly = opts.readonly;
+    return this.mem.alloc(opts.size, opts.kind ?? "heap", opts.label, o);
+  }
+
+  find(addr: bigint): Obj | null {
+    return addr < 4096n ? null : this.mem.find(addr);
+  }
+
+  structOf(tag: string): (CType & { k: "struct" }) | null {
+    for (let i = this.structs.defs.length - 1; i >= 0; i--) {
+      const d = this.structs.defs[i] as StructDef;
+      if (d.tag === tag && d.complete && !d.union) return { k: "struct", id: d.id, tag };
+    }
+    return null;
+  }
+
+  enumValue(name: string): bigint | undefined {
+    return this.program.enums[name]?.v;
+  }
+
+  where(): { thread: ThreadInfo; site: Site; caller: string } | null {
+    const th = this.current;
+    if (th === null) return null;
+    return { thread: th, site: th.exec.site(), caller: th.exec.callerName() };
+  }
+
+  *callFunction(fn: Value, args: readonly Value[]): Gen<Value> {
+    const th = this.current;
+    if (th === null) throw new Error("callFunction outside a running thread");
+    return yield* th.exec.callValue(fn, args, th.exec.site().line);
+  }
+
+  /** A new kernel thread that will call through the function pointer `fn` with `args`. */
+  spawnPointer(name: string, fn: Value, args: readonly Value[] = []): Thread {
+    const id = this.nextThread++;
+    const ex = new Exec(this, null);
+    const th = new Thread(id, name, ex, ex.callValue(fn, args, 0));
+    ex.thread = th;
+    this.threads.push(th);
+    return th;
   }
 }
 
@@ -582,6 +641,16 @@ export class Exec {
     const env = this.m.env.fn(callee.name) ?? nativeAsEnv(this, this.m.builtins.libc[callee.name]);
     if (env === undefined) throw this.unknown(`${callee.name}: not provided by the environment`, line);
     return yield* this.callEnv(callee.name, env, args, this.m.program.prototypes[callee.name] ?? null);
+  }
+
+  /** Calls through a function pointer value, as `(*fn)(args)` would. */
+  *callValue(fv: Value, args: readonly Value[], line: number): Gen<Value> {
+    if (fv.k !== "ptr") throw this.unknown(`call of a ${fv.k} value`, line);
+    if (fv.addr === 0n) throw new Fault("null-deref", "call through a NULL function pointer");
+    const obj = fv.obj ?? this.m.mem.find(fv.addr);
+    if (obj === null || obj.base !== fv.addr)
+      throw new Fault("bad-call", `call through 0x${fv.addr.toString(16)}, not a function`);
+    return yield* this.callObj(obj, args, line);
   }
 
   private *call(e: Expr & { k: "call" }): Gen<Value> {
@@ -719,7 +788,7 @@ export class Exec {
       }
       case "ptr": {
         const { obj, off } = this.m.mem.check(lv.obj, lv.addr, 8, false);
-        const addr = obj.view.getBigUint64(off, true);
+        const addr = loadInt(obj, off, T.ulong);
         return { k: "ptr", t, addr, obj: addr < 4096n ? null : this.m.mem.find(addr) };
       }
       case "struct":
@@ -757,7 +826,7 @@ export class Exec {
       case "ptr": {
         if (v.k !== "ptr") throw this.unknown(`store of a ${v.k} into ${typeName(t)}`);
         const { obj, off } = this.m.mem.check(lv.obj, lv.addr, 8, true);
-        obj.view.setBigUint64(off, v.addr, true);
+        storeInt(obj, off, 64, v.addr);
         return;
       }
       case "struct":
@@ -766,7 +835,7 @@ export class Exec {
         const size = this.m.structs.sizeOf(t);
         const { obj, off } = this.m.mem.check(lv.obj, lv.addr, size, true);
         const src = this.m.mem.check(v.obj, v.obj.base + BigInt(v.off), size, false);
-        obj.bytes.set(src.obj.bytes.slice(src.off, src.off + size), off);
+        writeBytes(obj, off, readBytes(src.obj, src.off, size));
         return;
       }
       default:
@@ -896,16 +965,19 @@ export class Exec {
       }
       case "assign": {
         const lv = yield* this.lval(e.l);
+        // The value of an assignment is the value stored (read back only where the store narrows it, a
+        // bit-field, or for an aggregate): a register or a served member is not read again.
+        const plain = lv.bits === undefined && lv.t.k !== "struct" && lv.t.k !== "array";
         if (e.op === null) {
           const r = yield* this.expr(e.r);
           const v = this.conv(r, lv.t);
           this.store(lv, v);
-          return lv.t.k === "struct" ? this.load(lv) : this.load(lv);
+          return plain ? v : this.load(lv);
         }
         const r = yield* this.expr(e.r);
         const v = this.conv(this.binary(e.op, this.load(lv), r, e.line), lv.t);
         this.store(lv, v);
-        return this.load(lv);
+        return plain ? v : this.load(lv);
       }
       case "cond": {
         const c = yield* this.expr(e.c);
@@ -1167,7 +1239,7 @@ export class Exec {
       const e = init.e;
       if (t.k === "array" && e.k === "str") {
         const n = Math.min(e.bytes.length, this.m.structs.sizeOf(t));
-        obj.bytes.set(e.bytes.slice(0, n), off);
+        writeBytes(obj, off, Uint8Array.from(e.bytes.slice(0, n)));
         return;
       }
       const v = yield* this.expr(e);

@@ -9,12 +9,25 @@
 import type { FunctionDef } from "./ast.ts";
 import type { CType, IntType, PtrType } from "./types.ts";
 
-export type ObjKind = "global" | "local" | "heap" | "literal" | "function" | "temp";
+/** `env`: an object of the environment (a kernel structure of the hand model, device memory, a buffer it shares). */
+export type ObjKind = "global" | "local" | "heap" | "literal" | "function" | "temp" | "env";
 
 /** What a function object calls: a function of the program, or one the environment provides. */
 export type Callee =
   | { readonly k: "c"; readonly def: FunctionDef }
   | { readonly k: "env"; readonly name: string };
+
+/**
+ * Memory that is not plain bytes: an object of the environment whose content lives elsewhere (a member of a
+ * kernel structure the hand model keeps, device memory behind an ioremap). Every access of the C goes through
+ * these; either may throw (an Unsupported or a Fault) when the environment cannot give or take the bytes.
+ */
+export interface IoHooks {
+  /** The bytes [off, off + size) as a read sees them now. */
+  read(off: number, size: number): Uint8Array;
+  /** Stores bytes at off. */
+  write(off: number, bytes: Uint8Array): void;
+}
 
 export interface Obj {
   readonly id: number;
@@ -30,6 +43,8 @@ export interface Obj {
   freedAt: string | null;
   readonly readonly: boolean;
   readonly callee: Callee | null;
+  /** Accesses go to the environment instead of `bytes` (see IoHooks). */
+  readonly io: IoHooks | null;
 }
 
 export type Value =
@@ -66,21 +81,30 @@ export class Memory {
   observer: ((e: MemEvent) => void) | null = null;
 
   /** A new object of `size` bytes, zero-filled (as kzalloc and static storage; C leaves locals undefined). */
-  alloc(size: number, kind: ObjKind, label: string, opts: { readonly?: boolean; callee?: Callee } = {}): Obj {
+  alloc(
+    size: number,
+    kind: ObjKind,
+    label: string,
+    opts: { readonly?: boolean; callee?: Callee; bytes?: Uint8Array; io?: IoHooks } = {},
+  ): Obj {
     const base = this.next;
-    const bytes = new Uint8Array(Math.max(size, 0));
+    // An object behind hooks has no bytes of its own.
+    const bytes = opts.bytes ?? new Uint8Array(opts.io === undefined ? Math.max(size, 0) : 0);
+    if (opts.bytes !== undefined && bytes.length !== Math.max(size, 0))
+      throw new Error(`an object of ${size} bytes over a buffer of ${bytes.length}`);
     const obj: Obj = {
       id: this.nextId++,
       base,
       size,
       bytes,
-      view: new DataView(bytes.buffer),
+      view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
       kind,
       label,
       freed: false,
       freedAt: null,
       readonly: opts.readonly ?? false,
       callee: opts.callee ?? null,
+      io: opts.io ?? null,
     };
     this.next = (base + BigInt(Math.max(size, 1)) + GAP + 15n) & ~15n;
     this.objs.push(obj);
@@ -145,9 +169,37 @@ export class Memory {
   }
 }
 
+/** The bytes [off, off + size) of `obj` (bounds already checked), through its hooks when it has them. */
+export function readBytes(obj: Obj, off: number, size: number): Uint8Array {
+  return obj.io === null ? obj.bytes.slice(off, off + size) : obj.io.read(off, size);
+}
+
+/** Stores bytes at `off` of `obj` (bounds already checked), through its hooks when it has them. */
+export function writeBytes(obj: Obj, off: number, bytes: Uint8Array): void {
+  if (obj.io === null) obj.bytes.set(bytes, off);
+  else obj.io.write(off, bytes);
+}
+
 /** Reads an integer of type `t` at `off` of `obj` (bounds already checked). */
 export function loadInt(obj: Obj, off: number, t: IntType): bigint {
-  const d = obj.view;
+  if (obj.io === null) return intFrom(obj.view, off, t);
+  const b = obj.io.read(off, t.bits / 8);
+  return intFrom(new DataView(b.buffer, b.byteOffset, b.byteLength), 0, t);
+}
+
+/** Writes `v` (already in `t`'s range) as an integer of `t`'s width at `off` of `obj`. */
+export function storeInt(obj: Obj, off: number, bits: 8 | 16 | 32 | 64, v: bigint): void {
+  if (obj.io === null) {
+    intTo(obj.view, off, bits, v);
+    return;
+  }
+  const b = new Uint8Array(bits / 8);
+  intTo(new DataView(b.buffer), 0, bits, v);
+  obj.io.write(off, b);
+}
+
+/** Decodes a little-endian integer of type `t`. */
+export function intFrom(d: DataView, off: number, t: IntType): bigint {
   switch (t.bits) {
     case 8:
       return BigInt(t.signed ? d.getInt8(off) : d.getUint8(off));
@@ -160,9 +212,8 @@ export function loadInt(obj: Obj, off: number, t: IntType): bigint {
   }
 }
 
-/** Writes `v` (already in `t`'s range) as an integer of `t`'s width at `off` of `obj`. */
-export function storeInt(obj: Obj, off: number, bits: 8 | 16 | 32 | 64, v: bigint): void {
-  const d = obj.view;
+/** Encodes `v` as a little-endian integer of `bits`. */
+export function intTo(d: DataView, off: number, bits: 8 | 16 | 32 | 64, v: bigint): void {
   switch (bits) {
     case 8:
       d.setUint8(off, Number(BigInt.asUintN(8, v)));

@@ -23,6 +23,8 @@ export interface Finding {
   at: string;
   /** Index of the trace step at which it was raised. */
   step: number;
+  /** The statement of the posted C at which it was raised, when that code ran from C (the interpreter). */
+  site?: { file: string; line: number };
 }
 
 export type TraceLayer = "core" | "tee" | "ta" | "platform" | "stm32";
@@ -79,6 +81,8 @@ export interface UnknownReason {
   /** The files of the series behind it (the mapper's evidence), when known. */
   files: string[];
   why: string;
+  /** The statement of the posted C the interpreter stopped at, when the cell ran C. */
+  at?: { file: string; line: number };
 }
 
 export interface MatrixResult {

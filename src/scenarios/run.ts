@@ -15,7 +15,7 @@ import type {
   UnknownReason,
 } from "./result.ts";
 import { SCENARIOS, type Scenario, scenarioById } from "./scenarios.ts";
-import { World } from "./world.ts";
+import { type TeeDriverImpl, World } from "./world.ts";
 
 /** A design to run: a built-in version, or one from an input (ingest, variant file). */
 export interface Design {
@@ -89,15 +89,17 @@ function finalStateOf(w: World): FinalState {
   return "absent";
 }
 
-/** Runs one scenario on one design. */
 export interface RunOptions {
   /**
    * The trace of a known run to compare with: the run stops at its first step that differs, and its result
    * then holds the trace up to that step (enough to tell it differs; attribution's early stop).
    */
   expect?: readonly TraceStep[];
+  /** The remoteproc_tee.c to run instead of the hand model's (see TeeDriverImpl); its cells say so. */
+  tee?: TeeDriverImpl;
 }
 
+/** Runs one scenario on one design. */
 export async function runScenario(
   design: Design,
   scenario: Scenario | string,
@@ -135,8 +137,12 @@ export async function runScenario(
     platform: s.platform ?? "stm32mp15",
     dt: s.dt ?? "reference",
     fixtures: fixtures ?? (await loadFixtures()),
+    ...(opts.tee === undefined ? {} : { tee: opts.tee }),
   });
   if (opts.expect !== undefined) w.k.expected = opts.expect;
+  // An implementation that cannot run what the scenario reaches stops it: the cell is unknown, with the
+  // steps up to there (never completed with the hand model's behaviour).
+  let stopped: UnknownReason | null = null;
   let finalState: FinalState = "absent";
   try {
     s.beforeProbe?.(w);
@@ -144,7 +150,11 @@ export async function runScenario(
     finalState = finalStateOf(w);
     await w.teardown();
   } catch (e) {
-    if (!(e instanceof TraceDiverged) && w.k.diverged < 0) throw e;
+    if (!(e instanceof TraceDiverged) && w.k.diverged < 0) {
+      stopped = opts.tee?.cannotRun(e) ?? null;
+      if (stopped === null) throw e;
+      finalState = finalStateOf(w);
+    }
   }
   if (w.k.diverged >= 0)
     // Stopped where it left the expected trace: only good for telling that it differs.
@@ -166,16 +176,24 @@ export async function runScenario(
       tee.push(e.e.cmdName as TaCommandName);
     }
   }
+  const inst = w.teeInstance;
+  const findings = w.monitors.findings.map((f) => {
+    const site = inst?.siteOfStep(f.step);
+    return site === undefined ? f : { ...f, site: { file: site.file, line: site.line } };
+  });
+  const known = unknownOf(w.k.trace);
+  const unknown =
+    stopped === null ? known : { unknown: true, unknownBecause: [stopped, ...(known.unknownBecause ?? [])] };
   return {
     ...base,
     applicable: true,
-    ok: w.errno === 0,
+    ok: stopped === null && w.errno === 0,
     errno: w.errno,
     finalState,
     tee,
-    findings: [...w.monitors.findings],
+    findings,
     trace: w.k.trace,
-    ...unknownOf(w.k.trace),
+    ...unknown,
     factsRead: [...tracked.reads].sort(),
   };
 }

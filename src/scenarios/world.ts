@@ -20,6 +20,8 @@ import {
   rproc_trigger_recovery,
 } from "../semantics/remoteproc_core.ts";
 import { type RprocTeeApi, STM32_M4_COMPATIBLE, stm32RprocDriver } from "../semantics/stm32_rproc.ts";
+import type { TeeDevice } from "../semantics/tee_client.ts";
+import type { UnknownReason } from "./result.ts";
 
 /** The firmware file name the STM32 driver asks for (v6.15: "rproc-<node name>-fw"). */
 export const DEFAULT_FIRMWARE = "rproc-m4-fw";
@@ -30,6 +32,32 @@ export interface WorldOptions {
   /** "reference": ST's DT of the compatible; "binding": exactly what the design's binding requires. */
   dt: "reference" | "binding";
   fixtures: Fixtures;
+  /** The remoteproc_tee.c the world runs instead of the hand model's (the posted C, interpreted). */
+  tee?: TeeDriverImpl;
+}
+
+/**
+ * An implementation of remoteproc_tee.c other than the hand model's (src/interp/env/remoteproc_tee.ts runs
+ * the posted C): the rest of the kernel stays the hand model and is its environment.
+ */
+export interface TeeDriverImpl {
+  /** What runs, for reasons and reports (e.g. "the posted drivers/remoteproc/remoteproc_tee.c, interpreted"). */
+  readonly what: string;
+  /** rproc_tee_fw_mod_init in a world's kernel: registers the TEE bus driver; gives the client API. */
+  init(w: {
+    k: Kernel;
+    core: DriverCore;
+    teedevs: readonly TeeDevice[];
+    platform: Platform;
+  }): Promise<TeeDriverInstance>;
+  /** What could not run, when `e` is the error a run of the implementation stopped with; else null. */
+  cannotRun(e: unknown): UnknownReason | null;
+}
+
+export interface TeeDriverInstance {
+  readonly api: RprocTeeApi;
+  /** The statement of the implementation's source that made a trace step, when it did. */
+  siteOfStep(step: number): { file: string; line: number } | undefined;
 }
 
 /** The images a design boots: signed for the TEE compatible, plain ELF otherwise. */
@@ -67,6 +95,8 @@ export class World {
   /** First non-zero return of a driven operation. */
   errno = 0;
   private tee: RprocTeeApi | null = null;
+  /** The TEE driver instance when the world runs an implementation other than the hand model's. */
+  teeInstance: TeeDriverInstance | null = null;
   /** Whether markInputsImmutable ran. */
   private inputsMarked = false;
 
@@ -78,6 +108,7 @@ export class World {
     readonly usesTee: boolean,
     /** The ELF a boot stage loads before Linux (attach-running). */
     readonly bootStageElf: Uint8Array,
+    readonly teeImpl: TeeDriverImpl | null = null,
   ) {
     this.k = new Kernel(facts);
     this.k.attachPlatform(platform);
@@ -120,7 +151,7 @@ export class World {
         : { ...fx.stm32mp15 }
       : { ...fx.elf, tampered: null, badSignature: null };
     const bootStageElf = opts.platform === "stm32mp2-m33" ? fx.elf.zephyr : fx.elf.good;
-    const w = new World(facts, platform, dt, images, usesTee, bootStageElf);
+    const w = new World(facts, platform, dt, images, usesTee, bootStageElf, opts.tee ?? null);
     w.firmware.set(DEFAULT_FIRMWARE, images.good);
     w.firmware.set(ALTERNATE_FIRMWARE, images.alternate);
     return w;
@@ -175,14 +206,23 @@ export class World {
   async bindDrivers(): Promise<number> {
     if (this.usesTee) {
       const { mod, client } = await teeModules();
-      this.tee = {
-        ...mod.REMOTEPROC_TEE_FUNCTIONS,
-        rproc_tee_register: mod.rproc_tee_register,
-        rproc_tee_unregister: mod.rproc_tee_unregister,
-      };
-      await mod.rproc_tee_fw_mod_init(this.k, this.core, [
-        { name: "optee", implId: client.TEE_IMPL_ID_OPTEE, ta: this.platform.ta },
-      ]);
+      const teedevs = [{ name: "optee", implId: client.TEE_IMPL_ID_OPTEE, ta: this.platform.ta }];
+      if (this.teeImpl !== null) {
+        this.teeInstance = await this.teeImpl.init({
+          k: this.k,
+          core: this.core,
+          teedevs,
+          platform: this.platform,
+        });
+        this.tee = this.teeInstance.api;
+      } else {
+        this.tee = {
+          ...mod.REMOTEPROC_TEE_FUNCTIONS,
+          rproc_tee_register: mod.rproc_tee_register,
+          rproc_tee_unregister: mod.rproc_tee_unregister,
+        };
+        await mod.rproc_tee_fw_mod_init(this.k, this.core, teedevs);
+      }
       this.teeDev = new Device(mod.RPROC_TEE_BUS_DEVICE, "tee");
       await this.drive("bind remoteproc_tee", () => this.core.device_add(this.teeDev as Device));
     }

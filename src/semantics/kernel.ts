@@ -314,6 +314,24 @@ export class Kernel {
     body: () => Promise<T> | T,
     opts?: CallOptions,
   ): Promise<T> {
+    const frame = this.enter(layer, fn, opts);
+    let ret: T;
+    try {
+      ret = await body();
+    } catch (e) {
+      this.frame = frame.parent;
+      this.depth -= 1;
+      throw e;
+    }
+    this.leave(frame, ret);
+    return ret;
+  }
+
+  /**
+   * The first half of call(), for a caller whose C function does not run as one callback (the interpreter
+   * runs the posted C on its own threads): records the call and makes `fn` the current frame.
+   */
+  enter(layer: TraceLayer, fn: string, opts?: CallOptions): Frame {
     const ignores = opts?.ignores;
     const frame: Frame = {
       layer,
@@ -330,20 +348,21 @@ export class Kernel {
       depth: this.depth,
       frame,
     });
-    const saved = this.frame;
     this.frame = frame;
     this.depth += 1;
-    let ret: T;
-    try {
-      ret = await body();
-    } finally {
-      this.frame = saved;
-      this.depth -= 1;
-    }
+    return frame;
+  }
+
+  /** The second half of call(): `frame` (the current one) returns `ret`. */
+  leave(frame: Frame, ret: number | undefined): void {
+    if (this.frame !== frame) throw new Error(`${frame.fn} returns while ${this.current} runs`);
+    this.frame = frame.parent;
+    this.depth -= 1;
     const shown = ret === undefined ? "void" : errnoName(ret);
+    const layer = frame.layer;
+    const fn = frame.fn;
     this.emit({ type: "return", step: this.step(layer, fn, "return", shown), layer, fn, ret, frame });
-    if (ret !== undefined && ret < 0 && saved !== null) saved.failedCallees.push({ fn, ret });
-    return ret;
+    if (ret !== undefined && ret < 0 && frame.parent !== null) frame.parent.failedCallees.push({ fn, ret });
   }
 
   /** Records that the current function saw a failure from a non-modelled callee (e.g. a TEE result). */

@@ -1,0 +1,205 @@
+/**
+ * The posted remoteproc_tee.c of the series (from the patch's new-file hunk in ../shared/lkml), run by the
+ * interpreter with the hand model as the rest of the kernel, against the hand model's own remoteproc_tee.ts
+ * (the oracle) on the same scenarios. Every disagreement is a bug in one of the two, unless it is listed
+ * here with its explanation.
+ */
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Fixtures, loadFixtures } from "../../src/emulator/api.ts";
+import {
+  interpretedTeeDriver,
+  type LoadedTeeDriver,
+  loadTeeDriver,
+} from "../../src/interp/env/remoteproc_tee.ts";
+import { cParser } from "../../src/node/c-parser.ts";
+import { loadInput } from "../../src/node/inputs.ts";
+import type { CellResult } from "../../src/scenarios/result.ts";
+import { type Design, runScenario } from "../../src/scenarios/run.ts";
+import { SCENARIOS } from "../../src/scenarios/scenarios.ts";
+import { builtinVersion } from "../../src/semantics/versions.ts";
+import { newFileContent } from "../../src/series/index.ts";
+import { SHARED, sharedAvailable } from "../helpers/shared.ts";
+
+const TEE_C = "drivers/remoteproc/remoteproc_tee.c";
+const TEE_H = "include/linux/remoteproc_tee.h";
+const has =
+  sharedAvailable(join(SHARED, "lkml", "v16", "2.eml")) &&
+  sharedAvailable(join(SHARED, "lkml", "v13", "2.eml"));
+
+/** The files a version's patches create whole, by path. */
+async function created(version: string): Promise<Map<string, string>> {
+  const s = await loadInput(join(SHARED, "lkml", version));
+  const out = new Map<string, string>();
+  for (const p of s.patches)
+    for (const f of p.files) {
+      const text = newFileContent(f);
+      if (text !== null) out.set(f.path, text);
+    }
+  return out;
+}
+
+async function posted(version: string): Promise<{ loaded: LoadedTeeDriver; lines: string[] }> {
+  const files = await created(version);
+  const c = files.get(TEE_C);
+  const h = files.get(TEE_H);
+  if (c === undefined || h === undefined) throw new Error(`${version} does not create ${TEE_C} and ${TEE_H}`);
+  const loaded = loadTeeDriver(await cParser(), {
+    headers: [{ path: TEE_H, text: h }],
+    source: { path: TEE_C, text: c },
+  });
+  return { loaded, lines: c.split("\n") };
+}
+
+function design(id: string): Design {
+  const v = builtinVersion(id);
+  if (v === undefined) throw new Error(`no built-in ${id}`);
+  return { id, title: v.title, facts: v.facts };
+}
+
+/** The client API's returns in order (the TEE layer's public functions and the bus driver's probe/remove). */
+function apiReturns(r: CellResult): string[] {
+  const api =
+    /^rproc_tee_(register|unregister|load_fw|parse_fw|find_loaded_rsc_table|start|stop|release_fw|probe|remove)$/;
+  return r.trace
+    .filter((s) => s.layer === "tee" && s.event === "return" && api.test(s.fn))
+    .map((s) =>
+      // Explained: the hand model models rproc_tee_remove() as void; the posted C returns int 0.
+      s.fn === "rproc_tee_remove" && s.detail === "0" ? "rproc_tee_remove=void" : `${s.fn}=${s.detail}`,
+    );
+}
+
+/** Findings by kind, function and detail. */
+function findings(r: CellResult): string[] {
+  return r.findings
+    .map((f) =>
+      `${f.kind} | ${f.at} | ${f.detail}`
+        // Explained: the table rproc_tee_parse_fw() kmemdup's is the same allocation; the hand model names
+        // it by its role (cached_table "m4"), the environment by its allocator and posted line.
+        .replace(/mem "kmemdup\(\d+\) at remoteproc_tee\.c:\d+"/, 'cached_table "m4"'),
+    )
+    .sort();
+}
+
+describe.skipIf(!has)("the posted remoteproc_tee.c of v16, interpreted, against the hand model", () => {
+  let fixtures: Fixtures;
+  let v16: { loaded: LoadedTeeDriver; lines: string[] };
+  beforeAll(async () => {
+    fixtures = await loadFixtures();
+    v16 = await posted("v16");
+  });
+
+  it("lowers with no problem over the environment's headers", () => {
+    expect(v16.loaded.problems).toEqual([]);
+  });
+
+  it("boot: register/probe, parse_fw (LOAD_FW, GET_RSC_TABLE), load, find_loaded_rsc_table, start, stop, release, unregister agree", async () => {
+    const hand = await runScenario(design("v16"), "boot", fixtures);
+    const c = await runScenario(design("v16"), "boot", fixtures, { tee: interpretedTeeDriver(v16.loaded) });
+    expect(c.unknown).toBe(false);
+    expect(c.tee).toEqual([
+      "LOAD_FW",
+      "GET_RSC_TABLE",
+      "LOAD_FW",
+      "GET_RSC_TABLE",
+      "START_FW",
+      "STOP_FW",
+      "RELEASE_FW",
+    ]);
+    expect({ ok: c.ok, errno: c.errno, finalState: c.finalState, tee: c.tee }).toEqual({
+      ok: hand.ok,
+      errno: hand.errno,
+      finalState: hand.finalState,
+      tee: hand.tee,
+    });
+    expect(apiReturns(c)).toEqual(apiReturns(hand));
+    expect(apiReturns(c)).toEqual([
+      "rproc_tee_probe=0",
+      "rproc_tee_register=0",
+      "rproc_tee_load_fw=0",
+      "rproc_tee_parse_fw=0",
+      "rproc_tee_load_fw=0",
+      "rproc_tee_find_loaded_rsc_table=void",
+      "rproc_tee_start=0",
+      "rproc_tee_stop=0",
+      "rproc_tee_release_fw=void",
+      "rproc_tee_unregister=0",
+      "rproc_tee_remove=void",
+    ]);
+    expect(findings(c)).toEqual(findings(hand));
+    // It ran the posted C: its own static helpers are in the trace, which the hand model does not have.
+    expect(c.trace.some((s) => s.fn === "rproc_to_trproc" && s.event === "call")).toBe(true);
+    expect(hand.trace.some((s) => s.fn === "rproc_to_trproc" && s.event === "call")).toBe(false);
+  });
+
+  it("the spinlock's sleep-in-atomic findings are raised by the interpreted code at the posted lines", async () => {
+    const c = await runScenario(design("v16"), "boot", fixtures, { tee: interpretedTeeDriver(v16.loaded) });
+    const sleeps = c.findings.filter((f) => f.kind === "sleep-in-atomic");
+    const expected = [
+      { api: "kzalloc", at: "rproc_tee_register", line: 471 },
+      { api: "tee_client_open_session", at: "rproc_tee_register", line: 490 },
+      { api: "device_link_add", at: "rproc_tee_register", line: 503 },
+      { api: "tee_client_close_session", at: "rproc_tee_unregister", line: 545 },
+      { api: "tee_client_close_context", at: "rproc_tee_remove", line: 585 },
+    ];
+    expect(sleeps.map((f) => ({ detail: f.detail, at: f.at, site: f.site }))).toEqual(
+      expected.map((e) => ({
+        detail: `${e.api} may sleep while holding spinlock ctx_lock (held by ${e.at})`,
+        at: e.at,
+        site: { file: TEE_C, line: e.line },
+      })),
+    );
+    // Each line is the call in the posted text, and the lock was taken before it in the same function.
+    for (const e of expected) expect(v16.lines[e.line - 1]).toContain(`${e.api}(`);
+    expect(v16.lines[460 - 1]).toContain("spin_lock(&ctx_lock)");
+  });
+
+  it("every scenario of the matrix agrees on results, TA commands, API returns and findings", async () => {
+    const tee = interpretedTeeDriver(v16.loaded);
+    const disagreements: string[] = [];
+    for (const s of SCENARIOS) {
+      const hand = await runScenario(design("v16"), s, fixtures);
+      const c = await runScenario(design("v16"), s, fixtures, { tee });
+      const a = {
+        ok: hand.ok,
+        errno: hand.errno,
+        state: hand.finalState,
+        tee: hand.tee,
+        api: apiReturns(hand),
+        findings: findings(hand),
+      };
+      const b = {
+        ok: c.ok,
+        errno: c.errno,
+        state: c.finalState,
+        tee: c.tee,
+        api: apiReturns(c),
+        findings: findings(c),
+      };
+      if (c.unknown || JSON.stringify(a) !== JSON.stringify(b))
+        disagreements.push(
+          `${s.id}: hand ${JSON.stringify(a)}\n  C ${JSON.stringify(b)} ${JSON.stringify(c.unknownBecause ?? [])}`,
+        );
+    }
+    expect(disagreements).toEqual([]);
+  });
+});
+
+describe.skipIf(!has)("a posted remoteproc_tee.c the environment cannot run yet stops honestly", () => {
+  it("v13 keeps its entry in rproc->rproc_tee_itf, a member its patch adds to the tree's remoteproc.h: unknown at that line", async () => {
+    const v13 = await posted("v13");
+    expect(v13.loaded.problems).toEqual([]);
+    const c = await runScenario(design("v13"), "boot", await loadFixtures(), {
+      tee: interpretedTeeDriver(v13.loaded),
+    });
+    expect(c.unknown).toBe(true);
+    expect(c.ok).toBe(false);
+    const why = c.unknownBecause?.[0];
+    expect(why?.what).toBe("struct rproc has no member rproc_tee_itf");
+    expect(why?.at?.file).toBe(TEE_C);
+    expect(v13.lines[(why?.at?.line ?? 0) - 1]).toContain("rproc->rproc_tee_itf");
+    // Nothing the C did not reach is reported: no TA command ran, no teardown verdicts.
+    expect(c.tee).toEqual([]);
+    expect(c.findings).toEqual([]);
+  });
+});
