@@ -169,4 +169,13 @@ CREATE TABLE mail_feed_seen (
 ALTER TABLE mail_series ADD COLUMN awaiting_facts INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 4,
+    name: "queue lanes (the jobs of one pull request run one at a time) and suspects (a job that was running when its worker died runs alone)",
+    sql: `
+ALTER TABLE jobs ADD COLUMN lane TEXT;
+ALTER TABLE jobs ADD COLUMN suspect INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX jobs_lane ON jobs (lane, status);
+`,
+  },
 ];

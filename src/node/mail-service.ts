@@ -52,6 +52,7 @@ export function createMailService(options: MailServiceOptions): MailService {
     from: config.mail.from,
     outboxDir: config.outboxDir,
     smtpUrl: config.smtpUrl,
+    timeoutMs: config.requestTimeoutMs,
   });
   const context: MailContext = { store, queue, config: config.mail, log, now: options.now ?? Date.now };
   let wake: () => void = () => {};
@@ -64,7 +65,7 @@ export function createMailService(options: MailServiceOptions): MailService {
     if (feed && (poll || Date.now() - lastPoll >= config.pollMs)) {
       lastPoll = Date.now();
       for (const list of feed.lists) {
-        const r = await pollList(context, feed.baseUrl, list, options.fetch);
+        const r = await pollList(context, feed.baseUrl, list, options.fetch, config.requestTimeoutMs);
         queued.push(...jobsOf(r.results));
       }
     }

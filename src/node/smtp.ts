@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import nodemailer from "nodemailer";
+import { DEFAULT_REQUEST_TIMEOUT_MS } from "../bot/timeout.ts";
 import { addressOf } from "../mail/config.ts";
 import type { MailTransport } from "../mail/jobs.ts";
 import type { StoredMail } from "../mail/store.ts";
@@ -14,10 +15,23 @@ export interface NodeTransportOptions {
   from: string;
   outboxDir: string;
   smtpUrl: string | null;
+  /** Time limit of connecting, of the greeting and of every wait for the server's answer (default 30 s). */
+  timeoutMs?: number;
 }
 
 export function createNodeTransport(options: NodeTransportOptions): MailTransport & { close(): void } {
-  const smtp = options.smtpUrl === null ? null : nodemailer.createTransport(options.smtpUrl);
+  const t = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  // nodemailer's own defaults wait up to 10 minutes for an answer; the URL's settings win over these.
+  const smtp =
+    options.smtpUrl === null
+      ? null
+      : nodemailer.createTransport({
+          url: options.smtpUrl,
+          connectionTimeout: t,
+          greetingTimeout: t,
+          socketTimeout: t,
+          dnsTimeout: t,
+        });
   return {
     async deliver(mail: StoredMail): Promise<boolean> {
       mkdirSync(options.outboxDir, { recursive: true });

@@ -74,6 +74,32 @@ describe("the list poller", () => {
     expect(n).toBe(1);
   });
 
+  it("gives up on a feed that never answers after RPROC_REQUEST_TIMEOUT_MS, and polls again later", {
+    timeout: 60_000,
+  }, async () => {
+    let requests = 0;
+    // Answers the headers and then never sends the body.
+    const server = createHttpServer((_req, res) => {
+      requests++;
+      res.writeHead(200, { "content-type": "application/atom+xml" });
+      res.write("<?xml");
+    });
+    const base = `http://127.0.0.1:${await listen(server)}`;
+    closers.push(async () => server.closeAllConnections());
+    h = await mailHarness({
+      RPROC_MAIL_FEED_URL: base,
+      RPROC_MAIL_FEED_LISTS: "linux-remoteproc",
+      RPROC_REQUEST_TIMEOUT_MS: "300",
+    });
+    await h.mail.tick();
+    const failed = h.logs.map((l) => JSON.parse(l)).find((l) => l.event === "mail.poll.failed");
+    expect(failed?.error.message).toBe(
+      `no complete answer to GET ${base}/linux-remoteproc/new.atom within 300 ms`,
+    );
+    await h.mail.tick();
+    expect(requests).toBe(2);
+  });
+
   it("reads message-ids from public-inbox entry links", () => {
     const entries = parseAtom(atom("https://lore.example"));
     expect(entries.map((e) => e.messageId)).toEqual([...ids].reverse());

@@ -10,7 +10,8 @@ beforeAll(async () => {
 
 describe("the D1 store", () => {
   it("queues a delivery once, leases its job, retries and completes it", async () => {
-    const store = new D1Store(db, { maxAttempts: 2 });
+    // Three attempts: the takeover below is of a job with an attempt left (one past its last is failed).
+    const store = new D1Store(db, { maxAttempts: 3 });
     const delivery = { id: "d-1", event: "pull_request", action: "opened", repo: "o/r", receivedAt: 1000 };
     const job = { kind: "review" as const, key: "review:o/r#1@abc", payload: { n: 1 } };
     const first = await store.accept(delivery, job);
