@@ -178,4 +178,12 @@ ALTER TABLE jobs ADD COLUMN suspect INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX jobs_lane ON jobs (lane, status);
 `,
   },
+  {
+    version: 5,
+    name: "mail delivery attempts: a mail whose SMTP transaction began and whose outcome is unknown is in doubt",
+    sql: `
+ALTER TABLE outbox ADD COLUMN send_attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN in_doubt_since INTEGER;
+`,
+  },
 ];

@@ -8,6 +8,7 @@
  */
 import { DEFAULT_REQUEST_TIMEOUT_MS, timedFetch } from "../bot/timeout.ts";
 import { type IntakeResult, intakeMbox, type MailContext } from "./intake.ts";
+import type { MailArchive } from "./jobs.ts";
 
 export interface FeedEntry {
   id: string;
@@ -110,4 +111,35 @@ export async function pollList(
     }
   }
   return result;
+}
+
+/**
+ * The lists' public-inbox archive as a MailArchive: a Message-ID is there when `<base>/<list>/<id>/raw`
+ * answers 200 for one of the lists, and not there when every list answers 404.
+ */
+export function listArchive(
+  baseUrl: string,
+  lists: readonly string[],
+  fetchWith: Fetch = fetch,
+  timeoutMs: number = DEFAULT_REQUEST_TIMEOUT_MS,
+): MailArchive {
+  const fetchFn = timedFetch(timeoutMs, undefined, fetchWith);
+  const base = baseUrl.replace(/\/+$/, "");
+  return {
+    async has(messageId) {
+      let unknown = lists.length === 0;
+      for (const list of lists) {
+        try {
+          const res = await fetchFn(`${base}/${list}/${pathOf(messageId)}/raw`, {
+            headers: { "user-agent": "rproc-review-bot" },
+          });
+          if (res.status === 200) return true;
+          if (res.status !== 404 && res.status !== 410) unknown = true;
+        } catch {
+          unknown = true;
+        }
+      }
+      return unknown ? null : false;
+    },
+  };
 }

@@ -8,7 +8,7 @@ import { createLogger, type Logger } from "../bot/log.ts";
 import type { MailContext } from "../mail/intake.ts";
 import { sweepAssembly } from "../mail/intake.ts";
 import { type MailEngine, mailHandlers } from "../mail/jobs.ts";
-import { type Fetch, pollList } from "../mail/poller.ts";
+import { type Fetch, listArchive, pollList } from "../mail/poller.ts";
 import { jobsOf, mailRoutes } from "../mail/routes.ts";
 import type { MailServiceConfig } from "./mail-config.ts";
 import { SqliteMailStore } from "./mail-store.ts";
@@ -85,7 +85,22 @@ export function createMailService(options: MailServiceOptions): MailService {
         wake = enqueued;
         routes(app, enqueued);
       },
-      handlers: mailHandlers({ ...context, transport, engineFor: () => options.engine }),
+      handlers: mailHandlers({
+        ...context,
+        transport,
+        engineFor: () => options.engine,
+        // A mail in doubt is looked for in the followed lists' archive before it is sent again.
+        ...(config.mail.feed
+          ? {
+              archive: listArchive(
+                config.mail.feed.baseUrl,
+                config.mail.feed.lists,
+                options.fetch,
+                config.requestTimeoutMs,
+              ),
+            }
+          : {}),
+      }),
     },
     context,
     tick,
