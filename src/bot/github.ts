@@ -66,6 +66,17 @@ export function createGitHubApp(options: GitHubAppOptions): GitHubClientFactory 
     warn: (message: string) => log.warn("github.octokit", { message }),
     error: (message: string) => log.error("github.octokit", { message }),
   };
+  /**
+   * The throttling plugin paces writes as GitHub asks (one a second, a comment or other notification every
+   * 3 s) per `id` across the process: one id per installation, since GitHub limits each installation's
+   * token on its own, so that a busy installation does not slow the others.
+   */
+  const throttle = (id: string) => ({
+    id,
+    retryAfterBaseValue,
+    onRateLimit: onLimit("primary"),
+    onSecondaryRateLimit: onLimit("secondary"),
+  });
   const ClientOctokit = Octokit.defaults({
     ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/+$/, "") } : {}),
     userAgent: "rproc-review-bot",
@@ -74,11 +85,7 @@ export function createGitHubApp(options: GitHubAppOptions): GitHubClientFactory 
     // job. This is also the client the App fetches installation tokens with.
     request: { fetch: timedFetch(timeoutMs) },
     retry: { retries, retryAfterBaseValue },
-    throttle: {
-      retryAfterBaseValue,
-      onRateLimit: onLimit("primary"),
-      onSecondaryRateLimit: onLimit("secondary"),
-    },
+    throttle: throttle("app"),
   });
   const app = new App({
     appId: options.appId,
@@ -91,8 +98,12 @@ export function createGitHubApp(options: GitHubAppOptions): GitHubClientFactory 
       signal?.throwIfAborted();
       // The App's auth caches installation tokens until shortly before they expire.
       const auth = (await app.octokit.auth({ type: "installation", installationId })) as { token: string };
-      // `request` replaces the defaults' whole: the fetch is given again, with the job's signal.
-      return new ClientOctokit({ auth: auth.token, request: { fetch: timedFetch(timeoutMs, signal) } });
+      // `request` and `throttle` replace the defaults' whole: given again, with the job's signal and id.
+      return new ClientOctokit({
+        auth: auth.token,
+        request: { fetch: timedFetch(timeoutMs, signal) },
+        throttle: throttle(`installation:${installationId}`),
+      });
     },
     createRetries: { retries, unitMs: retryAfterBaseValue },
   };
