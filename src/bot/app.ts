@@ -93,7 +93,11 @@ export function queueProblem(
       return {
         status: "stuck",
         job: r.id,
-        reason: `${what} and its lease ended ${seconds(now - r.leaseUntil)} ago; no worker has taken it again`,
+        reason: `${what} and its lease ended ${seconds(now - r.leaseUntil)} ago: ${
+          h.leased > 0
+            ? "its worker died; it runs alone, after the job running now, so that it can take no other job down with it"
+            : "no worker has taken it again"
+        }`,
       };
     }
     if (running > config.jobTimeoutMs + (config.leaseMs - config.jobTimeoutMs) / 2) {

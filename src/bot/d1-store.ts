@@ -21,6 +21,7 @@ import {
   insertResult,
   JOB_OUTBOX,
   type JobRow,
+  LEASED_JOBS,
   MARK_SENT,
   OLDEST_READY,
   OLDEST_RUNNING,
@@ -172,7 +173,8 @@ export class D1Store extends SqlMailStore implements Store, Queue {
   async health(now: number): Promise<QueueHealth> {
     const running = await this.sqlDb.first<RunningRow>(OLDEST_RUNNING);
     const ready = await this.sqlDb.first<ReadyRow>(OLDEST_READY, now, now);
-    return toHealth(running, ready);
+    const leased = (await this.sqlDb.first<{ n: number }>(LEASED_JOBS, now))?.n ?? 0;
+    return toHealth(running, ready, leased);
   }
 
   // Store

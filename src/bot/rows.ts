@@ -73,6 +73,9 @@ export const OLDEST_READY = `SELECT id, kind, CASE WHEN status = 'running' THEN 
   FROM jobs WHERE (status = 'pending' AND run_after <= ?) OR (status = 'running' AND lease_until <= ?)
   ORDER BY ready_since, id LIMIT 1`;
 
+/** Jobs a worker has now; parameter: now. */
+export const LEASED_JOBS = "SELECT COUNT(*) AS n FROM jobs WHERE status = 'running' AND lease_until > ?";
+
 export interface RunningRow {
   id: number;
   kind: string;
@@ -86,8 +89,9 @@ export interface ReadyRow {
   ready_since: number;
 }
 
-export function toHealth(running: RunningRow | null, ready: ReadyRow | null): QueueHealth {
+export function toHealth(running: RunningRow | null, ready: ReadyRow | null, leased: number): QueueHealth {
   return {
+    leased,
     oldestRunning: running
       ? {
           id: running.id,

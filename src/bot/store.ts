@@ -63,6 +63,8 @@ export interface QueueHealth {
   oldestRunning: { id: number; kind: JobKind; startedAt: number; leaseUntil: number } | null;
   /** The ready job (due, or its lease expired) that has waited longest, and since when. */
   oldestReady: { id: number; kind: JobKind; readySince: number } | null;
+  /** Jobs running under a live lease (a worker has them now). */
+  leased: number;
 }
 
 export interface Queue {

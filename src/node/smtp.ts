@@ -3,10 +3,9 @@
  * (nodemailer, the message as rendered, envelope from the From address) only when an SMTP URL is
  * configured. Without one it is a dry run: the mail stays pending in the outbox table.
  *
- * Delivery is at-least-once with the same Message-ID (src/mail/jobs.ts, deliverAll): a failure that leaves
- * the mail in doubt (no answer to the end of DATA: a broken connection, a timeout) is told apart from one
- * that certainly delivered nothing (MailNotDelivered: the server answered with a failure, or the connection
- * was never made).
+ * Delivery is at-least-once with the same Message-ID (src/mail/jobs.ts, deliverAll): a failure after the
+ * DATA command with no answer from the server (a broken connection, a timeout) leaves the mail in doubt; one
+ * before DATA, or a failure answer from the server, certainly delivered nothing (MailNotDelivered).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -24,49 +23,64 @@ export interface NodeTransportOptions {
   timeoutMs?: number;
 }
 
-/** Failures to connect: nothing was sent. */
-const NO_CONNECTION = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/;
+/**
+ * True when the SMTP failure `e` certainly delivered nothing: the DATA command was never sent (`dataSent`
+ * false), or the server answered with a failure (to MAIL, RCPT or the end of DATA) and so did not take it.
+ */
+export function certainlyNotDelivered(e: unknown, dataSent: boolean): boolean {
+  if (!dataSent) return true;
+  const responseCode = e instanceof Error ? (e as { responseCode?: unknown }).responseCode : undefined;
+  return typeof responseCode === "number" && responseCode >= 400;
+}
 
-/** True when the SMTP failure `e` certainly delivered nothing. */
-export function certainlyNotDelivered(e: unknown): boolean {
-  if (!(e instanceof Error)) return false;
-  const { responseCode, code } = e as { responseCode?: unknown; code?: unknown };
-  // The server answered with a failure (to MAIL, RCPT or the end of DATA): it did not take the mail.
-  if (typeof responseCode === "number" && responseCode >= 400) return true;
-  const cause = (e as { cause?: unknown }).cause;
-  const text = `${String(code ?? "")} ${e.message} ${cause instanceof Error ? cause.message : ""}`;
-  return NO_CONNECTION.test(text);
+/** A nodemailer logger that logs nothing and tells when the DATA command went to the server. */
+function phaseLogger(): {
+  logger: Record<string, (entry?: unknown, message?: unknown) => void>;
+  dataSent: () => boolean;
+} {
+  let sent = false;
+  const watch = (entry?: unknown, message?: unknown) => {
+    if ((entry as { tnx?: unknown } | undefined)?.tnx === "client" && message === "DATA") sent = true;
+  };
+  return {
+    logger: { trace: watch, debug: watch, info: watch, warn: watch, error: watch, fatal: watch },
+    dataSent: () => sent,
+  };
 }
 
 export function createNodeTransport(options: NodeTransportOptions): MailTransport & { close(): void } {
   const t = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  // nodemailer's own defaults wait up to 10 minutes for an answer; the URL's settings win over these.
-  const smtp =
-    options.smtpUrl === null
-      ? null
-      : nodemailer.createTransport({
-          url: options.smtpUrl,
-          connectionTimeout: t,
-          greetingTimeout: t,
-          socketTimeout: t,
-          dnsTimeout: t,
-        });
+  const smtpUrl = options.smtpUrl;
   return {
-    live: smtp !== null,
+    live: smtpUrl !== null,
     async deliver(mail: StoredMail): Promise<boolean> {
       mkdirSync(options.outboxDir, { recursive: true });
       writeFileSync(join(options.outboxDir, `${mail.id}.eml`), mail.eml);
-      if (smtp === null) return false;
+      if (smtpUrl === null) return false;
+      // One transport per mail, so that its log tells whether this mail's DATA was sent. nodemailer's own
+      // defaults wait up to 10 minutes for an answer; the URL's settings win over these.
+      const phase = phaseLogger();
+      const smtp = nodemailer.createTransport({
+        url: smtpUrl,
+        connectionTimeout: t,
+        greetingTimeout: t,
+        socketTimeout: t,
+        dnsTimeout: t,
+        logger: phase.logger,
+        transactionLog: true,
+      });
       try {
         await smtp.sendMail({ envelope: { from: addressOf(options.from), to: mail.to }, raw: mail.eml });
       } catch (e) {
-        if (certainlyNotDelivered(e)) {
+        if (certainlyNotDelivered(e, phase.dataSent())) {
           throw new MailNotDelivered(`SMTP: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
         }
         throw e;
+      } finally {
+        smtp.close();
       }
       return true;
     },
-    close: () => smtp?.close(),
+    close: () => {},
   };
 }

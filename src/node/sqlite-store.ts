@@ -22,6 +22,7 @@ import {
   JOB_OUTBOX,
   type JobRow,
   LEASE_JOB_BY_ID,
+  LEASED_JOBS,
   MARK_SENT,
   NEXT_READY_JOB,
   OLDEST_READY,
@@ -194,7 +195,8 @@ export class SqliteStore implements Store, Queue {
   async health(now: number): Promise<QueueHealth> {
     const running = this.db.prepare<[], RunningRow>(OLDEST_RUNNING).get() ?? null;
     const ready = this.db.prepare<[number, number], ReadyRow>(OLDEST_READY).get(now, now) ?? null;
-    return toHealth(running, ready);
+    const leased = this.db.prepare<[number], { n: number }>(LEASED_JOBS).get(now)?.n ?? 0;
+    return toHealth(running, ready, leased);
   }
 
   // Store

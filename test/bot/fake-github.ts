@@ -94,6 +94,8 @@ export interface FakeGitHub {
   hold(method: string, path: RegExp, options?: HoldOptions): { reached: Promise<void>; release: () => void };
   /** Requests held now (not answered, not released). */
   held(): number;
+  /** Faults and holds that took effect so far. */
+  injected: { failed: number; appliedThenFailed: number; held: number; appliedThenHeld: number };
   /** Requests that got an answer `status` (e.g. 201 for creations). */
   count(method: string, path: RegExp, status?: number): number;
   close(): Promise<void>;
@@ -133,6 +135,7 @@ export async function startFakeGitHub(options: { appId: number; publicKeyPem: st
   const checkRuns: FakeCheckRun[] = [];
   const reactions: Array<{ commentId: number; content: string; id: number }> = [];
   let nextId = 1000;
+  const injected = { failed: 0, appliedThenFailed: 0, held: 0, appliedThenHeld: 0 };
   const matches = (rule: { method?: string; path: RegExp }, method: string, path: string) =>
     (rule.method === undefined || rule.method === method) && rule.path.test(path);
 
@@ -146,9 +149,17 @@ export async function startFakeGitHub(options: { appId: number; publicKeyPem: st
     const path = url.pathname;
     const record = (status: number) => requests.push({ method, path, query: url.searchParams, status, body });
     const hold = holds.find((h) => !h.released && h.times > 0 && matches(h, method, path));
-    if (hold) hold.times--;
+    if (hold) {
+      hold.times--;
+      if (hold.applied) injected.appliedThenHeld++;
+      else injected.held++;
+    }
     const fault = faults.find((f) => f.times > 0 && matches(f, method, path));
-    if (fault) fault.times--;
+    if (fault) {
+      fault.times--;
+      if (fault.applied) injected.appliedThenFailed++;
+      else injected.failed++;
+    }
     const gone = () => res.destroyed || res.writableEnded || req.socket.destroyed;
     const wait = async (h: Hold) => {
       await new Promise<void>((resolve) => h.waiting.push(resolve));
@@ -347,6 +358,7 @@ export async function startFakeGitHub(options: { appId: number; publicKeyPem: st
       };
     },
     held: () => holds.reduce((n, h) => n + h.waiting.length, 0),
+    injected,
     count: (method, path, status) =>
       requests.filter(
         (r) => r.method === method && path.test(r.path) && (status === undefined || r.status === status),

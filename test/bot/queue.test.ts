@@ -376,11 +376,13 @@ describe("/healthz", () => {
       const res = await app.request("/healthz");
       return { code: res.status, body: (await res.json()) as Record<string, unknown> };
     };
-    await store.accept(
-      { id: "d", event: "pull_request", action: "opened", repo: "o/r", receivedAt: t0 },
-      reviewJob(1, "e".repeat(40)),
-    );
-    expect(await store.claim(t0, config.leaseMs)).toMatchObject({ id: 1 });
+    for (const n of [1, 2]) {
+      await store.accept(
+        { id: `d${n}`, event: "pull_request", action: "opened", repo: "o/r", receivedAt: t0 },
+        reviewJob(n, String(n).repeat(40)),
+      );
+      expect(await store.claim(t0, config.leaseMs)).toMatchObject({ id: n });
+    }
     t = t0 + 8_500;
     // Past the deadline, but its worker may still be handing it back.
     expect(await get()).toMatchObject({ code: 200, body: { status: "ok" } });
@@ -392,14 +394,23 @@ describe("/healthz", () => {
         job: 1,
         reason:
           "job 1 (review) has been running for 9.5 s, past its deadline of 8.0 s: its worker died or hangs (it is taken again when its lease ends)",
-        jobs: { pending: 0, running: 1, done: 0, failed: 0 },
+        jobs: { pending: 0, running: 2, done: 0, failed: 0 },
       },
     });
     t = t0 + 12_000;
     expect((await get()).body).toMatchObject({
       status: "stuck",
       reason:
-        "job 1 (review) has been running for 12.0 s and its lease ended 2.0 s ago; no worker has taken it again",
+        "job 1 (review) has been running for 12.0 s and its lease ended 2.0 s ago: no worker has taken it again",
+    });
+    // A new worker takes job 1 again, alone: job 2 waits for it.
+    expect(await store.claim(t, config.leaseMs)).toMatchObject({ id: 1, attempts: 2 });
+    expect(await store.claim(t, config.leaseMs)).toBeNull();
+    expect((await get()).body).toMatchObject({
+      status: "stuck",
+      job: 2,
+      reason:
+        "job 2 (review) has been running for 12.0 s and its lease ended 2.0 s ago: its worker died; it runs alone, after the job running now, so that it can take no other job down with it",
     });
   });
 
@@ -416,7 +427,11 @@ describe("/healthz", () => {
       reviewJob(1, "e".repeat(40)),
     );
     const h0 = await store.health(t0 + 5_000);
-    expect(h0).toEqual({ oldestRunning: null, oldestReady: { id: 1, kind: "review", readySince: t0 } });
+    expect(h0).toEqual({
+      oldestRunning: null,
+      oldestReady: { id: 1, kind: "review", readySince: t0 },
+      leased: 0,
+    });
     expect(queueProblem(h0, { ...config, healthOverdueMs: 5_000 }, t0 + 5_000)).toBeNull();
     expect(queueProblem(h0, { ...config, healthOverdueMs: 5_000 }, t0 + 5_001)).toEqual({
       status: "overdue",

@@ -1,5 +1,5 @@
 import { createServer as createHttpServer, type Server } from "node:http";
-import type { AddressInfo, Server as TcpServer } from "node:net";
+import { type AddressInfo, createServer as createTcpServer, type Server as TcpServer } from "node:net";
 import { gzipSync } from "node:zlib";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
@@ -232,6 +232,21 @@ describe("a mail whose delivery is in doubt", () => {
     expect(sink.received).toHaveLength(1);
     expect(events(h, "mail.in-doubt")).toEqual([]);
     expect(mailRows(h.dbPath)).toEqual([{ status: "sent", send_attempts: 2, in_doubt_since: null }]);
+  });
+
+  it("is not in doubt when nothing got as far as DATA (no server listening)", {
+    timeout: 60_000,
+  }, async () => {
+    const closed = createTcpServer();
+    const port = await new Promise<number>((resolve) =>
+      closed.listen(0, "127.0.0.1", () => resolve((closed.address() as AddressInfo).port)),
+    );
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    h = await mailHarness({ SMTP_URL: `smtp://127.0.0.1:${port}` });
+    await h.post(MBOX);
+    expect(await h.bot.processNext()).toBe(true);
+    expect(mailRows(h.dbPath)).toEqual([{ status: "pending", send_attempts: 1, in_doubt_since: null }]);
+    expect(events(h, "job.retry")[0]).toMatchObject({ error: { name: "MailNotDelivered" } });
   });
 
   it("times out on a server that takes the message and never answers (RPROC_REQUEST_TIMEOUT_MS)", {

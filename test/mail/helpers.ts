@@ -142,16 +142,18 @@ export interface SinkMail {
   to: string[];
   data: string;
   ending: SinkEnding;
+  /** When its DATA was read (ms). */
+  at: number;
 }
 
 /**
- * A minimal SMTP server on 127.0.0.1 that records what it was given; the n-th DATA ends as `endings[n]`
- * (default "ok"). `received` holds every message whose DATA it read, whatever its ending but "refuse".
+ * A minimal SMTP server on 127.0.0.1 that records what it was given; the n-th DATA (from 0) ends as
+ * `endings[n]` or `endings(n)` (default "ok"). `received` holds every message whose DATA it read, whatever
+ * its ending but "refuse".
  */
-export function smtpSink(endings: SinkEnding[] = []): {
+export function smtpSink(endings: SinkEnding[] | ((n: number) => SinkEnding) = []): {
   server: TcpServer;
   received: SinkMail[];
-  endings: SinkEnding[];
 } {
   const received: SinkMail[] = [];
   let n = 0;
@@ -170,8 +172,9 @@ export function smtpSink(endings: SinkEnding[] = []): {
           const data = buffer.slice(0, end);
           buffer = buffer.slice(end + 5);
           inData = false;
-          const ending = endings[n++] ?? "ok";
-          if (ending !== "refuse") received.push({ ...current, data, ending });
+          const ending = (typeof endings === "function" ? endings(n) : endings[n]) ?? "ok";
+          n++;
+          if (ending !== "refuse") received.push({ ...current, data, ending, at: Date.now() });
           current = { from: "", to: [] };
           if (ending === "ok") socket.write("250 queued\r\n");
           else if (ending === "refuse") socket.write("451 4.3.0 try again later\r\n");
@@ -199,5 +202,5 @@ export function smtpSink(endings: SinkEnding[] = []): {
       }
     });
   });
-  return { server, received, endings };
+  return { server, received };
 }
