@@ -1,6 +1,7 @@
 /**
- * Benchmark runner (`npm run bench`): imports every bench/*.bench.ts module and runs each exported function
- * whose name starts with "bench", printing the lines it returns (each with its unit). Benchmarks are never
+ * Benchmark runner (`npm run bench`, which builds dist/ first): imports every bench/*.bench.ts module (or only
+ * those named: `npm run bench -- cli matrix`) and runs each exported function whose name starts with "bench",
+ * printing the lines it returns (each with its unit and, where there is one, its goal). Benchmarks are never
  * part of `npm test`.
  */
 import { readdirSync } from "node:fs";
@@ -9,8 +10,11 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 type BenchFn = () => Promise<string[]>;
 
 const dir = fileURLToPath(new URL(".", import.meta.url));
+const only = process.argv.slice(2);
 const files = readdirSync(dir)
-  .filter((f) => f.endsWith(".bench.ts"))
+  .filter(
+    (f) => f.endsWith(".bench.ts") && (only.length === 0 || only.includes(f.replace(/\.bench\.ts$/, ""))),
+  )
   .sort();
 if (files.length === 0) {
   process.stderr.write("no benchmarks found in bench/\n");

@@ -1,7 +1,13 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so `npx rproc-review` works right after `npm install`.
-import { register } from "tsx/esm/api";
+// The built CLI (dist/, made by `npm run build`, which `npm install` runs through `prepare`); in a checkout
+// that was never built, the TypeScript sources through tsx (a development dependency).
+import { existsSync } from "node:fs";
 
-register();
-const { main } = await import("../src/cli/main.ts");
-process.exitCode = await main(process.argv);
+const built = new URL("../dist/cli/run.js", import.meta.url);
+if (existsSync(built)) {
+  await import(built.href);
+} else {
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import("../src/cli/run.ts");
+}

@@ -5,6 +5,14 @@
  */
 export type UserErrorKind = "usage" | "input";
 
+/**
+ * The CLI's exit statuses, as `rproc-review --help` and the README list them: nothing to report; a finding
+ * of a class named in --fail-on (or an image that does not load); a command line that makes no sense; input
+ * that does not exist or cannot be read or parsed; with --fail-on, some scenarios could not be reviewed, so
+ * the review cannot say; a bug (EX_SOFTWARE of sysexits.h).
+ */
+export const EXIT = { ok: 0, findings: 1, usage: 2, input: 3, cannotSay: 4, internal: 70 } as const;
+
 export class UserError extends Error {
   readonly kind: UserErrorKind;
   /** What the error is about: a file, a field, an input spec. Shown before the message. */
@@ -17,9 +25,9 @@ export class UserError extends Error {
     this.subject = options?.subject;
   }
 
-  /** Exit code of the CLI: 2 for usage errors, 1 for bad input. */
+  /** Exit status of the CLI: 2 for usage errors, 3 for bad input. */
   get exitCode(): number {
-    return this.kind === "usage" ? 2 : 1;
+    return this.kind === "usage" ? EXIT.usage : EXIT.input;
   }
 
   /** One line, as the CLI prints it. */
@@ -36,7 +44,7 @@ export class UsageError extends UserError {
   }
 }
 
-/** Input that cannot be used (malformed mbox, corrupted image, unknown series). Exit 1. */
+/** Input that cannot be used (missing or unreadable file, malformed mbox, corrupted image, unknown series). Exit 3. */
 export class InputError extends UserError {
   constructor(message: string, options?: { subject?: string; cause?: unknown }) {
     super("input", message, options);

@@ -29,7 +29,7 @@ describe("CLI skeleton", () => {
       subject: "fw.sig",
     });
     expect(usage.exitCode).toBe(2);
-    expect(input.exitCode).toBe(1);
+    expect(input.exitCode).toBe(3);
     expect(usage.oneLine()).toBe("--versions: unknown version id 'v99'");
     expect(input.oneLine()).toBe("fw.sig: bad magic 0x00000000 at offset 0 (expected 0x3543a468)");
   });

@@ -64,12 +64,25 @@ function escapeRegExp(s: string): string {
 }
 
 /** The names that occur in a note as whole words (an identifier is not matched inside a longer one). */
+const WHOLE_WORD = new Map<string, RegExp>();
+
+/** The whole-word pattern of a name, made once. */
+function wholeWord(name: string): RegExp {
+  let re = WHOLE_WORD.get(name);
+  if (re === undefined) {
+    re = new RegExp(`(?<![a-z0-9_])${escapeRegExp(name)}(?![a-z0-9_])`);
+    if (WHOLE_WORD.size > 10_000) WHOLE_WORD.clear();
+    WHOLE_WORD.set(name, re);
+  }
+  return re;
+}
+
 export function namesInNote(note: string, names: Iterable<string>): string[] {
   const text = note.toLowerCase();
   const found: string[] = [];
   for (const name of names) {
-    const re = new RegExp(`(?<![a-z0-9_])${escapeRegExp(name)}(?![a-z0-9_])`);
-    if (re.test(text)) found.push(name);
+    // A name that is not in the text at all needs no pattern.
+    if (text.includes(name) && wholeWord(name).test(text)) found.push(name);
   }
   return found.sort();
 }
@@ -79,24 +92,54 @@ const versionNumber = (label: string | null | undefined): number | null => {
   return m ? Number(m[1]) : null;
 };
 
+/** A note's text as compared across versions: case, spacing and trailing punctuation aside. */
+const noteKey = (text: string): string =>
+  text
+    .toLowerCase()
+    .replace(/\s+/g, " ")
+    .replace(/[.;,:]+$/, "")
+    .trim();
+
 /**
- * The notes of B that describe changes since A or later: notes about "the previous version", notes "since"
- * a version at least A's, notes "in" a version after A's. All notes when A has no version number.
+ * The notes of B that describe changes since A or later: notes "since" a version at least A's, notes "in" a
+ * version after A's (and not after B's), notes about "the previous version"; all when A has no version
+ * number. A note A's own mails already have is carried over from A, not B's changelog, whatever its heading.
  */
 export function relevantNotes(a: VersionSide, b: Series): { note: ChangelogNote; where: string }[] {
+  return partitionNotes(a, b).kept;
+}
+
+/** relevantNotes, and how many notes of B were left out as older or carried over. */
+export function partitionNotes(
+  a: VersionSide,
+  b: Series,
+): { kept: { note: ChangelogNote; where: string }[]; setAside: number } {
   const aNum = versionNumber(a.series?.version.label ?? a.id);
+  const bNum = b.version.major;
+  const inA = new Set(
+    a.series === null
+      ? []
+      : [...(a.series.cover?.changelog ?? []), ...a.series.patches.flatMap((p) => p.changelog)].map((n) =>
+          noteKey(n.text),
+        ),
+  );
   const keep = (n: ChangelogNote): boolean => {
+    if (inA.has(noteKey(n.text))) return false;
     const ref = versionNumber(n.refersTo);
     if (aNum === null || ref === null) return true;
-    return n.relation === "since" ? ref >= aNum : ref > aNum;
+    if (n.relation === "since") return ref >= aNum;
+    return ref > aNum && (bNum <= 0 || ref <= bNum);
   };
   const out: { note: ChangelogNote; where: string }[] = [];
-  for (const note of b.cover?.changelog ?? []) if (keep(note)) out.push({ note, where: "cover letter" });
-  for (const p of b.patches) {
-    for (const note of p.changelog)
-      if (keep(note)) out.push({ note, where: `patch ${p.index}/${p.total}: ${p.title}` });
-  }
-  return out;
+  let setAside = 0;
+  const take = (note: ChangelogNote, where: string) => {
+    if (keep(note)) out.push({ note, where });
+    else setAside++;
+  };
+  for (const note of b.cover?.changelog ?? []) take(note, "cover letter");
+  for (const p of b.patches)
+    for (const note of p.changelog) take(note, `patch ${p.index}/${p.total}: ${p.title}`);
+  return { kept: out, setAside };
 }
 
 /** Checks B's changelog against the behaviour differences of `diff`. */
@@ -129,7 +172,7 @@ export function checkChangelog(diff: VersionDiff, a: VersionSide, b: VersionSide
     }
   }
   const factNames = [...causal.values()].map((c) => ({ path: c.change.path, names: namesOfFact(c.change) }));
-  const notes = relevantNotes(a, b.series);
+  const { kept: notes, setAside } = partitionNotes(a, b.series);
   const names = new Map(differing.map((s) => [s.scenario, namesOfDifference(s)]));
   const checked: CheckedNote[] = notes.map(({ note, where }) => {
     const matches: NoteMatch[] = [];
@@ -150,8 +193,11 @@ export function checkChangelog(diff: VersionDiff, a: VersionSide, b: VersionSide
     available: true,
     source:
       notes.length === 0
-        ? `no changelog notes in ${b.series.id} since ${a.id}`
-        : `${notes.length} notes of ${b.series.id} (${coverNotes} in the cover letter, ${notes.length - coverNotes} in ${patchesWithNotes.size} patch${patchesWithNotes.size === 1 ? "" : "es"})`,
+        ? `no changelog notes in ${b.series.id} since ${a.id}${setAside > 0 ? ` (${setAside} older notes set aside: of versions up to ${a.id}, or already in ${a.id}'s mails)` : ""}`
+        : `${notes.length} notes of ${b.series.id} (${coverNotes} in the cover letter, ${notes.length - coverNotes} in ${patchesWithNotes.size} patch${patchesWithNotes.size === 1 ? "" : "es"})` +
+          (setAside > 0
+            ? `; ${setAside} older notes set aside (of versions up to ${a.id}, or already in ${a.id}'s mails)`
+            : ""),
     withDifference: checked.filter((c) => c.matches.length > 0 || c.facts.length > 0),
     withoutDifference: checked.filter((c) => c.matches.length === 0 && c.facts.length === 0),
     unmentioned: differing.filter((s) => !mentioned.has(s.scenario)).map((s) => s.scenario),

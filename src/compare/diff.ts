@@ -110,36 +110,65 @@ const MAX_ALIGN_CELLS = 4_000_000;
  * run of steps only A or only B has, between steps both share. At most `max` hunks, in trace order.
  */
 export function traceHunks(a: readonly TraceStep[], b: readonly TraceStep[], max = 6): TraceHunk[] {
-  const n = a.length;
-  const m = b.length;
+  // Steps as small integers (one id per distinct step), so the alignment compares numbers.
+  const ids = new Map<string, number>();
+  const id = (t: TraceStep) => {
+    const k = stepKey(t);
+    let v = ids.get(k);
+    if (v === undefined) {
+      v = ids.size;
+      ids.set(k, v);
+    }
+    return v;
+  };
+  const ka = Int32Array.from(a, id);
+  const kb = Int32Array.from(b, id);
+  // The shared head and tail align by themselves; only the middle needs the table.
+  let head = 0;
+  while (head < ka.length && head < kb.length && ka[head] === kb[head]) head++;
+  let tail = 0;
+  while (
+    tail < ka.length - head &&
+    tail < kb.length - head &&
+    ka[ka.length - 1 - tail] === kb[kb.length - 1 - tail]
+  )
+    tail++;
+  const n = ka.length - head - tail;
+  const m = kb.length - head - tail;
   if ((n + 1) * (m + 1) > MAX_ALIGN_CELLS) return [];
-  const ka = a.map(stepKey);
-  const kb = b.map(stepKey);
-  // lcs[i][j]: length of the LCS of a[i..] and b[j..]
+  const ma = ka.subarray(head, head + n);
+  const mb = kb.subarray(head, head + m);
+  // lcs[i][j]: length of the LCS of ma[i..] and mb[j..]
   const w = m + 1;
   const lcs = new Int32Array((n + 1) * w);
   for (let i = n - 1; i >= 0; i--)
     for (let j = m - 1; j >= 0; j--)
       lcs[i * w + j] =
-        ka[i] === kb[j]
+        ma[i] === mb[j]
           ? (lcs[(i + 1) * w + j + 1] as number) + 1
           : Math.max(lcs[(i + 1) * w + j] as number, lcs[i * w + j + 1] as number);
   const hunks: TraceHunk[] = [];
   let i = 0;
   let j = 0;
   while ((i < n || j < m) && hunks.length < max) {
-    if (i < n && j < m && ka[i] === kb[j]) {
+    if (i < n && j < m && ma[i] === mb[j]) {
       i++;
       j++;
       continue;
     }
-    const h: TraceHunk = { aStart: i, aEnd: i, bStart: j, bEnd: j, a: [], b: [] };
-    while ((i < n || j < m) && !(i < n && j < m && ka[i] === kb[j])) {
+    const start = { i, j };
+    while ((i < n || j < m) && !(i < n && j < m && ma[i] === mb[j])) {
       if (j >= m || (i < n && (lcs[(i + 1) * w + j] as number) >= (lcs[i * w + j + 1] as number))) i++;
       else j++;
     }
-    h.aEnd = i;
-    h.bEnd = j;
+    const h: TraceHunk = {
+      aStart: head + start.i,
+      aEnd: head + i,
+      bStart: head + start.j,
+      bEnd: head + j,
+      a: [],
+      b: [],
+    };
     h.a = a.slice(h.aStart, Math.min(h.aEnd, h.aStart + HUNK_STEPS));
     h.b = b.slice(h.bStart, Math.min(h.bEnd, h.bStart + HUNK_STEPS));
     hunks.push(h);

@@ -18,11 +18,11 @@ import { Core } from "./copro.ts";
 import { PT_LOAD, readElf } from "./elf.ts";
 import { importKey, type KeyMaterial } from "./keys.ts";
 import { EventBus, Memory } from "./memory.ts";
+import { isPlatformName, PLATFORM_NAMES, type PlatformName } from "./platforms.ts";
 import { Pta, TEE_ALG_ECDSA_P256, TEE_ALG_RSASSA_PKCS1_V1_5_SHA256 } from "./pta.ts";
 import { RemoteprocTa } from "./ta.ts";
 
-export const PLATFORM_NAMES = ["stm32mp15", "stm32mp2-m33"] as const;
-export type PlatformName = (typeof PLATFORM_NAMES)[number];
+export { isPlatformName, PLATFORM_NAMES, type PlatformName };
 
 const region = (
   name: string,
@@ -80,10 +80,6 @@ const SPECS: Record<PlatformName, PlatformSpec> = {
     firewall: true,
   },
 };
-
-export function isPlatformName(name: string): name is PlatformName {
-  return (PLATFORM_NAMES as readonly string[]).includes(name);
-}
 
 export async function createPlatform(name: PlatformName, options: PlatformOptions): Promise<Platform> {
   if (!isPlatformName(name)) {

@@ -9,29 +9,9 @@ import type { Finding, TraceStep } from "../scenarios/result.ts";
 import { ALTERNATE_FIRMWARE, DEFAULT_FIRMWARE, World } from "../scenarios/world.ts";
 import type { DesignFacts } from "../semantics/facts.ts";
 import type { KEvent } from "../semantics/kernel.ts";
+import { EVENT_IDS, type EventId, isEventId } from "./events.ts";
 
-/** External event ids (a contract: CLI, JSON output and replay commands use them). */
-export const EVENT_IDS = [
-  "start",
-  "stop",
-  "crash",
-  "recovery-on",
-  "recovery-off",
-  "firmware-change",
-  "image-tamper",
-  "tee-unbind",
-  "tee-bind",
-  "rproc-unbind",
-  "rproc-bind",
-  "ta-fail-next",
-  "tee-fail-next",
-] as const;
-
-export type EventId = (typeof EVENT_IDS)[number];
-
-export function isEventId(s: string): s is EventId {
-  return (EVENT_IDS as readonly string[]).includes(s);
-}
+export { EVENT_IDS, type EventId, isEventId };
 
 /** What each event does, in words (CLI help, README). */
 export const EVENT_TITLES: Record<EventId, string> = {

@@ -120,3 +120,30 @@ export function* generateArchive(
     }
   }
 }
+
+export interface TinyMailsOptions {
+  /** "[PATCH i/N]" subjects (one series); else "[PATCH]" without counters. */
+  numbered: boolean;
+  /** Each mail from its own author (as many series as mails). */
+  authors?: boolean;
+  /** Send the mail of this index twice. */
+  duplicate?: number;
+}
+
+/**
+ * `n` tiny patch mails (about 240 bytes each, a one-line change to their own file) as one mbox: the input
+ * of the ingest scale test and bench (issue 20, defect 11).
+ */
+export function tinyMails(n: number, opts: TinyMailsOptions): Uint8Array {
+  const parts: string[] = [];
+  const one = (i: number): string => {
+    const subject = opts.numbered ? `[PATCH ${i}/${n}] f: change ${i}` : `[PATCH] f: change ${i}`;
+    const from = opts.authors ? `Author ${i} <a${i}@example.com>` : "Ann Author <ann@example.com>";
+    return `${SEPARATOR}From: ${from}\nSubject: ${subject}\nMessage-ID: <tiny-${i}@example.com>\nDate: Mon, 2 Nov 2026 10:00:00 +0000\n\nChange ${i}.\n---\ndiff --git a/f${i}.c b/f${i}.c\n--- a/f${i}.c\n+++ b/f${i}.c\n@@ -1 +1 @@\n-a\n+b\n`;
+  };
+  for (let i = 1; i <= n; i++) {
+    parts.push(one(i));
+    if (opts.duplicate === i) parts.push(one(i).replace(`<tiny-${i}@`, `<tiny-${i}-again@`));
+  }
+  return new TextEncoder().encode(parts.join(""));
+}

@@ -7,15 +7,23 @@ import { ArchiveIndexer, type IndexCounts, type IndexResult } from "./indexer.ts
 /** Mails parsed concurrently. */
 const _IN_FLIGHT = 64;
 
-export { type GenerateOptions, generateArchive, type SourceMail } from "./generate.ts";
+export {
+  type GenerateOptions,
+  generateArchive,
+  type SourceMail,
+  type TinyMailsOptions,
+  tinyMails,
+} from "./generate.ts";
 export {
   ArchiveIndexer,
   type IndexCounts,
   type IndexedChain,
   type IndexResult,
+  MAX_LISTED_UNREADABLE,
   MODELLED_PATHS,
   type ParsedMail,
   parseMail,
+  type UnreadableEntry,
 } from "./indexer.ts";
 export { type SplitStats, splitMboxStream, unquoteFromLines } from "./mbox-stream.ts";
 
@@ -62,6 +70,10 @@ export function renderIndexText(r: IndexResult & { elapsedMs: number }, source: 
     `  ${c.patches} patches, ${c.covers} cover letters, ${c.other} other mails, ${c.unreadable} unreadable`,
     `  ${r.series} series in ${r.chains} version chains; ${r.touching.length} chain${r.touching.length === 1 ? " touches" : "s touch"} modelled code`,
   ];
+  const shown = r.unreadable.slice(0, 20);
+  for (const u of shown) lines.push(`  unreadable: ${u.origin} <${u.messageId}>: ${u.reason}`);
+  if (c.unreadable > shown.length)
+    lines.push(`  … and ${c.unreadable - shown.length} more unreadable (--json lists them)`);
   for (const ch of r.touching) {
     lines.push("");
     lines.push(

@@ -5,15 +5,12 @@
  * grouped into version chains with ingest's chain logic (chainVersions), applied to candidate groups found
  * through indexes (change-id, thread references, code identity, author and files) instead of all pairs.
  */
-import PostalMime, { type Email } from "postal-mime";
-import { linkedMessageIds, parsePerson, parseTags, splitPatchBody } from "../series/body.ts";
+import { linkedMessageIds, parseTags } from "../series/body.ts";
 import { chainVersions } from "../series/chain.ts";
-import { repairCharset } from "../series/charset.ts";
-import { DIFF_START, parseFileChanges } from "../series/diff.ts";
+import { DEFAULT_MAIL_LIMITS, peekHeaders, peekMessageId, readMail } from "../series/mail.ts";
+import { listMissing, missingRanges } from "../series/missing.ts";
 import { patchId, seriesCodeId } from "../series/patchid.ts";
-import { parseSubject } from "../series/subject.ts";
 import type { ChainEntry, FileChange, Patch, Person, Series, SeriesVersion } from "../series/types.ts";
-import { type FastMail, fastParse } from "./fastmail.ts";
 
 /** The files whose changes the model covers (the mapper's MODELLED_FILES plus remoteproc_internal.h). */
 export const MODELLED_PATHS: readonly string[] = [
@@ -26,6 +23,12 @@ export const MODELLED_PATHS: readonly string[] = [
   "Documentation/devicetree/bindings/remoteproc/st,stm32-rproc.yaml",
 ];
 
+/**
+ * Earlier series of the same author touching the same file that a series is compared with for title
+ * similarity (on the 21,439-mail linux-remoteproc archive, 32 finds every chain that all pairs find).
+ */
+export const SIMILARITY_WINDOW = 32;
+
 export interface IndexCounts {
   mails: number;
   bytes: number;
@@ -33,7 +36,7 @@ export interface IndexCounts {
   covers: number;
   /** Replies and other mails without a patch. */
   other: number;
-  /** Mails postal-mime could not read, or whose diff does not parse. */
+  /** Mails postal-mime could not read, over a bound of MailLimits, or whose diff does not parse. */
   unreadable: number;
   /** Plain-text body characters decoded (every mail's). */
   bodyChars: number;
@@ -51,8 +54,22 @@ export interface IndexedChain {
   modelled: string[];
 }
 
+/** A mail the index could not read, and why. */
+export interface UnreadableEntry {
+  origin: string;
+  messageId: string;
+  /** As written in the header (not decoded: the mail may not decode). */
+  subject: string;
+  reason: string;
+}
+
+/** At most this many unreadable mails are listed (counts.unreadable has them all). */
+export const MAX_LISTED_UNREADABLE = 1000;
+
 export interface IndexResult {
   counts: IndexCounts;
+  /** Each unreadable mail with its reason, in archive order (at most MAX_LISTED_UNREADABLE). */
+  unreadable: UnreadableEntry[];
   series: number;
   chains: number;
   /** Chains with at least one patch changing a modelled file. */
@@ -78,19 +95,6 @@ interface SeriesAcc {
   patches: PatchSummary[];
   mentions: Set<string>;
   changeId: string | null;
-}
-
-const ids = (value: string | undefined): string[] =>
-  [...(value ?? "").matchAll(/<([^<>\s]+)>/g)].map((m) => m[1] as string);
-
-function personOf(email: Email): Person {
-  if (email.from?.address !== undefined)
-    return { name: email.from.name, email: email.from.address.toLowerCase() };
-  return parsePerson(email.headers.find((h) => h.key === "from")?.value ?? "") ?? { name: "", email: "" };
-}
-
-function dateOf(email: FastMail): string | null {
-  return email.date && !Number.isNaN(Date.parse(email.date)) ? new Date(email.date).toISOString() : null;
 }
 
 class UnionFind {
@@ -151,8 +155,13 @@ function seriesOf(a: SeriesAcc): Series {
       files: p.paths.map(fileOf),
       patchId: p.patchId,
     }));
-  const missing: number[] = [];
-  for (let i = 1; i <= a.total; i++) if (!a.patches.some((p) => p.index === i)) missing.push(i);
+  // Bounded by the patches present, whatever total a subject announced.
+  const missing = listMissing(
+    missingRanges(
+      a.total,
+      a.patches.map((p) => p.index),
+    ),
+  );
   const own = new Set([...(a.cover ? [a.cover.messageId] : []), ...patches.map((p) => p.messageId)]);
   return {
     id: a.version.label + (a.version.resend ? "-resend" : ""),
@@ -189,7 +198,8 @@ function seriesOf(a: SeriesAcc): Series {
 
 /** What one mail contributes to the index; parsing runs concurrently, folding in archive order. */
 export type ParsedMail =
-  | { kind: "unreadable" | "other"; size: number; bodyChars: number }
+  | { kind: "other"; size: number; bodyChars: number }
+  | ({ kind: "unreadable"; size: number; bodyChars: number } & UnreadableEntry)
   | {
       kind: "cover" | "patch";
       size: number;
@@ -206,52 +216,33 @@ export type ParsedMail =
       patch: Omit<PatchSummary, "index"> & { index: number | null };
     };
 
-/** The parts of a mail the index reads: from the fast path, else from postal-mime (null when unreadable). */
-async function readMail(bytes: Uint8Array, fast: boolean): Promise<FastMail | null> {
-  const quick = fast ? fastParse(bytes) : null;
-  if (quick !== null) return quick;
-  let email: Email;
-  try {
-    email = await PostalMime.parse(repairCharset(bytes));
-  } catch {
-    return null;
-  }
-  const person = personOf(email);
-  return {
-    subject: email.subject ?? "",
-    messageId: email.messageId ?? "",
-    inReplyTo: email.inReplyTo ?? "",
-    references: email.references ?? "",
-    from: person.email === "" && person.name === "" ? null : { name: person.name, address: person.email },
-    date: email.date ?? "",
-    text: email.text ?? "",
-  };
-}
-
 /**
- * Parses one mail as ingest does (postal-mime after the charset repair, subject, diff, patch id); `fast` lets
- * single-part plain-text mails skip postal-mime (same result, see fastmail.ts).
+ * Reads one mail with the reader `series` uses (src/series/mail.ts: the same bounds, decode, classification
+ * and diff); `fast` lets single-part plain-text mails skip postal-mime (same result, tested on real mail).
  */
 export async function parseMail(bytes: Uint8Array, origin: string, fast = true): Promise<ParsedMail> {
   const size = bytes.length;
-  const email = await readMail(bytes, fast);
-  if (email === null) return { kind: "unreadable", size, bodyChars: 0 };
-  const text = (email.text ?? "").replace(/\r\n?/g, "\n");
-  const bodyChars = text.length;
-  const subject = (email.subject ?? "").replace(/\s+/g, " ").trim();
-  const info = parseSubject(subject);
-  const hasDiff = info.isPatch && !info.isReply && DIFF_START.test(text);
-  const isCover = info.isPatch && !info.isReply && info.index === 0 && !hasDiff;
-  if (!hasDiff && !isCover) return { kind: "other", size, bodyChars };
-  const messageId = ids(email.messageId)[0] ?? (email.messageId ?? "").trim();
-  const references = ids(email.references);
-  const inReplyTo = ids(email.inReplyTo)[0] ?? null;
-  const sender: Person = email.from
-    ? { name: email.from.name, email: email.from.address.toLowerCase() }
-    : { name: "", email: "" };
+  const { mail, info, what } = await readMail(bytes, DEFAULT_MAIL_LIMITS, fast);
+  const bodyChars = mail?.text.length ?? 0;
+  if (mail === null || what.kind === "too-large" || what.kind === "unreadable" || what.kind === "bad-diff") {
+    const reason =
+      what.kind === "too-large" || what.kind === "unreadable" || what.kind === "bad-diff" ? what.reason : "";
+    return {
+      kind: "unreadable",
+      size,
+      bodyChars,
+      origin,
+      messageId: mail?.messageId ?? peekMessageId(bytes),
+      subject: mail?.subject ?? peekHeaders(bytes).get("subject") ?? "",
+      reason,
+    };
+  }
+  if (what.kind !== "cover" && what.kind !== "patch") return { kind: "other", size, bodyChars };
+  const { messageId, references, inReplyTo, text } = mail;
+  const sender: Person = mail.from ?? { name: "", email: "" };
   const root = references[0] ?? inReplyTo ?? messageId;
   const v = info.version;
-  const date = dateOf(email);
+  const date = mail.date;
   const base = {
     size,
     bodyChars,
@@ -263,35 +254,27 @@ export async function parseMail(bytes: Uint8Array, origin: string, fast = true):
     changeId: parseTags(text).changeId,
   };
   const mentions = [...(inReplyTo ? [inReplyTo] : []), ...references];
-  const nothing = { title: "", messageId, patchId: "", paths: [], date, index: null, total: 1 };
-  if (isCover) {
+  if (what.kind === "cover") {
     return {
       ...base,
       kind: "cover",
       mentions: [...mentions, ...linkedMessageIds(text)],
       cover: { messageId, title: info.title, date },
-      patch: nothing,
+      patch: { title: "", messageId, patchId: "", paths: [], date, index: null, total: 1 },
     };
-  }
-  const body = splitPatchBody(text.replace(/^From:[ \t]*(.+)\n+/, ""));
-  let files: FileChange[];
-  try {
-    files = parseFileChanges(body.diff).files;
-  } catch {
-    return { kind: "unreadable", size, bodyChars };
   }
   return {
     ...base,
     kind: "patch",
-    mentions: [...mentions, ...linkedMessageIds(body.notes)],
+    mentions: [...mentions, ...linkedMessageIds(what.body.notes)],
     cover: null,
     patch: {
       index: info.index,
       total: info.total ?? 1,
       title: info.title,
       messageId,
-      patchId: patchId({ files }),
-      paths: files.map((f) => f.path),
+      patchId: patchId(what.diff),
+      paths: what.diff.files.map((f) => f.path),
       date,
     },
   };
@@ -308,6 +291,7 @@ export class ArchiveIndexer {
     bodyChars: 0,
   };
   private readonly groups = new Map<string, SeriesAcc>();
+  private readonly unreadable: UnreadableEntry[] = [];
 
   constructor(private readonly modelled: readonly string[] = MODELLED_PATHS) {}
 
@@ -326,8 +310,16 @@ export class ArchiveIndexer {
     this.counts.mails++;
     this.counts.bytes += m.size;
     this.counts.bodyChars += m.bodyChars;
-    if (m.kind !== "cover" && m.kind !== "patch") {
-      this.counts[m.kind]++;
+    if (m.kind === "unreadable") {
+      this.counts.unreadable++;
+      if (this.unreadable.length < MAX_LISTED_UNREADABLE) {
+        const { origin, messageId, subject, reason } = m;
+        this.unreadable.push({ origin, messageId, subject, reason });
+      }
+      return;
+    }
+    if (m.kind === "other") {
+      this.counts.other++;
       return;
     }
     let acc = this.groups.get(m.key);
@@ -381,7 +373,9 @@ export class ArchiveIndexer {
         if (j !== undefined) uf.union(i, j);
       }
     });
-    // Same author and a shared file: candidates for chainVersions' title similarity, confirmed pairwise.
+    // Same author and a shared file: candidates for chainVersions' title similarity, confirmed pairwise
+    // against the SIMILARITY_WINDOW latest earlier series of that author and file, so that an author's
+    // thousands of series on one file cost a bounded number of comparisons each, not one per pair.
     const byAuthorFile = new Map<string, number[]>();
     series.forEach((s, i) => {
       if (s.author.email === "") return;
@@ -395,8 +389,8 @@ export class ArchiveIndexer {
     });
     const tried = new Set<string>();
     for (const members of byAuthorFile.values()) {
-      for (let x = 0; x < members.length; x++) {
-        for (let y = x + 1; y < members.length; y++) {
+      for (let y = 1; y < members.length; y++) {
+        for (let x = Math.max(0, y - SIMILARITY_WINDOW); x < y; x++) {
           const a = members[x] as number;
           const b = members[y] as number;
           if (uf.find(a) === uf.find(b)) continue;
@@ -439,6 +433,12 @@ export class ArchiveIndexer {
       });
     }
     touching.sort((a, b) => (a.versions[0]?.messageId ?? "").localeCompare(b.versions[0]?.messageId ?? ""));
-    return { counts: { ...this.counts }, series: series.length, chains: components.size, touching };
+    return {
+      counts: { ...this.counts },
+      unreadable: [...this.unreadable],
+      series: series.length,
+      chains: components.size,
+      touching,
+    };
   }
 }

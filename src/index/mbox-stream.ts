@@ -4,6 +4,8 @@
  * with a date, mboxrd ">From " unquoting, and a stream that does not start with a separator is one message.
  */
 
+import { unquoteFromLines } from "../series/mbox.ts";
+
 const LF = 0x0a;
 const SEPARATOR = /^From \S+ +[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} /;
 
@@ -33,31 +35,7 @@ function isBlankRange(buf: Uint8Array, from: number, to: number): boolean {
   return true;
 }
 
-/** Removes one ">" from lines reading ">From ", ">>From ", … (mboxrd); returns `msg` itself when none. */
-export function unquoteFromLines(msg: Uint8Array): Uint8Array {
-  let out: number[] | null = null;
-  let copied = 0;
-  for (let i = msg.indexOf(0x3e); i >= 0; i = msg.indexOf(0x3e, i + 1)) {
-    if (i > 0 && msg[i - 1] !== LF) continue;
-    let j = i;
-    while (msg[j] === 0x3e) j++;
-    if (
-      msg[j] !== 0x46 ||
-      msg[j + 1] !== 0x72 ||
-      msg[j + 2] !== 0x6f ||
-      msg[j + 3] !== 0x6d ||
-      msg[j + 4] !== 0x20
-    )
-      continue;
-    out ??= [];
-    for (let k = copied; k < i; k++) out.push(msg[k] as number);
-    copied = i + 1; // drop this ">"
-    i = j;
-  }
-  if (out === null) return msg;
-  for (let k = copied; k < msg.length; k++) out.push(msg[k] as number);
-  return Uint8Array.from(out);
-}
+export { unquoteFromLines };
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   if (a.length === 0) return b;

@@ -10,6 +10,7 @@ import type { Logger } from "../bot/log.ts";
 import type { Json, Queue } from "../bot/store.ts";
 import { InputError } from "../errors.ts";
 import { repairCharset } from "../series/charset.ts";
+import { DEFAULT_MAIL_LIMITS, peekMessageId, precheckMail } from "../series/mail.ts";
 import { isBlank, splitMbox } from "../series/mbox.ts";
 import { parseSubject, type SubjectInfo } from "../series/subject.ts";
 import { parseMailCommand } from "./commands.ts";
@@ -156,6 +157,13 @@ export async function intakeMessage(
   name: string,
   options: IntakeOptions = {},
 ): Promise<IntakeResult> {
+  // Cheap checks before the MIME parse: a message seen before (unless it brings facts), and the bounds on
+  // its raw bytes (lines, changed lines, MIME parts), so a duplicate or a 25 MB mail costs one pass, not a parse.
+  const peeked = peekMessageId(raw);
+  if (peeked !== "" && options.facts === undefined && (await ctx.store.message(peeked)) !== null)
+    return { messageId: peeked, outcome: "duplicate" };
+  const refused = precheckMail(raw, DEFAULT_MAIL_LIMITS);
+  if (refused !== null) return { messageId: peeked || name, outcome: "ignored", reason: refused };
   const email = await readEmail(raw, name);
   const messageId = ids(email.messageId)[0] ?? "";
   if (messageId === "") return { messageId: name, outcome: "ignored", reason: "no Message-ID header" };

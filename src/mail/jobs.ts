@@ -9,9 +9,11 @@ import type { VersionRef } from "../bot/engine.ts";
 import type { ReportingEngine } from "../bot/review-engine.ts";
 import type { Job } from "../bot/store.ts";
 import type { JobHandler } from "../bot/worker.ts";
+import { precedingInChain } from "../compare/against.ts";
 import { InputError, isUserError } from "../errors.ts";
 import type { ReviewReport } from "../report/index.ts";
 import { parseMessages } from "../series/ingest.ts";
+import { describeMissing, seriesMissing } from "../series/missing.ts";
 import type { Series } from "../series/types.ts";
 import { MAIL_HELP_TEXT, parseMailCommand } from "./commands.ts";
 import type { MailContext } from "./intake.ts";
@@ -84,10 +86,45 @@ function defaultAgainst(engine: MailEngine, series: Series): VersionRef {
   return { kind: "builtin", id: engine.nearestBuiltinVersion(series) ?? "mainline" };
 }
 
+/** Versions a series may follow, by label: the one before it, and for a RESEND the version it resends. */
+function predecessorLabels(series: Series): string[] {
+  const v = series.version;
+  const labels = v.resend ? [v.label] : [];
+  if (v.major > 1) labels.push(`v${v.major - 1}`, `v${v.major - 1}-resend`);
+  return labels;
+}
+
+/**
+ * The version a series follows among the series this bot assembled before (its history), when the chain
+ * links them (b4 change-id, thread references, same code, same author and title: src/compare/against.ts);
+ * else the built-in version it follows, else mainline. The report says which and why.
+ */
+async function againstFor(
+  ctx: MailJobContext,
+  engine: MailEngine,
+  key: string,
+  series: Series,
+): Promise<VersionRef> {
+  const known: Series[] = [];
+  for (const label of predecessorLabels(series)) {
+    const state = await ctx.store.seriesByLabel(label);
+    if (state === null || state.key === key) continue;
+    try {
+      known.push(await seriesOf(ctx, state));
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+    }
+  }
+  const before = precedingInChain(series, known);
+  if (before !== null) return { kind: "series", label: before.series.id, series: before.series };
+  return defaultAgainst(engine, series);
+}
+
 function incompleteNote(state: MailSeriesState, series: Series, timeoutMs: number): string {
-  const missing = series.missing.map((i) => `${i}/${series.total}`);
+  // Summarised as ranges: a subject's total is the sender's word and can be huge.
+  const missing = describeMissing(seriesMissing(series), series.total);
   const cover = state.present.includes(0) || state.total === 1 ? [] : ["the cover letter"];
-  const what = [...cover, ...missing.map((m) => `patch ${m}`)].join(", ");
+  const what = [...cover, ...(missing === "" ? [] : [missing])].join(", ");
   return `Incomplete series: ${what || "some parts"} had not arrived ${Math.round(timeoutMs / 60_000)} minutes after the first part; this review covers the parts that had.`;
 }
 
@@ -163,7 +200,7 @@ async function reviewSeries(ctx: MailJobContext, job: Job): Promise<void> {
       const series = await seriesOf(ctx, state);
       const engine = ctx.engineFor(state);
       report = await engine.report(
-        defaultAgainst(engine, series),
+        await againstFor(ctx, engine, seriesKey, series),
         { kind: "series", label: series.id, series },
         null,
       );

@@ -1,14 +1,15 @@
 /**
- * Node side of archive indexing: streams the mails of an mbox file (read in chunks), a directory of mail or
- * mbox files, or a public-inbox repository (v2: git/N.git epochs; v1: one bare repository), one commit per mail
- * with the mail in blob `m`, read through `git rev-list` and `git cat-file --batch`. Nothing holds more than
- * one mail plus one chunk.
+ * Node side of archive indexing: streams the mails of an mbox file (read in chunks; gunzipped when its name
+ * ends in .gz), a directory of mail or mbox files, or a public-inbox repository (v2: git/N.git epochs; v1: one
+ * bare repository), one commit per mail with the mail in blob `m`, read through `git rev-list` and
+ * `git cat-file --batch`. Nothing holds more than one mail plus one chunk.
  */
 import { spawn } from "node:child_process";
 import { createReadStream } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
 import { createInterface } from "node:readline";
+import { createGunzip } from "node:zlib";
 import { InputError } from "../errors.ts";
 import { type ArchiveMail, type SourceMail, type SplitStats, splitMboxStream } from "../index/index.ts";
 import { splitMbox } from "../series/index.ts";
@@ -25,7 +26,9 @@ export interface OpenedArchive {
 const CHUNK = 1 << 20;
 
 async function* mboxMails(file: string, name: string, stats: SplitStats): AsyncGenerator<ArchiveMail> {
-  const stream = createReadStream(file, { highWaterMark: CHUNK });
+  const raw = createReadStream(file, { highWaterMark: CHUNK });
+  // A gzipped mbox (an archive slice as distributed) is read through gunzip, still one chunk at a time.
+  const stream = file.endsWith(".gz") ? raw.pipe(createGunzip({ chunkSize: CHUNK })) : raw;
   let i = 0;
   const chunks = (async function* () {
     for await (const c of stream)

@@ -3,11 +3,13 @@
  * a ready parser. The mapper (src/semantics/map) takes the parser as a parameter, so it stays Workers-safe.
  */
 import { createRequire } from "node:module";
-import { Language, Parser } from "web-tree-sitter";
+import type { Parser } from "web-tree-sitter";
 
 let ready: Promise<Parser> | undefined;
 
 async function load(): Promise<Parser> {
+  // Loaded on first use: only the commands that map C load tree-sitter.
+  const { Language, Parser } = await import("web-tree-sitter");
   await Parser.init();
   const require = createRequire(import.meta.url);
   const wasm = require.resolve("tree-sitter-c/tree-sitter-c.wasm");

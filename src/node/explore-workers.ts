@@ -94,16 +94,19 @@ export async function exploreOne(
   });
 }
 
-// The worker loads this module through tsx, resolved here: an eval'd worker resolves bare names from the cwd.
+// The worker loads this module: built (dist/), directly; from the sources, through tsx, resolved here (an eval'd
+// worker resolves bare names from the cwd, and tsx is a development dependency).
 const WORKER_BOOT = `
 const { workerData } = require("node:worker_threads");
-import(workerData.tsx).then((tsx) => { tsx.register(); return import(workerData.entry); });
+(workerData.tsx === null
+  ? import(workerData.entry)
+  : import(workerData.tsx).then((tsx) => { tsx.register(); return import(workerData.entry); }));
 `;
 
 function runInWorker(input: OneSearch, onProgress: (p: ExploreProgress) => void): Promise<VersionReport> {
   return new Promise((resolve, reject) => {
     const entry = new URL(import.meta.url).href;
-    const tsx = import.meta.resolve("tsx/esm/api");
+    const tsx = entry.endsWith(".ts") ? import.meta.resolve("tsx/esm/api") : null;
     const worker = new Worker(WORKER_BOOT, { eval: true, workerData: { entry, input, tsx } });
     let settled = false;
     worker.on("message", (m: WorkerMessage) => {

@@ -4,22 +4,18 @@
  * local git tree). Node-only: reads files and runs git; the parsing itself is src/series (Workers-safe).
  */
 import { readdir, readFile, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import { simpleGit } from "simple-git";
+import { basename, join, resolve } from "node:path";
 import { InputError, UsageError } from "../errors.ts";
-import {
-  DEFAULT_LIMITS,
-  fetchPullRequest,
-  type IngestLimits,
-  isBlank,
-  parseMbox,
-  parseMessages,
-  type RawMessage,
-  type Series,
-  splitMbox,
-} from "../series/index.ts";
+// The series modules one by one, not src/series/index.ts: it holds the GitHub reader, whose octokit only a
+// pr: input loads (below), as simple-git only a git: input and the archive readers only a message-id.
+import { DEFAULT_LIMITS, parseMbox, parseMessages, type RawMessage } from "../series/ingest.ts";
+import { isBlank, splitMbox } from "../series/mbox.ts";
+import { messageIdOf } from "../series/thread.ts";
+import type { IngestLimits, Series } from "../series/types.ts";
 
 export interface InputOptions {
+  /** A local archive (public-inbox, mbox, directory of mails) where message-id inputs are looked up. */
+  archive?: string;
   /** GitHub API root for pr: inputs; default env GITHUB_API_URL, else api.github.com. */
   githubApiUrl?: string;
   /** GitHub token for pr: inputs; default env GITHUB_TOKEN. */
@@ -69,7 +65,48 @@ async function loadPath(spec: string, limits: IngestLimits): Promise<Series[]> {
       subject: spec,
     });
   }
-  return parseMbox(new Uint8Array(await readFile(path)), spec, limits);
+  const bytes = new Uint8Array(await readFile(path));
+  // b4 am writes the patches as <name>.mbx and the cover letter beside it as <name>.cover.
+  const cover = path.endsWith(".mbx") ? `${path.slice(0, -4)}.cover` : null;
+  const coverBytes = cover === null ? null : await readFile(cover).catch(() => null);
+  if (coverBytes !== null && cover !== null) {
+    const parts = splitMbox(bytes).map((b, i) => ({ name: `${spec}#${i + 1}`, bytes: b }));
+    return parseMessages(
+      [{ name: basename(cover), bytes: new Uint8Array(coverBytes) }, ...parts],
+      spec,
+      limits,
+    );
+  }
+  return parseMbox(bytes, spec, limits);
+}
+
+/** An mbox on standard input (`-`), at most the input limit. */
+async function loadStdin(limits: IngestLimits): Promise<Series[]> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of process.stdin) {
+    size += (c as Buffer).length;
+    if (size > limits.maxInputBytes)
+      throw new InputError(`input too large: over ${limits.maxInputBytes} bytes`, { subject: "stdin" });
+    chunks.push(c as Buffer);
+  }
+  const bytes = new Uint8Array(Buffer.concat(chunks));
+  if (isBlank(bytes)) throw new InputError("nothing on standard input", { subject: "stdin" });
+  return parseMbox(bytes, "stdin", limits);
+}
+
+/** The series of a thread named by a message-id or lore URL: the one that holds that message. */
+async function loadMessageId(spec: string, id: string, opts: InputOptions, limits: IngestLimits) {
+  const { loadThread } = await import("./message-id.ts"); // the archive readers, for a message-id only
+  const mails = await loadThread(id, {
+    ...(opts.archive !== undefined ? { archive: opts.archive } : {}),
+    maxBytes: limits.maxInputBytes,
+  });
+  const all = await parseMessages(mails, spec, limits);
+  const holding = all.filter((s) => s.cover?.messageId === id || s.patches.some((p) => p.messageId === id));
+  if (holding.length > 0) return holding;
+  if (all.length > 0) return all;
+  throw new InputError(`the thread of <${id}> holds no patch series`, { subject: spec });
 }
 
 async function loadGitRange(spec: string, limits: IngestLimits): Promise<Series[]> {
@@ -78,6 +115,7 @@ async function loadGitRange(spec: string, limits: IngestLimits): Promise<Series[
   const [, dir, from, to] = m as unknown as [string, string, string, string];
   const info = await stat(dir).catch(() => null);
   if (!info?.isDirectory()) throw new InputError("no such directory", { subject: spec });
+  const { simpleGit } = await import("simple-git");
   const git = simpleGit(resolve(dir));
   let text: string;
   try {
@@ -98,6 +136,7 @@ export async function loadSeriesFrom(spec: string, opts: InputOptions = {}): Pro
   if (spec.startsWith("pr:")) {
     const baseUrl = opts.githubApiUrl ?? process.env.GITHUB_API_URL;
     const token = opts.githubToken ?? process.env.GITHUB_TOKEN;
+    const { fetchPullRequest } = await import("../series/github.ts");
     return [
       await fetchPullRequest(spec, {
         ...(baseUrl ? { baseUrl } : {}),
@@ -108,7 +147,15 @@ export async function loadSeriesFrom(spec: string, opts: InputOptions = {}): Pro
   }
   if (spec.startsWith("git:")) return loadGitRange(spec, limits);
   if (spec.trim() === "")
-    throw new UsageError("empty input: give a path, pr:owner/repo#n or git:<dir>:<a>..<b>");
+    throw new UsageError(
+      "empty input: give a path, -, a message-id, a lore URL, pr:owner/repo#n or git:<dir>:<a>..<b>",
+    );
+  if (spec === "-") return loadStdin(limits);
+  const archive = opts.archive ?? process.env.RPROC_REVIEW_ARCHIVE;
+  const id = messageIdOf(spec);
+  // A path that exists as written is a path, even when it looks like a message-id.
+  if (id !== null && (await stat(resolve(spec)).catch(() => null)) === null)
+    return loadMessageId(spec, id, archive !== undefined ? { ...opts, archive } : opts, limits);
   return loadPath(spec, limits);
 }
 
@@ -134,7 +181,10 @@ export async function loadInput(spec: string, opts: InputOptions = {}): Promise<
   const { input, series } = await splitSelection(spec);
   const all = await loadSeriesFrom(input, opts);
   const list = () =>
-    all.map((s) => `${s.id} "${s.title}" (${s.patches.length}/${s.total} patches)`).join("; ");
+    all
+      .slice(0, 10)
+      .map((s) => `${s.id} "${s.title}" (${s.patches.length}/${s.total} patches)`)
+      .join("; ") + (all.length > 10 ? `; and ${all.length - 10} more` : "");
   if (series !== null) {
     const picked = all.find((s) => s.id === series);
     if (picked) return picked;

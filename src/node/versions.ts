@@ -8,12 +8,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BuiltinManifest } from "../compare/against.ts";
 import type { MappedFacts } from "../compare/sides.ts";
+import { InputError } from "../errors.ts";
 import { builtinSubject, type ReviewSubject, seriesSubject } from "../review/run.ts";
 import { mapSeries } from "../semantics/map/index.ts";
 import { BUILTIN_VERSIONS, builtinVersion } from "../semantics/versions.ts";
 import type { Series } from "../series/types.ts";
 import { cParser } from "./c-parser.ts";
-import { loadInput } from "./inputs.ts";
+import { type InputOptions, loadInput } from "./inputs.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const PATCHES_DIR = join(ROOT, "patches");
@@ -46,9 +47,19 @@ export async function builtinManifests(): Promise<BuiltinManifest[]> {
   return out;
 }
 
-/** The mails of built-in version `id` in `mailsDir/<id>`, when that directory exists. */
+/**
+ * The mails of built-in version `id` in `mailsDir/<id>`, when that directory exists. A `mailsDir` that is not
+ * a directory is bad input: a mistyped --mails must not silently drop the changelog check.
+ */
 async function builtinMails(mailsDir: string | undefined, id: string): Promise<Series | null> {
   if (mailsDir === undefined) return null;
+  if (!(await stat(mailsDir).catch(() => null))?.isDirectory())
+    throw new InputError(
+      "no such directory (the mails of the built-in versions: --mails, $RPROC_REVIEW_MAILS)",
+      {
+        subject: mailsDir,
+      },
+    );
   const dir = join(mailsDir, id);
   if (!(await stat(dir).catch(() => null))?.isDirectory()) return null;
   return loadInput(dir);
@@ -60,9 +71,13 @@ export async function mappedSubject(series: Series, spec: string): Promise<Revie
 }
 
 /** A built-in id, else an input (path, pr:, git:) read and mapped. */
-export async function resolveVersion(spec: string, mailsDir?: string): Promise<ReviewSubject> {
+export async function resolveVersion(
+  spec: string,
+  mailsDir?: string,
+  inputs: InputOptions = {},
+): Promise<ReviewSubject> {
   const v = builtinVersion(spec);
   if (v !== undefined)
     return builtinSubject(v, await storedMapping(v.id), await builtinMails(mailsDir, v.id));
-  return mappedSubject(await loadInput(spec), spec);
+  return mappedSubject(await loadInput(spec, inputs), spec);
 }

@@ -33,6 +33,7 @@ import {
   scenarioList,
 } from "./describe.ts";
 import { headerValue } from "./escape.ts";
+import { DEFAULT_FROM } from "./formats.ts";
 import {
   cannotReviewLines,
   describeNote,
@@ -44,8 +45,6 @@ import {
   silentFactChanges,
 } from "./sections.ts";
 import { MAIL_WIDTH, wrap } from "./wrap.ts";
-
-export const DEFAULT_FROM = "rproc-review <rproc-review@rproc-review.invalid>";
 
 export interface EmailOptions {
   /** From header; default DEFAULT_FROM. */
@@ -85,7 +84,7 @@ function causeCommand(r: ReviewReport, c: RootCause): string | null {
 }
 
 /** A cause with posted code: where (a few lines), then how to see it. */
-function causeSection(r: ReviewReport, c: RootCause): string[] {
+export function causeSection(r: ReviewReport, c: RootCause): string[] {
   const x = c.excerpt;
   const out =
     x === null ? [] : [`${c.id} ${x.file}:${x.line}${x.patch !== null ? ` (patch ${x.patch})` : ""}:`];
@@ -208,7 +207,7 @@ function header(name: string, value: string): string {
   return wrap(value, 78, `${name}: `, " ").join("\n");
 }
 
-function ascii(s: string): string {
+export function ascii(s: string): string {
   return s.replace(/→/g, "->").replace(/…/g, "...");
 }
 

@@ -24,15 +24,18 @@ import {
   exploreIntro,
   factsHeading,
   inertLine,
+  scenarioList,
 } from "./describe.ts";
 import { escapeHtml } from "./escape.ts";
 import { sequenceDiagram } from "./mermaid.ts";
 import {
   cannotReviewLines,
+  causalFacts,
   describeNote,
   describeNoteMatches,
   differing,
   excerpt,
+  groupFindings,
   notesMentioning,
   sectionFindings,
   silentFactChanges,
@@ -165,6 +168,30 @@ ${[...x.introduced.map((f) => row(f.mainline === "present" ? "" : "fail", `only 
 </tbody></table>`;
 }
 
+/** The distinct findings of one class, one item each (as the markdown's findings sections). */
+function findingsHtml(r: ReviewReport, klass: "introduced" | "carried", title: string): string {
+  const groups = groupFindings(r, klass);
+  if (groups.length === 0) return "";
+  return `<h2>${e(title)} (${groups.length} distinct)</h2>\n${li(
+    groups.map(
+      (g) =>
+        `<b>${e(g.kind)}</b> in <code>${e(g.at)}</code>${g.since ? ` (since ${e(g.since)})` : ""}, ${e(scenarioList(g.scenarios))}: ${e(g.detail)}`,
+    ),
+  )}`;
+}
+
+/** The design changes behind the differences, with their evidence (as the markdown's section). */
+function designChangesHtml(r: ReviewReport): string {
+  const facts = causalFacts(r);
+  if (facts.length === 0) return "";
+  return `<h2>Design changes behind the differences</h2>\n${li(
+    facts.map(
+      (c) =>
+        `<code>${e(describeResponsible(c.change, r.a, r.b))}</code>: ${e(scenarioList(c.scenarios))}${li(evidenceLines(c.change, r.a, r.b).map((x) => e(x)))}`,
+    ),
+  )}`;
+}
+
 export function renderHtml(r: ReviewReport, opts: HtmlOptions): string {
   const diffs = differing(r);
   const matrix = r.diff.scenarios
@@ -206,14 +233,22 @@ export function renderHtml(r: ReviewReport, opts: HtmlOptions): string {
 <p>Compared <b>${e(r.a.id)}</b> (${e(r.a.title)}) with <b>${e(r.b.id)}</b> (${e(r.b.title)})${r.diff.mainline ? `; findings also seen in ${e(r.diff.mainline.id)} are pre-existing` : ""}.</p>
 ${r.notes.map((n) => `<p><i>${e(n)}</i></p>`).join("\n")}
 ${r.verdict.cannotReview ? `<h2>Could not review ${r.verdict.cannotReview.scenarios.length} of ${r.verdict.cannotReview.total} scenarios</h2>\n${li(cannotReviewLines(r).map((l) => e(l)))}` : ""}
+${
+  r.causes.length > 0
+    ? `<h2>Root causes (${r.causes.length})</h2>\n${li(r.causes.map((c) => `<span class="${c.class === "introduced" || c.class === "carried" ? "fail" : "pass"}"><b>${e(c.id)}</b></span> ${e(c.line)}`))}`
+    : ""
+}
 <h2>Matrix</h2>
 <table><thead><tr><th>scenario</th><th>${e(r.a.id)}</th><th>${e(r.b.id)}</th><th></th><th>findings in ${e(r.b.id)}</th></tr></thead>
 <tbody>
 ${matrix}
 </tbody></table>
+${findingsHtml(r, "introduced", `Findings ${r.b.id} introduces`)}
+${findingsHtml(r, "carried", `Findings ${r.b.id} still carries (not in mainline)`)}
 ${exploreHtml(r)}
 <h2>Behaviour differences (${diffs.length})</h2>
 ${diffs.map((s) => difference(r, s)).join("\n")}
+${designChangesHtml(r)}
 <h2>Changelog check</h2>
 ${changelog}
 ${silent.length > 0 ? `<h2>Design changes no scenario shows</h2>\n${li(silent.map((f) => `<code>${e(describeFactChange(f, r.a, r.b))}</code>`))}` : ""}

@@ -5,12 +5,14 @@
 
 import type { ReviewReport } from "../review/report.ts";
 import { type EmailOptions, renderEmail } from "./email.ts";
+import type { ReportFormat } from "./formats.ts";
 import { type HtmlOptions, renderHtml } from "./html.ts";
 import { type MarkdownOptions, renderMarkdown } from "./markdown.ts";
 
 export type { ReviewReport, SeriesRef } from "../review/report.ts";
-export { type B4Check, type B4Context, b4Checks } from "./b4.ts";
-export { DEFAULT_FROM, type EmailOptions, renderEmail, reviewText, rfc2822Date } from "./email.ts";
+export { type B4Check, type B4Context, b4Checks, checkpatchLines } from "./b4.ts";
+export { type EmailOptions, renderEmail, reviewText, rfc2822Date } from "./email.ts";
+export { DEFAULT_FROM, isReportFormat, REPORT_FORMATS, type ReportFormat } from "./formats.ts";
 export {
   type CheckAnnotation,
   type CommentOptions,
@@ -28,13 +30,6 @@ export {
   sequenceDiagram,
 } from "./mermaid.ts";
 export { MAIL_WIDTH, wrap } from "./wrap.ts";
-
-export const REPORT_FORMATS = ["markdown", "email", "json", "html"] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
-
-export function isReportFormat(s: string): s is ReportFormat {
-  return (REPORT_FORMATS as readonly string[]).includes(s);
-}
 
 export function renderJson(r: ReviewReport): string {
   return `${JSON.stringify(r, null, 2)}\n`;

@@ -111,6 +111,14 @@ function matrix(r: ReviewReport): string[] {
   return lines;
 }
 
+/** One line per root cause, first: class, kind, C function and posted line, the design change behind it. */
+function rootCauses(r: ReviewReport): string[] {
+  if (r.causes.length === 0) return [];
+  const lines = ["", `### Root causes (${r.causes.length})`, ""];
+  for (const c of r.causes) lines.push(`- ${CLASS_MARK[c.class]} **${c.id}** ${t(c.line)}`);
+  return lines;
+}
+
 function introducedSection(r: ReviewReport): string[] {
   const groups = groupFindings(r, "introduced");
   if (groups.length === 0) return [];
@@ -314,8 +322,10 @@ export function renderMarkdown(r: ReviewReport, opts: MarkdownOptions = {}): str
   const diffs = differing(r);
   const blocks: Block[] = [
     { lines: header(r), drop: 0, what: "header" },
-    { lines: matrix(r), drop: 0, what: "matrix" },
+    // What could not be reviewed comes first, then the root causes, then the matrix.
     { lines: cannotReviewSection(r), drop: 0, what: "cannot review" },
+    { lines: rootCauses(r), drop: 0, what: "root causes" },
+    { lines: matrix(r), drop: 0, what: "matrix" },
     { lines: introducedSection(r), drop: 0, what: "findings" },
     { lines: carriedSection(r), drop: 0, what: "carried findings" },
     { lines: exploreSection(r), drop: 0, what: "explore" },

@@ -17,7 +17,10 @@ import type { MapResult } from "../semantics/map/types.ts";
 import { BUILTIN_VERSIONS, type BuiltinVersion, MAINLINE } from "../semantics/versions.ts";
 import type { Series } from "../series/types.ts";
 import { shellWord } from "../shell.ts";
+import { REVIEW_EXPLORE_DEPTH } from "./depth.ts";
 import { type ReviewReport, reviewVersions } from "./report.ts";
+
+export { REVIEW_EXPLORE_DEPTH };
 
 /** A version ready to be run and compared: its design, and how to build its side from its cells. */
 export interface ReviewSubject {
@@ -115,9 +118,6 @@ function sharedFindingScenarios(results: readonly CellResult[], a: string, b: st
   return out;
 }
 
-/** The review's default exploration depth: every sequence of up to three events, well under a second. */
-export const REVIEW_EXPLORE_DEPTH = 3;
-
 export interface ReviewRun {
   report: ReviewReport;
   /** Every cell that ran (A, B and the mainline baseline). */
@@ -151,7 +151,8 @@ export async function runReview(
   const side = (s: ReviewSubject) => s.side(cellsOf(matrix.results, s.design.id), s.design.id);
   const sa = side(a);
   const fixtures = await loadFixtures();
-  const run: CellRunner = (facts, scenario) => runScenario({ ...b.design, facts }, scenario, fixtures);
+  const run: CellRunner = (facts, scenario, expect) =>
+    runScenario({ ...b.design, facts }, scenario, fixtures, expect ? { expect } : {});
   const shared = sharedFindingScenarios(matrix.results, a.design.id, b.design.id);
   const history: { id: string; cells: CellResult[] }[] = [];
   if (shared.length > 0)

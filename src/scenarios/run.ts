@@ -5,7 +5,15 @@
 import { type Fixtures, loadFixtures } from "../emulator/api.ts";
 import { UsageError } from "../errors.ts";
 import { type DesignFacts, type FactPath, linkProblem, trackFactReads } from "../semantics/facts.ts";
-import type { CellResult, FinalState, MatrixResult, TaCommandName, UnknownReason } from "./result.ts";
+import { TraceDiverged } from "../semantics/kernel.ts";
+import type {
+  CellResult,
+  FinalState,
+  MatrixResult,
+  TaCommandName,
+  TraceStep,
+  UnknownReason,
+} from "./result.ts";
 import { SCENARIOS, type Scenario, scenarioById } from "./scenarios.ts";
 import { World } from "./world.ts";
 
@@ -82,10 +90,19 @@ function finalStateOf(w: World): FinalState {
 }
 
 /** Runs one scenario on one design. */
+export interface RunOptions {
+  /**
+   * The trace of a known run to compare with: the run stops at its first step that differs, and its result
+   * then holds the trace up to that step (enough to tell it differs; attribution's early stop).
+   */
+  expect?: readonly TraceStep[];
+}
+
 export async function runScenario(
   design: Design,
   scenario: Scenario | string,
   fixtures?: Fixtures,
+  opts: RunOptions = {},
 ): Promise<CellResult> {
   const s = typeof scenario === "string" ? scenarioById(scenario) : scenario;
   if (s === undefined)
@@ -119,10 +136,30 @@ export async function runScenario(
     dt: s.dt ?? "reference",
     fixtures: fixtures ?? (await loadFixtures()),
   });
-  s.beforeProbe?.(w);
-  await s.run(w);
-  const finalState = finalStateOf(w);
-  await w.teardown();
+  if (opts.expect !== undefined) w.k.expected = opts.expect;
+  let finalState: FinalState = "absent";
+  try {
+    s.beforeProbe?.(w);
+    await s.run(w);
+    finalState = finalStateOf(w);
+    await w.teardown();
+  } catch (e) {
+    if (!(e instanceof TraceDiverged) && w.k.diverged < 0) throw e;
+  }
+  if (w.k.diverged >= 0)
+    // Stopped where it left the expected trace: only good for telling that it differs.
+    return {
+      ...base,
+      applicable: true,
+      ok: false,
+      errno: w.errno,
+      finalState,
+      tee: [],
+      findings: [...w.monitors.findings],
+      trace: w.k.trace.slice(0, w.k.diverged + 1),
+      ...unknownOf(w.k.trace),
+      factsRead: [...tracked.reads].sort(),
+    };
   const tee: TaCommandName[] = [];
   for (const e of w.k.events) {
     if (e.type === "emu" && e.e.layer === "ta" && e.e.fn === "invoke" && TA_COMMANDS.has(e.e.cmdName)) {

@@ -212,8 +212,27 @@ export class Atomic {
 /** A devres entry: a devm-allocated object (freed on release) or a devm action (named, run on release). */
 type Devres = { owner: DevmOwner; obj: KObj } | { owner: DevmOwner; action: string; release: () => void };
 
+/**
+ * Thrown at the first step a run takes off the trace it was told to follow (Kernel.expected); the step is
+ * Kernel.diverged. One instance, thrown again and again: an Error's stack is costly and says nothing here.
+ */
+export class TraceDiverged extends Error {
+  static readonly instance = new TraceDiverged();
+  private constructor() {
+    super("the run left the expected trace");
+    this.name = "TraceDiverged";
+  }
+}
+
 /** One scenario run's kernel. */
 export class Kernel {
+  /**
+   * A trace this run is expected to follow, or null: the first step that differs from it (and every step
+   * after) throws TraceDiverged, so a run whose only purpose is to be compared with a known one stops where
+   * it parts from it. `diverged` is that step, or -1.
+   */
+  expected: readonly TraceStep[] | null = null;
+  diverged = -1;
   /** The design facts of the run (a trackFactReads proxy during a scenario): behaviour reads only these. */
   facts: DesignFacts;
   private readonly devres: Devres[] = [];
@@ -255,8 +274,23 @@ export class Kernel {
 
   /** Appends a trace step and returns its index. */
   step(layer: TraceLayer, fn: string, event: string, detail: string): number {
+    const at = this.trace.length;
     this.trace.push({ layer, fn, event, detail });
-    return this.trace.length - 1;
+    if (this.expected !== null) {
+      const e = this.expected[at];
+      if (
+        this.diverged >= 0 ||
+        e === undefined ||
+        e.layer !== layer ||
+        e.fn !== fn ||
+        e.event !== event ||
+        e.detail !== detail
+      ) {
+        if (this.diverged < 0) this.diverged = at;
+        throw TraceDiverged.instance;
+      }
+    }
+    return at;
   }
 
   /** The current C function (innermost frame), or "?" outside any call. */

@@ -103,17 +103,26 @@ export function linkedMessageIds(text: string): string[] {
 }
 
 const NUM = String.raw`v?(\d+(?:\.\d+)?)`;
+/** A version as headings write it: "v18", "18", "[18]" (the bracketed form of "Updates vs version [18]:"). */
+const VNUM = String.raw`\[?v?(\d+(?:\.\d+)?)\]?`;
 const SINCE = new RegExp(
-  String.raw`^(?:main\s+)?(?:updates?|changes?|changelog)\s+(?:from|vs\.?|versus|since|compared\s+to|against)\s+(?:the\s+)?(?:(?:previous|last|prior)\s+(?:version|revision|series|iteration|patch(?:set)?)|(?:version|revision)?\s*${NUM})\s*(?:\[\d+\])?\s*:?$`,
+  String.raw`^(?:main\s+)?(?:updates?|changes?|changelog)\s+(?:from|vs\.?|versus|since|compared\s+to|against)\s+(?:the\s+)?(?:(?:previous|last|prior)\s+(?:version|revision|series|iteration|patch(?:set)?)|(?:version|revision)?\s*${VNUM})\s*(?:\[\d+\])?\s*:?$`,
   "i",
 );
-const IN = new RegExp(String.raw`^(?:changes?|updates?)\s+in\s+${NUM}\s*:?$|^v(\d+(?:\.\d+)?)\s*:$`, "i");
+const IN = new RegExp(
+  String.raw`^(?:changes?|updates?)\s+in\s+${NUM}\s*:?$|^v(\d+(?:\.\d+)?)\s*:$|^(?:version\s+v?|v)(\d+(?:\.\d+)?)\s+(?:updates?|changes?|changelog)\s*:?$`,
+  "i",
+);
 const ARROW = new RegExp(
   String.raw`^(?:(?:changes?|updates?)\s+(?:from\s+)?)?${NUM}\s*(?:->|→|=>|to|\.\.)\s*${NUM}\s*:?$`,
   "i",
 );
 const BULLET = /^(?:[-*•+]|\d+[.)])\s+/;
 const STOP = /^(?:\[\d+\]|---|[A-Za-z][\w-]*-by:|Closes:|Link:|base-commit:|Tested-on:|change-id:)/i;
+/** An underline below a heading ("-----", "====="): the heading opens a section that blank lines do not end. */
+const UNDERLINE = /^(?:-{3,}|={3,})$/;
+/** The cover letter's shortlog ("Arnaud Pouliquen (6):"): what follows is no longer a changelog. */
+const SHORTLOG = /^\S.*\(\d+\):$/;
 
 interface Heading {
   refersTo: string | null;
@@ -124,7 +133,7 @@ function heading(line: string): Heading | null {
   const since = SINCE.exec(line);
   if (since) return { refersTo: since[1] ? `v${since[1]}` : null, relation: "since" };
   const inV = IN.exec(line);
-  if (inV) return { refersTo: `v${inV[1] ?? inV[2]}`, relation: "in" };
+  if (inV) return { refersTo: `v${inV[1] ?? inV[2] ?? inV[3]}`, relation: "in" };
   const arrow = ARROW.exec(line);
   if (arrow) return { refersTo: `v${arrow[1]}`, relation: "since" };
   return null;
@@ -137,7 +146,7 @@ export function parseChangelog(
   patchIndex: number | null,
 ): ChangelogNote[] {
   const notes: ChangelogNote[] = [];
-  let current: (Heading & { heading: string }) | null = null;
+  let current: (Heading & { heading: string; section: boolean }) | null = null;
   let item: string[] = [];
   let items = 0;
   const flush = (): void => {
@@ -160,19 +169,25 @@ export function parseChangelog(
     const h = heading(line);
     if (h) {
       flush();
-      current = { ...h, heading: line };
+      current = { ...h, heading: line, section: false };
       items = 0;
       continue;
     }
     if (!current) continue;
+    if (UNDERLINE.test(line) && items === 0 && item.length === 0 && !current.section) {
+      current.section = true;
+      continue;
+    }
     if (line === "") {
-      if (item.length > 0 || items > 0) {
+      // A blank line ends a plain block once it has items; in an underlined section it ends an item.
+      if (current.section) flush();
+      else if (item.length > 0 || items > 0) {
         flush();
         current = null;
       }
       continue;
     }
-    if (STOP.test(line) || DIFFSTAT.test(raw)) {
+    if (STOP.test(line) || DIFFSTAT.test(raw) || SHORTLOG.test(line)) {
       flush();
       current = null;
       continue;

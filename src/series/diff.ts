@@ -2,8 +2,12 @@ import parseDiff from "parse-diff";
 import { InputError } from "../errors.ts";
 import type { FileChange, FileStatus, Hunk, HunkLine } from "./types.ts";
 
-/** Where a diff starts in a mail body: a git diff header, or a plain unified diff's `--- ` line. */
-export const DIFF_START = /^(?:diff --git |--- (?:a\/|\/dev\/null)\S*.*\n\+\+\+ )/m;
+/**
+ * Where a diff starts in a mail body: a git diff header, or a plain unified diff's `--- ` line (a/ or
+ * /dev/null, or any path when a hunk header follows its `+++ ` line: `--- /etc/shadow`).
+ */
+export const DIFF_START =
+  /^(?:diff --git |--- (?:a\/|\/dev\/null)\S*.*\n\+\+\+ |--- \S.*\n\+\+\+ \S.*\n@@ -\d)/m;
 
 const HUNK_HEADER = /^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@ ?(.*)$/;
 const BINARY = /^(?:GIT binary patch|Binary files .* differ)$/m;
@@ -15,28 +19,147 @@ export interface ParsedDiff {
   binary: string[];
 }
 
-const TAG = /^(?:base-commit|change-id|prerequisite-(?:patch|message|change)-id):/;
+const HUNK_COUNTS = /^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@/;
+/**
+ * A signature ("-- ", "--", "--  "), b4's "---" before its tags, a tag line, or scissors ("-- >8 --"): the mail
+ * goes on, not the diff.
+ */
+const FOOTER =
+  /^(?:--[ \t]*|---[ \t]*|[- \t]*(?:>8|8<)[- \t]*|(?:base-commit|change-id|prerequisite-(?:patch|message|change)-id):.*)$/;
+/** A line that can only belong to a hunk. */
+const HUNK_LINE = /^[-+ \\]/;
+
+/** A line for a message: tabs and other characters outside printable ASCII as \t and \uXXXX (a no-break space shows). */
+const visible = (line: string): string =>
+  line.replace(/[^\x20-\x7e]/g, (c) =>
+    c === "\t" ? "\\t" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+
+const isBlankLine = (line: string): boolean => line.trim() === "";
+const isPlainHeader = (lines: readonly string[], i: number): boolean =>
+  (lines[i] as string).startsWith("--- ") && (lines[i + 1] ?? "").startsWith("+++ ");
+
+/** The path a file header names, for messages. */
+function headerPath(lines: readonly string[], from: number, to: number): string {
+  for (let i = from; i < to; i++) {
+    const line = lines[i] as string;
+    if (line.startsWith("+++ ") && !line.startsWith("+++ /dev/null"))
+      return line.slice(4).replace(/^b\//, "");
+    if (line.startsWith("--- ") && !line.startsWith("--- /dev/null"))
+      return line.slice(4).replace(/^a\//, "");
+  }
+  const git = /^diff --git a\/(\S+) b\/(\S+)/.exec(lines[from] ?? "");
+  return git?.[2] ?? lines[from] ?? "";
+}
 
 /**
- * Drops what follows the last hunk in a mail: the signature ("-- " then a git version) and the
- * base-commit/change-id tags that git --base and b4 append.
+ * The diff of a mail without what follows it, found as git apply finds it: each hunk is read for the number
+ * of lines its header announces, so a signature, b4's "---" and tags, or a list's footer after the last hunk
+ * is not part of the diff, whatever it says. A hunk with fewer lines than announced, or lines that can only be
+ * hunk lines after a hunk is complete (a header that announces fewer lines than follow), is an InputError.
+ * The work is bounded by the number of lines, never by the counts a header announces.
  */
-export function stripSignature(diff: string): string {
-  let lines = diff.split("\n");
-  const whole = lines.length;
-  for (let i = lines.length - 1; i >= 0; i--) {
-    if (lines[i] !== "-- " && lines[i] !== "--") continue;
-    const tail = lines.slice(i + 1).filter((l) => l.trim() !== "");
-    if (tail.every((l) => !/^(?:[-+ @\\]|diff )/.test(l))) lines = lines.slice(0, i);
-    break;
+export function diffExtent(diff: string): string {
+  const lines = diff.split("\n");
+  const kept: string[] = [];
+  let i = 0;
+  let fileStart = 0;
+  const outsideHunks = (from: number): never => {
+    let n = 0;
+    for (let k = from; k < lines.length && !FOOTER.test(lines[k] as string); k++) {
+      const line = lines[k] as string;
+      if (line.startsWith("diff --git ") || isPlainHeader(lines, k)) break;
+      if (HUNK_LINE.test(line) && !isBlankLine(line)) n++;
+      else if (!isBlankLine(line)) break;
+    }
+    throw new InputError(
+      `diff does not parse: ${headerPath(lines, fileStart, from)} has ${n} line(s) outside its hunks (a hunk header announces fewer lines than follow)`,
+    );
+  };
+  while (i < lines.length) {
+    const line = lines[i] as string;
+    if (line.startsWith("diff --git ") || isPlainHeader(lines, i)) {
+      fileStart = i;
+      kept.push(line);
+      i++;
+      // The file's header lines (mode, index, rename, binary data), up to its first hunk.
+      while (i < lines.length) {
+        const h = lines[i] as string;
+        if (h.startsWith("@@ ") || h.startsWith("diff --git ") || FOOTER.test(h)) break;
+        if (h.startsWith("--- ") && !(lines[i + 1] ?? "").startsWith("+++ ")) break;
+        kept.push(h);
+        i++;
+        if (h.startsWith("+++ ")) break;
+      }
+      continue;
+    }
+    const counts = HUNK_COUNTS.exec(line);
+    if (counts) {
+      kept.push(line);
+      let oldLeft = counts[1] === undefined ? 1 : Number(counts[1]);
+      let newLeft = counts[2] === undefined ? 1 : Number(counts[2]);
+      const wantOld = oldLeft;
+      const wantNew = newLeft;
+      i++;
+      while (oldLeft > 0 || newLeft > 0) {
+        const h = lines[i];
+        const c = h === undefined ? "" : h[0];
+        const fits =
+          h !== undefined &&
+          (c === "\\" ||
+            (c === "+" && newLeft > 0) ||
+            (c === "-" && oldLeft > 0) ||
+            ((c === " " || h === "") && oldLeft > 0 && newLeft > 0));
+        if (!fits) {
+          const where =
+            h === undefined
+              ? "the diff ends"
+              : `line ${i + 1}, "${visible(h.slice(0, 60))}${h.length > 60 ? "…" : ""}", is not one of its lines`;
+          throw new InputError(
+            `diff does not parse: hunk "${line}" of ${headerPath(lines, fileStart, i)} announces ${wantOld} old and ${wantNew} new lines but has ${wantOld - oldLeft} and ${wantNew - newLeft} (${where})`,
+          );
+        }
+        if (c === "+") newLeft--;
+        else if (c === "-") oldLeft--;
+        else if (c !== "\\") {
+          oldLeft--;
+          newLeft--;
+        }
+        kept.push(h);
+        i++;
+      }
+      while ((lines[i] ?? "").startsWith("\\")) kept.push(lines[i++] as string);
+      continue;
+    }
+    // Between or after files: blank lines, or where the mail goes on after the diff.
+    if (isBlankLine(line)) {
+      i++;
+      continue;
+    }
+    if (kept.length === 0) {
+      kept.push(line);
+      i++;
+      continue;
+    }
+    if (HUNK_LINE.test(line) && !FOOTER.test(line)) outsideHunks(i);
+    // A footer: dropped, unless more of the diff follows it.
+    let next = i;
+    while (next < lines.length && !(lines[next] as string).startsWith("diff --git ")) {
+      if (HUNK_COUNTS.test(lines[next] as string)) {
+        throw new InputError(
+          `diff does not parse: a hunk of ${headerPath(lines, fileStart, i)} follows text that is not part of a hunk (line ${next + 1}: "${(lines[next] as string).slice(0, 80)}")`,
+        );
+      }
+      next++;
+    }
+    if (next === lines.length) break;
+    for (let k = i; k < next; k++) {
+      const junk = lines[k] as string;
+      if (HUNK_LINE.test(junk) && !FOOTER.test(junk) && !isBlankLine(junk)) outsideHunks(k);
+    }
+    i = next;
   }
-  let last = lines.length - 1;
-  while (last >= 0 && ((lines[last] as string).trim() === "" || TAG.test(lines[last] as string))) last--;
-  const tag = lines.findIndex((l, i) => i > last && TAG.test(l));
-  // git writes one blank line before the tags; blank lines before it may be context lines of the hunk.
-  if (tag > 0) lines = lines.slice(0, lines[tag - 1] === "" ? tag - 1 : tag);
-  // Each kept line, the last one included (it may be a blank context line), ends with a line break.
-  return lines.length < whole ? `${lines.join("\n")}\n` : diff;
+  return kept.length === 0 ? diff : `${kept.join("\n")}\n`;
 }
 
 function splitSections(diff: string): string[] {
@@ -156,7 +279,7 @@ function parseSection(section: string): ReturnType<typeof parseDiff> {
 /** Parses the diff part of a patch mail. Throws InputError (without subject; the caller names the mail). */
 export function parseFileChanges(diff: string): ParsedDiff {
   const files: FileChange[] = [];
-  for (const section of splitSections(stripSignature(diff))) {
+  for (const section of splitSections(diffExtent(diff))) {
     const parsed = parseSection(section);
     const git = section.startsWith("diff --git ");
     if (git && parsed.length !== 1)

@@ -114,7 +114,10 @@ export async function fetchPullRequest(
         skip("a commit without changes");
         continue;
       }
-      warnings.push(...one.warnings.filter((w) => w.code !== "no-cover-letter"));
+      // The pull request numbers its commits itself: what a commit's subject says of a series (a cover
+      // letter, "[PATCH 1/100000000]" and the patches it would miss) does not apply.
+      const ignored = new Set<IngestWarning["code"]>(["no-cover-letter", "missing-patch", "total-mismatch"]);
+      warnings.push(...one.warnings.filter((w) => !ignored.has(w.code)));
       patches.push(patch);
     }
     if (patches.length === 0)

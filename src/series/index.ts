@@ -12,6 +12,15 @@ export {
 } from "./github.ts";
 export { DEFAULT_LIMITS, parseMbox, parseMessages, type RawMessage } from "./ingest.ts";
 export { isBlank, splitMbox } from "./mbox.ts";
+export {
+  countMissing,
+  describeMissing,
+  MAX_LISTED_MISSING,
+  type MissingRange,
+  missingRanges,
+  seriesMissing,
+} from "./missing.ts";
 export { patchId, seriesCodeId, seriesKey } from "./patchid.ts";
+export { type OutsidePath, outsideTree, pathsOutsideTree } from "./paths.ts";
 export { parseSubject, type SubjectInfo } from "./subject.ts";
 export type * from "./types.ts";

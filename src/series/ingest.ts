@@ -1,17 +1,10 @@
-import PostalMime, { type Email } from "postal-mime";
-import { InputError, isUserError } from "../errors.ts";
-import {
-  linkedMessageIds,
-  parseChangelog,
-  parsePerson,
-  parseTags,
-  parseTrailers,
-  splitPatchBody,
-} from "./body.ts";
-import { repairCharset } from "./charset.ts";
-import { DIFF_START, parseFileChanges, stripSignature } from "./diff.ts";
+import { InputError } from "../errors.ts";
+import { linkedMessageIds, parseChangelog, parseTags, parseTrailers, splitPatchBody } from "./body.ts";
+import { DEFAULT_MAIL_LIMITS, type DecodedMail, peekMessageId, readMail } from "./mail.ts";
 import { isBlank, splitMbox } from "./mbox.ts";
+import { describeMissing, listMissing, missingRanges } from "./missing.ts";
 import { patchId } from "./patchid.ts";
+import { pathsOutsideTree } from "./paths.ts";
 import { parseSubject, type SubjectInfo } from "./subject.ts";
 import type {
   CoverLetter,
@@ -24,9 +17,12 @@ import type {
 } from "./types.ts";
 
 export const DEFAULT_LIMITS: IngestLimits = {
-  maxChangedLinesPerPatch: 20_000,
+  ...DEFAULT_MAIL_LIMITS,
   maxInputBytes: 50 * 1024 * 1024,
 };
+
+/** Warnings of one kind listed one by one before the rest are counted in one more. */
+const MAX_LISTED_WARNINGS = 20;
 
 export interface RawMessage {
   /** How to name the mail in messages: a file name, "file#2". */
@@ -39,115 +35,74 @@ type Mail =
   | { kind: "cover"; info: SubjectInfo; cover: CoverLetter; text: string; sender: Person }
   | { kind: "patch"; info: SubjectInfo; patch: Patch; text: string; sender: Person };
 
-const ids = (value: string | undefined): string[] =>
-  [...(value ?? "").matchAll(/<([^<>\s]+)>/g)].map((m) => m[1] as string);
-
 function mailLabel(name: string, messageId: string): string {
   return messageId === "" ? name : `${name} <${messageId}>`;
 }
 
-function headersOf(email: Email, name: string): MailHeaders {
-  const from = email.from && email.from.address !== undefined ? email.from : undefined;
-  const author: Person = from
-    ? { name: from.name, email: (from.address ?? "").toLowerCase() }
-    : (parsePerson(email.headers.find((h) => h.key === "from")?.value ?? "") ?? { name: "", email: "" });
-  const date =
-    email.date && !Number.isNaN(Date.parse(email.date)) ? new Date(email.date).toISOString() : null;
+function headersOf(mail: DecodedMail, name: string): MailHeaders {
   return {
-    messageId: ids(email.messageId)[0] ?? (email.messageId ?? "").trim(),
-    subject: (email.subject ?? "").replace(/\s+/g, " ").trim(),
-    inReplyTo: ids(email.inReplyTo)[0] ?? null,
-    references: ids(email.references),
-    author,
-    date,
+    messageId: mail.messageId,
+    subject: mail.subject,
+    inReplyTo: mail.inReplyTo,
+    references: mail.references,
+    author: mail.from ?? { name: "", email: "" },
+    date: mail.date,
     origin: name,
   };
 }
 
-const decoder = new TextDecoder();
-
-/** The plain text of a mail, plus patches sent as text attachments. */
-function textOf(email: Email): string {
-  let text = email.text ?? "";
-  for (const a of email.attachments) {
-    if (
-      !/^text\/(?:x-)?(?:patch|diff|x-diff)$/.test(a.mimeType) &&
-      !/\.(?:patch|diff)$/.test(a.filename ?? "")
-    )
-      continue;
-    text += `\n${typeof a.content === "string" ? a.content : decoder.decode(a.content)}`;
-  }
-  return text.replace(/\r\n?/g, "\n");
-}
-
-async function readMail(
+/** Reads one mail through the shared reader (mail.ts) and applies ingest's rules to what it is. */
+async function readOne(
   raw: RawMessage,
   limits: IngestLimits,
   warn: (w: IngestWarning) => void,
+  fast: boolean,
 ): Promise<Mail | null> {
-  let email: Email;
-  try {
-    email = await PostalMime.parse(repairCharset(raw.bytes));
-  } catch (e) {
-    throw new InputError(`not a readable mail: ${e instanceof Error ? e.message : String(e)}`, {
+  const read = await readMail(raw.bytes, limits, fast);
+  const { mail, info, what } = read;
+  if (what.kind === "too-large")
+    throw new InputError(what.reason, { subject: mailLabel(raw.name, peekMessageId(raw.bytes)) });
+  if (mail === null || what.kind === "unreadable")
+    throw new InputError(what.kind === "unreadable" ? what.reason : "not a readable mail", {
       subject: raw.name,
     });
-  }
-  const headers = headersOf(email, raw.name);
+  const headers = headersOf(mail, raw.name);
   const label = mailLabel(raw.name, headers.messageId);
-  const info = parseSubject(headers.subject);
-  const text = textOf(email);
-  const hasDiff = DIFF_START.test(text);
+  const text = mail.text;
   const skip = (code: IngestWarning["code"], why: string): null => {
     warn({ code, message: `${label}: ${why}; skipped`, mail: label });
     return null;
   };
-  if (info.isReply) return skip("not-a-patch", `a reply ("${headers.subject}"), not a patch`);
-  if (text.trim() === "" && email.html) {
-    if (info.isPatch)
-      throw new InputError("HTML-only mail: a patch must be sent as plain text", { subject: label });
-    return skip("html-only", "HTML-only mail");
-  }
-  if (info.index === 0) {
-    // A cover letter, even when it carries a range-diff or interdiff.
-    const body = text.trimEnd();
-    const cover: CoverLetter = {
-      ...headers,
-      title: info.title,
-      body,
-      changelog: parseChangelog(body, "cover", null),
-    };
-    return { kind: "cover", info, cover, text, sender: headers.author };
-  }
-  if (!hasDiff) {
-    if (info.index !== null)
-      throw new InputError(`patch ${info.index}/${info.total} has no diff`, { subject: label });
-    if (!email.headers.some((h) => ["from", "subject", "date", "message-id"].includes(h.key))) {
-      return skip("not-a-patch", "not a mail (no From, Subject, Date or Message-ID header)");
+  switch (what.kind) {
+    case "reply":
+      return skip("not-a-patch", `a reply ("${headers.subject}"), not a patch`);
+    case "html-only":
+      if (info.isPatch)
+        throw new InputError("HTML-only mail: a patch must be sent as plain text", { subject: label });
+      return skip("html-only", "HTML-only mail");
+    case "cover": {
+      // A cover letter, even when it carries a range-diff or interdiff.
+      const body = text.trimEnd();
+      const cover: CoverLetter = {
+        ...headers,
+        title: info.title,
+        body,
+        changelog: parseChangelog(body, "cover", null),
+      };
+      return { kind: "cover", info, cover, text, sender: headers.author };
     }
-    return skip("not-a-patch", `no diff in "${headers.subject || "(no subject)"}"`);
+    case "no-diff":
+      if (what.counted)
+        throw new InputError(`patch ${info.index}/${info.total} has no diff`, { subject: label });
+      if (!mail.isMail)
+        return skip("not-a-patch", "not a mail (no From, Subject, Date or Message-ID header)");
+      return skip("not-a-patch", `no diff in "${headers.subject || "(no subject)"}"`);
+    case "bad-diff":
+      throw new InputError(what.reason, { subject: label });
+    case "patch":
+      break;
   }
-  // A patch sent on behalf of someone else starts with an in-body "From:" line naming its author.
-  const inBody = /^From:[ \t]*(.+)\n+/.exec(text);
-  const author = (inBody && parsePerson(inBody[1] as string)) ?? headers.author;
-  const body = splitPatchBody(inBody ? text.slice(inBody[0].length) : text);
-  const tooLarge = (changed: number): InputError =>
-    new InputError(`patch too large: ${changed} changed lines (limit ${limits.maxChangedLinesPerPatch})`, {
-      subject: label,
-    });
-  // Cheap count first, so a huge mail is refused before the diff is parsed.
-  const diff = stripSignature(body.diff);
-  const rough = (diff.match(/^[-+]/gm)?.length ?? 0) - (diff.match(/^(?:---|\+\+\+) /gm)?.length ?? 0);
-  if (rough > limits.maxChangedLinesPerPatch) throw tooLarge(rough);
-  let parsed: ReturnType<typeof parseFileChanges>;
-  try {
-    parsed = parseFileChanges(diff);
-  } catch (e) {
-    if (isUserError(e)) throw new InputError(e.message, { subject: label, cause: e });
-    throw e;
-  }
-  const changed = parsed.files.reduce((n, f) => n + f.additions + f.deletions, 0);
-  if (changed > limits.maxChangedLinesPerPatch) throw tooLarge(changed);
+  const { body, diff: parsed } = what;
   for (const path of parsed.binary) {
     warn({
       code: "binary-diff",
@@ -156,9 +111,16 @@ async function readMail(
     });
   }
   const index = info.index ?? 1;
+  for (const o of pathsOutsideTree([{ index, files: parsed.files }])) {
+    warn({
+      code: "outside-tree",
+      message: `${label}: the diff names ${JSON.stringify(o.path)}, outside the source tree (${o.why}); no file of the tree is read for it`,
+      mail: label,
+    });
+  }
   const patch: Patch = {
     ...headers,
-    author,
+    author: what.author ?? headers.author,
     index,
     total: info.total ?? 1,
     title: info.title,
@@ -197,8 +159,9 @@ function assemble(mails: Mail[], origin: string, inputWarnings: IngestWarning[])
     });
   }
   const patches: Patch[] = [];
+  const kept = new Map<number, Patch>();
   for (const p of [...found].sort((a, b) => a.index - b.index)) {
-    const dup = patches.find((q) => q.index === p.index);
+    const dup = kept.get(p.index);
     if (dup) {
       const mail = mailLabel(p.origin, p.messageId);
       warnings.push({
@@ -206,25 +169,40 @@ function assemble(mails: Mail[], origin: string, inputWarnings: IngestWarning[])
         message: `${mail}: second copy of patch ${p.index}/${p.total} ignored (kept ${mailLabel(dup.origin, dup.messageId)})`,
         mail,
       });
-    } else patches.push(p);
+    } else {
+      kept.set(p.index, p);
+      patches.push(p);
+    }
   }
   const first = mails[0] as Mail;
-  const total = first.info.total ?? Math.max(1, ...patches.map((p) => p.total));
-  const missing: number[] = [];
-  for (let i = 1; i <= total; i++) if (!patches.some((p) => p.index === i)) missing.push(i);
-  if (missing.length > 0) {
+  const total = first.info.total ?? patches.reduce((n, p) => Math.max(n, p.total), 1);
+  // The total comes from a subject: the gaps are computed from the patches present, never by counting
+  // up to it, and summarised ("patches 2..100000000 of 100000000").
+  const gaps = missingRanges(
+    total,
+    patches.map((p) => p.index),
+  );
+  if (gaps.length > 0) {
     warnings.push({
       code: "missing-patch",
-      message: `patch${missing.length > 1 ? "es" : ""} ${missing.map((i) => `${i}/${total}`).join(", ")} missing from ${origin}`,
+      message: `${describeMissing(gaps, total)} missing from ${origin}`,
       mail: null,
     });
   }
-  for (const p of patches.filter((q) => q.index > total)) {
+  const beyond = patches.filter((q) => q.index > total);
+  for (const p of beyond.slice(0, MAX_LISTED_WARNINGS)) {
     const mail = mailLabel(p.origin, p.messageId);
     warnings.push({
       code: "total-mismatch",
       message: `${mail}: patch ${p.index} beyond the announced ${total}`,
       mail,
+    });
+  }
+  if (beyond.length > MAX_LISTED_WARNINGS) {
+    warnings.push({
+      code: "total-mismatch",
+      message: `${beyond.length - MAX_LISTED_WARNINGS} more patches beyond the announced ${total} in ${origin}`,
+      mail: null,
     });
   }
   if (!cover && total > 1)
@@ -256,7 +234,7 @@ function assemble(mails: Mail[], origin: string, inputWarnings: IngestWarning[])
     cover,
     patches,
     total,
-    missing,
+    missing: listMissing(gaps),
     author: (mails.find((m) => m.kind === "cover") ?? mails[0])?.sender ?? { name: "", email: "" },
     date: lead?.date ?? null,
     origin,
@@ -284,7 +262,7 @@ export async function parseMessages(
   const warnings: IngestWarning[] = [];
   const mails: Mail[] = [];
   for (const raw of messages) {
-    const mail = await readMail(raw, lim, (w) => warnings.push(w));
+    const mail = await readOne(raw, lim, (w) => warnings.push(w), true);
     if (mail) mails.push(mail);
   }
   if (!mails.some((m) => m.kind === "patch")) {
@@ -303,29 +281,44 @@ export async function parseMessages(
     if (group) group.push(mail);
     else groups.set(key, [mail]);
   }
-  const series = [...groups.values()]
-    .filter((g) => g.some((m) => m.kind === "patch"))
-    .map((g) => assemble(g, origin, warnings));
+  // Warnings about the input (skipped mails, covers without patches) go with every series it holds; with
+  // several series, each carries at most MAX_LISTED_WARNINGS of them and a count of the rest, so that many
+  // series times many skipped mails is not a product.
+  const orphanCovers: IngestWarning[] = [];
   for (const g of groups.values()) {
     if (g.some((m) => m.kind === "patch")) continue;
     const c = g[0] as Mail & { kind: "cover" };
     const mail = mailLabel(c.cover.origin, c.cover.messageId);
-    for (const s of series)
-      s.warnings.push({
-        code: "not-a-patch",
-        message: `${mail}: cover letter without patches; skipped`,
-        mail,
-      });
+    orphanCovers.push({
+      code: "not-a-patch",
+      message: `${mail}: cover letter without patches; skipped`,
+      mail,
+    });
   }
+  const withPatches = [...groups.values()].filter((g) => g.some((m) => m.kind === "patch"));
+  const about = [...warnings, ...orphanCovers];
+  const shared =
+    withPatches.length === 1 || about.length <= MAX_LISTED_WARNINGS
+      ? about
+      : [
+          ...about.slice(0, MAX_LISTED_WARNINGS),
+          {
+            code: "not-a-patch" as const,
+            message: `${about.length - MAX_LISTED_WARNINGS} more warnings about the mails of ${origin}`,
+            mail: null,
+          },
+        ];
+  const series = withPatches.map((g) => assemble(g, origin, []));
+  for (const s of series) s.warnings = [...shared, ...s.warnings];
   if (series.length > 1) {
-    const list = series.map((s) => `${s.id} "${s.title}" (${s.patches.length} patches)`).join(", ");
-    for (const s of series) {
-      s.warnings.push({
-        code: "mixed-series",
-        message: `${origin} holds ${series.length} series: ${list}`,
-        mail: null,
-      });
-    }
+    const shown = series.slice(0, 10).map((s) => `${s.id} "${s.title}" (${s.patches.length} patches)`);
+    const list = shown.join(", ") + (series.length > 10 ? ` and ${series.length - 10} more` : "");
+    const mixed: IngestWarning = {
+      code: "mixed-series",
+      message: `${origin} holds ${series.length} series: ${list}`,
+      mail: null,
+    };
+    for (const s of series) s.warnings.push(mixed);
   }
   return series;
 }

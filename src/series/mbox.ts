@@ -18,41 +18,52 @@ export function isBlank(bytes: Uint8Array): boolean {
   return bytes.every((b) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d);
 }
 
-/** Offsets of line starts. */
-function lineStarts(bytes: Uint8Array): number[] {
-  const starts = [0];
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x0a && i + 1 < bytes.length) starts.push(i + 1);
-  return starts;
-}
-
 function isSeparator(bytes: Uint8Array, at: number): boolean {
   if (!startsWith(bytes, at, FROM)) return false;
   const end = Math.min(bytes.length, at + 120);
   return SEPARATOR.test(latin1(bytes.subarray(at, end)));
 }
 
-/** Removes one ">" from lines that read ">From ", ">>From ", … (mboxrd quoting). */
-function unquoteFrom(bytes: Uint8Array): Uint8Array {
-  const out: number[] = [];
-  let lineStart = true;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i] as number;
-    if (lineStart && b === 0x3e) {
-      let j = i;
-      while (bytes[j] === 0x3e) j++;
-      if (startsWith(bytes, j, FROM)) {
-        lineStart = false;
-        continue; // drop this ">"
-      }
-    }
-    out.push(b);
-    lineStart = b === 0x0a;
+/**
+ * Removes one ">" from lines that read ">From ", ">>From ", … (mboxrd quoting); returns `msg` itself when
+ * there are none. Only the ">" bytes are visited one by one, so a large message costs one indexOf pass.
+ */
+export function unquoteFromLines(msg: Uint8Array): Uint8Array {
+  const drop: number[] = [];
+  for (let i = msg.indexOf(0x3e); i >= 0; i = msg.indexOf(0x3e, i + 1)) {
+    if (i > 0 && msg[i - 1] !== 0x0a) continue;
+    let j = i;
+    while (msg[j] === 0x3e) j++;
+    if (startsWith(msg, j, FROM)) drop.push(i);
+    i = j;
   }
-  return Uint8Array.from(out);
+  if (drop.length === 0) return msg;
+  const out = new Uint8Array(msg.length - drop.length);
+  let from = 0;
+  let n = 0;
+  for (const at of drop) {
+    out.set(msg.subarray(from, at), n);
+    n += at - from;
+    from = at + 1; // drop this ">"
+  }
+  out.set(msg.subarray(from), n);
+  return out;
+}
+
+/** Offsets of the separator lines ("From <addr> <date>") of an mbox: one indexOf per line. */
+function separators(bytes: Uint8Array): number[] {
+  const starts: number[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    if (bytes[at] === 0x46 && isSeparator(bytes, at)) starts.push(at);
+    const nl = bytes.indexOf(0x0a, at);
+    if (nl < 0) break;
+    at = nl + 1;
+  }
+  return starts;
 }
 
 export function splitMbox(bytes: Uint8Array): Uint8Array[] {
-  const starts = lineStarts(bytes).filter((at) => isSeparator(bytes, at));
+  const starts = separators(bytes);
   if (starts.length === 0 || !isBlank(bytes.subarray(0, starts[0] as number))) {
     // Not an mbox (or text before the first separator): one message.
     return bytes.length === 0 ? [] : [bytes];
@@ -63,7 +74,7 @@ export function splitMbox(bytes: Uint8Array): Uint8Array[] {
     const to = k + 1 < starts.length ? (starts[k + 1] as number) : bytes.length;
     const lineEnd = bytes.indexOf(0x0a, from);
     const body = bytes.subarray(lineEnd < 0 || lineEnd >= to ? to : lineEnd + 1, to);
-    if (!isBlank(body)) messages.push(unquoteFrom(body));
+    if (!isBlank(body)) messages.push(unquoteFromLines(body));
   }
   return messages;
 }

@@ -23,7 +23,7 @@ export function versionLabel(major: number, minor: number | null): string {
 
 /**
  * Parses "[PATCH v16 2/6] …", "[RESEND PATCH v16 0/6] …", "[PATCH RESEND v3] …", "[RFC PATCH v2 1/3] …",
- * "[PATCH v5.1 3/7] …", "[PATCH 0/3] …" (v1), "[PATCH net-next v2 1/2] …", "[PATCHv2] …".
+ * "[PATCH v5.1 3/7] …", "[PATCH 0/3] …" (v1), "[PATCH net-next v2 1/2] …", "[PATCHv2] …", "[RFC/PATCH] …".
  */
 export function parseSubject(subject: string): SubjectInfo {
   let rest = subject.replace(/\s+/g, " ").trim();
@@ -34,7 +34,11 @@ export function parseSubject(subject: string): SubjectInfo {
   }
   const words: string[] = [];
   for (let m = BRACKETS.exec(rest); m; m = BRACKETS.exec(rest)) {
-    words.push(...(m[1] ?? "").split(/[\s,]+/).filter((w) => w !== ""));
+    // "RFC/PATCH" is two words; "2/7" is a counter.
+    for (const w of (m[1] ?? "").split(/[\s,]+/)) {
+      if (/^\d+\/\d+$/.test(w)) words.push(w);
+      else words.push(...w.split("/").filter((x) => x !== ""));
+    }
     rest = rest.slice(m[0].length);
   }
   let major = 1;
@@ -49,7 +53,8 @@ export function parseSubject(subject: string): SubjectInfo {
     const upper = word.toUpperCase();
     const glued = /^PATCH[-_]?V(\d+)(?:\.(\d+))?$/i.exec(word);
     const ver = /^v(\d+)(?:\.(\d+))?$/i.exec(word);
-    const counter = /^(\d+)\/(\d+)$/.exec(word);
+    // At most 9 digits each: a counter is a number, never a loop bound (see missing.ts).
+    const counter = /^(\d{1,9})\/(\d{1,9})$/.exec(word);
     if (upper === "PATCH" || upper === "PATCHES") isPatch = true;
     else if (upper === "RESEND") resend = true;
     else if (upper === "RFC") rfc = true;

@@ -145,7 +145,9 @@ export type IngestWarningCode =
   | "binary-diff"
   | "no-cover-letter"
   | "mixed-series"
-  | "total-mismatch";
+  | "total-mismatch"
+  /** A diff names a path outside the source tree (absolute, "..", control characters): see paths.ts. */
+  | "outside-tree";
 
 export interface IngestWarning {
   code: IngestWarningCode;
@@ -167,10 +169,15 @@ export interface Series {
   /** `prerequisite-patch-id:` and `prerequisite-message-id:` values. */
   prerequisites: string[];
   cover: CoverLetter | null;
-  /** Ordered by index; missing ones are listed in `missing`, never invented. */
+  /** Ordered by index; missing ones are named by `missing`, never invented. */
   patches: Patch[];
   /** The N of i/N. */
   total: number;
+  /**
+   * Indices of 1..total that did not arrive, in order: all of them when at most MAX_LISTED_MISSING (100),
+   * else the first 100. A subject's total is not bounded, so seriesMissing() (./missing.ts) gives every
+   * gap as ranges and describeMissing() the text to show; never enumerate up to `total`.
+   */
   missing: number[];
   author: Person;
   /** Date of the cover letter, else of the first patch (ISO 8601). */
@@ -217,4 +224,8 @@ export interface IngestLimits {
   maxChangedLinesPerPatch: number;
   /** Bytes of one input (an mbox, a directory, a pull request). Default 50 MB. */
   maxInputBytes: number;
+  /** Lines of one mail, counted before it is decoded. Default 100 000. */
+  maxLinesPerMail: number;
+  /** MIME parts of one mail, counted before it is decoded. Default 200. */
+  maxMimeParts: number;
 }

@@ -192,6 +192,35 @@ describe("changelog check", () => {
     expect(texts).not.toContain("Renamed the widget ops (an old change).");
   });
 
+  it("attributes each note to the version it names: notes of older versions, or already in A's mails, are set aside", () => {
+    const rework = note("Rework probe: of_platform_populate() probes the children.", {
+      heading: "Version 15 updates:",
+      refersTo: "v15",
+      relation: "in",
+    });
+    const resent = note("Added a spinlock to protect the global context.", { refersTo: null });
+    const a = { ...v15Side(), series: series("v15", [rework, resent]) };
+    const b = v16Side(
+      series("v16", [
+        note("Dropped the load_fw() operation.", {
+          heading: "Version 16 updates:",
+          refersTo: "v16",
+          relation: "in",
+        }),
+        // carried over unchanged: under their old headings, or under one that names no version
+        rework,
+        note("Renamed the widget ops.", { heading: "Updates vs version [14]:", refersTo: "v14" }),
+        resent,
+      ]),
+    );
+    const c = checkChangelog(compareVersions(a, b), a, b);
+    const texts = [...c.withDifference, ...c.withoutDifference].map((n) => n.note.text);
+    expect(texts).toEqual(["Dropped the load_fw() operation."]);
+    expect(c.source).toContain("3 older notes set aside");
+    // The spinlock difference is not explained by a note v15 already had.
+    expect(c.unmentioned).toContain("bind-unbind");
+  });
+
   it("says so when B has no series", () => {
     const a = v15Side();
     const b = v16Side();

@@ -63,8 +63,8 @@ describe("image load", () => {
       2,
     );
     const missing = await run("image", "load", f("nope.sig"), "--key", f("pub.pem"));
-    expect(missing.code).toBe(1);
-    expect(missing.err).toMatch(/nope\.sig: cannot read: ENOENT/);
+    expect(missing.code).toBe(3);
+    expect(missing.err).toMatch(/nope\.sig: no such file or directory \(the image\)/);
     const pwd = await run("image", "load", f("good.sig"), "--key", f("enc.pem"), "--key-pwd", "bad");
     expect(pwd.err).toMatch(/wrong passphrase/);
   });
@@ -142,9 +142,9 @@ describe("image sign and inspect", () => {
     expect((await run(...base, "--plat-tlv", "0x20000", "1")).err).toMatch(/not in range/);
     expect(
       (await run("image", "sign", "--in", f("good.elf"), "--key", f("pub.pem"), "--out", f("x.sig"))).code,
-    ).toBe(1);
+    ).toBe(3);
     const bad = await run("image", "inspect", f("good.elf"));
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(3);
     expect(bad.err).toMatch(/bad magic/);
   });
 });

@@ -220,7 +220,7 @@ describe("index", () => {
     const text = await run("index", mbox);
     expect(text.out).toMatch(/19 mails .* 5 series in 2 version chains; 1 chain touches modelled code/s);
     expect(text.out).toMatch(/v3 -> v4 {2}"foo: core: diagnostics of boot failures"/);
-    expect((await run("index", join(tmp, "missing"))).code).toBe(1);
+    expect((await run("index", join(tmp, "missing"))).code).toBe(3); // bad input
   });
 
   it.skipIf(!haveLkml)(

@@ -48,7 +48,7 @@ describe("rproc-review mail-post", () => {
 
     vi.stubEnv("RPROC_MAIL_SECRET", "not-the-secret-0123456789");
     const refused = await run(["mail-post", MBOX_PATH, "--url", url]);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(3);
     expect(refused.err).toMatch(/answered 401/);
 
     vi.stubEnv("RPROC_MAIL_SECRET", MAIL_SECRET);

@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseMailCommand } from "../../src/mail/commands.ts";
 import { signMail } from "../../src/mail/hmac.ts";
+import { runCli } from "../helpers/cli.ts";
 import {
   bodyOf,
   FROM,
@@ -130,12 +132,43 @@ describe("POST /mail", () => {
       );
     expect(long).toEqual([]);
     expect(bodyOf(mail.eml)).toMatch(/^Verdict: (PASS|WARN|FAIL): /m);
+    // The review room's verdict, the one the CLI prints for the same mails.
+    const cli = await runCli([
+      "review",
+      fileURLToPath(new URL("../fixtures/map/tee-series.mbox", import.meta.url)),
+      "--format",
+      "json",
+    ]);
+    const verdict = (JSON.parse(cli.out) as { verdict: { status: string; line: string } }).verdict;
+    expect(bodyOf(mail.eml).replace(/\s+/g, " ")).toContain(
+      `Verdict: ${verdict.status.toUpperCase()}: ${verdict.line.replace(/→/g, "->")}.`,
+    );
     // The commands name the series by a file the reader fetches from the list by its message-id.
     expect(bodyOf(mail.eml)).toContain(`b4 am -o - ${COVER} > v2.mbox`);
     expect(bodyOf(mail.eml)).toMatch(/rproc-review diff \S+ v2\.mbox --format html/);
     // Dry run: written to the outbox directory as <id>.eml, not sent.
     expect(mail.status).toBe("pending");
     expect(readFileSync(join(h.outboxDir, `${mail.id}.eml`), "utf8")).toBe(mail.eml);
+  });
+
+  it("compares a new version with the one it follows among the series it reviewed before", {
+    timeout: 90_000,
+  }, async () => {
+    h = await mailHarness();
+    expect((await h.post(MBOX)).status).toBe(202);
+    expect(await h.drain()).toBe(1);
+    // v3 of the same series, posted later: new message-ids, same author, title and files.
+    const v3 = MBOX.toString("utf8")
+      .replace(/\[PATCH v2 /g, "[PATCH v3 ")
+      .replace(/fixture-v2-/g, "fixture-v3-")
+      .replace(/^Date: .*$/gm, "Date: Mon, 12 Jan 2026 09:00:00 +0000");
+    expect((await h.post(v3)).status).toBe(202);
+    expect(await h.drain()).toBe(1);
+    const rows = outbox(h.dbPath);
+    expect(rows).toHaveLength(2);
+    const body = bodyOf((rows[1] as OutboxRow).eml).replace(/\s+/g, " ");
+    expect(body).toContain("compared them with v2");
+    expect(body).toMatch(/Verdict: \w+: v2 -> v3: /);
   });
 
   it("rejects a body that holds no message with a clear 400", async () => {

@@ -1,10 +1,9 @@
 /** diff and b4-check through the CLI, on the built-in versions and, when present, the real mails. */
 
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { loadInput } from "../../src/node/inputs.ts";
 import type { B4Check, ReviewReport } from "../../src/report/index.ts";
 import { runCli } from "../helpers/cli.ts";
 import { sharedAvailable } from "../helpers/shared.ts";
@@ -24,7 +23,7 @@ afterEach(() => {
 
 describe("rproc-review diff", () => {
   it("compares two built-in versions as JSON, with mainline for pre-existing findings", async () => {
-    vi.stubEnv("RPROC_REVIEW_MAILS", join(tmpdir(), "no-such-mails-dir"));
+    vi.stubEnv("RPROC_REVIEW_MAILS", await mkdtemp(join(tmpdir(), "no-mails-"))); // empty: no version's mails
     const { code, out } = await run(["diff", "v15", "v16", "--json", "--scenarios", "boot,crash-recovery"]);
     expect(code).toBe(0);
     const r = JSON.parse(out) as ReviewReport;
@@ -167,18 +166,54 @@ describe("rproc-review b4-check", () => {
     const [c] = JSON.parse(withSeries.out) as B4Check[];
     expect(c).toMatchObject({ tool: "rproc-review", status: "fail" });
     expect(c?.summary).toMatch(/^patch 2: \d+ scenarios behave differently from v15 because of this patch/);
-    expect(c?.details).toContain("sleep-in-atomic in rproc_tee_register");
+    expect(c?.summary).toContain("RC1 introduced sleep-in-atomic at remoteproc_tee.c:");
+    expect(c?.details.replace(/\s+/g, " ")).toContain(
+      "sleep-in-atomic under spinlock ctx_lock in rproc_tee_register()",
+    );
+    // The posted line, marked, and what b4 shows stays a few screens.
+    expect(c?.details).toMatch(/>> +\d+ +spin_lock\(&ctx_lock\);/);
+    expect(c?.details.split("\n").length).toBeLessThan(120);
     const alone = JSON.parse((await run(["b4-check"], patch2)).out) as B4Check[];
     expect(alone[0]?.details).toMatch(/^checked alone/);
     // a series ingested before, found in the store directory by the message's id
     const store = await mkdtemp(join(tmpdir(), "rproc-store-"));
     try {
-      await writeFile(join(store, "v16.json"), JSON.stringify(await loadInput(join(LKML, "v16"))));
+      // as the README says to fill it: `rproc-review series <input> --store DIR`
+      expect((await run(["series", join(LKML, "v16"), "--store", store])).code).toBe(0);
       const stored = JSON.parse((await run(["b4-check", "--store", store], patch2)).out) as B4Check[];
       expect(stored[0]?.summary).toBe(c?.summary);
       expect(stored[0]?.details).not.toMatch(/checked alone/);
     } finally {
       await rm(store, { recursive: true, force: true });
+    }
+    // A patch of a `b4 prep` branch: its own message-id, no thread, another place in the series; found by
+    // its code (patch id) and checked as the posted patch 2.
+    const prep = new TextEncoder().encode(
+      patch2
+        .toString("utf8")
+        .replace(/^Message-ID: .*$/m, "Message-ID: <20990101000000.1-4-someone@example.org>")
+        .replace(/^(In-Reply-To|References): .*\n/gm, "")
+        .replace("[PATCH v16 2/6]", "[PATCH v17 3/7]"),
+    );
+    const fromPrep = JSON.parse(
+      (await run(["b4-check", "--series", join(LKML, "v16")], prep)).out,
+    ) as B4Check[];
+    expect(fromPrep[0]?.status).toBe("fail");
+    expect(fromPrep[0]?.summary).toBe(c?.summary);
+    // One review serves the series' other patches (b4 calls the command once a patch); a torn cache file
+    // is reviewed again, not trusted.
+    const cache = await mkdtemp(join(tmpdir(), "rproc-b4-cache-"));
+    try {
+      const args = ["b4-check", "--series", join(LKML, "v16"), "--cache", cache];
+      await run(args, patch2);
+      const files = await readdir(cache);
+      expect(files).toHaveLength(1);
+      await writeFile(join(cache, files[0] as string), "{ torn");
+      const again = JSON.parse((await run(args, patch2)).out) as B4Check[];
+      expect(again[0]?.summary).toBe(c?.summary);
+      expect(JSON.parse(await readFile(join(cache, files[0] as string), "utf8"))).toHaveProperty("verdict");
+    } finally {
+      await rm(cache, { recursive: true, force: true });
     }
     const cover = JSON.parse(
       (await run(["b4-check"], await readFile(join(LKML, "v16", "0.eml")))).out,

@@ -114,7 +114,7 @@ describe("a glue driver in a new file, outside the modelled files", () => {
               oldStart: 40,
               section: "static const struct rproc_ops other_ops = {",
               lines: [
-                "\t.start = other_start,",
+                " \t.start = other_start,",
                 "-\t.load = rproc_elf_load_segments,",
                 "+\t.load_segments = rproc_elf_load_segments,",
                 " };",

@@ -31,12 +31,12 @@ describe("matrix --variant", () => {
     expect(variant?.findings.some((f) => f.kind === "error-swallowed")).toBe(false);
   });
 
-  it("exits 2 naming the field of an invalid variant, and the file that cannot be read", async () => {
+  it("exits 3 (bad input) naming the field of an invalid variant, and the file that does not exist", async () => {
     const bad = await run(["matrix", "--variant", join(import.meta.dirname, "no-such-variant.json")]);
-    expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/no-such-variant\.json: cannot read the variant file/);
+    expect(bad.code).toBe(3);
+    expect(bad.err).toMatch(/no-such-variant\.json: no such file or directory \(--variant\)/);
     const invalid = await run(["matrix", "--variant", join(EXAMPLES, "..", "..", "package.json")]);
-    expect(invalid.code).toBe(2);
+    expect(invalid.code).toBe(3);
     expect(invalid.err).toMatch(/package\.json: unknown key "name"/);
   });
 });

@@ -41,6 +41,34 @@ describe("changelog headings", () => {
       "Main updates from version V2[1]:\nOne paragraph\nof text.\n\n[1] https://example.org\n",
       [["since", "v2", "One paragraph of text."]],
     ],
+    // The forms of the later postings of the series: a bracketed version, "Version N updates", "VN updates".
+    [
+      "Updates vs version [18]:\n- use a mutex\n- fix headers\n\nUpdates vs version [17]:\nFix warning:\nEXPORT_SYMBOL() without its include\n",
+      [
+        ["since", "v18", "use a mutex"],
+        ["since", "v18", "fix headers"],
+        ["since", "v17", "Fix warning: EXPORT_SYMBOL() without its include"],
+      ],
+    ],
+    [
+      "Version 21 updates:\n- add uuid_to_str()\n\nVersion 20 updates:\n- rework probe\n  as children\n",
+      [
+        ["in", "v21", "add uuid_to_str()"],
+        ["in", "v20", "rework probe as children"],
+      ],
+    ],
+    ["V21 updates:\n- revert to the v19 layout\n", [["in", "v21", "revert to the v19 layout"]]],
+    // An underlined heading opens a section: its paragraphs and bullets, across blank lines.
+    [
+      "Main updates from version V19[3]:\n--------------------------------\nThe devicetree is now\nstructured as follows.\n\nAs a consequence, this version:\n\n- Introduces a new driver.\n\n  Instead of complicating the old one.\n\n- Updates the bindings.\n\nArnaud Pouliquen (6):\n  remoteproc: x\n",
+      [
+        ["since", "v19", "The devicetree is now structured as follows."],
+        ["since", "v19", "As a consequence, this version:"],
+        ["since", "v19", "Introduces a new driver."],
+        ["since", "v19", "Instead of complicating the old one."],
+        ["since", "v19", "Updates the bindings."],
+      ],
+    ],
     ["Just a remark, no heading.\n- not a note\n", []],
     ["2:\n- not a note either\n", []],
   ])("%j", async (notes, expected) => {

@@ -252,9 +252,9 @@ describe("rproc-review series", () => {
     expect(r.out).toMatch(/chain \(oldest first\):\n {2}v3 .*first\n {2}v4 .*follows v3 \(similarity\)/);
   });
 
-  it("exits 1 with a one-line message naming a bad input", async () => {
+  it("exits 3 with a one-line message naming a bad input", async () => {
     const r = await cli("series", join(tmp, "nothing-here"));
-    expect(r.code).toBe(1);
-    expect(r.err).toBe(`rproc-review: ${join(tmp, "nothing-here")}: no such file or directory\n`);
+    expect(r.code).toBe(3);
+    expect(r.err).toBe(`rproc-review: ${join(tmp, "nothing-here")}: no such file or directory (input)\n`);
   });
 });

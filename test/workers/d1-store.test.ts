@@ -10,7 +10,6 @@ beforeAll(async () => {
 
 describe("the D1 store", () => {
   it("queues a delivery once, leases its job, retries and completes it", async () => {
-    // Three attempts: the takeover below is of a job with an attempt left (one past its last is failed).
     const store = new D1Store(db, { maxAttempts: 3 });
     const delivery = { id: "d-1", event: "pull_request", action: "opened", repo: "o/r", receivedAt: 1000 };
     const job = { kind: "review" as const, key: "review:o/r#1@abc", payload: { n: 1 } };
@@ -41,6 +40,20 @@ describe("the D1 store", () => {
     expect((await store.counts()).running).toBe(1);
     await store.complete(taken, 3800);
     expect(await store.counts()).toEqual({ pending: 0, running: 0, done: 1, failed: 0 });
+  });
+
+  it("fails a job whose lease expired on its last attempt, and never leases it again", async () => {
+    const store = new D1Store(db, { maxAttempts: 2 });
+    const delivery = { id: "p-1", event: "pull_request", action: "opened", repo: "o/p", receivedAt: 1000 };
+    const { jobId } = await store.accept(delivery, { kind: "review", key: "review:o/p#1@x", payload: {} });
+    expect((await store.claim(2000, 500))?.id).toBe(jobId);
+    // The worker died: the lease expires and the job is taken over once more, its last attempt.
+    expect((await store.claim(2600, 500))?.attempts).toBe(2);
+    // It died again: failed with the reason, not leased a third time.
+    expect(await store.claim(3200, 500)).toBeNull();
+    const counts = await store.counts();
+    expect(counts.failed).toBe(1);
+    expect(counts.running).toBe(0);
   });
 
   it("keeps versions and outbox items as the SQLite store does", async () => {

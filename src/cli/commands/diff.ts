@@ -1,18 +1,12 @@
-import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.ts";
-import { loadMermaidScript } from "../../node/html.ts";
-import { defaultMailsDir, resolveVersion } from "../../node/versions.ts";
-import {
-  DEFAULT_FROM,
-  isReportFormat,
-  REPORT_FORMATS,
-  type ReportFormat,
-  type ReviewReport,
-  renderReview,
-} from "../../report/index.ts";
-import { REVIEW_EXPLORE_DEPTH, runReview } from "../../review/run.ts";
+import { DEFAULT_FROM, isReportFormat, REPORT_FORMATS, type ReportFormat } from "../../report/formats.ts";
+import { REVIEW_EXPLORE_DEPTH } from "../../review/depth.ts";
+import type { ReviewReport } from "../../review/report.ts";
 import { BUILTIN_VERSIONS } from "../../semantics/versions.ts";
+import { jsonText, printText } from "../output.ts";
+import { requireCommandPaths, writeOutput } from "../paths.ts";
 
 export interface OutputOptions {
   format?: string;
@@ -30,15 +24,22 @@ export function formatOf(opts: OutputOptions): ReportFormat {
   return format;
 }
 
-/** Renders the report in the chosen format to --out, else stdout. */
+/**
+ * Renders the report in the chosen format to --out (as it is), else stdout: markdown and email for people with
+ * control characters shown as text, JSON escaped, HTML as it is (its inlined script is code).
+ */
 export async function writeReport(report: ReviewReport, opts: OutputOptions): Promise<void> {
   const format = formatOf(opts);
+  const { renderReview } = await import("../../report/index.ts");
+  const { loadMermaidScript } = await import("../../node/html.ts");
   const text = renderReview(report, format, {
     email: { date: new Date(), from: opts.from ?? process.env.RPROC_REVIEW_FROM ?? DEFAULT_FROM },
     ...(format === "html" ? { html: { mermaidScript: await loadMermaidScript() } } : {}),
   });
-  if (opts.out === undefined) process.stdout.write(text);
-  else await writeFile(opts.out, text);
+  if (opts.out !== undefined) await writeOutput(opts.out, text);
+  else if (format === "json") process.stdout.write(jsonText(report));
+  else if (format === "html") process.stdout.write(text);
+  else printText(text);
 }
 
 /** Adds --format, --json (unless the command has its own), --out and --from to a command printing a review. */
@@ -72,6 +73,7 @@ export function exploreDepthOf(text: string | undefined): number {
 interface DiffOptions extends OutputOptions {
   scenarios?: string;
   mails?: string;
+  archive?: string;
   exploreDepth?: string;
 }
 
@@ -95,19 +97,35 @@ export function register(program: Command): void {
       `explore every sequence of up to n external events on both versions and compare their findings (0: skip; default ${REVIEW_EXPLORE_DEPTH})`,
     )
     .option(
+      "--archive <dir>",
+      "local archive (public-inbox repository, mbox or directory of mails) where message-id inputs are looked up",
+    )
+    .option(
       "--mails <dir>",
       "directory with one sub-directory of mails per built-in id, to read the changelog of built-in versions (default: $RPROC_REVIEW_MAILS, else ../shared/lkml next to the checkout when present)",
     );
   withOutputOptions(cmd).action(async (aSpec: string, bSpec: string, opts: DiffOptions) => {
     formatOf(opts);
     const exploreDepth = exploreDepthOf(opts.exploreDepth);
+    const { defaultMailsDir, resolveVersion } = await import("../../node/versions.ts");
+    const { runReview } = await import("../../review/run.ts");
     const mails = opts.mails ?? (await defaultMailsDir());
-    const a = await resolveVersion(aSpec, mails);
-    const b = await resolveVersion(bSpec, mails);
+    const inputs = opts.archive !== undefined ? { archive: opts.archive } : {};
+    await requireCommandPaths({
+      ...opts,
+      inputs: [aSpec, bSpec],
+      ...(mails === undefined
+        ? {}
+        : { mailsDir: { path: mails, what: opts.mails !== undefined ? "--mails" : "$RPROC_REVIEW_MAILS" } }),
+    });
+    const a = await resolveVersion(aSpec, mails, inputs);
+    const b = await resolveVersion(bSpec, mails, inputs);
     const notes: string[] = [];
     if (b.series === null)
       notes.push(
-        `${bSpec} is a built-in design without its mails, so its changelog was not checked; give --mails <dir> (one sub-directory of mails per version id) or the series itself as input.`,
+        mails === undefined
+          ? `${bSpec} is a built-in design without its mails, so its changelog was not checked; give --mails <dir> (one sub-directory of mails per version id) or the series itself as input.`
+          : `${bSpec} is a built-in design and ${join(mails, bSpec)} does not exist, so its changelog was not checked; --mails ${mails} needs one sub-directory of mails per version id.`,
       );
     const scenarios = opts.scenarios
       ?.split(",")

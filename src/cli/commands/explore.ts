@@ -1,14 +1,10 @@
 import type { Command } from "commander";
 import { UsageError } from "../../errors.ts";
-import {
-  EVENT_IDS,
-  type Explorable,
-  type ExploreProgress,
-  parseEvents,
-  renderExploreText,
-} from "../../explore/index.ts";
-import { builtinItems, type ExploreItem, exploreVersions, laterItem } from "../../node/explore-workers.ts";
+import { EVENT_IDS } from "../../explore/events.ts";
+import type { Explorable, ExploreProgress } from "../../explore/index.ts";
+import type { ExploreItem } from "../../node/explore-workers.ts";
 import { BUILTIN_VERSIONS } from "../../semantics/versions.ts";
+import { printJson, printText, statusLine } from "../output.ts";
 import { resolveNamedDesigns } from "./matrix.ts";
 
 export interface ExploreCliOptions {
@@ -33,6 +29,7 @@ export const DEFAULT_DEPTH = 4;
 export async function exploreItems(opts: { versions?: string; variant?: string[] }): Promise<ExploreItem[]> {
   const named = await resolveNamedDesigns(opts);
   if (named.length === 0) throw new UsageError("no version given", { subject: "--versions" });
+  const { builtinItems, laterItem } = await import("../../node/explore-workers.ts");
   const before: Explorable[] = [];
   return named.map((n) => {
     if (n.builtin) return builtinItems([n.design.id])[0] as ExploreItem;
@@ -51,28 +48,20 @@ function positiveInt(text: string | undefined, fallback: number, subject: string
   return n;
 }
 
-/** One status line on a TTY: per version, depth, states, transitions and rate. */
+/** One status line on a terminal (src/cli/output.ts): per version, depth, states, transitions and rate. */
 function progressPrinter(): { update: (p: ExploreProgress) => void; done: () => void } {
-  if (!process.stderr.isTTY) return { update: () => {}, done: () => {} };
+  const line = statusLine();
   const latest = new Map<string, ExploreProgress>();
-  let last = 0;
-  let shown = false;
   return {
     update(p) {
       latest.set(p.version, p);
-      const now = performance.now();
-      if (now - last < 100) return;
-      last = now;
       const parts = [...latest.values()].map(
         (x) =>
           `${x.version} d${x.depth} ${x.states} states ${Math.round((x.transitions * 1000) / Math.max(1, x.elapsedMs))}/s`,
       );
-      process.stderr.write(`\r\x1b[K${parts.join(" | ")}`);
-      shown = true;
+      line.update(parts.join(" | "));
     },
-    done() {
-      if (shown) process.stderr.write("\r\x1b[K");
-    },
+    done: () => line.done(),
   };
 }
 
@@ -82,6 +71,8 @@ export async function exploreAction(opts: ExploreCliOptions): Promise<void> {
   const threads = positiveInt(opts.threads, 0, "--threads", 1);
   const keepWorlds =
     opts.keepWorlds === undefined ? undefined : positiveInt(opts.keepWorlds, 0, "--keep-worlds", 0);
+  const { parseEvents, renderExploreText } = await import("../../explore/index.ts");
+  const { exploreVersions } = await import("../../node/explore-workers.ts");
   const events = opts.events === undefined ? undefined : parseEvents(opts.events);
   const progress = progressPrinter();
   try {
@@ -99,11 +90,8 @@ export async function exploreAction(opts: ExploreCliOptions): Promise<void> {
       progress.update,
     );
     progress.done();
-    process.stdout.write(
-      opts.json
-        ? `${JSON.stringify({ baseline: "mainline", depth, versions: reports }, null, 2)}\n`
-        : `${renderExploreText(reports, "mainline")}\n`,
-    );
+    if (opts.json) printJson({ baseline: "mainline", depth, versions: reports });
+    else printText(`${renderExploreText(reports, "mainline")}\n`);
   } finally {
     progress.done();
   }

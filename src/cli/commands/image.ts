@@ -1,18 +1,13 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { hex, hex32 } from "../../emulator/bytes.ts";
-import { PT_LOAD } from "../../emulator/elf.ts";
-import {
-  type ImageInfo,
-  inspectImage,
-  parsePlatTlvId,
-  parsePlatTlvValue,
-  signImage,
-} from "../../emulator/image.ts";
-import { importKey } from "../../emulator/keys.ts";
-import { type LoadReport, loadOnce } from "../../emulator/load.ts";
-import { isPlatformName, PLATFORM_NAMES } from "../../emulator/platform.ts";
+import { isPlatformName, PLATFORM_NAMES } from "../../emulator/platforms.ts";
 import { InputError, UsageError } from "../../errors.ts";
+import { printError, printJson, printText } from "../output.ts";
+import { outputDirectory, requirePaths, writeOutput } from "../paths.ts";
+
+/** The emulator and the text of its results, loaded by the subcommand that runs. */
+const emulator = () => import("../../emulator/api.ts");
+const text = () => import("./image-text.ts");
 
 async function readBytes(file: string): Promise<Uint8Array> {
   try {
@@ -30,79 +25,8 @@ async function readText(file: string): Promise<string> {
 }
 
 function print(json: boolean, value: unknown, text: () => string): void {
-  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
-}
-
-function inspectJson(info: ImageInfo) {
-  return {
-    size: info.size,
-    header: info.header,
-    tlvs: info.tlvs.map((t) => ({
-      offset: t.offset,
-      type: t.type,
-      name: t.name,
-      length: t.length,
-      value: hex(t.value),
-    })),
-    signType: info.signType,
-    signature: { offset: info.signatureOffset, length: info.signature.length },
-    signedDigest: info.signedDigest,
-    images: info.images.map((im) => ({
-      index: im.index,
-      offset: im.offset,
-      size: im.size,
-      type: im.type,
-      machine: im.elf.machine,
-      entry: im.elf.entry,
-      programHeaders: im.elf.phdrs,
-      sections: im.elf.sections.filter((s) => s.name !== ""),
-    })),
-    hashTable: info.hashTable,
-  };
-}
-
-function inspectText(info: ImageInfo): string {
-  const h = info.header;
-  const signNames: Record<number, string> = { 1: "RSA PKCS#1 v1.5 SHA-256", 2: "ECDSA P-256 SHA-256" };
-  const out = [
-    `header: magic ${hex32(h.magic)} version ${h.version} tlv_len ${h.tlvLen} sign_len ${h.signLen} img_len ${h.imgLen} (file ${info.size} bytes)`,
-    `signature: ${signNames[info.signType ?? 0] ?? `type ${info.signType}`}, ${info.signature.length} bytes at offset ${info.signatureOffset}`,
-    `signed digest (SHA-256 of header+TLVs): ${info.signedDigest}`,
-    "TLVs:",
-    ...info.tlvs.map((t) => {
-      const v = t.value.length <= 16 ? hex(t.value) : `${hex(t.value.subarray(0, 16))}…`;
-      return `  @${t.offset} ${t.name} (${hex32(t.type)}) len ${t.length}: ${v}`;
-    }),
-  ];
-  for (const im of info.images) {
-    out.push(
-      `image ${im.index + 1}: ELF at offset ${im.offset}, ${im.size} bytes, e_machine ${im.elf.machine}, entry ${hex32(im.elf.entry)}`,
-    );
-    for (const ph of im.elf.phdrs) {
-      const kind = ph.type === PT_LOAD ? "LOAD" : hex32(ph.type);
-      out.push(
-        `  ${kind} offset ${hex32(ph.offset)} paddr ${hex32(ph.paddr)} vaddr ${hex32(ph.vaddr)} filesz ${hex32(ph.filesz)} memsz ${hex32(ph.memsz)} flags ${ph.flags}`,
-      );
-    }
-    for (const s of im.elf.sections.filter((x) => x.name === ".resource_table")) {
-      out.push(`  .resource_table at ${hex32(s.addr)}, ${s.size} bytes`);
-    }
-  }
-  out.push("hash table:");
-  for (const e of info.hashTable) {
-    out.push(
-      `  [${e.index}] type ${e.type} paddr ${hex32(e.paddr)} filesz ${hex32(e.filesz)} memsz ${hex32(e.memsz)} sha256 ${e.sha256}`,
-    );
-  }
-  return out.join("\n");
-}
-
-function loadText(r: LoadReport): string {
-  const out = [r.result];
-  for (const s of r.loaded) out.push(`  loaded da ${hex32(s.da)} -> pa ${hex32(s.pa)}, ${s.size} bytes`);
-  if (r.rscTable) out.push(`  resource table at pa ${hex32(r.rscTable.pa)}, ${r.rscTable.size} bytes`);
-  if (r.result !== "SUCCESS" || r.reason.includes("P3")) out.push(`  ${r.reason}`);
-  return out.join("\n");
+  if (json) printJson(value);
+  else printText(`${text()}\n`);
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -117,6 +41,9 @@ export function register(program: Command): void {
     .description("show the header, TLVs, images with their program headers, and the hash table")
     .option("--json", "machine-readable output")
     .action(async (file: string, opts: { json?: boolean }) => {
+      await requirePaths([{ path: file, what: "the image", kind: "file" }]);
+      const { inspectImage } = await emulator();
+      const { inspectJson, inspectText } = await text();
       const info = inspectImage(await readBytes(file), file);
       print(Boolean(opts.json), inspectJson(info), () => inspectText(info));
     });
@@ -138,6 +65,12 @@ export function register(program: Command): void {
             subject: "--platform",
           });
         }
+        await requirePaths([
+          { path: file, what: "the image", kind: "file" },
+          { path: opts.key, what: "--key", kind: "file" },
+        ]);
+        const { importKey, loadOnce } = await emulator();
+        const { loadText } = await text();
         const key = await importKey(await readText(opts.key), opts.keyPwd, opts.key);
         const report = await loadOnce(await readBytes(file), opts.platform, [key]);
         print(Boolean(opts.json), report, () => loadText(report));
@@ -173,6 +106,15 @@ export function register(program: Command): void {
         if (keyType !== undefined && keyType !== "rsa" && keyType !== "ecc") {
           throw new UsageError(`"${opts.keyType}" is not rsa or ecc`, { subject: "--key-type" });
         }
+        await requirePaths([
+          ...opts.in.map((path) => ({ path, what: "--in", kind: "file" as const })),
+          { path: opts.key, what: "--key", kind: "file" },
+          ...(opts.keyInfo === undefined
+            ? []
+            : [{ path: opts.keyInfo, what: "--key-info", kind: "file" as const }]),
+          outputDirectory(opts.out),
+        ]);
+        const { importKey, parsePlatTlvId, parsePlatTlvValue, signImage } = await emulator();
         const plat = opts.platTlv ?? [];
         if (plat.length % 2 !== 0)
           throw new UsageError("expects pairs: --plat-tlv <type> <value>", { subject: "--plat-tlv" });
@@ -190,8 +132,8 @@ export function register(program: Command): void {
           ...(opts.keyInfo ? { keyInfo: await readBytes(opts.keyInfo) } : {}),
           platTlvs,
         });
-        await writeFile(opts.out, signed);
-        process.stderr.write(`${opts.out}: ${signed.length} bytes, ${elfs.length} image(s)\n`);
+        await writeOutput(opts.out, signed);
+        printError(`${opts.out}: ${signed.length} bytes, ${elfs.length} image(s)\n`);
       },
     );
 }

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
-import { type IndexProgress, indexArchive, renderIndexText } from "../../index/index.ts";
-import { openArchive } from "../../node/archive.ts";
+import type { IndexProgress } from "../../index/index.ts";
+import { printJson, printText, statusLine } from "../output.ts";
+import { requirePaths } from "../paths.ts";
 
 export interface IndexCliOptions {
   json?: boolean;
@@ -14,26 +15,22 @@ function progressLine(p: IndexProgress): string {
 }
 
 export async function indexAction(path: string, opts: IndexCliOptions): Promise<void> {
+  await requirePaths([{ path, what: "the archive" }]);
+  const { indexArchive, renderIndexText } = await import("../../index/index.ts");
+  const { openArchive } = await import("../../node/archive.ts");
   const archive = await openArchive(path);
-  const tty = process.stderr.isTTY === true;
-  let shown = false;
-  const result = await indexArchive(archive.mails, {
-    every: 200,
-    ...(tty
-      ? {
-          onProgress: (p: IndexProgress) => {
-            process.stderr.write(`\r\x1b[K${progressLine(p)}`);
-            shown = true;
-          },
-        }
-      : {}),
-  });
-  if (shown) process.stderr.write("\r\x1b[K");
-  process.stdout.write(
-    opts.json
-      ? `${JSON.stringify({ source: path, kind: archive.kind, ...result }, null, 2)}\n`
-      : `${renderIndexText(result, `${path} (${archive.kind})`)}\n`,
-  );
+  const line = statusLine();
+  let result: Awaited<ReturnType<typeof indexArchive>>;
+  try {
+    result = await indexArchive(archive.mails, {
+      every: 200,
+      ...(line.live ? { onProgress: (p: IndexProgress) => line.update(progressLine(p), true) } : {}),
+    });
+  } finally {
+    line.done();
+  }
+  if (opts.json) printJson({ source: path, kind: archive.kind, ...result });
+  else printText(`${renderIndexText(result, `${path} (${archive.kind})`)}\n`);
 }
 
 export function register(program: Command): void {

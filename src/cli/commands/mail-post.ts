@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { UsageError } from "../../errors.ts";
-import { postMail } from "../../node/mail-post.ts";
+import { printText } from "../output.ts";
+import { requirePaths } from "../paths.ts";
 
 export function register(program: Command): void {
   program
@@ -18,6 +19,8 @@ export function register(program: Command): void {
     .action(async (path: string, opts: { url: string; list?: string; facts: boolean }) => {
       const secret = process.env.RPROC_MAIL_SECRET;
       if (!secret) throw new UsageError("RPROC_MAIL_SECRET is not set (the shared secret of POST /mail)");
+      await requirePaths([{ path, what: "the series to post", kind: "file" }]);
+      const { postMail } = await import("../../node/mail-post.ts");
       const { status, body } = await postMail({
         url: opts.url,
         secret,
@@ -25,6 +28,6 @@ export function register(program: Command): void {
         facts: opts.facts,
         ...(opts.list ? { list: opts.list } : {}),
       });
-      process.stdout.write(`${status} ${JSON.stringify(body)}\n`);
+      printText(`${status} ${JSON.stringify(body)}\n`);
     });
 }

@@ -1,8 +1,6 @@
 import type { Command } from "commander";
-import { cParser } from "../../node/c-parser.ts";
-import { loadInput } from "../../node/inputs.ts";
-import { mapSeries } from "../../semantics/map/index.ts";
-import { mapJson, mapText } from "../../semantics/map/report.ts";
+import { printJson, printText } from "../output.ts";
+import { inputPaths, requirePaths } from "../paths.ts";
 
 export function register(program: Command): void {
   program
@@ -13,10 +11,14 @@ export function register(program: Command): void {
     .argument("<input>", "mbox, .eml, directory of mails/patches, pr:owner/repo#n or git:<dir>:<a>..<b>")
     .option("--json", "print JSON (keys: series, version, facts, status, evidence, unmodelled, outOfScope)")
     .action(async (input: string, opts: { json?: boolean }) => {
+      await requirePaths(await inputPaths([input]));
+      const { loadInput } = await import("../../node/inputs.ts");
+      const { cParser } = await import("../../node/c-parser.ts");
+      const { mapSeries } = await import("../../semantics/map/index.ts");
+      const { mapJson, mapText } = await import("../../semantics/map/report.ts");
       const series = await loadInput(input);
       const result = mapSeries(series, await cParser());
-      process.stdout.write(
-        opts.json ? `${JSON.stringify(mapJson(series, result), null, 2)}\n` : mapText(series, result),
-      );
+      if (opts.json) printJson(mapJson(series, result));
+      else printText(mapText(series, result));
     });
 }

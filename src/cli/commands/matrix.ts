@@ -1,15 +1,12 @@
 import { readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Command } from "commander";
-import { UsageError } from "../../errors.ts";
-import { splitSelection } from "../../node/inputs.ts";
-import { resolveVersion } from "../../node/versions.ts";
-import { renderMatrixText } from "../../scenarios/render.ts";
-import { type Design, runMatrix } from "../../scenarios/run.ts";
-import { SCENARIOS } from "../../scenarios/scenarios.ts";
-import { parseVariant } from "../../semantics/variant.ts";
+import { InputError, isUserError, UsageError } from "../../errors.ts";
+import type { Design } from "../../scenarios/run.ts";
 import { BUILTIN_VERSIONS, builtinVersion } from "../../semantics/versions.ts";
 import { shellWord } from "../../shell.ts";
+import { printJson, printText } from "../output.ts";
+import { inputPaths, looksLikePath, requirePaths } from "../paths.ts";
 
 export interface MatrixOptions {
   versions?: string;
@@ -47,11 +44,19 @@ export interface NamedDesign {
 
 /** resolveDesigns, keeping how each design was named (explore prints replay commands with it). */
 export async function resolveNamedDesigns(opts: MatrixOptions): Promise<NamedDesign[]> {
+  // Every missing path at once: the inputs among the versions (a spec that is neither a built-in id nor meant
+  // as a path is a usage error, below) and the variant files.
+  const versions = (list(opts.versions) ?? []).filter((s) => s.startsWith("git:") || looksLikePath(s));
+  await requirePaths([
+    ...(await inputPaths(versions, opts.versionsOption ?? "--versions")),
+    ...(opts.variant ?? []).map((path) => ({ path, what: "--variant", kind: "file" as const })),
+  ]);
   return [...(await versionDesigns(opts)), ...(await variantDesigns(opts.variant ?? []))];
 }
 
 /** An input as the ingest commands take it: pr:owner/repo#n, git:<dir>:<a>..<b>, or an existing path. */
 async function isInput(spec: string): Promise<boolean> {
+  const { splitSelection } = await import("../../node/inputs.ts");
   const { input } = await splitSelection(spec);
   return (
     input.startsWith("pr:") || input.startsWith("git:") || (await stat(input).catch(() => null)) !== null
@@ -67,6 +72,7 @@ async function versionDesigns(opts: MatrixOptions): Promise<NamedDesign[]> {
       builtin: true,
     }));
   }
+  const { resolveVersion } = await import("../../node/versions.ts");
   const designs: NamedDesign[] = [];
   for (const spec of specs) {
     if (builtinVersion(spec) === undefined && !(await isInput(spec))) {
@@ -89,13 +95,14 @@ async function versionDesigns(opts: MatrixOptions): Promise<NamedDesign[]> {
 // --variant: each file is {"base": "<id>", "title"?: "...", "set": {"<fact path>": value}} (src/semantics/variant.ts);
 // its design id is the file name without ".json".
 async function variantDesigns(files: readonly string[]): Promise<NamedDesign[]> {
+  const { parseVariant } = await import("../../semantics/variant.ts");
   const designs: NamedDesign[] = [];
   for (const file of files) {
     let text: string;
     try {
       text = await readFile(file, "utf8");
     } catch (e) {
-      throw new UsageError(`cannot read the variant file: ${e instanceof Error ? e.message : String(e)}`, {
+      throw new InputError(`cannot read the variant file: ${e instanceof Error ? e.message : String(e)}`, {
         subject: file,
         cause: e,
       });
@@ -103,8 +110,17 @@ async function variantDesigns(files: readonly string[]): Promise<NamedDesign[]> 
     const id = basename(file).replace(/\.json$/i, "");
     if (designs.some((d) => d.design.id === id))
       throw new UsageError(`two variants named "${id}"`, { subject: file });
+    let design: Design;
+    try {
+      design = parseVariant(text, id, file);
+    } catch (e) {
+      // The library calls a variant that does not parse a usage error; on the command line it is a file's
+      // content, so bad input (exit 3), with the same message.
+      if (!isUserError(e)) throw e;
+      throw new InputError(e.message, { subject: e.subject ?? file, cause: e });
+    }
     designs.push({
-      design: parseVariant(text, id, file),
+      design,
       args: `--variant ${shellWord(file)}`,
       builtin: false,
     });
@@ -112,7 +128,8 @@ async function variantDesigns(files: readonly string[]): Promise<NamedDesign[]> 
   return designs;
 }
 
-function resolveScenarios(opts: MatrixOptions): string[] | undefined {
+async function resolveScenarios(opts: MatrixOptions): Promise<string[] | undefined> {
+  const { SCENARIOS } = await import("../../scenarios/scenarios.ts");
   const ids = list(opts.scenarios);
   for (const id of ids ?? []) {
     if (!SCENARIOS.some((s) => s.id === id)) {
@@ -126,9 +143,12 @@ function resolveScenarios(opts: MatrixOptions): string[] | undefined {
 
 export async function matrixAction(opts: MatrixOptions): Promise<void> {
   const designs = await resolveDesigns(opts);
-  const scenarios = resolveScenarios(opts);
+  const scenarios = await resolveScenarios(opts);
+  const { runMatrix } = await import("../../scenarios/run.ts");
+  const { renderMatrixText } = await import("../../scenarios/render.ts");
   const result = await runMatrix(designs, scenarios);
-  process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderMatrixText(result)}\n`);
+  if (opts.json) printJson(result);
+  else printText(`${renderMatrixText(result)}\n`);
 }
 
 export function register(program: Command): void {

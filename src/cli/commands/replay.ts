@@ -1,8 +1,8 @@
 import type { EventEmitter } from "node:events";
 import type { Command } from "commander";
-import { loadFixtures } from "../../emulator/api.ts";
 import { UsageError } from "../../errors.ts";
-import { EVENT_IDS, parseEvents, renderReplayText, replay } from "../../explore/index.ts";
+import { EVENT_IDS } from "../../explore/events.ts";
+import { printJson, printText } from "../output.ts";
 import { resolveNamedDesigns } from "./matrix.ts";
 
 export interface ReplayCliOptions {
@@ -25,6 +25,8 @@ export async function replayAction(operand: string | undefined, opts: ReplayCliO
   }
   if (opts.version?.includes(",")) throw new UsageError("one version only", { subject: "--version" });
   if (opts.events === undefined) throw new UsageError('--events is required ("" for none)');
+  const { parseEvents, renderReplayText, replay } = await import("../../explore/index.ts");
+  const { loadFixtures } = await import("../../emulator/api.ts");
   const events = parseEvents(opts.events);
   const [named] = await resolveNamedDesigns(
     opts.variant === undefined
@@ -34,11 +36,8 @@ export async function replayAction(operand: string | undefined, opts: ReplayCliO
   if (named === undefined) throw new UsageError("no version given", { subject: "--version" });
   const { id, facts } = named.design;
   const out = await replay({ id, facts }, events, await loadFixtures());
-  process.stdout.write(
-    opts.json
-      ? `${JSON.stringify({ version: id, events, findings: out.findings, trace: out.trace }, null, 2)}\n`
-      : `${renderReplayText(id, events, out)}\n`,
-  );
+  if (opts.json) printJson({ version: id, events, findings: out.findings, trace: out.trace });
+  else printText(`${renderReplayText(id, events, out)}\n`);
 }
 
 /** The first operand of the command line: the command being run. */

@@ -1,25 +1,20 @@
 import type { Command } from "commander";
-import { defaultComparisonWhy, precedingInChain } from "../../compare/against.ts";
 import type { CellSummary } from "../../compare/types.ts";
 import { UsageError } from "../../errors.ts";
-import { loadInput, loadInputs, loadSeriesFrom, splitSelection } from "../../node/inputs.ts";
+import type { InputOptions } from "../../node/inputs.ts";
 import { loadStore } from "../../node/series-store.ts";
-import { builtinManifests, mappedSubject, resolveVersion } from "../../node/versions.ts";
-import {
-  FINDING_CLASSES,
-  failOnOutcome,
-  type ReviewReport,
-  type ReviewRunOptions,
-  type ReviewSubject,
-  runReview,
-} from "../../review/index.ts";
+import type { ReviewReport, ReviewRunOptions, ReviewSubject } from "../../review/index.ts";
+import { FINDING_CLASSES } from "../../review/verdict.ts";
 import type { Series } from "../../series/types.ts";
+import { printJson, printText } from "../output.ts";
+import { requireCommandPaths } from "../paths.ts";
 import { exploreDepthOf, formatOf, type RenderedReviewOptions, writeReport } from "./diff.ts";
 
 interface ReviewOptions extends RenderedReviewOptions {
   against?: string;
   history?: string;
   store?: string;
+  archive?: string;
 }
 
 /** --fail-on: a comma set of finding classes. */
@@ -39,13 +34,24 @@ export function failOnClasses(
   return out as ReturnType<typeof failOnClasses>;
 }
 
+/** Where message-id inputs are looked up. */
+const inputOptions = (opts: ReviewOptions): InputOptions =>
+  opts.archive !== undefined ? { archive: opts.archive } : {};
+
 /** The series known with the one under review: the rest of its input, --history, --store. */
 async function knownSeries(input: string, opts: ReviewOptions): Promise<Series[]> {
+  const { loadInputs, loadSeriesFrom, splitSelection } = await import("../../node/inputs.ts");
   const known: Series[] = [];
   const { input: base, series: picked } = await splitSelection(input);
-  if (picked !== null) known.push(...(await loadSeriesFrom(base)));
+  const inputs = inputOptions(opts);
+  if (picked !== null) known.push(...(await loadSeriesFrom(base, inputs)));
   if (opts.history !== undefined)
-    known.push(...(await loadInputs(opts.history.split(",").filter((s) => s.trim() !== ""))));
+    known.push(
+      ...(await loadInputs(
+        opts.history.split(",").filter((s) => s.trim() !== ""),
+        inputs,
+      )),
+    );
   if (opts.store !== undefined) known.push(...(await loadStore(opts.store)));
   return known;
 }
@@ -56,7 +62,10 @@ async function comparison(
   input: string,
   opts: ReviewOptions,
 ): Promise<{ a: ReviewSubject; why: string; history?: ReviewSubject[] }> {
-  if (opts.against !== undefined) return { a: await resolveVersion(opts.against), why: "given (--against)" };
+  const { defaultComparisonWhy, precedingInChain } = await import("../../compare/against.ts");
+  const { builtinManifests, mappedSubject, resolveVersion } = await import("../../node/versions.ts");
+  if (opts.against !== undefined)
+    return { a: await resolveVersion(opts.against, undefined, inputOptions(opts)), why: "given (--against)" };
   const before = precedingInChain(series, await knownSeries(input, opts));
   if (before !== null) {
     const history: ReviewSubject[] = [];
@@ -100,7 +109,7 @@ function printSummary(series: Series, r: ReviewReport, json: boolean): void {
         findings: d.findings.filter((f) => f.class !== "pre-existing"),
       })),
     };
-    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    printJson(out);
     return;
   }
   const lines: string[] = [];
@@ -120,7 +129,7 @@ function printSummary(series: Series, r: ReviewReport, json: boolean): void {
   const distinct = new Map(open.map((f) => [`${f.class} ${f.kind} ${f.at}`, f]));
   for (const f of distinct.values())
     lines.push(`  ${f.class}${f.since ? ` (since ${f.since})` : ""}: ${f.kind} in ${f.at}: ${f.detail}`);
-  process.stdout.write(`${lines.join("\n")}\n`);
+  printText(`${lines.join("\n")}\n`);
 }
 
 export function register(program: Command): void {
@@ -129,7 +138,14 @@ export function register(program: Command): void {
     .description(
       "map a series, run the scenario matrix for it and for the version it follows, print the verdict and the scenarios that differ",
     )
-    .argument("<input>", "mbox, .eml, directory of mails/patches, pr:owner/repo#n or git:<dir>:<a>..<b>")
+    .argument(
+      "<input>",
+      "mbox, .eml, directory of mails/patches, b4's .mbx (with its .cover), - (an mbox on stdin), a message-id or lore URL, pr:owner/repo#n or git:<dir>:<a>..<b>",
+    )
+    .option(
+      "--archive <dir>",
+      "local archive (public-inbox repository, mbox or directory of mails) where a message-id is looked up (default: $RPROC_REVIEW_ARCHIVE, else b4 mbox fetches it)",
+    )
     .option(
       "--against <id|input>",
       "built-in version id or another input (default: the version it follows in the chain of the series given with it, else the built-in version it follows, else mainline)",
@@ -159,7 +175,12 @@ export function register(program: Command): void {
       const full = opts.format !== undefined || opts.failOn !== undefined;
       if (full) formatOf(opts);
       const exploreDepth = full || opts.exploreDepth !== undefined ? exploreDepthOf(opts.exploreDepth) : 0;
-      const series = await loadInput(input);
+      await requireCommandPaths({ ...opts, inputs: [input] });
+      // Loaded here, not for --help: the mapper, the model and the review room.
+      const { loadInput } = await import("../../node/inputs.ts");
+      const { mappedSubject } = await import("../../node/versions.ts");
+      const { failOnOutcome, runReview } = await import("../../review/index.ts");
+      const series = await loadInput(input, inputOptions(opts));
       const { a, why, history } = await comparison(series, input, opts);
       const runOpts: ReviewRunOptions = { exploreDepth, comparisonWhy: why, ...(history ? { history } : {}) };
       const { report } = await runReview(a, await mappedSubject(series, input), runOpts);

@@ -1,12 +1,17 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Command } from "commander";
-import { loadInputs } from "../../node/inputs.ts";
-import { chainVersions, type Series, type SeriesChain, seriesKey } from "../../series/index.ts";
+import { InputError } from "../../errors.ts";
+import { describeMissing, seriesMissing } from "../../series/missing.ts";
+import type { Series, SeriesChain } from "../../series/types.ts";
+import { printJson, printText } from "../output.ts";
+import { requireCommandPaths } from "../paths.ts";
 
-function seriesJson(s: Series) {
+function seriesJson(s: Series, key: string) {
   return {
     series: {
       id: s.id,
-      key: seriesKey(s),
+      key,
       title: s.title,
       version: s.version.label,
       resend: s.version.resend,
@@ -20,6 +25,7 @@ function seriesJson(s: Series) {
       origin: s.origin,
       total: s.total,
       missing: s.missing,
+      missingRanges: seriesMissing(s),
       cover: s.cover
         ? {
             messageId: s.cover.messageId,
@@ -67,9 +73,8 @@ function seriesText(s: Series): string {
   if (s.changeId) out.push(`  change-id: ${s.changeId}`);
   if (s.cover) out.push(`  cover:    <${s.cover.messageId}>`);
   for (const n of s.cover?.changelog ?? []) out.push(`    - ${note(n)}`);
-  out.push(
-    `  patches:  ${s.patches.length}/${s.total}${s.missing.length ? ` (missing ${s.missing.join(", ")})` : ""}`,
-  );
+  const missing = describeMissing(seriesMissing(s), s.total);
+  out.push(`  patches:  ${s.patches.length}/${s.total}${missing ? ` (missing ${missing})` : ""}`);
   for (const p of s.patches) {
     out.push(`  ${String(p.index).padStart(3)}/${p.total} ${p.title}`);
     for (const f of p.files)
@@ -99,24 +104,45 @@ export function register(program: Command): void {
     )
     .argument("<input...>", "series inputs")
     .option("--json", "print JSON")
-    .action(async (inputs: string[], opts: { json?: boolean }) => {
-      const all = await loadInputs(inputs);
+    .option(
+      "--archive <dir>",
+      "local archive (public-inbox repository, mbox or directory of mails) where message-id inputs are looked up",
+    )
+    .option(
+      "--store <dir>",
+      "also keep each series, whole, in this directory (the store review --store and b4-check --store read)",
+    )
+    .action(async (inputs: string[], opts: { json?: boolean; store?: string; archive?: string }) => {
+      await requireCommandPaths({ inputs, ...(opts.archive !== undefined ? { archive: opts.archive } : {}) });
+      const { loadInputs } = await import("../../node/inputs.ts");
+      const { chainVersions } = await import("../../series/chain.ts");
+      const { seriesKey } = await import("../../series/patchid.ts");
+      const all = await loadInputs(inputs, opts.archive !== undefined ? { archive: opts.archive } : {});
       const chain = chainVersions(all);
       const ordered = chain.entries.map((e) => all[e.input] as Series);
+      if (opts.store !== undefined) {
+        const dir = opts.store;
+        await mkdir(dir, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+          throw new InputError(`cannot create the store: ${e.code ?? e.message}`, { subject: dir });
+        });
+        for (const s of all) await writeFile(join(dir, `${seriesKey(s)}.json`), `${JSON.stringify(s)}\n`);
+      }
       if (opts.json) {
         const newest = ordered[ordered.length - 1] as Series;
         const doc = {
-          ...seriesJson(newest),
+          ...seriesJson(newest, seriesKey(newest)),
           chain: chain.entries,
           chainWarnings: chain.warnings,
           ...(all.length > 1
-            ? { inputs: ordered.map((s, i) => ({ id: chain.entries[i]?.id, ...seriesJson(s) })) }
+            ? {
+                inputs: ordered.map((s, i) => ({ id: chain.entries[i]?.id, ...seriesJson(s, seriesKey(s)) })),
+              }
             : {}),
         };
-        process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+        printJson(doc);
         return;
       }
-      process.stdout.write(`${ordered.map(seriesText).join("\n\n")}\n`);
-      if (all.length > 1) process.stdout.write(`\n${chainText(chain)}\n`);
+      printText(`${ordered.map(seriesText).join("\n\n")}\n`);
+      if (all.length > 1) printText(`\n${chainText(chain)}\n`);
     });
 }

@@ -1,12 +1,6 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { createReviewEngine } from "../../bot/review-engine.ts";
-import { UsageError } from "../../errors.ts";
-import { cParser } from "../../node/c-parser.ts";
-import { loadConfig } from "../../node/config.ts";
-import { createMailService } from "../../node/mail-service.ts";
-import { startService } from "../../node/server.ts";
-import { builtinManifests, storedMapping } from "../../node/versions.ts";
+import { InputError } from "../../errors.ts";
 
 export function register(program: Command): void {
   program
@@ -21,9 +15,16 @@ export function register(program: Command): void {
     .action(async (opts: { envFile?: string }) => {
       const envFile = opts.envFile ?? (existsSync(".env") ? ".env" : undefined);
       if (envFile !== undefined) {
-        if (!existsSync(envFile)) throw new UsageError("no such file", { subject: envFile });
+        if (!existsSync(envFile)) throw new InputError("no such file (--env-file)", { subject: envFile });
         process.loadEnvFile(envFile);
       }
+      // The service's modules (hono, better-sqlite3, octokit, nodemailer) load with this command only.
+      const { loadConfig } = await import("../../node/config.ts");
+      const { createReviewEngine } = await import("../../bot/review-engine.ts");
+      const { cParser } = await import("../../node/c-parser.ts");
+      const { createMailService } = await import("../../node/mail-service.ts");
+      const { startService } = await import("../../node/server.ts");
+      const { builtinManifests, storedMapping } = await import("../../node/versions.ts");
       const config = loadConfig(process.env);
       const engine = createReviewEngine({
         parser: await cParser(),

@@ -1,4 +1,6 @@
 /** The JSON and text shapes of a mapping (the `map` command, patches/<id>/facts.json). */
+import { describeMissing, seriesMissing } from "../../series/missing.ts";
+import { type OutsidePath, pathsOutsideTree } from "../../series/paths.ts";
 import type { Series } from "../../series/types.ts";
 import { FACT_PATHS, getFact } from "../facts.ts";
 import { TEE_C, TEE_H } from "./derive.ts";
@@ -12,9 +14,12 @@ export interface MapJson {
   evidence: MapResult["evidence"];
   unmodelled: MapResult["unmodelled"];
   outOfScope: MapResult["outOfScope"];
+  /** Paths of the diff outside the source tree (absolute, ".."); present only when there are some. */
+  outsideTree?: OutsidePath[];
 }
 
 export function mapJson(series: Series, result: MapResult): MapJson {
+  const outside = pathsOutsideTree(series.patches);
   return {
     series: series.title,
     version: series.id,
@@ -23,6 +28,7 @@ export function mapJson(series: Series, result: MapResult): MapJson {
     evidence: result.evidence,
     unmodelled: result.unmodelled,
     outOfScope: result.outOfScope,
+    ...(outside.length > 0 ? { outsideTree: outside } : {}),
   };
 }
 
@@ -44,7 +50,9 @@ export function mapText(series: Series, result: MapResult): string {
   const out: string[] = [
     `${series.title} (${series.id}, ${series.patches.length} patches, ${series.origin})`,
     ...(series.missing.length > 0
-      ? [`patches missing from the input: ${series.missing.join(", ")}; what they change is not read`]
+      ? [
+          `missing from the input: ${describeMissing(seriesMissing(series), series.total)}; what they change is not read`,
+        ]
       : []),
     "",
   ];
@@ -75,5 +83,10 @@ export function mapText(series: Series, result: MapResult): string {
   }
   out.push("", `out of scope: ${result.outOfScope.length} file(s)`);
   for (const o of result.outOfScope) out.push(`  ${o.file} (patch ${o.patches.join(", ")})`);
+  const outside = pathsOutsideTree(series.patches);
+  if (outside.length > 0) {
+    out.push("", `outside the source tree: ${outside.length} path(s); no file of the tree is read for them`);
+    for (const o of outside) out.push(`  ${JSON.stringify(o.path)} (patch ${o.patch}): ${o.why}`);
+  }
   return `${out.join("\n")}\n`;
 }

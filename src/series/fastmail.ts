@@ -1,8 +1,11 @@
 /**
  * A fast path for the commonest list mail, a single text/plain part in UTF-8 or ASCII, 7bit or 8bit, with plain
  * ASCII headers: read the few headers the index needs and decode the body directly, as postal-mime would, without
- * its Blob round trips. Anything else (MIME parts, quoted-printable, base64, encoded words, other charsets,
- * format=flowed, 8-bit headers, quoted or grouped From) returns null and goes through postal-mime.
+ * its Blob round trips (quoted-printable, encoded words in UTF-8 or Latin-1, format=flowed and a quoted display
+ * name included). Anything else (MIME parts, base64 bodies, other charsets, 8-bit headers, escapes in a quoted
+ * or grouped From, a body whose Content-Disposition makes it an attachment) returns null and goes through
+ * postal-mime. src/series/mail.ts is the one caller; a test on the real archive
+ * slice checks that both roads read the same.
  */
 
 export interface FastMail {
@@ -14,6 +17,8 @@ export interface FastMail {
   /** The Date header as ISO 8601 when parseable, else as written. */
   date: string;
   text: string;
+  /** Whether the mail has a From, Subject, Date or Message-ID header. */
+  isMail: boolean;
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
@@ -32,8 +37,37 @@ const WANTED = new Set([
   "from",
   "date",
   "content-type",
+  "content-disposition",
 ]);
 const SIMPLE_FROM = /^([^"<>,;:=()\\]*?)\s*<([^<>\s"]+@[^<>\s"]+)>$|^([^<>\s"@,]+@[^<>\s",]+)$/;
+
+/** A quoted display name without escapes: `"Peng Fan (OSS)" <peng.fan@example.com>`. */
+const QUOTED_FROM = /^"([^"\\]*)"\s*<([^<>\s"]+@[^<>\s"]+)>$/;
+
+/**
+ * format=flowed text (RFC 3676) as postal-mime reads it: one leading space of each line is stuffing; a line
+ * ending in a space goes on in the next (without that space when delsp=yes), except the signature line "-- ".
+ */
+function unflow(text: string, delSp: boolean): string {
+  const out: string[] = [];
+  let current = "";
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i] as string;
+    if (line.startsWith(" ")) line = line.slice(1);
+    if (i > 0) {
+      if (current.endsWith(" ") && current !== "-- ") {
+        if (delSp) current = current.slice(0, -1);
+      } else {
+        out.push(current, "\n");
+        current = "";
+      }
+    }
+    current += line;
+  }
+  out.push(current);
+  return out.join("");
+}
 
 const ENCODED_WORD = /=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=/g;
 
@@ -139,6 +173,8 @@ export function fastParse(bytes: Uint8Array): FastMail | null {
   }
   const ct = fields.get("content-type");
   let charset = "us-ascii";
+  let flowed = false;
+  let delSp = false;
   if (ct !== undefined) {
     const parts = ct
       .toLowerCase()
@@ -147,23 +183,37 @@ export function fastParse(bytes: Uint8Array): FastMail | null {
     if (parts[0] !== "text/plain") return null;
     for (const p of parts.slice(1)) {
       if (p === "") continue;
-      const m = /^charset="?([^"]*)"?$/.exec(p);
-      if (m === null || DECODERS[m[1] as string] === undefined) return null;
-      charset = m[1] as string;
+      const m = /^(charset|format|delsp)="?([^"]*)"?$/.exec(p);
+      if (m === null) return null;
+      const value = m[2] as string;
+      if (m[1] === "charset") {
+        if (DECODERS[value] === undefined) return null;
+        charset = value;
+      } else if (m[1] === "format") {
+        if (value !== "flowed" && value !== "fixed") return null;
+        flowed = value === "flowed";
+      } else {
+        if (value !== "yes" && value !== "no") return null;
+        delSp = value === "yes";
+      }
     }
   }
+  // postal-mime reads a body whose disposition is "attachment" as an attachment, not as the text.
+  const disposition = fields.get("content-disposition");
+  if (disposition !== undefined && /^\s*attachment\b/i.test(disposition)) return null;
   const subject = decodeWords(fields.get("subject") ?? "");
   const rawFrom = fields.get("from");
   const fromValue = rawFrom === undefined ? undefined : decodeWords(rawFrom);
   if (subject === null || fromValue === null) return null;
   let from: FastMail["from"] = null;
   if (fromValue !== undefined) {
-    const m = SIMPLE_FROM.exec(fromValue);
+    const quoted = rawFrom?.includes("=?") ? null : QUOTED_FROM.exec(fromValue);
+    const m = quoted ?? SIMPLE_FROM.exec(fromValue);
     if (m === null) return null;
-    from =
-      m[3] !== undefined
-        ? { name: "", address: m[3] }
-        : { name: (m[1] ?? "").trim(), address: m[2] as string };
+    const address = (m[3] ?? m[2]) as string;
+    const name = m[3] !== undefined ? "" : (m[1] ?? "").trim();
+    // As postal-mime: a display name that repeats the address is no name.
+    from = { name: name === address ? "" : name, address };
   }
   const body = qp ? decodeQuotedPrintable(bytes.subarray(end + 1)) : bytes.subarray(end + 1);
   if (charset === "us-ascii") {
@@ -179,6 +229,9 @@ export function fastParse(bytes: Uint8Array): FastMail | null {
     references: fields.get("references") ?? "",
     from,
     date: Number.isNaN(parsed) ? dateValue : new Date(parsed).toISOString(),
-    text: (DECODERS[charset] as TextDecoder).decode(body),
+    text: flowed
+      ? unflow((DECODERS[charset] as TextDecoder).decode(body), delSp)
+      : (DECODERS[charset] as TextDecoder).decode(body),
+    isMail: ["from", "subject", "date", "message-id"].some((h) => fields.has(h)),
   };
 }

@@ -1,0 +1,135 @@
+/**
+ * The CLI as a user meets it: how fast `rproc-review --help` starts, and how long a review of a new series
+ * takes, in process (the library calls `review` makes) and as a CLI process. The series is one of the real
+ * mail sets (../shared/lkml/<id>, default v16; RPROC_BENCH_SERIES picks another), reviewed as `review` does
+ * with `--format markdown --explore-depth 0`: read and map the mails, run the matrix for it, for the version
+ * it follows and for mainline, compare, render the report. The processes run the build (`bin/rproc-review.js`
+ * runs dist/; `npm run bench` builds it first). Goals: --help <= 200 ms; the review <= 300 ms in process and
+ * <= 1 s as a process.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const BIN = join(root, "bin", "rproc-review.js");
+const BUILT = join(root, "dist", "cli", "run.js");
+const SERIES = process.env.RPROC_BENCH_SERIES ?? "v16";
+const MAILS = join(root, "..", "shared", "lkml", SERIES);
+
+const ms = (x: number): string => `${Math.round(x)} ms`;
+
+function stats(times: number[]): { median: number; min: number; max: number } {
+  const t = [...times].sort((a, b) => a - b);
+  return { median: t[Math.floor(t.length / 2)] ?? 0, min: t[0] ?? 0, max: t[t.length - 1] ?? 0 };
+}
+
+/** Wall time of `node <args>`, which must exit 0. */
+function timeProcess(args: string[]): number {
+  const start = performance.now();
+  const r = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8" });
+  const elapsed = performance.now() - start;
+  if (r.status !== 0) throw new Error(`node ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+  return elapsed;
+}
+
+function runs(n: number, warmup: number, f: () => number): number[] {
+  for (let i = 0; i < warmup; i++) f();
+  return Array.from({ length: n }, f);
+}
+
+/** The newest modification time under `dir` (its .ts files). */
+function newest(dir: string): number {
+  let t = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const s = statSync(p);
+    t = Math.max(t, s.isDirectory() ? newest(p) : name.endsWith(".ts") ? s.mtimeMs : 0);
+  }
+  return t;
+}
+
+/** Why the build cannot be measured (missing or older than the sources), or null. */
+function buildProblem(): string | null {
+  const built = statSync(BUILT, { throwIfNoEntry: false });
+  if (built === undefined) return "dist/ is missing (npm run build)";
+  if (built.mtimeMs < newest(join(root, "src"))) return "dist/ is older than src/ (npm run build)";
+  return null;
+}
+
+/** Startup first, on a machine not yet warmed by the review runs. */
+export async function benchCli(): Promise<string[]> {
+  return [...startup(), ...(await reviewLatency())];
+}
+
+function startup(): string[] {
+  const problem = buildProblem();
+  if (problem !== null) return [`--help: not measured: ${problem}`];
+  const node = stats(runs(10, 2, () => timeProcess(["-e", "0"])));
+  const help = stats(runs(20, 3, () => timeProcess([BIN, "--help"])));
+  return [
+    `--help as a CLI process (built), median of 20: ${ms(help.median)} (min ${ms(help.min)}, max ${ms(help.max)}; goal <= 200 ms; node -e 0 alone: ${ms(node.median)})`,
+  ];
+}
+
+async function reviewLatency(): Promise<string[]> {
+  if (statSync(MAILS, { throwIfNoEntry: false }) === undefined)
+    return [`review latency: not measured: ${MAILS} is missing (the real mail sets are ../shared/lkml/<id>)`];
+  const lines: string[] = [];
+  // In process: the library calls `review <dir> --format markdown --explore-depth 0` makes (src/cli/commands/
+  // review.ts, with no --history or --store: compared with the built-in version it follows).
+  const { loadInput } = await import("../src/node/inputs.ts");
+  const { builtinManifests, mappedSubject, resolveVersion } = await import("../src/node/versions.ts");
+  const { defaultComparisonWhy } = await import("../src/compare/against.ts");
+  const { runReview } = await import("../src/review/run.ts");
+  const { renderReview } = await import("../src/report/index.ts");
+  let against = "";
+  const reviewOnce = async (): Promise<number> => {
+    const start = performance.now();
+    const series = await loadInput(MAILS);
+    const d = defaultComparisonWhy(series, await builtinManifests());
+    const a = await resolveVersion(d.id);
+    const b = await mappedSubject(series, MAILS);
+    const { report } = await runReview(a, b, { exploreDepth: 0, comparisonWhy: d.why });
+    const text = renderReview(report, "markdown");
+    if (text.length === 0) throw new Error("empty report");
+    against = report.a.id;
+    return performance.now() - start;
+  };
+  const first = await reviewOnce();
+  const warm: number[] = [];
+  for (let i = 0; i < 10; i++) warm.push(await reviewOnce());
+  const w = stats(warm);
+  const mails = readdirSync(MAILS).length;
+  lines.push(
+    `review of a new series (${SERIES}, ${mails} real mails, against ${against}: read, map, 3 matrices, compare, markdown; --explore-depth 0) in process: median of 10 ${ms(w.median)} (min ${ms(w.min)}, max ${ms(w.max)}; goal <= 300 ms); the first in the process ${ms(first)} (modules, C parser and JIT cold)`,
+  );
+  const problem = buildProblem();
+  if (problem !== null) {
+    lines.push(`review as a CLI process: not measured: ${problem}`);
+    return lines;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "rproc-bench-review-"));
+  try {
+    const args = [
+      BIN,
+      "review",
+      MAILS,
+      "--format",
+      "markdown",
+      "--explore-depth",
+      "0",
+      "--out",
+      join(dir, "r.md"),
+    ];
+    const cli = stats(runs(5, 1, () => timeProcess(args)));
+    lines.push(
+      `review of a new series (${SERIES}) as a CLI process (rproc-review review ../shared/lkml/${SERIES} --format markdown --explore-depth 0, built), median of 5: ${ms(cli.median)} (min ${ms(cli.min)}, max ${ms(cli.max)}; goal <= 1000 ms)`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return lines;
+}

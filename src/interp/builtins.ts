@@ -1,0 +1,153 @@
+/**
+ * Built-ins of the interpreter: the kernel's idioms that C writes as macros or inline helpers (ERR_PTR and
+ * friends, min/max, list helpers, …), and libc-like functions (memset, memcpy, strlen, printf, …) used when
+ * the environment does not provide its own.
+ */
+import type { Builtins, Exec, Native, SpecialForm } from "./interp.ts";
+import { Fault, type Value } from "./memory.ts";
+import { formatC } from "./printf.ts";
+import { T, usual } from "./types.ts";
+import { asBigInt, intVal, VOID } from "./values.ts";
+
+function ptrArg(ex: Exec, v: Value | undefined, fn: string, line: number): Value & { k: "ptr" } {
+  if (v === undefined || v.k !== "ptr") throw ex.unknown(`${fn}: pointer argument expected`, line);
+  return v;
+}
+
+function sizeArg(ex: Exec, v: Value | undefined, fn: string, line: number): number {
+  if (v === undefined || v.k !== "int") throw ex.unknown(`${fn}: size argument expected`, line);
+  return Number(v.v);
+}
+
+const libc: Record<string, Native> = {
+  printf(ex, args, line) {
+    const fmt = ex.m.cstring(ptrArg(ex, args[0], "printf", line));
+    const s = formatC(fmt, args.slice(1), (p) => ex.m.cstring(p));
+    ex.m.output += s;
+    return intVal(T.int, BigInt(new TextEncoder().encode(s).length));
+  },
+  memset(ex, args, line) {
+    const p = ptrArg(ex, args[0], "memset", line);
+    const c = Number(BigInt.asUintN(8, asBigInt(args[1] ?? intVal(T.int, 0n))));
+    const n = sizeArg(ex, args[2], "memset", line);
+    ex.m.write(p, new Uint8Array(n).fill(c));
+    return p;
+  },
+  memcpy(ex, args, line) {
+    const d = ptrArg(ex, args[0], "memcpy", line);
+    const s = ptrArg(ex, args[1], "memcpy", line);
+    const n = sizeArg(ex, args[2], "memcpy", line);
+    ex.m.write(d, ex.m.read(s, n));
+    return d;
+  },
+  memmove(ex, args, line) {
+    const d = ptrArg(ex, args[0], "memmove", line);
+    const s = ptrArg(ex, args[1], "memmove", line);
+    ex.m.write(d, ex.m.read(s, sizeArg(ex, args[2], "memmove", line)));
+    return d;
+  },
+  memcmp(ex, args, line) {
+    const n = sizeArg(ex, args[2], "memcmp", line);
+    const a = ex.m.read(ptrArg(ex, args[0], "memcmp", line), n);
+    const b = ex.m.read(ptrArg(ex, args[1], "memcmp", line), n);
+    for (let i = 0; i < n; i++)
+      if (a[i] !== b[i]) return intVal(T.int, BigInt((a[i] as number) - (b[i] as number)));
+    return intVal(T.int, 0n);
+  },
+  strlen(ex, args, line) {
+    return intVal(
+      T.ulong,
+      BigInt(new TextEncoder().encode(ex.m.cstring(ptrArg(ex, args[0], "strlen", line))).length),
+    );
+  },
+  strcmp(ex, args, line) {
+    const a = ex.m.cstring(ptrArg(ex, args[0], "strcmp", line));
+    const b = ex.m.cstring(ptrArg(ex, args[1], "strcmp", line));
+    return intVal(T.int, a < b ? -1n : a > b ? 1n : 0n);
+  },
+};
+
+/** min()/max(): each argument evaluated once, compared after the usual arithmetic conversions. */
+function minmax(which: "min" | "max"): Native {
+  return (ex, args, line) => {
+    const [a, b] = args;
+    if (a?.k !== "int" || b?.k !== "int" || args.length !== 2)
+      throw ex.unknown(`${which}() of non-integers`, line);
+    const t = usual(a.t, b.t);
+    const x = intVal(t, a.v);
+    const y = intVal(t, b.v);
+    return (which === "min" ? x.v <= y.v : x.v >= y.v) ? x : y;
+  };
+}
+
+const idioms: Record<string, Native> = {
+  min: minmax("min"),
+  max: minmax("max"),
+  /** drivers/base/core.c: dev_err_probe() logs (unless -EPROBE_DEFER) and returns err. */
+  dev_err_probe(ex, args, line) {
+    const err = args[1];
+    if (err?.k !== "int") throw ex.unknown("dev_err_probe() without an error code", line);
+    return intVal(T.int, err.v);
+  },
+  __builtin_constant_p: () => intVal(T.int, 0n),
+};
+
+/**
+ * Lock classes of guard()/scoped_guard() (include/linux/cleanup.h users: mutex.h, spinlock.h, rwsem.h,
+ * rcupdate.h): the environment's lock and unlock calls. A saved result (irqsave's flags) goes to the unlock.
+ */
+const GUARDS: Record<string, { lock: string; unlock: string; saves?: boolean; args: 0 | 1 }> = {
+  mutex: { lock: "mutex_lock", unlock: "mutex_unlock", args: 1 },
+  spinlock: { lock: "spin_lock", unlock: "spin_unlock", args: 1 },
+  spinlock_irq: { lock: "spin_lock_irq", unlock: "spin_unlock_irq", args: 1 },
+  spinlock_bh: { lock: "spin_lock_bh", unlock: "spin_unlock_bh", args: 1 },
+  spinlock_irqsave: { lock: "spin_lock_irqsave", unlock: "spin_unlock_irqrestore", saves: true, args: 1 },
+  raw_spinlock: { lock: "raw_spin_lock", unlock: "raw_spin_unlock", args: 1 },
+  raw_spinlock_irqsave: {
+    lock: "raw_spin_lock_irqsave",
+    unlock: "raw_spin_unlock_irqrestore",
+    saves: true,
+    args: 1,
+  },
+  rwsem_read: { lock: "down_read", unlock: "up_read", args: 1 },
+  rwsem_write: { lock: "down_write", unlock: "up_write", args: 1 },
+  rcu: { lock: "rcu_read_lock", unlock: "rcu_read_unlock", args: 0 },
+};
+
+function guardEnter(
+  cls: string,
+  g: { lock: string; unlock: string; saves?: boolean; args: 0 | 1 },
+): SpecialForm {
+  return function* (ex, args, line) {
+    if (args.length !== g.args) throw ex.unknown(`guard(${cls}) with ${args.length} arguments`, line);
+    const vals = yield* ex.args(args);
+    const saved = yield* ex.invoke(g.lock, vals, line);
+    const unlockArgs = g.saves === true ? [...vals, saved] : vals;
+    ex.atScopeEnd(line, () => ex.invoke(g.unlock, unlockArgs, line));
+    return VOID;
+  };
+}
+
+const special: Record<string, SpecialForm> = {
+  /** container_of(ptr, typeof(*pos), member): the list iterators' step, typed by the iterator variable. */
+  *__container_of_var(ex, args, line) {
+    const [pos, ptr, member] = args;
+    if (pos === undefined || ptr === undefined || member?.k !== "id" || args.length !== 3)
+      throw ex.unknown("list iterator with unexpected arguments", line);
+    const t = ex.staticType(pos);
+    if (t.k !== "ptr" || t.to.k !== "struct")
+      throw ex.unknown("list iterator over a non-struct pointer", line);
+    const f = ex.m.structs.member(t.to, member.name);
+    if (f === null) throw ex.unknown(`struct ${t.to.tag} has no member ${member.name}`, line);
+    const p = yield* ex.expr(ptr);
+    if (p.k !== "ptr") throw ex.unknown("list iterator over a non-pointer", line);
+    return { k: "ptr", t, addr: BigInt.asUintN(64, p.addr - BigInt(f.offset)), obj: p.obj };
+  },
+  ...Object.fromEntries(
+    Object.entries(GUARDS).map(([cls, g]) => [`__guard_enter_${cls}`, guardEnter(cls, g)]),
+  ),
+};
+
+export const BUILTINS: Builtins = { idioms, special, libc };
+
+export { Fault };

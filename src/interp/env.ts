@@ -1,0 +1,87 @@
+/**
+ * The environment interface: what the interpreted C calls that the loaded files do not define. The hand model
+ * of the kernel provides it (allocators, locks, device core, TEE client, …); the interpreter itself provides
+ * only the language's idioms (builtins.ts). A function may complete at once (return a Value) or be a
+ * generator that suspends the calling kernel thread at a scheduling point (a sleep, a lock that is taken, a
+ * wait for a completion) and returns its Value when resumed.
+ */
+import type { Site } from "./ast.ts";
+import type { Obj, Value } from "./memory.ts";
+import type { CType } from "./types.ts";
+
+/** Why a thread stops at a scheduling point: `yield` lets others run; `wait` blocks until `ready()` holds. */
+export type Suspend =
+  | { readonly k: "yield"; readonly reason: string }
+  | { readonly k: "wait"; readonly reason: string; readonly ready: () => boolean };
+
+/** A resumable computation of the interpreter: yields scheduling points, returns its result. */
+export type Gen<T> = Generator<Suspend, T, void>;
+
+/** One call from the C into the environment. */
+export interface EnvCall {
+  /** The C name called. */
+  readonly name: string;
+  /** Arguments, converted to the parameters of the prototype when the files declare one. */
+  readonly args: readonly Value[];
+  /** The statement of the posted code that made the call (the caller's line when a prelude helper calls). */
+  readonly site: Site;
+  /** The interpreted C function containing that statement. */
+  readonly caller: string;
+  /** The kernel thread calling. */
+  readonly thread: ThreadInfo;
+}
+
+export interface ThreadInfo {
+  readonly id: number;
+  readonly name: string;
+}
+
+export type EnvFunction = (call: EnvCall, machine: MachineApi) => Value | Gen<Value>;
+
+/** What an environment function may do with the interpreter's memory. */
+export interface MachineApi {
+  /** A new zero-filled heap object of `size` bytes; returns a pointer of type `to *` to it. */
+  alloc(size: number, label: string, to?: CType): Value & { k: "ptr" };
+  /** Marks the object a pointer points to freed (a second free is an event). */
+  free(p: Value, at: string): void;
+  /** The NUL-terminated string a `char *` points to. */
+  cstring(p: Value): string;
+  /** Bytes at a pointer. */
+  read(p: Value, size: number): Uint8Array;
+  /** Writes bytes at a pointer. */
+  write(p: Value, bytes: Uint8Array): void;
+  /** Size of a type in bytes (with the program's struct layouts). */
+  sizeOf(t: CType): number;
+}
+
+export interface Environment {
+  /** The function `name`, or undefined when the environment does not provide it. */
+  fn(name: string): EnvFunction | undefined;
+  /** A global object the environment provides (`jiffies`, a `struct bus_type`), or undefined. */
+  global?(name: string, machine: MachineApi): { obj: Obj; t: CType } | undefined;
+}
+
+/** An environment from a table of functions. */
+export function tableEnvironment(fns: Record<string, EnvFunction>): Environment {
+  return { fn: (name) => (Object.hasOwn(fns, name) ? fns[name] : undefined) };
+}
+
+/** Environments tried in order (the first that provides a name wins). */
+export function layered(...envs: Environment[]): Environment {
+  return {
+    fn: (name) => {
+      for (const e of envs) {
+        const f = e.fn(name);
+        if (f !== undefined) return f;
+      }
+      return undefined;
+    },
+    global: (name, m) => {
+      for (const e of envs) {
+        const g = e.global?.(name, m);
+        if (g !== undefined) return g;
+      }
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,1513 @@
+/**
+ * The interpreter: runs functions of a lowered program (ast.ts) over object memory (memory.ts), one
+ * generator per kernel thread, so a call into the environment that sleeps or takes a lock suspends the thread
+ * and the machine resumes it later in an order a scheduler chooses. What it cannot run it never guesses: a
+ * construct it does not handle, or an API neither the files nor the environment define, ends the thread with
+ * an `unknown` naming it and the C file and line; a NULL dereference or an access outside an object ends it
+ * with a `fault` (the kernel's oops).
+ */
+import type { Decl, Expr, FunctionDef, Init, Program, Site, Stmt } from "./ast.ts";
+import type { EnvCall, EnvFunction, Environment, Gen, MachineApi, Suspend, ThreadInfo } from "./env.ts";
+import { foldBinary } from "./lower.ts";
+import {
+  type Callee,
+  Fault,
+  loadInt,
+  type MemEvent,
+  Memory,
+  type Obj,
+  storeInt,
+  type Value,
+} from "./memory.ts";
+import {
+  type CType,
+  type FnType,
+  type IntType,
+  isInt,
+  type PtrType,
+  promote,
+  ptrTo,
+  StructTable,
+  T,
+  typeName,
+  usual,
+} from "./types.ts";
+import { convert, intVal, ptrInto, truthy, Unsupported, VOID } from "./values.ts";
+
+/** The interpreter cannot run something: what, and where in the C. */
+export class UnknownError extends Error {
+  constructor(
+    readonly what: string,
+    readonly site: Site,
+  ) {
+    super(`${what} at ${site.file}:${site.line}`);
+  }
+}
+
+export type ThreadResult =
+  | { readonly status: "done"; readonly value: Value }
+  | { readonly status: "unknown"; readonly what: string; readonly site: Site }
+  | { readonly status: "fault"; readonly kind: Fault["kind"]; readonly detail: string; readonly site: Site };
+
+/** Events of a run, in order: the trace, and what monitors observe. */
+export type InterpEvent =
+  | { readonly type: "call"; readonly thread: number; readonly fn: string; readonly site: Site }
+  | {
+      readonly type: "return";
+      readonly thread: number;
+      readonly fn: string;
+      readonly value: Value;
+      readonly site: Site;
+    }
+  | {
+      readonly type: "env-call";
+      readonly thread: number;
+      readonly api: string;
+      readonly caller: string;
+      readonly args: readonly Value[];
+      readonly site: Site;
+    }
+  | {
+      readonly type: "env-return";
+      readonly thread: number;
+      readonly api: string;
+      readonly value: Value;
+      readonly site: Site;
+    }
+  | { readonly type: "suspend"; readonly thread: number; readonly reason: string; readonly site: Site }
+  | { readonly type: "resume"; readonly thread: number; readonly site: Site }
+  | { readonly type: "mem"; readonly thread: number; readonly e: MemEvent; readonly site: Site }
+  | { readonly type: "end"; readonly thread: number; readonly result: ThreadResult };
+
+/** A native built-in (an idiom the kernel writes as a macro or inline helper, or a libc function). */
+export type Native = (ex: Exec, args: Value[], line: number) => Value | Gen<Value>;
+/** A built-in that receives its arguments unevaluated (it needs a type or a member name). */
+export type SpecialForm = (ex: Exec, args: readonly Expr[], line: number) => Gen<Value>;
+
+export interface Builtins {
+  /** Language idioms: before the program's own functions and the environment. */
+  readonly idioms: Readonly<Record<string, Native>>;
+  readonly special: Readonly<Record<string, SpecialForm>>;
+  /** libc-like functions: used when the environment does not provide them. */
+  readonly libc: Readonly<Record<string, Native>>;
+}
+
+export interface MachineOptions {
+  /** Statements a machine may execute in all before the run is unknown (an infinite loop). */
+  maxSteps?: number;
+  /** Maximum call depth. */
+  maxDepth?: number;
+}
+
+interface Var {
+  readonly obj: Obj;
+  readonly t: CType;
+  /** A static object whose initialiser could not run: using it is this unknown. */
+  broken?: UnknownError;
+}
+
+interface Scope {
+  readonly vars: Map<string, Var>;
+  /** Run when the scope ends, newest first: `__attribute__((cleanup))` variables and guards. */
+  cleanups: { line: number; run: () => Gen<unknown> }[] | null;
+}
+
+interface Frame {
+  readonly fn: FunctionDef | null;
+  readonly name: string;
+  readonly file: string;
+  line: number;
+  readonly scopes: Scope[];
+  readonly prelude: boolean;
+}
+
+interface Lval {
+  readonly obj: Obj | null;
+  readonly addr: bigint;
+  readonly t: CType;
+  readonly bits?: { width: number; shift: number };
+}
+
+type Completion =
+  | null
+  | { readonly k: "break" }
+  | { readonly k: "continue" }
+  | { readonly k: "return"; readonly v: Value }
+  | { readonly k: "goto"; readonly label: number };
+
+const BREAK: Completion = { k: "break" };
+const CONTINUE: Completion = { k: "continue" };
+
+/** One kernel thread. */
+export class Thread implements ThreadInfo {
+  result: ThreadResult | null = null;
+  waiting: (Suspend & { k: "wait" }) | null = null;
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly exec: Exec,
+    readonly gen: Gen<Value>,
+  ) {}
+  get done(): boolean {
+    return this.result !== null;
+  }
+  get runnable(): boolean {
+    return this.result === null && (this.waiting === null || this.waiting.ready());
+  }
+}
+
+/** Chooses the next thread to run among the runnable ones (`last` is the one that just suspended). */
+export type Scheduler = (runnable: readonly Thread[], last: Thread | null) => Thread;
+
+/** Round robin from the thread after the last one: deterministic, and every runnable thread progresses. */
+export const roundRobin: Scheduler = (runnable, last) => {
+  if (last === null) return runnable[0] as Thread;
+  return runnable.find((t) => t.id > last.id) ?? (runnable[0] as Thread);
+};
+
+export interface RunOutcome {
+  /** Every thread ended (done, unknown or fault). */
+  readonly finished: boolean;
+  /** Threads blocked forever when none could run (a deadlock), with what each waits for. */
+  readonly blocked: readonly { thread: string; reason: string }[];
+}
+
+/** One instance of a program: its memory and globals (one boot of the machine), its threads and trace. */
+export class Machine implements MachineApi {
+  readonly mem = new Memory();
+  readonly structs: StructTable;
+  readonly events: InterpEvent[] = [];
+  readonly threads: Thread[] = [];
+  /** What the C printed with printf (the differential tests compare it with gcc's). */
+  output = "";
+  private readonly observers: ((e: InterpEvent) => void)[] = [];
+  /** Globals by key (`file\0name` for statics, `name` otherwise). */
+  private readonly globals = new Map<string, Var>();
+  private readonly staticLocals = new Map<number, Var>();
+  private readonly literals = new Map<number, Obj>();
+  private readonly fnObjs = new Map<string, Obj>();
+  private readonly envGlobals = new Map<string, Var | null>();
+  readonly preludeFiles: ReadonlySet<string>;
+  /** Static objects whose initialisers could not run (each use of one is an unknown). */
+  readonly initProblems: { what: string; site: Site }[] = [];
+  steps = 0;
+  readonly maxSteps: number;
+  readonly maxDepth: number;
+  private current: Thread | null = null;
+  private nextThread = 1;
+
+  constructor(
+    readonly program: Program,
+    readonly env: Environment,
+    readonly builtins: Builtins,
+    opts: MachineOptions = {},
+  ) {
+    this.structs = new StructTable();
+    this.structs.defs.push(...program.structs);
+    this.preludeFiles = new Set(program.preludeFiles);
+    this.maxSteps = opts.maxSteps ?? 10_000_000;
+    this.maxDepth = opts.maxDepth ?? 512;
+    this.mem.observer = (e) => {
+      const th = this.current;
+      this.emit({ type: "mem", thread: th?.id ?? 0, e, site: th?.exec.site() ?? { file: "?", line: 0 } });
+    };
+    this.initGlobals();
+  }
+
+  subscribe(o: (e: InterpEvent) => void): () => void {
+    this.observers.push(o);
+    return () => {
+      const i = this.observers.indexOf(o);
+      if (i >= 0) this.observers.splice(i, 1);
+    };
+  }
+
+  emit(e: InterpEvent): void {
+    this.events.push(e);
+    for (const o of this.observers) o(e);
+  }
+
+  private initGlobals(): void {
+    for (const g of this.program.globals) {
+      const key = g.decl.storage === "static" ? `${g.file}\u0000${g.name}` : g.name;
+      this.globals.set(key, {
+        obj: this.mem.alloc(this.structs.sizeOf(g.decl.t), "global", g.name),
+        t: g.decl.t,
+      });
+    }
+    for (const [id, d] of Object.entries(this.program.staticLocals))
+      this.staticLocals.set(Number(id), {
+        obj: this.mem.alloc(this.structs.sizeOf(d.t), "global", d.name),
+        t: d.t,
+      });
+    const init = (file: string, v: Var, init: Init, line: number): void => {
+      const ex = new Exec(this, null);
+      ex.frames.push({ fn: null, name: "<static initialiser>", file, line, scopes: [], prelude: false });
+      try {
+        const r = ex.initialise(v.obj, 0, v.t, init).next();
+        if (!r.done) throw new UnknownError("a static initialiser that suspends", { file, line });
+      } catch (e) {
+        const what =
+          e instanceof UnknownError
+            ? e.what
+            : e instanceof Fault || e instanceof Unsupported
+              ? e.message
+              : null;
+        if (what === null) throw e;
+        const site = e instanceof UnknownError ? e.site : { file, line };
+        v.broken = new UnknownError(`the initialiser of ${v.obj.label} could not run: ${what}`, site);
+        this.initProblems.push({ what: v.broken.what, site });
+      }
+    };
+    for (const g of this.program.globals) {
+      if (g.decl.init === null) continue;
+      const key = g.decl.storage === "static" ? `${g.file}\u0000${g.name}` : g.name;
+      init(g.file, this.globals.get(key) as Var, g.decl.init, g.decl.line);
+    }
+    for (const [id, d] of Object.entries(this.program.staticLocals))
+      if (d.init !== null) init(d.file, this.staticLocals.get(Number(id)) as Var, d.init, d.line);
+  }
+
+  /** A global visible from `file` (its statics first), or undefined. */
+  global(name: string, file: string): Var | undefined {
+    return this.globals.get(`${file}\u0000${name}`) ?? this.globals.get(name);
+  }
+
+  /**
+   * The function a thread starts in: `name` (a global, or the one static function of that name), or
+   * `file:name` for a static one of that file.
+   */
+  entry(spec: string): FunctionDef | undefined {
+    const colon = spec.lastIndexOf(":");
+    if (colon > 0) return this.program.functions[`${spec.slice(0, colon)}\u0000${spec.slice(colon + 1)}`];
+    const global = this.program.functions[spec];
+    if (global !== undefined) return global;
+    const statics = Object.entries(this.program.functions).filter(([k]) => k.endsWith(`\u0000${spec}`));
+    if (statics.length > 1)
+      throw new Error(
+        `${spec} is static in several files (${statics.map(([, f]) => f.file).join(", ")}): name it file:${spec}`,
+      );
+    return statics[0]?.[1];
+  }
+
+  staticLocal(id: number): Var | undefined {
+    return this.staticLocals.get(id);
+  }
+
+  /** A global the environment provides (asked once per name). */
+  envGlobal(name: string): Var | undefined {
+    if (!this.envGlobals.has(name)) this.envGlobals.set(name, this.env.global?.(name, this) ?? null);
+    return this.envGlobals.get(name) ?? undefined;
+  }
+
+  /** The function `name` defined in the files, as seen from `file` (its statics first). */
+  function(name: string, file: string): FunctionDef | undefined {
+    const f = this.program.functions[`${file}\u0000${name}`] ?? this.program.functions[name];
+    if (f !== undefined) return f;
+    for (const h of this.program.headerFiles) {
+      const s = this.program.functions[`${h}\u0000${name}`];
+      if (s !== undefined) return s;
+    }
+    return undefined;
+  }
+
+  literal(id: number, bytes: readonly number[]): Obj {
+    let o = this.literals.get(id);
+    if (o === undefined) {
+      o = this.mem.alloc(bytes.length, "literal", `string literal`, { readonly: false });
+      o.bytes.set(bytes);
+      this.literals.set(id, o);
+    }
+    return o;
+  }
+
+  /** The object standing for a function (its address is the function pointer's value). */
+  functionObj(key: string, callee: Callee, label: string): Obj {
+    let o = this.fnObjs.get(key);
+    if (o === undefined) {
+      o = this.mem.alloc(1, "function", label, { readonly: true, callee });
+      this.fnObjs.set(key, o);
+    }
+    return o;
+  }
+
+  // ---- threads -----------------------------------------------------------------------------------------
+
+  /** A new kernel thread that will call `fn` (a function of the files) with `args`. */
+  spawn(name: string, fn: string, args: readonly Value[] = []): Thread {
+    const id = this.nextThread++;
+    const ex = new Exec(this, null);
+    const th = new Thread(id, name, ex, ex.callByName(fn, args, 0));
+    ex.thread = th;
+    this.threads.push(th);
+    return th;
+  }
+
+  /** Resumes a thread until its next scheduling point or its end; returns false when it had ended. */
+  step(th: Thread): boolean {
+    if (th.result !== null) return false;
+    if (th.waiting !== null && !th.waiting.ready())
+      throw new Error(`thread ${th.name} is blocked: ${th.waiting.reason}`);
+    const resumed = th.waiting !== null || th.exec.started;
+    th.waiting = null;
+    th.exec.started = true;
+    this.current = th;
+    if (resumed) this.emit({ type: "resume", thread: th.id, site: th.exec.site() });
+    try {
+      const r = th.gen.next();
+      if (r.done) th.result = { status: "done", value: r.value };
+      else {
+        if (r.value.k === "wait") th.waiting = r.value;
+        this.emit({ type: "suspend", thread: th.id, reason: r.value.reason, site: th.exec.site() });
+      }
+    } catch (e) {
+      th.result = this.failure(e, th);
+    } finally {
+      this.current = null;
+    }
+    if (th.result !== null) this.emit({ type: "end", thread: th.id, result: th.result });
+    return true;
+  }
+
+  private failure(e: unknown, th: Thread): ThreadResult {
+    const site = th.exec.site();
+    if (e instanceof UnknownError) return { status: "unknown", what: e.what, site: e.site };
+    if (e instanceof Fault) {
+      const inner = th.exec.innermost();
+      const where = inner?.prelude ? ` (in ${inner.name})` : "";
+      return { status: "fault", kind: e.kind, detail: `${e.message}${where}`, site };
+    }
+    if (e instanceof Unsupported) return { status: "unknown", what: e.message, site };
+    throw e;
+  }
+
+  /** Runs threads until all end or none can run, choosing at each scheduling point with `schedule`. */
+  run(schedule: Scheduler = roundRobin): RunOutcome {
+    let last: Thread | null = null;
+    for (;;) {
+      const runnable = this.threads.filter((t) => t.runnable);
+      if (runnable.length === 0) break;
+      const th = schedule(runnable, last);
+      this.step(th);
+      last = th;
+    }
+    const blocked = this.threads
+      .filter((t) => !t.done)
+      .map((t) => ({ thread: t.name, reason: t.waiting?.reason ?? "?" }));
+    return { finished: blocked.length === 0, blocked };
+  }
+
+  /** Runs `fn` on a new thread to its end (no other thread runs); a suspension that cannot resume is unknown. */
+  call(fn: string, args: readonly Value[] = []): ThreadResult {
+    const th = this.spawn(fn, fn, args);
+    while (!th.done) {
+      if (!th.runnable) {
+        th.result = {
+          status: "unknown",
+          what: `blocked forever (${th.waiting?.reason ?? "?"}) with no other thread`,
+          site: th.exec.site(),
+        };
+        break;
+      }
+      this.step(th);
+    }
+    return th.result as ThreadResult;
+  }
+
+  // ---- MachineApi ----------------------------------------------------------------------------------------
+
+  alloc(size: number, label: string, to: CType = T.void): Value & { k: "ptr" } {
+    return ptrInto(this.mem.alloc(size, "heap", label), 0, to);
+  }
+
+  free(p: Value, at: string): void {
+    if (p.k !== "ptr" || p.addr === 0n) return;
+    const o = p.obj ?? this.mem.find(p.addr);
+    if (o === null || o.base !== p.addr)
+      throw new Fault("bad-pointer", `free of 0x${p.addr.toString(16)}, not an allocation`);
+    this.mem.free(o, at);
+  }
+
+  cstring(p: Value): string {
+    if (p.k !== "ptr") throw new Unsupported("a string argument that is not a pointer");
+    const { obj, off } = this.mem.check(p.obj, p.addr, 1, false);
+    const end = obj.bytes.indexOf(0, off);
+    if (end < 0) throw new Fault("out-of-bounds", `string without NUL in ${obj.label}`);
+    return new TextDecoder().decode(obj.bytes.subarray(off, end));
+  }
+
+  read(p: Value, size: number): Uint8Array {
+    if (p.k !== "ptr") throw new Unsupported("reading memory through a non-pointer");
+    const { obj, off } = this.mem.check(p.obj, p.addr, size, false);
+    return obj.bytes.slice(off, off + size);
+  }
+
+  write(p: Value, bytes: Uint8Array): void {
+    if (p.k !== "ptr") throw new Unsupported("writing memory through a non-pointer");
+    const { obj, off } = this.mem.check(p.obj, p.addr, bytes.length, true);
+    obj.bytes.set(bytes, off);
+  }
+
+  sizeOf(t: CType): number {
+    return this.structs.sizeOf(t);
+  }
+}
+
+/** The evaluation of one thread: its call frames, and every C construct as a generator. */
+export class Exec {
+  readonly frames: Frame[] = [];
+  started = false;
+  constructor(
+    readonly m: Machine,
+    public thread: Thread | null,
+  ) {}
+
+  private get frame(): Frame {
+    const f = this.frames[this.frames.length - 1];
+    if (f === undefined) throw new Error("no frame");
+    return f;
+  }
+
+  innermost(): Frame | null {
+    return this.frames[this.frames.length - 1] ?? null;
+  }
+
+  /** The statement the thread is at in the posted code (prelude helpers report their caller's line). */
+  site(): Site {
+    for (let i = this.frames.length - 1; i >= 0; i--) {
+      const f = this.frames[i] as Frame;
+      if (!f.prelude) return { file: f.file, line: f.line };
+    }
+    const f = this.frames[0];
+    return f === undefined ? { file: "?", line: 0 } : { file: f.file, line: f.line };
+  }
+
+  /** The interpreted function the posted-code site is in. */
+  callerName(): string {
+    for (let i = this.frames.length - 1; i >= 0; i--) {
+      const f = this.frames[i] as Frame;
+      if (!f.prelude) return f.name;
+    }
+    return this.frames[0]?.name ?? "?";
+  }
+
+  unknown(what: string, line?: number): UnknownError {
+    const f = this.innermost();
+    if (line !== undefined && f !== null && !f.prelude) return new UnknownError(what, { file: f.file, line });
+    return new UnknownError(what, this.site());
+  }
+
+  private tick(line: number): void {
+    this.frame.line = line;
+    if (++this.m.steps > this.m.maxSteps)
+      throw this.unknown(`step limit of ${this.m.maxSteps} statements reached`);
+  }
+
+  // ---- calls -------------------------------------------------------------------------------------------
+
+  /** Calls a function of the files (or the environment) by name: a thread's entry. */
+  *callByName(name: string, args: readonly Value[], line: number): Gen<Value> {
+    const def = this.m.entry(name);
+    if (def !== undefined) return yield* this.callC(def, args, line);
+    const env = this.m.env.fn(name);
+    if (env !== undefined) return yield* this.callEnv(name, env, args, null);
+    throw new UnknownError(`function ${name} is defined neither in the files nor by the environment`, {
+      file: "?",
+      line,
+    });
+  }
+
+  *callC(def: FunctionDef, args: readonly Value[], _line: number): Gen<Value> {
+    if (this.frames.length >= this.m.maxDepth) throw this.unknown(`call depth ${this.m.maxDepth} exceeded`);
+    const prelude = this.m.preludeFiles.has(def.file);
+    const frame: Frame = { fn: def, name: def.name, file: def.file, line: def.line, scopes: [], prelude };
+    const scope: Scope = { vars: new Map(), cleanups: null };
+    frame.scopes.push(scope);
+    def.params.forEach((p, i) => {
+      const arg = args[i];
+      if (arg === undefined) throw this.unknown(`${def.name}() called with ${args.length} arguments`);
+      const obj = this.m.mem.alloc(this.m.structs.sizeOf(p.t), "local", p.name ?? `param ${i}`);
+      const v: Var = { obj, t: p.t };
+      this.store({ obj, addr: obj.base, t: p.t }, this.conv(arg, p.t));
+      if (p.name !== null) scope.vars.set(p.name, v);
+    });
+    this.frames.push(frame);
+    if (!prelude)
+      this.m.emit({ type: "call", thread: this.thread?.id ?? 0, fn: def.name, site: this.site() });
+    let ret: Value = VOID;
+    const c = yield* this.stmt(def.body, null);
+    if (c !== null && c.k === "return") ret = c.v;
+    else if (c !== null && c.k === "goto") throw this.unknown(`goto to a label outside its block`);
+    yield* this.exitScope(scope, frame);
+    if (!prelude)
+      this.m.emit({
+        type: "return",
+        thread: this.thread?.id ?? 0,
+        fn: def.name,
+        value: ret,
+        site: this.site(),
+      });
+    this.frames.pop();
+    return ret;
+  }
+
+  *callEnv(name: string, fn: EnvFunction, args: readonly Value[], proto: FnType | null): Gen<Value> {
+    const conv =
+      proto?.params === null || proto === null
+        ? args
+        : args.map((a, i) => {
+            const pt = proto.params?.[i];
+            return pt === undefined ? this.promoteArg(a) : this.conv(a, pt);
+          });
+    const site = this.site();
+    const thread: ThreadInfo = this.thread ?? { id: 0, name: "init" };
+    const call: EnvCall = { name, args: conv, site, caller: this.callerName(), thread };
+    this.m.emit({ type: "env-call", thread: thread.id, api: name, caller: call.caller, args: conv, site });
+    const r = fn(call, this.m);
+    const v = isGen(r) ? yield* r : r;
+    this.m.emit({ type: "env-return", thread: thread.id, api: name, value: v, site: this.site() });
+    return proto === null || proto.ret.k === "void" ? v : this.conv(v, proto.ret);
+  }
+
+  private promoteArg(a: Value): Value {
+    return a.k === "int" && a.t.rank < 3 ? intVal(T.int, a.v) : a;
+  }
+
+  /** Calls through a function object (a function pointer's target). */
+  private *callObj(obj: Obj, args: readonly Value[], line: number): Gen<Value> {
+    const callee = obj.callee;
+    if (callee === null)
+      throw new Fault("bad-call", `call through a pointer to ${obj.label}, not a function`);
+    if (callee.k === "c") return yield* this.callC(callee.def, args, line);
+    const env = this.m.env.fn(callee.name) ?? nativeAsEnv(this, this.m.builtins.libc[callee.name]);
+    if (env === undefined) throw this.unknown(`${callee.name}: not provided by the environment`, line);
+    return yield* this.callEnv(callee.name, env, args, this.m.program.prototypes[callee.name] ?? null);
+  }
+
+  private *call(e: Expr & { k: "call" }): Gen<Value> {
+    const f = e.fn;
+    if (f.k === "id" && this.lookupVar(f.name) === undefined) {
+      const name = f.name;
+      const special = this.m.builtins.special[name];
+      if (special !== undefined) return yield* special(this, e.args, e.line);
+      const idiom = this.m.builtins.idioms[name];
+      if (idiom !== undefined) {
+        const r = idiom(this, yield* this.args(e.args), e.line);
+        return isGen(r) ? yield* r : r;
+      }
+      const def = this.m.function(name, this.frame.file);
+      if (def !== undefined) return yield* this.callC(def, yield* this.args(e.args), e.line);
+      const proto = this.m.program.prototypes[name] ?? null;
+      const env = this.m.env.fn(name);
+      if (env !== undefined) return yield* this.callEnv(name, env, yield* this.args(e.args), proto);
+      const libc = this.m.builtins.libc[name];
+      if (libc !== undefined) {
+        const r = libc(this, yield* this.args(e.args), e.line);
+        return isGen(r) ? yield* r : r;
+      }
+      if (name.startsWith("__guard_enter_"))
+        throw this.unknown(
+          `guard(${name.slice("__guard_enter_".length)}): a lock class the interpreter does not know`,
+          e.line,
+        );
+      throw this.unknown(`${name}(): not defined in the files and not provided by the environment`, e.line);
+    }
+    const fv = yield* this.expr(f);
+    if (fv.k !== "ptr") throw this.unknown(`call of a ${fv.k} value`, e.line);
+    if (fv.addr === 0n)
+      throw new Fault("null-deref", `call through a NULL function pointer (${exprText(f)})`);
+    const obj = fv.obj ?? this.m.mem.find(fv.addr);
+    if (obj === null || obj.base !== fv.addr)
+      throw new Fault("bad-call", `call through ${exprText(f)} = 0x${fv.addr.toString(16)}, not a function`);
+    return yield* this.callObj(obj, yield* this.args(e.args), e.line);
+  }
+
+  /** Calls `name` as C would from the current function: a function of the files, the environment, libc. */
+  *invoke(name: string, args: readonly Value[], line: number): Gen<Value> {
+    const def = this.m.function(name, this.frame.file);
+    if (def !== undefined) return yield* this.callC(def, args, line);
+    const env = this.m.env.fn(name);
+    if (env !== undefined)
+      return yield* this.callEnv(name, env, args, this.m.program.prototypes[name] ?? null);
+    const libc = this.m.builtins.libc[name];
+    if (libc !== undefined) {
+      const r = libc(this, [...args], line);
+      return isGen(r) ? yield* r : r;
+    }
+    throw this.unknown(`${name}(): not defined in the files and not provided by the environment`, line);
+  }
+
+  /** Registers `run` to be called when the innermost scope ends (a guard's unlock). */
+  atScopeEnd(line: number, run: () => Gen<unknown>): void {
+    const scope = this.frame.scopes[this.frame.scopes.length - 1];
+    if (scope === undefined) throw this.unknown("a guard outside any scope", line);
+    scope.cleanups ??= [];
+    scope.cleanups.push({ line, run });
+  }
+
+  *args(es: readonly Expr[]): Gen<Value[]> {
+    const out: Value[] = [];
+    for (const a of es) out.push(yield* this.expr(a));
+    return out;
+  }
+
+  /** Runs a function's C value (the static-initialiser context cannot). */
+  conv(v: Value, t: CType): Value {
+    try {
+      return convert(v, t, this.m.mem);
+    } catch (e) {
+      if (e instanceof Unsupported) throw this.unknown(e.message);
+      throw e;
+    }
+  }
+
+  // ---- names -------------------------------------------------------------------------------------------
+
+  private lookupVar(name: string): Var | undefined {
+    const f = this.frames[this.frames.length - 1];
+    if (f !== undefined)
+      for (let i = f.scopes.length - 1; i >= 0; i--) {
+        const v = (f.scopes[i] as Scope).vars.get(name);
+        if (v !== undefined) return v;
+      }
+    return this.m.global(name, f?.file ?? "");
+  }
+
+  /** The lvalue (or function designator) a name denotes. */
+  private name(name: string, line: number): Lval {
+    const v = this.lookupVar(name);
+    if (v?.broken !== undefined) throw v.broken;
+    if (v !== undefined) return { obj: v.obj, addr: v.obj.base, t: v.t };
+    const file = this.frame.file;
+    const def = this.m.function(name, file);
+    if (def !== undefined) {
+      const key = def.static ? `${def.file}\u0000${name}` : name;
+      const obj = this.m.functionObj(key, { k: "c", def }, name);
+      return { obj, addr: obj.base, t: def.t };
+    }
+    const env = this.m.envGlobal(name);
+    if (env !== undefined) return { obj: env.obj, addr: env.obj.base, t: env.t };
+    const proto = this.m.program.prototypes[name];
+    if (
+      proto !== undefined ||
+      this.m.env.fn(name) !== undefined ||
+      this.m.builtins.libc[name] !== undefined
+    ) {
+      const obj = this.m.functionObj(name, { k: "env", name }, name);
+      return { obj, addr: obj.base, t: proto ?? { k: "fn", ret: T.int, params: null, variadic: true } };
+    }
+    throw this.unknown(
+      `identifier ${name}: not defined in the files and not provided by the environment`,
+      line,
+    );
+  }
+
+  // ---- memory ------------------------------------------------------------------------------------------
+
+  load(lv: Lval): Value {
+    const t = lv.t;
+    switch (t.k) {
+      case "int": {
+        const { obj, off } = this.m.mem.check(lv.obj, lv.addr, t.bits / 8, false);
+        let v = loadInt(obj, off, lv.bits === undefined ? t : { ...t, signed: false });
+        if (lv.bits !== undefined) {
+          const { width, shift } = lv.bits;
+          v = (v >> BigInt(shift)) & ((1n << BigInt(width)) - 1n);
+          if (t.signed && v >> BigInt(width - 1) === 1n) v -= 1n << BigInt(width);
+        }
+        return intVal(t, v);
+      }
+      case "ptr": {
+        const { obj, off } = this.m.mem.check(lv.obj, lv.addr, 8, false);
+        const addr = obj.view.getBigUint64(off, true);
+        return { k: "ptr", t, addr, obj: addr < 4096n ? null : this.m.mem.find(addr) };
+      }
+      case "struct":
+      case "array": {
+        const { obj, off } = this.m.mem.check(lv.obj, lv.addr, this.m.structs.sizeOf(t), false);
+        return { k: "agg", t, obj, off };
+      }
+      case "fn": {
+        if (lv.obj === null) throw new Fault("bad-call", "function designator without a function");
+        return { k: "ptr", t: ptrTo(t), addr: lv.addr, obj: lv.obj };
+      }
+      case "float":
+        throw this.unknown("floating-point value");
+      case "void":
+        throw this.unknown("read of a void object");
+    }
+  }
+
+  store(lv: Lval, v: Value): void {
+    const t = lv.t;
+    switch (t.k) {
+      case "int": {
+        if (v.k !== "int") throw this.unknown(`store of a ${v.k} into ${typeName(t)}`);
+        const { obj, off } = this.m.mem.check(lv.obj, lv.addr, t.bits / 8, true);
+        if (lv.bits === undefined) {
+          storeInt(obj, off, t.bits, v.v);
+          return;
+        }
+        const { width, shift } = lv.bits;
+        const mask = ((1n << BigInt(width)) - 1n) << BigInt(shift);
+        const old = loadInt(obj, off, { ...t, signed: false });
+        storeInt(obj, off, t.bits, (old & ~mask) | ((v.v << BigInt(shift)) & mask));
+        return;
+      }
+      case "ptr": {
+        if (v.k !== "ptr") throw this.unknown(`store of a ${v.k} into ${typeName(t)}`);
+        const { obj, off } = this.m.mem.check(lv.obj, lv.addr, 8, true);
+        obj.view.setBigUint64(off, v.addr, true);
+        return;
+      }
+      case "struct":
+      case "array": {
+        if (v.k !== "agg") throw this.unknown(`store of a ${v.k} into ${typeName(t)}`);
+        const size = this.m.structs.sizeOf(t);
+        const { obj, off } = this.m.mem.check(lv.obj, lv.addr, size, true);
+        const src = this.m.mem.check(v.obj, v.obj.base + BigInt(v.off), size, false);
+        obj.bytes.set(src.obj.bytes.slice(src.off, src.off + size), off);
+        return;
+      }
+      default:
+        throw this.unknown(`store into ${typeName(t)}`);
+    }
+  }
+
+  /** Lvalue conversion with array and function decay (C11 6.3.2.1). */
+  private rv(lv: Lval): Value {
+    if (lv.t.k === "array") {
+      if (lv.obj !== null) this.m.mem.check(lv.obj, lv.addr, 0, false);
+      return { k: "ptr", t: ptrTo(lv.t.of), addr: lv.addr, obj: lv.obj };
+    }
+    return this.load(lv);
+  }
+
+  /** A temporary holding a struct value (a function's result, a compound literal). */
+  private temp(t: CType, label: string): Obj {
+    return this.m.mem.alloc(this.m.structs.sizeOf(t), "temp", label);
+  }
+
+  // ---- expressions -------------------------------------------------------------------------------------
+
+  *lval(e: Expr): Gen<Lval> {
+    switch (e.k) {
+      case "id":
+        return this.name(e.name, e.line);
+      case "deref": {
+        const p = yield* this.expr(e.e);
+        if (p.k !== "ptr")
+          throw this.unknown(`dereference of a ${p.k === "int" ? typeName(p.t) : p.k}`, e.line);
+        return { obj: p.obj, addr: p.addr, t: p.t.to };
+      }
+      case "index": {
+        const a = yield* this.expr(e.e);
+        const i = yield* this.expr(e.i);
+        const [p, n] = a.k === "ptr" ? [a, i] : [i, a];
+        if (p.k !== "ptr" || n.k !== "int") throw this.unknown("subscript of a non-pointer", e.line);
+        const size = this.m.structs.sizeOf(p.t.to);
+        return { obj: p.obj, addr: BigInt.asUintN(64, p.addr + n.v * BigInt(size)), t: p.t.to };
+      }
+      case "member": {
+        let base: Lval;
+        if (e.arrow) {
+          const p = yield* this.expr(e.e);
+          if (p.k !== "ptr") throw this.unknown(`-> on a ${p.k}`, e.line);
+          base = { obj: p.obj, addr: p.addr, t: p.t.to };
+        } else if (isLvalueExpr(e.e)) base = yield* this.lval(e.e);
+        else {
+          const v = yield* this.expr(e.e);
+          if (v.k !== "agg") throw this.unknown(`. on a ${v.k}`, e.line);
+          base = { obj: v.obj, addr: v.obj.base + BigInt(v.off), t: v.t };
+        }
+        if (base.t.k !== "struct") throw this.unknown(`member ${e.name} of ${typeName(base.t)}`, e.line);
+        this.complete(base.t, e.line);
+        const f = this.m.structs.member(base.t, e.name);
+        if (f === null) throw this.unknown(`struct ${base.t.tag} has no member ${e.name}`, e.line);
+        const addr = base.addr + BigInt(f.offset);
+        return f.bits === undefined
+          ? { obj: base.obj, addr, t: f.type }
+          : { obj: base.obj, addr, t: f.type, bits: f.bits };
+      }
+      case "str": {
+        const obj = this.m.literal(e.id, e.bytes);
+        return { obj, addr: obj.base, t: { k: "array", of: T.char, n: e.bytes.length } };
+      }
+      case "compound": {
+        const obj = this.temp(e.t, `compound literal (${typeName(e.t)})`);
+        yield* this.initialise(obj, 0, e.t, e.init);
+        return { obj, addr: obj.base, t: e.t };
+      }
+      default: {
+        const v = yield* this.expr(e);
+        if (v.k === "agg") return { obj: v.obj, addr: v.obj.base + BigInt(v.off), t: v.t };
+        throw this.unknown(`not an lvalue: ${exprText(e)}`, e.line);
+      }
+    }
+  }
+
+  *expr(e: Expr): Gen<Value> {
+    switch (e.k) {
+      case "num":
+        return e.t.k === "int" ? intVal(e.t, e.v) : this.conv(intVal(T.long, e.v), e.t);
+      case "id": {
+        const en = this.m.program.enums[e.name];
+        if (en !== undefined && this.lookupVar(e.name) === undefined && en.t.k === "int")
+          return intVal(en.t, en.v);
+        return this.rv(this.name(e.name, e.line));
+      }
+      case "str":
+      case "deref":
+      case "index":
+      case "member":
+      case "compound":
+        return this.rv(yield* this.lval(e));
+      case "addr": {
+        const lv = yield* this.lval(e.e);
+        if (lv.bits !== undefined) throw this.unknown("address of a bit-field", e.line);
+        return { k: "ptr", t: ptrTo(lv.t), addr: lv.addr, obj: lv.obj };
+      }
+      case "unary": {
+        const v = yield* this.expr(e.e);
+        if (e.op === "!") return intVal(T.int, this.truth(v, e.line) ? 0n : 1n);
+        if (v.k !== "int") throw this.unknown(`unary ${e.op} on a ${v.k}`, e.line);
+        const t = promote(v.t);
+        if (e.op === "-") return intVal(t, -v.v);
+        if (e.op === "~") return intVal(t, ~v.v);
+        return intVal(t, v.v);
+      }
+      case "incdec": {
+        const lv = yield* this.lval(e.e);
+        const old = this.load(lv);
+        const one = intVal(T.int, 1n);
+        const nv = this.conv(this.binary(e.op === "++" ? "+" : "-", old, one, e.line), lv.t);
+        this.store(lv, nv);
+        return e.prefix ? nv : old;
+      }
+      case "binary": {
+        const l = yield* this.expr(e.l);
+        const r = yield* this.expr(e.r);
+        return this.binary(e.op, l, r, e.line);
+      }
+      case "logical": {
+        const l = this.truth(yield* this.expr(e.l), e.line);
+        if (e.op === "&&" ? !l : l) return intVal(T.int, e.op === "&&" ? 0n : 1n);
+        return intVal(T.int, this.truth(yield* this.expr(e.r), e.line) ? 1n : 0n);
+      }
+      case "assign": {
+        const lv = yield* this.lval(e.l);
+        if (e.op === null) {
+          const r = yield* this.expr(e.r);
+          const v = this.conv(r, lv.t);
+          this.store(lv, v);
+          return lv.t.k === "struct" ? this.load(lv) : this.load(lv);
+        }
+        const r = yield* this.expr(e.r);
+        const v = this.conv(this.binary(e.op, this.load(lv), r, e.line), lv.t);
+        this.store(lv, v);
+        return this.load(lv);
+      }
+      case "cond": {
+        const c = yield* this.expr(e.c);
+        const pick = this.truth(c, e.line);
+        const t = this.staticType(e);
+        const v = pick ? (e.t === null ? c : yield* this.expr(e.t)) : yield* this.expr(e.f);
+        return t.k === "void" ? VOID : this.conv(v, t);
+      }
+      case "call": {
+        const v = yield* this.call(e);
+        if (v.k === "agg") {
+          // A struct returned by value: a copy the callee's storage cannot change afterwards.
+          const obj = this.temp(v.t, "returned struct");
+          this.store({ obj, addr: obj.base, t: v.t }, v);
+          return { k: "agg", t: v.t, obj, off: 0 };
+        }
+        return v;
+      }
+      case "cast": {
+        const v = yield* this.expr(e.e);
+        if (e.t.k === "void") return VOID;
+        return this.conv(v, e.t);
+      }
+      case "sizeof": {
+        const t = e.t ?? this.staticType(e.e as Expr);
+        if (t.k === "array" && t.n === null) throw this.unknown("sizeof of an incomplete array", e.line);
+        if (t.k === "struct" && !this.m.structs.get(t).complete)
+          throw this.unknown(`sizeof of incomplete struct ${t.tag}`, e.line);
+        return intVal(T.ulong, BigInt(this.m.structs.sizeOf(t)));
+      }
+      case "alignof":
+        return intVal(T.ulong, BigInt(this.m.structs.alignOf(e.t)));
+      case "offsetof": {
+        if (e.t.k !== "struct") throw this.unknown(`offsetof in ${typeName(e.t)}`, e.line);
+        const f = this.m.structs.member(e.t, e.path[0] as string);
+        if (f === null) throw this.unknown(`struct ${e.t.tag} has no member ${e.path[0]}`, e.line);
+        return intVal(T.ulong, BigInt(f.offset));
+      }
+      case "comma":
+        yield* this.expr(e.l);
+        return yield* this.expr(e.r);
+      case "stmtexpr": {
+        if (e.body.k !== "block") throw this.unknown("statement expression", e.line);
+        return yield* this.stmtExpr(e.body);
+      }
+      case "unsupported":
+        throw this.unknown(`unsupported construct: ${e.what}`, e.line);
+    }
+  }
+
+  /** GNU `({ …; e; })`: the value of the last expression statement. */
+  private *stmtExpr(body: Stmt & { k: "block" }): Gen<Value> {
+    const scope: Scope = { vars: new Map(), cleanups: null };
+    this.frame.scopes.push(scope);
+    let v: Value = VOID;
+    const last = body.body.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const s = body.body[i] as Stmt;
+      if (i === last && s.k === "expr") {
+        this.tick(s.line);
+        v = yield* this.expr(s.e);
+        break;
+      }
+      const c = yield* this.stmt(s, null);
+      if (c !== null) throw this.unknown("jump out of a statement expression", s.line);
+    }
+    yield* this.exitScope(scope, this.frame);
+    return v;
+  }
+
+  truth(v: Value, line: number): boolean {
+    try {
+      return truthy(v);
+    } catch (e) {
+      if (e instanceof Unsupported) throw this.unknown(e.message, line);
+      throw e;
+    }
+  }
+
+  /** A binary operator on values, by C's rules for integers and pointers. */
+  binary(
+    op: Expr & { k: "binary" } extends { op: infer O } ? O : never,
+    l: Value,
+    r: Value,
+    line: number,
+  ): Value {
+    if (l.k === "int" && r.k === "int") {
+      if ((op === "/" || op === "%") && r.v === 0n) throw new Fault("div-by-zero", `${op} by zero`);
+      if (op === "<<" || op === ">>") {
+        const t = promote(l.t);
+        if (r.v < 0n || r.v >= BigInt(t.bits))
+          throw this.unknown(`shift by ${r.v} of a ${t.bits}-bit value (undefined in C)`, line);
+      }
+      const v = foldBinary(op, { v: l.v, t: l.t }, { v: r.v, t: r.t });
+      if (v === null) throw this.unknown(`${op} on ${typeName(l.t)} and ${typeName(r.t)}`, line);
+      return intVal(v.t, v.v);
+    }
+    if (l.k === "ptr" && r.k === "int" && (op === "+" || op === "-"))
+      return this.ptrAdd(l, op === "+" ? r.v : -r.v);
+    if (l.k === "int" && r.k === "ptr" && op === "+") return this.ptrAdd(r, l.v);
+    if (l.k === "ptr" && r.k === "ptr" && op === "-") {
+      const size = BigInt(Math.max(this.m.structs.sizeOf(l.t.to), 1));
+      const diff = BigInt.asIntN(64, l.addr - r.addr);
+      return intVal(T.long, diff / size);
+    }
+    if (
+      (l.k === "ptr" || r.k === "ptr") &&
+      (l.k === "ptr" || l.k === "int") &&
+      (r.k === "ptr" || r.k === "int")
+    ) {
+      const a = l.k === "ptr" ? l.addr : BigInt.asUintN(64, l.v);
+      const b = r.k === "ptr" ? r.addr : BigInt.asUintN(64, r.v);
+      switch (op) {
+        case "==":
+          return intVal(T.int, a === b ? 1n : 0n);
+        case "!=":
+          return intVal(T.int, a !== b ? 1n : 0n);
+        case "<":
+          return intVal(T.int, a < b ? 1n : 0n);
+        case ">":
+          return intVal(T.int, a > b ? 1n : 0n);
+        case "<=":
+          return intVal(T.int, a <= b ? 1n : 0n);
+        case ">=":
+          return intVal(T.int, a >= b ? 1n : 0n);
+        default:
+          break;
+      }
+    }
+    throw this.unknown(`${op} on ${describe(l)} and ${describe(r)}`, line);
+  }
+
+  private ptrAdd(p: Value & { k: "ptr" }, n: bigint): Value {
+    const size = BigInt(this.m.structs.sizeOf(p.t.to));
+    return { k: "ptr", t: p.t, addr: BigInt.asUintN(64, p.addr + n * size), obj: p.obj };
+  }
+
+  /** The type of an expression, without evaluating it (sizeof, conditional results). */
+  staticType(e: Expr): CType {
+    switch (e.k) {
+      case "num":
+        return e.t;
+      case "str":
+        return { k: "array", of: T.char, n: e.bytes.length };
+      case "id": {
+        const v = this.lookupVar(e.name);
+        if (v !== undefined) return v.t;
+        const en = this.m.program.enums[e.name];
+        if (en !== undefined) return en.t;
+        return this.name(e.name, e.line).t;
+      }
+      case "unary":
+        if (e.op === "!") return T.int;
+        return this.arith(this.staticType(e.e), e.line);
+      case "deref": {
+        const t = decay(this.staticType(e.e));
+        if (t.k !== "ptr") throw this.unknown(`dereference of ${typeName(t)}`, e.line);
+        return t.to;
+      }
+      case "addr":
+        return ptrTo(this.staticType(e.e));
+      case "incdec":
+        return this.staticType(e.e);
+      case "binary": {
+        const l = decay(this.staticType(e.l));
+        const r = decay(this.staticType(e.r));
+        if (["==", "!=", "<", ">", "<=", ">="].includes(e.op)) return T.int;
+        if (l.k === "ptr" && r.k === "ptr") return T.long;
+        if (l.k === "ptr") return l;
+        if (r.k === "ptr") return r;
+        if (e.op === "<<" || e.op === ">>") return this.arith(l, e.line);
+        return usual(this.arith(l, e.line), this.arith(r, e.line));
+      }
+      case "logical":
+        return T.int;
+      case "assign":
+        return this.staticType(e.l);
+      case "cond": {
+        const a = decay(this.staticType(e.t ?? e.c));
+        const b = decay(this.staticType(e.f));
+        if (isInt(a) && isInt(b)) return usual(a, b);
+        if (a.k === "ptr" && b.k === "ptr") return a.to.k === "void" ? b : a;
+        if (a.k === "ptr") return a;
+        if (b.k === "ptr") return b;
+        return a;
+      }
+      case "call": {
+        const f = e.fn;
+        if (f.k === "id") {
+          const def = this.m.function(f.name, this.frame.file);
+          if (def !== undefined) return def.t.ret;
+          const proto = this.m.program.prototypes[f.name];
+          if (proto !== undefined) return proto.ret;
+          if (this.lookupVar(f.name) === undefined)
+            throw this.unknown(`type of ${f.name}(): no prototype`, e.line);
+        }
+        const t = decay(this.staticType(f));
+        if (t.k === "ptr" && t.to.k === "fn") return t.to.ret;
+        throw this.unknown(`type of a call through ${typeName(t)}`, e.line);
+      }
+      case "member": {
+        let t = this.staticType(e.e);
+        if (e.arrow) {
+          t = decay(t);
+          if (t.k !== "ptr") throw this.unknown(`-> on ${typeName(t)}`, e.line);
+          t = t.to;
+        }
+        if (t.k !== "struct") throw this.unknown(`member ${e.name} of ${typeName(t)}`, e.line);
+        const f = this.m.structs.member(t, e.name);
+        if (f === null) throw this.unknown(`struct ${t.tag} has no member ${e.name}`, e.line);
+        return f.type;
+      }
+      case "index": {
+        const a = decay(this.staticType(e.e));
+        const b = decay(this.staticType(e.i));
+        const p = a.k === "ptr" ? a : b;
+        if (p.k !== "ptr") throw this.unknown("subscript of a non-pointer", e.line);
+        return p.to;
+      }
+      case "cast":
+      case "compound":
+        return e.t;
+      case "sizeof":
+      case "alignof":
+      case "offsetof":
+        return T.ulong;
+      case "comma":
+        return this.staticType(e.r);
+      case "stmtexpr": {
+        const last = e.body.k === "block" ? e.body.body.at(-1) : undefined;
+        return last?.k === "expr" ? this.staticType(last.e) : T.void;
+      }
+      case "unsupported":
+        throw this.unknown(`unsupported construct: ${e.what}`, e.line);
+    }
+  }
+
+  /** A struct (or array of structs) neither the files nor the environment's headers define is an unknown. */
+  complete(t: CType, line: number): void {
+    const base = t.k === "array" ? t.of : t;
+    if (base.k === "struct" && !this.m.structs.get(base).complete)
+      throw this.unknown(
+        `${this.m.structs.get(base).union ? "union" : "struct"} ${base.tag} is not defined (by the files or the environment's headers)`,
+        line,
+      );
+    if (base.k === "array") this.complete(base, line);
+  }
+
+  arith(t: CType, line: number): IntType {
+    if (t.k !== "int") throw this.unknown(`arithmetic on ${typeName(t)}`, line);
+    return promote(t);
+  }
+
+  // ---- initialisers ------------------------------------------------------------------------------------
+
+  /** Initialises the object at `off` of `obj`, of type `t`, from `init` (designated or positional). */
+  *initialise(obj: Obj, off: number, t: CType, init: Init): Gen<void> {
+    if (init.k === "expr") {
+      const e = init.e;
+      if (t.k === "array" && e.k === "str") {
+        const n = Math.min(e.bytes.length, this.m.structs.sizeOf(t));
+        obj.bytes.set(e.bytes.slice(0, n), off);
+        return;
+      }
+      const v = yield* this.expr(e);
+      this.store({ obj, addr: obj.base + BigInt(off), t }, this.conv(v, t));
+      return;
+    }
+    if (t.k === "struct") {
+      const def = this.m.structs.get(t);
+      let next = 0;
+      for (const item of init.items) {
+        let idx = next;
+        let path = item.design;
+        const first = path[0];
+        if (first !== undefined) {
+          if (!("field" in first)) throw this.unknown(`array designator in ${typeName(t)}`, init.line);
+          const direct = def.fields.findIndex((f) => f.name === first.field);
+          if (direct < 0) {
+            const f = this.m.structs.member(t, first.field);
+            if (f === null) throw this.unknown(`struct ${t.tag} has no member ${first.field}`, init.line);
+            yield* this.initPath(obj, off + f.offset, f.type, path.slice(1), item.init, f.bits);
+            continue;
+          }
+          idx = direct;
+          path = path.slice(1);
+        }
+        const f = def.fields[idx];
+        if (f === undefined) throw this.unknown(`too many initialisers for ${typeName(t)}`, init.line);
+        yield* this.initPath(obj, off + f.offset, f.type, path, item.init, f.bits);
+        next = idx + 1;
+        if (def.union) next = def.fields.length;
+      }
+      return;
+    }
+    if (t.k === "array") {
+      const size = this.m.structs.sizeOf(t.of);
+      let next = 0;
+      for (const item of init.items) {
+        let idx = next;
+        let path = item.design;
+        const first = path[0];
+        if (first !== undefined) {
+          if (!("index" in first)) throw this.unknown(`member designator in ${typeName(t)}`, init.line);
+          idx = first.index;
+          path = path.slice(1);
+        }
+        if (t.n !== null && idx >= t.n)
+          throw this.unknown(`initialiser index ${idx} beyond ${typeName(t)}`, init.line);
+        if (
+          path.length === 0 &&
+          item.init.k === "expr" &&
+          isAggregate(t.of) &&
+          !this.isAggValue(item.init.e, t.of)
+        )
+          throw this.unknown("brace elision in an initialiser", init.line);
+        yield* this.initPath(obj, off + idx * size, t.of, path, item.init, undefined);
+        next = idx + 1;
+      }
+      return;
+    }
+    // A scalar in braces: `int x = { 1 };`
+    const item = init.items[0];
+    if (item !== undefined) yield* this.initialise(obj, off, t, item.init);
+  }
+
+  private isAggValue(e: Expr, t: CType): boolean {
+    if (t.k === "array" && e.k === "str") return true;
+    const st = this.staticType(e);
+    return st.k === t.k;
+  }
+
+  private *initPath(
+    obj: Obj,
+    off: number,
+    t: CType,
+    path: Init extends never ? never : readonly ({ field: string } | { index: number })[],
+    init: Init,
+    bits: { width: number; shift: number } | undefined,
+  ): Gen<void> {
+    if (path.length > 0) {
+      yield* this.initialise(obj, off, t, { k: "list", line: 0, items: [{ design: path, init }] });
+      return;
+    }
+    if (bits !== undefined) {
+      if (init.k !== "expr") throw this.unknown("braced initialiser of a bit-field");
+      const v = yield* this.expr(init.e);
+      this.store({ obj, addr: obj.base + BigInt(off), t, bits }, this.conv(v, t));
+      return;
+    }
+    if (init.k === "expr" && isAggregate(t) && !this.isAggValue(init.e, t))
+      throw this.unknown("brace elision in an initialiser", init.e.line);
+    yield* this.initialise(obj, off, t, init);
+  }
+
+  // ---- statements --------------------------------------------------------------------------------------
+
+  private *declare(d: Decl, scope: Scope, init: boolean): Gen<void> {
+    if (d.storage === "typedef") return;
+    if (d.storage === "static") {
+      const v = this.m.staticLocal(d.id);
+      if (v === undefined) throw this.unknown(`static local ${d.name}`, d.line);
+      scope.vars.set(d.name, v);
+      return;
+    }
+    if (d.storage === "extern" || d.t.k === "fn") {
+      const g = this.m.global(d.name, this.frame.file);
+      if (g !== undefined) scope.vars.set(d.name, g);
+      return;
+    }
+    if (d.t.k === "array" && d.t.n === null) throw this.unknown(`array ${d.name} of unknown size`, d.line);
+    this.complete(d.t, d.line);
+    const obj = this.m.mem.alloc(this.m.structs.sizeOf(d.t), "local", d.name);
+    const v: Var = { obj, t: d.t };
+    scope.vars.set(d.name, v);
+    const cleanup = d.cleanup;
+    if (cleanup !== null) {
+      scope.cleanups ??= [];
+      scope.cleanups.push({
+        line: d.line,
+        run: () => this.invoke(cleanup, [ptrInto(v.obj, 0, v.t)], d.line),
+      });
+    }
+    if (init && d.init !== null) yield* this.initialise(obj, 0, d.t, d.init);
+  }
+
+  /** Leaves a scope: runs its cleanup functions (`__attribute__((cleanup))`), newest first; ends its locals. */
+  private *exitScope(scope: Scope, frame: Frame): Gen<void> {
+    const cleanups = scope.cleanups;
+    if (cleanups !== null) {
+      for (let i = cleanups.length - 1; i >= 0; i--) {
+        const c = cleanups[i] as { line: number; run: () => Gen<unknown> };
+        frame.line = c.line;
+        yield* c.run();
+      }
+      scope.cleanups = null;
+    }
+    for (const v of scope.vars.values()) if (v.obj.kind === "local") v.obj.freed = true;
+  }
+
+  private *block(body: readonly Stmt[], seek: number | null, scope: Scope | null): Gen<Completion> {
+    let i = 0;
+    let target = seek;
+    if (target !== null) i = this.skipTo(body, target, scope);
+    for (;;) {
+      let c: Completion = null;
+      for (; i < body.length; i++) {
+        const s = body[i] as Stmt;
+        c = yield* this.stmt(s, target);
+        target = null;
+        if (c !== null) break;
+      }
+      if (c !== null && c.k === "goto") {
+        const j = body.findIndex((s) => s.labels?.includes(c.label) === true);
+        if (j >= 0) {
+          target = c.label;
+          i = this.skipTo(body, target, scope);
+          continue;
+        }
+      }
+      return c;
+    }
+  }
+
+  /** Index of the statement of `body` holding label `target`; declarations jumped over are still in scope. */
+  private skipTo(body: readonly Stmt[], target: number, scope: Scope | null): number {
+    const j = body.findIndex((s) => s.labels?.includes(target) === true);
+    if (j < 0) throw this.unknown("jump to a label not in this block");
+    if (scope !== null)
+      for (let k = 0; k < j; k++) {
+        const s = body[k] as Stmt;
+        if (s.k !== "decl") continue;
+        for (const d of s.decls) {
+          if (scope.vars.has(d.name) || d.storage === "typedef") continue;
+          // Bound without its initialiser, as C does when a jump passes a declaration.
+          const g = this.declare(d, scope, false);
+          g.next();
+        }
+      }
+    return j;
+  }
+
+  *stmt(s: Stmt, seek: number | null): Gen<Completion> {
+    if (seek === null) this.tick(s.line);
+    switch (s.k) {
+      case "expr":
+        yield* this.expr(s.e);
+        return null;
+      case "decl":
+        for (const d of s.decls)
+          yield* this.declare(d, this.frame.scopes[this.frame.scopes.length - 1] as Scope, true);
+        return null;
+      case "block": {
+        const frame = this.frame;
+        const scope: Scope = { vars: new Map(), cleanups: null };
+        frame.scopes.push(scope);
+        const c = yield* this.block(s.body, seek, scope);
+        yield* this.exitScope(scope, frame);
+        frame.scopes.pop();
+        return c;
+      }
+      case "case":
+        return yield* this.block(s.body, seek === s.label ? null : seek, this.frame.scopes.at(-1) ?? null);
+      case "label":
+        if (s.body === null) return null;
+        return yield* this.stmt(s.body, seek === s.label ? null : seek);
+      case "if": {
+        if (seek !== null) {
+          if (s.yes.labels?.includes(seek)) return yield* this.stmt(s.yes, seek);
+          if (s.no !== null) return yield* this.stmt(s.no, seek);
+          return null;
+        }
+        if (this.truth(yield* this.expr(s.c), s.line)) return yield* this.stmt(s.yes, null);
+        return s.no === null ? null : yield* this.stmt(s.no, null);
+      }
+      case "while":
+      case "do":
+      case "for":
+        return yield* this.loop(s, seek);
+      case "switch": {
+        if (seek !== null) {
+          const c = yield* this.stmt(s.body, seek);
+          return c === BREAK ? null : c;
+        }
+        const v = yield* this.expr(s.c);
+        if (v.k !== "int") throw this.unknown(`switch on a ${v.k}`, s.line);
+        const t = promote(v.t);
+        const hit =
+          s.cases.find((c) => c.value !== null && intVal(t, c.value).v === v.v) ??
+          s.cases.find((c) => c.value === null);
+        if (hit === undefined) return null;
+        const c = yield* this.stmt(s.body, hit.label);
+        return c === BREAK ? null : c;
+      }
+      case "goto":
+        return { k: "goto", label: s.label };
+      case "return": {
+        const fn = this.frame.fn;
+        if (s.e === null) return { k: "return", v: VOID };
+        const v = yield* this.expr(s.e);
+        const rt = fn?.t.ret ?? T.void;
+        return { k: "return", v: rt.k === "void" ? VOID : this.conv(v, rt) };
+      }
+      case "break":
+        return BREAK;
+      case "continue":
+        return CONTINUE;
+      case "empty":
+        return null;
+      case "unsupported":
+        throw this.unknown(`unsupported construct: ${s.what}`, s.line);
+    }
+  }
+
+  private *loop(s: Stmt & { k: "while" | "do" | "for" }, seek: number | null): Gen<Completion> {
+    const frame = this.frame;
+    let scope: Scope | null = null;
+    if (s.k === "for") {
+      scope = { vars: new Map(), cleanups: null };
+      frame.scopes.push(scope);
+      if (seek === null && s.init !== null) yield* this.stmt(s.init, null);
+    }
+    let target = seek;
+    let out: Completion = null;
+    for (;;) {
+      if (target === null && s.k !== "do") {
+        const c = s.k === "while" ? s.c : s.c;
+        if (c !== null) {
+          frame.line = s.line;
+          if (!this.truth(yield* this.expr(c), s.line)) break;
+        }
+      }
+      const c = yield* this.stmt(s.body, target);
+      target = null;
+      if (c === BREAK) break;
+      if (c !== null && c !== CONTINUE) {
+        out = c;
+        break;
+      }
+      frame.line = s.line;
+      if (s.k === "for" && s.step !== null) yield* this.expr(s.step);
+      if (s.k === "do" && !this.truth(yield* this.expr(s.c), s.line)) break;
+      this.tick(s.line);
+    }
+    if (scope !== null) {
+      yield* this.exitScope(scope, frame);
+      frame.scopes.pop();
+    }
+    return out;
+  }
+}
+
+function isGen(r: Value | Gen<Value>): r is Gen<Value> {
+  return typeof (r as { next?: unknown }).next === "function";
+}
+
+function nativeAsEnv(ex: Exec, n: Native | undefined): EnvFunction | undefined {
+  if (n === undefined) return undefined;
+  return (call) => n(ex, [...call.args], call.site.line);
+}
+
+function decay(t: CType): CType {
+  if (t.k === "array") return ptrTo(t.of);
+  if (t.k === "fn") return ptrTo(t);
+  return t;
+}
+
+function isAggregate(t: CType): boolean {
+  return t.k === "struct" || t.k === "array";
+}
+
+function isLvalueExpr(e: Expr): boolean {
+  return (
+    e.k === "id" ||
+    e.k === "deref" ||
+    e.k === "index" ||
+    e.k === "member" ||
+    e.k === "compound" ||
+    e.k === "str"
+  );
+}
+
+function describe(v: Value): string {
+  return v.k === "void" ? "void" : typeName(v.t);
+}
+
+/** Short C text of an expression, for messages. */
+export function exprText(e: Expr): string {
+  switch (e.k) {
+    case "id":
+      return e.name;
+    case "member":
+      return `${exprText(e.e)}${e.arrow ? "->" : "."}${e.name}`;
+    case "deref":
+      return `*${exprText(e.e)}`;
+    case "index":
+      return `${exprText(e.e)}[…]`;
+    case "call":
+      return `${exprText(e.fn)}(…)`;
+    default:
+      return e.k;
+  }
+}
+
+export type { PtrType };

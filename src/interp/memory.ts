@@ -1,0 +1,180 @@
+/**
+ * Object memory: every allocation (a variable, a heap block, a string literal, a function) is an object of
+ * bytes at an address of its own. Memory is bytes as C sees it (little endian), so struct layouts lie over
+ * buffers, memset/memcpy and casts behave as in C; a pointer is an address whose object is found again from
+ * the address (addresses are never reused and objects are apart, so a pointer read back from memory keeps
+ * its object, even a freed one). A pointer value also carries the object it was derived from, so arithmetic
+ * that leaves the object is caught on access, not silently redirected.
+ */
+import type { FunctionDef } from "./ast.ts";
+import type { CType, IntType, PtrType } from "./types.ts";
+
+export type ObjKind = "global" | "local" | "heap" | "literal" | "function" | "temp";
+
+/** What a function object calls: a function of the program, or one the environment provides. */
+export type Callee =
+  | { readonly k: "c"; readonly def: FunctionDef }
+  | { readonly k: "env"; readonly name: string };
+
+export interface Obj {
+  readonly id: number;
+  readonly base: bigint;
+  readonly size: number;
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly kind: ObjKind;
+  /** What it is, for messages: a variable's name, `kzalloc(48)`, a function's name. */
+  label: string;
+  freed: boolean;
+  /** Where it was freed (or went out of scope). */
+  freedAt: string | null;
+  readonly readonly: boolean;
+  readonly callee: Callee | null;
+}
+
+export type Value =
+  | { readonly k: "int"; readonly t: IntType; readonly v: bigint }
+  | { readonly k: "ptr"; readonly t: PtrType; readonly addr: bigint; readonly obj: Obj | null }
+  /** A struct or array value: its bytes at `obj`+`off` (an lvalue's storage or a temporary copy). */
+  | { readonly k: "agg"; readonly t: CType; readonly obj: Obj; readonly off: number }
+  | { readonly k: "void" };
+
+/** A memory access that C leaves undefined and the kernel would oops on: the thread stops with a fault. */
+export class Fault extends Error {
+  constructor(
+    readonly kind: "null-deref" | "out-of-bounds" | "bad-pointer" | "div-by-zero" | "bad-call" | "read-only",
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/** Events of memory a monitor may want (the kernel model turns a use after free into a finding). */
+export type MemEvent =
+  | { readonly type: "use-after-free"; readonly obj: Obj; readonly write: boolean }
+  | { readonly type: "free"; readonly obj: Obj; readonly already: boolean };
+
+/** First address handed out: in the kernel's linear map, far from NULL and from ERR_PTR values. */
+const FIRST = 0xffff_8880_0000_1000n;
+/** Gap after each object, so one-past-the-end of an object is never the start of the next. */
+const GAP = 16n;
+
+export class Memory {
+  private readonly objs: Obj[] = [];
+  private next = FIRST;
+  private nextId = 1;
+  observer: ((e: MemEvent) => void) | null = null;
+
+  /** A new object of `size` bytes, zero-filled (as kzalloc and static storage; C leaves locals undefined). */
+  alloc(size: number, kind: ObjKind, label: string, opts: { readonly?: boolean; callee?: Callee } = {}): Obj {
+    const base = this.next;
+    const bytes = new Uint8Array(Math.max(size, 0));
+    const obj: Obj = {
+      id: this.nextId++,
+      base,
+      size,
+      bytes,
+      view: new DataView(bytes.buffer),
+      kind,
+      label,
+      freed: false,
+      freedAt: null,
+      readonly: opts.readonly ?? false,
+      callee: opts.callee ?? null,
+    };
+    this.next = (base + BigInt(Math.max(size, 1)) + GAP + 15n) & ~15n;
+    this.objs.push(obj);
+    return obj;
+  }
+
+  /** Marks an object freed; freeing it again is an event, not an exception (the monitor judges). */
+  free(obj: Obj, at: string): void {
+    const already = obj.freed;
+    if (!already) {
+      obj.freed = true;
+      obj.freedAt = at;
+    }
+    this.observer?.({ type: "free", obj, already });
+  }
+
+  /** The object whose bytes (or one-past-the-end) hold `addr`, or null. */
+  find(addr: bigint): Obj | null {
+    let lo = 0;
+    let hi = this.objs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const o = this.objs[mid] as Obj;
+      if (addr < o.base) hi = mid - 1;
+      else if (addr > o.base + BigInt(o.size)) lo = mid + 1;
+      else return o;
+    }
+    return null;
+  }
+
+  /** Objects allocated so far (freed ones included), oldest first. */
+  all(): readonly Obj[] {
+    return this.objs;
+  }
+
+  /** Checks an access of `size` bytes at `addr` through a pointer derived from `obj`; returns the offset. */
+  check(obj: Obj | null, addr: bigint, size: number, write: boolean): { obj: Obj; off: number } {
+    if (obj === null) {
+      if (addr < 4096n)
+        throw new Fault(
+          "null-deref",
+          `${write ? "write to" : "read of"} address 0x${addr.toString(16)} (NULL)`,
+        );
+      const found = this.find(addr);
+      if (found === null)
+        throw new Fault(
+          "bad-pointer",
+          `${write ? "write to" : "read of"} unmapped address 0x${addr.toString(16)}`,
+        );
+      obj = found;
+    }
+    const off = Number(addr - obj.base);
+    if (off < 0 || off + size > obj.size) {
+      throw new Fault(
+        "out-of-bounds",
+        `${write ? "write" : "read"} of ${size} bytes at offset ${off} of ${obj.label} (${obj.size} bytes)`,
+      );
+    }
+    if (obj.freed) this.observer?.({ type: "use-after-free", obj, write });
+    if (write && obj.readonly) throw new Fault("read-only", `write to read-only ${obj.label}`);
+    return { obj, off };
+  }
+}
+
+/** Reads an integer of type `t` at `off` of `obj` (bounds already checked). */
+export function loadInt(obj: Obj, off: number, t: IntType): bigint {
+  const d = obj.view;
+  switch (t.bits) {
+    case 8:
+      return BigInt(t.signed ? d.getInt8(off) : d.getUint8(off));
+    case 16:
+      return BigInt(t.signed ? d.getInt16(off, true) : d.getUint16(off, true));
+    case 32:
+      return BigInt(t.signed ? d.getInt32(off, true) : d.getUint32(off, true));
+    case 64:
+      return t.signed ? d.getBigInt64(off, true) : d.getBigUint64(off, true);
+  }
+}
+
+/** Writes `v` (already in `t`'s range) as an integer of `t`'s width at `off` of `obj`. */
+export function storeInt(obj: Obj, off: number, bits: 8 | 16 | 32 | 64, v: bigint): void {
+  const d = obj.view;
+  switch (bits) {
+    case 8:
+      d.setUint8(off, Number(BigInt.asUintN(8, v)));
+      return;
+    case 16:
+      d.setUint16(off, Number(BigInt.asUintN(16, v)), true);
+      return;
+    case 32:
+      d.setUint32(off, Number(BigInt.asUintN(32, v)), true);
+      return;
+    case 64:
+      d.setBigUint64(off, BigInt.asUintN(64, v), true);
+      return;
+  }
+}

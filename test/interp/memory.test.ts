@@ -1,0 +1,153 @@
+import { describe, expect, it } from "vitest";
+import { type EnvFunction, layered, tableEnvironment } from "../../src/interp/env.ts";
+import { heapEnvironment } from "../../src/interp/heap.ts";
+import type { InterpEvent } from "../../src/interp/interp.ts";
+import { T } from "../../src/interp/types.ts";
+import { machine, run } from "./helpers.ts";
+
+const HEAD = `int printf(const char *fmt, ...);
+void *kzalloc(unsigned long size, unsigned int flags);
+void *kmalloc(unsigned long size, unsigned int flags);
+void *kmemdup(const void *p, unsigned long size, unsigned int flags);
+void kfree(const void *p);
+void *memset(void *s, int c, unsigned long n);
+void *memcpy(void *d, const void *s, unsigned long n);
+`;
+
+describe("interpreter: object memory", () => {
+  it("allocates zero-filled structs with kzalloc and frees them", async () => {
+    const out = await run(
+      `${HEAD}
+struct ctx { int id; struct ctx *next; char name[8]; };
+int main(void) {
+  struct ctx *c = kzalloc(sizeof(*c), 0);
+  struct ctx *d = kzalloc(sizeof(struct ctx), 0);
+  printf("%d %d %d %lu\\n", c->id, c->next == 0, c->name[7], sizeof(*c));
+  c->next = d;
+  d->id = 42;
+  printf("%d\\n", c->next->id);
+  kfree(d);
+  kfree(c);
+  return 0;
+}`,
+      heapEnvironment,
+    );
+    expect(out).toBe("0 1 0 24\n42\n");
+  });
+
+  it("lays struct layouts over byte buffers, as C casts a firmware image to its headers", async () => {
+    // The environment hands the C a byte buffer (a firmware image) it built itself.
+    const image = new Uint8Array(32);
+    const dv = new DataView(image.buffer);
+    image.set([0x7f, 0x45, 0x4c, 0x46]);
+    dv.setUint16(4, 0x0102, true);
+    dv.setUint32(8, 3, true);
+    dv.setUint32(12, 0xdeadbeef, true);
+    dv.setBigUint64(16, 0x1122334455667788n, true);
+    const getImage: EnvFunction = (_call, m) => {
+      const p = m.alloc(image.length, "firmware image", T.uchar);
+      m.write(p, image);
+      return p;
+    };
+    const out = await run(
+      `${HEAD}
+const unsigned char *get_image(void);
+struct hdr { unsigned char magic[4]; unsigned short ver; unsigned short pad; unsigned int num; unsigned int offs[1]; unsigned long long entry; };
+int main(void) {
+  const unsigned char *data = get_image();
+  const struct hdr *h = (const struct hdr *)data;
+  const unsigned int *words = (const unsigned int *)(data + 8);
+  unsigned char *copy = kmemdup(data, 32, 0);
+  struct hdr *w = (struct hdr *)copy;
+  w->num = 7;
+  memset(copy, 0, 4);
+  printf("%c%c%c %x %u %x %llx %u\\n", h->magic[1], h->magic[2], h->magic[3], h->ver, h->num, h->offs[0], h->entry, words[0]);
+  printf("%u %u %d\\n", w->num, copy[8], copy[0]);
+  kfree(copy);
+  return 0;
+}`,
+      layered(tableEnvironment({ get_image: getImage }), heapEnvironment),
+    );
+    expect(out).toBe("ELF 102 3 deadbeef 1122334455667788 3\n7 7 0\n");
+  });
+
+  it("keeps pointers stored in memory pointing to their objects (lists of heap nodes)", async () => {
+    const out = await run(
+      `${HEAD}
+struct node { int v; struct node *next; };
+int main(void) {
+  struct node *head = 0;
+  for (int i = 1; i <= 4; i++) {
+    struct node *n = kzalloc(sizeof(*n), 0);
+    n->v = i * i;
+    n->next = head;
+    head = n;
+  }
+  int s = 0;
+  while (head) {
+    struct node *next = head->next;
+    s = s * 100 + head->v;
+    kfree(head);
+    head = next;
+  }
+  printf("%d\\n", s);
+  return 0;
+}`,
+      heapEnvironment,
+    );
+    expect(out).toBe("16090401\n");
+  });
+
+  it("reports a use after free and a double free as events, naming the object and where it was freed", async () => {
+    const m = await machine(
+      `${HEAD}
+struct obj { int v; };
+int uaf(void) {
+  struct obj *o = kzalloc(sizeof(*o), 0);
+  kfree(o);
+  kfree(o);
+  return o->v;
+}`,
+      heapEnvironment,
+    );
+    const events: InterpEvent[] = [];
+    m.subscribe((e) => events.push(e));
+    expect(m.call("uaf")).toMatchObject({ status: "done" });
+    const mem = events.filter((e) => e.type === "mem");
+    expect(mem.map((e) => (e.type === "mem" ? [e.e.type, e.site.line] : []))).toEqual([
+      ["free", 12],
+      ["free", 13],
+      ["use-after-free", 14],
+    ]);
+    const second = mem[1];
+    expect(second?.type === "mem" && second.e.type === "free" && second.e.already).toBe(true);
+    expect(second?.type === "mem" ? second.e.obj.freedAt : null).toBe("uaf (test.c:12)");
+  });
+
+  it("stops with a fault at the line of a NULL dereference or an access outside the object", async () => {
+    const m = await machine(
+      `${HEAD}
+struct obj { int v[2]; };
+int null_deref(struct obj *o) { return o->v[0]; }
+int oob(void) {
+  struct obj *o = kzalloc(sizeof(*o), 0);
+  int *p = o->v;
+  return p[2];
+}`,
+      heapEnvironment,
+    );
+    expect(
+      m.call("null_deref", [{ k: "ptr", t: { k: "ptr", to: T.void }, addr: 0n, obj: null }]),
+    ).toMatchObject({
+      status: "fault",
+      kind: "null-deref",
+      site: { line: 10 },
+    });
+    expect(m.call("oob")).toMatchObject({
+      status: "fault",
+      kind: "out-of-bounds",
+      detail: expect.stringMatching(/read of 4 bytes at offset 8 of kzalloc\(8\)/),
+      site: { line: 14 },
+    });
+  });
+});
