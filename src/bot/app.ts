@@ -12,7 +12,7 @@ import type { ReviewEngine } from "./engine.ts";
 import type { GitHubClientFactory } from "./github.ts";
 import type { CommandPayload, ReviewPayload } from "./jobs.ts";
 import type { Logger } from "./log.ts";
-import type { JobInput, JobKind, Queue, Store } from "./store.ts";
+import type { JobInput, JobKind, Queue, QueueHealth, Store } from "./store.ts";
 import { type JobHandler, processNext } from "./worker.ts";
 
 export interface AppDeps {
@@ -62,6 +62,63 @@ const AnyEvent = z.object({
 
 type Decision = { job: JobInput } | { ignored: string };
 
+/** The jobs of one pull request run one at a time (src/bot/store.ts, JobInput.lane). */
+export function pullLane(owner: string, repo: string, number: number): string {
+  return `pr:${owner}/${repo}#${number}`;
+}
+
+export interface HealthProblem {
+  status: "stuck" | "overdue";
+  reason: string;
+  job: number;
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * What is wrong with the queue, if anything. Stuck: a job still running halfway between its deadline and
+ * the end of its lease, or past its lease (a live worker hands a job back at its deadline, so its worker died
+ * or hangs). Overdue: a ready job has waited longer than healthOverdueMs for a worker.
+ */
+export function queueProblem(
+  h: QueueHealth,
+  config: Pick<BotConfig, "leaseMs" | "jobTimeoutMs" | "healthOverdueMs">,
+  now: number,
+): HealthProblem | null {
+  const r = h.oldestRunning;
+  if (r !== null) {
+    const running = now - r.startedAt;
+    const what = `job ${r.id} (${r.kind}) has been running for ${seconds(running)}`;
+    if (now >= r.leaseUntil) {
+      return {
+        status: "stuck",
+        job: r.id,
+        reason: `${what} and its lease ended ${seconds(now - r.leaseUntil)} ago: ${
+          h.leased > 0
+            ? "its worker died; it runs alone, after the job running now, so that it can take no other job down with it"
+            : "no worker has taken it again"
+        }`,
+      };
+    }
+    if (running > config.jobTimeoutMs + (config.leaseMs - config.jobTimeoutMs) / 2) {
+      return {
+        status: "stuck",
+        job: r.id,
+        reason: `${what}, past its deadline of ${seconds(config.jobTimeoutMs)}: its worker died or hangs (it is taken again when its lease ends)`,
+      };
+    }
+  }
+  const w = h.oldestReady;
+  if (w !== null && now - w.readySince > config.healthOverdueMs) {
+    return {
+      status: "overdue",
+      job: w.id,
+      reason: `job ${w.id} (${w.kind}) has waited ${seconds(now - w.readySince)} for a worker (more than ${seconds(config.healthOverdueMs)}): the workers are all busy or stuck`,
+    };
+  }
+  return null;
+}
+
 function decide(event: string, delivery: string, body: unknown, config: BotConfig): Decision {
   if (event === "pull_request") {
     const e = PullRequestEvent.parse(body);
@@ -83,7 +140,7 @@ function decide(event: string, delivery: string, body: unknown, config: BotConfi
     // One review per delivery (a repeated delivery is stopped before): an edit of the title may change the
     // version, and a force-push back to an earlier head must bring the sticky comment back to that head.
     const key = `review:${owner}/${repo}#${number}@${headSha}:${delivery}`;
-    return { job: { kind: "review", key, payload } };
+    return { job: { kind: "review", key, payload, lane: pullLane(owner, repo, number) } };
   }
   if (event === "issue_comment") {
     const e = IssueCommentEvent.parse(body);
@@ -108,7 +165,12 @@ function decide(event: string, delivery: string, body: unknown, config: BotConfi
       author: e.comment.user?.login ?? "",
     };
     return {
-      job: { kind: "command", key: `command:${payload.owner}/${payload.repo}:${e.comment.id}`, payload },
+      job: {
+        kind: "command",
+        key: `command:${payload.owner}/${payload.repo}:${e.comment.id}`,
+        payload,
+        lane: pullLane(payload.owner, payload.repo, payload.number),
+      },
     };
   }
   return { ignored: event === "ping" ? "pong" : `event ${event} is not handled` };
@@ -120,7 +182,13 @@ export function createApp(deps: AppDeps): Hono {
   const webhooks = secret === null ? null : new Webhooks({ secret });
   const app = new Hono();
 
-  app.get("/healthz", async (c) => c.json({ status: "ok", jobs: await deps.queue.counts() }));
+  // 503 with the reason when a job is stuck or the queue is overdue, so that a monitor sees it.
+  app.get("/healthz", async (c) => {
+    const t = now();
+    const [jobs, health] = await Promise.all([deps.queue.counts(), deps.queue.health(t)]);
+    const problem = queueProblem(health, deps.config, t);
+    return problem === null ? c.json({ status: "ok", jobs }) : c.json({ ...problem, jobs }, 503);
+  });
 
   app.post("/webhooks/github", async (c) => {
     if (webhooks === null) {

@@ -14,6 +14,14 @@ export interface BotConfig {
   checkName: string;
   /** How long a claimed job is leased before another worker may take it again. */
   leaseMs: number;
+  /**
+   * A job's deadline: an attempt still running after this long is interrupted and handed back for a later
+   * attempt, so that a stuck job holds its worker no longer. Less than leaseMs, so that a job is handed back
+   * before another worker may take it.
+   */
+  jobTimeoutMs: number;
+  /** `/healthz` reports the queue overdue when a ready job has waited this long for a worker. */
+  healthOverdueMs: number;
   /** First retry delay of a failed job; doubles per attempt up to retryMaxMs. */
   retryBaseMs: number;
   retryMaxMs: number;
@@ -23,6 +31,8 @@ export const DEFAULT_BOT_CONFIG: Omit<BotConfig, "webhookSecret"> = {
   allowedAssociations: ["OWNER", "MEMBER", "COLLABORATOR"],
   checkName: "rproc-review",
   leaseMs: 5 * 60_000,
+  jobTimeoutMs: 4 * 60_000,
+  healthOverdueMs: 10 * 60_000,
   retryBaseMs: 5_000,
   retryMaxMs: 10 * 60_000,
 };

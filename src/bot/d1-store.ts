@@ -21,16 +21,22 @@ import {
   insertResult,
   JOB_OUTBOX,
   type JobRow,
+  LEASED_JOBS,
   MARK_SENT,
+  OLDEST_READY,
+  OLDEST_RUNNING,
   type OutboxRow,
   POSTED_COMMENTS,
   type PostedKey,
   type PostedTable,
   PREVIOUS_VERSION,
   RETRY_JOB,
+  type ReadyRow,
+  type RunningRow,
   retryStatus,
   STATS,
   toCounts,
+  toHealth,
   toJob,
   toOutboxItem,
   toVersion,
@@ -50,6 +56,7 @@ import type {
   OutboxItem,
   Queue,
   QueueCounts,
+  QueueHealth,
   RunRecord,
   Store,
   StoredVersion,
@@ -115,7 +122,17 @@ export class D1Store extends SqlMailStore implements Store, Queue {
     ];
     if (job !== null) {
       statements.push(
-        sql(INSERT_JOB, job.kind, job.key, JSON.stringify(job.payload), this.maxAttempts, now, now, now),
+        sql(
+          INSERT_JOB,
+          job.kind,
+          job.key,
+          JSON.stringify(job.payload),
+          this.maxAttempts,
+          job.lane ?? null,
+          now,
+          now,
+          now,
+        ),
         sql(
           "UPDATE deliveries SET job_id = (SELECT id FROM jobs WHERE idempotency_key = ?) WHERE id = ? AND job_id IS NULL",
           job.key,
@@ -135,7 +152,7 @@ export class D1Store extends SqlMailStore implements Store, Queue {
   async claim(now: number, leaseMs: number): Promise<Job | null> {
     const leaseToken = crypto.randomUUID();
     await this.sqlDb.batch([sql(FAIL_EXPIRED_JOBS, now, now)]);
-    const row = await this.sqlDb.first<JobRow>(CLAIM_NEXT_JOB, now + leaseMs, leaseToken, now, now, now);
+    const row = await this.sqlDb.first<JobRow>(CLAIM_NEXT_JOB, now + leaseMs, leaseToken, now, now, now, now);
     return row ? toJob(row, leaseToken) : null;
   }
 
@@ -151,6 +168,13 @@ export class D1Store extends SqlMailStore implements Store, Queue {
 
   async counts(): Promise<QueueCounts> {
     return toCounts(await this.sqlDb.all<{ status: JobStatus; n: number }>(COUNT_JOBS));
+  }
+
+  async health(now: number): Promise<QueueHealth> {
+    const running = await this.sqlDb.first<RunningRow>(OLDEST_RUNNING);
+    const ready = await this.sqlDb.first<ReadyRow>(OLDEST_READY, now, now);
+    const leased = (await this.sqlDb.first<{ n: number }>(LEASED_JOBS, now))?.n ?? 0;
+    return toHealth(running, ready, leased);
   }
 
   // Store

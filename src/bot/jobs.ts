@@ -3,7 +3,9 @@
  * writes the plan to the outbox together with the run; then it delivers each outbox item not sent yet.
  * Handling is idempotent, as at-least-once delivery needs: a retried job re-delivers only what is missing,
  * the sticky comment is found by its hidden marker and edited in place, the check run of the head commit is
- * found by name and updated.
+ * found by name and updated. A create that failed in a way GitHub may still have applied (5xx, timeout) is
+ * followed by a look for what it created before it is tried again (createOnce): exactly one comment and one
+ * check run, also when GitHub applies a POST and answers 502.
  */
 import { RequestError } from "octokit";
 import { z } from "zod";
@@ -15,7 +17,7 @@ import type { Series } from "../series/types.ts";
 import { type BotCommand, HELP_TEXT, parseCommand } from "./commands.ts";
 import type { BotConfig } from "./config.ts";
 import type { Conclusion, ReviewEngine, VersionRef } from "./engine.ts";
-import type { GitHubClientFactory, Octokit } from "./github.ts";
+import { DEFAULT_CREATE_RETRIES, type GitHubClientFactory, type Octokit } from "./github.ts";
 import type { Logger } from "./log.ts";
 import type { Job, Json, OutboxInput, OutboxItem, RunRecord, Store } from "./store.ts";
 
@@ -344,6 +346,53 @@ function notFound(e: unknown): boolean {
   return e instanceof RequestError && (e.status === 404 || e.status === 410);
 }
 
+/** Waits `ms`, or less when `signal` is aborted (then rejects with its reason). */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", stop);
+      resolve();
+    }, ms);
+    const stop = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", stop, { once: true });
+  });
+}
+
+/**
+ * Creates something on GitHub once. GitHub may apply a POST and still answer 5xx, or never answer it, and
+ * octokit's retry plugin would post again: so the create goes out without the plugin's retries, and after a
+ * failure that may have been applied (5xx, timeout, network) `find` looks for what the marker says was
+ * created (the sticky comment's marker, the check run's external id or name and head) before it is tried
+ * again; what it finds is adopted. A 4xx answer means nothing was created and is thrown as it is.
+ */
+async function createOnce(
+  ctx: JobContext,
+  what: string,
+  create: (noRetries: { request: { retries: number } }) => Promise<number>,
+  find: () => Promise<number | null>,
+): Promise<number> {
+  const { retries, unitMs } = ctx.github.createRetries ?? DEFAULT_CREATE_RETRIES;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await create({ request: { retries: 0 } });
+    } catch (e) {
+      if (!isTransient(e) || ctx.signal?.aborted) throw e;
+      const found = await find();
+      if (found !== null) {
+        ctx.log.warn("github.adopted", { what, githubId: found, error: e });
+        return found;
+      }
+      if (attempt >= retries) throw e;
+      ctx.log.warn("github.create-retry", { what, retry: attempt + 1, error: e });
+      await pause((attempt + 1) ** 2 * unitMs, ctx.signal);
+    }
+  }
+}
+
 async function upsertComment(octokit: Octokit, raw: unknown, ctx: JobContext): Promise<number> {
   const c = CommentItem.parse(raw);
   const repo = `${c.owner}/${c.repo}`;
@@ -358,25 +407,52 @@ async function upsertComment(octokit: Octokit, raw: unknown, ctx: JobContext): P
       await ctx.store.savePostedComment(repo, c.issue, c.marker, null, ctx.now());
     }
   }
-  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
-    ...base,
-    issue_number: c.issue,
-    per_page: 100,
-  });
-  // Only the bot's own comments: a person quoting the marker does not become the sticky comment.
-  const found = comments.find((x) => x.user?.type === "Bot" && x.body?.includes(c.marker));
+  const find = async (): Promise<number | null> => {
+    const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+      ...base,
+      issue_number: c.issue,
+      per_page: 100,
+    });
+    // Only the bot's own comments: a person quoting the marker does not become the sticky comment.
+    return comments.find((x) => x.user?.type === "Bot" && x.body?.includes(c.marker))?.id ?? null;
+  };
+  const found = await find();
   let id: number;
-  if (found) {
-    await octokit.rest.issues.updateComment({ ...base, comment_id: found.id, body: c.body });
-    id = found.id;
+  if (found !== null) {
+    await octokit.rest.issues.updateComment({ ...base, comment_id: found, body: c.body });
+    id = found;
   } else {
-    id = (await octokit.rest.issues.createComment({ ...base, issue_number: c.issue, body: c.body })).data.id;
+    // What find adopts after a failed create was made with this very body: it needs no edit.
+    id = await createOnce(
+      ctx,
+      `comment ${c.marker} on ${repo}#${c.issue}`,
+      async (noRetries) =>
+        (
+          await octokit.rest.issues.createComment({
+            ...base,
+            issue_number: c.issue,
+            body: c.body,
+            ...noRetries,
+          })
+        ).data.id,
+      find,
+    );
   }
   await ctx.store.savePostedComment(repo, c.issue, c.marker, id, ctx.now());
   return id;
 }
 
-async function upsertCheckRun(octokit: Octokit, raw: unknown, ctx: JobContext): Promise<number> {
+/** The check run's external id: the outbox item that creates it, so a create that failed finds its own run. */
+export function checkRunExternalId(itemId: number): string {
+  return `rproc-review:outbox:${itemId}`;
+}
+
+async function upsertCheckRun(
+  octokit: Octokit,
+  raw: unknown,
+  ctx: JobContext,
+  externalId: string,
+): Promise<number> {
   const r = CheckRunItem.parse(raw);
   const repo = `${r.owner}/${r.repo}`;
   const base = { owner: r.owner, repo: r.repo };
@@ -405,17 +481,35 @@ async function upsertCheckRun(octokit: Octokit, raw: unknown, ctx: JobContext): 
       if (!notFound(e)) throw e;
     }
   }
-  const { data } = await octokit.rest.checks.listForRef({
-    ...base,
-    ref: r.headSha,
-    check_name: r.name,
-    per_page: 100,
-  });
-  const found = data.check_runs.find((x) => x.name === r.name && x.head_sha === r.headSha);
-  if (found) return update(found.id);
-  const created = await octokit.rest.checks.create({ ...base, head_sha: r.headSha, ...fields });
-  await ctx.store.saveCheckRun(repo, r.headSha, r.name, created.data.id, ctx.now());
-  return created.data.id;
+  const find = async (): Promise<number | null> => {
+    const { data } = await octokit.rest.checks.listForRef({
+      ...base,
+      ref: r.headSha,
+      check_name: r.name,
+      per_page: 100,
+    });
+    const ours = data.check_runs.filter((x) => x.name === r.name && x.head_sha === r.headSha);
+    return (ours.find((x) => x.external_id === externalId) ?? ours[0])?.id ?? null;
+  };
+  const found = await find();
+  if (found !== null) return update(found);
+  const id = await createOnce(
+    ctx,
+    `check run ${r.name} on ${repo}@${r.headSha}`,
+    async (noRetries) =>
+      (
+        await octokit.rest.checks.create({
+          ...base,
+          head_sha: r.headSha,
+          external_id: externalId,
+          ...fields,
+          ...noRetries,
+        })
+      ).data.id,
+    find,
+  );
+  await ctx.store.saveCheckRun(repo, r.headSha, r.name, id, ctx.now());
+  return id;
 }
 
 async function react(octokit: Octokit, r: z.infer<typeof ReactionItem>): Promise<number> {
@@ -433,7 +527,7 @@ async function deliver(octokit: Octokit, item: OutboxItem, ctx: JobContext): Pro
     case "comment":
       return upsertComment(octokit, item.body, ctx);
     case "check-run":
-      return upsertCheckRun(octokit, item.body, ctx);
+      return upsertCheckRun(octokit, item.body, ctx, checkRunExternalId(item.id));
   }
 }
 

@@ -13,6 +13,7 @@ import type {
   OutboxItem,
   OutboxKind,
   QueueCounts,
+  QueueHealth,
   StoredVersion,
 } from "./store.ts";
 
@@ -21,19 +22,25 @@ import type {
 export const INSERT_DELIVERY =
   "INSERT OR IGNORE INTO deliveries (id, event, action, repo, received_at) VALUES (?, ?, ?, ?, ?)";
 export const DELIVERY_JOB = "SELECT job_id FROM deliveries WHERE id = ?";
-/** Parameters: kind, key, payload, max attempts, then `now` three times (run_after, created_at, updated_at). */
-export const INSERT_JOB = `INSERT OR IGNORE INTO jobs (kind, idempotency_key, payload, max_attempts, run_after, created_at, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?)`;
+/** Parameters: kind, key, payload, max attempts, lane, then `now` three times (run_after, created_at, updated_at). */
+export const INSERT_JOB = `INSERT OR IGNORE INTO jobs (kind, idempotency_key, payload, max_attempts, lane, run_after, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
 
 export const JOB_COLUMNS = "id, kind, idempotency_key, payload, attempts, max_attempts";
 /**
  * The oldest ready job: pending and due, or running with an expired lease (its worker died or hung) and
- * attempts left; ordered by when it became ready (a job whose lease expired queues behind the jobs that
- * were waiting before, so a job that kills its worker never goes first). Parameters: now, now.
+ * attempts left; ordered by when it became ready (a job whose lease expired queues behind the jobs that were
+ * waiting before, so a job that kills its worker never goes first). A worker may take it only when no job
+ * with a live lease is running that it must not run beside: one of its lane (the jobs of one pull request),
+ * or any job at all when either is a suspect. A suspect is a job that was running when its worker died: it
+ * runs alone, so that a job that crashes the process takes no other job's attempts with it. Parameters: now,
+ * now, now.
  */
-const READY_JOB = `FROM jobs WHERE (status = 'pending' AND run_after <= ?)
-  OR (status = 'running' AND lease_until <= ? AND attempts < max_attempts)
-  ORDER BY CASE WHEN status = 'running' THEN lease_until ELSE run_after END, id LIMIT 1`;
+const READY_JOB = `FROM jobs AS j WHERE ((j.status = 'pending' AND j.run_after <= ?)
+    OR (j.status = 'running' AND j.lease_until <= ? AND j.attempts < j.max_attempts))
+  AND NOT EXISTS (SELECT 1 FROM jobs AS busy WHERE busy.id <> j.id AND busy.status = 'running'
+    AND busy.lease_until > ? AND (busy.lane = j.lane OR busy.suspect = 1 OR j.suspect = 1 OR j.status = 'running'))
+  ORDER BY CASE WHEN j.status = 'running' THEN j.lease_until ELSE j.run_after END, j.id LIMIT 1`;
 /**
  * Marks failed the jobs whose lease expired on their last attempt: each claim counted its attempt, so a job
  * that crashes or hangs its worker every time ends here and is never leased again. Parameters: now, now.
@@ -44,11 +51,12 @@ export const FAIL_EXPIRED_JOBS = `UPDATE jobs SET status = 'failed', lease_until
   updated_at = ?
   WHERE status = 'running' AND lease_until <= ? AND attempts >= max_attempts`;
 export const NEXT_READY_JOB = `SELECT ${JOB_COLUMNS} ${READY_JOB}`;
-const LEASE_JOB =
-  "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = ?, lease_token = ?, updated_at = ?";
+/** Taking a job whose lease expired makes it a suspect (until it is done: see READY_JOB). */
+const LEASE_JOB = `UPDATE jobs SET suspect = CASE WHEN status = 'running' THEN 1 ELSE suspect END,
+  status = 'running', attempts = attempts + 1, lease_until = ?, lease_token = ?, updated_at = ?`;
 /** Leases one job; parameters: lease until, lease token, now, job id. */
 export const LEASE_JOB_BY_ID = `${LEASE_JOB} WHERE id = ?`;
-/** Finds and leases the next ready job in one statement; parameters: lease until, lease token, now, now, now. */
+/** Finds and leases the next ready job in one statement; parameters: lease until, lease token, now, then now three times. */
 export const CLAIM_NEXT_JOB = `${LEASE_JOB} WHERE id = (SELECT id ${READY_JOB}) RETURNING ${JOB_COLUMNS}`;
 /** Parameters: now, job id, lease token. */
 export const COMPLETE_JOB = `UPDATE jobs SET status = 'done', lease_until = NULL, lease_token = NULL, last_error = NULL, updated_at = ?
@@ -57,6 +65,44 @@ export const COMPLETE_JOB = `UPDATE jobs SET status = 'done', lease_until = NULL
 export const RETRY_JOB = `UPDATE jobs SET status = ?, run_after = ?, lease_until = NULL, lease_token = NULL, last_error = ?, updated_at = ?
   WHERE id = ? AND lease_token = ?`;
 export const COUNT_JOBS = "SELECT status, COUNT(*) AS n FROM jobs GROUP BY status";
+/** The running job claimed first (a running job's updated_at is its claim). */
+export const OLDEST_RUNNING = `SELECT id, kind, updated_at AS started_at, lease_until FROM jobs
+  WHERE status = 'running' ORDER BY updated_at, id LIMIT 1`;
+/** The job ready longest (whether or not a worker may take it now); parameters: now, now. */
+export const OLDEST_READY = `SELECT id, kind, CASE WHEN status = 'running' THEN lease_until ELSE run_after END AS ready_since
+  FROM jobs WHERE (status = 'pending' AND run_after <= ?) OR (status = 'running' AND lease_until <= ?)
+  ORDER BY ready_since, id LIMIT 1`;
+
+/** Jobs a worker has now; parameter: now. */
+export const LEASED_JOBS = "SELECT COUNT(*) AS n FROM jobs WHERE status = 'running' AND lease_until > ?";
+
+export interface RunningRow {
+  id: number;
+  kind: string;
+  started_at: number;
+  lease_until: number;
+}
+
+export interface ReadyRow {
+  id: number;
+  kind: string;
+  ready_since: number;
+}
+
+export function toHealth(running: RunningRow | null, ready: ReadyRow | null, leased: number): QueueHealth {
+  return {
+    leased,
+    oldestRunning: running
+      ? {
+          id: running.id,
+          kind: running.kind as JobKind,
+          startedAt: running.started_at,
+          leaseUntil: running.lease_until,
+        }
+      : null,
+    oldestReady: ready ? { id: ready.id, kind: ready.kind as JobKind, readySince: ready.ready_since } : null,
+  };
+}
 
 export interface JobRow {
   id: number;

@@ -169,4 +169,21 @@ CREATE TABLE mail_feed_seen (
 ALTER TABLE mail_series ADD COLUMN awaiting_facts INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 4,
+    name: "queue lanes (the jobs of one pull request run one at a time) and suspects (a job that was running when its worker died runs alone)",
+    sql: `
+ALTER TABLE jobs ADD COLUMN lane TEXT;
+ALTER TABLE jobs ADD COLUMN suspect INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX jobs_lane ON jobs (lane, status);
+`,
+  },
+  {
+    version: 5,
+    name: "mail delivery attempts: a mail whose SMTP transaction began and whose outcome is unknown is in doubt",
+    sql: `
+ALTER TABLE outbox ADD COLUMN send_attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN in_doubt_since INTEGER;
+`,
+  },
 ];

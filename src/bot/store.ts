@@ -19,6 +19,11 @@ export interface JobInput {
   /** At most one job per key, ever: a repeated key does not enqueue again. */
   key: string;
   payload: Json;
+  /**
+   * Jobs of one lane run one at a time, in order (the jobs of one pull request: two at once would both find
+   * no sticky comment and both create one); jobs without a lane run whenever a worker is free.
+   */
+  lane?: string;
 }
 
 export interface Job {
@@ -52,6 +57,16 @@ export interface AcceptResult {
 
 export type QueueCounts = Record<JobStatus, number>;
 
+/** What `/healthz` judges the queue by. */
+export interface QueueHealth {
+  /** The running job that started first: since when (its claim), and until when it is leased. */
+  oldestRunning: { id: number; kind: JobKind; startedAt: number; leaseUntil: number } | null;
+  /** The ready job (due, or its lease expired) that has waited longest, and since when. */
+  oldestReady: { id: number; kind: JobKind; readySince: number } | null;
+  /** Jobs running under a live lease (a worker has them now). */
+  leased: number;
+}
+
 export interface Queue {
   /**
    * Records a delivery and enqueues its job in one transaction. A delivery id seen before changes nothing
@@ -64,6 +79,7 @@ export interface Queue {
   /** Gives the job back for another attempt at `runAfter`, or marks it failed after its last attempt. */
   retry(job: Job, error: string, runAfter: number, now: number): Promise<JobStatus>;
   counts(): Promise<QueueCounts>;
+  health(now: number): Promise<QueueHealth>;
 }
 
 export interface StoredVersion {

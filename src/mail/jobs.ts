@@ -28,15 +28,36 @@ export type MailEngine = Pick<
   "report" | "scenarioIds" | "isBuiltinVersion" | "nearestBuiltinVersion"
 >;
 
-/** Hands a mail to whatever sends it; false when it was not sent (dry run). */
+/**
+ * Hands a mail to whatever sends it; false when it was not sent (dry run). It rejects with MailNotDelivered
+ * when the mail certainly did not go (the server refused it, or there was no connection); any other failure
+ * leaves the mail in doubt.
+ */
 export interface MailTransport {
+  /** True when `deliver` hands mails to a server (SMTP): each attempt is then recorded before it begins. */
+  readonly live?: boolean;
   deliver(mail: StoredMail): Promise<boolean>;
+}
+
+/** The mail was certainly not delivered: the server answered with a failure, or no connection was made. */
+export class MailNotDelivered extends Error {
+  override readonly name = "MailNotDelivered";
+}
+
+/** Where delivered mails can be looked for: the list's archive (public-inbox), by Message-ID. */
+export interface MailArchive {
+  /** True: the archive has it; false: it has not; null: it could not tell (no answer, an error). */
+  has(messageId: string): Promise<boolean | null>;
 }
 
 export interface MailJobContext extends MailContext {
   /** The engine for a series (on Workers it maps with the facts that came with the series). */
   engineFor(state: MailSeriesState): MailEngine;
   transport: MailTransport;
+  /** Asked about a mail in doubt before it is sent again; none: it is sent again. */
+  archive?: MailArchive;
+  /** The attempt's signal (its deadline, a shutdown): no new mail is handed over once it is aborted. */
+  signal?: AbortSignal;
 }
 
 const ReviewPayload = z.object({ seriesKey: z.string().min(1) });
@@ -107,6 +128,15 @@ function incompleteNote(state: MailSeriesState, series: Series, timeoutMs: numbe
   return `Incomplete series: ${what || "some parts"} had not arrived ${Math.round(timeoutMs / 60_000)} minutes after the first part; this review covers the parts that had.`;
 }
 
+/**
+ * Sends the job's mails not sent yet. The guarantee is at-least-once with the same Message-ID: a mail's
+ * Message-ID and bytes are fixed when it is written to the outbox, before any SMTP transaction, and the
+ * beginning of each transaction is recorded (in doubt) before it starts. A mail in doubt (the process died
+ * or the connection broke between DATA and the server's answer) is reconciled before it is sent again: when
+ * the list archive has its Message-ID it is marked sent; otherwise it is sent again, byte for byte the same
+ * message with the same Message-ID, so that readers and archives that deduplicate by Message-ID show it
+ * once; each such resend is logged (mail.in-doubt) and counted in the outbox row (send_attempts).
+ */
 async function deliverAll(
   ctx: MailJobContext,
   job: Job,
@@ -119,14 +149,40 @@ async function deliverAll(
   }
   for (const mail of stored) {
     if (mail.status === "sent") continue;
-    const sent = await ctx.transport.deliver(mail);
+    ctx.signal?.throwIfAborted();
+    const fields = { job: job.id, outbox: mail.id, messageId: mail.messageId, to: mail.to };
+    if (mail.inDoubtSince !== null) {
+      const archived = ctx.archive ? await ctx.archive.has(mail.messageId).catch(() => null) : null;
+      if (archived === true) {
+        await ctx.store.markMailSent(mail.id, ctx.now());
+        ctx.log.info("mail.reconciled", { ...fields, how: "found in the list archive" });
+        continue;
+      }
+      ctx.log.warn("mail.in-doubt", {
+        ...fields,
+        attempts: mail.sendAttempts,
+        since: new Date(mail.inDoubtSince).toISOString(),
+        archive:
+          ctx.archive === undefined
+            ? "no list archive is followed"
+            : archived === false
+              ? "not in the list archive"
+              : "the list archive did not answer",
+        action: "sending it again with the same Message-ID",
+      });
+    }
+    const live = ctx.transport.live === true;
+    if (live) await ctx.store.markMailSending(mail.id, ctx.now());
+    let sent: boolean;
+    try {
+      sent = await ctx.transport.deliver(mail);
+    } catch (e) {
+      if (live && e instanceof MailNotDelivered) await ctx.store.markMailNotSent(mail.id);
+      throw e;
+    }
     if (sent) await ctx.store.markMailSent(mail.id, ctx.now());
-    ctx.log.info(sent ? "mail.sent" : "mail.dry-run", {
-      job: job.id,
-      outbox: mail.id,
-      messageId: mail.messageId,
-      to: mail.to,
-    });
+    else if (live) await ctx.store.markMailNotSent(mail.id);
+    ctx.log.info(sent ? "mail.sent" : "mail.dry-run", fields);
   }
 }
 
@@ -230,8 +286,11 @@ async function answerCommand(ctx: MailJobContext, job: Job): Promise<void> {
 
 /** The handlers to give the bot's worker (AppDeps.handlers). */
 export function mailHandlers(ctx: MailJobContext): { "mail-review": JobHandler; "mail-command": JobHandler } {
+  // Each attempt brings its own signal (its deadline, the shutdown).
+  const withSignal = (w: { signal?: AbortSignal }): MailJobContext =>
+    w.signal ? { ...ctx, signal: w.signal } : ctx;
   return {
-    "mail-review": (job) => reviewSeries(ctx, job),
-    "mail-command": (job) => answerCommand(ctx, job),
+    "mail-review": (job, w) => reviewSeries(withSignal(w), job),
+    "mail-command": (job, w) => answerCommand(withSignal(w), job),
   };
 }

@@ -3,9 +3,12 @@
  * the newest messages; for each entry not read yet, the whole thread `<base>/<list>/<message-id>/t.mbox.gz`
  * is taken in (messages seen before change nothing), unless the message already came with an earlier
  * thread. An entry is marked read only once its thread was taken in, so a failed fetch is tried again at
- * the next poll.
+ * the next poll. Every request has a time limit (the answer's body included): a server that never answers
+ * fails the fetch, which is tried again at the next poll.
  */
+import { DEFAULT_REQUEST_TIMEOUT_MS, timedFetch } from "../bot/timeout.ts";
 import { type IntakeResult, intakeMbox, type MailContext } from "./intake.ts";
+import type { MailArchive } from "./jobs.ts";
 
 export interface FeedEntry {
   id: string;
@@ -65,13 +68,15 @@ async function get(fetchFn: Fetch, url: string): Promise<Uint8Array> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-/** Reads one list's feed and takes in the threads of its new entries. */
+/** Reads one list's feed and takes in the threads of its new entries; each request within `timeoutMs`. */
 export async function pollList(
   ctx: MailContext,
   baseUrl: string,
   list: string,
-  fetchFn: Fetch = fetch,
+  fetchWith: Fetch = fetch,
+  timeoutMs: number = DEFAULT_REQUEST_TIMEOUT_MS,
 ): Promise<PollResult> {
+  const fetchFn = timedFetch(timeoutMs, undefined, fetchWith);
   const base = `${baseUrl.replace(/\/+$/, "")}/${list}`;
   const result: PollResult = { list, entries: 0, threads: 0, results: [], errors: [] };
   let entries: FeedEntry[];
@@ -106,4 +111,35 @@ export async function pollList(
     }
   }
   return result;
+}
+
+/**
+ * The lists' public-inbox archive as a MailArchive: a Message-ID is there when `<base>/<list>/<id>/raw`
+ * answers 200 for one of the lists, and not there when every list answers 404.
+ */
+export function listArchive(
+  baseUrl: string,
+  lists: readonly string[],
+  fetchWith: Fetch = fetch,
+  timeoutMs: number = DEFAULT_REQUEST_TIMEOUT_MS,
+): MailArchive {
+  const fetchFn = timedFetch(timeoutMs, undefined, fetchWith);
+  const base = baseUrl.replace(/\/+$/, "");
+  return {
+    async has(messageId) {
+      let unknown = lists.length === 0;
+      for (const list of lists) {
+        try {
+          const res = await fetchFn(`${base}/${list}/${pathOf(messageId)}/raw`, {
+            headers: { "user-agent": "rproc-review-bot" },
+          });
+          if (res.status === 200) return true;
+          if (res.status !== 404 && res.status !== 410) unknown = true;
+        } catch {
+          unknown = true;
+        }
+      }
+      return unknown ? null : false;
+    },
+  };
 }

@@ -254,8 +254,15 @@ export class SqlMailStore implements MailStore {
   }
 
   async mails(jobId: number): Promise<StoredMail[]> {
-    const rows = await this.db.all<{ id: number; seq: number; body: string; status: string }>(
-      "SELECT id, seq, body, status FROM outbox WHERE job_id = ? AND kind = 'mail' ORDER BY seq",
+    const rows = await this.db.all<{
+      id: number;
+      seq: number;
+      body: string;
+      status: string;
+      send_attempts: number;
+      in_doubt_since: number | null;
+    }>(
+      "SELECT id, seq, body, status, send_attempts, in_doubt_since FROM outbox WHERE job_id = ? AND kind = 'mail' ORDER BY seq",
       jobId,
     );
     return rows.map((r) => {
@@ -267,11 +274,25 @@ export class SqlMailStore implements MailStore {
         to: body.to,
         eml: body.eml,
         status: r.status === "sent" ? "sent" : "pending",
+        sendAttempts: r.send_attempts,
+        inDoubtSince: r.in_doubt_since,
       };
     });
   }
 
+  async markMailSending(id: number, now: number): Promise<void> {
+    await this.db.batch([
+      sql("UPDATE outbox SET send_attempts = send_attempts + 1, in_doubt_since = ? WHERE id = ?", now, id),
+    ]);
+  }
+
+  async markMailNotSent(id: number): Promise<void> {
+    await this.db.batch([sql("UPDATE outbox SET in_doubt_since = NULL WHERE id = ?", id)]);
+  }
+
   async markMailSent(id: number, now: number): Promise<void> {
-    await this.db.batch([sql("UPDATE outbox SET status = 'sent', sent_at = ? WHERE id = ?", now, id)]);
+    await this.db.batch([
+      sql("UPDATE outbox SET status = 'sent', sent_at = ?, in_doubt_since = NULL WHERE id = ?", now, id),
+    ]);
   }
 }

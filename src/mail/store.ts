@@ -64,6 +64,14 @@ export interface StoredMail extends OutgoingMail {
   id: number;
   seq: number;
   status: "pending" | "sent";
+  /** SMTP transactions begun for it. */
+  sendAttempts: number;
+  /**
+   * Set when an SMTP transaction began (recorded before it) and cleared when its outcome is known: a mail
+   * still pending with this set may or may not have been delivered (the process died, or the connection
+   * broke, between DATA and the server's answer).
+   */
+  inDoubtSince: number | null;
 }
 
 export interface MailStore {
@@ -103,6 +111,10 @@ export interface MailStore {
   /** Writes the replies of a job to the outbox (kind "mail"); idempotent per job. */
   writeMails(jobId: number, mails: readonly OutgoingMail[]): Promise<void>;
   mails(jobId: number): Promise<StoredMail[]>;
+  /** Records, before an SMTP transaction begins, that its mail is in doubt until its outcome is known. */
+  markMailSending(id: number, now: number): Promise<void>;
+  /** The mail was certainly not delivered (refused, or no connection): no longer in doubt, still pending. */
+  markMailNotSent(id: number): Promise<void>;
   markMailSent(id: number, now: number): Promise<void>;
 }
 

@@ -10,6 +10,7 @@ import { type BotConfig, DEFAULT_BOT_CONFIG } from "../bot/config.ts";
 import { optionalText, problemsOf, wholeNumber } from "../bot/env.ts";
 import { toPkcs8Pem } from "../bot/keys.ts";
 import type { LogLevel } from "../bot/log.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS } from "../bot/timeout.ts";
 import { UsageError } from "../errors.ts";
 import { type MailServiceConfig, parseMailConfig } from "./mail-config.ts";
 import { DEFAULT_DB_PATH } from "./sqlite-store.ts";
@@ -25,6 +26,10 @@ interface ServiceSettings {
   port: number;
   /** How often an idle worker looks at the queue (it is also woken by each new job). */
   pollMs: number;
+  /** Jobs run at once (each worker takes the next ready job when it is free). */
+  workers: number;
+  /** Time limit of one outbound request (GitHub, list feed and archive, each SMTP step). */
+  requestTimeoutMs: number;
   /** How long a shutdown waits for the running job before interrupting it. */
   shutdownGraceMs: number;
   maxAttempts: number;
@@ -76,6 +81,9 @@ const GITHUB_VARIABLES = [
 const NOTHING_TO_SERVE =
   "nothing to serve: set GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY (or GITHUB_APP_PRIVATE_KEY_PATH) and GITHUB_WEBHOOK_SECRET for the GitHub bot, or RPROC_MAIL_SECRET for the mailing-list bot, or both";
 
+/** Jobs run at once by default: reviews are mostly CPU, the rest waits on GitHub or SMTP. */
+export const DEFAULT_WORKERS = 4;
+
 const EnvSchema = z.object({
   GITHUB_API_URL: z.url({ error: "expected an http(s) URL" }).default("https://api.github.com"),
   RPROC_DB_PATH: z.string().min(1).default(DEFAULT_DB_PATH),
@@ -95,6 +103,10 @@ const EnvSchema = z.object({
     ),
   RPROC_CHECK_NAME: z.string().min(1).max(100).default(DEFAULT_BOT_CONFIG.checkName),
   RPROC_JOB_LEASE_MS: wholeNumber(100, 86_400_000).default(DEFAULT_BOT_CONFIG.leaseMs),
+  RPROC_JOB_TIMEOUT_MS: wholeNumber(50, 86_400_000).optional(),
+  RPROC_HEALTH_OVERDUE_MS: wholeNumber(0, 86_400_000).default(DEFAULT_BOT_CONFIG.healthOverdueMs),
+  RPROC_WORKERS: wholeNumber(1, 64).default(DEFAULT_WORKERS),
+  RPROC_REQUEST_TIMEOUT_MS: wholeNumber(100, 600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
   RPROC_JOB_RETRY_BASE_MS: wholeNumber(0, 86_400_000).default(DEFAULT_BOT_CONFIG.retryBaseMs),
   RPROC_JOB_RETRY_MAX_MS: wholeNumber(0, 86_400_000).default(DEFAULT_BOT_CONFIG.retryMaxMs),
   RPROC_JOB_MAX_ATTEMPTS: wholeNumber(1, 100).default(5),
@@ -106,6 +118,20 @@ const EnvSchema = z.object({
 });
 
 export type Env = Record<string, string | undefined>;
+
+/**
+ * The job deadline: as configured, else four fifths of the lease; it must end before the lease does, so
+ * that a job is handed back before another worker may take it.
+ */
+function jobTimeout(leaseMs: number, configured: number | undefined, problems: string[]): number {
+  if (configured === undefined) return Math.floor((leaseMs * 4) / 5);
+  if (configured >= leaseMs) {
+    problems.push(
+      `RPROC_JOB_TIMEOUT_MS: must be less than RPROC_JOB_LEASE_MS (${leaseMs}), so that a job is handed back before its lease ends`,
+    );
+  }
+  return configured;
+}
 
 /** True when any of the GitHub App's variables is set: then all of them must be. */
 function gitHubWanted(env: Env): boolean {
@@ -159,6 +185,9 @@ export function loadConfig(
   const mail = parseMailConfig(env);
   problems.push(...mail.problems);
   if (!wanted && mail.config === null && mail.problems.length === 0) problems.push(NOTHING_TO_SERVE);
+  const jobTimeoutMs = parsed.success
+    ? jobTimeout(parsed.data.RPROC_JOB_LEASE_MS, parsed.data.RPROC_JOB_TIMEOUT_MS, problems)
+    : 0;
   if (!parsed.success || problems.length > 0) {
     throw new UsageError(`invalid configuration: ${problems.join("; ")}`, { subject: "serve" });
   }
@@ -169,6 +198,8 @@ export function loadConfig(
       allowedAssociations: e.RPROC_ALLOWED_ASSOCIATIONS,
       checkName: e.RPROC_CHECK_NAME,
       leaseMs: e.RPROC_JOB_LEASE_MS,
+      jobTimeoutMs,
+      healthOverdueMs: e.RPROC_HEALTH_OVERDUE_MS,
       retryBaseMs: e.RPROC_JOB_RETRY_BASE_MS,
       retryMaxMs: e.RPROC_JOB_RETRY_MAX_MS,
     },
@@ -179,6 +210,8 @@ export function loadConfig(
     host: e.HOST,
     port: e.PORT,
     pollMs: e.RPROC_WORKER_POLL_MS,
+    workers: e.RPROC_WORKERS,
+    requestTimeoutMs: e.RPROC_REQUEST_TIMEOUT_MS,
     shutdownGraceMs: e.RPROC_SHUTDOWN_GRACE_MS,
     maxAttempts: e.RPROC_JOB_MAX_ATTEMPTS,
     githubRetries: e.RPROC_GITHUB_RETRIES,

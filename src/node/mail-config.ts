@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { commaList, problemsOf, wholeNumber } from "../bot/env.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS } from "../bot/timeout.ts";
 import { UsageError } from "../errors.ts";
 import {
   DEFAULT_ASSEMBLY_TIMEOUT_MS,
@@ -21,6 +22,8 @@ export interface MailServiceConfig {
   smtpUrl: string | null;
   outboxDir: string;
   pollMs: number;
+  /** Time limit of each list feed or archive request and of each SMTP step (RPROC_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs: number;
 }
 
 export const DEFAULT_OUTBOX_DIR = "./data/outbox";
@@ -44,6 +47,7 @@ const MailEnv = z.object({
   RPROC_MAIL_POLL_MS: wholeNumber(1000, 86_400_000).default(5 * 60_000),
   RPROC_MAIL_OUTBOX_DIR: z.string().min(1).default(DEFAULT_OUTBOX_DIR),
   RPROC_MAIL_COMMANDS_FROM: z.string().optional(),
+  RPROC_REQUEST_TIMEOUT_MS: wholeNumber(100, 600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
   SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\/[^\s]+$/, "expected smtp://user:password@host:port or smtps://…")
@@ -77,6 +81,7 @@ export function parseMailConfig(env: Env): { config: MailServiceConfig | null; p
       smtpUrl: c.SMTP_URL ?? null,
       outboxDir: c.RPROC_MAIL_OUTBOX_DIR,
       pollMs: c.RPROC_MAIL_POLL_MS,
+      requestTimeoutMs: c.RPROC_REQUEST_TIMEOUT_MS,
     },
     problems: [],
   };

@@ -8,7 +8,7 @@ import { createLogger, type Logger } from "../bot/log.ts";
 import type { MailContext } from "../mail/intake.ts";
 import { sweepAssembly } from "../mail/intake.ts";
 import { type MailEngine, mailHandlers } from "../mail/jobs.ts";
-import { type Fetch, pollList } from "../mail/poller.ts";
+import { type Fetch, listArchive, pollList } from "../mail/poller.ts";
 import { jobsOf, mailRoutes } from "../mail/routes.ts";
 import type { MailServiceConfig } from "./mail-config.ts";
 import { SqliteMailStore } from "./mail-store.ts";
@@ -52,6 +52,7 @@ export function createMailService(options: MailServiceOptions): MailService {
     from: config.mail.from,
     outboxDir: config.outboxDir,
     smtpUrl: config.smtpUrl,
+    timeoutMs: config.requestTimeoutMs,
   });
   const context: MailContext = { store, queue, config: config.mail, log, now: options.now ?? Date.now };
   let wake: () => void = () => {};
@@ -64,7 +65,7 @@ export function createMailService(options: MailServiceOptions): MailService {
     if (feed && (poll || Date.now() - lastPoll >= config.pollMs)) {
       lastPoll = Date.now();
       for (const list of feed.lists) {
-        const r = await pollList(context, feed.baseUrl, list, options.fetch);
+        const r = await pollList(context, feed.baseUrl, list, options.fetch, config.requestTimeoutMs);
         queued.push(...jobsOf(r.results));
       }
     }
@@ -84,7 +85,22 @@ export function createMailService(options: MailServiceOptions): MailService {
         wake = enqueued;
         routes(app, enqueued);
       },
-      handlers: mailHandlers({ ...context, transport, engineFor: () => options.engine }),
+      handlers: mailHandlers({
+        ...context,
+        transport,
+        engineFor: () => options.engine,
+        // A mail in doubt is looked for in the followed lists' archive before it is sent again.
+        ...(config.mail.feed
+          ? {
+              archive: listArchive(
+                config.mail.feed.baseUrl,
+                config.mail.feed.lists,
+                options.fetch,
+                config.requestTimeoutMs,
+              ),
+            }
+          : {}),
+      }),
     },
     context,
     tick,

@@ -1,7 +1,9 @@
 /**
- * The bot as a Node service: the Hono app on @hono/node-server, the SQLite store, and a worker loop that
- * drains the queue (woken by each new job, else polling). Closing stops taking jobs, waits a grace period
- * for the running one, then interrupts it (it goes back to the queue) and closes the server and database.
+ * The bot as a Node service: the Hono app on @hono/node-server, the SQLite store, and RPROC_WORKERS worker
+ * loops that drain the queue (woken by each new job, else polling); each attempt has a deadline
+ * (src/bot/worker.ts), so a stuck job holds one worker for that long at most and the others go on. Closing
+ * stops taking jobs, waits a grace period for the running ones, then interrupts them (they go back to the
+ * queue) and closes the server and database.
  */
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
@@ -67,15 +69,17 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
           log,
           retries: config.githubRetries,
           retryAfterBaseMs: config.githubRetryUnitMs,
+          requestTimeoutMs: config.requestTimeoutMs,
         }));
 
   const abort = new AbortController();
   let stopping = false;
-  let idle: { promise: Promise<void>; cancel: () => void } | null = null;
-  let woken = false;
+  const idle = new Set<() => void>();
+  let woken = 0;
+  /** Wakes the idle workers (a job was queued, or the service stops). */
   const wake = (): void => {
-    woken = true;
-    idle?.cancel();
+    woken++;
+    for (const cancel of [...idle]) cancel();
   };
   const bot = createBot({
     store,
@@ -88,25 +92,24 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     ...options.extend,
   });
 
-  const worker = (async () => {
+  const loop = async (worker: number): Promise<void> => {
     while (!stopping) {
+      const seen = woken;
       let handled = false;
       try {
         handled = await bot.processNext(abort.signal);
       } catch (e) {
-        log.error("worker.error", { error: e });
+        log.error("worker.error", { worker, error: e });
       }
-      if (handled || stopping) continue;
-      if (woken) {
-        woken = false;
-        continue;
-      }
-      idle = delay(config.pollMs);
-      await idle.promise;
-      idle = null;
-      woken = false;
+      // Sleep only when the queue had nothing and no job came meanwhile.
+      if (handled || stopping || woken !== seen) continue;
+      const pause = delay(config.pollMs);
+      idle.add(pause.cancel);
+      await pause.promise;
+      idle.delete(pause.cancel);
     }
-  })();
+  };
+  const workers = Promise.all(Array.from({ length: config.workers }, (_, i) => loop(i + 1)));
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve(
@@ -123,7 +126,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   }).catch(async (e: unknown) => {
     stopping = true;
     wake();
-    await worker;
+    await workers;
     store.close();
     throw e;
   });
@@ -135,6 +138,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     githubApi: config.appId === null ? null : config.apiUrl,
     appId: config.appId,
     mail: config.mail !== null,
+    workers: config.workers,
   });
 
   let closing: Promise<void> | null = null;
@@ -143,10 +147,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       stopping = true;
       wake();
       const grace = delay(config.shutdownGraceMs);
-      await Promise.race([worker, grace.promise]);
+      await Promise.race([workers, grace.promise]);
       grace.cancel();
       abort.abort(new Error("the service is shutting down"));
-      await worker;
+      await workers;
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         if ("closeAllConnections" in server) server.closeAllConnections();

@@ -22,17 +22,23 @@ import {
   JOB_OUTBOX,
   type JobRow,
   LEASE_JOB_BY_ID,
+  LEASED_JOBS,
   MARK_SENT,
   NEXT_READY_JOB,
+  OLDEST_READY,
+  OLDEST_RUNNING,
   type OutboxRow,
   POSTED_COMMENTS,
   type PostedKey,
   type PostedTable,
   PREVIOUS_VERSION,
   RETRY_JOB,
+  type ReadyRow,
+  type RunningRow,
   retryStatus,
   STATS,
   toCounts,
+  toHealth,
   toJob,
   toOutboxItem,
   toVersion,
@@ -53,6 +59,7 @@ import type {
   OutboxItem,
   Queue,
   QueueCounts,
+  QueueHealth,
   RunRecord,
   Store,
   StoredVersion,
@@ -137,7 +144,16 @@ export class SqliteStore implements Store, Queue {
         const now = delivery.receivedAt;
         const created = this.db
           .prepare(INSERT_JOB)
-          .run(job.kind, job.key, JSON.stringify(job.payload), this.maxAttempts, now, now, now);
+          .run(
+            job.kind,
+            job.key,
+            JSON.stringify(job.payload),
+            this.maxAttempts,
+            job.lane ?? null,
+            now,
+            now,
+            now,
+          );
         const id = this.db
           .prepare<[string], { id: number }>("SELECT id FROM jobs WHERE idempotency_key = ?")
           .get(job.key)?.id;
@@ -153,7 +169,7 @@ export class SqliteStore implements Store, Queue {
     return this.db
       .transaction((): Job | null => {
         this.db.prepare(FAIL_EXPIRED_JOBS).run(now, now);
-        const row = this.db.prepare<[number, number], JobRow>(NEXT_READY_JOB).get(now, now);
+        const row = this.db.prepare<[number, number, number], JobRow>(NEXT_READY_JOB).get(now, now, now);
         if (!row) return null;
         const leaseToken = randomUUID();
         this.db.prepare(LEASE_JOB_BY_ID).run(now + leaseMs, leaseToken, now, row.id);
@@ -174,6 +190,13 @@ export class SqliteStore implements Store, Queue {
 
   async counts(): Promise<QueueCounts> {
     return toCounts(this.db.prepare<[], { status: JobStatus; n: number }>(COUNT_JOBS).all());
+  }
+
+  async health(now: number): Promise<QueueHealth> {
+    const running = this.db.prepare<[], RunningRow>(OLDEST_RUNNING).get() ?? null;
+    const ready = this.db.prepare<[number, number], ReadyRow>(OLDEST_READY).get(now, now) ?? null;
+    const leased = this.db.prepare<[number], { n: number }>(LEASED_JOBS).get(now)?.n ?? 0;
+    return toHealth(running, ready, leased);
   }
 
   // Store

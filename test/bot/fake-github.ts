@@ -1,7 +1,9 @@
 /**
  * A local fake of the GitHub REST endpoints the bot calls, on 127.0.0.1. It keeps state (pull requests,
  * comments, check runs, reactions), records every request, checks the App JWT and the installation token,
- * and can be told to fail the next matching requests (5xx, 429 with Retry-After) or to hold them.
+ * and can be told to fail the next matching requests (5xx, 429 with Retry-After), to apply them and answer
+ * with a failure anyway (GitHub did the work but the answer says 502), or to hold them (never answer, until
+ * released: a held request whose client gave up meanwhile is dropped, never applied).
  */
 import { createPublicKey, type KeyObject, verify } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -57,11 +59,22 @@ export interface Fault {
   status: number;
   headers?: Record<string, string>;
   message?: string;
+  /** Do what the request asks first, then answer with the failure (the client cannot tell it was done). */
+  applied?: boolean;
+}
+
+export interface HoldOptions {
+  /** How many matching requests are held (default: all until released). */
+  times?: number;
+  /** Apply the request, then hold its answer (default: hold it before anything is done). */
+  applied?: boolean;
 }
 
 interface Hold {
   method?: string;
   path: RegExp;
+  times: number;
+  applied: boolean;
   waiting: Array<() => void>;
   released: boolean;
 }
@@ -78,7 +91,11 @@ export interface FakeGitHub {
   setCommits(owner: string, repo: string, number: number, commits: FakeCommit[]): void;
   fail(fault: Fault): void;
   /** Holds matching requests until `release` is called; `reached` resolves when one arrives. */
-  hold(method: string, path: RegExp): { reached: Promise<void>; release: () => void };
+  hold(method: string, path: RegExp, options?: HoldOptions): { reached: Promise<void>; release: () => void };
+  /** Requests held now (not answered, not released). */
+  held(): number;
+  /** Faults and holds that took effect so far. */
+  injected: { failed: number; appliedThenFailed: number; held: number; appliedThenHeld: number };
   /** Requests that got an answer `status` (e.g. 201 for creations). */
   count(method: string, path: RegExp, status?: number): number;
   close(): Promise<void>;
@@ -118,6 +135,7 @@ export async function startFakeGitHub(options: { appId: number; publicKeyPem: st
   const checkRuns: FakeCheckRun[] = [];
   const reactions: Array<{ commentId: number; content: string; id: number }> = [];
   let nextId = 1000;
+  const injected = { failed: 0, appliedThenFailed: 0, held: 0, appliedThenHeld: 0 };
   const matches = (rule: { method?: string; path: RegExp }, method: string, path: string) =>
     (rule.method === undefined || rule.method === method) && rule.path.test(path);
 
@@ -130,24 +148,47 @@ export async function startFakeGitHub(options: { appId: number; publicKeyPem: st
     const method = req.method ?? "GET";
     const path = url.pathname;
     const record = (status: number) => requests.push({ method, path, query: url.searchParams, status, body });
-    const send = (status: number, data: unknown, headers: Record<string, string> = {}) => {
-      record(status);
-      const isText = typeof data === "string";
-      res.writeHead(status, {
-        "content-type": isText ? "text/plain; charset=utf-8" : "application/json; charset=utf-8",
-        ...headers,
-      });
-      res.end(isText ? data : JSON.stringify(data));
-    };
-
-    const hold = holds.find((h) => !h.released && matches(h, method, path));
-    if (hold) await new Promise<void>((resolve) => hold.waiting.push(resolve));
-
+    const hold = holds.find((h) => !h.released && h.times > 0 && matches(h, method, path));
+    if (hold) {
+      hold.times--;
+      if (hold.applied) injected.appliedThenHeld++;
+      else injected.held++;
+    }
     const fault = faults.find((f) => f.times > 0 && matches(f, method, path));
     if (fault) {
       fault.times--;
-      send(fault.status, { message: fault.message ?? `injected ${fault.status}` }, fault.headers);
-      return;
+      if (fault.applied) injected.appliedThenFailed++;
+      else injected.failed++;
+    }
+    const gone = () => res.destroyed || res.writableEnded || req.socket.destroyed;
+    const wait = async (h: Hold) => {
+      await new Promise<void>((resolve) => h.waiting.push(resolve));
+    };
+    const send = async (status: number, data: unknown, headers: Record<string, string> = {}) => {
+      let answer = { status, data, headers };
+      if (fault?.applied) {
+        const message = fault.message ?? `injected ${fault.status} after applying the request`;
+        answer = { status: fault.status, data: { message }, headers: fault.headers ?? {} };
+      }
+      if (hold?.applied) await wait(hold);
+      record(gone() ? 0 : answer.status);
+      if (gone()) return;
+      const isText = typeof answer.data === "string";
+      res.writeHead(answer.status, {
+        "content-type": isText ? "text/plain; charset=utf-8" : "application/json; charset=utf-8",
+        ...answer.headers,
+      });
+      res.end(isText ? answer.data : JSON.stringify(answer.data));
+    };
+
+    if (hold && !hold.applied) {
+      await wait(hold);
+      // The client gave up while the request was held: it never reached GitHub's application.
+      if (gone()) return void record(0);
+    }
+
+    if (fault && !fault.applied) {
+      return send(fault.status, { message: fault.message ?? `injected ${fault.status}` }, fault.headers);
     }
 
     if (method === "POST" && /^\/app\/installations\/(\d+)\/access_tokens$/.test(path)) {
@@ -289,8 +330,15 @@ export async function startFakeGitHub(options: { appId: number; publicKeyPem: st
       pull.commits = commits;
     },
     fail: (fault) => faults.push({ ...fault }),
-    hold(method, path) {
-      const h: Hold = { method, path, waiting: [], released: false };
+    hold(method, path, options = {}) {
+      const h: Hold = {
+        method,
+        path,
+        times: options.times ?? Number.POSITIVE_INFINITY,
+        applied: options.applied === true,
+        waiting: [],
+        released: false,
+      };
       let reached: () => void = () => {};
       const promise = new Promise<void>((resolve) => {
         reached = resolve;
@@ -309,6 +357,8 @@ export async function startFakeGitHub(options: { appId: number; publicKeyPem: st
         },
       };
     },
+    held: () => holds.reduce((n, h) => n + h.waiting.length, 0),
+    injected,
     count: (method, path, status) =>
       requests.filter(
         (r) => r.method === method && path.test(r.path) && (status === undefined || r.status === status),

@@ -119,6 +119,17 @@ describe("configuration", () => {
     });
   });
 
+  it("gives each job a deadline before its lease ends, and runs several workers", () => {
+    const c = loadConfig(base);
+    expect(c.bot).toMatchObject({ leaseMs: 300_000, jobTimeoutMs: 240_000, healthOverdueMs: 600_000 });
+    expect(c).toMatchObject({ workers: 4, requestTimeoutMs: 30_000 });
+    expect(loadConfig({ ...base, RPROC_JOB_LEASE_MS: "1000" }).bot.jobTimeoutMs).toBe(800);
+    expect(() => loadConfig({ ...base, RPROC_JOB_LEASE_MS: "1000", RPROC_JOB_TIMEOUT_MS: "1000" })).toThrow(
+      "RPROC_JOB_TIMEOUT_MS: must be less than RPROC_JOB_LEASE_MS (1000), so that a job is handed back before its lease ends",
+    );
+    expect(() => loadConfig({ ...base, RPROC_WORKERS: "0" })).toThrow(/RPROC_WORKERS: /);
+  });
+
   it("reads the key from a file, and wants exactly one of key and key file", () => {
     const c = loadConfig(
       { ...base, GITHUB_APP_PRIVATE_KEY: undefined, GITHUB_APP_PRIVATE_KEY_PATH: "/keys/app.pem" },

@@ -196,6 +196,46 @@ describe("bot over HTTP", () => {
     expect(fake.checkRuns).toHaveLength(1);
   });
 
+  it("posts one comment and one check run when GitHub applies the POSTs and answers 502", async () => {
+    h = await harness(testEngine());
+    addExamplePull(h);
+    const fake = h.fake;
+    // GitHub does the work, then answers as if it had failed; octokit's retry plugin would post again.
+    fake.fail({ method: "POST", path: COMMENTS, times: 2, status: 502, applied: true });
+    fake.fail({ method: "POST", path: CHECK_RUNS, times: 2, status: 502, applied: true });
+    const s = await h.start();
+    await deliver(s.url, "pull_request", PR);
+    await eventually("the job done", async () => (await jobCounts(s.url)).done === 1);
+
+    expect(fake.count("POST", COMMENTS, 502)).toBe(1);
+    expect(fake.count("POST", CHECK_RUNS, 502)).toBe(1);
+    expect(fake.count("POST", COMMENTS, 201) + fake.count("POST", CHECK_RUNS, 201)).toBe(0);
+    expect(fake.comments).toHaveLength(1);
+    expect(fake.comments[0]?.body).toContain("patches: remoteproc: add tee, remoteproc: use tee");
+    expect(fake.checkRuns).toHaveLength(1);
+    expect(fake.checkRuns[0]).toMatchObject({ head_sha: HEAD, external_id: "rproc-review:outbox:2" });
+    const adopted = h.logs.map((l) => JSON.parse(l)).filter((l) => l.event === "github.adopted");
+    expect(adopted.map((l) => l.what)).toEqual([
+      `comment ${STICKY_MARKER} on ${OWNER}/${REPO}#${PR.number}`,
+      `check run rproc-review on ${OWNER}/${REPO}@${HEAD}`,
+    ]);
+  });
+
+  it("adopts what a POST created when GitHub applied it and never answered", async () => {
+    h = await harness(testEngine());
+    addExamplePull(h);
+    const fake = h.fake;
+    fake.hold("POST", COMMENTS, { times: 1, applied: true });
+    fake.hold("POST", CHECK_RUNS, { times: 1, applied: true });
+    const s = await h.start({ RPROC_REQUEST_TIMEOUT_MS: "500" });
+    await deliver(s.url, "pull_request", PR);
+    await eventually("the job done", async () => (await jobCounts(s.url)).done === 1);
+    expect(fake.comments).toHaveLength(1);
+    expect(fake.checkRuns).toHaveLength(1);
+    expect(fake.count("POST", COMMENTS)).toBe(0);
+    expect(h.logs.filter((l) => JSON.parse(l).event === "github.adopted")).toHaveLength(2);
+  });
+
   it("retries the job when GitHub keeps failing beyond the client's retries", async () => {
     h = await harness(testEngine());
     addExamplePull(h);

@@ -1,11 +1,10 @@
 import { createServer as createHttpServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { createServer as createTcpServer, type Server as TcpServer } from "node:net";
+import { type AddressInfo, createServer as createTcpServer, type Server as TcpServer } from "node:net";
 import { gzipSync } from "node:zlib";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseAtom } from "../../src/mail/poller.ts";
-import { headerOf, MAILS, type MailHarness, MBOX, mailHarness } from "./helpers.ts";
+import { headerOf, MAILS, type MailHarness, MBOX, mailHarness, type SinkMail, smtpSink } from "./helpers.ts";
 
 const closers: Array<() => Promise<void>> = [];
 let h: MailHarness | null = null;
@@ -74,56 +73,37 @@ describe("the list poller", () => {
     expect(n).toBe(1);
   });
 
+  it("gives up on a feed that never answers after RPROC_REQUEST_TIMEOUT_MS, and polls again later", {
+    timeout: 60_000,
+  }, async () => {
+    let requests = 0;
+    // Answers the headers and then never sends the body.
+    const server = createHttpServer((_req, res) => {
+      requests++;
+      res.writeHead(200, { "content-type": "application/atom+xml" });
+      res.write("<?xml");
+    });
+    const base = `http://127.0.0.1:${await listen(server)}`;
+    closers.push(async () => server.closeAllConnections());
+    h = await mailHarness({
+      RPROC_MAIL_FEED_URL: base,
+      RPROC_MAIL_FEED_LISTS: "linux-remoteproc",
+      RPROC_REQUEST_TIMEOUT_MS: "300",
+    });
+    await h.mail.tick();
+    const failed = h.logs.map((l) => JSON.parse(l)).find((l) => l.event === "mail.poll.failed");
+    expect(failed?.error.message).toBe(
+      `no complete answer to GET ${base}/linux-remoteproc/new.atom within 300 ms`,
+    );
+    await h.mail.tick();
+    expect(requests).toBe(2);
+  });
+
   it("reads message-ids from public-inbox entry links", () => {
     const entries = parseAtom(atom("https://lore.example"));
     expect(entries.map((e) => e.messageId)).toEqual([...ids].reverse());
   });
 });
-
-/** A minimal SMTP server that records what it was given. */
-function smtpSink(): { server: TcpServer; received: Array<{ from: string; to: string[]; data: string }> } {
-  const received: Array<{ from: string; to: string[]; data: string }> = [];
-  const server = createTcpServer((socket) => {
-    let buffer = "";
-    let inData = false;
-    let current = { from: "", to: [] as string[], data: "" };
-    socket.write("220 sink.example ESMTP\r\n");
-    socket.on("data", (chunk) => {
-      buffer += chunk.toString("utf8");
-      for (;;) {
-        if (inData) {
-          const end = buffer.indexOf("\r\n.\r\n");
-          if (end < 0) return;
-          current.data = buffer.slice(0, end);
-          buffer = buffer.slice(end + 5);
-          inData = false;
-          received.push(current);
-          current = { from: "", to: [], data: "" };
-          socket.write("250 queued\r\n");
-          continue;
-        }
-        const nl = buffer.indexOf("\r\n");
-        if (nl < 0) return;
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 2);
-        const verb = line.slice(0, 4).toUpperCase();
-        if (verb === "EHLO" || verb === "HELO") socket.write("250 sink.example\r\n");
-        else if (verb === "MAIL") {
-          current.from = /<([^>]*)>/.exec(line)?.[1] ?? "";
-          socket.write("250 ok\r\n");
-        } else if (verb === "RCPT") {
-          current.to.push(/<([^>]*)>/.exec(line)?.[1] ?? "");
-          socket.write("250 ok\r\n");
-        } else if (verb === "DATA") {
-          inData = true;
-          socket.write("354 go ahead\r\n");
-        } else if (verb === "QUIT") socket.end("221 bye\r\n");
-        else socket.write("250 ok\r\n");
-      }
-    });
-  });
-  return { server, received };
-}
 
 describe("SMTP", () => {
   it("sends the reply when SMTP_URL is set and marks it sent", { timeout: 60_000 }, async () => {
@@ -142,5 +122,148 @@ describe("SMTP", () => {
     const row = db.prepare<[], { status: string }>("SELECT status FROM outbox WHERE kind = 'mail'").get();
     db.close();
     expect(row?.status).toBe("sent");
+  });
+});
+
+interface MailRow {
+  status: string;
+  send_attempts: number;
+  in_doubt_since: number | null;
+}
+
+function mailRows(dbPath: string): MailRow[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db
+      .prepare<[], MailRow>(
+        "SELECT status, send_attempts, in_doubt_since FROM outbox WHERE kind = 'mail' ORDER BY id",
+      )
+      .all();
+  } finally {
+    db.close();
+  }
+}
+
+const events = (h: MailHarness, name: string) =>
+  h.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === name);
+
+describe("a mail whose delivery is in doubt", () => {
+  it("is sent again after a restart, the same message with the same Message-ID, and said so", {
+    timeout: 60_000,
+  }, async () => {
+    const sink = smtpSink(["die"]);
+    h = await mailHarness({ SMTP_URL: `smtp://127.0.0.1:${await listen(sink.server)}` });
+    await h.post(MBOX);
+    // The sink reads the whole message and dies before its 250.
+    expect(await h.bot.processNext()).toBe(true);
+    expect(sink.received.map((m) => m.ending)).toEqual(["die"]);
+    const [before] = mailRows(h.dbPath);
+    expect(before).toMatchObject({ status: "pending", send_attempts: 1 });
+    expect(before?.in_doubt_since).not.toBeNull();
+
+    await h.restart();
+    expect(await h.drain()).toBe(1);
+    expect(sink.received).toHaveLength(2);
+    const [first, second] = sink.received as [SinkMail, SinkMail];
+    expect(second.data).toBe(first.data);
+    expect(headerOf(second.data.replace(/\r\n/g, "\n"), "Message-ID")).toMatch(/^<rproc-review\..+>$/);
+    expect(mailRows(h.dbPath)).toEqual([{ status: "sent", send_attempts: 2, in_doubt_since: null }]);
+    const [doubt] = events(h, "mail.in-doubt");
+    expect(doubt).toMatchObject({
+      level: "warn",
+      attempts: 1,
+      archive: "no list archive is followed",
+      action: "sending it again with the same Message-ID",
+      messageId: headerOf(first.data.replace(/\r\n/g, "\n"), "Message-ID")?.slice(1, -1),
+    });
+  });
+
+  it("is marked sent without sending it again when the list archive has its Message-ID", {
+    timeout: 60_000,
+  }, async () => {
+    const sink = smtpSink(["die", "die"]);
+    const smtpPort = await listen(sink.server);
+    const asked: string[] = [];
+    let archived = false;
+    // The list's public-inbox: a mail is there once the sink took it (and the test says it reached the list).
+    const lore = createHttpServer((req, res) => {
+      asked.push(req.url ?? "");
+      const id = /^\/linux-remoteproc\/([^/]+)\/raw$/.exec(req.url ?? "")?.[1];
+      const there =
+        archived &&
+        id !== undefined &&
+        sink.received.some((m) => m.data.includes(`Message-ID: <${decodeURIComponent(id)}>`));
+      res.writeHead(there ? 200 : 404).end(there ? "the mail" : "not found");
+    });
+    const base = `http://127.0.0.1:${await listen(lore)}`;
+    h = await mailHarness({
+      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      RPROC_MAIL_FEED_URL: base,
+      RPROC_MAIL_FEED_LISTS: "linux-remoteproc",
+    });
+    await h.post(MBOX);
+    expect(await h.bot.processNext()).toBe(true);
+    // Not in the archive yet: sent again (and the sink dies again).
+    await h.restart();
+    expect(await h.bot.processNext()).toBe(true);
+    expect(events(h, "mail.in-doubt")[0]).toMatchObject({ archive: "not in the list archive" });
+    expect(sink.received).toHaveLength(2);
+    archived = true;
+    await h.restart();
+    expect(await h.drain()).toBe(1);
+    expect(sink.received).toHaveLength(2);
+    expect(events(h, "mail.reconciled")).toEqual([
+      expect.objectContaining({ how: "found in the list archive" }),
+    ]);
+    expect(mailRows(h.dbPath)).toEqual([{ status: "sent", send_attempts: 2, in_doubt_since: null }]);
+    expect(asked).toHaveLength(2);
+    expect(asked[0]).toMatch(/^\/linux-remoteproc\/rproc-review\.[^/]+@[^/]+\/raw$/);
+  });
+
+  it("is not in doubt when the server refused it: sent again without a word of doubt", {
+    timeout: 60_000,
+  }, async () => {
+    const sink = smtpSink(["refuse"]);
+    h = await mailHarness({ SMTP_URL: `smtp://127.0.0.1:${await listen(sink.server)}` });
+    await h.post(MBOX);
+    expect(await h.bot.processNext()).toBe(true);
+    expect(mailRows(h.dbPath)).toEqual([{ status: "pending", send_attempts: 1, in_doubt_since: null }]);
+    expect(await h.drain()).toBe(1);
+    expect(sink.received).toHaveLength(1);
+    expect(events(h, "mail.in-doubt")).toEqual([]);
+    expect(mailRows(h.dbPath)).toEqual([{ status: "sent", send_attempts: 2, in_doubt_since: null }]);
+  });
+
+  it("is not in doubt when nothing got as far as DATA (no server listening)", {
+    timeout: 60_000,
+  }, async () => {
+    const closed = createTcpServer();
+    const port = await new Promise<number>((resolve) =>
+      closed.listen(0, "127.0.0.1", () => resolve((closed.address() as AddressInfo).port)),
+    );
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    h = await mailHarness({ SMTP_URL: `smtp://127.0.0.1:${port}` });
+    await h.post(MBOX);
+    expect(await h.bot.processNext()).toBe(true);
+    expect(mailRows(h.dbPath)).toEqual([{ status: "pending", send_attempts: 1, in_doubt_since: null }]);
+    expect(events(h, "job.retry")[0]).toMatchObject({ error: { name: "MailNotDelivered" } });
+  });
+
+  it("times out on a server that takes the message and never answers (RPROC_REQUEST_TIMEOUT_MS)", {
+    timeout: 60_000,
+  }, async () => {
+    const sink = smtpSink(["hold"]);
+    h = await mailHarness({
+      SMTP_URL: `smtp://127.0.0.1:${await listen(sink.server)}`,
+      RPROC_REQUEST_TIMEOUT_MS: "500",
+    });
+    await h.post(MBOX);
+    expect(await h.bot.processNext()).toBe(true);
+    const [row] = mailRows(h.dbPath);
+    expect(row).toMatchObject({ status: "pending", send_attempts: 1 });
+    expect(row?.in_doubt_since).not.toBeNull();
+    expect(events(h, "job.retry")[0]).toMatchObject({
+      error: { message: expect.stringMatching(/timeout/i) },
+    });
   });
 });

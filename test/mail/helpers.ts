@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer as createTcpServer, type Server as TcpServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -127,4 +128,79 @@ export function headerOf(eml: string, name: string): string | null {
 
 export function bodyOf(eml: string): string {
   return eml.slice(eml.indexOf("\n\n") + 2);
+}
+
+/**
+ * How a local SMTP sink ends a message's DATA: "ok" answers 250; "die" takes the message and closes the
+ * connection before its 250 (a server that crashed, or a network that broke); "hold" takes it and never
+ * answers; "refuse" answers 451 (nothing delivered).
+ */
+export type SinkEnding = "ok" | "die" | "hold" | "refuse";
+
+export interface SinkMail {
+  from: string;
+  to: string[];
+  data: string;
+  ending: SinkEnding;
+  /** When its DATA was read (ms). */
+  at: number;
+}
+
+/**
+ * A minimal SMTP server on 127.0.0.1 that records what it was given; the n-th DATA (from 0) ends as
+ * `endings[n]` or `endings(n)` (default "ok"). `received` holds every message whose DATA it read, whatever
+ * its ending but "refuse".
+ */
+export function smtpSink(endings: SinkEnding[] | ((n: number) => SinkEnding) = []): {
+  server: TcpServer;
+  received: SinkMail[];
+} {
+  const received: SinkMail[] = [];
+  let n = 0;
+  const server = createTcpServer((socket) => {
+    let buffer = "";
+    let inData = false;
+    let current = { from: "", to: [] as string[] };
+    socket.on("error", () => {});
+    socket.write("220 sink.example ESMTP\r\n");
+    socket.on("data", (chunk) => {
+      buffer += chunk.toString("utf8");
+      for (;;) {
+        if (inData) {
+          const end = buffer.indexOf("\r\n.\r\n");
+          if (end < 0) return;
+          const data = buffer.slice(0, end);
+          buffer = buffer.slice(end + 5);
+          inData = false;
+          const ending = (typeof endings === "function" ? endings(n) : endings[n]) ?? "ok";
+          n++;
+          if (ending !== "refuse") received.push({ ...current, data, ending, at: Date.now() });
+          current = { from: "", to: [] };
+          if (ending === "ok") socket.write("250 queued\r\n");
+          else if (ending === "refuse") socket.write("451 4.3.0 try again later\r\n");
+          else if (ending === "die") socket.destroy();
+          if (ending === "hold" || ending === "die") return;
+          continue;
+        }
+        const nl = buffer.indexOf("\r\n");
+        if (nl < 0) return;
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 2);
+        const verb = line.slice(0, 4).toUpperCase();
+        if (verb === "EHLO" || verb === "HELO") socket.write("250 sink.example\r\n");
+        else if (verb === "MAIL") {
+          current.from = /<([^>]*)>/.exec(line)?.[1] ?? "";
+          socket.write("250 ok\r\n");
+        } else if (verb === "RCPT") {
+          current.to.push(/<([^>]*)>/.exec(line)?.[1] ?? "");
+          socket.write("250 ok\r\n");
+        } else if (verb === "DATA") {
+          inData = true;
+          socket.write("354 go ahead\r\n");
+        } else if (verb === "QUIT") socket.end("221 bye\r\n");
+        else socket.write("250 ok\r\n");
+      }
+    });
+  });
+  return { server, received };
 }

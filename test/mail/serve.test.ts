@@ -1,13 +1,14 @@
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { signMail } from "../../src/mail/hmac.ts";
 import { APP_ID, eventually, PKCS1_KEY, SECRET, serviceStarted } from "../bot/helpers.ts";
-import { MAIL_SECRET, MBOX } from "./helpers.ts";
+import { MAIL_SECRET, MBOX, type SinkMail, smtpSink } from "./helpers.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/rproc-review.js", import.meta.url));
 const cleanup: Array<() => void> = [];
@@ -23,8 +24,8 @@ interface Served {
   kill: (signal: NodeJS.Signals) => void;
 }
 
-function serve(env: Record<string, string>): Served {
-  const cwd = mkdtempSync(join(tmpdir(), "rproc-mail-serve-"));
+function serve(env: Record<string, string>, dir?: string): Served {
+  const cwd = dir ?? mkdtempSync(join(tmpdir(), "rproc-mail-serve-"));
   const child = spawn(process.execPath, [BIN, "serve"], {
     cwd,
     env: { PATH: process.env.PATH ?? "", HOME: cwd, ...env },
@@ -32,7 +33,7 @@ function serve(env: Record<string, string>): Served {
   });
   cleanup.push(() => {
     if (child.exitCode === null) child.kill("SIGKILL");
-    rmSync(cwd, { recursive: true, force: true });
+    if (dir === undefined) rmSync(cwd, { recursive: true, force: true });
   });
   let out = "";
   let err = "";
@@ -140,5 +141,63 @@ describe("rproc-review serve without a GitHub App (mail only)", () => {
     expect(s.err()).toContain("GITHUB_WEBHOOK_SECRET: required");
     expect(s.err()).toContain("GITHUB_APP_PRIVATE_KEY: required");
     expect(s.err()).not.toContain(MAIL_SECRET);
+  });
+});
+
+describe("kill -9 between SMTP DATA and the server's 250", () => {
+  it("sends the mail again after the restart with the same Message-ID, and logs that it was in doubt", {
+    timeout: 180_000,
+  }, async () => {
+    const sink = smtpSink(["hold"]);
+    const port = await new Promise<number>((resolve) =>
+      sink.server.listen(0, "127.0.0.1", () => resolve((sink.server.address() as AddressInfo).port)),
+    );
+    cleanup.push(() => sink.server.close());
+    const cwd = mkdtempSync(join(tmpdir(), "rproc-mail-kill-"));
+    cleanup.push(() => rmSync(cwd, { recursive: true, force: true }));
+    const env = {
+      PORT: "0",
+      RPROC_MAIL_SECRET: MAIL_SECRET,
+      RPROC_MAIL_LIST: "linux-remoteproc@vger.example",
+      SMTP_URL: `smtp://127.0.0.1:${port}`,
+      // Long enough for a review with the real engine; the restarted service takes the job when it ends.
+      RPROC_JOB_LEASE_MS: "30000",
+    };
+    const first = serve(env, cwd);
+    const url = (await serviceStarted(first.out, first.err)).url;
+    const res = await fetch(`${url}/mail`, {
+      method: "POST",
+      body: MBOX,
+      headers: { "x-rproc-signature": await signMail(MAIL_SECRET, MBOX) },
+    });
+    expect(res.status).toBe(202);
+    // The sink has the whole message and has not answered: the process dies there.
+    await eventually("the message at the sink", () => sink.received.length === 1, {
+      ms: 60_000,
+      diagnose: () => first.out() + first.err(),
+    });
+    first.kill("SIGKILL");
+    await first.exit;
+
+    const second = serve(env, cwd);
+    await serviceStarted(second.out, second.err);
+    await eventually("the message sent again", () => sink.received.length === 2, {
+      ms: 60_000,
+      diagnose: () => second.out() + second.err(),
+    });
+    const [a, b] = sink.received as [SinkMail, SinkMail];
+    expect(b.data).toBe(a.data);
+    expect(b.ending).toBe("ok");
+    await eventually("the mail marked sent", () => second.out().includes('"event":"mail.sent"'));
+    const doubt = second
+      .out()
+      .split("\n")
+      .find((l) => l.includes('"event":"mail.in-doubt"'));
+    expect(doubt && JSON.parse(doubt)).toMatchObject({
+      attempts: 1,
+      action: "sending it again with the same Message-ID",
+    });
+    second.kill("SIGTERM");
+    expect(await second.exit).toBe(0);
   });
 });
