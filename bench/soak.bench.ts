@@ -9,7 +9,7 @@
  * run, every series one reply (one Message-ID; a copy sent again after a doubt is the same message), no job
  * failed and nothing acknowledged lost; otherwise it throws, naming what is wrong.
  *
- * `soak()` returns its figures as lines; `npx tsx bench/soak.ts` runs it alone.
+ * `soak()` returns its figures as lines; `npm run bench -- soak` (or `npx tsx bench/soak.bench.ts`) runs it alone.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
@@ -519,4 +519,9 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   for (const line of await soak({ webhooks: Math.round(1000 * scale), mails: Math.round(1000 * scale) })) {
     process.stdout.write(`soak: ${line}\n`);
   }
+}
+
+/** For bench/run.ts (`npm run bench`, or `npm run bench -- soak` alone): the soak at full size. */
+export async function benchSoak(): Promise<string[]> {
+  return soak();
 }
