@@ -5,6 +5,7 @@
 import { Webhooks } from "@octokit/webhooks";
 import { Hono } from "hono";
 import { z } from "zod";
+import type { ReviewReport } from "../review/report.ts";
 import { BodyTooLarge, readBody } from "./body.ts";
 import { parseCommand } from "./commands.ts";
 import type { BotConfig } from "./config.ts";
@@ -12,6 +13,7 @@ import type { ReviewEngine } from "./engine.ts";
 import type { GitHubClientFactory } from "./github.ts";
 import type { CommandPayload, ReviewPayload } from "./jobs.ts";
 import type { Logger } from "./log.ts";
+import { reportRoutes } from "./reports.ts";
 import type { JobInput, JobKind, Queue, QueueHealth, Store } from "./store.ts";
 import { type JobHandler, processNext } from "./worker.ts";
 
@@ -29,6 +31,8 @@ export interface AppDeps {
   routes?: (app: Hono, enqueued: () => void) => void;
   /** Handlers of further job kinds (src/mail/jobs.ts). */
   handlers?: Partial<Record<JobKind, JobHandler>>;
+  /** Renders a kept report as its page for GET /reports/<id> (src/bot/reports.ts); absent: no such route. */
+  reportHtml?: (r: ReviewReport) => string | Promise<string>;
 }
 
 /** GitHub caps webhook payloads at 25 MB. */
@@ -254,6 +258,7 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ status: "queued", job: result.jobId, enqueued: result.enqueued }, 202);
   });
 
+  if (deps.reportHtml) reportRoutes(app, deps.store, deps.reportHtml);
   deps.routes?.(app, () => deps.onEnqueued?.());
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.onError((e, c) => {

@@ -25,6 +25,12 @@ export interface BotConfig {
   /** First retry delay of a failed job; doubles per attempt up to retryMaxMs. */
   retryBaseMs: number;
   retryMaxMs: number;
+  /**
+   * Where this service is reached from outside (`https://rproc-review.example.org`): reports are linked as
+   * <publicUrl>/reports/<id> from the check run, the comment and the mail. Unset: reports are still kept
+   * and served, but nothing links to them.
+   */
+  publicUrl?: string;
 }
 
 export const DEFAULT_BOT_CONFIG: Omit<BotConfig, "webhookSecret"> = {

@@ -17,6 +17,7 @@ import {
   INSERT_DELIVERY,
   INSERT_JOB,
   INSERT_OUTBOX,
+  INSERT_REPORT,
   INSERT_RUN,
   insertResult,
   JOB_OUTBOX,
@@ -32,8 +33,10 @@ import {
   PREVIOUS_VERSION,
   RETRY_JOB,
   type ReadyRow,
+  type ReportRow,
   type RunningRow,
   retryStatus,
+  SELECT_REPORT,
   STATS,
   toCounts,
   toHealth,
@@ -59,6 +62,7 @@ import type {
   QueueHealth,
   RunRecord,
   Store,
+  StoredReport,
   StoredVersion,
   StoreStats,
 } from "./store.ts";
@@ -290,6 +294,15 @@ export class D1Store extends SqlMailStore implements Store, Queue {
 
   async checkRun(repo: string, headSha: string, name: string): Promise<number | null> {
     return this.posted(CHECK_RUNS, [repo, headSha, name]);
+  }
+
+  async saveReport(r: { id: string; title: string; json: string }, now: number): Promise<void> {
+    await this.sqlDb.batch([sql(INSERT_REPORT, r.id, r.title, r.json, now)]);
+  }
+
+  async report(id: string): Promise<StoredReport | null> {
+    const row = await this.sqlDb.first<ReportRow>(SELECT_REPORT, id);
+    return row ? { id: row.id, title: row.title, json: row.json, createdAt: row.created_at } : null;
   }
 
   async saveCheckRun(

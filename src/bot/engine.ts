@@ -3,6 +3,8 @@
  * delivery around it; the real implementation (./review-engine.ts) calls the same library functions as the
  * CLI.
  */
+
+import type { ReviewReport } from "../review/report.ts";
 import type { CellResult } from "../scenarios/result.ts";
 import type { Series } from "../series/types.ts";
 import type { Json } from "./store.ts";
@@ -34,6 +36,8 @@ export interface ReviewOutcome {
   cells: CellResult[];
   /** What the mapper derived from the series (stored as facts), if it ran. */
   facts: { facts: Json; evidence: Json } | null;
+  /** The full report, kept and served at GET /reports/<id>. */
+  report?: ReviewReport;
 }
 
 export interface ReviewEngine {

@@ -19,6 +19,7 @@ import type { BotConfig } from "./config.ts";
 import type { Conclusion, ReviewEngine, VersionRef } from "./engine.ts";
 import { DEFAULT_CREATE_RETRIES, type GitHubClientFactory, type Octokit } from "./github.ts";
 import type { Logger } from "./log.ts";
+import { keepReport, reportUrl } from "./reports.ts";
 import type { Job, Json, OutboxInput, OutboxItem, RunRecord, Store } from "./store.ts";
 
 export const STICKY_MARKER = "<!-- rproc-review:sticky -->";
@@ -61,6 +62,8 @@ const CheckRunItem = z.object({
   summary: z.string(),
   text: z.string().nullable(),
   conclusion: z.enum(["success", "neutral", "failure"]),
+  /** The full report's page (GET /reports/<id>), when the service's public URL is known. */
+  detailsUrl: z.string().optional(),
   annotations: z
     .array(
       z.object({
@@ -150,6 +153,7 @@ function checkRun(
     text: string | null;
     conclusion: Conclusion;
     annotations?: CheckAnnotation[];
+    detailsUrl?: string | null;
   },
 ): OutboxInput {
   return {
@@ -163,6 +167,7 @@ function checkRun(
       summary: truncate(c.summary),
       text: c.text === null ? null : truncate(c.text),
       conclusion: c.conclusion,
+      ...(c.detailsUrl ? { detailsUrl: c.detailsUrl } : {}),
       ...(c.annotations && c.annotations.length > 0
         ? { annotations: c.annotations.map((a) => ({ ...a })) as unknown as Json }
         : {}),
@@ -235,7 +240,10 @@ async function planReview(
     if (isUserError(e)) return notReviewed(ctx, p, headSha, e);
     throw e;
   }
-  const footer = `\n\n<sub>rproc-review · ${markdownText(series.id)} at ${headSha.slice(0, 7)}${againstName ? ` · against ${markdownText(againstName)}` : ""}</sub>`;
+  // The full report is kept with the run and served by this service (GET /reports/<id>).
+  const kept = outcome.report ? await keepReport(ctx.store, outcome.report, ctx.now()) : null;
+  const fullReport = kept === null ? null : reportUrl(ctx.config.publicUrl, kept);
+  const footer = `\n\n<sub>rproc-review · ${markdownText(series.id)} at ${headSha.slice(0, 7)}${againstName ? ` · against ${markdownText(againstName)}` : ""}${fullReport ? ` · [full report](${fullReport})` : ""}</sub>`;
   return {
     items: [
       comment(p, STICKY_MARKER, outcome.markdown + footer),
@@ -244,6 +252,7 @@ async function planReview(
         summary: outcome.checkSummary,
         text: outcome.checkText,
         conclusion: outcome.conclusion,
+        detailsUrl: fullReport,
         ...(outcome.annotations ? { annotations: outcome.annotations } : {}),
       }),
     ],
@@ -460,6 +469,7 @@ async function upsertCheckRun(
     name: r.name,
     status: "completed" as const,
     conclusion: r.conclusion,
+    ...(r.detailsUrl !== undefined ? { details_url: r.detailsUrl } : {}),
     completed_at: new Date(ctx.now()).toISOString(),
     output: {
       title: r.title,

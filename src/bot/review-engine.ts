@@ -111,6 +111,7 @@ export function createReviewEngine(options: ReviewEngineOptions): ReportingEngin
         conclusion: CONCLUSIONS[report.verdict.status],
         cells,
         facts: b.mapped ? { facts: toJson(b.mapped.facts), evidence: toJson(b.mapped.evidence) } : null,
+        report,
       };
     },
     async diff(a, b) {

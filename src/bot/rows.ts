@@ -254,3 +254,15 @@ export const CHECK_RUNS = postedTable("check_runs", ["repo", "head_sha", "name"]
 export const STATS = `SELECT (SELECT COUNT(*) FROM deliveries) AS deliveries, (SELECT COUNT(*) FROM jobs) AS jobs,
   (SELECT COUNT(*) FROM versions) AS versions, (SELECT COUNT(*) FROM runs) AS runs,
   (SELECT COUNT(*) FROM outbox) AS outbox`;
+
+/** Parameters: id, title, json, now. A report is stored once under its id (its content's hash). */
+export const INSERT_REPORT =
+  "INSERT OR IGNORE INTO reports (id, title, json, created_at) VALUES (?, ?, ?, ?)";
+/** Parameters: id. */
+export const SELECT_REPORT = "SELECT id, title, json, created_at FROM reports WHERE id = ?";
+export interface ReportRow {
+  id: string;
+  title: string;
+  json: string;
+  created_at: number;
+}

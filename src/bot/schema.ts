@@ -186,4 +186,16 @@ ALTER TABLE outbox ADD COLUMN send_attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN in_doubt_since INTEGER;
 `,
   },
+  {
+    version: 6,
+    name: "reports: the full report of each review, served at GET /reports/<id>",
+    sql: `
+CREATE TABLE reports (
+  id TEXT PRIMARY KEY,
+  title TEXT NOT NULL,
+  json TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+`,
+  },
 ];

@@ -122,7 +122,19 @@ export interface StoreStats {
   outbox: number;
 }
 
+/** A review's full report as stored: served at GET /reports/<id> as JSON and HTML. */
+export interface StoredReport {
+  id: string;
+  title: string;
+  /** The ReviewReport as JSON. */
+  json: string;
+  createdAt: number;
+}
+
 export interface Store {
+  /** Keeps a report under its id (the same id twice keeps the first). */
+  saveReport(r: { id: string; title: string; json: string }, now: number): Promise<void>;
+  report(id: string): Promise<StoredReport | null>;
   saveVersion(v: { seriesKey: string; headSha: string; series: Series }, now: number): Promise<StoredVersion>;
   /** The most recently stored version of the series other than `exceptHeadSha`. */
   previousVersion(seriesKey: string, exceptHeadSha: string): Promise<StoredVersion | null>;

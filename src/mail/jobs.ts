@@ -6,8 +6,9 @@
  */
 import { z } from "zod";
 import type { VersionRef } from "../bot/engine.ts";
+import { keepReport, reportUrl } from "../bot/reports.ts";
 import type { ReportingEngine } from "../bot/review-engine.ts";
-import type { Job } from "../bot/store.ts";
+import type { Job, Store } from "../bot/store.ts";
 import type { JobHandler } from "../bot/worker.ts";
 import { precedingInChain } from "../compare/against.ts";
 import { InputError, isUserError } from "../errors.ts";
@@ -58,6 +59,10 @@ export interface MailJobContext extends MailContext {
   archive?: MailArchive;
   /** The attempt's signal (its deadline, a shutdown): no new mail is handed over once it is aborted. */
   signal?: AbortSignal;
+  /** Where full reports are kept (the bot's store), served at GET /reports/<id>. */
+  reports?: Pick<Store, "saveReport">;
+  /** The service's public URL: the reply links its full report there. */
+  publicUrl?: string;
 }
 
 const ReviewPayload = z.object({ seriesKey: z.string().min(1) });
@@ -216,7 +221,10 @@ async function reviewSeries(ctx: MailJobContext, job: Job): Promise<void> {
       });
       return [];
     }
-    return [seriesReply(report, replyOptions(ctx))];
+    // The full report is kept and served (GET /reports/<id>); the reply links it when the URL is known.
+    const kept = ctx.reports ? await keepReport(ctx.reports, report, ctx.now()) : null;
+    const url = kept === null ? null : reportUrl(ctx.publicUrl, kept);
+    return [seriesReply(report, { ...replyOptions(ctx), ...(url ? { reportUrl: url } : {}) })];
   });
 }
 

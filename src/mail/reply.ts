@@ -14,6 +14,8 @@ export interface ReplyOptions {
   from: string;
   listAddress: string | null;
   date: Date;
+  /** Where the full report is served (GET /reports/<id>), when the service's public URL is known. */
+  reportUrl?: string;
 }
 
 const dedupe = (addresses: readonly string[]): string[] => [
@@ -37,6 +39,7 @@ export function seriesReply(report: ReviewReport, opts: ReplyOptions): OutgoingM
     from: opts.from,
     date: opts.date,
     ...(opts.listAddress ? { cc: [opts.listAddress] } : {}),
+    ...(opts.reportUrl ? { reportUrl: opts.reportUrl } : {}),
   });
   return {
     messageId: messageIdOf(eml),

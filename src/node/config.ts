@@ -102,6 +102,10 @@ const EnvSchema = z.object({
       z.array(z.enum(ASSOCIATIONS, { error: `expected a comma list of ${ASSOCIATIONS.join(", ")}` })).min(1),
     ),
   RPROC_CHECK_NAME: z.string().min(1).max(100).default(DEFAULT_BOT_CONFIG.checkName),
+  RPROC_PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: "expected the service's http(s) URL, as seen from outside" })
+    .transform((u) => u.replace(/\/+$/, ""))
+    .optional(),
   RPROC_JOB_LEASE_MS: wholeNumber(100, 86_400_000).default(DEFAULT_BOT_CONFIG.leaseMs),
   RPROC_JOB_TIMEOUT_MS: wholeNumber(50, 86_400_000).optional(),
   RPROC_HEALTH_OVERDUE_MS: wholeNumber(0, 86_400_000).default(DEFAULT_BOT_CONFIG.healthOverdueMs),
@@ -202,6 +206,7 @@ export function loadConfig(
       healthOverdueMs: e.RPROC_HEALTH_OVERDUE_MS,
       retryBaseMs: e.RPROC_JOB_RETRY_BASE_MS,
       retryMaxMs: e.RPROC_JOB_RETRY_MAX_MS,
+      ...(e.RPROC_PUBLIC_URL !== undefined ? { publicUrl: e.RPROC_PUBLIC_URL } : {}),
     },
     ...(github ? { appId: github.appId, privateKey: github.privateKey } : { appId: null, privateKey: null }),
     apiUrl: e.GITHUB_API_URL,

@@ -24,6 +24,8 @@ export interface MailServiceConfig {
   pollMs: number;
   /** Time limit of each list feed or archive request and of each SMTP step (RPROC_REQUEST_TIMEOUT_MS). */
   requestTimeoutMs: number;
+  /** The service's public URL (RPROC_PUBLIC_URL): replies link their full report under it. */
+  publicUrl?: string;
 }
 
 export const DEFAULT_OUTBOX_DIR = "./data/outbox";
@@ -48,6 +50,7 @@ const MailEnv = z.object({
   RPROC_MAIL_OUTBOX_DIR: z.string().min(1).default(DEFAULT_OUTBOX_DIR),
   RPROC_MAIL_COMMANDS_FROM: z.string().optional(),
   RPROC_REQUEST_TIMEOUT_MS: wholeNumber(100, 600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
+  RPROC_PUBLIC_URL: z.url({ protocol: /^https?$/, error: "expected the service's http(s) URL" }).optional(),
   SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\/[^\s]+$/, "expected smtp://user:password@host:port or smtps://…")
@@ -82,6 +85,7 @@ export function parseMailConfig(env: Env): { config: MailServiceConfig | null; p
       outboxDir: c.RPROC_MAIL_OUTBOX_DIR,
       pollMs: c.RPROC_MAIL_POLL_MS,
       requestTimeoutMs: c.RPROC_REQUEST_TIMEOUT_MS,
+      ...(c.RPROC_PUBLIC_URL !== undefined ? { publicUrl: c.RPROC_PUBLIC_URL.replace(/\/+$/, "") } : {}),
     },
     problems: [],
   };

@@ -89,6 +89,9 @@ export function createMailService(options: MailServiceOptions): MailService {
         ...context,
         transport,
         engineFor: () => options.engine,
+        // Full reports are kept in the bot's store and served at GET /reports/<id>.
+        reports: queue,
+        ...(config.publicUrl !== undefined ? { publicUrl: config.publicUrl } : {}),
         // A mail in doubt is looked for in the followed lists' archive before it is sent again.
         ...(config.mail.feed
           ? {

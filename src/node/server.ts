@@ -12,7 +12,9 @@ import type { ReviewEngine } from "../bot/engine.ts";
 import { createGitHubApp, type GitHubClientFactory, noGitHubApp } from "../bot/github.ts";
 import { createLogger, type Logger } from "../bot/log.ts";
 import { UsageError } from "../errors.ts";
+import { renderHtml } from "../report/html.ts";
 import { configSecrets, type ServiceConfig } from "./config.ts";
+import { loadMermaidScript } from "./html.ts";
 import { SqliteStore } from "./sqlite-store.ts";
 
 export interface ServiceOptions {
@@ -81,6 +83,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     woken++;
     for (const cancel of [...idle]) cancel();
   };
+  let mermaid: Promise<string> | null = null;
+  const mermaidScript = () => {
+    mermaid ??= loadMermaidScript().catch(() => "");
+    return mermaid;
+  };
   const bot = createBot({
     store,
     queue: store,
@@ -89,6 +96,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     engine: options.engine,
     log,
     onEnqueued: wake,
+    // GET /reports/<id>: the page inlines mermaid's bundle when it is installed (a devDependency), else the
+    // diagrams show as their Mermaid source.
+    reportHtml: async (r) => renderHtml(r, { mermaidScript: await mermaidScript() }),
     ...options.extend,
   });
 

@@ -17,6 +17,7 @@ import {
   INSERT_DELIVERY,
   INSERT_JOB,
   INSERT_OUTBOX,
+  INSERT_REPORT,
   INSERT_RUN,
   insertResult,
   JOB_OUTBOX,
@@ -34,8 +35,10 @@ import {
   PREVIOUS_VERSION,
   RETRY_JOB,
   type ReadyRow,
+  type ReportRow,
   type RunningRow,
   retryStatus,
+  SELECT_REPORT,
   STATS,
   toCounts,
   toHealth,
@@ -62,6 +65,7 @@ import type {
   QueueHealth,
   RunRecord,
   Store,
+  StoredReport,
   StoredVersion,
   StoreStats,
 } from "../bot/store.ts";
@@ -295,6 +299,15 @@ export class SqliteStore implements Store, Queue {
 
   async checkRun(repo: string, headSha: string, name: string): Promise<number | null> {
     return this.posted(CHECK_RUNS, [repo, headSha, name]);
+  }
+
+  async saveReport(r: { id: string; title: string; json: string }, now: number): Promise<void> {
+    this.db.prepare(INSERT_REPORT).run(r.id, r.title, r.json, now);
+  }
+
+  async report(id: string): Promise<StoredReport | null> {
+    const row = this.db.prepare<[string], ReportRow>(SELECT_REPORT).get(id);
+    return row ? { id: row.id, title: row.title, json: row.json, createdAt: row.created_at } : null;
   }
 
   async saveCheckRun(

@@ -41,6 +41,9 @@ const VarsSchema = z.object({
   GITHUB_WEBHOOK_SECRET: optionalText,
   GITHUB_API_URL: z.url().default("https://api.github.com"),
   JOB_MAX_ATTEMPTS: wholeNumber(1, 100).default(5),
+  PUBLIC_URL: optionalText.pipe(
+    z.url({ protocol: /^https?$/, error: "expected the Worker's http(s) URL" }).optional(),
+  ),
 });
 
 /** Refuses a PKCS#1 key ("BEGIN RSA PRIVATE KEY") with the command that converts it. */
@@ -101,6 +104,7 @@ export function loadWorkerConfig(vars: Record<string, unknown>): WorkerConfig {
       ...DEFAULT_BOT_CONFIG,
       // As on Node: without a GitHub App the webhook route says the GitHub bot is not configured.
       webhookSecret: github === null ? null : (v.GITHUB_WEBHOOK_SECRET ?? null),
+      ...(v.PUBLIC_URL !== undefined ? { publicUrl: v.PUBLIC_URL.replace(/\/+$/, "") } : {}),
     },
     github,
     maxAttempts: v.JOB_MAX_ATTEMPTS,

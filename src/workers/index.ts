@@ -21,6 +21,7 @@ import { type MailEngine, type MailTransport, MissingFactsError, mailHandlers } 
 import { pollList } from "../mail/poller.ts";
 import { mailRoutes } from "../mail/routes.ts";
 import type { MailSeriesState } from "../mail/store.ts";
+import { renderHtml } from "../report/html.ts";
 import type { Series } from "../series/types.ts";
 import { bundledMapping } from "./builtin-facts.ts";
 import { loadWorkerConfig, type WorkerConfig } from "./config.ts";
@@ -112,7 +113,15 @@ export function createWorker(env: Env, wakes: Array<Promise<void>>) {
     log,
     onEnqueued: wake,
     routes: mailRoutes(context),
-    handlers: mailHandlers({ ...context, transport: dryRun(log), engineFor: factsEngine }),
+    handlers: mailHandlers({
+      ...context,
+      transport: dryRun(log),
+      engineFor: factsEngine,
+      reports: store,
+      ...(config.bot.publicUrl !== undefined ? { publicUrl: config.bot.publicUrl } : {}),
+    }),
+    // The Worker has no mermaid bundle to inline: the page shows each diagram as its Mermaid source.
+    reportHtml: (r) => renderHtml(r, { mermaidScript: "" }),
   });
   return {
     bot,

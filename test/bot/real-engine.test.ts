@@ -42,7 +42,7 @@ describe("the bot with the real review engine", () => {
       baseSha: "0".repeat(40),
       commits: mails.map((patch, i) => ({ sha: SHAS[i] as string, patch })),
     });
-    const s = await h.start();
+    const s = await h.start({ RPROC_PUBLIC_URL: "https://rproc-review.example.org" });
     expect((await deliver(s.url, "pull_request", payload)).status).toBe(202);
     const fake = h.fake;
     const logs = h.logs;
@@ -78,6 +78,16 @@ describe("the bot with the real review engine", () => {
     const text = String((fake.checkRuns[0] as { output?: { text?: string } }).output?.text ?? "");
     expect(text).toContain("**Reproduce:** `rproc-review matrix --versions 'mainline,pr:rproc/linux#7'");
     expect(text).toMatch(/`rproc-review replay --version 'pr:rproc\/linux#7' --events /);
+    // The full report is kept with the run: the check run's details and the comment link it, the service
+    // serves it.
+    const details = String((fake.checkRuns[0] as { details_url?: string }).details_url ?? "");
+    expect(details).toMatch(/^https:\/\/rproc-review\.example\.org\/reports\/[0-9a-f]{24}$/);
+    expect(fake.comments[0]?.body).toContain(`[full report](${details})`);
+    const kept = await fetch(`${s.url}${new URL(details).pathname}.json`);
+    expect(kept.status).toBe(200);
+    expect(((await kept.json()) as { verdict: { line: string } }).verdict.line).toBe(cli.verdict.line);
+    const page = await fetch(`${s.url}${new URL(details).pathname}`);
+    expect(await page.text()).toContain("<h2>Matrix</h2>");
 
     // The stored revision against the series under review: the same code, so nothing differs.
     const comment = {

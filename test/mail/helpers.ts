@@ -12,6 +12,7 @@ import { cParser } from "../../src/node/c-parser.ts";
 import { loadMailConfig } from "../../src/node/mail-config.ts";
 import { createMailService, type MailService } from "../../src/node/mail-service.ts";
 import type { SqliteStore } from "../../src/node/sqlite-store.ts";
+import { renderHtml } from "../../src/report/html.ts";
 
 export const MAIL_SECRET = "mail-secret-0123456789abcdef";
 export const FROM = "rproc-review <bot@rproc.example>";
@@ -76,6 +77,7 @@ export async function mailHarness(env: Record<string, string> = {}, dir?: string
       engine: reviewEngine,
       log,
       now: () => now.value,
+      reportHtml: (r) => renderHtml(r, { mermaidScript: "" }),
       ...mail.extend,
     });
     return { mail, bot };

@@ -171,6 +171,28 @@ describe("POST /mail", () => {
     expect(body).toMatch(/Verdict: \w+: v2 -> v3: /);
   });
 
+  it("keeps the full report with the run, links it from the reply and serves it at GET /reports/<id>", {
+    timeout: 60_000,
+  }, async () => {
+    h = await mailHarness({ RPROC_PUBLIC_URL: "https://rproc-review.example.org/" });
+    expect((await h.post(MBOX)).status).toBe(202);
+    expect(await h.drain()).toBe(1);
+    const body = bodyOf((outbox(h.dbPath)[0] as OutboxRow).eml);
+    const url = /https:\/\/rproc-review\.example\.org\/reports\/([0-9a-f]{24})/.exec(body);
+    expect(url).not.toBeNull();
+    const id = url?.[1] as string;
+    const json = await h.bot.app.request(`/reports/${id}.json`);
+    expect(json.status).toBe(200);
+    const report = (await json.json()) as { verdict: { line: string }; causes: unknown[] };
+    expect(body.replace(/\s+/g, " ")).toContain(report.verdict.line.replace(/→/g, "->"));
+    expect(report.causes.length).toBeGreaterThan(0);
+    const page = await h.bot.app.request(`/reports/${id}`);
+    expect(page.headers.get("content-type")).toMatch(/text\/html/);
+    expect(await page.text()).toContain("<h2>Root causes");
+    expect((await h.bot.app.request(`/reports/${"0".repeat(24)}`)).status).toBe(404);
+    expect((await h.bot.app.request("/reports/../../etc/passwd")).status).toBe(404);
+  });
+
   it("rejects a body that holds no message with a clear 400", async () => {
     h = await mailHarness();
     const res = await h.post("\n\n");
