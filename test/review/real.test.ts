@@ -103,6 +103,32 @@ describe.skipIf(!has)("the reports of the real reviews", () => {
     expect(r.out).toMatch(/>> +\d+ +spin_lock\(&ctx_lock\);/);
   });
 
+  it("every format of the v15 -> v16 review fits where it goes", { timeout: 120_000 }, async () => {
+    const v16 = join(SHARED, "lkml", "v16");
+    const size = (t: string) => new TextEncoder().encode(t).length;
+    // markdown is the check run's text: GitHub takes 65,535 characters
+    const md = (await runCli(["review", v16, "--format", "markdown"])).out;
+    expect(md.length).toBeLessThanOrEqual(65_535);
+    expect(md).toMatch(/^### Root causes \(\d+\)$/m);
+    // the sticky comment is one screen: the verdict, one row per root cause, a link
+    const { renderComment } = await import("../../src/report/github.ts");
+    const json = (await runCli(["review", v16, "--format", "json"])).out;
+    const report = JSON.parse(json) as ReviewReport;
+    const comment = renderComment(report, {});
+    expect(comment.split("\n").length).toBeLessThanOrEqual(40);
+    expect(size(comment)).toBeLessThan(8_000);
+    // the JSON and the HTML page are the full report, served by the bot: bounded, not trimmed
+    expect(size(json)).toBeLessThan(5_000_000);
+    const html = (await runCli(["review", v16, "--format", "html"])).out;
+    expect(html).toContain("<h2>Root causes");
+    expect(size(html)).toBeLessThan(8_000_000);
+    // b4 shows the details under each check: a few screens
+    const checks = JSON.parse(
+      (await runCli(["b4-check", "--series", v16], new Uint8Array(await readFile(join(v16, "2.eml"))))).out,
+    ) as B4Check[];
+    for (const c of checks) expect(size(c.details)).toBeLessThan(12_000);
+  });
+
   it("the RESEND's mail names the carried spinlock cause", async () => {
     const r = await runCli(["review", RESEND, "--format", "email"]);
     expect(r.out).toMatch(/RC\d+ carried since v16: sleep-in-atomic under spinlock ctx_lock/);
