@@ -280,7 +280,13 @@ export function responsibleFacts(
 }
 
 function ref(v: VersionSide): VersionRef {
-  return { id: v.id, title: v.title, spec: v.spec, factSource: v.factSource };
+  return {
+    id: v.id,
+    title: v.title,
+    spec: v.spec,
+    factSource: v.factSource,
+    ...(v.ran ? { ran: v.ran.map((r) => ({ ...r })) } : {}),
+  };
 }
 
 export interface CompareOptions {

@@ -6,6 +6,7 @@ import type {
   CellResult,
   FinalState,
   FindingKind,
+  RanFile,
   TaCommandName,
   TraceStep,
   UnknownReason,
@@ -50,6 +51,8 @@ export interface VersionSide {
   evidence: EvidenceMap;
   /** The series this version came from or was attached to (changelog, mail headers); null if none. */
   series: Series | null;
+  /** What ran each file, when any ran from C (absent: the hand model ran everything). */
+  ran?: RanFile[];
 }
 
 /**
@@ -177,6 +180,8 @@ export interface VersionRef {
   title: string;
   spec: string;
   factSource: FactSource;
+  /** What ran each file, when any ran from C (absent: the hand model ran everything). */
+  ran?: RanFile[];
 }
 
 export interface VersionDiff {

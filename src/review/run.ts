@@ -118,6 +118,38 @@ function sharedFindingScenarios(results: readonly CellResult[], a: string, b: st
   return out;
 }
 
+/** A design with every file run by the hand model (what its facts say), same id. */
+function modelOf(d: Design): Design {
+  const { tee: _tee, ran: _ran, ...model } = d;
+  return model;
+}
+
+/** What a cell's outcome is, for telling the C and the facts' model apart. */
+function outcomeOf(c: CellResult): string {
+  if (c.unknown) return "unknown";
+  const res = !c.applicable ? "n/a" : c.ok ? "ok" : `errno ${c.errno}`;
+  const findings = [...new Set(c.findings.map((f) => `${f.kind} in ${f.at}`))].sort();
+  return `${res}, ${c.finalState}, TA ${c.tee.join(" ") || "none"}${findings.length > 0 ? `, ${findings.join("; ")}` : ""}`;
+}
+
+/** One note per scenario where what ran from C differs from what the design's facts give over the hand model. */
+function disagreements(d: Design, ran: readonly CellResult[], model: readonly CellResult[]): string[] {
+  const out: string[] = [];
+  const files = (d.ran ?? []).filter((r) => r.from === "C" && r.file.endsWith(".c")).map((r) => r.file);
+  for (const c of ran) {
+    if (c.unknown) continue;
+    const m = model.find((x) => x.scenario === c.scenario);
+    if (m === undefined || m.unknown) continue;
+    const x = outcomeOf(c);
+    const y = outcomeOf(m);
+    if (x !== y)
+      out.push(
+        `${d.id} / ${c.scenario}: the design facts read from the diff do not explain what ran (${files.join(", ")} from C: ${x}; the facts over the hand model: ${y}); the C decides the cell, no fact is named for the difference`,
+      );
+  }
+  return out;
+}
+
 export interface ReviewRun {
   report: ReviewReport;
   /** Every cell that ran (A, B and the mainline baseline). */
@@ -151,8 +183,21 @@ export async function runReview(
   const side = (s: ReviewSubject) => s.side(cellsOf(matrix.results, s.design.id), s.design.id);
   const sa = side(a);
   const fixtures = await loadFixtures();
+  // The facts explain, the C decides: a side that ran a file from C is explained by its facts over the hand
+  // model (attribution reverts facts there), and every cell where the two disagree is said in the report.
+  const notes = [...(opts.notes ?? [])];
+  const explained = new Map<ReviewSubject, VersionSide>();
+  for (const s of [a, b]) {
+    if (s.design.tee === undefined || explained.has(s)) continue;
+    const model = modelOf(s.design);
+    const m = await runMatrix([model], opts.scenarios ? [...opts.scenarios] : undefined);
+    const cells = m.results.map((c) => ({ ...c, version: s.design.id }));
+    explained.set(s, s.side(cells, s.design.id));
+    notes.push(...disagreements(s.design, cellsOf(matrix.results, s.design.id), cells));
+  }
+  const bExplained = explained.get(b);
   const run: CellRunner = (facts, scenario, expect) =>
-    runScenario({ ...b.design, facts }, scenario, fixtures, expect ? { expect } : {});
+    runScenario({ ...modelOf(b.design), facts }, scenario, fixtures, expect ? { expect } : {});
   const shared = sharedFindingScenarios(matrix.results, a.design.id, b.design.id);
   const history: { id: string; cells: CellResult[] }[] = [];
   if (shared.length > 0)
@@ -178,10 +223,15 @@ export async function runReview(
           ],
         )
       : undefined;
+  if (depth > 0 && explained.size > 0)
+    notes.push(
+      `explored with the hand model only: the event interleavings of ${[...explained.keys()].map((s) => s.design.id).join(" and ")} do not run the C yet`,
+    );
   const report = await reviewVersions(sa, side(b), run, {
     mainline: mainline === a ? sa : mainline ? side(mainline) : null,
     scenarios: matrix.scenarios,
-    ...(opts.notes ? { notes: opts.notes } : {}),
+    ...(bExplained ? { explainWith: bExplained } : {}),
+    ...(notes.length > 0 ? { notes } : {}),
     ...(explored ? { explore: explored } : {}),
     ...(opts.comparisonWhy ? { comparisonWhy: opts.comparisonWhy } : {}),
     history,

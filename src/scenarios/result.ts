@@ -86,7 +86,37 @@ export interface UnknownReason {
 }
 
 export interface MatrixResult {
-  versions: { id: string; title: string }[];
+  /** Each design's id, title and, when any file ran from C, what ran each file (RanFile of run.ts). */
+  versions: {
+    id: string;
+    title: string;
+    ran?: RanFile[];
+  }[];
   scenarios: { id: string; title: string }[];
   results: CellResult[];
+}
+
+/** What ran one file of a design (src/tree ranFrom): its C, interpreted, or the hand model. */
+export interface RanFile {
+  /** Path in the kernel tree, e.g. "drivers/remoteproc/remoteproc_tee.c". */
+  file: string;
+  /** `C`: interpreted; `model`: the hand model; `not run`: created by the series, neither runs it. */
+  from: "C" | "model" | "not run";
+  /** Where its text came from, or why it did not run from C (describeProvenance). */
+  why: string;
+}
+
+/** One line saying what ran a design, e.g. "remoteproc_tee.c from C; core, stm32 from the model". */
+export function describeRan(ran: readonly RanFile[] | undefined): string {
+  if (ran === undefined || ran.length === 0) return "the hand model (every file)";
+  const base = (f: string) => f.slice(f.lastIndexOf("/") + 1);
+  const group = (from: RanFile["from"]) => ran.filter((r) => r.from === from).map((r) => base(r.file));
+  const parts: string[] = [];
+  const c = group("C");
+  const model = group("model");
+  const not = group("not run");
+  if (c.length > 0) parts.push(`${c.join(", ")} from C`);
+  if (model.length > 0) parts.push(`${model.join(", ")} from the model`);
+  if (not.length > 0) parts.push(`${not.join(", ")} not run (no model, not driven from C yet)`);
+  return parts.join("; ");
 }
