@@ -242,9 +242,20 @@ export function classifyFindings(
       inMainline,
       stepA: fa.get(key)?.step ?? null,
       stepB: fb.get(key)?.step ?? null,
+      ...sitesOf(key, inB ? b : a, scenario),
     });
   }
   return out;
+}
+
+/** The posted C statements that raised the findings of `key` in a cell (every one, in line order). */
+function sitesOf(key: string, c: CellResult | undefined, scenario: string): Pick<ClassifiedFinding, "sites"> {
+  const sites = (c?.findings ?? [])
+    .filter((f) => f.site !== undefined && findingKey(scenario, f) === key)
+    .map((f) => f.site as { file: string; line: number })
+    .sort((x, y) => x.file.localeCompare(y.file) || x.line - y.line)
+    .filter((x, i, all) => i === 0 || all[i - 1]?.file !== x.file || all[i - 1]?.line !== x.line);
+  return sites.length > 0 ? { sites } : {};
 }
 
 /** Why a scenario is unknown: each side's reasons, prefixed with the side. */

@@ -77,6 +77,8 @@ export interface ClassifiedFinding {
   stepB: number | null;
   /** For "carried": the oldest version of the chain (A, then the versions before it) that raises it too. */
   since?: string;
+  /** The posted C statements that raised it (B's, else A's), when the cell ran that file from C. */
+  sites?: { file: string; line: number }[];
 }
 
 /** The state of a run just before the traces part. */
