@@ -115,7 +115,7 @@ function mailBody(r: ReviewReport, opts: EmailOptions, from: string, messageId: 
   body.push(`Hi ${firstName(s?.author.name ?? "") || "all"},`, "");
   const explored = r.explore ? ` and every sequence of up to ${r.explore.depth} events` : "";
   para(
-    `rproc-review ran the boot, recovery, shutdown and error scenarios of ${r.b.id}${explored} on its executable model${r.b.ran?.some((f) => f.from === "C") ? " (with the C it posts where the ran line says)" : ""} and compared them with ${r.a.id} (${r.comparison.why}).${reply && !reply.isCover ? " (This series has no cover letter; replying to its first patch.)" : ""}`,
+    `rproc-review ran the boot, recovery, shutdown and error scenarios of ${r.b.id}${explored} on its executable model and compared them with ${r.a.id} (${r.comparison.why}).${reply && !reply.isCover ? " (This series has no cover letter; replying to its first patch.)" : ""}`,
   );
   const context = [`rproc-review behaviour check of ${r.b.id}`, ...(s ? [`series: ${s.title}`] : [])];
   for (const c of context)
@@ -127,7 +127,9 @@ function mailBody(r: ReviewReport, opts: EmailOptions, from: string, messageId: 
   body.push(`base:       ${s?.base ?? "the series names no base commit"}`);
   for (const v of [r.a, r.b])
     if (v.ran !== undefined)
-      body.push(...wrap(ascii(`${v.id}: ${describeRan(v.ran)}`), MAIL_WIDTH, "ran:        ", "            "));
+      body.push(
+        ...wrap(ascii(`${v.id}: ${describeRan(v.ran, true)}`), MAIL_WIDTH, "ran:        ", "            "),
+      );
   const open = r.causes.filter((c) => c.class === "introduced" || c.class === "carried");
   const patch = open.find((c) => c.excerpt?.patch != null)?.excerpt?.patch ?? null;
   const patchMail = patch === null ? null : (s?.patches.find((p) => p.index === patch) ?? null);

@@ -10,7 +10,7 @@ import { compareExplorations } from "../compare/explore.ts";
 import { builtinSide, cellsOf, type MappedFacts, seriesSide } from "../compare/sides.ts";
 import type { VersionSide } from "../compare/types.ts";
 import { loadFixtures } from "../emulator/api.ts";
-import type { CellResult } from "../scenarios/result.ts";
+import { type CellResult, sameImplementation } from "../scenarios/result.ts";
 import { type Design, runMatrix, runScenario } from "../scenarios/run.ts";
 import { FACT_PATHS } from "../semantics/facts.ts";
 import type { MapResult } from "../semantics/map/types.ts";
@@ -223,10 +223,18 @@ export async function runReview(
           ],
         )
       : undefined;
-  if (depth > 0 && explained.size > 0)
-    notes.push(
-      `explored with the hand model only: the event interleavings of ${[...explained.keys()].map((s) => s.design.id).join(" and ")} do not run the C yet`,
-    );
+  // One note on what ran differently: traces (and first divergences) of different code, exploration.
+  if (!sameImplementation(a.design.ran, b.design.ran) || (depth > 0 && explained.size > 0)) {
+    const c = [a, b].filter((s) => s.design.tee !== undefined).map((s) => s.design.id);
+    const m = [a, b].filter((s) => s.design.tee === undefined).map((s) => s.design.id);
+    const parts: string[] = [];
+    if (m.length > 0 && c.length > 0)
+      parts.push(
+        `${c.join(", ")} ran its TEE driver from C, ${m.join(", ")} the model: traces compare different code`,
+      );
+    if (depth > 0 && c.length > 0) parts.push("exploration: the model only");
+    if (parts.length > 0) notes.push(parts.join("; "));
+  }
   const report = await reviewVersions(sa, side(b), run, {
     mainline: mainline === a ? sa : mainline ? side(mainline) : null,
     scenarios: matrix.scenarios,

@@ -70,7 +70,7 @@ describe("a series input runs the TEE client driver it creates from C", () => {
     }
     const text = renderMatrixText(m);
     expect(text).toContain(
-      "ran: v6: remoteproc_tee.c from C; remoteproc_core.c, remoteproc_elf_loader.c, remoteproc_virtio.c, stm32_rproc.c from the model",
+      "ran: v6: remoteproc_tee.c from C; core, elf loader, virtio, stm32 from the model",
     );
   });
 
