@@ -132,22 +132,25 @@ function outcomeOf(c: CellResult): string {
   return `${res}, ${c.finalState}, TA ${c.tee.join(" ") || "none"}${findings.length > 0 ? `, ${findings.join("; ")}` : ""}`;
 }
 
-/** One note per scenario where what ran from C differs from what the design's facts give over the hand model. */
+/**
+ * The note saying where what ran from C differs from what the design's facts give over the hand model (the
+ * facts cannot explain those cells): the scenarios, and the first one's two outcomes. None when they agree.
+ */
 function disagreements(d: Design, ran: readonly CellResult[], model: readonly CellResult[]): string[] {
-  const out: string[] = [];
   const files = (d.ran ?? []).filter((r) => r.from === "C" && r.file.endsWith(".c")).map((r) => r.file);
+  const differ: { scenario: string; c: string; m: string }[] = [];
   for (const c of ran) {
-    if (c.unknown) continue;
     const m = model.find((x) => x.scenario === c.scenario);
-    if (m === undefined || m.unknown) continue;
+    if (c.unknown || m === undefined || m.unknown) continue;
     const x = outcomeOf(c);
     const y = outcomeOf(m);
-    if (x !== y)
-      out.push(
-        `${d.id} / ${c.scenario}: the design facts read from the diff do not explain what ran (${files.join(", ")} from C: ${x}; the facts over the hand model: ${y}); the C decides the cell, no fact is named for the difference`,
-      );
+    if (x !== y) differ.push({ scenario: c.scenario, c: x, m: y });
   }
-  return out;
+  const first = differ[0];
+  if (first === undefined) return [];
+  return [
+    `${d.id}: the design facts read from the diff do not explain what ran in ${differ.length} scenario${differ.length === 1 ? "" : "s"} (${differ.map((x) => x.scenario).join(", ")}): the C decides them and no fact is named for the difference; ${first.scenario}: ${files.join(", ")} from C gives ${first.c}, the facts over the hand model ${first.m}`,
+  ];
 }
 
 export interface ReviewRun {

@@ -5,14 +5,16 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { interpretedTeeDriver, loadTeeDriver } from "../../src/interp/env/remoteproc_tee.ts";
 import { cParser } from "../../src/node/c-parser.ts";
 import { loadInput } from "../../src/node/inputs.ts";
 import { MODEL_ONLY_ENV, resolveVersion } from "../../src/node/versions.ts";
-import { runReview } from "../../src/review/run.ts";
+import { builtinSubject, runReview } from "../../src/review/run.ts";
 import { renderMatrixText } from "../../src/scenarios/render.ts";
 import type { CellResult, MatrixResult } from "../../src/scenarios/result.ts";
 import { runMatrix } from "../../src/scenarios/run.ts";
 import { mapSeries } from "../../src/semantics/map/index.ts";
+import { builtinVersion } from "../../src/semantics/versions.ts";
 import { fxteeDriver, fxteeMbox } from "../fixtures/series/fxtee.ts";
 import { SHARED, sharedAvailable } from "../helpers/shared.ts";
 
@@ -167,6 +169,37 @@ describe("the review room over C cells", () => {
       expect(s.findings).toEqual([]);
     }
     expect(r7.causes).toEqual([]);
+  });
+});
+
+describe("the mapper explains, the interpreter decides", () => {
+  it("where the C that ran and the design's facts over the hand model disagree, the report says the facts do not explain it", async () => {
+    // v16's facts (a spinlock around the TEE calls) with a TEE driver whose C holds a mutex there (v5 of the
+    // fixture): the C decides the cells, and the report says the facts could not explain them.
+    const v16 = builtinVersion("v16");
+    if (v16 === undefined) throw new Error("no built-in v16");
+    const b = builtinSubject(v16);
+    const loaded = loadTeeDriver(await cParser(), { source: { path: TEE, text: fxteeDriver(5) } });
+    const ran = [{ file: TEE, from: "C" as const, why: "created by patch 2" }];
+    b.design = { ...b.design, id: "v16+fx", tee: interpretedTeeDriver(loaded), ran };
+    const side = b.side;
+    b.side = (cells, id) => ({ ...side(cells, id), ran });
+    const { report } = await runReview(builtinSubject(v16), b, { scenarios: ["boot"], exploreDepth: 0 });
+    const notes = report.notes.filter((n) => n.includes("do not explain"));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(
+      /^v16\+fx: the design facts read from the diff do not explain what ran in 1 scenario \(boot\)/,
+    );
+    expect(notes[0]).toContain(`${TEE} from C gives ok, running`);
+    expect(notes[0]).toContain("the facts over the hand model ok, running, TA LOAD_FW");
+    expect(notes[0]).toContain("sleep-in-atomic in rproc_tee_register");
+    // v16's sleep is gone in what ran: fixed, from the C's cell; attribution, over the facts, names no fact
+    // that moves it (the facts' model still has the spinlock).
+    const boot = report.diff.scenarios.find((s) => s.scenario === "boot");
+    expect(boot?.status).toBe("different");
+    expect(boot?.findings.filter((f) => f.kind === "sleep-in-atomic").every((f) => f.class === "fixed")).toBe(
+      true,
+    );
   });
 });
 
