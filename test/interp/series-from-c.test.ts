@@ -1,6 +1,6 @@
 /**
  * A series input whose TEE client driver runs from C (src/node/versions.ts cDesign): fixture series of our own
- * (test/fixtures/series/fxtee.ts) and, when ../shared is present, the posted v16 reviewed against v15.
+ * (test/fixtures/fxtee/fxtee.ts) and, when ../shared is present, the posted v16 reviewed against v15.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,11 +15,11 @@ import type { CellResult, MatrixResult } from "../../src/scenarios/result.ts";
 import { runMatrix } from "../../src/scenarios/run.ts";
 import { mapSeries } from "../../src/semantics/map/index.ts";
 import { builtinVersion } from "../../src/semantics/versions.ts";
-import { fxteeDriver, fxteeMbox } from "../fixtures/series/fxtee.ts";
+import { fxteeDriver, fxteeMbox } from "../fixtures/fxtee/fxtee.ts";
 import { SHARED, sharedAvailable } from "../helpers/shared.ts";
 
 const TEE = "drivers/remoteproc/remoteproc_tee.c";
-const mbox = (v: 5 | 6 | 7) => join(import.meta.dirname, "..", "fixtures", "series", `fxtee-v${v}.mbox`);
+const mbox = (v: 5 | 6 | 7) => join(import.meta.dirname, "..", "fixtures", "fxtee", `fxtee-v${v}.mbox`);
 const lineOf = (v: 5 | 6 | 7, text: string): number =>
   fxteeDriver(v)
     .split("\n")
