@@ -4,7 +4,7 @@
  * and that a diverging cell read), with their evidence; findings classified as introduced, fixed, carried or
  * pre-existing. Pure: takes the cells, never runs anything, never looks at a version's name.
  */
-import type { CellResult, Finding, TraceStep } from "../scenarios/result.ts";
+import { type CellResult, type Finding, sameImplementation, type TraceStep } from "../scenarios/result.ts";
 import { FACT_PATHS, type FactPath, getFact } from "../semantics/facts.ts";
 import type {
   CellField,
@@ -179,7 +179,12 @@ export function traceHunks(a: readonly TraceStep[], b: readonly TraceStep[], max
 /** Steps of each side kept per hunk. */
 const HUNK_STEPS = 4;
 
-function changedFields(a: CellResult, b: CellResult): CellField[] {
+/**
+ * What differs between two cells. `traces`: false when the two sides ran different code for a file (one the
+ * posted C, the other the hand model): their traces differ by construction (the C's own helpers, its
+ * allocations' names), so only results, state, TA commands and findings are compared.
+ */
+function changedFields(a: CellResult, b: CellResult, traces = true): CellField[] {
   const out: CellField[] = [];
   if (a.applicable !== b.applicable) out.push("applicable");
   if (a.ok !== b.ok) out.push("ok");
@@ -190,8 +195,9 @@ function changedFields(a: CellResult, b: CellResult): CellField[] {
     [...new Set(c.findings.map((f) => findingKey(c.scenario, f)))].sort().join("|");
   if (keys(a) !== keys(b)) out.push("findings");
   if (
-    a.trace.length !== b.trace.length ||
-    a.trace.some((s, i) => stepKey(s) !== stepKey(b.trace[i] as TraceStep))
+    traces &&
+    (a.trace.length !== b.trace.length ||
+      a.trace.some((s, i) => stepKey(s) !== stepKey(b.trace[i] as TraceStep)))
   )
     out.push("trace");
   return out;
@@ -242,9 +248,20 @@ export function classifyFindings(
       inMainline,
       stepA: fa.get(key)?.step ?? null,
       stepB: fb.get(key)?.step ?? null,
+      ...sitesOf(key, inB ? b : a, scenario),
     });
   }
   return out;
+}
+
+/** The posted C statements that raised the findings of `key` in a cell (every one, in line order). */
+function sitesOf(key: string, c: CellResult | undefined, scenario: string): Pick<ClassifiedFinding, "sites"> {
+  const sites = (c?.findings ?? [])
+    .filter((f) => f.site !== undefined && findingKey(scenario, f) === key)
+    .map((f) => f.site as { file: string; line: number })
+    .sort((x, y) => x.file.localeCompare(y.file) || x.line - y.line)
+    .filter((x, i, all) => i === 0 || all[i - 1]?.file !== x.file || all[i - 1]?.line !== x.line);
+  return sites.length > 0 ? { sites } : {};
 }
 
 /** Why a scenario is unknown: each side's reasons, prefixed with the side. */
@@ -280,7 +297,13 @@ export function responsibleFacts(
 }
 
 function ref(v: VersionSide): VersionRef {
-  return { id: v.id, title: v.title, spec: v.spec, factSource: v.factSource };
+  return {
+    id: v.id,
+    title: v.title,
+    spec: v.spec,
+    factSource: v.factSource,
+    ...(v.ran ? { ran: v.ran.map((r) => ({ ...r })) } : {}),
+  };
 }
 
 export interface CompareOptions {
@@ -326,7 +349,7 @@ export function compareVersions(a: VersionSide, b: VersionSide, opts: CompareOpt
       });
       continue;
     }
-    const changed = changedFields(ca, cb);
+    const changed = changedFields(ca, cb, sameImplementation(a.ran, b.ran));
     const different = changed.length > 0;
     scenarios.push({
       scenario: id,

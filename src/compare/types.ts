@@ -6,6 +6,7 @@ import type {
   CellResult,
   FinalState,
   FindingKind,
+  RanFile,
   TaCommandName,
   TraceStep,
   UnknownReason,
@@ -50,6 +51,8 @@ export interface VersionSide {
   evidence: EvidenceMap;
   /** The series this version came from or was attached to (changelog, mail headers); null if none. */
   series: Series | null;
+  /** What ran each file, when any ran from C (absent: the hand model ran everything). */
+  ran?: RanFile[];
 }
 
 /**
@@ -74,6 +77,8 @@ export interface ClassifiedFinding {
   stepB: number | null;
   /** For "carried": the oldest version of the chain (A, then the versions before it) that raises it too. */
   since?: string;
+  /** The posted C statements that raised it (B's, else A's), when the cell ran that file from C. */
+  sites?: { file: string; line: number }[];
 }
 
 /** The state of a run just before the traces part. */
@@ -177,6 +182,8 @@ export interface VersionRef {
   title: string;
   spec: string;
   factSource: FactSource;
+  /** What ran each file, when any ran from C (absent: the hand model ran everything). */
+  ran?: RanFile[];
 }
 
 export interface VersionDiff {

@@ -9,10 +9,21 @@ import { fileURLToPath } from "node:url";
 import type { BuiltinManifest } from "../compare/against.ts";
 import type { MappedFacts } from "../compare/sides.ts";
 import { InputError } from "../errors.ts";
+import { interpretedTeeDriver, loadTeeDriver, unloadableTeeDriver } from "../interp/env/remoteproc_tee.ts";
 import { builtinSubject, type ReviewSubject, seriesSubject } from "../review/run.ts";
+import type { Design, RanFile } from "../scenarios/run.ts";
 import { mapSeries } from "../semantics/map/index.ts";
 import { BUILTIN_VERSIONS, builtinVersion } from "../semantics/versions.ts";
 import type { Series } from "../series/types.ts";
+import {
+  applyWithoutTree,
+  describeProvenance,
+  loadOrder,
+  MODELLED_FILES,
+  ranFrom,
+  runnableFiles,
+  type TreeReport,
+} from "../tree/index.ts";
 import { cParser } from "./c-parser.ts";
 import { type InputOptions, loadInput } from "./inputs.ts";
 
@@ -65,9 +76,82 @@ async function builtinMails(mailsDir: string | undefined, id: string): Promise<S
   return loadInput(dir);
 }
 
-/** A series read and mapped with the C parser. */
-export async function mappedSubject(series: Series, spec: string): Promise<ReviewSubject> {
-  return seriesSubject(series, mapSeries(series, await cParser()), spec);
+/** The environment variable that keeps the hand model for inputs too (as --model-only does). */
+export const MODEL_ONLY_ENV = "RPROC_REVIEW_MODEL_ONLY";
+
+export interface SubjectOptions {
+  /** Run every file with the hand model, even the C the series creates (default: $RPROC_REVIEW_MODEL_ONLY). */
+  modelOnly?: boolean;
+}
+
+function modelOnly(opts: SubjectOptions): boolean {
+  if (opts.modelOnly !== undefined) return opts.modelOnly;
+  const v = process.env[MODEL_ONLY_ENV];
+  return v !== undefined && v !== "" && v !== "0";
+}
+
+/**
+ * The TEE client driver among the files the series creates: a created source that opens a TEE client
+ * context (what a TEE client driver does), remoteproc_tee.c by preference.
+ */
+export function teeDriverFile(report: TreeReport): (TreeReport["files"][number] & { text: string }) | null {
+  const created = runnableFiles(report).filter(
+    (f) =>
+      f.role === "source" && f.provenance.kind === "created" && /tee_client_open_context\s*\(/.test(f.text),
+  );
+  return created.find((f) => /(^|\/)remoteproc_tee\.c$/.test(f.path)) ?? created[0] ?? null;
+}
+
+/**
+ * What a series runs from C with no kernel tree: the TEE client driver it creates whole (with the headers it
+ * creates), interpreted with the hand model as the rest of the kernel; every other file stays the model. A
+ * driver that does not load runs as unknown cells naming why (never the hand model in its place).
+ */
+export async function cDesign(series: Series): Promise<Pick<Design, "tee" | "ran"> | null> {
+  const report = applyWithoutTree(series);
+  const driver = teeDriverFile(report);
+  if (driver === null) return null;
+  const headers = loadOrder(report).filter((f) => f.path.endsWith(".h"));
+  const ran: RanFile[] = [];
+  for (const f of report.files) {
+    const why = describeProvenance(f.provenance);
+    if (f.path === driver.path || (f.role === "header" && headers.some((h) => h.path === f.path)))
+      ran.push({ file: f.path, from: "C", why });
+    else if (MODELLED_FILES.includes(f.path) && f.role === "source")
+      ran.push({ file: f.path, from: "model", why });
+    else if (f.role === "source" && ranFrom(report, f.path) === "C")
+      ran.push({ file: f.path, from: "not run", why: `${why}; no hand model of it, not driven from C yet` });
+  }
+  let tee: Design["tee"];
+  try {
+    const loaded = loadTeeDriver(await cParser(), {
+      headers: headers.map((h) => ({ path: h.path, text: h.text })),
+      source: { path: driver.path, text: driver.text },
+    });
+    tee = interpretedTeeDriver(loaded);
+  } catch (e) {
+    tee = unloadableTeeDriver(driver.path, e instanceof Error ? e.message : String(e));
+  }
+  return { tee, ran };
+}
+
+/**
+ * A series read and mapped with the C parser. The TEE client driver it creates runs from C (cDesign) unless
+ * the hand model is asked for (--model-only, $RPROC_REVIEW_MODEL_ONLY).
+ */
+export async function mappedSubject(
+  series: Series,
+  spec: string,
+  opts: SubjectOptions = {},
+): Promise<ReviewSubject> {
+  const subject = seriesSubject(series, mapSeries(series, await cParser()), spec);
+  const c = modelOnly(opts) ? null : await cDesign(series);
+  if (c === null) return subject;
+  subject.design = { ...subject.design, ...c };
+  const side = subject.side;
+  const ran = [...(c.ran ?? [])];
+  subject.side = (cells, id) => ({ ...side(cells, id), ran });
+  return subject;
 }
 
 /** A built-in id, else an input (path, pr:, git:) read and mapped. */
@@ -75,9 +159,10 @@ export async function resolveVersion(
   spec: string,
   mailsDir?: string,
   inputs: InputOptions = {},
+  opts: SubjectOptions = {},
 ): Promise<ReviewSubject> {
   const v = builtinVersion(spec);
   if (v !== undefined)
     return builtinSubject(v, await storedMapping(v.id), await builtinMails(mailsDir, v.id));
-  return mappedSubject(await loadInput(spec, inputs), spec);
+  return mappedSubject(await loadInput(spec, inputs), spec, opts);
 }

@@ -11,6 +11,7 @@ import type { ExploreFindingRef } from "../compare/explore.ts";
 import type { ScenarioDiff } from "../compare/types.ts";
 import type { RootCause } from "../review/causes.ts";
 import type { ReviewReport } from "../review/report.ts";
+import { describeRan } from "../scenarios/result.ts";
 import { builtinVersion } from "../semantics/versions.ts";
 import { shellWord } from "../shell.ts";
 import { VERSION } from "../version.ts";
@@ -124,6 +125,11 @@ function mailBody(r: ReviewReport, opts: EmailOptions, from: string, messageId: 
   body.push("");
   if (reply) body.push(`url:        https://lore.kernel.org/r/${reply.messageId}`);
   body.push(`base:       ${s?.base ?? "the series names no base commit"}`);
+  for (const v of [r.a, r.b])
+    if (v.ran !== undefined)
+      body.push(
+        ...wrap(ascii(`${v.id}: ${describeRan(v.ran, true)}`), MAIL_WIDTH, "ran:        ", "            "),
+      );
   const open = r.causes.filter((c) => c.class === "introduced" || c.class === "carried");
   const patch = open.find((c) => c.excerpt?.patch != null)?.excerpt?.patch ?? null;
   const patchMail = patch === null ? null : (s?.patches.find((p) => p.index === patch) ?? null);

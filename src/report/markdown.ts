@@ -7,6 +7,7 @@
 import type { ExploreFindingRef } from "../compare/explore.ts";
 import type { ScenarioDiff } from "../compare/types.ts";
 import type { ReviewReport } from "../review/report.ts";
+import { describeRan } from "../scenarios/result.ts";
 import {
   describeCell,
   describeChanged,
@@ -78,6 +79,9 @@ function header(r: ReviewReport): string[] {
   };
   const lines = [`## ${ICON[r.verdict.status]} rproc-review: ${t(r.verdict.line)}`, ""];
   lines.push(`Compared ${side(r.a)} with ${side(r.b)}.`);
+  const ran = [r.a, r.b].filter((v) => v.ran !== undefined);
+  if (ran.length > 0)
+    lines.push(`What ran: ${ran.map((v) => `**${t(v.id)}**: ${t(describeRan(v.ran))}`).join("; ")}.`);
   if (r.diff.mainline)
     lines.push(
       `Findings also seen in ${t(r.diff.mainline.id)} are pre-existing and never blamed on ${t(r.b.id)}.`,

@@ -42,6 +42,11 @@ export interface RootCause {
   change: string | null;
   /** The posted line: evidence of the side that has it, in the function that raises it when there is one. */
   where: EvidenceItem | null;
+  /**
+   * The posted C statements that raised its findings, when the side ran that file from C (the interpreter
+   * decided; `where` is the facts' explanation): file and lines, in line order.
+   */
+  raisedAt: { file: string; lines: number[] }[];
   excerpt: CodeExcerpt | null;
   /** Detail of its first finding. */
   detail: string;
@@ -78,6 +83,8 @@ interface Group {
   scenarios: Set<string>;
   findings: number;
   explore: ExploreFindingRef | null;
+  /** Posted lines that raised its findings from C, by file. */
+  sites: Map<string, Set<number>>;
 }
 
 /**
@@ -156,6 +163,7 @@ export function rootCauses(
     scenario: string | null,
     facts: ResponsibleFact[],
     x: ExploreFindingRef | null,
+    sites: readonly { file: string; line: number }[] = [],
   ) => {
     const lock = lockOf(detail);
     const g =
@@ -174,18 +182,21 @@ export function rootCauses(
       scenarios: new Set(),
       findings: 0,
       explore: null,
+      sites: new Map(),
     };
     if (g === null) groups.push(target);
     target.functions.add(at);
     if (scenario !== null) target.scenarios.add(scenario);
     for (const f of facts) target.facts.set(f.path, f);
     target.findings++;
+    for (const site of sites)
+      target.sites.set(site.file, new Set([...(target.sites.get(site.file) ?? []), site.line]));
     if (x && (target.explore === null || x.events.length < target.explore.events.length)) target.explore = x;
   };
   for (const s of diff.scenarios)
     for (const f of s.findings as ClassifiedFinding[]) {
       if (f.class === "pre-existing") continue;
-      add(f.class, f.kind, f.at, f.detail, f.since ?? null, s.scenario, factsOf(diff, f), null);
+      add(f.class, f.kind, f.at, f.detail, f.since ?? null, s.scenario, factsOf(diff, f), null, f.sites);
     }
   if (explored && !explored.unknown) {
     const list: [FindingClass, readonly ExploreFindingRef[]][] = [
@@ -214,6 +225,8 @@ export function rootCauses(
       if (!same) continue;
       for (const fn of y.functions) x.functions.add(fn);
       for (const sc of y.scenarios) x.scenarios.add(sc);
+      for (const [file, lines] of y.sites)
+        x.sites.set(file, new Set([...(x.sites.get(file) ?? []), ...lines]));
       x.findings += y.findings;
       groups.splice(j, 1);
     }
@@ -237,6 +250,11 @@ export function rootCauses(
     const at = where?.line != null ? ` (${where.file}:${where.line})` : "";
     const since = g.class === "carried" && g.since ? ` since ${g.since}` : "";
     const what = g.lock ? `${g.kind} under ${g.lock}` : g.kind;
+    const raisedAt = [...g.sites].map(([file, lines]) => ({ file, lines: [...lines].sort((p, q) => p - q) }));
+    const raised =
+      raisedAt.length > 0
+        ? `; raised from C at ${raisedAt.map((r) => `${r.file}:${r.lines.join(",")}`).join(", ")}`
+        : "";
     return {
       id: `RC${i + 1}`,
       class: g.class,
@@ -247,12 +265,13 @@ export function rootCauses(
       facts,
       change,
       where,
+      raisedAt,
       excerpt: where ? excerptOf(side.series, where) : null,
       detail: g.detail,
       scenarios: [...g.scenarios],
       findings: g.findings,
       explore: g.explore ? { events: [...g.explore.events], replay: g.explore.replay } : null,
-      line: `${g.class}${since}: ${what} in ${fns.map((f) => `${f}()`).join(", ")}${at}${change ? `; design change ${change}` : ""}`,
+      line: `${g.class}${since}: ${what} in ${fns.map((f) => `${f}()`).join(", ")}${at}${raised}${change ? `; design change ${change}` : ""}`,
     };
   });
 }

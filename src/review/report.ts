@@ -157,8 +157,14 @@ export async function reviewVersions(
   a: VersionSide,
   b: VersionSide,
   run: CellRunner,
-  opts: Omit<ReportOptions, "diff"> = {},
+  opts: Omit<ReportOptions, "diff"> & {
+    /**
+     * B as its facts give it over the hand model, when B ran a file from C: attribution reverts facts against
+     * these cells (the facts explain; the C decided B's cells).
+     */
+    explainWith?: VersionSide;
+  } = {},
 ): Promise<ReviewReport> {
-  const diff = await attributeCauses(compareVersions(a, b, opts), b, run);
+  const diff = await attributeCauses(compareVersions(a, b, opts), opts.explainWith ?? b, run);
   return buildReport(a, b, { ...opts, diff });
 }

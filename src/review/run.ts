@@ -10,7 +10,7 @@ import { compareExplorations } from "../compare/explore.ts";
 import { builtinSide, cellsOf, type MappedFacts, seriesSide } from "../compare/sides.ts";
 import type { VersionSide } from "../compare/types.ts";
 import { loadFixtures } from "../emulator/api.ts";
-import type { CellResult } from "../scenarios/result.ts";
+import { type CellResult, sameImplementation } from "../scenarios/result.ts";
 import { type Design, runMatrix, runScenario } from "../scenarios/run.ts";
 import { FACT_PATHS } from "../semantics/facts.ts";
 import type { MapResult } from "../semantics/map/types.ts";
@@ -118,6 +118,41 @@ function sharedFindingScenarios(results: readonly CellResult[], a: string, b: st
   return out;
 }
 
+/** A design with every file run by the hand model (what its facts say), same id. */
+function modelOf(d: Design): Design {
+  const { tee: _tee, ran: _ran, ...model } = d;
+  return model;
+}
+
+/** What a cell's outcome is, for telling the C and the facts' model apart. */
+function outcomeOf(c: CellResult): string {
+  if (c.unknown) return "unknown";
+  const res = !c.applicable ? "n/a" : c.ok ? "ok" : `errno ${c.errno}`;
+  const findings = [...new Set(c.findings.map((f) => `${f.kind} in ${f.at}`))].sort();
+  return `${res}, ${c.finalState}, TA ${c.tee.join(" ") || "none"}${findings.length > 0 ? `, ${findings.join("; ")}` : ""}`;
+}
+
+/**
+ * The note saying where what ran from C differs from what the design's facts give over the hand model (the
+ * facts cannot explain those cells): the scenarios, and the first one's two outcomes. None when they agree.
+ */
+function disagreements(d: Design, ran: readonly CellResult[], model: readonly CellResult[]): string[] {
+  const files = (d.ran ?? []).filter((r) => r.from === "C" && r.file.endsWith(".c")).map((r) => r.file);
+  const differ: { scenario: string; c: string; m: string }[] = [];
+  for (const c of ran) {
+    const m = model.find((x) => x.scenario === c.scenario);
+    if (c.unknown || m === undefined || m.unknown) continue;
+    const x = outcomeOf(c);
+    const y = outcomeOf(m);
+    if (x !== y) differ.push({ scenario: c.scenario, c: x, m: y });
+  }
+  const first = differ[0];
+  if (first === undefined) return [];
+  return [
+    `${d.id}: the design facts read from the diff do not explain what ran in ${differ.length} scenario${differ.length === 1 ? "" : "s"} (${differ.map((x) => x.scenario).join(", ")}): the C decides them and no fact is named for the difference; ${first.scenario}: ${files.join(", ")} from C gives ${first.c}, the facts over the hand model ${first.m}`,
+  ];
+}
+
 export interface ReviewRun {
   report: ReviewReport;
   /** Every cell that ran (A, B and the mainline baseline). */
@@ -151,8 +186,21 @@ export async function runReview(
   const side = (s: ReviewSubject) => s.side(cellsOf(matrix.results, s.design.id), s.design.id);
   const sa = side(a);
   const fixtures = await loadFixtures();
+  // The facts explain, the C decides: a side that ran a file from C is explained by its facts over the hand
+  // model (attribution reverts facts there), and every cell where the two disagree is said in the report.
+  const notes = [...(opts.notes ?? [])];
+  const explained = new Map<ReviewSubject, VersionSide>();
+  for (const s of [a, b]) {
+    if (s.design.tee === undefined || explained.has(s)) continue;
+    const model = modelOf(s.design);
+    const m = await runMatrix([model], opts.scenarios ? [...opts.scenarios] : undefined);
+    const cells = m.results.map((c) => ({ ...c, version: s.design.id }));
+    explained.set(s, s.side(cells, s.design.id));
+    notes.push(...disagreements(s.design, cellsOf(matrix.results, s.design.id), cells));
+  }
+  const bExplained = explained.get(b);
   const run: CellRunner = (facts, scenario, expect) =>
-    runScenario({ ...b.design, facts }, scenario, fixtures, expect ? { expect } : {});
+    runScenario({ ...modelOf(b.design), facts }, scenario, fixtures, expect ? { expect } : {});
   const shared = sharedFindingScenarios(matrix.results, a.design.id, b.design.id);
   const history: { id: string; cells: CellResult[] }[] = [];
   if (shared.length > 0)
@@ -178,10 +226,23 @@ export async function runReview(
           ],
         )
       : undefined;
+  // One note on what ran differently: traces (and first divergences) of different code, exploration.
+  if (!sameImplementation(a.design.ran, b.design.ran) || (depth > 0 && explained.size > 0)) {
+    const c = [a, b].filter((s) => s.design.tee !== undefined).map((s) => s.design.id);
+    const m = [a, b].filter((s) => s.design.tee === undefined).map((s) => s.design.id);
+    const parts: string[] = [];
+    if (m.length > 0 && c.length > 0)
+      parts.push(
+        `${c.join(", ")} ran its TEE driver from C, ${m.join(", ")} the model: traces compare different code`,
+      );
+    if (depth > 0 && c.length > 0) parts.push("exploration: the model only");
+    if (parts.length > 0) notes.push(parts.join("; "));
+  }
   const report = await reviewVersions(sa, side(b), run, {
     mainline: mainline === a ? sa : mainline ? side(mainline) : null,
     scenarios: matrix.scenarios,
-    ...(opts.notes ? { notes: opts.notes } : {}),
+    ...(bExplained ? { explainWith: bExplained } : {}),
+    ...(notes.length > 0 ? { notes } : {}),
     ...(explored ? { explore: explored } : {}),
     ...(opts.comparisonWhy ? { comparisonWhy: opts.comparisonWhy } : {}),
     history,

@@ -3,7 +3,7 @@
  * a short verdict per cell with finding markers, a legend, then the findings of every cell.
  */
 import { errnoName } from "../semantics/kernel.ts";
-import type { CellResult, FindingKind, MatrixResult } from "./result.ts";
+import { type CellResult, describeRan, type FindingKind, type MatrixResult } from "./result.ts";
 
 export const FINDING_MARKERS: Record<FindingKind, string> = {
   "use-after-free": "uaf",
@@ -77,6 +77,11 @@ export function renderMatrixText(m: MatrixResult): string {
     });
     lines.push([pad(s.id, rowHead), ...cells].join("  ").trimEnd());
   }
+  // What ran each column, when any file of any design ran from C (the hand model's columns say so too).
+  if (m.versions.some((v) => v.ran !== undefined)) {
+    lines.push("");
+    for (const v of m.versions) lines.push(`ran: ${v.id}: ${describeRan(v.ran)}`);
+  }
   const folded = groups.filter((g) => g.ids.length > 1);
   if (folded.length > 0) {
     lines.push("");
@@ -110,7 +115,8 @@ export function renderMatrixText(m: MatrixResult): string {
     for (const c of m.results) {
       if (!c.applicable || c.unknown) continue;
       for (const f of c.findings) {
-        lines.push(`  ${c.version} / ${c.scenario}: ${f.kind} in ${f.at} (step ${f.step}): ${f.detail}`);
+        const at = f.site ? ` at ${f.site.file}:${f.site.line}` : "";
+        lines.push(`  ${c.version} / ${c.scenario}: ${f.kind} in ${f.at}${at} (step ${f.step}): ${f.detail}`);
       }
     }
     const na = m.results.filter((c) => !c.applicable);

@@ -86,7 +86,66 @@ export interface UnknownReason {
 }
 
 export interface MatrixResult {
-  versions: { id: string; title: string }[];
+  /** Each design's id, title and, when any file ran from C, what ran each file (RanFile of run.ts). */
+  versions: {
+    id: string;
+    title: string;
+    ran?: RanFile[];
+  }[];
   scenarios: { id: string; title: string }[];
   results: CellResult[];
+}
+
+/** What ran one file of a design (src/tree ranFrom): its C, interpreted, or the hand model. */
+export interface RanFile {
+  /** Path in the kernel tree, e.g. "drivers/remoteproc/remoteproc_tee.c". */
+  file: string;
+  /** `C`: interpreted; `model`: the hand model; `not run`: created by the series, neither runs it. */
+  from: "C" | "model" | "not run";
+  /** Where its text came from, or why it did not run from C (describeProvenance). */
+  why: string;
+}
+
+/** Short names of the modelled files (the rest of the kernel the hand model mirrors). */
+const SHORT: Record<string, string> = {
+  "remoteproc_core.c": "core",
+  "remoteproc_elf_loader.c": "elf loader",
+  "remoteproc_virtio.c": "virtio",
+  "stm32_rproc.c": "stm32",
+};
+
+/**
+ * One line saying what ran a design, e.g. "remoteproc_tee.c from C; core, stm32 from the model" (the .c files;
+ * the headers that ran with them are in the list itself). `short`: "the rest from the model" for the model's.
+ */
+export function describeRan(ran: readonly RanFile[] | undefined, short = false): string {
+  if (ran === undefined || ran.length === 0) return "the hand model (every file)";
+  const name = (f: string) => {
+    const base = f.slice(f.lastIndexOf("/") + 1);
+    return SHORT[base] ?? base;
+  };
+  const group = (from: RanFile["from"]) =>
+    ran.filter((r) => r.from === from && !r.file.endsWith(".h")).map((r) => name(r.file));
+  const parts: string[] = [];
+  const c = group("C");
+  const model = group("model");
+  const not = group("not run");
+  if (c.length > 0) parts.push(`${c.join(", ")} from C`);
+  if (model.length > 0) parts.push(short ? "the rest from the model" : `${model.join(", ")} from the model`);
+  if (not.length > 0) parts.push(`${not.join(", ")} not run (no model, not driven from C yet)`);
+  return parts.join("; ");
+}
+
+/** The files two designs ran from C differ: their traces come from different code and are not comparable. */
+export function sameImplementation(
+  a: readonly RanFile[] | undefined,
+  b: readonly RanFile[] | undefined,
+): boolean {
+  const fromC = (r: readonly RanFile[] | undefined) =>
+    (r ?? [])
+      .filter((x) => x.from === "C")
+      .map((x) => x.file)
+      .sort()
+      .join("\n");
+  return fromC(a) === fromC(b);
 }

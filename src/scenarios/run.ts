@@ -10,6 +10,7 @@ import type {
   CellResult,
   FinalState,
   MatrixResult,
+  RanFile,
   TaCommandName,
   TraceStep,
   UnknownReason,
@@ -31,6 +32,20 @@ export interface Design {
    * that calls one of them did not run the posted code and is "unknown".
    */
   unmodelled?: readonly UnmodelledCode[];
+  /**
+   * The TEE client driver to run instead of the hand model's remoteproc_tee.ts (the posted C, interpreted;
+   * src/node/versions.ts loads it for a series input that creates it). RunOptions.tee overrides it.
+   */
+  tee?: TeeDriverImpl;
+  /** What runs each file of the design: the interpreted C or the hand model (absent: all the hand model). */
+  ran?: readonly RanFile[];
+}
+
+export { describeRan, type RanFile } from "./result.ts";
+
+/** The files of a design that ran from C. */
+export function ranFromC(design: Pick<Design, "ran">): Set<string> {
+  return new Set((design.ran ?? []).filter((r) => r.from === "C").map((r) => r.file));
 }
 
 /** A change to a modelled function that no design fact describes (the mapper's "unmodelled" entries). */
@@ -57,7 +72,9 @@ function unknownReasons(
       why: why?.why ?? "the series changes it in a way the mapper cannot read",
     });
   }
-  const changed = design.unmodelled ?? [];
+  // A changed function of a file that ran from C ran as posted: the C, not the model, decided the cell.
+  const fromC = ranFromC(design);
+  const changed = (design.unmodelled ?? []).filter((u) => !fromC.has(u.file));
   if (changed.length > 0) {
     const called = new Set(trace.filter((s) => s.event === "call").map((s) => s.fn));
     const seen = new Set<string>();
@@ -111,6 +128,7 @@ export async function runScenario(
     throw new UsageError(
       `unknown scenario "${String(scenario)}" (known: ${SCENARIOS.map((x) => x.id).join(", ")})`,
     );
+  const teeImpl = opts.tee ?? design.tee;
   const tracked = trackFactReads(design.facts);
   const unknownOf = (trace: CellResult["trace"]) => {
     const because = unknownReasons(design, tracked.reads, trace);
@@ -137,7 +155,7 @@ export async function runScenario(
     platform: s.platform ?? "stm32mp15",
     dt: s.dt ?? "reference",
     fixtures: fixtures ?? (await loadFixtures()),
-    ...(opts.tee === undefined ? {} : { tee: opts.tee }),
+    ...(teeImpl === undefined ? {} : { tee: teeImpl }),
   });
   if (opts.expect !== undefined) w.k.expected = opts.expect;
   // An implementation that cannot run what the scenario reaches stops it: the cell is unknown, with the
@@ -151,7 +169,7 @@ export async function runScenario(
     await w.teardown();
   } catch (e) {
     if (!(e instanceof TraceDiverged) && w.k.diverged < 0) {
-      stopped = opts.tee?.cannotRun(e) ?? null;
+      stopped = teeImpl?.cannotRun(e) ?? null;
       if (stopped === null) throw e;
       finalState = finalStateOf(w);
     }
@@ -213,7 +231,7 @@ export async function runMatrix(
   const results: CellResult[] = [];
   for (const d of designs) for (const s of scenarios) results.push(await runScenario(d, s, fixtures));
   return {
-    versions: designs.map((d) => ({ id: d.id, title: d.title })),
+    versions: designs.map((d) => ({ id: d.id, title: d.title, ...(d.ran ? { ran: [...d.ran] } : {}) })),
     scenarios: scenarios.map((s) => ({ id: s.id, title: s.title })),
     results,
   };

@@ -54,7 +54,11 @@ describe("the bot with the real review engine", () => {
     const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
     let cli: { verdict: { status: string; line: string } };
     try {
-      expect(await main(["node", "rproc-review", "diff", "mainline", MBOX, "--json"])).toBe(0);
+      // --model-only: the bot's engine runs the hand model (Workers-safe; it does not run the posted C yet),
+      // while the CLI runs an input's TEE driver from C by default.
+      expect(await main(["node", "rproc-review", "diff", "mainline", MBOX, "--model-only", "--json"])).toBe(
+        0,
+      );
       cli = JSON.parse(out.mock.calls.map((c) => String(c[0])).join(""));
     } finally {
       out.mockRestore();

@@ -42,12 +42,16 @@ export async function writeReport(report: ReviewReport, opts: OutputOptions): Pr
   else printText(text);
 }
 
+export const MODEL_ONLY_HELP =
+  "run inputs with the hand model too, not the TEE client driver they post in C (also RPROC_REVIEW_MODEL_ONLY=1)";
+
 /** Adds --format, --json (unless the command has its own), --out and --from to a command printing a review. */
 export function withOutputOptions(cmd: Command, opts: { json?: boolean } = {}): Command {
   cmd.option("--format <format>", `output format: ${REPORT_FORMATS.join(", ")} (default: markdown)`);
   if (opts.json !== false) cmd.option("--json", "same as --format json");
   return cmd
     .option("--out <file>", "write the report to a file instead of stdout")
+    .option("--model-only", MODEL_ONLY_HELP)
     .option(
       "--from <address>",
       `From of the email format (default: $RPROC_REVIEW_FROM, else ${DEFAULT_FROM})`,
@@ -55,6 +59,8 @@ export function withOutputOptions(cmd: Command, opts: { json?: boolean } = {}): 
 }
 
 export interface RenderedReviewOptions extends OutputOptions {
+  /** --model-only: the hand model runs inputs too, not the C they post (also $RPROC_REVIEW_MODEL_ONLY). */
+  modelOnly?: boolean;
   /** Finding classes, comma-separated: exit 1 when one is present (review, CI). */
   failOn?: string;
   exploreDepth?: string;
@@ -71,6 +77,7 @@ export function exploreDepthOf(text: string | undefined): number {
 }
 
 interface DiffOptions extends OutputOptions {
+  modelOnly?: boolean;
   scenarios?: string;
   mails?: string;
   archive?: string;
@@ -118,8 +125,9 @@ export function register(program: Command): void {
         ? {}
         : { mailsDir: { path: mails, what: opts.mails !== undefined ? "--mails" : "$RPROC_REVIEW_MAILS" } }),
     });
-    const a = await resolveVersion(aSpec, mails, inputs);
-    const b = await resolveVersion(bSpec, mails, inputs);
+    const only = opts.modelOnly === true ? { modelOnly: true } : {};
+    const a = await resolveVersion(aSpec, mails, inputs, only);
+    const b = await resolveVersion(bSpec, mails, inputs, only);
     const notes: string[] = [];
     if (b.series === null)
       notes.push(

@@ -4,7 +4,7 @@ import { EVENT_IDS } from "../../explore/events.ts";
 import type { Explorable, ExploreProgress } from "../../explore/index.ts";
 import type { ExploreItem } from "../../node/explore-workers.ts";
 import { BUILTIN_VERSIONS } from "../../semantics/versions.ts";
-import { printJson, printText, statusLine } from "../output.ts";
+import { printError, printJson, printText, statusLine } from "../output.ts";
 import { resolveNamedDesigns } from "./matrix.ts";
 
 export interface ExploreCliOptions {
@@ -33,6 +33,11 @@ export async function exploreItems(opts: { versions?: string; variant?: string[]
   const before: Explorable[] = [];
   return named.map((n) => {
     if (n.builtin) return builtinItems([n.design.id])[0] as ExploreItem;
+    // The exploration drives the hand model's worlds; an input's C is not run here yet: say so.
+    if (n.design.tee !== undefined)
+      printError(
+        `note: ${n.design.id}: explored with the hand model (its facts), not the TEE driver it posts in C (matrix and review run that)\n`,
+      );
     const design: Explorable = { id: n.design.id, facts: n.design.facts, replayAs: n.args };
     const item = laterItem(design, before);
     before.push(design);

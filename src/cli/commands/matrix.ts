@@ -16,6 +16,8 @@ export interface MatrixOptions {
   json?: boolean;
   /** --variant files (repeatable): designs nobody has posted, appended after the built-in ones. */
   variant?: string[];
+  /** --model-only: the hand model runs inputs too, not the C they post (also $RPROC_REVIEW_MODEL_ONLY). */
+  modelOnly?: boolean;
 }
 
 const list = (s: string | undefined): string[] | undefined =>
@@ -81,7 +83,12 @@ async function versionDesigns(opts: MatrixOptions): Promise<NamedDesign[]> {
         { subject: opts.versionsOption ?? "--versions" },
       );
     }
-    const { design } = await resolveVersion(spec);
+    const { design } = await resolveVersion(
+      spec,
+      undefined,
+      {},
+      opts.modelOnly === true ? { modelOnly: true } : {},
+    );
     if (designs.some((d) => d.design.id === design.id)) design.id = `${design.id} (${spec})`;
     designs.push({
       design,
@@ -161,6 +168,10 @@ export function register(program: Command): void {
     )
     .option("--scenarios <ids>", "comma-separated scenario ids (default: all)")
     .option("--json", "print the matrix as JSON")
+    .option(
+      "--model-only",
+      "run inputs with the hand model too, not the TEE client driver they post in C (also RPROC_REVIEW_MODEL_ONLY=1)",
+    )
     .option(
       "--variant <file.json>",
       'a design nobody has posted: {"base":"<id>","set":{"<fact>":value}} (repeatable)',

@@ -2,7 +2,7 @@ import type { EventEmitter } from "node:events";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.ts";
 import { EVENT_IDS } from "../../explore/events.ts";
-import { printJson, printText } from "../output.ts";
+import { printError, printJson, printText } from "../output.ts";
 import { resolveNamedDesigns } from "./matrix.ts";
 
 export interface ReplayCliOptions {
@@ -35,6 +35,11 @@ export async function replayAction(operand: string | undefined, opts: ReplayCliO
   );
   if (named === undefined) throw new UsageError("no version given", { subject: "--version" });
   const { id, facts } = named.design;
+  // Replay drives the hand model's worlds; an input's C is not run here yet: say so rather than imply it.
+  if (named.design.tee !== undefined)
+    printError(
+      `note: ${id}: replay runs the hand model (its facts), not the TEE driver it posts in C (matrix and review run that)\n`,
+    );
   const out = await replay({ id, facts }, events, await loadFixtures());
   if (opts.json) printJson({ version: id, events, findings: out.findings, trace: out.trace });
   else printText(`${renderReplayText(id, events, out)}\n`);

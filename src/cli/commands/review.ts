@@ -8,7 +8,13 @@ import { FINDING_CLASSES } from "../../review/verdict.ts";
 import type { Series } from "../../series/types.ts";
 import { printJson, printText } from "../output.ts";
 import { requireCommandPaths } from "../paths.ts";
-import { exploreDepthOf, formatOf, type RenderedReviewOptions, writeReport } from "./diff.ts";
+import {
+  exploreDepthOf,
+  formatOf,
+  MODEL_ONLY_HELP,
+  type RenderedReviewOptions,
+  writeReport,
+} from "./diff.ts";
 
 interface ReviewOptions extends RenderedReviewOptions {
   against?: string;
@@ -56,6 +62,11 @@ async function knownSeries(input: string, opts: ReviewOptions): Promise<Series[]
   return known;
 }
 
+/** --model-only: the hand model runs the inputs too (also $RPROC_REVIEW_MODEL_ONLY). */
+function only(opts: ReviewOptions): { modelOnly?: boolean } {
+  return opts.modelOnly === true ? { modelOnly: true } : {};
+}
+
 /** The version compared with, why, and the chain before it: --against, else the chain, else the built-ins. */
 async function comparison(
   series: Series,
@@ -65,13 +76,16 @@ async function comparison(
   const { defaultComparisonWhy, precedingInChain } = await import("../../compare/against.ts");
   const { builtinManifests, mappedSubject, resolveVersion } = await import("../../node/versions.ts");
   if (opts.against !== undefined)
-    return { a: await resolveVersion(opts.against, undefined, inputOptions(opts)), why: "given (--against)" };
+    return {
+      a: await resolveVersion(opts.against, undefined, inputOptions(opts), only(opts)),
+      why: "given (--against)",
+    };
   const before = precedingInChain(series, await knownSeries(input, opts));
   if (before !== null) {
     const history: ReviewSubject[] = [];
-    for (const s of before.history) history.push(await mappedSubject(s, s.origin));
+    for (const s of before.history) history.push(await mappedSubject(s, s.origin, only(opts)));
     return {
-      a: await mappedSubject(before.series, before.series.origin),
+      a: await mappedSubject(before.series, before.series.origin, only(opts)),
       why: `the version it follows in the chain of the series given with it (linked by ${before.linkedBy})`,
       history,
     };
@@ -159,6 +173,7 @@ export function register(program: Command): void {
       "directory of series ingested before (one Series JSON per file), to find the one it follows",
     )
     .option("--json", "print JSON")
+    .option("--model-only", MODEL_ONLY_HELP)
     .option(
       "--fail-on <classes>",
       `exit 1 when a finding of these classes is present (comma-separated: ${FINDING_CLASSES.join(", ")}), in a scenario or in the exploration; exit 4 when none is but some scenarios could not be reviewed`,
@@ -183,7 +198,7 @@ export function register(program: Command): void {
       const series = await loadInput(input, inputOptions(opts));
       const { a, why, history } = await comparison(series, input, opts);
       const runOpts: ReviewRunOptions = { exploreDepth, comparisonWhy: why, ...(history ? { history } : {}) };
-      const { report } = await runReview(a, await mappedSubject(series, input), runOpts);
+      const { report } = await runReview(a, await mappedSubject(series, input, only(opts)), runOpts);
       if (full) await writeReport(report, opts);
       else printSummary(series, report, opts.json === true);
       if (classes.length > 0) {

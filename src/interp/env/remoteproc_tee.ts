@@ -208,3 +208,21 @@ async function moduleInit(env: KernelEnv, m: ReturnType<typeof instantiate>, fil
     { k: "ptr", t: { k: "ptr", to: T.void }, addr, obj: m.find(addr) },
   ]);
 }
+
+/**
+ * A TEE driver whose C could not be loaded (it does not parse or lower): every cell that reaches the TEE
+ * driver stops as unknown naming why, never the hand model in its place.
+ */
+export function unloadableTeeDriver(file: string, why: string): TeeDriverImpl {
+  const what = `${file} could not be loaded: ${why}`;
+  return {
+    what,
+    init: async () => {
+      throw new CannotRunC(what, { file, line: 0 }, false);
+    },
+    cannotRun: (e) =>
+      e instanceof CannotRunC
+        ? { what: e.what, files: [e.site.file], why: `the posted C did not load: ${e.what}`, at: e.site }
+        : null,
+  };
+}
