@@ -38,6 +38,7 @@ import {
   retryStatus,
   SELECT_REPORT,
   STATS,
+  SUPERSEDE_WAITING_REVIEWS,
   toCounts,
   toHealth,
   toJob,
@@ -143,6 +144,8 @@ export class D1Store extends SqlMailStore implements Store, Queue {
           delivery.id,
         ),
       );
+      if (job.kind === "review" && job.lane != null)
+        statements.push(sql(SUPERSEDE_WAITING_REVIEWS, now, job.key, job.key, job.lane));
     }
     const [inserted = 0, created = 0] = await db.batch(statements);
     const row = await seen();

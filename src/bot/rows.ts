@@ -36,11 +36,20 @@ export const JOB_COLUMNS = "id, kind, idempotency_key, payload, attempts, max_at
  * runs alone, so that a job that crashes the process takes no other job's attempts with it. Parameters: now,
  * now, now.
  */
-const READY_JOB = `FROM jobs AS j WHERE ((j.status = 'pending' AND j.run_after <= ?)
+/**
+ * The jobs running with a live lease (few: at most one a worker), gathered once so that the checks of each
+ * candidate are index lookups, not a scan of the whole table per pending job (with thousands of jobs waiting
+ * behind a busy lane, that scan made every claim take seconds and held the event loop).
+ */
+const BUSY = `busy AS (SELECT lane, suspect FROM jobs WHERE status = 'running' AND lease_until > ?)`;
+const READY_WHERE = `FROM jobs AS j WHERE ((j.status = 'pending' AND j.run_after <= ?)
     OR (j.status = 'running' AND j.lease_until <= ? AND j.attempts < j.max_attempts))
-  AND NOT EXISTS (SELECT 1 FROM jobs AS busy WHERE busy.id <> j.id AND busy.status = 'running'
-    AND busy.lease_until > ? AND (busy.lane = j.lane OR busy.suspect = 1 OR j.suspect = 1 OR j.status = 'running'))
+  AND NOT EXISTS (SELECT 1 FROM busy WHERE busy.lane = j.lane)
+  AND NOT EXISTS (SELECT 1 FROM busy WHERE busy.suspect = 1)
+  AND ((j.suspect = 0 AND j.status <> 'running') OR NOT EXISTS (SELECT 1 FROM busy))
   ORDER BY CASE WHEN j.status = 'running' THEN j.lease_until ELSE j.run_after END, j.id LIMIT 1`;
+/** `SELECT <columns>` of the ready job (parameters: now, now, now). */
+const readyJob = (columns: string) => `WITH ${BUSY} SELECT ${columns} ${READY_WHERE}`;
 /**
  * Marks failed the jobs whose lease expired on their last attempt: each claim counted its attempt, so a job
  * that crashes or hangs its worker every time ends here and is never leased again. Parameters: now, now.
@@ -50,14 +59,22 @@ export const FAIL_EXPIRED_JOBS = `UPDATE jobs SET status = 'failed', lease_until
     || ' (the worker died or hung while running it)' || COALESCE('; before: ' || last_error, ''),
   updated_at = ?
   WHERE status = 'running' AND lease_until <= ? AND attempts >= max_attempts`;
-export const NEXT_READY_JOB = `SELECT ${JOB_COLUMNS} ${READY_JOB}`;
-/** Taking a job whose lease expired makes it a suspect (until it is done: see READY_JOB). */
+export const NEXT_READY_JOB = readyJob(JOB_COLUMNS);
+/**
+ * A new review of a pull request supersedes the reviews of it still waiting (not started): the newest
+ * delivery describes the pull request as it is, and a burst of pushes or edits is reviewed once, not once per
+ * event behind one another in the lane. Parameters: now, the new job's key (twice), lane.
+ */
+export const SUPERSEDE_WAITING_REVIEWS = `UPDATE jobs SET status = 'done', updated_at = ?,
+  last_error = 'superseded by a later delivery of the same pull request (' || ? || ')'
+  WHERE kind = 'review' AND status = 'pending' AND idempotency_key <> ? AND lane = ?`;
+/** Taking a job whose lease expired makes it a suspect (until it is done: see readyJob). */
 const LEASE_JOB = `UPDATE jobs SET suspect = CASE WHEN status = 'running' THEN 1 ELSE suspect END,
   status = 'running', attempts = attempts + 1, lease_until = ?, lease_token = ?, updated_at = ?`;
 /** Leases one job; parameters: lease until, lease token, now, job id. */
 export const LEASE_JOB_BY_ID = `${LEASE_JOB} WHERE id = ?`;
 /** Finds and leases the next ready job in one statement; parameters: lease until, lease token, now, then now three times. */
-export const CLAIM_NEXT_JOB = `${LEASE_JOB} WHERE id = (SELECT id ${READY_JOB}) RETURNING ${JOB_COLUMNS}`;
+export const CLAIM_NEXT_JOB = `${LEASE_JOB} WHERE id = (${readyJob("id")}) RETURNING ${JOB_COLUMNS}`;
 /** Parameters: now, job id, lease token. */
 export const COMPLETE_JOB = `UPDATE jobs SET status = 'done', lease_until = NULL, lease_token = NULL, last_error = NULL, updated_at = ?
   WHERE id = ? AND lease_token = ?`;

@@ -40,6 +40,7 @@ import {
   retryStatus,
   SELECT_REPORT,
   STATS,
+  SUPERSEDE_WAITING_REVIEWS,
   toCounts,
   toHealth,
   toJob,
@@ -162,6 +163,8 @@ export class SqliteStore implements Store, Queue {
           .prepare<[string], { id: number }>("SELECT id FROM jobs WHERE idempotency_key = ?")
           .get(job.key)?.id;
         if (id === undefined) throw new Error(`job ${job.key} vanished while being enqueued`);
+        if (created.changes > 0 && job.kind === "review" && job.lane != null)
+          this.db.prepare(SUPERSEDE_WAITING_REVIEWS).run(now, job.key, job.key, job.lane);
         this.db.prepare("UPDATE deliveries SET job_id = ? WHERE id = ?").run(id, delivery.id);
         return { status: "accepted", jobId: id, enqueued: created.changes > 0 };
       })

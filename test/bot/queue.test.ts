@@ -443,6 +443,31 @@ describe("/healthz", () => {
 });
 
 describe("lanes and suspects", () => {
+  it("lets a new review of a pull request supersede its reviews still waiting, never one that runs", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rproc-supersede-"));
+    const store = new SqliteStore(join(dir, "bot.sqlite"));
+    cleanups.push(() => {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const add = (id: string, number: number, at: number) =>
+      store.accept(
+        { id, event: "pull_request", action: "synchronize", repo: "o/r", receivedAt: at },
+        { ...reviewJob(number, id.repeat(40).slice(0, 40)), key: `review:${id}`, lane: `pr:o/r#${number}` },
+      );
+    await add("a", 1, 1_000);
+    const running = await store.claim(1_010, 60_000);
+    expect(running?.id).toBe(1);
+    // A burst of pushes while job 1 runs: each waits behind it, and only the newest is still to do.
+    for (const [i, id] of ["b", "c", "d"].entries()) await add(id, 1, 1_020 + i);
+    await add("e", 2, 1_030);
+    expect(await store.counts()).toMatchObject({ pending: 2, running: 1, done: 2 });
+    if (!running) throw new Error("claimed");
+    await store.complete(running, 1_040);
+    const next = await store.claim(1_050, 60_000);
+    expect(next?.payload).toMatchObject({ headSha: "d".repeat(40) });
+  });
+
   it("runs the jobs of one pull request one at a time, and a job whose worker died alone", async () => {
     const dir = mkdtempSync(join(tmpdir(), "rproc-lanes-"));
     const store = new SqliteStore(join(dir, "bot.sqlite"));
@@ -457,10 +482,10 @@ describe("lanes and suspects", () => {
         { ...reviewJob(number, head), key: `review:${id}`, lane: `pr:o/r#${number}` },
       );
     await add("a", 1, "a".repeat(40), t);
-    await add("b", 1, "b".repeat(40), t + 1);
-    await add("c", 2, "c".repeat(40), t + 2);
     const first = await store.claim(t + 10, 1_000);
     expect(first?.id).toBe(1);
+    await add("b", 1, "b".repeat(40), t + 1);
+    await add("c", 2, "c".repeat(40), t + 2);
     // Job 2 is of the same pull request as the running job 1: job 3 goes first.
     expect((await store.claim(t + 10, 1_000))?.id).toBe(3);
     expect(await store.claim(t + 10, 1_000)).toBeNull();
