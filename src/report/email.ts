@@ -115,7 +115,7 @@ function mailBody(r: ReviewReport, opts: EmailOptions, from: string, messageId: 
   body.push(`Hi ${firstName(s?.author.name ?? "") || "all"},`, "");
   const explored = r.explore ? ` and every sequence of up to ${r.explore.depth} events` : "";
   para(
-    `rproc-review ran the boot, recovery, shutdown and error scenarios of ${r.b.id}${explored} on its executable model and compared them with ${r.a.id} (${r.comparison.why}).${reply && !reply.isCover ? " (This series has no cover letter; replying to its first patch.)" : ""}`,
+    `rproc-review ran the scenarios of ${r.b.id}${explored} and compared them with ${r.a.id} (${r.comparison.why}).${reply && !reply.isCover ? " (This series has no cover letter; replying to its first patch.)" : ""}`,
   );
   const context = [`rproc-review behaviour check of ${r.b.id}`, ...(s ? [`series: ${s.title}`] : [])];
   for (const c of context)
@@ -134,8 +134,8 @@ function mailBody(r: ReviewReport, opts: EmailOptions, from: string, messageId: 
   const patch = open.find((c) => c.excerpt?.patch != null)?.excerpt?.patch ?? null;
   const patchMail = patch === null ? null : (s?.patches.find((p) => p.index === patch) ?? null);
   if (patchMail) body.push(`patch link: https://lore.kernel.org/r/${patchMail.messageId}`);
+  for (const n of r.notes) body.push(...wrap(ascii(n), MAIL_WIDTH, "note:       ", "            "));
   body.push("");
-  for (const n of r.notes) para(`Note: ${n}`);
   para(`Verdict: ${r.verdict.status.toUpperCase()}: ${r.verdict.line}.`);
   const { fetch, rewrite } = fetchable(r);
   if (r.verdict.cannotReview) {
@@ -166,10 +166,13 @@ function mailBody(r: ReviewReport, opts: EmailOptions, from: string, messageId: 
     const plain = shown.filter((x) => x.excerpt === null);
     if (plain.length > 0) {
       body.push(shown.some((x) => x.excerpt !== null) ? "Reproduce the others:" : "Reproduce:");
+      // Causes shown by the same command share its line.
+      const byCommand = new Map<string, string[]>();
       for (const c of plain) {
         const cmd = causeCommand(r, c);
-        if (cmd !== null) body.push(`  ${c.id.padEnd(5)} ${cmd}`);
+        if (cmd !== null) byCommand.set(cmd, [...(byCommand.get(cmd) ?? []), c.id]);
       }
+      for (const [cmd, ids] of byCommand) body.push(`  ${ids.join(",").padEnd(5)} ${cmd}`);
       body.push("");
     }
     if (open.length > MAIL_SECTIONS)
@@ -466,12 +469,7 @@ export function renderEmail(r: ReviewReport, opts: EmailOptions): string {
   const messageId = `rproc-review.${digest}.${opts.date.getTime()}@${domain}`;
   const body = mailBody(r, opts, from, messageId);
   body.push("-- ");
-  body.push(
-    ...wrap(
-      `rproc-review ${VERSION}: a bot that runs each version on a model of the remoteproc core, TEE driver, OP-TEE TA and coprocessor; it can be wrong.`,
-      MAIL_WIDTH,
-    ),
-  );
+  body.push(...wrap(`rproc-review ${VERSION} runs each version on a model; it can be wrong.`, MAIL_WIDTH));
   let text = body.join("\n");
   if (new TextEncoder().encode(text).length > MAIL_MAX_BYTES)
     text = `${text.slice(0, MAIL_MAX_BYTES - 200)}\n[cut: the review is longer than a list mail may be; see the full report]`;

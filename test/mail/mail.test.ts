@@ -273,9 +273,9 @@ describe("series assembly", () => {
     expect(await h.drain()).toBe(1);
     const rows = outbox(h.dbPath);
     expect(rows).toHaveLength(1);
-    const body = bodyOf((rows[0] as OutboxRow).eml).replace(/\n(?!\n)/g, " ");
+    const body = bodyOf((rows[0] as OutboxRow).eml).replace(/\s+/g, " ");
     expect(body).toMatch(
-      /Note: Incomplete series: patch 3\/3 had not arrived 10 minutes after the first part/,
+      /note: Incomplete series: patch 3\/3 had not arrived 10 minutes after the first part/,
     );
     // The late patch does not start a second review.
     const late = (await (await h.post(MAILS[3] as string)).json()) as { jobs: number[] };

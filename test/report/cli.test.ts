@@ -125,7 +125,7 @@ describe("rproc-review review with the report renderers", () => {
       const body = v16.out.slice(v16.out.indexOf("\n\n") + 2);
       for (const line of body.split("\n").filter((l) => l.length > 72))
         expect(line).toMatch(
-          /^\s*(RC\d+ +)?(rproc-review (matrix|replay|diff) |b4 am |url: +https:\/\/|patch link: +https:\/\/|\| Closes: )/,
+          /^\s*(RC\d+(,RC\d+)* +)?(rproc-review (matrix|replay|diff) |b4 am |url: +https:\/\/|patch link: +https:\/\/|\| Closes: )/,
         );
       const resend = await run([
         "review",

@@ -251,7 +251,7 @@ describe("mail", () => {
     );
     expect(body).toContain("  RC1   rproc-review matrix --versions v16 --scenarios bind-unbind");
     expect(body).toContain("Full report: rproc-review diff v15 v16 --format html");
-    expect(body).toMatch(/\n-- \nrproc-review \d+\.\d+\.\d+: a bot/);
+    expect(body).toMatch(/\n-- \nrproc-review \d+\.\d+\.\d+ runs each version on a model; it can be wrong\./);
     // The Closes: tag names this mail's own Message-ID.
     const id = /^Message-ID: <([^>]+)>/m.exec(mail())?.[1];
     expect(body).toContain(`| Closes: https://lore.kernel.org/r/${id}/`);
@@ -260,7 +260,7 @@ describe("mail", () => {
   it("keeps body lines within 72 columns except commands, tags and URLs, and has no HTML", () => {
     const { body } = split(mail());
     const allowed =
-      /^\s*(RC\d+ +)?(rproc-review (matrix|replay|diff) |b4 am |url: +https:\/\/|patch link: +https:\/\/|\| Closes: )/;
+      /^\s*(RC\d+(,RC\d+)* +)?(rproc-review (matrix|replay|diff) |b4 am |url: +https:\/\/|patch link: +https:\/\/|\| Closes: )/;
     for (const l of body.split("\n").filter((x) => x.length > 72)) expect(l).toMatch(allowed);
     expect(body).not.toMatch(/<\/?[a-z][a-z0-9]*(\s[^>]*)?>/i);
     const big = split(renderEmail(bigReport(), { date: new Date(0) })).body;
