@@ -23,6 +23,11 @@ export interface MailContext {
   config: MailConfig;
   log: Logger;
   now: () => number;
+  /**
+   * The MIME parse of one message (charset already repaired); default postal-mime's, here. A platform with
+   * threads parses large messages off its event loop (src/node/mail-threads.ts).
+   */
+  parseMail?: (raw: Uint8Array) => Promise<Email>;
 }
 
 export interface CommandPayload {
@@ -140,9 +145,14 @@ async function threadSeries(
   return null;
 }
 
-async function readEmail(raw: Uint8Array, name: string): Promise<Email> {
+/** The MIME parse of one message (after the charset repair every reader of mail makes). */
+export function parseMailHere(raw: Uint8Array): Promise<Email> {
+  return PostalMime.parse(repairCharset(raw));
+}
+
+async function readEmail(ctx: MailContext, raw: Uint8Array, name: string): Promise<Email> {
   try {
-    return await PostalMime.parse(repairCharset(raw));
+    return await (ctx.parseMail ?? parseMailHere)(raw);
   } catch (e) {
     throw new InputError(`not a readable mail: ${e instanceof Error ? e.message : String(e)}`, {
       subject: name,
@@ -164,7 +174,7 @@ export async function intakeMessage(
     return { messageId: peeked, outcome: "duplicate" };
   const refused = precheckMail(raw, DEFAULT_MAIL_LIMITS);
   if (refused !== null) return { messageId: peeked || name, outcome: "ignored", reason: refused };
-  const email = await readEmail(raw, name);
+  const email = await readEmail(ctx, raw, name);
   const messageId = ids(email.messageId)[0] ?? "";
   if (messageId === "") return { messageId: name, outcome: "ignored", reason: "no Message-ID header" };
   const subject = (email.subject ?? "").replace(/\s+/g, " ").trim();

@@ -5,6 +5,7 @@
  * (./mail-config.ts), or both: each is on when its variables are set, and at least one must be.
  */
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { type BotConfig, DEFAULT_BOT_CONFIG } from "../bot/config.ts";
 import { optionalText, problemsOf, wholeNumber } from "../bot/env.ts";
@@ -28,6 +29,8 @@ interface ServiceSettings {
   pollMs: number;
   /** Jobs run at once (each worker takes the next ready job when it is free). */
   workers: number;
+  /** Worker threads the reviews run in, off the event loop that acknowledges webhooks and mail (0: in it). */
+  reviewThreads: number;
   /** Time limit of one outbound request (GitHub, list feed and archive, each SMTP step). */
   requestTimeoutMs: number;
   /** How long a shutdown waits for the running job before interrupting it. */
@@ -110,6 +113,7 @@ const EnvSchema = z.object({
   RPROC_JOB_TIMEOUT_MS: wholeNumber(50, 86_400_000).optional(),
   RPROC_HEALTH_OVERDUE_MS: wholeNumber(0, 86_400_000).default(DEFAULT_BOT_CONFIG.healthOverdueMs),
   RPROC_WORKERS: wholeNumber(1, 64).default(DEFAULT_WORKERS),
+  RPROC_REVIEW_THREADS: wholeNumber(0, 64).optional(),
   RPROC_REQUEST_TIMEOUT_MS: wholeNumber(100, 600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
   RPROC_JOB_RETRY_BASE_MS: wholeNumber(0, 86_400_000).default(DEFAULT_BOT_CONFIG.retryBaseMs),
   RPROC_JOB_RETRY_MAX_MS: wholeNumber(0, 86_400_000).default(DEFAULT_BOT_CONFIG.retryMaxMs),
@@ -216,6 +220,8 @@ export function loadConfig(
     port: e.PORT,
     pollMs: e.RPROC_WORKER_POLL_MS,
     workers: e.RPROC_WORKERS,
+    // A review is CPU work: more threads than cores, or than jobs run at once, gain nothing.
+    reviewThreads: e.RPROC_REVIEW_THREADS ?? Math.min(e.RPROC_WORKERS, availableParallelism()),
     requestTimeoutMs: e.RPROC_REQUEST_TIMEOUT_MS,
     shutdownGraceMs: e.RPROC_SHUTDOWN_GRACE_MS,
     maxAttempts: e.RPROC_JOB_MAX_ATTEMPTS,

@@ -4,7 +4,7 @@
  * a single core, runs in this thread.
  */
 import { availableParallelism } from "node:os";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import { canonicalJson } from "../compare/diff.ts";
 import { loadFixtures } from "../emulator/api.ts";
 import {
@@ -17,6 +17,7 @@ import {
   type VersionReport,
 } from "../explore/index.ts";
 import { BUILTIN_VERSIONS, builtinVersion } from "../semantics/versions.ts";
+import { isWorkerFor, startModuleWorker } from "./threads.ts";
 
 /** One design to explore, with what its findings are classified against. */
 export interface ExploreItem {
@@ -94,20 +95,9 @@ export async function exploreOne(
   });
 }
 
-// The worker loads this module: built (dist/), directly; from the sources, through tsx, resolved here (an eval'd
-// worker resolves bare names from the cwd, and tsx is a development dependency).
-const WORKER_BOOT = `
-const { workerData } = require("node:worker_threads");
-(workerData.tsx === null
-  ? import(workerData.entry)
-  : import(workerData.tsx).then((tsx) => { tsx.register(); return import(workerData.entry); }));
-`;
-
 function runInWorker(input: OneSearch, onProgress: (p: ExploreProgress) => void): Promise<VersionReport> {
   return new Promise((resolve, reject) => {
-    const entry = new URL(import.meta.url).href;
-    const tsx = entry.endsWith(".ts") ? import.meta.resolve("tsx/esm/api") : null;
-    const worker = new Worker(WORKER_BOOT, { eval: true, workerData: { entry, input, tsx } });
+    const worker = startModuleWorker(import.meta.url, input);
     let settled = false;
     worker.on("message", (m: WorkerMessage) => {
       if (m.type === "progress") onProgress(m.progress);
@@ -193,9 +183,9 @@ async function exploreDistinct(
 }
 
 // Worker side: explore the version named in workerData, post progress (throttled) and the report.
-if (!isMainThread && parentPort !== null && (workerData as { entry?: string })?.entry === import.meta.url) {
+if (parentPort !== null && isWorkerFor(import.meta.url)) {
   const port = parentPort;
-  const { input } = workerData as { input: OneSearch };
+  const input = (workerData as { data: OneSearch }).data;
   let last = 0;
   exploreOne(input, (progress) => {
     const now = performance.now();

@@ -12,6 +12,7 @@ import { type Fetch, listArchive, pollList } from "../mail/poller.ts";
 import { jobsOf, mailRoutes } from "../mail/routes.ts";
 import type { MailServiceConfig } from "./mail-config.ts";
 import { SqliteMailStore } from "./mail-store.ts";
+import { createMailParser } from "./mail-threads.ts";
 import { createNodeTransport } from "./smtp.ts";
 import { SqliteStore } from "./sqlite-store.ts";
 
@@ -54,7 +55,15 @@ export function createMailService(options: MailServiceOptions): MailService {
     smtpUrl: config.smtpUrl,
     timeoutMs: config.requestTimeoutMs,
   });
-  const context: MailContext = { store, queue, config: config.mail, log, now: options.now ?? Date.now };
+  const parser = createMailParser({ callTimeoutMs: config.requestTimeoutMs });
+  const context: MailContext = {
+    store,
+    queue,
+    config: config.mail,
+    log,
+    now: options.now ?? Date.now,
+    parseMail: parser.parse,
+  };
   let wake: () => void = () => {};
   const routes = mailRoutes(context);
 
@@ -117,6 +126,7 @@ export function createMailService(options: MailServiceOptions): MailService {
       for (const t of timers) clearInterval(t);
       await running;
       transport.close();
+      await parser.close();
       store.close();
       queue.close();
     },

@@ -20,17 +20,20 @@ export function register(program: Command): void {
       }
       // The service's modules (hono, better-sqlite3, octokit, nodemailer) load with this command only.
       const { loadConfig } = await import("../../node/config.ts");
-      const { createReviewEngine } = await import("../../bot/review-engine.ts");
-      const { cParser } = await import("../../node/c-parser.ts");
+      const { createNodeEngine } = await import("../../node/node-engine.ts");
+      const { createEngineThreads } = await import("../../node/engine-threads.ts");
       const { createMailService } = await import("../../node/mail-service.ts");
       const { startService } = await import("../../node/server.ts");
-      const { builtinManifests, storedMapping } = await import("../../node/versions.ts");
       const config = loadConfig(process.env);
-      const engine = createReviewEngine({
-        parser: await cParser(),
-        builtinMapping: storedMapping,
-        builtinManifests: await builtinManifests(),
-      });
+      // Reviews run in worker threads, so the event loop acknowledging webhooks and mail is never held by one.
+      const threads =
+        config.reviewThreads > 0
+          ? await createEngineThreads({
+              threads: config.reviewThreads,
+              callTimeoutMs: config.bot.jobTimeoutMs,
+            })
+          : null;
+      const engine = threads ?? (await createNodeEngine());
       const mail = config.mail
         ? createMailService({ config: config.mail, dbPath: config.dbPath, engine })
         : null;
@@ -42,5 +45,6 @@ export function register(program: Command): void {
       });
       await service.close();
       await mail?.close();
+      await threads?.close();
     });
 }
