@@ -6,25 +6,8 @@
 import Database from "better-sqlite3";
 import { MIGRATIONS } from "../bot/schema.ts";
 import { InputError } from "../errors.ts";
-import { SqlMailStore, type SqlRunner, type SqlValue, type Statement } from "../mail/sql-store.ts";
-
-export class SqliteRunner implements SqlRunner {
-  constructor(private readonly db: Database.Database) {}
-
-  async all<T>(sql: string, ...params: SqlValue[]): Promise<T[]> {
-    return this.db.prepare<SqlValue[], T>(sql).all(...params);
-  }
-
-  async first<T>(sql: string, ...params: SqlValue[]): Promise<T | null> {
-    return this.db.prepare<SqlValue[], T>(sql).get(...params) ?? null;
-  }
-
-  async batch(statements: readonly Statement[]): Promise<number[]> {
-    return this.db.transaction(() =>
-      statements.map((s) => this.db.prepare(s.sql).run(...s.params).changes),
-    )();
-  }
-}
+import { SqlMailStore } from "../mail/sql-store.ts";
+import { SqliteRunner } from "./sqlite-store.ts";
 
 export class SqliteMailStore extends SqlMailStore {
   private readonly connection: Database.Database;
