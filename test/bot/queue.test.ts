@@ -2,7 +2,6 @@
  * The queue under faults: a job that kills its worker (poison), requests that never answer, GitHub applying
  * a POST but answering 5xx. Each test reproduces a defect of issue 20.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +16,7 @@ import { signMail } from "../../src/mail/hmac.ts";
 import { loadMailConfig } from "../../src/node/mail-config.ts";
 import { createMailService } from "../../src/node/mail-service.ts";
 import { SqliteStore } from "../../src/node/sqlite-store.ts";
+import { type Spawned, spawnNode } from "../helpers/spawn.ts";
 import { MAIL_SECRET, MBOX, realEngine } from "../mail/helpers.ts";
 import { type FakeGitHub, startFakeGitHub } from "./fake-github.ts";
 import {
@@ -40,31 +40,12 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()?.();
 });
 
-function spawnServe(env: Record<string, string>): {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<NodeJS.Signals | number | null>;
-} {
-  const child = spawn(process.execPath, ["--import", "tsx", SERVE], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    out += d.toString("utf8");
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    err += d.toString("utf8");
-  });
-  const exit = new Promise<NodeJS.Signals | number | null>((resolve) =>
-    child.on("exit", (code, signal) => resolve(signal ?? code)),
-  );
+function spawnServe(env: Record<string, string>): Spawned {
+  const run = spawnNode(["--import", "tsx", SERVE], { env });
   cleanups.push(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill("SIGKILL");
   });
-  return { child, stdout: () => out, stderr: () => err, exit };
+  return run;
 }
 
 function reviewJob(number: number, headSha: string) {

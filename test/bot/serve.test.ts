@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { createPrivateKey } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,37 +8,17 @@ import { toPkcs8Pem } from "../../src/bot/keys.ts";
 import { createLogger, REDACTED } from "../../src/bot/log.ts";
 import { InputError, UsageError } from "../../src/errors.ts";
 import { loadConfig } from "../../src/node/config.ts";
+import { type Spawned, spawnNode } from "../helpers/spawn.ts";
 import { APP_ID, deliver, PKCS1_KEY, PKCS8_KEY, SECRET, serviceStarted } from "./helpers.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/rproc-review.js", import.meta.url));
 
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
-function run(args: string[], cwd: string, env: Record<string, string>): Run {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? "", HOME: cwd, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    out += d.toString("utf8");
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    err += d.toString("utf8");
-  });
-  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exit };
+function run(args: string[], cwd: string, env: Record<string, string>): Spawned {
+  return spawnNode([BIN, ...args], { cwd, env: { HOME: cwd, ...env } });
 }
 
 const dirs: string[] = [];
-const children: ChildProcess[] = [];
+const children: Spawned["child"][] = [];
 afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill("SIGKILL");
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
