@@ -120,7 +120,7 @@ function sharedFindingScenarios(results: readonly CellResult[], a: string, b: st
 
 /** A design with every file run by the hand model (what its facts say), same id. */
 function modelOf(d: Design): Design {
-  const { tee: _tee, ran: _ran, ...model } = d;
+  const { tee: _tee, stm32: _stm32, ran: _ran, ...model } = d;
   return model;
 }
 
