@@ -10,8 +10,8 @@
  * Workers-safe: the parser is a parameter (loadTreeDrivers); a loaded program is plain data.
  */
 import type { Parser } from "web-tree-sitter";
-import type { Kernel } from "../../semantics/kernel.ts";
 import type { Stm32DriverImpl, TeeDriverImpl } from "../../scenarios/world.ts";
+import type { Kernel } from "../../semantics/kernel.ts";
 import type { Program } from "../ast.ts";
 import { instantiate, type KConfig, loadProgram } from "../index.ts";
 import type { LowerProblem, SourceFile } from "../lower.ts";
@@ -115,7 +115,11 @@ export function interpretedTreeDrivers(
   };
   const out: { tee?: TeeDriverImpl; stm32?: Stm32DriverImpl } = {};
   if (loaded.tee !== null)
-    out.tee = interpretedTeeDriver({ program: loaded.program, file: loaded.tee, problems: loaded.problems }, hooks, machineFor);
+    out.tee = interpretedTeeDriver(
+      { program: loaded.program, file: loaded.tee, problems: loaded.problems },
+      hooks,
+      machineFor,
+    );
   const stm32 = loaded.stm32;
   if (stm32 !== null) {
     const tee = out.tee;

@@ -56,6 +56,7 @@ import { formatC } from "../printf.ts";
 import { type CType, T } from "../types.ts";
 import { intVal, NULLP, ptrInto, truthy, Unsupported, VOID } from "../values.ts";
 import { CMem, le, type Served, unle } from "./cmem.ts";
+import { testedCallees } from "./handled.ts";
 
 /** What the posted C could not run: the interpreter's reason and the statement it stopped at. */
 export class CannotRunC extends Error {
@@ -193,7 +194,10 @@ export class KernelEnv implements Environment {
     m.subscribe((e) => {
       if (e.type === "call") {
         this.sites.push(e.site);
-        const f = this.w.k.enter(this.layerOf(e.site.file), e.fn);
+        // A failure the C function tests is its decision, as the hand model's `ignores` say per call site.
+        const def = m.function(e.fn, e.site.file);
+        const ignores = def === undefined ? [] : [...testedCallees(def)];
+        const f = this.w.k.enter(this.layerOf(e.site.file), e.fn, ignores.length > 0 ? { ignores } : {});
         this.sites.pop();
         const stack = this.frames.get(e.thread) ?? [];
         stack.push(f);
@@ -780,8 +784,7 @@ export class KernelEnv implements Environment {
     const k = this.w.k;
     k.mightSleep(call.name, call.caller);
     const ok =
-      size > 0 &&
-      this.w.platform.regions.some((r) => !r.secure && pa >= r.pa && pa + size <= r.pa + r.size);
+      size > 0 && this.w.platform.regions.some((r) => !r.secure && pa >= r.pa && pa + size <= r.pa + r.size);
     if (!ok) {
       k.note(
         this.layerOf(call.site.file),

@@ -73,7 +73,9 @@ export const MAILBOX: EnvModule = {
       const dtName = names?.kind === "strings" ? names.values[index] : undefined;
       const name = CHANNELS.find((c) => c === dtName);
       if (name === undefined)
-        throw new Unsupported(`${call.name}: mailbox ${dtName ?? index}, a channel the emulated IPCC does not have`);
+        throw new Unsupported(
+          `${call.name}: mailbox ${dtName ?? index}, a channel the emulated IPCC does not have`,
+        );
       const s = state(env);
       const key = `${entry.label}:${entry.cells.join(",")}`;
       let ch = s.chans.get(key);

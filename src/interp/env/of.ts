@@ -38,7 +38,10 @@ interface State {
   /** Nodes phandles name, by label (one per world: every reference to "rcc" is the same node). */
   readonly byLabel: Map<string, OfNode>;
   readonly objs: Map<OfNode, Obj>;
-  readonly iterators: Map<bigint, { node: OfNode; entries: { label: string; cells: number[] }[]; at: number }>;
+  readonly iterators: Map<
+    bigint,
+    { node: OfNode; entries: { label: string; cells: number[] }[]; at: number }
+  >;
   readonly parents: Map<OfNode, Obj>;
   nextPhandle: number;
 }
@@ -127,7 +130,8 @@ export function ofNodePtr(env: KernelEnv, n: OfNode | null): Value & { k: "ptr" 
 export function ofNodeOf(env: KernelEnv, v: Value | undefined, what: string): OfNode | null {
   if (v === undefined || (v.k === "ptr" && v.addr === 0n)) return null;
   const e = env.extOf<OfNode>(v, "device_node");
-  if (e === null || e.off !== 0) throw new Unsupported(`${what}: not a struct device_node of the device tree`);
+  if (e === null || e.off !== 0)
+    throw new Unsupported(`${what}: not a struct device_node of the device tree`);
   return e.data;
 }
 
@@ -291,7 +295,8 @@ export const OF: EnvModule = {
       of_phandle_iterator_next: (call) => {
         const it = env.c.ptr(call.args[0], call.name);
         const st = state(env).iterators.get(it.addr);
-        if (st === undefined) throw new Unsupported(`${call.name} of an iterator of_phandle_iterator_init did not start`);
+        if (st === undefined)
+          throw new Unsupported(`${call.name} of an iterator of_phandle_iterator_init did not start`);
         const e = st.entries[st.at];
         const nodeAt = env.c.at(it, "of_phandle_iterator", "node");
         if (e === undefined) {

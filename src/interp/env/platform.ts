@@ -82,7 +82,9 @@ export const PLATFORM: EnvModule = {
           const d = dev.drvdata;
           if (d === null) return le(64, 0n);
           if (d instanceof Rproc) return le(64, env.rprocPtr(d).addr);
-          throw new Unsupported(`the driver data of ${dev.name} is the hand model's driver's, not a C pointer`);
+          throw new Unsupported(
+            `the driver data of ${dev.name} is the hand model's driver's, not a C pointer`,
+          );
         },
         set: (b) => {
           const v = unle(b);
@@ -114,7 +116,8 @@ export const PLATFORM: EnvModule = {
           return v.k === "int" ? Number(BigInt.asIntN(32, v.v)) : 0;
         },
         remove: async (_kk, dev) => {
-          if (remove.addr !== 0n) await env.run(`${name} remove`, { fn: remove }, [env.platformDevicePtr(dev)]);
+          if (remove.addr !== 0n)
+            await env.run(`${name} remove`, { fn: remove }, [env.platformDevicePtr(dev)]);
         },
       };
       state(env).drivers.set(drv.addr, hd);
@@ -138,7 +141,9 @@ export const PLATFORM: EnvModule = {
       },
       /** drivers/base/platform.c: platform_get_irq_optional() */
       platform_get_irq_optional: (call) =>
-        ret(deviceIrq(env, env.platformDeviceOf(call.args[0], call.name), Number(int(call.args[1], call.name)))),
+        ret(
+          deviceIrq(env, env.platformDeviceOf(call.args[0], call.name), Number(int(call.args[1], call.name))),
+        ),
       /** drivers/base/platform.c: platform_get_irq() — logs when the line is missing */
       platform_get_irq: (call) => {
         const dev = env.platformDeviceOf(call.args[0], call.name);
@@ -208,5 +213,3 @@ export const PLATFORM: EnvModule = {
     };
   },
 };
-
-

@@ -51,7 +51,8 @@ function roleOf(env: KernelEnv, label: string, reg: number): { role: Role; mask:
     for (const [prop, role] of ROLES) {
       const p = props.get(prop);
       const v = p?.kind === "phandles" ? p.values[0] : undefined;
-      if (v !== undefined && v.label === label && v.cells[0] === reg) return { role, mask: v.cells[1] ?? 0xffffffff };
+      if (v !== undefined && v.label === label && v.cells[0] === reg)
+        return { role, mask: v.cells[1] ?? 0xffffffff };
     }
   }
   return null;
@@ -147,7 +148,12 @@ export const REGMAP: EnvModule = {
       },
       /** drivers/base/regmap/regmap.c: regmap_write() */
       regmap_write: (call) => {
-        write(env, mapOf(call.args[0], call.name), int(call.args[1], call.name), int(call.args[2], call.name));
+        write(
+          env,
+          mapOf(call.args[0], call.name),
+          int(call.args[1], call.name),
+          int(call.args[2], call.name),
+        );
         return intVal(T.int, 0n);
       },
       /** drivers/base/regmap/regmap.c: regmap_update_bits() (regmap_update_bits_base, no forced write) */

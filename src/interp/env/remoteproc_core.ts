@@ -102,7 +102,8 @@ function ioOf(env: KernelEnv): IoMem {
 
 function store(env: KernelEnv) {
   const s = env.w.store;
-  if (s === undefined) throw new Unsupported("the remoteproc core needs /lib/firmware, which this world does not give");
+  if (s === undefined)
+    throw new Unsupported("the remoteproc core needs /lib/firmware, which this world does not give");
   return s;
 }
 
@@ -214,18 +215,34 @@ export function memEntryPtr(env: KernelEnv, mem: RprocMemEntry): Value & { k: "p
             s.memVa.set(mem, { c: v, hand });
           },
         },
-        is_iomem: u(8, () => (mem.is_iomem ? 1 : 0), (v) => {
-          mem.is_iomem = v !== 0;
-        }),
-        dma: u(64, () => mem.dma, (v) => {
-          mem.dma = v;
-        }),
-        len: u(64, () => mem.len, (v) => {
-          mem.len = v;
-        }),
-        da: u(32, () => mem.da, (v) => {
-          mem.da = v;
-        }),
+        is_iomem: u(
+          8,
+          () => (mem.is_iomem ? 1 : 0),
+          (v) => {
+            mem.is_iomem = v !== 0;
+          },
+        ),
+        dma: u(
+          64,
+          () => mem.dma,
+          (v) => {
+            mem.dma = v;
+          },
+        ),
+        len: u(
+          64,
+          () => mem.len,
+          (v) => {
+            mem.len = v;
+          },
+        ),
+        da: u(
+          32,
+          () => mem.da,
+          (v) => {
+            mem.da = v;
+          },
+        ),
         rsc_offset: u(32, () => mem.rsc_offset),
         of_resm_idx: u(32, () => mem.of_resm_idx),
         priv: {
@@ -276,11 +293,7 @@ function memFn(env: KernelEnv, fn: Value | undefined): RprocMemEntry["alloc"] {
  * A list the hand model keeps as an array, served to the C as a list_head of the C's layout: `head` is the
  * list_head's address; each item is an object whose `node` member links it.
  */
-function listHead(
-  env: KernelEnv,
-  head: () => bigint,
-  items: () => { obj: Obj; nodeOff: number }[],
-): Served {
+function listHead(head: () => bigint, items: () => { obj: Obj; nodeOff: number }[]): Served {
   return {
     get: () => {
       const xs = items();
@@ -294,11 +307,7 @@ function listHead(
   };
 }
 
-function itemNode(
-  head: () => bigint,
-  items: () => { obj: Obj; nodeOff: number }[],
-  self: () => Obj,
-): Served {
+function itemNode(head: () => bigint, items: () => { obj: Obj; nodeOff: number }[], self: () => Obj): Served {
   return {
     get: () => {
       const xs = items();
@@ -394,14 +403,22 @@ export const REMOTEPROC_CORE: EnvModule = {
         get: () => {
           const p = s.priv.get(r);
           if (p === undefined)
-            throw new Unsupported(`rproc->priv of ${r.name}, whose driver is the hand model's (its private data is not C memory)`);
+            throw new Unsupported(
+              `rproc->priv of ${r.name}, whose driver is the hand model's (its private data is not C memory)`,
+            );
           return le(64, p.base);
         },
       },
       "dev.parent": { get: () => le(64, env.devicePtr(r.dev).addr) },
       "power.counter": { get: () => le(32, r.power.read()) },
-      traces: listHead(env, () => memberAddr(env, r, "traces"), () => traceItems(env, r)),
-      dump_segments: listHead(env, () => memberAddr(env, r, "dump_segments"), () => segmentItems(env, r)),
+      traces: listHead(
+        () => memberAddr(env, r, "traces"),
+        () => traceItems(env, r),
+      ),
+      dump_segments: listHead(
+        () => memberAddr(env, r, "dump_segments"),
+        () => segmentItems(env, r),
+      ),
       elf_class: { get: () => le(8, s.elf.get(r)?.cls ?? 0) },
       elf_machine: { get: () => le(16, s.elf.get(r)?.machine ?? 0) },
     };
@@ -420,7 +437,8 @@ export const REMOTEPROC_CORE: EnvModule = {
         const name = env.machine.cstring(call.args[1] ?? NULLP);
         const ops = opsFromC(env, env.c.ptr(call.args[2], call.name));
         const fwArg = call.args[3];
-        const firmware = fwArg === undefined || (fwArg.k === "ptr" && fwArg.addr === 0n) ? null : env.machine.cstring(fwArg);
+        const firmware =
+          fwArg === undefined || (fwArg.k === "ptr" && fwArg.addr === 0n) ? null : env.machine.cstring(fwArg);
         const len = Number(int(call.args[4], call.name));
         const r = devm_rproc_alloc(k, dev, name, ops, firmware, ioOf(env));
         if (r === null) return NULLP;

@@ -193,7 +193,11 @@ export function interpretedTeeDriver(
 }
 
 /** Runs what the module registers at load: its module_init function, or the driver of module_*_driver. */
-export async function moduleInit(env: KernelEnv, m: ReturnType<typeof instantiate>, file: string): Promise<void> {
+export async function moduleInit(
+  env: KernelEnv,
+  m: ReturnType<typeof instantiate>,
+  file: string,
+): Promise<void> {
   const init = m.global("__interp_module_init", file);
   if (init !== undefined) {
     const fn = m.read({ k: "ptr", t: { k: "ptr", to: T.void }, addr: init.obj.base, obj: init.obj }, 8);

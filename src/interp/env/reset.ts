@@ -81,7 +81,8 @@ export const RESET: EnvModule = {
     };
     const lineOf = (v: Value | undefined, fn: string): ResetLine | null | "err" => {
       if (v === undefined || (v.k === "ptr" && v.addr === 0n)) return null;
-      if (v.k === "ptr" && BigInt.asIntN(64, v.addr) < 0n && BigInt.asIntN(64, v.addr) >= -4095n) return "err";
+      if (v.k === "ptr" && BigInt.asIntN(64, v.addr) < 0n && BigInt.asIntN(64, v.addr) >= -4095n)
+        return "err";
       const e = env.extOf<ResetLine>(v, "reset_control");
       if (e === null) throw new Unsupported(`${fn}: not a reset control of the environment`);
       return e.data;

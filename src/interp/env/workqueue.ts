@@ -19,7 +19,8 @@ function queue(env: KernelEnv, call: EnvCall, work: Value | undefined): Value {
   const fn = env.c.getPtr(p, "work_struct", "func");
   const o = fn.obj ?? env.machine.find(fn.addr);
   const callee = o?.callee;
-  const name = callee === null || callee === undefined ? "work" : callee.k === "c" ? callee.def.name : callee.name;
+  const name =
+    callee === null || callee === undefined ? "work" : callee.k === "c" ? callee.def.name : callee.name;
   let m = keys.get(env);
   if (m === undefined) {
     m = new Map();
