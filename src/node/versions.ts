@@ -126,6 +126,8 @@ export async function cDesign(series: Series): Promise<Pick<Design, "tee" | "ran
       ran.push({ file: f.path, from: "C", why });
     else if (MODELLED_FILES.includes(f.path) && f.role === "source")
       ran.push({ file: f.path, from: "model", why });
+    else if (f.role === "source" && f.provenance.kind === "fallback")
+      ran.push({ file: f.path, from: "model", why });
     else if (f.role === "source" && ranFrom(report, f.path) === "C")
       ran.push({ file: f.path, from: "not run", why: `${why}; no hand model of it, not driven from C yet` });
   }
@@ -149,8 +151,9 @@ const STM32_FILE = "drivers/remoteproc/stm32_rproc.c";
  * What a series runs from C on a kernel tree: the tree's stm32_rproc.c with the series applied, together
  * with the TEE client driver the series creates, on the tree's remoteproc headers (src/interp/env/drivers.ts);
  * the remoteproc core, ELF loader and virtio stay the hand model (they are the drivers' environment). A file
- * whose patch did not apply (or whose header's did not) is the hand model's, and says why; a created TEE
- * driver whose tree headers did not apply runs as with no tree (on the environment's headers).
+ * whose patch did not apply (or whose header's did not) is the hand model's, and says why. When the STM32
+ * driver falls back, a created TEE driver the tree can run runs as with no tree (on the environment's
+ * headers).
  */
 export async function treeDesign(
   series: Series,
@@ -160,13 +163,11 @@ export async function treeDesign(
   const stm32 = runnable.find((f) => f.path === STM32_FILE) ?? null;
   const created = teeDriverFile(report);
   if (stm32 === null) {
-    // No STM32 driver from the tree: the TEE driver the series creates runs as it does with no tree.
-    const c = await cDesign(series);
-    if (c === null) return null;
-    return {
-      ...c,
-      ran: ranOf(report, new Set((c.ran ?? []).filter((r) => r.from === "C").map((r) => r.file))),
-    };
+    // No STM32 driver from the tree: the TEE driver the series creates runs as it does with no tree, unless
+    // the tree says it falls back too (a header patch it includes did not apply): then it is the model's.
+    const c = created === null ? null : await cDesign(series);
+    const fromC = (c?.ran ?? []).filter((r) => r.from === "C").map((r) => r.file);
+    return { ...(c?.tee === undefined ? {} : { tee: c.tee }), ran: ranOf(report, new Set(fromC)) };
   }
   const headers = loadOrder(report).filter((f) => f.path.endsWith(".h"));
   const fromC = new Set([
@@ -205,6 +206,8 @@ function ranOf(report: TreeReport, fromC: ReadonlySet<string>): RanFile[] {
         from: "model",
         why: f.text === null ? why : `${why}; the hand model runs it as the drivers' environment`,
       });
+    else if (f.role === "source" && f.provenance.kind === "fallback")
+      ran.push({ file: f.path, from: "model", why });
     else if (f.role === "source" && ranFrom(report, f.path) === "C")
       ran.push({ file: f.path, from: "not run", why: `${why}; no hand model of it, not driven from C yet` });
   }

@@ -51,6 +51,8 @@ interface State {
   readonly segments: Map<Rproc, Segment[]>;
   readonly elf: Map<Rproc, { cls: number; machine: number }>;
   readonly items: Map<object, Obj>;
+  /** Members a series adds to struct rproc for its own driver's use (rproc_tee_itf): the C's storage. */
+  readonly own: Map<Rproc, Map<string, Uint8Array>>;
 }
 
 const states = new WeakMap<KernelEnv, State>();
@@ -66,6 +68,7 @@ function state(env: KernelEnv): State {
       segments: new Map(),
       elf: new Map(),
       items: new Map(),
+      own: new Map(),
     };
     states.set(env, s);
   }
@@ -387,6 +390,24 @@ function segmentItems(env: KernelEnv, r: Rproc): { obj: Obj; nodeOff: number }[]
   });
 }
 
+/** A pointer member of struct rproc the C owns (zero at rproc_alloc's kzalloc). */
+function own(s: State, r: Rproc, member: string): Served {
+  const of = () => {
+    let m = s.own.get(r);
+    if (m === undefined) {
+      m = new Map();
+      s.own.set(r, m);
+    }
+    return m;
+  };
+  return {
+    get: () => of().get(member) ?? new Uint8Array(8),
+    set: (b) => {
+      of().set(member, b.slice());
+    },
+  };
+}
+
 /** enum rproc_crash_type's enumerator of a value, as the hand model names crash types ("watchdog"). */
 function crashType(env: KernelEnv, v: bigint): string {
   for (const name of ["RPROC_MMUFAULT", "RPROC_WATCHDOG", "RPROC_FATAL_ERROR"]) {
@@ -419,6 +440,8 @@ export const REMOTEPROC_CORE: EnvModule = {
         () => memberAddr(env, r, "dump_segments"),
         () => segmentItems(env, r),
       ),
+      // The TEE client driver's link from the rproc (v14, v15): kept for the C, which alone uses it.
+      rproc_tee_itf: own(s, r, "rproc_tee_itf"),
       elf_class: { get: () => le(8, s.elf.get(r)?.cls ?? 0) },
       elf_machine: { get: () => le(16, s.elf.get(r)?.machine ?? 0) },
     };

@@ -1,0 +1,187 @@
+/**
+ * Two-way check of the drivers of a kernel tree run from C (src/interp/env/drivers.ts) against the hand model:
+ * the posted series applied to ../shared/kernel/linux-6.12, its stm32_rproc.c and the remoteproc_tee.c it
+ * creates interpreted with the hand model's core as their environment, give the hand model's column of the
+ * same version (results, TA command sequences, findings by kind and function), except the differences listed
+ * here, each explained.
+ */
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadInput } from "../../src/node/inputs.ts";
+import { mappedSubject } from "../../src/node/versions.ts";
+import type { CellResult, MatrixResult } from "../../src/scenarios/result.ts";
+import { type Design, describeRan, runMatrix } from "../../src/scenarios/run.ts";
+import { builtinVersion } from "../../src/semantics/versions.ts";
+import { runCli } from "../helpers/cli.ts";
+import { SHARED, sharedAvailable } from "../helpers/shared.ts";
+
+const TREE = join(SHARED, "kernel", "linux-6.12");
+const have =
+  sharedAvailable("kernel/linux-6.12/drivers/remoteproc/stm32_rproc.c") && sharedAvailable("lkml/v16");
+
+const outcome = (c: CellResult) => ({
+  unknown: c.unknown,
+  ok: c.ok,
+  errno: c.errno,
+  state: c.finalState,
+  tee: c.tee,
+  findings: c.findings.map((f) => `${f.kind} ${f.at}`).sort(),
+});
+
+/**
+ * Cells where the C and the hand model part, with why. Nothing else may differ.
+ * - tee-unbind-while-running (v14, v15): their remoteproc_tee.c unlinks the unbound rproc's session entry a
+ *   second time (list_del at the posted line) after the TEE device's remove freed it: the C writes through
+ *   LIST_POISON and the kernel oopses (an unknown cell naming the fault and the line), where the hand model
+ *   records the use after free and the double free and goes on. The same cell faults with no tree (the TEE
+ *   driver alone from C): the STM32 driver from C does not change it.
+ */
+const EXPECTED_DIFFERENCES: Record<string, Record<string, string>> = {
+  v16: {},
+  v15: { "tee-unbind-while-running": "the posted C's second list_del of a freed entry faults" },
+  v14: { "tee-unbind-while-running": "the posted C's second list_del of a freed entry faults" },
+  v13: {},
+};
+
+async function treeColumn(id: string): Promise<{ design: Design; m: MatrixResult }> {
+  const series = await loadInput(join(SHARED, "lkml", id));
+  const { design } = await mappedSubject(series, join(SHARED, "lkml", id), { kernelTree: TREE });
+  return { design, m: await runMatrix([design]) };
+}
+
+async function modelColumn(id: string): Promise<MatrixResult> {
+  const v = builtinVersion(id);
+  if (v === undefined) throw new Error(`no built-in ${id}`);
+  return runMatrix([{ id: v.id, title: v.title, facts: v.facts }]);
+}
+
+describe.skipIf(!have)(
+  "the drivers of linux-6.12 with the series applied, from C, against the hand model",
+  () => {
+    const cols = new Map<string, { design: Design; c: MatrixResult; model: MatrixResult }>();
+    beforeAll(async () => {
+      for (const id of ["v16", "v15", "v14", "v13"]) {
+        const { design, m } = await treeColumn(id);
+        cols.set(id, { design, c: m, model: await modelColumn(id) });
+      }
+    }, 240_000);
+
+    const column = (id: string) => {
+      const col = cols.get(id);
+      if (col === undefined) throw new Error(`no column ${id}`);
+      return col;
+    };
+
+    it("v16 runs the patched stm32_rproc.c and the posted remoteproc_tee.c from C, the core from the model", () => {
+      const { design } = column("v16");
+      expect(describeRan(design.ran)).toBe(
+        "stm32, remoteproc_tee.c from C; core, elf loader, virtio from the model",
+      );
+      const stm32 = design.ran?.find((r) => r.file === "drivers/remoteproc/stm32_rproc.c");
+      expect(stm32).toEqual({
+        file: "drivers/remoteproc/stm32_rproc.c",
+        from: "C",
+        why: "patched by patches 5, 6",
+      });
+      expect(design.stm32?.what).toMatch(/stm32_rproc\.c of the kernel tree, interpreted/);
+      // Functions only the C has ran (the hand model has no stm32_rproc_get_syscon, no mailbox index lookup).
+      const boot = column("v16").c.results.find((r) => r.scenario === "boot");
+      const called = new Set(boot?.trace.filter((s) => s.event === "call").map((s) => `${s.layer} ${s.fn}`));
+      for (const fn of [
+        "stm32_rproc_get_syscon",
+        "stm32_rproc_mbox_idx",
+        "stm32_rproc_of_memory_translations",
+      ])
+        expect(called).toContain(`stm32 ${fn}`);
+    });
+
+    it("v14 and v15 are STM32 and TEE from C; v13, whose header patch fails on 6.12, is the model's named file by file", () => {
+      for (const id of ["v14", "v15"])
+        expect(describeRan(column(id).design.ran)).toBe(
+          "stm32, remoteproc_tee.c from C; core, elf loader, virtio from the model",
+        );
+      const v13 = column("v13").design;
+      expect(describeRan(v13.ran)).toBe("core, elf loader, virtio, stm32, remoteproc_tee.c from the model");
+      expect(v13.ran?.find((r) => r.file === "drivers/remoteproc/stm32_rproc.c")?.why).toMatch(
+        /header-failed|include\/linux\/remoteproc\.h/,
+      );
+      expect(v13.stm32).toBeUndefined();
+    });
+
+    for (const id of ["v16", "v15", "v14", "v13"]) {
+      it(`${id}: every cell equals the hand model's but the listed differences`, () => {
+        const { c, model } = column(id);
+        const expected = EXPECTED_DIFFERENCES[id] ?? {};
+        const differing: string[] = [];
+        for (const cell of c.results) {
+          const m = model.results.find((r) => r.scenario === cell.scenario);
+          if (m === undefined) throw new Error(`no model cell ${cell.scenario}`);
+          if (JSON.stringify(outcome(cell)) !== JSON.stringify(outcome(m))) differing.push(cell.scenario);
+          else expect(outcome(cell)).toEqual(outcome(m));
+        }
+        expect(differing.sort()).toEqual(Object.keys(expected).sort());
+      });
+    }
+
+    it("the listed v14/v15 difference is the C's fault at its posted line, not a silent result", () => {
+      for (const id of ["v14", "v15"]) {
+        const cell = column(id).c.results.find((r) => r.scenario === "tee-unbind-while-running");
+        expect(cell?.unknown).toBe(true);
+        const why = cell?.unknownBecause?.[0];
+        expect(why?.why).toMatch(
+          /faulted \(the kernel would oops\) at drivers\/remoteproc\/remoteproc_tee\.c:\d+/,
+        );
+        expect(why?.what).toMatch(/list_unlink|unmapped address/);
+      }
+    });
+
+    it("findings raised by the posted C carry its lines", () => {
+      const { c } = column("v16");
+      const sites = c.results.flatMap((r) => r.findings.flatMap((f) => (f.site ? [f.site.file] : [])));
+      expect(sites).toContain("drivers/remoteproc/remoteproc_tee.c");
+    });
+  },
+);
+
+describe.skipIf(!have)("the CLI runs a series on a kernel tree", () => {
+  const V16 = join(SHARED, "lkml", "v16");
+  it("matrix --kernel-tree says what ran per file; RPROC_REVIEW_KERNEL_TREE names the tree too", async () => {
+    const a = await runCli(["matrix", "--versions", V16, "--kernel-tree", TREE, "--scenarios", "boot"]);
+    expect(a.code).toBe(0);
+    expect(a.out).toContain(
+      "ran: v16: stm32, remoteproc_tee.c from C; core, elf loader, virtio from the model",
+    );
+    const saved = process.env.RPROC_REVIEW_KERNEL_TREE;
+    process.env.RPROC_REVIEW_KERNEL_TREE = TREE;
+    try {
+      const b = await runCli(["matrix", "--versions", V16, "--scenarios", "boot"]);
+      expect(b.out).toBe(a.out);
+      // --model-only keeps the hand model for every file, tree or not.
+      const m = await runCli(["matrix", "--versions", V16, "--scenarios", "boot", "--model-only"]);
+      expect(m.out).not.toContain("ran:");
+    } finally {
+      if (saved === undefined) delete process.env.RPROC_REVIEW_KERNEL_TREE;
+      else process.env.RPROC_REVIEW_KERNEL_TREE = saved;
+    }
+  });
+
+  it("a --kernel-tree that is not a kernel tree is bad input (exit 3) naming it", async () => {
+    const r = await runCli([
+      "matrix",
+      "--versions",
+      V16,
+      "--kernel-tree",
+      join(SHARED, "lkml"),
+      "--scenarios",
+      "boot",
+    ]);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/not a kernel tree \(--kernel-tree\)/);
+  });
+
+  it("built-in ids keep the hand model whatever the tree", async () => {
+    const r = await runCli(["matrix", "--versions", "v16", "--kernel-tree", TREE, "--scenarios", "boot"]);
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain("ran:");
+  });
+});
