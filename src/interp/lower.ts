@@ -820,21 +820,24 @@ export class Lowerer {
       }
       case "field_expression": {
         const op = need(field(n, "operator"), "operator", n).text;
-        return {
+        const name = need(field(n, "field"), "member", n).text;
+        return this.postfix(need(field(n, "argument"), "object", n), line, (e) => ({
           k: "member",
-          e: this.expr(need(field(n, "argument"), "object", n)),
-          name: need(field(n, "field"), "member", n).text,
+          e,
+          name,
           arrow: op === "->",
           line,
-        };
+        }));
       }
-      case "subscript_expression":
-        return {
+      case "subscript_expression": {
+        const i = this.expr(need(field(n, "index"), "index", n));
+        return this.postfix(need(field(n, "argument"), "array", n), line, (e) => ({
           k: "index",
-          e: this.expr(need(field(n, "argument"), "array", n)),
-          i: this.expr(need(field(n, "index"), "index", n)),
+          e,
+          i,
           line,
-        };
+        }));
+      }
       case "cast_expression":
         return {
           k: "cast",
@@ -877,6 +880,20 @@ export class Lowerer {
       default:
         throw new LowerError(`expression ${n.type}: ${n.text.slice(0, 40)}`, line);
     }
+  }
+
+  /**
+   * A postfix operator (`->`, `.`, `[]`) on `arg`. `(u64)(p)->f` is read by tree-sitter as the call `u64(p)`
+   * with `->f` on it; in C the postfix binds first and the cast applies to `(p)->f`.
+   */
+  private postfix(arg: Node, line: number, build: (e: Expr) => Expr): Expr {
+    const callee = arg.type === "call_expression" ? field(arg, "function") : null;
+    const cast = callee === null ? null : this.typedefIn(callee);
+    if (cast === null) return build(this.expr(arg));
+    const args = named(need(field(arg, "arguments"), "arguments", arg)).map((a) => this.expr(a));
+    const e = args.reduceRight<Expr | null>((r, a) => (r === null ? a : { k: "comma", l: a, r, line }), null);
+    if (e === null) throw new LowerError(`cast to ${callee?.text ?? "?"} of nothing`, line);
+    return { k: "cast", t: cast, e: build(e), line };
   }
 
   /** The typedef a parenthesised lone identifier names (`(u32)` read as an expression), or null. */

@@ -146,6 +146,8 @@ export async function cDesign(series: Series): Promise<Pick<Design, "tee" | "ran
 
 /** The STM32 driver among a tree report's files: the tree's stm32_rproc.c, when it is the posted code's result. */
 const STM32_FILE = "drivers/remoteproc/stm32_rproc.c";
+/** The core's ELF helpers, run from C beside a tree's STM32 driver (the hand model's core calls them). */
+const ELF_FILE = "drivers/remoteproc/remoteproc_elf_loader.c";
 
 /**
  * What a series runs from C on a kernel tree: the tree's stm32_rproc.c with the series applied, together
@@ -161,6 +163,7 @@ export async function treeDesign(
 ): Promise<Pick<Design, "tee" | "stm32" | "ran"> | null> {
   const runnable = runnableFiles(report);
   const stm32 = runnable.find((f) => f.path === STM32_FILE) ?? null;
+  const elf = runnable.find((f) => f.path === ELF_FILE) ?? null;
   const created = teeDriverFile(report);
   if (stm32 === null) {
     // No STM32 driver from the tree: the TEE driver the series creates runs as it does with no tree, unless
@@ -172,6 +175,7 @@ export async function treeDesign(
   const headers = loadOrder(report).filter((f) => f.path.endsWith(".h"));
   const fromC = new Set([
     stm32.path,
+    ...(elf === null ? [] : [elf.path]),
     ...headers.map((h) => h.path),
     ...(created === null ? [] : [created.path]),
   ]);
@@ -182,6 +186,7 @@ export async function treeDesign(
       headers,
       tee: created === null ? null : { path: created.path, text: created.text },
       stm32: { path: stm32.path, text: stm32.text },
+      elf: elf === null ? null : { path: elf.path, text: elf.text },
     });
     impl = interpretedTreeDrivers(loaded);
   } catch (e) {

@@ -5,8 +5,11 @@
  * same version (results, TA command sequences, findings by kind and function), except the differences listed
  * here, each explained.
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { interpretedTreeDrivers, loadTreeDrivers } from "../../src/interp/env/drivers.ts";
+import { cParser } from "../../src/node/c-parser.ts";
 import { loadInput } from "../../src/node/inputs.ts";
 import { mappedSubject } from "../../src/node/versions.ts";
 import type { CellResult, MatrixResult } from "../../src/scenarios/result.ts";
@@ -72,10 +75,10 @@ describe.skipIf(!have)(
       return col;
     };
 
-    it("v16 runs the patched stm32_rproc.c and the posted remoteproc_tee.c from C, the core from the model", () => {
+    it("v16 runs the patched stm32_rproc.c, the ELF loader and the posted remoteproc_tee.c from C, the core from the model", () => {
       const { design } = column("v16");
       expect(describeRan(design.ran)).toBe(
-        "stm32, remoteproc_tee.c from C; core, elf loader, virtio from the model",
+        "elf loader, stm32, remoteproc_tee.c from C; core, virtio from the model",
       );
       const stm32 = design.ran?.find((r) => r.file === "drivers/remoteproc/stm32_rproc.c");
       expect(stm32).toEqual({
@@ -95,10 +98,10 @@ describe.skipIf(!have)(
         expect(called).toContain(`stm32 ${fn}`);
     });
 
-    it("v14 and v15 are STM32 and TEE from C; v13, whose header patch fails on 6.12, is the model's named file by file", () => {
+    it("v14 and v15 are STM32, ELF loader and TEE from C; v13, whose header patch fails on 6.12, is the model's named file by file", () => {
       for (const id of ["v14", "v15"])
         expect(describeRan(column(id).design.ran)).toBe(
-          "stm32, remoteproc_tee.c from C; core, elf loader, virtio from the model",
+          "elf loader, stm32, remoteproc_tee.c from C; core, virtio from the model",
         );
       const v13 = column("v13").design;
       expect(describeRan(v13.ran)).toBe("core, elf loader, virtio, stm32, remoteproc_tee.c from the model");
@@ -143,13 +146,63 @@ describe.skipIf(!have)(
   },
 );
 
+/**
+ * Mainline: linux-6.12's own stm32_rproc.c and remoteproc_elf_loader.c (no series) against the hand model of
+ * v6.15 without TEE. No cell may differ: between 6.12 and 6.15 neither file changed what these scenarios
+ * observe (the hand model's 6.15 facts read nothing 6.12 lacks for the non-TEE compatible).
+ */
+describe.skipIf(!have)(
+  "mainline: linux-6.12's STM32 driver and ELF loader from C against the hand model",
+  () => {
+    it("every cell equals the hand model's mainline column, and the C's ELF helpers ran", async () => {
+      const read = (p: string) => ({ path: p, text: readFileSync(join(TREE, p), "utf8") });
+      const loaded = loadTreeDrivers(await cParser(), {
+        headers: [
+          "include/linux/remoteproc.h",
+          "drivers/remoteproc/remoteproc_internal.h",
+          "drivers/remoteproc/remoteproc_elf_helpers.h",
+        ].map(read),
+        tee: null,
+        stm32: read("drivers/remoteproc/stm32_rproc.c"),
+        elf: read("drivers/remoteproc/remoteproc_elf_loader.c"),
+      });
+      expect(loaded.problems).toEqual([]);
+      const v = builtinVersion("mainline");
+      if (v === undefined) throw new Error("no mainline");
+      const c = await runMatrix([
+        { id: "mainline", title: v.title, facts: v.facts, ...interpretedTreeDrivers(loaded) },
+      ]);
+      const model = await runMatrix([{ id: "mainline", title: v.title, facts: v.facts }]);
+      for (const cell of c.results) {
+        const m = model.results.find((r) => r.scenario === cell.scenario);
+        expect({ scenario: cell.scenario, ...outcome(cell) }).toEqual({
+          scenario: m?.scenario,
+          ...(m === undefined ? {} : outcome(m)),
+        });
+      }
+      const boot = c.results.find((r) => r.scenario === "boot");
+      const called = new Set(boot?.trace.filter((s) => s.event === "call").map((s) => `${s.layer} ${s.fn}`));
+      for (const fn of [
+        "rproc_elf_sanity_check",
+        "rproc_elf_load_segments",
+        "rproc_elf_load_rsc_table",
+        "stm32_rproc_start",
+      ])
+        expect(called).toContain(fn.startsWith("stm32") ? `stm32 ${fn}` : `core ${fn}`);
+      // The C's own helpers (not in the hand model) ran too: the ELF loader's find_table, the driver's syscons.
+      expect(called).toContain("core find_table");
+      expect(called).toContain("stm32 stm32_rproc_get_syscon");
+    }, 120_000);
+  },
+);
+
 describe.skipIf(!have)("the CLI runs a series on a kernel tree", () => {
   const V16 = join(SHARED, "lkml", "v16");
   it("matrix --kernel-tree says what ran per file; RPROC_REVIEW_KERNEL_TREE names the tree too", async () => {
     const a = await runCli(["matrix", "--versions", V16, "--kernel-tree", TREE, "--scenarios", "boot"]);
     expect(a.code).toBe(0);
     expect(a.out).toContain(
-      "ran: v16: stm32, remoteproc_tee.c from C; core, elf loader, virtio from the model",
+      "ran: v16: elf loader, stm32, remoteproc_tee.c from C; core, virtio from the model",
     );
     const saved = process.env.RPROC_REVIEW_KERNEL_TREE;
     process.env.RPROC_REVIEW_KERNEL_TREE = TREE;

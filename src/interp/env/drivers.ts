@@ -55,6 +55,8 @@ export interface TreeDriverSources {
   readonly tee: SourceFile | null;
   /** The STM32 driver (the tree's stm32_rproc.c with the series applied), when it runs from C. */
   readonly stm32: SourceFile | null;
+  /** The core's ELF helpers (the tree's remoteproc_elf_loader.c), when they run from C. */
+  readonly elf?: SourceFile | null;
   readonly config?: KConfig;
 }
 
@@ -62,6 +64,7 @@ export interface LoadedTreeDrivers {
   readonly program: Program;
   readonly tee: string | null;
   readonly stm32: string | null;
+  readonly elf: string | null;
   readonly problems: readonly LowerProblem[];
 }
 
@@ -70,7 +73,7 @@ export interface LoadedTreeDrivers {
  * redefined at the end of the file before (so no line of a posted file moves).
  */
 export function loadTreeDrivers(parser: Parser, src: TreeDriverSources): LoadedTreeDrivers {
-  const sources = [src.tee, src.stm32].filter((f): f is SourceFile => f !== null);
+  const sources = [src.elf ?? null, src.tee, src.stm32].filter((f): f is SourceFile => f !== null);
   if (sources.length === 0) throw new Error("loadTreeDrivers: no driver to load");
   const mod = (f: SourceFile) => f.path.slice(f.path.lastIndexOf("/") + 1).replace(/\.c$/, "");
   const files: SourceFile[] = [...src.headers];
@@ -88,7 +91,13 @@ export function loadTreeDrivers(parser: Parser, src: TreeDriverSources): LoadedT
     config: src.config ?? TREE_CONFIG,
     defines: { KBUILD_MODNAME: JSON.stringify(mod(first)) },
   });
-  return { program, tee: src.tee?.path ?? null, stm32: src.stm32?.path ?? null, problems };
+  return {
+    program,
+    tee: src.tee?.path ?? null,
+    stm32: src.stm32?.path ?? null,
+    elf: src.elf?.path ?? null,
+    problems,
+  };
 }
 
 /** The implementations a world runs for the loaded drivers (both share one interpreter instance per world). */
@@ -102,7 +111,14 @@ export function interpretedTreeDrivers(
     if (inst === undefined) {
       const env = new KernelEnv(
         w,
-        (f) => (f === loaded.tee ? "tee" : f === loaded.stm32 ? "stm32" : layerOfFile(f)),
+        (f) =>
+          f === loaded.tee
+            ? "tee"
+            : f === loaded.stm32
+              ? "stm32"
+              : f === loaded.elf
+                ? "core"
+                : layerOfFile(f),
         TREE_MODULES,
       );
       const m = instantiate(loaded.program, env);

@@ -23,6 +23,9 @@ int __interp_warn(int cond, const char *what);
 `;
 
 const TYPES = String.raw`
+/* The interpreter's memory is little-endian, as the emulated Cortex-A7 host is. */
+#define __LITTLE_ENDIAN 1234
+#define __LITTLE_ENDIAN_BITFIELD
 typedef struct { int counter; } atomic_t;
 typedef struct { __u8 b[16]; } uuid_t;
 #define UUID_INIT(a, b, c, d0, d1, d2, d3, d4, d5, d6, d7) \
@@ -406,7 +409,16 @@ typedef u64 Elf64_Xword;
 #define ELFCLASS64 2
 #define ELFCLASSNONE 0
 #define EM_NONE 0
+#define ELFDATANONE 0
 #define ELFDATA2LSB 1
+#define ELFDATA2MSB 2
+#define EI_VERSION 6
+#define EV_CURRENT 1
+#define ET_EXEC 2
+#define PT_NULL 0
+#define SHT_NULL 0
+#define SHT_PROGBITS 1
+#define SHT_STRTAB 3
 #define ELFMAG "\177ELF"
 #define SELFMAG 4
 #define PT_LOAD 1

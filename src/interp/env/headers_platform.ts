@@ -37,6 +37,22 @@ static inline int strncmp(const char *a, const char *b, size_t n)
 	}
 	return 0;
 }
+/* include/linux/overflow.h: saturating size arithmetic (SIZE_MAX on overflow). */
+#ifndef SIZE_MAX
+#define SIZE_MAX (~(size_t)0)
+#endif
+static inline size_t size_add(size_t a, size_t b)
+{
+	size_t s = a + b;
+
+	return s < a ? SIZE_MAX : s;
+}
+static inline size_t size_mul(size_t a, size_t b)
+{
+	if (a != 0 && b > SIZE_MAX / a)
+		return SIZE_MAX;
+	return a * b;
+}
 typedef enum irqreturn { IRQ_NONE = 0, IRQ_HANDLED = 1, IRQ_WAKE_THREAD = 2 } irqreturn_t;
 `;
 

@@ -129,60 +129,81 @@ export function opsFromC(env: KernelEnv, p: Value): RprocOps {
     const name = f.name;
     const fn = c.getPtr(p, "rproc_ops", name);
     if (fn.addr === 0n) continue;
-    const label = fnName(env, fn);
-    const run = (args: readonly Value[]): Promise<Value> => env.run(label, { fn }, args);
-    switch (name) {
-      case "prepare":
-      case "unprepare":
-      case "start":
-      case "stop":
-      case "attach":
-      case "detach":
-        ops[name] = async (_k: unknown, r: Rproc) => num(await run([env.rprocPtr(r)]));
-        break;
-      case "kick":
-        ops[name] = async (_k: unknown, r: Rproc, vqid: number) => {
-          await run([env.rprocPtr(r), intVal(T.int, BigInt(vqid))]);
-        };
-        break;
-      case "parse_fw":
-      case "load":
-      case "sanity_check":
-      case "load_fw":
-        ops[name] = async (_k: unknown, r: Rproc, fw: FwObj) =>
-          num(await run([env.rprocPtr(r), env.firmwarePtr(fw)]));
-        break;
-      case "get_boot_addr":
-        ops[name] = async (_k: unknown, r: Rproc, fw: FwObj) => {
-          const v = await run([env.rprocPtr(r), env.firmwarePtr(fw)]);
-          return v.k === "int" ? Number(v.v) : 0;
-        };
-        break;
-      case "find_loaded_rsc_table":
-        ops[name] = async (_k: unknown, r: Rproc, fw: FwObj) =>
-          env.handPtr(await run([env.rprocPtr(r), env.firmwarePtr(fw)]), `ops->${name} (${label})`);
-        break;
-      case "get_loaded_rsc_table":
-        ops[name] = async (_k: unknown, r: Rproc) => {
-          const sz = env.machine.alloc(8, `table_sz of ${label}`, T.ulong);
-          const v = await run([env.rprocPtr(r), sz]);
-          if (v.k !== "ptr" || v.addr === 0n) return null;
-          const e = BigInt.asIntN(64, v.addr);
-          if (e < 0n && e >= -4095n) return Number(e);
-          const table = env.handPtr(v, `ops->${name} (${label})`);
-          return table === null ? null : { table, size: Number(unle(env.machine.read(sz, 8))) };
-        };
-        break;
-      case "release_fw":
-        ops[name] = async (_k: unknown, r: Rproc) => {
-          await run([env.rprocPtr(r)]);
-        };
-        break;
-      default:
-        ops[name] = () => notCallable(name);
-    }
+    ops[name] = opOf(env, name, fn);
   }
   return ops as RprocOps;
+}
+
+/** The hand-model op of a C function pointer held by struct rproc_ops member `name`. */
+function opOf(env: KernelEnv, name: string, fn: Value & { k: "ptr" }): unknown {
+  const label = fnName(env, fn);
+  const run = (args: readonly Value[]): Promise<Value> => env.run(label, { fn }, args);
+  switch (name) {
+    case "prepare":
+    case "unprepare":
+    case "start":
+    case "stop":
+    case "attach":
+    case "detach":
+      return async (_k: unknown, r: Rproc) => num(await run([env.rprocPtr(r)]));
+    case "kick":
+      return async (_k: unknown, r: Rproc, vqid: number) => {
+        await run([env.rprocPtr(r), intVal(T.int, BigInt(vqid))]);
+      };
+    case "parse_fw":
+    case "load":
+    case "load_segments":
+    case "sanity_check":
+    case "load_fw":
+      return async (_k: unknown, r: Rproc, fw: FwObj) =>
+        num(await run([env.rprocPtr(r), env.firmwarePtr(fw)]));
+    case "get_boot_addr":
+      return async (_k: unknown, r: Rproc, fw: FwObj) => {
+        const v = await run([env.rprocPtr(r), env.firmwarePtr(fw)]);
+        return v.k === "int" ? Number(v.v) : 0;
+      };
+    case "find_loaded_rsc_table":
+      return async (_k: unknown, r: Rproc, fw: FwObj) =>
+        env.handPtr(await run([env.rprocPtr(r), env.firmwarePtr(fw)]), `ops->${name} (${label})`);
+    case "get_loaded_rsc_table":
+      return async (_k: unknown, r: Rproc) => {
+        const sz = env.machine.alloc(8, `table_sz of ${label}`, T.ulong);
+        const v = await run([env.rprocPtr(r), sz]);
+        if (v.k !== "ptr" || v.addr === 0n) return null;
+        const e = BigInt.asIntN(64, v.addr);
+        if (e < 0n && e >= -4095n) return Number(e);
+        const table = env.handPtr(v, `ops->${name} (${label})`);
+        return table === null ? null : { table, size: Number(unle(env.machine.read(sz, 8))) };
+      };
+    case "release_fw":
+      return async (_k: unknown, r: Rproc) => {
+        await run([env.rprocPtr(r)]);
+      };
+    default:
+      return () => notCallable(name);
+  }
+}
+
+/**
+ * The core's ELF defaults (rproc_alloc_ops) as the C of the tree's remoteproc_elf_loader.c when it is loaded:
+ * the hand model's core puts its own helpers in the ops a driver leaves empty.
+ */
+function cElfDefaults(env: KernelEnv, r: Rproc): void {
+  const helpers: [unknown, string][] = [
+    [rproc_elf_load_segments, "rproc_elf_load_segments"],
+    [rproc_elf_load_rsc_table, "rproc_elf_load_rsc_table"],
+    [rproc_elf_find_loaded_rsc_table, "rproc_elf_find_loaded_rsc_table"],
+    [rproc_elf_sanity_check, "rproc_elf_sanity_check"],
+    [rproc_elf_get_boot_addr, "rproc_elf_get_boot_addr"],
+  ];
+  const ops = r.ops as Record<string, unknown>;
+  for (const [op, f] of Object.entries(ops)) {
+    const name = helpers.find(([h]) => h === f)?.[1];
+    const def = name === undefined ? undefined : env.machine.program.functions[name];
+    if (name === undefined || def === undefined) continue;
+    const obj = env.machine.functionObj(name, { k: "c", def }, name);
+    ops[op] = opOf(env, op, ptrInto(obj, 0, T.void));
+  }
 }
 
 /** The struct rproc_mem_entry of a hand-model carveout: its members served live, freed with it. */
@@ -465,6 +486,7 @@ export const REMOTEPROC_CORE: EnvModule = {
         const len = Number(int(call.args[4], call.name));
         const r = devm_rproc_alloc(k, dev, name, ops, firmware, ioOf(env));
         if (r === null) return NULLP;
+        cElfDefaults(env, r);
         const priv = env.bind(
           env.machine.object({ size: Math.max(len, 1), label: `rproc ${name} priv`, kind: "heap" }),
           { k: "ext", what: "rproc priv", data: r, kobj: r.obj },
