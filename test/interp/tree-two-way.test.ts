@@ -33,11 +33,13 @@ const outcome = (c: CellResult) => ({
 
 /**
  * Cells where the C and the hand model part, with why. Nothing else may differ.
- * - tee-unbind-while-running (v14, v15): their remoteproc_tee.c unlinks the unbound rproc's session entry a
- *   second time (list_del at the posted line) after the TEE device's remove freed it: the C writes through
- *   LIST_POISON and the kernel oopses (an unknown cell naming the fault and the line), where the hand model
- *   records the use after free and the double free and goes on. The same cell faults with no tree (the TEE
- *   driver alone from C): the STM32 driver from C does not change it.
+ * - tee-unbind-while-running (v14, v15): unbinding the TEE device runs rproc_tee_remove, which list_del()s
+ *   and kfree()s every session entry but leaves rproc->rproc_tee_itf pointing at it; the STM32 driver's
+ *   remove then calls rproc_tee_unregister, whose list_del(&trproc->node) reads the freed entry (the use
+ *   after free both record) and writes through the LIST_POISON its first list_del left: the C faults (the
+ *   kernel would oops; an unknown cell naming the fault and the line), where the hand model records the use
+ *   after free and the double free and goes on. Without a tree these versions do not run from C at all
+ *   (the environment's own struct rproc has no rproc_tee_itf, the member their remoteproc.h patch adds).
  */
 const EXPECTED_DIFFERENCES: Record<string, Record<string, string>> = {
   v16: {},
