@@ -198,6 +198,52 @@ describe.skipIf(!have)(
   },
 );
 
+describe.skipIf(!have)(
+  "a change to the tree's STM32 driver that no fact describes changes the cells when run from C",
+  () => {
+    it("a spinlock held across the blocking shutdown message is a sleep in atomic context at the posted line", async () => {
+      const read = (p: string) => ({ path: p, text: readFileSync(join(TREE, p), "utf8") });
+      const stm32 = read("drivers/remoteproc/stm32_rproc.c");
+      const send = '\t\t\terr = mbox_send_message(ddata->mb[idx].chan, "detach");';
+      expect(stm32.text).toContain(send);
+      // Our own change: a lock taken around the message (and its declaration on the includes' last line, so
+      // no line of the file moves).
+      const changed = stm32.text
+        .replace(
+          '#include "remoteproc_internal.h"',
+          '#include "remoteproc_internal.h"\nstatic DEFINE_SPINLOCK(fx_lock);',
+        )
+        .replace(send, `\t\t\tspin_lock(&fx_lock); ${send.trim()} spin_unlock(&fx_lock);`);
+      const line = changed.split("\n").findIndex((l) => l.includes("spin_lock(&fx_lock);")) + 1;
+      const loaded = loadTreeDrivers(await cParser(), {
+        headers: [
+          "include/linux/remoteproc.h",
+          "drivers/remoteproc/remoteproc_internal.h",
+          "drivers/remoteproc/remoteproc_elf_helpers.h",
+        ].map(read),
+        tee: null,
+        stm32: { path: stm32.path, text: changed },
+        elf: read("drivers/remoteproc/remoteproc_elf_loader.c"),
+      });
+      const v = builtinVersion("mainline");
+      if (v === undefined) throw new Error("no mainline");
+      const m = await runMatrix(
+        [{ id: "fx", title: "fx", facts: v.facts, ...interpretedTreeDrivers(loaded) }],
+        ["shutdown"],
+      );
+      const cell = m.results[0];
+      const atomic = cell?.findings.filter((f) => f.kind === "sleep-in-atomic") ?? [];
+      expect(atomic.map((f) => [f.at, f.site])).toEqual([
+        ["stm32_rproc_stop", { file: "drivers/remoteproc/stm32_rproc.c", line }],
+      ]);
+      expect(atomic[0]?.detail).toMatch(
+        /wait_for_completion_timeout may sleep while holding spinlock fx_lock/,
+      );
+      // The unchanged driver has none (the mainline column above).
+    }, 120_000);
+  },
+);
+
 describe.skipIf(!have)("the CLI runs a series on a kernel tree", () => {
   const V16 = join(SHARED, "lkml", "v16");
   it("matrix --kernel-tree says what ran per file; RPROC_REVIEW_KERNEL_TREE names the tree too", async () => {
