@@ -167,6 +167,8 @@ export class KernelEnv implements Environment {
   /** The C statement a kernel step was made at (for findings raised by the posted code). */
   private readonly stepSites = new Map<number, Site>();
   private readonly fns: Record<string, EnvFunction>;
+  /** Per C function (file and name): the kernel frame's options (the failures it gets past). */
+  private readonly callOpts = new Map<string, { ignores?: readonly string[] }>();
 
   constructor(
     readonly w: KernelWorld,
@@ -195,9 +197,15 @@ export class KernelEnv implements Environment {
       if (e.type === "call") {
         this.sites.push(e.site);
         // A failure the C function tests is its decision, as the hand model's `ignores` say per call site.
-        const def = m.function(e.fn, e.site.file);
-        const ignores = def === undefined ? [] : [...testedCallees(def)];
-        const f = this.w.k.enter(this.layerOf(e.site.file), e.fn, ignores.length > 0 ? { ignores } : {});
+        const key = `${e.site.file}\u0000${e.fn}`;
+        let opts = this.callOpts.get(key);
+        if (opts === undefined) {
+          const def = m.function(e.fn, e.site.file);
+          const ignores = def === undefined ? [] : [...testedCallees(def)];
+          opts = ignores.length > 0 ? { ignores } : {};
+          this.callOpts.set(key, opts);
+        }
+        const f = this.w.k.enter(this.layerOf(e.site.file), e.fn, opts);
         this.sites.pop();
         const stack = this.frames.get(e.thread) ?? [];
         stack.push(f);
