@@ -266,6 +266,16 @@ describe.skipIf(!have)("the CLI runs a series on a kernel tree", () => {
     }
   });
 
+  it("diff on the tree says what ran on both sides and reviews from the C", async () => {
+    const V15 = join(SHARED, "lkml", "v15");
+    const r = await runCli(["diff", V15, V16, "--kernel-tree", TREE, "--explore-depth", "0"]);
+    expect(r.out).toContain(
+      "What ran: **v15**: elf loader, stm32, remoteproc_tee.c from C; core, virtio from the model; **v16**: elf loader, stm32, remoteproc_tee.c from C; core, virtio from the model.",
+    );
+    // v15's tee-unbind-while-running is the C's fault (an unknown), never the hand model's result.
+    expect(r.out).toMatch(/faulted \(the kernel would oops\) at drivers\/remoteproc\/remoteproc_tee\.c:\d+/);
+  }, 120_000);
+
   it("a --kernel-tree that is not a kernel tree is bad input (exit 3) naming it", async () => {
     const r = await runCli([
       "matrix",

@@ -10,7 +10,7 @@ import type { DtNode, DtProp, ReservedMemory } from "../../semantics/devicetree.
 import type { EnvCall } from "../env.ts";
 import type { Obj, Value } from "../memory.ts";
 import { T } from "../types.ts";
-import { intVal, NULLP, ptrInto, Unsupported } from "../values.ts";
+import { intVal, NULLP, ptrInto, Unsupported, VOID } from "../values.ts";
 import { le, type Served } from "./cmem.ts";
 import type { EnvModule, KernelEnv } from "./kernel.ts";
 
@@ -313,7 +313,7 @@ export const OF: EnvModule = {
       /** drivers/of/dynamic.c: of_node_get() (the model's nodes live as long as the world) */
       of_node_get: (call) => call.args[0] ?? NULLP,
       /** drivers/of/dynamic.c: of_node_put() (the model's nodes live as long as the world) */
-      of_node_put: () => intVal(T.int, 0n),
+      of_node_put: () => VOID,
       /** drivers/of/of_reserved_mem.c: of_reserved_mem_lookup() — NULL for a node that is no region */
       of_reserved_mem_lookup: (call) => {
         const n = ofNodeOf(env, call.args[0], call.name);
