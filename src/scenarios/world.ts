@@ -47,6 +47,8 @@ export interface DriverWorld {
   platform: Platform;
   /** /lib/firmware, as the core reads it. */
   store: FirmwareStore;
+  /** The TEE client driver's API when it is the hand model's (a C STM32 driver calls it through the environment). */
+  tee?: RprocTeeApi | null;
 }
 
 /**
@@ -275,6 +277,7 @@ export class World {
         teedevs: this.teedevList,
         platform: this.platform,
         store: this.store,
+        tee: this.teeInstance === null ? this.tee : null,
       });
     } else {
       const drv = stm32RprocDriver(this.k, { platform: this.platform, store: this.store, tee: this.tee });

@@ -244,6 +244,47 @@ describe.skipIf(!have)(
   },
 );
 
+describe.skipIf(!have)("v16's STM32 driver from C with the hand model's TEE client driver", () => {
+  it("equals the hand model's v16 column: the STM32 C alone, its rproc_tee_* calls served by the hand model", async () => {
+    const dir = join(SHARED, "lkml", "v16");
+    const { applySeriesToTree } = await import("../../src/node/kernel-tree.ts");
+    const { loadOrder, runnableFiles } = await import("../../src/tree/index.ts");
+    const report = await applySeriesToTree(await loadInput(dir), TREE);
+    const file = (p: string) => {
+      const f = runnableFiles(report).find((x) => x.path === p);
+      if (f === undefined) throw new Error(`${p} does not run`);
+      return { path: f.path, text: f.text };
+    };
+    const loaded = loadTreeDrivers(await cParser(), {
+      headers: loadOrder(report).filter((f) => f.path.endsWith(".h")),
+      tee: null,
+      stm32: file("drivers/remoteproc/stm32_rproc.c"),
+      elf: file("drivers/remoteproc/remoteproc_elf_loader.c"),
+    });
+    const v = builtinVersion("v16");
+    if (v === undefined) throw new Error("no v16");
+    const c = await runMatrix([
+      { id: "v16", title: v.title, facts: v.facts, ...interpretedTreeDrivers(loaded) },
+    ]);
+    const model = await runMatrix([{ id: "v16", title: v.title, facts: v.facts }]);
+    for (const cell of c.results) {
+      const m = model.results.find((r) => r.scenario === cell.scenario);
+      expect({ scenario: cell.scenario, ...outcome(cell) }).toEqual({
+        scenario: m?.scenario,
+        ...(m === undefined ? {} : outcome(m)),
+      });
+    }
+    // The hand model's TEE driver ran (its frames), called by the C's probe and ops.
+    const boot = c.results.find((r) => r.scenario === "boot");
+    expect(
+      boot?.trace.some((s) => s.layer === "tee" && s.fn === "rproc_tee_register" && s.event === "call"),
+    ).toBe(true);
+    expect(
+      boot?.trace.some((s) => s.layer === "stm32" && s.fn === "stm32_rproc_probe" && s.event === "call"),
+    ).toBe(true);
+  }, 120_000);
+});
+
 describe.skipIf(!have)("the CLI runs a series on a kernel tree", () => {
   const V16 = join(SHARED, "lkml", "v16");
   it("matrix --kernel-tree says what ran per file; RPROC_REVIEW_KERNEL_TREE names the tree too", async () => {

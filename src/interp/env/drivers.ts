@@ -12,6 +12,7 @@
 import type { Parser } from "web-tree-sitter";
 import type { Stm32DriverImpl, TeeDriverImpl } from "../../scenarios/world.ts";
 import type { Kernel } from "../../semantics/kernel.ts";
+import type { RprocTeeApi } from "../../semantics/stm32_rproc.ts";
 import type { Program } from "../ast.ts";
 import { instantiate, type KConfig, loadProgram } from "../index.ts";
 import type { LowerProblem, SourceFile } from "../lower.ts";
@@ -30,6 +31,7 @@ import {
   moduleInit,
   type WorldMachine,
 } from "./remoteproc_tee.ts";
+import { teeModelModule } from "./remoteproc_tee_model.ts";
 import { RESET } from "./reset.ts";
 import { WORKQUEUE } from "./workqueue.ts";
 
@@ -106,9 +108,11 @@ export function interpretedTreeDrivers(
   hooks: DriverHooks = {},
 ): { tee?: TeeDriverImpl; stm32?: Stm32DriverImpl } {
   const instances = new WeakMap<Kernel, WorldMachine>();
-  const machineFor = (w: KernelWorld): WorldMachine => {
+  const machineFor = (w: KernelWorld, tee: RprocTeeApi | null = null): WorldMachine => {
     let inst = instances.get(w.k);
     if (inst === undefined) {
+      // Without the posted TEE driver in the program, its API is the world's hand-model TEE client driver.
+      const modules = loaded.tee === null ? [...TREE_MODULES, teeModelModule(tee)] : TREE_MODULES;
       const env = new KernelEnv(
         w,
         (f) =>
@@ -119,7 +123,7 @@ export function interpretedTreeDrivers(
               : f === loaded.elf
                 ? "core"
                 : layerOfFile(f),
-        TREE_MODULES,
+        modules,
       );
       const m = instantiate(loaded.program, env);
       env.attach(m);
@@ -142,7 +146,7 @@ export function interpretedTreeDrivers(
     out.stm32 = {
       what: `${stm32} of the kernel tree, interpreted`,
       init: async (w) => {
-        const { env, m } = machineFor(w);
+        const { env, m } = machineFor(w, w.tee ?? null);
         await moduleInit(env, m, stm32);
         return { siteOfStep: (step) => env.siteOfStep(step) };
       },
