@@ -2,12 +2,14 @@
  * The interpreter's speed: statements per second on a C loop of this project (struct members, a list walk,
  * integer arithmetic), and the v16 column of the matrix (every scenario) with the hand model's
  * remoteproc_tee.ts beside the same column running a TEE driver from C (the fixture driver of the tests; and
- * the posted v16 remoteproc_tee.c when ../shared holds the series). Goal (issue 16): within 5x of the hand
+ * the posted v16 remoteproc_tee.c when ../shared holds the series), and the column with linux-6.12's STM32
+ * driver and ELF loader from C beside it when ../shared holds the tree. Goal (issue 16): within 5x of the hand
  * model.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadFixtures } from "../src/emulator/api.ts";
+import { interpretedTreeDrivers, loadTreeDrivers } from "../src/interp/env/drivers.ts";
 import {
   interpretedTeeDriver,
   type LoadedTeeDriver,
@@ -17,10 +19,12 @@ import { heapEnvironment } from "../src/interp/heap.ts";
 import { instantiate, loadProgram, type Machine } from "../src/interp/index.ts";
 import { cParser } from "../src/node/c-parser.ts";
 import { loadInput } from "../src/node/inputs.ts";
-import { runScenario } from "../src/scenarios/run.ts";
+import { applySeriesToTree } from "../src/node/kernel-tree.ts";
+import { type RunOptions, runScenario } from "../src/scenarios/run.ts";
 import { SCENARIOS } from "../src/scenarios/scenarios.ts";
 import { builtinVersion } from "../src/semantics/versions.ts";
 import { newFileContent } from "../src/series/index.ts";
+import { loadOrder, runnableFiles } from "../src/tree/index.ts";
 
 const LOOP = `
 void *kzalloc(unsigned long size, unsigned int flags);
@@ -65,17 +69,14 @@ export async function benchInterpreter(): Promise<string[]> {
   ];
 }
 
-async function column(
-  tee: ReturnType<typeof interpretedTeeDriver> | undefined,
-  runs: number,
-): Promise<number> {
+async function column(impls: RunOptions | undefined, runs: number): Promise<number> {
   const v = builtinVersion("v16");
   if (v === undefined) throw new Error("no v16");
   const d = { id: "v16", title: v.title, facts: v.facts };
   const fx = await loadFixtures();
   const once = async (): Promise<number> => {
     const t = performance.now();
-    for (const s of SCENARIOS) await runScenario(d, s, fx, tee === undefined ? {} : { tee });
+    for (const s of SCENARIOS) await runScenario(d, s, fx, impls ?? {});
     return performance.now() - t;
   };
   for (let i = 0; i < 3; i++) await once();
@@ -88,7 +89,7 @@ async function column(
 async function fromC(name: string, loaded: LoadedTeeDriver, hand: number, runs: number): Promise<string[]> {
   const machines: Machine[] = [];
   const tee = interpretedTeeDriver(loaded, { onMachine: (m) => machines.push(m) });
-  const ms = await column(tee, runs);
+  const ms = await column({ tee }, runs);
   const perRun = machines.reduce((a, m) => a + m.steps, 0) / (runs + 3);
   return [
     `v16 column (${SCENARIOS.length} scenarios) with ${name} from C, median of ${runs}: ${ms.toFixed(1)} ms (${(ms / hand).toFixed(1)}x the hand model; ${Math.round(perRun)} C statements a column)`,
@@ -122,5 +123,37 @@ export async function benchInterpretedColumn(runs = 10): Promise<string[]> {
     headers: [{ path: "include/linux/remoteproc_tee.h", text: h }],
     source: { path: "drivers/remoteproc/remoteproc_tee.c", text: c },
   });
-  return [...out, ...(await fromC("the posted v16 remoteproc_tee.c", loaded, hand, runs))];
+  out.push(...(await fromC("the posted v16 remoteproc_tee.c", loaded, hand, runs)));
+  return [...out, ...(await fromTree(s, hand, runs))];
+}
+
+/** The v16 column with linux-6.12's stm32_rproc.c and ELF loader (v16 applied) and the TEE driver from C. */
+async function fromTree(
+  series: Awaited<ReturnType<typeof loadInput>>,
+  hand: number,
+  runs: number,
+): Promise<string[]> {
+  const tree = join(import.meta.dirname, "..", "..", "shared", "kernel", "linux-6.12");
+  if (!existsSync(tree)) return [`(the tree drivers are not measured: ${tree} is absent)`];
+  const report = await applySeriesToTree(series, tree);
+  const file = (p: string) => {
+    const f = runnableFiles(report).find((x) => x.path === p);
+    if (f === undefined) throw new Error(`${p} does not run on ${tree}`);
+    return { path: f.path, text: f.text };
+  };
+  const machines: Machine[] = [];
+  const impls = interpretedTreeDrivers(
+    loadTreeDrivers(await cParser(), {
+      headers: loadOrder(report).filter((f) => f.path.endsWith(".h")),
+      tee: file("drivers/remoteproc/remoteproc_tee.c"),
+      stm32: file("drivers/remoteproc/stm32_rproc.c"),
+      elf: file("drivers/remoteproc/remoteproc_elf_loader.c"),
+    }),
+    { onMachine: (m) => machines.push(m) },
+  );
+  const ms = await column(impls, runs);
+  const perRun = machines.reduce((a, m) => a + m.steps, 0) / (runs + 3);
+  return [
+    `v16 column (${SCENARIOS.length} scenarios) with linux-6.12's stm32_rproc.c and remoteproc_elf_loader.c (v16 applied) and the posted remoteproc_tee.c from C, median of ${runs}: ${ms.toFixed(1)} ms (${(ms / hand).toFixed(1)}x the hand model; ${Math.round(perRun)} C statements a column)`,
+  ];
 }

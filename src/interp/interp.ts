@@ -273,6 +273,8 @@ export class Machine implements MachineApi {
       if (d.init !== null) init(d.file, this.staticLocals.get(Number(id)) as Var, d.init, d.line);
   }
 
+  private readonly fnLookups = new Map<string, FunctionDef | undefined>();
+
   /** A global visible from `file` (its statics first), or undefined. */
   global(name: string, file: string): Var | undefined {
     return this.globals.get(`${file}\u0000${name}`) ?? this.globals.get(name);
@@ -307,13 +309,16 @@ export class Machine implements MachineApi {
 
   /** The function `name` defined in the files, as seen from `file` (its statics first). */
   function(name: string, file: string): FunctionDef | undefined {
-    const f = this.program.functions[`${file}\u0000${name}`] ?? this.program.functions[name];
-    if (f !== undefined) return f;
-    for (const h of this.program.headerFiles) {
-      const s = this.program.functions[`${h}\u0000${name}`];
-      if (s !== undefined) return s;
-    }
-    return undefined;
+    // Memoised per file and name (the program does not change): a name the environment provides misses
+    // every header's statics on each call otherwise.
+    const key = `${file}\u0000${name}`;
+    const known = this.fnLookups.get(key);
+    if (known !== undefined || this.fnLookups.has(key)) return known;
+    let found = this.program.functions[key] ?? this.program.functions[name];
+    for (let i = 0; found === undefined && i < this.program.headerFiles.length; i++)
+      found = this.program.functions[`${this.program.headerFiles[i]}\u0000${name}`];
+    this.fnLookups.set(key, found);
+    return found;
   }
 
   literal(id: number, bytes: readonly number[]): Obj {

@@ -818,23 +818,12 @@ export class Lowerer {
         }
         return { k: "call", fn: this.expr(callee), args, line };
       }
-      case "field_expression": {
-        const op = need(field(n, "operator"), "operator", n).text;
-        return {
-          k: "member",
-          e: this.expr(need(field(n, "argument"), "object", n)),
-          name: need(field(n, "field"), "member", n).text,
-          arrow: op === "->",
-          line,
-        };
+      case "field_expression":
+      case "subscript_expression": {
+        const cast = this.castUnder(n);
+        if (cast !== null) return { k: "cast", t: cast.t, e: cast.e, line };
+        return this.postfixOn(n, this.expr(need(field(n, "argument"), "object", n)));
       }
-      case "subscript_expression":
-        return {
-          k: "index",
-          e: this.expr(need(field(n, "argument"), "array", n)),
-          i: this.expr(need(field(n, "index"), "index", n)),
-          line,
-        };
       case "cast_expression":
         return {
           k: "cast",
@@ -877,6 +866,39 @@ export class Lowerer {
       default:
         throw new LowerError(`expression ${n.type}: ${n.text.slice(0, 40)}`, line);
     }
+  }
+
+  /** A postfix operator (`->`, `.`, `[]`) of `n` applied to `e`, its operand lowered. */
+  private postfixOn(n: Node, e: Expr): Expr {
+    const line = lineOf(n);
+    if (n.type === "subscript_expression")
+      return { k: "index", e, i: this.expr(need(field(n, "index"), "index", n)), line };
+    const op = need(field(n, "operator"), "operator", n).text;
+    return { k: "member", e, name: need(field(n, "field"), "member", n).text, arrow: op === "->", line };
+  }
+
+  /**
+   * `(u64)(p)->f`, `(u8)(p)->a[1]`: tree-sitter reads a call of u64 with the postfix operators on it; C binds
+   * them first and casts the result. The cast and the postfix chain on its parenthesised operand, or null.
+   */
+  private castUnder(n: Node): { t: CType; e: Expr } | null {
+    if (n.type === "call_expression") {
+      const callee = field(n, "function");
+      const t = callee === null ? null : this.typedefIn(callee);
+      if (t === null) return null;
+      const line = lineOf(n);
+      const args = named(need(field(n, "arguments"), "arguments", n)).map((a) => this.expr(a));
+      const e = args.reduceRight<Expr | null>(
+        (r, a) => (r === null ? a : { k: "comma", l: a, r, line }),
+        null,
+      );
+      if (e === null) throw new LowerError(`cast to ${callee?.text ?? "?"} of nothing`, line);
+      return { t, e };
+    }
+    if (n.type !== "field_expression" && n.type !== "subscript_expression") return null;
+    const arg = field(n, "argument");
+    const inner = arg === null ? null : this.castUnder(arg);
+    return inner === null ? null : { t: inner.t, e: this.postfixOn(n, inner.e) };
   }
 
   /** The typedef a parenthesised lone identifier names (`(u32)` read as an expression), or null. */

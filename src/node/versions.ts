@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { BuiltinManifest } from "../compare/against.ts";
 import type { MappedFacts } from "../compare/sides.ts";
 import { InputError } from "../errors.ts";
+import { interpretedTreeDrivers, loadTreeDrivers } from "../interp/env/drivers.ts";
 import { interpretedTeeDriver, loadTeeDriver, unloadableTeeDriver } from "../interp/env/remoteproc_tee.ts";
 import { builtinSubject, type ReviewSubject, seriesSubject } from "../review/run.ts";
 import type { Design, RanFile } from "../scenarios/run.ts";
@@ -26,6 +27,7 @@ import {
 } from "../tree/index.ts";
 import { cParser } from "./c-parser.ts";
 import { type InputOptions, loadInput } from "./inputs.ts";
+import { applySeriesToTree, resolveKernelTree } from "./kernel-tree.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const PATCHES_DIR = join(ROOT, "patches");
@@ -82,6 +84,11 @@ export const MODEL_ONLY_ENV = "RPROC_REVIEW_MODEL_ONLY";
 export interface SubjectOptions {
   /** Run every file with the hand model, even the C the series creates (default: $RPROC_REVIEW_MODEL_ONLY). */
   modelOnly?: boolean;
+  /**
+   * The kernel tree whose modelled files run from C with the series applied (--kernel-tree); absent: the
+   * git: input's repository, $RPROC_REVIEW_KERNEL_TREE, or the current directory when it is one.
+   */
+  kernelTree?: string;
 }
 
 function modelOnly(opts: SubjectOptions): boolean {
@@ -119,6 +126,8 @@ export async function cDesign(series: Series): Promise<Pick<Design, "tee" | "ran
       ran.push({ file: f.path, from: "C", why });
     else if (MODELLED_FILES.includes(f.path) && f.role === "source")
       ran.push({ file: f.path, from: "model", why });
+    else if (f.role === "source" && f.provenance.kind === "fallback")
+      ran.push({ file: f.path, from: "model", why });
     else if (f.role === "source" && ranFrom(report, f.path) === "C")
       ran.push({ file: f.path, from: "not run", why: `${why}; no hand model of it, not driven from C yet` });
   }
@@ -135,9 +144,85 @@ export async function cDesign(series: Series): Promise<Pick<Design, "tee" | "ran
   return { tee, ran };
 }
 
+/** The STM32 driver among a tree report's files: the tree's stm32_rproc.c, when it is the posted code's result. */
+const STM32_FILE = "drivers/remoteproc/stm32_rproc.c";
+/** The core's ELF helpers, run from C beside a tree's STM32 driver (the hand model's core calls them). */
+const ELF_FILE = "drivers/remoteproc/remoteproc_elf_loader.c";
+
 /**
- * A series read and mapped with the C parser. The TEE client driver it creates runs from C (cDesign) unless
- * the hand model is asked for (--model-only, $RPROC_REVIEW_MODEL_ONLY).
+ * What a series runs from C on a kernel tree: the tree's stm32_rproc.c with the series applied, together
+ * with the TEE client driver the series creates, on the tree's remoteproc headers (src/interp/env/drivers.ts);
+ * the remoteproc core, ELF loader and virtio stay the hand model (they are the drivers' environment). A file
+ * whose patch did not apply (or whose header's did not) is the hand model's, and says why. When the STM32
+ * driver falls back, a created TEE driver the tree can run runs as with no tree (on the environment's
+ * headers).
+ */
+export async function treeDesign(
+  series: Series,
+  report: TreeReport,
+): Promise<Pick<Design, "tee" | "stm32" | "ran"> | null> {
+  const runnable = runnableFiles(report);
+  const stm32 = runnable.find((f) => f.path === STM32_FILE) ?? null;
+  const elf = runnable.find((f) => f.path === ELF_FILE) ?? null;
+  const created = teeDriverFile(report);
+  if (stm32 === null) {
+    // No STM32 driver from the tree: the TEE driver the series creates runs as it does with no tree, unless
+    // the tree says it falls back too (a header patch it includes did not apply): then it is the model's.
+    const c = created === null ? null : await cDesign(series);
+    const fromC = (c?.ran ?? []).filter((r) => r.from === "C").map((r) => r.file);
+    return { ...(c?.tee === undefined ? {} : { tee: c.tee }), ran: ranOf(report, new Set(fromC)) };
+  }
+  const headers = loadOrder(report).filter((f) => f.path.endsWith(".h"));
+  const fromC = new Set([
+    stm32.path,
+    ...(elf === null ? [] : [elf.path]),
+    ...headers.map((h) => h.path),
+    ...(created === null ? [] : [created.path]),
+  ]);
+  const ran = ranOf(report, fromC);
+  let impl: Pick<Design, "tee" | "stm32">;
+  try {
+    const loaded = loadTreeDrivers(await cParser(), {
+      headers,
+      tee: created === null ? null : { path: created.path, text: created.text },
+      stm32: { path: stm32.path, text: stm32.text },
+      elf: elf === null ? null : { path: elf.path, text: elf.text },
+    });
+    impl = interpretedTreeDrivers(loaded);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    impl = {
+      ...(created === null ? {} : { tee: unloadableTeeDriver(created.path, why) }),
+      stm32: unloadableTeeDriver(stm32.path, why),
+    };
+  }
+  return { ...impl, ran };
+}
+
+/** Per file of a tree report: C when in `fromC`, else the model with why (its provenance). */
+function ranOf(report: TreeReport, fromC: ReadonlySet<string>): RanFile[] {
+  const ran: RanFile[] = [];
+  for (const f of report.files) {
+    const why = describeProvenance(f.provenance);
+    if (fromC.has(f.path)) ran.push({ file: f.path, from: "C", why });
+    else if (MODELLED_FILES.includes(f.path) && f.role === "source")
+      ran.push({
+        file: f.path,
+        from: "model",
+        why: f.text === null ? why : `${why}; the hand model runs it as the drivers' environment`,
+      });
+    else if (f.role === "source" && f.provenance.kind === "fallback")
+      ran.push({ file: f.path, from: "model", why });
+    else if (f.role === "source" && ranFrom(report, f.path) === "C")
+      ran.push({ file: f.path, from: "not run", why: `${why}; no hand model of it, not driven from C yet` });
+  }
+  return ran;
+}
+
+/**
+ * A series read and mapped with the C parser. The TEE client driver it creates runs from C (cDesign), and on
+ * a kernel tree the tree's STM32 driver with the series applied too (treeDesign), unless the hand model is
+ * asked for (--model-only, $RPROC_REVIEW_MODEL_ONLY).
  */
 export async function mappedSubject(
   series: Series,
@@ -145,7 +230,14 @@ export async function mappedSubject(
   opts: SubjectOptions = {},
 ): Promise<ReviewSubject> {
   const subject = seriesSubject(series, mapSeries(series, await cParser()), spec);
-  const c = modelOnly(opts) ? null : await cDesign(series);
+  let c: Pick<Design, "tee" | "stm32" | "ran"> | null = null;
+  if (!modelOnly(opts)) {
+    const tree = await resolveKernelTree({ option: opts.kernelTree, input: spec });
+    c =
+      tree === null
+        ? await cDesign(series)
+        : await treeDesign(series, await applySeriesToTree(series, tree.dir));
+  }
   if (c === null) return subject;
   subject.design = { ...subject.design, ...c };
   const side = subject.side;

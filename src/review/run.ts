@@ -120,7 +120,7 @@ function sharedFindingScenarios(results: readonly CellResult[], a: string, b: st
 
 /** A design with every file run by the hand model (what its facts say), same id. */
 function modelOf(d: Design): Design {
-  const { tee: _tee, ran: _ran, ...model } = d;
+  const { tee: _tee, stm32: _stm32, ran: _ran, ...model } = d;
   return model;
 }
 
@@ -136,6 +136,11 @@ function outcomeOf(c: CellResult): string {
  * The note saying where what ran from C differs from what the design's facts give over the hand model (the
  * facts cannot explain those cells): the scenarios, and the first one's two outcomes. None when they agree.
  */
+/** Whether a design runs a driver from C (the posted TEE driver, a kernel tree's STM32 driver). */
+function fromC(d: Design): boolean {
+  return d.tee !== undefined || d.stm32 !== undefined;
+}
+
 function disagreements(d: Design, ran: readonly CellResult[], model: readonly CellResult[]): string[] {
   const files = (d.ran ?? []).filter((r) => r.from === "C" && r.file.endsWith(".c")).map((r) => r.file);
   const differ: { scenario: string; c: string; m: string }[] = [];
@@ -191,7 +196,7 @@ export async function runReview(
   const notes = [...(opts.notes ?? [])];
   const explained = new Map<ReviewSubject, VersionSide>();
   for (const s of [a, b]) {
-    if (s.design.tee === undefined || explained.has(s)) continue;
+    if (!fromC(s.design) || explained.has(s)) continue;
     const model = modelOf(s.design);
     const m = await runMatrix([model], opts.scenarios ? [...opts.scenarios] : undefined);
     const cells = m.results.map((c) => ({ ...c, version: s.design.id }));
@@ -228,12 +233,12 @@ export async function runReview(
       : undefined;
   // One note on what ran differently: traces (and first divergences) of different code, exploration.
   if (!sameImplementation(a.design.ran, b.design.ran) || (depth > 0 && explained.size > 0)) {
-    const c = [a, b].filter((s) => s.design.tee !== undefined).map((s) => s.design.id);
-    const m = [a, b].filter((s) => s.design.tee === undefined).map((s) => s.design.id);
+    const c = [a, b].filter((s) => fromC(s.design)).map((s) => s.design.id);
+    const m = [a, b].filter((s) => !fromC(s.design)).map((s) => s.design.id);
     const parts: string[] = [];
     if (m.length > 0 && c.length > 0)
       parts.push(
-        `${c.join(", ")} ran its TEE driver from C, ${m.join(", ")} the model: traces compare different code`,
+        `${c.join(", ")} ran ${[a, b].some((s) => s.design.stm32 !== undefined) ? "its drivers" : "its TEE driver"} from C, ${m.join(", ")} the model: traces compare different code`,
       );
     if (depth > 0 && c.length > 0) parts.push("exploration: the model only");
     if (parts.length > 0) notes.push(parts.join("; "));

@@ -16,7 +16,7 @@ import type {
   UnknownReason,
 } from "./result.ts";
 import { SCENARIOS, type Scenario, scenarioById } from "./scenarios.ts";
-import { type TeeDriverImpl, World } from "./world.ts";
+import { type Stm32DriverImpl, type TeeDriverImpl, World } from "./world.ts";
 
 /** A design to run: a built-in version, or one from an input (ingest, variant file). */
 export interface Design {
@@ -37,6 +37,11 @@ export interface Design {
    * src/node/versions.ts loads it for a series input that creates it). RunOptions.tee overrides it.
    */
   tee?: TeeDriverImpl;
+  /**
+   * The STM32 driver to run instead of the hand model's stm32_rproc.ts (a kernel tree's stm32_rproc.c with the
+   * series applied, interpreted; src/node/versions.ts loads it). RunOptions.stm32 overrides it.
+   */
+  stm32?: Stm32DriverImpl;
   /** What runs each file of the design: the interpreted C or the hand model (absent: all the hand model). */
   ran?: readonly RanFile[];
 }
@@ -114,6 +119,8 @@ export interface RunOptions {
   expect?: readonly TraceStep[];
   /** The remoteproc_tee.c to run instead of the hand model's (see TeeDriverImpl); its cells say so. */
   tee?: TeeDriverImpl;
+  /** The stm32_rproc.c to run instead of the hand model's (see Stm32DriverImpl). */
+  stm32?: Stm32DriverImpl;
 }
 
 /** Runs one scenario on one design. */
@@ -129,6 +136,7 @@ export async function runScenario(
       `unknown scenario "${String(scenario)}" (known: ${SCENARIOS.map((x) => x.id).join(", ")})`,
     );
   const teeImpl = opts.tee ?? design.tee;
+  const stm32Impl = opts.stm32 ?? design.stm32;
   const tracked = trackFactReads(design.facts);
   const unknownOf = (trace: CellResult["trace"]) => {
     const because = unknownReasons(design, tracked.reads, trace);
@@ -156,6 +164,7 @@ export async function runScenario(
     dt: s.dt ?? "reference",
     fixtures: fixtures ?? (await loadFixtures()),
     ...(teeImpl === undefined ? {} : { tee: teeImpl }),
+    ...(stm32Impl === undefined ? {} : { stm32: stm32Impl }),
   });
   if (opts.expect !== undefined) w.k.expected = opts.expect;
   // An implementation that cannot run what the scenario reaches stops it: the cell is unknown, with the
@@ -169,7 +178,7 @@ export async function runScenario(
     await w.teardown();
   } catch (e) {
     if (!(e instanceof TraceDiverged) && w.k.diverged < 0) {
-      stopped = teeImpl?.cannotRun(e) ?? null;
+      stopped = teeImpl?.cannotRun(e) ?? stm32Impl?.cannotRun(e) ?? null;
       if (stopped === null) throw e;
       finalState = finalStateOf(w);
     }
@@ -194,7 +203,7 @@ export async function runScenario(
       tee.push(e.e.cmdName as TaCommandName);
     }
   }
-  const inst = w.teeInstance;
+  const inst = w.stm32Instance ?? w.teeInstance;
   const findings = w.monitors.findings.map((f) => {
     const site = inst?.siteOfStep(f.step);
     return site === undefined ? f : { ...f, site: { file: site.file, line: site.line } };

@@ -13,6 +13,7 @@ import type { DesignFacts } from "../semantics/facts.ts";
 import { ENODEV, Kernel } from "../semantics/kernel.ts";
 import { Monitors } from "../semantics/monitors.ts";
 import {
+  type FirmwareStore,
   type Rproc,
   rproc_boot,
   rproc_set_firmware,
@@ -34,6 +35,36 @@ export interface WorldOptions {
   fixtures: Fixtures;
   /** The remoteproc_tee.c the world runs instead of the hand model's (the posted C, interpreted). */
   tee?: TeeDriverImpl;
+  /** The stm32_rproc.c the world runs instead of the hand model's (a kernel tree's, interpreted). */
+  stm32?: Stm32DriverImpl;
+}
+
+/** What an implementation of a driver other than the hand model's runs in: the world's kernel and platform. */
+export interface DriverWorld {
+  k: Kernel;
+  core: DriverCore;
+  teedevs: readonly TeeDevice[];
+  platform: Platform;
+  /** /lib/firmware, as the core reads it. */
+  store: FirmwareStore;
+  /** The TEE client driver's API when it is the hand model's (a C STM32 driver calls it through the environment). */
+  tee?: RprocTeeApi | null;
+}
+
+/**
+ * An implementation of stm32_rproc.c other than the hand model's (src/interp/env/drivers.ts runs a kernel
+ * tree's, with the series applied): its module init registers the platform driver with the world's driver
+ * core; the rest of the kernel stays the hand model.
+ */
+export interface Stm32DriverImpl {
+  readonly what: string;
+  init(w: DriverWorld): Promise<DriverInstance>;
+  cannotRun(e: unknown): UnknownReason | null;
+}
+
+export interface DriverInstance {
+  /** The statement of the implementation's source that made a trace step, when it did. */
+  siteOfStep(step: number): { file: string; line: number } | undefined;
 }
 
 /**
@@ -44,12 +75,7 @@ export interface TeeDriverImpl {
   /** What runs, for reasons and reports (e.g. "the posted drivers/remoteproc/remoteproc_tee.c, interpreted"). */
   readonly what: string;
   /** rproc_tee_fw_mod_init in a world's kernel: registers the TEE bus driver; gives the client API. */
-  init(w: {
-    k: Kernel;
-    core: DriverCore;
-    teedevs: readonly TeeDevice[];
-    platform: Platform;
-  }): Promise<TeeDriverInstance>;
+  init(w: DriverWorld): Promise<TeeDriverInstance>;
   /** What could not run, when `e` is the error a run of the implementation stopped with; else null. */
   cannotRun(e: unknown): UnknownReason | null;
 }
@@ -97,6 +123,8 @@ export class World {
   private tee: RprocTeeApi | null = null;
   /** The TEE driver instance when the world runs an implementation other than the hand model's. */
   teeInstance: TeeDriverInstance | null = null;
+  /** The STM32 driver instance when the world runs an implementation other than the hand model's. */
+  stm32Instance: DriverInstance | null = null;
   /** Whether markInputsImmutable ran. */
   private inputsMarked = false;
 
@@ -109,6 +137,7 @@ export class World {
     /** The ELF a boot stage loads before Linux (attach-running). */
     readonly bootStageElf: Uint8Array,
     readonly teeImpl: TeeDriverImpl | null = null,
+    readonly stm32Impl: Stm32DriverImpl | null = null,
   ) {
     this.k = new Kernel(facts);
     this.k.attachPlatform(platform);
@@ -151,7 +180,16 @@ export class World {
         : { ...fx.stm32mp15 }
       : { ...fx.elf, tampered: null, badSignature: null };
     const bootStageElf = opts.platform === "stm32mp2-m33" ? fx.elf.zephyr : fx.elf.good;
-    const w = new World(facts, platform, dt, images, usesTee, bootStageElf, opts.tee ?? null);
+    const w = new World(
+      facts,
+      platform,
+      dt,
+      images,
+      usesTee,
+      bootStageElf,
+      opts.tee ?? null,
+      opts.stm32 ?? null,
+    );
     w.firmware.set(DEFAULT_FIRMWARE, images.good);
     w.firmware.set(ALTERNATE_FIRMWARE, images.alternate);
     return w;
@@ -172,6 +210,9 @@ export class World {
     this.monitors.checkState(this.rproc?.state ?? null, op);
     return ret;
   }
+
+  /** The TEE devices the world's OP-TEE offers (one: the emulated OP-TEE; none without a TEE design). */
+  private teedevList: TeeDevice[] = [];
 
   private store = { get: rebuildable([this.firmware] as const, (fw) => (name: string) => fw.get(name)) };
 
@@ -207,12 +248,14 @@ export class World {
     if (this.usesTee) {
       const { mod, client } = await teeModules();
       const teedevs = [{ name: "optee", implId: client.TEE_IMPL_ID_OPTEE, ta: this.platform.ta }];
+      this.teedevList = teedevs;
       if (this.teeImpl !== null) {
         this.teeInstance = await this.teeImpl.init({
           k: this.k,
           core: this.core,
           teedevs,
           platform: this.platform,
+          store: this.store,
         });
         this.tee = this.teeInstance.api;
       } else {
@@ -226,8 +269,20 @@ export class World {
       this.teeDev = new Device(mod.RPROC_TEE_BUS_DEVICE, "tee");
       await this.drive("bind remoteproc_tee", () => this.core.device_add(this.teeDev as Device));
     }
-    const drv = stm32RprocDriver(this.k, { platform: this.platform, store: this.store, tee: this.tee });
-    await this.core.driver_register(drv);
+    if (this.stm32Impl !== null) {
+      // The driver's module init registers it (module_platform_driver): the C's probe runs at device_add.
+      this.stm32Instance = await this.stm32Impl.init({
+        k: this.k,
+        core: this.core,
+        teedevs: this.teedevList,
+        platform: this.platform,
+        store: this.store,
+        tee: this.teeInstance === null ? this.tee : null,
+      });
+    } else {
+      const drv = stm32RprocDriver(this.k, { platform: this.platform, store: this.store, tee: this.tee });
+      await this.core.driver_register(drv);
+    }
     return this.drive("bind stm32-rproc", () => this.core.device_add(this.rprocDev));
   }
 

@@ -168,7 +168,8 @@ function stm32_rproc_mem_alloc(k: Kernel, _r: Rproc, mem: RprocMemEntry): Promis
     "stm32_rproc_mem_alloc",
     () => {
       k.mightSleep("ioremap_wc", "stm32_rproc_mem_alloc");
-      mem.backing = k.alloc("mapping", `ioremap ${mem.name}`, mem.dma, "ioremap_wc");
+      // The allocation is the C function's that maps (as every other site names it), not the API's.
+      mem.backing = k.alloc("mapping", `ioremap ${mem.name}`, mem.dma, "stm32_rproc_mem_alloc");
       mem.va = { kind: "io", pa: mem.dma };
       mem.is_iomem = true;
       return 0;
@@ -328,7 +329,7 @@ async function stm32_rproc_get_loaded_rsc_table(
         return -EINVAL;
       }
       k.mightSleep("devm_ioremap_wc", "stm32_rproc_get_loaded_rsc_table");
-      k.alloc("mapping", "rsc_va", pa, "devm_ioremap_wc", r.dev);
+      k.alloc("mapping", "rsc_va", pa, "stm32_rproc_get_loaded_rsc_table", r.dev);
       d.rsc_va = { kind: "io", pa };
     }
     out = { table: d.rsc_va, size: RSC_TBL_SIZE };

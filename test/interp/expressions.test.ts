@@ -199,4 +199,18 @@ int first(void) { return ids[0].a; }`);
     expect(m.call("other")).toMatchObject({ status: "done", value: { v: 7n } });
     expect(m.call("first")).toMatchObject({ status: "unknown", site: { file: "test.c", line: 3 } });
   });
+  it("casts a typedef to a parenthesised operand after its postfix operators, as C binds them", async () => {
+    // tree-sitter reads \`(u64)(p)->f\` as a call of u64; C applies -> (and [ ]) first, then the cast.
+    const out = await run(`${PRINTF}
+typedef unsigned long long u64;
+typedef unsigned char u8;
+struct s { unsigned int f; unsigned int a[2]; };
+int main(void) {
+  struct s v = { 0xfffffffe, { 7, 0x1ff } };
+  const void *p = &v;
+  printf("%llu %d\\n", (u64)((const struct s *)p)->f + 2, (u8)((const struct s *)p)->a[1]);
+  return 0;
+}`);
+    expect(out).toBe("4294967296 255\n");
+  });
 });

@@ -82,11 +82,11 @@ describe("scenarios on mainline", () => {
   it("finds the v6.15 leak of crash-recovery-disabled (shutdown refuses CRASHED) and nothing on clean paths", () => {
     const leaks = cell("crash-recovery-disabled").findings.filter((f) => f.kind === "leak");
     expect(leaks.map((f) => f.at).sort()).toEqual([
-      "ioremap_wc",
       "rproc_alloc",
       "rproc_elf_load_rsc_table",
       "rproc_handle_trace",
       "rproc_handle_vdev",
+      "stm32_rproc_mem_alloc",
       "stm32_rproc_prepare",
     ]);
     for (const id of ["boot", "shutdown", "restart", "crash-recovery", "double-start", "attach-running"]) {

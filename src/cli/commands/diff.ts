@@ -45,6 +45,10 @@ export async function writeReport(report: ReviewReport, opts: OutputOptions): Pr
 export const MODEL_ONLY_HELP =
   "run inputs with the hand model too, not the TEE client driver they post in C (also RPROC_REVIEW_MODEL_ONLY=1)";
 
+/** The --kernel-tree option's help (matrix, diff, review). */
+export const KERNEL_TREE_HELP =
+  "kernel sources whose stm32_rproc.c runs from C with an input series applied, beside the TEE driver it posts (default: the git: input's repository, $RPROC_REVIEW_KERNEL_TREE, or the current directory when it is one)";
+
 /** Adds --format, --json (unless the command has its own), --out and --from to a command printing a review. */
 export function withOutputOptions(cmd: Command, opts: { json?: boolean } = {}): Command {
   cmd.option("--format <format>", `output format: ${REPORT_FORMATS.join(", ")} (default: markdown)`);
@@ -52,6 +56,7 @@ export function withOutputOptions(cmd: Command, opts: { json?: boolean } = {}): 
   return cmd
     .option("--out <file>", "write the report to a file instead of stdout")
     .option("--model-only", MODEL_ONLY_HELP)
+    .option("--kernel-tree <dir>", KERNEL_TREE_HELP)
     .option(
       "--from <address>",
       `From of the email format (default: $RPROC_REVIEW_FROM, else ${DEFAULT_FROM})`,
@@ -61,6 +66,8 @@ export function withOutputOptions(cmd: Command, opts: { json?: boolean } = {}): 
 export interface RenderedReviewOptions extends OutputOptions {
   /** --model-only: the hand model runs inputs too, not the C they post (also $RPROC_REVIEW_MODEL_ONLY). */
   modelOnly?: boolean;
+  /** --kernel-tree: the tree whose STM32 driver runs from C with an input series applied. */
+  kernelTree?: string;
   /** Finding classes, comma-separated: exit 1 when one is present (review, CI). */
   failOn?: string;
   exploreDepth?: string;
@@ -78,6 +85,7 @@ export function exploreDepthOf(text: string | undefined): number {
 
 interface DiffOptions extends OutputOptions {
   modelOnly?: boolean;
+  kernelTree?: string;
   scenarios?: string;
   mails?: string;
   archive?: string;
@@ -125,7 +133,10 @@ export function register(program: Command): void {
         ? {}
         : { mailsDir: { path: mails, what: opts.mails !== undefined ? "--mails" : "$RPROC_REVIEW_MAILS" } }),
     });
-    const only = opts.modelOnly === true ? { modelOnly: true } : {};
+    const only = {
+      ...(opts.modelOnly === true ? { modelOnly: true } : {}),
+      ...(opts.kernelTree !== undefined ? { kernelTree: opts.kernelTree } : {}),
+    };
     const a = await resolveVersion(aSpec, mails, inputs, only);
     const b = await resolveVersion(bSpec, mails, inputs, only);
     const notes: string[] = [];

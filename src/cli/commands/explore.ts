@@ -34,9 +34,9 @@ export async function exploreItems(opts: { versions?: string; variant?: string[]
   return named.map((n) => {
     if (n.builtin) return builtinItems([n.design.id])[0] as ExploreItem;
     // The exploration drives the hand model's worlds; an input's C is not run here yet: say so.
-    if (n.design.tee !== undefined)
+    if (n.design.tee !== undefined || n.design.stm32 !== undefined)
       printError(
-        `note: ${n.design.id}: explored with the hand model (its facts), not the TEE driver it posts in C (matrix and review run that)\n`,
+        `note: ${n.design.id}: explored with the hand model (its facts), not the C it runs in matrix and review\n`,
       );
     const design: Explorable = { id: n.design.id, facts: n.design.facts, replayAs: n.args };
     const item = laterItem(design, before);

@@ -7,6 +7,7 @@ import { BUILTIN_VERSIONS, builtinVersion } from "../../semantics/versions.ts";
 import { shellWord } from "../../shell.ts";
 import { printJson, printText } from "../output.ts";
 import { inputPaths, looksLikePath, requirePaths } from "../paths.ts";
+import { KERNEL_TREE_HELP } from "./diff.ts";
 
 export interface MatrixOptions {
   versions?: string;
@@ -18,6 +19,8 @@ export interface MatrixOptions {
   variant?: string[];
   /** --model-only: the hand model runs inputs too, not the C they post (also $RPROC_REVIEW_MODEL_ONLY). */
   modelOnly?: boolean;
+  /** --kernel-tree: the kernel tree whose STM32 driver runs from C with an input series applied. */
+  kernelTree?: string;
 }
 
 const list = (s: string | undefined): string[] | undefined =>
@@ -87,7 +90,10 @@ async function versionDesigns(opts: MatrixOptions): Promise<NamedDesign[]> {
       spec,
       undefined,
       {},
-      opts.modelOnly === true ? { modelOnly: true } : {},
+      {
+        ...(opts.modelOnly === true ? { modelOnly: true } : {}),
+        ...(opts.kernelTree !== undefined ? { kernelTree: opts.kernelTree } : {}),
+      },
     );
     if (designs.some((d) => d.design.id === design.id)) design.id = `${design.id} (${spec})`;
     designs.push({
@@ -172,6 +178,7 @@ export function register(program: Command): void {
       "--model-only",
       "run inputs with the hand model too, not the TEE client driver they post in C (also RPROC_REVIEW_MODEL_ONLY=1)",
     )
+    .option("--kernel-tree <dir>", KERNEL_TREE_HELP)
     .option(
       "--variant <file.json>",
       'a design nobody has posted: {"base":"<id>","set":{"<fact>":value}} (repeatable)',

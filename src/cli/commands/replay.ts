@@ -36,9 +36,9 @@ export async function replayAction(operand: string | undefined, opts: ReplayCliO
   if (named === undefined) throw new UsageError("no version given", { subject: "--version" });
   const { id, facts } = named.design;
   // Replay drives the hand model's worlds; an input's C is not run here yet: say so rather than imply it.
-  if (named.design.tee !== undefined)
+  if (named.design.tee !== undefined || named.design.stm32 !== undefined)
     printError(
-      `note: ${id}: replay runs the hand model (its facts), not the TEE driver it posts in C (matrix and review run that)\n`,
+      `note: ${id}: replay runs the hand model (its facts), not the C it runs in matrix and review\n`,
     );
   const out = await replay({ id, facts }, events, await loadFixtures());
   if (opts.json) printJson({ version: id, events, findings: out.findings, trace: out.trace });

@@ -11,6 +11,7 @@ import { requireCommandPaths } from "../paths.ts";
 import {
   exploreDepthOf,
   formatOf,
+  KERNEL_TREE_HELP,
   MODEL_ONLY_HELP,
   type RenderedReviewOptions,
   writeReport,
@@ -63,8 +64,11 @@ async function knownSeries(input: string, opts: ReviewOptions): Promise<Series[]
 }
 
 /** --model-only: the hand model runs the inputs too (also $RPROC_REVIEW_MODEL_ONLY). */
-function only(opts: ReviewOptions): { modelOnly?: boolean } {
-  return opts.modelOnly === true ? { modelOnly: true } : {};
+function only(opts: ReviewOptions): { modelOnly?: boolean; kernelTree?: string } {
+  return {
+    ...(opts.modelOnly === true ? { modelOnly: true } : {}),
+    ...(opts.kernelTree !== undefined ? { kernelTree: opts.kernelTree } : {}),
+  };
 }
 
 /** The version compared with, why, and the chain before it: --against, else the chain, else the built-ins. */
@@ -174,6 +178,7 @@ export function register(program: Command): void {
     )
     .option("--json", "print JSON")
     .option("--model-only", MODEL_ONLY_HELP)
+    .option("--kernel-tree <dir>", KERNEL_TREE_HELP)
     .option(
       "--fail-on <classes>",
       `exit 1 when a finding of these classes is present (comma-separated: ${FINDING_CLASSES.join(", ")}), in a scenario or in the exploration; exit 4 when none is but some scenarios could not be reviewed`,

@@ -11,6 +11,7 @@
  * and resource-table layouts) are the interfaces' published values.
  */
 import type { SourceFile } from "../lower.ts";
+import { PLATFORM_HEADERS } from "./headers_platform.ts";
 
 const BUG = `
 /* WARN_ON(cond) returns cond; a true condition is the hand model's warn event. */
@@ -22,6 +23,9 @@ int __interp_warn(int cond, const char *what);
 `;
 
 const TYPES = String.raw`
+/* The interpreter's memory is little-endian, as the emulated Cortex-A7 host is. */
+#define __LITTLE_ENDIAN 1234
+#define __LITTLE_ENDIAN_BITFIELD
 typedef struct { int counter; } atomic_t;
 typedef struct { __u8 b[16]; } uuid_t;
 #define UUID_INIT(a, b, c, d0, d1, d2, d3, d4, d5, d6, d7) \
@@ -84,6 +88,7 @@ struct device_driver {
 	const struct bus_type *bus;
 	struct module *owner;
 	const struct of_device_id *of_match_table;
+	const struct dev_pm_ops *pm;
 	int (*probe)(struct device *dev);
 	int (*remove)(struct device *dev);
 	void (*shutdown)(struct device *dev);
@@ -271,8 +276,8 @@ int request_firmware(const struct firmware **fw, const char *name, struct device
 void release_firmware(const struct firmware *fw);
 `;
 
-/* Resource tables and the remoteproc structures the hand model's core keeps. */
-const REMOTEPROC = `
+/* Resource tables (rsc_table.h: the tree's remoteproc.h includes it, the tree does not have it). */
+const RSC_TABLE = `
 struct resource_table {
 	u32 ver;
 	u32 num;
@@ -293,6 +298,7 @@ enum fw_resource_type {
 	RSC_VENDOR_END = 512,
 };
 #define FW_RSC_ADDR_ANY (-1)
+#define FW_RSC_NOTIFY_ID_ANY (-1)
 struct fw_rsc_carveout {
 	u32 da;
 	u32 pa;
@@ -325,7 +331,10 @@ struct fw_rsc_vdev {
 	u8 reserved[2];
 	struct fw_rsc_vdev_vring vring[];
 } __packed;
+`;
 
+/* The remoteproc structures the hand model's core keeps, when no kernel tree gives include/linux/remoteproc.h. */
+const REMOTEPROC = `
 enum rproc_state {
 	RPROC_OFFLINE = 0,
 	RPROC_SUSPENDED = 1,
@@ -398,7 +407,18 @@ typedef u64 Elf64_Xword;
 #define EI_DATA 5
 #define ELFCLASS32 1
 #define ELFCLASS64 2
+#define ELFCLASSNONE 0
+#define EM_NONE 0
+#define ELFDATANONE 0
 #define ELFDATA2LSB 1
+#define ELFDATA2MSB 2
+#define EI_VERSION 6
+#define EV_CURRENT 1
+#define ET_EXEC 2
+#define PT_NULL 0
+#define SHT_NULL 0
+#define SHT_PROGBITS 1
+#define SHT_STRTAB 3
 #define ELFMAG "\177ELF"
 #define SELFMAG 4
 #define PT_LOAD 1
@@ -493,6 +513,17 @@ export const ENV_HEADERS: readonly SourceFile[] = [
   file("io.h", IO),
   file("tee_drv.h", TEE),
   file("firmware.h", FIRMWARE),
+  file("rsc_table.h", RSC_TABLE),
   file("remoteproc.h", REMOTEPROC),
   file("elf.h", ELF),
+];
+
+/**
+ * The environment's headers when a kernel tree gives the remoteproc headers (include/linux/remoteproc.h and
+ * the drivers' own): the environment's struct rproc gives way to the tree's, and the platform headers
+ * (headers_platform.ts) give what a platform driver such as stm32_rproc.c includes.
+ */
+export const ENV_HEADERS_FOR_TREE: readonly SourceFile[] = [
+  ...ENV_HEADERS.filter((f) => !f.path.endsWith("/remoteproc.h")),
+  ...PLATFORM_HEADERS,
 ];

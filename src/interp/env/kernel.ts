@@ -27,6 +27,7 @@ import {
   SpinLock,
 } from "../../semantics/kernel.ts";
 import {
+  type FirmwareStore,
   type FwObj,
   type Ptr,
   type Rproc,
@@ -55,6 +56,7 @@ import { formatC } from "../printf.ts";
 import { type CType, T } from "../types.ts";
 import { intVal, NULLP, ptrInto, truthy, Unsupported, VOID } from "../values.ts";
 import { CMem, le, type Served, unle } from "./cmem.ts";
+import { testedCallees } from "./handled.ts";
 
 /** What the posted C could not run: the interpreter's reason and the statement it stopped at. */
 export class CannotRunC extends Error {
@@ -74,6 +76,8 @@ export interface KernelWorld {
   readonly core: DriverCore;
   readonly teedevs: readonly TeeDevice[];
   readonly platform: Platform;
+  /** /lib/firmware, as the core's request_firmware reads it (needed by modules that call into the core). */
+  readonly store?: FirmwareStore;
 }
 
 /** An object of the interpreter's memory standing for a thing of the hand model. */
@@ -88,7 +92,26 @@ type Twin =
   | { readonly k: "firmware"; readonly fw: FwObj }
   | { readonly k: "fw-data"; readonly fw: FwObj }
   | { readonly k: "handle"; readonly what: string; readonly obj: KObj }
-  | { readonly k: "bus"; readonly bus: "platform" | "tee" };
+  | { readonly k: "bus"; readonly bus: "platform" | "tee" }
+  /** An object of an environment module (src/interp/env/*.ts): a device-tree node, a regmap, a channel. */
+  | { readonly k: "ext"; readonly what: string; readonly data: unknown; readonly kobj: KObj | null };
+
+/** An API function of the environment: completes at once or suspends the calling kernel thread. */
+export type ApiFn = (call: EnvCall) => Value | Gen<Value>;
+
+/**
+ * An environment module: the kernel APIs of one kernel C file (drivers/of/base.c, drivers/mailbox/mailbox.c,
+ * …) over the hand model, and the members of the hand model's objects it serves to the C. A module keeps its
+ * per-world state itself (keyed by the KernelEnv).
+ */
+export interface EnvModule {
+  /** The module's API functions, by C name. */
+  fns(env: KernelEnv): Record<string, ApiFn>;
+  /** More members of a device's twin (paths in struct platform_device or tee_client_device). */
+  deviceMembers?(env: KernelEnv, dev: Device, tag: string): Record<string, Served>;
+  /** More members of an rproc's twin (paths in the struct rproc of the loaded headers). */
+  rprocMembers?(env: KernelEnv, r: Rproc): Record<string, Served>;
+}
 
 /** tee.h: TEE_IOCTL_PARAM_ATTR_TYPE_* */
 const ATTR = { NONE: 0, VALUE_INPUT: 1, VALUE_OUTPUT: 2, VALUE_INOUT: 3, MEMREF_INPUT: 5 } as const;
@@ -144,11 +167,14 @@ export class KernelEnv implements Environment {
   /** The C statement a kernel step was made at (for findings raised by the posted code). */
   private readonly stepSites = new Map<number, Site>();
   private readonly fns: Record<string, EnvFunction>;
+  /** Per C function (file and name): the kernel frame's options (the failures it gets past). */
+  private readonly callOpts = new Map<string, { ignores?: readonly string[] }>();
 
   constructor(
     readonly w: KernelWorld,
     /** The trace layer of a C file's functions (remoteproc_tee.c: "tee"). */
-    private readonly layerOf: (file: string) => TraceLayer,
+    readonly layerOf: (file: string) => TraceLayer,
+    private readonly modules: readonly EnvModule[] = [],
   ) {
     this.fns = this.table();
     w.k.subscribe((e) => {
@@ -170,7 +196,16 @@ export class KernelEnv implements Environment {
     m.subscribe((e) => {
       if (e.type === "call") {
         this.sites.push(e.site);
-        const f = this.w.k.enter(this.layerOf(e.site.file), e.fn);
+        // A failure the C function tests is its decision, as the hand model's `ignores` say per call site.
+        const key = `${e.site.file}\u0000${e.fn}`;
+        let opts = this.callOpts.get(key);
+        if (opts === undefined) {
+          const def = m.function(e.fn, e.site.file);
+          const ignores = def === undefined ? [] : [...testedCallees(def)];
+          opts = ignores.length > 0 ? { ignores } : {};
+          this.callOpts.set(key, opts);
+        }
+        const f = this.w.k.enter(this.layerOf(e.site.file), e.fn, opts);
         this.sites.pop();
         const stack = this.frames.get(e.thread) ?? [];
         stack.push(f);
@@ -239,12 +274,12 @@ export class KernelEnv implements Environment {
     return this.stepSites.get(step);
   }
 
-  private get machine(): Machine {
+  get machine(): Machine {
     if (this.m === null) throw new Error("the kernel environment is not attached to a machine");
     return this.m;
   }
 
-  private get c(): CMem {
+  get c(): CMem {
     if (this.cm === null) throw new Error("the kernel environment is not attached to a machine");
     return this.cm;
   }
@@ -284,7 +319,7 @@ export class KernelEnv implements Environment {
   }
 
   /** Suspends the calling thread until a call of the hand model settles; its rejection is thrown in the C. */
-  private *hand<T>(call: EnvCall, p: Promise<T>): Gen<T> {
+  *hand<T>(call: EnvCall, p: Promise<T>): Gen<T> {
     let settled: { ok: true; v: T } | { ok: false; e: unknown } | null = null;
     const done = p.then(
       (v) => {
@@ -307,7 +342,7 @@ export class KernelEnv implements Environment {
 
   // ---- twins -----------------------------------------------------------------------------------------
 
-  private twin(v: Value | undefined): { twin: Twin; obj: Obj; off: number } | null {
+  twin(v: Value | undefined): { twin: Twin; obj: Obj; off: number } | null {
     if (v === undefined || v.k !== "ptr" || v.addr === 0n) return null;
     const obj = v.obj ?? this.machine.find(v.addr);
     if (obj === null) return null;
@@ -315,7 +350,7 @@ export class KernelEnv implements Environment {
     return t === undefined ? null : { twin: t, obj, off: Number(v.addr - obj.base) };
   }
 
-  private bind(obj: Obj, twin: Twin, key: object | null, freedWith: KObj | null): Obj {
+  bind(obj: Obj, twin: Twin, key: object | null, freedWith: KObj | null): Obj {
     this.twins.set(obj.id, twin);
     if (key !== null) this.twinOf.set(key, obj);
     if (freedWith !== null) {
@@ -343,13 +378,15 @@ export class KernelEnv implements Environment {
         return t.fw;
       case "rproc":
         return t.rproc.obj;
+      case "ext":
+        return t.kobj;
       default:
         return null;
     }
   }
 
   /** A pointer to the bytes of a kernel object (an object the hand model allocated, as a carveout buffer). */
-  private kobjPtr(kobj: KObj, off: number): Value & { k: "ptr" } {
+  kobjPtr(kobj: KObj, off: number): Value & { k: "ptr" } {
     let obj = this.twinOf.get(kobj);
     if (obj === undefined) {
       if (!(kobj.data instanceof Uint8Array))
@@ -370,7 +407,7 @@ export class KernelEnv implements Environment {
   }
 
   /** A pointer to physical memory `pa` through the window of the platform region holding it. */
-  private physPtr(pa: number): Value & { k: "ptr" } {
+  physPtr(pa: number): Value & { k: "ptr" } {
     const r = this.w.platform.regions.find((x) => !x.secure && pa >= x.pa && pa < x.pa + x.size);
     if (r === undefined)
       throw new Unsupported(`physical address 0x${pa.toString(16)} is in no memory region Linux can map`);
@@ -416,13 +453,13 @@ export class KernelEnv implements Environment {
   }
 
   /** The C pointer of a hand-model pointer (a kernel buffer, or device memory). */
-  private fromPtr(p: Ptr | null): Value & { k: "ptr" } {
+  fromPtr(p: Ptr | null): Value & { k: "ptr" } {
     if (p === null) return NULLP;
     return p.kind === "mem" ? this.kobjPtr(p.obj, p.off) : this.physPtr(p.pa);
   }
 
   /** The hand-model pointer of a C pointer; one it cannot hold is an unknown naming it. */
-  private toPtr(v: Value, what: string): Ptr | null {
+  toPtr(v: Value, what: string): Ptr | null {
     if (v.k === "ptr" && v.addr === 0n) return null;
     const t = this.twin(v);
     if (t?.twin.k === "kobj") return { kind: "mem", obj: t.twin.obj as KObj<Uint8Array>, off: t.off };
@@ -443,7 +480,7 @@ export class KernelEnv implements Environment {
     }
   }
 
-  private stringPtr(text: string): Value & { k: "ptr" } {
+  stringPtr(text: string): Value & { k: "ptr" } {
     let o = this.strings.get(text);
     if (o === undefined) {
       o = this.c.string(text, `"${text}"`);
@@ -468,12 +505,26 @@ export class KernelEnv implements Environment {
       } else {
         served.name = { get: () => le(64, this.stringPtr(dev.name).addr) };
       }
+      for (const mod of this.modules) Object.assign(served, mod.deviceMembers?.(this, dev, tag) ?? {});
       obj = this.bind(this.c.served(tag, dev.name, served), { k: "device", dev, devOff }, dev, null);
     }
     return ptrInto(obj, devOff, T.void);
   }
 
-  private deviceOf(v: Value | undefined, what: string): Device {
+  /** The struct platform_device pointer of a hand-model platform device (what a platform driver's probe takes). */
+  platformDevicePtr(dev: Device): Value & { k: "ptr" } {
+    const p = this.devicePtr(dev);
+    return { ...p, addr: p.addr - BigInt(this.c.member("platform_device", "dev").off) };
+  }
+
+  /** The hand-model device of a struct platform_device pointer. */
+  platformDeviceOf(v: Value | undefined, what: string): Device {
+    const t = this.twin(v);
+    if (t?.twin.k === "device" && t.off === 0 && t.twin.dev.bus === "platform") return t.twin.dev;
+    throw new Unsupported(`${what}: not a struct platform_device the driver core knows`);
+  }
+
+  deviceOf(v: Value | undefined, what: string): Device {
     const t = this.twin(v);
     if (t?.twin.k === "device" && t.off === t.twin.devOff) return t.twin.dev;
     throw new Unsupported(`${what}: not a struct device the driver core knows`);
@@ -519,7 +570,27 @@ export class KernelEnv implements Environment {
         this.c.served("rproc", `rproc ${r.name}`, {
           name: { get: () => le(64, this.stringPtr(r.name).addr) },
           firmware: { get: () => le(64, this.stringPtr(r.firmware).addr) },
-          state: { get: () => le(32, state()) },
+          state: {
+            get: () => le(32, state()),
+            set: (b) => {
+              const v = unle(b);
+              const name = Object.entries(this.machine.program.enums).find(
+                ([n, e]) => n.startsWith("RPROC_") && e.v === v && n !== "RPROC_LAST",
+              )?.[0];
+              const to = name?.slice("RPROC_".length).toLowerCase();
+              if (to === undefined) throw new Unsupported(`rproc->state = ${v}, which is no rproc state`);
+              const from = r.state;
+              r.state = to as Rproc["state"];
+              const where = this.machine.where();
+              this.w.k.stateChange(
+                where === null ? "core" : this.layerOf(where.site.file),
+                where?.caller ?? "?",
+                r.name,
+                from,
+                to,
+              );
+            },
+          },
           table_ptr: table(
             () => r.table_ptr,
             (p) => {
@@ -572,19 +643,38 @@ export class KernelEnv implements Environment {
               r.bootaddr = Number(unle(b));
             },
           },
+          ...Object.assign({}, ...this.modules.map((mod) => mod.rprocMembers?.(this, r) ?? {})),
         }),
         { k: "rproc", rproc: r },
         r,
         r.obj,
       );
+      // rproc->lock, when the loaded struct rproc has it (a kernel tree's header), is the core's mutex.
+      const rt = this.machine.structOf("rproc");
+      const lockAt = rt === null ? null : this.machine.structs.member(rt, "lock");
+      if (lockAt !== null) this.locks.set(obj.base + BigInt(lockAt.offset), r.lock);
     }
     return ptrInto(obj, 0, T.void);
   }
 
-  private rprocOf(v: Value | undefined, what: string): Rproc {
+  rprocOf(v: Value | undefined, what: string): Rproc {
     const t = this.twin(v);
     if (t?.twin.k === "rproc" && t.off === 0) return t.twin.rproc;
     throw new Unsupported(`${what}: not a struct rproc the remoteproc core knows`);
+  }
+
+  /** The hand-model firmware of a struct firmware pointer. */
+  fwOf(v: Value | undefined, what: string): FwObj {
+    const t = this.twin(v);
+    if (t?.twin.k === "firmware" && t.off === 0) return t.twin.fw;
+    throw new Unsupported(`${what}: not a struct firmware the firmware loader gave`);
+  }
+
+  /** The data of an environment module's object behind a pointer, or null when it is not one of `what`. */
+  extOf<D>(v: Value | undefined, what: string): { data: D; obj: Obj; off: number } | null {
+    const t = this.twin(v);
+    if (t?.twin.k !== "ext" || t.twin.what !== what) return null;
+    return { data: t.twin.data as D, obj: t.obj, off: t.off };
   }
 
   /** The struct firmware of a hand-model firmware: size and data, each read a use of the firmware. */
@@ -628,7 +718,7 @@ export class KernelEnv implements Environment {
     return ptrInto(obj, 0, T.void);
   }
 
-  private handlePtr(kobj: KObj, what: string): Value & { k: "ptr" } {
+  handlePtr(kobj: KObj, what: string): Value & { k: "ptr" } {
     let obj = this.twinOf.get(kobj);
     if (obj === undefined)
       obj = this.bind(
@@ -641,7 +731,7 @@ export class KernelEnv implements Environment {
   }
 
   /** The hand-model object of a handle pointer (NULL: null); anything else is a fault, as the kernel would oops. */
-  private handleOf<O extends KObj>(v: Value | undefined, what: string, fn: string): O | null {
+  handleOf<O extends KObj>(v: Value | undefined, what: string, fn: string): O | null {
     if (v === undefined || (v.k === "ptr" && v.addr === 0n)) return null;
     const t = this.twin(v);
     if (t?.twin.k === "handle" && t.twin.what === what && t.off === 0) return t.twin.obj as O;
@@ -649,7 +739,7 @@ export class KernelEnv implements Environment {
     throw new Fault("bad-pointer", `${fn}: 0x${addr.toString(16)} is not a struct ${what}`);
   }
 
-  private addrPtr(addr: bigint): Value & { k: "ptr" } {
+  addrPtr(addr: bigint): Value & { k: "ptr" } {
     return { k: "ptr", t: { k: "ptr", to: T.void }, addr, obj: this.machine.find(addr) };
   }
 
@@ -685,18 +775,80 @@ export class KernelEnv implements Environment {
     };
   }
 
+  /** kmalloc and friends: a kernel object of the hand model whose bytes are the C's (`owner`: devm). */
+  kmalloc(call: EnvCall, fn: string, size: bigint, flags: bigint, owner: Device | null): Value {
+    const k = this.w.k;
+    if ((flags & GFP_DIRECATRECLAIM) !== 0n) k.mightSleep(fn, call.caller);
+    if (size > 1n << 30n) return NULLP;
+    const n = Number(size);
+    const label = `${fn}(${n}) at ${base(call.site.file)}:${call.site.line}`;
+    const obj = this.machine.object({ size: n, label, kind: "heap" });
+    const kobj = k.alloc("mem", label, obj.bytes, call.caller, owner);
+    return ptrInto(this.bind(obj, { k: "kobj", obj: kobj }, kobj, kobj), 0, T.void);
+  }
+
+  /** ioremap and friends: a mapping (a kernel object, devm when `owner`) viewing the platform's memory. */
+  ioremap(call: EnvCall, pa: number, size: number, owner: Device | null): Value {
+    const k = this.w.k;
+    k.mightSleep(call.name, call.caller);
+    const ok =
+      size > 0 && this.w.platform.regions.some((r) => !r.secure && pa >= r.pa && pa + size <= r.pa + r.size);
+    if (!ok) {
+      k.note(
+        this.layerOf(call.site.file),
+        call.caller,
+        "log",
+        `${call.name}(0x${pa.toString(16)}, 0x${size.toString(16)}): no memory Linux can map there`,
+      );
+      return NULLP;
+    }
+    const mapping = k.alloc(
+      "mapping",
+      `${call.name} 0x${pa.toString(16)}+0x${size.toString(16)}`,
+      pa,
+      call.caller,
+      owner,
+    );
+    const view = this.bind(
+      this.ioView(pa, size, `${call.name}(0x${pa.toString(16)})`),
+      { k: "io", pa, mapping },
+      null,
+      mapping,
+    );
+    return ptrInto(view, 0, T.void);
+  }
+
+  /**
+   * Runs a C callback in interrupt context (a mailbox's rx callback, an interrupt handler) to its end, at
+   * once: it may not wait for anything, so a wait is an unknown naming it.
+   */
+  runAtomic(label: string, fn: Value, args: readonly Value[]): Value {
+    const m = this.machine;
+    const th = m.spawnPointer(label, fn, args);
+    while (!th.done) {
+      if (!th.runnable || this.pending.has(th.id)) {
+        th.result = {
+          status: "unknown",
+          what: `${label} waits (${th.waiting?.reason ?? "?"}) in interrupt context`,
+          site: th.exec.site(),
+        };
+        break;
+      }
+      m.step(th);
+    }
+    this.frames.delete(th.id);
+    const r = th.result;
+    if (r === null) throw new Error(`thread ${label} ended without a result`);
+    if (r.status === "done") return r.value;
+    if (r.status === "unknown") throw new CannotRunC(r.what, r.site, false);
+    throw new CannotRunC(`${r.kind}: ${r.detail}`, r.site, true);
+  }
+
   private table(): Record<string, EnvFunction> {
     const k = this.w.k;
     const layer = (call: EnvCall): TraceLayer => this.layerOf(call.site.file);
-    const alloc = (call: EnvCall, fn: string, size: bigint, flags: bigint, owner: Device | null): Value => {
-      if ((flags & GFP_DIRECATRECLAIM) !== 0n) k.mightSleep(fn, call.caller);
-      if (size > 1n << 30n) return NULLP;
-      const n = Number(size);
-      const label = `${fn}(${n}) at ${base(call.site.file)}:${call.site.line}`;
-      const obj = this.machine.object({ size: n, label, kind: "heap" });
-      const kobj = k.alloc("mem", label, obj.bytes, call.caller, owner);
-      return ptrInto(this.bind(obj, { k: "kobj", obj: kobj }, kobj, kobj), 0, T.void);
-    };
+    const alloc = (call: EnvCall, fn: string, size: bigint, flags: bigint, owner: Device | null): Value =>
+      this.kmalloc(call, fn, size, flags, owner);
     const kfree = (call: EnvCall, p: Value | undefined): Value => {
       if (p === undefined || (p.k === "ptr" && p.addr === 0n)) return VOID;
       const t = this.twin(p);
@@ -783,36 +935,8 @@ export class KernelEnv implements Environment {
         this.locks.set(p.addr, kind === "spinlock" ? new SpinLock(k, name) : new Mutex(k, name));
         return VOID;
       };
-    const ioremap = (call: EnvCall): Value => {
-      const pa = Number(int(call.args[0], call.name));
-      const size = Number(int(call.args[1], call.name));
-      k.mightSleep(call.name, call.caller);
-      const ok =
-        size > 0 &&
-        this.w.platform.regions.some((r) => !r.secure && pa >= r.pa && pa + size <= r.pa + r.size);
-      if (!ok) {
-        k.note(
-          layer(call),
-          call.caller,
-          "log",
-          `${call.name}(0x${pa.toString(16)}, 0x${size.toString(16)}): no memory Linux can map there`,
-        );
-        return NULLP;
-      }
-      const mapping = k.alloc(
-        "mapping",
-        `${call.name} 0x${pa.toString(16)}+0x${size.toString(16)}`,
-        pa,
-        call.caller,
-      );
-      const view = this.bind(
-        this.ioView(pa, size, `${call.name}(0x${pa.toString(16)})`),
-        { k: "io", pa, mapping },
-        null,
-        mapping,
-      );
-      return ptrInto(view, 0, T.void);
-    };
+    const ioremap = (call: EnvCall): Value =>
+      this.ioremap(call, Number(int(call.args[0], call.name)), Number(int(call.args[1], call.name)), null);
     const iounmap = (call: EnvCall): Value => {
       const t = this.twin(call.args[0]);
       if (t?.twin.k !== "io" || t.twin.mapping === null || t.off !== 0)
@@ -1017,6 +1141,7 @@ export class KernelEnv implements Environment {
         return VOID;
       },
     };
+    for (const mod of this.modules) Object.assign(fns, mod.fns(this));
     return Object.fromEntries(Object.entries(fns).map(([name, f]) => [name, this.api(f)]));
   }
 
@@ -1025,7 +1150,7 @@ export class KernelEnv implements Environment {
    * reference, %pe: an ERR_PTR's errno; any other prints the pointer). A log line never stops the C: what
    * cannot be formatted is kept as written.
    */
-  private format(args: readonly Value[]): string {
+  format(args: readonly Value[]): string {
     const m = this.machine;
     const fmtPtr = args[0];
     if (fmtPtr === undefined) return "";

@@ -24,7 +24,7 @@ import type { Value } from "../memory.ts";
 import { T } from "../types.ts";
 import { intVal } from "../values.ts";
 import { ENV_HEADERS } from "./headers.ts";
-import { CannotRunC, KernelEnv } from "./kernel.ts";
+import { CannotRunC, KernelEnv, type KernelWorld } from "./kernel.ts";
 
 /** The C of a TEE driver: its .c file and the headers of the series it includes (loaded first). */
 export interface TeeDriverSource {
@@ -86,17 +86,35 @@ export interface DriverHooks {
   onMachine?(m: Machine): void;
 }
 
+/** The interpreter instance of a world: the environment and the machine the driver runs on. */
+export interface WorldMachine {
+  readonly env: KernelEnv;
+  readonly m: Machine;
+}
+
+/** The world's instance, made by the caller (several drivers of one program share it: src/interp/env/drivers.ts). */
+export type MachineFor = (w: KernelWorld) => WorldMachine;
+
 /** The TEE driver implementation a world runs (WorldOptions.tee / RunOptions.tee). */
-export function interpretedTeeDriver(loaded: LoadedTeeDriver, hooks: DriverHooks = {}): TeeDriverImpl {
+export function interpretedTeeDriver(
+  loaded: LoadedTeeDriver,
+  hooks: DriverHooks = {},
+  machineFor?: MachineFor,
+): TeeDriverImpl {
   const what = `the posted ${loaded.file}, interpreted`;
   return {
     what,
     init: async (w) => {
-      // The driver's own file is the TEE client layer whatever its name (a fixture, a renamed file).
-      const env = new KernelEnv(w, (f) => (f === loaded.file ? "tee" : layerOfFile(f)));
-      const m = instantiate(loaded.program, env);
-      env.attach(m);
-      hooks.onMachine?.(m);
+      let env: KernelEnv;
+      let m: Machine;
+      if (machineFor !== undefined) ({ env, m } = machineFor(w));
+      else {
+        // The driver's own file is the TEE client layer whatever its name (a fixture, a renamed file).
+        env = new KernelEnv(w, (f) => (f === loaded.file ? "tee" : layerOfFile(f)));
+        m = instantiate(loaded.program, env);
+        env.attach(m);
+        hooks.onMachine?.(m);
+      }
       const call = async (name: string, def: FunctionDef | undefined, a: Actuals): Promise<Value> => {
         if (def === undefined)
           throw new CannotRunC(
@@ -175,7 +193,11 @@ export function interpretedTeeDriver(loaded: LoadedTeeDriver, hooks: DriverHooks
 }
 
 /** Runs what the module registers at load: its module_init function, or the driver of module_*_driver. */
-async function moduleInit(env: KernelEnv, m: ReturnType<typeof instantiate>, file: string): Promise<void> {
+export async function moduleInit(
+  env: KernelEnv,
+  m: ReturnType<typeof instantiate>,
+  file: string,
+): Promise<void> {
   const init = m.global("__interp_module_init", file);
   if (init !== undefined) {
     const fn = m.read({ k: "ptr", t: { k: "ptr", to: T.void }, addr: init.obj.base, obj: init.obj }, 8);

@@ -1,0 +1,168 @@
+/**
+ * The drivers of a kernel tree run from C together: the tree's stm32_rproc.c (with the series applied) and
+ * the posted remoteproc_tee.c, in one program with the tree's remoteproc headers and the environment's
+ * headers for everything else (headers.ts ENV_HEADERS_FOR_TREE). One interpreter instance per world serves
+ * both: the STM32 driver calls the TEE driver's functions as C calls C, and everything else (the remoteproc
+ * core, the driver core, the device tree, the platform's syscons, resets, mailboxes and interrupts) is the
+ * hand model through the environment's modules (src/interp/env/*.ts). The remoteproc core of the hand model
+ * calls the driver's ops through the table the C registers.
+ *
+ * Workers-safe: the parser is a parameter (loadTreeDrivers); a loaded program is plain data.
+ */
+import type { Parser } from "web-tree-sitter";
+import type { Stm32DriverImpl, TeeDriverImpl } from "../../scenarios/world.ts";
+import type { Kernel } from "../../semantics/kernel.ts";
+import type { RprocTeeApi } from "../../semantics/stm32_rproc.ts";
+import type { Program } from "../ast.ts";
+import { instantiate, type KConfig, loadProgram } from "../index.ts";
+import type { LowerProblem, SourceFile } from "../lower.ts";
+import { ENV_HEADERS_FOR_TREE } from "./headers.ts";
+import { IRQ } from "./irq.ts";
+import { CannotRunC, type EnvModule, KernelEnv, type KernelWorld } from "./kernel.ts";
+import { MAILBOX } from "./mailbox.ts";
+import { OF } from "./of.ts";
+import { PLATFORM } from "./platform.ts";
+import { REGMAP } from "./regmap.ts";
+import { REMOTEPROC_CORE } from "./remoteproc_core.ts";
+import {
+  type DriverHooks,
+  interpretedTeeDriver,
+  layerOfFile,
+  moduleInit,
+  type WorldMachine,
+} from "./remoteproc_tee.ts";
+import { teeModelModule } from "./remoteproc_tee_model.ts";
+import { RESET } from "./reset.ts";
+import { WORKQUEUE } from "./workqueue.ts";
+
+/** The environment modules a tree's drivers run over (one per kernel C file they stand for). */
+export const TREE_MODULES: readonly EnvModule[] = [
+  OF,
+  PLATFORM,
+  IRQ,
+  REGMAP,
+  RESET,
+  MAILBOX,
+  WORKQUEUE,
+  REMOTEPROC_CORE,
+];
+
+/** The config a tree's drivers are built with: the series' TEE support, an ARM SoC's SMC calling convention. */
+export const TREE_CONFIG: KConfig = { CONFIG_REMOTEPROC_TEE: "y", CONFIG_HAVE_ARM_SMCCC: "y" };
+
+export interface TreeDriverSources {
+  /** The tree's headers the drivers include, in load order (include/linux/remoteproc.h first). */
+  readonly headers: readonly SourceFile[];
+  /** The TEE client driver (the posted remoteproc_tee.c), when it runs from C. */
+  readonly tee: SourceFile | null;
+  /** The STM32 driver (the tree's stm32_rproc.c with the series applied), when it runs from C. */
+  readonly stm32: SourceFile | null;
+  /** The core's ELF helpers (the tree's remoteproc_elf_loader.c), when they run from C. */
+  readonly elf?: SourceFile | null;
+  readonly config?: KConfig;
+}
+
+export interface LoadedTreeDrivers {
+  readonly program: Program;
+  readonly tee: string | null;
+  readonly stm32: string | null;
+  readonly elf: string | null;
+  readonly problems: readonly LowerProblem[];
+}
+
+/**
+ * Lowers the drivers into one program. KBUILD_MODNAME is each .c file's base name, as kbuild sets it: it is
+ * redefined at the end of the file before (so no line of a posted file moves).
+ */
+export function loadTreeDrivers(parser: Parser, src: TreeDriverSources): LoadedTreeDrivers {
+  const sources = [src.elf ?? null, src.tee, src.stm32].filter((f): f is SourceFile => f !== null);
+  if (sources.length === 0) throw new Error("loadTreeDrivers: no driver to load");
+  const mod = (f: SourceFile) => f.path.slice(f.path.lastIndexOf("/") + 1).replace(/\.c$/, "");
+  const files: SourceFile[] = [...src.headers];
+  sources.forEach((f, i) => {
+    const next = sources[i + 1];
+    files.push(
+      next === undefined
+        ? f
+        : { path: f.path, text: `${f.text}\n#undef KBUILD_MODNAME\n#define KBUILD_MODNAME "${mod(next)}"\n` },
+    );
+  });
+  const first = sources[0] as SourceFile;
+  const { program, problems } = loadProgram(parser, files, {
+    envHeaders: ENV_HEADERS_FOR_TREE,
+    config: src.config ?? TREE_CONFIG,
+    defines: { KBUILD_MODNAME: JSON.stringify(mod(first)) },
+  });
+  return {
+    program,
+    tee: src.tee?.path ?? null,
+    stm32: src.stm32?.path ?? null,
+    elf: src.elf?.path ?? null,
+    problems,
+  };
+}
+
+/** The implementations a world runs for the loaded drivers (both share one interpreter instance per world). */
+export function interpretedTreeDrivers(
+  loaded: LoadedTreeDrivers,
+  hooks: DriverHooks = {},
+): { tee?: TeeDriverImpl; stm32?: Stm32DriverImpl } {
+  const instances = new WeakMap<Kernel, WorldMachine>();
+  const machineFor = (w: KernelWorld, tee: RprocTeeApi | null = null): WorldMachine => {
+    let inst = instances.get(w.k);
+    if (inst === undefined) {
+      // Without the posted TEE driver in the program, its API is the world's hand-model TEE client driver.
+      const modules = loaded.tee === null ? [...TREE_MODULES, teeModelModule(tee)] : TREE_MODULES;
+      const env = new KernelEnv(
+        w,
+        (f) =>
+          f === loaded.tee
+            ? "tee"
+            : f === loaded.stm32
+              ? "stm32"
+              : f === loaded.elf
+                ? "core"
+                : layerOfFile(f),
+        modules,
+      );
+      const m = instantiate(loaded.program, env);
+      env.attach(m);
+      hooks.onMachine?.(m);
+      inst = { env, m };
+      instances.set(w.k, inst);
+    }
+    return inst;
+  };
+  const out: { tee?: TeeDriverImpl; stm32?: Stm32DriverImpl } = {};
+  if (loaded.tee !== null)
+    out.tee = interpretedTeeDriver(
+      { program: loaded.program, file: loaded.tee, problems: loaded.problems },
+      hooks,
+      machineFor,
+    );
+  const stm32 = loaded.stm32;
+  if (stm32 !== null) {
+    const tee = out.tee;
+    out.stm32 = {
+      what: `${stm32} of the kernel tree, interpreted`,
+      init: async (w) => {
+        const { env, m } = machineFor(w, w.tee ?? null);
+        await moduleInit(env, m, stm32);
+        return { siteOfStep: (step) => env.siteOfStep(step) };
+      },
+      cannotRun: (e) => {
+        if (!(e instanceof CannotRunC)) return null;
+        if (tee !== undefined) return tee.cannotRun(e);
+        return {
+          what: e.what,
+          files: [e.site.file],
+          why: e.fault
+            ? `the C faulted (the kernel would oops) at ${e.site.file}:${e.site.line}: ${e.what}`
+            : `the C stopped at ${e.site.file}:${e.site.line}: ${e.what}`,
+          at: { file: e.site.file, line: e.site.line },
+        };
+      },
+    };
+  }
+  return out;
+}
