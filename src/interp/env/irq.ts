@@ -10,6 +10,7 @@ import type { Value } from "../memory.ts";
 import { T } from "../types.ts";
 import { intVal, Unsupported } from "../values.ts";
 import type { EnvModule, KernelEnv } from "./kernel.ts";
+import { perKernel } from "./state.ts";
 
 const EINVAL = 22;
 const ENXIO = 6;
@@ -30,16 +31,7 @@ interface State {
   next: number;
 }
 
-const states = new WeakMap<KernelEnv, State>();
-
-function state(env: KernelEnv): State {
-  let s = states.get(env);
-  if (s === undefined) {
-    s = { irqs: new Map(), next: 32 };
-    states.set(env, s);
-  }
-  return s;
-}
+const state = perKernel<State>(() => ({ irqs: new Map(), next: 32 }));
 
 /** The interrupt number of line `index` of a device (platform_get_irq), or -ENXIO when it has none. */
 export function deviceIrq(env: KernelEnv, dev: Device, index: number): number {

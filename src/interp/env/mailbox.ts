@@ -10,7 +10,8 @@ import type { EnvCall } from "../env.ts";
 import type { Value } from "../memory.ts";
 import { T } from "../types.ts";
 import { intVal, NULLP, Unsupported, VOID } from "../values.ts";
-import type { EnvModule, KernelEnv } from "./kernel.ts";
+import type { EnvModule } from "./kernel.ts";
+import { perKernel } from "./state.ts";
 
 const EINVAL = 22;
 const EBUSY = 16;
@@ -30,16 +31,7 @@ interface State {
   listening: boolean;
 }
 
-const states = new WeakMap<KernelEnv, State>();
-
-function state(env: KernelEnv): State {
-  let s = states.get(env);
-  if (s === undefined) {
-    s = { chans: new Map(), listening: false };
-    states.set(env, s);
-  }
-  return s;
-}
+const state = perKernel<State>(() => ({ chans: new Map(), listening: false }));
 
 const CHANNELS: readonly MailboxChannel[] = ["vq0", "vq1", "shutdown", "detach"];
 

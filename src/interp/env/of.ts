@@ -13,6 +13,7 @@ import { T } from "../types.ts";
 import { intVal, NULLP, ptrInto, Unsupported, VOID } from "../values.ts";
 import { le, type Served } from "./cmem.ts";
 import type { EnvModule, KernelEnv } from "./kernel.ts";
+import { perKernel } from "./state.ts";
 
 const EINVAL = 22;
 const ENOENT = 2;
@@ -46,23 +47,14 @@ interface State {
   nextPhandle: number;
 }
 
-const states = new WeakMap<KernelEnv, State>();
-
-function state(env: KernelEnv): State {
-  let s = states.get(env);
-  if (s === undefined) {
-    s = {
-      byDt: new Map(),
-      byLabel: new Map(),
-      objs: new Map(),
-      iterators: new Map(),
-      parents: new Map(),
-      nextPhandle: 1,
-    };
-    states.set(env, s);
-  }
-  return s;
-}
+const state = perKernel<State>(() => ({
+  byDt: new Map(),
+  byLabel: new Map(),
+  objs: new Map(),
+  iterators: new Map(),
+  parents: new Map(),
+  nextPhandle: 1,
+}));
 
 /** The node of the model's coprocessor node (its parent: the bus node with the model's dma-ranges). */
 export function ofNode(env: KernelEnv, dt: DtNode): OfNode {
@@ -324,14 +316,10 @@ export const OF: EnvModule = {
   },
 };
 
-const rmemObjs = new WeakMap<KernelEnv, Map<ReservedMemory, Obj>>();
+const rmemObjs = perKernel(() => new Map<ReservedMemory, Obj>());
 
 function reservedMemPtr(env: KernelEnv, r: ReservedMemory): Value & { k: "ptr" } {
-  let m = rmemObjs.get(env);
-  if (m === undefined) {
-    m = new Map();
-    rmemObjs.set(env, m);
-  }
+  const m = rmemObjs(env);
   let obj = m.get(r);
   if (obj === undefined) {
     obj = env.bind(

@@ -13,6 +13,7 @@ import { intVal, Unsupported, VOID } from "../values.ts";
 import { le, type Served, unle } from "./cmem.ts";
 import { deviceIrq } from "./irq.ts";
 import type { EnvModule, KernelEnv } from "./kernel.ts";
+import { perKernel } from "./state.ts";
 
 const EEXIST = 17;
 
@@ -27,16 +28,7 @@ interface State {
   readonly wakeup: Map<Device, Wakeup>;
 }
 
-const states = new WeakMap<KernelEnv, State>();
-
-function state(env: KernelEnv): State {
-  let s = states.get(env);
-  if (s === undefined) {
-    s = { drivers: new Map(), wakeup: new Map() };
-    states.set(env, s);
-  }
-  return s;
-}
+const state = perKernel<State>(() => ({ drivers: new Map(), wakeup: new Map() }));
 
 const int = (v: Value | undefined, what: string): bigint => {
   if (v === undefined || v.k !== "int") throw new Unsupported(`${what}: an integer was expected`);

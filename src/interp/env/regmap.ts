@@ -11,6 +11,7 @@ import { intVal, Unsupported } from "../values.ts";
 import { le } from "./cmem.ts";
 import type { EnvModule, KernelEnv } from "./kernel.ts";
 import { ofNodeOf } from "./of.ts";
+import { perKernel } from "./state.ts";
 
 const ENODEV = 19;
 
@@ -32,16 +33,7 @@ interface State {
   readonly syscons: Map<string, { syscon: Syscon; ptr: Value & { k: "ptr" } }>;
 }
 
-const states = new WeakMap<KernelEnv, State>();
-
-function state(env: KernelEnv): State {
-  let s = states.get(env);
-  if (s === undefined) {
-    s = { syscons: new Map() };
-    states.set(env, s);
-  }
-  return s;
-}
+const state = perKernel<State>(() => ({ syscons: new Map() }));
 
 /** The control a register of a syscon is, from the st,syscfg-* properties of the world's device nodes. */
 function roleOf(env: KernelEnv, label: string, reg: number): { role: Role; mask: number } | null {

@@ -32,6 +32,7 @@ import { T } from "../types.ts";
 import { intVal, NULLP, ptrInto, Unsupported, VOID } from "../values.ts";
 import { le, type Served, unle } from "./cmem.ts";
 import { CannotRunC, type EnvModule, type KernelEnv } from "./kernel.ts";
+import { perKernel } from "./state.ts";
 
 const EINVAL = 22;
 const ELFCLASS32 = 1;
@@ -55,25 +56,16 @@ interface State {
   readonly own: Map<Rproc, Map<string, Uint8Array>>;
 }
 
-const states = new WeakMap<KernelEnv, State>();
-
-function state(env: KernelEnv): State {
-  let s = states.get(env);
-  if (s === undefined) {
-    s = {
-      priv: new Map(),
-      mems: new Map(),
-      memVa: new Map(),
-      memPriv: new Map(),
-      segments: new Map(),
-      elf: new Map(),
-      items: new Map(),
-      own: new Map(),
-    };
-    states.set(env, s);
-  }
-  return s;
-}
+const state = perKernel<State>(() => ({
+  priv: new Map(),
+  mems: new Map(),
+  memVa: new Map(),
+  memPriv: new Map(),
+  segments: new Map(),
+  elf: new Map(),
+  items: new Map(),
+  own: new Map(),
+}));
 
 const int = (v: Value | undefined, what: string): bigint => {
   if (v === undefined || v.k !== "int") throw new Unsupported(`${what}: an integer was expected`);

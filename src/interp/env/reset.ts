@@ -11,6 +11,7 @@ import type { Value } from "../memory.ts";
 import { T } from "../types.ts";
 import { intVal, NULLP, Unsupported } from "../values.ts";
 import type { EnvModule, KernelEnv } from "./kernel.ts";
+import { perKernel } from "./state.ts";
 
 const ENOENT = 2;
 const EINVAL = 22;
@@ -21,18 +22,14 @@ interface ResetLine {
   readonly line: "hold_boot" | "mcu";
 }
 
-const handles = new WeakMap<KernelEnv, Map<string, Value & { k: "ptr" }>>();
+const handles = perKernel(() => new Map<string, Value & { k: "ptr" }>());
 
 function errPtr(n: number): Value & { k: "ptr" } {
   return { k: "ptr", t: { k: "ptr", to: T.void }, addr: BigInt.asUintN(64, BigInt(n)), obj: null };
 }
 
 function handle(env: KernelEnv, dev: Device, index: number, name: string | undefined): Value & { k: "ptr" } {
-  let m = handles.get(env);
-  if (m === undefined) {
-    m = new Map();
-    handles.set(env, m);
-  }
+  const m = handles(env);
   const key = `${dev.name}#${index}`;
   const known = m.get(key);
   if (known !== undefined) return known;

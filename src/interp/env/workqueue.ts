@@ -10,8 +10,9 @@ import type { Value } from "../memory.ts";
 import { T } from "../types.ts";
 import { intVal, NULLP, VOID } from "../values.ts";
 import type { EnvModule, KernelEnv } from "./kernel.ts";
+import { perKernel } from "./state.ts";
 
-const keys = new WeakMap<KernelEnv, Map<bigint, object>>();
+const keys = perKernel(() => new Map<bigint, object>());
 
 function queue(env: KernelEnv, call: EnvCall, work: Value | undefined): Value {
   const k = env.w.k;
@@ -21,11 +22,7 @@ function queue(env: KernelEnv, call: EnvCall, work: Value | undefined): Value {
   const callee = o?.callee;
   const name =
     callee === null || callee === undefined ? "work" : callee.k === "c" ? callee.def.name : callee.name;
-  let m = keys.get(env);
-  if (m === undefined) {
-    m = new Map();
-    keys.set(env, m);
-  }
+  const m = keys(env);
   let key = m.get(p.addr);
   if (key === undefined) {
     key = { work: p.addr };
