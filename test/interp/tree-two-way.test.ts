@@ -60,6 +60,17 @@ async function modelColumn(id: string): Promise<MatrixResult> {
   return runMatrix([{ id: v.id, title: v.title, facts: v.facts }]);
 }
 
+/** Every cell of `c` has the outcome of the hand model's cell of the same scenario. */
+function expectSameCells(c: MatrixResult, model: MatrixResult): void {
+  for (const cell of c.results) {
+    const m = model.results.find((r) => r.scenario === cell.scenario);
+    expect({ scenario: cell.scenario, ...outcome(cell) }).toEqual({
+      scenario: m?.scenario,
+      ...(m === undefined ? {} : outcome(m)),
+    });
+  }
+}
+
 describe.skipIf(!have)(
   "the drivers of linux-6.12 with the series applied, from C, against the hand model",
   () => {
@@ -174,14 +185,7 @@ describe.skipIf(!have)(
       const c = await runMatrix([
         { id: "mainline", title: v.title, facts: v.facts, ...interpretedTreeDrivers(loaded) },
       ]);
-      const model = await runMatrix([{ id: "mainline", title: v.title, facts: v.facts }]);
-      for (const cell of c.results) {
-        const m = model.results.find((r) => r.scenario === cell.scenario);
-        expect({ scenario: cell.scenario, ...outcome(cell) }).toEqual({
-          scenario: m?.scenario,
-          ...(m === undefined ? {} : outcome(m)),
-        });
-      }
+      expectSameCells(c, await modelColumn("mainline"));
       const boot = c.results.find((r) => r.scenario === "boot");
       const called = new Set(boot?.trace.filter((s) => s.event === "call").map((s) => `${s.layer} ${s.fn}`));
       for (const fn of [
@@ -266,14 +270,7 @@ describe.skipIf(!have)("v16's STM32 driver from C with the hand model's TEE clie
     const c = await runMatrix([
       { id: "v16", title: v.title, facts: v.facts, ...interpretedTreeDrivers(loaded) },
     ]);
-    const model = await runMatrix([{ id: "v16", title: v.title, facts: v.facts }]);
-    for (const cell of c.results) {
-      const m = model.results.find((r) => r.scenario === cell.scenario);
-      expect({ scenario: cell.scenario, ...outcome(cell) }).toEqual({
-        scenario: m?.scenario,
-        ...(m === undefined ? {} : outcome(m)),
-      });
-    }
+    expectSameCells(c, await modelColumn("v16"));
     // The hand model's TEE driver ran (its frames), called by the C's probe and ops.
     const boot = c.results.find((r) => r.scenario === "boot");
     expect(

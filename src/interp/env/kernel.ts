@@ -310,12 +310,7 @@ export class KernelEnv implements Environment {
       }
       await p;
     }
-    this.frames.delete(th.id);
-    const r = th.result;
-    if (r === null) throw new Error(`thread ${label} ended without a result`);
-    if (r.status === "done") return r.value;
-    if (r.status === "unknown") throw new CannotRunC(r.what, r.site, false);
-    throw new CannotRunC(`${r.kind}: ${r.detail}`, r.site, true);
+    return this.ended(th, label);
   }
 
   /** Suspends the calling thread until a call of the hand model settles; its rejection is thrown in the C. */
@@ -818,6 +813,16 @@ export class KernelEnv implements Environment {
     return ptrInto(view, 0, T.void);
   }
 
+  /** The value an ended kernel thread returned; CannotRunC when it ended unknown or faulted. */
+  private ended(th: Thread, label: string): Value {
+    this.frames.delete(th.id);
+    const r = th.result;
+    if (r === null) throw new Error(`thread ${label} ended without a result`);
+    if (r.status === "done") return r.value;
+    if (r.status === "unknown") throw new CannotRunC(r.what, r.site, false);
+    throw new CannotRunC(`${r.kind}: ${r.detail}`, r.site, true);
+  }
+
   /**
    * Runs a C callback in interrupt context (a mailbox's rx callback, an interrupt handler) to its end, at
    * once: it may not wait for anything, so a wait is an unknown naming it.
@@ -836,12 +841,7 @@ export class KernelEnv implements Environment {
       }
       m.step(th);
     }
-    this.frames.delete(th.id);
-    const r = th.result;
-    if (r === null) throw new Error(`thread ${label} ended without a result`);
-    if (r.status === "done") return r.value;
-    if (r.status === "unknown") throw new CannotRunC(r.what, r.site, false);
-    throw new CannotRunC(`${r.kind}: ${r.detail}`, r.site, true);
+    return this.ended(th, label);
   }
 
   private table(): Record<string, EnvFunction> {
