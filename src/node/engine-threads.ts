@@ -15,7 +15,7 @@ export interface EngineThreadsOptions {
   threads: number;
   /** Longest a call may run before its thread is terminated (the service's job deadline). */
   callTimeoutMs: number;
-  /** The engine answering the quick calls here (default: a Node engine of this thread). */
+  /** The engine answering the quick calls here (default: one over the built-in versions, without a parser). */
   local?: ReportingEngine;
 }
 
@@ -26,8 +26,15 @@ export interface EngineThreads extends ReportingEngine {
   readonly started: number;
 }
 
+async function quickEngine(): Promise<ReportingEngine> {
+  const { createReviewEngine } = await import("../bot/review-engine.ts");
+  const { builtinManifests } = await import("./versions.ts");
+  return createReviewEngine({ builtinManifests: await builtinManifests() });
+}
+
 export async function createEngineThreads(options: EngineThreadsOptions): Promise<EngineThreads> {
-  const local = options.local ?? (await createNodeEngine());
+  // The quick calls read only the built-in versions: no C parser is loaded in this thread for them.
+  const local = options.local ?? (await quickEngine());
   const pool = createThreadPool<Long>({
     entry: import.meta.url,
     threads: options.threads,
