@@ -62,7 +62,17 @@ export function mappedDesign(id: string, title: string, mapped: MapResult): Desi
     unknownFacts: FACT_PATHS.filter((p) => mapped.status[p] === "unknown"),
     unknownWhy: mapped.unknownWhy ?? {},
     unmodelled: (mapped.unmodelledInBase ?? []).flatMap((u) =>
-      u.function === null ? [] : [{ file: u.file, function: u.function, line: u.line, summary: u.summary }],
+      u.function === null
+        ? []
+        : [
+            {
+              file: u.file,
+              function: u.function,
+              line: u.line,
+              summary: u.summary,
+              ...(u.data === true ? { data: true } : {}),
+            },
+          ],
     ),
   };
 }

@@ -29,6 +29,13 @@ export interface Finding {
 
 export type TraceLayer = "core" | "tee" | "ta" | "platform" | "stm32";
 
+/** The trace layer of a C file's functions, as the hand model's modules name theirs. */
+export function layerOfFile(file: string): TraceLayer {
+  if (/remoteproc_tee\.[ch]$/.test(file)) return "tee";
+  if (/stm32/.test(file)) return "stm32";
+  return "core";
+}
+
 export interface TraceStep {
   layer: TraceLayer;
   /** The C function (or TA command / platform action) this step stands for. */

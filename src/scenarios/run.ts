@@ -6,14 +6,15 @@ import { type Fixtures, loadFixtures } from "../emulator/api.ts";
 import { UsageError } from "../errors.ts";
 import { type DesignFacts, type FactPath, linkProblem, trackFactReads } from "../semantics/facts.ts";
 import { TraceDiverged } from "../semantics/kernel.ts";
-import type {
-  CellResult,
-  FinalState,
-  MatrixResult,
-  RanFile,
-  TaCommandName,
-  TraceStep,
-  UnknownReason,
+import {
+  type CellResult,
+  type FinalState,
+  layerOfFile,
+  type MatrixResult,
+  type RanFile,
+  type TaCommandName,
+  type TraceStep,
+  type UnknownReason,
 } from "./result.ts";
 import { SCENARIOS, type Scenario, scenarioById } from "./scenarios.ts";
 import { type Stm32DriverImpl, type TeeDriverImpl, World } from "./world.ts";
@@ -56,9 +57,12 @@ export function ranFromC(design: Pick<Design, "ran">): Set<string> {
 /** A change to a modelled function that no design fact describes (the mapper's "unmodelled" entries). */
 export interface UnmodelledCode {
   file: string;
+  /** The changed function, or the data (type, initialised table) when `data` is set. */
   function: string;
   line: number;
   summary: string;
+  /** A change to data, not code: every cell that runs code of the file may read it. */
+  data?: boolean;
 }
 
 /** Why a cell is unknown: the unknown facts it read, the changed functions it called. */
@@ -81,16 +85,28 @@ function unknownReasons(
   const fromC = ranFromC(design);
   const changed = (design.unmodelled ?? []).filter((u) => !fromC.has(u.file));
   if (changed.length > 0) {
-    const called = new Set(trace.filter((s) => s.event === "call").map((s) => s.fn));
+    const calls = trace.filter((s) => s.event === "call");
+    const called = new Set(calls.map((s) => s.fn));
+    const layers = new Set(calls.map((s) => s.layer));
     const seen = new Set<string>();
     for (const u of changed) {
-      if (!called.has(u.function) || seen.has(u.function)) continue;
+      if (seen.has(u.function)) continue;
+      // Data (an ops table, a match table, a struct) is never called: any code of its file may read it.
+      if (u.data === true ? !layers.has(layerOfFile(u.file)) : !called.has(u.function)) continue;
       seen.add(u.function);
-      out.push({
-        what: `${u.function}()`,
-        files: [u.file],
-        why: `the series changes it (line ${u.line}: ${u.summary}) in a way no design fact describes, and the model runs it as it was`,
-      });
+      out.push(
+        u.data === true
+          ? {
+              what: u.function,
+              files: [u.file],
+              why: `the series changes it (line ${u.line}: ${u.summary}) in a way no design fact describes, and the model's code of ${u.file} that this cell ran reads it as it was`,
+            }
+          : {
+              what: `${u.function}()`,
+              files: [u.file],
+              why: `the series changes it (line ${u.line}: ${u.summary}) in a way no design fact describes, and the model runs it as it was`,
+            },
+      );
     }
   }
   return out;

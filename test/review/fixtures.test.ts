@@ -174,3 +174,58 @@ describe("a boot path added in the core", () => {
     expect(r.diff.counts.same).toBe(0);
   });
 });
+
+describe("a change to a data table of a modelled file (the STM32 driver's ops table)", () => {
+  /** One patch adding an op to st_rproc_ops: data, never called, read by every op call of the driver. */
+  const opsSeries = (): FxSeries => ({
+    version: 2,
+    title: "remoteproc: stm32: a detach op",
+    cover: "The M4 can be left running.",
+    patches: [
+      {
+        title: "remoteproc: stm32: add the detach op",
+        body: "Lets the coprocessor run on when Linux lets go of it.",
+        files: [
+          {
+            path: "drivers/remoteproc/stm32_rproc.c",
+            hunks: [
+              {
+                oldStart: 640,
+                section: "static const struct rproc_ops st_rproc_ops = {",
+                lines: [
+                  " \t.start\t\t= stm32_rproc_start,",
+                  "+\t.detach\t\t= stm32_fx_detach,",
+                  " \t.stop\t\t= stm32_rproc_stop,",
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+
+  it("is marked data by the mapper, and every cell that runs the driver is unknown naming the table", async () => {
+    const { mapped } = await subject(opsSeries(), "ops");
+    expect(mapped.unmodelledInBase).toContainEqual(
+      expect.objectContaining({
+        function: "st_rproc_ops",
+        file: "drivers/remoteproc/stm32_rproc.c",
+        data: true,
+      }),
+    );
+    const r = await review("mainline", opsSeries());
+    expectHonest(r);
+    const boot = r.diff.scenarios.find((s) => s.scenario === "boot");
+    expect(boot?.status).toBe("unknown");
+    expect(boot?.unknownBecause).toContainEqual(expect.objectContaining({ side: "b", what: "st_rproc_ops" }));
+    // The cells that stay known are those in which the driver never ran: not applicable on both sides.
+    for (const s of r.diff.scenarios.filter((x) => x.status !== "unknown")) {
+      expect({ scenario: s.scenario, a: s.a?.applicable, b: s.b?.applicable }).toEqual({
+        scenario: s.scenario,
+        a: false,
+        b: false,
+      });
+    }
+  });
+});

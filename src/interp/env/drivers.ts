@@ -10,6 +10,7 @@
  * Workers-safe: the parser is a parameter (loadTreeDrivers); a loaded program is plain data.
  */
 import type { Parser } from "web-tree-sitter";
+import { layerOfFile } from "../../scenarios/result.ts";
 import type { Stm32DriverImpl, TeeDriverImpl } from "../../scenarios/world.ts";
 import type { Kernel } from "../../semantics/kernel.ts";
 import type { RprocTeeApi } from "../../semantics/stm32_rproc.ts";
@@ -24,13 +25,7 @@ import { OF } from "./of.ts";
 import { PLATFORM } from "./platform.ts";
 import { REGMAP } from "./regmap.ts";
 import { REMOTEPROC_CORE } from "./remoteproc_core.ts";
-import {
-  type DriverHooks,
-  interpretedTeeDriver,
-  layerOfFile,
-  moduleInit,
-  type WorldMachine,
-} from "./remoteproc_tee.ts";
+import { type DriverHooks, interpretedTeeDriver, moduleInit, type WorldMachine } from "./remoteproc_tee.ts";
 import { teeModelModule } from "./remoteproc_tee_model.ts";
 import { RESET } from "./reset.ts";
 import { WORKQUEUE } from "./workqueue.ts";

@@ -11,7 +11,7 @@
  * Workers-safe: the parser is a parameter (loadTeeDriver); a loaded program is plain data.
  */
 import type { Parser } from "web-tree-sitter";
-import type { TraceLayer, UnknownReason } from "../../scenarios/result.ts";
+import { layerOfFile, type UnknownReason } from "../../scenarios/result.ts";
 import type { TeeDriverImpl, TeeDriverInstance } from "../../scenarios/world.ts";
 import type { Device } from "../../semantics/device.ts";
 import type { FwObj, Ptr, Rproc } from "../../semantics/remoteproc_core.ts";
@@ -52,13 +52,6 @@ export function loadTeeDriver(parser: Parser, src: TeeDriverSource): LoadedTeeDr
     defines: { KBUILD_MODNAME: JSON.stringify(mod) },
   });
   return { program, file, problems };
-}
-
-/** The trace layer of a C file's functions, as the hand model's modules name theirs. */
-export function layerOfFile(file: string): TraceLayer {
-  if (/remoteproc_tee\.[ch]$/.test(file)) return "tee";
-  if (/stm32/.test(file)) return "stm32";
-  return "core";
 }
 
 /** The client API functions of remoteproc_tee.h, by C name. */

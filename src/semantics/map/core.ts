@@ -17,7 +17,7 @@ import {
   unknownAs,
 } from "./derive.ts";
 import type { Derived, Evidence } from "./types.ts";
-import { type FileView, runAt, type SeriesView, sortedLines, type VLine } from "./view.ts";
+import { emptyFileView, type FileView, runAt, type SeriesView, sortedLines, type VLine } from "./view.ts";
 
 type Row = [number, VLine];
 
@@ -34,10 +34,6 @@ interface Wrapper {
 
 const TABLE_FREE = /\bkfree\s*\(\s*\w+->cached_table\s*\)/;
 const LABEL = /^(\w+):/;
-
-function emptyFile(path: string): FileView {
-  return { path, lines: new Map(), complete: false, deleted: false, deletions: [], patches: [] };
-}
 
 /** Functions defined by added lines (their signature line is added), by name, with their known rows. */
 function addedFunctions(file: FileView): Map<string, Row[]> {
@@ -396,9 +392,9 @@ function shutdownClearsTableSz(core: FileView): Derived<boolean> {
 }
 
 export function deriveCore(view: SeriesView): CoreDerived {
-  const core = view.files.get(CORE_C) ?? emptyFile(CORE_C);
-  const internal = view.files.get(CORE_INTERNAL_H) ?? emptyFile(CORE_INTERNAL_H);
-  const header = view.files.get(RPROC_H) ?? emptyFile(RPROC_H);
+  const core = view.files.get(CORE_C) ?? emptyFileView(CORE_C);
+  const internal = view.files.get(CORE_INTERNAL_H) ?? emptyFileView(CORE_INTERNAL_H);
+  const header = view.files.get(RPROC_H) ?? emptyFileView(RPROC_H);
   const files = [core, internal];
   const members = opsMembers(header);
   const releaseFwOp = opFact(members.added, "release_fw");

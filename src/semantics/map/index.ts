@@ -112,6 +112,7 @@ function unmodelledOf(file: FileView): Unmodelled[] {
   return runs.map((r) => ({
     ...r.first,
     summary: r.count > 1 ? `${r.summary} (+${r.count - 1} more lines)` : r.summary,
+    ...(r.first.function !== null && file.data.has(r.first.function) ? { data: true } : {}),
   }));
 }
 

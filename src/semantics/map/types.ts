@@ -21,6 +21,8 @@ export interface Unmodelled {
   line: number;
   /** First changed line of the run, trimmed, with the number of changed lines. */
   summary: string;
+  /** The scope is data (a type, an initialised table such as an ops table), not a function. */
+  data?: boolean;
 }
 
 /** A file the model does not cover. */

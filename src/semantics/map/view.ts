@@ -37,6 +37,8 @@ export interface FileView {
   deleted: boolean;
   deletions: Deletion[];
   patches: number[];
+  /** Scopes of the file that are data (types, initialised tables such as an ops table), not functions. */
+  data: Set<string>;
 }
 
 export interface SeriesView {
@@ -96,6 +98,7 @@ function applyChange(parser: Parser, view: FileView, change: FileChange, patch: 
             parser,
             h.section,
             side.map((l) => l.text),
+            view.data,
           )
         : side.map(() => h.section.trim() || null);
     const newFns = scopes(newSide);
@@ -142,6 +145,19 @@ function applyChange(parser: Parser, view: FileView, change: FileChange, patch: 
   view.lines = next;
 }
 
+/** A file the series has not touched yet: nothing of it is known. */
+export function emptyFileView(path: string): FileView {
+  return {
+    path,
+    lines: new Map(),
+    complete: false,
+    deleted: false,
+    deletions: [],
+    patches: [],
+    data: new Set(),
+  };
+}
+
 /** Replays every patch of the series over sparse file pictures. */
 export function replaySeries(parser: Parser, series: Series): SeriesView {
   const files = new Map<string, FileView>();
@@ -152,14 +168,7 @@ export function replaySeries(parser: Parser, series: Series): SeriesView {
       const from = change.oldPath ?? change.path;
       let view = files.get(from);
       if (view === undefined) {
-        view = {
-          path: change.path,
-          lines: new Map(),
-          complete: false,
-          deleted: false,
-          deletions: [],
-          patches: [],
-        };
+        view = emptyFileView(change.path);
         order.push(change.path);
       } else if (from !== change.path) {
         files.delete(from);
