@@ -4,7 +4,13 @@
  * and that a diverging cell read), with their evidence; findings classified as introduced, fixed, carried or
  * pre-existing. Pure: takes the cells, never runs anything, never looks at a version's name.
  */
-import { type CellResult, type Finding, sameImplementation, type TraceStep } from "../scenarios/result.ts";
+import {
+  type CellResult,
+  type Finding,
+  sameImplementation,
+  stepKey,
+  type TraceStep,
+} from "../scenarios/result.ts";
 import { FACT_PATHS, type FactPath, getFact } from "../semantics/facts.ts";
 import type {
   CellField,
@@ -34,10 +40,6 @@ export function canonicalJson(value: unknown): string {
 /** Two findings are the same when scenario, kind and `at` match. */
 export function findingKey(scenario: string, f: Pick<Finding, "kind" | "at">): string {
   return `${scenario}\u0000${f.kind}\u0000${f.at}`;
-}
-
-function stepKey(s: TraceStep): string {
-  return `${s.layer}\u0000${s.fn}\u0000${s.event}\u0000${s.detail}`;
 }
 
 export function summarizeCell(cell: CellResult): CellSummary {

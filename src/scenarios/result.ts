@@ -45,6 +45,19 @@ export interface TraceStep {
   detail: string;
 }
 
+/**
+ * A step's detail without the line numbers of C source positions (`kzalloc(32) at remoteproc_tee.c:185`): where
+ * the posted code sits is not what it does, so a line inserted above it moves no behaviour.
+ */
+export function detailBehaviour(detail: string): string {
+  return detail.includes(".c:") || detail.includes(".h:") ? detail.replace(/(\.[ch]):\d+\b/g, "$1") : detail;
+}
+
+/** What two steps must share to be the same behaviour: layer, function, event and detail (lines aside). */
+export function stepKey(s: TraceStep): string {
+  return `${s.layer}\u0000${s.fn}\u0000${s.event}\u0000${detailBehaviour(s.detail)}`;
+}
+
 export type FinalState = "offline" | "running" | "crashed" | "attached" | "detached" | "deleted" | "absent";
 
 export type TaCommandName =

@@ -6,7 +6,7 @@
  */
 import type { EmulatorEvent, Platform } from "../emulator/api.ts";
 import { forkGraph, markLog, rebuildable } from "../fork.ts";
-import type { TraceLayer, TraceStep } from "../scenarios/result.ts";
+import { detailBehaviour, type TraceLayer, type TraceStep } from "../scenarios/result.ts";
 import type { DesignFacts } from "./facts.ts";
 import { MAINLINE } from "./versions.ts";
 
@@ -284,7 +284,7 @@ export class Kernel {
         e.layer !== layer ||
         e.fn !== fn ||
         e.event !== event ||
-        e.detail !== detail
+        (e.detail !== detail && detailBehaviour(e.detail) !== detailBehaviour(detail))
       ) {
         if (this.diverged < 0) this.diverged = at;
         throw TraceDiverged.instance;
