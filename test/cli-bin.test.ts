@@ -34,7 +34,7 @@ function layout(opts: { stamp: number | null; src: boolean }): void {
     mkdirSync(join(dir, "src", "cli"), { recursive: true });
     writeFileSync(
       join(dir, "src", "cli", "run.ts"),
-      'const from: string = "src";\nprocess.stdout.write(`from ${from}\\n`);\n',
+      'const from: string = "src";\nprocess.stdout.write("from " + from + "\\n");\n',
     );
   }
 }
