@@ -1,13 +1,62 @@
 #!/usr/bin/env node
 // The built CLI (dist/, made by `npm run build`, which `npm install` runs through `prepare`); in a checkout
-// that was never built, the TypeScript sources through tsx (a development dependency).
-import { existsSync } from "node:fs";
+// that was never built, the TypeScript sources through tsx (a development dependency). In a checkout whose
+// src/ changed after the build (dist/build-stamp.json), the sources through tsx too, saying so: a stale dist/
+// never runs silently.
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 
 const built = new URL("../dist/cli/run.js", import.meta.url);
-if (existsSync(built)) {
+const src = new URL("../src/", import.meta.url);
+
+/** The first source file changed after the build started, or null (also when there are no sources). */
+function changedSinceBuild() {
+  if (!existsSync(src)) return null; // an installed package ships dist/ only
+  let started = 0;
+  try {
+    started = JSON.parse(readFileSync(new URL("../dist/build-stamp.json", import.meta.url), "utf8")).started;
+  } catch {
+    return "dist/build-stamp.json (missing: dist/ was not built by npm run build)";
+  }
+  const walk = (dir, rel) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = `${dir}/${e.name}`;
+      const found = e.isDirectory()
+        ? walk(p, `${rel}${e.name}/`)
+        : statSync(p).mtimeMs > started
+          ? `${rel}${e.name}`
+          : null;
+      if (found !== null) return found;
+    }
+    return null;
+  };
+  return walk(src.pathname.replace(/\/$/, ""), "src/");
+}
+
+const stale = existsSync(built) ? changedSinceBuild() : null;
+if (existsSync(built) && stale === null) {
   await import(built.href);
 } else {
-  const { register } = await import("tsx/esm/api");
-  register();
-  await import("../src/cli/run.ts");
+  let register = null;
+  try {
+    ({ register } = await import("tsx/esm/api"));
+  } catch {
+    // no tsx (not a development checkout): the build is all there is
+  }
+  if (register === null) {
+    if (!existsSync(built)) {
+      process.stderr.write("rproc-review: dist/ is missing and tsx is not installed: run npm run build\n");
+      process.exit(70);
+    }
+    process.stderr.write(
+      `rproc-review: warning: dist/ is older than ${stale}; running it anyway (npm run build)\n`,
+    );
+    await import(built.href);
+  } else {
+    if (stale !== null)
+      process.stderr.write(
+        `rproc-review: dist/ is older than ${stale}: running src/ through tsx (npm run build)\n`,
+      );
+    register();
+    await import("../src/cli/run.ts");
+  }
 }

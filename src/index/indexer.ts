@@ -6,10 +6,10 @@
  * through indexes (change-id, thread references, code identity, author and files) instead of all pairs.
  */
 import { linkedMessageIds, parseTags } from "../series/body.ts";
-import { chainVersions } from "../series/chain.ts";
+import { chainVersions, codeIdMemo } from "../series/chain.ts";
 import { DEFAULT_MAIL_LIMITS, peekHeaders, peekMessageId, readMail } from "../series/mail.ts";
 import { listMissing, missingRanges } from "../series/missing.ts";
-import { patchId, seriesCodeId } from "../series/patchid.ts";
+import { patchId } from "../series/patchid.ts";
 import type { ChainEntry, FileChange, Patch, Person, Series, SeriesVersion } from "../series/types.ts";
 
 /** The files whose changes the model covers (the mapper's MODELLED_FILES plus remoteproc_internal.h). */
@@ -352,6 +352,8 @@ export class ArchiveIndexer {
   result(): IndexResult {
     const accs = [...this.groups.values()].filter((a) => a.patches.length > 0);
     const series = accs.map(seriesOf);
+    // Each series' code identity, hashed once for the links below and every chainVersions call.
+    const codeOf = codeIdMemo();
     const uf = new UnionFind();
     for (let i = 0; i < series.length; i++) uf.add();
     const byKey = new Map<string, number>();
@@ -363,7 +365,7 @@ export class ArchiveIndexer {
     const owner = new Map<string, number>();
     series.forEach((s, i) => {
       if (s.changeId !== null) link(`change-id\u0000${s.changeId}`, i);
-      if (s.missing.length === 0) link(`code\u0000${seriesCodeId(s.patches)}`, i);
+      if (s.missing.length === 0) link(`code\u0000${codeOf(s)}`, i);
       for (const p of s.patches) owner.set(p.messageId, i);
       if (s.cover) owner.set(s.cover.messageId, i);
     });
@@ -397,7 +399,7 @@ export class ArchiveIndexer {
           const pair = `${a},${b}`;
           if (tried.has(pair)) continue;
           tried.add(pair);
-          const chain = chainVersions([series[a] as Series, series[b] as Series]);
+          const chain = chainVersions([series[a] as Series, series[b] as Series], codeOf);
           if (chain.entries[1]?.follows != null) uf.union(a, b);
         }
       }
@@ -418,7 +420,7 @@ export class ArchiveIndexer {
       const hits = [...files].filter((f) => modelled.has(f)).sort();
       if (hits.length === 0) continue;
       const group = members.map((i) => series[i] as Series);
-      const chain = chainVersions(group);
+      const chain = chainVersions(group, codeOf);
       const last = chain.entries[chain.entries.length - 1];
       const lead = group[last?.input ?? 0] as Series;
       touching.push({

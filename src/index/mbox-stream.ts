@@ -69,28 +69,43 @@ export async function* splitMboxStream(
     buf = concat(buf, chunk);
     if (buf.length > stats.maxBuffered) stats.maxBuffered = buf.length;
     if (mode === "single") continue;
-    for (;;) {
+    while (mode === "unknown") {
       const nl = buf.indexOf(LF, pos);
       if (nl < 0) break;
-      if (mode === "unknown") {
-        if (!isBlankRange(buf, pos, nl)) mode = isSeparatorLine(buf, pos, nl) ? "mbox" : "single";
-        if (mode === "single") break;
+      if (!isBlankRange(buf, pos, nl)) mode = isSeparatorLine(buf, pos, nl) ? "mbox" : "single";
+      if (mode === "mbox") msgStart = nl + 1;
+      if (mode !== "single") pos = nl + 1;
+    }
+    if (mode === "single") continue;
+    // Only a line that starts with "F" can be a separator: visit those (an "F" after a line feed, or at pos,
+    // which is always a line start), not every line.
+    while (mode === "mbox") {
+      let at = pos < buf.length && buf[pos] === 0x46 ? pos : -1;
+      for (let f = buf.indexOf(0x46, pos + 1); at < 0 && f >= 0; f = buf.indexOf(0x46, f + 1))
+        if (buf[f - 1] === LF) at = f;
+      if (at < 0) {
+        // No candidate left: the next line to examine starts after the last line feed.
+        pos = Math.max(pos, buf.lastIndexOf(LF) + 1);
+        break;
       }
-      if (mode === "mbox" && isSeparatorLine(buf, pos, nl)) {
-        const msg = emit(pos);
+      const nl = buf.indexOf(LF, at);
+      if (nl < 0) {
+        pos = at; // its line is not complete yet
+        break;
+      }
+      if (isSeparatorLine(buf, at, nl)) {
+        const msg = emit(at);
         if (msg !== null) yield msg;
         msgStart = nl + 1;
       }
       pos = nl + 1;
     }
-    if (mode !== "single") {
-      // Drop what no later message needs: everything before the current message (or the current line).
-      const keep = msgStart >= 0 ? Math.min(msgStart, pos) : pos;
-      if (keep > 0) {
-        buf = buf.slice(keep);
-        pos -= keep;
-        if (msgStart >= 0) msgStart -= keep;
-      }
+    // Drop what no later message needs: everything before the current message (or the current line).
+    const keep = msgStart >= 0 ? Math.min(msgStart, pos) : pos;
+    if (keep > 0) {
+      buf = buf.slice(keep);
+      pos -= keep;
+      if (msgStart >= 0) msgStart -= keep;
     }
   }
   if (mode === "single") {

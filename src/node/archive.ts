@@ -11,6 +11,7 @@ import { basename, join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import { createGunzip } from "node:zlib";
 import { InputError } from "../errors.ts";
+import "./hash.ts";
 import { type ArchiveMail, type SourceMail, type SplitStats, splitMboxStream } from "../index/index.ts";
 import { splitMbox } from "../series/index.ts";
 

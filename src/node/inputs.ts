@@ -6,6 +6,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { InputError, UsageError } from "../errors.ts";
+import "./hash.ts";
 // The series modules one by one, not src/series/index.ts: it holds the GitHub reader, whose octokit only a
 // pr: input loads (below), as simple-git only a git: input and the archive readers only a message-id.
 import { DEFAULT_LIMITS, parseMbox, parseMessages, type RawMessage } from "../series/ingest.ts";

@@ -38,13 +38,28 @@ function overlap(a: Set<string>, b: Set<string>): boolean {
   return false;
 }
 
+/** A series' code identity (seriesCodeId of its patches). */
+export type CodeIdOf = (s: Series) => string;
+
+/** seriesCodeId of each series, computed once per series object for one call (a hash of every patch-id). */
+export function codeIdMemo(): CodeIdOf {
+  const memo = new Map<Series, string>();
+  return (s) => {
+    let id = memo.get(s);
+    if (id === undefined) {
+      id = seriesCodeId(s.patches);
+      memo.set(s, id);
+    }
+    return id;
+  };
+}
+
 /** Why `later` follows `earlier`, or null when nothing relates them. Strongest reason first. */
-function relation(earlier: Series, later: Series): ChainEntry["linkedBy"] {
+function relation(earlier: Series, later: Series, codeOf: CodeIdOf): ChainEntry["linkedBy"] {
   if (earlier.changeId !== null && earlier.changeId === later.changeId) return "change-id";
   const ids = messageIds(earlier);
   if (later.mentions.some((id) => ids.has(id))) return "reference";
-  if (earlier.patches.length > 0 && seriesCodeId(earlier.patches) === seriesCodeId(later.patches))
-    return "same-code";
+  if (earlier.patches.length > 0 && codeOf(earlier) === codeOf(later)) return "same-code";
   const sameAuthor = earlier.author.email !== "" && earlier.author.email === later.author.email;
   if (sameAuthor && similarity(earlier, later) >= TITLE_SIMILARITY && overlap(files(earlier), files(later))) {
     return "similarity";
@@ -67,21 +82,21 @@ function uniqueIds(series: Series[]): string[] {
 /**
  * Orders series oldest first and links each to the latest earlier one it relates to (b4 change-id,
  * thread references and lore links, identical code, or same author with similar titles and shared files).
+ * `codeOf` gives each series' code identity; a caller that chains the same series objects many times (the
+ * archive index, pair by pair) passes one codeIdMemo for all its calls. Series must not change meanwhile.
  */
-export function chainVersions(series: readonly Series[]): SeriesChain {
+export function chainVersions(series: readonly Series[], codeOf: CodeIdOf = codeIdMemo()): SeriesChain {
   const order = series.map((_, i) => i).sort((a, b) => byAge(series[a] as Series, series[b] as Series));
   const sorted = order.map((i) => series[i] as Series);
   const ids = uniqueIds(sorted);
-  const codes = sorted.map((s) =>
-    s.patches.length > 0 && s.missing.length === 0 ? seriesCodeId(s.patches) : null,
-  );
+  const codes = sorted.map((s) => (s.patches.length > 0 && s.missing.length === 0 ? codeOf(s) : null));
   const entries: ChainEntry[] = [];
   const warnings: string[] = [];
   sorted.forEach((s, i) => {
     let follows: string | null = null;
     let linkedBy: ChainEntry["linkedBy"] = null;
     for (let j = i - 1; j >= 0 && follows === null; j--) {
-      const why = relation(sorted[j] as Series, s);
+      const why = relation(sorted[j] as Series, s, codeOf);
       if (why !== null) {
         follows = ids[j] as string;
         linkedBy = why;

@@ -69,6 +69,8 @@ function unflow(text: string, delSp: boolean): string {
   return out.join("");
 }
 
+const NON_ASCII = /[\u0080-\uffff]/;
+
 const ENCODED_WORD = /=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=/g;
 
 function hexValue(b: number): number {
@@ -216,10 +218,10 @@ export function fastParse(bytes: Uint8Array): FastMail | null {
     from = { name: name === address ? "" : name, address };
   }
   const body = qp ? decodeQuotedPrintable(bytes.subarray(end + 1)) : bytes.subarray(end + 1);
-  if (charset === "us-ascii") {
-    // 8-bit bytes under an ASCII label: the charset repair and postal-mime decide.
-    for (let i = 0; i < body.length; i++) if ((body[i] as number) >= 0x80) return null;
-  }
+  const decoded = (DECODERS[charset] as TextDecoder).decode(body);
+  // 8-bit bytes under an ASCII label (us-ascii decodes as UTF-8 here, so any byte >= 0x80 gives a character
+  // >= U+0080, a sequence's or U+FFFD): the charset repair and postal-mime decide.
+  if (charset === "us-ascii" && NON_ASCII.test(decoded)) return null;
   const dateValue = fields.get("date") ?? "";
   const parsed = Date.parse(dateValue);
   return {
@@ -229,9 +231,7 @@ export function fastParse(bytes: Uint8Array): FastMail | null {
     references: fields.get("references") ?? "",
     from,
     date: Number.isNaN(parsed) ? dateValue : new Date(parsed).toISOString(),
-    text: flowed
-      ? unflow((DECODERS[charset] as TextDecoder).decode(body), delSp)
-      : (DECODERS[charset] as TextDecoder).decode(body),
+    text: flowed ? unflow(decoded, delSp) : decoded,
     isMail: ["from", "subject", "date", "message-id"].some((h) => fields.has(h)),
   };
 }

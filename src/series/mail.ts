@@ -82,10 +82,41 @@ export function peekMessageId(bytes: Uint8Array): string {
  * that can only be changed lines of a diff (after the first hunk header), and its MIME boundary lines.
  */
 export function precheckMail(bytes: Uint8Array, limits: MailLimits = DEFAULT_MAIL_LIMITS): string | null {
+  // A mail of n bytes has at most n lines, and changed lines are lines; a single-part mail has no boundary
+  // lines. One too small to exceed a bound needs no pass over its bytes (most list mail is a few KiB).
+  if (
+    bytes.length + 1 <= Math.min(limits.maxLinesPerMail, limits.maxChangedLinesPerPatch) &&
+    !isMultipart(bytes)
+  )
+    return null;
+  return countedRefusal(bytes, limits);
+}
+
+const MULTIPART = Uint8Array.from("multipart", (c) => c.charCodeAt(0));
+
+/** Whether "multipart/" (any case) occurs in bytes[0, end): its "/" bytes are visited, not every byte. */
+function mentionsMultipart(bytes: Uint8Array, end: number): boolean {
+  for (let i = bytes.indexOf(0x2f, MULTIPART.length); i >= 0 && i < end; i = bytes.indexOf(0x2f, i + 1)) {
+    let k = 0;
+    while (k < MULTIPART.length && ((bytes[i - MULTIPART.length + k] as number) | 0x20) === MULTIPART[k]) k++;
+    if (k === MULTIPART.length) return true;
+  }
+  return false;
+}
+
+/** Whether the mail's own Content-Type is multipart (the header block only). */
+function isMultipart(bytes: Uint8Array): boolean {
   const end = headerEnd(bytes, MAX_PEEK);
-  const head = latin1.decode(bytes.subarray(0, end < 0 ? Math.min(bytes.length, MAX_PEEK) : end));
-  const multipart = /^content-type:[ \t]*(?:\r?\n[ \t]+)?multipart\//im.test(head);
-  const boundaries = multipart ? boundariesOf(bytes) : [];
+  const stop = end < 0 ? Math.min(bytes.length, MAX_PEEK) : end;
+  // Most headers do not say "multipart/" at all: no need to decode them for the exact test.
+  if (!mentionsMultipart(bytes, stop)) return false;
+  const head = latin1.decode(bytes.subarray(0, stop));
+  return /^content-type:[ \t]*(?:\r?\n[ \t]+)?multipart\//im.test(head);
+}
+
+/** precheckMail's pass over every line (exported for the test that holds its shortcut to it). */
+export function countedRefusal(bytes: Uint8Array, limits: MailLimits): string | null {
+  const boundaries = isMultipart(bytes) ? boundariesOf(bytes) : [];
   let lines = 0;
   let changed = 0;
   let parts = 0;
@@ -212,7 +243,7 @@ export async function decodeMail(bytes: Uint8Array, fast = true): Promise<Decode
       references: ids(quick.references),
       from: quick.from ? { name: quick.from.name, email: quick.from.address.toLowerCase() } : null,
       date: isoDate(quick.date),
-      text: quick.text.replace(/\r\n?/g, "\n"),
+      text: quick.text.includes("\r") ? quick.text.replace(/\r\n?/g, "\n") : quick.text,
       htmlOnly: false,
       isMail: quick.isMail,
     };

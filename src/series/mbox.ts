@@ -26,16 +26,17 @@ function isSeparator(bytes: Uint8Array, at: number): boolean {
 
 /**
  * Removes one ">" from lines that read ">From ", ">>From ", … (mboxrd quoting); returns `msg` itself when
- * there are none. Only the ">" bytes are visited one by one, so a large message costs one indexOf pass.
+ * there are none. Only the "F" bytes are visited one by one (far fewer than the ">" of quoted replies and of
+ * C's "->"), so a large message costs one indexOf pass: an "F" that starts "From " after a run of ">" that
+ * starts a line marks such a line.
  */
 export function unquoteFromLines(msg: Uint8Array): Uint8Array {
   const drop: number[] = [];
-  for (let i = msg.indexOf(0x3e); i >= 0; i = msg.indexOf(0x3e, i + 1)) {
-    if (i > 0 && msg[i - 1] !== 0x0a) continue;
-    let j = i;
-    while (msg[j] === 0x3e) j++;
-    if (startsWith(msg, j, FROM)) drop.push(i);
-    i = j;
+  for (let f = msg.indexOf(0x46, 1); f >= 0; f = msg.indexOf(0x46, f + 1)) {
+    if (msg[f - 1] !== 0x3e || !startsWith(msg, f, FROM)) continue;
+    let i = f - 1;
+    while (i > 0 && msg[i - 1] === 0x3e) i--;
+    if (i === 0 || msg[i - 1] === 0x0a) drop.push(i);
   }
   if (drop.length === 0) return msg;
   const out = new Uint8Array(msg.length - drop.length);

@@ -4,13 +4,20 @@
  * decoded; the mail intake looks for a duplicate Message-ID before it parses anything. The assertions are on
  * the refusal, its reason and on postal-mime not being called, never on time.
  */
+import fc from "fast-check";
 import PostalMime from "postal-mime";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { InputError } from "../../src/errors.ts";
 import { parseMail } from "../../src/index/index.ts";
 import { intakeMessage } from "../../src/mail/intake.ts";
 import { parseMbox } from "../../src/series/index.ts";
-import { DEFAULT_MAIL_LIMITS, peekMessageId, precheckMail, readMail } from "../../src/series/mail.ts";
+import {
+  countedRefusal,
+  DEFAULT_MAIL_LIMITS,
+  peekMessageId,
+  precheckMail,
+  readMail,
+} from "../../src/series/mail.ts";
 import { MAILS, type MailHarness, mailHarness } from "../mail/helpers.ts";
 import { bytes } from "./helpers.ts";
 
@@ -151,4 +158,37 @@ describe("the mail intake", () => {
     expect((await intakeMessage(h.mail.context, bytes(MAILS[2] as string), "p2")).outcome).toBe("part");
     expect(parse).toHaveBeenCalled();
   }, 60_000);
+});
+
+describe("the size shortcut of the cheap checks", () => {
+  it("refuses exactly what the pass over every line refuses, for any mail and bounds", () => {
+    const line = fc.constantFrom(
+      "@@ -1,2 +1,3 @@",
+      "+added",
+      "-gone",
+      "--- a/x",
+      "+++ b/x",
+      "-- ",
+      " context",
+      "--b1",
+      "--b1--",
+      "text",
+      "",
+    );
+    const head = fc.constantFrom(
+      "Subject: x\n",
+      'Content-Type: multipart/mixed; boundary="b1"\n',
+      "Content-Type:\n multipart/mixed; boundary=b1\n",
+      "Content-Type: text/plain\n",
+    );
+    const bound = fc.integer({ min: 0, max: 40 });
+    fc.assert(
+      fc.property(head, fc.array(line, { maxLength: 30 }), bound, bound, bound, (h, body, a, b, c) => {
+        const mail = bytes(`${h}\n${body.join("\n")}`);
+        const limits = { maxChangedLinesPerPatch: a, maxLinesPerMail: b, maxMimeParts: c };
+        expect(precheckMail(mail, limits)).toBe(countedRefusal(mail, limits));
+      }),
+      { numRuns: 3000 },
+    );
+  });
 });
