@@ -21,8 +21,8 @@ import type { Parser } from "web-tree-sitter";
 import { UsageError } from "../errors.ts";
 import type { Program } from "../interp/ast.ts";
 import {
-  conflicts,
   type Footprint,
+  conflicts as footprintsConflict,
   ThreadedKernel,
   type ThreadFinding,
   type ThreadTraceStep,
@@ -341,6 +341,11 @@ export interface InterleaveOptions extends RunOptions {
   reduce?: boolean;
   /** Also run the full search and throw when the reduced one misses a finding, a configuration or an outcome. */
   audit?: boolean;
+  /**
+   * Whether two steps' footprints conflict (the reduction's dependence relation; default: a key both touch,
+   * one of them writing). Tests pass a wrong one to see the audit catch an unsound reduction.
+   */
+  conflicts?: (a: Footprint, b: Footprint) => boolean;
   onProgress?: (p: { depth: number; executions: number; findings: number; elapsedMs: number }) => void;
 }
 
@@ -404,6 +409,7 @@ function search(driver: ThreadedDriver, world: ThreadWorld, opts: InterleaveOpti
   let nodes = 1;
   let pruned = 0;
   let unknown: { schedule: number[]; what: string } | null = null;
+  const conflicts = opts.conflicts ?? footprintsConflict;
   const run = (prefix: number[]): Execution => {
     executions++;
     const x = runSchedule(driver, world, prefix, opts);

@@ -460,7 +460,7 @@ export class ThreadedKernel implements Environment {
         if (pending !== 0n) return intVal(T.bool, 0n);
         self.c.setInt(w, "work_struct", "__interp_pending", 1n);
         const fn = self.c.getPtr(w, "work_struct", "func");
-        const th = self.spawn(`work ${self.functionName(fn)}`, "__interp_run_work", [w]);
+        const th = self.spawn(`work ${self.functionName(fn)}`, "process_one_work", [w]);
         self.works.set(w.addr, [...(self.works.get(w.addr) ?? []), th]);
         yield { k: "yield", reason: `${call.name} queued ${self.functionName(fn)}` };
         return intVal(T.bool, 1n);
@@ -585,7 +585,7 @@ export class ThreadedKernel implements Environment {
             return intVal(T.int, 0n);
           }
           self.bound = true;
-          if (self.world.unbind) self.spawn("unbind", "__interp_platform_unbind", [drv, self.pdev()]);
+          if (self.world.unbind) self.spawn("unbind", "unbind_store", [drv, self.pdev()]);
           return intVal(T.int, 0n);
         })();
       },
@@ -632,7 +632,7 @@ export class ThreadedKernel implements Environment {
           call.args[6] ?? NULLP,
         ];
         return (function* () {
-          self.spawn(`firmware ${name}`, "__interp_request_firmware_work", args);
+          self.spawn(`firmware ${name}`, "request_firmware_work_func", args);
           yield { k: "yield", reason: `request_firmware_nowait(${name}) queued` };
           return intVal(T.int, 0n);
         })();
@@ -656,10 +656,7 @@ export class ThreadedKernel implements Environment {
         this.sysfs.add(r.addr);
         this.footprint.set(`sysfs${r.addr}`, true);
         for (const w of this.world.writers)
-          this.spawn(`sysfs state ${w}`, "__interp_sysfs_state_store", [
-            r,
-            intVal(T.int, w === "start" ? 1n : 0n),
-          ]);
+          this.spawn(`sysfs state ${w}`, "state_store", [r, intVal(T.int, w === "start" ? 1n : 0n)]);
         return VOID;
       },
       __interp_rproc_sysfs_del: (call) => {

@@ -63,7 +63,7 @@ bool queue_work(struct workqueue_struct *wq, struct work_struct *work);
 bool cancel_work_sync(struct work_struct *work);
 bool flush_work(struct work_struct *work);
 /* The body of a worker thread running one work item. */
-static void __interp_run_work(struct work_struct *work)
+static void process_one_work(struct work_struct *work)
 {
 	work->__interp_pending = 0;
 	work->func(work);
@@ -110,7 +110,7 @@ struct platform_driver {
 int platform_driver_register(struct platform_driver *drv);
 void platform_driver_unregister(struct platform_driver *drv);
 /* The driver core's unbind (a write to the driver's unbind file): remove, then the device's devres. */
-static void __interp_platform_unbind(struct platform_driver *drv, struct platform_device *pdev)
+static void unbind_store(struct platform_driver *drv, struct platform_device *pdev)
 {
 	if (drv->remove)
 		drv->remove(pdev);
@@ -130,7 +130,7 @@ int request_firmware_nowait(struct module *module, bool uevent, const char *name
 			    gfp_t gfp, void *context, void (*cont)(const struct firmware *fw, void *context));
 void release_firmware(const struct firmware *fw);
 /* The firmware loader's work for request_firmware_nowait: load, then hand the result to the callback. */
-static void __interp_request_firmware_work(const char *name, struct device *device, void *context,
+static void request_firmware_work_func(const char *name, struct device *device, void *context,
 					    void (*cont)(const struct firmware *fw, void *context))
 {
 	const struct firmware *fw = NULL;
@@ -381,7 +381,7 @@ int devm_rproc_add(struct device *dev, struct rproc *rproc)
 }
 
 /* A write of "start" or "stop" to the rproc's sysfs state file. */
-static void __interp_sysfs_state_store(struct rproc *rproc, int start)
+static void state_store(struct rproc *rproc, int start)
 {
 	if (!__interp_rproc_sysfs_present(rproc))
 		return;
