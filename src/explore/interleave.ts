@@ -100,6 +100,8 @@ export interface Execution {
   outcome: string;
   /** Something the interpreter could not run (the execution is not a verdict past it), or null. */
   unknown: string | null;
+  /** C statements the machine executed. */
+  statements: number;
 }
 
 export interface RunOptions {
@@ -308,6 +310,7 @@ export function runSchedule(
     threads: m.threads.map((t) => ({ id: t.id, name: t.name })),
     outcome,
     unknown,
+    statements: m.steps,
   };
 }
 
