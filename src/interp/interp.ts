@@ -494,6 +494,11 @@ export class Machine implements MachineApi {
     return this.program.enums[name]?.v;
   }
 
+  /** The thread being stepped, or null between steps. */
+  running(): Thread | null {
+    return this.current;
+  }
+
   where(): { thread: ThreadInfo; site: Site; caller: string } | null {
     const th = this.current;
     if (th === null) return null;

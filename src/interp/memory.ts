@@ -79,6 +79,11 @@ export class Memory {
   private next = FIRST;
   private nextId = 1;
   observer: ((e: MemEvent) => void) | null = null;
+  /**
+   * Called on every checked access with the object and whether it writes: the interleaving explorer's
+   * footprint of a step (which objects it read and wrote), so independent steps are not permuted.
+   */
+  onAccess: ((obj: Obj, write: boolean) => void) | null = null;
 
   /** A new object of `size` bytes, zero-filled (as kzalloc and static storage; C leaves locals undefined). */
   alloc(
@@ -164,6 +169,7 @@ export class Memory {
       );
     }
     if (obj.freed) this.observer?.({ type: "use-after-free", obj, write });
+    this.onAccess?.(obj, write);
     if (write && obj.readonly) throw new Fault("read-only", `write to read-only ${obj.label}`);
     return { obj, off };
   }

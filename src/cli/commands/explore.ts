@@ -16,6 +16,11 @@ export interface ExploreCliOptions {
   threads?: string;
   keepWorlds?: string;
   audit?: boolean;
+  interleave?: boolean;
+  reduce?: boolean;
+  writers?: string;
+  unbind?: boolean;
+  dt?: string;
 }
 
 export const DEFAULT_DEPTH = 4;
@@ -71,6 +76,24 @@ function progressPrinter(): { update: (p: ExploreProgress) => void; done: () => 
 }
 
 export async function exploreAction(opts: ExploreCliOptions): Promise<void> {
+  if (opts.interleave) {
+    const { interleaveExplore } = await import("./interleave.ts");
+    const inputs = (opts.versions ?? "")
+      .split(",")
+      .map((x) => x.trim())
+      .filter((x) => x !== "");
+    const depth = positiveInt(opts.depth, DEFAULT_DEPTH, "--depth", 0);
+    await interleaveExplore(inputs, {
+      depth,
+      ...(opts.audit ? { audit: true } : {}),
+      ...(opts.json ? { json: true } : {}),
+      ...(opts.reduce === false ? { reduce: false } : {}),
+      ...(opts.writers === undefined ? {} : { writers: opts.writers }),
+      ...(opts.unbind ? { unbind: true } : {}),
+      ...(opts.dt === undefined ? {} : { dt: opts.dt }),
+    });
+    return;
+  }
   const items = await exploreItems(opts);
   const depth = positiveInt(opts.depth, DEFAULT_DEPTH, "--depth", 0);
   const threads = positiveInt(opts.threads, 0, "--threads", 1);
@@ -127,6 +150,17 @@ export function register(program: Command): void {
     .option(
       "--keep-worlds <n>",
       "frontier states that keep their world, about 50 KB each; the others replay their events (default 10000)",
+    )
+    .option(
+      "--interleave",
+      "instead of event sequences: run the platform driver an input creates on kernel threads (module load, auto-boot's firmware callback, sysfs writers, unbind) and search the choices at their scheduling points to --depth, with lockdep, NULL-op, before-init, deadlock and use-after-free monitors",
+    )
+    .option("--no-reduce", "with --interleave: the full search, without the sleep-set reduction")
+    .option("--writers <list>", "with --interleave: sysfs state writers, each a thread (start, stop)")
+    .option("--unbind", "with --interleave: unbind the driver on its own thread once probe bound it")
+    .option(
+      "--dt <props>",
+      'with --interleave: boolean device-tree properties of the device (default "st,auto-boot"; "" for none)',
     )
     .option("--json", "print the search results, findings and traces as JSON")
     .action(exploreAction);

@@ -9,6 +9,10 @@ export interface ReplayCliOptions {
   version?: string;
   variant?: string;
   events?: string;
+  schedule?: string;
+  writers?: string;
+  unbind?: boolean;
+  dt?: string;
   json?: boolean;
 }
 
@@ -24,6 +28,15 @@ export async function replayAction(operand: string | undefined, opts: ReplayCliO
     throw new UsageError("give --version or --variant, not both", { subject: "--variant" });
   }
   if (opts.version?.includes(",")) throw new UsageError("one version only", { subject: "--version" });
+  if (opts.schedule !== undefined) {
+    if (opts.events !== undefined)
+      throw new UsageError("give --events or --schedule, not both", { subject: "--schedule" });
+    if (opts.version === undefined)
+      throw new UsageError("--schedule needs an input", { subject: "--version" });
+    const { interleaveReplay } = await import("./interleave.ts");
+    await interleaveReplay(opts.version, opts.schedule, opts);
+    return;
+  }
   if (opts.events === undefined) throw new UsageError('--events is required ("" for none)');
   const { parseEvents, renderReplayText, replay } = await import("../../explore/index.ts");
   const { loadFixtures } = await import("../../emulator/api.ts");
@@ -79,6 +92,13 @@ export function register(program: Command): void {
     .option("--version <id>", "a built-in version id or an input (mbox, .eml, directory, pr:…, git:…)")
     .option("--variant <file.json>", "a variant design (as explore and matrix take it)")
     .option("--events <ids>", `comma-separated events (${EVENT_IDS.join(", ")})`)
+    .option(
+      "--schedule <threads>",
+      "instead of --events: the threads chosen at the choice points of the input's platform driver (t1,t2,…; as explore --interleave prints them)",
+    )
+    .option("--writers <list>", "with --schedule: sysfs state writers, each a thread (start, stop)")
+    .option("--unbind", "with --schedule: unbind the driver on its own thread once probe bound it")
+    .option("--dt <props>", 'with --schedule: boolean device-tree properties (default "st,auto-boot")')
     .option("--json", "print the trace and findings as JSON")
     .action(replayAction);
 }

@@ -1,0 +1,106 @@
+/**
+ * The interleaving side of explore and replay: `explore --interleave --versions <input>` searches the
+ * schedules of the kernel threads that run the platform driver an input creates; `replay <input> --schedule
+ * t1,t2,…` runs one of them and prints its trace with the thread of every step.
+ */
+import { UsageError } from "../../errors.ts";
+import type { ThreadWorld } from "../../explore/interleave.ts";
+import { printError, printJson, printText } from "../output.ts";
+
+export interface WorldCliOptions {
+  writers?: string;
+  unbind?: boolean;
+  dt?: string;
+}
+
+const WRITERS = ["start", "stop"] as const;
+
+/** The world of the threaded environment from the command line (default: st,auto-boot, nobody else). */
+export async function worldFrom(opts: WorldCliOptions): Promise<ThreadWorld> {
+  const { DEFAULT_WORLD } = await import("../../explore/interleave.ts");
+  const writers: ("start" | "stop")[] = [];
+  for (const w of (opts.writers ?? "").split(",").map((x) => x.trim())) {
+    if (w === "") continue;
+    if (!(WRITERS as readonly string[]).includes(w))
+      throw new UsageError(`unknown sysfs writer "${w}" (known: ${WRITERS.join(", ")})`, {
+        subject: "--writers",
+      });
+    writers.push(w as "start" | "stop");
+  }
+  const dtProps =
+    opts.dt === undefined
+      ? DEFAULT_WORLD.dtProps
+      : opts.dt
+          .split(",")
+          .map((x) => x.trim())
+          .filter((x) => x !== "");
+  return { ...DEFAULT_WORLD, dtProps, writers, unbind: opts.unbind === true };
+}
+
+/** The world's options, as a replay command repeats them. */
+function worldArgs(opts: WorldCliOptions): string {
+  const parts: string[] = [];
+  if (opts.dt !== undefined) parts.push(`--dt ${opts.dt === "" ? '""' : opts.dt}`);
+  if (opts.writers !== undefined && opts.writers !== "") parts.push(`--writers ${opts.writers}`);
+  if (opts.unbind) parts.push("--unbind");
+  return parts.join(" ");
+}
+
+export async function interleaveExplore(
+  inputs: readonly string[],
+  opts: WorldCliOptions & { depth: number; audit?: boolean; json?: boolean; reduce?: boolean },
+): Promise<void> {
+  if (inputs.length === 0)
+    throw new UsageError("--interleave needs --versions <input>", { subject: "--versions" });
+  const { exploreInterleavings, renderInterleaveText } = await import("../../explore/interleave.ts");
+  const { threadedDriverOf } = await import("../../node/interleave-input.ts");
+  const world = await worldFrom(opts);
+  const out = [];
+  const texts: string[] = [];
+  for (const spec of inputs) {
+    const driver = await threadedDriverOf(spec);
+    for (const p of driver.problems) printError(`note: ${p.file}:${p.line}: ${p.what}\n`);
+    const r = exploreInterleavings(driver, world, {
+      depth: opts.depth,
+      ...(opts.audit ? { audit: true } : {}),
+      ...(opts.reduce === false ? { reduce: false } : {}),
+    });
+    const args = worldArgs(opts);
+    out.push({ input: spec, ...r });
+    texts.push(renderInterleaveText(r, `${spec}${args === "" ? "" : ` ${args}`}`));
+  }
+  if (opts.json)
+    printJson({ depth: opts.depth, world: { ...world, firmware: Object.keys(world.firmware) }, inputs: out });
+  else printText(`${texts.join("\n\n")}\n`);
+}
+
+export async function interleaveReplay(
+  spec: string,
+  scheduleText: string,
+  opts: WorldCliOptions & { json?: boolean },
+): Promise<void> {
+  const { parseSchedule, renderScheduleReplay, runSchedule, formatSchedule } = await import(
+    "../../explore/interleave.ts"
+  );
+  const { threadedDriverOf } = await import("../../node/interleave-input.ts");
+  const schedule = parseSchedule(scheduleText);
+  const driver = await threadedDriverOf(spec);
+  const x = runSchedule(driver, await worldFrom(opts), schedule);
+  if (x.invalidAt !== null) {
+    const names = x.threads.map((t) => `t${t.id} ${t.name}`).join(", ");
+    throw new UsageError(
+      `schedule entry ${x.invalidAt + 1} (t${schedule[x.invalidAt]}) cannot run at that choice point of ${formatSchedule(schedule)} (threads: ${names})`,
+      { subject: "--schedule" },
+    );
+  }
+  if (opts.json)
+    printJson({
+      input: spec,
+      schedule: x.schedule,
+      threads: x.threads,
+      findings: x.findings,
+      trace: x.trace,
+      unknown: x.unknown,
+    });
+  else printText(`${spec}: ${renderScheduleReplay(x)}\n`);
+}
