@@ -9,21 +9,19 @@ import { fileURLToPath } from "node:url";
 import type { BuiltinManifest } from "../compare/against.ts";
 import type { MappedFacts } from "../compare/sides.ts";
 import { InputError } from "../errors.ts";
-import { interpretedTeeDriver, loadTeeDriver, unloadableTeeDriver } from "../interp/env/remoteproc_tee.ts";
-import { builtinSubject, type ReviewSubject, seriesSubject } from "../review/run.ts";
-import type { Design, RanFile } from "../scenarios/run.ts";
-import { mapSeries } from "../semantics/map/index.ts";
-import { BUILTIN_VERSIONS, builtinVersion } from "../semantics/versions.ts";
-import type { Series } from "../series/types.ts";
 import {
-  applyWithoutTree,
-  describeProvenance,
-  loadOrder,
-  MODELLED_FILES,
-  ranFrom,
-  runnableFiles,
-  type TreeReport,
-} from "../tree/index.ts";
+  lowerSeriesC,
+  lowerSeriesStubs,
+  missingTeeStubs,
+  seriesCDesign,
+  stubsImpl,
+} from "../interp/env/series.ts";
+import { builtinSubject, type ReviewSubject, seriesSubject, withC } from "../review/run.ts";
+import type { Design } from "../scenarios/run.ts";
+import type { TeeDriverImpl } from "../scenarios/world.ts";
+import { mapSeries } from "../semantics/map/index.ts";
+import { BUILTIN_VERSIONS, type BuiltinVersion, builtinVersion } from "../semantics/versions.ts";
+import type { Series } from "../series/types.ts";
 import { cParser } from "./c-parser.ts";
 import { type InputOptions, loadInput } from "./inputs.ts";
 
@@ -91,67 +89,57 @@ function modelOnly(opts: SubjectOptions): boolean {
 }
 
 /**
- * The TEE client driver among the files the series creates: a created source that opens a TEE client
- * context (what a TEE client driver does), remoteproc_tee.c by preference.
+ * What a series runs from C with no kernel tree (src/interp/env/series.ts): the TEE client driver it creates
+ * whole (with the headers it creates), interpreted with the hand model as the rest of the kernel, and its
+ * remoteproc_tee.h's CONFIG_REMOTEPROC_TEE=n stubs; every other file stays the model. A driver that does not
+ * load runs as unknown cells naming why (never the hand model in its place).
  */
-export function teeDriverFile(report: TreeReport): (TreeReport["files"][number] & { text: string }) | null {
-  const created = runnableFiles(report).filter(
-    (f) =>
-      f.role === "source" && f.provenance.kind === "created" && /tee_client_open_context\s*\(/.test(f.text),
-  );
-  return created.find((f) => /(^|\/)remoteproc_tee\.c$/.test(f.path)) ?? created[0] ?? null;
-}
-
-/**
- * What a series runs from C with no kernel tree: the TEE client driver it creates whole (with the headers it
- * creates), interpreted with the hand model as the rest of the kernel; every other file stays the model. A
- * driver that does not load runs as unknown cells naming why (never the hand model in its place).
- */
-export async function cDesign(series: Series): Promise<Pick<Design, "tee" | "ran"> | null> {
-  const report = applyWithoutTree(series);
-  const driver = teeDriverFile(report);
-  if (driver === null) return null;
-  const headers = loadOrder(report).filter((f) => f.path.endsWith(".h"));
-  const ran: RanFile[] = [];
-  for (const f of report.files) {
-    const why = describeProvenance(f.provenance);
-    if (f.path === driver.path || (f.role === "header" && headers.some((h) => h.path === f.path)))
-      ran.push({ file: f.path, from: "C", why });
-    else if (MODELLED_FILES.includes(f.path) && f.role === "source")
-      ran.push({ file: f.path, from: "model", why });
-    else if (f.role === "source" && ranFrom(report, f.path) === "C")
-      ran.push({ file: f.path, from: "not run", why: `${why}; no hand model of it, not driven from C yet` });
-  }
-  let tee: Design["tee"];
-  try {
-    const loaded = loadTeeDriver(await cParser(), {
-      headers: headers.map((h) => ({ path: h.path, text: h.text })),
-      source: { path: driver.path, text: driver.text },
-    });
-    tee = interpretedTeeDriver(loaded);
-  } catch (e) {
-    tee = unloadableTeeDriver(driver.path, e instanceof Error ? e.message : String(e));
-  }
-  return { tee, ran };
+export async function cDesign(series: Series): Promise<Pick<Design, "tee" | "teeStubs" | "ran">> {
+  return seriesCDesign(lowerSeriesC(series, await cParser()));
 }
 
 /**
  * A series read and mapped with the C parser. The TEE client driver it creates runs from C (cDesign) unless
- * the hand model is asked for (--model-only, $RPROC_REVIEW_MODEL_ONLY).
+ * the hand model is asked for (--model-only, $RPROC_REVIEW_MODEL_ONLY); its header's CONFIG_REMOTEPROC_TEE=n
+ * stubs are posted C either way (the hand model has no such config).
  */
 export async function mappedSubject(
   series: Series,
   spec: string,
   opts: SubjectOptions = {},
 ): Promise<ReviewSubject> {
-  const subject = seriesSubject(series, mapSeries(series, await cParser()), spec);
-  const c = modelOnly(opts) ? null : await cDesign(series);
-  if (c === null) return subject;
-  subject.design = { ...subject.design, ...c };
-  const side = subject.side;
-  const ran = [...(c.ran ?? [])];
-  subject.side = (cells, id) => ({ ...side(cells, id), ran });
-  return subject;
+  const parser = await cParser();
+  const subject = seriesSubject(series, mapSeries(series, parser), spec);
+  if (modelOnly(opts)) return withC(subject, { teeStubs: stubsImpl(lowerSeriesStubs(series, parser)) });
+  return withC(subject, seriesCDesign(lowerSeriesC(series, parser)));
+}
+
+/**
+ * A built-in version, with the CONFIG_REMOTEPROC_TEE=n stubs of the remoteproc_tee.h its mails post (its TEE
+ * driver stays the hand model): from `mails`, else from the mails of the default directory (defaultMailsDir)
+ * when they are there; without them, the config scenarios are unknown naming that.
+ */
+export async function builtinWithStubs(
+  v: BuiltinVersion,
+  mapped: MappedFacts | null,
+  mails: Series | null,
+): Promise<ReviewSubject> {
+  const teeStubs = mails === null ? await builtinTeeStubs(v.id) : await stubsOf(v.id, mails);
+  return withC(builtinSubject(v, mapped, mails), { teeStubs });
+}
+
+async function stubsOf(id: string, mails: Series | null): Promise<TeeDriverImpl> {
+  return mails === null
+    ? missingTeeStubs(
+        `the mails of built-in version ${id} are not at hand (--mails DIR with ${id}/, $RPROC_REVIEW_MAILS), so its remoteproc_tee.h is not either`,
+      )
+    : stubsImpl(lowerSeriesStubs(mails, await cParser()));
+}
+
+/** The CONFIG_REMOTEPROC_TEE=n stubs of a built-in version (its mails in `mailsDir`, default defaultMailsDir). */
+export async function builtinTeeStubs(id: string, mailsDir?: string): Promise<TeeDriverImpl> {
+  const dir = mailsDir ?? (await defaultMailsDir());
+  return stubsOf(id, await builtinMails(dir, id).catch(() => null));
 }
 
 /** A built-in id, else an input (path, pr:, git:) read and mapped. */
@@ -163,6 +151,6 @@ export async function resolveVersion(
 ): Promise<ReviewSubject> {
   const v = builtinVersion(spec);
   if (v !== undefined)
-    return builtinSubject(v, await storedMapping(v.id), await builtinMails(mailsDir, v.id));
+    return builtinWithStubs(v, await storedMapping(v.id), await builtinMails(mailsDir, v.id));
   return mappedSubject(await loadInput(spec, inputs), spec, opts);
 }

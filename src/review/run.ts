@@ -35,6 +35,21 @@ export interface ReviewSubject {
   replayAs: string;
 }
 
+/**
+ * A subject with what runs from the series' C (src/interp/env/series.ts seriesCDesign): its TEE driver and
+ * the files that ran from C (its side's `ran:` lines), and its header's CONFIG_REMOTEPROC_TEE=n stubs.
+ */
+export function withC(subject: ReviewSubject, c: Pick<Design, "tee" | "teeStubs" | "ran">): ReviewSubject {
+  const design: Design = { ...subject.design };
+  if (c.teeStubs !== undefined) design.teeStubs = c.teeStubs;
+  if (c.tee === undefined) return { ...subject, design };
+  design.tee = c.tee;
+  const ran = [...(c.ran ?? [])];
+  if (c.ran !== undefined) design.ran = ran;
+  const side = subject.side;
+  return { ...subject, design, side: (cells, id) => ({ ...side(cells, id), ran }) };
+}
+
 /** A built-in version; `mapped` is the mapper's stored reading of its mails (evidence), `series` its mails. */
 export function builtinSubject(
   v: BuiltinVersion,

@@ -54,11 +54,8 @@ describe("the bot with the real review engine", () => {
     const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
     let cli: { verdict: { status: string; line: string } };
     try {
-      // --model-only: the bot's engine runs the hand model (Workers-safe; it does not run the posted C yet),
-      // while the CLI runs an input's TEE driver from C by default.
-      expect(await main(["node", "rproc-review", "diff", "mainline", MBOX, "--model-only", "--json"])).toBe(
-        0,
-      );
+      // The CLI's default: the series' TEE driver runs from C, as the bot's engine runs it.
+      expect(await main(["node", "rproc-review", "diff", "mainline", MBOX, "--json"])).toBe(0);
       cli = JSON.parse(out.mock.calls.map((c) => String(c[0])).join(""));
     } finally {
       out.mockRestore();

@@ -24,12 +24,14 @@ export function register(program: Command): void {
       const { cParser } = await import("../../node/c-parser.ts");
       const { createMailService } = await import("../../node/mail-service.ts");
       const { startService } = await import("../../node/server.ts");
-      const { builtinManifests, storedMapping } = await import("../../node/versions.ts");
+      const { builtinManifests, builtinTeeStubs, storedMapping } = await import("../../node/versions.ts");
       const config = loadConfig(process.env);
       const engine = createReviewEngine({
         parser: await cParser(),
         builtinMapping: storedMapping,
         builtinManifests: await builtinManifests(),
+        // The CONFIG_REMOTEPROC_TEE=n stubs of the built-in versions, from their mails when at hand (as the CLI).
+        builtinStubs: (id) => builtinTeeStubs(id),
       });
       const mail = config.mail
         ? createMailService({ config: config.mail, dbPath: config.dbPath, engine })
