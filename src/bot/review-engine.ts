@@ -104,6 +104,7 @@ export function createReviewEngine(options: ReviewEngineOptions): ReportingEngin
     const run = await runReview(await resolve(aRef), b, {
       ...(scenarios ? { scenarios } : {}),
       comparisonWhy: whyAgainst(aRef, bRef),
+      ...(options.builtinStubs ? { builtinStubs: options.builtinStubs } : {}),
     });
     return { ...run, b };
   }

@@ -204,7 +204,7 @@ export const SCENARIOS: readonly Scenario[] = [
     config: { REMOTEPROC_TEE: false },
     notApplicable: (facts) =>
       facts.tee === null
-        ? "the design has no TEE client API (fact tee: none): no remoteproc_tee.h, so CONFIG_REMOTEPROC_TEE changes nothing"
+        ? "the design has no TEE loader (fact tee: none): no remoteproc_tee.h, so CONFIG_REMOTEPROC_TEE changes nothing"
         : null,
     async run(w) {
       await boot(w);
