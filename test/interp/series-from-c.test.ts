@@ -105,9 +105,7 @@ describe("a series input runs the TEE client driver it creates from C", () => {
 
   it("v7 calls an API the environment lacks: the cells that reach it are unknown naming it and the posted line", () => {
     const line = lineOf(7, "tee_client_get_version(");
-    const reached = m.results.filter(
-      (c) => c.version === "v7" && c.unknown && c.scenario !== CONFIG_N,
-    );
+    const reached = m.results.filter((c) => c.version === "v7" && c.unknown && c.scenario !== CONFIG_N);
     expect(reached.map((c) => c.scenario)).toContain("boot");
     for (const c of reached) {
       expect(c.ok).toBe(false);

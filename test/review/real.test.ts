@@ -94,7 +94,9 @@ describe.skipIf(!has)("the reports of the real reviews", () => {
     const lines = r.out.trimEnd().split("\n");
     expect(lines.length).toBeLessThanOrEqual(87);
     expect(r.out).toMatch(/RC\d+ carried since v13: warn in rproc_tee_unregister\(\) \(include\/lin/);
-    expect(r.out).toMatch(/RC\d+ include\/linux\/remoteproc_tee\.h:\d+ \(patch 2\):\n.*\n +>> +\d+ +WARN_ON\(1\);/);
+    expect(r.out).toMatch(
+      /RC\d+ include\/linux\/remoteproc_tee\.h:\d+ \(patch 2\):\n.*\n +>> +\d+ +WARN_ON\(1\);/,
+    );
     expect(r.out).toContain("ran:        v16: remoteproc_tee.c from C; the rest from the model");
     expect(new TextEncoder().encode(r.out).length).toBeLessThan(100_000);
     const causes = lines
