@@ -7,9 +7,17 @@ import type { Parser } from "web-tree-sitter";
 import { type BuiltinManifest, defaultComparison, defaultComparisonWhy } from "../compare/against.ts";
 import type { MappedFacts } from "../compare/sides.ts";
 import { InputError } from "../errors.ts";
+import {
+  decodeSeriesC,
+  lowerSeriesC,
+  missingTeeStubs,
+  type SeriesC,
+  seriesCDesign,
+} from "../interp/env/series.ts";
 import { checkAnnotations, type ReviewReport, renderComment, renderMarkdown } from "../report/index.ts";
-import { builtinSubject, type ReviewSubject, runReview, seriesSubject } from "../review/run.ts";
+import { builtinSubject, type ReviewSubject, runReview, seriesSubject, withC } from "../review/run.ts";
 import { SCENARIOS } from "../scenarios/scenarios.ts";
+import type { TeeDriverImpl } from "../scenarios/world.ts";
 import { mapSeries } from "../semantics/map/index.ts";
 import type { MapResult } from "../semantics/map/types.ts";
 import { BUILTIN_VERSIONS, builtinVersion, MAINLINE } from "../semantics/versions.ts";
@@ -26,6 +34,13 @@ export interface ReviewEngineOptions {
   builtinManifests?: readonly BuiltinManifest[];
   /** The mapper's stored reading of a built-in version (its evidence), when the platform has it. */
   builtinMapping?: (id: string) => Promise<MappedFacts | null>;
+  /**
+   * Instead of a parser: the series' C lowered elsewhere, as it came with the job (Workers: decodeSeriesC of
+   * the job's JSON, which names whatever is missing or wrong).
+   */
+  seriesC?: (series: Series) => SeriesC;
+  /** The CONFIG_REMOTEPROC_TEE=n stubs of a built-in version's posted header, when the platform has its mails. */
+  builtinStubs?: (id: string) => Promise<TeeDriverImpl>;
 }
 
 /** Below GitHub's 65 536 characters of a comment or check-run text, with room for the bot's marker and footer. */
@@ -57,12 +72,20 @@ export function createReviewEngine(options: ReviewEngineOptions): ReportingEngin
     if (ref.kind === "builtin") {
       const v = builtinVersion(ref.id);
       if (!v) throw new InputError(`unknown built-in version "${ref.id}"`);
-      return builtinSubject(v, (await options.builtinMapping?.(v.id)) ?? null);
+      const teeStubs =
+        (await options.builtinStubs?.(v.id)) ??
+        missingTeeStubs(`the mails of built-in version ${v.id} are not at hand on this service`);
+      return withC(builtinSubject(v, (await options.builtinMapping?.(v.id)) ?? null), { teeStubs });
     }
     const mapped = options.mapSeries?.(ref.series) ?? mapWithParser(ref.series);
     // A pull request is named by its pr: input, so the reproduce and replay commands run as printed.
     const spec = ref.series.origin.startsWith("pr:") ? ref.series.origin : ref.label;
-    return seriesSubject(ref.series, mapped, spec, ref.label);
+    // The C the series creates runs as the CLI runs it: lowered here with the parser, else as it came with
+    // the job; never silently the hand model.
+    const c =
+      options.seriesC?.(ref.series) ??
+      (options.parser ? lowerSeriesC(ref.series, options.parser) : decodeSeriesC(ref.series, undefined));
+    return withC(seriesSubject(ref.series, mapped, spec, ref.label), seriesCDesign(c));
   }
 
   /** A against B (plus mainline for pre-existing findings), as `rproc-review diff` runs it. */
@@ -81,6 +104,7 @@ export function createReviewEngine(options: ReviewEngineOptions): ReportingEngin
     const run = await runReview(await resolve(aRef), b, {
       ...(scenarios ? { scenarios } : {}),
       comparisonWhy: whyAgainst(aRef, bRef),
+      ...(options.builtinStubs ? { builtinStubs: options.builtinStubs } : {}),
     });
     return { ...run, b };
   }

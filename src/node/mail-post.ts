@@ -5,10 +5,8 @@
 import { readFileSync } from "node:fs";
 import { InputError, UsageError } from "../errors.ts";
 import { SIGNATURE_HEADER, signMail } from "../mail/hmac.ts";
-import { mapSeries } from "../semantics/map/index.ts";
-import { mapJson } from "../semantics/map/report.ts";
 import { parseMbox } from "../series/ingest.ts";
-import { cParser } from "./c-parser.ts";
+import { jobFacts } from "./job-c.ts";
 
 export interface MailPostOptions {
   /** The bot's /mail URL. */
@@ -45,7 +43,8 @@ export async function postMail(options: MailPostOptions): Promise<{ status: numb
       });
     }
     const one = series[0] as (typeof series)[number];
-    const facts = mapJson(one, mapSeries(one, await cParser()));
+    // The facts and the series' lowered C (a Worker cannot parse C: it runs what comes with the job).
+    const facts = await jobFacts(one);
     const body = {
       mbox: new TextDecoder().decode(bytes),
       facts,

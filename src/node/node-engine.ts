@@ -8,10 +8,12 @@ import type { ReportingEngine } from "../bot/review-engine.ts";
 export async function createNodeEngine(): Promise<ReportingEngine> {
   const { createReviewEngine } = await import("../bot/review-engine.ts");
   const { cParser } = await import("./c-parser.ts");
-  const { builtinManifests, storedMapping } = await import("./versions.ts");
+  const { builtinManifests, builtinTeeStubs, storedMapping } = await import("./versions.ts");
   return createReviewEngine({
     parser: await cParser(),
     builtinMapping: storedMapping,
     builtinManifests: await builtinManifests(),
+    // The CONFIG_REMOTEPROC_TEE=n stubs of the built-in versions, from their mails when at hand (as the CLI).
+    builtinStubs: (id) => builtinTeeStubs(id),
   });
 }

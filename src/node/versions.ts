@@ -10,14 +10,23 @@ import type { BuiltinManifest } from "../compare/against.ts";
 import type { MappedFacts } from "../compare/sides.ts";
 import { InputError } from "../errors.ts";
 import { interpretedTreeDrivers, loadTreeDrivers } from "../interp/env/drivers.ts";
-import { interpretedTeeDriver, loadTeeDriver, unloadableTeeDriver } from "../interp/env/remoteproc_tee.ts";
-import { builtinSubject, type ReviewSubject, seriesSubject } from "../review/run.ts";
+import { unloadableTeeDriver } from "../interp/env/remoteproc_tee.ts";
+import {
+  lowerSeriesC,
+  lowerSeriesStubs,
+  missingTeeStubs,
+  seriesCDesign,
+  stubsImpl,
+  teeDriverFile,
+  unavailableC,
+} from "../interp/env/series.ts";
+import { builtinSubject, type ReviewSubject, seriesSubject, withC } from "../review/run.ts";
 import type { Design, RanFile } from "../scenarios/run.ts";
+import type { TeeDriverImpl } from "../scenarios/world.ts";
 import { mapSeries } from "../semantics/map/index.ts";
-import { BUILTIN_VERSIONS, builtinVersion } from "../semantics/versions.ts";
+import { BUILTIN_VERSIONS, type BuiltinVersion, builtinVersion } from "../semantics/versions.ts";
 import type { Series } from "../series/types.ts";
 import {
-  applyWithoutTree,
   describeProvenance,
   loadOrder,
   MODELLED_FILES,
@@ -97,53 +106,6 @@ function modelOnly(opts: SubjectOptions): boolean {
   return v !== undefined && v !== "" && v !== "0";
 }
 
-/**
- * The TEE client driver among the files the series creates: a created source that opens a TEE client
- * context (what a TEE client driver does), remoteproc_tee.c by preference.
- */
-export function teeDriverFile(report: TreeReport): (TreeReport["files"][number] & { text: string }) | null {
-  const created = runnableFiles(report).filter(
-    (f) =>
-      f.role === "source" && f.provenance.kind === "created" && /tee_client_open_context\s*\(/.test(f.text),
-  );
-  return created.find((f) => /(^|\/)remoteproc_tee\.c$/.test(f.path)) ?? created[0] ?? null;
-}
-
-/**
- * What a series runs from C with no kernel tree: the TEE client driver it creates whole (with the headers it
- * creates), interpreted with the hand model as the rest of the kernel; every other file stays the model. A
- * driver that does not load runs as unknown cells naming why (never the hand model in its place).
- */
-export async function cDesign(series: Series): Promise<Pick<Design, "tee" | "ran"> | null> {
-  const report = applyWithoutTree(series);
-  const driver = teeDriverFile(report);
-  if (driver === null) return null;
-  const headers = loadOrder(report).filter((f) => f.path.endsWith(".h"));
-  const ran: RanFile[] = [];
-  for (const f of report.files) {
-    const why = describeProvenance(f.provenance);
-    if (f.path === driver.path || (f.role === "header" && headers.some((h) => h.path === f.path)))
-      ran.push({ file: f.path, from: "C", why });
-    else if (MODELLED_FILES.includes(f.path) && f.role === "source")
-      ran.push({ file: f.path, from: "model", why });
-    else if (f.role === "source" && f.provenance.kind === "fallback")
-      ran.push({ file: f.path, from: "model", why });
-    else if (f.role === "source" && ranFrom(report, f.path) === "C")
-      ran.push({ file: f.path, from: "not run", why: `${why}; no hand model of it, not driven from C yet` });
-  }
-  let tee: Design["tee"];
-  try {
-    const loaded = loadTeeDriver(await cParser(), {
-      headers: headers.map((h) => ({ path: h.path, text: h.text })),
-      source: { path: driver.path, text: driver.text },
-    });
-    tee = interpretedTeeDriver(loaded);
-  } catch (e) {
-    tee = unloadableTeeDriver(driver.path, e instanceof Error ? e.message : String(e));
-  }
-  return { tee, ran };
-}
-
 /** The STM32 driver among a tree report's files: the tree's stm32_rproc.c, when it is the posted code's result. */
 const STM32_FILE = "drivers/remoteproc/stm32_rproc.c";
 /** The core's ELF helpers, run from C beside a tree's STM32 driver (the hand model's core calls them). */
@@ -160,7 +122,8 @@ const ELF_FILE = "drivers/remoteproc/remoteproc_elf_loader.c";
 export async function treeDesign(
   series: Series,
   report: TreeReport,
-): Promise<Pick<Design, "tee" | "stm32" | "ran"> | null> {
+): Promise<Pick<Design, "tee" | "teeStubs" | "stm32" | "ran">> {
+  const parser = await cParser();
   const runnable = runnableFiles(report);
   const stm32 = runnable.find((f) => f.path === STM32_FILE) ?? null;
   const elf = runnable.find((f) => f.path === ELF_FILE) ?? null;
@@ -168,9 +131,13 @@ export async function treeDesign(
   if (stm32 === null) {
     // No STM32 driver from the tree: the TEE driver the series creates runs as it does with no tree, unless
     // the tree says it falls back too (a header patch it includes did not apply): then it is the model's.
-    const c = created === null ? null : await cDesign(series);
-    const fromC = (c?.ran ?? []).filter((r) => r.from === "C").map((r) => r.file);
-    return { ...(c?.tee === undefined ? {} : { tee: c.tee }), ran: ranOf(report, new Set(fromC)) };
+    const c = seriesCDesign(lowerSeriesC(series, parser));
+    const fromC = created === null ? [] : (c.ran ?? []).filter((r) => r.from === "C").map((r) => r.file);
+    return {
+      ...(c.tee === undefined || created === null ? {} : { tee: c.tee }),
+      teeStubs: c.teeStubs,
+      ran: ranOf(report, new Set(fromC)),
+    };
   }
   const headers = loadOrder(report).filter((f) => f.path.endsWith(".h"));
   const fromC = new Set([
@@ -180,9 +147,15 @@ export async function treeDesign(
     ...(created === null ? [] : [created.path]),
   ]);
   const ran = ranOf(report, fromC);
+  // The tree's STM32 driver calls the stubs as inline functions of its own program, which would be lowered
+  // with CONFIG_REMOTEPROC_TEE=n: not done yet, so the config scenarios say so (never the stubs beside it).
+  const teeStubs = unavailableC(
+    stm32.path,
+    "the config scenarios on a kernel tree need the tree's stm32_rproc.c lowered with CONFIG_REMOTEPROC_TEE=n (its remoteproc_tee.h stubs inlined), which is not done yet",
+  );
   let impl: Pick<Design, "tee" | "stm32">;
   try {
-    const loaded = loadTreeDrivers(await cParser(), {
+    const loaded = loadTreeDrivers(parser, {
       headers,
       tee: created === null ? null : { path: created.path, text: created.text },
       stm32: { path: stm32.path, text: stm32.text },
@@ -196,7 +169,7 @@ export async function treeDesign(
       stm32: unloadableTeeDriver(stm32.path, why),
     };
   }
-  return { ...impl, ran };
+  return { ...impl, teeStubs, ran };
 }
 
 /** Per file of a tree report: C when in `fromC`, else the model with why (its provenance). */
@@ -220,30 +193,50 @@ function ranOf(report: TreeReport, fromC: ReadonlySet<string>): RanFile[] {
 }
 
 /**
- * A series read and mapped with the C parser. The TEE client driver it creates runs from C (cDesign), and on
+ * A series read and mapped with the C parser. The TEE client driver it creates runs from C (src/interp/env/series.ts), and on
  * a kernel tree the tree's STM32 driver with the series applied too (treeDesign), unless the hand model is
- * asked for (--model-only, $RPROC_REVIEW_MODEL_ONLY).
+ * asked for (--model-only, $RPROC_REVIEW_MODEL_ONLY); its header's CONFIG_REMOTEPROC_TEE=n stubs are posted
+ * C either way (the hand model has no such config).
  */
 export async function mappedSubject(
   series: Series,
   spec: string,
   opts: SubjectOptions = {},
 ): Promise<ReviewSubject> {
-  const subject = seriesSubject(series, mapSeries(series, await cParser()), spec);
-  let c: Pick<Design, "tee" | "stm32" | "ran"> | null = null;
-  if (!modelOnly(opts)) {
-    const tree = await resolveKernelTree({ option: opts.kernelTree, input: spec });
-    c =
-      tree === null
-        ? await cDesign(series)
-        : await treeDesign(series, await applySeriesToTree(series, tree.dir));
-  }
-  if (c === null) return subject;
-  subject.design = { ...subject.design, ...c };
-  const side = subject.side;
-  const ran = [...(c.ran ?? [])];
-  subject.side = (cells, id) => ({ ...side(cells, id), ran });
-  return subject;
+  const parser = await cParser();
+  const subject = seriesSubject(series, mapSeries(series, parser), spec);
+  if (modelOnly(opts)) return withC(subject, { teeStubs: stubsImpl(lowerSeriesStubs(series, parser)) });
+  const tree = await resolveKernelTree({ option: opts.kernelTree, input: spec });
+  if (tree === null) return withC(subject, seriesCDesign(lowerSeriesC(series, parser)));
+  return withC(subject, await treeDesign(series, await applySeriesToTree(series, tree.dir)));
+}
+
+/**
+ * A built-in version, with the CONFIG_REMOTEPROC_TEE=n stubs of the remoteproc_tee.h its mails post (its TEE
+ * driver stays the hand model): from `mails`, else from the mails of the default directory (defaultMailsDir)
+ * when they are there; without them, the config scenarios are unknown naming that.
+ */
+export async function builtinWithStubs(
+  v: BuiltinVersion,
+  mapped: MappedFacts | null,
+  mails: Series | null,
+): Promise<ReviewSubject> {
+  const teeStubs = mails === null ? await builtinTeeStubs(v.id) : await stubsOf(v.id, mails);
+  return withC(builtinSubject(v, mapped, mails), { teeStubs });
+}
+
+async function stubsOf(id: string, mails: Series | null): Promise<TeeDriverImpl> {
+  return mails === null
+    ? missingTeeStubs(
+        `the mails of built-in version ${id} are not at hand (--mails DIR with ${id}/, $RPROC_REVIEW_MAILS), so its remoteproc_tee.h is not either`,
+      )
+    : stubsImpl(lowerSeriesStubs(mails, await cParser()));
+}
+
+/** The CONFIG_REMOTEPROC_TEE=n stubs of a built-in version (its mails in `mailsDir`, default defaultMailsDir). */
+export async function builtinTeeStubs(id: string, mailsDir?: string): Promise<TeeDriverImpl> {
+  const dir = mailsDir ?? (await defaultMailsDir());
+  return stubsOf(id, await builtinMails(dir, id).catch(() => null));
 }
 
 /** A built-in id, else an input (path, pr:, git:) read and mapped. */
@@ -255,6 +248,6 @@ export async function resolveVersion(
 ): Promise<ReviewSubject> {
   const v = builtinVersion(spec);
   if (v !== undefined)
-    return builtinSubject(v, await storedMapping(v.id), await builtinMails(mailsDir, v.id));
+    return builtinWithStubs(v, await storedMapping(v.id), await builtinMails(mailsDir, v.id));
   return mappedSubject(await loadInput(spec, inputs), spec, opts);
 }

@@ -131,14 +131,28 @@ function evidenceIn(
   side: VersionSide,
   fns: ReadonlySet<string>,
   prefer: readonly FactPath[],
+  sites: ReadonlyMap<string, ReadonlySet<number>> = new Map(),
 ): EvidenceItem | null {
   const ordered = [
     ...prefer,
     ...(Object.keys(side.evidence) as FactPath[]).filter((p) => !prefer.includes(p)),
   ];
+  // A finding raised from C is where the C raised it: evidence of a function of that name in another file
+  // (the TEE driver's rproc_tee_unregister for its header stub's WARN) is not its place.
+  const inFile = (e: EvidenceItem) => sites.size === 0 || sites.has(e.file);
   for (const fn of fns)
-    for (const path of ordered) for (const e of side.evidence[path] ?? []) if (e.function === fn) return e;
-  return null;
+    for (const path of ordered)
+      for (const e of side.evidence[path] ?? []) if (e.function === fn && inFile(e)) return e;
+  const [file, lines] = [...sites][0] ?? [];
+  if (file === undefined || lines === undefined || lines.size === 0) return null;
+  const patch = side.series?.patches.find((p) => p.files.some((f) => f.path === file)) ?? null;
+  return {
+    patch: patch?.index ?? null,
+    subject: patch?.subject ?? "",
+    file,
+    function: [...fns][0] ?? null,
+    line: Math.min(...lines),
+  };
 }
 
 const CLASS_RANK: Record<FindingClass, number> = { introduced: 0, carried: 1, fixed: 2, "pre-existing": 3 };
@@ -234,7 +248,7 @@ export function rootCauses(
   return groups.map((g, i) => {
     const side = g.class === "fixed" ? a : b;
     const facts = [...g.facts.keys()];
-    const where = evidenceIn(side, g.functions, facts);
+    const where = evidenceIn(side, g.functions, facts, g.sites);
     const change =
       facts.length === 0
         ? null

@@ -12,6 +12,7 @@ import type { VersionSide } from "../compare/types.ts";
 import { loadFixtures } from "../emulator/api.ts";
 import { type CellResult, sameImplementation } from "../scenarios/result.ts";
 import { type Design, runMatrix, runScenario } from "../scenarios/run.ts";
+import type { TeeDriverImpl } from "../scenarios/world.ts";
 import { FACT_PATHS } from "../semantics/facts.ts";
 import type { MapResult } from "../semantics/map/types.ts";
 import { BUILTIN_VERSIONS, type BuiltinVersion, MAINLINE } from "../semantics/versions.ts";
@@ -33,6 +34,25 @@ export interface ReviewSubject {
   side: (cells: VersionSide["cells"], id: string) => VersionSide;
   /** The arguments a replay command names it with (`--version <id or input>`). */
   replayAs: string;
+}
+
+/**
+ * A subject with what runs from the series' C (src/interp/env/series.ts seriesCDesign): its TEE driver and
+ * the files that ran from C (its side's `ran:` lines), and its header's CONFIG_REMOTEPROC_TEE=n stubs.
+ */
+export function withC(
+  subject: ReviewSubject,
+  c: Pick<Design, "tee" | "teeStubs" | "stm32" | "ran">,
+): ReviewSubject {
+  const design: Design = { ...subject.design };
+  if (c.teeStubs !== undefined) design.teeStubs = c.teeStubs;
+  if (c.stm32 !== undefined) design.stm32 = c.stm32;
+  if (c.tee === undefined && c.stm32 === undefined && c.ran === undefined) return { ...subject, design };
+  if (c.tee !== undefined) design.tee = c.tee;
+  const ran = [...(c.ran ?? [])];
+  if (c.ran !== undefined) design.ran = ran;
+  const side = subject.side;
+  return { ...subject, design, side: (cells, id) => ({ ...side(cells, id), ran }) };
 }
 
 /** A built-in version; `mapped` is the mapper's stored reading of its mails (evidence), `series` its mails. */
@@ -105,16 +125,28 @@ export interface ReviewRunOptions {
    * when A is a built-in version, the built-in versions before it (mainline excluded).
    */
   history?: readonly ReviewSubject[];
+  /**
+   * The CONFIG_REMOTEPROC_TEE=n stubs of a built-in version's posted header, for the built-in versions the
+   * review runs on its own (the history of a carried finding): without them their config cells are unknown.
+   */
+  builtinStubs?: (id: string) => Promise<TeeDriverImpl>;
 }
 
 /** The built-in versions before a built-in A, newest first (mainline excluded); none for any other A. */
-function builtinHistory(a: ReviewSubject): ReviewSubject[] {
+async function builtinHistory(
+  a: ReviewSubject,
+  stubs: ReviewRunOptions["builtinStubs"],
+): Promise<ReviewSubject[]> {
   const at = BUILTIN_VERSIONS.findIndex((v) => v.facts === a.design.facts && v.id === a.design.id);
   if (at <= 0) return [];
-  return BUILTIN_VERSIONS.slice(0, at)
-    .filter((v) => v.facts !== MAINLINE)
-    .reverse()
-    .map((v) => builtinSubject(v));
+  const out: ReviewSubject[] = [];
+  for (const v of BUILTIN_VERSIONS.slice(0, at)
+    .filter((x) => x.facts !== MAINLINE)
+    .reverse()) {
+    const s = builtinSubject(v);
+    out.push(stubs === undefined ? s : withC(s, { teeStubs: await stubs(v.id) }));
+  }
+  return out;
 }
 
 /** Scenarios in which A and B raise the same finding: the only ones a carried finding can come from. */
@@ -219,7 +251,7 @@ export async function runReview(
   const shared = sharedFindingScenarios(matrix.results, a.design.id, b.design.id);
   const history: { id: string; cells: CellResult[] }[] = [];
   if (shared.length > 0)
-    for (const h of opts.history ?? builtinHistory(a)) {
+    for (const h of opts.history ?? (await builtinHistory(a, opts.builtinStubs))) {
       const m = await runMatrix([{ ...h.design, id: `${h.design.id} (history)` }], shared);
       history.push({ id: h.design.id, cells: m.results });
     }

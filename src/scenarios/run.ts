@@ -43,6 +43,12 @@ export interface Design {
    * series applied, interpreted; src/node/versions.ts loads it). RunOptions.stm32 overrides it.
    */
   stm32?: Stm32DriverImpl;
+  /**
+   * The TEE client API of a kernel built with CONFIG_REMOTEPROC_TEE=n (the config scenarios): the stubs of the
+   * posted remoteproc_tee.h, interpreted with that config. Absent: no stubs were read, and a config scenario
+   * that reaches the API is unknown (never the hand model's stubs in their place).
+   */
+  teeStubs?: TeeDriverImpl;
   /** What runs each file of the design: the interpreted C or the hand model (absent: all the hand model). */
   ran?: readonly RanFile[];
 }
@@ -127,6 +133,24 @@ function finalStateOf(w: World): FinalState {
   return "absent";
 }
 
+class NoStubsRead extends Error {}
+
+/** The stubs of a design none were read for: its config cells are unknown, never the hand model's stubs. */
+const NO_STUBS: TeeDriverImpl = {
+  what: "no CONFIG_REMOTEPROC_TEE=n stubs were read for this design",
+  init: async () => {
+    throw new NoStubsRead("no CONFIG_REMOTEPROC_TEE=n stubs");
+  },
+  cannotRun: (e) =>
+    e instanceof NoStubsRead
+      ? {
+          what: "the CONFIG_REMOTEPROC_TEE=n stubs of remoteproc_tee.h",
+          files: ["include/linux/remoteproc_tee.h"],
+          why: "no stubs were read for this design (the posted remoteproc_tee.h was not at hand)",
+        }
+      : null,
+};
+
 export interface RunOptions {
   /**
    * The trace of a known run to compare with: the run stops at its first step that differs, and its result
@@ -151,7 +175,9 @@ export async function runScenario(
     throw new UsageError(
       `unknown scenario "${String(scenario)}" (known: ${SCENARIOS.map((x) => x.id).join(", ")})`,
     );
-  const teeImpl = opts.tee ?? design.tee;
+  // A scenario on a kernel without the TEE client driver runs the posted header's stubs in its place.
+  const teeImpl =
+    s.config?.REMOTEPROC_TEE === false ? (design.teeStubs ?? NO_STUBS) : (opts.tee ?? design.tee);
   const stm32Impl = opts.stm32 ?? design.stm32;
   const tracked = trackFactReads(design.facts);
   const unknownOf = (trace: CellResult["trace"]) => {
@@ -181,6 +207,7 @@ export async function runScenario(
     fixtures: fixtures ?? (await loadFixtures()),
     ...(teeImpl === undefined ? {} : { tee: teeImpl }),
     ...(stm32Impl === undefined ? {} : { stm32: stm32Impl }),
+    ...(s.config === undefined ? {} : { config: s.config }),
   });
   if (opts.expect !== undefined) w.k.expected = opts.expect;
   // An implementation that cannot run what the scenario reaches stops it: the cell is unknown, with the

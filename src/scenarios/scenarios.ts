@@ -6,13 +6,18 @@
  */
 import type { PlatformName } from "../emulator/api.ts";
 import type { DesignFacts } from "../semantics/facts.ts";
-import { ALTERNATE_FIRMWARE, DEFAULT_FIRMWARE, type World } from "./world.ts";
+import { ALTERNATE_FIRMWARE, DEFAULT_FIRMWARE, type KernelConfig, type World } from "./world.ts";
 
 export interface Scenario {
   id: string;
   title: string;
   platform?: PlatformName;
   dt?: "reference" | "binding";
+  /**
+   * The kernel config the scenario's kernel is built with, when not the default (CONFIG_REMOTEPROC_TEE=y);
+   * its id ends with the option, e.g. `@REMOTEPROC_TEE=n`.
+   */
+  config?: KernelConfig;
   /** Why the scenario does not apply to a design, or null when it does (reads facts through the tracker). */
   notApplicable(facts: DesignFacts): string | null;
   /** Runs before the drivers are bound (e.g. a boot stage starts the coprocessor). */
@@ -191,6 +196,20 @@ export const SCENARIOS: readonly Scenario[] = [
     dt: "binding",
     notApplicable: needsTee("the TEE compatible's binding does not exist"),
     run: boot,
+  },
+  {
+    id: "rproc-remove@REMOTEPROC_TEE=n",
+    title:
+      "on a kernel with CONFIG_REMOTEPROC_TEE=n (the posted remoteproc_tee.h's stubs): start the non-TEE STM32 rproc, unbind it",
+    config: { REMOTEPROC_TEE: false },
+    notApplicable: (facts) =>
+      facts.tee === null
+        ? "the design has no TEE loader (fact tee: none): no remoteproc_tee.h, so CONFIG_REMOTEPROC_TEE changes nothing"
+        : null,
+    async run(w) {
+      await boot(w);
+      await w.unbind(w.rprocDev, "stm32-rproc");
+    },
   },
 ];
 

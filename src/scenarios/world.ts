@@ -33,10 +33,21 @@ export interface WorldOptions {
   /** "reference": ST's DT of the compatible; "binding": exactly what the design's binding requires. */
   dt: "reference" | "binding";
   fixtures: Fixtures;
-  /** The remoteproc_tee.c the world runs instead of the hand model's (the posted C, interpreted). */
+  /**
+   * The remoteproc_tee.c the world runs instead of the hand model's (the posted C, interpreted); on a kernel
+   * with CONFIG_REMOTEPROC_TEE=n, the client API the STM32 driver calls (the posted header's stubs).
+   */
   tee?: TeeDriverImpl;
   /** The stm32_rproc.c the world runs instead of the hand model's (a kernel tree's, interpreted). */
   stm32?: Stm32DriverImpl;
+  /** The kernel config the world's kernel is built with (default: CONFIG_REMOTEPROC_TEE=y). */
+  config?: KernelConfig;
+}
+
+/** The config options a scenario can set (a scenario dimension: the same design on another kernel build). */
+export interface KernelConfig {
+  /** false: CONFIG_REMOTEPROC_TEE=n, no TEE client driver is built and remoteproc_tee.h's stubs stand in. */
+  readonly REMOTEPROC_TEE: boolean;
 }
 
 /** What an implementation of a driver other than the hand model's runs in: the world's kernel and platform. */
@@ -138,6 +149,8 @@ export class World {
     readonly bootStageElf: Uint8Array,
     readonly teeImpl: TeeDriverImpl | null = null,
     readonly stm32Impl: Stm32DriverImpl | null = null,
+    /** CONFIG_REMOTEPROC_TEE: false when the kernel is built without the TEE client driver. */
+    readonly teeBuilt = true,
   ) {
     this.k = new Kernel(facts);
     this.k.attachPlatform(platform);
@@ -151,7 +164,9 @@ export class World {
     const fx = opts.fixtures;
     const platform = await createPlatform(opts.platform, { keys: [fx.keys.rsa] });
     const teeCompat = facts.stm32.teeCompatible;
-    const usesTee = facts.tee !== null && teeCompat !== null;
+    const teeBuilt = opts.config?.REMOTEPROC_TEE ?? true;
+    // Without CONFIG_REMOTEPROC_TEE the TEE compatible cannot probe: the reference DT is the plain one.
+    const usesTee = facts.tee !== null && teeCompat !== null && teeBuilt;
     const compatible = usesTee ? (teeCompat as string) : STM32_M4_COMPATIBLE;
     const procIdProperty = usesTee ? facts.stm32.procIdProperty : null;
     const reference = referenceDt(
@@ -189,6 +204,7 @@ export class World {
       bootStageElf,
       opts.tee ?? null,
       opts.stm32 ?? null,
+      teeBuilt,
     );
     w.firmware.set(DEFAULT_FIRMWARE, images.good);
     w.firmware.set(ALTERNATE_FIRMWARE, images.alternate);
@@ -268,6 +284,17 @@ export class World {
       }
       this.teeDev = new Device(mod.RPROC_TEE_BUS_DEVICE, "tee");
       await this.drive("bind remoteproc_tee", () => this.core.device_add(this.teeDev as Device));
+    } else if (!this.teeBuilt && this.facts.tee !== null && this.teeImpl !== null) {
+      // CONFIG_REMOTEPROC_TEE=n: no TEE client driver is built, and the STM32 driver, compiled against
+      // remoteproc_tee.h, calls the header's stubs (what they do is the posted header's, interpreted).
+      this.teeInstance = await this.teeImpl.init({
+        k: this.k,
+        core: this.core,
+        teedevs: [],
+        platform: this.platform,
+        store: this.store,
+      });
+      this.tee = this.teeInstance.api;
     }
     if (this.stm32Impl !== null) {
       // The driver's module init registers it (module_platform_driver): the C's probe runs at device_add.

@@ -15,7 +15,9 @@ import type { GitHubClientFactory } from "../bot/github.ts";
 import { createGitHubApp, noGitHubApp } from "../bot/github.ts";
 import { createLogger, type Logger } from "../bot/log.ts";
 import { createReviewEngine } from "../bot/review-engine.ts";
+import type { Json } from "../bot/store.ts";
 import { InputError, isUserError } from "../errors.ts";
+import { decodeSeriesC } from "../interp/env/series.ts";
 import { type MailContext, sweepAssembly } from "../mail/intake.ts";
 import { type MailEngine, type MailTransport, MissingFactsError, mailHandlers } from "../mail/jobs.ts";
 import { pollList } from "../mail/poller.ts";
@@ -52,15 +54,23 @@ const JOBS_PER_INVOCATION = 20;
 const NO_PARSER =
   "C parsing runs on Node, not on Workers: post the series to POST /mail as JSON { mbox, facts } with facts from `rproc-review map --json`";
 
+const isObject = (v: Json | null): v is { [key: string]: Json } =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
 function seriesKeyOf(series: Series): string | undefined {
   return series.cover?.messageId ?? series.patches[0]?.messageId;
 }
 
-/** An engine that maps a series with the facts that came with it. */
+/**
+ * An engine that maps a series with the facts that came with it, and runs the C lowered with them (their `c`,
+ * `rproc-review map --json`); without it, the cells that need the series' C are unknown naming that.
+ */
 function factsEngine(state: MailSeriesState): MailEngine {
   const facts = state.facts === null ? null : factsOf(state.facts);
+  const c = isObject(state.facts) ? state.facts.c : undefined;
   return createReviewEngine({
     builtinMapping: bundledMapping,
+    seriesC: (series) => decodeSeriesC(series, seriesKeyOf(series) === state.key ? c : undefined),
     mapSeries: (series) => {
       if (facts === null || seriesKeyOf(series) !== state.key) {
         throw new MissingFactsError(

@@ -20,6 +20,7 @@ import { fxteeDriver, fxteeMbox } from "../fixtures/fxtee/fxtee.ts";
 import { SHARED, sharedAvailable } from "../helpers/shared.ts";
 
 const TEE = "drivers/remoteproc/remoteproc_tee.c";
+const CONFIG_N = "rproc-remove@REMOTEPROC_TEE=n";
 const mbox = (v: 5 | 6 | 7) => join(import.meta.dirname, "..", "fixtures", "fxtee", `fxtee-v${v}.mbox`);
 const lineOf = (v: 5 | 6 | 7, text: string): number =>
   fxteeDriver(v)
@@ -105,7 +106,7 @@ describe("a series input runs the TEE client driver it creates from C", () => {
 
   it("v7 calls an API the environment lacks: the cells that reach it are unknown naming it and the posted line", () => {
     const line = lineOf(7, "tee_client_get_version(");
-    const reached = m.results.filter((c) => c.version === "v7" && c.unknown);
+    const reached = m.results.filter((c) => c.version === "v7" && c.unknown && c.scenario !== CONFIG_N);
     expect(reached.map((c) => c.scenario)).toContain("boot");
     for (const c of reached) {
       expect(c.ok).toBe(false);
@@ -232,9 +233,15 @@ describe.skipIf(!sharedAvailable(join(V16, "2.eml")))("the posted v16 reviewed a
     const text = readFileSync(join(V16, "2.eml"), "utf8");
     expect(text).toContain("spin_lock(&ctx_lock)");
     // Every v16 cell ran the C: the TEE layer's own static helper is in the traces.
-    const b = cells.filter((c) => c.version === v16.design.id);
+    const b = cells.filter((c) => c.version === v16.design.id && c.scenario !== CONFIG_N);
     expect(b.length).toBe(16);
     expect(b.every((c) => c.trace.some((s) => s.fn === "rproc_to_trproc"))).toBe(true);
+    // On a CONFIG_REMOTEPROC_TEE=n kernel no TEE driver runs: remove calls the posted header's stub, which WARNs.
+    const n = cells.find((c) => c.version === v16.design.id && c.scenario === CONFIG_N);
+    expect(n?.trace.some((s) => s.fn === "rproc_to_trproc")).toBe(false);
+    expect(n?.findings.map((f) => [f.kind, f.at, f.site?.file])).toEqual([
+      ["warn", "rproc_tee_unregister", "include/linux/remoteproc_tee.h"],
+    ]);
     // The C and the facts over the hand model agree on every cell: no note says the facts cannot explain.
     expect(report.notes.filter((n) => n.includes("do not explain"))).toEqual([]);
   });

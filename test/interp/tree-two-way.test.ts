@@ -54,10 +54,11 @@ async function treeColumn(id: string): Promise<{ design: Design; m: MatrixResult
   return { design, m: await runMatrix([design]) };
 }
 
-async function modelColumn(id: string): Promise<MatrixResult> {
+/** The hand model's column, with the tree column's CONFIG_REMOTEPROC_TEE=n stubs (posted C either way). */
+async function modelColumn(id: string, teeStubs?: Design["teeStubs"]): Promise<MatrixResult> {
   const v = builtinVersion(id);
   if (v === undefined) throw new Error(`no built-in ${id}`);
-  return runMatrix([{ id: v.id, title: v.title, facts: v.facts }]);
+  return runMatrix([{ id: v.id, title: v.title, facts: v.facts, ...(teeStubs ? { teeStubs } : {}) }]);
 }
 
 /** Every cell of `c` has the outcome of the hand model's cell of the same scenario. */
@@ -78,7 +79,7 @@ describe.skipIf(!have)(
     beforeAll(async () => {
       for (const id of ["v16", "v15", "v14", "v13"]) {
         const { design, m } = await treeColumn(id);
-        cols.set(id, { design, c: m, model: await modelColumn(id) });
+        cols.set(id, { design, c: m, model: await modelColumn(id, design.teeStubs) });
       }
     }, 240_000);
 

@@ -132,12 +132,11 @@ describe("POST /mail", () => {
       );
     expect(long).toEqual([]);
     expect(bodyOf(mail.eml)).toMatch(/^Verdict: (PASS|WARN|FAIL): /m);
-    // The review room's verdict, the one the CLI prints for the same mails. --model-only: the mail bot runs
-    // the hand model (it does not run the posted C yet), while the CLI runs an input's TEE driver from C.
+    // The review room's verdict, the one the CLI prints by default for the same mails: the series' TEE driver
+    // runs from C in both.
     const cli = await runCli([
       "review",
       fileURLToPath(new URL("../fixtures/map/tee-series.mbox", import.meta.url)),
-      "--model-only",
       "--format",
       "json",
     ]);

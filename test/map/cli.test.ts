@@ -58,7 +58,10 @@ describe("rproc-review map", () => {
       "evidence",
       "unmodelled",
       "outOfScope",
+      "c",
     ]);
+    // the series' C, lowered here, travels with the facts to a runtime that cannot parse it (Workers)
+    expect((json.c as { format: string }).format).toBe("rproc-review/series-c");
     expect(json.version).toBe("v2");
     expect((json.facts as { stm32: { teeCompatible: string } }).stm32.teeCompatible).toBe(
       "st,stm32mp1-m4-tee",

@@ -26,6 +26,7 @@ const CONTRACT_IDS = [
   "attach-running",
   "multi-firmware",
   "probe-binding-dt",
+  "rproc-remove@REMOTEPROC_TEE=n",
 ];
 
 describe("scenarios on mainline", () => {
@@ -71,6 +72,7 @@ describe("scenarios on mainline", () => {
       "tee-unbind-while-running",
       "multi-firmware",
       "probe-binding-dt",
+      "rproc-remove@REMOTEPROC_TEE=n",
     ]) {
       const c = cell(id);
       expect(c.applicable).toBe(false);

@@ -32,6 +32,7 @@ declare module "cloudflare:test" {
     TEST_MIGRATIONS: D1Migration[];
     TEST_MBOX: string;
     TEST_FACTS: string;
+    TEST_JOB_FACTS: string;
     TEST_TS_CORE_WASM: string;
     TEST_TS_C_WASM: string;
     TEST_PKCS8_KEY: string;

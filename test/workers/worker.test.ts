@@ -78,7 +78,7 @@ describe("the Worker", () => {
   });
 
   it("takes a series with its facts, queues the review and writes one threaded reply to the outbox", async () => {
-    const body = JSON.stringify({ mbox: env.TEST_MBOX, facts: JSON.parse(env.TEST_FACTS) });
+    const body = JSON.stringify({ mbox: env.TEST_MBOX, facts: JSON.parse(env.TEST_JOB_FACTS) });
     const res = await post(body, { "content-type": "application/json" });
     expect(res.status).toBe(202);
     const answer = (await res.json()) as { jobs: number[] };
@@ -96,8 +96,24 @@ describe("the Worker", () => {
     expect(eml).toMatch(/^Subject: Re: \[PATCH v2 0\/3\] remoteproc: fixture TEE loader$/m);
     expect(eml).toMatch(new RegExp(`^In-Reply-To: <${COVER}>$`, "m"));
     expect(eml).toMatch(/^Verdict: (PASS|WARN|FAIL): /m);
+    // The posted TEE driver ran from the C that came with the job, as the CLI runs it.
+    expect(eml).toMatch(/remoteproc_tee\.c from C/);
+    expect(eml).not.toMatch(/did not come with the job/);
     // Workers sends no mail: the reply waits in the outbox.
     expect(out[0]?.status).toBe("pending");
+  });
+
+  it("reviews a series whose facts came without its C, naming what it could not run", async () => {
+    const other = env.TEST_MBOX.replaceAll("fixture-v2-", "noc-v2-");
+    const body = JSON.stringify({ mbox: other, facts: JSON.parse(env.TEST_FACTS) });
+    expect((await post(body, { "content-type": "application/json" })).status).toBe(202);
+    await runQueue();
+    const reply = (await mails()).find((m) => /^In-Reply-To: <noc-v2-0@example.org>$/m.test(m.eml));
+    expect(reply?.eml.replace(/\s+/g, " ")).toMatch(
+      /Verdict: \w+: mainline -> v2: cannot review 17 of 17 scenarios: the C of drivers\/remoteproc\/remoteproc_tee\.c is not here to run/,
+    );
+    expect(reply?.eml).toMatch(/the lowered C did not come with the job/);
+    expect(reply?.eml).not.toMatch(/remoteproc_tee\.c from C/);
   });
 
   it("answers a command mail in the thread", async () => {

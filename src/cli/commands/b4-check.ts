@@ -95,8 +95,7 @@ async function defaultAgainst(
   stored: readonly Series[],
 ): Promise<{ a: ReviewSubject; why: string }> {
   const { defaultComparisonWhy, precedingInChain } = await import("../../compare/against.ts");
-  const { builtinManifests, mappedSubject } = await import("../../node/versions.ts");
-  const { builtinSubject } = await import("../../review/run.ts");
+  const { builtinManifests, builtinWithStubs, mappedSubject } = await import("../../node/versions.ts");
   const before = precedingInChain(series, stored);
   if (before !== null)
     return {
@@ -106,7 +105,7 @@ async function defaultAgainst(
   const d = defaultComparisonWhy(series, await builtinManifests());
   const v = builtinVersion(d.id);
   if (v === undefined) throw new Error("the default comparison names no built-in version");
-  return { a: builtinSubject(v), why: d.why };
+  return { a: await builtinWithStubs(v, null, null), why: d.why };
 }
 
 interface B4Options {
@@ -173,7 +172,7 @@ interface CheckResult {
 async function check(opts: B4Options): Promise<CheckResult> {
   // Loaded here, not for --help: the mail parser, the mapper, the model and the review room.
   const { loadInput } = await import("../../node/inputs.ts");
-  const { mappedSubject, resolveVersion } = await import("../../node/versions.ts");
+  const { builtinTeeStubs, mappedSubject, resolveVersion } = await import("../../node/versions.ts");
   const { b4Checks } = await import("../../report/index.ts");
   const { runReview } = await import("../../review/run.ts");
   const { parseMessages } = await import("../../series/ingest.ts");
@@ -228,7 +227,9 @@ async function check(opts: B4Options): Promise<CheckResult> {
       opts.against !== undefined
         ? { a: await resolveVersion(opts.against, opts.mails), why: "given (--against)" }
         : await defaultAgainst(whole, stored);
-    return (await runReview(a, b, { comparisonWhy: why })).report;
+    return (
+      await runReview(a, b, { comparisonWhy: why, builtinStubs: (id) => builtinTeeStubs(id, opts.mails) })
+    ).report;
   });
   const index = message.context.kind === "patch" ? message.context.index : null;
   return { checks: b4Checks(report, { message: message.context, alone }), report, index };

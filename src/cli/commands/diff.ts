@@ -122,7 +122,7 @@ export function register(program: Command): void {
   withOutputOptions(cmd).action(async (aSpec: string, bSpec: string, opts: DiffOptions) => {
     formatOf(opts);
     const exploreDepth = exploreDepthOf(opts.exploreDepth);
-    const { defaultMailsDir, resolveVersion } = await import("../../node/versions.ts");
+    const { builtinTeeStubs, defaultMailsDir, resolveVersion } = await import("../../node/versions.ts");
     const { runReview } = await import("../../review/run.ts");
     const mails = opts.mails ?? (await defaultMailsDir());
     const inputs = opts.archive !== undefined ? { archive: opts.archive } : {};
@@ -150,7 +150,12 @@ export function register(program: Command): void {
       ?.split(",")
       .map((s) => s.trim())
       .filter((s) => s !== "");
-    const { report } = await runReview(a, b, { ...(scenarios ? { scenarios } : {}), notes, exploreDepth });
+    const { report } = await runReview(a, b, {
+      ...(scenarios ? { scenarios } : {}),
+      notes,
+      exploreDepth,
+      builtinStubs: (id) => builtinTeeStubs(id, mails),
+    });
     await writeReport(report, opts);
   });
 }

@@ -70,14 +70,18 @@ async function isInput(spec: string): Promise<boolean> {
 
 async function versionDesigns(opts: MatrixOptions): Promise<NamedDesign[]> {
   const specs = list(opts.versions);
+  const { builtinTeeStubs, resolveVersion } = await import("../../node/versions.ts");
   if (specs === undefined) {
-    return BUILTIN_VERSIONS.map((v) => ({
-      design: { id: v.id, title: v.title, facts: v.facts },
-      args: `--version ${v.id}`,
-      builtin: true,
-    }));
+    const out: NamedDesign[] = [];
+    for (const v of BUILTIN_VERSIONS)
+      out.push({
+        // The hand model, with the stubs of the remoteproc_tee.h its mails post for the config scenarios.
+        design: { id: v.id, title: v.title, facts: v.facts, teeStubs: await builtinTeeStubs(v.id) },
+        args: `--version ${v.id}`,
+        builtin: true,
+      });
+    return out;
   }
-  const { resolveVersion } = await import("../../node/versions.ts");
   const designs: NamedDesign[] = [];
   for (const spec of specs) {
     if (builtinVersion(spec) === undefined && !(await isInput(spec))) {

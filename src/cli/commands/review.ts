@@ -198,11 +198,16 @@ export function register(program: Command): void {
       await requireCommandPaths({ ...opts, inputs: [input] });
       // Loaded here, not for --help: the mapper, the model and the review room.
       const { loadInput } = await import("../../node/inputs.ts");
-      const { mappedSubject } = await import("../../node/versions.ts");
+      const { builtinTeeStubs, mappedSubject } = await import("../../node/versions.ts");
       const { failOnOutcome, runReview } = await import("../../review/index.ts");
       const series = await loadInput(input, inputOptions(opts));
       const { a, why, history } = await comparison(series, input, opts);
-      const runOpts: ReviewRunOptions = { exploreDepth, comparisonWhy: why, ...(history ? { history } : {}) };
+      const runOpts: ReviewRunOptions = {
+        exploreDepth,
+        comparisonWhy: why,
+        ...(history ? { history } : {}),
+        builtinStubs: (id) => builtinTeeStubs(id),
+      };
       const { report } = await runReview(a, await mappedSubject(series, input, only(opts)), runOpts);
       if (full) await writeReport(report, opts);
       else printSummary(series, report, opts.json === true);

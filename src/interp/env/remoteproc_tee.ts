@@ -94,7 +94,43 @@ export function interpretedTeeDriver(
   hooks: DriverHooks = {},
   machineFor?: MachineFor,
 ): TeeDriverImpl {
-  const what = `the posted ${loaded.file}, interpreted`;
+  return interpretedApi(loaded, `the posted ${loaded.file}, interpreted`, true, hooks, machineFor);
+}
+
+/**
+ * The client API of a kernel built with CONFIG_REMOTEPROC_TEE=n: the static inline stubs of the posted
+ * remoteproc_tee.h (loaded with that config: loadTeeStubs), interpreted. Nothing registers at module load (no
+ * TEE driver is built); a function the header does not define under that config stops the cell as unknown
+ * naming it.
+ */
+export function interpretedTeeStubs(loaded: LoadedTeeDriver, hooks: DriverHooks = {}): TeeDriverImpl {
+  return interpretedApi(
+    loaded,
+    `the CONFIG_REMOTEPROC_TEE=n stubs of the posted ${loaded.file}, interpreted`,
+    false,
+    hooks,
+  );
+}
+
+/** The series' headers alone, lowered with CONFIG_REMOTEPROC_TEE=n (`file`: the one that holds the stubs). */
+export function loadTeeStubs(
+  parser: Parser,
+  headers: readonly SourceFile[],
+  file: string,
+  config: KConfig = {},
+): LoadedTeeDriver {
+  const { program, problems } = loadProgram(parser, headers, { envHeaders: ENV_HEADERS, config });
+  return { program, file, problems };
+}
+
+function interpretedApi(
+  loaded: LoadedTeeDriver,
+  what: string,
+  atModuleLoad: boolean,
+  hooks: DriverHooks,
+  machineFor?: MachineFor,
+): TeeDriverImpl {
+  const where = atModuleLoad ? loaded.file : `${loaded.file} with CONFIG_REMOTEPROC_TEE=n`;
   return {
     what,
     init: async (w) => {
@@ -110,11 +146,7 @@ export function interpretedTeeDriver(
       }
       const call = async (name: string, def: FunctionDef | undefined, a: Actuals): Promise<Value> => {
         if (def === undefined)
-          throw new CannotRunC(
-            `${name}() is not defined by ${loaded.file}`,
-            { file: loaded.file, line: 0 },
-            false,
-          );
+          throw new CannotRunC(`${name}() is not defined by ${where}`, { file: loaded.file, line: 0 }, false);
         const args = def.params.map((p, i) => {
           const t = p.t;
           const tag = t.k === "ptr" && t.to.k === "struct" ? t.to.tag : null;
@@ -137,7 +169,9 @@ export function interpretedTeeDriver(
           );
         return body();
       };
-      const fn = (name: (typeof API)[number]): FunctionDef | undefined => loaded.program.functions[name];
+      // A global function, or the header's static inline one (the CONFIG_REMOTEPROC_TEE=n stubs).
+      const fn = (name: (typeof API)[number]): FunctionDef | undefined =>
+        loaded.program.functions[name] ?? loaded.program.functions[`${loaded.file}\u0000${name}`];
       const num = (v: Value): number => (v.k === "int" ? Number(v.v) : 0);
       const api: RprocTeeApi = {
         rproc_tee_register: async (k, dev, rproc, procId) =>
@@ -166,7 +200,7 @@ export function interpretedTeeDriver(
           await guard(k, () => call("rproc_tee_release_fw", fn("rproc_tee_release_fw"), { rproc }));
         },
       };
-      await moduleInit(env, m, loaded.file);
+      if (atModuleLoad) await moduleInit(env, m, loaded.file);
       const inst: TeeDriverInstance = { api, siteOfStep: (step) => env.siteOfStep(step) };
       return inst;
     },
