@@ -76,6 +76,19 @@ describe("bin/rproc-review.js", () => {
     expect(r.stderr).toContain("dist/build-stamp.json (missing: dist/ was not built by npm run build)");
   });
 
+  it("exits 70 (internal error) naming the build when there is neither dist/ nor tsx", () => {
+    mkdirSync(join(dir, "bin"));
+    copyFileSync(join(root, "bin", "rproc-review.js"), join(dir, "bin", "rproc-review.js"));
+    writeFileSync(join(dir, "package.json"), '{"type":"module"}\n');
+    mkdirSync(join(dir, "src", "cli"), { recursive: true });
+    writeFileSync(join(dir, "src", "cli", "run.ts"), "export {};\n");
+    expect(run()).toEqual({
+      stdout: "",
+      stderr: "rproc-review: dist/ is missing and tsx is not installed: run npm run build\n",
+      status: 70,
+    });
+  });
+
   it("runs dist/ as installed (no src/ shipped), stamp or not", () => {
     layout({ stamp: null, src: false });
     expect(run()).toEqual({ stdout: "from dist\n", stderr: "", status: 0 });

@@ -172,6 +172,15 @@ describe("exit statuses through main()", () => {
     }
   });
 
+  it("a file that exists but does not parse is bad input (3), as a missing one is", async () => {
+    const notMail = join(tmp, "notes.txt");
+    writeFileSync(notMail, "just some notes, no headers and no diff\n");
+    const r = await runCli(["review", notMail, "--fail-on", "introduced", "--explore-depth", "0"]);
+    expect(r.code).toBe(EXIT.input);
+    expect(r.out).toBe("");
+    expect(r.err).toMatch(/^rproc-review: .*notes\.txt: no patch found \(.*not a mail .*\)\n$/);
+  });
+
   it("--mails pointing nowhere is bad input, not a skipped changelog check", async () => {
     const r = await runCli(["diff", "v15", "v16", "--mails", join(tmp, "no-mails"), "--explore-depth", "0"]);
     expect(r.code).toBe(EXIT.input);

@@ -1,6 +1,7 @@
 """For bench/realmail.ts: whether Python 3's stdlib (mailbox + email, policy.default) decodes given mails of an
 mbox. Arguments: the mbox, then 1-based mail numbers. Prints one JSON line per number:
-{"n": N, "message_id": "...", "decodes": true|false, "body_chars": C, "error": "..."}."""
+{"n": N, "message_id": "...", "decodes": true|false, "body_chars": C, "body": "...", "error": "..."} (body: the
+decoded plain text, for a second opinion on its diff)."""
 import email
 import email.policy
 import json
@@ -17,7 +18,9 @@ def main(path: str, wanted: set[int]) -> None:
         out = {"n": n, "message_id": str(msg["message-id"] or "").strip().strip("<>")}
         try:
             part = msg.get_body(preferencelist=("plain",))
-            out["body_chars"] = len(part.get_content()) if part is not None else 0
+            body = part.get_content() if part is not None else ""
+            out["body_chars"] = len(body)
+            out["body"] = body
             out["decodes"] = part is not None
         except Exception as e:  # noqa: BLE001 - any failure to decode is the answer
             out["decodes"] = False

@@ -73,10 +73,17 @@ async function attributeScenario(
   if (!cellB || s.facts.length === 0) return { facts: s.facts, inert: [] };
   const facts: ResponsibleFact[] = [];
   const inert: FactPath[] = [];
+  const readByB = new Set(cellB.factsRead);
   for (const f of s.facts) {
     const changed = reverted(f);
     if (changed.errors.length > 0) {
       facts.push({ ...f, effect: "untested" });
+      continue;
+    }
+    // B's run never read it (only A's did): a run reads facts only through its design and is deterministic,
+    // so B with this one fact set back runs exactly as B did. Inert, known without running it again.
+    if (!readByB.has(f.path)) {
+      inert.push(f.path);
       continue;
     }
     let result: CellResult;

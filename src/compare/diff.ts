@@ -6,6 +6,7 @@
  */
 import {
   type CellResult,
+  detailBehaviour,
   type Finding,
   sameImplementation,
   stepKey,
@@ -104,8 +105,63 @@ export function firstDivergence(a: readonly TraceStep[], b: readonly TraceStep[]
   };
 }
 
+/**
+ * Numbers steps: two steps get the same number when their stepKey is the same (layer, function, event and
+ * detail without line numbers). Keyed field by field, not by building each step's key string: a review
+ * numbers thousands of steps, and the strings were a third of the alignment's time.
+ */
+function stepIds(): (t: TraceStep) => number {
+  type Details = { raw: Map<string, number>; behaviour: Map<string, number> };
+  const layers = new Map<string, Map<string, Map<string, Details>>>();
+  let next = 0;
+  return (t) => {
+    let fns = layers.get(t.layer);
+    if (fns === undefined) {
+      fns = new Map();
+      layers.set(t.layer, fns);
+    }
+    let events = fns.get(t.fn);
+    if (events === undefined) {
+      events = new Map();
+      fns.set(t.fn, events);
+    }
+    let details = events.get(t.event);
+    if (details === undefined) {
+      details = { raw: new Map(), behaviour: new Map() };
+      events.set(t.event, details);
+    }
+    let v = details.raw.get(t.detail);
+    if (v === undefined) {
+      const b = detailBehaviour(t.detail);
+      v = details.behaviour.get(b);
+      if (v === undefined) {
+        v = next++;
+        details.behaviour.set(b, v);
+      }
+      details.raw.set(t.detail, v);
+    }
+    return v;
+  };
+}
+
 /** Cells beyond which the alignment table is not built (the first divergence is still given). */
 const MAX_ALIGN_CELLS = 4_000_000;
+
+/** Largest alignment table kept from call to call (cells); a larger one is made for its call only. */
+const KEPT_ALIGN_CELLS = 1 << 20;
+let keptTable = new Int32Array(0);
+
+/**
+ * A table of at least `cells` cells, of any content. traceHunks is synchronous, so one buffer serves every
+ * call: a review aligns a pair of traces of hundreds of steps per differing scenario, and a fresh table of a
+ * megabyte or so for each was a good part of the review's garbage.
+ */
+function alignTable(cells: number): Int32Array {
+  if (cells > KEPT_ALIGN_CELLS) return new Int32Array(cells);
+  if (keptTable.length < cells)
+    keptTable = new Int32Array(Math.min(KEPT_ALIGN_CELLS, Math.max(cells, 2 * keptTable.length)));
+  return keptTable;
+}
 
 /**
  * The places where two traces part, from a longest-common-subsequence alignment of their steps: each hunk is a
@@ -113,16 +169,7 @@ const MAX_ALIGN_CELLS = 4_000_000;
  */
 export function traceHunks(a: readonly TraceStep[], b: readonly TraceStep[], max = 6): TraceHunk[] {
   // Steps as small integers (one id per distinct step), so the alignment compares numbers.
-  const ids = new Map<string, number>();
-  const id = (t: TraceStep) => {
-    const k = stepKey(t);
-    let v = ids.get(k);
-    if (v === undefined) {
-      v = ids.size;
-      ids.set(k, v);
-    }
-    return v;
-  };
+  const id = stepIds();
   const ka = Int32Array.from(a, id);
   const kb = Int32Array.from(b, id);
   // The shared head and tail align by themselves; only the middle needs the table.
@@ -142,13 +189,20 @@ export function traceHunks(a: readonly TraceStep[], b: readonly TraceStep[], max
   const mb = kb.subarray(head, head + m);
   // lcs[i][j]: length of the LCS of ma[i..] and mb[j..]
   const w = m + 1;
-  const lcs = new Int32Array((n + 1) * w);
-  for (let i = n - 1; i >= 0; i--)
-    for (let j = m - 1; j >= 0; j--)
-      lcs[i * w + j] =
-        ma[i] === mb[j]
-          ? (lcs[(i + 1) * w + j + 1] as number) + 1
-          : Math.max(lcs[(i + 1) * w + j] as number, lcs[i * w + j + 1] as number);
+  const lcs = alignTable((n + 1) * w);
+  // Row n and column m are 0 (the buffer may hold an earlier call's table); every other cell is written.
+  lcs.fill(0, n * w, n * w + w);
+  for (let i = 0; i < n; i++) lcs[i * w + m] = 0;
+  for (let i = n - 1; i >= 0; i--) {
+    const row = i * w;
+    const below = row + w;
+    const x = ma[i];
+    for (let j = m - 1; j >= 0; j--) {
+      const down = lcs[below + j] as number;
+      const right = lcs[row + j + 1] as number;
+      lcs[row + j] = x === mb[j] ? (lcs[below + j + 1] as number) + 1 : Math.max(down, right);
+    }
+  }
   const hunks: TraceHunk[] = [];
   let i = 0;
   let j = 0;

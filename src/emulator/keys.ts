@@ -1,7 +1,9 @@
 /**
  * PEM keys for signing and verifying images: SPKI, PKCS#1 (RSA), PKCS#8, SEC1 (EC) and encrypted PKCS#8
- * (PBES2 with PBKDF2 and AES-CBC, as OpenSSL 3 writes it). RSA goes through WebCrypto, EC P-256 through
- * @noble/curves. A small DER reader/writer is enough for these structures.
+ * (PBES2 with PBKDF2 and AES-CBC, as OpenSSL 3 writes it). RSA goes through WebCrypto; EC P-256 signs and
+ * derives its public point through WebCrypto too (natively: @noble/curves' first multiplication builds its
+ * tables, some 40 ms of every process that loads the fixtures) and verifies raw digests through @noble/curves
+ * (WebCrypto has no prehashed ECDSA). A small DER reader/writer is enough for these structures.
  */
 import { p256 } from "@noble/curves/nist.js";
 import { InputError } from "../errors.ts";
@@ -9,7 +11,7 @@ import { bytesEqual, concat } from "./bytes.ts";
 
 export type KeyMaterial =
   | { kind: "rsa"; modulusBytes: number; n: bigint; e: bigint; privateKey: CryptoKey | null }
-  | { kind: "ecc"; publicPoint: Uint8Array; secret: Uint8Array | null };
+  | { kind: "ecc"; publicPoint: Uint8Array; secret: Uint8Array | null; privateKey: CryptoKey | null };
 
 // ---------------------------------------------------------------------------------------------
 // DER
@@ -185,18 +187,42 @@ async function rsaFromPkcs1Private(pkcs1: Uint8Array, what: string): Promise<Key
   }
 }
 
-function eccFromSec1(sec1: Uint8Array, what: string): KeyMaterial {
+/** AlgorithmIdentifier of an EC P-256 key: id-ecPublicKey, prime256v1. */
+const EC_P256_ALGID = Uint8Array.of(
+  ...[0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01],
+  ...[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07],
+);
+const EC_ALG = { name: "ECDSA", namedCurve: "P-256" };
+
+const base64url = (text: string): Uint8Array =>
+  Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+
+async function eccFromSec1(sec1: Uint8Array, what: string): Promise<KeyMaterial> {
   const fields = derChildren(derRead(sec1, 0, what), what);
   const secret = derExpect(fields, 1, 0x04, what).body;
   const curve = fields.find((f) => f.tag === 0xa0);
   if (curve) checkCurve(derRead(curve.body, 0, what).body, what);
   if (secret.length !== 32)
     throw new InputError(`EC private key of ${secret.length} bytes, want 32`, { subject: what });
+  // The private key alone (version 1, the secret; no public key the file may carry), so that the public
+  // point is derived from the secret.
+  const bare = derWrite(0x30, concat([derWrite(0x02, Uint8Array.of(1)), derWrite(0x04, secret)]));
+  const pkcs8 = derWrite(
+    0x30,
+    concat([derWrite(0x02, Uint8Array.of(0)), EC_P256_ALGID, derWrite(0x04, bare)]),
+  );
+  let privateKey: CryptoKey;
+  let jwk: JsonWebKey;
   try {
-    return { kind: "ecc", secret: secret.slice(), publicPoint: p256.getPublicKey(secret, false) };
+    privateKey = await subtle().importKey("pkcs8", own(pkcs8), EC_ALG, true, ["sign"]);
+    jwk = await subtle().exportKey("jwk", privateKey);
   } catch (e) {
     throw new InputError(`invalid P-256 private key: ${(e as Error).message}`, { subject: what });
   }
+  if (jwk.x === undefined || jwk.y === undefined)
+    throw new InputError("invalid P-256 private key: no public point", { subject: what });
+  const publicPoint = concat([Uint8Array.of(4), base64url(jwk.x), base64url(jwk.y)]);
+  return { kind: "ecc", secret: secret.slice(), publicPoint, privateKey };
 }
 
 function checkCurve(oidBody: Uint8Array, what: string): void {
@@ -226,7 +252,7 @@ async function fromSpki(der: Uint8Array, what: string): Promise<KeyMaterial> {
     } catch (e) {
       throw new InputError(`invalid P-256 public point: ${(e as Error).message}`, { subject: what });
     }
-    return { kind: "ecc", publicPoint: key.slice(), secret: null };
+    return { kind: "ecc", publicPoint: key.slice(), secret: null, privateKey: null };
   }
   throw new InputError(`public key algorithm ${oid} not supported (RSA or EC P-256)`, { subject: what });
 }
@@ -333,12 +359,17 @@ export async function importKey(pem: string, passphrase?: string, what = "key"):
   }
 }
 
-/** Signs SHA-256(data) (RSA PKCS#1 v1.5) or the digest (ECDSA P-256, raw r||s). */
+/**
+ * Signs SHA-256(data): RSA PKCS#1 v1.5, or ECDSA P-256 as raw r||s. `digest` is SHA-256(data), which an EC key
+ * without a WebCrypto key signs directly.
+ */
 export async function signData(key: KeyMaterial, data: Uint8Array, digest: Uint8Array): Promise<Uint8Array> {
   if (key.kind === "rsa") {
     if (!key.privateKey) throw new InputError("provided key cannot be used for signing (public key only)");
     return new Uint8Array(await subtle().sign(RSA_ALG, key.privateKey, own(data)));
   }
+  if (key.privateKey)
+    return new Uint8Array(await subtle().sign({ name: "ECDSA", hash: "SHA-256" }, key.privateKey, own(data)));
   if (!key.secret) throw new InputError("provided key cannot be used for signing (public key only)");
   return p256.sign(digest, key.secret, { prehash: false, lowS: false });
 }

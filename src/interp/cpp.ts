@@ -181,6 +181,21 @@ export class Preprocessor {
     }
   }
 
+  /**
+   * A preprocessor that goes on from this one's state (its macros, problems and __COUNTER__), as if the files
+   * run so far had been included first: the environment's headers are preprocessed once, and each load goes
+   * on from a copy, with the parser it is given. Macros are never changed once defined (a #define or #undef
+   * replaces or removes one).
+   */
+  clone(parser: Parser): Preprocessor {
+    const c = new Preprocessor(parser, this.config);
+    c.macros.clear();
+    for (const [name, m] of this.macros) c.macros.set(name, m);
+    c.problems.push(...this.problems);
+    c.counter = this.counter;
+    return c;
+  }
+
   /** Defines an object-like macro from text (e.g. `-D`). */
   defineText(name: string, body: string): void {
     this.macros.set(name, {

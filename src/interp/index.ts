@@ -52,14 +52,48 @@ export interface LoadOptions {
  * .c files), into one program. Macros carry over from file to file as #include would have brought them.
  */
 export function loadProgram(parser: Parser, files: readonly SourceFile[], opts: LoadOptions = {}): Loaded {
-  const cpp = new Preprocessor(parser, opts.config ?? {});
-  for (const [name, body] of Object.entries(opts.defines ?? {})) cpp.defineText(name, body);
-  const env = opts.envHeaders ?? [];
-  const prelude = opts.noPrelude === true ? [] : [{ path: PRELUDE_PATH, text: PRELUDE }];
-  const all = [...prelude, ...env, ...files];
-  const lower = new Lowerer([...prelude, ...env].map((f) => f.path));
-  for (const f of all) lower.lowerFile(parser, { path: f.path, text: cpp.run(f.path, f.text) });
+  const base = environmentLoaded(parser, opts);
+  const cpp = base.cpp.clone(parser);
+  const lower = base.lower.clone();
+  for (const f of files) lower.lowerFile(parser, { path: f.path, text: cpp.run(f.path, f.text) });
   return { program: lower.program(), problems: [...cpp.problems, ...lower.problems] };
+}
+
+interface EnvironmentLoaded {
+  cpp: Preprocessor;
+  lower: Lowerer;
+}
+
+/** No environment headers (a key for the cache below). */
+const NO_ENV_HEADERS: readonly SourceFile[] = [];
+const environments = new WeakMap<readonly SourceFile[], Map<string, EnvironmentLoaded>>();
+
+/**
+ * The prelude and the environment's headers preprocessed and lowered, under the load's config and defines:
+ * made once per combination and copied by each load (they are the same for every series; a review loads the
+ * posted C once per subject, and these were most of a load's time). Keyed by the headers' array, which
+ * callers pass as a constant.
+ */
+function environmentLoaded(parser: Parser, opts: LoadOptions): EnvironmentLoaded {
+  const env = opts.envHeaders ?? NO_ENV_HEADERS;
+  let byOptions = environments.get(env);
+  if (byOptions === undefined) {
+    byOptions = new Map();
+    environments.set(env, byOptions);
+  }
+  const key = JSON.stringify([opts.config ?? {}, opts.defines ?? {}, opts.noPrelude === true]);
+  let loaded = byOptions.get(key);
+  if (loaded === undefined) {
+    const cpp = new Preprocessor(parser, opts.config ?? {});
+    for (const [name, body] of Object.entries(opts.defines ?? {})) cpp.defineText(name, body);
+    const prelude = opts.noPrelude === true ? [] : [{ path: PRELUDE_PATH, text: PRELUDE }];
+    const lower = new Lowerer([...prelude, ...env].map((f) => f.path));
+    for (const f of [...prelude, ...env])
+      lower.lowerFile(parser, { path: f.path, text: cpp.run(f.path, f.text) });
+    loaded = { cpp, lower };
+    byOptions.set(key, loaded);
+  }
+  return loaded;
 }
 
 /** A fresh instance of a program (its globals initialised) over an environment. */

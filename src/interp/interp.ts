@@ -177,6 +177,17 @@ export interface RunOutcome {
   readonly blocked: readonly { thread: string; reason: string }[];
 }
 
+/** Function lookups by file, then name (Machine.function), per program: programs are never changed once loaded. */
+const programLookups = new WeakMap<Program, Map<string, Map<string, FunctionDef | undefined>>>();
+function lookupsOf(program: Program): Map<string, Map<string, FunctionDef | undefined>> {
+  let m = programLookups.get(program);
+  if (m === undefined) {
+    m = new Map();
+    programLookups.set(program, m);
+  }
+  return m;
+}
+
 /** One instance of a program: its memory and globals (one boot of the machine), its threads and trace. */
 export class Machine implements MachineApi {
   readonly mem = new Memory();
@@ -207,6 +218,7 @@ export class Machine implements MachineApi {
     readonly builtins: Builtins,
     opts: MachineOptions = {},
   ) {
+    this.fnLookups = lookupsOf(program);
     this.structs = new StructTable();
     this.structs.defs.push(...program.structs);
     this.preludeFiles = new Set(program.preludeFiles);
@@ -273,7 +285,8 @@ export class Machine implements MachineApi {
       if (d.init !== null) init(d.file, this.staticLocals.get(Number(id)) as Var, d.init, d.line);
   }
 
-  private readonly fnLookups = new Map<string, FunctionDef | undefined>();
+  /** This program's function lookups (see `function`), shared with every other instance of it. */
+  private readonly fnLookups: Map<string, Map<string, FunctionDef | undefined>>;
 
   /** A global visible from `file` (its statics first), or undefined. */
   global(name: string, file: string): Var | undefined {
@@ -310,14 +323,19 @@ export class Machine implements MachineApi {
   /** The function `name` defined in the files, as seen from `file` (its statics first). */
   function(name: string, file: string): FunctionDef | undefined {
     // Memoised per file and name (the program does not change): a name the environment provides misses
-    // every header's statics on each call otherwise.
-    const key = `${file}\u0000${name}`;
-    const known = this.fnLookups.get(key);
-    if (known !== undefined || this.fnLookups.has(key)) return known;
-    let found = this.program.functions[key] ?? this.program.functions[name];
+    // every header's statics on each call otherwise. One memo per program, not per instance: a review runs
+    // a program in hundreds of cells, each a fresh instance.
+    let inFile = this.fnLookups.get(file);
+    if (inFile === undefined) {
+      inFile = new Map();
+      this.fnLookups.set(file, inFile);
+    }
+    const known = inFile.get(name);
+    if (known !== undefined || inFile.has(name)) return known;
+    let found = this.program.functions[`${file}\u0000${name}`] ?? this.program.functions[name];
     for (let i = 0; found === undefined && i < this.program.headerFiles.length; i++)
       found = this.program.functions[`${this.program.headerFiles[i]}\u0000${name}`];
-    this.fnLookups.set(key, found);
+    inFile.set(name, found);
     return found;
   }
 

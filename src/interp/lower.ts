@@ -181,6 +181,28 @@ export class Lowerer {
 
   constructor(private readonly preludeFiles: readonly string[] = []) {}
 
+  /**
+   * A lowerer that goes on from this one's state, as if the files lowered so far came first in its own run:
+   * the environment's headers are lowered once, and each load goes on from a copy. What a later file may
+   * change is copied (the containers, and each struct, which a later definition completes in place); what is
+   * only ever replaced (functions, globals, types) is shared.
+   */
+  clone(): Lowerer {
+    const c = new Lowerer(this.preludeFiles);
+    c.structs.defs.push(...this.structs.defs.map((d) => ({ ...d })));
+    for (const [k, v] of this.tags) c.tags.set(k, v);
+    for (const [k, v] of this.typedefs) c.typedefs.set(k, v);
+    Object.assign(c.enums, this.enums);
+    Object.assign(c.functions, this.functions);
+    c.globals.push(...this.globals);
+    Object.assign(c.staticLocals, this.staticLocals);
+    Object.assign(c.prototypes, this.prototypes);
+    c.problems.push(...this.problems);
+    c.headerFiles.push(...this.headerFiles);
+    c.nextId = this.nextId;
+    return c;
+  }
+
   program(): Program {
     return {
       structs: this.structs.defs,

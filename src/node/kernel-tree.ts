@@ -149,10 +149,23 @@ export async function resolveKernelTree(opts: {
   const cwd = resolve(opts.cwd ?? process.cwd());
   if (await isKernelTree(cwd)) return { dir: cwd, from: "cwd" };
   // A subdirectory of a kernel git tree: its top.
-  const r = await git(["rev-parse", "--show-toplevel"], cwd, cleanEnv()).catch(() => null);
-  const top = r?.code === 0 ? r.stdout.toString("utf8").trim() : "";
-  if (top !== "" && (await isKernelTree(top))) return { dir: resolve(top), from: "cwd" };
+  const top = await workTreeTop(cwd);
+  if (top !== null && (await isKernelTree(top))) return { dir: top, from: "cwd" };
   return null;
+}
+
+/**
+ * The top of the git work tree `dir` is in: the nearest directory from `dir` up that has a .git (a directory,
+ * or a file for a worktree or submodule), as `git rev-parse --show-toplevel` finds it with the redirecting
+ * variables cleared; null when none. Without spawning git: every review that names no tree asks this.
+ */
+async function workTreeTop(dir: string): Promise<string | null> {
+  for (let d = dir; ; ) {
+    if ((await lstat(join(d, ".git")).catch(() => null)) !== null) return d;
+    const up = dirname(d);
+    if (up === d) return null;
+    d = up;
+  }
 }
 
 interface BaseFiles {

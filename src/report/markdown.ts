@@ -349,7 +349,10 @@ export function renderMarkdown(r: ReviewReport, opts: MarkdownOptions = {}): str
     ...r.diff.scenarios.map((s) => ({ lines: details(r, s), drop: 3, what: "details" })),
   ];
   const reproduce = ["", `**Reproduce:** ${code(r.reproduce.command)}`, ""];
-  const size = (bs: Block[]) => bs.reduce((n, b) => n + b.lines.join("\n").length + 1, 0);
+  // Each block's length once: the loop below drops blocks one at a time, and summing every kept block
+  // again at each drop made trimming a long report quadratic.
+  const lengths = new Map(blocks.map((b) => [b, b.lines.join("\n").length + 1]));
+  let keptSize = blocks.reduce((n, b) => n + (lengths.get(b) as number), 0);
   const dropped = new Map<string, number>();
   const trimNote = () =>
     dropped.size === 0
@@ -360,7 +363,7 @@ export function renderMarkdown(r: ReviewReport, opts: MarkdownOptions = {}): str
         ];
   const kept = [...blocks];
   const reserve = () => reproduce.join("\n").length + trimNote().join("\n").length + 200;
-  while (size(kept) + reserve() > limit) {
+  while (keptSize + reserve() > limit) {
     let victim = -1;
     for (let i = kept.length - 1; i >= 0; i--) {
       const b = kept[i] as Block;
@@ -368,6 +371,7 @@ export function renderMarkdown(r: ReviewReport, opts: MarkdownOptions = {}): str
     }
     if (victim < 0) break;
     const [b] = kept.splice(victim, 1) as [Block];
+    keptSize -= lengths.get(b) as number;
     dropped.set(b.what, (dropped.get(b.what) ?? 0) + 1);
   }
   // A heading whose sections were all trimmed goes too.

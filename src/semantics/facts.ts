@@ -224,6 +224,18 @@ export const FACT_PATHS: readonly FactPath[] = [
 
 const FACT_PATH_SET: ReadonlySet<string> = new Set(FACT_PATHS);
 
+/** The fact paths of each group by member name ("ctxLock" in tee: "tee.ctxLock"), for trackFactReads. */
+const GROUP_PATHS: Record<"core" | "tee" | "stm32", ReadonlyMap<string, FactPath>> = {
+  core: groupPaths("core"),
+  tee: groupPaths("tee"),
+  stm32: groupPaths("stm32"),
+};
+function groupPaths(name: string): Map<string, FactPath> {
+  return new Map(
+    FACT_PATHS.filter((p) => p.startsWith(`${name}.`)).map((p) => [p.slice(name.length + 1), p] as const),
+  );
+}
+
 export function isFactPath(path: string): path is FactPath {
   return FACT_PATH_SET.has(path);
 }
@@ -290,17 +302,20 @@ export function linkProblem(facts: DesignFacts): string | null {
  */
 export function trackFactReads(facts: DesignFacts): { facts: DesignFacts; reads: Set<FactPath> } {
   const reads = new Set<FactPath>();
-  // one proxy per group, made once: the model reads facts on hot paths
-  const group = <T extends object>(name: "core" | "tee" | "stm32", obj: T): T =>
-    new Proxy(obj, {
+  // one proxy per group, made once: the model reads facts on hot paths (each read finds its path by the
+  // member's name, without building the path's string)
+  const group = <T extends object>(name: "core" | "tee" | "stm32", obj: T): T => {
+    const paths = GROUP_PATHS[name];
+    return new Proxy(obj, {
       get(target, prop, receiver) {
         if (typeof prop === "string") {
-          const path = `${name}.${prop}`;
-          if (FACT_PATH_SET.has(path)) reads.add(path as FactPath);
+          const path = paths.get(prop);
+          if (path !== undefined) reads.add(path);
         }
         return Reflect.get(target, prop, receiver) as unknown;
       },
     });
+  };
   const groups = {
     core: group("core", facts.core),
     tee: facts.tee === null ? null : group("tee", facts.tee),

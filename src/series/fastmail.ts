@@ -1,11 +1,12 @@
 /**
- * A fast path for the commonest list mail, a single text/plain part in UTF-8 or ASCII, 7bit or 8bit, with plain
- * ASCII headers: read the few headers the index needs and decode the body directly, as postal-mime would, without
- * its Blob round trips (quoted-printable, encoded words in UTF-8 or Latin-1, format=flowed and a quoted display
- * name included). Anything else (MIME parts, base64 bodies, other charsets, 8-bit headers, escapes in a quoted
- * or grouped From, a body whose Content-Disposition makes it an attachment) returns null and goes through
- * postal-mime. src/series/mail.ts is the one caller; a test on the real archive
- * slice checks that both roads read the same.
+ * A fast path for the commonest list mail, a single text/plain part, 7bit, 8bit, quoted-printable or base64, in
+ * UTF-8, ASCII, Latin-1 or another charset of the Encoding Standard that postal-mime decodes with the runtime's
+ * TextDecoder as labelled (windows-125x, ISO 8859, GBK, ISO-2022-JP…), with plain ASCII headers: read the few
+ * headers the index needs and decode the body directly, as postal-mime would, without its Blob round trips
+ * (encoded words in UTF-8 or Latin-1, format=flowed and a quoted display name included). Anything else (MIME
+ * parts, a charset the runtime lacks, 8-bit headers, escapes in a quoted or grouped From, a body whose
+ * Content-Disposition makes it an attachment) returns null and goes through postal-mime. src/series/mail.ts is
+ * the one caller; a test on the real archive slice checks that both roads read the same.
  */
 
 export interface FastMail {
@@ -29,6 +30,79 @@ const DECODERS: Record<string, TextDecoder> = {
   "iso-8859-1": new TextDecoder("iso-8859-1"),
   latin1: new TextDecoder("iso-8859-1"),
 };
+/**
+ * Body charsets beyond DECODERS, by label as postal-mime's getDecoder takes them: labels of the Encoding
+ * Standard, each decoded by `new TextDecoder(label)` there too. Made on first use; a runtime without one
+ * (a Workers build without the legacy encodings) leaves the mail to postal-mime.
+ */
+const BODY_CHARSETS = new Set([
+  ...["windows-1250", "windows-1251", "windows-1252", "windows-1253", "windows-1254", "windows-1257"],
+  ...["iso-8859-2", "iso-8859-5", "iso-8859-7", "iso-8859-15", "koi8-r", "koi8-u"],
+  ...["gbk", "gb2312", "gb18030", "big5", "shift_jis", "euc-jp", "iso-2022-jp", "euc-kr"],
+]);
+const bodyDecoders = new Map<string, TextDecoder | null>();
+
+function bodyDecoder(label: string): TextDecoder | null {
+  const known = DECODERS[label];
+  if (known !== undefined) return known;
+  if (!BODY_CHARSETS.has(label)) return null;
+  let d = bodyDecoders.get(label);
+  if (d === undefined) {
+    try {
+      d = new TextDecoder(label);
+    } catch {
+      d = null;
+    }
+    bodyDecoders.set(label, d);
+  }
+  return d;
+}
+
+const BASE64_VALUE = new Int16Array(128).fill(-1);
+for (const [i, c] of [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"].entries())
+  BASE64_VALUE[c.charCodeAt(0)] = i;
+
+/**
+ * A base64 body to bytes as postal-mime's Base64Decoder reads it: every byte that is not a base64 letter or
+ * "=" dropped; each run of "=" ends a unit, and each unit is decoded alone (a trailing group of one letter
+ * carries no byte, of two or three letters one or two bytes).
+ */
+function decodeBase64Body(src: Uint8Array): Uint8Array {
+  const out = new Uint8Array(Math.ceil((src.length * 3) / 4) + 3);
+  let n = 0;
+  let acc = 0;
+  let have = 0;
+  const endUnit = (): void => {
+    // A unit's last group: 2 letters give 1 byte, 3 give 2; 1 gives none.
+    if (have === 2) out[n++] = (acc >> 4) & 0xff;
+    else if (have === 3) {
+      out[n++] = (acc >> 10) & 0xff;
+      out[n++] = (acc >> 2) & 0xff;
+    }
+    acc = 0;
+    have = 0;
+  };
+  for (let i = 0; i < src.length; i++) {
+    const b = src[i] as number;
+    if (b === 0x3d) {
+      endUnit();
+      continue;
+    }
+    const v = b < 128 ? (BASE64_VALUE[b] as number) : -1;
+    if (v < 0) continue;
+    acc = (acc << 6) | v;
+    if (++have === 4) {
+      out[n++] = (acc >> 16) & 0xff;
+      out[n++] = (acc >> 8) & 0xff;
+      out[n++] = acc & 0xff;
+      acc = 0;
+      have = 0;
+    }
+  }
+  endUnit();
+  return out.subarray(0, n);
+}
+
 const WANTED = new Set([
   "subject",
   "message-id",
@@ -149,6 +223,7 @@ export function fastParse(bytes: Uint8Array): FastMail | null {
   const fields = new Map<string, string>();
   let name = "";
   let qp = false;
+  let b64 = false;
   for (const raw of head.split("\n")) {
     const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
     if (line === "") continue;
@@ -164,8 +239,9 @@ export function fastParse(bytes: Uint8Array): FastMail | null {
         .slice(colon + 1)
         .trim()
         .toLowerCase();
-      if (cte !== "7bit" && cte !== "8bit" && cte !== "quoted-printable") return null;
+      if (cte !== "7bit" && cte !== "8bit" && cte !== "quoted-printable" && cte !== "base64") return null;
       qp = cte === "quoted-printable";
+      b64 = cte === "base64";
       name = "";
       continue;
     }
@@ -189,7 +265,7 @@ export function fastParse(bytes: Uint8Array): FastMail | null {
       if (m === null) return null;
       const value = m[2] as string;
       if (m[1] === "charset") {
-        if (DECODERS[value] === undefined) return null;
+        if (bodyDecoder(value) === null) return null;
         charset = value;
       } else if (m[1] === "format") {
         if (value !== "flowed" && value !== "fixed") return null;
@@ -217,8 +293,9 @@ export function fastParse(bytes: Uint8Array): FastMail | null {
     // As postal-mime: a display name that repeats the address is no name.
     from = { name: name === address ? "" : name, address };
   }
-  const body = qp ? decodeQuotedPrintable(bytes.subarray(end + 1)) : bytes.subarray(end + 1);
-  const decoded = (DECODERS[charset] as TextDecoder).decode(body);
+  const raw = bytes.subarray(end + 1);
+  const body = qp ? decodeQuotedPrintable(raw) : b64 ? decodeBase64Body(raw) : raw;
+  const decoded = (bodyDecoder(charset) as TextDecoder).decode(body);
   // 8-bit bytes under an ASCII label (us-ascii decodes as UTF-8 here, so any byte >= 0x80 gives a character
   // >= U+0080, a sequence's or U+FFFD): the charset repair and postal-mime decide.
   if (charset === "us-ascii" && NON_ASCII.test(decoded)) return null;

@@ -29,6 +29,9 @@ describe("attributeCauses", () => {
     expect(attributed.attributed).toBe(true);
     // same scenarios are not re-run
     expect(runs).not.toContain("boot");
+    // tee.removeFreesEntries is read by A's cell only: B never read it, so setting it back cannot move B's
+    // run, and it is inert without a run (ctxLock, deviceLink and lockedCalls ran)
+    expect(runs.filter((x) => x === "bind-unbind")).toHaveLength(3);
   });
 
   it("marks a revert the fact schema refuses as untested without running it", async () => {

@@ -62,6 +62,23 @@ describe("keys", () => {
     expect((await loadOn(p, image)).result).toBe("SUCCESS");
   });
 
+  it("an EC private key's public point is its public key's, and a zero secret is no key", async () => {
+    const pair = await importKey(K.TEST_EC_PRIVATE);
+    const pub = await importKey(K.TEST_EC_PUBLIC);
+    if (pair.kind !== "ecc" || pub.kind !== "ecc") throw new Error("EC test keys");
+    expect(pair.publicPoint).toEqual(pub.publicPoint);
+    expect(pair.publicPoint).toHaveLength(65);
+    // SEC1 with a secret of 32 zero bytes (ECPrivateKey: version 1, privateKey), not a P-256 private key.
+    const zero = btoa(
+      String.fromCharCode(0x30, 0x25, 0x02, 0x01, 0x01, 0x04, 0x20, ...new Array(32).fill(0)),
+    );
+    const e = await importKey(`-----BEGIN EC PRIVATE KEY-----\n${zero}\n-----END EC PRIVATE KEY-----`).catch(
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as Error).message).toMatch(/invalid P-256 private key/);
+  });
+
   const bad: Array<[string, () => Promise<unknown>, RegExp]> = [
     ["no PEM block", () => importKey("hello"), /no PEM block/],
     ["bad base64", () => importKey("-----BEGIN PUBLIC KEY-----\n@@@\n-----END PUBLIC KEY-----"), /base64/],

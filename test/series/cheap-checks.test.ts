@@ -30,7 +30,8 @@ function hugePatch(): Uint8Array {
     "Date: Mon, 2 Nov 2026 10:00:00 +0000",
     "Subject: [PATCH] acme: a table",
     "Message-ID: <table@x>",
-    "Content-Type: text/plain; charset=windows-1252",
+    // A charset the fast path leaves to postal-mime: only the bounds keep this mail from its parse.
+    "Content-Type: text/plain; charset=macintosh",
     "",
     "A table.",
     "",
@@ -77,7 +78,7 @@ describe("a 25 MB mail of 1.6 M short lines", () => {
     expect(parse).not.toHaveBeenCalled();
     // Under the bounds the same charset goes through postal-mime: the spy would have seen it.
     await readMail(
-      bytes("From: a@example.com\nSubject: x\nContent-Type: text/plain; charset=windows-1252\n\nhi\n"),
+      bytes("From: a@example.com\nSubject: x\nContent-Type: text/plain; charset=macintosh\n\nhi\n"),
     );
     expect(parse).toHaveBeenCalledTimes(1);
   });

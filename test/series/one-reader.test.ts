@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/errors.ts";
 import { parseMail } from "../../src/index/index.ts";
 import { diffExtent, parseFileChanges } from "../../src/series/diff.ts";
+import { fastParse } from "../../src/series/fastmail.ts";
 import { parseMbox } from "../../src/series/index.ts";
 import { decodeMail, readMail } from "../../src/series/mail.ts";
 import { runCli } from "../helpers/cli.ts";
@@ -168,6 +169,73 @@ describe("the fast path reads what postal-mime reads", () => {
       const raw = flowed("format=fixed", "hi\n", from);
       expect(await decodeMail(raw, true)).toEqual(await decodeMail(raw, false));
     }
+  });
+});
+
+describe("the fast path's base64 and charsets read what postal-mime reads", () => {
+  const single = (headers: string, body: string | Uint8Array) => {
+    const head = bytes(
+      `From: Ann Author <ann@example.com>\nSubject: [PATCH] x\nMessage-ID: <b64@x>\n${headers}\n\n`,
+    );
+    const tail = typeof body === "string" ? bytes(body) : body;
+    const out = new Uint8Array(head.length + tail.length);
+    out.set(head);
+    out.set(tail, head.length);
+    return out;
+  };
+  const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
+
+  it("base64 bodies: wrapped, padded on every line, with stray characters and truncated groups", async () => {
+    const text = "Ünïcödé patch note \u2014 with a diff:\n+int x = 1;\n";
+    const whole = b64(text);
+    const bodies = [
+      `${whole.replace(/(.{76})/g, "$1\n")}\n`,
+      // each line padded on its own, as some mailers write it: a unit per line
+      `${b64("first line\n")}\n${b64("second, longer line\n")}\n${b64("x")}\n`,
+      // stray characters, CRLF, a truncated last group (one letter, then two), "=" runs mid-body
+      `${whole.slice(0, 10)}*\r\n${whole.slice(10, 21)}!!\r\n${whole.slice(21)}Q\r\n`,
+      `${whole.slice(0, 22)}==${whole.slice(22)}AB\n`,
+      "",
+      "====\n",
+    ];
+    for (const body of bodies) {
+      const raw = single("Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64", body);
+      expect(fastParse(raw)).not.toBeNull();
+      expect(await decodeMail(raw, true)).toEqual(await decodeMail(raw, false));
+    }
+    const plain = single(
+      "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64",
+      `${whole}\n`,
+    );
+    expect((await decodeMail(plain, true)).text).toBe(text);
+  });
+
+  it("legacy charsets as labelled, 8bit and base64; one the fast path does not know is postal-mime's", async () => {
+    const cases: [string, Uint8Array][] = [
+      ["windows-1251", Uint8Array.from([0xcf, 0xf0, 0xe8, 0xe2, 0xe5, 0xf2, 0x0a])],
+      ["windows-1252", Uint8Array.from([0x93, 0x71, 0x75, 0x6f, 0x74, 0x65, 0x94, 0x20, 0x80, 0x0a])],
+      ["gbk", Uint8Array.from([0xc4, 0xe3, 0xba, 0xc3, 0x0a])],
+      ["iso-2022-jp", Uint8Array.from([0x1b, 0x24, 0x42, 0x24, 0x33, 0x1b, 0x28, 0x42, 0x0a])],
+      ["macintosh", Uint8Array.from([0x8a, 0x0a])],
+    ];
+    for (const [charset, body] of cases) {
+      const eight = single(
+        `Content-Type: text/plain; charset="${charset}"\nContent-Transfer-Encoding: 8bit`,
+        body,
+      );
+      expect(fastParse(eight) === null).toBe(charset === "macintosh");
+      expect(await decodeMail(eight, true)).toEqual(await decodeMail(eight, false));
+      const based = single(
+        `Content-Type: text/plain; charset=${charset}\nContent-Transfer-Encoding: base64`,
+        `${Buffer.from(body).toString("base64")}\n`,
+      );
+      expect(fastParse(based) === null).toBe(charset === "macintosh");
+      expect(await decodeMail(based, true)).toEqual(await decodeMail(based, false));
+    }
+    expect(
+      fastParse(single("Content-Type: text/plain; charset=windows-1251", cases[0]?.[1] ?? ""))?.text,
+    ).toBe("Привет\n");
+    expect(fastParse(single("Content-Type: text/plain; charset=macintosh", "x\n"))).toBeNull();
   });
 });
 
