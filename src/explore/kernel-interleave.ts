@@ -383,6 +383,7 @@ export function describeKernelFinding(f: KernelThreadFinding): string {
   return `${f.kind} in ${f.at} on ${f.thread} (step ${f.step}): ${f.detail}${site}`;
 }
 
+/** The search's text; `replayAs` is what a replay command names before --schedule (input, tree, scenario). */
 export function renderKernelInterleaveText(r: KernelInterleaveResult, replayAs: string): string {
   const secs = r.elapsedMs / 1000;
   const lines = [
@@ -402,7 +403,7 @@ export function renderKernelInterleaveText(r: KernelInterleaveResult, replayAs: 
     lines.push(`  ! ${describeKernelFinding(f.finding)}`);
     lines.push(`    shortest schedule: ${formatSchedule(f.schedule)} (then the lowest runnable thread)`);
     lines.push(
-      `    replay: rproc-review replay ${replayAs} --scenario ${r.scenario} --schedule ${f.schedule.length === 0 ? '""' : f.schedule.map((t) => `t${t}`).join(",")}`,
+      `    replay: rproc-review replay ${replayAs} --schedule ${f.schedule.length === 0 ? '""' : f.schedule.map((t) => `t${t}`).join(",")}`,
     );
     const at = f.finding.step;
     for (const l of renderKernelTrace(f.execution, at - 8, at + 1)) lines.push(`      ${l}`);

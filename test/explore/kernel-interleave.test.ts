@@ -22,6 +22,7 @@ import { loadInput } from "../../src/node/inputs.ts";
 import { mappedSubject } from "../../src/node/versions.ts";
 import type { Design } from "../../src/scenarios/run.ts";
 import { builtinVersion } from "../../src/semantics/versions.ts";
+import { runCli } from "../helpers/cli.ts";
 import { SHARED, sharedAvailable } from "../helpers/shared.ts";
 
 const TREE = join(SHARED, "kernel", "linux-6.12");
@@ -172,4 +173,81 @@ describe.skipIf(!have)("interleavings of linux-6.12's drivers from C", () => {
       expect(takers).toEqual(["stm32_rproc_start", "stm32_rproc_remove"]);
     }, 120_000);
   });
+});
+
+describe.skipIf(!have)("explore --interleave --kernel-tree and replay --schedule --kernel-tree", () => {
+  it("prints the shortest schedule of a finding and a replay command that reproduces it", async () => {
+    const v16 = join(SHARED, "lkml", "v16");
+    const r = await runCli([
+      "explore",
+      "--interleave",
+      "--versions",
+      v16,
+      "--kernel-tree",
+      TREE,
+      "--scenario",
+      "unbind-racing-start",
+      "--depth",
+      "3",
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^v16 \/ unbind-racing-start: interleavings to depth 3 \(no reduction\): /);
+    expect(r.out).toMatch(/! leak in rproc_alloc on teardown/);
+    const cmd = /replay: (rproc-review replay .* --schedule t1,t3,t3)/.exec(r.out)?.[1] ?? "";
+    expect(cmd).toBe(
+      `rproc-review replay ${v16} --kernel-tree ${TREE} --scenario unbind-racing-start --schedule t1,t3,t3`,
+    );
+    const replayed = await runCli(cmd.split(" ").slice(1));
+    expect(replayed.code).toBe(0);
+    expect(replayed.out).toMatch(/threads:\n {2}t1 insmod\n {2}t2 sysfs state start\n {2}t3 sysfs unbind\n/);
+    expect(replayed.out).toMatch(/\[t2 sysfs state start\] core rproc_boot call/);
+    expect(replayed.out).toMatch(/\n {2}leak in rproc_alloc on teardown/);
+  }, 120_000);
+
+  it("mainline on the tree runs its drivers as they are; bad scenarios, schedules and built-in ids are usage errors", async () => {
+    const m = await runCli([
+      "explore",
+      "--interleave",
+      "--versions",
+      "mainline",
+      "--kernel-tree",
+      TREE,
+      "--scenario",
+      "auto-boot-at-probe",
+      "--depth",
+      "2",
+      "--json",
+    ]);
+    expect(m.code).toBe(0);
+    const json = JSON.parse(m.out) as { runs: { design: string; executions: number; unknown: unknown }[] };
+    expect(json.runs[0]?.design).toBe("mainline");
+    expect(json.runs[0]?.unknown).toBeNull();
+    const bad = await runCli([
+      "explore",
+      "--interleave",
+      "--versions",
+      "mainline",
+      "--kernel-tree",
+      TREE,
+      "--scenario",
+      "nope",
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/unknown interleaving scenario "nope"/);
+    const builtin = await runCli(["explore", "--interleave", "--versions", "v16", "--kernel-tree", TREE]);
+    expect(builtin.code).toBe(2);
+    expect(builtin.err).toMatch(/give its mails/);
+    const sched = await runCli([
+      "replay",
+      "mainline",
+      "--kernel-tree",
+      TREE,
+      "--scenario",
+      "unbind-racing-start",
+      "--schedule",
+      "t9",
+    ]);
+    expect(sched.code).toBe(2);
+    expect(sched.err).toMatch(/schedule entry 1 \(t9\) cannot run/);
+  }, 120_000);
 });
