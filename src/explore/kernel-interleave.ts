@@ -117,24 +117,16 @@ export async function runKernelSchedule(
   });
   k.threads = t;
   const insmod = t.spawn("insmod", () => w.bindDrivers());
-  // The rproc's files exist once the driver is bound; a failed probe leaves nothing to write to.
-  const bound = async (): Promise<void> =>
-    t.block("waits for the driver to be bound", () => w.rproc !== null || insmod.state === "done");
+  // The rproc's files exist once the driver is bound (a failed probe leaves nothing to write to): the
+  // threads of user space and the watchdog start then.
+  const bound = {
+    reason: "waits for the driver to be bound",
+    ready: () => w.rproc !== null || insmod.state === "done",
+  };
   for (const wr of world.writers)
-    t.spawn(`sysfs state ${wr}`, async () => {
-      await bound();
-      return wr === "start" ? w.start() : w.stop();
-    });
-  if (world.unbind)
-    t.spawn("sysfs unbind", async () => {
-      await bound();
-      return w.unbind(w.rprocDev, "stm32-rproc");
-    });
-  if (world.crash)
-    t.spawn("watchdog", async () => {
-      await bound();
-      return w.crash();
-    });
+    t.spawn(`sysfs state ${wr}`, () => (wr === "start" ? w.start() : w.stop()), bound);
+  if (world.unbind) t.spawn("sysfs unbind", () => w.unbind(w.rprocDev, "stm32-rproc"), bound);
+  if (world.crash) t.spawn("watchdog", () => w.crash(), bound);
   const maxSched = opts.maxSched ?? 500;
   const choices: KernelExecution["choices"] = [];
   const segments: KernelExecution["segments"] = [];

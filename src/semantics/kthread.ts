@@ -38,6 +38,8 @@ export interface KThread {
   ended: { ok: true } | { ok: false; error: unknown } | null;
   /** The kernel's context while parked. */
   context: KContext | null;
+  /** Whether its body began (a thread created with a start condition is blocked on it until then). */
+  started: boolean;
   readonly body: () => Promise<unknown>;
   resume: (() => void) | null;
 }
@@ -74,16 +76,24 @@ export class KThreads {
 
   constructor(private readonly host: KThreadHost) {}
 
-  /** kthread_run: a new thread, runnable, started when first chosen. */
-  spawn(name: string, body: () => Promise<unknown>): KThread {
+  /**
+   * kthread_run: a new thread, runnable, started when first chosen. With `startWhen`, it is blocked until the
+   * condition holds (as a body whose first act is to wait for it, without the choice point of that wait).
+   */
+  spawn(
+    name: string,
+    body: () => Promise<unknown>,
+    startWhen?: { reason: string; ready: () => boolean },
+  ): KThread {
     const th: KThread = {
       id: this.nextId++,
       name,
-      state: "new",
-      reason: "created",
-      ready: null,
+      state: startWhen === undefined ? "new" : "blocked",
+      reason: startWhen?.reason ?? "created",
+      ready: startWhen?.ready ?? null,
       ended: null,
       context: null,
+      started: false,
       body,
       resume: null,
     };
@@ -137,7 +147,8 @@ export class KThreads {
     return new Promise<void>((res) => {
       this.parked = res;
       this.current = th;
-      const first = th.state === "new";
+      const first = !th.started;
+      th.started = true;
       th.state = "running";
       th.ready = null;
       this.host.setContext(th.context);
