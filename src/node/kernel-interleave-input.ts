@@ -43,6 +43,15 @@ async function mainlineOnTree(dir: string): Promise<Design> {
   };
 }
 
+/**
+ * A built-in version's hand model (its facts: no C runs), for interleavings without a kernel tree; null when
+ * `spec` is not a built-in id.
+ */
+export function builtinInterleaveDesign(spec: string): Design | null {
+  const v = builtinVersion(spec);
+  return v === undefined ? null : { id: v.id, title: `${v.title} (the hand model)`, facts: v.facts };
+}
+
 /** The design of `spec` on a kernel tree, with its STM32 driver from C (an error when it does not run from C). */
 export async function kernelTreeInterleaveDesign(
   spec: string,
@@ -59,7 +68,7 @@ export async function kernelTreeInterleaveDesign(
   if (spec === "mainline") return mainlineOnTree(tree.dir);
   if (builtinVersion(spec) !== undefined)
     throw new UsageError(
-      `${spec} is a built-in version, whose code is the hand model's: give its mails (an mbox or directory) with --kernel-tree to run its C`,
+      `${spec} is a built-in version, whose code is the hand model's: give its mails (an mbox or directory) with --kernel-tree to run its C, or no --kernel-tree for the hand model`,
       { subject: "--versions" },
     );
   const design = (await mappedSubject(await loadInput(spec), spec, { kernelTree: tree.dir })).design;

@@ -159,6 +159,21 @@ async function kernelScenarios(
   });
 }
 
+/** A built-in id without --kernel-tree: its hand model (said on stderr); else the input's C on the tree. */
+async function interleaveDesign(spec: string, kernelTree: string | undefined) {
+  const { builtinInterleaveDesign, kernelTreeInterleaveDesign } = await import(
+    "../../node/kernel-interleave-input.ts"
+  );
+  const builtin = kernelTree === undefined ? builtinInterleaveDesign(spec) : null;
+  if (builtin !== null) {
+    printError(
+      `note: ${spec}: the hand model's interleavings (its facts); no C runs without --kernel-tree\n`,
+    );
+    return builtin;
+  }
+  return kernelTreeInterleaveDesign(spec, kernelTree);
+}
+
 export async function kernelInterleaveExplore(
   inputs: readonly string[],
   opts: WorldCliOptions & { depth: number; json?: boolean },
@@ -168,14 +183,13 @@ export async function kernelInterleaveExplore(
   const { exploreKernelInterleavings, renderKernelInterleaveText } = await import(
     "../../explore/kernel-interleave.ts"
   );
-  const { kernelTreeInterleaveDesign } = await import("../../node/kernel-interleave-input.ts");
   const { loadFixtures } = await import("../../emulator/api.ts");
   const scenarios = await kernelScenarios(opts);
   const fixtures = await loadFixtures();
   const out = [];
   const texts: string[] = [];
   for (const spec of inputs) {
-    const design = await kernelTreeInterleaveDesign(spec, opts.kernelTree);
+    const design = await interleaveDesign(spec, opts.kernelTree);
     for (const s of scenarios) {
       const r = await exploreKernelInterleavings(design, s, fixtures, { depth: opts.depth });
       const tree = opts.kernelTree === undefined ? "" : ` --kernel-tree ${opts.kernelTree}`;
@@ -203,7 +217,6 @@ export async function kernelInterleaveReplay(
 ): Promise<void> {
   const { parseSchedule, formatSchedule } = await import("../../explore/interleave.ts");
   const { renderKernelReplay, runKernelSchedule } = await import("../../explore/kernel-interleave.ts");
-  const { kernelTreeInterleaveDesign } = await import("../../node/kernel-interleave-input.ts");
   const { loadFixtures } = await import("../../emulator/api.ts");
   const schedule = parseSchedule(scheduleText);
   const scenarios = await kernelScenarios(opts);
@@ -212,7 +225,7 @@ export async function kernelInterleaveReplay(
     throw new UsageError("replay --schedule runs one scenario: give --scenario <id>", {
       subject: "--scenario",
     });
-  const design = await kernelTreeInterleaveDesign(spec, opts.kernelTree);
+  const design = await interleaveDesign(spec, opts.kernelTree);
   const x = await runKernelSchedule(design, s.world, schedule, await loadFixtures());
   if (x.invalidAt !== null) {
     const names = x.threads.map((t) => `t${t.id} ${t.name}`).join(", ");
