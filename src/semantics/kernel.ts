@@ -8,6 +8,7 @@ import type { EmulatorEvent, Platform } from "../emulator/api.ts";
 import { forkGraph, markLog, rebuildable } from "../fork.ts";
 import { detailBehaviour, type TraceLayer, type TraceStep } from "../scenarios/result.ts";
 import type { DesignFacts } from "./facts.ts";
+import type { KContext, KThread, KThreads } from "./kthread.ts";
 import { MAINLINE } from "./versions.ts";
 
 /** Kernel errno values (include/uapi/asm-generic/errno-base.h, include/linux/errno.h). */
@@ -122,6 +123,8 @@ export type Observer = (e: KEvent, k: Kernel) => void;
 /** Base of both lock kinds: a name and the current holder (a C function), null when free. */
 export abstract class LockBase {
   holder: string | null = null;
+  /** The kernel thread holding it, when the kernel runs threads (Kernel.threads). */
+  thread: KThread | null = null;
   abstract readonly kind: "mutex" | "spinlock";
   constructor(
     protected readonly k: Kernel,
@@ -135,6 +138,8 @@ export abstract class LockBase {
       this.k.WARN_ON(true, at, `${this.kind} ${this.name} taken again while held by ${this.holder}`);
     }
     this.holder = at;
+    this.thread = this.k.threads?.current ?? null;
+    this.k.threads?.acquired(this);
     this.k.emit({
       type: "lock",
       step: this.k.step("core", at, "lock", `${this.kind} ${this.name}`),
@@ -145,6 +150,8 @@ export abstract class LockBase {
   unlock(at: string): void {
     if (this.holder === null) this.k.WARN_ON(true, at, `${this.kind} ${this.name} unlocked while not held`);
     this.holder = null;
+    this.thread = null;
+    this.k.threads?.released(this);
     if (this.kind === "spinlock") this.k.spinlocksHeld.delete(this as LockBase as SpinLock);
     this.k.emit({
       type: "unlock",
@@ -237,6 +244,8 @@ export class Kernel {
   facts: DesignFacts;
   private readonly devres: Devres[] = [];
   private readonly work: { key: object; name: string; run: () => Promise<void> }[] = [];
+  /** Work items queued on a worker thread that has not started yet (with Kernel.threads). */
+  private readonly pendingWork = new Set<object>();
   readonly trace: TraceStep[] = markLog([]);
   /** Every event, in order (a log: a fork shares its entries, which may then name the original's objects). */
   readonly events: KEvent[] = markLog([]);
@@ -254,8 +263,48 @@ export class Kernel {
   private frame: Frame | null = null;
   private depth = 0;
 
+  /**
+   * The kernel threads of an interleaving search (src/semantics/kthread.ts), or null: a scenario's operations
+   * then run one after the other and queued work at the end of each (flushWork).
+   */
+  threads: KThreads | null = null;
+
   constructor(facts: DesignFacts = MAINLINE) {
     this.facts = facts;
+  }
+
+  /** The running thread's context (its C call frames and the spinlocks it holds), saved when it parks. */
+  context(): KContext {
+    return { frame: this.frame, depth: this.depth, spins: [...this.spinlocksHeld] };
+  }
+
+  /** Restores a thread's context when it resumes (null: a new thread, no frame, no lock). */
+  setContext(c: KContext | null): void {
+    this.frame = (c?.frame ?? null) as Frame | null;
+    this.depth = c?.depth ?? 0;
+    this.spinlocksHeld.clear();
+    for (const s of c?.spins ?? []) this.spinlocksHeld.add(s as SpinLock);
+  }
+
+  lastStep(): number {
+    return this.trace.length - 1;
+  }
+
+  /** A scheduling point of the running kernel thread (queueing work, a sleeping call); nothing without threads. */
+  point(reason: string): Promise<void> {
+    return this.threads?.point(reason) ?? Promise.resolve();
+  }
+
+  /**
+   * The scheduling point before a sleeping lock is taken (mutex_lock and friends), when the kernel runs
+   * threads: the thread parks, then waits while another thread holds `l`. Without threads: nothing.
+   */
+  async lockWait(l: LockBase, fn: string): Promise<void> {
+    const t = this.threads;
+    if (t === null || t.current === null) return;
+    await t.point(`${fn}(${l.name})`);
+    const me = t.current;
+    await t.block(`${fn}(${l.name}) held by ${l.holder ?? "?"}`, () => !l.held || l.thread === me);
   }
 
   /** Subscribes an observer to every event; returns the unsubscribe function. */
@@ -436,7 +485,17 @@ export class Kernel {
 
   /** queue_work: one pending run per work item (`key`); queueing it again while pending is a no-op. */
   queue_work(key: object, name: string, run: () => Promise<void>): boolean {
-    if (this.work.some((w) => w.key === key)) return false;
+    if (this.work.some((w) => w.key === key) || this.pendingWork.has(key)) return false;
+    const t = this.threads;
+    if (t !== null) {
+      // A worker thread runs it when the scheduler chooses; it is pending until it starts.
+      this.pendingWork.add(key);
+      t.spawn(`work ${name}`, async () => {
+        this.pendingWork.delete(key);
+        await run();
+      });
+      return true;
+    }
     this.work.push({ key, name, run });
     return true;
   }

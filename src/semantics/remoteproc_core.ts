@@ -911,6 +911,7 @@ function rproc_attach(k: Kernel, r: Rproc): Promise<number> {
 export function rproc_boot(k: Kernel, r: Rproc, store: FirmwareStore): Promise<number> {
   return k.call("core", "rproc_boot", async () => {
     const at = "rproc_boot";
+    await k.lockWait(r.lock, "mutex_lock_interruptible");
     let ret = r.lock.mutex_lock_interruptible(at);
     if (ret) return ret;
     try {
@@ -990,6 +991,7 @@ async function powerDown(
   down: () => Promise<number>,
   afterTableFree?: () => void,
 ): Promise<number> {
+  await k.lockWait(r.lock, "mutex_lock_interruptible");
   let ret = r.lock.mutex_lock_interruptible(at);
   if (ret) return ret;
   try {
@@ -1097,6 +1099,7 @@ export function rproc_boot_recovery(k: Kernel, r: Rproc, store: FirmwareStore): 
 export function rproc_trigger_recovery(k: Kernel, r: Rproc, store: FirmwareStore): Promise<number> {
   return k.call("core", "rproc_trigger_recovery", async () => {
     const at = "rproc_trigger_recovery";
+    await k.lockWait(r.lock, "mutex_lock_interruptible");
     const ret = r.lock.mutex_lock_interruptible(at);
     if (ret) return ret;
     try {
@@ -1116,6 +1119,7 @@ export function rproc_crash_handler_work(k: Kernel, r: Rproc, store: FirmwareSto
     "rproc_crash_handler_work",
     async () => {
       const at = "rproc_crash_handler_work";
+      await k.lockWait(r.lock, "mutex_lock");
       r.lock.mutex_lock(at);
       if (r.state === "crashed" || r.state === "offline") {
         r.lock.unlock(at);
@@ -1277,6 +1281,8 @@ export function rproc_add(k: Kernel, r: Rproc, store: FirmwareStore): Promise<nu
           });
           rproc_put(k, r);
         });
+        // request_firmware_nowait queued the loader's work: it may run before rproc_add returns.
+        await k.point("request_firmware_nowait queued rproc_auto_boot_callback");
       }
       if (ret) {
         r.registered = false;
@@ -1294,6 +1300,7 @@ export function rproc_del(k: Kernel, r: Rproc): Promise<number> {
     "rproc_del",
     async () => {
       await rproc_shutdown(k, r);
+      await k.lockWait(r.lock, "mutex_lock");
       r.lock.mutex_lock("rproc_del");
       setState(k, r, "deleted", "rproc_del");
       r.lock.unlock("rproc_del");

@@ -519,6 +519,7 @@ function stm32_rproc_mb_callback(k: Kernel, r: Rproc, mb: Mailbox): void {
 async function stm32_rproc_mb_vq_work(k: Kernel, r: Rproc, vqId: number): Promise<void> {
   await k.call("stm32", "stm32_rproc_mb_vq_work", async () => {
     const at = "stm32_rproc_mb_vq_work";
+    await k.lockWait(r.lock, "mutex_lock");
     r.lock.mutex_lock(at);
     if (r.state === "running" || r.state === "attached") await rproc_vq_interrupt(k, r, vqId);
     r.lock.unlock(at);

@@ -21,6 +21,9 @@ export interface ExploreCliOptions {
   writers?: string;
   unbind?: boolean;
   dt?: string;
+  crash?: boolean;
+  scenario?: string;
+  kernelTree?: string;
 }
 
 export const DEFAULT_DEPTH = 4;
@@ -83,6 +86,25 @@ export async function exploreAction(opts: ExploreCliOptions): Promise<void> {
       .map((x) => x.trim())
       .filter((x) => x !== "");
     const depth = positiveInt(opts.depth, DEFAULT_DEPTH, "--depth", 0);
+    if (opts.kernelTree !== undefined || opts.scenario !== undefined || opts.crash) {
+      if (opts.audit || opts.reduce === false)
+        throw new UsageError(
+          "--audit and --no-reduce are for the sleep-set reduction of created drivers; a kernel tree's drivers are searched without one",
+          { subject: opts.audit ? "--audit" : "--no-reduce" },
+        );
+      const { kernelInterleaveExplore } = await import("./interleave.ts");
+      await kernelInterleaveExplore(inputs, {
+        depth,
+        ...(opts.json ? { json: true } : {}),
+        ...(opts.writers === undefined ? {} : { writers: opts.writers }),
+        ...(opts.unbind ? { unbind: true } : {}),
+        ...(opts.dt === undefined ? {} : { dt: opts.dt }),
+        ...(opts.crash ? { crash: true } : {}),
+        ...(opts.scenario === undefined ? {} : { scenario: opts.scenario }),
+        ...(opts.kernelTree === undefined ? {} : { kernelTree: opts.kernelTree }),
+      });
+      return;
+    }
     await interleaveExplore(inputs, {
       depth,
       ...(opts.audit ? { audit: true } : {}),
@@ -161,6 +183,18 @@ export function register(program: Command): void {
     .option(
       "--dt <props>",
       'with --interleave: boolean device-tree properties of the device (default "st,auto-boot"; "" for none)',
+    )
+    .option(
+      "--kernel-tree <dir>",
+      "with --interleave: run a kernel tree's stm32_rproc.c (with the input's series applied, or as it is for mainline) and the posted remoteproc_tee.c from C on the hand model's kernel threads (no reduction)",
+    )
+    .option(
+      "--scenario <ids>",
+      "with --interleave --kernel-tree: auto-boot-at-probe, unbind-racing-start, recovery-racing-stop (default: all)",
+    )
+    .option(
+      "--crash",
+      "with --interleave --kernel-tree: the watchdog fires on its own thread once the driver is bound",
     )
     .option("--json", "print the search results, findings and traces as JSON")
     .action(exploreAction);

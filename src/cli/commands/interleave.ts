@@ -11,6 +11,12 @@ export interface WorldCliOptions {
   writers?: string;
   unbind?: boolean;
   dt?: string;
+  /** With --kernel-tree: the watchdog fires on its own thread once the driver is bound. */
+  crash?: boolean;
+  /** With --kernel-tree: the interleaving scenarios to run (comma-separated ids). */
+  scenario?: string;
+  /** The kernel tree whose drivers run from C on the hand model's kernel threads. */
+  kernelTree?: string;
 }
 
 const WRITERS = ["start", "stop"] as const;
@@ -103,4 +109,141 @@ export async function interleaveReplay(
       unknown: x.unknown,
     });
   else printText(`${spec}: ${renderScheduleReplay(x)}\n`);
+}
+
+// ---- a kernel tree's drivers on the hand model's kernel threads (src/explore/kernel-interleave.ts) ---------
+
+/** The scenarios of --scenario, or the world of --writers/--unbind/--dt/--crash ("custom"), or all. */
+async function kernelScenarios(
+  opts: WorldCliOptions,
+): Promise<
+  { id: string; world: import("../../explore/kernel-interleave.ts").KernelThreadWorld; args: string }[]
+> {
+  const { KERNEL_SCENARIOS } = await import("../../explore/kernel-interleave.ts");
+  const custom =
+    opts.writers !== undefined || opts.unbind === true || opts.dt !== undefined || opts.crash === true;
+  if (custom) {
+    if (opts.scenario !== undefined)
+      throw new UsageError("give --scenario or --writers/--unbind/--dt/--crash, not both", {
+        subject: "--scenario",
+      });
+    const w = await worldFrom(opts);
+    const extra = [worldArgs(opts), opts.crash ? "--crash" : ""].filter((x) => x !== "").join(" ");
+    return [
+      {
+        id: "custom",
+        world: {
+          autoBoot: w.dtProps.includes("st,auto-boot"),
+          writers: w.writers,
+          unbind: w.unbind,
+          crash: opts.crash === true,
+        },
+        args: extra,
+      },
+    ];
+  }
+  const ids = (opts.scenario ?? KERNEL_SCENARIOS.map((s) => s.id).join(","))
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "");
+  return ids.map((id) => {
+    const s = KERNEL_SCENARIOS.find((x) => x.id === id);
+    if (s === undefined)
+      throw new UsageError(
+        `unknown interleaving scenario "${id}" (known: ${KERNEL_SCENARIOS.map((x) => x.id).join(", ")})`,
+        {
+          subject: "--scenario",
+        },
+      );
+    return { id: s.id, world: s.world, args: `--scenario ${s.id}` };
+  });
+}
+
+/** A built-in id without --kernel-tree: its hand model (said on stderr); else the input's C on the tree. */
+async function interleaveDesign(spec: string, kernelTree: string | undefined) {
+  const { builtinInterleaveDesign, kernelTreeInterleaveDesign } = await import(
+    "../../node/kernel-interleave-input.ts"
+  );
+  const builtin = kernelTree === undefined ? builtinInterleaveDesign(spec) : null;
+  if (builtin !== null) {
+    printError(
+      `note: ${spec}: the hand model's interleavings (its facts); no C runs without --kernel-tree\n`,
+    );
+    return builtin;
+  }
+  return kernelTreeInterleaveDesign(spec, kernelTree);
+}
+
+export async function kernelInterleaveExplore(
+  inputs: readonly string[],
+  opts: WorldCliOptions & { depth: number; json?: boolean },
+): Promise<void> {
+  if (inputs.length === 0)
+    throw new UsageError("--interleave needs --versions <input>", { subject: "--versions" });
+  const { exploreKernelInterleavings, renderKernelInterleaveText } = await import(
+    "../../explore/kernel-interleave.ts"
+  );
+  const { loadFixtures } = await import("../../emulator/api.ts");
+  const scenarios = await kernelScenarios(opts);
+  const fixtures = await loadFixtures();
+  const out = [];
+  const texts: string[] = [];
+  for (const spec of inputs) {
+    const design = await interleaveDesign(spec, opts.kernelTree);
+    for (const s of scenarios) {
+      const r = await exploreKernelInterleavings(design, s, fixtures, { depth: opts.depth });
+      const tree = opts.kernelTree === undefined ? "" : ` --kernel-tree ${opts.kernelTree}`;
+      out.push({
+        input: spec,
+        ...r,
+        findings: r.findings.map((f) => ({ finding: f.finding, schedule: f.schedule })),
+      });
+      texts.push(renderKernelInterleaveText(r, `${spec}${tree} ${s.args}`));
+    }
+  }
+  if (opts.json)
+    printJson({
+      depth: opts.depth,
+      scenarios: scenarios.map((s) => ({ id: s.id, world: s.world })),
+      runs: out,
+    });
+  else printText(`${texts.join("\n\n")}\n`);
+}
+
+export async function kernelInterleaveReplay(
+  spec: string,
+  scheduleText: string,
+  opts: WorldCliOptions & { json?: boolean },
+): Promise<void> {
+  const { parseSchedule, formatSchedule } = await import("../../explore/interleave.ts");
+  const { renderKernelReplay, runKernelSchedule } = await import("../../explore/kernel-interleave.ts");
+  const { loadFixtures } = await import("../../emulator/api.ts");
+  const schedule = parseSchedule(scheduleText);
+  const scenarios = await kernelScenarios(opts);
+  const s = scenarios[0];
+  if (s === undefined || scenarios.length > 1)
+    throw new UsageError("replay --schedule runs one scenario: give --scenario <id>", {
+      subject: "--scenario",
+    });
+  const design = await interleaveDesign(spec, opts.kernelTree);
+  const x = await runKernelSchedule(design, s.world, schedule, await loadFixtures());
+  if (x.invalidAt !== null) {
+    const names = x.threads.map((t) => `t${t.id} ${t.name}`).join(", ");
+    throw new UsageError(
+      `schedule entry ${x.invalidAt + 1} (t${schedule[x.invalidAt]}) cannot run at that choice point of ${formatSchedule(schedule)} (threads: ${names})`,
+      { subject: "--schedule" },
+    );
+  }
+  if (opts.json)
+    printJson({
+      input: spec,
+      scenario: s.id,
+      schedule: x.schedule,
+      threads: x.threads,
+      segments: x.segments,
+      findings: x.findings,
+      trace: x.trace,
+      unknown: x.unknown,
+    });
+  else printText(`${spec} (${s.id}): ${renderKernelReplay(x)}\n`);
 }

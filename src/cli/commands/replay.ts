@@ -13,6 +13,9 @@ export interface ReplayCliOptions {
   writers?: string;
   unbind?: boolean;
   dt?: string;
+  crash?: boolean;
+  scenario?: string;
+  kernelTree?: string;
   json?: boolean;
 }
 
@@ -33,6 +36,11 @@ export async function replayAction(operand: string | undefined, opts: ReplayCliO
       throw new UsageError("give --events or --schedule, not both", { subject: "--schedule" });
     if (opts.version === undefined)
       throw new UsageError("--schedule needs an input", { subject: "--version" });
+    if (opts.kernelTree !== undefined || opts.scenario !== undefined || opts.crash) {
+      const { kernelInterleaveReplay } = await import("./interleave.ts");
+      await kernelInterleaveReplay(opts.version, opts.schedule, opts);
+      return;
+    }
     const { interleaveReplay } = await import("./interleave.ts");
     await interleaveReplay(opts.version, opts.schedule, opts);
     return;
@@ -99,6 +107,18 @@ export function register(program: Command): void {
     .option("--writers <list>", "with --schedule: sysfs state writers, each a thread (start, stop)")
     .option("--unbind", "with --schedule: unbind the driver on its own thread once probe bound it")
     .option("--dt <props>", 'with --schedule: boolean device-tree properties (default "st,auto-boot")')
+    .option(
+      "--kernel-tree <dir>",
+      "with --schedule: run a kernel tree's drivers from C (as explore --interleave --kernel-tree)",
+    )
+    .option(
+      "--scenario <id>",
+      "with --schedule --kernel-tree: the interleaving scenario (as explore --interleave printed it)",
+    )
+    .option(
+      "--crash",
+      "with --schedule --kernel-tree: the watchdog fires on its own thread once the driver is bound",
+    )
     .option("--json", "print the trace and findings as JSON")
     .action(replayAction);
 }

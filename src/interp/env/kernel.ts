@@ -160,6 +160,8 @@ export class KernelEnv implements Environment {
   private readonly moduleRefs = new Map<bigint, number>();
   /** Per interpreter thread: the hand-model promise it waits for. */
   private readonly pending = new Map<number, Promise<unknown>>();
+  /** Per interpreter thread: why it last suspended (a scheduling point's name). */
+  private readonly yields = new Map<number, string>();
   /** Per interpreter thread: the kernel frames of its C functions. */
   private readonly frames = new Map<number, Frame[]>();
   /** The posted lines of the environment calls in progress, innermost last. */
@@ -194,7 +196,8 @@ export class KernelEnv implements Environment {
     this.m = m;
     this.cm = new CMem(m);
     m.subscribe((e) => {
-      if (e.type === "call") {
+      if (e.type === "suspend") this.yields.set(e.thread, e.reason);
+      else if (e.type === "call") {
         this.sites.push(e.site);
         // A failure the C function tests is its decision, as the hand model's `ignores` say per call site.
         const key = `${e.site.file}\u0000${e.fn}`;
@@ -294,12 +297,23 @@ export class KernelEnv implements Environment {
     const m = this.machine;
     const th: Thread =
       "name" in entry ? m.spawn(label, entry.name, args) : m.spawnPointer(label, entry.fn, args);
+    const threads = this.w.k.threads;
     while (!th.done) {
       if (th.runnable) {
         m.step(th);
+        // A C yield (a sleeping lock) is a scheduling point of the kernel thread the C runs on.
+        if (threads !== null && threads.current !== null && !th.done && th.waiting === null)
+          await threads.point(
+            `${this.yields.get(th.id) ?? "a C yield"} in ${th.exec.innermost()?.name ?? label}`,
+          );
         continue;
       }
       const p = this.pending.get(th.id);
+      if (p === undefined && threads !== null && threads.current !== null) {
+        // Waiting for another kernel thread (a lock it holds): blocked until the C may go on.
+        await threads.block(th.waiting?.reason ?? "?", () => th.runnable);
+        continue;
+      }
       if (p === undefined) {
         th.result = {
           status: "unknown",

@@ -1,0 +1,419 @@
+/**
+ * Interleavings of a design's own drivers on the hand model's kernel threads (src/semantics/kthread.ts): the
+ * world of a matrix cell (src/scenarios/world.ts) with a kernel tree's stm32_rproc.c and the posted
+ * remoteproc_tee.c from C over the hand model's core, where the module load (probe, and with st,auto-boot the
+ * firmware loader's rproc_auto_boot_callback on its worker), sysfs state writers, the driver core's unbind and
+ * the watchdog's crash work are kernel threads, and the search chooses which one runs at every scheduling
+ * point (a sleeping lock of the core or of the C, a C yield).
+ *
+ * A schedule is the list of threads chosen at the first choice points; past it the lowest-numbered runnable
+ * thread runs, so a schedule names one whole execution. The search is breadth-first and re-runs each schedule
+ * from a fresh world (executions are deterministic), so the first schedule raising a finding is a shortest
+ * one. There is no reduction here: the hand model's objects are not a byte memory whose accesses a step's
+ * footprint could record, so no two steps are known to commute and every schedule up to the depth is run
+ * (the threaded environment of created drivers, src/explore/interleave.ts, has sleep sets).
+ */
+
+import type { Fixtures } from "../emulator/api.ts";
+import { UsageError } from "../errors.ts";
+import type { FindingKind, TraceStep } from "../scenarios/result.ts";
+import type { Design } from "../scenarios/run.ts";
+import { World } from "../scenarios/world.ts";
+import { type KThread, KThreads } from "../semantics/kthread.ts";
+import { formatSchedule } from "./interleave.ts";
+
+/** Who else runs besides the module load. */
+export interface KernelThreadWorld {
+  /** The DT's st,auto-boot: rproc_add queues rproc_auto_boot_callback on the firmware loader's worker. */
+  autoBoot: boolean;
+  /** Writers of the rproc's sysfs state file, each on its own thread once the driver is bound. */
+  writers: readonly ("start" | "stop")[];
+  /** A write to the driver's unbind file (device_release_driver) once it is bound. */
+  unbind: boolean;
+  /** The firmware's watchdog fires once the driver is bound (stm32_rproc_wdg → rproc_report_crash's work). */
+  crash: boolean;
+}
+
+/** The matrix's interleaving scenarios (issue: auto-boot at probe, unbind racing start, recovery racing stop). */
+export const KERNEL_SCENARIOS: readonly { id: string; title: string; world: KernelThreadWorld }[] = [
+  {
+    id: "auto-boot-at-probe",
+    title: "st,auto-boot: the firmware loader's auto-boot callback races the rest of probe",
+    world: { autoBoot: true, writers: [], unbind: false, crash: false },
+  },
+  {
+    id: "unbind-racing-start",
+    title: "a sysfs start races the driver's unbind",
+    world: { autoBoot: false, writers: ["start"], unbind: true, crash: false },
+  },
+  {
+    id: "recovery-racing-stop",
+    title: "auto-booted, the watchdog's crash recovery races a sysfs stop",
+    world: { autoBoot: true, writers: ["stop"], unbind: false, crash: true },
+  },
+];
+
+export type KernelFindingKind = FindingKind | "lock-inversion" | "deadlock" | "fault" | "unknown";
+
+export interface KernelThreadFinding {
+  kind: KernelFindingKind;
+  at: string;
+  detail: string;
+  /** The kernel thread it was raised on ("t2 work rproc_auto_boot_callback"), or "scheduler". */
+  thread: string;
+  /** The kernel trace step. */
+  step: number;
+  subject?: string;
+  site?: { file: string; line: number };
+}
+
+export interface KernelExecution {
+  schedule: number[];
+  invalidAt: number | null;
+  /** Per choice point: the runnable threads, ascending. */
+  choices: { enabled: number[]; config: string }[];
+  /** Per scheduling step: the thread run and the kernel trace index it started at. */
+  segments: { thread: number; from: number; reason: string }[];
+  trace: TraceStep[];
+  /** The trace index where the teardown after the last thread began (the trace's length when none ran). */
+  teardownFrom: number;
+  threads: { id: number; name: string }[];
+  findings: KernelThreadFinding[];
+  outcome: string;
+  unknown: string | null;
+}
+
+export interface KernelRunOptions {
+  /** Scheduling steps before the execution is unknown (a livelock). Default 500. */
+  maxSched?: number;
+}
+
+const blank = (t: KThread): string => `${t.id}:${t.state}:${t.reason}`;
+
+/** Runs one schedule of `design`'s drivers in a fresh world. */
+export async function runKernelSchedule(
+  design: Design,
+  world: KernelThreadWorld,
+  schedule: readonly number[],
+  fixtures: Fixtures,
+  opts: KernelRunOptions = {},
+): Promise<KernelExecution> {
+  const w = await World.create(design.facts, {
+    platform: "stm32mp15",
+    dt: "reference",
+    fixtures,
+    ...(design.tee === undefined ? {} : { tee: design.tee }),
+    ...(design.stm32 === undefined ? {} : { stm32: design.stm32 }),
+    autoBoot: world.autoBoot,
+  });
+  const k = w.k;
+  const t = new KThreads({
+    context: () => k.context(),
+    setContext: (c) => k.setContext(c),
+    get current() {
+      return k.current;
+    },
+    lastStep: () => k.lastStep(),
+  });
+  k.threads = t;
+  const insmod = t.spawn("insmod", () => w.bindDrivers());
+  // The rproc's files exist once the driver is bound (a failed probe leaves nothing to write to): the
+  // threads of user space and the watchdog start then.
+  const bound = {
+    reason: "waits for the driver to be bound",
+    ready: () => w.rproc !== null || insmod.state === "done",
+  };
+  for (const wr of world.writers)
+    t.spawn(`sysfs state ${wr}`, () => (wr === "start" ? w.start() : w.stop()), bound);
+  if (world.unbind) t.spawn("sysfs unbind", () => w.unbind(w.rprocDev, "stm32-rproc"), bound);
+  if (world.crash) t.spawn("watchdog", () => w.crash(), bound);
+  const maxSched = opts.maxSched ?? 500;
+  const choices: KernelExecution["choices"] = [];
+  const segments: KernelExecution["segments"] = [];
+  let invalidAt: number | null = null;
+  let unknown: string | null = null;
+  for (let i = 0; ; i++) {
+    const runnable = t.runnable();
+    if (runnable.length === 0) break;
+    if (i >= maxSched) {
+      unknown = `the execution did not end within ${maxSched} scheduling steps`;
+      break;
+    }
+    let th = runnable[0] as KThread;
+    if (runnable.length > 1) {
+      const c = choices.length;
+      choices.push({ enabled: runnable.map((x) => x.id), config: t.threads.map(blank).join("|") });
+      if (c < schedule.length) {
+        const chosen = runnable.find((x) => x.id === schedule[c]);
+        if (chosen === undefined) {
+          invalidAt = c;
+          break;
+        }
+        th = chosen;
+      }
+    }
+    segments.push({ thread: th.id, from: k.trace.length, reason: th.reason });
+    await t.run(th);
+  }
+  k.threads = null;
+  const findings: KernelThreadFinding[] = [];
+  const teardownFrom = k.trace.length;
+  const threadAt = (step: number): string => {
+    if (step >= teardownFrom) return "teardown";
+    let id = 0;
+    for (const s of segments) if (s.from <= step) id = s.thread;
+    return id === 0 ? "env" : t.label(t.threads.find((x) => x.id === id) ?? null);
+  };
+  const failed = t.threads.filter((x) => x.ended !== null && !x.ended.ok);
+  for (const x of failed) {
+    const error = (x.ended as { ok: false; error: unknown }).error;
+    const why = design.stm32?.cannotRun(error) ?? design.tee?.cannotRun(error) ?? null;
+    const fault = why?.why.startsWith("the C faulted") === true;
+    const detail =
+      why?.why ?? `the hand model stopped: ${error instanceof Error ? error.message : String(error)}`;
+    if (!fault) unknown ??= `${t.label(x)}: ${detail}`;
+    const f: KernelThreadFinding = {
+      kind: fault ? "fault" : "unknown",
+      at: why?.at === undefined ? x.name : `${why.at.file}:${why.at.line}`,
+      detail,
+      thread: t.label(x),
+      step: k.lastStep(),
+    };
+    if (why?.at !== undefined) f.site = { file: why.at.file, line: why.at.line };
+    findings.push(f);
+  }
+  const blocked = t.threads.filter((x) => x.state !== "done");
+  if (invalidAt === null && unknown === null && blocked.length > 0) {
+    const what = blocked.map((x) => `${t.label(x)}: ${x.reason}`);
+    const at = blocked
+      .map((x) => x.name)
+      .sort()
+      .join("+");
+    findings.push({
+      kind: "deadlock",
+      at,
+      detail: `no thread can run: ${what.join("; ")}`,
+      thread: "scheduler",
+      step: k.lastStep(),
+      subject: at,
+    });
+  }
+  for (const f of t.findings) findings.push({ ...f, thread: f.thread });
+  if (invalidAt === null && blocked.length === 0 && failed.length === 0) {
+    // Every thread ended: the state now, and the teardown's leak check, as a matrix cell ends.
+    w.monitors.checkState(w.rproc?.state ?? null, "the last thread");
+    try {
+      await w.teardown();
+    } catch (e) {
+      const why = design.stm32?.cannotRun(e) ?? design.tee?.cannotRun(e) ?? null;
+      unknown ??= `teardown: ${why?.why ?? (e instanceof Error ? e.message : String(e))}`;
+    }
+  }
+  const inst = w.stm32Instance ?? w.teeInstance;
+  for (const f of w.monitors.findings) {
+    const site = inst?.siteOfStep(f.step);
+    const g: KernelThreadFinding = {
+      kind: f.kind,
+      at: f.at,
+      detail: f.detail,
+      thread: threadAt(f.step),
+      step: f.step,
+    };
+    if (site !== undefined) g.site = { file: site.file, line: site.line };
+    findings.push(g);
+  }
+  const outcome = [
+    ...t.threads.map((x) => `${x.id}:${x.state === "done" ? (x.ended?.ok ? "done" : "failed") : "blocked"}`),
+    `rproc=${w.rproc?.state ?? "absent"}`,
+  ].join("|");
+  return {
+    schedule: [...schedule],
+    invalidAt,
+    choices,
+    segments,
+    trace: k.trace,
+    teardownFrom,
+    threads: t.threads.map((x) => ({ id: x.id, name: x.name })),
+    findings,
+    outcome,
+    unknown,
+  };
+}
+
+export const kernelFindingKey = (f: KernelThreadFinding): string => `${f.kind}\u0000${f.subject ?? f.at}`;
+
+export interface KernelInterleaveOptions extends KernelRunOptions {
+  depth: number;
+  onProgress?: (p: { depth: number; executions: number; findings: number; elapsedMs: number }) => void;
+}
+
+export interface KernelInterleavedFinding {
+  finding: KernelThreadFinding;
+  schedule: number[];
+  execution: KernelExecution;
+}
+
+export interface KernelInterleaveResult {
+  design: string;
+  scenario: string;
+  depth: number;
+  reduction: "none";
+  executions: number;
+  /** Scheduling steps run in all executions. */
+  transitions: number;
+  nodes: number;
+  /** Distinct configurations (threads' states and points) at the choice points reached. */
+  states: number;
+  perDepth: { depth: number; nodes: number; executions: number; elapsedMs: number }[];
+  elapsedMs: number;
+  findings: KernelInterleavedFinding[];
+  unknown: { schedule: number[]; what: string } | null;
+}
+
+/** Explores the schedules of `design`'s kernel threads in `world` to `depth` choices, breadth-first. */
+export async function exploreKernelInterleavings(
+  design: Design,
+  scenario: { id: string; world: KernelThreadWorld },
+  fixtures: Fixtures,
+  opts: KernelInterleaveOptions,
+): Promise<KernelInterleaveResult> {
+  if (!Number.isInteger(opts.depth) || opts.depth < 0)
+    throw new UsageError(`depth must be a non-negative integer, not ${opts.depth}`, { subject: "--depth" });
+  const started = performance.now();
+  const found = new Map<string, KernelInterleavedFinding>();
+  const states = new Set<string>();
+  let executions = 0;
+  let transitions = 0;
+  let nodes = 1;
+  let unknown: KernelInterleaveResult["unknown"] = null;
+  const run = async (prefix: number[]): Promise<KernelExecution> => {
+    executions++;
+    const x = await runKernelSchedule(design, scenario.world, prefix, fixtures, opts);
+    transitions += x.segments.length;
+    if (x.invalidAt !== null)
+      throw new Error(`schedule ${formatSchedule(prefix)} is not runnable at ${x.invalidAt}`);
+    if (x.unknown !== null && unknown === null) unknown = { schedule: prefix, what: x.unknown };
+    for (const c of x.choices) states.add(c.config);
+    for (const f of x.findings) {
+      const key = kernelFindingKey(f);
+      if (!found.has(key)) found.set(key, { finding: f, schedule: prefix, execution: x });
+    }
+    return x;
+  };
+  let frontier: { prefix: number[]; exec: KernelExecution }[] = [{ prefix: [], exec: await run([]) }];
+  const perDepth: KernelInterleaveResult["perDepth"] = [];
+  for (let d = 1; d <= opts.depth && frontier.length > 0; d++) {
+    const next: typeof frontier = [];
+    let atDepth = 0;
+    const before = executions;
+    for (const node of frontier) {
+      const choice = node.exec.choices[node.prefix.length];
+      if (choice === undefined) continue;
+      for (const th of choice.enabled) {
+        const prefix = [...node.prefix, th];
+        const exec = th === choice.enabled[0] ? node.exec : await run(prefix);
+        nodes++;
+        atDepth++;
+        if (d < opts.depth) next.push({ prefix, exec });
+        opts.onProgress?.({
+          depth: d,
+          executions,
+          findings: found.size,
+          elapsedMs: performance.now() - started,
+        });
+      }
+    }
+    perDepth.push({
+      depth: d,
+      nodes: atDepth,
+      executions: executions - before,
+      elapsedMs: performance.now() - started,
+    });
+    frontier = next;
+  }
+  return {
+    design: design.id,
+    scenario: scenario.id,
+    depth: opts.depth,
+    reduction: "none",
+    executions,
+    transitions,
+    nodes,
+    states: states.size,
+    perDepth,
+    elapsedMs: performance.now() - started,
+    findings: [...found.values()],
+    unknown,
+  };
+}
+
+// ---- text ---------------------------------------------------------------------------------------------
+
+/** The kernel trace with the thread of each step ("  12 [t2 work rproc_auto_boot_callback] core rproc_boot call"). */
+export function renderKernelTrace(x: KernelExecution, from = 0, to = x.trace.length): string[] {
+  const name = (id: number) => {
+    const th = x.threads.find((t) => t.id === id);
+    return th === undefined ? "-" : `t${th.id} ${th.name}`;
+  };
+  const lines: string[] = [];
+  let seg = -1;
+  const width = String(Math.max(0, x.trace.length - 1)).length;
+  for (let i = 0; i < Math.min(to, x.trace.length); i++) {
+    while (seg + 1 < x.segments.length && (x.segments[seg + 1]?.from ?? Infinity) <= i) seg++;
+    if (i < Math.max(0, from)) continue;
+    const s = x.trace[i] as TraceStep;
+    const who = i >= x.teardownFrom ? "teardown" : seg < 0 ? "-" : name(x.segments[seg]?.thread ?? 0);
+    lines.push(
+      `${String(i).padStart(width)} [${who}] ${s.layer} ${s.fn} ${s.event}${s.detail === "" ? "" : `: ${s.detail}`}`,
+    );
+  }
+  return lines;
+}
+
+export function describeKernelFinding(f: KernelThreadFinding): string {
+  const site = f.site === undefined ? "" : ` (posted code at ${f.site.file}:${f.site.line})`;
+  return `${f.kind} in ${f.at} on ${f.thread} (step ${f.step}): ${f.detail}${site}`;
+}
+
+/** The search's text; `replayAs` is what a replay command names before --schedule (input, tree, scenario). */
+export function renderKernelInterleaveText(r: KernelInterleaveResult, replayAs: string): string {
+  const secs = r.elapsedMs / 1000;
+  const lines = [
+    `${r.design} / ${r.scenario}: interleavings to depth ${r.depth} (no reduction): ${r.nodes} schedules, ${r.executions} executions, ${r.transitions} scheduling steps, ${r.states} configurations in ${secs.toFixed(2)} s`,
+    `  per depth: ${r.perDepth.map((p) => `${p.depth}: ${p.nodes} schedules, ${(p.elapsedMs / 1000).toFixed(2)} s`).join("; ")}`,
+  ];
+  if (r.unknown !== null)
+    lines.push(
+      `  unknown: the schedule ${formatSchedule(r.unknown.schedule)} stopped: ${r.unknown.what} (executions past it are not verdicts)`,
+    );
+  lines.push(
+    r.findings.length === 0
+      ? "  no finding"
+      : `  ${r.findings.length} finding${r.findings.length === 1 ? "" : "s"}:`,
+  );
+  for (const f of r.findings) {
+    lines.push(`  ! ${describeKernelFinding(f.finding)}`);
+    lines.push(`    shortest schedule: ${formatSchedule(f.schedule)} (then the lowest runnable thread)`);
+    lines.push(
+      `    replay: rproc-review replay ${replayAs} --schedule ${f.schedule.length === 0 ? '""' : f.schedule.map((t) => `t${t}`).join(",")}`,
+    );
+    const at = f.finding.step;
+    for (const l of renderKernelTrace(f.execution, at - 8, at + 1)) lines.push(`      ${l}`);
+  }
+  return lines.join("\n");
+}
+
+export function renderKernelReplay(x: KernelExecution): string {
+  const lines = [`schedule: ${formatSchedule(x.schedule)}, then the lowest runnable thread`, "threads:"];
+  for (const t of x.threads) lines.push(`  t${t.id} ${t.name}`);
+  lines.push("scheduling steps:");
+  x.segments.forEach((s, i) => {
+    lines.push(`  #${i} t${s.thread} (from trace step ${s.from}, resumed at: ${s.reason})`);
+  });
+  lines.push("trace:");
+  for (const l of renderKernelTrace(x)) lines.push(`  ${l}`);
+  if (x.unknown !== null) lines.push(`unknown: ${x.unknown}`);
+  lines.push(x.findings.length === 0 ? "findings: none" : "findings:");
+  for (const f of x.findings) lines.push(`  ${describeKernelFinding(f)}`);
+  return lines.join("\n");
+}
