@@ -334,7 +334,8 @@ struct fw_rsc_vdev {
 `;
 
 /* The remoteproc structures the hand model's core keeps, when no kernel tree gives include/linux/remoteproc.h. */
-const REMOTEPROC = `
+/** enum rproc_state and struct rproc_ops of remoteproc.h (the threaded environment declares them too). */
+export const RPROC_STATE_AND_OPS = `
 enum rproc_state {
 	RPROC_OFFLINE = 0,
 	RPROC_SUSPENDED = 1,
@@ -367,7 +368,9 @@ struct rproc_ops {
 	void (*coredump)(struct rproc *rproc);
 	void (*release_fw)(struct rproc *rproc);
 };
+`;
 
+const REMOTEPROC = `${RPROC_STATE_AND_OPS}
 /* The members of struct rproc the hand model's core keeps and serves; any other is not declared. */
 struct rproc {
 	const char *name;

@@ -12,7 +12,7 @@
  * these are not posted code: trace steps and findings in them name their function, not a posted line.
  */
 import type { SourceFile } from "../lower.ts";
-import { ENV_HEADERS } from "./headers.ts";
+import { ENV_HEADERS, RPROC_STATE_AND_OPS } from "./headers.ts";
 
 /** The value of a lock's magic word once initialised (mutex_init, spin_lock_init, DEFINE_*). */
 export const LOCK_MAGIC = 0x10c4_a61cn;
@@ -142,36 +142,8 @@ static void request_firmware_work_func(const char *name, struct device *device, 
 `;
 
 const REMOTEPROC = `
-enum rproc_state {
-	RPROC_OFFLINE = 0,
-	RPROC_SUSPENDED = 1,
-	RPROC_RUNNING = 2,
-	RPROC_CRASHED = 3,
-	RPROC_DELETED = 4,
-	RPROC_ATTACHED = 5,
-	RPROC_DETACHED = 6,
-	RPROC_LAST = 7,
-};
-
-struct rproc;
 struct resource_table;
-struct rproc_ops {
-	int (*prepare)(struct rproc *rproc);
-	int (*unprepare)(struct rproc *rproc);
-	int (*start)(struct rproc *rproc);
-	int (*stop)(struct rproc *rproc);
-	int (*attach)(struct rproc *rproc);
-	int (*detach)(struct rproc *rproc);
-	void (*kick)(struct rproc *rproc, int vqid);
-	void *(*da_to_va)(struct rproc *rproc, u64 da, size_t len, bool *is_iomem);
-	int (*parse_fw)(struct rproc *rproc, const struct firmware *fw);
-	struct resource_table *(*find_loaded_rsc_table)(struct rproc *rproc, const struct firmware *fw);
-	int (*load)(struct rproc *rproc, const struct firmware *fw);
-	int (*sanity_check)(struct rproc *rproc, const struct firmware *fw);
-	u64 (*get_boot_addr)(struct rproc *rproc, const struct firmware *fw);
-	void (*release_fw)(struct rproc *rproc);
-};
-
+${RPROC_STATE_AND_OPS}
 struct rproc {
 	struct list_head node;
 	const char *name;
