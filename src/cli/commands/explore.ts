@@ -5,9 +5,11 @@ import type { Explorable, ExploreProgress } from "../../explore/index.ts";
 import type { ExploreItem } from "../../node/explore-workers.ts";
 import { BUILTIN_VERSIONS } from "../../semantics/versions.ts";
 import { printError, printJson, printText, statusLine } from "../output.ts";
+import type { WorldCliOptions } from "./interleave.ts";
 import { resolveNamedDesigns } from "./matrix.ts";
 
-export interface ExploreCliOptions {
+/** The world options (--writers, --unbind, --dt, --crash, --scenario, --kernel-tree) are the interleaving ones. */
+export interface ExploreCliOptions extends WorldCliOptions {
   versions?: string;
   variant?: string[];
   depth?: string;
@@ -18,12 +20,6 @@ export interface ExploreCliOptions {
   audit?: boolean;
   interleave?: boolean;
   reduce?: boolean;
-  writers?: string;
-  unbind?: boolean;
-  dt?: string;
-  crash?: boolean;
-  scenario?: string;
-  kernelTree?: string;
 }
 
 export const DEFAULT_DEPTH = 4;

@@ -21,6 +21,20 @@ export interface WorldCliOptions {
 
 const WRITERS = ["start", "stop"] as const;
 
+/** A replayed schedule whose entry `invalidAt` named a thread that could not run there is a usage error. */
+function scheduleRan(
+  x: { invalidAt: number | null; threads: readonly { id: number; name: string }[] },
+  schedule: readonly number[],
+  formatSchedule: (s: readonly number[]) => string,
+): void {
+  if (x.invalidAt === null) return;
+  const names = x.threads.map((t) => `t${t.id} ${t.name}`).join(", ");
+  throw new UsageError(
+    `schedule entry ${x.invalidAt + 1} (t${schedule[x.invalidAt]}) cannot run at that choice point of ${formatSchedule(schedule)} (threads: ${names})`,
+    { subject: "--schedule" },
+  );
+}
+
 /** The world of the threaded environment from the command line (default: st,auto-boot, nobody else). */
 export async function worldFrom(opts: WorldCliOptions): Promise<ThreadWorld> {
   const { DEFAULT_WORLD } = await import("../../explore/interleave.ts");
@@ -92,13 +106,7 @@ export async function interleaveReplay(
   const schedule = parseSchedule(scheduleText);
   const driver = await threadedDriverOf(spec);
   const x = runSchedule(driver, await worldFrom(opts), schedule);
-  if (x.invalidAt !== null) {
-    const names = x.threads.map((t) => `t${t.id} ${t.name}`).join(", ");
-    throw new UsageError(
-      `schedule entry ${x.invalidAt + 1} (t${schedule[x.invalidAt]}) cannot run at that choice point of ${formatSchedule(schedule)} (threads: ${names})`,
-      { subject: "--schedule" },
-    );
-  }
+  scheduleRan(x, schedule, formatSchedule);
   if (opts.json)
     printJson({
       input: spec,
@@ -227,13 +235,7 @@ export async function kernelInterleaveReplay(
     });
   const design = await interleaveDesign(spec, opts.kernelTree);
   const x = await runKernelSchedule(design, s.world, schedule, await loadFixtures());
-  if (x.invalidAt !== null) {
-    const names = x.threads.map((t) => `t${t.id} ${t.name}`).join(", ");
-    throw new UsageError(
-      `schedule entry ${x.invalidAt + 1} (t${schedule[x.invalidAt]}) cannot run at that choice point of ${formatSchedule(schedule)} (threads: ${names})`,
-      { subject: "--schedule" },
-    );
-  }
+  scheduleRan(x, schedule, formatSchedule);
   if (opts.json)
     printJson({
       input: spec,

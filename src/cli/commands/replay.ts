@@ -3,19 +3,15 @@ import type { Command } from "commander";
 import { UsageError } from "../../errors.ts";
 import { EVENT_IDS } from "../../explore/events.ts";
 import { printError, printJson, printText } from "../output.ts";
+import type { WorldCliOptions } from "./interleave.ts";
 import { resolveNamedDesigns } from "./matrix.ts";
 
-export interface ReplayCliOptions {
+/** The world options (--writers, --unbind, --dt, --crash, --scenario, --kernel-tree) are the interleaving ones. */
+export interface ReplayCliOptions extends WorldCliOptions {
   version?: string;
   variant?: string;
   events?: string;
   schedule?: string;
-  writers?: string;
-  unbind?: boolean;
-  dt?: string;
-  crash?: boolean;
-  scenario?: string;
-  kernelTree?: string;
   json?: boolean;
 }
 
