@@ -267,7 +267,7 @@ function known(c: CellResult | undefined): c is CellResult {
 /**
  * Findings of A, B and mainline for one scenario, each once, classified (FindingClass). Unknown is contagious:
  * when A's or B's cell could not be run as posted, nothing is classified, since neither a fix nor a new bug can
- * be told from a run that did not happen.
+ * be told from a run that did not happen; nor when the scenario applies to one side only (n/a ran nothing).
  */
 export function classifyFindings(
   scenario: string,
@@ -276,6 +276,9 @@ export function classifyFindings(
   mainline: CellResult | undefined,
 ): ClassifiedFinding[] {
   if (!known(a) || !known(b)) return [];
+  // A scenario that does not apply to one side ran nothing there: the other side's findings are neither
+  // fixed nor introduced by it (the matrix row says the applicability changed).
+  if (a.applicable !== b.applicable) return [];
   const index = (c: CellResult | undefined) => {
     const m = new Map<string, Finding>();
     for (const f of c?.applicable && !c.unknown ? c.findings : []) {

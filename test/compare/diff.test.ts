@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   changedFacts,
   checkChangelog,
+  classifyFindings,
   compareVersions,
   firstDivergence,
   namesInNote,
@@ -250,5 +251,24 @@ describe("changelog check", () => {
     expect(namesInNote("the rproc_ops:load_fw() op", ["load_fw"])).toEqual(["load_fw"]);
     expect(namesInNote("a spinlocked path", ["spinlock"])).toEqual([]);
     expect(note("x").source).toBe("cover");
+  });
+});
+
+describe("classifyFindings", () => {
+  const leak = { kind: "leak", at: "rproc_tee_parse_fw", detail: "fw buffer", step: 3 } as const;
+  const a = cell("A", "tee-start-fails", [step("tee", "rproc_tee_start", "call")], {
+    findings: [{ ...leak }],
+  });
+
+  it("calls a finding of A that B's run of the scenario no longer raises fixed", () => {
+    const b = cell("B", "tee-start-fails", [step("tee", "rproc_tee_start", "call")]);
+    expect(classifyFindings("tee-start-fails", a, b, undefined).map((f) => f.class)).toEqual(["fixed"]);
+  });
+
+  it("classes nothing when the scenario does not apply to B: n/a ran nothing, so it fixed nothing", () => {
+    const b = cell("B", "tee-start-fails", [], { applicable: false, ok: false, finalState: "absent" });
+    expect(classifyFindings("tee-start-fails", a, b, undefined)).toEqual([]);
+    // nor the other way: a scenario new to B does not "introduce" what A never ran
+    expect(classifyFindings("tee-start-fails", b, a, undefined)).toEqual([]);
   });
 });
