@@ -131,10 +131,12 @@ export async function treeDesign(
   if (stm32 === null) {
     // No STM32 driver from the tree: the TEE driver the series creates runs as it does with no tree, unless
     // the tree says it falls back too (a header patch it includes did not apply): then it is the model's.
+    if (created === null)
+      return { teeStubs: stubsImpl(lowerSeriesStubs(series, parser)), ran: ranOf(report, new Set()) };
     const c = seriesCDesign(lowerSeriesC(series, parser));
-    const fromC = created === null ? [] : (c.ran ?? []).filter((r) => r.from === "C").map((r) => r.file);
+    const fromC = (c.ran ?? []).filter((r) => r.from === "C").map((r) => r.file);
     return {
-      ...(c.tee === undefined || created === null ? {} : { tee: c.tee }),
+      ...(c.tee === undefined ? {} : { tee: c.tee }),
       teeStubs: c.teeStubs,
       ran: ranOf(report, new Set(fromC)),
     };
