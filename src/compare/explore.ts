@@ -66,7 +66,12 @@ function summary(r: ExploreResult): ExploreSideSummary {
   return { id: r.version, states: r.states, transitions: r.transitions, findings: r.findings.length };
 }
 
-/** Explores A and B to `depth` and compares their findings; `mainline` classifies B's new ones. */
+/**
+ * Explores A and B to `depth` and compares their findings; `mainline` classifies B's new ones. The exploration
+ * runs the design facts over the hand model: `unknownFacts` and `unmodelled` (what the mapper could not read)
+ * and `notRepresented` (why the facts' model is not the posted code: a file whose C did not run, cells where
+ * the C that ran and the facts disagree) make it not judged.
+ */
 export async function compareExplorations(
   a: Explorable,
   b: Explorable,
@@ -75,6 +80,7 @@ export async function compareExplorations(
   depth: number,
   unknownFacts: readonly string[] = [],
   unmodelled: readonly string[] = [],
+  notRepresented: readonly string[] = [],
 ): Promise<ExploreDiff> {
   const ra = await explore(a, fixtures, { depth });
   // An exploration is a function of the design facts: the same code (a RESEND, an unchanged reroll) is not
@@ -122,6 +128,12 @@ export async function compareExplorations(
     carried,
     kept: rb.findings.filter((f) => inA.has(key(f))).length,
     unknownFacts: [...unknownFacts],
-    unknown: why.length > 0 ? `it ran ${why.join(" and ")} as the model has them, not as posted` : null,
+    unknown:
+      why.length > 0 || notRepresented.length > 0
+        ? [
+            ...(why.length > 0 ? [`it ran ${why.join(" and ")} as the model has them, not as posted`] : []),
+            ...notRepresented,
+          ].join("; ")
+        : null,
   };
 }

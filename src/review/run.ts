@@ -236,6 +236,7 @@ export async function runReview(
   // The facts explain, the C decides: a side that ran a file from C is explained by its facts over the hand
   // model (attribution reverts facts there), and every cell where the two disagree is said in the report.
   const notes = [...(opts.notes ?? [])];
+  const notRepresented: string[] = [];
   const explained = new Map<ReviewSubject, VersionSide>();
   for (const s of [a, b]) {
     if (!fromC(s.design) || explained.has(s)) continue;
@@ -243,8 +244,21 @@ export async function runReview(
     const m = await runMatrix([model], opts.scenarios ? [...opts.scenarios] : undefined);
     const cells = m.results.map((c) => ({ ...c, version: s.design.id }));
     explained.set(s, s.side(cells, s.design.id));
-    notes.push(...disagreements(s.design, cellsOf(matrix.results, s.design.id), cells));
+    const differ = disagreements(s.design, cellsOf(matrix.results, s.design.id), cells);
+    notes.push(...differ);
+    if (differ.length > 0)
+      notRepresented.push(
+        `${s.design.id}'s design facts over the hand model, which it explores, do not give what ran from C (see the note)`,
+      );
   }
+  // A file of the series that did not run (its C did not come with the job, did not lower, or has no hand
+  // model): the exploration's model of that side stands in for code nobody ran.
+  for (const s of [a, b])
+    for (const r of s.design.ran ?? [])
+      if (r.from === "not run")
+        notRepresented.push(
+          `${s.design.id}'s ${r.file} did not run (${r.why}): it explores the model in its place`,
+        );
   const bExplained = explained.get(b);
   const run: CellRunner = (facts, scenario, expect) =>
     runScenario({ ...modelOf(b.design), facts }, scenario, fixtures, expect ? { expect } : {});
@@ -271,6 +285,7 @@ export async function runReview(
               [...(a.design.unmodelled ?? []), ...(b.design.unmodelled ?? [])].map((u) => `${u.function}()`),
             ),
           ],
+          notRepresented,
         )
       : undefined;
   // One note on what ran differently: traces (and first divergences) of different code, exploration.

@@ -7,10 +7,11 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { firstDivergence } from "../../src/compare/diff.ts";
 import { interpretedTeeDriver, loadTeeDriver } from "../../src/interp/env/remoteproc_tee.ts";
+import { decodeSeriesC, lowerSeriesC, seriesCDesign } from "../../src/interp/env/series.ts";
 import { cParser } from "../../src/node/c-parser.ts";
 import { loadInput } from "../../src/node/inputs.ts";
 import { MODEL_ONLY_ENV, resolveVersion } from "../../src/node/versions.ts";
-import { builtinSubject, runReview } from "../../src/review/run.ts";
+import { builtinSubject, runReview, seriesSubject, withC } from "../../src/review/run.ts";
 import { renderMatrixText } from "../../src/scenarios/render.ts";
 import type { CellResult, MatrixResult } from "../../src/scenarios/result.ts";
 import { runMatrix } from "../../src/scenarios/run.ts";
@@ -211,6 +212,18 @@ describe("the mapper explains, the interpreter decides", () => {
     expect(boot?.findings.filter((f) => f.kind === "sleep-in-atomic").every((f) => f.class === "fixed")).toBe(
       true,
     );
+    // The exploration runs the facts over the hand model, which do not give what ran: it is not judged, and
+    // its findings (v16's spinlock, which the C no longer has) count for nothing.
+    const explored = await runReview(builtinSubject(v16), b, { scenarios: ["boot"], exploreDepth: 1 });
+    expect(explored.report.explore?.unknown).toContain(
+      "v16+fx's design facts over the hand model, which it explores, do not give what ran from C",
+    );
+    expect(explored.report.verdict.line).toContain("explore (depth 1): not judged");
+    const model = await runReview(builtinSubject(v16), builtinSubject(v16), {
+      scenarios: ["boot"],
+      exploreDepth: 1,
+    });
+    expect(model.report.explore?.unknown).toBeNull();
   });
 });
 
@@ -244,5 +257,28 @@ describe.skipIf(!sharedAvailable(join(V16, "2.eml")))("the posted v16 reviewed a
     ]);
     // The C and the facts over the hand model agree on every cell: no note says the facts cannot explain.
     expect(report.notes.filter((n) => n.includes("do not explain"))).toEqual([]);
+  });
+
+  it("without its C (a job that came without it) is not judged by its exploration, and cannot fail on it", async () => {
+    const series = await loadInput(V16);
+    const parser = await cParser();
+    const v15 = await resolveVersion("v15");
+    const bare = withC(
+      seriesSubject(series, mapSeries(series, parser), V16),
+      seriesCDesign(decodeSeriesC(series, undefined)),
+    );
+    const opts = { scenarios: ["boot"], exploreDepth: 1 };
+    const { report } = await runReview(v15, bare, opts);
+    expect(report.explore?.unknown).toMatch(
+      /v16's drivers\/remoteproc\/remoteproc_tee\.c did not run \(.*did not come with the job.*\): it explores the model in its place/,
+    );
+    expect(report.verdict.status).toBe("warn");
+    const withIt = withC(
+      seriesSubject(series, mapSeries(series, parser), V16),
+      seriesCDesign(lowerSeriesC(series, parser)),
+    );
+    const judged = await runReview(v15, withIt, opts);
+    expect(judged.report.explore?.unknown).toBeNull();
+    expect(judged.report.verdict.status).toBe("fail");
   });
 });
