@@ -253,7 +253,7 @@ export async function runReview(
   }
   // A file of the series that did not run (its C did not come with the job, did not lower, or has no hand
   // model): the exploration's model of that side stands in for code nobody ran.
-  for (const s of [a, b])
+  for (const s of [a, b].filter((x) => fromC(x.design)))
     for (const r of s.design.ran ?? [])
       if (r.from === "not run")
         notRepresented.push(

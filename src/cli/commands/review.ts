@@ -5,6 +5,7 @@ import type { InputOptions } from "../../node/inputs.ts";
 import { loadStore } from "../../node/series-store.ts";
 import type { ReviewReport, ReviewRunOptions, ReviewSubject } from "../../review/index.ts";
 import { FINDING_CLASSES } from "../../review/verdict.ts";
+import { describeRan } from "../../scenarios/result.ts";
 import type { Series } from "../../series/types.ts";
 import { printJson, printText } from "../output.ts";
 import { requireCommandPaths } from "../paths.ts";
@@ -116,6 +117,7 @@ function printSummary(series: Series, r: ReviewReport, json: boolean): void {
       against: r.a.id,
       comparison: r.comparison,
       verdict: r.verdict,
+      ran: { against: r.a.ran ?? null, series: r.b.ran ?? null },
       scenarios: r.diff.scenarios.length,
       counts: r.diff.counts,
       differences: differ.map((d) => ({
@@ -136,6 +138,9 @@ function printSummary(series: Series, r: ReviewReport, json: boolean): void {
     `${series.title} (${series.id}) against ${r.a.id} (${r.comparison.why}): ${r.diff.counts.different} of ${r.diff.scenarios.length} scenarios differ`,
     `verdict: ${r.verdict.status}: ${r.verdict.line}`,
   );
+  // What ran, per side that did not run the hand model alone (the files from C, the files nothing ran).
+  const ran = [r.a, r.b].filter((v) => v.ran !== undefined && v.ran.length > 0);
+  if (ran.length > 0) lines.push(`ran: ${ran.map((v) => `${v.id}: ${describeRan(v.ran)}`).join("; ")}`);
   for (const d of differ) {
     lines.push(`  ${d.scenario}: ${d.title}${d.status === "different" ? "" : ` [${d.status}]`}`);
     lines.push(`    ${r.a.id}: ${describe(d.a)}`);

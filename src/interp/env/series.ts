@@ -104,6 +104,16 @@ function ranOf(files: SeriesFiles): RanFile[] {
   return ran;
 }
 
+/**
+ * What the design's `ran:` line says of the series' files: every file when the series creates a TEE driver,
+ * else only when it creates a source file no one runs (named, so a review does not pass over it); none when
+ * everything it touches is the hand model's (no `ran:` line: "the hand model (every file)").
+ */
+function seriesRan(files: SeriesFiles): RanFile[] {
+  const ran = ranOf(files);
+  return files.driver !== null || ran.some((r) => r.from === "not run") ? ran : [];
+}
+
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** Parses and lowers the series' C units (where the parser loads: Node). */
@@ -122,7 +132,7 @@ export function lowerSeriesC(series: Series, parser: Parser): SeriesC {
       driver = { ok: false, file, why: message(e), lowering: true };
     }
   }
-  return { driver, stubs: lowerStubs(files, parser), ran: files.driver === null ? [] : ranOf(files) };
+  return { driver, stubs: lowerStubs(files, parser), ran: seriesRan(files) };
 }
 
 /** The stubs unit alone (a built-in version keeps the hand model's TEE driver, but its header is posted C). */
@@ -174,7 +184,7 @@ export function seriesCDesign(c: SeriesC): {
   ran?: readonly RanFile[];
 } {
   const teeStubs = stubsImpl(c.stubs);
-  if (c.driver === null) return { teeStubs };
+  if (c.driver === null) return c.ran.length > 0 ? { teeStubs, ran: c.ran } : { teeStubs };
   if (c.driver.ok) return { tee: interpretedTeeDriver(c.driver.loaded), teeStubs, ran: c.ran };
   // The driver's C is not here (or did not lower): its file did not run, whatever ran would have said.
   const failed = c.driver;
@@ -256,7 +266,7 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
  */
 export function decodeSeriesC(series: Series, json: unknown): SeriesC {
   const files = seriesFiles(series);
-  const ran = files.driver === null ? [] : ranOf(files);
+  const ran = seriesRan(files);
   const expected = {
     driver: files.driver === null ? null : { file: files.driver.path, sha256: driverHash(files) },
     stubs: files.stubHeader === null ? null : { file: files.stubHeader, sha256: stubsHash(files) },

@@ -119,7 +119,15 @@ function unmodelledOf(file: FileView): Unmodelled[] {
 function outOfScopeOf(view: SeriesView): OutOfScope[] {
   return view.order
     .filter((path) => !MODELLED_FILES.includes(path))
-    .map((path) => ({ file: path, patches: [...new Set(view.files.get(path)?.patches ?? [])] }));
+    .map((path) => {
+      const file = view.files.get(path);
+      const created = file !== undefined && file.complete && !file.deleted && /\.c$/.test(path);
+      return {
+        file: path,
+        patches: [...new Set(file?.patches ?? [])],
+        ...(created ? { created: true as const } : {}),
+      };
+    });
 }
 
 /** Derives the design facts of a series from its diff. */

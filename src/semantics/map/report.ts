@@ -82,7 +82,10 @@ export function mapText(series: Series, result: MapResult): string {
     );
   }
   out.push("", `out of scope: ${result.outOfScope.length} file(s)`);
-  for (const o of result.outOfScope) out.push(`  ${o.file} (patch ${o.patches.join(", ")})`);
+  for (const o of result.outOfScope)
+    out.push(
+      `  ${o.file} (patch ${o.patches.join(", ")})${o.created ? ": C the series creates; no fact reads it, no model runs it" : ""}`,
+    );
   const outside = pathsOutsideTree(series.patches);
   if (outside.length > 0) {
     out.push("", `outside the source tree: ${outside.length} path(s); no file of the tree is read for them`);

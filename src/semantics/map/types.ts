@@ -29,6 +29,8 @@ export interface Unmodelled {
 export interface OutOfScope {
   file: string;
   patches: number[];
+  /** A C file the series creates whole: no design fact reads it and no model runs it (named as such). */
+  created?: true;
 }
 
 export interface MapResult {
