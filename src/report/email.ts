@@ -184,6 +184,9 @@ function mailBody(r: ReviewReport, opts: EmailOptions, from: string, messageId: 
         : `No scenario that could be reviewed behaves differently between ${r.a.id} and ${r.b.id}.`,
     );
   }
+  // The full report's command names the fetched file too: say how to fetch it when no cause above did.
+  if (!opts.reportUrl && open.length === 0 && fetch.length > 0)
+    body.push("Fetch the series, then run the command below:", ...fetch.map((f) => `        ${f}`), "");
   para(
     opts.reportUrl
       ? `Full report (differences, evidence, changelog check, diagrams): ${opts.reportUrl}`

@@ -10,12 +10,12 @@ import { compareExplorations } from "../compare/explore.ts";
 import { builtinSide, cellsOf, type MappedFacts, seriesSide } from "../compare/sides.ts";
 import type { VersionSide } from "../compare/types.ts";
 import { loadFixtures } from "../emulator/api.ts";
-import { type CellResult, sameImplementation } from "../scenarios/result.ts";
+import { type CellResult, sameImplementation, shortFileNames } from "../scenarios/result.ts";
 import { type Design, runMatrix, runScenario } from "../scenarios/run.ts";
 import type { TeeDriverImpl } from "../scenarios/world.ts";
 import { FACT_PATHS } from "../semantics/facts.ts";
 import type { MapResult } from "../semantics/map/types.ts";
-import { BUILTIN_VERSIONS, type BuiltinVersion, MAINLINE } from "../semantics/versions.ts";
+import { BUILTIN_VERSIONS, type BuiltinVersion, MAINLINE, MODEL_KERNEL } from "../semantics/versions.ts";
 import type { Series } from "../series/types.ts";
 import { shellWord } from "../shell.ts";
 import { REVIEW_EXPLORE_DEPTH } from "./depth.ts";
@@ -200,6 +200,22 @@ function disagreements(d: Design, ran: readonly CellResult[], model: readonly Ce
   ];
 }
 
+/**
+ * The word on a series' base where the hand model ran some of its files: those are the model kernel's
+ * (MODEL_KERNEL), whatever the series is based on; none when the series names that kernel as its base, or
+ * names none (every report says so where it names the base).
+ */
+function baseNote(s: ReviewSubject): string | null {
+  const base = s.series?.base ?? null;
+  if (base === null) return null; // the reports say the series names no base commit
+  const model = (s.design.ran ?? []).filter((r) => r.from === "model").map((r) => r.file);
+  if (s.design.ran !== undefined && model.length === 0) return null;
+  const { name, commit } = MODEL_KERNEL;
+  if (base.startsWith(commit) || commit.startsWith(base)) return null;
+  const files = model.length > 0 ? shortFileNames(model).join(", ") : "every file";
+  return `${s.design.id}: based on ${base.slice(0, 12)}, but the hand model's files (${files}) are ${name}'s`;
+}
+
 export interface ReviewRun {
   report: ReviewReport;
   /** Every cell that ran (A, B and the mainline baseline). */
@@ -236,6 +252,10 @@ export async function runReview(
   // The facts explain, the C decides: a side that ran a file from C is explained by its facts over the hand
   // model (attribution reverts facts there), and every cell where the two disagree is said in the report.
   const notes = [...(opts.notes ?? [])];
+  for (const s of a === b ? [a] : [a, b]) {
+    const n = baseNote(s);
+    if (n !== null) notes.push(n);
+  }
   const notRepresented: string[] = [];
   const explained = new Map<ReviewSubject, VersionSide>();
   for (const s of [a, b]) {
@@ -246,19 +266,14 @@ export async function runReview(
     explained.set(s, s.side(cells, s.design.id));
     const differ = disagreements(s.design, cellsOf(matrix.results, s.design.id), cells);
     notes.push(...differ);
-    if (differ.length > 0)
-      notRepresented.push(
-        `${s.design.id}'s design facts over the hand model, which it explores, do not give what ran from C (see the note)`,
-      );
+    if (differ.length > 0) notRepresented.push(`its model of ${s.design.id} does not give what ran from C`);
   }
   // A file of the series that did not run (its C did not come with the job, did not lower, or has no hand
   // model): the exploration's model of that side stands in for code nobody ran.
   for (const s of [a, b].filter((x) => fromC(x.design)))
     for (const r of s.design.ran ?? [])
       if (r.from === "not run")
-        notRepresented.push(
-          `${s.design.id}'s ${r.file} did not run (${r.why}): it explores the model in its place`,
-        );
+        notRepresented.push(`${s.design.id}'s ${shortFileNames([r.file]).join("")} did not run from C`);
   const bExplained = explained.get(b);
   const run: CellRunner = (facts, scenario, expect) =>
     runScenario({ ...modelOf(b.design), facts }, scenario, fixtures, expect ? { expect } : {});

@@ -134,18 +134,22 @@ const SHORT: Record<string, string> = {
   "stm32_rproc.c": "stm32",
 };
 
+/** Files as the `ran:` lines name them: a modelled file by its short name ("core"), another by its base name. */
+export function shortFileNames(files: readonly string[]): string[] {
+  return files.map((f) => {
+    const base = f.slice(f.lastIndexOf("/") + 1);
+    return SHORT[base] ?? base;
+  });
+}
+
 /**
  * One line saying what ran a design, e.g. "remoteproc_tee.c from C; core, stm32 from the model" (the .c files;
  * the headers that ran with them are in the list itself). `short`: "the rest from the model" for the model's.
  */
 export function describeRan(ran: readonly RanFile[] | undefined, short = false): string {
   if (ran === undefined || ran.length === 0) return "the hand model (every file)";
-  const name = (f: string) => {
-    const base = f.slice(f.lastIndexOf("/") + 1);
-    return SHORT[base] ?? base;
-  };
   const group = (from: RanFile["from"]) =>
-    ran.filter((r) => r.from === from && !r.file.endsWith(".h")).map((r) => name(r.file));
+    shortFileNames(ran.filter((r) => r.from === from && !r.file.endsWith(".h")).map((r) => r.file));
   const parts: string[] = [];
   const c = group("C");
   const model = group("model");

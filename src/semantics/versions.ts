@@ -11,6 +11,9 @@ export interface BuiltinVersion {
   facts: DesignFacts;
 }
 
+/** The kernel the hand model mirrors: the files it runs are this release's. */
+export const MODEL_KERNEL = { name: "Linux v6.15", commit: "0ff41df1cb26" } as const;
+
 /** Linux v6.15 (0ff41df1cb26): no TEE support; the baseline every version is a delta over. */
 export const MAINLINE: DesignFacts = {
   core: {

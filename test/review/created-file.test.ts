@@ -93,3 +93,31 @@ describe("a series creating a C file no model runs", () => {
     expect(report.verdict.status).toBe("warn");
   });
 });
+
+describe("the word on a series' base where the hand model ran its files", () => {
+  const review = async (base: string | null) => {
+    const series = { ...(await seriesOf(fixture)), base };
+    const mainline = builtinVersion("mainline");
+    if (mainline === undefined) throw new Error("no built-in mainline");
+    const { report } = await runReview(
+      builtinSubject(mainline),
+      await mappedSubject(series, "fixture.mbox"),
+      {
+        scenarios: ["boot"],
+        exploreDepth: 0,
+      },
+    );
+    return report.notes.filter((n) => n.includes("the hand model's files"));
+  };
+
+  it("says the model's files are v6.15's when the series is based elsewhere", async () => {
+    expect(await review("42f7652d3eb527d03665b09edac47f85fb600924")).toEqual([
+      "v1: based on 42f7652d3eb5, but the hand model's files (core, elf loader, virtio, stm32) are Linux v6.15's",
+    ]);
+  });
+
+  it("says nothing when the series is based on the model's kernel, or names no base (the reports say so)", async () => {
+    expect(await review("0ff41df1cb268fc69e703a08a57ee14ae967d0ca")).toEqual([]);
+    expect(await review(null)).toEqual([]);
+  });
+});
