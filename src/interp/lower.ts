@@ -159,6 +159,8 @@ export function cUnescape(body: string, line: number): number[] {
 }
 
 interface FnScope {
+  /** The function's name (what __func__ is). */
+  name: string;
   labels: Map<string, number>;
   switches: SwitchCase[][];
 }
@@ -306,7 +308,7 @@ export class Lowerer {
       const label = l === null ? null : field(l, "label");
       if (label !== null) labels.set(label.text, this.id());
     }
-    this.fn = { labels, switches: [] };
+    this.fn = { name, labels, switches: [] };
     try {
       const def: FunctionDef = {
         name,
@@ -758,6 +760,9 @@ export class Lowerer {
       case "null":
         return { k: "cast", t: VOIDP, e: { k: "num", v: 0n, t: T.int, line }, line };
       case "identifier":
+        // C99's predefined identifier: a static array of the enclosing function's name.
+        if (n.text === "__func__" && this.fn !== null)
+          return { k: "str", bytes: [...new TextEncoder().encode(this.fn.name), 0], id: this.id(), line };
         return { k: "id", name: n.text, line };
       case "parenthesized_expression": {
         const inner = named(n)[0];
