@@ -419,6 +419,17 @@ export class Lowerer {
         members.push(p.width === undefined ? { name, type } : { name, type, width: p.width });
       }
     }
+    // A member of a struct type not yet defined has no layout (C forbids it; laying it out as 0 bytes would
+    // put every later member, and the struct's size, in the wrong place).
+    for (const m of members) {
+      let t = m.type;
+      while (t.k === "array" && t.n !== null) t = t.of;
+      if (t.k === "struct" && !this.structs.get(t).complete)
+        throw new LowerError(
+          `member ${m.name ?? "(anonymous)"} of struct ${tag} has incomplete type struct ${t.tag}`,
+          lineOf(body),
+        );
+    }
     const packed = named(n).some((c) => c.type === "attribute_specifier" && /packed/.test(c.text));
     this.structs.define(ref, members, packed);
     return ref;

@@ -25,10 +25,11 @@ const TREE = join(SHARED, "kernel", "linux-6.12");
 const have = sharedAvailable("kernel/linux-6.12/drivers/remoteproc/remoteproc_core.c");
 const CORE = "drivers/remoteproc/remoteproc_core.c";
 const ELF = "drivers/remoteproc/remoteproc_elf_loader.c";
+/** In the order the core's #include lines bring them in. */
 const HEADERS = [
+  "include/linux/remoteproc.h",
   "drivers/remoteproc/remoteproc_internal.h",
   "drivers/remoteproc/remoteproc_elf_helpers.h",
-  "include/linux/remoteproc.h",
 ];
 const read = (path: string) => ({ path, text: readFileSync(join(TREE, path), "utf8") });
 
@@ -114,6 +115,14 @@ async function world(autoBoot: boolean, firmware: Record<string, Uint8Array> = {
 }
 
 describe.skipIf(!have)("linux-6.12's remoteproc_core.c from C", () => {
+  it("SCRATCH auto boot", async () => {
+    const fx = await loadFixtures();
+    const w = await world(true, { "fx-fw": fx.elf.good });
+    console.log(await w.core.device_add(w.dev));
+    await w.k.flushWork().catch((e) => console.log(String(e)));
+    console.log(w.k.trace.map((s) => `${s.layer} ${s.fn} ${s.event} ${s.detail}`).join("\n"));
+    console.log(w.monitors.findings);
+  });
   it("lowers with no problem, and names what it calls that the environment lacks, with the line", async () => {
     const w = await world(false);
     expect(w.loaded.problems).toEqual([]);

@@ -66,6 +66,7 @@ char *kstrdup(const char *s, gfp_t gfp);
 char *kstrndup(const char *s, size_t max, gfp_t gfp);
 char *kasprintf(gfp_t gfp, const char *fmt, ...);
 int snprintf(char *buf, size_t size, const char *fmt, ...);
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list args);
 static inline size_t strcspn(const char *s, const char *reject)
 {
 	size_t n, i;

@@ -166,6 +166,19 @@ export const KERNEL_UTIL: EnvModule = {
         }
         return ret(bytes.length);
       },
+      /** lib/vsprintf.c: vsnprintf() — snprintf with the arguments of a va_list */
+      vsnprintf: (call) => {
+        const buf = env.c.ptr(call.args[0], call.name);
+        const size = Number(int(call.args[1], call.name));
+        const va = env.machine.vaArgs(call.args[3] ?? NULLP);
+        if (va === undefined) throw new Unsupported("vsnprintf of a va_list va_start did not make");
+        const bytes = new TextEncoder().encode(env.format([call.args[2] ?? NULLP, ...va]));
+        if (size > 0) {
+          const n = Math.min(bytes.length, size - 1);
+          env.machine.write(buf, new Uint8Array([...bytes.subarray(0, n), 0]));
+        }
+        return ret(bytes.length);
+      },
       /**
        * include/linux/rcupdate.h: rcu_read_lock()/rcu_read_unlock() — the core's readers of its rproc list
        * (the panic notifier); not tracked as an atomic section (nothing in the core sleeps inside one).
