@@ -43,7 +43,10 @@ export function loadOrder(report: TreeReport): Array<{ path: string; text: strin
   };
   for (const f of files) if (f.role === "source") visit(f.path, f.text);
   for (const h of headers) if (!ordered.includes(h)) ordered.push(h);
-  return [...ordered, ...files.filter((f) => f.role === "source")].map((f) => ({ path: f.path, text: f.text }));
+  return [...ordered, ...files.filter((f) => f.role === "source")].map((f) => ({
+    path: f.path,
+    text: f.text,
+  }));
 }
 
 /** What runs a file: "C" (its text) or "model" (the hand model). */

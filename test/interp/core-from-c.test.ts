@@ -11,10 +11,11 @@ import { createPlatform, loadFixtures } from "../../src/emulator/api.ts";
 import { BUILTINS } from "../../src/interp/builtins.ts";
 import { neededNames } from "../../src/interp/calls.ts";
 import { CORE_MODULES, coreExit, coreInit, loadTreeDrivers } from "../../src/interp/env/drivers.ts";
-import { KernelEnv } from "../../src/interp/env/kernel.ts";
+import { CannotRunC, KernelEnv } from "../../src/interp/env/kernel.ts";
 import { moduleInit } from "../../src/interp/env/remoteproc_tee.ts";
 import { instantiate } from "../../src/interp/index.ts";
 import { cParser } from "../../src/node/c-parser.ts";
+import { layerOfFile } from "../../src/scenarios/result.ts";
 import { Device, DriverCore } from "../../src/semantics/device.ts";
 import { referenceDt } from "../../src/semantics/devicetree.ts";
 import { Kernel } from "../../src/semantics/kernel.ts";
@@ -35,11 +36,78 @@ const read = (path: string) => ({ path, text: readFileSync(join(TREE, path), "ut
 
 /** A platform driver of our own over the core's API (not kernel code). */
 const DRIVER = String.raw`
-static int fx_start(struct rproc *rproc) { return 0; }
-static int fx_stop(struct rproc *rproc) { return 0; }
-static const struct rproc_ops fx_ops = { .start = fx_start, .stop = fx_stop };
+static int fx_started;
+static int fx_start(struct rproc *rproc) { fx_started++; return 0; }
+static int fx_stop(struct rproc *rproc) { fx_started--; return 0; }
+
+static int fx_mem_alloc(struct rproc *rproc, struct rproc_mem_entry *mem)
+{
+	void *va = ioremap_wc(mem->dma, mem->len);
+
+	if (!va)
+		return -ENOMEM;
+	mem->va = va;
+	return 0;
+}
+
+static int fx_mem_release(struct rproc *rproc, struct rproc_mem_entry *mem)
+{
+	iounmap(mem->va);
+	return 0;
+}
+
+/* The coprocessor's memories: its SRAM at the address Linux sees it, its RETRAM at 0. */
+static int fx_prepare(struct rproc *rproc)
+{
+	struct rproc_mem_entry *mem;
+
+	mem = rproc_mem_entry_init(rproc->dev.parent, NULL, 0x10000000, 0x40000, 0x10000000,
+				   fx_mem_alloc, fx_mem_release, "%s%d", "mcuram", 2);
+	if (!mem)
+		return -ENOMEM;
+	rproc_add_carveout(rproc, mem);
+	mem = rproc_mem_entry_init(rproc->dev.parent, NULL, 0x38000000, 0x10000, 0, fx_mem_alloc, fx_mem_release,
+				   "retram");
+	if (!mem)
+		return -ENOMEM;
+	rproc_add_carveout(rproc, mem);
+	return 0;
+}
+
+/* A firmware may come without a resource table. */
+static int fx_parse_fw(struct rproc *rproc, const struct firmware *fw)
+{
+	if (rproc_elf_load_rsc_table(rproc, fw))
+		dev_info(&rproc->dev, "no resource table\n");
+	return 0;
+}
+
+static const struct rproc_ops fx_ops = {
+	.prepare = fx_prepare,
+	.start = fx_start,
+	.stop = fx_stop,
+	.parse_fw = fx_parse_fw,
+	.load = rproc_elf_load_segments,
+	.sanity_check = rproc_elf_sanity_check,
+	.get_boot_addr = rproc_elf_get_boot_addr,
+	.find_loaded_rsc_table = rproc_elf_find_loaded_rsc_table,
+};
 static struct rproc *fx;
 static int fx_auto_boot;
+
+/* What the sysfs state file does: boot, then stop. */
+int fx_cycle(void)
+{
+	int ret = rproc_boot(fx);
+
+	dev_info(&fx->dev, "boot %d state %d started %d carveout %s\n", ret, fx->state, fx_started,
+		 list_first_entry(&fx->carveouts, struct rproc_mem_entry, node)->name);
+	if (ret)
+		return ret;
+	rproc_shutdown(fx);
+	dev_info(&fx->dev, "shutdown state %d started %d\n", fx->state, fx_started);
+	return 0;
+}
 
 static int fx_probe(struct platform_device *pdev)
 {
@@ -103,7 +171,7 @@ async function world(autoBoot: boolean, firmware: Record<string, Uint8Array> = {
   );
   const env = new KernelEnv(
     { k, core, platform, teedevs: [], store: { get: (name: string) => firmware[name] } },
-    (f) => (f === CORE || f === ELF ? "core" : "stm32"),
+    (f) => (f === "fx_rproc.c" ? "stm32" : layerOfFile(f)),
     CORE_MODULES,
   );
   const m = instantiate(loaded.program, env);
@@ -111,18 +179,10 @@ async function world(autoBoot: boolean, firmware: Record<string, Uint8Array> = {
   await coreInit(env, m, CORE);
   await moduleInit(env, m, "fx_rproc.c");
   const logs = () => k.trace.filter((s) => s.event === "log").map((s) => s.detail);
-  return { loaded, k, env, m, core, dev, monitors, logs, fx };
+  return { loaded, k, env, m, core, dev, monitors, logs, fx, platform };
 }
 
 describe.skipIf(!have)("linux-6.12's remoteproc_core.c from C", () => {
-  it("SCRATCH auto boot", async () => {
-    const fx = await loadFixtures();
-    const w = await world(true, { "fx-fw": fx.elf.good });
-    console.log(await w.core.device_add(w.dev));
-    await w.k.flushWork().catch((e) => console.log(String(e)));
-    console.log(w.k.trace.map((s) => `${s.layer} ${s.fn} ${s.event} ${s.detail}`).join("\n"));
-    console.log(w.monitors.findings);
-  });
   it("lowers with no problem, and names what it calls that the environment lacks, with the line", async () => {
     const w = await world(false);
     expect(w.loaded.problems).toEqual([]);
@@ -153,5 +213,50 @@ describe.skipIf(!have)("linux-6.12's remoteproc_core.c from C", () => {
     await coreExit(w.env, w.m, CORE);
     w.k.leakCheck();
     expect(w.monitors.findings).toEqual([]);
+  });
+
+  it("boots and shuts down from C: the driver's carveout, the ELF segments through it, the start and stop ops", async () => {
+    const image = (await loadFixtures()).elf.noResourceTable;
+    const w = await world(false, { "fx-fw": image });
+    expect(await w.core.device_add(w.dev)).toBe(0);
+    const ret = await w.env.run("fx_cycle", { name: "fx_cycle" }, []);
+    expect(ret).toMatchObject({ k: "int", v: 0n });
+    // RPROC_RUNNING = 2, RPROC_OFFLINE = 0.
+    expect(w.logs()).toContain("info: boot 0 state 2 started 1 carveout mcuram2");
+    expect(w.logs()).toContain("info: shutdown state 0 started 0");
+    expect(w.logs()).toContain("info: no resource table");
+    // The segment for 0x10000000 is in the coprocessor's SRAM, through the carveout's ioremap_wc.
+    const elf = new DataView(image.buffer, image.byteOffset, image.byteLength);
+    const phdr = elf.getUint32(28, true) + 32 * 1;
+    expect(elf.getUint32(phdr + 8, true)).toBe(0x10000000);
+    const off = elf.getUint32(phdr + 4, true);
+    const filesz = elf.getUint32(phdr + 16, true);
+    const sram = w.platform.nsRead(0x10000000, filesz);
+    expect(sram.ok && [...sram.data]).toEqual([...image.subarray(off, off + filesz)]);
+    await w.core.device_release_driver(w.dev);
+    await coreExit(w.env, w.m, CORE);
+    w.k.leakCheck();
+    expect(w.monitors.findings).toEqual([]);
+  });
+
+  it("the auto boot runs from the firmware loader's work up to the vdev resource, where the environment lacks the virtio device: it stops naming the API and the line", async () => {
+    const w = await world(true, { "fx-fw": (await loadFixtures()).elf.good });
+    expect(await w.core.device_add(w.dev)).toBe(0);
+    const fns = () => w.k.trace.filter((s) => s.event === "call").map((s) => s.fn);
+    // rproc_add queued the request: nothing booted yet.
+    expect(fns()).not.toContain("rproc_boot");
+    const stopped = await w.k.flushWork().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(stopped).toBeInstanceOf(CannotRunC);
+    const e = stopped as CannotRunC;
+    expect(e.fault).toBe(false);
+    expect(e.what).toMatch(/^platform_device_register_data\(\): not defined in the files and not provided/);
+    expect(e.site.file).toBe(CORE);
+    const line = read(CORE).text.split("\n")[e.site.line - 1];
+    expect(line).toContain("platform_device_register_data(");
+    for (const fn of ["rproc_auto_boot_callback", "rproc_boot", "rproc_fw_boot", "rproc_handle_resources"])
+      expect(fns()).toContain(fn);
   });
 });
