@@ -232,7 +232,8 @@ describe.skipIf(!have)("linux-6.12's remoteproc_core.c from C", () => {
     const off = elf.getUint32(phdr + 4, true);
     const filesz = elf.getUint32(phdr + 16, true);
     const sram = w.platform.nsRead(0x10000000, filesz);
-    expect(sram.ok && [...sram.data]).toEqual([...image.subarray(off, off + filesz)]);
+    expect(sram.ok).toBe(true);
+    expect([...(sram.data ?? [])]).toEqual([...image.subarray(off, off + filesz)]);
     await w.core.device_release_driver(w.dev);
     await coreExit(w.env, w.m, CORE);
     w.k.leakCheck();
