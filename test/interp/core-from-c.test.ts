@@ -15,15 +15,19 @@ import { CannotRunC, KernelEnv } from "../../src/interp/env/kernel.ts";
 import { moduleInit } from "../../src/interp/env/remoteproc_tee.ts";
 import { instantiate } from "../../src/interp/index.ts";
 import { cParser } from "../../src/node/c-parser.ts";
+import { loadInput } from "../../src/node/inputs.ts";
+import { applySeriesToTree } from "../../src/node/kernel-tree.ts";
 import { layerOfFile } from "../../src/scenarios/result.ts";
 import { Device, DriverCore } from "../../src/semantics/device.ts";
 import { referenceDt } from "../../src/semantics/devicetree.ts";
 import { Kernel } from "../../src/semantics/kernel.ts";
 import { Monitors } from "../../src/semantics/monitors.ts";
+import { loadOrder, runnableFiles } from "../../src/tree/index.ts";
 import { SHARED, sharedAvailable } from "../helpers/shared.ts";
 
 const TREE = join(SHARED, "kernel", "linux-6.12");
 const have = sharedAvailable("kernel/linux-6.12/drivers/remoteproc/remoteproc_core.c");
+const haveV16 = have && sharedAvailable("lkml/v16");
 const CORE = "drivers/remoteproc/remoteproc_core.c";
 const ELF = "drivers/remoteproc/remoteproc_elf_loader.c";
 /** In the order the core's #include lines bring them in. */
@@ -198,6 +202,38 @@ describe.skipIf(!have)("linux-6.12's remoteproc_core.c from C", () => {
     expect(first?.file).toBe(CORE);
     expect(first?.line).toBeGreaterThan(0);
   });
+
+  it.skipIf(!haveV16)(
+    "v16's patched core (patches 1 and 3 applied to the tree) lowers with the drivers with no problem",
+    async () => {
+      const series = await loadInput(join(SHARED, "lkml", "v16"));
+      const report = await applySeriesToTree(series, TREE);
+      const files = runnableFiles(report);
+      const get = (p: string) => {
+        const f = files.find((x) => x.path === p);
+        return f === undefined ? null : { path: f.path, text: f.text };
+      };
+      expect(report.files.find((f) => f.path === CORE)?.provenance).toEqual({
+        kind: "patched",
+        patches: [1, 3],
+      });
+      const headers = loadOrder(report).filter((f) => f.path.endsWith(".h"));
+      // The order the sources include them in: the tree's remoteproc.h before remoteproc_internal.h.
+      const at = (p: string) => headers.findIndex((h) => h.path === p);
+      expect(at("include/linux/remoteproc.h")).toBeLessThan(at("drivers/remoteproc/remoteproc_internal.h"));
+      const loaded = loadTreeDrivers(await cParser(), {
+        headers,
+        core: get(CORE),
+        elf: get(ELF),
+        stm32: get("drivers/remoteproc/stm32_rproc.c"),
+        tee: get("drivers/remoteproc/remoteproc_tee.c"),
+      });
+      expect(loaded.problems).toEqual([]);
+      // The series' rproc_pa_to_va (patch 1) is the C's now, not the environment's.
+      expect(loaded.program.functions.rproc_pa_to_va?.file).toBe(CORE);
+    },
+    60_000,
+  );
 
   it("registers and unregisters an rproc: the class device, its index, the release callback frees it", async () => {
     const w = await world(false);
