@@ -90,6 +90,8 @@ const idioms: Record<string, Native> = {
     return intVal(T.int, err.v);
   },
   __builtin_constant_p: () => intVal(T.int, 0n),
+  /** va_end(ap): nothing to release (va_start's object stays with the machine). */
+  va_end: () => VOID,
 };
 
 /**
@@ -129,6 +131,15 @@ function guardEnter(
 }
 
 const special: Record<string, SpecialForm> = {
+  /** va_start(ap, last): ap stands for the variadic arguments of the function it is in. */
+  *va_start(ex, args, line) {
+    const ap = args[0];
+    if (ap === undefined || args.length !== 2) throw ex.unknown("va_start with unexpected arguments", line);
+    const lv = yield* ex.lval(ap);
+    ex.store(lv, ex.m.vaStart(ex.varargs, "va_list"));
+    return VOID;
+  },
+
   /** container_of(ptr, typeof(*pos), member): the list iterators' step, typed by the iterator variable. */
   *__container_of_var(ex, args, line) {
     const [pos, ptr, member] = args;

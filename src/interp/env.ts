@@ -73,6 +73,8 @@ export interface MachineApi {
   enumValue(name: string): bigint | undefined;
   /** The running thread, the statement of the posted code it is at and the C function of it; null between steps. */
   where(): { thread: ThreadInfo; site: Site; caller: string } | null;
+  /** The variadic arguments a va_list stands for (va_start made it), or undefined. */
+  vaArgs(ap: Value): readonly Value[] | undefined;
   /** Calls a C function through its pointer on the calling thread (a callback the environment runs). */
   callFunction(fn: Value, args: readonly Value[]): Gen<Value>;
 }

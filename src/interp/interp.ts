@@ -124,6 +124,8 @@ interface Frame {
   line: number;
   readonly scopes: Scope[];
   readonly prelude: boolean;
+  /** A variadic function's arguments after its parameters (what va_start gives). */
+  readonly varargs: readonly Value[];
 }
 
 interface Lval {
@@ -259,7 +261,15 @@ export class Machine implements MachineApi {
       });
     const init = (file: string, v: Var, init: Init, line: number): void => {
       const ex = new Exec(this, null);
-      ex.frames.push({ fn: null, name: "<static initialiser>", file, line, scopes: [], prelude: false });
+      ex.frames.push({
+        fn: null,
+        name: "<static initialiser>",
+        file,
+        line,
+        scopes: [],
+        prelude: false,
+        varargs: [],
+      });
       try {
         const r = ex.initialise(v.obj, 0, v.t, init).next();
         if (!r.done) throw new UnknownError("a static initialiser that suspends", { file, line });
@@ -287,6 +297,8 @@ export class Machine implements MachineApi {
 
   /** This program's function lookups (see `function`), shared with every other instance of it. */
   private readonly fnLookups: Map<string, Map<string, FunctionDef | undefined>>;
+  /** The arguments each va_list object stands for (va_start made it), by its address. */
+  private readonly vaLists = new Map<bigint, readonly Value[]>();
 
   /** A global visible from `file` (its statics first), or undefined. */
   global(name: string, file: string): Var | undefined {
@@ -315,6 +327,18 @@ export class Machine implements MachineApi {
   }
 
   /** A global the environment provides (asked once per name). */
+  /** va_start: a va_list object standing for `args` (the calling frame's variadic arguments). */
+  vaStart(args: readonly Value[], label: string): Value & { k: "ptr" } {
+    const obj = this.mem.alloc(8, "env", label);
+    this.vaLists.set(obj.base, args);
+    return { k: "ptr", t: { k: "ptr", to: T.void }, addr: obj.base, obj };
+  }
+
+  /** The arguments of a va_list va_start made, or undefined (a va_list the interpreter did not make). */
+  vaArgs(ap: Value): readonly Value[] | undefined {
+    return ap.k === "ptr" ? this.vaLists.get(ap.addr) : undefined;
+  }
+
   envGlobal(name: string): Var | undefined {
     if (!this.envGlobals.has(name)) this.envGlobals.set(name, this.env.global?.(name, this) ?? null);
     return this.envGlobals.get(name) ?? undefined;
@@ -549,6 +573,11 @@ export class Exec {
     public thread: Thread | null,
   ) {}
 
+  /** The variadic arguments of the innermost C function (va_start's). */
+  get varargs(): readonly Value[] {
+    return this.frame.varargs;
+  }
+
   private get frame(): Frame {
     const f = this.frames[this.frames.length - 1];
     if (f === undefined) throw new Error("no frame");
@@ -607,7 +636,15 @@ export class Exec {
   *callC(def: FunctionDef, args: readonly Value[], _line: number): Gen<Value> {
     if (this.frames.length >= this.m.maxDepth) throw this.unknown(`call depth ${this.m.maxDepth} exceeded`);
     const prelude = this.m.preludeFiles.has(def.file);
-    const frame: Frame = { fn: def, name: def.name, file: def.file, line: def.line, scopes: [], prelude };
+    const frame: Frame = {
+      fn: def,
+      name: def.name,
+      file: def.file,
+      line: def.line,
+      scopes: [],
+      prelude,
+      varargs: def.t.variadic ? args.slice(def.params.length) : [],
+    };
     const scope: Scope = { vars: new Map(), cleanups: null };
     frame.scopes.push(scope);
     def.params.forEach((p, i) => {

@@ -159,6 +159,8 @@ export function cUnescape(body: string, line: number): number[] {
 }
 
 interface FnScope {
+  /** The function's name (what __func__ is). */
+  name: string;
   labels: Map<string, number>;
   switches: SwitchCase[][];
 }
@@ -306,7 +308,7 @@ export class Lowerer {
       const label = l === null ? null : field(l, "label");
       if (label !== null) labels.set(label.text, this.id());
     }
-    this.fn = { labels, switches: [] };
+    this.fn = { name, labels, switches: [] };
     try {
       const def: FunctionDef = {
         name,
@@ -416,6 +418,17 @@ export class Lowerer {
         const { name, type } = p.d === null ? { name: null, type: base } : this.declarator(p.d, base);
         members.push(p.width === undefined ? { name, type } : { name, type, width: p.width });
       }
+    }
+    // A member of a struct type not yet defined has no layout (C forbids it; laying it out as 0 bytes would
+    // put every later member, and the struct's size, in the wrong place).
+    for (const m of members) {
+      let t = m.type;
+      while (t.k === "array" && t.n !== null) t = t.of;
+      if (t.k === "struct" && !this.structs.get(t).complete)
+        throw new LowerError(
+          `member ${m.name ?? "(anonymous)"} of struct ${tag} has incomplete type struct ${t.tag}`,
+          lineOf(body),
+        );
     }
     const packed = named(n).some((c) => c.type === "attribute_specifier" && /packed/.test(c.text));
     this.structs.define(ref, members, packed);
@@ -758,6 +771,9 @@ export class Lowerer {
       case "null":
         return { k: "cast", t: VOIDP, e: { k: "num", v: 0n, t: T.int, line }, line };
       case "identifier":
+        // C99's predefined identifier: a static array of the enclosing function's name.
+        if (n.text === "__func__" && this.fn !== null)
+          return { k: "str", bytes: [...new TextEncoder().encode(this.fn.name), 0], id: this.id(), line };
         return { k: "id", name: n.text, line };
       case "parenthesized_expression": {
         const inner = named(n)[0];

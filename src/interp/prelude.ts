@@ -36,6 +36,8 @@ typedef u32 __be32;
 typedef u64 __be64;
 typedef u64 phys_addr_t;
 typedef u64 dma_addr_t;
+/* stdarg.h: a va_list is the interpreter's object for a call's variadic arguments (va_start). */
+typedef void *va_list;
 typedef u64 resource_size_t;
 typedef unsigned int gfp_t;
 typedef long long loff_t;

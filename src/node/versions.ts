@@ -110,6 +110,8 @@ function modelOnly(opts: SubjectOptions): boolean {
 const STM32_FILE = "drivers/remoteproc/stm32_rproc.c";
 /** The core's ELF helpers, run from C beside a tree's STM32 driver (the hand model's core calls them). */
 const ELF_FILE = "drivers/remoteproc/remoteproc_elf_loader.c";
+/** The core: loadable from C with the drivers (drivers.ts), not yet driven by a matrix world. */
+const CORE_FILE = "drivers/remoteproc/remoteproc_core.c";
 
 /**
  * What a series runs from C on a kernel tree: the tree's stm32_rproc.c with the series applied, together
@@ -184,7 +186,12 @@ function ranOf(report: TreeReport, fromC: ReadonlySet<string>): RanFile[] {
       ran.push({
         file: f.path,
         from: "model",
-        why: f.text === null ? why : `${why}; the hand model runs it as the drivers' environment`,
+        why:
+          f.text === null
+            ? why
+            : f.path === CORE_FILE
+              ? `${why}; the hand model runs it as the drivers' environment (the matrix's operations do not drive a C core yet: src/interp/env/drivers.ts CORE_MODULES runs it only in tests, and its vdev's virtio device is not in the environment)`
+              : `${why}; the hand model runs it as the drivers' environment`,
       });
     else if (f.role === "source" && f.provenance.kind === "fallback")
       ran.push({ file: f.path, from: "model", why });

@@ -3,6 +3,7 @@
  * with git (src/node/kernel-tree.ts); without a tree, applyWithoutTree gives the files the series creates.
  * The interpreter takes `runnableFiles(report)` and falls back to the hand model for every other file.
  */
+import { includesOf } from "./paths.ts";
 import type { Provenance, TreeBase, TreeFile, TreeReport } from "./types.ts";
 
 export { applyHunks } from "./apply.ts";
@@ -22,13 +23,30 @@ export function runnableFiles(report: TreeReport): Array<TreeFile & { text: stri
 
 /**
  * The runnable files in the order the interpreter loads a tree's files: headers first (so their macros and
- * types precede the .c files), then sources, each group in report order.
+ * types precede the .c files), in the order the sources' #include lines would bring them in (depth first,
+ * the sources in report order: remoteproc_internal.h lays out structs of include/linux/remoteproc.h, which
+ * every source includes before it), a header no source includes after those; then the sources in report
+ * order.
  */
 export function loadOrder(report: TreeReport): Array<{ path: string; text: string }> {
   const files = runnableFiles(report);
-  return [...files.filter((f) => f.role === "header"), ...files.filter((f) => f.role === "source")].map(
-    (f) => ({ path: f.path, text: f.text }),
-  );
+  const headers = files.filter((f) => f.role === "header");
+  const byPath = new Map(headers.map((h) => [h.path, h]));
+  const ordered: typeof headers = [];
+  const visit = (path: string, text: string) => {
+    for (const inc of includesOf(path, text)) {
+      const h = byPath.get(inc);
+      if (h === undefined || ordered.includes(h)) continue;
+      ordered.push(h);
+      visit(h.path, h.text);
+    }
+  };
+  for (const f of files) if (f.role === "source") visit(f.path, f.text);
+  for (const h of headers) if (!ordered.includes(h)) ordered.push(h);
+  return [...ordered, ...files.filter((f) => f.role === "source")].map((f) => ({
+    path: f.path,
+    text: f.text,
+  }));
 }
 
 /** What runs a file: "C" (its text) or "model" (the hand model). */

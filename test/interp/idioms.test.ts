@@ -84,6 +84,45 @@ int main(void) {
     ).toBe("1 -19 0 1 -19 0\n");
   });
 
+  it("va_start gives a variadic function's arguments after its parameters to the environment; __func__ is its name", async () => {
+    const seen: string[] = [];
+    const env = layered(
+      tableEnvironment({
+        sink: (call, m) => {
+          const ap = call.args[1];
+          const va = ap === undefined ? undefined : m.vaArgs(ap);
+          seen.push(
+            `${m.cstring(call.args[0] ?? { k: "void" })}: ${(va ?? []).map((v) => (v.k === "int" ? v.v : v.k)).join(",")}`,
+          );
+          return { k: "void" };
+        },
+      }),
+      heapEnvironment,
+    );
+    expect(
+      await out(
+        `${HEAD}
+void sink(const char *what, va_list ap);
+static void note(int n, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	sink(__func__, args);
+	va_end(args);
+}
+int main(void) {
+  note(1, "x", 7, 8, -9);
+  note(2, "y");
+  printf("%s\n", __func__);
+  return 0;
+}`,
+        env,
+      ),
+    ).toBe("main\n");
+    expect(seen).toEqual(["note: 7,8,-9", "note: "]);
+  });
+
   it("BIT, GENMASK, ARRAY_SIZE, min/max with one evaluation and C's conversions", async () => {
     expect(
       await out(`${HEAD}

@@ -15,16 +15,22 @@ import type { Stm32DriverImpl, TeeDriverImpl } from "../../scenarios/world.ts";
 import type { Kernel } from "../../semantics/kernel.ts";
 import type { RprocTeeApi } from "../../semantics/stm32_rproc.ts";
 import type { Program } from "../ast.ts";
-import { instantiate, type KConfig, loadProgram } from "../index.ts";
+import { instantiate, type KConfig, loadProgram, type Machine } from "../index.ts";
 import type { LowerProblem, SourceFile } from "../lower.ts";
-import { ENV_HEADERS_FOR_TREE } from "./headers.ts";
+import { T } from "../types.ts";
+import { DEVICE_CORE } from "./device_core.ts";
+import { FIRMWARE_LOADER } from "./firmware_loader.ts";
+import { ENV_HEADERS_FOR_CORE, ENV_HEADERS_FOR_TREE } from "./headers.ts";
+import { IDR } from "./idr.ts";
 import { IRQ } from "./irq.ts";
 import { CannotRunC, type EnvModule, KernelEnv, type KernelWorld } from "./kernel.ts";
+import { KERNEL_UTIL } from "./kernel_util.ts";
 import { MAILBOX } from "./mailbox.ts";
 import { OF } from "./of.ts";
 import { PLATFORM } from "./platform.ts";
 import { REGMAP } from "./regmap.ts";
 import { REMOTEPROC_CORE } from "./remoteproc_core.ts";
+import { REMOTEPROC_FILES } from "./remoteproc_files.ts";
 import { type DriverHooks, interpretedTeeDriver, moduleInit, type WorldMachine } from "./remoteproc_tee.ts";
 import { teeModelModule } from "./remoteproc_tee_model.ts";
 import { RESET } from "./reset.ts";
@@ -42,6 +48,20 @@ export const TREE_MODULES: readonly EnvModule[] = [
   REMOTEPROC_CORE,
 ];
 
+/**
+ * The environment modules when the tree's remoteproc core runs from C too: the drivers' without the bridge
+ * to the hand model's core (remoteproc_core.ts), with the core's own kernel APIs and the core's files that are
+ * not modelled (remoteproc_files.ts).
+ */
+export const CORE_MODULES: readonly EnvModule[] = [
+  ...TREE_MODULES.filter((m) => m !== REMOTEPROC_CORE),
+  DEVICE_CORE,
+  IDR,
+  FIRMWARE_LOADER,
+  KERNEL_UTIL,
+  REMOTEPROC_FILES,
+];
+
 /** The config a tree's drivers are built with: the series' TEE support, an ARM SoC's SMC calling convention. */
 export const TREE_CONFIG: KConfig = { CONFIG_REMOTEPROC_TEE: "y", CONFIG_HAVE_ARM_SMCCC: "y" };
 
@@ -54,6 +74,11 @@ export interface TreeDriverSources {
   readonly stm32: SourceFile | null;
   /** The core's ELF helpers (the tree's remoteproc_elf_loader.c), when they run from C. */
   readonly elf?: SourceFile | null;
+  /**
+   * The core itself (the tree's remoteproc_core.c with the series applied), loaded with the environment's
+   * headers of its own APIs (headers_core.ts), when it is to run from C.
+   */
+  readonly core?: SourceFile | null;
   readonly config?: KConfig;
 }
 
@@ -62,6 +87,7 @@ export interface LoadedTreeDrivers {
   readonly tee: string | null;
   readonly stm32: string | null;
   readonly elf: string | null;
+  readonly core: string | null;
   readonly problems: readonly LowerProblem[];
 }
 
@@ -70,7 +96,9 @@ export interface LoadedTreeDrivers {
  * redefined at the end of the file before (so no line of a posted file moves).
  */
 export function loadTreeDrivers(parser: Parser, src: TreeDriverSources): LoadedTreeDrivers {
-  const sources = [src.elf ?? null, src.tee, src.stm32].filter((f): f is SourceFile => f !== null);
+  const sources = [src.core ?? null, src.elf ?? null, src.tee, src.stm32].filter(
+    (f): f is SourceFile => f !== null,
+  );
   if (sources.length === 0) throw new Error("loadTreeDrivers: no driver to load");
   const mod = (f: SourceFile) => f.path.slice(f.path.lastIndexOf("/") + 1).replace(/\.c$/, "");
   const files: SourceFile[] = [...src.headers];
@@ -84,7 +112,7 @@ export function loadTreeDrivers(parser: Parser, src: TreeDriverSources): LoadedT
   });
   const first = sources[0] as SourceFile;
   const { program, problems } = loadProgram(parser, files, {
-    envHeaders: ENV_HEADERS_FOR_TREE,
+    envHeaders: src.core == null ? ENV_HEADERS_FOR_TREE : ENV_HEADERS_FOR_CORE,
     config: src.config ?? TREE_CONFIG,
     defines: { KBUILD_MODNAME: JSON.stringify(mod(first)) },
   });
@@ -93,6 +121,7 @@ export function loadTreeDrivers(parser: Parser, src: TreeDriverSources): LoadedT
     tee: src.tee?.path ?? null,
     stm32: src.stm32?.path ?? null,
     elf: src.elf?.path ?? null,
+    core: src.core?.path ?? null,
     problems,
   };
 }
@@ -160,4 +189,37 @@ export function interpretedTreeDrivers(
     };
   }
   return out;
+}
+
+/**
+ * The core's initcall (remoteproc_init, subsys_initcall): the class, the debugfs root, the panic notifier and
+ * the recovery workqueue, before any driver registers an rproc.
+ */
+export function coreInit(env: KernelEnv, m: Machine, file: string): Promise<void> {
+  return initcall(env, m, file, "__interp_subsys_initcall", "subsys_initcall");
+}
+
+/** The core's module exit (remoteproc_exit): what its initcall made is released, as unloading it would. */
+export function coreExit(env: KernelEnv, m: Machine, file: string): Promise<void> {
+  return initcall(env, m, file, "__interp_module_exit", "module_exit");
+}
+
+async function initcall(
+  env: KernelEnv,
+  m: Machine,
+  file: string,
+  global: string,
+  what: string,
+): Promise<void> {
+  const init = m.global(global, file);
+  if (init === undefined) throw new CannotRunC(`${file} has no ${what}`, { file, line: 0 }, false);
+  const b = m.read({ k: "ptr", t: { k: "ptr", to: T.void }, addr: init.obj.base, obj: init.obj }, 8);
+  const addr = new DataView(b.buffer, b.byteOffset).getBigUint64(0, true);
+  const ret = await env.run(
+    what,
+    { fn: { k: "ptr", t: { k: "ptr", to: T.void }, addr, obj: m.find(addr) } },
+    [],
+  );
+  if (ret.k === "int" && ret.v !== 0n)
+    throw new CannotRunC(`the core's ${what} returned ${ret.v}`, { file, line: 0 }, false);
 }

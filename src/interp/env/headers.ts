@@ -11,6 +11,7 @@
  * and resource-table layouts) are the interfaces' published values.
  */
 import type { SourceFile } from "../lower.ts";
+import { CORE_HEADERS } from "./headers_core.ts";
 import { PLATFORM_HEADERS } from "./headers_platform.ts";
 
 const BUG = `
@@ -79,7 +80,8 @@ int mutex_trylock(struct mutex *lock);
 void mutex_unlock(struct mutex *lock);
 `;
 
-const DEVICE = `
+/** device.h; `extra`: members of struct device only the loaded files use (the core's type and class). */
+const deviceHeader = (extra: string): string => `
 struct device_node;
 struct fwnode_handle;
 struct bus_type { const char *name; };
@@ -102,7 +104,7 @@ struct device {
 	void *driver_data;
 	struct device_node *of_node;
 	struct fwnode_handle *fwnode;
-};
+${extra}};
 struct device_link;
 #define DL_FLAG_STATELESS (1U << 0)
 #define DL_FLAG_AUTOREMOVE_CONSUMER (1U << 2)
@@ -134,6 +136,7 @@ struct platform_device {
 };
 #define to_platform_device(x) container_of((x), struct platform_device, dev)
 `;
+const DEVICE = deviceHeader("");
 
 const IO = `
 /* Mappings are views onto the emulated platform's memory, as Linux (the non-secure world) sees it. */
@@ -529,4 +532,21 @@ export const ENV_HEADERS: readonly SourceFile[] = [
 export const ENV_HEADERS_FOR_TREE: readonly SourceFile[] = [
   ...ENV_HEADERS.filter((f) => !f.path.endsWith("/remoteproc.h")),
   ...PLATFORM_HEADERS,
+];
+
+/**
+ * The environment's headers when the tree's remoteproc_core.c runs from C with the drivers: the tree's, with
+ * the members of struct device the core sets (its device type, whose release frees the rproc, and class) and
+ * the core's own kernel APIs (headers_core.ts).
+ */
+export const ENV_HEADERS_FOR_CORE: readonly SourceFile[] = [
+  ...ENV_HEADERS_FOR_TREE.map((f) =>
+    f.path.endsWith("/device.h")
+      ? file(
+          "device.h",
+          `struct device_type;\nstruct class;\n${deviceHeader("\tconst struct device_type *type;\n\tconst struct class *class;\n")}`,
+        )
+      : f,
+  ),
+  ...CORE_HEADERS,
 ];

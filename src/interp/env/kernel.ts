@@ -105,12 +105,21 @@ export type ApiFn = (call: EnvCall) => Value | Gen<Value>;
  * per-world state itself (keyed by the KernelEnv).
  */
 export interface EnvModule {
-  /** The module's API functions, by C name. */
-  fns(env: KernelEnv): Record<string, ApiFn>;
+  /**
+   * The module's API functions, by C name; `before` has those of the modules listed before it (a function
+   * this module also gives replaces that one, and may hand it the calls that are not its own).
+   */
+  fns(env: KernelEnv, before: Readonly<Record<string, ApiFn>>): Record<string, ApiFn>;
   /** More members of a device's twin (paths in struct platform_device or tee_client_device). */
   deviceMembers?(env: KernelEnv, dev: Device, tag: string): Record<string, Served>;
   /** More members of an rproc's twin (paths in the struct rproc of the loaded headers). */
   rprocMembers?(env: KernelEnv, r: Rproc): Record<string, Served>;
+  /**
+   * Per C function of the files the module stands beside: callees whose failure it drops on purpose, which
+   * its code cannot say (the hand model's CallOptions.ignores of the same function), beside the callees it
+   * tests (handled.ts).
+   */
+  readonly ignores?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** tee.h: TEE_IOCTL_PARAM_ATTR_TYPE_* */
@@ -204,7 +213,10 @@ export class KernelEnv implements Environment {
         let opts = this.callOpts.get(key);
         if (opts === undefined) {
           const def = m.function(e.fn, e.site.file);
-          const ignores = def === undefined ? [] : [...testedCallees(def)];
+          const ignores =
+            def === undefined
+              ? []
+              : [...testedCallees(def), ...this.modules.flatMap((mod) => mod.ignores?.[e.fn] ?? [])];
           opts = ignores.length > 0 ? { ignores } : {};
           this.callOpts.set(key, opts);
         }
@@ -841,14 +853,14 @@ export class KernelEnv implements Environment {
    * Runs a C callback in interrupt context (a mailbox's rx callback, an interrupt handler) to its end, at
    * once: it may not wait for anything, so a wait is an unknown naming it.
    */
-  runAtomic(label: string, fn: Value, args: readonly Value[]): Value {
+  runAtomic(label: string, fn: Value, args: readonly Value[], context = "interrupt context"): Value {
     const m = this.machine;
     const th = m.spawnPointer(label, fn, args);
     while (!th.done) {
       if (!th.runnable || this.pending.has(th.id)) {
         th.result = {
           status: "unknown",
-          what: `${label} waits (${th.waiting?.reason ?? "?"}) in interrupt context`,
+          what: `${label} waits (${th.waiting?.reason ?? "?"}) in ${context}`,
           site: th.exec.site(),
         };
         break;
@@ -1155,7 +1167,7 @@ export class KernelEnv implements Environment {
         return VOID;
       },
     };
-    for (const mod of this.modules) Object.assign(fns, mod.fns(this));
+    for (const mod of this.modules) Object.assign(fns, mod.fns(this, { ...fns }));
     return Object.fromEntries(Object.entries(fns).map(([name, f]) => [name, this.api(f)]));
   }
 

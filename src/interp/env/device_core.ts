@@ -1,0 +1,176 @@
+/**
+ * drivers/base/core.c for devices the C embeds and owns (the remoteproc core's class device, rproc->dev):
+ * the reference count device_initialize starts at one, get_device/put_device, and the release callback
+ * (the device type's, else the class's) the last put runs on the calling thread; device_add/device_del make
+ * it visible in sysfs and take it out again. A put of a device whose count is already zero is a use after
+ * free the kernel would make (the refcount warns) and stops the C as a fault; a device that reaches zero
+ * with no release callback is the kernel's "does not have a release() function" WARN.
+ *
+ * Devices of the hand model's driver core (a platform device, a TEE bus device) are not these: dev_name and
+ * get/put_device of them keep the platform module's behaviour.
+ *
+ * Also drivers/base/power/wakeup.c's pm_stay_awake/pm_relax (a wakeup source held across the crash handler),
+ * recorded as trace notes.
+ */
+import type { EnvCall, Gen } from "../env.ts";
+import { Fault, type Value } from "../memory.ts";
+import { T } from "../types.ts";
+import { intVal, NULLP, Unsupported, VOID } from "../values.ts";
+import type { ApiFn, EnvModule, KernelEnv } from "./kernel.ts";
+import { perKernel } from "./state.ts";
+
+interface CDevice {
+  refs: number;
+  name: string | null;
+  added: boolean;
+  released: boolean;
+  /** Wakeup events held (pm_stay_awake without its pm_relax). */
+  awake: number;
+}
+
+const ret = (n: number): Value => intVal(T.int, BigInt(n));
+const devices = perKernel(() => new Map<bigint, CDevice>());
+
+/** The C device at a pointer, when device_initialize made it one; null for a hand-model device. */
+function cDevice(env: KernelEnv, v: Value | undefined): { addr: bigint; d: CDevice } | null {
+  if (v === undefined || v.k !== "ptr" || v.addr === 0n) return null;
+  const d = devices(env).get(v.addr);
+  return d === undefined ? null : { addr: v.addr, d };
+}
+
+function label(d: CDevice, addr: bigint): string {
+  return d.name ?? `device at 0x${addr.toString(16)}`;
+}
+
+/** The last reference is gone: the type's release, else the class's dev_release, runs on this thread. */
+function* release(env: KernelEnv, call: EnvCall, addr: bigint, d: CDevice): Gen<Value> {
+  d.released = true;
+  const k = env.w.k;
+  const dev = env.addrPtr(addr);
+  const c = env.c;
+  const type = c.getPtr(dev, "device", "type");
+  const typeRelease = type.addr === 0n ? null : c.getPtr(type, "device_type", "release");
+  const cls = c.getPtr(dev, "device", "class");
+  const clsRelease =
+    cls.addr === 0n || env.machine.structs.member(c.struct("class"), "dev_release") === null
+      ? null
+      : c.getPtr(cls, "class", "dev_release");
+  const fn = typeRelease !== null && typeRelease.addr !== 0n ? typeRelease : clsRelease;
+  if (fn === null || fn.addr === 0n) {
+    k.WARN_ON(true, call.caller, `Device '${label(d, addr)}' does not have a release() function`);
+    return VOID;
+  }
+  k.note(env.layerOf(call.site.file), call.caller, "release", `${label(d, addr)}: last reference put`);
+  yield* env.machine.callFunction(fn, [dev]);
+  return VOID;
+}
+
+/** A function that takes a hand-model device too: the earlier module's, when the pointer is not a C device. */
+function orBefore(env: KernelEnv, before: Readonly<Record<string, ApiFn>>, name: string, mine: ApiFn): ApiFn {
+  return (call) => {
+    if (cDevice(env, call.args[0]) !== null) return mine(call);
+    const other = before[name];
+    if (other === undefined)
+      throw new Unsupported(`${name} of a device the environment did not initialise (no device_initialize)`);
+    return other(call);
+  };
+}
+
+export const DEVICE_CORE: EnvModule = {
+  fns: (env, before) => {
+    const k = env.w.k;
+    const layer = (call: EnvCall) => env.layerOf(call.site.file);
+    const mustBe = (call: EnvCall): { addr: bigint; d: CDevice } => {
+      const cd = cDevice(env, call.args[0]);
+      if (cd === null)
+        throw new Unsupported(
+          `${call.name} of a device the environment did not initialise (no device_initialize)`,
+        );
+      if (cd.d.released)
+        throw new Fault("bad-pointer", `${call.name} of ${label(cd.d, cd.addr)}, already released`);
+      return cd;
+    };
+    return {
+      /** drivers/base/core.c: device_initialize() — one reference, not yet in sysfs */
+      device_initialize: (call) => {
+        const p = env.c.ptr(call.args[0], call.name);
+        devices(env).set(p.addr, { refs: 1, name: null, added: false, released: false, awake: 0 });
+        return VOID;
+      },
+      /** drivers/base/core.c: dev_set_name() (a printf format) */
+      dev_set_name: (call) => {
+        const { d } = mustBe(call);
+        d.name = env.format(call.args.slice(1));
+        return ret(0);
+      },
+      dev_name: orBefore(env, before, "dev_name", (call) => {
+        const { addr, d } = mustBe(call);
+        return env.stringPtr(label(d, addr));
+      }),
+      /** drivers/base/core.c: device_add() — the class device appears in sysfs (no bus: nothing binds it) */
+      device_add: (call) => {
+        const { addr, d } = mustBe(call);
+        k.mightSleep("device_add", call.caller);
+        if (d.name === null) return ret(-22);
+        d.added = true;
+        d.refs++;
+        k.note(layer(call), call.caller, "device_add", label(d, addr));
+        return ret(0);
+      },
+      /** drivers/base/core.c: device_del() — out of sysfs; drops device_add's reference */
+      device_del: (call) => {
+        const cd = mustBe(call);
+        k.mightSleep("device_del", call.caller);
+        if (!cd.d.added) {
+          k.WARN_ON(true, call.caller, `device_del of ${label(cd.d, cd.addr)}, which was not added`);
+          return VOID;
+        }
+        cd.d.added = false;
+        k.note(layer(call), call.caller, "device_del", label(cd.d, cd.addr));
+        return put(env, call, cd.addr, cd.d);
+      },
+      /** drivers/base/core.c: get_device() (NULL stays NULL) */
+      get_device: orBefore(env, before, "get_device", (call) => {
+        const { d } = mustBe(call);
+        d.refs++;
+        return call.args[0] ?? NULLP;
+      }),
+      /** drivers/base/core.c: put_device() — the last put releases (NULL: nothing) */
+      put_device: (call) => {
+        const a = call.args[0];
+        if (a === undefined || (a.k === "ptr" && a.addr === 0n)) return VOID;
+        if (cDevice(env, a) === null) {
+          const other = before.put_device;
+          if (other !== undefined) return other(call);
+        }
+        const { addr, d } = mustBe(call);
+        return put(env, call, addr, d);
+      },
+      /** drivers/base/power/wakeup.c: pm_stay_awake() */
+      pm_stay_awake: (call) => {
+        const cd = cDevice(env, call.args[0]);
+        if (cd !== null) cd.d.awake++;
+        k.note(layer(call), call.caller, "wakeup", "pm_stay_awake");
+        return VOID;
+      },
+      /** drivers/base/power/wakeup.c: pm_relax() */
+      pm_relax: (call) => {
+        const cd = cDevice(env, call.args[0]);
+        if (cd !== null && cd.d.awake > 0) cd.d.awake--;
+        k.note(layer(call), call.caller, "wakeup", "pm_relax");
+        return VOID;
+      },
+    };
+  },
+};
+
+function put(env: KernelEnv, call: EnvCall, addr: bigint, d: CDevice): Value | Gen<Value> {
+  d.refs--;
+  if (d.refs > 0) return VOID;
+  return release(env, call, addr, d);
+}
+
+/** Whether the C device at `addr` is still referenced (for tests and the leak check of a world). */
+export function cDeviceRefs(env: KernelEnv, addr: bigint): number | null {
+  return devices(env).get(addr)?.refs ?? null;
+}
