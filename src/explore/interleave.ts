@@ -5,24 +5,20 @@
  * A schedule is the list of threads chosen at the first scheduling points ("t1,t2,t2"); after it the
  * default policy runs the lowest-numbered runnable thread, so every schedule names one whole execution and a
  * finding's schedule is the shortest prefix that makes the default reach it. The search is breadth-first
- * over schedules up to `depth` choices, re-running each from a fresh machine (executions are deterministic;
- * generators cannot be copied), so the first schedule that raises a finding is a shortest one.
+ * over schedules up to `depth` choices (src/explore/schedules.ts, shared with the matrix world's search),
+ * re-running each from a fresh machine (executions are deterministic; generators cannot be copied), so the
+ * first schedule that raises a finding is a shortest one.
  *
- * Reduction (sleep sets, Godefroid): each step's footprint is what it read and wrote (objects of the
- * interpreter's memory, locks, threads created, the environment's bookkeeping). After the subtree of a
- * thread t is explored from a node, t sleeps in its later siblings' subtrees as long as the steps taken
- * there are independent of t's pending step; a sleeping thread is not chosen, since any schedule choosing it
- * there is a permutation of independent steps of one already explored. Independent steps commute, so the
- * permuted schedules reach the same configuration and their default completions are the same execution:
- * no finding, state or outcome is lost. The one assumption: addresses are abstract (two allocations in either
- * order are the same state up to renaming), which `--audit` checks with the full search on small depths.
+ * Reduction: sleep sets (src/explore/schedules.ts) over each step's footprint, what it read and wrote
+ * (objects of the interpreter's memory, locks, threads created, the environment's bookkeeping). The one
+ * assumption: addresses are abstract (two allocations in either order are the same state up to renaming),
+ * which `--audit` checks with the full search on small depths.
  */
 import type { Parser } from "web-tree-sitter";
 import { UsageError } from "../errors.ts";
 import type { Program } from "../interp/ast.ts";
 import {
   type Footprint,
-  conflicts as footprintsConflict,
   ThreadedKernel,
   type ThreadFinding,
   type ThreadTraceStep,
@@ -34,8 +30,10 @@ import type { Machine, Thread } from "../interp/interp.ts";
 import type { LowerProblem, SourceFile } from "../interp/lower.ts";
 import { PRELUDE_PATH } from "../interp/prelude.ts";
 import { T } from "../interp/types.ts";
+import { formatSchedule, type SearchFigures, type SearchOptions, searchSync } from "./schedules.ts";
 
 export type { ThreadFinding, ThreadTraceStep, ThreadWorld };
+export { formatSchedule };
 
 /** A driver loaded for the threaded environment. */
 export interface ThreadedDriver {
@@ -126,9 +124,6 @@ export function parseSchedule(text: string): number[] {
   }
   return out;
 }
-
-export const formatSchedule = (s: readonly number[]): string =>
-  s.length === 0 ? "(default)" : s.map((t) => `t${t}`).join(",");
 
 function config(m: Machine, locks: string): string {
   const parts: string[] = [];
@@ -337,20 +332,7 @@ function pushFinding(env: ThreadedKernel, th: Thread, kind: ThreadFinding["kind"
 /** A finding's identity in a search: its kind and the C function that raised it (or its subject). */
 export const threadFindingKey = (f: ThreadFinding): string => `${f.kind}\u0000${f.subject ?? f.at}`;
 
-export interface InterleaveOptions extends RunOptions {
-  /** Scheduling choices explored (the schedule's length). */
-  depth: number;
-  /** Sleep-set reduction (default true). */
-  reduce?: boolean;
-  /** Also run the full search and throw when the reduced one misses a finding, a configuration or an outcome. */
-  audit?: boolean;
-  /**
-   * Whether two steps' footprints conflict (the reduction's dependence relation; default: a key both touch,
-   * one of them writing). Tests pass a wrong one to see the audit catch an unsound reduction.
-   */
-  conflicts?: (a: Footprint, b: Footprint) => boolean;
-  onProgress?: (p: { depth: number; executions: number; findings: number; elapsedMs: number }) => void;
-}
+export interface InterleaveOptions extends RunOptions, SearchOptions {}
 
 export interface InterleavedFinding {
   finding: ThreadFinding;
@@ -360,139 +342,10 @@ export interface InterleavedFinding {
   threads: { id: number; name: string }[];
 }
 
-export interface InterleaveResult {
+export interface InterleaveResult extends SearchFigures {
   file: string;
   depth: number;
-  reduction: "sleep-sets" | "none";
-  /** Executions run from a fresh machine. */
-  executions: number;
-  /** Scheduling steps run in all executions (the search's transitions). */
-  transitions: number;
-  /** Schedules (tree nodes) considered, the empty one included. */
-  nodes: number;
-  /** Children not explored because their thread slept. */
-  pruned: number;
-  /** Distinct configurations reached at the end of a schedule. */
-  states: number;
-  /** Per depth: schedules of that length explored, executions run, cumulative time. */
-  perDepth: { depth: number; nodes: number; executions: number; elapsedMs: number }[];
-  elapsedMs: number;
   findings: InterleavedFinding[];
-  /** The first execution the interpreter could not run to its end, if any. */
-  unknown: { schedule: number[]; what: string } | null;
-  /** Under audit: the full search's figures. */
-  audit?: { executions: number; states: number; nodes: number };
-}
-
-interface Node {
-  /** The choices made. */
-  prefix: number[];
-  exec: Execution;
-  /** The step of `exec` at which the next choice is made (-1: none, the execution ends first). */
-  at: number;
-  /** Threads asleep at that choice, with the footprint of their pending step. */
-  sleep: Map<number, Footprint>;
-}
-
-/** The index of the first choice point of `x` after step `after`, or -1. */
-function nextChoice(x: Execution, after: number): number {
-  for (const c of x.choices) if (c > after) return c;
-  return -1;
-}
-
-function search(driver: ThreadedDriver, world: ThreadWorld, opts: InterleaveOptions, reduce: boolean) {
-  if (!Number.isInteger(opts.depth) || opts.depth < 0)
-    throw new UsageError(`depth must be a non-negative integer, not ${opts.depth}`, { subject: "--depth" });
-  const started = performance.now();
-  const found = new Map<string, InterleavedFinding>();
-  const states = new Set<string>();
-  const outcomes = new Set<string>();
-  let executions = 0;
-  let transitions = 0;
-  let nodes = 1;
-  let pruned = 0;
-  let unknown: { schedule: number[]; what: string } | null = null;
-  const conflicts = opts.conflicts ?? footprintsConflict;
-  const run = (prefix: number[]): Execution => {
-    executions++;
-    const x = runSchedule(driver, world, prefix, opts);
-    transitions += x.steps.length;
-    if (x.invalidAt !== null)
-      throw new Error(`schedule ${formatSchedule(prefix)} is not runnable at ${x.invalidAt}`);
-    if (x.unknown !== null && unknown === null) unknown = { schedule: prefix, what: x.unknown };
-    outcomes.add(x.outcome);
-    for (const f of x.findings) {
-      const k = threadFindingKey(f);
-      if (!found.has(k)) found.set(k, { finding: f, schedule: prefix, trace: x.trace, threads: x.threads });
-    }
-    return x;
-  };
-  const root = run([]);
-  states.add(root.configAfter);
-  let frontier: Node[] = [{ prefix: [], exec: root, at: nextChoice(root, -1), sleep: new Map() }];
-  const perDepth: InterleaveResult["perDepth"] = [];
-  for (let d = 1; d <= opts.depth && frontier.length > 0; d++) {
-    const next: Node[] = [];
-    let atDepth = 0;
-    const execBefore = executions;
-    for (const node of frontier) {
-      if (node.at < 0) continue;
-      const enabled = (node.exec.steps[node.at] as StepRecord).enabled;
-      const explored: { t: number; fp: Footprint }[] = [];
-      for (const t of enabled) {
-        if (reduce && node.sleep.has(t)) {
-          pruned++;
-          continue;
-        }
-        const prefix = [...node.prefix, t];
-        // The default policy runs the lowest runnable thread: that child's execution is the node's own.
-        const exec = t === enabled[0] ? node.exec : run(prefix);
-        const fp = (exec.steps[node.at] as StepRecord).footprint;
-        const at = nextChoice(exec, node.at);
-        states.add(at < 0 ? exec.configEnd : (exec.steps[at] as StepRecord).config);
-        atDepth++;
-        nodes++;
-        let sleep = new Map<number, Footprint>();
-        if (reduce) {
-          for (const [u, f] of node.sleep) if (!conflicts(f, fp)) sleep.set(u, f);
-          for (const e of explored) if (!conflicts(e.fp, fp)) sleep.set(e.t, e.fp);
-          // The forced steps up to the next choice must leave a sleeper's pending step alone too.
-          const end = at < 0 ? exec.steps.length : at;
-          for (let i = node.at + 1; i < end && sleep.size > 0; i++) {
-            const f = (exec.steps[i] as StepRecord).footprint;
-            sleep = new Map([...sleep].filter(([, g]) => !conflicts(g, f)));
-          }
-        }
-        explored.push({ t, fp });
-        if (d < opts.depth && at >= 0) next.push({ prefix, exec, at, sleep });
-        opts.onProgress?.({
-          depth: d,
-          executions,
-          findings: found.size,
-          elapsedMs: performance.now() - started,
-        });
-      }
-    }
-    perDepth.push({
-      depth: d,
-      nodes: atDepth,
-      executions: executions - execBefore,
-      elapsedMs: performance.now() - started,
-    });
-    frontier = next;
-  }
-  return {
-    found,
-    states,
-    outcomes,
-    executions,
-    transitions,
-    nodes,
-    pruned,
-    perDepth,
-    unknown,
-    elapsedMs: performance.now() - started,
-  };
 }
 
 /** Explores the interleavings of a driver's threads in `world` to `depth` scheduling choices. */
@@ -501,38 +354,23 @@ export function exploreInterleavings(
   world: ThreadWorld,
   opts: InterleaveOptions,
 ): InterleaveResult {
-  const reduce = opts.reduce ?? true;
-  const r = search(driver, world, opts, reduce);
-  const result: InterleaveResult = {
+  const { findings, ...figures } = searchSync<ThreadFinding, Execution>(
+    driver.file,
+    threadFindingKey,
+    opts,
+    (prefix) => runSchedule(driver, world, prefix, opts),
+  );
+  return {
     file: driver.file,
     depth: opts.depth,
-    reduction: reduce ? "sleep-sets" : "none",
-    executions: r.executions,
-    transitions: r.transitions,
-    nodes: r.nodes,
-    pruned: r.pruned,
-    states: r.states.size,
-    perDepth: r.perDepth,
-    elapsedMs: r.elapsedMs,
-    findings: [...r.found.values()],
-    unknown: r.unknown,
+    ...figures,
+    findings: findings.map((f) => ({
+      finding: f.finding,
+      schedule: f.schedule,
+      trace: f.exec.trace,
+      threads: f.exec.threads,
+    })),
   };
-  if (opts.audit && reduce) {
-    const full = search(driver, world, opts, false);
-    const missing = (a: Set<string>, b: Set<string>): string[] => [...a].filter((x) => !b.has(x));
-    const lostFindings = missing(new Set(full.found.keys()), new Set(r.found.keys()));
-    const lostStates = missing(full.states, r.states);
-    const lostOutcomes = missing(full.outcomes, r.outcomes);
-    const longer = [...r.found].filter(
-      ([k, f]) => (full.found.get(k)?.schedule.length ?? Infinity) < f.schedule.length,
-    );
-    if (lostFindings.length + lostStates.length + lostOutcomes.length + longer.length > 0)
-      throw new Error(
-        `${driver.file}: the reduction is unsound at depth ${opts.depth}: it misses ${lostFindings.length} finding(s) (${lostFindings.map((k) => k.replace("\u0000", " in ")).join(", ")}), ${lostStates.length} configuration(s), ${lostOutcomes.length} outcome(s) (${lostOutcomes.join("; ")}), and finds ${longer.length} later than the full search`,
-      );
-    result.audit = { executions: full.executions, states: full.states.size, nodes: full.nodes };
-  }
-  return result;
 }
 
 // ---- text ---------------------------------------------------------------------------------------------

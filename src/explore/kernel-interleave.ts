@@ -7,20 +7,37 @@
  * point (a sleeping lock of the core or of the C, a C yield).
  *
  * A schedule is the list of threads chosen at the first choice points; past it the lowest-numbered runnable
- * thread runs, so a schedule names one whole execution. The search is breadth-first and re-runs each schedule
- * from a fresh world (executions are deterministic), so the first schedule raising a finding is a shortest
- * one. There is no reduction here: the hand model's objects are not a byte memory whose accesses a step's
- * footprint could record, so no two steps are known to commute and every schedule up to the depth is run
- * (the threaded environment of created drivers, src/explore/interleave.ts, has sleep sets).
+ * thread runs, so a schedule names one whole execution. The search (src/explore/schedules.ts, shared with
+ * the created drivers' world) is breadth-first and re-runs each schedule from a fresh world (executions are
+ * deterministic), so the first schedule raising a finding is a shortest one.
+ *
+ * Reduction: sleep sets over each scheduling step's footprint (Kernel.footprint), which the kernel records
+ * while the step runs: the locks it checks, takes and releases (lockWait, LockBase), the kernel objects it
+ * allocates, frees or uses, the rproc's members (a proxy, Kernel.shared; its lock apart), device bindings
+ * and driver data, device links, devres, queued work and thread creation (thread ids follow creation order),
+ * the memory objects of the interpreted C (the twin of a hand-model object as one key, written), and one key
+ * for the emulator and one for the rest of the model's state events (WARN, state changes, resource-table
+ * copies). Calls, returns and log lines touch only the thread's own frames. What is not recorded: a member
+ * of a hand-model object other than the rproc read or written without an event (a device's fields besides
+ * its binding, the TEE client module's lists); `--audit` runs the full search too and fails on any finding,
+ * configuration or outcome the reduced search misses or reaches later, and a test audits every built-in
+ * design in every scenario on linux-6.12.
  */
 
 import type { Fixtures } from "../emulator/api.ts";
-import { UsageError } from "../errors.ts";
 import type { FindingKind, TraceStep } from "../scenarios/result.ts";
 import type { Design } from "../scenarios/run.ts";
 import { World } from "../scenarios/world.ts";
+import type { Footprint } from "../semantics/kthread.ts";
 import { type KThread, KThreads } from "../semantics/kthread.ts";
-import { formatSchedule } from "./interleave.ts";
+import {
+  formatSchedule,
+  type SearchFigures,
+  type SearchOptions,
+  type SearchRun,
+  type SearchStep,
+  searchAsync,
+} from "./schedules.ts";
 
 /** Who else runs besides the module load. */
 export interface KernelThreadWorld {
@@ -67,13 +84,17 @@ export interface KernelThreadFinding {
   site?: { file: string; line: number };
 }
 
-export interface KernelExecution {
+export interface KernelExecution extends SearchRun<KernelThreadFinding> {
   schedule: number[];
   invalidAt: number | null;
-  /** Per choice point: the runnable threads, ascending. */
-  choices: { enabled: number[]; config: string }[];
+  /** Per scheduling step: the runnable threads (ascending), the configuration before it, its footprint. */
+  steps: SearchStep[];
+  /** The step index of each choice point (more than one thread runnable), in order. */
+  choices: number[];
   /** Per scheduling step: the thread run and the kernel trace index it started at. */
   segments: { thread: number; from: number; reason: string }[];
+  /** The configuration at the end (threads' states). */
+  configEnd: string;
   trace: TraceStep[];
   /** The trace index where the teardown after the last thread began (the trace's length when none ran). */
   teardownFrom: number;
@@ -128,7 +149,8 @@ export async function runKernelSchedule(
   if (world.unbind) t.spawn("sysfs unbind", () => w.unbind(w.rprocDev, "stm32-rproc"), bound);
   if (world.crash) t.spawn("watchdog", () => w.crash(), bound);
   const maxSched = opts.maxSched ?? 500;
-  const choices: KernelExecution["choices"] = [];
+  const choices: number[] = [];
+  const steps: SearchStep[] = [];
   const segments: KernelExecution["segments"] = [];
   let invalidAt: number | null = null;
   let unknown: string | null = null;
@@ -140,9 +162,10 @@ export async function runKernelSchedule(
       break;
     }
     let th = runnable[0] as KThread;
+    const config = t.threads.map(blank).join("|");
     if (runnable.length > 1) {
       const c = choices.length;
-      choices.push({ enabled: runnable.map((x) => x.id), config: t.threads.map(blank).join("|") });
+      choices.push(i);
       if (c < schedule.length) {
         const chosen = runnable.find((x) => x.id === schedule[c]);
         if (chosen === undefined) {
@@ -153,8 +176,13 @@ export async function runKernelSchedule(
       }
     }
     segments.push({ thread: th.id, from: k.trace.length, reason: th.reason });
+    const footprint: Footprint = new Map();
+    steps.push({ enabled: runnable.map((x) => x.id), config, footprint });
+    k.footprint = footprint;
     await t.run(th);
+    k.footprint = null;
   }
+  const configEnd = t.threads.map(blank).join("|");
   k.threads = null;
   const findings: KernelThreadFinding[] = [];
   const teardownFrom = k.trace.length;
@@ -229,7 +257,9 @@ export async function runKernelSchedule(
   return {
     schedule: [...schedule],
     invalidAt,
+    steps,
     choices,
+    configEnd,
     segments,
     trace: k.trace,
     teardownFrom,
@@ -242,10 +272,7 @@ export async function runKernelSchedule(
 
 export const kernelFindingKey = (f: KernelThreadFinding): string => `${f.kind}\u0000${f.subject ?? f.at}`;
 
-export interface KernelInterleaveOptions extends KernelRunOptions {
-  depth: number;
-  onProgress?: (p: { depth: number; executions: number; findings: number; elapsedMs: number }) => void;
-}
+export interface KernelInterleaveOptions extends KernelRunOptions, SearchOptions {}
 
 export interface KernelInterleavedFinding {
   finding: KernelThreadFinding;
@@ -253,21 +280,11 @@ export interface KernelInterleavedFinding {
   execution: KernelExecution;
 }
 
-export interface KernelInterleaveResult {
+export interface KernelInterleaveResult extends SearchFigures {
   design: string;
   scenario: string;
   depth: number;
-  reduction: "none";
-  executions: number;
-  /** Scheduling steps run in all executions. */
-  transitions: number;
-  nodes: number;
-  /** Distinct configurations (threads' states and points) at the choice points reached. */
-  states: number;
-  perDepth: { depth: number; nodes: number; executions: number; elapsedMs: number }[];
-  elapsedMs: number;
   findings: KernelInterleavedFinding[];
-  unknown: { schedule: number[]; what: string } | null;
 }
 
 /** Explores the schedules of `design`'s kernel threads in `world` to `depth` choices, breadth-first. */
@@ -277,73 +294,18 @@ export async function exploreKernelInterleavings(
   fixtures: Fixtures,
   opts: KernelInterleaveOptions,
 ): Promise<KernelInterleaveResult> {
-  if (!Number.isInteger(opts.depth) || opts.depth < 0)
-    throw new UsageError(`depth must be a non-negative integer, not ${opts.depth}`, { subject: "--depth" });
-  const started = performance.now();
-  const found = new Map<string, KernelInterleavedFinding>();
-  const states = new Set<string>();
-  let executions = 0;
-  let transitions = 0;
-  let nodes = 1;
-  let unknown: KernelInterleaveResult["unknown"] = null;
-  const run = async (prefix: number[]): Promise<KernelExecution> => {
-    executions++;
-    const x = await runKernelSchedule(design, scenario.world, prefix, fixtures, opts);
-    transitions += x.segments.length;
-    if (x.invalidAt !== null)
-      throw new Error(`schedule ${formatSchedule(prefix)} is not runnable at ${x.invalidAt}`);
-    if (x.unknown !== null && unknown === null) unknown = { schedule: prefix, what: x.unknown };
-    for (const c of x.choices) states.add(c.config);
-    for (const f of x.findings) {
-      const key = kernelFindingKey(f);
-      if (!found.has(key)) found.set(key, { finding: f, schedule: prefix, execution: x });
-    }
-    return x;
-  };
-  let frontier: { prefix: number[]; exec: KernelExecution }[] = [{ prefix: [], exec: await run([]) }];
-  const perDepth: KernelInterleaveResult["perDepth"] = [];
-  for (let d = 1; d <= opts.depth && frontier.length > 0; d++) {
-    const next: typeof frontier = [];
-    let atDepth = 0;
-    const before = executions;
-    for (const node of frontier) {
-      const choice = node.exec.choices[node.prefix.length];
-      if (choice === undefined) continue;
-      for (const th of choice.enabled) {
-        const prefix = [...node.prefix, th];
-        const exec = th === choice.enabled[0] ? node.exec : await run(prefix);
-        nodes++;
-        atDepth++;
-        if (d < opts.depth) next.push({ prefix, exec });
-        opts.onProgress?.({
-          depth: d,
-          executions,
-          findings: found.size,
-          elapsedMs: performance.now() - started,
-        });
-      }
-    }
-    perDepth.push({
-      depth: d,
-      nodes: atDepth,
-      executions: executions - before,
-      elapsedMs: performance.now() - started,
-    });
-    frontier = next;
-  }
+  const { findings, ...figures } = await searchAsync<KernelThreadFinding, KernelExecution>(
+    `${design.id} / ${scenario.id}`,
+    kernelFindingKey,
+    opts,
+    (prefix) => runKernelSchedule(design, scenario.world, prefix, fixtures, opts),
+  );
   return {
     design: design.id,
     scenario: scenario.id,
     depth: opts.depth,
-    reduction: "none",
-    executions,
-    transitions,
-    nodes,
-    states: states.size,
-    perDepth,
-    elapsedMs: performance.now() - started,
-    findings: [...found.values()],
-    unknown,
+    ...figures,
+    findings: findings.map((f) => ({ finding: f.finding, schedule: f.schedule, execution: f.exec })),
   };
 }
 
@@ -379,7 +341,7 @@ export function describeKernelFinding(f: KernelThreadFinding): string {
 export function renderKernelInterleaveText(r: KernelInterleaveResult, replayAs: string): string {
   const secs = r.elapsedMs / 1000;
   const lines = [
-    `${r.design} / ${r.scenario}: interleavings to depth ${r.depth} (no reduction): ${r.nodes} schedules, ${r.executions} executions, ${r.transitions} scheduling steps, ${r.states} configurations in ${secs.toFixed(2)} s`,
+    `${r.design} / ${r.scenario}: interleavings to depth ${r.depth} (${r.reduction}): ${r.nodes} schedules, ${r.executions} executions, ${r.transitions} scheduling steps, ${r.states} configurations in ${secs.toFixed(2)} s; ${r.pruned} pruned${r.audit === undefined ? "" : `; audit: the full search ran ${r.audit.executions} executions (${r.audit.nodes} schedules, ${r.audit.states} configurations) and found nothing more`}`,
     `  per depth: ${r.perDepth.map((p) => `${p.depth}: ${p.nodes} schedules, ${(p.elapsedMs / 1000).toFixed(2)} s`).join("; ")}`,
   ];
   if (r.unknown !== null)

@@ -215,6 +215,7 @@ export class World {
 
   /** The registered rproc, or null when the STM32 driver is not bound. */
   get rproc(): Rproc | null {
+    this.k.touch(`dev ${this.rprocDev.name}`, false);
     return this.rprocDev.driver === null ? null : ((this.rprocDev.drvdata as Rproc | null) ?? null);
   }
 

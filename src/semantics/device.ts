@@ -74,6 +74,7 @@ export class DriverCore {
 
   /** device_attach: binds `dev` to the first matching driver. */
   async device_attach(dev: Device): Promise<number> {
+    this.k.touch(`dev ${dev.name}`, false);
     if (dev.driver !== null) return 0;
     const drv = this.drivers.find((d) => d.bus === dev.bus && d.match(dev));
     return drv === undefined ? 0 : this.really_probe(dev, drv);
@@ -81,6 +82,7 @@ export class DriverCore {
 
   /** models drivers/base/dd.c: really_probe() — probe; on failure devres is released; -EPROBE_DEFER defers */
   private async really_probe(dev: Device, drv: Driver): Promise<number> {
+    this.k.touch(`dev ${dev.name}`, true);
     dev.driver = drv;
     const ret = await this.k.call("core", "really_probe", () => drv.probe(this.k, dev), {
       detail: `${drv.name} on ${dev.name}`,
@@ -88,6 +90,7 @@ export class DriverCore {
     if (ret !== 0) {
       this.k.devresRelease(dev, "devres_release_all");
       this.removeConsumerLinks(dev);
+      this.k.touch(`dev ${dev.name}`, true);
       dev.driver = null;
       dev.drvdata = null;
       dev.deferred = ret === -EPROBE_DEFER;
@@ -111,6 +114,8 @@ export class DriverCore {
    * devres in reverse order, then the links this device consumes (AUTOREMOVE_CONSUMER).
    */
   async device_release_driver(dev: Device): Promise<void> {
+    this.k.touch(`dev ${dev.name}`, false);
+    this.k.touch("links", false);
     const drv = dev.driver;
     if (drv === null) return;
     for (const link of this.links.filter((l) => !l.freed && l.data.supplier === dev)) {
@@ -127,6 +132,7 @@ export class DriverCore {
     );
     this.k.devresRelease(dev, "devres_release_all");
     this.removeConsumerLinks(dev);
+    this.k.touch(`dev ${dev.name}`, true);
     dev.driver = null;
     dev.drvdata = null;
   }
@@ -145,6 +151,7 @@ export class DriverCore {
       { consumer, supplier, flags },
       at,
     );
+    this.k.touch("links", true);
     this.links.push(link);
     return link;
   }
@@ -155,6 +162,7 @@ export class DriverCore {
   }
 
   private removeConsumerLinks(dev: Device): void {
+    this.k.touch("links", true);
     for (const link of this.links) {
       if (
         !link.freed &&

@@ -8,7 +8,7 @@ import type { EmulatorEvent, Platform } from "../emulator/api.ts";
 import { forkGraph, markLog, rebuildable } from "../fork.ts";
 import { detailBehaviour, type TraceLayer, type TraceStep } from "../scenarios/result.ts";
 import type { DesignFacts } from "./facts.ts";
-import type { KContext, KThread, KThreads } from "./kthread.ts";
+import type { Footprint, KContext, KThread, KThreads } from "./kthread.ts";
 import { MAINLINE } from "./versions.ts";
 
 /** Kernel errno values (include/uapi/asm-generic/errno-base.h, include/linux/errno.h). */
@@ -269,6 +269,13 @@ export class Kernel {
    */
   threads: KThreads | null = null;
 
+  /**
+   * The footprint of the kernel thread's step being run (set by the interleaving search), or null: what the
+   * step read and wrote of the state threads share (locks, kernel objects, the rproc, device bindings, queued
+   * work, the interpreted C's memory, and one key for the rest of the model: the emulator, logs of state).
+   */
+  footprint: Footprint | null = null;
+
   constructor(facts: DesignFacts = MAINLINE) {
     this.facts = facts;
   }
@@ -303,6 +310,7 @@ export class Kernel {
     const t = this.threads;
     if (t === null || t.current === null) return;
     await t.point(`${fn}(${l.name})`);
+    this.touch(`lock ${l.name}`, false);
     const me = t.current;
     await t.block(`${fn}(${l.name}) held by ${l.holder ?? "?"}`, () => !l.held || l.thread === me);
   }
@@ -316,9 +324,68 @@ export class Kernel {
     };
   }
 
+  /** Records that the running step read (or wrote) `key` of the shared state; nothing outside a search. */
+  touch(key: string, write: boolean): void {
+    const f = this.footprint;
+    if (f === null) return;
+    if (write) f.set(key, true);
+    else if (!f.has(key)) f.set(key, false);
+  }
+
+  /**
+   * `o` as the interleaving search sees it: in a search, a proxy recording every read and write of its
+   * members as `key` (a member holding an object counts as written, the caller may change it; members in
+   * `untracked` are immutable or tracked on their own, as a lock); outside a search, `o` itself.
+   */
+  shared<T extends object>(o: T, key: string, untracked: readonly string[] = []): T {
+    if (this.threads === null) return o;
+    const skip = new Set<PropertyKey>(untracked);
+    return new Proxy(o, {
+      get: (target, prop, receiver) => {
+        const v: unknown = Reflect.get(target, prop, receiver);
+        if (!skip.has(prop)) this.touch(key, typeof v === "object" && v !== null);
+        return v;
+      },
+      set: (target, prop, value, receiver) => {
+        this.touch(key, true);
+        return Reflect.set(target, prop, value, receiver);
+      },
+    });
+  }
+
   emit(e: KEvent): void {
+    if (this.footprint !== null) this.touchEvent(e);
     if (this.keepEvents) this.events.push(e);
     for (const o of this.observers) o(e, this);
+  }
+
+  /** What an event says a step touched (calls and returns touch the thread's own frames only). */
+  private touchEvent(e: KEvent): void {
+    switch (e.type) {
+      case "call":
+      case "return":
+      case "driven":
+      case "note":
+        // The thread's own frames and log lines: nothing another thread reads.
+        return;
+      case "sleep":
+        // The spinlocks held are the thread's own context; the sleep itself touches nothing shared.
+        return;
+      case "alloc":
+      case "free":
+      case "use":
+        this.touch(`obj ${e.obj.id}`, true);
+        return;
+      case "lock":
+      case "unlock":
+        this.touch(`lock ${e.lock.name}`, true);
+        return;
+      case "emu":
+        this.touch("emulator", true);
+        return;
+      default:
+        this.touch("model", true);
+    }
   }
 
   /** Appends a trace step and returns its index. */
@@ -433,7 +500,10 @@ export class Kernel {
       allocStep: step,
     };
     this.objects.push(obj);
-    if (owner !== null) this.devres.push({ owner, obj });
+    if (owner !== null) {
+      this.touch("devres", true);
+      this.devres.push({ owner, obj });
+    }
     this.emit({ type: "alloc", step, obj, at });
     return obj;
   }
@@ -466,11 +536,13 @@ export class Kernel {
 
   /** devm_add_action: `release` runs when the owner's driver unbinds (reverse order with devm objects). */
   devm_add_action(owner: DevmOwner, name: string, release: () => void): void {
+    this.touch("devres", true);
     this.devres.push({ owner, action: name, release });
   }
 
   /** Releases every devres entry of `owner`, newest first (devres_release_all after remove or failed probe). */
   devresRelease(owner: DevmOwner, _at: string): void {
+    this.touch("devres", true);
     for (let i = this.devres.length - 1; i >= 0; i--) {
       const d = this.devres[i];
       if (d === undefined || d.owner !== owner) continue;
@@ -485,12 +557,17 @@ export class Kernel {
 
   /** queue_work: one pending run per work item (`key`); queueing it again while pending is a no-op. */
   queue_work(key: object, name: string, run: () => Promise<void>): boolean {
+    this.touch(`work ${name}`, false);
     if (this.work.some((w) => w.key === key) || this.pendingWork.has(key)) return false;
     const t = this.threads;
     if (t !== null) {
-      // A worker thread runs it when the scheduler chooses; it is pending until it starts.
+      // A worker thread runs it when the scheduler chooses; it is pending until it starts. Thread ids are
+      // given in creation order: two steps that create threads do not commute.
+      this.touch(`work ${name}`, true);
+      this.touch("threads", true);
       this.pendingWork.add(key);
       t.spawn(`work ${name}`, async () => {
+        this.touch(`work ${name}`, true);
         this.pendingWork.delete(key);
         await run();
       });

@@ -12,6 +12,19 @@
  * followed.
  */
 
+/** A step's footprint for an interleaving search's reduction: key → written (true) or only read (false). */
+export type Footprint = Map<string, boolean>;
+
+/** Whether two footprints conflict (a key both touch, one of them writing). */
+export function conflicts(a: Footprint, b: Footprint): boolean {
+  const [small, big] = a.size <= b.size ? [a, b] : [b, a];
+  for (const [k, w] of small) {
+    const o = big.get(k);
+    if (o !== undefined && (o || w)) return true;
+  }
+  return false;
+}
+
 /** What the kernel saves for a parked thread (src/semantics/kernel.ts Kernel.context). */
 export interface KContext {
   readonly frame: unknown;

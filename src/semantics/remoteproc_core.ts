@@ -1211,7 +1211,11 @@ export function rproc_alloc(
     return null;
   }
   k.mightSleep("kzalloc", "rproc_alloc");
-  const r = new Rproc(k, name, dev, table, firmware ?? `rproc-${name}-fw`, io);
+  // Threads share it: an interleaving search records who reads and writes it (its lock on its own).
+  const r = k.shared(new Rproc(k, name, dev, table, firmware ?? `rproc-${name}-fw`, io), `rproc ${name}`, [
+    "lock",
+    "name",
+  ]);
   k.note("core", "rproc_alloc", "state", `${name}: offline`);
   return r;
 }

@@ -585,6 +585,7 @@ async function stm32_rproc_probe(k: Kernel, dev: Device, env: Stm32Env): Promise
     r.state = "detached";
     k.stateChange("core", "stm32_rproc_get_m4_status", r.name, "offline", "detached");
   }
+  k.touch(`dev ${dev.name}`, true);
   dev.drvdata = r;
   await stm32_rproc_request_mbox(k, r, d);
   ret = await rproc_add(k, r, env.store);

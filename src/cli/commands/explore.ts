@@ -83,14 +83,11 @@ export async function exploreAction(opts: ExploreCliOptions): Promise<void> {
       .filter((x) => x !== "");
     const depth = positiveInt(opts.depth, DEFAULT_DEPTH, "--depth", 0);
     if (opts.kernelTree !== undefined || opts.scenario !== undefined || opts.crash) {
-      if (opts.audit || opts.reduce === false)
-        throw new UsageError(
-          "--audit and --no-reduce are for the sleep-set reduction of created drivers; a kernel tree's drivers are searched without one",
-          { subject: opts.audit ? "--audit" : "--no-reduce" },
-        );
       const { kernelInterleaveExplore } = await import("./interleave.ts");
       await kernelInterleaveExplore(inputs, {
         depth,
+        ...(opts.audit ? { audit: true } : {}),
+        ...(opts.reduce === false ? { reduce: false } : {}),
         ...(opts.json ? { json: true } : {}),
         ...(opts.writers === undefined ? {} : { writers: opts.writers }),
         ...(opts.unbind ? { unbind: true } : {}),
@@ -182,7 +179,7 @@ export function register(program: Command): void {
     )
     .option(
       "--kernel-tree <dir>",
-      "with --interleave: run a kernel tree's stm32_rproc.c (with the input's series applied, or as it is for mainline) and the posted remoteproc_tee.c from C on the hand model's kernel threads (no reduction)",
+      "with --interleave: run a kernel tree's stm32_rproc.c (with the input's series applied, or as it is for mainline) and the posted remoteproc_tee.c from C on the hand model's kernel threads (sleep sets; --audit, --no-reduce as for created drivers)",
     )
     .option(
       "--scenario <ids>",

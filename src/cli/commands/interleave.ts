@@ -184,7 +184,7 @@ async function interleaveDesign(spec: string, kernelTree: string | undefined) {
 
 export async function kernelInterleaveExplore(
   inputs: readonly string[],
-  opts: WorldCliOptions & { depth: number; json?: boolean },
+  opts: WorldCliOptions & { depth: number; json?: boolean; audit?: boolean; reduce?: boolean },
 ): Promise<void> {
   if (inputs.length === 0)
     throw new UsageError("--interleave needs --versions <input>", { subject: "--versions" });
@@ -199,7 +199,11 @@ export async function kernelInterleaveExplore(
   for (const spec of inputs) {
     const design = await interleaveDesign(spec, opts.kernelTree);
     for (const s of scenarios) {
-      const r = await exploreKernelInterleavings(design, s, fixtures, { depth: opts.depth });
+      const r = await exploreKernelInterleavings(design, s, fixtures, {
+        depth: opts.depth,
+        ...(opts.audit ? { audit: true } : {}),
+        ...(opts.reduce === false ? { reduce: false } : {}),
+      });
       const tree = opts.kernelTree === undefined ? "" : ` --kernel-tree ${opts.kernelTree}`;
       out.push({
         input: spec,

@@ -151,6 +151,9 @@ function int(v: Value | undefined, what: string): bigint {
   return v.v;
 }
 
+/** Numbers the machines of a kernel in creation order (footprint keys of their memory objects). */
+const machinesOf = new WeakMap<object, number>();
+
 export class KernelEnv implements Environment {
   private m: Machine | null = null;
   private cm: CMem | null = null;
@@ -204,6 +207,18 @@ export class KernelEnv implements Environment {
   attach(m: Machine): void {
     this.m = m;
     this.cm = new CMem(m);
+    // An interleaving search's footprint: the C's memory objects a step reads and writes (a twin serves a
+    // hand-model object: its key is the object's, and the rproc's members are tracked by the rproc itself).
+    const k = this.w.k;
+    const machine = machinesOf.get(k) ?? 0;
+    machinesOf.set(k, machine + 1);
+    m.mem.onAccess = (obj, write) => {
+      if (k.footprint === null || obj.readonly || obj.kind === "function") return;
+      k.touch(
+        obj.io === null ? `c${machine} ${obj.id}` : `twin${machine} ${obj.id}`,
+        write || obj.io !== null,
+      );
+    };
     m.subscribe((e) => {
       if (e.type === "suspend") this.yields.set(e.thread, e.reason);
       else if (e.type === "call") {

@@ -71,6 +71,7 @@ export const PLATFORM: EnvModule = {
       // dev_get_drvdata / platform_set_drvdata: the hand model's driver core keeps the rproc there.
       "dev.driver_data": {
         get: () => {
+          env.w.k.touch(`dev ${dev.name}`, false);
           const d = dev.drvdata;
           if (d === null) return le(64, 0n);
           if (d instanceof Rproc) return le(64, env.rprocPtr(d).addr);
@@ -80,6 +81,7 @@ export const PLATFORM: EnvModule = {
         },
         set: (b) => {
           const v = unle(b);
+          env.w.k.touch(`dev ${dev.name}`, true);
           dev.drvdata = v === 0n ? null : env.rprocOf(env.addrPtr(v), `the driver data of ${dev.name}`);
         },
       },

@@ -15,6 +15,8 @@
  * Each step's footprint (the objects it read and wrote, the locks it took, the threads it created) is kept
  * for the explorer's reduction: two steps of different threads that touch nothing in common commute.
  */
+
+import { conflicts, type Footprint } from "../../semantics/kthread.ts";
 import type { Site } from "../ast.ts";
 import type { EnvCall, EnvFunction, Environment, Gen, MachineApi } from "../env.ts";
 import { heapEnvironment } from "../heap.ts";
@@ -25,6 +27,8 @@ import { T } from "../types.ts";
 import { intVal, NULLP, ptrInto, truthy, Unsupported, VOID } from "../values.ts";
 import { CMem, le } from "./cmem.ts";
 import { LOCK_MAGIC } from "./threads_headers.ts";
+
+export { conflicts, type Footprint };
 
 export type ThreadFindingKind =
   | "null-op-call"
@@ -89,19 +93,6 @@ interface Devres {
   readonly kind: "free" | "action";
   readonly p: Value;
   readonly fn?: Value;
-}
-
-/** A footprint: key → written (true) or only read (false). */
-export type Footprint = Map<string, boolean>;
-
-/** Whether two footprints conflict (a key both touch, one of them writing). */
-export function conflicts(a: Footprint, b: Footprint): boolean {
-  const [small, big] = a.size <= b.size ? [a, b] : [b, a];
-  for (const [k, w] of small) {
-    const o = big.get(k);
-    if (o !== undefined && (o || w)) return true;
-  }
-  return false;
 }
 
 const int = (v: Value | undefined): bigint => (v !== undefined && v.k === "int" ? v.v : 0n);
