@@ -421,12 +421,24 @@ function byteString(b: Uint8Array): string {
 export const VERIFY_CACHE_LIMIT = 1024;
 const verifyCache = new Map<string, boolean>();
 
+/**
+ * An RSA key's public half as a cache-key string, made once per key (its modulus in hex is 512 digits, which
+ * every LOAD_FW would convert again); checked against the key's current values, so a changed key is seen.
+ */
+const rsaKeyStrings = new WeakMap<KeyMaterial, { bytes: number; n: bigint; e: bigint; text: string }>();
+
+function rsaKeyString(key: Extract<KeyMaterial, { kind: "rsa" }>): string {
+  const known = rsaKeyStrings.get(key);
+  if (known?.bytes === key.modulusBytes && known.n === key.n && known.e === key.e) return known.text;
+  const text = `rsa:${key.modulusBytes}:${key.n.toString(16)}:${key.e.toString(16)}`;
+  rsaKeyStrings.set(key, { bytes: key.modulusBytes, n: key.n, e: key.e, text });
+  return text;
+}
+
 /** The cache key: everything a verdict depends on (the public half of the key, digest, signature). */
 function verifyCacheKey(key: KeyMaterial, digest: Uint8Array, signature: Uint8Array): string {
   const pub =
-    key.kind === "rsa"
-      ? `rsa:${key.modulusBytes}:${key.n.toString(16)}:${key.e.toString(16)}`
-      : `ecc:${key.publicPoint.length}:${byteString(key.publicPoint)}`;
+    key.kind === "rsa" ? rsaKeyString(key) : `ecc:${key.publicPoint.length}:${byteString(key.publicPoint)}`;
   return `${pub}|${digest.length}:${byteString(digest)}|${byteString(signature)}`;
 }
 

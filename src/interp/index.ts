@@ -87,13 +87,31 @@ function environmentLoaded(parser: Parser, opts: LoadOptions): EnvironmentLoaded
     const cpp = new Preprocessor(parser, opts.config ?? {});
     for (const [name, body] of Object.entries(opts.defines ?? {})) cpp.defineText(name, body);
     const prelude = opts.noPrelude === true ? [] : [{ path: PRELUDE_PATH, text: PRELUDE }];
-    const lower = new Lowerer([...prelude, ...env].map((f) => f.path));
-    for (const f of [...prelude, ...env])
-      lower.lowerFile(parser, { path: f.path, text: cpp.run(f.path, f.text) });
-    loaded = { cpp, lower };
+    const files = [...prelude, ...env].map((f) => ({ path: f.path, text: cpp.run(f.path, f.text) }));
+    loaded = { cpp, lower: loweredEnvironment(parser, files) };
     byOptions.set(key, loaded);
   }
   return loaded;
+}
+
+/** Lowered environments by their preprocessed files (paths and texts). */
+const lowered = new Map<string, Lowerer>();
+
+/**
+ * The prelude and the environment's headers lowered from their preprocessed text: lowering reads nothing but
+ * that text (the config and defines act through the preprocessor), so the configs under which the headers
+ * preprocess to the same text (a stubs load with CONFIG_REMOTEPROC_TEE=n, a driver load with =y and its
+ * KBUILD_MODNAME) share one lowering; each load still goes on from its own copy (loadProgram clones it).
+ */
+function loweredEnvironment(parser: Parser, files: readonly SourceFile[]): Lowerer {
+  const key = JSON.stringify(files.map((f) => [f.path, f.text]));
+  let lower = lowered.get(key);
+  if (lower === undefined) {
+    lower = new Lowerer(files.map((f) => f.path));
+    for (const f of files) lower.lowerFile(parser, f);
+    lowered.set(key, lower);
+  }
+  return lower;
 }
 
 /** A fresh instance of a program (its globals initialised) over an environment. */

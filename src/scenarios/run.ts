@@ -133,13 +133,16 @@ function finalStateOf(w: World): FinalState {
   return "absent";
 }
 
-class NoStubsRead extends Error {}
+/** One instance, thrown by every config cell of a design without stubs (an Error's stack is costly). */
+class NoStubsRead extends Error {
+  static readonly instance = new NoStubsRead("no CONFIG_REMOTEPROC_TEE=n stubs");
+}
 
 /** The stubs of a design none were read for: its config cells are unknown, never the hand model's stubs. */
 const NO_STUBS: TeeDriverImpl = {
   what: "no CONFIG_REMOTEPROC_TEE=n stubs were read for this design",
   init: async () => {
-    throw new NoStubsRead("no CONFIG_REMOTEPROC_TEE=n stubs");
+    throw NoStubsRead.instance;
   },
   cannotRun: (e) =>
     e instanceof NoStubsRead
