@@ -3,6 +3,7 @@
  * with git (src/node/kernel-tree.ts); without a tree, applyWithoutTree gives the files the series creates.
  * The interpreter takes `runnableFiles(report)` and falls back to the hand model for every other file.
  */
+import { includesOf } from "./paths.ts";
 import type { Provenance, TreeBase, TreeFile, TreeReport } from "./types.ts";
 
 export { applyHunks } from "./apply.ts";
@@ -22,13 +23,35 @@ export function runnableFiles(report: TreeReport): Array<TreeFile & { text: stri
 
 /**
  * The runnable files in the order the interpreter loads a tree's files: headers first (so their macros and
- * types precede the .c files), then sources, each group in report order.
+ * types precede the .c files), then sources in report order. The interpreter does not follow #include, so
+ * the headers come in the order the preprocessor would meet them: the sources' #include lines in report
+ * order, each header after the runnable headers it includes itself (a header relies on what the .c file
+ * included before it, as remoteproc_internal.h does on <linux/remoteproc.h>); headers no source includes
+ * follow in report order.
  */
 export function loadOrder(report: TreeReport): Array<{ path: string; text: string }> {
   const files = runnableFiles(report);
-  return [...files.filter((f) => f.role === "header"), ...files.filter((f) => f.role === "source")].map(
-    (f) => ({ path: f.path, text: f.text }),
-  );
+  const headers = new Map(files.filter((f) => f.role === "header").map((f) => [f.path, f]));
+  const ordered: Array<TreeFile & { text: string }> = [];
+  const seen = new Set<string>();
+  const visit = (path: string, text: string) => {
+    for (const inc of includesOf(path, text)) {
+      const h = headers.get(inc);
+      if (h === undefined || seen.has(inc)) continue;
+      seen.add(inc);
+      visit(h.path, h.text);
+      ordered.push(h);
+    }
+  };
+  const sources = files.filter((f) => f.role === "source");
+  for (const f of sources) visit(f.path, f.text);
+  for (const h of headers.values())
+    if (!seen.has(h.path)) {
+      seen.add(h.path);
+      visit(h.path, h.text);
+      ordered.push(h);
+    }
+  return [...ordered, ...sources].map((f) => ({ path: f.path, text: f.text }));
 }
 
 /** What runs a file: "C" (its text) or "model" (the hand model). */
