@@ -6,15 +6,11 @@
 import { readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Parser } from "web-tree-sitter";
 import type { BuiltinManifest } from "../compare/against.ts";
 import type { MappedFacts } from "../compare/sides.ts";
 import { InputError } from "../errors.ts";
-import type { Parser } from "web-tree-sitter";
-import {
-  interpretedTreeDrivers,
-  loadTreeDrivers,
-  TREE_CONFIG_WITHOUT_TEE,
-} from "../interp/env/drivers.ts";
+import { interpretedTreeDrivers, loadTreeDrivers, TREE_CONFIG_WITHOUT_TEE } from "../interp/env/drivers.ts";
 import { unloadableTeeDriver } from "../interp/env/remoteproc_tee.ts";
 import {
   lowerSeriesC,
