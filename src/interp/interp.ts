@@ -300,9 +300,22 @@ export class Machine implements MachineApi {
   /** The arguments each va_list object stands for (va_start made it), by its address. */
   private readonly vaLists = new Map<bigint, readonly Value[]>();
 
+  /** Globals by file, then name, as `global` found them (globals are all declared at instantiation). */
+  private readonly globalLookups = new Map<string, Map<string, Var | null>>();
+
   /** A global visible from `file` (its statics first), or undefined. */
   global(name: string, file: string): Var | undefined {
-    return this.globals.get(`${file}\u0000${name}`) ?? this.globals.get(name);
+    let inFile = this.globalLookups.get(file);
+    if (inFile === undefined) {
+      inFile = new Map();
+      this.globalLookups.set(file, inFile);
+    }
+    let v = inFile.get(name);
+    if (v === undefined) {
+      v = this.globals.get(`${file}\u0000${name}`) ?? this.globals.get(name) ?? null;
+      inFile.set(name, v);
+    }
+    return v ?? undefined;
   }
 
   /**

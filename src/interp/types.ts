@@ -238,6 +238,12 @@ export function typeName(t: CType): string {
   }
 }
 
+/**
+ * Members found by StructTable.member, per complete definition: its members never change once complete, and
+ * every instance of a program shares its definitions.
+ */
+const MEMBERS = new WeakMap<StructDef, Map<string, Field | null>>();
+
 /** The program's struct and union definitions, by id. */
 export class StructTable {
   readonly defs: StructDef[] = [];
@@ -262,6 +268,7 @@ export class StructTable {
     packed = false,
   ): void {
     const def = this.get(ref);
+    MEMBERS.delete(def);
     const fields: Field[] = [];
     let bitpos = 0;
     let size = 0;
@@ -339,6 +346,22 @@ export class StructTable {
 
   /** The member `name` of a struct, searching anonymous members; its offset is from the struct's start. */
   member(ref: StructRef, name: string): Field | null {
+    const def = this.get(ref);
+    if (!def.complete) return this.findMember(ref, name);
+    let byName = MEMBERS.get(def);
+    if (byName === undefined) {
+      byName = new Map();
+      MEMBERS.set(def, byName);
+    }
+    let f = byName.get(name);
+    if (f === undefined) {
+      f = this.findMember(ref, name);
+      byName.set(name, f);
+    }
+    return f;
+  }
+
+  private findMember(ref: StructRef, name: string): Field | null {
     for (const f of this.get(ref).fields) {
       if (f.name === name) return f;
       if (f.name === null && f.type.k === "struct") {

@@ -6,10 +6,11 @@
 import { readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Parser } from "web-tree-sitter";
 import type { BuiltinManifest } from "../compare/against.ts";
 import type { MappedFacts } from "../compare/sides.ts";
 import { InputError } from "../errors.ts";
-import { interpretedTreeDrivers, loadTreeDrivers } from "../interp/env/drivers.ts";
+import { interpretedTreeDrivers, loadTreeDrivers, TREE_CONFIG_WITHOUT_TEE } from "../interp/env/drivers.ts";
 import { unloadableTeeDriver } from "../interp/env/remoteproc_tee.ts";
 import {
   lowerSeriesC,
@@ -18,11 +19,11 @@ import {
   seriesCDesign,
   stubsImpl,
   teeDriverFile,
-  unavailableC,
 } from "../interp/env/series.ts";
+import type { SourceFile } from "../interp/lower.ts";
 import { builtinSubject, type ReviewSubject, seriesSubject, withC } from "../review/run.ts";
 import type { Design, RanFile } from "../scenarios/run.ts";
-import type { TeeDriverImpl } from "../scenarios/world.ts";
+import type { Stm32DriverImpl, TeeDriverImpl } from "../scenarios/world.ts";
 import { mapSeries } from "../semantics/map/index.ts";
 import { BUILTIN_VERSIONS, type BuiltinVersion, builtinVersion } from "../semantics/versions.ts";
 import type { Series } from "../series/types.ts";
@@ -151,12 +152,9 @@ export async function treeDesign(
     ...(created === null ? [] : [created.path]),
   ]);
   const ran = ranOf(report, fromC);
-  // The tree's STM32 driver calls the stubs as inline functions of its own program, which would be lowered
-  // with CONFIG_REMOTEPROC_TEE=n: not done yet, so the config scenarios say so (never the stubs beside it).
-  const teeStubs = unavailableC(
-    stm32.path,
-    "the config scenarios on a kernel tree need the tree's stm32_rproc.c lowered with CONFIG_REMOTEPROC_TEE=n (its remoteproc_tee.h stubs inlined), which is not done yet",
-  );
+  // A hand-model STM32 driver on a kernel with CONFIG_REMOTEPROC_TEE=n calls the posted header's stubs (the
+  // model's column, for the two-way check); the tree's own C carries them in its build of that config.
+  const teeStubs = stubsImpl(lowerSeriesStubs(series, parser));
   let impl: Pick<Design, "tee" | "stm32">;
   try {
     const loaded = loadTreeDrivers(parser, {
@@ -173,7 +171,52 @@ export async function treeDesign(
       stm32: unloadableTeeDriver(stm32.path, why),
     };
   }
-  return { ...impl, teeStubs, ran };
+  const withoutTee = stm32WithoutTee(parser, headers, stm32, elf, ran);
+  if (impl.stm32 !== undefined) impl = { ...impl, stm32: { ...impl.stm32, withoutTee: withoutTee.impl } };
+  return { ...impl, teeStubs, ran: [...ran, ...withoutTee.ran] };
+}
+
+/** The config of the STM32 driver's second build, as the `ran:` line names it. */
+const WITHOUT_TEE = "CONFIG_REMOTEPROC_TEE=n";
+
+/**
+ * The tree's STM32 driver (and the ELF loader beside it) lowered again with CONFIG_REMOTEPROC_TEE=n, for the
+ * config scenarios: no TEE client driver is built, and its calls to rproc_tee_*() are remoteproc_tee.h's
+ * static inline stubs, part of its own program. What ran says so (entries of that config); when it does
+ * not lower, the config cells are unknown naming why.
+ */
+function stm32WithoutTee(
+  parser: Parser,
+  headers: readonly SourceFile[],
+  stm32: SourceFile,
+  elf: SourceFile | null,
+  ran: readonly RanFile[],
+): { impl: Stm32DriverImpl; ran: RanFile[] } {
+  const whyOf = (file: string) => ran.find((r) => r.file === file)?.why ?? "the kernel tree's";
+  const stubHeader = headers.find((h) => /(^|\/)remoteproc_tee\.h$/.test(h.path)) ?? null;
+  try {
+    const loaded = loadTreeDrivers(parser, {
+      headers,
+      tee: null,
+      stm32,
+      elf,
+      config: TREE_CONFIG_WITHOUT_TEE,
+    });
+    const impl = interpretedTreeDrivers(loaded).stm32;
+    if (impl === undefined) throw new Error("no STM32 driver in the program");
+    return {
+      impl,
+      ran: [elf, stm32, stubHeader]
+        .filter((f): f is SourceFile => f !== null)
+        .map((f) => ({ file: f.path, from: "C", why: whyOf(f.path), config: WITHOUT_TEE })),
+    };
+  } catch (e) {
+    const why = `lowered with ${WITHOUT_TEE}: ${e instanceof Error ? e.message : String(e)}`;
+    return {
+      impl: unloadableTeeDriver(stm32.path, why),
+      ran: [{ file: stm32.path, from: "not run", why, config: WITHOUT_TEE }],
+    };
+  }
 }
 
 /** Per file of a tree report: C when in `fromC`, else the model with why (its provenance). */

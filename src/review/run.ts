@@ -184,7 +184,9 @@ function fromC(d: Design): boolean {
 }
 
 function disagreements(d: Design, ran: readonly CellResult[], model: readonly CellResult[]): string[] {
-  const files = (d.ran ?? []).filter((r) => r.from === "C" && r.file.endsWith(".c")).map((r) => r.file);
+  const files = [
+    ...new Set((d.ran ?? []).filter((r) => r.from === "C" && r.file.endsWith(".c")).map((r) => r.file)),
+  ];
   const differ: { scenario: string; c: string; m: string }[] = [];
   for (const c of ran) {
     const m = model.find((x) => x.scenario === c.scenario);

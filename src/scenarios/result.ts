@@ -124,6 +124,11 @@ export interface RanFile {
   from: "C" | "model" | "not run";
   /** Where its text came from, or why it did not run from C (describeProvenance). */
   why: string;
+  /**
+   * The kernel config of this build of the file when not the default one: the config scenarios ran it
+   * (e.g. "CONFIG_REMOTEPROC_TEE=n"). Absent: the build every other scenario ran.
+   */
+  config?: string;
 }
 
 /** Short names of the modelled files (the rest of the kernel the hand model mirrors). */
@@ -148,8 +153,10 @@ export function shortFileNames(files: readonly string[]): string[] {
  */
 export function describeRan(ran: readonly RanFile[] | undefined, short = false): string {
   if (ran === undefined || ran.length === 0) return "the hand model (every file)";
-  const group = (from: RanFile["from"]) =>
-    shortFileNames(ran.filter((r) => r.from === from && !r.file.endsWith(".h")).map((r) => r.file));
+  const group = (from: RanFile["from"], config?: string) =>
+    shortFileNames(
+      ran.filter((r) => r.from === from && r.config === config && !r.file.endsWith(".h")).map((r) => r.file),
+    );
   const parts: string[] = [];
   const c = group("C");
   const model = group("model");
@@ -157,6 +164,21 @@ export function describeRan(ran: readonly RanFile[] | undefined, short = false):
   if (c.length > 0) parts.push(`${c.join(", ")} from C`);
   if (model.length > 0) parts.push(short ? "the rest from the model" : `${model.join(", ")} from the model`);
   if (not.length > 0) parts.push(`${not.join(", ")} not run (no model, not driven from C yet)`);
+  // Another build of some files (the config scenarios'), with the headers whose inline code it carries.
+  for (const config of new Set(ran.flatMap((r) => (r.config === undefined ? [] : [r.config])))) {
+    const cc = group("C", config);
+    const inlined = ran
+      .filter((r) => r.from === "C" && r.config === config && r.file.endsWith(".h"))
+      .map((r) => r.file);
+    const notC = ran.filter((r) => r.from !== "C" && r.config === config).map((r) => r.file);
+    const built: string[] = [];
+    if (cc.length > 0)
+      built.push(
+        `${cc.join(", ")} from C${inlined.length > 0 ? ` with ${shortFileNames(inlined).join(", ")}'s stubs inlined` : ""}`,
+      );
+    if (notC.length > 0) built.push(`${shortFileNames(notC).join(", ")} not run`);
+    parts.push(`with ${config}: ${built.join(", ")}`);
+  }
   return parts.join("; ");
 }
 
@@ -167,7 +189,7 @@ export function sameImplementation(
 ): boolean {
   const fromC = (r: readonly RanFile[] | undefined) =>
     (r ?? [])
-      .filter((x) => x.from === "C")
+      .filter((x) => x.from === "C" && x.config === undefined)
       .map((x) => x.file)
       .sort()
       .join("\n");

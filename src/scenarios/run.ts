@@ -178,10 +178,16 @@ export async function runScenario(
     throw new UsageError(
       `unknown scenario "${String(scenario)}" (known: ${SCENARIOS.map((x) => x.id).join(", ")})`,
     );
-  // A scenario on a kernel without the TEE client driver runs the posted header's stubs in its place.
-  const teeImpl =
-    s.config?.REMOTEPROC_TEE === false ? (design.teeStubs ?? NO_STUBS) : (opts.tee ?? design.tee);
-  const stm32Impl = opts.stm32 ?? design.stm32;
+  // A scenario on a kernel without the TEE client driver runs the posted header's stubs in its place: the
+  // STM32 driver's own build of them when it is C built with that config, else the design's stubs.
+  const noTee = s.config?.REMOTEPROC_TEE === false;
+  const stm32Given = opts.stm32 ?? design.stm32;
+  const stm32Impl = noTee ? (stm32Given?.withoutTee ?? stm32Given) : stm32Given;
+  const teeImpl = noTee
+    ? stm32Given?.withoutTee !== undefined
+      ? undefined
+      : (design.teeStubs ?? NO_STUBS)
+    : (opts.tee ?? design.tee);
   const tracked = trackFactReads(design.facts);
   const unknownOf = (trace: CellResult["trace"]) => {
     const because = unknownReasons(design, tracked.reads, trace);

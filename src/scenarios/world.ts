@@ -73,6 +73,12 @@ export interface Stm32DriverImpl {
   readonly what: string;
   init(w: DriverWorld): Promise<DriverInstance>;
   cannotRun(e: unknown): UnknownReason | null;
+  /**
+   * The same driver built with CONFIG_REMOTEPROC_TEE=n, when its C is at hand: remoteproc_tee.h's static
+   * inline stubs are then part of its own program, so a world of that config runs it with no TEE client
+   * API beside it (absent: the world gives the driver the design's stubs, Design.teeStubs).
+   */
+  readonly withoutTee?: Stm32DriverImpl;
 }
 
 export interface DriverInstance {

@@ -23,30 +23,35 @@ export function runnableFiles(report: TreeReport): Array<TreeFile & { text: stri
 
 /**
  * The runnable files in the order the interpreter loads a tree's files: headers first (so their macros and
- * types precede the .c files), in the order the sources' #include lines would bring them in (depth first,
- * the sources in report order: remoteproc_internal.h lays out structs of include/linux/remoteproc.h, which
- * every source includes before it), a header no source includes after those; then the sources in report
- * order.
+ * types precede the .c files), then sources in report order. The interpreter does not follow #include, so
+ * the headers come in the order the preprocessor would meet them: the sources' #include lines in report
+ * order, each header after the runnable headers it includes itself (a header relies on what the .c file
+ * included before it, as remoteproc_internal.h does on <linux/remoteproc.h>); headers no source includes
+ * follow in report order.
  */
 export function loadOrder(report: TreeReport): Array<{ path: string; text: string }> {
   const files = runnableFiles(report);
-  const headers = files.filter((f) => f.role === "header");
-  const byPath = new Map(headers.map((h) => [h.path, h]));
-  const ordered: typeof headers = [];
+  const headers = new Map(files.filter((f) => f.role === "header").map((f) => [f.path, f]));
+  const ordered: Array<TreeFile & { text: string }> = [];
+  const seen = new Set<string>();
   const visit = (path: string, text: string) => {
     for (const inc of includesOf(path, text)) {
-      const h = byPath.get(inc);
-      if (h === undefined || ordered.includes(h)) continue;
-      ordered.push(h);
+      const h = headers.get(inc);
+      if (h === undefined || seen.has(inc)) continue;
+      seen.add(inc);
       visit(h.path, h.text);
+      ordered.push(h);
     }
   };
-  for (const f of files) if (f.role === "source") visit(f.path, f.text);
-  for (const h of headers) if (!ordered.includes(h)) ordered.push(h);
-  return [...ordered, ...files.filter((f) => f.role === "source")].map((f) => ({
-    path: f.path,
-    text: f.text,
-  }));
+  const sources = files.filter((f) => f.role === "source");
+  for (const f of sources) visit(f.path, f.text);
+  for (const h of headers.values())
+    if (!seen.has(h.path)) {
+      seen.add(h.path);
+      visit(h.path, h.text);
+      ordered.push(h);
+    }
+  return [...ordered, ...sources].map((f) => ({ path: f.path, text: f.text }));
 }
 
 /** What runs a file: "C" (its text) or "model" (the hand model). */

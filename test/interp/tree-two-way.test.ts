@@ -92,7 +92,7 @@ describe.skipIf(!have)(
     it("v16 runs the patched stm32_rproc.c, the ELF loader and the posted remoteproc_tee.c from C, the core from the model", () => {
       const { design } = column("v16");
       expect(describeRan(design.ran)).toBe(
-        "elf loader, stm32, remoteproc_tee.c from C; core, virtio from the model",
+        "elf loader, stm32, remoteproc_tee.c from C; core, virtio from the model; with CONFIG_REMOTEPROC_TEE=n: elf loader, stm32 from C with remoteproc_tee.h's stubs inlined",
       );
       const stm32 = design.ran?.find((r) => r.file === "drivers/remoteproc/stm32_rproc.c");
       expect(stm32).toEqual({
@@ -119,7 +119,7 @@ describe.skipIf(!have)(
     it("v14 and v15 are STM32, ELF loader and TEE from C; v13, whose header patch fails on 6.12, is the model's named file by file", () => {
       for (const id of ["v14", "v15"])
         expect(describeRan(column(id).design.ran)).toBe(
-          "elf loader, stm32, remoteproc_tee.c from C; core, virtio from the model",
+          "elf loader, stm32, remoteproc_tee.c from C; core, virtio from the model; with CONFIG_REMOTEPROC_TEE=n: elf loader, stm32 from C with remoteproc_tee.h's stubs inlined",
         );
       const v13 = column("v13").design;
       expect(describeRan(v13.ran)).toBe("core, elf loader, virtio, stm32, remoteproc_tee.c from the model");
@@ -313,7 +313,7 @@ describe.skipIf(!have)("the CLI runs a series on a kernel tree", () => {
     const V15 = join(SHARED, "lkml", "v15");
     const r = await runCli(["diff", V15, V16, "--kernel-tree", TREE, "--explore-depth", "0"]);
     expect(r.out).toContain(
-      "What ran: **v15**: elf loader, stm32, remoteproc_tee.c from C; core, virtio from the model; **v16**: elf loader, stm32, remoteproc_tee.c from C; core, virtio from the model.",
+      "What ran: **v15**: elf loader, stm32, remoteproc_tee.c from C; core, virtio from the model; with CONFIG_REMOTEPROC_TEE=n: elf loader, stm32 from C with remoteproc_tee.h's stubs inlined; **v16**: elf loader, stm32, remoteproc_tee.c from C; core, virtio from the model; with CONFIG_REMOTEPROC_TEE=n: elf loader, stm32 from C with remoteproc_tee.h's stubs inlined.",
     );
     // v15's tee-unbind-while-running is the C's fault (an unknown), never the hand model's result.
     expect(r.out).toMatch(/faulted \(the kernel would oops\) at drivers\/remoteproc\/remoteproc_tee\.c:\d+/);

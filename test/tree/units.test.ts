@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { parseFileChanges } from "../../src/series/index.ts";
-import { applyHunks, checkPath, includesOf, renderDiff } from "../../src/tree/index.ts";
+import {
+  applyHunks,
+  checkPath,
+  includesOf,
+  loadOrder,
+  renderDiff,
+  type TreeFile,
+  type TreeReport,
+} from "../../src/tree/index.ts";
 import { makeFixture } from "./fixture.ts";
 
 function hunksOf(diff: string) {
@@ -97,5 +105,49 @@ describe("checkPath", () => {
     expect(checkPath("drivers/remoteproc/a.c", "p")).toBe("drivers/remoteproc/a.c");
     for (const bad of ["/etc/passwd", "../a", "a/../../b", ".git/config", "a/.GIT/x", "a//b", "a\\b", "a\nb"])
       expect(() => checkPath(bad, "p")).toThrow(/refusing the path/);
+  });
+});
+
+describe("loadOrder", () => {
+  const file = (path: string, text: string, role: TreeFile["role"] = "header"): TreeFile => ({
+    path,
+    role,
+    text,
+    provenance: { kind: "base" },
+  });
+  const report = (files: TreeFile[]): TreeReport => ({
+    series: "t",
+    title: "t",
+    seriesBase: null,
+    base: { kind: "none", reason: "test" },
+    policy: "leave-out",
+    missingPatches: [],
+    patches: [],
+    files,
+    summary: { applied: 0, failed: 0, nothingToApply: 0, total: 0 },
+  });
+
+  it("puts the headers in the order the sources include them, each after the headers it includes", () => {
+    const order = loadOrder(
+      report([
+        file("drivers/x/a_internal.h", "struct a { struct pub p; };\n"),
+        file("drivers/x/b.h", "#include <linux/pub.h>\n"),
+        file("drivers/x/unused.h", "#include <linux/late.h>\n"),
+        file("include/linux/late.h", ""),
+        file("include/linux/pub.h", "struct pub { int x; };\n"),
+        file("drivers/x/a.c", '#include <linux/pub.h>\n#include "a_internal.h"\n', "source"),
+        file("drivers/x/b.c", '#include "b.h"\n#include "a_internal.h"\n', "source"),
+      ]),
+    ).map((f) => f.path);
+    expect(order).toEqual([
+      "include/linux/pub.h",
+      "drivers/x/a_internal.h",
+      "drivers/x/b.h",
+      // Included by no source: after those that are, its own includes first.
+      "include/linux/late.h",
+      "drivers/x/unused.h",
+      "drivers/x/a.c",
+      "drivers/x/b.c",
+    ]);
   });
 });

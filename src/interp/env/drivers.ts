@@ -65,6 +65,16 @@ export const CORE_MODULES: readonly EnvModule[] = [
 /** The config a tree's drivers are built with: the series' TEE support, an ARM SoC's SMC calling convention. */
 export const TREE_CONFIG: KConfig = { CONFIG_REMOTEPROC_TEE: "y", CONFIG_HAVE_ARM_SMCCC: "y" };
 
+/**
+ * The same build with CONFIG_REMOTEPROC_TEE=n (the config scenarios): remoteproc_tee.h then gives the STM32
+ * driver its static inline stubs, which become functions of the driver's own program.
+ */
+export const TREE_CONFIG_WITHOUT_TEE: KConfig = { CONFIG_HAVE_ARM_SMCCC: "y" };
+
+/** Whether a config builds the TEE client driver (CONFIG_REMOTEPROC_TEE=y or =m). */
+const teeBuilt = (config: KConfig): boolean =>
+  config.CONFIG_REMOTEPROC_TEE === "y" || config.CONFIG_REMOTEPROC_TEE === "m";
+
 export interface TreeDriverSources {
   /** The tree's headers the drivers include, in load order (include/linux/remoteproc.h first). */
   readonly headers: readonly SourceFile[];
@@ -89,6 +99,8 @@ export interface LoadedTreeDrivers {
   readonly elf: string | null;
   readonly core: string | null;
   readonly problems: readonly LowerProblem[];
+  /** The config the program was lowered with. */
+  readonly config: KConfig;
 }
 
 /**
@@ -111,9 +123,10 @@ export function loadTreeDrivers(parser: Parser, src: TreeDriverSources): LoadedT
     );
   });
   const first = sources[0] as SourceFile;
+  const config = src.config ?? TREE_CONFIG;
   const { program, problems } = loadProgram(parser, files, {
     envHeaders: src.core == null ? ENV_HEADERS_FOR_TREE : ENV_HEADERS_FOR_CORE,
-    config: src.config ?? TREE_CONFIG,
+    config,
     defines: { KBUILD_MODNAME: JSON.stringify(mod(first)) },
   });
   return {
@@ -123,6 +136,7 @@ export function loadTreeDrivers(parser: Parser, src: TreeDriverSources): LoadedT
     elf: src.elf?.path ?? null,
     core: src.core?.path ?? null,
     problems,
+    config,
   };
 }
 
@@ -135,8 +149,20 @@ export function interpretedTreeDrivers(
   const machineFor = (w: KernelWorld, tee: RprocTeeApi | null = null): WorldMachine => {
     let inst = instances.get(w.k);
     if (inst === undefined) {
-      // Without the posted TEE driver in the program, its API is the world's hand-model TEE client driver.
-      const modules = loaded.tee === null ? [...TREE_MODULES, teeModelModule(tee)] : TREE_MODULES;
+      // Without the posted TEE driver in the program, its API is the world's hand-model TEE client driver;
+      // with CONFIG_REMOTEPROC_TEE=n there is none: the header's stubs in the program are the API.
+      const modules =
+        loaded.tee !== null
+          ? TREE_MODULES
+          : [
+              ...TREE_MODULES,
+              teeModelModule(
+                tee,
+                teeBuilt(loaded.config)
+                  ? undefined
+                  : "the kernel is built with CONFIG_REMOTEPROC_TEE=n (no TEE client driver) and remoteproc_tee.h gives no stub of it",
+              ),
+            ];
       const env = new KernelEnv(
         w,
         (f) =>
@@ -168,7 +194,9 @@ export function interpretedTreeDrivers(
   if (stm32 !== null) {
     const tee = out.tee;
     out.stm32 = {
-      what: `${stm32} of the kernel tree, interpreted`,
+      what: teeBuilt(loaded.config)
+        ? `${stm32} of the kernel tree, interpreted`
+        : `${stm32} of the kernel tree with CONFIG_REMOTEPROC_TEE=n (remoteproc_tee.h's stubs inlined), interpreted`,
       init: async (w) => {
         const { env, m } = machineFor(w, w.tee ?? null);
         await moduleInit(env, m, stm32);

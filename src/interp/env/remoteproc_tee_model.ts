@@ -14,15 +14,18 @@ import type { ApiFn, EnvModule, KernelEnv } from "./kernel.ts";
 
 const int = (n: number): Value => intVal(T.int, BigInt(n));
 
-/** The module over a world's hand-model TEE client API. */
-export function teeModelModule(api: RprocTeeApi | null): EnvModule {
+/**
+ * The module over a world's hand-model TEE client API; `whyNone`: why a world without one has none (default:
+ * the design has no TEE loader).
+ */
+export function teeModelModule(api: RprocTeeApi | null, whyNone?: string): EnvModule {
   return {
     fns: (env: KernelEnv) => {
       const k = env.w.k;
       const need = (call: EnvCall): RprocTeeApi => {
         if (api === null)
           throw new Unsupported(
-            `${call.name}(): the world has no TEE client driver (the design has no TEE loader)`,
+            `${call.name}(): the world has no TEE client driver (${whyNone ?? "the design has no TEE loader"})`,
           );
         return api;
       };
