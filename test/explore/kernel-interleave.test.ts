@@ -195,7 +195,7 @@ describe.skipIf(!have)("explore --interleave --kernel-tree and replay --schedule
       "3",
     ]);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^v16 \/ unbind-racing-start: interleavings to depth 3 \(no reduction\): /);
+    expect(r.out).toMatch(/^v16 \/ unbind-racing-start: interleavings to depth 3 \(sleep-sets\): /);
     expect(r.out).toMatch(/! leak in rproc_alloc on teardown/);
     const cmd = /replay: (rproc-review replay .* --schedule t3,t3)/.exec(r.out)?.[1] ?? "";
     expect(cmd).toBe(
@@ -257,7 +257,7 @@ describe.skipIf(!have)("explore --interleave --kernel-tree and replay --schedule
 });
 
 describe.skipIf(!have)("two-way: the drivers from C and the hand model interleave alike", () => {
-  it("same findings with the same shortest schedules and the same number of executions, per design and scenario, to depth 4", async () => {
+  it("same findings with the same shortest schedules and the same number of executions, per design and scenario, to depth 4, each reduced search audited against the full one", async () => {
     const fx = await loadFixtures();
     const key = (r: KernelInterleaveResult) =>
       r.findings.map((f) => `${f.finding.kind} ${f.finding.at} @${f.schedule.join(",")}`).sort();
@@ -272,8 +272,12 @@ describe.skipIf(!have)("two-way: the drivers from C and the hand model interleav
       const c = await kernelTreeInterleaveDesign(spec, TREE);
       expect(c.stm32).toBeDefined();
       for (const s of KERNEL_SCENARIOS) {
-        const a = await exploreKernelInterleavings(model, s, fx, { depth: 4 });
-        const b = await exploreKernelInterleavings(c, s, fx, { depth: 4 });
+        // The audit throws when the sleep sets lose a finding, a configuration or an outcome of the full
+        // search, or find one later; it ran when the result carries the full search's figures.
+        const a = await exploreKernelInterleavings(model, s, fx, { depth: 4, audit: true });
+        const b = await exploreKernelInterleavings(c, s, fx, { depth: 4, audit: true });
+        expect(a.audit?.executions).toBeGreaterThanOrEqual(a.executions);
+        expect(b.audit?.executions).toBe(a.audit?.executions);
         expect({
           id,
           scenario: s.id,
@@ -307,7 +311,7 @@ describe("the hand model's interleavings of a built-in design (no kernel tree ne
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/the hand model's interleavings/);
     expect(r.out).toMatch(
-      /^v16 \/ unbind-racing-start: interleavings to depth 6 \(no reduction\): 19 schedules, 10 executions/,
+      /^v16 \/ unbind-racing-start: interleavings to depth 6 \(sleep-sets\): 11 schedules, 7 executions/,
     );
     expect(r.out).toMatch(/! leak in rproc_alloc on teardown/);
     const cmd = /replay: (rproc-review replay v16 .* --schedule t3,t3)/.exec(r.out)?.[1] ?? "";
@@ -317,5 +321,20 @@ describe("the hand model's interleavings of a built-in design (no kernel tree ne
     expect(replayed.out).toMatch(/\n {2}leak in rproc_alloc on teardown/);
     const plain = await runCli(["replay", "v16", "--scenario", "unbind-racing-start", "--schedule", ""]);
     expect(plain.out).not.toMatch(/\n {2}leak in/);
+  }, 60_000);
+
+  it("sleep sets on the kernel threads: recovery racing stop to depth 6 runs a tenth of the full search's executions, and the audit fails when every step is taken for independent", async () => {
+    const fx = await loadFixtures();
+    const design = builtinInterleaveDesign("v16");
+    if (design === null) throw new Error("no built-in v16");
+    const s = scenario("recovery-racing-stop");
+    const r = await exploreKernelInterleavings(design, s, fx, { depth: 6, audit: true });
+    expect(r.reduction).toBe("sleep-sets");
+    expect(r.audit?.executions).toBe(996);
+    expect(r.executions).toBeLessThan(100);
+    expect(r.states).toBe(r.audit?.states);
+    await expect(
+      exploreKernelInterleavings(design, s, fx, { depth: 6, audit: true, conflicts: () => false }),
+    ).rejects.toThrow(/v16 \/ recovery-racing-stop: the reduction is unsound at depth 6: it misses .* 1 configuration/);
   }, 60_000);
 });

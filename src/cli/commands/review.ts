@@ -5,7 +5,6 @@ import type { InputOptions } from "../../node/inputs.ts";
 import { loadStore } from "../../node/series-store.ts";
 import type { ReviewReport, ReviewRunOptions, ReviewSubject } from "../../review/index.ts";
 import { FINDING_CLASSES } from "../../review/verdict.ts";
-import { describeRan } from "../../scenarios/result.ts";
 import type { Series } from "../../series/types.ts";
 import { printJson, printText } from "../output.ts";
 import { requireCommandPaths } from "../paths.ts";
@@ -108,7 +107,12 @@ function describe(c: CellSummary | null): string {
 }
 
 /** The short form of `review` (no --format): the verdict, then each scenario that differs or is unknown. */
-function printSummary(series: Series, r: ReviewReport, json: boolean): void {
+function printSummary(
+  series: Series,
+  r: ReviewReport,
+  json: boolean,
+  describeRan: (ran: ReviewReport["b"]["ran"]) => string,
+): void {
   const differ = r.diff.scenarios.filter((s) => s.status !== "same");
   if (json) {
     const out = {
@@ -215,7 +219,10 @@ export function register(program: Command): void {
       };
       const { report } = await runReview(a, await mappedSubject(series, input, only(opts)), runOpts);
       if (full) await writeReport(report, opts);
-      else printSummary(series, report, opts.json === true);
+      else {
+        const { describeRan } = await import("../../scenarios/result.ts");
+        printSummary(series, report, opts.json === true, describeRan);
+      }
       if (classes.length > 0) {
         const outcome = failOnOutcome(report.diff, classes, report.explore);
         if (outcome === "findings") process.exitCode = 1;
