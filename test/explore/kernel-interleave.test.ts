@@ -335,6 +335,8 @@ describe("the hand model's interleavings of a built-in design (no kernel tree ne
     expect(r.states).toBe(r.audit?.states);
     await expect(
       exploreKernelInterleavings(design, s, fx, { depth: 6, audit: true, conflicts: () => false }),
-    ).rejects.toThrow(/v16 \/ recovery-racing-stop: the reduction is unsound at depth 6: it misses .* 1 configuration/);
+    ).rejects.toThrow(
+      /v16 \/ recovery-racing-stop: the reduction is unsound at depth 6: it misses .* 1 configuration/,
+    );
   }, 60_000);
 });

@@ -121,7 +121,7 @@ function outOfScopeOf(view: SeriesView): OutOfScope[] {
     .filter((path) => !MODELLED_FILES.includes(path))
     .map((path) => {
       const file = view.files.get(path);
-      const created = file !== undefined && file.complete && !file.deleted && /\.c$/.test(path);
+      const created = file?.complete === true && !file.deleted && /\.c$/.test(path);
       return {
         file: path,
         patches: [...new Set(file?.patches ?? [])],
