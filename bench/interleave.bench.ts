@@ -95,7 +95,7 @@ async function kernelDesignLines(
     wall += r.elapsedMs;
     const per = r.perDepth.map((p) => `${p.depth}:${(p.elapsedMs / 1000).toFixed(2)}s`).join(" ");
     lines.push(
-      `${name}, ${s.id}, depth ${depth} (no reduction): ${r.nodes} schedules, ${r.executions} executions, ${r.transitions} scheduling steps, ${r.states} configurations, ${r.findings.length} findings${r.unknown === null ? "" : ", UNKNOWN past a schedule"} in ${(ms / 1000).toFixed(2)} s CPU (${(r.elapsedMs / 1000).toFixed(2)} s wall) = ${perSecond(r.transitions, ms)} transitions/s, ${perSecond(r.states, ms)} states/s, ${(ms / Math.max(r.executions, 1)).toFixed(1)} ms an execution; cumulative wall time per depth ${per}`,
+      `${name}, ${s.id}, depth ${depth} (${r.reduction}, ${r.pruned} pruned): ${r.nodes} schedules, ${r.executions} executions, ${r.transitions} scheduling steps, ${r.states} configurations, ${r.findings.length} findings${r.unknown === null ? "" : ", UNKNOWN past a schedule"} in ${(ms / 1000).toFixed(2)} s CPU (${(r.elapsedMs / 1000).toFixed(2)} s wall) = ${perSecond(r.transitions, ms)} transitions/s, ${perSecond(r.states, ms)} states/s, ${(ms / Math.max(r.executions, 1)).toFixed(1)} ms an execution; cumulative wall time per depth ${per}`,
     );
   }
   lines.push(
