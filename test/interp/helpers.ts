@@ -3,6 +3,7 @@ import { tableEnvironment } from "../../src/interp/env.ts";
 import { instantiate, loadProgram, type Machine } from "../../src/interp/index.ts";
 import type { MachineOptions } from "../../src/interp/interp.ts";
 import { cParser } from "../../src/node/c-parser.ts";
+import type { CellResult } from "../../src/scenarios/result.ts";
 
 /** Loads `text` as one C file and returns a machine over `env`; fails on file-scope constructs it could not read. */
 export async function machine(
@@ -24,3 +25,13 @@ export async function run(text: string, env?: Environment): Promise<string> {
   if (r.status !== "done") throw new Error(`main: ${JSON.stringify(r)}`);
   return m.output;
 }
+
+/** What the two-way tests compare of a cell: result, final state, TA commands, findings by kind and function. */
+export const cellOutcome = (c: CellResult) => ({
+  unknown: c.unknown,
+  ok: c.ok,
+  errno: c.errno,
+  state: c.finalState,
+  tee: c.tee,
+  findings: c.findings.map((f) => `${f.kind} ${f.at}`).sort(),
+});

@@ -19,6 +19,7 @@ import { mapSeries } from "../../src/semantics/map/index.ts";
 import { builtinVersion } from "../../src/semantics/versions.ts";
 import { fxteeDriver, fxteeMbox } from "../fixtures/fxtee/fxtee.ts";
 import { SHARED, sharedAvailable } from "../helpers/shared.ts";
+import { cellOutcome } from "./helpers.ts";
 
 const TEE = "drivers/remoteproc/remoteproc_tee.c";
 const CONFIG_N = "rproc-remove@REMOTEPROC_TEE=n";
@@ -33,14 +34,7 @@ const cell = (m: MatrixResult, version: string, scenario: string): CellResult =>
   if (c === undefined) throw new Error(`no cell ${version} / ${scenario}`);
   return c;
 };
-const outcome = (c: CellResult) => ({
-  unknown: c.unknown,
-  ok: c.ok,
-  errno: c.errno,
-  state: c.finalState,
-  tee: c.tee,
-  findings: c.findings.map((f) => `${f.kind} ${f.at}`).sort(),
-});
+const outcome = cellOutcome;
 
 describe("the fixture series", () => {
   it("are the committed mboxes", () => {

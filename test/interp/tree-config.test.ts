@@ -23,6 +23,7 @@ import type { Stm32DriverImpl } from "../../src/scenarios/world.ts";
 import { builtinVersion } from "../../src/semantics/versions.ts";
 import { loadOrder, runnableFiles } from "../../src/tree/index.ts";
 import { SHARED, sharedAvailable } from "../helpers/shared.ts";
+import { cellOutcome } from "./helpers.ts";
 
 const TREE = join(SHARED, "kernel", "linux-6.12");
 const V16 = join(SHARED, "lkml", "v16");
@@ -70,14 +71,7 @@ static inline int rproc_tee_stop(struct rproc *rproc) { return -EINVAL; }
 `;
 }
 
-const outcome = (c: CellResult) => ({
-  unknown: c.unknown,
-  ok: c.ok,
-  errno: c.errno,
-  state: c.finalState,
-  tee: c.tee,
-  findings: c.findings.map((f) => `${f.kind} ${f.at}`).sort(),
-});
+const outcome = cellOutcome;
 
 describe.skipIf(!have)(
   "the config scenario on a kernel tree (the STM32 C built with CONFIG_REMOTEPROC_TEE=n)",

@@ -12,24 +12,18 @@ import { interpretedTreeDrivers, loadTreeDrivers } from "../../src/interp/env/dr
 import { cParser } from "../../src/node/c-parser.ts";
 import { loadInput } from "../../src/node/inputs.ts";
 import { mappedSubject } from "../../src/node/versions.ts";
-import type { CellResult, MatrixResult } from "../../src/scenarios/result.ts";
+import type { MatrixResult } from "../../src/scenarios/result.ts";
 import { type Design, describeRan, runMatrix } from "../../src/scenarios/run.ts";
 import { builtinVersion } from "../../src/semantics/versions.ts";
 import { runCli } from "../helpers/cli.ts";
 import { SHARED, sharedAvailable } from "../helpers/shared.ts";
+import { cellOutcome } from "./helpers.ts";
 
 const TREE = join(SHARED, "kernel", "linux-6.12");
 const have =
   sharedAvailable("kernel/linux-6.12/drivers/remoteproc/stm32_rproc.c") && sharedAvailable("lkml/v16");
 
-const outcome = (c: CellResult) => ({
-  unknown: c.unknown,
-  ok: c.ok,
-  errno: c.errno,
-  state: c.finalState,
-  tee: c.tee,
-  findings: c.findings.map((f) => `${f.kind} ${f.at}`).sort(),
-});
+const outcome = cellOutcome;
 
 /**
  * Cells where the C and the hand model part, with why. Nothing else may differ.
