@@ -97,23 +97,24 @@ static inline int rsc_table_for_each_entry(struct resource_table *table, size_t 
 					   int (*fn)(u32 type, void *rsc, int offset, int avail, void *data),
 					   void *data)
 {
-	u32 i;
-	int ret;
+	const int hdr_sz = sizeof(struct fw_rsc_hdr);
+	u8 *base = (u8 *)table;
+	int err = 0;
+	u32 n = 0;
 
-	for (i = 0; i < table->num; i++) {
-		int offset = table->offset[i];
-		struct fw_rsc_hdr *hdr = (void *)table + offset;
-		int avail = table_sz - offset - sizeof(*hdr);
+	while (!err && n < table->num) {
+		int at = table->offset[n++];
+		int left = (int)table_sz - at - hdr_sz;
+		struct fw_rsc_hdr *entry = (struct fw_rsc_hdr *)(base + at);
 
-		if (avail < 0) {
+		if (left < 0) {
+			/* the entry's header runs past the end of the table */
 			dev_err(dev, "rsc table is truncated\n");
 			return -EINVAL;
 		}
-		ret = fn(hdr->type, (void *)hdr + sizeof(*hdr), offset + sizeof(*hdr), avail, data);
-		if (ret)
-			return ret;
+		err = fn(entry->type, base + at + hdr_sz, at + hdr_sz, left, data);
 	}
-	return 0;
+	return err;
 }
 `;
 
