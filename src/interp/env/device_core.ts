@@ -26,6 +26,8 @@ interface CDevice {
   released: boolean;
   /** Wakeup events held (pm_stay_awake without its pm_relax). */
   awake: number;
+  /** The release of a device the environment made (a platform device it registered), instead of the C's. */
+  envRelease?: (call: EnvCall) => Value | Gen<Value>;
 }
 
 const ret = (n: number): Value => intVal(T.int, BigInt(n));
@@ -42,12 +44,30 @@ function label(d: CDevice, addr: bigint): string {
   return d.name ?? `device at 0x${addr.toString(16)}`;
 }
 
-/** The last reference is gone: the type's release, else the class's dev_release, runs on this thread. */
+/**
+ * The last reference is gone: the device's own release, else its type's, else its class's dev_release, runs
+ * on this thread (the order of the driver core's device_release).
+ */
 function* release(env: KernelEnv, call: EnvCall, addr: bigint, d: CDevice): Gen<Value> {
   d.released = true;
   const k = env.w.k;
   const dev = env.addrPtr(addr);
   const c = env.c;
+  if (d.envRelease !== undefined) {
+    k.note(env.layerOf(call.site.file), call.caller, "release", `${label(d, addr)}: last reference put`);
+    const r = d.envRelease(call);
+    if (typeof (r as { next?: unknown }).next === "function") yield* r as Gen<Value>;
+    return VOID;
+  }
+  const own =
+    env.machine.structs.member(c.struct("device"), "release") === null
+      ? null
+      : c.getPtr(dev, "device", "release");
+  if (own !== null && own.addr !== 0n) {
+    k.note(env.layerOf(call.site.file), call.caller, "release", `${label(d, addr)}: last reference put`);
+    yield* env.machine.callFunction(own, [dev]);
+    return VOID;
+  }
   const type = c.getPtr(dev, "device", "type");
   const typeRelease = type.addr === 0n ? null : c.getPtr(type, "device_type", "release");
   const cls = c.getPtr(dev, "device", "class");
@@ -173,4 +193,55 @@ function put(env: KernelEnv, call: EnvCall, addr: bigint, d: CDevice): Value | G
 /** Whether the C device at `addr` is still referenced (for tests and the leak check of a world). */
 export function cDeviceRefs(env: KernelEnv, addr: bigint): number | null {
   return devices(env).get(addr)?.refs ?? null;
+}
+
+/**
+ * A C device the environment registers itself (drivers/base/platform.c's platform_device_register_data):
+ * device_initialize and dev_set_name, then device_add; `release` runs at its last put.
+ */
+export function addEnvDevice(
+  env: KernelEnv,
+  call: EnvCall,
+  addr: bigint,
+  name: string,
+  release: (call: EnvCall) => Value | Gen<Value>,
+): void {
+  devices(env).set(addr, { refs: 2, name, added: true, released: false, awake: 0, envRelease: release });
+  env.w.k.note(env.layerOf(call.site.file), call.caller, "device_add", name);
+}
+
+/** device_unregister of a C device: out of sysfs (device_del), then its reference dropped (put_device). */
+export function unregisterCDevice(env: KernelEnv, call: EnvCall, addr: bigint): Value | Gen<Value> {
+  const d = devices(env).get(addr);
+  if (d === undefined || d.released)
+    throw new Fault(
+      "bad-pointer",
+      `device_unregister of a device that is not registered (0x${addr.toString(16)})`,
+    );
+  if (!d.added) {
+    env.w.k.WARN_ON(true, call.caller, `device_del of ${label(d, addr)}, which was not added`);
+    return VOID;
+  }
+  d.added = false;
+  env.w.k.note(env.layerOf(call.site.file), call.caller, "device_del", label(d, addr));
+  // device_del drops device_add's reference, device_unregister's put_device the caller's.
+  const first = put(env, call, addr, d);
+  return (function* () {
+    if (typeof (first as { next?: unknown }).next === "function") yield* first as Gen<Value>;
+    const second = put(env, call, addr, d);
+    if (typeof (second as { next?: unknown }).next === "function") yield* second as Gen<Value>;
+    return VOID;
+  })();
+}
+
+/** The name of a C device (dev_set_name's), or null when it is none. */
+export function cDeviceName(env: KernelEnv, addr: bigint): string | null {
+  return devices(env).get(addr)?.name ?? null;
+}
+
+/** dev_set_name of a C device the environment names itself (a virtio device's "virtio<index>"). */
+export function setCDeviceName(env: KernelEnv, addr: bigint, name: string): void {
+  const d = devices(env).get(addr);
+  if (d === undefined) throw new Unsupported(`dev_set_name of a device the environment did not initialise`);
+  d.name = name;
 }

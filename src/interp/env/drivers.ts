@@ -34,6 +34,7 @@ import { REMOTEPROC_FILES } from "./remoteproc_files.ts";
 import { type DriverHooks, interpretedTeeDriver, moduleInit, type WorldMachine } from "./remoteproc_tee.ts";
 import { teeModelModule } from "./remoteproc_tee_model.ts";
 import { RESET } from "./reset.ts";
+import { VIRTIO } from "./virtio.ts";
 import { WORKQUEUE } from "./workqueue.ts";
 
 /** The environment modules a tree's drivers run over (one per kernel C file they stand for). */
@@ -51,7 +52,8 @@ export const TREE_MODULES: readonly EnvModule[] = [
 /**
  * The environment modules when the tree's remoteproc core runs from C too: the drivers' without the bridge
  * to the hand model's core (remoteproc_core.ts), with the core's own kernel APIs and the core's files that are
- * not modelled (remoteproc_files.ts).
+ * not modelled (remoteproc_files.ts), and the platform device, virtio core and virtio ring the core's
+ * virtio transport (the tree's remoteproc_virtio.c) runs over (virtio.ts).
  */
 export const CORE_MODULES: readonly EnvModule[] = [
   ...TREE_MODULES.filter((m) => m !== REMOTEPROC_CORE),
@@ -60,6 +62,7 @@ export const CORE_MODULES: readonly EnvModule[] = [
   FIRMWARE_LOADER,
   KERNEL_UTIL,
   REMOTEPROC_FILES,
+  VIRTIO,
 ];
 
 /** The config a tree's drivers are built with: the series' TEE support, an ARM SoC's SMC calling convention. */
@@ -89,6 +92,11 @@ export interface TreeDriverSources {
    * headers of its own APIs (headers_core.ts), when it is to run from C.
    */
   readonly core?: SourceFile | null;
+  /**
+   * The core's virtio transport (the tree's remoteproc_virtio.c: the rproc-virtio platform driver and the
+   * virtio device of a vdev resource), loaded with the core when it runs from C.
+   */
+  readonly virtio?: SourceFile | null;
   readonly config?: KConfig;
 }
 
@@ -98,6 +106,7 @@ export interface LoadedTreeDrivers {
   readonly stm32: string | null;
   readonly elf: string | null;
   readonly core: string | null;
+  readonly virtio: string | null;
   readonly problems: readonly LowerProblem[];
   /** The config the program was lowered with. */
   readonly config: KConfig;
@@ -108,7 +117,7 @@ export interface LoadedTreeDrivers {
  * redefined at the end of the file before (so no line of a posted file moves).
  */
 export function loadTreeDrivers(parser: Parser, src: TreeDriverSources): LoadedTreeDrivers {
-  const sources = [src.core ?? null, src.elf ?? null, src.tee, src.stm32].filter(
+  const sources = [src.core ?? null, src.virtio ?? null, src.elf ?? null, src.tee, src.stm32].filter(
     (f): f is SourceFile => f !== null,
   );
   if (sources.length === 0) throw new Error("loadTreeDrivers: no driver to load");
@@ -135,6 +144,7 @@ export function loadTreeDrivers(parser: Parser, src: TreeDriverSources): LoadedT
     stm32: src.stm32?.path ?? null,
     elf: src.elf?.path ?? null,
     core: src.core?.path ?? null,
+    virtio: src.virtio?.path ?? null,
     problems,
     config,
   };

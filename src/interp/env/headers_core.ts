@@ -136,6 +136,10 @@ const SYNC = String.raw`
 #define list_add_rcu(new, head) list_add(new, head)
 #define list_del_rcu(entry) list_del(entry)
 #define list_for_each_entry_rcu(pos, head, member, ...) list_for_each_entry(pos, head, member)
+/* include/linux/list.h: back from the entry before pos to the head (an unwind of what succeeded). */
+#define list_for_each_entry_continue_reverse(pos, head, member) \
+	for (pos = list_prev_entry(pos, member); !list_entry_is_head(pos, head, member); \
+	     pos = list_prev_entry(pos, member))
 void synchronize_rcu(void);
 void rcu_read_lock(void);
 void rcu_read_unlock(void);
