@@ -16,6 +16,7 @@ import type { EnvCall, Gen } from "../env.ts";
 import { Fault, type Value } from "../memory.ts";
 import { T } from "../types.ts";
 import { intVal, NULLP, Unsupported, VOID } from "../values.ts";
+import { le, type Served, unle } from "./cmem.ts";
 import type { ApiFn, EnvModule, KernelEnv } from "./kernel.ts";
 import { perKernel } from "./state.ts";
 
@@ -96,7 +97,37 @@ function orBefore(env: KernelEnv, before: Readonly<Record<string, ApiFn>>, name:
   };
 }
 
+/**
+ * The driver data of a device of the hand model's driver core that the C set to a pointer of its own (the
+ * C core's struct rproc): dev_set_drvdata keeps the address.
+ */
+export class CDriverData {
+  constructor(readonly addr: bigint) {}
+}
+
 export const DEVICE_CORE: EnvModule = {
+  deviceMembers: (env, dev, tag): Record<string, Served> => {
+    if (tag !== "platform_device") return {};
+    return {
+      // dev_get_drvdata / platform_set_drvdata with the C core: the driver keeps the C's struct rproc there.
+      "dev.driver_data": {
+        get: () => {
+          env.w.k.touch(`dev ${dev.name}`, false);
+          const d = dev.drvdata;
+          if (d === null) return le(64, 0n);
+          if (d instanceof CDriverData) return le(64, d.addr);
+          throw new Unsupported(
+            `the driver data of ${dev.name} is the hand model's driver's, not a C pointer`,
+          );
+        },
+        set: (b) => {
+          const v = unle(b);
+          env.w.k.touch(`dev ${dev.name}`, true);
+          dev.drvdata = v === 0n ? null : new CDriverData(v);
+        },
+      },
+    };
+  },
   fns: (env, before) => {
     const k = env.w.k;
     const layer = (call: EnvCall) => env.layerOf(call.site.file);

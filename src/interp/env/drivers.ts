@@ -11,14 +11,23 @@
  */
 import type { Parser } from "web-tree-sitter";
 import { layerOfFile } from "../../scenarios/result.ts";
-import type { Stm32DriverImpl, TeeDriverImpl } from "../../scenarios/world.ts";
+import type {
+  CoreDriverImpl,
+  CoreInstance,
+  RprocView,
+  Stm32DriverImpl,
+  TeeDriverImpl,
+} from "../../scenarios/world.ts";
+import type { Device } from "../../semantics/device.ts";
 import type { Kernel } from "../../semantics/kernel.ts";
+import type { RprocState } from "../../semantics/remoteproc_core.ts";
 import type { RprocTeeApi } from "../../semantics/stm32_rproc.ts";
 import type { Program } from "../ast.ts";
 import { instantiate, type KConfig, loadProgram, type Machine } from "../index.ts";
 import type { LowerProblem, SourceFile } from "../lower.ts";
+import type { Value } from "../memory.ts";
 import { T } from "../types.ts";
-import { DEVICE_CORE } from "./device_core.ts";
+import { CDriverData, DEVICE_CORE } from "./device_core.ts";
 import { FIRMWARE_LOADER } from "./firmware_loader.ts";
 import { ENV_HEADERS_FOR_CORE, ENV_HEADERS_FOR_TREE } from "./headers.ts";
 import { IDR } from "./idr.ts";
@@ -161,11 +170,13 @@ export function interpretedTreeDrivers(
     if (inst === undefined) {
       // Without the posted TEE driver in the program, its API is the world's hand-model TEE client driver;
       // with CONFIG_REMOTEPROC_TEE=n there is none: the header's stubs in the program are the API.
+      // With the core in the program, the environment is the core's (no bridge to the hand model's core).
+      const base = loaded.core !== null ? CORE_MODULES : TREE_MODULES;
       const modules =
         loaded.tee !== null
-          ? TREE_MODULES
+          ? base
           : [
-              ...TREE_MODULES,
+              ...base,
               teeModelModule(
                 tee,
                 teeBuilt(loaded.config)
@@ -194,6 +205,21 @@ export function interpretedTreeDrivers(
     return inst;
   };
   const out: { tee?: TeeDriverImpl; stm32?: Stm32DriverImpl } = {};
+  const coreFile = loaded.core;
+  const virtioFile = loaded.virtio;
+  const core: CoreDriverImpl | undefined =
+    coreFile === null
+      ? undefined
+      : {
+          what: `${[coreFile, virtioFile].filter((f) => f !== null).join(" and ")} of the kernel tree, interpreted`,
+          init: async (w) => {
+            const { env, m } = machineFor(w, w.tee ?? null);
+            await coreInit(env, m, coreFile);
+            // remoteproc_virtio.c's builtin_platform_driver: a device initcall, after the core's.
+            if (virtioFile !== null) await moduleInit(env, m, virtioFile);
+            return cCore(env, () => coreExit(env, m, coreFile));
+          },
+        };
   if (loaded.tee !== null)
     out.tee = interpretedTeeDriver(
       { program: loaded.program, file: loaded.tee, problems: loaded.problems },
@@ -204,6 +230,7 @@ export function interpretedTreeDrivers(
   if (stm32 !== null) {
     const tee = out.tee;
     out.stm32 = {
+      ...(core === undefined ? {} : { core }),
       what: teeBuilt(loaded.config)
         ? `${stm32} of the kernel tree, interpreted`
         : `${stm32} of the kernel tree with CONFIG_REMOTEPROC_TEE=n (remoteproc_tee.h's stubs inlined), interpreted`,
@@ -228,6 +255,62 @@ export function interpretedTreeDrivers(
   }
   return out;
 }
+
+/**
+ * The world's rproc operations on the C core: the struct rproc the STM32 driver keeps as its device's driver
+ * data, the core's exported functions called on it (what sysfs's state, recovery and firmware files call).
+ */
+function cCore(env: KernelEnv, exit: () => Promise<void>): CoreInstance {
+  const rprocOf = (dev: Device): (Value & { k: "ptr" }) | null => {
+    const d = dev.drvdata;
+    return d instanceof CDriverData ? env.addrPtr(d.addr) : null;
+  };
+  const call = async (fn: string, p: Value & { k: "ptr" }, args: readonly Value[] = []): Promise<number> => {
+    const v = await env.run(fn, { name: fn }, [p, ...args]);
+    return v.k === "int" ? Number(BigInt.asIntN(32, v.v)) : 0;
+  };
+  const stateName = (v: bigint): RprocState => {
+    const name = Object.entries(env.machine.program.enums).find(
+      ([n, e]) => n.startsWith("RPROC_") && n !== "RPROC_LAST" && e.v === v,
+    )?.[0];
+    if (name === undefined)
+      throw new CannotRunC(`rproc->state is ${v}, which is no rproc state`, { file: "?", line: 0 }, true);
+    return name.slice("RPROC_".length).toLowerCase() as RprocState;
+  };
+  return {
+    rproc: (dev): RprocView | null => {
+      const p = rprocOf(dev);
+      if (p === null) return null;
+      const c = env.c;
+      return {
+        state: stateName(c.getInt(p, "rproc", "state")),
+        firmware: env.machine.cstring(c.getPtr(p, "rproc", "firmware")),
+        recovery_disabled: c.getInt(p, "rproc", "recovery_disabled") !== 0n,
+      };
+    },
+    boot: async (dev) => {
+      const p = rprocOf(dev);
+      return p === null ? -ENODEV : call("rproc_boot", p);
+    },
+    shutdown: async (dev) => {
+      const p = rprocOf(dev);
+      return p === null ? -ENODEV : call("rproc_shutdown", p);
+    },
+    recovery: async (dev, enabled) => {
+      const p = rprocOf(dev);
+      if (p === null) return -ENODEV;
+      env.c.setInt(p, "rproc", "recovery_disabled", enabled ? 0n : 1n);
+      return enabled ? call("rproc_trigger_recovery", p) : 0;
+    },
+    setFirmware: async (dev, name) => {
+      const p = rprocOf(dev);
+      return p === null ? -ENODEV : call("rproc_set_firmware", p, [env.stringPtr(name)]);
+    },
+    exit,
+  };
+}
+
+const ENODEV = 19;
 
 /**
  * The core's initcall (remoteproc_init, subsys_initcall): the class, the debugfs root, the panic notifier and

@@ -131,6 +131,24 @@ void *dma_alloc_coherent(struct device *dev, size_t size, dma_addr_t *dma_handle
 void dma_free_coherent(struct device *dev, size_t size, void *cpu_addr, dma_addr_t dma_handle);
 `;
 
+/* include/linux/bitops.h: the bits of rproc->features (rproc_has_feature, rproc_set_feature). */
+const BITOPS = `
+static inline bool test_bit(long nr, const volatile unsigned long *addr)
+{
+	return (addr[nr / BITS_PER_LONG] >> (nr % BITS_PER_LONG)) & 1UL;
+}
+static inline void set_bit(long nr, volatile unsigned long *addr)
+{
+	addr[nr / BITS_PER_LONG] |= 1UL << (nr % BITS_PER_LONG);
+}
+static inline void clear_bit(long nr, volatile unsigned long *addr)
+{
+	addr[nr / BITS_PER_LONG] &= ~(1UL << (nr % BITS_PER_LONG));
+}
+#define __set_bit(nr, addr) set_bit(nr, addr)
+#define __clear_bit(nr, addr) clear_bit(nr, addr)
+`;
+
 /* include/linux/rculist.h, rcupdate.h, notifier.h, delay.h, atomic.h. */
 const SYNC = String.raw`
 #define list_add_rcu(new, head) list_add(new, head)
@@ -179,4 +197,5 @@ export const CORE_HEADERS: readonly SourceFile[] = [
   file("rsc_table_walk.h", RSC_TABLE_WALK),
   file("dma-mapping.h", DMA),
   file("rculist.h", SYNC),
+  file("bitops.h", BITOPS),
 ];
