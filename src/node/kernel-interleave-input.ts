@@ -71,7 +71,14 @@ export async function kernelTreeInterleaveDesign(
       `${spec} is a built-in version, whose code is the hand model's: give its mails (an mbox or directory) with --kernel-tree to run its C, or no --kernel-tree for the hand model`,
       { subject: "--versions" },
     );
-  const design = (await mappedSubject(await loadInput(spec), spec, { kernelTree: tree.dir })).design;
+  // The kernel threads' world keeps the hand model's core: the C core on its threads is not tried yet.
+  const design = (
+    await mappedSubject(await loadInput(spec), spec, {
+      kernelTree: tree.dir,
+      modelCore:
+        "the kernel-thread world (explore --interleave) keeps the hand model's core: the C core is not run on its kernel threads yet",
+    })
+  ).design;
   if (design.stm32 === undefined)
     throw new InputError(
       `${spec}: the tree's stm32_rproc.c does not run from C with this series (matrix --kernel-tree says which file fell back and why)`,

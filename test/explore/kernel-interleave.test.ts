@@ -68,7 +68,8 @@ describe.skipIf(!have)("interleavings of linux-6.12's drivers from C", () => {
   beforeAll(async () => {
     fx = await loadFixtures();
     const dir = join(SHARED, "lkml", "v16");
-    v16 = (await mappedSubject(await loadInput(dir), dir, { kernelTree: TREE })).design;
+    // The kernel-thread world keeps the hand model's core (src/node/kernel-interleave-input.ts).
+    v16 = (await mappedSubject(await loadInput(dir), dir, { kernelTree: TREE, modelCore: true })).design;
   }, 120_000);
 
   it("v16 auto-boot at probe: the firmware loader's callback runs on its own worker and boots the rproc", async () => {
