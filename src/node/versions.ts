@@ -11,6 +11,7 @@ import type { BuiltinManifest } from "../compare/against.ts";
 import type { MappedFacts } from "../compare/sides.ts";
 import { InputError } from "../errors.ts";
 import {
+  coreNeeds,
   interpretedTreeDrivers,
   type LoadedTreeDrivers,
   loadTreeDrivers,
@@ -179,7 +180,7 @@ export async function treeDesign(
   const withCore =
     opts.modelCore != null
       ? { loaded: null, why: opts.modelCore }
-      : treeCore(parser, drivers, coreSrc, virtioSrc);
+      : await treeCore(parser, drivers, coreSrc, virtioSrc);
   const fromC = new Set([
     stm32.path,
     ...(elf === null ? [] : [elf.path]),
@@ -267,12 +268,12 @@ function stm32WithoutTee(
  * The drivers lowered with the tree's core and virtio transport (loaded), or why the core stays the hand
  * model's (loaded null): it is not in the tree (or its patch did not apply), or it does not lower.
  */
-function treeCore(
+async function treeCore(
   parser: Parser,
   drivers: Omit<Parameters<typeof loadTreeDrivers>[1], "core" | "virtio">,
   core: SourceFile | null,
   virtio: SourceFile | null,
-): { loaded: LoadedTreeDrivers | null; why: string } {
+): Promise<{ loaded: LoadedTreeDrivers | null; why: string }> {
   if (core === null || virtio === null)
     return {
       loaded: null,
@@ -291,6 +292,14 @@ function treeCore(
         why: `the core does not lower with the drivers (${loaded.problems.length} problems; the first at ${p.file}:${p.line}: ${p.what})`,
       };
     }
+    // Everything the core reaches is in the environment (what only paths no STM32 world takes call may not
+    // be: drivers.ts CORE_UNREACHED, each an unknown naming it where a cell reaches it).
+    const needs = await coreNeeds(loaded);
+    if (needs.length > 0)
+      return {
+        loaded: null,
+        why: `the environment lacks what the core calls: ${needs.map((n) => `${n.name} (${n.file}:${n.line})`).join(", ")}`,
+      };
     return { loaded, why: "" };
   } catch (e) {
     return {

@@ -10,6 +10,7 @@
  * Workers-safe: the parser is a parameter (loadTreeDrivers); a loaded program is plain data.
  */
 import type { Parser } from "web-tree-sitter";
+import { createPlatform, loadFixtures } from "../../emulator/api.ts";
 import { layerOfFile } from "../../scenarios/result.ts";
 import type {
   CoreDriverImpl,
@@ -18,11 +19,13 @@ import type {
   Stm32DriverImpl,
   TeeDriverImpl,
 } from "../../scenarios/world.ts";
-import type { Device } from "../../semantics/device.ts";
-import type { Kernel } from "../../semantics/kernel.ts";
+import { type Device, DriverCore } from "../../semantics/device.ts";
+import { Kernel } from "../../semantics/kernel.ts";
 import type { RprocState } from "../../semantics/remoteproc_core.ts";
 import type { RprocTeeApi } from "../../semantics/stm32_rproc.ts";
 import type { Program } from "../ast.ts";
+import { BUILTINS } from "../builtins.ts";
+import { type NeededName, neededNames } from "../calls.ts";
 import { instantiate, type KConfig, loadProgram, type Machine } from "../index.ts";
 import type { LowerProblem, SourceFile } from "../lower.ts";
 import type { Value } from "../memory.ts";
@@ -343,4 +346,54 @@ async function initcall(
   );
   if (ret.k === "int" && ret.v !== 0n)
     throw new CannotRunC(`the core's ${what} returned ${ret.v}`, { file, line: 0 }, false);
+}
+
+/**
+ * What the core's files call that the core's environment lacks, on paths no STM32 world reaches, by name (a
+ * cell that reaches one anyway stops unknown naming it and its line).
+ */
+export const CORE_UNREACHED: Readonly<Record<string, string>> = Object.fromEntries([
+  ...[
+    "iommu_domain_alloc",
+    "iommu_set_fault_handler",
+    "iommu_attach_device",
+    "iommu_domain_free",
+    "iommu_detach_device",
+    "iommu_map",
+    "iommu_unmap",
+  ].map((n) => [n, "the IOMMU (rproc->has_iommu: no STM32 coprocessor is behind one)"]),
+  ...[
+    "is_vmalloc_addr",
+    "page_to_phys",
+    "vmalloc_to_page",
+    "offset_in_page",
+    "virt_addr_valid",
+    "virt_to_phys",
+  ].map((n) => [
+    n,
+    "rproc_va_to_pa (a carveout the firmware's resource table names, or a vdev buffer mapped before its device: the images here have neither)",
+  ]),
+  ["of_property_read_string_index", "rproc_of_parse_firmware (the STM32 driver does not call it)"],
+  ...["EI_OSABI", "ELFOSABI_NONE", "strcpy"].map((n) => [
+    n,
+    "remoteproc_elf_helpers.h's ELF coredump writer (no device coredump: rproc->dump_conf is never set)",
+  ]),
+]);
+
+/**
+ * What the loaded core, its virtio transport and the tree's headers call that the core's environment
+ * (CORE_MODULES) does not provide, with the file and line of the first use; what CORE_UNREACHED lists is
+ * left out when `reached` is false.
+ */
+export async function coreNeeds(loaded: LoadedTreeDrivers, reached = false): Promise<NeededName[]> {
+  const k = new Kernel();
+  const platform = await createPlatform("stm32mp15", { keys: [(await loadFixtures()).keys.rsa] });
+  const env = new KernelEnv({ k, core: new DriverCore(k), platform, teedevs: [] }, layerOfFile, CORE_MODULES);
+  const files = [
+    ...loaded.program.headerFiles.filter((f) => !f.startsWith("<")),
+    ...[loaded.core, loaded.virtio].filter((f): f is string => f !== null),
+  ];
+  return files
+    .flatMap((f) => neededNames(loaded.program, f, BUILTINS, (n) => env.fn(n) !== undefined))
+    .filter((n) => reached || !Object.hasOwn(CORE_UNREACHED, n.name));
 }
