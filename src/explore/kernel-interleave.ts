@@ -119,8 +119,8 @@ export async function runKernelSchedule(
   fixtures: Fixtures,
   opts: KernelRunOptions = {},
 ): Promise<KernelExecution> {
-  // The C core is not run on the hand model's kernel threads yet: such a design is built with the hand
-  // model's core (src/node/kernel-interleave-input.ts asks for it), never run half-way on it.
+  // The C core is not run on the hand model's kernel threads yet (their driver core has no device_lock:
+  // src/node/kernel-interleave-input.ts): such a design is built with the hand model's core.
   if (design.stm32?.core !== undefined)
     throw new Error(
       `${design.id}: the kernel-thread world keeps the hand model's core, and this design's STM32 driver runs with the C core (map it with modelCore)`,
