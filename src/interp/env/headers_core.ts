@@ -132,11 +132,33 @@ void *dma_alloc_coherent(struct device *dev, size_t size, dma_addr_t *dma_handle
 void dma_free_coherent(struct device *dev, size_t size, void *cpu_addr, dma_addr_t dma_handle);
 `;
 
+/* include/linux/bitops.h: the bits of rproc->features (rproc_has_feature, rproc_set_feature). */
+const BITOPS = `
+static inline bool test_bit(long nr, const volatile unsigned long *addr)
+{
+	return (addr[nr / BITS_PER_LONG] >> (nr % BITS_PER_LONG)) & 1UL;
+}
+static inline void set_bit(long nr, volatile unsigned long *addr)
+{
+	addr[nr / BITS_PER_LONG] |= 1UL << (nr % BITS_PER_LONG);
+}
+static inline void clear_bit(long nr, volatile unsigned long *addr)
+{
+	addr[nr / BITS_PER_LONG] &= ~(1UL << (nr % BITS_PER_LONG));
+}
+#define __set_bit(nr, addr) set_bit(nr, addr)
+#define __clear_bit(nr, addr) clear_bit(nr, addr)
+`;
+
 /* include/linux/rculist.h, rcupdate.h, notifier.h, delay.h, atomic.h. */
 const SYNC = String.raw`
 #define list_add_rcu(new, head) list_add(new, head)
 #define list_del_rcu(entry) list_del(entry)
 #define list_for_each_entry_rcu(pos, head, member, ...) list_for_each_entry(pos, head, member)
+/* include/linux/list.h: back from the entry before pos to the head (an unwind of what succeeded). */
+#define list_for_each_entry_continue_reverse(pos, head, member) \
+	for (pos = list_prev_entry(pos, member); !list_entry_is_head(pos, head, member); \
+	     pos = list_prev_entry(pos, member))
 void synchronize_rcu(void);
 void rcu_read_lock(void);
 void rcu_read_unlock(void);
@@ -176,4 +198,5 @@ export const CORE_HEADERS: readonly SourceFile[] = [
   file("rsc_table_walk.h", RSC_TABLE_WALK),
   file("dma-mapping.h", DMA),
   file("rculist.h", SYNC),
+  file("bitops.h", BITOPS),
 ];
