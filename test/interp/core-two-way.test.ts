@@ -63,7 +63,13 @@ function outcome(c: CellResult) {
  * 6.15's source is not at hand; but a stable kernel takes fixes from mainline first, so 6.15 most likely has
  * the check too: a bug of the hand model, probably (not fixed here: the hand model's columns would move).
  */
-const CRASHED_SHUTDOWN = "6.12's rproc_shutdown accepts RPROC_CRASHED; the hand model's refuses it (-EINVAL)";
+/**
+ * A base difference, not a bug of either: linux-6.12.118's rproc_shutdown takes RPROC_CRASHED too (it stops a
+ * crashed processor), while v6.15's, which the hand model follows (../shared/spec/linux-remoteproc-core.md
+ * §2.8: "CRASHED is refused"), answers -EINVAL. The commit that brought the 6.12.118 check is not identified.
+ */
+const CRASHED_SHUTDOWN =
+  "6.12.118's rproc_shutdown accepts RPROC_CRASHED; v6.15's, which the hand model follows, refuses it (-EINVAL)";
 
 /**
  * v14/v15's patch 3 adds rproc_release_fw() at the end of rproc_shutdown; on 6.12.118 that hunk's context
