@@ -41,6 +41,7 @@ import {
   runnableFiles,
   type TreeReport,
 } from "../tree/index.ts";
+import { describeMoved } from "../tree/moved.ts";
 import { cParser } from "./c-parser.ts";
 import { type InputOptions, loadInput } from "./inputs.ts";
 import { applySeriesToTree, resolveKernelTree } from "./kernel-tree.ts";
@@ -317,9 +318,16 @@ async function treeCore(
 /** Per file of a tree report: C when in `fromC`, else the model with why (its provenance). */
 function ranOf(report: TreeReport, fromC: ReadonlySet<string>, coreWhy = ""): RanFile[] {
   const ran: RanFile[] = [];
+  const moved = (path: string): string[] =>
+    describeMoved(
+      report.patches.map((p) => ({ ...p, applied: p.applied.filter((a) => a.path === path) })),
+      report.summary.total,
+    );
   for (const f of report.files) {
     const why = describeProvenance(f.provenance);
-    if (fromC.has(f.path)) ran.push({ file: f.path, from: "C", why });
+    const warnings = moved(f.path);
+    if (fromC.has(f.path))
+      ran.push({ file: f.path, from: "C", why, ...(warnings.length > 0 ? { warnings } : {}) });
     else if (MODELLED_FILES.includes(f.path) && f.role === "source")
       ran.push({
         file: f.path,
