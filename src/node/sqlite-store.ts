@@ -30,7 +30,8 @@ export class SqliteRunner implements SqlRunner {
 
   constructor(private readonly db: Database.Database) {}
 
-  private statement(text: string): Database.Statement<SqlValue[]> {
+  /** The statement of `text`, prepared on first use. */
+  statement(text: string): Database.Statement<SqlValue[]> {
     let st = this.prepared.get(text);
     if (st === undefined) {
       st = this.db.prepare<SqlValue[]>(text);
@@ -83,15 +84,17 @@ function openDatabase(path: string): Database.Database {
 export class SqliteStore extends SqlBotStore {
   readonly path: string;
   private readonly connection: Database.Database;
-  /** The queue's statements, prepared once per text (preparing was most of an acknowledgement's CPU). */
-  private readonly prepared = new Map<string, Database.Statement<SqlValue[]>>();
+  /** The runner whose statements the queue shares (preparing per call was most of an acknowledgement's CPU). */
+  private readonly statements: SqliteRunner;
   /** The two queue transactions, wrapped once (better-sqlite3 builds a wrapper per `transaction` call). */
   private readonly acceptTx: (delivery: Delivery, job: JobInput | null) => AcceptResult;
   private readonly claimTx: (now: number, leaseMs: number) => Job | null;
 
   constructor(path: string = DEFAULT_DB_PATH, options: SqliteStoreOptions = {}) {
     const db = openDatabase(path);
-    super(new SqliteRunner(db), options);
+    const runner = new SqliteRunner(db);
+    super(runner, options);
+    this.statements = runner;
     this.path = path;
     this.connection = db;
     this.migrate();
@@ -100,12 +103,7 @@ export class SqliteStore extends SqlBotStore {
   }
 
   private sql(text: string): Database.Statement<SqlValue[]> {
-    let st = this.prepared.get(text);
-    if (st === undefined) {
-      st = this.connection.prepare<SqlValue[]>(text);
-      this.prepared.set(text, st);
-    }
-    return st;
+    return this.statements.statement(text);
   }
 
   /** Applies the migrations not applied yet, each in its own transaction. */
