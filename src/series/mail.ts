@@ -82,10 +82,12 @@ export function peekMessageId(bytes: Uint8Array): string {
  * that can only be changed lines of a diff (after the first hunk header), and its MIME boundary lines.
  */
 export function precheckMail(bytes: Uint8Array, limits: MailLimits = DEFAULT_MAIL_LIMITS): string | null {
-  // A mail of n bytes has at most n lines, and changed lines are lines; a single-part mail has no boundary
-  // lines. One too small to exceed a bound needs no pass over its bytes (most list mail is a few KiB).
+  // A mail of n bytes has at most n lines; a changed line is a "+" or "-" and, but for the last line, a line
+  // feed, so it has at most (n + 1) / 2 of them; a single-part mail has no boundary lines. One too small to
+  // exceed a bound needs no pass over its bytes (most list mail is a few KiB, patches a few dozen).
   if (
-    bytes.length + 1 <= Math.min(limits.maxLinesPerMail, limits.maxChangedLinesPerPatch) &&
+    bytes.length + 1 <= limits.maxLinesPerMail &&
+    bytes.length + 1 <= 2 * limits.maxChangedLinesPerPatch &&
     !isMultipart(bytes)
   )
     return null;

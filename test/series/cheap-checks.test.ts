@@ -162,11 +162,29 @@ describe("the mail intake", () => {
 });
 
 describe("the size shortcut of the cheap checks", () => {
+  it("is exact at its bound: a mail of nothing but the shortest changed lines", () => {
+    // n bytes hold at most (n + 1) / 2 changed lines; here they come as close to that as a mail can.
+    for (const last of ["", "\n"]) {
+      for (let k = 0; k <= 70; k++) {
+        const mail = bytes(
+          `S: x\n\n@@ -0,0 +1,${k} @@\n${"+\n".repeat(k).slice(0, last === "" ? -1 : undefined)}`,
+        );
+        for (let a = 0; a <= 80; a++) {
+          const limits = { maxChangedLinesPerPatch: a, maxLinesPerMail: 1000, maxMimeParts: 0 };
+          expect(precheckMail(mail, limits)).toBe(countedRefusal(mail, limits));
+        }
+      }
+    }
+  });
+
   it("refuses exactly what the pass over every line refuses, for any mail and bounds", () => {
     const line = fc.constantFrom(
       "@@ -1,2 +1,3 @@",
       "+added",
       "-gone",
+      // The shortest changed lines: the size shortcut's bound (at most (n + 1) / 2 of them) is tight on these.
+      "+",
+      "-",
       "--- a/x",
       "+++ b/x",
       "-- ",
@@ -182,7 +200,8 @@ describe("the size shortcut of the cheap checks", () => {
       "Content-Type:\n multipart/mixed; boundary=b1\n",
       "Content-Type: text/plain\n",
     );
-    const bound = fc.integer({ min: 0, max: 40 });
+    // Up to twice the bytes of the largest mail drawn: bounds on both sides of the shortcut.
+    const bound = fc.integer({ min: 0, max: 200 });
     fc.assert(
       fc.property(head, fc.array(line, { maxLength: 30 }), bound, bound, bound, (h, body, a, b, c) => {
         const mail = bytes(`${h}\n${body.join("\n")}`);
