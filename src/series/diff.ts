@@ -290,21 +290,20 @@ const BINARY_LINE = /^(?:GIT binary patch|Binary files .* differ)$/;
 
 /**
  * One git file section (lines[from, to), its first line "diff --git ") read as parse-diff and convertFile
- * read it, without parse-diff's regular expressions on every hunk line: parse-diff reads the header lines
- * (before the first hunk), the hunks are walked here by their counts. Only a section of the usual shape is
- * read so: its hunks exactly as long as their headers announce (as diffExtent leaves them), each followed only
- * by the next hunk or "\ No newline at end of file"; anything else (a binary patch, a section without hunks,
- * another "\" line, a hunk of no lines) returns null and goes through parse-diff whole, so both roads give
- * the same FileChange or the same error (test/series/diff-fast.test.ts holds them to that).
+ * read it, without parse-diff's regular expressions on every line: its header lines of plain forms are read
+ * by gitHeader, the hunks walked here by their counts. Only a section of the usual shape is read so: a plain
+ * header, hunks exactly as long as their headers announce (as diffExtent leaves them), each followed only by
+ * the next hunk or "\ No newline at end of file"; anything else (quoted paths, a binary patch, a section
+ * without hunks, another "\" line, a hunk of no lines) returns null and goes through parse-diff whole, so
+ * both roads give the same FileChange or the same error (test/series/diff-fast.test.ts holds them to that).
  */
 function fastSection(lines: readonly string[], from: number, to: number): FileChange | null {
   let first = from + 1;
   while (first < to && !(lines[first] as string).startsWith("@@")) first++;
   if (first === to || !(lines[first] as string).startsWith("@@ ")) return null;
   for (let i = from; i < first; i++) if (BINARY_LINE.test(lines[i] as string)) return null;
-  const parsed = parseDiff(lines.slice(from, first).join("\n"));
-  const file = parsed[0];
-  if (parsed.length !== 1 || file === undefined || file.chunks.length !== 0) return null;
+  const file = gitHeader(lines, from, first);
+  if (file === null) return null;
   const hunks: Hunk[] = [];
   let additions = 0;
   let deletions = 0;
@@ -365,6 +364,66 @@ function fastSection(lines: readonly string[], from: number, to: number): FileCh
   }
   const converted = convertFile({ ...file, chunks: [], additions, deletions }, null);
   return { ...converted, hunks };
+}
+
+const GIT_LINE = /^diff --git a\/([^\s"']+) b\/([^\s"']+)$/;
+const PLAIN_PATH = /^[^\s"']+$/;
+const MODE_LINE = /^(new file mode|deleted file mode|old mode|new mode) (\d+)$/;
+/** parse-diff's index line. */
+const INDEX_LINE = /^index\s[\da-zA-Z]+\.\.[\da-zA-Z]+(\s(\d+))?$/;
+/** Header lines parse-diff passes over. */
+const IGNORED_LINE =
+  /^(?:similarity index |dissimilarity index |rename from |rename to |copy from |copy to )/;
+
+/**
+ * The header lines of a git file section, lines[from, first), as parse-diff reads them, when each is of a
+ * plain form: "diff --git a/P b/Q", "--- a/P" and "+++ b/Q" (or /dev/null) with paths without white space or
+ * quotes (for them parse-diff's path expressions give P and Q), mode and index lines, and the rename, copy
+ * and similarity lines it passes over. Any other line returns null: parse-diff reads that header.
+ */
+function gitHeader(lines: readonly string[], from: number, first: number): parseDiff.File | null {
+  const git = GIT_LINE.exec(lines[from] as string);
+  if (git === null) return null;
+  const file: parseDiff.File = { chunks: [], deletions: 0, additions: 0, from: git[1], to: git[2] };
+  for (let i = from + 1; i < first; i++) {
+    const line = lines[i] as string;
+    if (line.startsWith("--- ") || line.startsWith("+++ ")) {
+      const path = line.slice(4);
+      const old = line[0] === "-";
+      if (path === "/dev/null") {
+        if (old) file.from = path;
+        else file.to = path;
+        continue;
+      }
+      if (!path.startsWith(old ? "a/" : "b/") || !PLAIN_PATH.test(path)) return null;
+      if (old) file.from = path.slice(2);
+      else file.to = path.slice(2);
+      continue;
+    }
+    const mode = MODE_LINE.exec(line);
+    if (mode !== null) {
+      const value = mode[2] as string;
+      if (mode[1] === "new file mode") {
+        file.new = true;
+        file.newMode = value;
+        file.from = "/dev/null";
+      } else if (mode[1] === "deleted file mode") {
+        file.deleted = true;
+        file.oldMode = value;
+        file.to = "/dev/null";
+      } else if (mode[1] === "old mode") file.oldMode = value;
+      else file.newMode = value;
+      continue;
+    }
+    const index = INDEX_LINE.exec(line);
+    if (index !== null) {
+      file.index = line.split(" ").slice(1);
+      if (index[1]) file.oldMode = file.newMode = index[1].trim();
+      continue;
+    }
+    if (!IGNORED_LINE.test(line)) return null;
+  }
+  return file;
 }
 
 /** The diff's file sections, each as parse-diff reads it, or through fastSection. */

@@ -34,6 +34,17 @@ const header = fc.constantFrom(
   "diff --git a/b.bin b/b.bin\nindex 1111111..2222222 100644\nBinary files a/b.bin and b/b.bin differ",
   "diff --git a/q.c b/q.c\n--- a/q.c\t2024-01-01 00:00:00.000000000 +0000\n+++ b/q.c\t2024-01-01 00:00:00.000000000 +0000",
   "diff --git a/x.c b/x.c",
+  "diff --git a/x.c b/x.c\nindex 1111111..2222222 100755\n--- a/x.c\n+++ b/x.c",
+  'diff --git "a/sp ace.c" "b/sp ace.c"\n--- "a/sp ace.c"\n+++ "b/sp ace.c"',
+  "diff --git a/sp ace.c b/sp ace.c\n--- a/sp ace.c\n+++ b/sp ace.c",
+  "diff --git a/x.c b/x.c\n--- b/x.c\n+++ a/x.c",
+  "diff --git a/c.c b/k.c\nsimilarity index 80%\ncopy from c.c\ncopy to k.c\n--- a/c.c\n+++ b/k.c",
+  "diff --git a/o.c b/r.c\ndissimilarity index 60%\nrename from o.c\nrename to r.c\n--- a/o.c\n+++ b/r.c",
+  "diff --git a/x.c b/x.c\n--- a/x.c\n+++ /dev/null",
+  "diff --git a/x.c b/x.c\nGIT binary patch\nliteral 3\nKcmZ?d0ssI200RI3",
+  "diff --git a/x.c b/x.c\nunknown header line\n--- a/x.c\n+++ b/x.c",
+  "diff --git a/x.c b/x.c\n---\ta/x.c\n+++\tb/x.c",
+  "diff --git i/x.c w/x.c\n--- i/x.c\n+++ w/x.c",
 );
 const line = fc.constantFrom(
   " context",
