@@ -5,7 +5,7 @@
  * grouped into version chains with ingest's chain logic (chainVersions), applied to candidate groups found
  * through indexes (change-id, thread references, code identity, author and files) instead of all pairs.
  */
-import { linkedMessageIds, parseTags } from "../series/body.ts";
+import { changeIdOf, linkedMessageIds } from "../series/body.ts";
 import { chainVersions, codeIdMemo } from "../series/chain.ts";
 import { DEFAULT_MAIL_LIMITS, peekHeaders, peekMessageId, readMail } from "../series/mail.ts";
 import { listMissing, missingRanges } from "../series/missing.ts";
@@ -251,7 +251,7 @@ export async function parseMail(bytes: Uint8Array, origin: string, fast = true):
     version: v,
     total: info.total ?? 1,
     sender,
-    changeId: parseTags(text).changeId,
+    changeId: changeIdOf(text),
   };
   const mentions = [...(inReplyTo ? [inReplyTo] : []), ...references];
   if (what.kind === "cover") {
