@@ -146,6 +146,8 @@ function unflow(text: string, delSp: boolean): string {
 }
 
 const NON_ASCII = /[\u0080-\uffff]/;
+/** A carriage return neither before a line feed nor the last of the header block (CRLF mail ends it "\\n\\r"). */
+const LONE_CR = /\r(?!\n|$)/;
 
 const ENCODED_WORD = /=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=/g;
 
@@ -222,6 +224,9 @@ export function fastParse(bytes: Uint8Array): FastMail | null {
   } catch {
     return null; // 8-bit headers that are not UTF-8
   }
+  // A carriage return that does not end a line breaks it for some readers (a multiline "^" matches after
+  // it): postal-mime decides. (mail.ts relies on this: a mail taken here is not multipart by any reading.)
+  if (head.includes("\r") && LONE_CR.test(head)) return null;
   const fields = new Map<string, string>();
   let name = "";
   let qp = false;

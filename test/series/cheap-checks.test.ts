@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { InputError } from "../../src/errors.ts";
 import { parseMail } from "../../src/index/index.ts";
 import { intakeMessage } from "../../src/mail/intake.ts";
+import { fastParse } from "../../src/series/fastmail.ts";
 import { parseMbox } from "../../src/series/index.ts";
 import {
   countedRefusal,
@@ -162,6 +163,34 @@ describe("the mail intake", () => {
 });
 
 describe("the size shortcut of the cheap checks", () => {
+  it("passes every small mail the fast path takes (readMail decodes those before any precheck)", () => {
+    const header = fc.constantFrom(
+      "Subject: x",
+      "Content-Type: text/plain",
+      "Content-Type: multipart/mixed; boundary=b1",
+      "content-type:\n multipart/mixed; boundary=b1",
+      "Content-Type:\r\n\tmultipart/mixed; boundary=b1",
+      "X-Note: a\rContent-Type: multipart/mixed; boundary=b1",
+      "CONTENT-TYPE: Multipart/Mixed; boundary=b1",
+      "Content-Type : multipart/mixed; boundary=b1",
+      "Content-Transfer-Encoding: 8bit",
+    );
+    const body = fc.constantFrom("--b1", "--b1--", "text", "+x", "@@ -1 +1 @@", "");
+    fc.assert(
+      fc.property(
+        fc.array(header, { minLength: 1, maxLength: 4 }),
+        fc.array(body, { maxLength: 8 }),
+        fc.constantFrom("\n", "\r\n"),
+        (hs, bs, eol) => {
+          const mail = bytes(`${hs.join(eol)}${eol}${eol}${bs.join(eol)}${eol}`);
+          const limits = { maxChangedLinesPerPatch: 1000, maxLinesPerMail: 1000, maxMimeParts: 0 };
+          if (fastParse(mail) !== null) expect(precheckMail(mail, limits)).toBeNull();
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
   it("is exact at its bound: a mail of nothing but the shortest changed lines", () => {
     // n bytes hold at most (n + 1) / 2 changed lines; here they come as close to that as a mail can.
     for (const last of ["", "\n"]) {
