@@ -78,19 +78,30 @@ export async function* splitMboxStream(
   let partsSize = 0;
   /** The incomplete last line of the earlier chunks (not examined yet; in "mbox" mode after `parts`). */
   let line: Uint8Array = EMPTY;
+  /**
+   * Whether the current message may hold a quoted ">From " line: an "F" after a ">" was seen in it (every
+   * "F" of a chunk is visited for the separators anyway). Without one, unquoteFromLines would change nothing.
+   */
+  let quoted = false;
   const keep = (bytes: Uint8Array): void => {
     if (bytes.length === 0) return;
     parts.push(bytes);
     partsSize += bytes.length;
   };
-  /** The message `parts` + `last` (unquoted unless a plain mail), or null when it is blank. */
-  const message = (last: Uint8Array, unquote = true): Uint8Array | null => {
+  /** The message `parts` + `last` (unquoted if it may need it), or null when it is blank. */
+  const message = (last: Uint8Array, unquote = quoted): Uint8Array | null => {
     const whole = parts.length === 0 ? last.slice() : joined(parts, partsSize, last);
     parts = [];
     partsSize = 0;
+    quoted = false;
     if (isBlankRange(whole, 0, whole.length)) return null;
     stats.messages++;
     return unquote ? unquoteFromLines(whole) : whole;
+  };
+  /** Notes a ">" before an "F" in bytes (a line that began in an earlier chunk, completed). */
+  const scanQuoted = (bytes: Uint8Array): void => {
+    for (let f = bytes.indexOf(F, 1); f >= 0 && !quoted; f = bytes.indexOf(F, f + 1))
+      if (bytes[f - 1] === 0x3e) quoted = true;
   };
   /** In "unknown" mode: the mode a complete line [at, nl) of buf decides, or "unknown" for a blank one. */
   const decide = (buf: Uint8Array, at: number, nl: number): typeof mode =>
@@ -132,6 +143,7 @@ export async function* splitMboxStream(
         if (msg !== null) yield msg;
         msgStart = pos;
       } else {
+        scanQuoted(full);
         keep(full.subarray(0, full.length - pos));
         msgStart = 0;
       }
@@ -158,18 +170,20 @@ export async function* splitMboxStream(
       continue;
     }
     // Only a line that starts with "F" can be a separator: visit those (an "F" after a line feed, or at pos,
-    // which is always a line start), not every line.
+    // which is always a line start), not every line; an "F" after a ">" marks the message as quoted.
     for (let f = chunk.indexOf(F, pos); f >= 0; f = chunk.indexOf(F, f + 1)) {
-      if (f !== pos && chunk[f - 1] !== LF) continue;
+      if (f !== pos && chunk[f - 1] !== LF) {
+        if (chunk[f - 1] === 0x3e) quoted = true;
+        continue;
+      }
       const nl = chunk.indexOf(LF, f);
-      if (nl < 0) break; // its line is not complete yet
+      if (nl < 0) break; // its line is not complete yet (carried over, and scanned whole then)
       if (isSeparatorLine(chunk, f, nl)) {
         const msg = message(chunk.subarray(msgStart, f));
         if (msg !== null) yield msg;
         msgStart = nl + 1;
       }
       pos = nl + 1;
-      f = nl;
     }
     // What the next chunk needs: the current message's bytes up to the last line start, and that line.
     const lineStart = Math.max(pos, chunk.lastIndexOf(LF) + 1);
@@ -177,7 +191,8 @@ export async function* splitMboxStream(
     line = chunk.slice(lineStart);
   }
   if (mode === "mbox") {
-    const last = message(line);
+    // The last line may not have been visited whole: unquote unconditionally.
+    const last = message(line, true);
     if (last !== null) yield last;
     return;
   }

@@ -26,6 +26,8 @@ describe("splitMboxStream", () => {
       "From a@b Mon Jan 12 ",
       "From x\n",
       ">From a@b Mon Jan  1 00:00:00 2024\n",
+      ">>From x\n",
+      ">",
       "From ",
       "F",
       "\n",
