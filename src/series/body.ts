@@ -13,8 +13,8 @@ export interface PatchBody {
 
 const DIFFSTAT = /^ (?:\S.* \| +(?:\d+ ?[-+]*|Bin .*)|\d+ files? changed.*)$/m;
 
-export function splitPatchBody(text: string): PatchBody {
-  const diffAt = text.search(DIFF_START);
+/** `diffAt`: where DIFF_START first matches in text, when the caller has searched for it already. */
+export function splitPatchBody(text: string, diffAt = text.search(DIFF_START)): PatchBody {
   const head = diffAt < 0 ? text : text.slice(0, diffAt);
   const diff = diffAt < 0 ? "" : text.slice(diffAt);
   const sep = /^---\s*$/m.exec(head);

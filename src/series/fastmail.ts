@@ -17,6 +17,8 @@ export interface FastMail {
   from: { name: string; address: string } | null;
   /** The Date header as ISO 8601 when parseable, else as written. */
   date: string;
+  /** The Date header as ISO 8601, or null when it has none or it does not parse. */
+  isoDate: string | null;
   text: string;
   /** Whether the mail has a From, Subject, Date or Message-ID header. */
   isMail: boolean;
@@ -324,13 +326,15 @@ export function fastParse(bytes: Uint8Array): FastMail | null {
   if (charset === "us-ascii" && NON_ASCII.test(decoded)) return null;
   const dateValue = fields.get("date") ?? "";
   const parsed = Date.parse(dateValue);
+  const isoDate = Number.isNaN(parsed) ? null : new Date(parsed).toISOString();
   return {
     subject,
     messageId: fields.get("message-id") ?? "",
     inReplyTo: fields.get("in-reply-to") ?? "",
     references: fields.get("references") ?? "",
     from,
-    date: Number.isNaN(parsed) ? dateValue : new Date(parsed).toISOString(),
+    date: isoDate ?? dateValue,
+    isoDate,
     text: flowed ? unflow(decoded, delSp) : decoded,
     isMail: ["from", "subject", "date", "message-id"].some((h) => fields.has(h)),
   };

@@ -239,7 +239,7 @@ function fromFastMail(quick: FastMail): DecodedMail {
     inReplyTo: ids(quick.inReplyTo)[0] ?? null,
     references: ids(quick.references),
     from: quick.from ? { name: quick.from.name, email: quick.from.address.toLowerCase() } : null,
-    date: isoDate(quick.date),
+    date: quick.isoDate,
     text: quick.text.includes("\r") ? quick.text.replace(/\r\n?/g, "\n") : quick.text,
     htmlOnly: false,
     isMail: quick.isMail,
@@ -324,10 +324,15 @@ export async function readMail(
   if (info.isReply) return done({ kind: "reply" });
   if (mail.htmlOnly && mail.text.trim() === "") return done({ kind: "html-only" });
   if (info.index === 0) return done({ kind: "cover" });
-  if (!DIFF_START.test(mail.text)) return done({ kind: "no-diff", counted: info.index !== null });
+  const diffAt = mail.text.search(DIFF_START);
+  if (diffAt < 0) return done({ kind: "no-diff", counted: info.index !== null });
   const inBody = IN_BODY_FROM.exec(mail.text);
   const author = (inBody && parsePerson(inBody[1] as string)) ?? mail.from;
-  const body = splitPatchBody(inBody ? mail.text.slice(inBody[0].length) : mail.text);
+  // The in-body From lines hold no diff start, and the diff starts at a line start after them: the search
+  // done on the whole text gives its place in the rest.
+  const cut = inBody ? inBody[0].length : 0;
+  const rest = cut === 0 ? mail.text : mail.text.slice(cut);
+  const body = diffAt >= cut ? splitPatchBody(rest, diffAt - cut) : splitPatchBody(rest);
   let diff: ParsedDiff;
   try {
     diff = parseFileChanges(body.diff);
