@@ -5,8 +5,8 @@
  * grouped into version chains with ingest's chain logic (chainVersions), applied to candidate groups found
  * through indexes (change-id, thread references, code identity, author and files) instead of all pairs.
  */
-import { linkedMessageIds, parseTags } from "../series/body.ts";
-import { chainVersions, codeIdMemo } from "../series/chain.ts";
+import { changeIdOf, linkedMessageIds } from "../series/body.ts";
+import { chainMemo, chainVersions } from "../series/chain.ts";
 import { DEFAULT_MAIL_LIMITS, peekHeaders, peekMessageId, readMail } from "../series/mail.ts";
 import { listMissing, missingRanges } from "../series/missing.ts";
 import { patchId } from "../series/patchid.ts";
@@ -251,7 +251,7 @@ export async function parseMail(bytes: Uint8Array, origin: string, fast = true):
     version: v,
     total: info.total ?? 1,
     sender,
-    changeId: parseTags(text).changeId,
+    changeId: changeIdOf(text),
   };
   const mentions = [...(inReplyTo ? [inReplyTo] : []), ...references];
   if (what.kind === "cover") {
@@ -353,7 +353,8 @@ export class ArchiveIndexer {
     const accs = [...this.groups.values()].filter((a) => a.patches.length > 0);
     const series = accs.map(seriesOf);
     // Each series' code identity, hashed once for the links below and every chainVersions call.
-    const codeOf = codeIdMemo();
+    const memo = chainMemo();
+    const { codeOf } = memo;
     const uf = new UnionFind();
     for (let i = 0; i < series.length; i++) uf.add();
     const byKey = new Map<string, number>();
@@ -399,7 +400,7 @@ export class ArchiveIndexer {
           const pair = `${a},${b}`;
           if (tried.has(pair)) continue;
           tried.add(pair);
-          const chain = chainVersions([series[a] as Series, series[b] as Series], codeOf);
+          const chain = chainVersions([series[a] as Series, series[b] as Series], memo);
           if (chain.entries[1]?.follows != null) uf.union(a, b);
         }
       }
@@ -420,7 +421,7 @@ export class ArchiveIndexer {
       const hits = [...files].filter((f) => modelled.has(f)).sort();
       if (hits.length === 0) continue;
       const group = members.map((i) => series[i] as Series);
-      const chain = chainVersions(group, codeOf);
+      const chain = chainVersions(group, memo);
       const last = chain.entries[chain.entries.length - 1];
       const lead = group[last?.input ?? 0] as Series;
       touching.push({

@@ -13,8 +13,8 @@ export interface PatchBody {
 
 const DIFFSTAT = /^ (?:\S.* \| +(?:\d+ ?[-+]*|Bin .*)|\d+ files? changed.*)$/m;
 
-export function splitPatchBody(text: string): PatchBody {
-  const diffAt = text.search(DIFF_START);
+/** `diffAt`: where DIFF_START first matches in text, when the caller has searched for it already. */
+export function splitPatchBody(text: string, diffAt = text.search(DIFF_START)): PatchBody {
   const head = diffAt < 0 ? text : text.slice(0, diffAt);
   const diff = diffAt < 0 ? "" : text.slice(diffAt);
   const sep = /^---\s*$/m.exec(head);
@@ -74,10 +74,15 @@ export interface SeriesTags {
   prerequisites: string[];
 }
 
+/** The b4 change-id tag of a text (parseTags' changeId, alone: the index reads no other tag). */
+export function changeIdOf(text: string): string | null {
+  return /^change-id:[ \t]*(\S+)[ \t]*$/im.exec(text)?.[1] ?? null;
+}
+
 export function parseTags(text: string): SeriesTags {
   return {
     base: /^base-commit:[ \t]*([0-9a-f]{7,64})[ \t]*$/im.exec(text)?.[1]?.toLowerCase() ?? null,
-    changeId: /^change-id:[ \t]*(\S+)[ \t]*$/im.exec(text)?.[1] ?? null,
+    changeId: changeIdOf(text),
     testedOn: /^Tested-on:[ \t]*(\S.*?)\s*$/im.exec(text)?.[1] ?? null,
     prerequisites: [...text.matchAll(/^prerequisite-(?:patch|message|change)-id:[ \t]*(\S+)/gim)].map(
       (m) => m[1] as string,

@@ -25,10 +25,10 @@ function files(s: Series): Set<string> {
 }
 
 /** Best title similarity: cover titles, or the share of patch titles that reappear. */
-function similarity(a: Series, b: Series): number {
-  const titles = dice(titleWords(a.title), titleWords(b.title));
-  const pa = new Set(a.patches.map((p) => p.title.toLowerCase()));
-  const shared = b.patches.filter((p) => pa.has(p.title.toLowerCase())).length;
+function similarity(a: Series, b: Series, memo: ChainMemo): number {
+  const titles = dice(memo.titleWords(a), memo.titleWords(b));
+  const pa = memo.patchTitles(a);
+  const shared = memo.patchTitleList(b).filter((t) => pa.has(t)).length;
   const patchShare = (2 * shared) / Math.max(1, pa.size + b.patches.length);
   return Math.max(titles, patchShare);
 }
@@ -54,14 +54,57 @@ export function codeIdMemo(): CodeIdOf {
   };
 }
 
+/**
+ * What relation() derives from a series (code id, message ids, title words, patch titles, files), computed
+ * once per series object for as long as one memo is used: the archive index chains the same series objects
+ * pair by pair thousands of times. Series must not change meanwhile.
+ */
+export interface ChainMemo {
+  codeOf: CodeIdOf;
+  messageIds(s: Series): Set<string>;
+  titleWords(s: Series): Set<string>;
+  /** Patch titles in lower case, in patch order (with repeats) and as a set. */
+  patchTitleList(s: Series): string[];
+  patchTitles(s: Series): Set<string>;
+  files(s: Series): Set<string>;
+}
+
+function memoized<T>(of: (s: Series) => T): (s: Series) => T {
+  const memo = new Map<Series, T>();
+  return (s) => {
+    let v = memo.get(s);
+    if (v === undefined) {
+      v = of(s);
+      memo.set(s, v);
+    }
+    return v;
+  };
+}
+
+export function chainMemo(codeOf: CodeIdOf = codeIdMemo()): ChainMemo {
+  const patchTitleList = memoized((s) => s.patches.map((p) => p.title.toLowerCase()));
+  return {
+    codeOf,
+    messageIds: memoized(messageIds),
+    titleWords: memoized((s) => titleWords(s.title)),
+    patchTitleList,
+    patchTitles: memoized((s) => new Set(patchTitleList(s))),
+    files: memoized(files),
+  };
+}
+
 /** Why `later` follows `earlier`, or null when nothing relates them. Strongest reason first. */
-function relation(earlier: Series, later: Series, codeOf: CodeIdOf): ChainEntry["linkedBy"] {
+function relation(earlier: Series, later: Series, memo: ChainMemo): ChainEntry["linkedBy"] {
   if (earlier.changeId !== null && earlier.changeId === later.changeId) return "change-id";
-  const ids = messageIds(earlier);
+  const ids = memo.messageIds(earlier);
   if (later.mentions.some((id) => ids.has(id))) return "reference";
-  if (earlier.patches.length > 0 && codeOf(earlier) === codeOf(later)) return "same-code";
+  if (earlier.patches.length > 0 && memo.codeOf(earlier) === memo.codeOf(later)) return "same-code";
   const sameAuthor = earlier.author.email !== "" && earlier.author.email === later.author.email;
-  if (sameAuthor && similarity(earlier, later) >= TITLE_SIMILARITY && overlap(files(earlier), files(later))) {
+  if (
+    sameAuthor &&
+    similarity(earlier, later, memo) >= TITLE_SIMILARITY &&
+    overlap(memo.files(earlier), memo.files(later))
+  ) {
     return "similarity";
   }
   return null;
@@ -82,10 +125,12 @@ function uniqueIds(series: Series[]): string[] {
 /**
  * Orders series oldest first and links each to the latest earlier one it relates to (b4 change-id,
  * thread references and lore links, identical code, or same author with similar titles and shared files).
- * `codeOf` gives each series' code identity; a caller that chains the same series objects many times (the
- * archive index, pair by pair) passes one codeIdMemo for all its calls. Series must not change meanwhile.
+ * `memo` holds what is derived from each series (its code identity, titles, files); a caller that chains the
+ * same series objects many times (the archive index, pair by pair) passes one chainMemo for all its calls.
+ * Series must not change meanwhile.
  */
-export function chainVersions(series: readonly Series[], codeOf: CodeIdOf = codeIdMemo()): SeriesChain {
+export function chainVersions(series: readonly Series[], memo: ChainMemo = chainMemo()): SeriesChain {
+  const { codeOf } = memo;
   const order = series.map((_, i) => i).sort((a, b) => byAge(series[a] as Series, series[b] as Series));
   const sorted = order.map((i) => series[i] as Series);
   const ids = uniqueIds(sorted);
@@ -96,7 +141,7 @@ export function chainVersions(series: readonly Series[], codeOf: CodeIdOf = code
     let follows: string | null = null;
     let linkedBy: ChainEntry["linkedBy"] = null;
     for (let j = i - 1; j >= 0 && follows === null; j--) {
-      const why = relation(sorted[j] as Series, s, codeOf);
+      const why = relation(sorted[j] as Series, s, memo);
       if (why !== null) {
         follows = ids[j] as string;
         linkedBy = why;

@@ -60,6 +60,12 @@ function headerPath(lines: readonly string[], from: number, to: number): string 
  * The work is bounded by the number of lines, never by the counts a header announces.
  */
 export function diffExtent(diff: string): string {
+  const kept = diffExtentLines(diff);
+  return kept === null ? diff : `${kept.join("\n")}\n`;
+}
+
+/** diffExtent's lines (each without its line feed), or null when it keeps none (the diff is taken whole). */
+function diffExtentLines(diff: string): string[] | null {
   const lines = diff.split("\n");
   const kept: string[] = [];
   let i = 0;
@@ -159,7 +165,7 @@ export function diffExtent(diff: string): string {
     }
     i = next;
   }
-  return kept.length === 0 ? diff : `${kept.join("\n")}\n`;
+  return kept.length === 0 ? null : kept;
 }
 
 function splitSections(diff: string): string[] {
@@ -276,15 +282,189 @@ function parseSection(section: string): ReturnType<typeof parseDiff> {
   }
 }
 
-/** Parses the diff part of a patch mail. Throws InputError (without subject; the caller names the mail). */
-export function parseFileChanges(diff: string): ParsedDiff {
+/** parse-diff's hunk header (its test; HUNK_COUNTS is diffExtent's). */
+const PARSE_DIFF_CHUNK = /^@@\s+-(\d+),?(\d+)?\s+\+(\d+),?(\d+)?\s@@/;
+/** Line terminators other than "\n" (a multiline "^" matches after them too): such a diff takes parse-diff's road. */
+const OTHER_TERMINATOR = /[\r\u2028\u2029]/;
+const BINARY_LINE = /^(?:GIT binary patch|Binary files .* differ)$/;
+
+/**
+ * One git file section (lines[from, to), its first line "diff --git ") read as parse-diff and convertFile
+ * read it, without parse-diff's regular expressions on every line: its header lines of plain forms are read
+ * by gitHeader, the hunks walked here by their counts. Only a section of the usual shape is read so: a plain
+ * header, hunks exactly as long as their headers announce (as diffExtent leaves them), each followed only by
+ * the next hunk or "\ No newline at end of file"; anything else (quoted paths, a binary patch, a section
+ * without hunks, another "\" line, a hunk of no lines) returns null and goes through parse-diff whole, so
+ * both roads give the same FileChange or the same error (test/series/diff-fast.test.ts holds them to that).
+ */
+function fastSection(lines: readonly string[], from: number, to: number): FileChange | null {
+  let first = from + 1;
+  while (first < to && !(lines[first] as string).startsWith("@@")) first++;
+  if (first === to || !(lines[first] as string).startsWith("@@ ")) return null;
+  for (let i = from; i < first; i++) if (BINARY_LINE.test(lines[i] as string)) return null;
+  const file = gitHeader(lines, from, first);
+  if (file === null) return null;
+  const hunks: Hunk[] = [];
+  let additions = 0;
+  let deletions = 0;
+  let i = first;
+  while (i < to) {
+    const header = lines[i] as string;
+    const m = PARSE_DIFF_CHUNK.exec(header);
+    if (m === null || !HUNK_COUNTS.test(header)) return null;
+    const oldStart = Number(m[1]);
+    const newStart = Number(m[3]);
+    const oldLines = m[2] ? Number(m[2]) : 1;
+    const newLines = m[4] ? Number(m[4]) : 1;
+    if (oldLines === 0 && newLines === 0) return null;
+    let oldLeft = oldLines;
+    let newLeft = newLines;
+    let oldLine = oldStart;
+    let newLine = newStart;
+    const out: HunkLine[] = [];
+    i++;
+    while (oldLeft !== 0 || newLeft !== 0) {
+      if (i >= to) return null;
+      const line = lines[i++] as string;
+      const c = line.charCodeAt(0);
+      if (c === 0x5c) {
+        const last = out[out.length - 1];
+        if (line !== NO_NEWLINE || last === undefined) return null;
+        last.noNewlineAtEnd = true;
+        continue;
+      }
+      if (c === 0x2d) {
+        if (--oldLeft < 0) return null;
+        deletions++;
+        out.push({ kind: "del", text: line.slice(1), oldLine: oldLine++, newLine: null });
+      } else if (c === 0x2b) {
+        if (--newLeft < 0) return null;
+        additions++;
+        out.push({ kind: "add", text: line.slice(1), oldLine: null, newLine: newLine++ });
+      } else {
+        if (--oldLeft < 0 || --newLeft < 0) return null;
+        out.push({ kind: "context", text: line.slice(1), oldLine: oldLine++, newLine: newLine++ });
+      }
+    }
+    while (i < to && (lines[i] as string).charCodeAt(0) === 0x5c) {
+      const last = out[out.length - 1];
+      if (lines[i] !== NO_NEWLINE || last === undefined) return null;
+      last.noNewlineAtEnd = true;
+      i++;
+    }
+    hunks.push({
+      header,
+      oldStart,
+      oldLines,
+      newStart,
+      newLines,
+      section: HUNK_HEADER.exec(header)?.[1]?.trim() ?? "",
+      lines: out,
+    });
+  }
+  const converted = convertFile({ ...file, chunks: [], additions, deletions }, null);
+  return { ...converted, hunks };
+}
+
+const GIT_LINE = /^diff --git a\/([^\s"']+) b\/([^\s"']+)$/;
+const PLAIN_PATH = /^[^\s"']+$/;
+const MODE_LINE = /^(new file mode|deleted file mode|old mode|new mode) (\d+)$/;
+/** parse-diff's index line. */
+const INDEX_LINE = /^index\s[\da-zA-Z]+\.\.[\da-zA-Z]+(\s(\d+))?$/;
+/** Header lines parse-diff passes over. */
+const IGNORED_LINE =
+  /^(?:similarity index |dissimilarity index |rename from |rename to |copy from |copy to )/;
+
+/**
+ * The header lines of a git file section, lines[from, first), as parse-diff reads them, when each is of a
+ * plain form: "diff --git a/P b/Q", "--- a/P" and "+++ b/Q" (or /dev/null) with paths without white space or
+ * quotes (for them parse-diff's path expressions give P and Q), mode and index lines, and the rename, copy
+ * and similarity lines it passes over. Any other line returns null: parse-diff reads that header.
+ */
+function gitHeader(lines: readonly string[], from: number, first: number): parseDiff.File | null {
+  const git = GIT_LINE.exec(lines[from] as string);
+  if (git === null) return null;
+  const file: parseDiff.File = { chunks: [], deletions: 0, additions: 0, from: git[1], to: git[2] };
+  for (let i = from + 1; i < first; i++) {
+    const line = lines[i] as string;
+    if (line.startsWith("--- ") || line.startsWith("+++ ")) {
+      const path = line.slice(4);
+      const old = line[0] === "-";
+      if (path === "/dev/null") {
+        if (old) file.from = path;
+        else file.to = path;
+        continue;
+      }
+      if (!path.startsWith(old ? "a/" : "b/") || !PLAIN_PATH.test(path)) return null;
+      if (old) file.from = path.slice(2);
+      else file.to = path.slice(2);
+      continue;
+    }
+    const mode = MODE_LINE.exec(line);
+    if (mode !== null) {
+      const value = mode[2] as string;
+      if (mode[1] === "new file mode") {
+        file.new = true;
+        file.newMode = value;
+        file.from = "/dev/null";
+      } else if (mode[1] === "deleted file mode") {
+        file.deleted = true;
+        file.oldMode = value;
+        file.to = "/dev/null";
+      } else if (mode[1] === "old mode") file.oldMode = value;
+      else file.newMode = value;
+      continue;
+    }
+    const index = INDEX_LINE.exec(line);
+    if (index !== null) {
+      file.index = line.split(" ").slice(1);
+      if (index[1]) file.oldMode = file.newMode = index[1].trim();
+      continue;
+    }
+    if (!IGNORED_LINE.test(line)) return null;
+  }
+  return file;
+}
+
+/** The diff's file sections, each as parse-diff reads it, or through fastSection. */
+function sectionsOf(kept: readonly string[], fast: boolean): FileChange[] | null {
+  const starts: number[] = [];
+  for (let i = 0; i < kept.length; i++) if ((kept[i] as string).startsWith("diff --git ")) starts.push(i);
+  if (starts.length === 0) return null;
   const files: FileChange[] = [];
-  for (const section of splitSections(diffExtent(diff))) {
+  for (let k = 0; k < starts.length; k++) {
+    const from = starts[k] as number;
+    const to = k + 1 < starts.length ? (starts[k + 1] as number) : kept.length;
+    const quick = fast ? fastSection(kept, from, to) : null;
+    if (quick !== null) {
+      files.push(quick);
+      continue;
+    }
+    const section = kept.slice(from, to).join("\n");
     const parsed = parseSection(section);
-    const git = section.startsWith("diff --git ");
-    if (git && parsed.length !== 1)
-      throw new InputError("diff does not parse: a file section could not be read");
-    for (const file of parsed) files.push(convertFile(file, git ? section : null));
+    if (parsed.length !== 1) throw new InputError("diff does not parse: a file section could not be read");
+    files.push(convertFile(parsed[0] as parseDiff.File, section));
+  }
+  return files;
+}
+
+/**
+ * Parses the diff part of a patch mail. Throws InputError (without subject; the caller names the mail).
+ * `fast` (the default) reads git file sections of the usual shape without parse-diff's pass over their hunk
+ * lines (fastSection); false reads every section with parse-diff, the reference the fast road is tested on.
+ */
+export function parseFileChanges(diff: string, fast = true): ParsedDiff {
+  const kept = OTHER_TERMINATOR.test(diff) ? null : diffExtentLines(diff);
+  let files = kept === null ? null : sectionsOf(kept, fast);
+  if (files === null) {
+    files = [];
+    for (const section of splitSections(diffExtent(diff))) {
+      const parsed = parseSection(section);
+      const git = section.startsWith("diff --git ");
+      if (git && parsed.length !== 1)
+        throw new InputError("diff does not parse: a file section could not be read");
+      for (const file of parsed) files.push(convertFile(file, git ? section : null));
+    }
   }
   if (files.length === 0) throw new InputError("diff does not parse: no file changes found");
   return { files, binary: files.filter((f) => f.status === "binary").map((f) => f.path) };

@@ -17,6 +17,8 @@ export interface FastMail {
   from: { name: string; address: string } | null;
   /** The Date header as ISO 8601 when parseable, else as written. */
   date: string;
+  /** The Date header as ISO 8601, or null when it has none or it does not parse. */
+  isoDate: string | null;
   text: string;
   /** Whether the mail has a From, Subject, Date or Message-ID header. */
   isMail: boolean;
@@ -113,6 +115,8 @@ const WANTED = new Set([
   "content-type",
   "content-disposition",
 ]);
+/** The lengths of the wanted names and of content-transfer-encoding: a name of another length is not read. */
+const WANTED_LENGTHS = new Set([...WANTED, "content-transfer-encoding"].map((n) => n.length));
 const SIMPLE_FROM = /^([^"<>,;:=()\\]*?)\s*<([^<>\s"]+@[^<>\s"]+)>$|^([^<>\s"@,]+@[^<>\s",]+)$/;
 
 /** A quoted display name without escapes: `"Peng Fan (OSS)" <peng.fan@example.com>`. */
@@ -144,6 +148,8 @@ function unflow(text: string, delSp: boolean): string {
 }
 
 const NON_ASCII = /[\u0080-\uffff]/;
+/** A carriage return neither before a line feed nor the last of the header block (CRLF mail ends it "\\n\\r"). */
+const LONE_CR = /\r(?!\n|$)/;
 
 const ENCODED_WORD = /=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=/g;
 
@@ -220,23 +226,42 @@ export function fastParse(bytes: Uint8Array): FastMail | null {
   } catch {
     return null; // 8-bit headers that are not UTF-8
   }
+  // A carriage return that does not end a line breaks it for some readers (a multiline "^" matches after
+  // it): postal-mime decides. (mail.ts relies on this: a mail taken here is not multipart by any reading.)
+  if (head.includes("\r") && LONE_CR.test(head)) return null;
   const fields = new Map<string, string>();
   let name = "";
   let qp = false;
   let b64 = false;
-  for (const raw of head.split("\n")) {
-    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    if (line === "") continue;
-    if (line[0] === " " || line[0] === "\t") {
-      if (name !== "" && fields.has(name)) fields.set(name, `${fields.get(name)} ${line.trim()}`);
+  // Line by line without splitting the block: most of a list mail's header lines (Received, DKIM, ARC, X-…)
+  // are not wanted, and a name with no white space at its ends is compared without trim or allocation.
+  for (let at = 0; at < head.length; ) {
+    const start = at;
+    const nl = head.indexOf("\n", at);
+    let end = nl < 0 ? head.length : nl;
+    at = end + 1;
+    if (end > start && head.charCodeAt(end - 1) === 0x0d) end--;
+    if (end === start) continue;
+    const first = head.charCodeAt(start);
+    if (first === 0x20 || first === 0x09) {
+      if (name !== "" && fields.has(name))
+        fields.set(name, `${fields.get(name)} ${head.slice(start, end).trim()}`);
       continue;
     }
-    const colon = line.indexOf(":");
-    if (colon <= 0) return null;
-    name = line.slice(0, colon).trim().toLowerCase();
+    const colon = head.indexOf(":", start);
+    if (colon <= start || colon >= end) return null;
+    const last = head.charCodeAt(colon - 1);
+    if (first > 0x20 && first < 0x7f && last > 0x20 && last < 0x7f) {
+      // No white space at either end: the name is head[start, colon) as written.
+      if (!WANTED_LENGTHS.has(colon - start)) {
+        name = "";
+        continue;
+      }
+      name = head.slice(start, colon).toLowerCase();
+    } else name = head.slice(start, colon).trim().toLowerCase();
     if (name === "content-transfer-encoding") {
-      const cte = line
-        .slice(colon + 1)
+      const cte = head
+        .slice(colon + 1, end)
         .trim()
         .toLowerCase();
       if (cte !== "7bit" && cte !== "8bit" && cte !== "quoted-printable" && cte !== "base64") return null;
@@ -245,9 +270,9 @@ export function fastParse(bytes: Uint8Array): FastMail | null {
       name = "";
       continue;
     }
-    if (name === "mime-version" || !WANTED.has(name)) continue;
+    if (!WANTED.has(name)) continue;
     if (fields.has(name)) return null; // repeated header: let postal-mime decide which one counts
-    fields.set(name, line.slice(colon + 1).trim());
+    fields.set(name, head.slice(colon + 1, end).trim());
   }
   const ct = fields.get("content-type");
   let charset = "us-ascii";
@@ -301,13 +326,15 @@ export function fastParse(bytes: Uint8Array): FastMail | null {
   if (charset === "us-ascii" && NON_ASCII.test(decoded)) return null;
   const dateValue = fields.get("date") ?? "";
   const parsed = Date.parse(dateValue);
+  const isoDate = Number.isNaN(parsed) ? null : new Date(parsed).toISOString();
   return {
     subject,
     messageId: fields.get("message-id") ?? "",
     inReplyTo: fields.get("in-reply-to") ?? "",
     references: fields.get("references") ?? "",
     from,
-    date: Number.isNaN(parsed) ? dateValue : new Date(parsed).toISOString(),
+    date: isoDate ?? dateValue,
+    isoDate,
     text: flowed ? unflow(decoded, delSp) : decoded,
     isMail: ["from", "subject", "date", "message-id"].some((h) => fields.has(h)),
   };

@@ -6,14 +6,16 @@
  * Order of work, cheapest first: a look at the raw header block (Message-ID for duplicate checks, before
  * anything is decoded); bounds on the raw bytes (lines, changed lines, MIME parts), so that a mail too large
  * to be a patch is refused in one pass over its bytes; then the decode (a fast path for single-part plain
- * text, else postal-mime with its depth and header limits); then the diff, read by its hunks' counts.
+ * text, else postal-mime with its depth and header limits); then the diff, read by its hunks' counts. A mail
+ * too small for the line bounds that the fast path takes is decoded without the precheck, which could only
+ * refuse it for MIME parts it does not have.
  */
 import PostalMime, { type Email } from "postal-mime";
 import { isUserError } from "../errors.ts";
 import { parsePerson, splitPatchBody } from "./body.ts";
 import { repairCharset } from "./charset.ts";
 import { DIFF_START, type ParsedDiff, parseFileChanges } from "./diff.ts";
-import { fastParse } from "./fastmail.ts";
+import { type FastMail, fastParse } from "./fastmail.ts";
 import { parseSubject, type SubjectInfo } from "./subject.ts";
 import type { Person } from "./types.ts";
 
@@ -82,15 +84,16 @@ export function peekMessageId(bytes: Uint8Array): string {
  * that can only be changed lines of a diff (after the first hunk header), and its MIME boundary lines.
  */
 export function precheckMail(bytes: Uint8Array, limits: MailLimits = DEFAULT_MAIL_LIMITS): string | null {
-  // A mail of n bytes has at most n lines, and changed lines are lines; a single-part mail has no boundary
-  // lines. One too small to exceed a bound needs no pass over its bytes (most list mail is a few KiB).
-  if (
-    bytes.length + 1 <= Math.min(limits.maxLinesPerMail, limits.maxChangedLinesPerPatch) &&
-    !isMultipart(bytes)
-  )
-    return null;
+  // A mail of n bytes has at most n lines; a changed line is a "+" or "-" and, but for the last line, a line
+  // feed, so it has at most (n + 1) / 2 of them; a single-part mail has no boundary lines. One too small to
+  // exceed a bound needs no pass over its bytes (most list mail is a few KiB, patches a few dozen).
+  if (withinLineBounds(bytes, limits) && !isMultipart(bytes)) return null;
   return countedRefusal(bytes, limits);
 }
+
+/** Whether a mail is too small to exceed maxLinesPerMail or maxChangedLinesPerPatch (see precheckMail). */
+const withinLineBounds = (bytes: Uint8Array, limits: MailLimits): boolean =>
+  bytes.length + 1 <= limits.maxLinesPerMail && bytes.length + 1 <= 2 * limits.maxChangedLinesPerPatch;
 
 const MULTIPART = Uint8Array.from("multipart", (c) => c.charCodeAt(0));
 
@@ -229,25 +232,27 @@ function fromPostalMime(email: Email): DecodedMail {
   };
 }
 
+function fromFastMail(quick: FastMail): DecodedMail {
+  return {
+    subject: quick.subject.replace(/\s+/g, " ").trim(),
+    messageId: ids(quick.messageId)[0] ?? quick.messageId.trim(),
+    inReplyTo: ids(quick.inReplyTo)[0] ?? null,
+    references: ids(quick.references),
+    from: quick.from ? { name: quick.from.name, email: quick.from.address.toLowerCase() } : null,
+    date: quick.isoDate,
+    text: quick.text.includes("\r") ? quick.text.replace(/\r\n?/g, "\n") : quick.text,
+    htmlOnly: false,
+    isMail: quick.isMail,
+  };
+}
+
 /**
  * Decodes a mail: single-part plain text through the fast path (fastmail.ts) when `fast`, anything else
  * through postal-mime after the charset repair. Throws UnreadableMail when postal-mime cannot read it.
  */
 export async function decodeMail(bytes: Uint8Array, fast = true): Promise<DecodedMail> {
   const quick = fast ? fastParse(bytes) : null;
-  if (quick !== null) {
-    return {
-      subject: quick.subject.replace(/\s+/g, " ").trim(),
-      messageId: ids(quick.messageId)[0] ?? quick.messageId.trim(),
-      inReplyTo: ids(quick.inReplyTo)[0] ?? null,
-      references: ids(quick.references),
-      from: quick.from ? { name: quick.from.name, email: quick.from.address.toLowerCase() } : null,
-      date: isoDate(quick.date),
-      text: quick.text.includes("\r") ? quick.text.replace(/\r\n?/g, "\n") : quick.text,
-      htmlOnly: false,
-      isMail: quick.isMail,
-    };
-  }
+  if (quick !== null) return fromFastMail(quick);
   try {
     return fromPostalMime(await PostalMime.parse(repairCharset(bytes), POSTAL_MIME_OPTIONS));
   } catch (e) {
@@ -296,26 +301,38 @@ export async function readMail(
   limits: MailLimits = DEFAULT_MAIL_LIMITS,
   fast = true,
 ): Promise<ReadMail> {
-  const refused = precheckMail(bytes, limits);
-  if (refused !== null) {
-    return { mail: null, info: parseSubject(""), what: { kind: "too-large", reason: refused } };
-  }
+  // A mail too small to exceed the line bounds can only exceed the MIME parts bound, and only if multipart:
+  // one the fast path takes is not (a single text/plain part, no line break but "\n" in its header), so
+  // precheckMail would pass it; its decode is done first. Any other mail is prechecked before it is decoded.
+  const quick = fast && withinLineBounds(bytes, limits) ? fastParse(bytes) : null;
   let mail: DecodedMail;
-  try {
-    mail = await decodeMail(bytes, fast);
-  } catch (e) {
-    const reason = `not a readable mail: ${e instanceof Error ? e.message : String(e)}`;
-    return { mail: null, info: parseSubject(""), what: { kind: "unreadable", reason } };
+  if (quick !== null) mail = fromFastMail(quick);
+  else {
+    const refused = precheckMail(bytes, limits);
+    if (refused !== null) {
+      return { mail: null, info: parseSubject(""), what: { kind: "too-large", reason: refused } };
+    }
+    try {
+      mail = await decodeMail(bytes, fast);
+    } catch (e) {
+      const reason = `not a readable mail: ${e instanceof Error ? e.message : String(e)}`;
+      return { mail: null, info: parseSubject(""), what: { kind: "unreadable", reason } };
+    }
   }
   const info = parseSubject(mail.subject);
   const done = (what: MailKind): ReadMail => ({ mail, info, what });
   if (info.isReply) return done({ kind: "reply" });
   if (mail.htmlOnly && mail.text.trim() === "") return done({ kind: "html-only" });
   if (info.index === 0) return done({ kind: "cover" });
-  if (!DIFF_START.test(mail.text)) return done({ kind: "no-diff", counted: info.index !== null });
+  const diffAt = mail.text.search(DIFF_START);
+  if (diffAt < 0) return done({ kind: "no-diff", counted: info.index !== null });
   const inBody = IN_BODY_FROM.exec(mail.text);
   const author = (inBody && parsePerson(inBody[1] as string)) ?? mail.from;
-  const body = splitPatchBody(inBody ? mail.text.slice(inBody[0].length) : mail.text);
+  // The in-body From lines hold no diff start, and the diff starts at a line start after them: the search
+  // done on the whole text gives its place in the rest.
+  const cut = inBody ? inBody[0].length : 0;
+  const rest = cut === 0 ? mail.text : mail.text.slice(cut);
+  const body = diffAt >= cut ? splitPatchBody(rest, diffAt - cut) : splitPatchBody(rest);
   let diff: ParsedDiff;
   try {
     diff = parseFileChanges(body.diff);

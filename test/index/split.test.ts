@@ -26,6 +26,8 @@ describe("splitMboxStream", () => {
       "From a@b Mon Jan 12 ",
       "From x\n",
       ">From a@b Mon Jan  1 00:00:00 2024\n",
+      ">>From x\n",
+      ">",
       "From ",
       "F",
       "\n",
@@ -49,6 +51,34 @@ describe("splitMboxStream", () => {
         },
       ),
       { numRuns: 3000 },
+    );
+  });
+
+  it("takes a stream that does not start with a separator as one mail, as splitMbox does", async () => {
+    const piece = fc.constantFrom(
+      "From x\n",
+      "Subject: a\n",
+      "F",
+      "\n",
+      "\r\n",
+      " ",
+      "body\n",
+      ">From a@b\n",
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom("", "\n", " \n\r\n", "\n\n\n\n"),
+        fc.constantFrom("Subject: a\n", "From x\n", "text without a line feed"),
+        fc.array(piece, { maxLength: 20 }),
+        fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 4 }),
+        async (blank, first, parts, sizes) => {
+          const bytes = encoder.encode(`${blank}${first}${parts.join("")}`);
+          const got: Uint8Array[] = [];
+          for await (const m of splitMboxStream(chunked(bytes, sizes))) got.push(m);
+          expect(got).toEqual(splitMbox(bytes));
+        },
+      ),
+      { numRuns: 2000 },
     );
   });
 });

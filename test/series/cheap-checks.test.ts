@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { InputError } from "../../src/errors.ts";
 import { parseMail } from "../../src/index/index.ts";
 import { intakeMessage } from "../../src/mail/intake.ts";
+import { fastParse } from "../../src/series/fastmail.ts";
 import { parseMbox } from "../../src/series/index.ts";
 import {
   countedRefusal,
@@ -162,11 +163,57 @@ describe("the mail intake", () => {
 });
 
 describe("the size shortcut of the cheap checks", () => {
+  it("passes every small mail the fast path takes (readMail decodes those before any precheck)", () => {
+    const header = fc.constantFrom(
+      "Subject: x",
+      "Content-Type: text/plain",
+      "Content-Type: multipart/mixed; boundary=b1",
+      "content-type:\n multipart/mixed; boundary=b1",
+      "Content-Type:\r\n\tmultipart/mixed; boundary=b1",
+      "X-Note: a\rContent-Type: multipart/mixed; boundary=b1",
+      "CONTENT-TYPE: Multipart/Mixed; boundary=b1",
+      "Content-Type : multipart/mixed; boundary=b1",
+      "Content-Transfer-Encoding: 8bit",
+    );
+    const body = fc.constantFrom("--b1", "--b1--", "text", "+x", "@@ -1 +1 @@", "");
+    fc.assert(
+      fc.property(
+        fc.array(header, { minLength: 1, maxLength: 4 }),
+        fc.array(body, { maxLength: 8 }),
+        fc.constantFrom("\n", "\r\n"),
+        (hs, bs, eol) => {
+          const mail = bytes(`${hs.join(eol)}${eol}${eol}${bs.join(eol)}${eol}`);
+          const limits = { maxChangedLinesPerPatch: 1000, maxLinesPerMail: 1000, maxMimeParts: 0 };
+          if (fastParse(mail) !== null) expect(precheckMail(mail, limits)).toBeNull();
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("is exact at its bound: a mail of nothing but the shortest changed lines", () => {
+    // n bytes hold at most (n + 1) / 2 changed lines; here they come as close to that as a mail can.
+    for (const last of ["", "\n"]) {
+      for (let k = 0; k <= 70; k++) {
+        const mail = bytes(
+          `S: x\n\n@@ -0,0 +1,${k} @@\n${"+\n".repeat(k).slice(0, last === "" ? -1 : undefined)}`,
+        );
+        for (let a = 0; a <= 80; a++) {
+          const limits = { maxChangedLinesPerPatch: a, maxLinesPerMail: 1000, maxMimeParts: 0 };
+          expect(precheckMail(mail, limits)).toBe(countedRefusal(mail, limits));
+        }
+      }
+    }
+  });
+
   it("refuses exactly what the pass over every line refuses, for any mail and bounds", () => {
     const line = fc.constantFrom(
       "@@ -1,2 +1,3 @@",
       "+added",
       "-gone",
+      // The shortest changed lines: the size shortcut's bound (at most (n + 1) / 2 of them) is tight on these.
+      "+",
+      "-",
       "--- a/x",
       "+++ b/x",
       "-- ",
@@ -182,7 +229,8 @@ describe("the size shortcut of the cheap checks", () => {
       "Content-Type:\n multipart/mixed; boundary=b1\n",
       "Content-Type: text/plain\n",
     );
-    const bound = fc.integer({ min: 0, max: 40 });
+    // Up to twice the bytes of the largest mail drawn: bounds on both sides of the shortcut.
+    const bound = fc.integer({ min: 0, max: 200 });
     fc.assert(
       fc.property(head, fc.array(line, { maxLength: 30 }), bound, bound, bound, (h, body, a, b, c) => {
         const mail = bytes(`${h}\n${body.join("\n")}`);

@@ -237,6 +237,32 @@ describe("the fast path's base64 and charsets read what postal-mime reads", () =
     ).toBe("Привет\n");
     expect(fastParse(single("Content-Type: text/plain; charset=macintosh", "x\n"))).toBeNull();
   });
+
+  it("header names as written or spaced, folded, repeated, in any case: as postal-mime reads them", async () => {
+    const heads = [
+      "Subject : spaced name\nFrom: a@b.example",
+      "subject: lower\nFROM: A <a@b.example>\nMESSAGE-ID: <u@x>",
+      "Subject: folded\r\n  over two lines\r\nFrom: a@b.example\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000",
+      "Received: from x\n by y\nSubject: after a folded unwanted header\nFrom: a@b.example",
+      "Content-transfer-encoding : 7bit\n  folded\nSubject: cte spaced\nFrom: a@b.example",
+      'Mime-Version: 1.0\nFrom : "A B" <a@b.example>\nSubject: quoted name',
+      "X-A-Very-Long-Header-Name-Of-Twenty-Five: x\nSubject: a name of a wanted length\nFrom: a@b.example",
+      "Subject: twice\nsubject: again\nFrom: a@b.example",
+      "Subject: no colon below\nFrom a@b.example",
+      "Subject: empty name below\n: value",
+    ];
+    for (const h of heads) {
+      const raw = bytes(`${h}\n\nbody\n`);
+      expect(await decodeMail(raw, true)).toEqual(await decodeMail(raw, false));
+    }
+    // The last three are left to postal-mime; the others take the fast path.
+    expect(heads.map((h) => fastParse(bytes(`${h}\n\nbody\n`)) === null)).toEqual([
+      ...Array(7).fill(false),
+      true,
+      true,
+      true,
+    ]);
+  });
 });
 
 describe("the same decision for series and the index", () => {
