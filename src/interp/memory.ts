@@ -34,7 +34,9 @@ export interface Obj {
   readonly base: bigint;
   readonly size: number;
   readonly bytes: Uint8Array;
+  /** A view whose byte `vo` is the object's byte 0 (objects of plain memory share one per slab). */
   readonly view: DataView;
+  readonly vo: number;
   readonly kind: ObjKind;
   /** What it is, for messages: a variable's name, `kzalloc(48)`, a function's name. */
   label: string;
@@ -71,13 +73,32 @@ export type MemEvent =
 
 /** First address handed out: in the kernel's linear map, far from NULL and from ERR_PTR values. */
 const FIRST = 0xffff_8880_0000_1000n;
+const EMPTY = new Uint8Array(0);
+const EMPTY_VIEW = new DataView(EMPTY.buffer);
 /** Gap after each object, so one-past-the-end of an object is never the start of the next. */
 const GAP = 16n;
+/**
+ * Small objects' bytes are carved from slabs of this size (never reused, so zero-filled as allocated): one
+ * buffer and one DataView per slab, not per object. A typed array of its own per local costs a buffer and a
+ * view each (most objects are locals of a few bytes).
+ */
+const SLAB = 64 * 1024;
+/** Objects larger than this have a buffer of their own. */
+const SLAB_MAX = 1024;
 
 export class Memory {
   private readonly objs: Obj[] = [];
+  /**
+   * Each object's first and one-past-last address as offsets from FIRST, parallel to `objs`: every address
+   * from FIRST up is below FIRST + 2^53, so these are exact numbers, and `find` compares numbers, not bigints.
+   */
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
   private next = FIRST;
   private nextId = 1;
+  private slab: ArrayBuffer | null = null;
+  private slabView: DataView | null = null;
+  private slabUsed = SLAB;
   observer: ((e: MemEvent) => void) | null = null;
   /**
    * Called on every checked access with the object and whether it writes: the interleaving explorer's
@@ -93,16 +114,42 @@ export class Memory {
     opts: { readonly?: boolean; callee?: Callee; bytes?: Uint8Array; io?: IoHooks } = {},
   ): Obj {
     const base = this.next;
-    // An object behind hooks has no bytes of its own.
-    const bytes = opts.bytes ?? new Uint8Array(opts.io === undefined ? Math.max(size, 0) : 0);
-    if (opts.bytes !== undefined && bytes.length !== Math.max(size, 0))
-      throw new Error(`an object of ${size} bytes over a buffer of ${bytes.length}`);
+    let bytes: Uint8Array;
+    let view: DataView;
+    let vo = 0;
+    if (opts.bytes !== undefined) {
+      bytes = opts.bytes;
+      if (bytes.length !== Math.max(size, 0))
+        throw new Error(`an object of ${size} bytes over a buffer of ${bytes.length}`);
+      view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    } else if (opts.io !== undefined) {
+      // An object behind hooks has no bytes of its own.
+      bytes = EMPTY;
+      view = EMPTY_VIEW;
+    } else if (size <= SLAB_MAX) {
+      const n = Math.max(size, 0);
+      if (this.slabUsed + n > SLAB || this.slab === null || this.slabView === null) {
+        this.slab = new ArrayBuffer(SLAB);
+        this.slabView = new DataView(this.slab);
+        this.slabUsed = 0;
+      }
+      vo = this.slabUsed;
+      bytes = new Uint8Array(this.slab, vo, n);
+      view = this.slabView;
+      // 8-byte aligned within the slab, as the objects' addresses are (alignment of DataView access does
+      // not matter for correctness; this keeps objects apart).
+      this.slabUsed = (vo + n + 7) & ~7;
+    } else {
+      bytes = new Uint8Array(size);
+      view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
     const obj: Obj = {
       id: this.nextId++,
       base,
       size,
       bytes,
-      view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      view,
+      vo,
       kind,
       label,
       freed: false,
@@ -113,6 +160,9 @@ export class Memory {
     };
     this.next = (base + BigInt(Math.max(size, 1)) + GAP + 15n) & ~15n;
     this.objs.push(obj);
+    const start = Number(base - FIRST);
+    this.starts.push(start);
+    this.ends.push(start + size);
     return obj;
   }
 
@@ -128,14 +178,17 @@ export class Memory {
 
   /** The object whose bytes (or one-past-the-end) hold `addr`, or null. */
   find(addr: bigint): Obj | null {
+    if (addr < FIRST) return null;
+    const a = Number(addr - FIRST);
+    const starts = this.starts;
+    const ends = this.ends;
     let lo = 0;
-    let hi = this.objs.length - 1;
+    let hi = starts.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      const o = this.objs[mid] as Obj;
-      if (addr < o.base) hi = mid - 1;
-      else if (addr > o.base + BigInt(o.size)) lo = mid + 1;
-      else return o;
+      if (a < (starts[mid] as number)) hi = mid - 1;
+      else if (a > (ends[mid] as number)) lo = mid + 1;
+      else return this.objs[mid] as Obj;
     }
     return null;
   }
@@ -188,7 +241,7 @@ export function writeBytes(obj: Obj, off: number, bytes: Uint8Array): void {
 
 /** Reads an integer of type `t` at `off` of `obj` (bounds already checked). */
 export function loadInt(obj: Obj, off: number, t: IntType): bigint {
-  if (obj.io === null) return intFrom(obj.view, off, t);
+  if (obj.io === null) return intFrom(obj.view, obj.vo + off, t);
   const b = obj.io.read(off, t.bits / 8);
   return intFrom(new DataView(b.buffer, b.byteOffset, b.byteLength), 0, t);
 }
@@ -196,7 +249,7 @@ export function loadInt(obj: Obj, off: number, t: IntType): bigint {
 /** Writes `v` (already in `t`'s range) as an integer of `t`'s width at `off` of `obj`. */
 export function storeInt(obj: Obj, off: number, bits: 8 | 16 | 32 | 64, v: bigint): void {
   if (obj.io === null) {
-    intTo(obj.view, off, bits, v);
+    intTo(obj.view, obj.vo + off, bits, v);
     return;
   }
   const b = new Uint8Array(bits / 8);

@@ -123,6 +123,8 @@ void g(void) { char *d = (char *)fw_data(); d[1] = 'W'; }`,
 static int odd(int v, void *data) { return (v & 1) && data; }
 int f(void) { int x; return for_each(odd, &x); }`,
       layered(tableEnvironment({ for_each: each }), heapEnvironment),
+      "test.c",
+      { keepEvents: true },
     );
     expect(m.call("f")).toMatchObject({ status: "done", value: { v: 2n } });
     expect(seen).toEqual(["3@f:3", "5@f:3", "8@f:3"]);
