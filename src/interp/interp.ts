@@ -1282,7 +1282,9 @@ export class Exec {
       const c = syncStmt(s) ? this.stmtS(s) : yield* this.stmt(s, null);
       if (c !== null) throw this.unknown("jump out of a statement expression", s.line);
     }
-    yield* this.exitScope(scope, this.frame);
+    const frame = this.frame;
+    yield* this.exitScope(scope, frame);
+    frame.scopes.pop();
     return v;
   }
 
