@@ -110,14 +110,31 @@ export interface MachineOptions {
 }
 
 interface Var {
+  readonly reg?: undefined;
   readonly obj: Obj;
   readonly t: CType;
   /** A static object whose initialiser could not run: using it is this unknown. */
   broken?: UnknownError;
 }
 
+/**
+ * An automatic variable of integer or pointer type whose address the function never takes (registerNames):
+ * its value, not bytes in memory. Nothing but its name reaches it, so no pointer can see the difference; a
+ * load gives what the bytes would (a pointer's object is found again from its address, as `load` does).
+ */
+interface Reg {
+  readonly reg: true;
+  readonly t: IntType | PtrType;
+  /** The value a load gives (type t), or, for a pointer whose object is not known yet, null (see `addr`). */
+  v: Value | null;
+  /** The address stored, when `v` is null. */
+  addr: bigint;
+  /** Its lvalue (the one `name` gives), made once. */
+  readonly lv: Lval;
+}
+
 interface Scope {
-  readonly vars: Map<string, Var>;
+  readonly vars: Map<string, Var | Reg>;
   /** Run when the scope ends, newest first: `__attribute__((cleanup))` variables and guards. */
   cleanups: { line: number; run: () => Gen<unknown> }[] | null;
 }
@@ -138,6 +155,8 @@ interface Lval {
   readonly addr: bigint;
   readonly t: CType;
   readonly bits?: { width: number; shift: number };
+  /** A register variable (no object, no address: obj null, addr 0). */
+  readonly reg?: Reg;
 }
 
 type Completion =
@@ -696,6 +715,12 @@ export class Exec {
       const p = def.params[i] as { name: string | null; t: CType };
       const arg = args[i];
       if (arg === undefined) throw this.unknown(`${def.name}() called with ${args.length} arguments`);
+      if (p.name !== null && this.canRegisterIn(def, p.name, p.t)) {
+        const reg = this.newReg(p.t);
+        this.storeReg(reg, this.conv(arg, p.t));
+        scope.vars.set(p.name, reg);
+        continue;
+      }
       const obj = this.m.mem.alloc(this.m.structs.sizeOf(p.t), "local", p.name ?? `param ${i}`);
       const v: Var = { obj, t: p.t };
       this.store({ obj, addr: obj.base, t: p.t }, this.conv(arg, p.t));
@@ -856,7 +881,7 @@ export class Exec {
 
   // ---- names -------------------------------------------------------------------------------------------
 
-  private lookupVar(name: string): Var | undefined {
+  private lookupVar(name: string): Var | Reg | undefined {
     const f = this.frames[this.frames.length - 1];
     if (f !== undefined)
       for (let i = f.scopes.length - 1; i >= 0; i--) {
@@ -869,8 +894,11 @@ export class Exec {
   /** The lvalue (or function designator) a name denotes. */
   private name(name: string, line: number): Lval {
     const v = this.lookupVar(name);
-    if (v?.broken !== undefined) throw v.broken;
-    if (v !== undefined) return { obj: v.obj, addr: v.obj.base, t: v.t };
+    if (v !== undefined) {
+      if (v.reg === true) return v.lv;
+      if (v.broken !== undefined) throw v.broken;
+      return { obj: v.obj, addr: v.obj.base, t: v.t };
+    }
     const file = this.frame.file;
     const def = this.m.function(name, file);
     if (def !== undefined) {
@@ -899,6 +927,12 @@ export class Exec {
 
   load(lv: Lval): Value {
     const t = lv.t;
+    const reg = lv.reg;
+    if (reg !== undefined) {
+      if (reg.v !== null) return reg.v;
+      // A pointer stored before its object was known: found again, as a load from memory finds it.
+      return { k: "ptr", t: reg.t as PtrType, addr: reg.addr, obj: this.m.mem.find(reg.addr) };
+    }
     switch (t.k) {
       case "int": {
         const { obj, off } = this.m.mem.check(lv.obj, lv.addr, t.bits / 8, false);
@@ -936,6 +970,11 @@ export class Exec {
 
   store(lv: Lval, v: Value): void {
     const t = lv.t;
+    const reg = lv.reg;
+    if (reg !== undefined) {
+      this.storeReg(reg, v);
+      return;
+    }
     switch (t.k) {
       case "int": {
         if (v.k !== "int") throw this.unknown(`store of a ${v.k} into ${typeName(t)}`);
@@ -968,6 +1007,50 @@ export class Exec {
       default:
         throw this.unknown(`store into ${typeName(t)}`);
     }
+  }
+
+  /** `store` into a register variable: what a load of the bytes written would give. */
+  private storeReg(reg: Reg, v: Value): void {
+    const t = reg.t;
+    if (t.k === "int") {
+      if (v.k !== "int") throw this.unknown(`store of a ${v.k} into ${typeName(t)}`);
+      // The bytes of t's width, read back with t's signedness (a _Bool reads as 0 or 1).
+      reg.v = v.t === t ? v : intVal(t, t.signed ? BigInt.asIntN(t.bits, v.v) : BigInt.asUintN(t.bits, v.v));
+      return;
+    }
+    if (v.k !== "ptr") throw this.unknown(`store of a ${v.k} into ${typeName(t)}`);
+    const addr = v.addr;
+    const o = v.obj;
+    // The object a load finds for the address: NULL and small values have none; an object holding it (or
+    // one past its end) is the only one that ever can (objects are apart and never move); otherwise it is
+    // looked up at the load, when a newer object may hold it.
+    if (addr < 4096n) reg.v = { k: "ptr", t, addr, obj: null };
+    else if (o !== null && addr >= o.base && addr <= o.base + BigInt(o.size))
+      reg.v = v.t === t ? v : { k: "ptr", t, addr, obj: o };
+    else {
+      const found = this.m.mem.find(addr);
+      reg.v = found === null ? null : { k: "ptr", t, addr, obj: found };
+      reg.addr = addr;
+    }
+  }
+
+  /** A new register variable of type t, zero as a new object's bytes are. */
+  private newReg(t: IntType | PtrType): Reg {
+    const v: Value = t.k === "int" ? intVal(t, 0n) : { k: "ptr", t, addr: 0n, obj: null };
+    const lv: { obj: null; addr: bigint; t: CType; reg?: Reg } = { obj: null, addr: 0n, t };
+    const reg: Reg = { reg: true, t, v, addr: 0n, lv };
+    lv.reg = reg;
+    return reg;
+  }
+
+  /** Whether a variable of the current function can be a register (registerBlockers). */
+  private canRegister(name: string, t: CType): t is IntType | PtrType {
+    const fn = this.frame.fn;
+    return fn !== null && this.canRegisterIn(fn, name, t);
+  }
+
+  private canRegisterIn(fn: FunctionDef, name: string, t: CType): t is IntType | PtrType {
+    return (t.k === "int" || t.k === "ptr") && !registerBlockers(fn, this.m.builtins).has(name);
   }
 
   /** Lvalue conversion with array and function decay (C11 6.3.2.1). */
@@ -1233,6 +1316,8 @@ export class Exec {
 
   private addrOf(lv: Lval, line: number): Value {
     if (lv.bits !== undefined) throw this.unknown("address of a bit-field", line);
+    if (lv.reg !== undefined)
+      throw new Error(`internal: the address of a register variable (line ${line}): registerNames missed it`);
     return { k: "ptr", t: ptrTo(lv.t), addr: lv.addr, obj: lv.obj };
   }
 
@@ -1580,7 +1665,15 @@ export class Exec {
 
   private *declare(d: Decl, scope: Scope, init: boolean): Gen<void> {
     const obj = this.bind(d, scope);
-    if (obj !== null && init && d.init !== null) yield* this.initialise(obj, 0, d.t, d.init);
+    if (obj === null || !init || d.init === null) return;
+    if ("reg" in obj) {
+      // A register's initialiser is an expression (bind): initialise's first case.
+      const e = (d.init as Init & { k: "expr" }).e;
+      const v = syncExpr(e) ? this.exprS(e) : yield* this.expr(e);
+      this.store(obj.lv, this.conv(v, d.t));
+      return;
+    }
+    yield* this.initialise(obj, 0, d.t, d.init);
   }
 
   /** A declaration that cannot suspend (syncStmt), with its initialiser. */
@@ -1590,14 +1683,16 @@ export class Exec {
     const init = d.init;
     if (init.k === "expr" && !(d.t.k === "array" && init.e.k === "str")) {
       // `T x = e;` (initialise's first case, without its generator).
-      this.store({ obj, addr: obj.base, t: d.t }, this.conv(this.exprS(init.e), d.t));
+      const lv = "reg" in obj ? obj.lv : { obj, addr: obj.base, t: d.t };
+      this.store(lv, this.conv(this.exprS(init.e), d.t));
       return;
     }
+    if ("reg" in obj) throw new Error(`internal: register ${d.name} with a braced initialiser`);
     runSync(this.initialise(obj, 0, d.t, init));
   }
 
-  /** Binds a declaration in `scope`; returns the new automatic object to initialise, or null. */
-  private bind(d: Decl, scope: Scope): Obj | null {
+  /** Binds a declaration in `scope`; returns the new automatic object (or register) to initialise, or null. */
+  private bind(d: Decl, scope: Scope): Obj | Reg | null {
     if (d.storage === "typedef") return null;
     if (d.storage === "static") {
       const v = this.m.staticLocal(d.id);
@@ -1611,6 +1706,11 @@ export class Exec {
       return null;
     }
     if (d.t.k === "array" && d.t.n === null) throw this.unknown(`array ${d.name} of unknown size`, d.line);
+    if (d.cleanup === null && (d.init === null || d.init.k === "expr") && this.canRegister(d.name, d.t)) {
+      const reg = this.newReg(d.t);
+      scope.vars.set(d.name, reg);
+      return reg;
+    }
     this.complete(d.t, d.line);
     const obj = this.m.mem.alloc(this.m.structs.sizeOf(d.t), "local", d.name);
     const v: Var = { obj, t: d.t };
@@ -1982,6 +2082,138 @@ function stmtCannotSuspend(s: Stmt): boolean {
   }
 }
 
+/**
+ * Names of a function's variables that must live in memory: every identifier under a `&` (conservatively:
+ * `&p->x` keeps p there too), and every identifier in the arguments of a special form that may want an
+ * lvalue's object (all but va_start, which stores through the lvalue, and the list iterators' container_of,
+ * which only reads values and types). Every other integer or pointer local can be a register (Reg).
+ */
+function registerBlockers(fn: FunctionDef, builtins: Builtins): ReadonlySet<string> {
+  let perFn = blockerMemo.get(builtins.special);
+  if (perFn === undefined) {
+    perFn = new WeakMap();
+    blockerMemo.set(builtins.special, perFn);
+  }
+  let names = perFn.get(fn);
+  if (names === undefined) {
+    const out = new Set<string>();
+    const ids = (e: Expr): void => {
+      if (e.k === "id") out.add(e.name);
+      forEachChild(e, ids, (s) => stmtIds(s));
+    };
+    const stmtIds = (s: Stmt): void => forEachStmtChild(s, ids, stmtIds);
+    const walk = (e: Expr): void => {
+      if (e.k === "addr") ids(e.e);
+      else if (
+        e.k === "call" &&
+        e.fn.k === "id" &&
+        builtins.special[e.fn.name] !== undefined &&
+        !REGISTER_SAFE_FORMS.has(e.fn.name)
+      )
+        for (const a of e.args) ids(a);
+      forEachChild(e, walk, walkStmt);
+    };
+    const walkStmt = (s: Stmt): void => forEachStmtChild(s, walk, walkStmt);
+    for (const p of fn.params) if (p.name !== null && p.t.k !== "int" && p.t.k !== "ptr") out.add(p.name);
+    walkStmt(fn.body);
+    names = out;
+    perFn.set(fn, names);
+  }
+  return names;
+}
+
+const blockerMemo = new WeakMap<object, WeakMap<FunctionDef, ReadonlySet<string>>>();
+const REGISTER_SAFE_FORMS: ReadonlySet<string> = new Set(["va_start", "__container_of_var"]);
+
+function forEachInit(i: Init, f: (e: Expr) => void): void {
+  if (i.k === "expr") f(i.e);
+  else for (const it of i.items) forEachInit(it.init, f);
+}
+
+function forEachChild(e: Expr, f: (e: Expr) => void, g: (s: Stmt) => void): void {
+  switch (e.k) {
+    case "unary":
+    case "deref":
+    case "addr":
+    case "incdec":
+    case "cast":
+    case "member":
+      f(e.e);
+      return;
+    case "binary":
+    case "logical":
+    case "assign":
+    case "comma":
+      f(e.l);
+      f(e.r);
+      return;
+    case "index":
+      f(e.e);
+      f(e.i);
+      return;
+    case "cond":
+      f(e.c);
+      if (e.t !== null) f(e.t);
+      f(e.f);
+      return;
+    case "call":
+      f(e.fn);
+      for (const a of e.args) f(a);
+      return;
+    case "sizeof":
+      if (e.e !== null) f(e.e);
+      return;
+    case "compound":
+      forEachInit(e.init, f);
+      return;
+    case "stmtexpr":
+      g(e.body);
+      return;
+    default:
+      return;
+  }
+}
+
+function forEachStmtChild(s: Stmt, f: (e: Expr) => void, g: (s: Stmt) => void): void {
+  switch (s.k) {
+    case "expr":
+      f(s.e);
+      return;
+    case "decl":
+      for (const d of s.decls) if (d.init !== null) forEachInit(d.init, f);
+      return;
+    case "block":
+    case "case":
+      for (const c of s.body) g(c);
+      return;
+    case "if":
+      f(s.c);
+      g(s.yes);
+      if (s.no !== null) g(s.no);
+      return;
+    case "while":
+    case "do":
+    case "switch":
+      f(s.c);
+      g(s.body);
+      return;
+    case "for":
+      if (s.init !== null) g(s.init);
+      if (s.c !== null) f(s.c);
+      if (s.step !== null) f(s.step);
+      g(s.body);
+      return;
+    case "label":
+      if (s.body !== null) g(s.body);
+      return;
+    case "return":
+      if (s.e !== null) f(s.e);
+      return;
+    default:
+      return;
+  }
+}
+
 /** Runs a generator that cannot suspend (its expressions cannot: syncExpr) to its result. */
 function runSync<R>(g: Gen<R>): R {
   const r = g.next();
@@ -1991,7 +2223,7 @@ function runSync<R>(g: Gen<R>): R {
 
 /** The end of a scope's automatic objects (a pointer kept to one is a use after its end). */
 function endLocals(scope: Scope): void {
-  for (const v of scope.vars.values()) if (v.obj.kind === "local") v.obj.freed = true;
+  for (const v of scope.vars.values()) if (v.reg === undefined && v.obj.kind === "local") v.obj.freed = true;
 }
 
 function isGen(r: Value | Gen<Value>): r is Gen<Value> {

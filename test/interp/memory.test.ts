@@ -150,4 +150,39 @@ int oob(void) {
       site: { line: 14 },
     });
   });
+
+  it("keeps a local whose address is never taken as a value, and it behaves as the bytes would", async () => {
+    // p is a register (no &p in its function), q lives in memory (&q is taken): every result agrees, a
+    // pointer's object is found again from its address as a load from memory finds it.
+    const m = await machine(
+      `${HEAD}
+int walk(int k) {
+  int a[4] = { 1, 2, 3, 4 };
+  int *p = a, *q = a, **qq = &q;
+  p += k; *qq += k;
+  return *p * 10 + *q;
+}
+int narrow(void) {
+  _Bool b = 5; unsigned char c = 255; signed char s = 127; int u;
+  c++; s++;
+  return b * 1000 + c * 100 + (s == -128) * 10 + u;
+}
+int plain(int n) { int i, s = 0; for (i = 0; i < n; i++) s += i; return s; }`,
+      heapEnvironment,
+    );
+    expect(m.call("walk", [{ k: "int", t: T.int, v: 1n }])).toMatchObject({
+      status: "done",
+      value: { v: 22n },
+    });
+    expect(m.call("walk", [{ k: "int", t: T.int, v: 4n }])).toMatchObject({
+      status: "fault",
+      kind: "out-of-bounds",
+      detail: expect.stringMatching(/read of 4 bytes at offset 16 of a \(16 bytes\)/),
+    });
+    expect(m.call("narrow")).toMatchObject({ status: "done", value: { v: 1010n } });
+    const locals = (): number => m.mem.all().filter((o) => o.kind === "local").length;
+    const before = locals();
+    expect(m.call("plain", [{ k: "int", t: T.int, v: 5n }])).toMatchObject({ value: { v: 10n } });
+    expect(locals()).toBe(before);
+  });
 });
