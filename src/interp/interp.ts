@@ -547,7 +547,8 @@ export class Machine implements MachineApi {
   cstring(p: Value): string {
     if (p.k !== "ptr") throw new Unsupported("a string argument that is not a pointer");
     const { obj, off } = this.mem.check(p.obj, p.addr, 1, false);
-    const rest = readBytes(obj, off, obj.size - off);
+    // Plain bytes are searched in place (a copy of the object's rest per string is most of the cost).
+    const rest = obj.io === null ? obj.bytes.subarray(off, obj.size) : readBytes(obj, off, obj.size - off);
     const end = rest.indexOf(0);
     if (end < 0) throw new Fault("out-of-bounds", `string without NUL in ${obj.label}`);
     return UTF8.decode(rest.subarray(0, end));
@@ -747,23 +748,42 @@ export class Exec {
   }
 
   *callEnv(name: string, fn: EnvFunction, args: readonly Value[], proto: FnType | null): Gen<Value> {
-    const conv =
-      proto?.params === null || proto === null
-        ? args
-        : args.map((a, i) => {
-            const pt = proto.params?.[i];
-            return pt === undefined ? this.promoteArg(a) : this.conv(a, pt);
-          });
+    const call = this.envCall(name, args, proto);
+    const r = fn(call, this.m);
+    return this.envReturn(call, proto, isGen(r) ? yield* r : r);
+  }
+
+  /** The start of an environment call: its arguments converted to the prototype's parameters, its event. */
+  private envCall(name: string, args: readonly Value[], proto: FnType | null): EnvCall {
+    let conv = args;
+    const params = proto?.params ?? null;
+    if (params !== null) {
+      const out: Value[] = new Array(args.length);
+      for (let i = 0; i < args.length; i++) {
+        const a = args[i] as Value;
+        const pt = params[i];
+        out[i] = pt === undefined ? this.promoteArg(a) : this.conv(a, pt);
+      }
+      conv = out;
+    }
     const site = this.site();
     const thread: ThreadInfo = this.thread ?? { id: 0, name: "init" };
     const call: EnvCall = { name, args: conv, site, caller: this.callerName(), thread };
-    const traced = this.m.traced;
-    if (traced)
+    if (this.m.traced)
       this.m.emit({ type: "env-call", thread: thread.id, api: name, caller: call.caller, args: conv, site });
-    const r = fn(call, this.m);
-    const v = isGen(r) ? yield* r : r;
-    if (traced)
-      this.m.emit({ type: "env-return", thread: thread.id, api: name, value: v, site: this.site() });
+    return call;
+  }
+
+  /** The end of an environment call: its event, and its value converted to the prototype's return type. */
+  private envReturn(call: EnvCall, proto: FnType | null, v: Value): Value {
+    if (this.m.traced)
+      this.m.emit({
+        type: "env-return",
+        thread: call.thread.id,
+        api: call.name,
+        value: v,
+        site: this.site(),
+      });
     return proto === null || proto.ret.k === "void" ? v : this.conv(v, proto.ret);
   }
 
@@ -808,8 +828,12 @@ export class Exec {
         return yield* this.callC(def, this.argsS(e.args) ?? (yield* this.args(e.args)), e.line);
       const proto = this.m.program.prototypes[name] ?? null;
       const env = this.m.env.fn(name);
-      if (env !== undefined)
-        return yield* this.callEnv(name, env, this.argsS(e.args) ?? (yield* this.args(e.args)), proto);
+      if (env !== undefined) {
+        // callEnv without a generator of its own (most environment functions return at once).
+        const call = this.envCall(name, this.argsS(e.args) ?? (yield* this.args(e.args)), proto);
+        const r = env(call, this.m);
+        return this.envReturn(call, proto, isGen(r) ? yield* r : r);
+      }
       const libc = this.m.builtins.libc[name];
       if (libc !== undefined) {
         const r = libc(this, this.argsS(e.args) ?? (yield* this.args(e.args)), e.line);
@@ -1912,12 +1936,9 @@ export class Exec {
         }
         const v = syncExpr(s.c) ? this.exprS(s.c) : yield* this.expr(s.c);
         if (v.k !== "int") throw this.unknown(`switch on a ${v.k}`, s.line);
-        const t = promote(v.t);
-        const hit =
-          s.cases.find((c) => c.value !== null && intVal(t, c.value).v === v.v) ??
-          s.cases.find((c) => c.value === null);
-        if (hit === undefined) return null;
-        const c = yield* this.stmt(s.body, hit.label);
+        const hit = caseLabel(s, promote(v.t), v.v);
+        if (hit === null) return null;
+        const c = yield* this.stmt(s.body, hit);
         return c === BREAK ? null : c;
       }
       case "goto":
@@ -2212,6 +2233,28 @@ function forEachStmtChild(s: Stmt, f: (e: Expr) => void, g: (s: Stmt) => void): 
     default:
       return;
   }
+}
+
+/** A switch's case labels by value (each converted to the promoted type of the controlling expression). */
+const caseTables = new WeakMap<Stmt, { t: IntType; labels: Map<bigint, number>; dflt: number | null }>();
+
+/** The label a switch jumps to for `v` of promoted type `t` (the first case of that value, else default). */
+function caseLabel(s: Stmt & { k: "switch" }, t: IntType, v: bigint): number | null {
+  let table = caseTables.get(s);
+  if (table === undefined || table.t !== t) {
+    const labels = new Map<bigint, number>();
+    let dflt: number | null = null;
+    for (const c of s.cases) {
+      if (c.value === null) dflt ??= c.label;
+      else {
+        const k = intVal(t, c.value).v;
+        if (!labels.has(k)) labels.set(k, c.label);
+      }
+    }
+    table = { t, labels, dflt };
+    caseTables.set(s, table);
+  }
+  return table.labels.get(v) ?? table.dflt;
 }
 
 /** Runs a generator that cannot suspend (its expressions cannot: syncExpr) to its result. */

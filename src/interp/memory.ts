@@ -242,8 +242,7 @@ export function writeBytes(obj: Obj, off: number, bytes: Uint8Array): void {
 /** Reads an integer of type `t` at `off` of `obj` (bounds already checked). */
 export function loadInt(obj: Obj, off: number, t: IntType): bigint {
   if (obj.io === null) return intFrom(obj.view, obj.vo + off, t);
-  const b = obj.io.read(off, t.bits / 8);
-  return intFrom(new DataView(b.buffer, b.byteOffset, b.byteLength), 0, t);
+  return intFromBytes(obj.io.read(off, t.bits / 8), t);
 }
 
 /** Writes `v` (already in `t`'s range) as an integer of `t`'s width at `off` of `obj`. */
@@ -252,9 +251,63 @@ export function storeInt(obj: Obj, off: number, bits: 8 | 16 | 32 | 64, v: bigin
     intTo(obj.view, obj.vo + off, bits, v);
     return;
   }
+  obj.io.write(off, intBytes(bits, v));
+}
+
+/**
+ * Decodes the little-endian integer of type `t` in the first bytes of `b` (what a hook gave), without a
+ * DataView: one over a small array makes V8 give the array a buffer of its own, which costs more than this.
+ */
+export function intFromBytes(b: Uint8Array, t: IntType): bigint {
+  if (b.length < t.bits / 8) throw new RangeError(`${b.length} bytes for a ${t.bits}-bit integer`);
+  const b0 = b[0] as number;
+  switch (t.bits) {
+    case 8:
+      return BigInt(t.signed ? (b0 << 24) >> 24 : b0);
+    case 16: {
+      const u = b0 | ((b[1] as number) << 8);
+      return BigInt(t.signed ? (u << 16) >> 16 : u);
+    }
+    case 32: {
+      const u = (b0 | ((b[1] as number) << 8) | ((b[2] as number) << 16) | ((b[3] as number) << 24)) >>> 0;
+      return BigInt(t.signed ? u | 0 : u);
+    }
+    case 64: {
+      const lo = (b0 | ((b[1] as number) << 8) | ((b[2] as number) << 16) | ((b[3] as number) << 24)) >>> 0;
+      const hi =
+        ((b[4] as number) | ((b[5] as number) << 8) | ((b[6] as number) << 16) | ((b[7] as number) << 24)) >>>
+        0;
+      const u = (BigInt(hi) << 32n) | BigInt(lo);
+      return t.signed ? BigInt.asIntN(64, u) : u;
+    }
+  }
+}
+
+/** The little-endian bytes of `v` at `bits` (two's complement), without a DataView (see intFromBytes). */
+export function intBytes(bits: 8 | 16 | 32 | 64, v: bigint): Uint8Array {
   const b = new Uint8Array(bits / 8);
-  intTo(new DataView(b.buffer), 0, bits, v);
-  obj.io.write(off, b);
+  if (bits === 64) {
+    const u = BigInt.asUintN(64, v);
+    const lo = Number(u & 0xffff_ffffn);
+    const hi = Number(u >> 32n);
+    b[0] = lo;
+    b[1] = lo >>> 8;
+    b[2] = lo >>> 16;
+    b[3] = lo >>> 24;
+    b[4] = hi;
+    b[5] = hi >>> 8;
+    b[6] = hi >>> 16;
+    b[7] = hi >>> 24;
+    return b;
+  }
+  const n = Number(BigInt.asUintN(bits, v));
+  b[0] = n;
+  if (bits >= 16) b[1] = n >>> 8;
+  if (bits === 32) {
+    b[2] = n >>> 16;
+    b[3] = n >>> 24;
+  }
+  return b;
 }
 
 /** Decodes a little-endian integer of type `t`. */

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { type EnvFunction, layered, tableEnvironment } from "../../src/interp/env.ts";
 import { heapEnvironment } from "../../src/interp/heap.ts";
 import type { InterpEvent } from "../../src/interp/interp.ts";
-import { T } from "../../src/interp/types.ts";
+import { intBytes, intFrom, intFromBytes, intTo } from "../../src/interp/memory.ts";
+import { type IntType, T } from "../../src/interp/types.ts";
 import { machine, run } from "./helpers.ts";
 
 const HEAD = `int printf(const char *fmt, ...);
@@ -184,5 +185,26 @@ int plain(int n) { int i, s = 0; for (i = 0; i < n; i++) s += i; return s; }`,
     const before = locals();
     expect(m.call("plain", [{ k: "int", t: T.int, v: 5n }])).toMatchObject({ value: { v: 10n } });
     expect(locals()).toBe(before);
+  });
+
+  it("decodes and encodes the integers hooks give and take as a DataView does, at every width", () => {
+    const types: IntType[] = [T.char, T.uchar, T.short, T.ushort, T.int, T.uint, T.long, T.ulong];
+    const values = [0n, 1n, -1n, 127n, 128n, 255n, 256n, -129n, 0x7fffn, 0x8000n, 0xffffn, 0x7fff_ffffn];
+    values.push(
+      0x8000_0000n,
+      0xffff_ffffn,
+      -(2n ** 31n),
+      2n ** 63n - 1n,
+      -(2n ** 63n),
+      0xffff_8880_0000_1000n,
+    );
+    for (const t of types)
+      for (const v of values) {
+        const bytes = intBytes(t.bits, v);
+        const d = new DataView(new ArrayBuffer(t.bits / 8));
+        intTo(d, 0, t.bits, v);
+        expect([...bytes]).toEqual([...new Uint8Array(d.buffer)]);
+        expect(intFromBytes(bytes, t)).toBe(intFrom(d, 0, t));
+      }
   });
 });
