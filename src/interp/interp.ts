@@ -169,6 +169,7 @@ type Completion =
 const BREAK: Completion = { k: "break" };
 const CONTINUE: Completion = { k: "continue" };
 const ONE = intVal(T.int, 1n);
+const NO_VALUES: readonly Value[] = Object.freeze([]);
 
 /** One kernel thread. */
 export class Thread implements ThreadInfo {
@@ -708,7 +709,7 @@ export class Exec {
       line: def.line,
       scopes: [],
       prelude,
-      varargs: def.t.variadic ? args.slice(def.params.length) : [],
+      varargs: def.t.variadic ? args.slice(def.params.length) : NO_VALUES,
     };
     const scope: Scope = { vars: new Map(), cleanups: null };
     frame.scopes.push(scope);
@@ -1818,10 +1819,16 @@ export class Exec {
         return null;
       }
       case "block": {
+        // A scope only for a block that declares (nothing in a block that cannot suspend registers a
+        // cleanup: guards are calls).
+        let c: Completion = null;
+        if (!declares(s)) {
+          for (let i = 0; i < s.body.length && c === null; i++) c = this.stmtS(s.body[i] as Stmt);
+          return c;
+        }
         const frame = this.frame;
         const scope: Scope = { vars: new Map(), cleanups: null };
         frame.scopes.push(scope);
-        let c: Completion = null;
         for (let i = 0; i < s.body.length && c === null; i++) c = this.stmtS(s.body[i] as Stmt);
         endLocals(scope);
         frame.scopes.pop();
@@ -1857,10 +1864,13 @@ export class Exec {
   private loopS(s: Stmt & { k: "while" | "do" | "for" }): Completion {
     const frame = this.frame;
     let scope: Scope | null = null;
-    if (s.k === "for") {
-      scope = { vars: new Map(), cleanups: null };
-      frame.scopes.push(scope);
-      if (s.init !== null) this.stmtS(s.init);
+    if (s.k === "for" && s.init !== null) {
+      // A scope of its own only for a declaration (`for (int i = 0; …)`), as a block's.
+      if (s.init.k === "decl") {
+        scope = { vars: new Map(), cleanups: null };
+        frame.scopes.push(scope);
+      }
+      this.stmtS(s.init);
     }
     let out: Completion = null;
     for (;;) {
@@ -2233,6 +2243,22 @@ function forEachStmtChild(s: Stmt, f: (e: Expr) => void, g: (s: Stmt) => void): 
     default:
       return;
   }
+}
+
+/** Whether a block has declarations of its own (statements directly in it). */
+function declares(s: Stmt & { k: "block" }): boolean {
+  let d = declaresMemo.get(s);
+  if (d === undefined) {
+    d = s.body.some(isDecl);
+    declaresMemo.set(s, d);
+  }
+  return d;
+}
+
+const declaresMemo = new WeakMap<Stmt, boolean>();
+
+function isDecl(s: Stmt): boolean {
+  return s.k === "decl";
 }
 
 /** A switch's case labels by value (each converted to the promoted type of the controlling expression). */

@@ -76,7 +76,7 @@ const FIRST = 0xffff_8880_0000_1000n;
 const EMPTY = new Uint8Array(0);
 const EMPTY_VIEW = new DataView(EMPTY.buffer);
 /** Gap after each object, so one-past-the-end of an object is never the start of the next. */
-const GAP = 16n;
+const GAP = 16;
 /**
  * Small objects' bytes are carved from slabs of this size (never reused, so zero-filled as allocated): one
  * buffer and one DataView per slab, not per object. A typed array of its own per local costs a buffer and a
@@ -94,7 +94,8 @@ export class Memory {
    */
   private readonly starts: number[] = [];
   private readonly ends: number[] = [];
-  private next = FIRST;
+  /** The next object's address, as an offset from FIRST (a number: exact below 2^53, see `starts`). */
+  private next = 0;
   private nextId = 1;
   private slab: ArrayBuffer | null = null;
   private slabView: DataView | null = null;
@@ -113,7 +114,8 @@ export class Memory {
     label: string,
     opts: { readonly?: boolean; callee?: Callee; bytes?: Uint8Array; io?: IoHooks } = {},
   ): Obj {
-    const base = this.next;
+    const start = this.next;
+    const base = FIRST + BigInt(start);
     let bytes: Uint8Array;
     let view: DataView;
     let vo = 0;
@@ -158,9 +160,9 @@ export class Memory {
       callee: opts.callee ?? null,
       io: opts.io ?? null,
     };
-    this.next = (base + BigInt(Math.max(size, 1)) + GAP + 15n) & ~15n;
+    // The end, a gap, aligned to 16 (FIRST is aligned).
+    this.next = Math.floor((start + Math.max(size, 1) + GAP + 15) / 16) * 16;
     this.objs.push(obj);
-    const start = Number(base - FIRST);
     this.starts.push(start);
     this.ends.push(start + size);
     return obj;
