@@ -813,7 +813,16 @@ export class Exec {
     return yield* this.callObj(obj, args, line);
   }
 
+  /** A call's value (a struct returned by value: a copy the callee's storage cannot change afterwards). */
   private *call(e: Expr & { k: "call" }): Gen<Value> {
+    const v = yield* this.callee(e);
+    if (v.k !== "agg") return v;
+    const obj = this.temp(v.t, "returned struct");
+    this.store({ obj, addr: obj.base, t: v.t }, v);
+    return { k: "agg", t: v.t, obj, off: 0 };
+  }
+
+  private *callee(e: Expr & { k: "call" }): Gen<Value> {
     const f = e.fn;
     if (f.k === "id" && this.lookupVar(f.name) === undefined) {
       const name = f.name;
@@ -1313,16 +1322,8 @@ export class Exec {
         const v = pick ? (e.t === null ? c : yield* this.expr(e.t)) : yield* this.expr(e.f);
         return t.k === "void" ? VOID : this.conv(v, t);
       }
-      case "call": {
-        const v = yield* this.call(e);
-        if (v.k === "agg") {
-          // A struct returned by value: a copy the callee's storage cannot change afterwards.
-          const obj = this.temp(v.t, "returned struct");
-          this.store({ obj, addr: obj.base, t: v.t }, v);
-          return { k: "agg", t: v.t, obj, off: 0 };
-        }
-        return v;
-      }
+      case "call":
+        return yield* this.call(e);
       case "cast":
         return this.castOp(yield* this.expr(e.e), e.t);
       case "comma":
@@ -1374,6 +1375,15 @@ export class Exec {
   private castOp(v: Value, t: CType): Value {
     if (t.k === "void") return VOID;
     return this.conv(v, t);
+  }
+
+  /** An expression statement that can suspend. */
+  private *exprStmt(e: Expr): Gen<void> {
+    if (e.k === "call") yield* this.call(e);
+    else if (e.k === "assign" && e.r.k === "call" && syncExpr(e.l)) {
+      const lv = this.lvalS(e.l);
+      this.assignOp(e.op, lv, yield* this.call(e.r), e.line);
+    } else yield* this.expr(e);
   }
 
   /** GNU `({ …; e; })`: the value of the last expression statement. */
@@ -1773,7 +1783,15 @@ export class Exec {
       let c: Completion = null;
       for (; i < body.length; i++) {
         const s = body[i] as Stmt;
-        c = target === null && syncStmt(s) ? this.stmtS(s) : yield* this.stmt(s, target);
+        if (target !== null) c = yield* this.stmt(s, target);
+        else if (syncStmt(s)) c = this.stmtS(s);
+        else if (s.k === "expr" && s.labels === undefined) {
+          // `f(x);` and `ret = f(x);`, the most common statements that can suspend: without a generator
+          // of `stmt` and `expr` each.
+          this.tick(s.line);
+          yield* this.exprStmt(s.e);
+          c = null;
+        } else c = yield* this.stmt(s, null);
         target = null;
         if (c !== null) break;
       }
@@ -1904,7 +1922,7 @@ export class Exec {
     switch (s.k) {
       case "expr":
         if (syncExpr(s.e)) this.exprS(s.e);
-        else yield* this.expr(s.e);
+        else yield* this.exprStmt(s.e);
         return null;
       case "decl": {
         const scope = this.frame.scopes[this.frame.scopes.length - 1] as Scope;
