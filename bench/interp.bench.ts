@@ -69,7 +69,25 @@ export async function benchInterpreter(): Promise<string[]> {
   ];
 }
 
-async function column(impls: RunOptions | undefined, runs: number): Promise<number> {
+/**
+ * The statements the machines of a column ran, counted after each column and the machines let go: a column
+ * keeps none of its machines, so neither does the benchmark (kept, they were garbage every later collection
+ * traced).
+ */
+function stepCounter(): { onMachine: (m: Machine) => void; drain: () => void; steps: () => number } {
+  const machines: Machine[] = [];
+  let steps = 0;
+  return {
+    onMachine: (m) => machines.push(m),
+    drain: () => {
+      for (const m of machines) steps += m.steps;
+      machines.length = 0;
+    },
+    steps: () => steps,
+  };
+}
+
+async function column(impls: RunOptions | undefined, runs: number, after?: () => void): Promise<number> {
   const v = builtinVersion("v16");
   if (v === undefined) throw new Error("no v16");
   const d = { id: "v16", title: v.title, facts: v.facts };
@@ -77,7 +95,9 @@ async function column(impls: RunOptions | undefined, runs: number): Promise<numb
   const once = async (): Promise<number> => {
     const t = performance.now();
     for (const s of SCENARIOS) await runScenario(d, s, fx, impls ?? {});
-    return performance.now() - t;
+    const ms = performance.now() - t;
+    after?.();
+    return ms;
   };
   for (let i = 0; i < 3; i++) await once();
   const times: number[] = [];
@@ -87,10 +107,10 @@ async function column(impls: RunOptions | undefined, runs: number): Promise<numb
 }
 
 async function fromC(name: string, loaded: LoadedTeeDriver, hand: number, runs: number): Promise<string[]> {
-  const machines: Machine[] = [];
-  const tee = interpretedTeeDriver(loaded, { onMachine: (m) => machines.push(m) });
-  const ms = await column({ tee }, runs);
-  const perRun = machines.reduce((a, m) => a + m.steps, 0) / (runs + 3);
+  const counter = stepCounter();
+  const tee = interpretedTeeDriver(loaded, { onMachine: counter.onMachine });
+  const ms = await column({ tee }, runs, counter.drain);
+  const perRun = counter.steps() / (runs + 3);
   return [
     `v16 column (${SCENARIOS.length} scenarios) with ${name} from C, median of ${runs}: ${ms.toFixed(1)} ms (${(ms / hand).toFixed(1)}x the hand model; ${Math.round(perRun)} C statements a column)`,
   ];
@@ -141,7 +161,7 @@ async function fromTree(
     if (f === undefined) throw new Error(`${p} does not run on ${tree}`);
     return { path: f.path, text: f.text };
   };
-  const machines: Machine[] = [];
+  const counter = stepCounter();
   const impls = interpretedTreeDrivers(
     loadTreeDrivers(await cParser(), {
       headers: loadOrder(report).filter((f) => f.path.endsWith(".h")),
@@ -149,10 +169,10 @@ async function fromTree(
       stm32: file("drivers/remoteproc/stm32_rproc.c"),
       elf: file("drivers/remoteproc/remoteproc_elf_loader.c"),
     }),
-    { onMachine: (m) => machines.push(m) },
+    { onMachine: counter.onMachine },
   );
-  const ms = await column(impls, runs);
-  const perRun = machines.reduce((a, m) => a + m.steps, 0) / (runs + 3);
+  const ms = await column(impls, runs, counter.drain);
+  const perRun = counter.steps() / (runs + 3);
   return [
     `v16 column (${SCENARIOS.length} scenarios) with linux-6.12's stm32_rproc.c and remoteproc_elf_loader.c (v16 applied) and the posted remoteproc_tee.c from C, median of ${runs}: ${ms.toFixed(1)} ms (${(ms / hand).toFixed(1)}x the hand model; ${Math.round(perRun)} C statements a column)`,
   ];
