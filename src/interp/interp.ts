@@ -231,7 +231,21 @@ export class Machine implements MachineApi {
   readonly threads: Thread[] = [];
   /** What the C printed with printf (the differential tests compare it with gcc's). */
   output = "";
-  private readonly observers: ((e: InterpEvent) => void)[] = [];
+  private readonly observers: {
+    readonly o: (e: InterpEvent) => void;
+    readonly types: ReadonlySet<InterpEvent["type"]> | null;
+  }[] = [];
+  /** Observers per event type (those of every type counted under each): events nobody sees are not built. */
+  private readonly watchers: Record<InterpEvent["type"], number> = {
+    call: 0,
+    return: 0,
+    "env-call": 0,
+    "env-return": 0,
+    suspend: 0,
+    resume: 0,
+    mem: 0,
+    end: 0,
+  };
   /** Globals by key (`file\0name` for statics, `name` otherwise). */
   private readonly globals = new Map<string, Var>();
   private readonly staticLocals = new Map<number, Var>();
@@ -261,28 +275,47 @@ export class Machine implements MachineApi {
     this.maxDepth = opts.maxDepth ?? 512;
     this.keepEvents = opts.keepEvents ?? false;
     this.mem.observer = (e) => {
+      if (!this.wants("mem")) return;
       const th = this.current;
       this.emit({ type: "mem", thread: th?.id ?? 0, e, site: th?.exec.site() ?? { file: "?", line: 0 } });
     };
     this.initGlobals();
   }
 
+  /** Calls `o` with each event; returns the unsubscription. */
   subscribe(o: (e: InterpEvent) => void): () => void {
-    this.observers.push(o);
+    return this.subscribeTo(null, o);
+  }
+
+  /**
+   * Calls `o` with each event of `types` (every type: null); returns the unsubscription. An event of a type
+   * no observer wants is not even built (an environment call's, a memory event's).
+   */
+  subscribeTo(types: readonly InterpEvent["type"][] | null, o: (e: InterpEvent) => void): () => void {
+    const entry = { o, types: types === null ? null : new Set(types) };
+    this.observers.push(entry);
+    this.count(entry.types, 1);
     return () => {
-      const i = this.observers.indexOf(o);
-      if (i >= 0) this.observers.splice(i, 1);
+      const i = this.observers.indexOf(entry);
+      if (i < 0) return;
+      this.observers.splice(i, 1);
+      this.count(entry.types, -1);
     };
+  }
+
+  private count(types: ReadonlySet<InterpEvent["type"]> | null, d: number): void {
+    for (const k of Object.keys(this.watchers) as InterpEvent["type"][])
+      if (types === null || types.has(k)) this.watchers[k] += d;
   }
 
   emit(e: InterpEvent): void {
     if (this.keepEvents) this.events.push(e);
-    for (const o of this.observers) o(e);
+    for (const { o, types } of this.observers) if (types === null || types.has(e.type)) o(e);
   }
 
-  /** Whether an event would reach anyone (callers skip building events nobody sees). */
-  get traced(): boolean {
-    return this.keepEvents || this.observers.length > 0;
+  /** Whether an event of this type would reach anyone (callers skip building events nobody sees). */
+  wants(type: InterpEvent["type"]): boolean {
+    return this.keepEvents || this.watchers[type] > 0;
   }
 
   private initGlobals(): void {
@@ -468,13 +501,13 @@ export class Machine implements MachineApi {
     th.waiting = null;
     th.exec.started = true;
     this.current = th;
-    if (resumed && this.traced) this.emit({ type: "resume", thread: th.id, site: th.exec.site() });
+    if (resumed && this.wants("resume")) this.emit({ type: "resume", thread: th.id, site: th.exec.site() });
     try {
       const r = th.gen.next();
       if (r.done) th.result = { status: "done", value: r.value };
       else {
         if (r.value.k === "wait") th.waiting = r.value;
-        if (this.traced)
+        if (this.wants("suspend"))
           this.emit({ type: "suspend", thread: th.id, reason: r.value.reason, site: th.exec.site() });
       }
     } catch (e) {
@@ -482,7 +515,7 @@ export class Machine implements MachineApi {
     } finally {
       this.current = null;
     }
-    if (th.result !== null && this.traced) this.emit({ type: "end", thread: th.id, result: th.result });
+    if (th.result !== null && this.wants("end")) this.emit({ type: "end", thread: th.id, result: th.result });
     return true;
   }
 
@@ -700,6 +733,19 @@ export class Exec {
   }
 
   *callC(def: FunctionDef, args: readonly Value[], _line: number): Gen<Value> {
+    const frame = this.enterC(def, args);
+    const c = syncStmt(def.body) ? this.stmtS(def.body) : yield* this.stmt(def.body, null);
+    return this.leaveC(frame, c);
+  }
+
+  /** callC of a function whose body cannot suspend (syncStmt), without a generator. */
+  private callCS(def: FunctionDef, args: readonly Value[]): Value {
+    const frame = this.enterC(def, args);
+    return this.leaveC(frame, this.stmtS(def.body));
+  }
+
+  /** A C function's frame, its parameters bound to the arguments, pushed; the call event. */
+  private enterC(def: FunctionDef, args: readonly Value[]): Frame {
     if (this.frames.length >= this.m.maxDepth) throw this.unknown(`call depth ${this.m.maxDepth} exceeded`);
     const prelude = this.m.preludeFiles.has(def.file);
     const frame: Frame = {
@@ -729,18 +775,27 @@ export class Exec {
       if (p.name !== null) scope.vars.set(p.name, v);
     }
     this.frames.push(frame);
-    if (!prelude && this.m.traced)
+    if (!prelude && this.m.wants("call"))
       this.m.emit({ type: "call", thread: this.thread?.id ?? 0, fn: def.name, site: this.site() });
+    return frame;
+  }
+
+  /**
+   * The end of a C call: its value, the parameters' end, the return event, the frame popped. The
+   * parameters' scope has no cleanups (a guard or cleanup variable is in the body's block, ended with it).
+   */
+  private leaveC(frame: Frame, c: Completion): Value {
     let ret: Value = VOID;
-    const c = syncStmt(def.body) ? this.stmtS(def.body) : yield* this.stmt(def.body, null);
     if (c !== null && c.k === "return") ret = c.v;
     else if (c !== null && c.k === "goto") throw this.unknown(`goto to a label outside its block`);
-    yield* this.exitScope(scope, frame);
-    if (!prelude && this.m.traced)
+    const scope = frame.scopes[0] as Scope;
+    if (scope.cleanups !== null) throw new Error("internal: cleanups on a function's parameters");
+    endLocals(scope);
+    if (!frame.prelude && this.m.wants("return"))
       this.m.emit({
         type: "return",
         thread: this.thread?.id ?? 0,
-        fn: def.name,
+        fn: frame.name,
         value: ret,
         site: this.site(),
       });
@@ -770,14 +825,14 @@ export class Exec {
     const site = this.site();
     const thread: ThreadInfo = this.thread ?? { id: 0, name: "init" };
     const call: EnvCall = { name, args: conv, site, caller: this.callerName(), thread };
-    if (this.m.traced)
+    if (this.m.wants("env-call"))
       this.m.emit({ type: "env-call", thread: thread.id, api: name, caller: call.caller, args: conv, site });
     return call;
   }
 
   /** The end of an environment call: its event, and its value converted to the prototype's return type. */
   private envReturn(call: EnvCall, proto: FnType | null, v: Value): Value {
-    if (this.m.traced)
+    if (this.m.wants("env-return"))
       this.m.emit({
         type: "env-return",
         thread: call.thread.id,
@@ -834,8 +889,10 @@ export class Exec {
         return isGen(r) ? yield* r : r;
       }
       const def = this.m.function(name, this.frame.file);
-      if (def !== undefined)
-        return yield* this.callC(def, this.argsS(e.args) ?? (yield* this.args(e.args)), e.line);
+      if (def !== undefined) {
+        const args = this.argsS(e.args) ?? (yield* this.args(e.args));
+        return syncStmt(def.body) ? this.callCS(def, args) : yield* this.callC(def, args, e.line);
+      }
       const proto = this.m.program.prototypes[name] ?? null;
       const env = this.m.env.fn(name);
       if (env !== undefined) {

@@ -132,6 +132,29 @@ int f(void) { int x; return for_each(odd, &x); }`,
     expect(calls).toEqual(["f", "odd", "odd", "odd"]);
   });
 
+  it("an observer of some event types sees only those; without a log, nothing is kept", async () => {
+    const m = await machine(
+      `int twice(int v);
+static int one(void) { return 1; }
+int f(void) { return twice(one()); }`,
+      tableEnvironment({ twice: (call) => int32(2n * (call.args[0]?.k === "int" ? call.args[0].v : 0n)) }),
+    );
+    const seen: string[] = [];
+    const all: string[] = [];
+    const stop = m.subscribeTo(["call", "env-call"], (e) =>
+      seen.push(`${e.type}${e.type === "call" ? ` ${e.fn}` : ""}`),
+    );
+    m.subscribe((e) => all.push(e.type));
+    expect(m.call("f")).toMatchObject({ status: "done", value: { v: 2n } });
+    expect(seen).toEqual(["call f", "call one", "env-call"]);
+    expect(all).toEqual(["call", "call", "return", "env-call", "env-return", "return", "end"]);
+    stop();
+    seen.length = 0;
+    m.call("f");
+    expect(seen).toEqual([]);
+    expect(m.events).toEqual([]);
+  });
+
   it("the environment's headers lower with the prelude, and predefined macros reach the files", async () => {
     const { program, problems } = loadProgram(
       await cParser(),
