@@ -1842,12 +1842,29 @@ export class Exec {
         const s = body[i] as Stmt;
         if (target !== null) c = yield* this.stmt(s, target);
         else if (syncStmt(s)) c = this.stmtS(s);
-        else if (s.k === "expr" && s.labels === undefined) {
+        else if (s.labels !== undefined && s.labels.length > 0) c = yield* this.stmt(s, null);
+        else if (s.k === "expr") {
           // `f(x);` and `ret = f(x);`, the most common statements that can suspend: without a generator
           // of `stmt` and `expr` each.
           this.tick(s.line);
           yield* this.exprStmt(s.e);
           c = null;
+        } else if (s.k === "return" && s.e !== null) {
+          // `return f(x);`: as stmt's return, without its generator.
+          this.tick(s.line);
+          const v = s.e.k === "call" ? yield* this.call(s.e) : yield* this.expr(s.e);
+          const rt = this.frame.fn?.t.ret ?? T.void;
+          c = { k: "return", v: rt.k === "void" ? VOID : this.conv(v, rt) };
+        } else if (s.k === "if") {
+          // As stmt's if, without its generator (the branches each as the block's statements are).
+          this.tick(s.line);
+          const v = syncExpr(s.c)
+            ? this.exprS(s.c)
+            : s.c.k === "call"
+              ? yield* this.call(s.c)
+              : yield* this.expr(s.c);
+          const branch = this.truth(v, s.line) ? s.yes : s.no;
+          c = branch === null ? null : syncStmt(branch) ? this.stmtS(branch) : yield* this.stmt(branch, null);
         } else c = yield* this.stmt(s, null);
         target = null;
         if (c !== null) break;
