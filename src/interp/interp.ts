@@ -877,19 +877,52 @@ export class Exec {
     return { k: "agg", t: v.t, obj, off: 0 };
   }
 
+  /**
+   * What `name(…)` at this call site resolves to, decided once per site (program and builtins never
+   * change): a special form, an idiom, a function of the files, or else the environment's (asked per call).
+   * `shadow`: a variable of that name may be in scope (the function declares one, or a global exists), so
+   * each call still looks the name up first. Null in a static initialiser (no function to decide for).
+   */
+  private callSite(e: Expr & { k: "call" }, name: string): CallSite | null {
+    const fn = this.frame.fn;
+    if (fn === null) return null;
+    let sites = callSites.get(this.m.builtins);
+    if (sites === undefined) {
+      sites = new WeakMap();
+      callSites.set(this.m.builtins, sites);
+    }
+    let site = sites.get(e);
+    if (site === undefined) {
+      const shadow = declaredNames(fn).has(name) || this.m.global(name, fn.file) !== undefined;
+      site = { shadow, target: this.callTarget(name) };
+      sites.set(e, site);
+    }
+    return site;
+  }
+
+  private callTarget(name: string): CallTarget {
+    const special = this.m.builtins.special[name];
+    if (special !== undefined) return { k: "special", f: special };
+    const idiom = this.m.builtins.idioms[name];
+    if (idiom !== undefined) return { k: "idiom", f: idiom };
+    const def = this.m.function(name, this.frame.file);
+    if (def !== undefined) return { k: "c", def };
+    return { k: "other" };
+  }
+
   private *callee(e: Expr & { k: "call" }): Gen<Value> {
     const f = e.fn;
-    if (f.k === "id" && this.lookupVar(f.name) === undefined) {
+    const site = f.k === "id" ? this.callSite(e, f.name) : null;
+    if (f.k === "id" && ((site !== null && !site.shadow) || this.lookupVar(f.name) === undefined)) {
       const name = f.name;
-      const special = this.m.builtins.special[name];
-      if (special !== undefined) return yield* special(this, e.args, e.line);
-      const idiom = this.m.builtins.idioms[name];
-      if (idiom !== undefined) {
-        const r = idiom(this, this.argsS(e.args) ?? (yield* this.args(e.args)), e.line);
+      const target = site?.target ?? this.callTarget(name);
+      if (target.k === "special") return yield* target.f(this, e.args, e.line);
+      if (target.k === "idiom") {
+        const r = target.f(this, this.argsS(e.args) ?? (yield* this.args(e.args)), e.line);
         return isGen(r) ? yield* r : r;
       }
-      const def = this.m.function(name, this.frame.file);
-      if (def !== undefined) {
+      if (target.k === "c") {
+        const def = target.def;
         const args = this.argsS(e.args) ?? (yield* this.args(e.args));
         return syncStmt(def.body) ? this.callCS(def, args) : yield* this.callC(def, args, e.line);
       }
@@ -2374,6 +2407,41 @@ function caseLabel(s: Stmt & { k: "switch" }, t: IntType, v: bigint): number | n
   }
   return table.labels.get(v) ?? table.dflt;
 }
+
+/** A call site's target (Exec.callSite). */
+type CallTarget =
+  | { readonly k: "special"; readonly f: SpecialForm }
+  | { readonly k: "idiom"; readonly f: Native }
+  | { readonly k: "c"; readonly def: FunctionDef }
+  | { readonly k: "other" };
+
+interface CallSite {
+  readonly shadow: boolean;
+  readonly target: CallTarget;
+}
+
+/** Call sites per builtins (a machine's), by call expression. */
+const callSites = new WeakMap<Builtins, WeakMap<Expr, CallSite>>();
+
+/** Every name a function declares (its parameters, its locals in any block or statement expression). */
+function declaredNames(fn: FunctionDef): ReadonlySet<string> {
+  let names = declaredMemo.get(fn);
+  if (names === undefined) {
+    const out = new Set<string>();
+    for (const p of fn.params) if (p.name !== null) out.add(p.name);
+    const expr = (e: Expr): void => forEachChild(e, expr, stmt);
+    const stmt = (s: Stmt): void => {
+      if (s.k === "decl") for (const d of s.decls) out.add(d.name);
+      forEachStmtChild(s, expr, stmt);
+    };
+    stmt(fn.body);
+    names = out;
+    declaredMemo.set(fn, names);
+  }
+  return names;
+}
+
+const declaredMemo = new WeakMap<FunctionDef, ReadonlySet<string>>();
 
 /** Runs a generator that cannot suspend (its expressions cannot: syncExpr) to its result. */
 function runSync<R>(g: Gen<R>): R {
