@@ -1059,7 +1059,9 @@ export class Exec {
     }
     switch (t.k) {
       case "int": {
-        const { obj, off } = this.m.mem.check(lv.obj, lv.addr, t.bits / 8, false);
+        const mem = this.m.mem;
+        const obj = mem.target(lv.obj, lv.addr, false);
+        const off = mem.offset(obj, lv.addr, t.bits / 8, false);
         if (lv.bits === undefined) {
           // Already in the range of t (read at its width and signedness), but for _Bool.
           const raw = loadInt(obj, off, t);
@@ -1072,8 +1074,9 @@ export class Exec {
         return intVal(t, v);
       }
       case "ptr": {
-        const { obj, off } = this.m.mem.check(lv.obj, lv.addr, 8, false);
-        const addr = loadInt(obj, off, T.ulong);
+        const mem = this.m.mem;
+        const obj = mem.target(lv.obj, lv.addr, false);
+        const addr = loadInt(obj, mem.offset(obj, lv.addr, 8, false), T.ulong);
         return { k: "ptr", t, addr, obj: addr < 4096n ? null : this.m.mem.find(addr) };
       }
       case "struct":
@@ -1102,7 +1105,9 @@ export class Exec {
     switch (t.k) {
       case "int": {
         if (v.k !== "int") throw this.unknown(`store of a ${v.k} into ${typeName(t)}`);
-        const { obj, off } = this.m.mem.check(lv.obj, lv.addr, t.bits / 8, true);
+        const mem = this.m.mem;
+        const obj = mem.target(lv.obj, lv.addr, true);
+        const off = mem.offset(obj, lv.addr, t.bits / 8, true);
         if (lv.bits === undefined) {
           storeInt(obj, off, t.bits, v.v);
           return;
@@ -1115,8 +1120,9 @@ export class Exec {
       }
       case "ptr": {
         if (v.k !== "ptr") throw this.unknown(`store of a ${v.k} into ${typeName(t)}`);
-        const { obj, off } = this.m.mem.check(lv.obj, lv.addr, 8, true);
-        storeInt(obj, off, 64, v.addr);
+        const mem = this.m.mem;
+        const obj = mem.target(lv.obj, lv.addr, true);
+        storeInt(obj, mem.offset(obj, lv.addr, 8, true), 64, v.addr);
         return;
       }
       case "struct":

@@ -202,20 +202,29 @@ export class Memory {
 
   /** Checks an access of `size` bytes at `addr` through a pointer derived from `obj`; returns the offset. */
   check(obj: Obj | null, addr: bigint, size: number, write: boolean): { obj: Obj; off: number } {
-    if (obj === null) {
-      if (addr < 4096n)
-        throw new Fault(
-          "null-deref",
-          `${write ? "write to" : "read of"} address 0x${addr.toString(16)} (NULL)`,
-        );
-      const found = this.find(addr);
-      if (found === null)
-        throw new Fault(
-          "bad-pointer",
-          `${write ? "write to" : "read of"} unmapped address 0x${addr.toString(16)}`,
-        );
-      obj = found;
-    }
+    const o = this.target(obj, addr, write);
+    return { obj: o, off: this.offset(o, addr, size, write) };
+  }
+
+  /** The object an access through a pointer derived from `obj` reaches: `obj`, or the one found at `addr`. */
+  target(obj: Obj | null, addr: bigint, write: boolean): Obj {
+    if (obj !== null) return obj;
+    if (addr < 4096n)
+      throw new Fault(
+        "null-deref",
+        `${write ? "write to" : "read of"} address 0x${addr.toString(16)} (NULL)`,
+      );
+    const found = this.find(addr);
+    if (found === null)
+      throw new Fault(
+        "bad-pointer",
+        `${write ? "write to" : "read of"} unmapped address 0x${addr.toString(16)}`,
+      );
+    return found;
+  }
+
+  /** `check` once the object is known (`target`): bounds, a use after free, the footprint, read-only. */
+  offset(obj: Obj, addr: bigint, size: number, write: boolean): number {
     const off = Number(addr - obj.base);
     if (off < 0 || off + size > obj.size) {
       throw new Fault(
@@ -226,7 +235,7 @@ export class Memory {
     if (obj.freed) this.observer?.({ type: "use-after-free", obj, write });
     this.onAccess?.(obj, write);
     if (write && obj.readonly) throw new Fault("read-only", `write to read-only ${obj.label}`);
-    return { obj, off };
+    return off;
   }
 }
 
