@@ -1217,10 +1217,13 @@ export class Exec {
         return this.indexLval(a, this.exprS(e.i), e.line);
       }
       case "member": {
-        let base: Lval;
-        if (e.arrow) base = this.arrowBase(this.exprS(e.e), e.line);
-        else if (isLvalueExpr(e.e)) base = this.lvalS(e.e);
-        else base = this.aggBase(this.exprS(e.e), e.line);
+        if (e.arrow) {
+          // p->m: the member of what p points to, without an lvalue of *p first.
+          const p = this.exprS(e.e);
+          if (p.k !== "ptr") throw this.unknown(`-> on a ${p.k}`, e.line);
+          return this.memberAt(p.obj, p.addr, p.t.to, e.name, e.line);
+        }
+        const base = isLvalueExpr(e.e) ? this.lvalS(e.e) : this.aggBase(this.exprS(e.e), e.line);
         return this.memberLval(base, e.name, e.line);
       }
       case "str":
@@ -1268,7 +1271,8 @@ export class Exec {
   }
 
   private indexLval(a: Value, i: Value, line: number): Lval {
-    const [p, n] = a.k === "ptr" ? [a, i] : [i, a];
+    const p = a.k === "ptr" ? a : i;
+    const n = a.k === "ptr" ? i : a;
     if (p.k !== "ptr" || n.k !== "int") throw this.unknown("subscript of a non-pointer", line);
     const size = this.m.structs.sizeOf(p.t.to);
     return { obj: p.obj, addr: BigInt.asUintN(64, p.addr + n.v * BigInt(size)), t: p.t.to };
@@ -1285,14 +1289,17 @@ export class Exec {
   }
 
   private memberLval(base: Lval, name: string, line: number): Lval {
-    if (base.t.k !== "struct") throw this.unknown(`member ${name} of ${typeName(base.t)}`, line);
-    this.complete(base.t, line);
-    const f = this.m.structs.member(base.t, name);
-    if (f === null) throw this.unknown(`struct ${base.t.tag} has no member ${name}`, line);
-    const addr = base.addr + BigInt(f.offset);
-    return f.bits === undefined
-      ? { obj: base.obj, addr, t: f.type }
-      : { obj: base.obj, addr, t: f.type, bits: f.bits };
+    return this.memberAt(base.obj, base.addr, base.t, name, line);
+  }
+
+  /** The lvalue of member `name` of the `t` at `addr` (of `obj`). */
+  private memberAt(obj: Obj | null, at: bigint, t: CType, name: string, line: number): Lval {
+    if (t.k !== "struct") throw this.unknown(`member ${name} of ${typeName(t)}`, line);
+    this.complete(t, line);
+    const f = this.m.structs.member(t, name);
+    if (f === null) throw this.unknown(`struct ${t.tag} has no member ${name}`, line);
+    const addr = at + BigInt(f.offset);
+    return f.bits === undefined ? { obj, addr, t: f.type } : { obj, addr, t: f.type, bits: f.bits };
   }
 
   private strLval(e: Expr & { k: "str" }): Lval {
