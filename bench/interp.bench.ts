@@ -70,7 +70,25 @@ export async function benchInterpreter(): Promise<string[]> {
   ];
 }
 
-async function column(impls: RunOptions | undefined, runs: number): Promise<number> {
+/**
+ * The statements the machines of a column ran, counted after each column and the machines let go: a column
+ * keeps none of its machines, so neither does the benchmark (kept, they were garbage every later collection
+ * traced).
+ */
+function stepCounter(): { onMachine: (m: Machine) => void; drain: () => void; steps: () => number } {
+  const machines: Machine[] = [];
+  let steps = 0;
+  return {
+    onMachine: (m) => machines.push(m),
+    drain: () => {
+      for (const m of machines) steps += m.steps;
+      machines.length = 0;
+    },
+    steps: () => steps,
+  };
+}
+
+async function column(impls: RunOptions | undefined, runs: number, after?: () => void): Promise<number> {
   const v = builtinVersion("v16");
   if (v === undefined) throw new Error("no v16");
   const d = { id: "v16", title: v.title, facts: v.facts };
@@ -78,7 +96,9 @@ async function column(impls: RunOptions | undefined, runs: number): Promise<numb
   const once = async (): Promise<number> => {
     const t = performance.now();
     for (const s of SCENARIOS) await runScenario(d, s, fx, impls ?? {});
-    return performance.now() - t;
+    const ms = performance.now() - t;
+    after?.();
+    return ms;
   };
   for (let i = 0; i < 3; i++) await once();
   const times: number[] = [];
@@ -88,10 +108,10 @@ async function column(impls: RunOptions | undefined, runs: number): Promise<numb
 }
 
 async function fromC(name: string, loaded: LoadedTeeDriver, hand: number, runs: number): Promise<string[]> {
-  const machines: Machine[] = [];
-  const tee = interpretedTeeDriver(loaded, { onMachine: (m) => machines.push(m) });
-  const ms = await column({ tee }, runs);
-  const perRun = machines.reduce((a, m) => a + m.steps, 0) / (runs + 3);
+  const counter = stepCounter();
+  const tee = interpretedTeeDriver(loaded, { onMachine: counter.onMachine });
+  const ms = await column({ tee }, runs, counter.drain);
+  const perRun = counter.steps() / (runs + 3);
   return [
     `v16 column (${SCENARIOS.length} scenarios) with ${name} from C, median of ${runs}: ${ms.toFixed(1)} ms (${(ms / hand).toFixed(1)}x the hand model; ${Math.round(perRun)} C statements a column)`,
   ];
@@ -150,9 +170,13 @@ async function fromTree(
     elf: file("drivers/remoteproc/remoteproc_elf_loader.c"),
   };
   const measure = async (loaded: ReturnType<typeof loadTreeDrivers>) => {
-    const machines: Machine[] = [];
-    const ms = await column(interpretedTreeDrivers(loaded, { onMachine: (m) => machines.push(m) }), runs);
-    return { ms, perRun: machines.reduce((a, m) => a + m.steps, 0) / (runs + 3) };
+    const counter = stepCounter();
+    const ms = await column(
+      interpretedTreeDrivers(loaded, { onMachine: counter.onMachine }),
+      runs,
+      counter.drain,
+    );
+    return { ms, perRun: counter.steps() / (runs + 3) };
   };
   const line = (what: string, { ms, perRun }: { ms: number; perRun: number }) =>
     `v16 column (${SCENARIOS.length} scenarios) with ${what} from C, median of ${runs}: ${ms.toFixed(1)} ms (${(ms / hand).toFixed(1)}x the hand model; ${Math.round(perRun)} C statements a column)`;

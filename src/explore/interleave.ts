@@ -175,7 +175,7 @@ export function runSchedule(
       .filter((f) => f.file === PRELUDE_PATH)
       .map((f) => f.name),
   );
-  m.subscribe((e) => {
+  m.subscribeTo(["call", "return"], (e) => {
     if (e.type === "call" && !preludeFns.has(e.fn))
       env.trace.push({
         sched: env.sched,

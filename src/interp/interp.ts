@@ -6,7 +6,7 @@
  * an `unknown` naming it and the C file and line; a NULL dereference or an access outside an object ends it
  * with a `fault` (the kernel's oops).
  */
-import type { Decl, Expr, FunctionDef, Init, Program, Site, Stmt } from "./ast.ts";
+import type { BinOp, Decl, Expr, FunctionDef, Init, Program, Site, Stmt } from "./ast.ts";
 import type { EnvCall, EnvFunction, Environment, Gen, MachineApi, Suspend, ThreadInfo } from "./env.ts";
 import { foldBinary } from "./lower.ts";
 import {
@@ -102,17 +102,39 @@ export interface MachineOptions {
   maxSteps?: number;
   /** Maximum call depth. */
   maxDepth?: number;
+  /**
+   * Keep every event in `Machine.events` (tests read the trace). Off by default: observers see each event
+   * as it happens, and a log of every call and memory event of a run is garbage a column cannot afford.
+   */
+  keepEvents?: boolean;
 }
 
 interface Var {
+  readonly reg?: undefined;
   readonly obj: Obj;
   readonly t: CType;
   /** A static object whose initialiser could not run: using it is this unknown. */
   broken?: UnknownError;
 }
 
+/**
+ * An automatic variable of integer or pointer type whose address the function never takes (registerNames):
+ * its value, not bytes in memory. Nothing but its name reaches it, so no pointer can see the difference; a
+ * load gives what the bytes would (a pointer's object is found again from its address, as `load` does).
+ */
+interface Reg {
+  readonly reg: true;
+  readonly t: IntType | PtrType;
+  /** The value a load gives (type t), or, for a pointer whose object is not known yet, null (see `addr`). */
+  v: Value | null;
+  /** The address stored, when `v` is null. */
+  addr: bigint;
+  /** Its lvalue (the one `name` gives), made once. */
+  readonly lv: Lval;
+}
+
 interface Scope {
-  readonly vars: Map<string, Var>;
+  readonly vars: Map<string, Var | Reg>;
   /** Run when the scope ends, newest first: `__attribute__((cleanup))` variables and guards. */
   cleanups: { line: number; run: () => Gen<unknown> }[] | null;
 }
@@ -133,6 +155,8 @@ interface Lval {
   readonly addr: bigint;
   readonly t: CType;
   readonly bits?: { width: number; shift: number };
+  /** A register variable (no object, no address: obj null, addr 0). */
+  readonly reg?: Reg;
 }
 
 type Completion =
@@ -144,6 +168,8 @@ type Completion =
 
 const BREAK: Completion = { k: "break" };
 const CONTINUE: Completion = { k: "continue" };
+const ONE = intVal(T.int, 1n);
+const NO_VALUES: readonly Value[] = Object.freeze([]);
 
 /** One kernel thread. */
 export class Thread implements ThreadInfo {
@@ -190,15 +216,36 @@ function lookupsOf(program: Program): Map<string, Map<string, FunctionDef | unde
   return m;
 }
 
+/** Thread entries by spec (Machine.entry), per program: a lookup walks every function name otherwise. */
+const UTF8 = new TextDecoder();
+
+const programEntries = new WeakMap<Program, Map<string, FunctionDef | undefined>>();
+
 /** One instance of a program: its memory and globals (one boot of the machine), its threads and trace. */
 export class Machine implements MachineApi {
   readonly mem = new Memory();
   readonly structs: StructTable;
+  /** Every event so far when the machine keeps them (MachineOptions.keepEvents), else empty. */
   readonly events: InterpEvent[] = [];
+  private readonly keepEvents: boolean;
   readonly threads: Thread[] = [];
   /** What the C printed with printf (the differential tests compare it with gcc's). */
   output = "";
-  private readonly observers: ((e: InterpEvent) => void)[] = [];
+  private readonly observers: {
+    readonly o: (e: InterpEvent) => void;
+    readonly types: ReadonlySet<InterpEvent["type"]> | null;
+  }[] = [];
+  /** Observers per event type (those of every type counted under each): events nobody sees are not built. */
+  private readonly watchers: Record<InterpEvent["type"], number> = {
+    call: 0,
+    return: 0,
+    "env-call": 0,
+    "env-return": 0,
+    suspend: 0,
+    resume: 0,
+    mem: 0,
+    end: 0,
+  };
   /** Globals by key (`file\0name` for statics, `name` otherwise). */
   private readonly globals = new Map<string, Var>();
   private readonly staticLocals = new Map<number, Var>();
@@ -226,24 +273,49 @@ export class Machine implements MachineApi {
     this.preludeFiles = new Set(program.preludeFiles);
     this.maxSteps = opts.maxSteps ?? 10_000_000;
     this.maxDepth = opts.maxDepth ?? 512;
+    this.keepEvents = opts.keepEvents ?? false;
     this.mem.observer = (e) => {
+      if (!this.wants("mem")) return;
       const th = this.current;
       this.emit({ type: "mem", thread: th?.id ?? 0, e, site: th?.exec.site() ?? { file: "?", line: 0 } });
     };
     this.initGlobals();
   }
 
+  /** Calls `o` with each event; returns the unsubscription. */
   subscribe(o: (e: InterpEvent) => void): () => void {
-    this.observers.push(o);
+    return this.subscribeTo(null, o);
+  }
+
+  /**
+   * Calls `o` with each event of `types` (every type: null); returns the unsubscription. An event of a type
+   * no observer wants is not even built (an environment call's, a memory event's).
+   */
+  subscribeTo(types: readonly InterpEvent["type"][] | null, o: (e: InterpEvent) => void): () => void {
+    const entry = { o, types: types === null ? null : new Set(types) };
+    this.observers.push(entry);
+    this.count(entry.types, 1);
     return () => {
-      const i = this.observers.indexOf(o);
-      if (i >= 0) this.observers.splice(i, 1);
+      const i = this.observers.indexOf(entry);
+      if (i < 0) return;
+      this.observers.splice(i, 1);
+      this.count(entry.types, -1);
     };
   }
 
+  private count(types: ReadonlySet<InterpEvent["type"]> | null, d: number): void {
+    for (const k of Object.keys(this.watchers) as InterpEvent["type"][])
+      if (types === null || types.has(k)) this.watchers[k] += d;
+  }
+
   emit(e: InterpEvent): void {
-    this.events.push(e);
-    for (const o of this.observers) o(e);
+    if (this.keepEvents) this.events.push(e);
+    for (const { o, types } of this.observers) if (types === null || types.has(e.type)) o(e);
+  }
+
+  /** Whether an event of this type would reach anyone (callers skip building events nobody sees). */
+  wants(type: InterpEvent["type"]): boolean {
+    return this.keepEvents || this.watchers[type] > 0;
   }
 
   private initGlobals(): void {
@@ -323,6 +395,18 @@ export class Machine implements MachineApi {
    * `file:name` for a static one of that file.
    */
   entry(spec: string): FunctionDef | undefined {
+    let memo = programEntries.get(this.program);
+    if (memo === undefined) {
+      memo = new Map();
+      programEntries.set(this.program, memo);
+    }
+    if (memo.has(spec)) return memo.get(spec);
+    const found = this.findEntry(spec);
+    memo.set(spec, found);
+    return found;
+  }
+
+  private findEntry(spec: string): FunctionDef | undefined {
     const colon = spec.lastIndexOf(":");
     if (colon > 0) return this.program.functions[`${spec.slice(0, colon)}\u0000${spec.slice(colon + 1)}`];
     const global = this.program.functions[spec];
@@ -417,20 +501,21 @@ export class Machine implements MachineApi {
     th.waiting = null;
     th.exec.started = true;
     this.current = th;
-    if (resumed) this.emit({ type: "resume", thread: th.id, site: th.exec.site() });
+    if (resumed && this.wants("resume")) this.emit({ type: "resume", thread: th.id, site: th.exec.site() });
     try {
       const r = th.gen.next();
       if (r.done) th.result = { status: "done", value: r.value };
       else {
         if (r.value.k === "wait") th.waiting = r.value;
-        this.emit({ type: "suspend", thread: th.id, reason: r.value.reason, site: th.exec.site() });
+        if (this.wants("suspend"))
+          this.emit({ type: "suspend", thread: th.id, reason: r.value.reason, site: th.exec.site() });
       }
     } catch (e) {
       th.result = this.failure(e, th);
     } finally {
       this.current = null;
     }
-    if (th.result !== null) this.emit({ type: "end", thread: th.id, result: th.result });
+    if (th.result !== null && this.wants("end")) this.emit({ type: "end", thread: th.id, result: th.result });
     return true;
   }
 
@@ -496,10 +581,11 @@ export class Machine implements MachineApi {
   cstring(p: Value): string {
     if (p.k !== "ptr") throw new Unsupported("a string argument that is not a pointer");
     const { obj, off } = this.mem.check(p.obj, p.addr, 1, false);
-    const rest = readBytes(obj, off, obj.size - off);
+    // Plain bytes are searched in place (a copy of the object's rest per string is most of the cost).
+    const rest = obj.io === null ? obj.bytes.subarray(off, obj.size) : readBytes(obj, off, obj.size - off);
     const end = rest.indexOf(0);
     if (end < 0) throw new Fault("out-of-bounds", `string without NUL in ${obj.label}`);
-    return new TextDecoder().decode(rest.subarray(0, end));
+    return UTF8.decode(rest.subarray(0, end));
   }
 
   read(p: Value, size: number): Uint8Array {
@@ -647,6 +733,19 @@ export class Exec {
   }
 
   *callC(def: FunctionDef, args: readonly Value[], _line: number): Gen<Value> {
+    const frame = this.enterC(def, args);
+    const c = syncStmt(def.body) ? this.stmtS(def.body) : yield* this.stmt(def.body, null);
+    return this.leaveC(frame, c);
+  }
+
+  /** callC of a function whose body cannot suspend (syncStmt), without a generator. */
+  private callCS(def: FunctionDef, args: readonly Value[]): Value {
+    const frame = this.enterC(def, args);
+    return this.leaveC(frame, this.stmtS(def.body));
+  }
+
+  /** A C function's frame, its parameters bound to the arguments, pushed; the call event. */
+  private enterC(def: FunctionDef, args: readonly Value[]): Frame {
     if (this.frames.length >= this.m.maxDepth) throw this.unknown(`call depth ${this.m.maxDepth} exceeded`);
     const prelude = this.m.preludeFiles.has(def.file);
     const frame: Frame = {
@@ -656,31 +755,47 @@ export class Exec {
       line: def.line,
       scopes: [],
       prelude,
-      varargs: def.t.variadic ? args.slice(def.params.length) : [],
+      varargs: def.t.variadic ? args.slice(def.params.length) : NO_VALUES,
     };
     const scope: Scope = { vars: new Map(), cleanups: null };
     frame.scopes.push(scope);
-    def.params.forEach((p, i) => {
+    for (let i = 0; i < def.params.length; i++) {
+      const p = def.params[i] as { name: string | null; t: CType };
       const arg = args[i];
       if (arg === undefined) throw this.unknown(`${def.name}() called with ${args.length} arguments`);
+      if (p.name !== null && this.canRegisterIn(def, p.name, p.t)) {
+        const reg = this.newReg(p.t);
+        this.storeReg(reg, this.conv(arg, p.t));
+        scope.vars.set(p.name, reg);
+        continue;
+      }
       const obj = this.m.mem.alloc(this.m.structs.sizeOf(p.t), "local", p.name ?? `param ${i}`);
       const v: Var = { obj, t: p.t };
       this.store({ obj, addr: obj.base, t: p.t }, this.conv(arg, p.t));
       if (p.name !== null) scope.vars.set(p.name, v);
-    });
+    }
     this.frames.push(frame);
-    if (!prelude)
+    if (!prelude && this.m.wants("call"))
       this.m.emit({ type: "call", thread: this.thread?.id ?? 0, fn: def.name, site: this.site() });
+    return frame;
+  }
+
+  /**
+   * The end of a C call: its value, the parameters' end, the return event, the frame popped. The
+   * parameters' scope has no cleanups (a guard or cleanup variable is in the body's block, ended with it).
+   */
+  private leaveC(frame: Frame, c: Completion): Value {
     let ret: Value = VOID;
-    const c = yield* this.stmt(def.body, null);
     if (c !== null && c.k === "return") ret = c.v;
     else if (c !== null && c.k === "goto") throw this.unknown(`goto to a label outside its block`);
-    yield* this.exitScope(scope, frame);
-    if (!prelude)
+    const scope = frame.scopes[0] as Scope;
+    if (scope.cleanups !== null) throw new Error("internal: cleanups on a function's parameters");
+    endLocals(scope);
+    if (!frame.prelude && this.m.wants("return"))
       this.m.emit({
         type: "return",
         thread: this.thread?.id ?? 0,
-        fn: def.name,
+        fn: frame.name,
         value: ret,
         site: this.site(),
       });
@@ -689,20 +804,42 @@ export class Exec {
   }
 
   *callEnv(name: string, fn: EnvFunction, args: readonly Value[], proto: FnType | null): Gen<Value> {
-    const conv =
-      proto?.params === null || proto === null
-        ? args
-        : args.map((a, i) => {
-            const pt = proto.params?.[i];
-            return pt === undefined ? this.promoteArg(a) : this.conv(a, pt);
-          });
+    const call = this.envCall(name, args, proto);
+    const r = fn(call, this.m);
+    return this.envReturn(call, proto, isGen(r) ? yield* r : r);
+  }
+
+  /** The start of an environment call: its arguments converted to the prototype's parameters, its event. */
+  private envCall(name: string, args: readonly Value[], proto: FnType | null): EnvCall {
+    let conv = args;
+    const params = proto?.params ?? null;
+    if (params !== null) {
+      const out: Value[] = new Array(args.length);
+      for (let i = 0; i < args.length; i++) {
+        const a = args[i] as Value;
+        const pt = params[i];
+        out[i] = pt === undefined ? this.promoteArg(a) : this.conv(a, pt);
+      }
+      conv = out;
+    }
     const site = this.site();
     const thread: ThreadInfo = this.thread ?? { id: 0, name: "init" };
     const call: EnvCall = { name, args: conv, site, caller: this.callerName(), thread };
-    this.m.emit({ type: "env-call", thread: thread.id, api: name, caller: call.caller, args: conv, site });
-    const r = fn(call, this.m);
-    const v = isGen(r) ? yield* r : r;
-    this.m.emit({ type: "env-return", thread: thread.id, api: name, value: v, site: this.site() });
+    if (this.m.wants("env-call"))
+      this.m.emit({ type: "env-call", thread: thread.id, api: name, caller: call.caller, args: conv, site });
+    return call;
+  }
+
+  /** The end of an environment call: its event, and its value converted to the prototype's return type. */
+  private envReturn(call: EnvCall, proto: FnType | null, v: Value): Value {
+    if (this.m.wants("env-return"))
+      this.m.emit({
+        type: "env-return",
+        thread: call.thread.id,
+        api: call.name,
+        value: v,
+        site: this.site(),
+      });
     return proto === null || proto.ret.k === "void" ? v : this.conv(v, proto.ret);
   }
 
@@ -731,25 +868,75 @@ export class Exec {
     return yield* this.callObj(obj, args, line);
   }
 
+  /** A call's value (a struct returned by value: a copy the callee's storage cannot change afterwards). */
   private *call(e: Expr & { k: "call" }): Gen<Value> {
+    const v = yield* this.callee(e);
+    if (v.k !== "agg") return v;
+    const obj = this.temp(v.t, "returned struct");
+    this.store({ obj, addr: obj.base, t: v.t }, v);
+    return { k: "agg", t: v.t, obj, off: 0 };
+  }
+
+  /**
+   * What `name(…)` at this call site resolves to, decided once per site (program and builtins never
+   * change): a special form, an idiom, a function of the files, or else the environment's (asked per call).
+   * `shadow`: a variable of that name may be in scope (the function declares one, or a global exists), so
+   * each call still looks the name up first. Null in a static initialiser (no function to decide for).
+   */
+  private callSite(e: Expr & { k: "call" }, name: string): CallSite | null {
+    const fn = this.frame.fn;
+    if (fn === null) return null;
+    let sites = callSites.get(this.m.builtins);
+    if (sites === undefined) {
+      sites = new WeakMap();
+      callSites.set(this.m.builtins, sites);
+    }
+    let site = sites.get(e);
+    if (site === undefined) {
+      const shadow = declaredNames(fn).has(name) || this.m.global(name, fn.file) !== undefined;
+      site = { shadow, target: this.callTarget(name) };
+      sites.set(e, site);
+    }
+    return site;
+  }
+
+  private callTarget(name: string): CallTarget {
+    const special = this.m.builtins.special[name];
+    if (special !== undefined) return { k: "special", f: special };
+    const idiom = this.m.builtins.idioms[name];
+    if (idiom !== undefined) return { k: "idiom", f: idiom };
+    const def = this.m.function(name, this.frame.file);
+    if (def !== undefined) return { k: "c", def };
+    return { k: "other" };
+  }
+
+  private *callee(e: Expr & { k: "call" }): Gen<Value> {
     const f = e.fn;
-    if (f.k === "id" && this.lookupVar(f.name) === undefined) {
+    const site = f.k === "id" ? this.callSite(e, f.name) : null;
+    if (f.k === "id" && ((site !== null && !site.shadow) || this.lookupVar(f.name) === undefined)) {
       const name = f.name;
-      const special = this.m.builtins.special[name];
-      if (special !== undefined) return yield* special(this, e.args, e.line);
-      const idiom = this.m.builtins.idioms[name];
-      if (idiom !== undefined) {
-        const r = idiom(this, yield* this.args(e.args), e.line);
+      const target = site?.target ?? this.callTarget(name);
+      if (target.k === "special") return yield* target.f(this, e.args, e.line);
+      if (target.k === "idiom") {
+        const r = target.f(this, this.argsS(e.args) ?? (yield* this.args(e.args)), e.line);
         return isGen(r) ? yield* r : r;
       }
-      const def = this.m.function(name, this.frame.file);
-      if (def !== undefined) return yield* this.callC(def, yield* this.args(e.args), e.line);
+      if (target.k === "c") {
+        const def = target.def;
+        const args = this.argsS(e.args) ?? (yield* this.args(e.args));
+        return syncStmt(def.body) ? this.callCS(def, args) : yield* this.callC(def, args, e.line);
+      }
       const proto = this.m.program.prototypes[name] ?? null;
       const env = this.m.env.fn(name);
-      if (env !== undefined) return yield* this.callEnv(name, env, yield* this.args(e.args), proto);
+      if (env !== undefined) {
+        // callEnv without a generator of its own (most environment functions return at once).
+        const call = this.envCall(name, this.argsS(e.args) ?? (yield* this.args(e.args)), proto);
+        const r = env(call, this.m);
+        return this.envReturn(call, proto, isGen(r) ? yield* r : r);
+      }
       const libc = this.m.builtins.libc[name];
       if (libc !== undefined) {
-        const r = libc(this, yield* this.args(e.args), e.line);
+        const r = libc(this, this.argsS(e.args) ?? (yield* this.args(e.args)), e.line);
         return isGen(r) ? yield* r : r;
       }
       if (name.startsWith("__guard_enter_"))
@@ -766,7 +953,7 @@ export class Exec {
     const obj = fv.obj ?? this.m.mem.find(fv.addr);
     if (obj === null || obj.base !== fv.addr)
       throw new Fault("bad-call", `call through ${exprText(f)} = 0x${fv.addr.toString(16)}, not a function`);
-    return yield* this.callObj(obj, yield* this.args(e.args), e.line);
+    return yield* this.callObj(obj, this.argsS(e.args) ?? (yield* this.args(e.args)), e.line);
   }
 
   /** Calls `name` as C would from the current function: a function of the files, the environment, libc. */
@@ -792,9 +979,17 @@ export class Exec {
     scope.cleanups.push({ line, run });
   }
 
+  /** The arguments' values when none can suspend (else null: `args` evaluates them). */
+  private argsS(es: readonly Expr[]): Value[] | null {
+    for (let i = 0; i < es.length; i++) if (!syncExpr(es[i] as Expr)) return null;
+    const out: Value[] = new Array(es.length);
+    for (let i = 0; i < es.length; i++) out[i] = this.exprS(es[i] as Expr);
+    return out;
+  }
+
   *args(es: readonly Expr[]): Gen<Value[]> {
     const out: Value[] = [];
-    for (const a of es) out.push(yield* this.expr(a));
+    for (const a of es) out.push(syncExpr(a) ? this.exprS(a) : yield* this.expr(a));
     return out;
   }
 
@@ -810,7 +1005,7 @@ export class Exec {
 
   // ---- names -------------------------------------------------------------------------------------------
 
-  private lookupVar(name: string): Var | undefined {
+  private lookupVar(name: string): Var | Reg | undefined {
     const f = this.frames[this.frames.length - 1];
     if (f !== undefined)
       for (let i = f.scopes.length - 1; i >= 0; i--) {
@@ -823,8 +1018,11 @@ export class Exec {
   /** The lvalue (or function designator) a name denotes. */
   private name(name: string, line: number): Lval {
     const v = this.lookupVar(name);
-    if (v?.broken !== undefined) throw v.broken;
-    if (v !== undefined) return { obj: v.obj, addr: v.obj.base, t: v.t };
+    if (v !== undefined) {
+      if (v.reg === true) return v.lv;
+      if (v.broken !== undefined) throw v.broken;
+      return { obj: v.obj, addr: v.obj.base, t: v.t };
+    }
     const file = this.frame.file;
     const def = this.m.function(name, file);
     if (def !== undefined) {
@@ -853,20 +1051,32 @@ export class Exec {
 
   load(lv: Lval): Value {
     const t = lv.t;
+    const reg = lv.reg;
+    if (reg !== undefined) {
+      if (reg.v !== null) return reg.v;
+      // A pointer stored before its object was known: found again, as a load from memory finds it.
+      return { k: "ptr", t: reg.t as PtrType, addr: reg.addr, obj: this.m.mem.find(reg.addr) };
+    }
     switch (t.k) {
       case "int": {
-        const { obj, off } = this.m.mem.check(lv.obj, lv.addr, t.bits / 8, false);
-        let v = loadInt(obj, off, lv.bits === undefined ? t : { ...t, signed: false });
-        if (lv.bits !== undefined) {
-          const { width, shift } = lv.bits;
-          v = (v >> BigInt(shift)) & ((1n << BigInt(width)) - 1n);
-          if (t.signed && v >> BigInt(width - 1) === 1n) v -= 1n << BigInt(width);
+        const mem = this.m.mem;
+        const obj = mem.target(lv.obj, lv.addr, false);
+        const off = mem.offset(obj, lv.addr, t.bits / 8, false);
+        if (lv.bits === undefined) {
+          // Already in the range of t (read at its width and signedness), but for _Bool.
+          const raw = loadInt(obj, off, t);
+          return t.rank === 0 ? intVal(t, raw) : { k: "int", t, v: raw };
         }
+        const { width, shift } = lv.bits;
+        let v = loadInt(obj, off, { ...t, signed: false });
+        v = (v >> BigInt(shift)) & ((1n << BigInt(width)) - 1n);
+        if (t.signed && v >> BigInt(width - 1) === 1n) v -= 1n << BigInt(width);
         return intVal(t, v);
       }
       case "ptr": {
-        const { obj, off } = this.m.mem.check(lv.obj, lv.addr, 8, false);
-        const addr = loadInt(obj, off, T.ulong);
+        const mem = this.m.mem;
+        const obj = mem.target(lv.obj, lv.addr, false);
+        const addr = loadInt(obj, mem.offset(obj, lv.addr, 8, false), T.ulong);
         return { k: "ptr", t, addr, obj: addr < 4096n ? null : this.m.mem.find(addr) };
       }
       case "struct":
@@ -887,10 +1097,17 @@ export class Exec {
 
   store(lv: Lval, v: Value): void {
     const t = lv.t;
+    const reg = lv.reg;
+    if (reg !== undefined) {
+      this.storeReg(reg, v);
+      return;
+    }
     switch (t.k) {
       case "int": {
         if (v.k !== "int") throw this.unknown(`store of a ${v.k} into ${typeName(t)}`);
-        const { obj, off } = this.m.mem.check(lv.obj, lv.addr, t.bits / 8, true);
+        const mem = this.m.mem;
+        const obj = mem.target(lv.obj, lv.addr, true);
+        const off = mem.offset(obj, lv.addr, t.bits / 8, true);
         if (lv.bits === undefined) {
           storeInt(obj, off, t.bits, v.v);
           return;
@@ -903,8 +1120,9 @@ export class Exec {
       }
       case "ptr": {
         if (v.k !== "ptr") throw this.unknown(`store of a ${v.k} into ${typeName(t)}`);
-        const { obj, off } = this.m.mem.check(lv.obj, lv.addr, 8, true);
-        storeInt(obj, off, 64, v.addr);
+        const mem = this.m.mem;
+        const obj = mem.target(lv.obj, lv.addr, true);
+        storeInt(obj, mem.offset(obj, lv.addr, 8, true), 64, v.addr);
         return;
       }
       case "struct":
@@ -919,6 +1137,50 @@ export class Exec {
       default:
         throw this.unknown(`store into ${typeName(t)}`);
     }
+  }
+
+  /** `store` into a register variable: what a load of the bytes written would give. */
+  private storeReg(reg: Reg, v: Value): void {
+    const t = reg.t;
+    if (t.k === "int") {
+      if (v.k !== "int") throw this.unknown(`store of a ${v.k} into ${typeName(t)}`);
+      // The bytes of t's width, read back with t's signedness (a _Bool reads as 0 or 1).
+      reg.v = v.t === t ? v : intVal(t, t.signed ? BigInt.asIntN(t.bits, v.v) : BigInt.asUintN(t.bits, v.v));
+      return;
+    }
+    if (v.k !== "ptr") throw this.unknown(`store of a ${v.k} into ${typeName(t)}`);
+    const addr = v.addr;
+    const o = v.obj;
+    // The object a load finds for the address: NULL and small values have none; an object holding it (or
+    // one past its end) is the only one that ever can (objects are apart and never move); otherwise it is
+    // looked up at the load, when a newer object may hold it.
+    if (addr < 4096n) reg.v = { k: "ptr", t, addr, obj: null };
+    else if (o !== null && addr >= o.base && addr <= o.base + BigInt(o.size))
+      reg.v = v.t === t ? v : { k: "ptr", t, addr, obj: o };
+    else {
+      const found = this.m.mem.find(addr);
+      reg.v = found === null ? null : { k: "ptr", t, addr, obj: found };
+      reg.addr = addr;
+    }
+  }
+
+  /** A new register variable of type t, zero as a new object's bytes are. */
+  private newReg(t: IntType | PtrType): Reg {
+    const v: Value = t.k === "int" ? intVal(t, 0n) : { k: "ptr", t, addr: 0n, obj: null };
+    const lv: { obj: null; addr: bigint; t: CType; reg?: Reg } = { obj: null, addr: 0n, t };
+    const reg: Reg = { reg: true, t, v, addr: 0n, lv };
+    lv.reg = reg;
+    return reg;
+  }
+
+  /** Whether a variable of the current function can be a register (registerBlockers). */
+  private canRegister(name: string, t: CType): t is IntType | PtrType {
+    const fn = this.frame.fn;
+    return fn !== null && this.canRegisterIn(fn, name, t);
+  }
+
+  private canRegisterIn(fn: FunctionDef, name: string, t: CType): t is IntType | PtrType {
+    return (t.k === "int" || t.k === "ptr") && !registerBlockers(fn, this.m.builtins).has(name);
   }
 
   /** Lvalue conversion with array and function decay (C11 6.3.2.1). */
@@ -936,64 +1198,122 @@ export class Exec {
   }
 
   // ---- expressions -------------------------------------------------------------------------------------
+  //
+  // Two evaluators share every operation: `exprS`/`lvalS` run an expression that cannot suspend (no call and
+  // no statement expression that calls: see `syncExpr`) as plain functions; the generators `expr`/`lval`
+  // run the others, and evaluate each operand that cannot suspend with the plain ones. A call is the only
+  // thing that can reach a scheduling point, so the generators remain exactly as resumable as before; the
+  // plain ones spare a generator object per node (most of the expressions of kernel C).
 
-  *lval(e: Expr): Gen<Lval> {
+  /** The lvalue of an expression that cannot suspend. */
+  lvalS(e: Expr): Lval {
     switch (e.k) {
       case "id":
         return this.name(e.name, e.line);
-      case "deref": {
-        const p = yield* this.expr(e.e);
-        if (p.k !== "ptr")
-          throw this.unknown(`dereference of a ${p.k === "int" ? typeName(p.t) : p.k}`, e.line);
-        return { obj: p.obj, addr: p.addr, t: p.t.to };
-      }
+      case "deref":
+        return this.derefLval(this.exprS(e.e), e.line);
       case "index": {
-        const a = yield* this.expr(e.e);
-        const i = yield* this.expr(e.i);
-        const [p, n] = a.k === "ptr" ? [a, i] : [i, a];
-        if (p.k !== "ptr" || n.k !== "int") throw this.unknown("subscript of a non-pointer", e.line);
-        const size = this.m.structs.sizeOf(p.t.to);
-        return { obj: p.obj, addr: BigInt.asUintN(64, p.addr + n.v * BigInt(size)), t: p.t.to };
+        const a = this.exprS(e.e);
+        return this.indexLval(a, this.exprS(e.i), e.line);
+      }
+      case "member": {
+        if (e.arrow) {
+          // p->m: the member of what p points to, without an lvalue of *p first.
+          const p = this.exprS(e.e);
+          if (p.k !== "ptr") throw this.unknown(`-> on a ${p.k}`, e.line);
+          return this.memberAt(p.obj, p.addr, p.t.to, e.name, e.line);
+        }
+        const base = isLvalueExpr(e.e) ? this.lvalS(e.e) : this.aggBase(this.exprS(e.e), e.line);
+        return this.memberLval(base, e.name, e.line);
+      }
+      case "str":
+        return this.strLval(e);
+      case "compound": {
+        const obj = this.temp(e.t, `compound literal (${typeName(e.t)})`);
+        runSync(this.initialise(obj, 0, e.t, e.init));
+        return { obj, addr: obj.base, t: e.t };
+      }
+      default:
+        return this.valueLval(this.exprS(e), e);
+    }
+  }
+
+  *lval(e: Expr): Gen<Lval> {
+    if (syncExpr(e)) return this.lvalS(e);
+    switch (e.k) {
+      case "deref":
+        return this.derefLval(syncExpr(e.e) ? this.exprS(e.e) : yield* this.expr(e.e), e.line);
+      case "index": {
+        const a = syncExpr(e.e) ? this.exprS(e.e) : yield* this.expr(e.e);
+        const i = syncExpr(e.i) ? this.exprS(e.i) : yield* this.expr(e.i);
+        return this.indexLval(a, i, e.line);
       }
       case "member": {
         let base: Lval;
-        if (e.arrow) {
-          const p = yield* this.expr(e.e);
-          if (p.k !== "ptr") throw this.unknown(`-> on a ${p.k}`, e.line);
-          base = { obj: p.obj, addr: p.addr, t: p.t.to };
-        } else if (isLvalueExpr(e.e)) base = yield* this.lval(e.e);
-        else {
-          const v = yield* this.expr(e.e);
-          if (v.k !== "agg") throw this.unknown(`. on a ${v.k}`, e.line);
-          base = { obj: v.obj, addr: v.obj.base + BigInt(v.off), t: v.t };
-        }
-        if (base.t.k !== "struct") throw this.unknown(`member ${e.name} of ${typeName(base.t)}`, e.line);
-        this.complete(base.t, e.line);
-        const f = this.m.structs.member(base.t, e.name);
-        if (f === null) throw this.unknown(`struct ${base.t.tag} has no member ${e.name}`, e.line);
-        const addr = base.addr + BigInt(f.offset);
-        return f.bits === undefined
-          ? { obj: base.obj, addr, t: f.type }
-          : { obj: base.obj, addr, t: f.type, bits: f.bits };
-      }
-      case "str": {
-        const obj = this.m.literal(e.id, e.bytes);
-        return { obj, addr: obj.base, t: { k: "array", of: T.char, n: e.bytes.length } };
+        if (e.arrow) base = this.arrowBase(yield* this.expr(e.e), e.line);
+        else if (isLvalueExpr(e.e)) base = yield* this.lval(e.e);
+        else base = this.aggBase(yield* this.expr(e.e), e.line);
+        return this.memberLval(base, e.name, e.line);
       }
       case "compound": {
         const obj = this.temp(e.t, `compound literal (${typeName(e.t)})`);
         yield* this.initialise(obj, 0, e.t, e.init);
         return { obj, addr: obj.base, t: e.t };
       }
-      default: {
-        const v = yield* this.expr(e);
-        if (v.k === "agg") return { obj: v.obj, addr: v.obj.base + BigInt(v.off), t: v.t };
-        throw this.unknown(`not an lvalue: ${exprText(e)}`, e.line);
-      }
+      default:
+        return this.valueLval(yield* this.expr(e), e);
     }
   }
 
-  *expr(e: Expr): Gen<Value> {
+  private derefLval(p: Value, line: number): Lval {
+    if (p.k !== "ptr") throw this.unknown(`dereference of a ${p.k === "int" ? typeName(p.t) : p.k}`, line);
+    return { obj: p.obj, addr: p.addr, t: p.t.to };
+  }
+
+  private indexLval(a: Value, i: Value, line: number): Lval {
+    const p = a.k === "ptr" ? a : i;
+    const n = a.k === "ptr" ? i : a;
+    if (p.k !== "ptr" || n.k !== "int") throw this.unknown("subscript of a non-pointer", line);
+    const size = this.m.structs.sizeOf(p.t.to);
+    return { obj: p.obj, addr: BigInt.asUintN(64, p.addr + n.v * BigInt(size)), t: p.t.to };
+  }
+
+  private arrowBase(p: Value, line: number): Lval {
+    if (p.k !== "ptr") throw this.unknown(`-> on a ${p.k}`, line);
+    return { obj: p.obj, addr: p.addr, t: p.t.to };
+  }
+
+  private aggBase(v: Value, line: number): Lval {
+    if (v.k !== "agg") throw this.unknown(`. on a ${v.k}`, line);
+    return { obj: v.obj, addr: v.obj.base + BigInt(v.off), t: v.t };
+  }
+
+  private memberLval(base: Lval, name: string, line: number): Lval {
+    return this.memberAt(base.obj, base.addr, base.t, name, line);
+  }
+
+  /** The lvalue of member `name` of the `t` at `addr` (of `obj`). */
+  private memberAt(obj: Obj | null, at: bigint, t: CType, name: string, line: number): Lval {
+    if (t.k !== "struct") throw this.unknown(`member ${name} of ${typeName(t)}`, line);
+    this.complete(t, line);
+    const f = this.m.structs.member(t, name);
+    if (f === null) throw this.unknown(`struct ${t.tag} has no member ${name}`, line);
+    const addr = at + BigInt(f.offset);
+    return f.bits === undefined ? { obj, addr, t: f.type } : { obj, addr, t: f.type, bits: f.bits };
+  }
+
+  private strLval(e: Expr & { k: "str" }): Lval {
+    const obj = this.m.literal(e.id, e.bytes);
+    return { obj, addr: obj.base, t: { k: "array", of: T.char, n: e.bytes.length } };
+  }
+
+  private valueLval(v: Value, e: Expr): Lval {
+    if (v.k === "agg") return { obj: v.obj, addr: v.obj.base + BigInt(v.off), t: v.t };
+    throw this.unknown(`not an lvalue: ${exprText(e)}`, e.line);
+  }
+
+  /** The value of an expression that cannot suspend. */
+  exprS(e: Expr): Value {
     switch (e.k) {
       case "num":
         return e.t.k === "int" ? intVal(e.t, e.v) : this.conv(intVal(T.long, e.v), e.t);
@@ -1008,77 +1328,37 @@ export class Exec {
       case "index":
       case "member":
       case "compound":
-        return this.rv(yield* this.lval(e));
-      case "addr": {
-        const lv = yield* this.lval(e.e);
-        if (lv.bits !== undefined) throw this.unknown("address of a bit-field", e.line);
-        return { k: "ptr", t: ptrTo(lv.t), addr: lv.addr, obj: lv.obj };
-      }
-      case "unary": {
-        const v = yield* this.expr(e.e);
-        if (e.op === "!") return intVal(T.int, this.truth(v, e.line) ? 0n : 1n);
-        if (v.k !== "int") throw this.unknown(`unary ${e.op} on a ${v.k}`, e.line);
-        const t = promote(v.t);
-        if (e.op === "-") return intVal(t, -v.v);
-        if (e.op === "~") return intVal(t, ~v.v);
-        return intVal(t, v.v);
-      }
-      case "incdec": {
-        const lv = yield* this.lval(e.e);
-        const old = this.load(lv);
-        const one = intVal(T.int, 1n);
-        const nv = this.conv(this.binary(e.op === "++" ? "+" : "-", old, one, e.line), lv.t);
-        this.store(lv, nv);
-        return e.prefix ? nv : old;
-      }
+        return this.rv(this.lvalS(e));
+      case "addr":
+        return this.addrOf(this.lvalS(e.e), e.line);
+      case "unary":
+        return this.unaryOp(e.op, this.exprS(e.e), e.line);
+      case "incdec":
+        return this.incdecOp(e, this.lvalS(e.e));
       case "binary": {
-        const l = yield* this.expr(e.l);
-        const r = yield* this.expr(e.r);
-        return this.binary(e.op, l, r, e.line);
+        const l = this.exprS(e.l);
+        return this.binary(e.op, l, this.exprS(e.r), e.line);
       }
       case "logical": {
-        const l = this.truth(yield* this.expr(e.l), e.line);
+        const l = this.truth(this.exprS(e.l), e.line);
         if (e.op === "&&" ? !l : l) return intVal(T.int, e.op === "&&" ? 0n : 1n);
-        return intVal(T.int, this.truth(yield* this.expr(e.r), e.line) ? 1n : 0n);
+        return intVal(T.int, this.truth(this.exprS(e.r), e.line) ? 1n : 0n);
       }
       case "assign": {
-        const lv = yield* this.lval(e.l);
-        // The value of an assignment is the value stored (read back only where the store narrows it, a
-        // bit-field, or for an aggregate): a register or a served member is not read again.
-        const plain = lv.bits === undefined && lv.t.k !== "struct" && lv.t.k !== "array";
-        if (e.op === null) {
-          const r = yield* this.expr(e.r);
-          const v = this.conv(r, lv.t);
-          this.store(lv, v);
-          return plain ? v : this.load(lv);
-        }
-        const r = yield* this.expr(e.r);
-        const v = this.conv(this.binary(e.op, this.load(lv), r, e.line), lv.t);
-        this.store(lv, v);
-        return plain ? v : this.load(lv);
+        const lv = this.lvalS(e.l);
+        return this.assignOp(e.op, lv, this.exprS(e.r), e.line);
       }
       case "cond": {
-        const c = yield* this.expr(e.c);
+        const c = this.exprS(e.c);
         const pick = this.truth(c, e.line);
         const t = this.staticType(e);
-        const v = pick ? (e.t === null ? c : yield* this.expr(e.t)) : yield* this.expr(e.f);
+        const v = pick ? (e.t === null ? c : this.exprS(e.t)) : this.exprS(e.f);
         return t.k === "void" ? VOID : this.conv(v, t);
       }
-      case "call": {
-        const v = yield* this.call(e);
-        if (v.k === "agg") {
-          // A struct returned by value: a copy the callee's storage cannot change afterwards.
-          const obj = this.temp(v.t, "returned struct");
-          this.store({ obj, addr: obj.base, t: v.t }, v);
-          return { k: "agg", t: v.t, obj, off: 0 };
-        }
-        return v;
-      }
-      case "cast": {
-        const v = yield* this.expr(e.e);
-        if (e.t.k === "void") return VOID;
-        return this.conv(v, e.t);
-      }
+      case "call":
+        throw new Error(`internal: a call evaluated as an expression that cannot suspend (line ${e.line})`);
+      case "cast":
+        return this.castOp(this.exprS(e.e), e.t);
       case "sizeof": {
         const t = e.t ?? this.staticType(e.e as Expr);
         if (t.k === "array" && t.n === null) throw this.unknown("sizeof of an incomplete array", e.line);
@@ -1095,15 +1375,118 @@ export class Exec {
         return intVal(T.ulong, BigInt(f.offset));
       }
       case "comma":
-        yield* this.expr(e.l);
+        this.exprS(e.l);
+        return this.exprS(e.r);
+      case "stmtexpr": {
+        if (e.body.k !== "block") throw this.unknown("statement expression", e.line);
+        return runSync(this.stmtExpr(e.body));
+      }
+      case "unsupported":
+        throw this.unknown(`unsupported construct: ${e.what}`, e.line);
+    }
+  }
+
+  *expr(e: Expr): Gen<Value> {
+    if (syncExpr(e)) return this.exprS(e);
+    switch (e.k) {
+      case "deref":
+      case "index":
+      case "member":
+      case "compound":
+        return this.rv(yield* this.lval(e));
+      case "addr":
+        return this.addrOf(yield* this.lval(e.e), e.line);
+      case "unary":
+        return this.unaryOp(e.op, yield* this.expr(e.e), e.line);
+      case "incdec":
+        return this.incdecOp(e, yield* this.lval(e.e));
+      case "binary": {
+        const l = syncExpr(e.l) ? this.exprS(e.l) : yield* this.expr(e.l);
+        const r = syncExpr(e.r) ? this.exprS(e.r) : yield* this.expr(e.r);
+        return this.binary(e.op, l, r, e.line);
+      }
+      case "logical": {
+        const l = this.truth(syncExpr(e.l) ? this.exprS(e.l) : yield* this.expr(e.l), e.line);
+        if (e.op === "&&" ? !l : l) return intVal(T.int, e.op === "&&" ? 0n : 1n);
+        return intVal(
+          T.int,
+          this.truth(syncExpr(e.r) ? this.exprS(e.r) : yield* this.expr(e.r), e.line) ? 1n : 0n,
+        );
+      }
+      case "assign": {
+        const lv = syncExpr(e.l) ? this.lvalS(e.l) : yield* this.lval(e.l);
+        const r = syncExpr(e.r) ? this.exprS(e.r) : yield* this.expr(e.r);
+        return this.assignOp(e.op, lv, r, e.line);
+      }
+      case "cond": {
+        const c = syncExpr(e.c) ? this.exprS(e.c) : yield* this.expr(e.c);
+        const pick = this.truth(c, e.line);
+        const t = this.staticType(e);
+        const v = pick ? (e.t === null ? c : yield* this.expr(e.t)) : yield* this.expr(e.f);
+        return t.k === "void" ? VOID : this.conv(v, t);
+      }
+      case "call":
+        return yield* this.call(e);
+      case "cast":
+        return this.castOp(yield* this.expr(e.e), e.t);
+      case "comma":
+        if (syncExpr(e.l)) this.exprS(e.l);
+        else yield* this.expr(e.l);
         return yield* this.expr(e.r);
       case "stmtexpr": {
         if (e.body.k !== "block") throw this.unknown("statement expression", e.line);
         return yield* this.stmtExpr(e.body);
       }
-      case "unsupported":
-        throw this.unknown(`unsupported construct: ${e.what}`, e.line);
+      default:
+        // Every other kind cannot suspend (syncExpr).
+        return this.exprS(e);
     }
+  }
+
+  private addrOf(lv: Lval, line: number): Value {
+    if (lv.bits !== undefined) throw this.unknown("address of a bit-field", line);
+    if (lv.reg !== undefined)
+      throw new Error(`internal: the address of a register variable (line ${line}): registerNames missed it`);
+    return { k: "ptr", t: ptrTo(lv.t), addr: lv.addr, obj: lv.obj };
+  }
+
+  private unaryOp(op: "-" | "+" | "~" | "!", v: Value, line: number): Value {
+    if (op === "!") return intVal(T.int, this.truth(v, line) ? 0n : 1n);
+    if (v.k !== "int") throw this.unknown(`unary ${op} on a ${v.k}`, line);
+    const t = promote(v.t);
+    if (op === "-") return intVal(t, -v.v);
+    if (op === "~") return intVal(t, ~v.v);
+    return intVal(t, v.v);
+  }
+
+  private incdecOp(e: Expr & { k: "incdec" }, lv: Lval): Value {
+    const old = this.load(lv);
+    const nv = this.conv(this.binary(e.op === "++" ? "+" : "-", old, ONE, e.line), lv.t);
+    this.store(lv, nv);
+    return e.prefix ? nv : old;
+  }
+
+  private assignOp(op: BinOp | null, lv: Lval, r: Value, line: number): Value {
+    // The value of an assignment is the value stored (read back only where the store narrows it, a
+    // bit-field, or for an aggregate): a register or a served member is not read again.
+    const plain = lv.bits === undefined && lv.t.k !== "struct" && lv.t.k !== "array";
+    const v = op === null ? this.conv(r, lv.t) : this.conv(this.binary(op, this.load(lv), r, line), lv.t);
+    this.store(lv, v);
+    return plain ? v : this.load(lv);
+  }
+
+  private castOp(v: Value, t: CType): Value {
+    if (t.k === "void") return VOID;
+    return this.conv(v, t);
+  }
+
+  /** An expression statement that can suspend. */
+  private *exprStmt(e: Expr): Gen<void> {
+    if (e.k === "call") yield* this.call(e);
+    else if (e.k === "assign" && e.r.k === "call" && syncExpr(e.l)) {
+      const lv = this.lvalS(e.l);
+      this.assignOp(e.op, lv, yield* this.call(e.r), e.line);
+    } else yield* this.expr(e);
   }
 
   /** GNU `({ …; e; })`: the value of the last expression statement. */
@@ -1116,13 +1499,15 @@ export class Exec {
       const s = body.body[i] as Stmt;
       if (i === last && s.k === "expr") {
         this.tick(s.line);
-        v = yield* this.expr(s.e);
+        v = syncExpr(s.e) ? this.exprS(s.e) : yield* this.expr(s.e);
         break;
       }
-      const c = yield* this.stmt(s, null);
+      const c = syncStmt(s) ? this.stmtS(s) : yield* this.stmt(s, null);
       if (c !== null) throw this.unknown("jump out of a statement expression", s.line);
     }
-    yield* this.exitScope(scope, this.frame);
+    const frame = this.frame;
+    yield* this.exitScope(scope, frame);
+    frame.scopes.pop();
     return v;
   }
 
@@ -1320,7 +1705,7 @@ export class Exec {
         writeBytes(obj, off, Uint8Array.from(e.bytes.slice(0, n)));
         return;
       }
-      const v = yield* this.expr(e);
+      const v = syncExpr(e) ? this.exprS(e) : yield* this.expr(e);
       this.store({ obj, addr: obj.base + BigInt(off), t }, this.conv(v, t));
       return;
     }
@@ -1412,21 +1797,58 @@ export class Exec {
   }
 
   // ---- statements --------------------------------------------------------------------------------------
+  //
+  // As for expressions: `stmtS` runs a statement that cannot suspend (syncStmt: no call, no jump target,
+  // no switch, no goto, no cleanup variable) as a plain function; `stmt` runs the others.
 
   private *declare(d: Decl, scope: Scope, init: boolean): Gen<void> {
-    if (d.storage === "typedef") return;
+    const obj = this.bind(d, scope);
+    if (obj === null || !init || d.init === null) return;
+    if ("reg" in obj) {
+      // A register's initialiser is an expression (bind): initialise's first case.
+      const e = (d.init as Init & { k: "expr" }).e;
+      const v = syncExpr(e) ? this.exprS(e) : yield* this.expr(e);
+      this.store(obj.lv, this.conv(v, d.t));
+      return;
+    }
+    yield* this.initialise(obj, 0, d.t, d.init);
+  }
+
+  /** A declaration that cannot suspend (syncStmt), with its initialiser. */
+  private declareS(d: Decl, scope: Scope): void {
+    const obj = this.bind(d, scope);
+    if (obj === null || d.init === null) return;
+    const init = d.init;
+    if (init.k === "expr" && !(d.t.k === "array" && init.e.k === "str")) {
+      // `T x = e;` (initialise's first case, without its generator).
+      const lv = "reg" in obj ? obj.lv : { obj, addr: obj.base, t: d.t };
+      this.store(lv, this.conv(this.exprS(init.e), d.t));
+      return;
+    }
+    if ("reg" in obj) throw new Error(`internal: register ${d.name} with a braced initialiser`);
+    runSync(this.initialise(obj, 0, d.t, init));
+  }
+
+  /** Binds a declaration in `scope`; returns the new automatic object (or register) to initialise, or null. */
+  private bind(d: Decl, scope: Scope): Obj | Reg | null {
+    if (d.storage === "typedef") return null;
     if (d.storage === "static") {
       const v = this.m.staticLocal(d.id);
       if (v === undefined) throw this.unknown(`static local ${d.name}`, d.line);
       scope.vars.set(d.name, v);
-      return;
+      return null;
     }
     if (d.storage === "extern" || d.t.k === "fn") {
       const g = this.m.global(d.name, this.frame.file);
       if (g !== undefined) scope.vars.set(d.name, g);
-      return;
+      return null;
     }
     if (d.t.k === "array" && d.t.n === null) throw this.unknown(`array ${d.name} of unknown size`, d.line);
+    if (d.cleanup === null && (d.init === null || d.init.k === "expr") && this.canRegister(d.name, d.t)) {
+      const reg = this.newReg(d.t);
+      scope.vars.set(d.name, reg);
+      return reg;
+    }
     this.complete(d.t, d.line);
     const obj = this.m.mem.alloc(this.m.structs.sizeOf(d.t), "local", d.name);
     const v: Var = { obj, t: d.t };
@@ -1439,7 +1861,7 @@ export class Exec {
         run: () => this.invoke(cleanup, [ptrInto(v.obj, 0, v.t)], d.line),
       });
     }
-    if (init && d.init !== null) yield* this.initialise(obj, 0, d.t, d.init);
+    return obj;
   }
 
   /** Leaves a scope: runs its cleanup functions (`__attribute__((cleanup))`), newest first; ends its locals. */
@@ -1453,7 +1875,7 @@ export class Exec {
       }
       scope.cleanups = null;
     }
-    for (const v of scope.vars.values()) if (v.obj.kind === "local") v.obj.freed = true;
+    endLocals(scope);
   }
 
   private *block(body: readonly Stmt[], seek: number | null, scope: Scope | null): Gen<Completion> {
@@ -1464,7 +1886,32 @@ export class Exec {
       let c: Completion = null;
       for (; i < body.length; i++) {
         const s = body[i] as Stmt;
-        c = yield* this.stmt(s, target);
+        if (target !== null) c = yield* this.stmt(s, target);
+        else if (syncStmt(s)) c = this.stmtS(s);
+        else if (s.labels !== undefined && s.labels.length > 0) c = yield* this.stmt(s, null);
+        else if (s.k === "expr") {
+          // `f(x);` and `ret = f(x);`, the most common statements that can suspend: without a generator
+          // of `stmt` and `expr` each.
+          this.tick(s.line);
+          yield* this.exprStmt(s.e);
+          c = null;
+        } else if (s.k === "return" && s.e !== null) {
+          // `return f(x);`: as stmt's return, without its generator.
+          this.tick(s.line);
+          const v = s.e.k === "call" ? yield* this.call(s.e) : yield* this.expr(s.e);
+          const rt = this.frame.fn?.t.ret ?? T.void;
+          c = { k: "return", v: rt.k === "void" ? VOID : this.conv(v, rt) };
+        } else if (s.k === "if") {
+          // As stmt's if, without its generator (the branches each as the block's statements are).
+          this.tick(s.line);
+          const v = syncExpr(s.c)
+            ? this.exprS(s.c)
+            : s.c.k === "call"
+              ? yield* this.call(s.c)
+              : yield* this.expr(s.c);
+          const branch = this.truth(v, s.line) ? s.yes : s.no;
+          c = branch === null ? null : syncStmt(branch) ? this.stmtS(branch) : yield* this.stmt(branch, null);
+        } else c = yield* this.stmt(s, null);
         target = null;
         if (c !== null) break;
       }
@@ -1491,23 +1938,117 @@ export class Exec {
         for (const d of s.decls) {
           if (scope.vars.has(d.name) || d.storage === "typedef") continue;
           // Bound without its initialiser, as C does when a jump passes a declaration.
-          const g = this.declare(d, scope, false);
-          g.next();
+          this.bind(d, scope);
         }
       }
     return j;
   }
 
-  *stmt(s: Stmt, seek: number | null): Gen<Completion> {
-    if (seek === null) this.tick(s.line);
+  /** A statement that cannot suspend (syncStmt), not sought by a jump. */
+  stmtS(s: Stmt): Completion {
+    this.tick(s.line);
     switch (s.k) {
       case "expr":
-        yield* this.expr(s.e);
+        this.exprS(s.e);
         return null;
-      case "decl":
-        for (const d of s.decls)
-          yield* this.declare(d, this.frame.scopes[this.frame.scopes.length - 1] as Scope, true);
+      case "decl": {
+        const scope = this.frame.scopes[this.frame.scopes.length - 1] as Scope;
+        for (const d of s.decls) this.declareS(d, scope);
         return null;
+      }
+      case "block": {
+        // A scope only for a block that declares (nothing in a block that cannot suspend registers a
+        // cleanup: guards are calls).
+        let c: Completion = null;
+        if (!declares(s)) {
+          for (let i = 0; i < s.body.length && c === null; i++) c = this.stmtS(s.body[i] as Stmt);
+          return c;
+        }
+        const frame = this.frame;
+        const scope: Scope = { vars: new Map(), cleanups: null };
+        frame.scopes.push(scope);
+        for (let i = 0; i < s.body.length && c === null; i++) c = this.stmtS(s.body[i] as Stmt);
+        endLocals(scope);
+        frame.scopes.pop();
+        return c;
+      }
+      case "if":
+        if (this.truth(this.exprS(s.c), s.line)) return this.stmtS(s.yes);
+        return s.no === null ? null : this.stmtS(s.no);
+      case "while":
+      case "do":
+      case "for":
+        return this.loopS(s);
+      case "return": {
+        if (s.e === null) return { k: "return", v: VOID };
+        const v = this.exprS(s.e);
+        const rt = this.frame.fn?.t.ret ?? T.void;
+        return { k: "return", v: rt.k === "void" ? VOID : this.conv(v, rt) };
+      }
+      case "break":
+        return BREAK;
+      case "continue":
+        return CONTINUE;
+      case "empty":
+        return null;
+      case "unsupported":
+        throw this.unknown(`unsupported construct: ${s.what}`, s.line);
+      default:
+        throw new Error(`internal: a ${s.k} statement run as one that cannot suspend (line ${s.line})`);
+    }
+  }
+
+  /** `loop` for a loop that cannot suspend. */
+  private loopS(s: Stmt & { k: "while" | "do" | "for" }): Completion {
+    const frame = this.frame;
+    let scope: Scope | null = null;
+    if (s.k === "for" && s.init !== null) {
+      // A scope of its own only for a declaration (`for (int i = 0; …)`), as a block's.
+      if (s.init.k === "decl") {
+        scope = { vars: new Map(), cleanups: null };
+        frame.scopes.push(scope);
+      }
+      this.stmtS(s.init);
+    }
+    let out: Completion = null;
+    for (;;) {
+      if (s.k !== "do" && s.c !== null) {
+        frame.line = s.line;
+        if (!this.truth(this.exprS(s.c), s.line)) break;
+      }
+      const c = this.stmtS(s.body);
+      if (c === BREAK) break;
+      if (c !== null && c !== CONTINUE) {
+        out = c;
+        break;
+      }
+      frame.line = s.line;
+      if (s.k === "for" && s.step !== null) this.exprS(s.step);
+      if (s.k === "do" && !this.truth(this.exprS(s.c), s.line)) break;
+      this.tick(s.line);
+    }
+    if (scope !== null) {
+      endLocals(scope);
+      frame.scopes.pop();
+    }
+    return out;
+  }
+
+  *stmt(s: Stmt, seek: number | null): Gen<Completion> {
+    if (seek === null) {
+      if (syncStmt(s)) return this.stmtS(s);
+      this.tick(s.line);
+    }
+    switch (s.k) {
+      case "expr":
+        if (syncExpr(s.e)) this.exprS(s.e);
+        else yield* this.exprStmt(s.e);
+        return null;
+      case "decl": {
+        const scope = this.frame.scopes[this.frame.scopes.length - 1] as Scope;
+        for (const d of s.decls) yield* this.declare(d, scope, true);
+        return null;
+      }
       case "block": {
         const frame = this.frame;
         const scope: Scope = { vars: new Map(), cleanups: null };
@@ -1528,7 +2069,8 @@ export class Exec {
           if (s.no !== null) return yield* this.stmt(s.no, seek);
           return null;
         }
-        if (this.truth(yield* this.expr(s.c), s.line)) return yield* this.stmt(s.yes, null);
+        if (this.truth(syncExpr(s.c) ? this.exprS(s.c) : yield* this.expr(s.c), s.line))
+          return yield* this.stmt(s.yes, null);
         return s.no === null ? null : yield* this.stmt(s.no, null);
       }
       case "while":
@@ -1540,14 +2082,11 @@ export class Exec {
           const c = yield* this.stmt(s.body, seek);
           return c === BREAK ? null : c;
         }
-        const v = yield* this.expr(s.c);
+        const v = syncExpr(s.c) ? this.exprS(s.c) : yield* this.expr(s.c);
         if (v.k !== "int") throw this.unknown(`switch on a ${v.k}`, s.line);
-        const t = promote(v.t);
-        const hit =
-          s.cases.find((c) => c.value !== null && intVal(t, c.value).v === v.v) ??
-          s.cases.find((c) => c.value === null);
-        if (hit === undefined) return null;
-        const c = yield* this.stmt(s.body, hit.label);
+        const hit = caseLabel(s, promote(v.t), v.v);
+        if (hit === null) return null;
+        const c = yield* this.stmt(s.body, hit);
         return c === BREAK ? null : c;
       }
       case "goto":
@@ -1555,7 +2094,7 @@ export class Exec {
       case "return": {
         const fn = this.frame.fn;
         if (s.e === null) return { k: "return", v: VOID };
-        const v = yield* this.expr(s.e);
+        const v = syncExpr(s.e) ? this.exprS(s.e) : yield* this.expr(s.e);
         const rt = fn?.t.ret ?? T.void;
         return { k: "return", v: rt.k === "void" ? VOID : this.conv(v, rt) };
       }
@@ -1582,10 +2121,10 @@ export class Exec {
     let out: Completion = null;
     for (;;) {
       if (target === null && s.k !== "do") {
-        const c = s.k === "while" ? s.c : s.c;
+        const c = s.c;
         if (c !== null) {
           frame.line = s.line;
-          if (!this.truth(yield* this.expr(c), s.line)) break;
+          if (!this.truth(syncExpr(c) ? this.exprS(c) : yield* this.expr(c), s.line)) break;
         }
       }
       const c = yield* this.stmt(s.body, target);
@@ -1596,8 +2135,11 @@ export class Exec {
         break;
       }
       frame.line = s.line;
-      if (s.k === "for" && s.step !== null) yield* this.expr(s.step);
-      if (s.k === "do" && !this.truth(yield* this.expr(s.c), s.line)) break;
+      if (s.k === "for" && s.step !== null) {
+        if (syncExpr(s.step)) this.exprS(s.step);
+        else yield* this.expr(s.step);
+      }
+      if (s.k === "do" && !this.truth(syncExpr(s.c) ? this.exprS(s.c) : yield* this.expr(s.c), s.line)) break;
       this.tick(s.line);
     }
     if (scope !== null) {
@@ -1606,6 +2148,324 @@ export class Exec {
     }
     return out;
   }
+}
+
+/** Whether an expression cannot reach a scheduling point: it has no call (statement expressions: see syncStmt). */
+export function syncExpr(e: Expr): boolean {
+  const known = syncMemo.get(e);
+  if (known !== undefined) return known;
+  const r = exprCannotSuspend(e);
+  syncMemo.set(e, r);
+  return r;
+}
+
+/**
+ * Whether a statement can run as a plain function: nothing in it can suspend (syncExpr), and it has no
+ * jump target, switch, goto or cleanup variable (the generators' seeking and scope exits handle those).
+ */
+export function syncStmt(s: Stmt): boolean {
+  const known = syncMemo.get(s);
+  if (known !== undefined) return known;
+  const r = stmtCannotSuspend(s);
+  syncMemo.set(s, r);
+  return r;
+}
+
+/** Per node of a (shared, never changed) program: decided once, on first evaluation. */
+const syncMemo = new WeakMap<Expr | Stmt, boolean>();
+
+function exprCannotSuspend(e: Expr): boolean {
+  switch (e.k) {
+    case "num":
+    case "str":
+    case "id":
+    case "sizeof":
+    case "alignof":
+    case "offsetof":
+    case "unsupported":
+      return true;
+    case "unary":
+    case "deref":
+    case "addr":
+    case "incdec":
+    case "cast":
+    case "member":
+      return syncExpr(e.e);
+    case "binary":
+    case "logical":
+    case "assign":
+    case "comma":
+      return syncExpr(e.l) && syncExpr(e.r);
+    case "index":
+      return syncExpr(e.e) && syncExpr(e.i);
+    case "cond":
+      return syncExpr(e.c) && (e.t === null || syncExpr(e.t)) && syncExpr(e.f);
+    case "compound":
+      return syncInit(e.init);
+    case "stmtexpr":
+      return e.body.k !== "block" || e.body.body.every(syncStmt);
+    case "call":
+      return false;
+  }
+}
+
+function syncInit(i: Init): boolean {
+  return i.k === "expr" ? syncExpr(i.e) : i.items.every((it) => syncInit(it.init));
+}
+
+function stmtCannotSuspend(s: Stmt): boolean {
+  if (s.labels !== undefined && s.labels.length > 0) return false;
+  switch (s.k) {
+    case "expr":
+      return syncExpr(s.e);
+    case "decl":
+      return s.decls.every(
+        (d) => d.storage !== "auto" || (d.cleanup === null && (d.init === null || syncInit(d.init))),
+      );
+    case "block":
+      return s.body.every(syncStmt);
+    case "if":
+      return syncExpr(s.c) && syncStmt(s.yes) && (s.no === null || syncStmt(s.no));
+    case "while":
+    case "do":
+      return syncExpr(s.c) && syncStmt(s.body);
+    case "for":
+      return (
+        (s.init === null || syncStmt(s.init)) &&
+        (s.c === null || syncExpr(s.c)) &&
+        (s.step === null || syncExpr(s.step)) &&
+        syncStmt(s.body)
+      );
+    case "return":
+      return s.e === null || syncExpr(s.e);
+    case "break":
+    case "continue":
+    case "empty":
+    case "unsupported":
+      return true;
+    case "switch":
+    case "case":
+    case "label":
+    case "goto":
+      return false;
+  }
+}
+
+/**
+ * Names of a function's variables that must live in memory: every identifier under a `&` (conservatively:
+ * `&p->x` keeps p there too), and every identifier in the arguments of a special form that may want an
+ * lvalue's object (all but va_start, which stores through the lvalue, and the list iterators' container_of,
+ * which only reads values and types). Every other integer or pointer local can be a register (Reg).
+ */
+function registerBlockers(fn: FunctionDef, builtins: Builtins): ReadonlySet<string> {
+  let perFn = blockerMemo.get(builtins.special);
+  if (perFn === undefined) {
+    perFn = new WeakMap();
+    blockerMemo.set(builtins.special, perFn);
+  }
+  let names = perFn.get(fn);
+  if (names === undefined) {
+    const out = new Set<string>();
+    const ids = (e: Expr): void => {
+      if (e.k === "id") out.add(e.name);
+      forEachChild(e, ids, (s) => stmtIds(s));
+    };
+    const stmtIds = (s: Stmt): void => forEachStmtChild(s, ids, stmtIds);
+    const walk = (e: Expr): void => {
+      if (e.k === "addr") ids(e.e);
+      else if (
+        e.k === "call" &&
+        e.fn.k === "id" &&
+        builtins.special[e.fn.name] !== undefined &&
+        !REGISTER_SAFE_FORMS.has(e.fn.name)
+      )
+        for (const a of e.args) ids(a);
+      forEachChild(e, walk, walkStmt);
+    };
+    const walkStmt = (s: Stmt): void => forEachStmtChild(s, walk, walkStmt);
+    for (const p of fn.params) if (p.name !== null && p.t.k !== "int" && p.t.k !== "ptr") out.add(p.name);
+    walkStmt(fn.body);
+    names = out;
+    perFn.set(fn, names);
+  }
+  return names;
+}
+
+const blockerMemo = new WeakMap<object, WeakMap<FunctionDef, ReadonlySet<string>>>();
+const REGISTER_SAFE_FORMS: ReadonlySet<string> = new Set(["va_start", "__container_of_var"]);
+
+function forEachInit(i: Init, f: (e: Expr) => void): void {
+  if (i.k === "expr") f(i.e);
+  else for (const it of i.items) forEachInit(it.init, f);
+}
+
+function forEachChild(e: Expr, f: (e: Expr) => void, g: (s: Stmt) => void): void {
+  switch (e.k) {
+    case "unary":
+    case "deref":
+    case "addr":
+    case "incdec":
+    case "cast":
+    case "member":
+      f(e.e);
+      return;
+    case "binary":
+    case "logical":
+    case "assign":
+    case "comma":
+      f(e.l);
+      f(e.r);
+      return;
+    case "index":
+      f(e.e);
+      f(e.i);
+      return;
+    case "cond":
+      f(e.c);
+      if (e.t !== null) f(e.t);
+      f(e.f);
+      return;
+    case "call":
+      f(e.fn);
+      for (const a of e.args) f(a);
+      return;
+    case "sizeof":
+      if (e.e !== null) f(e.e);
+      return;
+    case "compound":
+      forEachInit(e.init, f);
+      return;
+    case "stmtexpr":
+      g(e.body);
+      return;
+    default:
+      return;
+  }
+}
+
+function forEachStmtChild(s: Stmt, f: (e: Expr) => void, g: (s: Stmt) => void): void {
+  switch (s.k) {
+    case "expr":
+      f(s.e);
+      return;
+    case "decl":
+      for (const d of s.decls) if (d.init !== null) forEachInit(d.init, f);
+      return;
+    case "block":
+    case "case":
+      for (const c of s.body) g(c);
+      return;
+    case "if":
+      f(s.c);
+      g(s.yes);
+      if (s.no !== null) g(s.no);
+      return;
+    case "while":
+    case "do":
+    case "switch":
+      f(s.c);
+      g(s.body);
+      return;
+    case "for":
+      if (s.init !== null) g(s.init);
+      if (s.c !== null) f(s.c);
+      if (s.step !== null) f(s.step);
+      g(s.body);
+      return;
+    case "label":
+      if (s.body !== null) g(s.body);
+      return;
+    case "return":
+      if (s.e !== null) f(s.e);
+      return;
+    default:
+      return;
+  }
+}
+
+/** Whether a block has declarations of its own (statements directly in it). */
+function declares(s: Stmt & { k: "block" }): boolean {
+  let d = declaresMemo.get(s);
+  if (d === undefined) {
+    d = s.body.some(isDecl);
+    declaresMemo.set(s, d);
+  }
+  return d;
+}
+
+const declaresMemo = new WeakMap<Stmt, boolean>();
+
+function isDecl(s: Stmt): boolean {
+  return s.k === "decl";
+}
+
+/** A switch's case labels by value (each converted to the promoted type of the controlling expression). */
+const caseTables = new WeakMap<Stmt, { t: IntType; labels: Map<bigint, number>; dflt: number | null }>();
+
+/** The label a switch jumps to for `v` of promoted type `t` (the first case of that value, else default). */
+function caseLabel(s: Stmt & { k: "switch" }, t: IntType, v: bigint): number | null {
+  let table = caseTables.get(s);
+  if (table === undefined || table.t !== t) {
+    const labels = new Map<bigint, number>();
+    let dflt: number | null = null;
+    for (const c of s.cases) {
+      if (c.value === null) dflt ??= c.label;
+      else {
+        const k = intVal(t, c.value).v;
+        if (!labels.has(k)) labels.set(k, c.label);
+      }
+    }
+    table = { t, labels, dflt };
+    caseTables.set(s, table);
+  }
+  return table.labels.get(v) ?? table.dflt;
+}
+
+/** A call site's target (Exec.callSite). */
+type CallTarget =
+  | { readonly k: "special"; readonly f: SpecialForm }
+  | { readonly k: "idiom"; readonly f: Native }
+  | { readonly k: "c"; readonly def: FunctionDef }
+  | { readonly k: "other" };
+
+interface CallSite {
+  readonly shadow: boolean;
+  readonly target: CallTarget;
+}
+
+/** Call sites per builtins (a machine's), by call expression. */
+const callSites = new WeakMap<Builtins, WeakMap<Expr, CallSite>>();
+
+/** Every name a function declares (its parameters, its locals in any block or statement expression). */
+function declaredNames(fn: FunctionDef): ReadonlySet<string> {
+  let names = declaredMemo.get(fn);
+  if (names === undefined) {
+    const out = new Set<string>();
+    for (const p of fn.params) if (p.name !== null) out.add(p.name);
+    const expr = (e: Expr): void => forEachChild(e, expr, stmt);
+    const stmt = (s: Stmt): void => {
+      if (s.k === "decl") for (const d of s.decls) out.add(d.name);
+      forEachStmtChild(s, expr, stmt);
+    };
+    stmt(fn.body);
+    names = out;
+    declaredMemo.set(fn, names);
+  }
+  return names;
+}
+
+const declaredMemo = new WeakMap<FunctionDef, ReadonlySet<string>>();
+
+/** Runs a generator that cannot suspend (its expressions cannot: syncExpr) to its result. */
+function runSync<R>(g: Gen<R>): R {
+  const r = g.next();
+  if (!r.done) throw new Error("internal: an evaluation that cannot suspend reached a scheduling point");
+  return r.value;
+}
+
+/** The end of a scope's automatic objects (a pointer kept to one is a use after its end). */
+function endLocals(scope: Scope): void {
+  for (const v of scope.vars.values()) if (v.reg === undefined && v.obj.kind === "local") v.obj.freed = true;
 }
 
 function isGen(r: Value | Gen<Value>): r is Gen<Value> {

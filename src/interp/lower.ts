@@ -1022,7 +1022,6 @@ export function foldBinary(
   const t = usual(l.t, r.t);
   const a = wrap(l.v, t);
   const b = wrap(r.v, t);
-  const cmp = (x: boolean): { v: bigint; t: IntType } => ({ v: x ? 1n : 0n, t: T.int });
   switch (op) {
     case "+":
       return { v: wrap(a + b, t), t };
@@ -1053,6 +1052,11 @@ export function foldBinary(
     case ">=":
       return cmp(a >= b);
   }
+}
+
+/** A comparison's result (an int, 0 or 1): a function of the module, not a closure made per fold. */
+function cmp(x: boolean): { v: bigint; t: IntType } {
+  return { v: x ? 1n : 0n, t: T.int };
 }
 
 /** Applies `wrap` to the leftmost operand of a chain of binary operators (where a prefix operator binds). */

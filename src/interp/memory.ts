@@ -34,7 +34,9 @@ export interface Obj {
   readonly base: bigint;
   readonly size: number;
   readonly bytes: Uint8Array;
+  /** A view whose byte `vo` is the object's byte 0 (objects of plain memory share one per slab). */
   readonly view: DataView;
+  readonly vo: number;
   readonly kind: ObjKind;
   /** What it is, for messages: a variable's name, `kzalloc(48)`, a function's name. */
   label: string;
@@ -71,13 +73,33 @@ export type MemEvent =
 
 /** First address handed out: in the kernel's linear map, far from NULL and from ERR_PTR values. */
 const FIRST = 0xffff_8880_0000_1000n;
+const EMPTY = new Uint8Array(0);
+const EMPTY_VIEW = new DataView(EMPTY.buffer);
 /** Gap after each object, so one-past-the-end of an object is never the start of the next. */
-const GAP = 16n;
+const GAP = 16;
+/**
+ * Small objects' bytes are carved from slabs of this size (never reused, so zero-filled as allocated): one
+ * buffer and one DataView per slab, not per object. A typed array of its own per local costs a buffer and a
+ * view each (most objects are locals of a few bytes).
+ */
+const SLAB = 64 * 1024;
+/** Objects larger than this have a buffer of their own. */
+const SLAB_MAX = 1024;
 
 export class Memory {
   private readonly objs: Obj[] = [];
-  private next = FIRST;
+  /**
+   * Each object's first and one-past-last address as offsets from FIRST, parallel to `objs`: every address
+   * from FIRST up is below FIRST + 2^53, so these are exact numbers, and `find` compares numbers, not bigints.
+   */
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  /** The next object's address, as an offset from FIRST (a number: exact below 2^53, see `starts`). */
+  private next = 0;
   private nextId = 1;
+  private slab: ArrayBuffer | null = null;
+  private slabView: DataView | null = null;
+  private slabUsed = SLAB;
   observer: ((e: MemEvent) => void) | null = null;
   /**
    * Called on every checked access with the object and whether it writes: the interleaving explorer's
@@ -92,17 +114,44 @@ export class Memory {
     label: string,
     opts: { readonly?: boolean; callee?: Callee; bytes?: Uint8Array; io?: IoHooks } = {},
   ): Obj {
-    const base = this.next;
-    // An object behind hooks has no bytes of its own.
-    const bytes = opts.bytes ?? new Uint8Array(opts.io === undefined ? Math.max(size, 0) : 0);
-    if (opts.bytes !== undefined && bytes.length !== Math.max(size, 0))
-      throw new Error(`an object of ${size} bytes over a buffer of ${bytes.length}`);
+    const start = this.next;
+    const base = FIRST + BigInt(start);
+    let bytes: Uint8Array;
+    let view: DataView;
+    let vo = 0;
+    if (opts.bytes !== undefined) {
+      bytes = opts.bytes;
+      if (bytes.length !== Math.max(size, 0))
+        throw new Error(`an object of ${size} bytes over a buffer of ${bytes.length}`);
+      view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    } else if (opts.io !== undefined) {
+      // An object behind hooks has no bytes of its own.
+      bytes = EMPTY;
+      view = EMPTY_VIEW;
+    } else if (size <= SLAB_MAX) {
+      const n = Math.max(size, 0);
+      if (this.slabUsed + n > SLAB || this.slab === null || this.slabView === null) {
+        this.slab = new ArrayBuffer(SLAB);
+        this.slabView = new DataView(this.slab);
+        this.slabUsed = 0;
+      }
+      vo = this.slabUsed;
+      bytes = new Uint8Array(this.slab, vo, n);
+      view = this.slabView;
+      // 8-byte aligned within the slab, as the objects' addresses are (alignment of DataView access does
+      // not matter for correctness; this keeps objects apart).
+      this.slabUsed = (vo + n + 7) & ~7;
+    } else {
+      bytes = new Uint8Array(size);
+      view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
     const obj: Obj = {
       id: this.nextId++,
       base,
       size,
       bytes,
-      view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      view,
+      vo,
       kind,
       label,
       freed: false,
@@ -111,8 +160,11 @@ export class Memory {
       callee: opts.callee ?? null,
       io: opts.io ?? null,
     };
-    this.next = (base + BigInt(Math.max(size, 1)) + GAP + 15n) & ~15n;
+    // The end, a gap, aligned to 16 (FIRST is aligned).
+    this.next = Math.floor((start + Math.max(size, 1) + GAP + 15) / 16) * 16;
     this.objs.push(obj);
+    this.starts.push(start);
+    this.ends.push(start + size);
     return obj;
   }
 
@@ -128,14 +180,17 @@ export class Memory {
 
   /** The object whose bytes (or one-past-the-end) hold `addr`, or null. */
   find(addr: bigint): Obj | null {
+    if (addr < FIRST) return null;
+    const a = Number(addr - FIRST);
+    const starts = this.starts;
+    const ends = this.ends;
     let lo = 0;
-    let hi = this.objs.length - 1;
+    let hi = starts.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      const o = this.objs[mid] as Obj;
-      if (addr < o.base) hi = mid - 1;
-      else if (addr > o.base + BigInt(o.size)) lo = mid + 1;
-      else return o;
+      if (a < (starts[mid] as number)) hi = mid - 1;
+      else if (a > (ends[mid] as number)) lo = mid + 1;
+      else return this.objs[mid] as Obj;
     }
     return null;
   }
@@ -147,20 +202,29 @@ export class Memory {
 
   /** Checks an access of `size` bytes at `addr` through a pointer derived from `obj`; returns the offset. */
   check(obj: Obj | null, addr: bigint, size: number, write: boolean): { obj: Obj; off: number } {
-    if (obj === null) {
-      if (addr < 4096n)
-        throw new Fault(
-          "null-deref",
-          `${write ? "write to" : "read of"} address 0x${addr.toString(16)} (NULL)`,
-        );
-      const found = this.find(addr);
-      if (found === null)
-        throw new Fault(
-          "bad-pointer",
-          `${write ? "write to" : "read of"} unmapped address 0x${addr.toString(16)}`,
-        );
-      obj = found;
-    }
+    const o = this.target(obj, addr, write);
+    return { obj: o, off: this.offset(o, addr, size, write) };
+  }
+
+  /** The object an access through a pointer derived from `obj` reaches: `obj`, or the one found at `addr`. */
+  target(obj: Obj | null, addr: bigint, write: boolean): Obj {
+    if (obj !== null) return obj;
+    if (addr < 4096n)
+      throw new Fault(
+        "null-deref",
+        `${write ? "write to" : "read of"} address 0x${addr.toString(16)} (NULL)`,
+      );
+    const found = this.find(addr);
+    if (found === null)
+      throw new Fault(
+        "bad-pointer",
+        `${write ? "write to" : "read of"} unmapped address 0x${addr.toString(16)}`,
+      );
+    return found;
+  }
+
+  /** `check` once the object is known (`target`): bounds, a use after free, the footprint, read-only. */
+  offset(obj: Obj, addr: bigint, size: number, write: boolean): number {
     const off = Number(addr - obj.base);
     if (off < 0 || off + size > obj.size) {
       throw new Fault(
@@ -171,7 +235,7 @@ export class Memory {
     if (obj.freed) this.observer?.({ type: "use-after-free", obj, write });
     this.onAccess?.(obj, write);
     if (write && obj.readonly) throw new Fault("read-only", `write to read-only ${obj.label}`);
-    return { obj, off };
+    return off;
   }
 }
 
@@ -188,20 +252,73 @@ export function writeBytes(obj: Obj, off: number, bytes: Uint8Array): void {
 
 /** Reads an integer of type `t` at `off` of `obj` (bounds already checked). */
 export function loadInt(obj: Obj, off: number, t: IntType): bigint {
-  if (obj.io === null) return intFrom(obj.view, off, t);
-  const b = obj.io.read(off, t.bits / 8);
-  return intFrom(new DataView(b.buffer, b.byteOffset, b.byteLength), 0, t);
+  if (obj.io === null) return intFrom(obj.view, obj.vo + off, t);
+  return intFromBytes(obj.io.read(off, t.bits / 8), t);
 }
 
 /** Writes `v` (already in `t`'s range) as an integer of `t`'s width at `off` of `obj`. */
 export function storeInt(obj: Obj, off: number, bits: 8 | 16 | 32 | 64, v: bigint): void {
   if (obj.io === null) {
-    intTo(obj.view, off, bits, v);
+    intTo(obj.view, obj.vo + off, bits, v);
     return;
   }
+  obj.io.write(off, intBytes(bits, v));
+}
+
+/**
+ * Decodes the little-endian integer of type `t` in the first bytes of `b` (what a hook gave), without a
+ * DataView: one over a small array makes V8 give the array a buffer of its own, which costs more than this.
+ */
+export function intFromBytes(b: Uint8Array, t: IntType): bigint {
+  if (b.length < t.bits / 8) throw new RangeError(`${b.length} bytes for a ${t.bits}-bit integer`);
+  const b0 = b[0] as number;
+  switch (t.bits) {
+    case 8:
+      return BigInt(t.signed ? (b0 << 24) >> 24 : b0);
+    case 16: {
+      const u = b0 | ((b[1] as number) << 8);
+      return BigInt(t.signed ? (u << 16) >> 16 : u);
+    }
+    case 32: {
+      const u = (b0 | ((b[1] as number) << 8) | ((b[2] as number) << 16) | ((b[3] as number) << 24)) >>> 0;
+      return BigInt(t.signed ? u | 0 : u);
+    }
+    case 64: {
+      const lo = (b0 | ((b[1] as number) << 8) | ((b[2] as number) << 16) | ((b[3] as number) << 24)) >>> 0;
+      const hi =
+        ((b[4] as number) | ((b[5] as number) << 8) | ((b[6] as number) << 16) | ((b[7] as number) << 24)) >>>
+        0;
+      const u = (BigInt(hi) << 32n) | BigInt(lo);
+      return t.signed ? BigInt.asIntN(64, u) : u;
+    }
+  }
+}
+
+/** The little-endian bytes of `v` at `bits` (two's complement), without a DataView (see intFromBytes). */
+export function intBytes(bits: 8 | 16 | 32 | 64, v: bigint): Uint8Array {
   const b = new Uint8Array(bits / 8);
-  intTo(new DataView(b.buffer), 0, bits, v);
-  obj.io.write(off, b);
+  if (bits === 64) {
+    const u = BigInt.asUintN(64, v);
+    const lo = Number(u & 0xffff_ffffn);
+    const hi = Number(u >> 32n);
+    b[0] = lo;
+    b[1] = lo >>> 8;
+    b[2] = lo >>> 16;
+    b[3] = lo >>> 24;
+    b[4] = hi;
+    b[5] = hi >>> 8;
+    b[6] = hi >>> 16;
+    b[7] = hi >>> 24;
+    return b;
+  }
+  const n = Number(BigInt.asUintN(bits, v));
+  b[0] = n;
+  if (bits >= 16) b[1] = n >>> 8;
+  if (bits === 32) {
+    b[2] = n >>> 16;
+    b[3] = n >>> 24;
+  }
+  return b;
 }
 
 /** Decodes a little-endian integer of type `t`. */

@@ -123,11 +123,36 @@ void g(void) { char *d = (char *)fw_data(); d[1] = 'W'; }`,
 static int odd(int v, void *data) { return (v & 1) && data; }
 int f(void) { int x; return for_each(odd, &x); }`,
       layered(tableEnvironment({ for_each: each }), heapEnvironment),
+      "test.c",
+      { keepEvents: true },
     );
     expect(m.call("f")).toMatchObject({ status: "done", value: { v: 2n } });
     expect(seen).toEqual(["3@f:3", "5@f:3", "8@f:3"]);
     const calls = m.events.filter((e) => e.type === "call").map((e) => (e.type === "call" ? e.fn : ""));
     expect(calls).toEqual(["f", "odd", "odd", "odd"]);
+  });
+
+  it("an observer of some event types sees only those; without a log, nothing is kept", async () => {
+    const m = await machine(
+      `int twice(int v);
+static int one(void) { return 1; }
+int f(void) { return twice(one()); }`,
+      tableEnvironment({ twice: (call) => int32(2n * (call.args[0]?.k === "int" ? call.args[0].v : 0n)) }),
+    );
+    const seen: string[] = [];
+    const all: string[] = [];
+    const stop = m.subscribeTo(["call", "env-call"], (e) =>
+      seen.push(`${e.type}${e.type === "call" ? ` ${e.fn}` : ""}`),
+    );
+    m.subscribe((e) => all.push(e.type));
+    expect(m.call("f")).toMatchObject({ status: "done", value: { v: 2n } });
+    expect(seen).toEqual(["call f", "call one", "env-call"]);
+    expect(all).toEqual(["call", "call", "return", "env-call", "env-return", "return", "end"]);
+    stop();
+    seen.length = 0;
+    m.call("f");
+    expect(seen).toEqual([]);
+    expect(m.events).toEqual([]);
   });
 
   it("the environment's headers lower with the prelude, and predefined macros reach the files", async () => {

@@ -213,4 +213,22 @@ int main(void) {
 }`);
     expect(out).toBe("4294967296 255\n");
   });
+
+  it("calls what a name denotes where it is called: a local or a global function pointer shadows a function", async () => {
+    const out = await run(`${PRINTF}
+static int one(void) { return 1; }
+static int two(void) { return 2; }
+int (*three)(void) = two;
+static int by_name(void) { return one() * 100; }
+static int shadowed(void) { int (*one)(void) = two; return one() * 10; }
+static int in_block(int k) { int r = one(); if (k) { int (*one)(void) = two; r += one() * 10; } return r + one(); }
+int main(void) {
+  int i, s = 0;
+  for (i = 0; i < 2; i++) s += by_name() + shadowed() + in_block(i) + three();
+  printf("%d\n", s);
+  return 0;
+}`);
+    // by_name 100, shadowed 20, three 2, twice; in_block 1 + 1, then 1 + 20 + 1.
+    expect(out).toBe(`${2 * (100 + 20 + 2) + 2 + 22}\n`);
+  });
 });

@@ -171,4 +171,17 @@ static int next_id(void) { static int id = 100; return id++; }
 int main(void) { next_id(); next_id(); printf("%d\\n", next_id()); return 0; }`);
     expect(out).toBe("102\n");
   });
+
+  it("ends a statement expression's scope with it: an inner name no longer shadows the outer one", async () => {
+    // Its scope stayed on the frame: the block around it then popped that scope instead of its own, and
+    // `x` after the block was the inner (ended) x, 2, where gcc prints 1.
+    const out = await run(`${PRINTF}
+int main(void) {
+  int x = 1;
+  { int x = 2; int y = ({ int z = 3; z; }); x = y; }
+  printf("%d %d\n", x, ({ int x = 5; x; }) + x);
+  return 0;
+}`);
+    expect(out).toBe("1 6\n");
+  });
 });

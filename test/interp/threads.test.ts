@@ -81,7 +81,7 @@ describe("interpreter: resumable kernel threads", () => {
 
   it("runs the schedule it is given: a scheduler that prefers thread 2 gives another, equally repeatable, order", async () => {
     const log: string[] = [];
-    const m = await machine(WORKERS, mutexes(log));
+    const m = await machine(WORKERS, mutexes(log), "test.c", { keepEvents: true });
     m.spawn("worker1", "worker", [int32(1)]);
     m.spawn("worker2", "worker", [int32(2)]);
     const prefer2: Scheduler = (runnable) => runnable.find((t) => t.id === 2) ?? (runnable[0] as never);

@@ -219,7 +219,7 @@ export class KernelEnv implements Environment {
         write || obj.io !== null,
       );
     };
-    m.subscribe((e) => {
+    m.subscribeTo(["suspend", "call", "return", "mem"], (e) => {
       if (e.type === "suspend") this.yields.set(e.thread, e.reason);
       else if (e.type === "call") {
         this.sites.push(e.site);

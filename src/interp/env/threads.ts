@@ -139,7 +139,7 @@ export class ThreadedKernel implements Environment {
       if (write) this.footprint.set(key, true);
       else if (!this.footprint.has(key)) this.footprint.set(key, false);
     };
-    m.subscribe((e) => {
+    m.subscribeTo(["mem"], (e) => {
       if (e.type === "mem" && e.e.type === "use-after-free") {
         const o = e.e.obj;
         this.raise(
