@@ -26,8 +26,9 @@
 
 import type { Fixtures } from "../emulator/api.ts";
 import type { FindingKind, TraceStep } from "../scenarios/result.ts";
-import type { Design } from "../scenarios/run.ts";
+import { type Design, unknownReasons } from "../scenarios/run.ts";
 import { World } from "../scenarios/world.ts";
+import { trackFactReads } from "../semantics/facts.ts";
 import type { Footprint } from "../semantics/kthread.ts";
 import { type KThread, KThreads } from "../semantics/kthread.ts";
 import {
@@ -119,7 +120,10 @@ export async function runKernelSchedule(
   fixtures: Fixtures,
   opts: KernelRunOptions = {},
 ): Promise<KernelExecution> {
-  const w = await World.create(design.facts, {
+  // The facts it reads: an unknown fact read, or a changed function no fact describes called, means the
+  // model ran in place of the posted code (the execution is unknown, as a matrix cell is).
+  const tracked = trackFactReads(design.facts);
+  const w = await World.create(tracked.facts, {
     platform: "stm32mp15",
     dt: "reference",
     fixtures,
@@ -236,6 +240,15 @@ export async function runKernelSchedule(
       const why = design.stm32?.cannotRun(e) ?? design.tee?.cannotRun(e) ?? null;
       unknown ??= `teardown: ${why?.why ?? (e instanceof Error ? e.message : String(e))}`;
     }
+  }
+  const notPosted = unknownReasons(design, tracked.reads, k.trace);
+  const first = notPosted[0];
+  if (first !== undefined) {
+    // As the matrix's "cannot review" line: what it read or called (a few), the series' files, the first why.
+    const what = notPosted.map((r) => r.what);
+    const shown = what.length > 4 ? [...what.slice(0, 4), `${what.length - 4} more`] : what;
+    const files = [...new Set(notPosted.flatMap((r) => r.files))].sort();
+    unknown ??= `the model ran in place of the posted code: ${shown.join(", ")}${files.length > 0 ? ` (${files.join(", ")})` : ""}, because ${first.why}`;
   }
   const inst = w.stm32Instance ?? w.teeInstance;
   for (const f of w.monitors.findings) {

@@ -167,7 +167,10 @@ async function kernelScenarios(
   });
 }
 
-/** A built-in id without --kernel-tree: its hand model (said on stderr); else the input's C on the tree. */
+/**
+ * A built-in id without --kernel-tree: its hand model (said on stderr); else the input's C on the tree, or
+ * with no tree found, the input as a review without one runs it (its TEE driver from C, said on stderr).
+ */
 async function interleaveDesign(spec: string, kernelTree: string | undefined) {
   const { builtinInterleaveDesign, kernelTreeInterleaveDesign } = await import(
     "../../node/kernel-interleave-input.ts"
@@ -179,7 +182,14 @@ async function interleaveDesign(spec: string, kernelTree: string | undefined) {
     );
     return builtin;
   }
-  return kernelTreeInterleaveDesign(spec, kernelTree);
+  const design = await kernelTreeInterleaveDesign(spec, kernelTree, true);
+  if (design.stm32 === undefined) {
+    const { describeRan } = await import("../../scenarios/result.ts");
+    printError(
+      `note: ${spec}: no kernel tree: ${design.ran === undefined ? "the hand model (its facts) runs every file" : describeRan(design.ran)}\n`,
+    );
+  }
+  return design;
 }
 
 export async function kernelInterleaveExplore(

@@ -3,6 +3,7 @@ import type { CellSummary } from "../../compare/types.ts";
 import { UsageError } from "../../errors.ts";
 import type { InputOptions } from "../../node/inputs.ts";
 import { loadStore } from "../../node/series-store.ts";
+import { REVIEW_INTERLEAVE_DEPTH } from "../../review/depth.ts";
 import type { ReviewReport, ReviewRunOptions, ReviewSubject } from "../../review/index.ts";
 import { FINDING_CLASSES } from "../../review/verdict.ts";
 import type { Series } from "../../series/types.ts";
@@ -11,6 +12,8 @@ import { requireCommandPaths } from "../paths.ts";
 import {
   exploreDepthOf,
   formatOf,
+  INTERLEAVE_DEPTH_HELP,
+  interleaveDepthOf,
   KERNEL_TREE_HELP,
   MODEL_ONLY_HELP,
   type RenderedReviewOptions,
@@ -199,11 +202,17 @@ export function register(program: Command): void {
       "--explore-depth <n>",
       "explore every sequence of up to n events on both versions (0: skip; default 3 with --format or --fail-on, else 0)",
     )
+    .option(
+      "--interleave-depth <n>",
+      `${INTERLEAVE_DEPTH_HELP} (0: skip; default ${REVIEW_INTERLEAVE_DEPTH} with --format or --fail-on, else 0)`,
+    )
     .action(async (input: string, opts: ReviewOptions) => {
       const classes = failOnClasses(opts.failOn);
       const full = opts.format !== undefined || opts.failOn !== undefined;
       if (full) formatOf(opts);
       const exploreDepth = full || opts.exploreDepth !== undefined ? exploreDepthOf(opts.exploreDepth) : 0;
+      const interleaveDepth =
+        full || opts.interleaveDepth !== undefined ? interleaveDepthOf(opts.interleaveDepth) : 0;
       await requireCommandPaths({ ...opts, inputs: [input] });
       // Loaded here, not for --help: the mapper, the model and the review room.
       const { loadInput } = await import("../../node/inputs.ts");
@@ -213,6 +222,8 @@ export function register(program: Command): void {
       const { a, why, history } = await comparison(series, input, opts);
       const runOpts: ReviewRunOptions = {
         exploreDepth,
+        interleaveDepth,
+        ...(opts.kernelTree !== undefined ? { kernelTree: opts.kernelTree } : {}),
         comparisonWhy: why,
         ...(history ? { history } : {}),
         builtinStubs: (id) => builtinTeeStubs(id),
@@ -224,7 +235,7 @@ export function register(program: Command): void {
         printSummary(series, report, opts.json === true, describeRan);
       }
       if (classes.length > 0) {
-        const outcome = failOnOutcome(report.diff, classes, report.explore);
+        const outcome = failOnOutcome(report.diff, classes, report.explore, report.interleave);
         if (outcome === "findings") process.exitCode = 1;
         else if (outcome === "cannot-say") process.exitCode = 4;
       }
