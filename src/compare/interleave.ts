@@ -206,10 +206,3 @@ export async function compareInterleavings(
     },
   };
 }
-
-/** Findings B's interleavings leave open: introduced or carried, in a judged scenario. */
-export function openInterleaveFindings(x: InterleaveDiff | undefined): InterleaveFindingRef[] {
-  return (x?.scenarios ?? []).flatMap((s) =>
-    s.findings.filter((f) => f.class === "introduced" || f.class === "carried"),
-  );
-}

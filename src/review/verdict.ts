@@ -11,7 +11,7 @@
  * nothing in it), and a report with unknown cells says so first.
  */
 import type { ExploreDiff } from "../compare/explore.ts";
-import { type InterleaveDiff, openInterleaveFindings } from "../compare/interleave.ts";
+import type { InterleaveDiff, InterleaveFindingRef } from "../compare/interleave.ts";
 import type { ChangelogCheck, ClassifiedFinding, VersionDiff } from "../compare/types.ts";
 
 export type VerdictStatus = "pass" | "warn" | "fail";
@@ -65,6 +65,13 @@ export function cannotReview(diff: VersionDiff): CannotReview | null {
     `${files.length > 0 ? ` (${files.join(", ")})` : ""}, because ${why[0] ?? "they could not be run"}` +
     `${why.length > 1 ? ` (and ${why.length - 1} other reason${why.length > 2 ? "s" : ""})` : ""}`;
   return { scenarios: unknown.map((s) => s.scenario), total, what, files, reasons: why, line };
+}
+
+/** Findings B's interleavings leave open: introduced or carried, in a scenario judged. */
+export function openInterleaveFindings(x: InterleaveDiff | undefined): InterleaveFindingRef[] {
+  return (x?.scenarios ?? []).flatMap((s) =>
+    s.findings.filter((f) => f.class === "introduced" || f.class === "carried"),
+  );
 }
 
 /**

@@ -1,0 +1,148 @@
+/**
+ * The review's interleaving scenarios (src/compare/interleave.ts): our own fixture TEE driver with a race
+ * (test/fixtures/fxtee/fxrace.ts: the unregister that stops a still-running firmware after freeing its entry)
+ * reviewed against the driver without it. The race shows as introduced, with its shortest schedule and a
+ * replay command that reproduces it; the leaks mainline has in the same schedule are pre-existing; and a side
+ * whose file did not run from C makes every interleaving scenario not judged, never fixed or passed.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadInput } from "../../src/node/inputs.ts";
+import { mappedSubject } from "../../src/node/versions.ts";
+import { renderReview } from "../../src/report/index.ts";
+import { failOnOutcome, type ReviewReport, type ReviewSubject, runReview } from "../../src/review/index.ts";
+import { withC } from "../../src/review/run.ts";
+import { fxraceDriver, fxraceSeries } from "../fixtures/fxtee/fxrace.ts";
+import { fxteeMbox } from "../fixtures/fxtee/fxtee.ts";
+import { renderMbox } from "../fixtures/map/build.ts";
+import { runCli } from "../helpers/cli.ts";
+
+const TEE = "drivers/remoteproc/remoteproc_tee.c";
+/** The posted line where the stop after the free reads the freed entry (fx_invoke's argument from e). */
+const RACE_LINE =
+  fxraceDriver()
+    .split("\n")
+    .findIndex((l) => l.includes("struct tee_ioctl_invoke_arg arg = {")) + 1;
+
+describe("the review's interleaving scenarios", () => {
+  let dir: string;
+  let a: ReviewSubject;
+  let b: ReviewSubject;
+  let bPath: string;
+  let report: ReviewReport;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "rproc-race-"));
+    const aPath = join(dir, "fxtee-v5.mbox");
+    bPath = join(dir, "fxtee-v8.mbox");
+    await writeFile(aPath, fxteeMbox(5));
+    await writeFile(bPath, renderMbox(fxraceSeries()));
+    a = await mappedSubject(await loadInput(aPath), aPath);
+    b = await mappedSubject(await loadInput(bPath), bPath);
+    report = (await runReview(a, b, { scenarios: ["boot"], exploreDepth: 0, interleaveDepth: 2 })).report;
+  }, 120_000);
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("both sides run their TEE driver from C", () => {
+    for (const s of [a, b]) expect(s.design.tee).toBeDefined();
+  });
+
+  it("classes the race our driver adds as introduced, with its shortest schedule, posted line and replay", () => {
+    const x = report.interleave;
+    expect(x?.depth).toBe(2);
+    const race = x?.scenarios.find((s) => s.scenario === "unbind-racing-start");
+    expect(race?.notJudged).toBeNull();
+    const uaf = race?.findings.find((f) => f.kind === "use-after-free");
+    expect(uaf).toMatchObject({
+      class: "introduced",
+      at: "fx_invoke",
+      schedule: [3, 3],
+      site: { file: TEE, line: RACE_LINE },
+      replay: `rproc-review replay --version ${bPath} --scenario unbind-racing-start --schedule t3,t3`,
+    });
+    expect(uaf?.detail).toMatch(/freed in rproc_tee_unregister/);
+    // The default schedule (start before unbind) is clean: the race needs the two choices.
+    expect(uaf?.schedule.length).toBeGreaterThan(0);
+    // The leaks of the same schedule are mainline's too: pre-existing, not blamed on the series.
+    const leak = race?.findings.find((f) => f.kind === "leak" && f.at === "rproc_alloc");
+    expect(leak?.class).toBe("pre-existing");
+    // Nothing A raised that B does not: no "fixed"; no finding at all in the other two scenarios.
+    expect(x?.counts.fixed).toBe(0);
+    for (const id of ["auto-boot-at-probe", "recovery-racing-stop"]) {
+      const s = x?.scenarios.find((y) => y.scenario === id);
+      expect(s?.notJudged).toBeNull();
+      expect(s?.findings).toEqual([]);
+    }
+  });
+
+  it("fails the verdict on it and renders it in every format", () => {
+    expect(report.verdict.status).toBe("fail");
+    expect(report.verdict.line).toMatch(
+      /interleavings \(depth 2\): 2 introduced, 1 carried, \d+ pre-existing/,
+    );
+    expect(failOnOutcome(report.diff, ["introduced"], report.explore, report.interleave)).toBe("findings");
+    const md = renderReview(report, "markdown");
+    expect(md).toContain("### Thread interleavings (depth 2)");
+    expect(md).toContain("| ❌ introduced | **use-after-free** in `fx_invoke` on t3 sysfs unbind");
+    expect(md).toContain("t3,t3, then the lowest runnable");
+    const mail = renderReview(report, "email");
+    expect(mail).toMatch(/interleavings \(depth 2\): 2 introduced/);
+    const html = renderReview(report, "html", { html: { mermaidScript: "" } });
+    expect(html).toContain("<h2>Thread interleavings (depth 2)</h2>");
+    expect(html).toMatch(/<td class="fail">introduced<\/td><td>use-after-free in fx_invoke/);
+    const json = JSON.parse(renderReview(report, "json")) as ReviewReport;
+    expect(json.interleave?.counts.introduced).toBe(report.interleave?.counts.introduced);
+  });
+
+  it("the replay command it prints reproduces the race", async () => {
+    const cmd = report.interleave?.scenarios
+      .flatMap((s) => s.findings)
+      .find((f) => f.kind === "use-after-free")?.replay;
+    expect(cmd).toBeDefined();
+    const args = (cmd as string).split(" ").slice(1);
+    const r = await runCli(args.map((x) => (x === '""' ? "" : x)));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\n {2}use-after-free in fx_invoke on t3 sysfs unbind/);
+    expect(r.err).toMatch(/no kernel tree: remoteproc_tee\.c from C/);
+  }, 60_000);
+
+  it("one choice is not enough: at depth 1 the race is not found, and nothing is claimed fixed", async () => {
+    const r = (await runReview(a, b, { scenarios: ["boot"], exploreDepth: 0, interleaveDepth: 1 })).report;
+    const all = r.interleave?.scenarios.flatMap((s) => s.findings) ?? [];
+    expect(all.some((f) => f.kind === "use-after-free")).toBe(false);
+    expect(r.interleave?.counts.fixed).toBe(0);
+  }, 60_000);
+
+  it("a side whose file did not run from C makes every scenario not judged: no class, no pass", async () => {
+    const ran = [
+      ...(b.design.ran ?? []),
+      {
+        file: "drivers/remoteproc/stm32_rproc.c",
+        from: "not run" as const,
+        why: "test: its C did not lower",
+      },
+    ];
+    const notRun = withC(b, { ran });
+    const r = (await runReview(a, notRun, { scenarios: ["boot"], exploreDepth: 0, interleaveDepth: 2 }))
+      .report;
+    const x = r.interleave;
+    expect(x?.counts.notJudged).toBe(3);
+    for (const s of x?.scenarios ?? []) {
+      expect(s.notJudged).toMatch(/stm32 did not run from C/);
+      expect(s.findings).toEqual([]);
+    }
+    expect(r.verdict.line).toMatch(/interleavings \(depth 2\): not judged, .*stm32 did not run from C/);
+    expect(r.verdict.status).not.toBe("pass");
+    expect(failOnOutcome(r.diff, ["fixed"], r.explore, r.interleave)).not.toBe("clean");
+    expect(renderReview(r, "markdown")).toMatch(/Not judged: unbind-racing-start: .*did not run from C/);
+  }, 60_000);
+
+  it("--interleave-depth takes 0 to 8", async () => {
+    const r = await runCli(["review", "v16", "--interleave-depth", "9", "--format", "json"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--interleave-depth/);
+  });
+});
