@@ -392,3 +392,64 @@ export function renderKernelReplay(x: KernelExecution): string {
   for (const f of x.findings) lines.push(`  ${describeKernelFinding(f)}`);
   return lines.join("\n");
 }
+
+// ---- the matrix's interleaving rows -------------------------------------------------------------------
+
+/** One matrix cell of an interleaving scenario: the search of one design to a depth. */
+export interface InterleaveCell {
+  version: string;
+  scenario: string;
+  depth: number;
+  executions: number;
+  states: number;
+  /** Each distinct finding (kind, function) with its shortest schedule. */
+  findings: { kind: KernelFindingKind; at: string; detail: string; thread: string; schedule: number[] }[];
+  /** Why the cell is not the posted code's verdict (an execution stopped, the model stood in); null when it is. */
+  unknown: string | null;
+}
+
+export interface InterleaveRows {
+  depth: number;
+  scenarios: { id: string; title: string }[];
+  cells: InterleaveCell[];
+}
+
+/**
+ * The interleaving scenarios as matrix rows: each design searched to `depth` in each scenario (matrix
+ * --interleave). A design with a file of its series that did not run from C is unknown in every row.
+ */
+export async function runInterleaveRows(
+  designs: readonly Design[],
+  depth: number,
+  fixtures: Fixtures,
+): Promise<InterleaveRows> {
+  const cells: InterleaveCell[] = [];
+  for (const d of designs) {
+    const notRun = (d.ran ?? []).filter((r) => r.from === "not run").map((r) => r.file);
+    for (const s of KERNEL_SCENARIOS) {
+      const r = await exploreKernelInterleavings(d, s, fixtures, { depth });
+      const why = [
+        ...(notRun.length > 0 ? [`${notRun.join(", ")} did not run from C: the model stood in for it`] : []),
+        ...(r.unknown === null
+          ? []
+          : [`the schedule ${formatSchedule(r.unknown.schedule)} stopped: ${r.unknown.what}`]),
+      ];
+      cells.push({
+        version: d.id,
+        scenario: s.id,
+        depth,
+        executions: r.executions,
+        states: r.states,
+        findings: r.findings.map((f) => ({
+          kind: f.finding.kind,
+          at: f.finding.at,
+          detail: f.finding.detail,
+          thread: f.finding.thread,
+          schedule: f.schedule,
+        })),
+        unknown: why.length > 0 ? why.join("; ") : null,
+      });
+    }
+  }
+  return { depth, scenarios: KERNEL_SCENARIOS.map((s) => ({ id: s.id, title: s.title })), cells };
+}
