@@ -79,13 +79,16 @@ function excerptLines(c: RootCause, around = 1): string[] {
   );
 }
 
-/** The command that shows a cause: the matrix cell of its first scenario, else its explored sequence. */
+/**
+ * The command that shows a cause: the matrix cell of its first scenario, else its explored sequence, else its
+ * shortest schedule in an interleaving scenario.
+ */
 function causeCommand(r: ReviewReport, c: RootCause): string | null {
   const side = c.class === "fixed" ? r.reproduce.versions[0] : r.reproduce.versions[1];
   const cmd =
     c.scenarios.length > 0
       ? `rproc-review matrix --versions ${shellWord(side ?? r.b.id)} --scenarios ${c.scenarios[0]}`
-      : (c.explore?.replay ?? null);
+      : (c.explore?.replay ?? c.interleave?.replay ?? null);
   return cmd === null ? null : fetchable(r).rewrite(cmd);
 }
 

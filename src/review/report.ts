@@ -143,7 +143,7 @@ export function buildReport(a: VersionSide, b: VersionSide, opts: ReportOptions 
     a: { ...diff.a, series: a.series ? seriesRef(a.series) : null },
     b: { ...diff.b, series: b.series ? seriesRef(b.series) : null },
     verdict: verdictOf(diff, changelog, opts.explore, opts.interleave),
-    causes: rootCauses(diff, a, b, opts.explore),
+    causes: rootCauses(diff, a, b, opts.explore, opts.interleave),
     comparison: { against: diff.a.id, why: opts.comparisonWhy ?? "given" },
     diff,
     changelog,

@@ -88,8 +88,18 @@ describe("the review's interleaving scenarios", () => {
     expect(md).toContain("### Thread interleavings (depth 2)");
     expect(md).toContain("| ❌ introduced | **use-after-free** in `fx_invoke` on t3 sysfs unbind");
     expect(md).toContain("t3,t3, then the lowest runnable");
+    // A root cause of its own (no scenario raises it), shown in the mail with the command that replays it.
+    const cause = report.causes.find((c) => c.kind === "use-after-free" && c.functions.includes("fx_invoke"));
+    expect(cause).toMatchObject({
+      class: "introduced",
+      scenarios: [],
+      interleave: { scenario: "unbind-racing-start", schedule: [3, 3] },
+    });
+    expect(cause?.raisedAt).toEqual([{ file: TEE, lines: [RACE_LINE] }]);
     const mail = renderReview(report, "email");
     expect(mail).toMatch(/interleavings \(depth 2\): 2 introduced/);
+    expect(mail).toContain(`${cause?.id} introduced: use-after-free in fx_invoke()`);
+    expect(mail).toMatch(/rproc-review replay --version \S+ --scenario unbind-racing-start --schedule t3,t3/);
     const html = renderReview(report, "html", { html: { mermaidScript: "" } });
     expect(html).toContain("<h2>Thread interleavings (depth 2)</h2>");
     expect(html).toMatch(/<td class="fail">introduced<\/td><td>use-after-free in fx_invoke/);
