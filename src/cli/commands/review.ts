@@ -159,6 +159,19 @@ function printSummary(
   const distinct = new Map(open.map((f) => [`${f.class} ${f.kind} ${f.at}`, f]));
   for (const f of distinct.values())
     lines.push(`  ${f.class}${f.since ? ` (since ${f.since})` : ""}: ${f.kind} in ${f.at}: ${f.detail}`);
+  // With --interleave-depth: the interleavings' open findings, each once, with a shortest schedule.
+  const racy = new Map<string, string>();
+  for (const s of r.interleave?.scenarios ?? [])
+    for (const f of s.findings) {
+      if (f.class !== "introduced" && f.class !== "carried") continue;
+      const key = `${f.class} ${f.kind} ${f.at}`;
+      if (!racy.has(key))
+        racy.set(
+          key,
+          `  ${f.class} (interleavings, ${s.scenario}, schedule ${f.schedule.length === 0 ? "(default)" : f.schedule.map((t) => `t${t}`).join(",")}): ${f.kind} in ${f.at}: ${f.detail}`,
+        );
+    }
+  lines.push(...racy.values());
   printText(`${lines.join("\n")}\n`);
 }
 
