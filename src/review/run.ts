@@ -129,6 +129,8 @@ export interface ReviewRunOptions {
    * a side whose stm32_rproc.c ran from C replays on it.
    */
   kernelTree?: string;
+  /** The inputs ran with the hand model (`--model-only`): their interleavings' replay commands say so. */
+  modelOnly?: boolean;
   /** Why A is the version compared with, for the report ("the version it follows: …"); default "given". */
   comparisonWhy?: string;
   /**
@@ -233,12 +235,18 @@ function baseNote(s: ReviewSubject): string | null {
  * A side as the interleavings run it: its design with the C its cells ran, named for replay; a file of the
  * series whose C did not run makes its interleavings not judged (the model would stand in for it).
  */
-function interleaveSubject(s: ReviewSubject, kernelTree: string | undefined): InterleaveSubject {
+function interleaveSubject(
+  s: ReviewSubject,
+  kernelTree: string | undefined,
+  modelOnly: boolean,
+): InterleaveSubject {
   const tree =
     s.design.stm32 !== undefined && kernelTree !== undefined ? ` --kernel-tree ${shellWord(kernelTree)}` : "";
+  // A series input the review ran with the hand model replays with it too (a built-in id always does).
+  const model = modelOnly && s.mapped !== null ? " --model-only" : "";
   return {
     design: s.design,
-    replayAs: `${s.replayAs}${tree}`,
+    replayAs: `${s.replayAs}${tree}${model}`,
     notRepresented: (s.design.ran ?? [])
       .filter((r) => r.from === "not run")
       .map((r) => `${s.design.id}'s ${shortFileNames([r.file]).join("")} did not run from C`),
@@ -335,7 +343,7 @@ export async function runReview(
   const interleaveDepth = opts.interleaveDepth ?? REVIEW_INTERLEAVE_DEPTH;
   const subjects = new Map<ReviewSubject, InterleaveSubject>();
   const threaded = (s: ReviewSubject): InterleaveSubject => {
-    const x = subjects.get(s) ?? interleaveSubject(s, opts.kernelTree);
+    const x = subjects.get(s) ?? interleaveSubject(s, opts.kernelTree, opts.modelOnly === true);
     subjects.set(s, x);
     return x;
   };

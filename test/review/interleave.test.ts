@@ -150,6 +150,33 @@ describe("the review's interleaving scenarios", () => {
     expect(renderReview(r, "markdown")).toMatch(/Not judged: unbind-racing-start: .*did not run from C/);
   }, 60_000);
 
+  it("a review --model-only runs B's facts over the hand model, which read a fact the mapper could not: not judged, and its replay says why", async () => {
+    const model = await mappedSubject(await loadInput(bPath), bPath, { modelOnly: true });
+    expect(model.design.tee).toBeUndefined();
+    const r = (
+      await runReview(a, model, { scenarios: ["boot"], exploreDepth: 0, interleaveDepth: 2, modelOnly: true })
+    ).report;
+    for (const s of r.interleave?.scenarios ?? []) {
+      expect(s.notJudged).toMatch(/the model ran in place of the posted code: tee\.ctxStorage/);
+      expect(s.findings).toEqual([]);
+    }
+    expect(r.verdict.line).toMatch(/interleavings \(depth 2\): not judged/);
+    // The replay of an input the review ran with the hand model runs the hand model too (--model-only).
+    const replayed = await runCli([
+      "replay",
+      "--version",
+      bPath,
+      "--model-only",
+      "--scenario",
+      "unbind-racing-start",
+      "--schedule",
+      "t3,t3",
+    ]);
+    expect(replayed.code).toBe(0);
+    expect(replayed.err).toMatch(/no kernel tree: the hand model \(its facts\) runs every file/);
+    expect(replayed.out).toMatch(/\nunknown: the model ran in place of the posted code: tee\.ctxStorage/);
+  }, 60_000);
+
   it("--interleave-depth takes 0 to 8", async () => {
     const r = await runCli(["review", "v16", "--interleave-depth", "9", "--format", "json"]);
     expect(r.code).toBe(2);

@@ -176,6 +176,7 @@ export function register(program: Command): void {
       exploreDepth,
       interleaveDepth,
       ...(opts.kernelTree !== undefined ? { kernelTree: opts.kernelTree } : {}),
+      ...(opts.modelOnly === true ? { modelOnly: true } : {}),
       builtinStubs: (id) => builtinTeeStubs(id, mails),
     });
     await writeReport(report, opts);

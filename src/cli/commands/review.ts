@@ -237,6 +237,7 @@ export function register(program: Command): void {
         exploreDepth,
         interleaveDepth,
         ...(opts.kernelTree !== undefined ? { kernelTree: opts.kernelTree } : {}),
+        ...(opts.modelOnly === true ? { modelOnly: true } : {}),
         comparisonWhy: why,
         ...(history ? { history } : {}),
         builtinStubs: (id) => builtinTeeStubs(id),
