@@ -8,7 +8,7 @@ import { BUILTIN_VERSIONS, builtinVersion } from "../../semantics/versions.ts";
 import { shellWord } from "../../shell.ts";
 import { printJson, printText } from "../output.ts";
 import { inputPaths, looksLikePath, requirePaths } from "../paths.ts";
-import { INTERLEAVE_DEPTH_HELP, interleaveDepthOf, KERNEL_TREE_HELP } from "./diff.ts";
+import { interleaveDepthOf, KERNEL_TREE_HELP } from "./diff.ts";
 
 export interface MatrixOptions {
   versions?: string;
@@ -213,7 +213,7 @@ export function register(program: Command): void {
     )
     .option(
       "--interleave-depth <n>",
-      `with --interleave (implies it): ${INTERLEAVE_DEPTH_HELP.replace("on both versions and mainline", "on each version")}`,
+      `with --interleave (implies it): the scheduling choices each design's search explores, 0 to 8 (default ${REVIEW_INTERLEAVE_DEPTH})`,
     )
     .option(
       "--variant <file.json>",
