@@ -177,6 +177,25 @@ describe("the review's interleaving scenarios", () => {
     expect(replayed.out).toMatch(/\nunknown: the model ran in place of the posted code: tee\.ctxStorage/);
   }, 60_000);
 
+  it("review's short form names the open race (JSON and text) when --interleave-depth is given, and runs none without it", async () => {
+    const args = ["review", bPath, "--against", join(dir, "fxtee-v5.mbox")];
+    const json = await runCli([...args, "--interleave-depth", "2", "--explore-depth", "0", "--json"]);
+    expect(json.code).toBe(0);
+    const out = JSON.parse(json.out) as {
+      interleave: { depth: number; open: { kind: string; at: string; schedule: number[] }[] } | null;
+    };
+    expect(out.interleave?.depth).toBe(2);
+    expect(out.interleave?.open).toContainEqual(
+      expect.objectContaining({ kind: "use-after-free", at: "fx_invoke", schedule: [3, 3] }),
+    );
+    const text = await runCli([...args, "--interleave-depth", "2"]);
+    expect(text.out).toMatch(
+      /introduced \(interleavings, unbind-racing-start, schedule t3,t3\): use-after-free in fx_invoke/,
+    );
+    const none = await runCli([...args, "--json"]);
+    expect((JSON.parse(none.out) as { interleave: unknown }).interleave).toBeNull();
+  }, 60_000);
+
   it("--interleave-depth takes 0 to 8", async () => {
     const r = await runCli(["review", "v16", "--interleave-depth", "9", "--format", "json"]);
     expect(r.code).toBe(2);

@@ -135,6 +135,19 @@ function printSummary(
         series: d.b,
         findings: d.findings.filter((f) => f.class !== "pre-existing"),
       })),
+      // With --interleave-depth: the interleavings' counts, the scenarios not judged and the open findings.
+      interleave: r.interleave
+        ? {
+            depth: r.interleave.depth,
+            counts: r.interleave.counts,
+            notJudged: r.interleave.scenarios
+              .filter((s) => s.notJudged !== null)
+              .map((s) => ({ scenario: s.scenario, why: s.notJudged })),
+            open: r.interleave.scenarios.flatMap((s) =>
+              s.findings.filter((f) => f.class === "introduced" || f.class === "carried"),
+            ),
+          }
+        : null,
     };
     printJson(out);
     return;
