@@ -91,9 +91,37 @@ export function interleaveReplayCommand(
   return `rproc-review replay ${replayAs} --scenario ${scenario} --schedule ${s}`;
 }
 
+/**
+ * Why a design's interleavings cannot run at all: its core ran from C in its cells (a kernel tree), and the
+ * kernel-thread world runs the hand model's core only (src/explore/kernel-interleave.ts); null when they can.
+ */
+export function cannotInterleave(d: Design): string | null {
+  return d.stm32?.core === undefined
+    ? null
+    : `${d.id}'s core ran from C in its cells, and the kernel-thread world runs the hand model's core only (its driver core has no device_lock)`;
+}
+
+const NOT_RUN: KernelInterleaveResult = {
+  design: "",
+  scenario: "",
+  depth: 0,
+  reduction: "sleep-sets",
+  executions: 0,
+  transitions: 0,
+  nodes: 0,
+  pruned: 0,
+  states: 0,
+  perDepth: [],
+  elapsedMs: 0,
+  unknown: null,
+  findings: [],
+};
+
 /** Why a side's search is not judged: its unrepresented files, the first execution that stopped. */
 function notJudgedOf(s: InterleaveSubject, r: KernelInterleaveResult): string | null {
   const why = [...s.notRepresented];
+  const cannot = cannotInterleave(s.design);
+  if (cannot !== null) why.push(cannot);
   if (r.unknown !== null)
     why.push(
       `${s.design.id}'s schedule ${r.unknown.schedule.length === 0 ? "(default)" : r.unknown.schedule.map((t) => `t${t}`).join(",")} stopped: ${r.unknown.what}`,
@@ -132,6 +160,7 @@ export async function compareInterleavings(
       ? `${scenario}\u0000${canonicalJson({ facts: d.facts, unknown: d.unknownFacts ?? [], unmodelled: d.unmodelled ?? [] })}`
       : null;
   const search = async (s: InterleaveSubject, scenario: (typeof KERNEL_SCENARIOS)[number]) => {
+    if (cannotInterleave(s.design) !== null) return NOT_RUN;
     const key = keyOf(s.design, scenario.id);
     const hit = key === null ? undefined : cache.get(key);
     if (hit !== undefined) return hit;

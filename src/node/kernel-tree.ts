@@ -25,6 +25,7 @@ import {
   type TreeBase,
   type TreeReport,
 } from "../tree/index.ts";
+import { movedHunks } from "../tree/moved.ts";
 import { pathsOf } from "../tree/paths.ts";
 
 export const KERNEL_TREE_ENV = "RPROC_REVIEW_KERNEL_TREE";
@@ -401,13 +402,20 @@ export async function applySeriesToTree(
       if (kept.length === 0) continue;
       const diffFile = join(work, `patch-${patch.index}.diff`);
       await writeFile(diffFile, renderDiff(kept));
+      // The files as they are before this patch: where a hunk applied by offset is read there.
+      const before = new Map<string, string>();
+      for (const c of kept)
+        if (c.oldPath !== null && present.has(c.oldPath))
+          before.set(c.path, await readFile(join(repo, c.oldPath), "utf8").catch(() => ""));
       const r = await git(["apply", "--3way", "-v", diffFile], repo, env);
       const said = readApplyOutput(r.stderr);
       if (r.code === 0) {
         outcome.status = "applied";
-        outcome.applied = kept.map(
-          (c) => said.files.get(c.path) ?? { path: c.path, method: "direct", notes: [] },
-        );
+        outcome.applied = kept.map((c) => {
+          const f = said.files.get(c.path) ?? { path: c.path, method: "direct" as const, notes: [] };
+          const moved = movedHunks(before.get(c.path) ?? "", c, f.notes);
+          return moved.length > 0 ? { ...f, moved } : f;
+        });
         await commit(`patch ${patch.index}`);
         for (const c of kept) {
           if (c.oldPath !== null) present.delete(c.oldPath);

@@ -83,6 +83,11 @@ function openDatabase(path: string): Database.Database {
 export class SqliteStore extends SqlBotStore {
   readonly path: string;
   private readonly connection: Database.Database;
+  /** The queue's statements, prepared once per text (preparing was most of an acknowledgement's CPU). */
+  private readonly prepared = new Map<string, Database.Statement<SqlValue[]>>();
+  /** The two queue transactions, wrapped once (better-sqlite3 builds a wrapper per `transaction` call). */
+  private readonly acceptTx: (delivery: Delivery, job: JobInput | null) => AcceptResult;
+  private readonly claimTx: (now: number, leaseMs: number) => Job | null;
 
   constructor(path: string = DEFAULT_DB_PATH, options: SqliteStoreOptions = {}) {
     const db = openDatabase(path);
@@ -90,6 +95,17 @@ export class SqliteStore extends SqlBotStore {
     this.path = path;
     this.connection = db;
     this.migrate();
+    this.acceptTx = db.transaction((d: Delivery, j: JobInput | null) => this.acceptIn(d, j)).immediate;
+    this.claimTx = db.transaction((now: number, leaseMs: number) => this.claimIn(now, leaseMs)).immediate;
+  }
+
+  private sql(text: string): Database.Statement<SqlValue[]> {
+    let st = this.prepared.get(text);
+    if (st === undefined) {
+      st = this.connection.prepare<SqlValue[]>(text);
+      this.prepared.set(text, st);
+    }
+    return st;
   }
 
   /** Applies the migrations not applied yet, each in its own transaction. */
@@ -121,56 +137,54 @@ export class SqliteStore extends SqlBotStore {
   // Queue
 
   async accept(delivery: Delivery, job: JobInput | null): Promise<AcceptResult> {
-    return this.connection
-      .transaction((): AcceptResult => {
-        const inserted = this.connection
-          .prepare(INSERT_DELIVERY)
-          .run(delivery.id, delivery.event, delivery.action, delivery.repo, delivery.receivedAt);
-        if (inserted.changes === 0) {
-          const row = this.connection
-            .prepare<[string], { job_id: number | null }>(DELIVERY_JOB)
-            .get(delivery.id);
-          return { status: "duplicate", jobId: row?.job_id ?? null, enqueued: false };
-        }
-        if (job === null) return { status: "accepted", jobId: null, enqueued: false };
-        const now = delivery.receivedAt;
-        const created = this.connection
-          .prepare(INSERT_JOB)
-          .run(
-            job.kind,
-            job.key,
-            JSON.stringify(job.payload),
-            this.maxAttempts,
-            job.lane ?? null,
-            now,
-            now,
-            now,
-          );
-        const id = this.connection
-          .prepare<[string], { id: number }>("SELECT id FROM jobs WHERE idempotency_key = ?")
-          .get(job.key)?.id;
-        if (id === undefined) throw new Error(`job ${job.key} vanished while being enqueued`);
-        if (created.changes > 0 && job.kind === "review" && job.lane != null)
-          this.connection.prepare(SUPERSEDE_WAITING_REVIEWS).run(now, job.key, job.key, job.lane);
-        this.connection.prepare("UPDATE deliveries SET job_id = ? WHERE id = ?").run(id, delivery.id);
-        return { status: "accepted", jobId: id, enqueued: created.changes > 0 };
-      })
-      .immediate();
+    return this.acceptTx(delivery, job);
+  }
+
+  private acceptIn(delivery: Delivery, job: JobInput | null): AcceptResult {
+    const inserted = this.sql(INSERT_DELIVERY).run(
+      delivery.id,
+      delivery.event,
+      delivery.action,
+      delivery.repo,
+      delivery.receivedAt,
+    );
+    if (inserted.changes === 0) {
+      const row = this.sql(DELIVERY_JOB).get(delivery.id) as { job_id: number | null } | undefined;
+      return { status: "duplicate", jobId: row?.job_id ?? null, enqueued: false };
+    }
+    if (job === null) return { status: "accepted", jobId: null, enqueued: false };
+    const now = delivery.receivedAt;
+    const created = this.sql(INSERT_JOB).run(
+      job.kind,
+      job.key,
+      JSON.stringify(job.payload),
+      this.maxAttempts,
+      job.lane ?? null,
+      now,
+      now,
+      now,
+    );
+    const id = (
+      this.sql("SELECT id FROM jobs WHERE idempotency_key = ?").get(job.key) as { id: number } | undefined
+    )?.id;
+    if (id === undefined) throw new Error(`job ${job.key} vanished while being enqueued`);
+    if (created.changes > 0 && job.kind === "review" && job.lane != null)
+      this.sql(SUPERSEDE_WAITING_REVIEWS).run(now, job.key, job.key, job.lane);
+    this.sql("UPDATE deliveries SET job_id = ? WHERE id = ?").run(id, delivery.id);
+    return { status: "accepted", jobId: id, enqueued: created.changes > 0 };
   }
 
   async claim(now: number, leaseMs: number): Promise<Job | null> {
     // IMMEDIATE: two processes on one file never lease the same job (the write lock is taken before reading).
-    return this.connection
-      .transaction((): Job | null => {
-        this.connection.prepare(FAIL_EXPIRED_JOBS).run(now, now);
-        const row = this.connection
-          .prepare<[number, number, number], JobRow>(NEXT_READY_JOB)
-          .get(now, now, now);
-        if (!row) return null;
-        const leaseToken = randomUUID();
-        this.connection.prepare(LEASE_JOB_BY_ID).run(now + leaseMs, leaseToken, now, row.id);
-        return toJob({ ...row, attempts: row.attempts + 1 }, leaseToken);
-      })
-      .immediate();
+    return this.claimTx(now, leaseMs);
+  }
+
+  private claimIn(now: number, leaseMs: number): Job | null {
+    this.sql(FAIL_EXPIRED_JOBS).run(now, now);
+    const row = this.sql(NEXT_READY_JOB).get(now, now, now) as JobRow | undefined;
+    if (!row) return null;
+    const leaseToken = randomUUID();
+    this.sql(LEASE_JOB_BY_ID).run(now + leaseMs, leaseToken, now, row.id);
+    return toJob({ ...row, attempts: row.attempts + 1 }, leaseToken);
   }
 }

@@ -10,7 +10,13 @@ import type { Parser } from "web-tree-sitter";
 import type { BuiltinManifest } from "../compare/against.ts";
 import type { MappedFacts } from "../compare/sides.ts";
 import { InputError } from "../errors.ts";
-import { interpretedTreeDrivers, loadTreeDrivers, TREE_CONFIG_WITHOUT_TEE } from "../interp/env/drivers.ts";
+import {
+  coreNeeds,
+  interpretedTreeDrivers,
+  type LoadedTreeDrivers,
+  loadTreeDrivers,
+  TREE_CONFIG_WITHOUT_TEE,
+} from "../interp/env/drivers.ts";
 import { unloadableTeeDriver } from "../interp/env/remoteproc_tee.ts";
 import {
   lowerSeriesC,
@@ -20,7 +26,7 @@ import {
   stubsImpl,
   teeDriverFile,
 } from "../interp/env/series.ts";
-import type { SourceFile } from "../interp/lower.ts";
+import type { LowerProblem, SourceFile } from "../interp/lower.ts";
 import { builtinSubject, type ReviewSubject, seriesSubject, withC } from "../review/run.ts";
 import type { Design, RanFile } from "../scenarios/run.ts";
 import type { Stm32DriverImpl, TeeDriverImpl } from "../scenarios/world.ts";
@@ -35,6 +41,7 @@ import {
   runnableFiles,
   type TreeReport,
 } from "../tree/index.ts";
+import { describeMoved } from "../tree/moved.ts";
 import { cParser } from "./c-parser.ts";
 import { type InputOptions, loadInput } from "./inputs.ts";
 import { applySeriesToTree, resolveKernelTree } from "./kernel-tree.ts";
@@ -99,6 +106,19 @@ export interface SubjectOptions {
    * git: input's repository, $RPROC_REVIEW_KERNEL_TREE, or the current directory when it is one.
    */
   kernelTree?: string;
+  /**
+   * On a kernel tree, keep the hand model's remoteproc core and virtio as the drivers' environment instead of
+   * the tree's C (default: $RPROC_REVIEW_MODEL_CORE); a string says why, for the `ran:` line.
+   */
+  modelCore?: boolean | string;
+}
+
+function modelCore(opts: SubjectOptions): string | null {
+  if (typeof opts.modelCore === "string") return opts.modelCore;
+  const asked = `the hand model's core is asked for`;
+  if (opts.modelCore !== undefined) return opts.modelCore ? asked : null;
+  const v = process.env[MODEL_CORE_ENV];
+  return v !== undefined && v !== "" && v !== "0" ? `${asked} ($${MODEL_CORE_ENV})` : null;
 }
 
 function modelOnly(opts: SubjectOptions): boolean {
@@ -111,8 +131,11 @@ function modelOnly(opts: SubjectOptions): boolean {
 const STM32_FILE = "drivers/remoteproc/stm32_rproc.c";
 /** The core's ELF helpers, run from C beside a tree's STM32 driver (the hand model's core calls them). */
 const ELF_FILE = "drivers/remoteproc/remoteproc_elf_loader.c";
-/** The core: loadable from C with the drivers (drivers.ts), not yet driven by a matrix world. */
+/** The core and its virtio transport: run from C with the drivers when they lower (drivers.ts). */
 const CORE_FILE = "drivers/remoteproc/remoteproc_core.c";
+const VIRTIO_FILE = "drivers/remoteproc/remoteproc_virtio.c";
+/** The environment variable that keeps the hand model's core on a tree (the drivers still run from C). */
+export const MODEL_CORE_ENV = "RPROC_REVIEW_MODEL_CORE";
 
 /**
  * What a series runs from C on a kernel tree: the tree's stm32_rproc.c with the series applied, together
@@ -125,11 +148,14 @@ const CORE_FILE = "drivers/remoteproc/remoteproc_core.c";
 export async function treeDesign(
   series: Series,
   report: TreeReport,
+  opts: { modelCore?: string | null } = {},
 ): Promise<Pick<Design, "tee" | "teeStubs" | "stm32" | "ran">> {
   const parser = await cParser();
   const runnable = runnableFiles(report);
   const stm32 = runnable.find((f) => f.path === STM32_FILE) ?? null;
   const elf = runnable.find((f) => f.path === ELF_FILE) ?? null;
+  const coreSrc = runnable.find((f) => f.path === CORE_FILE) ?? null;
+  const virtioSrc = runnable.find((f) => f.path === VIRTIO_FILE) ?? null;
   const created = teeDriverFile(report);
   if (stm32 === null) {
     // No STM32 driver from the tree: the TEE driver the series creates runs as it does with no tree, unless
@@ -145,25 +171,31 @@ export async function treeDesign(
     };
   }
   const headers = loadOrder(report).filter((f) => f.path.endsWith(".h"));
+  const drivers = {
+    headers,
+    tee: created === null ? null : { path: created.path, text: created.text },
+    stm32: { path: stm32.path, text: stm32.text },
+    elf: elf === null ? null : { path: elf.path, text: elf.text },
+  };
+  // The core and its virtio transport from C too, when both are the tree's and lower with the drivers.
+  const withCore =
+    opts.modelCore != null
+      ? { loaded: null, why: opts.modelCore }
+      : await treeCore(parser, drivers, coreSrc, virtioSrc);
   const fromC = new Set([
     stm32.path,
     ...(elf === null ? [] : [elf.path]),
     ...headers.map((h) => h.path),
     ...(created === null ? [] : [created.path]),
+    ...(withCore.loaded === null ? [] : [CORE_FILE, VIRTIO_FILE]),
   ]);
-  const ran = ranOf(report, fromC);
+  const ran = ranOf(report, fromC, withCore.why);
   // A hand-model STM32 driver on a kernel with CONFIG_REMOTEPROC_TEE=n calls the posted header's stubs (the
   // model's column, for the two-way check); the tree's own C carries them in its build of that config.
   const teeStubs = stubsImpl(lowerSeriesStubs(series, parser));
   let impl: Pick<Design, "tee" | "stm32">;
   try {
-    const loaded = loadTreeDrivers(parser, {
-      headers,
-      tee: created === null ? null : { path: created.path, text: created.text },
-      stm32: { path: stm32.path, text: stm32.text },
-      elf: elf === null ? null : { path: elf.path, text: elf.text },
-    });
-    impl = interpretedTreeDrivers(loaded);
+    impl = interpretedTreeDrivers(withCore.loaded ?? loadTreeDrivers(parser, drivers));
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     impl = {
@@ -171,7 +203,14 @@ export async function treeDesign(
       stm32: unloadableTeeDriver(stm32.path, why),
     };
   }
-  const withoutTee = stm32WithoutTee(parser, headers, stm32, elf, ran);
+  const withoutTee = stm32WithoutTee(
+    parser,
+    headers,
+    stm32,
+    elf,
+    ran,
+    withCore.loaded === null ? null : { core: coreSrc, virtio: virtioSrc },
+  );
   if (impl.stm32 !== undefined) impl = { ...impl, stm32: { ...impl.stm32, withoutTee: withoutTee.impl } };
   return { ...impl, teeStubs, ran: [...ran, ...withoutTee.ran] };
 }
@@ -191,6 +230,8 @@ function stm32WithoutTee(
   stm32: SourceFile,
   elf: SourceFile | null,
   ran: readonly RanFile[],
+  /** The core and virtio transport, when they run from C in the main build. */
+  core: { core: SourceFile | null; virtio: SourceFile | null } | null = null,
 ): { impl: Stm32DriverImpl; ran: RanFile[] } {
   const whyOf = (file: string) => ran.find((r) => r.file === file)?.why ?? "the kernel tree's";
   const stubHeader = headers.find((h) => /(^|\/)remoteproc_tee\.h$/.test(h.path)) ?? null;
@@ -200,13 +241,21 @@ function stm32WithoutTee(
       tee: null,
       stm32,
       elf,
+      ...(core === null ? {} : { core: core.core, virtio: core.virtio }),
       config: TREE_CONFIG_WITHOUT_TEE,
     });
+    const coreProblem = loaded.problems.find(
+      (p) => p.file === core?.core?.path || p.file === core?.virtio?.path,
+    );
+    if (coreProblem !== undefined)
+      throw new Error(
+        `the core does not lower with the drivers: ${coreProblem.file}:${coreProblem.line}: ${coreProblem.what}`,
+      );
     const impl = interpretedTreeDrivers(loaded).stm32;
     if (impl === undefined) throw new Error("no STM32 driver in the program");
     return {
       impl,
-      ran: [elf, stm32, stubHeader]
+      ran: [core?.core ?? null, core?.virtio ?? null, elf, stm32, stubHeader]
         .filter((f): f is SourceFile => f !== null)
         .map((f) => ({ file: f.path, from: "C", why: whyOf(f.path), config: WITHOUT_TEE })),
     };
@@ -219,12 +268,66 @@ function stm32WithoutTee(
   }
 }
 
+/**
+ * The drivers lowered with the tree's core and virtio transport (loaded), or why the core stays the hand
+ * model's (loaded null): it is not in the tree (or its patch did not apply), or it does not lower.
+ */
+async function treeCore(
+  parser: Parser,
+  drivers: Omit<Parameters<typeof loadTreeDrivers>[1], "core" | "virtio">,
+  core: SourceFile | null,
+  virtio: SourceFile | null,
+): Promise<{ loaded: LoadedTreeDrivers | null; why: string }> {
+  if (core === null || virtio === null)
+    return {
+      loaded: null,
+      why: `${core === null ? CORE_FILE : VIRTIO_FILE} is not the tree's with the series applied`,
+    };
+  try {
+    const loaded = loadTreeDrivers(parser, {
+      ...drivers,
+      core: { path: core.path, text: core.text },
+      virtio: { path: virtio.path, text: virtio.text },
+    });
+    // A problem of the drivers' own files is theirs with or without the core (an unknown where reached).
+    const mine = loaded.problems.filter((p) => p.file === core.path || p.file === virtio.path);
+    if (mine.length > 0) {
+      const p = mine[0] as LowerProblem;
+      return {
+        loaded: null,
+        why: `the core does not lower with the drivers (${mine.length} problems; the first at ${p.file}:${p.line}: ${p.what})`,
+      };
+    }
+    // Everything the core reaches is in the environment (what only paths no STM32 world takes call may not
+    // be: drivers.ts CORE_UNREACHED, each an unknown naming it where a cell reaches it).
+    const needs = await coreNeeds(loaded);
+    if (needs.length > 0)
+      return {
+        loaded: null,
+        why: `the environment lacks what the core calls: ${needs.map((n) => `${n.name} (${n.file}:${n.line})`).join(", ")}`,
+      };
+    return { loaded, why: "" };
+  } catch (e) {
+    return {
+      loaded: null,
+      why: `the core does not lower with the drivers: ${e instanceof Error ? e.message : String(e)}`,
+    };
+  }
+}
+
 /** Per file of a tree report: C when in `fromC`, else the model with why (its provenance). */
-function ranOf(report: TreeReport, fromC: ReadonlySet<string>): RanFile[] {
+function ranOf(report: TreeReport, fromC: ReadonlySet<string>, coreWhy = ""): RanFile[] {
   const ran: RanFile[] = [];
+  const moved = (path: string): string[] =>
+    describeMoved(
+      report.patches.map((p) => ({ ...p, applied: p.applied.filter((a) => a.path === path) })),
+      report.summary.total,
+    );
   for (const f of report.files) {
     const why = describeProvenance(f.provenance);
-    if (fromC.has(f.path)) ran.push({ file: f.path, from: "C", why });
+    const warnings = moved(f.path);
+    if (fromC.has(f.path))
+      ran.push({ file: f.path, from: "C", why, ...(warnings.length > 0 ? { warnings } : {}) });
     else if (MODELLED_FILES.includes(f.path) && f.role === "source")
       ran.push({
         file: f.path,
@@ -232,8 +335,8 @@ function ranOf(report: TreeReport, fromC: ReadonlySet<string>): RanFile[] {
         why:
           f.text === null
             ? why
-            : f.path === CORE_FILE
-              ? `${why}; the hand model runs it as the drivers' environment (the matrix's operations do not drive a C core yet: src/interp/env/drivers.ts CORE_MODULES runs it only in tests, and its vdev's virtio device is not in the environment)`
+            : (f.path === CORE_FILE || f.path === VIRTIO_FILE) && coreWhy !== ""
+              ? `${why}; the hand model runs it as the drivers' environment (${coreWhy})`
               : `${why}; the hand model runs it as the drivers' environment`,
       });
     else if (f.role === "source" && f.provenance.kind === "fallback")
@@ -260,7 +363,10 @@ export async function mappedSubject(
   if (modelOnly(opts)) return withC(subject, { teeStubs: stubsImpl(lowerSeriesStubs(series, parser)) });
   const tree = await resolveKernelTree({ option: opts.kernelTree, input: spec });
   if (tree === null) return withC(subject, seriesCDesign(lowerSeriesC(series, parser)));
-  return withC(subject, await treeDesign(series, await applySeriesToTree(series, tree.dir)));
+  return withC(
+    subject,
+    await treeDesign(series, await applySeriesToTree(series, tree.dir), { modelCore: modelCore(opts) }),
+  );
 }
 
 /**

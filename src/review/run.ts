@@ -11,7 +11,7 @@ import { compareInterleavings, type InterleaveSubject } from "../compare/interle
 import { builtinSide, cellsOf, type MappedFacts, seriesSide } from "../compare/sides.ts";
 import type { VersionSide } from "../compare/types.ts";
 import { loadFixtures } from "../emulator/api.ts";
-import { type CellResult, sameImplementation, shortFileNames } from "../scenarios/result.ts";
+import { type CellResult, ranWarnings, sameImplementation, shortFileNames } from "../scenarios/result.ts";
 import { type Design, runMatrix, runScenario } from "../scenarios/run.ts";
 import type { TeeDriverImpl } from "../scenarios/world.ts";
 import { FACT_PATHS } from "../semantics/facts.ts";
@@ -292,6 +292,7 @@ export async function runReview(
   for (const s of a === b ? [a] : [a, b]) {
     const n = baseNote(s);
     if (n !== null) notes.push(n);
+    for (const w of ranWarnings(s.design.ran)) notes.push(`${s.design.id}: ${w}`);
   }
   const notRepresented: string[] = [];
   const explained = new Map<ReviewSubject, VersionSide>();

@@ -4,7 +4,7 @@
  */
 import type { InterleaveRows } from "../explore/kernel-interleave.ts";
 import { errnoName } from "../semantics/kernel.ts";
-import { type CellResult, describeRan, type FindingKind, type MatrixResult } from "./result.ts";
+import { type CellResult, describeRan, type FindingKind, type MatrixResult, ranWarnings } from "./result.ts";
 
 export const FINDING_MARKERS: Record<FindingKind, string> = {
   "use-after-free": "uaf",
@@ -82,6 +82,7 @@ export function renderMatrixText(m: MatrixResult): string {
   if (m.versions.some((v) => v.ran !== undefined)) {
     lines.push("");
     for (const v of m.versions) lines.push(`ran: ${v.id}: ${describeRan(v.ran)}`);
+    for (const v of m.versions) for (const w of ranWarnings(v.ran)) lines.push(`warning: ${v.id}: ${w}`);
   }
   const folded = groups.filter((g) => g.ids.length > 1);
   if (folded.length > 0) {

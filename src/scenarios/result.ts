@@ -129,6 +129,16 @@ export interface RanFile {
    * (e.g. "CONFIG_REMOTEPROC_TEE=n"). Absent: the build every other scenario ran.
    */
   config?: string;
+  /**
+   * What the reader of a verdict must know about this file's text (a hunk git applied inside another
+   * function than the series wrote it in: src/tree/moved.ts). Absent: nothing.
+   */
+  warnings?: string[];
+}
+
+/** Every warning of the files a design ran, once each. */
+export function ranWarnings(ran: readonly RanFile[] | undefined): string[] {
+  return [...new Set((ran ?? []).flatMap((r) => r.warnings ?? []))];
 }
 
 /** Short names of the modelled files (the rest of the kernel the hand model mirrors). */

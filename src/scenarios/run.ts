@@ -131,7 +131,7 @@ const TA_COMMANDS: ReadonlySet<string> = new Set([
 ]);
 
 function finalStateOf(w: World): FinalState {
-  const r = w.rproc;
+  const r = w.rprocView;
   if (r !== null) return r.state === "suspended" ? "offline" : r.state;
   return "absent";
 }

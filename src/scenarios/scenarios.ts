@@ -146,7 +146,7 @@ export const SCENARIOS: readonly Scenario[] = [
     async run(w) {
       await boot(w);
       await w.unbind(w.teeDev, "remoteproc_tee");
-      if (w.rproc !== null) await w.stop();
+      if (w.rprocView !== null) await w.stop();
     },
   },
   {

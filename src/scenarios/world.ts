@@ -15,6 +15,7 @@ import { Monitors } from "../semantics/monitors.ts";
 import {
   type FirmwareStore,
   type Rproc,
+  type RprocState,
   rproc_boot,
   rproc_set_firmware,
   rproc_shutdown,
@@ -79,6 +80,49 @@ export interface Stm32DriverImpl {
    * API beside it (absent: the world gives the driver the design's stubs, Design.teeStubs).
    */
   readonly withoutTee?: Stm32DriverImpl;
+  /**
+   * The core that runs from C with this driver, in its program (absent: the hand model's core). Its init
+   * runs before the driver's.
+   */
+  readonly core?: CoreDriverImpl;
+}
+
+/**
+ * An implementation of remoteproc_core.c (with remoteproc_virtio.c) other than the hand model's: the tree's,
+ * interpreted in the same program as the tree's STM32 driver (src/interp/env/drivers.ts). Its init is the
+ * core's initcalls (remoteproc_init, the rproc-virtio driver's registration), before the STM32 driver's
+ * module init; the world's sysfs operations then call its functions instead of the hand model's.
+ */
+export interface CoreDriverImpl {
+  readonly what: string;
+  init(w: DriverWorld): Promise<CoreInstance>;
+}
+
+/** What the world reads of the registered rproc (the state monitor, the scenarios, the final state). */
+export interface RprocView {
+  readonly state: RprocState;
+  readonly firmware: string;
+  readonly recovery_disabled: boolean;
+}
+
+/** A core implementation's rproc operations on the rproc a device's driver registered (its drvdata). */
+export interface CoreInstance {
+  /** The rproc registered for `dev` (null: none), as the C's struct rproc says now. */
+  rproc(dev: Device): RprocView | null;
+  /** remoteproc_core.c: rproc_boot() */
+  boot(dev: Device): Promise<number>;
+  /** remoteproc_core.c: rproc_shutdown() */
+  shutdown(dev: Device): Promise<number>;
+  /** rproc->recovery_disabled = !enabled, then (enabled) remoteproc_core.c: rproc_trigger_recovery() */
+  recovery(dev: Device, enabled: boolean): Promise<number>;
+  /** remoteproc_core.c: rproc_set_firmware() */
+  setFirmware(dev: Device, name: string): Promise<number>;
+  /**
+   * The core unloaded after every driver is unbound (remoteproc_exit: what its initcall made goes, as an
+   * rmmod of a modular core does), so that the leak check sees only what the drivers and the core's rprocs
+   * left behind.
+   */
+  exit(): Promise<void>;
 }
 
 export interface DriverInstance {
@@ -144,6 +188,8 @@ export class World {
   teeInstance: TeeDriverInstance | null = null;
   /** The STM32 driver instance when the world runs an implementation other than the hand model's. */
   stm32Instance: DriverInstance | null = null;
+  /** The core instance when the world runs the C core (the STM32 implementation's); null: the hand model's. */
+  coreInstance: CoreInstance | null = null;
   /** Whether markInputsImmutable ran. */
   private inputsMarked = false;
 
@@ -219,8 +265,23 @@ export class World {
     return w;
   }
 
-  /** The registered rproc, or null when the STM32 driver is not bound. */
+  /**
+   * What the world reads of the registered rproc (null when the STM32 driver is not bound): the hand model's
+   * rproc, or the C core's struct rproc.
+   */
+  get rprocView(): RprocView | null {
+    if (this.coreInstance === null) return this.rproc;
+    this.k.touch(`dev ${this.rprocDev.name}`, false);
+    return this.rprocDev.driver === null ? null : this.coreInstance.rproc(this.rprocDev);
+  }
+
+  /**
+   * The hand model's registered rproc, or null when the STM32 driver is not bound. A world that runs the C
+   * core has none: asking for it is a bug (read rprocView).
+   */
   get rproc(): Rproc | null {
+    if (this.coreInstance !== null)
+      throw new Error("this world runs the C core: its rproc is the C's struct rproc (World.rprocView)");
     this.k.touch(`dev ${this.rprocDev.name}`, false);
     return this.rprocDev.driver === null ? null : ((this.rprocDev.drvdata as Rproc | null) ?? null);
   }
@@ -233,7 +294,7 @@ export class World {
     this.k.driven(op, "end", ret);
     if (ret !== 0 && this.errno === 0) this.errno = ret;
     // With kernel threads another thread may be half-way through a boot: the state is compared at the end.
-    if (this.k.threads === null) this.monitors.checkState(this.rproc?.state ?? null, op);
+    if (this.k.threads === null) this.monitors.checkState(this.rprocView?.state ?? null, op);
     return ret;
   }
 
@@ -306,6 +367,18 @@ export class World {
       });
       this.tee = this.teeInstance.api;
     }
+    const coreImpl = this.stm32Impl?.core;
+    if (coreImpl !== undefined) {
+      // The C core's initcalls (subsys_initcall, the rproc-virtio driver) run before any driver registers.
+      this.coreInstance = await coreImpl.init({
+        k: this.k,
+        core: this.core,
+        teedevs: this.teedevList,
+        platform: this.platform,
+        store: this.store,
+        tee: this.teeInstance === null ? this.tee : null,
+      });
+    }
     if (this.stm32Impl !== null) {
       // The driver's module init registers it (module_platform_driver): the C's probe runs at device_add.
       this.stm32Instance = await this.stm32Impl.init({
@@ -323,30 +396,51 @@ export class World {
     return this.drive("bind stm32-rproc", () => this.core.device_add(this.rprocDev));
   }
 
-  /** sysfs state "start" → rproc_boot */
+  /** sysfs state "start" → rproc_boot (the C core's, when the world runs it) */
   start(): Promise<number> {
-    return this.drive("start", () => this.withRproc((r) => rproc_boot(this.k, r, this.store)));
+    return this.drive("start", () =>
+      this.withCore(
+        (c) => c.boot(this.rprocDev),
+        (r) => rproc_boot(this.k, r, this.store),
+      ),
+    );
   }
 
   /** sysfs state "stop" → rproc_shutdown */
   stop(): Promise<number> {
-    return this.drive("stop", () => this.withRproc((r) => rproc_shutdown(this.k, r)));
+    return this.drive("stop", () =>
+      this.withCore(
+        (c) => c.shutdown(this.rprocDev),
+        (r) => rproc_shutdown(this.k, r),
+      ),
+    );
   }
 
   /** sysfs recovery "enabled" (clears the flag, triggers recovery) or "disabled" */
   recovery(enabled: boolean): Promise<number> {
     return this.drive(`recovery ${enabled ? "enabled" : "disabled"}`, () =>
-      this.withRproc(async (r) => {
-        r.recovery_disabled = !enabled;
-        if (enabled) await rproc_trigger_recovery(this.k, r, this.store);
-        return 0;
-      }),
+      this.withCore(
+        async (c) => {
+          await c.recovery(this.rprocDev, enabled);
+          return 0;
+        },
+        async (r) => {
+          r.recovery_disabled = !enabled;
+          if (enabled) await rproc_trigger_recovery(this.k, r, this.store);
+          return 0;
+        },
+      ),
     );
   }
 
   /** sysfs firmware → rproc_set_firmware */
   setFirmware(name: string): Promise<number> {
-    return this.drive(`firmware ${name}`, () => this.withRproc((r) => rproc_set_firmware(this.k, r, name)));
+    return this.drive(`firmware ${name}`, () =>
+      this.withCore(
+        (c) => c.setFirmware(this.rprocDev, name),
+        (r) => rproc_set_firmware(this.k, r, name),
+      ),
+    );
   }
 
   /** Replaces a file in /lib/firmware (not a kernel operation). */
@@ -388,11 +482,20 @@ export class World {
       if (dev?.driver) await this.core.device_release_driver(dev);
     }
     await this.k.flushWork();
+    if (this.coreInstance !== null) {
+      await this.coreInstance.exit();
+      await this.k.flushWork();
+    }
     this.k.leakCheck();
   }
 
-  private async withRproc(fn: (r: Rproc) => Promise<number>): Promise<number> {
+  /** The C core's operation when the world runs it, else the hand model's on its rproc (none: -ENODEV). */
+  private async withCore(
+    c: (core: CoreInstance) => Promise<number>,
+    hand: (r: Rproc) => Promise<number>,
+  ): Promise<number> {
+    if (this.coreInstance !== null) return this.rprocView === null ? -ENODEV : c(this.coreInstance);
     const r = this.rproc;
-    return r === null ? -ENODEV : fn(r);
+    return r === null ? -ENODEV : hand(r);
   }
 }

@@ -106,10 +106,15 @@ export function treeText(report: TreeReport): string {
   for (const p of report.patches) {
     out.push(`  ${String(p.index).padStart(3)}/${s.total} ${p.status.padEnd(16)} ${p.title}`);
     if (p.reason !== null) for (const line of p.reason.split("\n")) out.push(`          ${line}`);
-    for (const f of p.applied)
+    for (const f of p.applied) {
       out.push(
         `          ${f.method.padEnd(9)} ${f.path}${f.notes.length > 0 ? `  ${f.notes.join(" ")}` : ""}`,
       );
+      for (const m of f.moved ?? [])
+        out.push(
+          `          warning: hunk #${m.hunk}, written in "${m.section}", applied ${Math.abs(m.offset)} lines ${m.offset > 0 ? "lower" : "higher"} in "${m.landed}"`,
+        );
+    }
     if (p.leftOut.length > 0)
       out.push(
         `          left out (${p.leftOut.length}): ${p.leftOut.map((l) => `${l.path} (${l.why})`).join(", ")}`,

@@ -30,6 +30,23 @@ export interface AppliedFile {
   method: "three-way" | "direct";
   /** What git said about it, e.g. "Hunk #1 succeeded at 2518 (offset 33 lines)." */
   notes: string[];
+  /**
+   * Hunks git applied away from where they were written, into another function: the line git names as a
+   * hunk's section (the enclosing function's first line) differs where it applied. Absent: none moved.
+   */
+  moved?: MovedHunk[];
+}
+
+/** A hunk applied by offset inside another function than the one its `@@` line names. */
+export interface MovedHunk {
+  /** 1-based, in the file's change. */
+  hunk: number;
+  /** The section its `@@` line names (where the author's tree had it). */
+  section: string;
+  /** The section line above where it applied in this base. */
+  landed: string;
+  /** git's offset in lines. */
+  offset: number;
 }
 
 export interface LeftOut {

@@ -68,7 +68,8 @@ describe.skipIf(!have)("interleavings of linux-6.12's drivers from C", () => {
   beforeAll(async () => {
     fx = await loadFixtures();
     const dir = join(SHARED, "lkml", "v16");
-    v16 = (await mappedSubject(await loadInput(dir), dir, { kernelTree: TREE })).design;
+    // The kernel-thread world keeps the hand model's core (src/node/kernel-interleave-input.ts).
+    v16 = (await mappedSubject(await loadInput(dir), dir, { kernelTree: TREE, modelCore: true })).design;
   }, 120_000);
 
   it("v16 auto-boot at probe: the firmware loader's callback runs on its own worker and boots the rproc", async () => {
@@ -207,6 +208,18 @@ describe.skipIf(!have)("explore --interleave --kernel-tree and replay --schedule
     expect(replayed.out).toMatch(/\[t2 sysfs state start\] core rproc_boot call/);
     expect(replayed.out).toMatch(/\n {2}leak in rproc_alloc on teardown/);
   }, 120_000);
+
+  it("an input's design for the kernel threads keeps the hand model's core and its ran: entry says why", async () => {
+    const c = await kernelTreeInterleaveDesign(join(SHARED, "lkml", "v16"), TREE);
+    expect(c.stm32?.core).toBeUndefined();
+    const core = c.ran?.find(
+      (r) => r.file === "drivers/remoteproc/remoteproc_core.c" && r.config === undefined,
+    );
+    expect(core?.from).toBe("model");
+    expect(core?.why).toMatch(
+      /kernel-thread world \(explore --interleave\) keeps the hand model's core: its driver core has no device_lock/,
+    );
+  }, 60_000);
 
   it("mainline on the tree runs its drivers as they are; bad scenarios, schedules and built-in ids are usage errors", async () => {
     const m = await runCli([

@@ -10,7 +10,14 @@ import { describe, expect, it } from "vitest";
 import { createPlatform, loadFixtures } from "../../src/emulator/api.ts";
 import { BUILTINS } from "../../src/interp/builtins.ts";
 import { neededNames } from "../../src/interp/calls.ts";
-import { CORE_MODULES, coreExit, coreInit, loadTreeDrivers } from "../../src/interp/env/drivers.ts";
+import {
+  CORE_MODULES,
+  CORE_UNREACHED,
+  coreExit,
+  coreInit,
+  coreNeeds,
+  loadTreeDrivers,
+} from "../../src/interp/env/drivers.ts";
 import { CannotRunC, KernelEnv } from "../../src/interp/env/kernel.ts";
 import { moduleInit } from "../../src/interp/env/remoteproc_tee.ts";
 import { instantiate } from "../../src/interp/index.ts";
@@ -30,6 +37,7 @@ const have = sharedAvailable("kernel/linux-6.12/drivers/remoteproc/remoteproc_co
 const haveV16 = have && sharedAvailable("lkml/v16");
 const CORE = "drivers/remoteproc/remoteproc_core.c";
 const ELF = "drivers/remoteproc/remoteproc_elf_loader.c";
+const VIRTIO = "drivers/remoteproc/remoteproc_virtio.c";
 /** In the order the core's #include lines bring them in. */
 const HEADERS = [
   "include/linux/remoteproc.h",
@@ -43,6 +51,7 @@ const DRIVER = String.raw`
 static int fx_started;
 static int fx_start(struct rproc *rproc) { fx_started++; return 0; }
 static int fx_stop(struct rproc *rproc) { fx_started--; return 0; }
+static void fx_kick(struct rproc *rproc, int vqid) { dev_info(&rproc->dev, "kick %d\n", vqid); }
 
 static int fx_mem_alloc(struct rproc *rproc, struct rproc_mem_entry *mem)
 {
@@ -90,6 +99,7 @@ static const struct rproc_ops fx_ops = {
 	.prepare = fx_prepare,
 	.start = fx_start,
 	.stop = fx_stop,
+	.kick = fx_kick,
 	.parse_fw = fx_parse_fw,
 	.load = rproc_elf_load_segments,
 	.sanity_check = rproc_elf_sanity_check,
@@ -98,6 +108,23 @@ static const struct rproc_ops fx_ops = {
 };
 static struct rproc *fx;
 static int fx_auto_boot;
+
+/* The first vdev's status byte in the loaded resource table, and its vrings' notify ids and addresses. */
+int fx_vdev(void)
+{
+	struct rproc_vdev *rvdev;
+	struct fw_rsc_vdev *rsc;
+
+	if (list_empty(&fx->rvdevs)) {
+		dev_info(&fx->dev, "no vdev\n");
+		return -1;
+	}
+	rvdev = list_first_entry(&fx->rvdevs, struct rproc_vdev, node);
+	rsc = (void *)fx->table_ptr + rvdev->rsc_offset;
+	dev_info(&fx->dev, "vdev %s status 0x%x vring0 %d da 0x%x vring1 %d da 0x%x\n", dev_name(&rvdev->pdev->dev),
+		 rsc->status, rsc->vring[0].notifyid, rsc->vring[0].da, rsc->vring[1].notifyid, rsc->vring[1].da);
+	return rsc->status;
+}
 
 /* What the sysfs state file does: boot, then stop. */
 int fx_cycle(void)
@@ -147,16 +174,21 @@ static struct platform_driver fx_driver = {
 module_platform_driver(fx_driver);
 `;
 
-async function world(autoBoot: boolean, firmware: Record<string, Uint8Array> = {}) {
+async function world(
+  autoBoot: boolean,
+  firmware: Record<string, Uint8Array> = {},
+  edit: (driver: string) => string = (d) => d,
+) {
   const parser = await cParser();
   const loaded = loadTreeDrivers(parser, {
     headers: HEADERS.map(read),
     core: read(CORE),
+    virtio: read(VIRTIO),
     elf: read(ELF),
     tee: null,
     stm32: {
       path: "fx_rproc.c",
-      text: DRIVER.replace("fx_auto_boot;", `fx_auto_boot = ${autoBoot ? 1 : 0};`),
+      text: edit(DRIVER.replace("fx_auto_boot;", `fx_auto_boot = ${autoBoot ? 1 : 0};`)),
     },
   });
   const fx = await loadFixtures();
@@ -181,6 +213,8 @@ async function world(autoBoot: boolean, firmware: Record<string, Uint8Array> = {
   const m = instantiate(loaded.program, env);
   env.attach(m);
   await coreInit(env, m, CORE);
+  // remoteproc_virtio.c's builtin_platform_driver (a device initcall, after the core's subsys initcall).
+  await moduleInit(env, m, VIRTIO);
   await moduleInit(env, m, "fx_rproc.c");
   const logs = () => k.trace.filter((s) => s.event === "log").map((s) => s.detail);
   return { loaded, k, env, m, core, dev, monitors, logs, fx, platform };
@@ -192,15 +226,57 @@ describe.skipIf(!have)("linux-6.12's remoteproc_core.c from C", () => {
     expect(w.loaded.problems).toEqual([]);
     const needs = neededNames(w.loaded.program, CORE, BUILTINS, (n) => w.env.fn(n) !== undefined);
     const names = needs.map((n) => n.name);
-    // The IOMMU (no STM32 coprocessor has one) and the virtio device the core registers for a vdev resource.
+    // The IOMMU (no STM32 coprocessor has one; rproc->has_iommu stays false), rproc_va_to_pa's page walk
+    // and the firmware-name property helper.
     expect(names).toContain("iommu_domain_alloc");
-    expect(names).toContain("platform_device_register_data");
-    // Everything rproc_alloc and rproc_add call is provided.
-    for (const n of ["device_initialize", "ida_alloc", "kstrdup_const", "device_add", "put_device"])
+    expect(names).toContain("is_vmalloc_addr");
+    // Everything rproc_alloc, rproc_add and the vdev's platform device call is provided.
+    for (const n of [
+      "device_initialize",
+      "ida_alloc",
+      "kstrdup_const",
+      "device_add",
+      "put_device",
+      "platform_device_register_data",
+      "platform_device_unregister",
+    ])
       expect(names).not.toContain(n);
-    const first = needs.find((n) => n.name === "platform_device_register_data");
+    const first = needs.find((n) => n.name === "iommu_domain_alloc");
     expect(first?.file).toBe(CORE);
     expect(first?.line).toBeGreaterThan(0);
+    // The virtio transport calls nothing the environment lacks.
+    expect(neededNames(w.loaded.program, VIRTIO, BUILTINS, (n) => w.env.fn(n) !== undefined)).toEqual([]);
+    // Over the core, the virtio transport and the tree's headers, what is missing is only what CORE_UNREACHED
+    // lists (the matrix runs the core from C on that condition), each with its file and line.
+    expect(await coreNeeds(w.loaded)).toEqual([]);
+    const all = await coreNeeds(w.loaded, true);
+    expect(all.length).toBeGreaterThan(0);
+    for (const n of all) {
+      expect(Object.keys(CORE_UNREACHED)).toContain(n.name);
+      expect(n.line).toBeGreaterThan(0);
+    }
+    expect(all.map((n) => n.file)).toContain("drivers/remoteproc/remoteproc_elf_helpers.h");
+  });
+
+  it("a path the environment lacks, reached anyway (an rproc behind an IOMMU), stops unknown naming the API and its line", async () => {
+    const image = (await loadFixtures()).elf.noResourceTable;
+    const w = await world(false, { "fx-fw": image }, (d) =>
+      d.replace(
+        "\tfx->auto_boot = fx_auto_boot;",
+        "\tfx->auto_boot = fx_auto_boot;\n\tfx->has_iommu = true;",
+      ),
+    );
+    expect(await w.core.device_add(w.dev)).toBe(0);
+    const stopped = await w.env.run("fx_cycle", { name: "fx_cycle" }, []).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(stopped).toBeInstanceOf(CannotRunC);
+    const e = stopped as CannotRunC;
+    expect(e.fault).toBe(false);
+    expect(e.what).toMatch(/^iommu_domain_alloc\(\): not defined in the files and not provided/);
+    expect(e.site.file).toBe(CORE);
+    expect(read(CORE).text.split("\n")[e.site.line - 1]).toContain("iommu_domain_alloc(");
   });
 
   it.skipIf(!haveV16)(
@@ -276,24 +352,58 @@ describe.skipIf(!have)("linux-6.12's remoteproc_core.c from C", () => {
     expect(w.monitors.findings).toEqual([]);
   });
 
-  it("the auto boot runs from the firmware loader's work up to the vdev resource, where the environment lacks the virtio device: it stops naming the API and the line", async () => {
+  it("the auto boot runs from the firmware loader's work through the vdev: the rproc-virtio device probes, its virtio device is registered, the rpmsg stand-in negotiates, finds its queues, sets DRIVER_OK and kicks vring 0", async () => {
     const w = await world(true, { "fx-fw": (await loadFixtures()).elf.good });
     expect(await w.core.device_add(w.dev)).toBe(0);
     const fns = () => w.k.trace.filter((s) => s.event === "call").map((s) => s.fn);
     // rproc_add queued the request: nothing booted yet.
     expect(fns()).not.toContain("rproc_boot");
-    const stopped = await w.k.flushWork().then(
-      () => null,
-      (e: unknown) => e,
-    );
-    expect(stopped).toBeInstanceOf(CannotRunC);
-    const e = stopped as CannotRunC;
-    expect(e.fault).toBe(false);
-    expect(e.what).toMatch(/^platform_device_register_data\(\): not defined in the files and not provided/);
-    expect(e.site.file).toBe(CORE);
-    const line = read(CORE).text.split("\n")[e.site.line - 1];
-    expect(line).toContain("platform_device_register_data(");
-    for (const fn of ["rproc_auto_boot_callback", "rproc_boot", "rproc_fw_boot", "rproc_handle_resources"])
+    await w.k.flushWork();
+    for (const fn of [
+      "rproc_auto_boot_callback",
+      "rproc_boot",
+      "rproc_handle_vdev",
+      "rproc_virtio_probe",
+      "rproc_alloc_vring",
+      "rproc_vdev_do_start",
+      "rproc_add_virtio_dev",
+      "rproc_virtio_finalize_features",
+      "rp_find_vq",
+      "rproc_virtio_notify",
+    ])
       expect(fns()).toContain(fn);
+    expect(w.logs()).toContain("info: kick 0");
+    expect(w.logs()).toContain("info: registered virtio0 (type 7)");
+    expect(await w.env.run("fx_vdev", { name: "fx_vdev" }, [])).toMatchObject({ k: "int", v: 0x0fn });
+    const vdev = w.logs().find((l) => l.startsWith("info: vdev "));
+    // The notify ids the core allocated, and the vrings' addresses rp_find_vq wrote into the table.
+    expect(vdev).toMatch(
+      /^info: vdev rproc-virtio\.0\.auto status 0xf vring0 0 da 0x[0-9a-f]+ vring1 1 da 0x[0-9a-f]+$/,
+    );
+    expect(w.monitors.findings).toEqual([]);
+    // The rproc is removed with its vdev: the virtio device unregistered (reset), the platform device
+    // unregistered (its remove puts the rproc), everything freed.
+    await w.core.device_release_driver(w.dev);
+    const released = w.k.trace.filter((s) => s.event === "release").map((s) => s.detail);
+    expect(released).toEqual([
+      "virtio0: last reference put",
+      "rproc-virtio.0.auto: last reference put",
+      "remoteproc0: last reference put",
+    ]);
+    await coreExit(w.env, w.m, CORE);
+    w.k.leakCheck();
+    expect(w.monitors.findings).toEqual([]);
+  });
+
+  it("a vdev on a driver with no kick op: rproc_add_virtio_dev refuses it and the boot fails, as the hand model's", async () => {
+    const image = (await loadFixtures()).elf.good;
+    const w = await world(false, { "fx-fw": image }, (d) => d.replace("\t.kick = fx_kick,\n", ""));
+    expect(await w.core.device_add(w.dev)).toBe(0);
+    const ret = await w.env.run("fx_cycle", { name: "fx_cycle" }, []);
+    expect(ret).toMatchObject({ k: "int", v: -22n });
+    expect(w.logs().some((l) => l.includes(".kick method not defined for fx"))).toBe(true);
+    await w.core.device_release_driver(w.dev);
+    await coreExit(w.env, w.m, CORE);
+    w.k.leakCheck();
   });
 });

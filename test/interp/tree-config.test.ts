@@ -155,9 +155,11 @@ describe.skipIf(!have)(
         "drivers/remoteproc/stm32_rproc.c of the kernel tree with CONFIG_REMOTEPROC_TEE=n (remoteproc_tee.h's stubs inlined), interpreted",
       );
       expect(describeRan(design.ran)).toBe(
-        "elf loader, stm32, remoteproc_tee.c from C; core, virtio from the model; with CONFIG_REMOTEPROC_TEE=n: elf loader, stm32 from C with remoteproc_tee.h's stubs inlined",
+        "core, elf loader, virtio, stm32, remoteproc_tee.c from C; with CONFIG_REMOTEPROC_TEE=n: core, virtio, elf loader, stm32 from C with remoteproc_tee.h's stubs inlined",
       );
       expect(design.ran?.filter((r) => r.config !== undefined).map((r) => r.file)).toEqual([
+        "drivers/remoteproc/remoteproc_core.c",
+        "drivers/remoteproc/remoteproc_virtio.c",
         "drivers/remoteproc/remoteproc_elf_loader.c",
         "drivers/remoteproc/stm32_rproc.c",
         STUBS_H,

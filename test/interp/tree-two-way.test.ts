@@ -1,7 +1,8 @@
 /**
  * Two-way check of the drivers of a kernel tree run from C (src/interp/env/drivers.ts) against the hand model:
  * the posted series applied to ../shared/kernel/linux-6.12, its stm32_rproc.c and the remoteproc_tee.c it
- * creates interpreted with the hand model's core as their environment, give the hand model's column of the
+ * creates interpreted with the hand model's core as their environment (asked for: by default the tree's core
+ * runs from C too, checked in core-two-way.test.ts), give the hand model's column of the
  * same version (results, TA command sequences, findings by kind and function), except the differences listed
  * here, each explained.
  */
@@ -44,7 +45,11 @@ const EXPECTED_DIFFERENCES: Record<string, Record<string, string>> = {
 
 async function treeColumn(id: string): Promise<{ design: Design; m: MatrixResult }> {
   const series = await loadInput(join(SHARED, "lkml", id));
-  const { design } = await mappedSubject(series, join(SHARED, "lkml", id), { kernelTree: TREE });
+  // The drivers from C over the hand model's core (the core from C too: core-two-way.test.ts).
+  const { design } = await mappedSubject(series, join(SHARED, "lkml", id), {
+    kernelTree: TREE,
+    modelCore: true,
+  });
   return { design, m: await runMatrix([design]) };
 }
 
@@ -95,10 +100,10 @@ describe.skipIf(!have)(
         why: "patched by patches 5, 6",
       });
       expect(design.stm32?.what).toMatch(/stm32_rproc\.c of the kernel tree, interpreted/);
-      // The core is patched (1, 3) and loads from C (core-from-c.test.ts), but no matrix world drives it yet.
+      // The core is patched (1, 3); this column asks for the hand model's core (its C: core-two-way.test.ts).
       const core = design.ran?.find((r) => r.file === "drivers/remoteproc/remoteproc_core.c");
       expect(core?.from).toBe("model");
-      expect(core?.why).toMatch(/patched by patches 1, 3; .*do not drive a C core yet/);
+      expect(core?.why).toMatch(/patched by patches 1, 3; .*the hand model's core is asked for/);
       // Functions only the C has ran (the hand model has no stm32_rproc_get_syscon, no mailbox index lookup).
       const boot = column("v16").c.results.find((r) => r.scenario === "boot");
       const called = new Set(boot?.trace.filter((s) => s.event === "call").map((s) => `${s.layer} ${s.fn}`));
@@ -286,14 +291,19 @@ describe.skipIf(!have)("the CLI runs a series on a kernel tree", () => {
   it("matrix --kernel-tree says what ran per file; RPROC_REVIEW_KERNEL_TREE names the tree too", async () => {
     const a = await runCli(["matrix", "--versions", V16, "--kernel-tree", TREE, "--scenarios", "boot"]);
     expect(a.code).toBe(0);
-    expect(a.out).toContain(
-      "ran: v16: elf loader, stm32, remoteproc_tee.c from C; core, virtio from the model",
-    );
+    expect(a.out).toContain("ran: v16: core, elf loader, virtio, stm32, remoteproc_tee.c from C");
     const saved = process.env.RPROC_REVIEW_KERNEL_TREE;
     process.env.RPROC_REVIEW_KERNEL_TREE = TREE;
     try {
       const b = await runCli(["matrix", "--versions", V16, "--scenarios", "boot"]);
       expect(b.out).toBe(a.out);
+      // RPROC_REVIEW_MODEL_CORE keeps the hand model's core and virtio under the drivers' C.
+      process.env.RPROC_REVIEW_MODEL_CORE = "1";
+      const h = await runCli(["matrix", "--versions", V16, "--scenarios", "boot"]);
+      delete process.env.RPROC_REVIEW_MODEL_CORE;
+      expect(h.out).toContain(
+        "ran: v16: elf loader, stm32, remoteproc_tee.c from C; core, virtio from the model",
+      );
       // --model-only keeps the hand model for every file, tree or not.
       const m = await runCli(["matrix", "--versions", V16, "--scenarios", "boot", "--model-only"]);
       expect(m.out).not.toContain("ran:");
@@ -307,7 +317,7 @@ describe.skipIf(!have)("the CLI runs a series on a kernel tree", () => {
     const V15 = join(SHARED, "lkml", "v15");
     const r = await runCli(["diff", V15, V16, "--kernel-tree", TREE, "--explore-depth", "0"]);
     expect(r.out).toContain(
-      "What ran: **v15**: elf loader, stm32, remoteproc_tee.c from C; core, virtio from the model; with CONFIG_REMOTEPROC_TEE=n: elf loader, stm32 from C with remoteproc_tee.h's stubs inlined; **v16**: elf loader, stm32, remoteproc_tee.c from C; core, virtio from the model; with CONFIG_REMOTEPROC_TEE=n: elf loader, stm32 from C with remoteproc_tee.h's stubs inlined.",
+      "What ran: **v15**: core, elf loader, virtio, stm32, remoteproc_tee.c from C; with CONFIG_REMOTEPROC_TEE=n: core, virtio, elf loader, stm32 from C with remoteproc_tee.h's stubs inlined; **v16**: core, elf loader, virtio, stm32, remoteproc_tee.c from C; with CONFIG_REMOTEPROC_TEE=n: core, virtio, elf loader, stm32 from C with remoteproc_tee.h's stubs inlined.",
     );
     // v15's tee-unbind-while-running is the C's fault (an unknown), never the hand model's result.
     expect(r.out).toMatch(/faulted \(the kernel would oops\) at drivers\/remoteproc\/remoteproc_tee\.c:\d+/);

@@ -18,6 +18,7 @@ import { fxraceDriver, fxraceSeries } from "../fixtures/fxtee/fxrace.ts";
 import { fxteeMbox } from "../fixtures/fxtee/fxtee.ts";
 import { renderMbox } from "../fixtures/map/build.ts";
 import { runCli } from "../helpers/cli.ts";
+import { SHARED, sharedAvailable } from "../helpers/shared.ts";
 
 const TEE = "drivers/remoteproc/remoteproc_tee.c";
 /** The posted line where the stop after the free reads the freed entry (fx_invoke's argument from e). */
@@ -201,4 +202,33 @@ describe("the review's interleaving scenarios", () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--interleave-depth/);
   });
+});
+
+describe.skipIf(
+  !sharedAvailable("kernel/linux-6.12/drivers/remoteproc/remoteproc_core.c") || !sharedAvailable("lkml/v16"),
+)("the review's interleavings of a side whose core ran from C (a kernel tree)", () => {
+  it("are not judged, naming why, rather than run on the hand model's core or failing the review", async () => {
+    const r = await runCli([
+      "review",
+      join(SHARED, "lkml", "v16"),
+      "--kernel-tree",
+      join(SHARED, "kernel", "linux-6.12"),
+      "--format",
+      "json",
+      "--interleave-depth",
+      "1",
+      "--explore-depth",
+      "0",
+    ]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out) as ReviewReport;
+    expect(report.b.ran?.find((f) => f.file === "drivers/remoteproc/remoteproc_core.c")?.from).toBe("C");
+    expect(report.interleave?.counts.notJudged).toBe(3);
+    for (const s of report.interleave?.scenarios ?? []) {
+      expect(s.notJudged).toMatch(
+        /v16's core ran from C in its cells, and the kernel-thread world runs the hand model's core only/,
+      );
+      expect(s.findings).toEqual([]);
+    }
+  }, 180_000);
 });

@@ -108,4 +108,24 @@ describe.skipIf(!has)("the posted series on ../shared/kernel/linux-6.12", () => 
       expect(r.files.find((f) => f.path === HDR)?.text).toContain("(*load_segments)(");
     });
   }
+
+  it("names the one hunk git applies inside another function: v14/v15's rproc_shutdown change lands in rproc_detach", async () => {
+    const moved = async (v: string) =>
+      (await applySeriesToTree(await loadInput(join(LKML, v)), TREE)).patches.flatMap((p) =>
+        p.applied.flatMap((f) => (f.moved ?? []).map((m) => ({ patch: p.index, path: f.path, ...m }))),
+      );
+    for (const v of ["v14", "v15"])
+      expect(await moved(v)).toEqual([
+        {
+          patch: 3,
+          path: CORE,
+          hunk: 4,
+          section: "int rproc_shutdown(struct rproc *rproc)",
+          landed: "int rproc_detach(struct rproc *rproc)",
+          offset: 98,
+        },
+      ]);
+    // The other hunks moved too (offsets up to 268 lines) but stayed in their functions.
+    for (const v of ["v13", "v16"]) expect(await moved(v)).toEqual([]);
+  });
 });

@@ -16,6 +16,7 @@ import type { EnvCall, Gen } from "../env.ts";
 import { Fault, type Value } from "../memory.ts";
 import { T } from "../types.ts";
 import { intVal, NULLP, Unsupported, VOID } from "../values.ts";
+import { le, type Served, unle } from "./cmem.ts";
 import type { ApiFn, EnvModule, KernelEnv } from "./kernel.ts";
 import { perKernel } from "./state.ts";
 
@@ -26,6 +27,8 @@ interface CDevice {
   released: boolean;
   /** Wakeup events held (pm_stay_awake without its pm_relax). */
   awake: number;
+  /** The release of a device the environment made (a platform device it registered), instead of the C's. */
+  envRelease?: (call: EnvCall) => Value | Gen<Value>;
 }
 
 const ret = (n: number): Value => intVal(T.int, BigInt(n));
@@ -42,12 +45,30 @@ function label(d: CDevice, addr: bigint): string {
   return d.name ?? `device at 0x${addr.toString(16)}`;
 }
 
-/** The last reference is gone: the type's release, else the class's dev_release, runs on this thread. */
+/**
+ * The last reference is gone: the device's own release, else its type's, else its class's dev_release, runs
+ * on this thread (the order of the driver core's device_release).
+ */
 function* release(env: KernelEnv, call: EnvCall, addr: bigint, d: CDevice): Gen<Value> {
   d.released = true;
   const k = env.w.k;
   const dev = env.addrPtr(addr);
   const c = env.c;
+  if (d.envRelease !== undefined) {
+    k.note(env.layerOf(call.site.file), call.caller, "release", `${label(d, addr)}: last reference put`);
+    const r = d.envRelease(call);
+    if (typeof (r as { next?: unknown }).next === "function") yield* r as Gen<Value>;
+    return VOID;
+  }
+  const own =
+    env.machine.structs.member(c.struct("device"), "release") === null
+      ? null
+      : c.getPtr(dev, "device", "release");
+  if (own !== null && own.addr !== 0n) {
+    k.note(env.layerOf(call.site.file), call.caller, "release", `${label(d, addr)}: last reference put`);
+    yield* env.machine.callFunction(own, [dev]);
+    return VOID;
+  }
   const type = c.getPtr(dev, "device", "type");
   const typeRelease = type.addr === 0n ? null : c.getPtr(type, "device_type", "release");
   const cls = c.getPtr(dev, "device", "class");
@@ -76,7 +97,37 @@ function orBefore(env: KernelEnv, before: Readonly<Record<string, ApiFn>>, name:
   };
 }
 
+/**
+ * The driver data of a device of the hand model's driver core that the C set to a pointer of its own (the
+ * C core's struct rproc): dev_set_drvdata keeps the address.
+ */
+export class CDriverData {
+  constructor(readonly addr: bigint) {}
+}
+
 export const DEVICE_CORE: EnvModule = {
+  deviceMembers: (env, dev, tag): Record<string, Served> => {
+    if (tag !== "platform_device") return {};
+    return {
+      // dev_get_drvdata / platform_set_drvdata with the C core: the driver keeps the C's struct rproc there.
+      "dev.driver_data": {
+        get: () => {
+          env.w.k.touch(`dev ${dev.name}`, false);
+          const d = dev.drvdata;
+          if (d === null) return le(64, 0n);
+          if (d instanceof CDriverData) return le(64, d.addr);
+          throw new Unsupported(
+            `the driver data of ${dev.name} is the hand model's driver's, not a C pointer`,
+          );
+        },
+        set: (b) => {
+          const v = unle(b);
+          env.w.k.touch(`dev ${dev.name}`, true);
+          dev.drvdata = v === 0n ? null : new CDriverData(v);
+        },
+      },
+    };
+  },
   fns: (env, before) => {
     const k = env.w.k;
     const layer = (call: EnvCall) => env.layerOf(call.site.file);
@@ -173,4 +224,55 @@ function put(env: KernelEnv, call: EnvCall, addr: bigint, d: CDevice): Value | G
 /** Whether the C device at `addr` is still referenced (for tests and the leak check of a world). */
 export function cDeviceRefs(env: KernelEnv, addr: bigint): number | null {
   return devices(env).get(addr)?.refs ?? null;
+}
+
+/**
+ * A C device the environment registers itself (drivers/base/platform.c's platform_device_register_data):
+ * device_initialize and dev_set_name, then device_add; `release` runs at its last put.
+ */
+export function addEnvDevice(
+  env: KernelEnv,
+  call: EnvCall,
+  addr: bigint,
+  name: string,
+  release: (call: EnvCall) => Value | Gen<Value>,
+): void {
+  devices(env).set(addr, { refs: 2, name, added: true, released: false, awake: 0, envRelease: release });
+  env.w.k.note(env.layerOf(call.site.file), call.caller, "device_add", name);
+}
+
+/** device_unregister of a C device: out of sysfs (device_del), then its reference dropped (put_device). */
+export function unregisterCDevice(env: KernelEnv, call: EnvCall, addr: bigint): Value | Gen<Value> {
+  const d = devices(env).get(addr);
+  if (d === undefined || d.released)
+    throw new Fault(
+      "bad-pointer",
+      `device_unregister of a device that is not registered (0x${addr.toString(16)})`,
+    );
+  if (!d.added) {
+    env.w.k.WARN_ON(true, call.caller, `device_del of ${label(d, addr)}, which was not added`);
+    return VOID;
+  }
+  d.added = false;
+  env.w.k.note(env.layerOf(call.site.file), call.caller, "device_del", label(d, addr));
+  // device_del drops device_add's reference, device_unregister's put_device the caller's.
+  const first = put(env, call, addr, d);
+  return (function* () {
+    if (typeof (first as { next?: unknown }).next === "function") yield* first as Gen<Value>;
+    const second = put(env, call, addr, d);
+    if (typeof (second as { next?: unknown }).next === "function") yield* second as Gen<Value>;
+    return VOID;
+  })();
+}
+
+/** The name of a C device (dev_set_name's), or null when it is none. */
+export function cDeviceName(env: KernelEnv, addr: bigint): string | null {
+  return devices(env).get(addr)?.name ?? null;
+}
+
+/** dev_set_name of a C device the environment names itself (a virtio device's "virtio<index>"). */
+export function setCDeviceName(env: KernelEnv, addr: bigint, name: string): void {
+  const d = devices(env).get(addr);
+  if (d === undefined) throw new Unsupported(`dev_set_name of a device the environment did not initialise`);
+  d.name = name;
 }

@@ -10,15 +10,27 @@
  * Workers-safe: the parser is a parameter (loadTreeDrivers); a loaded program is plain data.
  */
 import type { Parser } from "web-tree-sitter";
+import { createPlatform, loadFixtures } from "../../emulator/api.ts";
 import { layerOfFile } from "../../scenarios/result.ts";
-import type { Stm32DriverImpl, TeeDriverImpl } from "../../scenarios/world.ts";
-import type { Kernel } from "../../semantics/kernel.ts";
+import type {
+  CoreDriverImpl,
+  CoreInstance,
+  RprocView,
+  Stm32DriverImpl,
+  TeeDriverImpl,
+} from "../../scenarios/world.ts";
+import { type Device, DriverCore } from "../../semantics/device.ts";
+import { Kernel } from "../../semantics/kernel.ts";
+import type { RprocState } from "../../semantics/remoteproc_core.ts";
 import type { RprocTeeApi } from "../../semantics/stm32_rproc.ts";
 import type { Program } from "../ast.ts";
+import { BUILTINS } from "../builtins.ts";
+import { type NeededName, neededNames } from "../calls.ts";
 import { instantiate, type KConfig, loadProgram, type Machine } from "../index.ts";
 import type { LowerProblem, SourceFile } from "../lower.ts";
+import type { Value } from "../memory.ts";
 import { T } from "../types.ts";
-import { DEVICE_CORE } from "./device_core.ts";
+import { CDriverData, DEVICE_CORE } from "./device_core.ts";
 import { FIRMWARE_LOADER } from "./firmware_loader.ts";
 import { ENV_HEADERS_FOR_CORE, ENV_HEADERS_FOR_TREE } from "./headers.ts";
 import { IDR } from "./idr.ts";
@@ -34,6 +46,7 @@ import { REMOTEPROC_FILES } from "./remoteproc_files.ts";
 import { type DriverHooks, interpretedTeeDriver, moduleInit, type WorldMachine } from "./remoteproc_tee.ts";
 import { teeModelModule } from "./remoteproc_tee_model.ts";
 import { RESET } from "./reset.ts";
+import { VIRTIO } from "./virtio.ts";
 import { WORKQUEUE } from "./workqueue.ts";
 
 /** The environment modules a tree's drivers run over (one per kernel C file they stand for). */
@@ -51,7 +64,8 @@ export const TREE_MODULES: readonly EnvModule[] = [
 /**
  * The environment modules when the tree's remoteproc core runs from C too: the drivers' without the bridge
  * to the hand model's core (remoteproc_core.ts), with the core's own kernel APIs and the core's files that are
- * not modelled (remoteproc_files.ts).
+ * not modelled (remoteproc_files.ts), and the platform device, virtio core and virtio ring the core's
+ * virtio transport (the tree's remoteproc_virtio.c) runs over (virtio.ts).
  */
 export const CORE_MODULES: readonly EnvModule[] = [
   ...TREE_MODULES.filter((m) => m !== REMOTEPROC_CORE),
@@ -60,6 +74,7 @@ export const CORE_MODULES: readonly EnvModule[] = [
   FIRMWARE_LOADER,
   KERNEL_UTIL,
   REMOTEPROC_FILES,
+  VIRTIO,
 ];
 
 /** The config a tree's drivers are built with: the series' TEE support, an ARM SoC's SMC calling convention. */
@@ -89,6 +104,11 @@ export interface TreeDriverSources {
    * headers of its own APIs (headers_core.ts), when it is to run from C.
    */
   readonly core?: SourceFile | null;
+  /**
+   * The core's virtio transport (the tree's remoteproc_virtio.c: the rproc-virtio platform driver and the
+   * virtio device of a vdev resource), loaded with the core when it runs from C.
+   */
+  readonly virtio?: SourceFile | null;
   readonly config?: KConfig;
 }
 
@@ -98,6 +118,7 @@ export interface LoadedTreeDrivers {
   readonly stm32: string | null;
   readonly elf: string | null;
   readonly core: string | null;
+  readonly virtio: string | null;
   readonly problems: readonly LowerProblem[];
   /** The config the program was lowered with. */
   readonly config: KConfig;
@@ -108,7 +129,7 @@ export interface LoadedTreeDrivers {
  * redefined at the end of the file before (so no line of a posted file moves).
  */
 export function loadTreeDrivers(parser: Parser, src: TreeDriverSources): LoadedTreeDrivers {
-  const sources = [src.core ?? null, src.elf ?? null, src.tee, src.stm32].filter(
+  const sources = [src.core ?? null, src.virtio ?? null, src.elf ?? null, src.tee, src.stm32].filter(
     (f): f is SourceFile => f !== null,
   );
   if (sources.length === 0) throw new Error("loadTreeDrivers: no driver to load");
@@ -135,6 +156,7 @@ export function loadTreeDrivers(parser: Parser, src: TreeDriverSources): LoadedT
     stm32: src.stm32?.path ?? null,
     elf: src.elf?.path ?? null,
     core: src.core?.path ?? null,
+    virtio: src.virtio?.path ?? null,
     problems,
     config,
   };
@@ -151,11 +173,13 @@ export function interpretedTreeDrivers(
     if (inst === undefined) {
       // Without the posted TEE driver in the program, its API is the world's hand-model TEE client driver;
       // with CONFIG_REMOTEPROC_TEE=n there is none: the header's stubs in the program are the API.
+      // With the core in the program, the environment is the core's (no bridge to the hand model's core).
+      const base = loaded.core !== null ? CORE_MODULES : TREE_MODULES;
       const modules =
         loaded.tee !== null
-          ? TREE_MODULES
+          ? base
           : [
-              ...TREE_MODULES,
+              ...base,
               teeModelModule(
                 tee,
                 teeBuilt(loaded.config)
@@ -184,6 +208,21 @@ export function interpretedTreeDrivers(
     return inst;
   };
   const out: { tee?: TeeDriverImpl; stm32?: Stm32DriverImpl } = {};
+  const coreFile = loaded.core;
+  const virtioFile = loaded.virtio;
+  const core: CoreDriverImpl | undefined =
+    coreFile === null
+      ? undefined
+      : {
+          what: `${[coreFile, virtioFile].filter((f) => f !== null).join(" and ")} of the kernel tree, interpreted`,
+          init: async (w) => {
+            const { env, m } = machineFor(w, w.tee ?? null);
+            await coreInit(env, m, coreFile);
+            // remoteproc_virtio.c's builtin_platform_driver: a device initcall, after the core's.
+            if (virtioFile !== null) await moduleInit(env, m, virtioFile);
+            return cCore(env, () => coreExit(env, m, coreFile));
+          },
+        };
   if (loaded.tee !== null)
     out.tee = interpretedTeeDriver(
       { program: loaded.program, file: loaded.tee, problems: loaded.problems },
@@ -194,6 +233,7 @@ export function interpretedTreeDrivers(
   if (stm32 !== null) {
     const tee = out.tee;
     out.stm32 = {
+      ...(core === undefined ? {} : { core }),
       what: teeBuilt(loaded.config)
         ? `${stm32} of the kernel tree, interpreted`
         : `${stm32} of the kernel tree with CONFIG_REMOTEPROC_TEE=n (remoteproc_tee.h's stubs inlined), interpreted`,
@@ -218,6 +258,62 @@ export function interpretedTreeDrivers(
   }
   return out;
 }
+
+/**
+ * The world's rproc operations on the C core: the struct rproc the STM32 driver keeps as its device's driver
+ * data, the core's exported functions called on it (what sysfs's state, recovery and firmware files call).
+ */
+function cCore(env: KernelEnv, exit: () => Promise<void>): CoreInstance {
+  const rprocOf = (dev: Device): (Value & { k: "ptr" }) | null => {
+    const d = dev.drvdata;
+    return d instanceof CDriverData ? env.addrPtr(d.addr) : null;
+  };
+  const call = async (fn: string, p: Value & { k: "ptr" }, args: readonly Value[] = []): Promise<number> => {
+    const v = await env.run(fn, { name: fn }, [p, ...args]);
+    return v.k === "int" ? Number(BigInt.asIntN(32, v.v)) : 0;
+  };
+  const stateName = (v: bigint): RprocState => {
+    const name = Object.entries(env.machine.program.enums).find(
+      ([n, e]) => n.startsWith("RPROC_") && n !== "RPROC_LAST" && e.v === v,
+    )?.[0];
+    if (name === undefined)
+      throw new CannotRunC(`rproc->state is ${v}, which is no rproc state`, { file: "?", line: 0 }, true);
+    return name.slice("RPROC_".length).toLowerCase() as RprocState;
+  };
+  return {
+    rproc: (dev): RprocView | null => {
+      const p = rprocOf(dev);
+      if (p === null) return null;
+      const c = env.c;
+      return {
+        state: stateName(c.getInt(p, "rproc", "state")),
+        firmware: env.machine.cstring(c.getPtr(p, "rproc", "firmware")),
+        recovery_disabled: c.getInt(p, "rproc", "recovery_disabled") !== 0n,
+      };
+    },
+    boot: async (dev) => {
+      const p = rprocOf(dev);
+      return p === null ? -ENODEV : call("rproc_boot", p);
+    },
+    shutdown: async (dev) => {
+      const p = rprocOf(dev);
+      return p === null ? -ENODEV : call("rproc_shutdown", p);
+    },
+    recovery: async (dev, enabled) => {
+      const p = rprocOf(dev);
+      if (p === null) return -ENODEV;
+      env.c.setInt(p, "rproc", "recovery_disabled", enabled ? 0n : 1n);
+      return enabled ? call("rproc_trigger_recovery", p) : 0;
+    },
+    setFirmware: async (dev, name) => {
+      const p = rprocOf(dev);
+      return p === null ? -ENODEV : call("rproc_set_firmware", p, [env.stringPtr(name)]);
+    },
+    exit,
+  };
+}
+
+const ENODEV = 19;
 
 /**
  * The core's initcall (remoteproc_init, subsys_initcall): the class, the debugfs root, the panic notifier and
@@ -250,4 +346,54 @@ async function initcall(
   );
   if (ret.k === "int" && ret.v !== 0n)
     throw new CannotRunC(`the core's ${what} returned ${ret.v}`, { file, line: 0 }, false);
+}
+
+/**
+ * What the core's files call that the core's environment lacks, on paths no STM32 world reaches, by name (a
+ * cell that reaches one anyway stops unknown naming it and its line).
+ */
+export const CORE_UNREACHED: Readonly<Record<string, string>> = Object.fromEntries([
+  ...[
+    "iommu_domain_alloc",
+    "iommu_set_fault_handler",
+    "iommu_attach_device",
+    "iommu_domain_free",
+    "iommu_detach_device",
+    "iommu_map",
+    "iommu_unmap",
+  ].map((n) => [n, "the IOMMU (rproc->has_iommu: no STM32 coprocessor is behind one)"]),
+  ...[
+    "is_vmalloc_addr",
+    "page_to_phys",
+    "vmalloc_to_page",
+    "offset_in_page",
+    "virt_addr_valid",
+    "virt_to_phys",
+  ].map((n) => [
+    n,
+    "rproc_va_to_pa (a carveout the firmware's resource table names, or a vdev buffer mapped before its device: the images here have neither)",
+  ]),
+  ["of_property_read_string_index", "rproc_of_parse_firmware (the STM32 driver does not call it)"],
+  ...["EI_OSABI", "ELFOSABI_NONE", "strcpy"].map((n) => [
+    n,
+    "remoteproc_elf_helpers.h's ELF coredump writer (no device coredump: rproc->dump_conf is never set)",
+  ]),
+]);
+
+/**
+ * What the loaded core, its virtio transport and the tree's headers call that the core's environment
+ * (CORE_MODULES) does not provide, with the file and line of the first use; what CORE_UNREACHED lists is
+ * left out when `reached` is false.
+ */
+export async function coreNeeds(loaded: LoadedTreeDrivers, reached = false): Promise<NeededName[]> {
+  const k = new Kernel();
+  const platform = await createPlatform("stm32mp15", { keys: [(await loadFixtures()).keys.rsa] });
+  const env = new KernelEnv({ k, core: new DriverCore(k), platform, teedevs: [] }, layerOfFile, CORE_MODULES);
+  const files = [
+    ...loaded.program.headerFiles.filter((f) => !f.startsWith("<")),
+    ...[loaded.core, loaded.virtio].filter((f): f is string => f !== null),
+  ];
+  return files
+    .flatMap((f) => neededNames(loaded.program, f, BUILTINS, (n) => env.fn(n) !== undefined))
+    .filter((n) => reached || !Object.hasOwn(CORE_UNREACHED, n.name));
 }

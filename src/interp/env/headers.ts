@@ -13,6 +13,7 @@
 import type { SourceFile } from "../lower.ts";
 import { CORE_HEADERS } from "./headers_core.ts";
 import { PLATFORM_HEADERS } from "./headers_platform.ts";
+import { VIRTIO_HEADERS } from "./headers_virtio.ts";
 
 const BUG = `
 /* WARN_ON(cond) returns cond; a true condition is the hand model's warn event. */
@@ -535,6 +536,18 @@ export const ENV_HEADERS_FOR_TREE: readonly SourceFile[] = [
 ];
 
 /**
+ * The members of struct device the core and its virtio transport set or read: the device type (its release
+ * frees the rproc) and class, the device's own release (a virtio device's), the platform data of the
+ * rproc-virtio device and the DMA ranges it copies from its parent.
+ */
+const CORE_DEVICE_MEMBERS = `\tconst struct device_type *type;
+\tconst struct class *class;
+\tvoid (*release)(struct device *dev);
+\tvoid *platform_data;
+\tconst struct bus_dma_region *dma_range_map;
+`;
+
+/**
  * The environment's headers when the tree's remoteproc_core.c runs from C with the drivers: the tree's, with
  * the members of struct device the core sets (its device type, whose release frees the rproc, and class) and
  * the core's own kernel APIs (headers_core.ts).
@@ -544,9 +557,10 @@ export const ENV_HEADERS_FOR_CORE: readonly SourceFile[] = [
     f.path.endsWith("/device.h")
       ? file(
           "device.h",
-          `struct device_type;\nstruct class;\n${deviceHeader("\tconst struct device_type *type;\n\tconst struct class *class;\n")}`,
+          `struct device_type;\nstruct class;\nstruct bus_dma_region;\n${deviceHeader(CORE_DEVICE_MEMBERS)}`,
         )
       : f,
   ),
   ...CORE_HEADERS,
+  ...VIRTIO_HEADERS,
 ];

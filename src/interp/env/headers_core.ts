@@ -97,23 +97,24 @@ static inline int rsc_table_for_each_entry(struct resource_table *table, size_t 
 					   int (*fn)(u32 type, void *rsc, int offset, int avail, void *data),
 					   void *data)
 {
-	u32 i;
-	int ret;
+	const int hdr_sz = sizeof(struct fw_rsc_hdr);
+	u8 *base = (u8 *)table;
+	int err = 0;
+	u32 n = 0;
 
-	for (i = 0; i < table->num; i++) {
-		int offset = table->offset[i];
-		struct fw_rsc_hdr *hdr = (void *)table + offset;
-		int avail = table_sz - offset - sizeof(*hdr);
+	while (!err && n < table->num) {
+		int at = table->offset[n++];
+		int left = (int)table_sz - at - hdr_sz;
+		struct fw_rsc_hdr *entry = (struct fw_rsc_hdr *)(base + at);
 
-		if (avail < 0) {
+		if (left < 0) {
+			/* the entry's header runs past the end of the table */
 			dev_err(dev, "rsc table is truncated\n");
 			return -EINVAL;
 		}
-		ret = fn(hdr->type, (void *)hdr + sizeof(*hdr), offset + sizeof(*hdr), avail, data);
-		if (ret)
-			return ret;
+		err = fn(entry->type, base + at + hdr_sz, at + hdr_sz, left, data);
 	}
-	return 0;
+	return err;
 }
 `;
 
@@ -131,11 +132,33 @@ void *dma_alloc_coherent(struct device *dev, size_t size, dma_addr_t *dma_handle
 void dma_free_coherent(struct device *dev, size_t size, void *cpu_addr, dma_addr_t dma_handle);
 `;
 
+/* include/linux/bitops.h: the bits of rproc->features (rproc_has_feature, rproc_set_feature). */
+const BITOPS = `
+static inline bool test_bit(long nr, const volatile unsigned long *addr)
+{
+	return (addr[nr / BITS_PER_LONG] >> (nr % BITS_PER_LONG)) & 1UL;
+}
+static inline void set_bit(long nr, volatile unsigned long *addr)
+{
+	addr[nr / BITS_PER_LONG] |= 1UL << (nr % BITS_PER_LONG);
+}
+static inline void clear_bit(long nr, volatile unsigned long *addr)
+{
+	addr[nr / BITS_PER_LONG] &= ~(1UL << (nr % BITS_PER_LONG));
+}
+#define __set_bit(nr, addr) set_bit(nr, addr)
+#define __clear_bit(nr, addr) clear_bit(nr, addr)
+`;
+
 /* include/linux/rculist.h, rcupdate.h, notifier.h, delay.h, atomic.h. */
 const SYNC = String.raw`
 #define list_add_rcu(new, head) list_add(new, head)
 #define list_del_rcu(entry) list_del(entry)
 #define list_for_each_entry_rcu(pos, head, member, ...) list_for_each_entry(pos, head, member)
+/* include/linux/list.h: back from the entry before pos to the head (an unwind of what succeeded). */
+#define list_for_each_entry_continue_reverse(pos, head, member) \
+	for (pos = list_prev_entry(pos, member); !list_entry_is_head(pos, head, member); \
+	     pos = list_prev_entry(pos, member))
 void synchronize_rcu(void);
 void rcu_read_lock(void);
 void rcu_read_unlock(void);
@@ -175,4 +198,5 @@ export const CORE_HEADERS: readonly SourceFile[] = [
   file("rsc_table_walk.h", RSC_TABLE_WALK),
   file("dma-mapping.h", DMA),
   file("rculist.h", SYNC),
+  file("bitops.h", BITOPS),
 ];
