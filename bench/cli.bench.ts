@@ -2,8 +2,10 @@
  * The CLI as a user meets it: how fast `rproc-review --help` starts, and how long a review of a new series
  * takes, in process (the library calls `review` makes) and as a CLI process. The series is one of the real
  * mail sets (../shared/lkml/<id>, default v16; RPROC_BENCH_SERIES picks another), reviewed as `review` does
- * with `--format markdown --explore-depth 0`: read and map the mails, run the matrix for it, for the version
- * it follows and for mainline, compare, render the report. The processes run the build (`bin/rproc-review.js`
+ * with `--format markdown --explore-depth 0 --interleave-depth 0`: read and map the mails, run the matrix for it,
+ * for the version it follows and for mainline, compare, render the report. Then the review as it runs by default
+ * (the event exploration to depth 3 and the interleaving scenarios to REVIEW_INTERLEAVE_DEPTH on both sides and
+ * mainline), goal <= 2 s as a process, and the same with --interleave-depth 0, for what the interleavings cost. The processes run the build (`bin/rproc-review.js`
  * runs dist/; `npm run bench` builds it first). Goals: --help <= 200 ms; the review <= 300 ms in process and
  * <= 1 s as a process. Goals are wall times; each line also gives CPU time (user + system of every thread, V8's
  * garbage collection helpers included) and the load average, since on a shared machine the wall time swings
@@ -90,7 +92,7 @@ async function reviewLatency(): Promise<string[]> {
   if (statSync(MAILS, { throwIfNoEntry: false }) === undefined)
     return [`review latency: not measured: ${MAILS} is missing (the real mail sets are ../shared/lkml/<id>)`];
   const lines: string[] = [];
-  // In process: the library calls `review <dir> --format markdown --explore-depth 0` makes (src/cli/commands/
+  // In process: the library calls `review <dir> --format markdown --explore-depth 0 --interleave-depth 0` makes (src/cli/commands/
   // review.ts, with no --history or --store: compared with the built-in version it follows).
   const { loadInput } = await import("../src/node/inputs.ts");
   const { builtinManifests, mappedSubject, resolveVersion } = await import("../src/node/versions.ts");
@@ -104,7 +106,7 @@ async function reviewLatency(): Promise<string[]> {
     const d = defaultComparisonWhy(series, await builtinManifests());
     const a = await resolveVersion(d.id);
     const b = await mappedSubject(series, MAILS);
-    const { report } = await runReview(a, b, { exploreDepth: 0, comparisonWhy: d.why });
+    const { report } = await runReview(a, b, { exploreDepth: 0, interleaveDepth: 0, comparisonWhy: d.why });
     const text = renderReview(report, "markdown");
     if (text.length === 0) throw new Error("empty report");
     against = report.a.id;
@@ -119,7 +121,7 @@ async function reviewLatency(): Promise<string[]> {
   const w = stats(warm);
   const mails = readdirSync(MAILS).length;
   lines.push(
-    `review of a new series (${SERIES}, ${mails} real mails, against ${against}: read, map, 3 matrices, compare, markdown; --explore-depth 0) in process: median of 10 ${ms(w.median)} (min ${ms(w.min)}, max ${ms(w.max)}; goal <= 300 ms; CPU ${ms((used.user + used.system) / 1000 / 10)} a review); the first in the process ${ms(first)} (modules, C parser and JIT cold; ${before})`,
+    `review of a new series (${SERIES}, ${mails} real mails, against ${against}: read, map, 3 matrices, compare, markdown; --explore-depth 0 --interleave-depth 0) in process: median of 10 ${ms(w.median)} (min ${ms(w.min)}, max ${ms(w.max)}; goal <= 300 ms; CPU ${ms((used.user + used.system) / 1000 / 10)} a review); the first in the process ${ms(first)} (modules, C parser and JIT cold; ${before})`,
   );
   const problem = buildProblem();
   if (problem !== null) {
@@ -136,13 +138,24 @@ async function reviewLatency(): Promise<string[]> {
       "markdown",
       "--explore-depth",
       "0",
+      "--interleave-depth",
+      "0",
       "--out",
       join(dir, "r.md"),
     ];
     const before = load();
     const cli = runs(5, 1, () => timeProcess(args));
     lines.push(
-      `review of a new series (${SERIES}) as a CLI process (rproc-review review ../shared/lkml/${SERIES} --format markdown --explore-depth 0, built), median of 5: ${ms(cli.median)} (min ${ms(cli.min)}, max ${ms(cli.max)}; goal <= 1000 ms; CPU ${ms(cli.cpu)}; ${before})`,
+      `review of a new series (${SERIES}) as a CLI process (rproc-review review ../shared/lkml/${SERIES} --format markdown --explore-depth 0 --interleave-depth 0, built), median of 5: ${ms(cli.median)} (min ${ms(cli.min)}, max ${ms(cli.max)}; goal <= 1000 ms; CPU ${ms(cli.cpu)}; ${before})`,
+    );
+    // The review as it runs by default, and without the interleavings: what they cost.
+    const { REVIEW_EXPLORE_DEPTH, REVIEW_INTERLEAVE_DEPTH } = await import("../src/review/depth.ts");
+    const plain = [BIN, "review", MAILS, "--format", "markdown", "--out", join(dir, "d.md")];
+    const loadBefore = load();
+    const full = runs(5, 1, () => timeProcess(plain));
+    const noInterleave = runs(5, 0, () => timeProcess([...plain, "--interleave-depth", "0"]));
+    lines.push(
+      `review of a new series (${SERIES}) as a CLI process with the default depths (rproc-review review ../shared/lkml/${SERIES} --format markdown: explore depth ${REVIEW_EXPLORE_DEPTH}, interleavings depth ${REVIEW_INTERLEAVE_DEPTH}, built), median of 5: ${ms(full.median)} (min ${ms(full.min)}, max ${ms(full.max)}; goal <= 2000 ms; CPU ${ms(full.cpu)}; ${loadBefore}); with --interleave-depth 0: ${ms(noInterleave.median)} (CPU ${ms(noInterleave.cpu)}): the interleavings cost ${ms(full.median - noInterleave.median)} wall, ${ms(full.cpu - noInterleave.cpu)} CPU`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -26,8 +26,9 @@
 
 import type { Fixtures } from "../emulator/api.ts";
 import type { FindingKind, TraceStep } from "../scenarios/result.ts";
-import type { Design } from "../scenarios/run.ts";
+import { type Design, unknownReasons } from "../scenarios/run.ts";
 import { World } from "../scenarios/world.ts";
+import { trackFactReads } from "../semantics/facts.ts";
 import type { Footprint } from "../semantics/kthread.ts";
 import { type KThread, KThreads } from "../semantics/kthread.ts";
 import {
@@ -125,7 +126,10 @@ export async function runKernelSchedule(
     throw new Error(
       `${design.id}: the kernel-thread world keeps the hand model's core, and this design's STM32 driver runs with the C core (map it with modelCore)`,
     );
-  const w = await World.create(design.facts, {
+  // The facts it reads: an unknown fact read, or a changed function no fact describes called, means the
+  // model ran in place of the posted code (the execution is unknown, as a matrix cell is).
+  const tracked = trackFactReads(design.facts);
+  const w = await World.create(tracked.facts, {
     platform: "stm32mp15",
     dt: "reference",
     fixtures,
@@ -242,6 +246,15 @@ export async function runKernelSchedule(
       const why = design.stm32?.cannotRun(e) ?? design.tee?.cannotRun(e) ?? null;
       unknown ??= `teardown: ${why?.why ?? (e instanceof Error ? e.message : String(e))}`;
     }
+  }
+  const notPosted = unknownReasons(design, tracked.reads, k.trace);
+  const first = notPosted[0];
+  if (first !== undefined) {
+    // As the matrix's "cannot review" line: what it read or called (a few), the series' files, the first why.
+    const what = notPosted.map((r) => r.what);
+    const shown = what.length > 4 ? [...what.slice(0, 4), `${what.length - 4} more`] : what;
+    const files = [...new Set(notPosted.flatMap((r) => r.files))].sort();
+    unknown ??= `the model ran in place of the posted code: ${shown.join(", ")}${files.length > 0 ? ` (${files.join(", ")})` : ""}, because ${first.why}`;
   }
   const inst = w.stm32Instance ?? w.teeInstance;
   for (const f of w.monitors.findings) {
@@ -384,4 +397,79 @@ export function renderKernelReplay(x: KernelExecution): string {
   lines.push(x.findings.length === 0 ? "findings: none" : "findings:");
   for (const f of x.findings) lines.push(`  ${describeKernelFinding(f)}`);
   return lines.join("\n");
+}
+
+// ---- the matrix's interleaving rows -------------------------------------------------------------------
+
+/** One matrix cell of an interleaving scenario: the search of one design to a depth. */
+export interface InterleaveCell {
+  version: string;
+  scenario: string;
+  depth: number;
+  executions: number;
+  states: number;
+  /** Each distinct finding (kind, function) with its shortest schedule. */
+  findings: { kind: KernelFindingKind; at: string; detail: string; thread: string; schedule: number[] }[];
+  /** Why the cell is not the posted code's verdict (an execution stopped, the model stood in); null when it is. */
+  unknown: string | null;
+}
+
+export interface InterleaveRows {
+  depth: number;
+  scenarios: { id: string; title: string }[];
+  cells: InterleaveCell[];
+}
+
+/**
+ * The interleaving scenarios as matrix rows: each design searched to `depth` in each scenario (matrix
+ * --interleave). A design with a file of its series that did not run from C is unknown in every row.
+ */
+export async function runInterleaveRows(
+  designs: readonly Design[],
+  depth: number,
+  fixtures: Fixtures,
+): Promise<InterleaveRows> {
+  const cells: InterleaveCell[] = [];
+  for (const d of designs) {
+    const notRun = (d.ran ?? []).filter((r) => r.from === "not run").map((r) => r.file);
+    for (const s of KERNEL_SCENARIOS) {
+      if (d.stm32?.core !== undefined) {
+        // The world runs the hand model's core only: a design whose core ran from C is not searched.
+        cells.push({
+          version: d.id,
+          scenario: s.id,
+          depth,
+          executions: 0,
+          states: 0,
+          findings: [],
+          unknown:
+            "its core ran from C in its cells, and the kernel-thread world runs the hand model's core only (its driver core has no device_lock)",
+        });
+        continue;
+      }
+      const r = await exploreKernelInterleavings(d, s, fixtures, { depth });
+      const why = [
+        ...(notRun.length > 0 ? [`${notRun.join(", ")} did not run from C: the model stood in for it`] : []),
+        ...(r.unknown === null
+          ? []
+          : [`the schedule ${formatSchedule(r.unknown.schedule)} stopped: ${r.unknown.what}`]),
+      ];
+      cells.push({
+        version: d.id,
+        scenario: s.id,
+        depth,
+        executions: r.executions,
+        states: r.states,
+        findings: r.findings.map((f) => ({
+          kind: f.finding.kind,
+          at: f.finding.at,
+          detail: f.finding.detail,
+          thread: f.finding.thread,
+          schedule: f.schedule,
+        })),
+        unknown: why.length > 0 ? why.join("; ") : null,
+      });
+    }
+  }
+  return { depth, scenarios: KERNEL_SCENARIOS.map((s) => ({ id: s.id, title: s.title })), cells };
 }

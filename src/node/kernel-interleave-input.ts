@@ -52,12 +52,29 @@ export function builtinInterleaveDesign(spec: string): Design | null {
   return v === undefined ? null : { id: v.id, title: `${v.title} (the hand model)`, facts: v.facts };
 }
 
-/** The design of `spec` on a kernel tree, with its STM32 driver from C (an error when it does not run from C). */
+/**
+ * The design of an input as matrix and review run it, with no kernel tree: the TEE client driver its series
+ * creates from C (when it creates one that lowers), the rest the hand model with its facts.
+ */
+export async function inputInterleaveDesign(spec: string, modelOnly = false): Promise<Design> {
+  return (await mappedSubject(await loadInput(spec), spec, modelOnly ? { modelOnly: true } : {})).design;
+}
+
+/**
+ * The design of `spec` on a kernel tree, with its STM32 driver from C (an error when it does not run from C);
+ * with `orInput` and no tree found, an input's design without one (inputInterleaveDesign), as a review ran it;
+ * with `orInput` and `modelOnly`, the input's hand model (as review --model-only ran it).
+ */
 export async function kernelTreeInterleaveDesign(
   spec: string,
   kernelTree: string | undefined,
+  orInput = false,
+  modelOnly = false,
 ): Promise<Design> {
+  // --model-only: the input as review --model-only ran it, the hand model for every file (no tree).
+  if (orInput && modelOnly && builtinVersion(spec) === undefined) return inputInterleaveDesign(spec, true);
   const tree = await resolveKernelTree({ option: kernelTree, input: spec });
+  if (tree === null && orInput && builtinVersion(spec) === undefined) return inputInterleaveDesign(spec);
   if (tree === null)
     throw new UsageError(
       "--interleave of a built-in design's real code needs a kernel tree (--kernel-tree DIR)",

@@ -3,6 +3,7 @@
  * read in prose. Plain text; each renderer escapes or formats it for its medium.
  */
 import type { ExploreDiff, ExploreFindingRef } from "../compare/explore.ts";
+import type { InterleaveDiff, InterleaveFindingRef } from "../compare/interleave.ts";
 import { FACT_LABELS } from "../compare/labels.ts";
 import type {
   CellSummary,
@@ -199,4 +200,100 @@ export function describeExploreFinding(f: ExploreFindingRef): string {
 /** The explore section's first sentence. */
 export function exploreIntro(x: ExploreDiff): string {
   return `Every sequence of up to ${x.depth} external events (sysfs start/stop/recovery/firmware, crash, tampered image, driver unbind and bind, TEE failures), breadth-first on both versions: ${x.a.id} reached ${x.a.states} states, ${x.b.id} ${x.b.states}; ${x.kept} finding${x.kept === 1 ? "" : "s"} raised by both.${x.unknown ? ` Not judged: ${x.unknown}.` : x.unknownFacts.length > 0 ? ` The mapper could not read ${x.unknownFacts.join(", ")}: explored with the baseline value.` : ""}`;
+}
+
+/** One row of the interleavings' findings: a finding (class, kind, function) and the scenarios raising it. */
+export interface InterleaveGroup {
+  class: InterleaveFindingRef["class"];
+  kind: string;
+  at: string;
+  detail: string;
+  thread: string;
+  site?: { file: string; line: number };
+  scenarios: string[];
+  /** The shortest schedule of the first scenario raising it, and its replay command. */
+  schedule: number[];
+  replay: string;
+}
+
+const INTERLEAVE_ORDER: readonly InterleaveFindingRef["class"][] = [
+  "introduced",
+  "carried",
+  "fixed",
+  "pre-existing",
+];
+
+/** The interleavings' findings, one group per class, kind and function (the shortest schedule kept). */
+export function interleaveGroups(x: InterleaveDiff): InterleaveGroup[] {
+  const groups = new Map<string, InterleaveGroup>();
+  for (const s of x.scenarios)
+    for (const f of s.findings) {
+      const key = `${f.class}\u0000${f.kind}\u0000${f.at}`;
+      const g = groups.get(key);
+      if (g === undefined) {
+        groups.set(key, {
+          class: f.class,
+          kind: f.kind,
+          at: f.at,
+          detail: f.detail,
+          thread: f.thread,
+          ...(f.site === undefined ? {} : { site: f.site }),
+          scenarios: [f.scenario],
+          schedule: f.schedule,
+          replay: f.replay,
+        });
+        continue;
+      }
+      g.scenarios.push(f.scenario);
+      if (f.schedule.length < g.schedule.length) {
+        g.schedule = f.schedule;
+        g.replay = f.replay;
+        g.thread = f.thread;
+      }
+    }
+  return [...groups.values()].sort(
+    (a, b) => INTERLEAVE_ORDER.indexOf(a.class) - INTERLEAVE_ORDER.indexOf(b.class),
+  );
+}
+
+/** A schedule in words: "t3,t3 (then the lowest runnable thread)", or "the default schedule". */
+export function describeSchedule(s: readonly number[]): string {
+  return s.length === 0
+    ? "the default schedule (the lowest runnable thread)"
+    : `${s.map((t) => `t${t}`).join(",")}, then the lowest runnable`;
+}
+
+/** The interleavings section's first sentence: the scenarios, the depth, what each side ran, what is not judged. */
+export function interleaveIntro(x: InterleaveDiff): string {
+  const s0 = x.scenarios[0];
+  const sides = s0 === undefined ? [] : [s0.a.id, s0.b.id, ...(s0.mainline ? [s0.mainline.id] : [])];
+  const runs = (pick: (s: InterleaveDiff["scenarios"][number]) => { executions: number } | null) =>
+    x.scenarios.reduce((n, s) => n + (pick(s)?.executions ?? 0), 0);
+  const counts =
+    s0 === undefined
+      ? ""
+      : ` (${[
+          `${s0.a.id} ${runs((s) => s.a)}`,
+          `${s0.b.id} ${runs((s) => s.b)}`,
+          ...(s0.mainline ? [`${s0.mainline.id} ${runs((s) => s.mainline)}`] : []),
+        ].join(", ")} executions)`;
+  const notJudged = x.scenarios.filter((s) => s.notJudged !== null);
+  return `The interleaving scenarios (${x.scenarios.map((s) => s.scenario).join(", ")}) searched to ${x.depth} scheduling choice${x.depth === 1 ? "" : "s"} on ${sides.join(", ")}${counts}, each side with the code its matrix cells ran; findings compared per scenario by kind and function.${notJudged.map((s) => ` Not judged: ${s.scenario}: ${s.notJudged}.`).join("")}`;
+}
+
+/** What the interleavings section says when no finding is classified. */
+export const INTERLEAVE_NOTHING = "No finding in the interleavings judged.";
+
+/** The words of an interleaving finding's class. */
+export function describeInterleaveClass(c: InterleaveFindingRef["class"], a: string, b: string): string {
+  switch (c) {
+    case "introduced":
+      return `only ${b}`;
+    case "fixed":
+      return `only ${a}`;
+    case "carried":
+      return `${a} and ${b}, not mainline`;
+    case "pre-existing":
+      return "mainline too (pre-existing)";
+  }
 }

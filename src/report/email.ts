@@ -22,7 +22,9 @@ import {
   describeFactChange,
   describeFinding,
   describeHunk,
+  describeInterleaveClass,
   describeResponsible,
+  describeSchedule,
   describeStep,
   describeTee,
   describeUnmentionedFact,
@@ -30,7 +32,10 @@ import {
   evidenceLines,
   exploreIntro,
   factsHeading,
+  INTERLEAVE_NOTHING,
   inertLine,
+  interleaveGroups,
+  interleaveIntro,
   scenarioList,
 } from "./describe.ts";
 import { headerValue } from "./escape.ts";
@@ -74,13 +79,16 @@ function excerptLines(c: RootCause, around = 1): string[] {
   );
 }
 
-/** The command that shows a cause: the matrix cell of its first scenario, else its explored sequence. */
+/**
+ * The command that shows a cause: the matrix cell of its first scenario, else its explored sequence, else its
+ * shortest schedule in an interleaving scenario.
+ */
 function causeCommand(r: ReviewReport, c: RootCause): string | null {
   const side = c.class === "fixed" ? r.reproduce.versions[0] : r.reproduce.versions[1];
   const cmd =
     c.scenarios.length > 0
       ? `rproc-review matrix --versions ${shellWord(side ?? r.b.id)} --scenarios ${c.scenarios[0]}`
-      : (c.explore?.replay ?? null);
+      : (c.explore?.replay ?? c.interleave?.replay ?? null);
   return cmd === null ? null : fetchable(r).rewrite(cmd);
 }
 
@@ -338,6 +346,39 @@ function exploreBlock(r: ReviewReport): string[] {
   return body;
 }
 
+/** The interleavings: each finding's class, scenarios, shortest schedule and replay command. */
+function interleaveBlock(r: ReviewReport): string[] {
+  const x = r.interleave;
+  if (x === undefined) return [];
+  const body = [
+    `Thread interleavings (depth ${x.depth}):`,
+    "",
+    ...wrap(ascii(interleaveIntro(x)), MAIL_WIDTH),
+    "",
+  ];
+  const groups = interleaveGroups(x);
+  if (groups.length === 0) {
+    body.push(INTERLEAVE_NOTHING, "");
+    return body;
+  }
+  for (const g of groups) {
+    const site = g.site === undefined ? "" : ` (${g.site.file}:${g.site.line})`;
+    body.push(
+      ...wrap(
+        ascii(
+          `${g.class}: ${g.kind} in ${g.at} on ${g.thread}${site}, ${describeInterleaveClass(g.class, r.a.id, r.b.id)}, ${g.scenarios.join(", ")}, ${describeSchedule(g.schedule)}: ${g.detail}`,
+        ),
+        MAIL_WIDTH,
+        "  - ",
+        "    ",
+      ),
+    );
+    body.push(`        ${fetchable(r).rewrite(g.replay)}`);
+  }
+  body.push("");
+  return body;
+}
+
 /**
  * A mail's commands must run on the reader's machine: a version named by a local path, or by the series id the
  * mail bot gave it, is fetched from the list by its message-id (`b4 am -o - <id> > <file>`), and the commands
@@ -429,6 +470,7 @@ export function reviewText(
     body.push("");
   }
   body.push(...exploreBlock(r));
+  body.push(...interleaveBlock(r));
   const diffs = differing(r).filter((d) => shown(d.scenario));
   if (diffs.length > 0) {
     body.push(`Behaviour differences (${diffs.length} of ${r.diff.scenarios.length} scenarios):`, "");

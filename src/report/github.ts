@@ -69,7 +69,7 @@ export function checkAnnotations(r: ReviewReport): CheckAnnotation[] {
       end_line: c.where.line,
       annotation_level: c.class === "fixed" ? "notice" : "failure",
       title: `${c.id} ${c.class}: ${c.kind}${c.lock ? ` under ${c.lock}` : ""}`,
-      message: `${c.line}\n${c.detail}${c.scenarios.length > 0 ? `\nScenarios: ${c.scenarios.join(", ")}` : ""}${c.explore ? `\nShortest sequence: ${c.explore.replay}` : ""}`,
+      message: `${c.line}\n${c.detail}${c.scenarios.length > 0 ? `\nScenarios: ${c.scenarios.join(", ")}` : ""}${c.explore ? `\nShortest sequence: ${c.explore.replay}` : ""}${c.interleave ? `\nShortest schedule: ${c.interleave.replay}` : ""}`,
     });
   }
   return out.slice(0, MAX_ANNOTATIONS);

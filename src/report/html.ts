@@ -15,7 +15,9 @@ import {
   describeFactChange,
   describeFinding,
   describeHunk,
+  describeInterleaveClass,
   describeResponsible,
+  describeSchedule,
   describeStep,
   describeTee,
   describeUnmentionedFact,
@@ -23,7 +25,10 @@ import {
   evidenceLines,
   exploreIntro,
   factsHeading,
+  INTERLEAVE_NOTHING,
   inertLine,
+  interleaveGroups,
+  interleaveIntro,
   scenarioList,
 } from "./describe.ts";
 import { escapeHtml } from "./escape.ts";
@@ -168,6 +173,24 @@ ${[...x.introduced.map((f) => row(f.mainline === "present" ? "" : "fail", `only 
 </tbody></table>`;
 }
 
+function interleaveHtml(r: ReviewReport): string {
+  const x = r.interleave;
+  if (x === undefined) return "";
+  const head = `<h2>Thread interleavings (depth ${x.depth})</h2>\n<p>${e(interleaveIntro(x))}</p>`;
+  const groups = interleaveGroups(x);
+  if (groups.length === 0) return `${head}\n<p>${INTERLEAVE_NOTHING}</p>`;
+  const cls = (c: string) => (c === "introduced" || c === "carried" ? "fail" : c === "fixed" ? "pass" : "");
+  const rows = groups.map(
+    (g) =>
+      `<tr><td class="${cls(g.class)}">${e(g.class)}</td><td>${e(`${g.kind} in ${g.at} on ${g.thread}${g.site === undefined ? "" : ` (${g.site.file}:${g.site.line})`}: ${g.detail}`)}</td><td>${e(describeInterleaveClass(g.class, r.a.id, r.b.id))}</td><td>${e(g.scenarios.join(", "))}</td><td>${e(describeSchedule(g.schedule))}</td><td><code>${e(g.replay)}</code></td></tr>`,
+  );
+  return `${head}
+<table><thead><tr><th></th><th>finding</th><th>raised by</th><th>scenarios</th><th>shortest schedule</th><th>replay</th></tr></thead>
+<tbody>
+${rows.join("\n")}
+</tbody></table>`;
+}
+
 /** The distinct findings of one class, one item each (as the markdown's findings sections). */
 function findingsHtml(r: ReviewReport, klass: "introduced" | "carried", title: string): string {
   const groups = groupFindings(r, klass);
@@ -246,6 +269,7 @@ ${matrix}
 ${findingsHtml(r, "introduced", `Findings ${r.b.id} introduces`)}
 ${findingsHtml(r, "carried", `Findings ${r.b.id} still carries (not in mainline)`)}
 ${exploreHtml(r)}
+${interleaveHtml(r)}
 <h2>Behaviour differences (${diffs.length})</h2>
 ${diffs.map((s) => difference(r, s)).join("\n")}
 ${designChangesHtml(r)}

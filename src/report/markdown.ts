@@ -17,7 +17,9 @@ import {
   describeFactPaths,
   describeFinding,
   describeHunk,
+  describeInterleaveClass,
   describeResponsible,
+  describeSchedule,
   describeStep,
   describeTee,
   describeUnmentionedFact,
@@ -25,7 +27,10 @@ import {
   evidenceLines,
   exploreIntro,
   factsHeading,
+  INTERLEAVE_NOTHING,
   inertLine,
+  interleaveGroups,
+  interleaveIntro,
   scenarioList,
 } from "./describe.ts";
 import { escapeHtml, markdownCode, markdownText } from "./escape.ts";
@@ -166,6 +171,29 @@ function exploreSection(r: ReviewReport): string[] {
     lines.push(row(f.mainline === "present" ? CLASS_MARK["pre-existing"] : "❌ new", f));
   for (const f of x.carried) lines.push(row("🔴 carried", f));
   for (const f of x.fixed) lines.push(row("✅ gone", f));
+  return lines;
+}
+
+function interleaveSection(r: ReviewReport): string[] {
+  const x = r.interleave;
+  if (x === undefined) return [];
+  const lines = ["", `### Thread interleavings (depth ${x.depth})`, "", interleaveIntro(x)];
+  const groups = interleaveGroups(x);
+  if (groups.length === 0) {
+    lines.push("", INTERLEAVE_NOTHING);
+    return lines;
+  }
+  lines.push(
+    "",
+    "| | Finding | Raised by | Scenarios | Shortest schedule | Replay |",
+    "|---|---|---|---|---|---|",
+  );
+  for (const g of groups) {
+    const site = g.site === undefined ? "" : ` (${code(`${g.site.file}:${g.site.line}`)})`;
+    lines.push(
+      `| ${CLASS_MARK[g.class]} ${g.class} | **${cell(g.kind)}** in ${code(g.at)} on ${cell(g.thread)}${site}: ${cell(g.detail)} | ${cell(describeInterleaveClass(g.class, r.a.id, r.b.id))} | ${g.scenarios.map(code).join(", ")} | ${cell(describeSchedule(g.schedule))} | ${code(g.replay)} |`,
+    );
+  }
   return lines;
 }
 
@@ -333,6 +361,7 @@ export function renderMarkdown(r: ReviewReport, opts: MarkdownOptions = {}): str
     { lines: introducedSection(r), drop: 0, what: "findings" },
     { lines: carriedSection(r), drop: 0, what: "carried findings" },
     { lines: exploreSection(r), drop: 0, what: "explore" },
+    { lines: interleaveSection(r), drop: 0, what: "interleavings" },
     { lines: ["", `### Behaviour differences (${diffs.length})`], drop: 0, what: "heading" },
     ...diffs.map((s) => ({ lines: difference(r, s), drop: 1, what: "difference" })),
     { lines: designChanges(r), drop: 0, what: "design changes" },

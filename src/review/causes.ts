@@ -4,6 +4,7 @@
  * line per root cause. Built in the review room, where both sides (their series and evidence) are at hand.
  */
 import type { ExploreDiff, ExploreFindingRef } from "../compare/explore.ts";
+import type { InterleaveDiff, InterleaveFindingRef } from "../compare/interleave.ts";
 import type {
   ClassifiedFinding,
   EvidenceItem,
@@ -12,7 +13,7 @@ import type {
   VersionDiff,
   VersionSide,
 } from "../compare/types.ts";
-import type { FindingKind } from "../scenarios/result.ts";
+import type { KernelFindingKind } from "../explore/kernel-interleave.ts";
 import type { FactPath } from "../semantics/facts.ts";
 import type { Series } from "../series/types.ts";
 
@@ -29,7 +30,7 @@ export interface RootCause {
   /** "RC1", "RC2", … in report order. */
   id: string;
   class: FindingClass;
-  kind: FindingKind;
+  kind: KernelFindingKind;
   /** The C functions in which the monitors raised it. */
   functions: string[];
   /** The lock it is about ("spinlock ctx_lock"), when its findings name one. */
@@ -55,6 +56,8 @@ export interface RootCause {
   findings: number;
   /** The shortest external sequence that shows it, when the exploration raised it. */
   explore: { events: string[]; replay: string } | null;
+  /** The shortest schedule that shows it, when an interleaving scenario raised it. */
+  interleave: { scenario: string; schedule: number[]; replay: string } | null;
   /** One line: class, kind, function and posted line, the design change. */
   line: string;
 }
@@ -74,7 +77,7 @@ const value = (v: unknown): string => (v === null || v === undefined ? "none" : 
 
 interface Group {
   class: FindingClass;
-  kind: FindingKind;
+  kind: KernelFindingKind;
   functions: Set<string>;
   lock: string | null;
   since: string | null;
@@ -83,6 +86,7 @@ interface Group {
   scenarios: Set<string>;
   findings: number;
   explore: ExploreFindingRef | null;
+  interleave: InterleaveFindingRef | null;
   /** Posted lines that raised its findings from C, by file. */
   sites: Map<string, Set<number>>;
 }
@@ -166,11 +170,12 @@ export function rootCauses(
   a: VersionSide,
   b: VersionSide,
   explored?: ExploreDiff,
+  interleaved?: InterleaveDiff,
 ): RootCause[] {
   const groups: Group[] = [];
   const add = (
     cls: FindingClass,
-    kind: FindingKind,
+    kind: KernelFindingKind,
     at: string,
     detail: string,
     since: string | null,
@@ -178,6 +183,7 @@ export function rootCauses(
     facts: ResponsibleFact[],
     x: ExploreFindingRef | null,
     sites: readonly { file: string; line: number }[] = [],
+    t: InterleaveFindingRef | null = null,
   ) => {
     const lock = lockOf(detail);
     const g =
@@ -196,6 +202,7 @@ export function rootCauses(
       scenarios: new Set(),
       findings: 0,
       explore: null,
+      interleave: null,
       sites: new Map(),
     };
     if (g === null) groups.push(target);
@@ -206,6 +213,8 @@ export function rootCauses(
     for (const site of sites)
       target.sites.set(site.file, new Set([...(target.sites.get(site.file) ?? []), site.line]));
     if (x && (target.explore === null || x.events.length < target.explore.events.length)) target.explore = x;
+    if (t && (target.interleave === null || t.schedule.length < target.interleave.schedule.length))
+      target.interleave = t;
   };
   for (const s of diff.scenarios)
     for (const f of s.findings as ClassifiedFinding[]) {
@@ -221,6 +230,11 @@ export function rootCauses(
     for (const [cls, fs] of list)
       for (const x of fs) if (x.mainline !== "present") add(cls, x.kind, x.at, x.detail, null, null, [], x);
   }
+  // The interleaving scenarios' findings, in the scenarios judged (a not-judged one has no class).
+  for (const s of interleaved?.scenarios ?? [])
+    for (const t of s.findings)
+      if (t.class !== "pre-existing")
+        add(t.class, t.kind, t.at, t.detail, null, null, [], null, t.site ? [t.site] : [], t);
   // Same kind and the same design change, or always raised together (the same scenarios): one cause.
   const sameSet = <T>(
     p: { size: number; keys(): Iterable<T>; has(k: T): boolean },
@@ -235,6 +249,8 @@ export function rootCauses(
         x.kind === y.kind &&
         x.explore === null &&
         y.explore === null &&
+        x.interleave === null &&
+        y.interleave === null &&
         (sameSet(x.facts, y.facts) || sameSet(x.scenarios, y.scenarios));
       if (!same) continue;
       for (const fn of y.functions) x.functions.add(fn);
@@ -285,6 +301,13 @@ export function rootCauses(
       scenarios: [...g.scenarios],
       findings: g.findings,
       explore: g.explore ? { events: [...g.explore.events], replay: g.explore.replay } : null,
+      interleave: g.interleave
+        ? {
+            scenario: g.interleave.scenario,
+            schedule: [...g.interleave.schedule],
+            replay: g.interleave.replay,
+          }
+        : null,
       line: `${g.class}${since}: ${what} in ${fns.map((f) => `${f}()`).join(", ")}${at}${raised}${change ? `; design change ${change}` : ""}`,
     };
   });

@@ -7,6 +7,7 @@ import { attributeCauses, type CellRunner } from "../compare/attribute.ts";
 import { checkChangelog } from "../compare/changelog.ts";
 import { type CompareOptions, compareVersions } from "../compare/diff.ts";
 import type { ExploreDiff } from "../compare/explore.ts";
+import type { InterleaveDiff } from "../compare/interleave.ts";
 import type { ChangelogCheck, VersionDiff, VersionRef, VersionSide } from "../compare/types.ts";
 import type { CellResult, TraceStep } from "../scenarios/result.ts";
 import { SCENARIOS } from "../scenarios/scenarios.ts";
@@ -50,6 +51,8 @@ export interface ReviewReport {
   traces: Record<string, { a: TraceStep[]; b: TraceStep[] }>;
   /** Both versions explored to the same depth and their findings compared (absent when not explored). */
   explore?: ExploreDiff;
+  /** The interleaving scenarios searched on A, B and mainline, findings classified (absent when not run). */
+  interleave?: InterleaveDiff;
   /** Things a reader must know about how this report was made ("checked alone", …). */
   notes: string[];
 }
@@ -84,6 +87,8 @@ export interface ReportOptions extends CompareOptions {
   diff?: VersionDiff;
   /** Both versions' explorations compared (compareExplorations). */
   explore?: ExploreDiff;
+  /** The interleaving scenarios compared (compareInterleavings). */
+  interleave?: InterleaveDiff;
   /** Why A is the version compared with (default: "given"). */
   comparisonWhy?: string;
   /**
@@ -137,14 +142,15 @@ export function buildReport(a: VersionSide, b: VersionSide, opts: ReportOptions 
     tool: "rproc-review",
     a: { ...diff.a, series: a.series ? seriesRef(a.series) : null },
     b: { ...diff.b, series: b.series ? seriesRef(b.series) : null },
-    verdict: verdictOf(diff, changelog, opts.explore),
-    causes: rootCauses(diff, a, b, opts.explore),
+    verdict: verdictOf(diff, changelog, opts.explore, opts.interleave),
+    causes: rootCauses(diff, a, b, opts.explore, opts.interleave),
     comparison: { against: diff.a.id, why: opts.comparisonWhy ?? "given" },
     diff,
     changelog,
     reproduce: { command, versions, scenarios },
     traces,
     ...(opts.explore ? { explore: opts.explore } : {}),
+    ...(opts.interleave ? { interleave: opts.interleave } : {}),
     notes: [...(opts.notes ?? [])],
   };
 }

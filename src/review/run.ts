@@ -7,6 +7,7 @@
 
 import type { CellRunner } from "../compare/attribute.ts";
 import { compareExplorations } from "../compare/explore.ts";
+import { compareInterleavings, type InterleaveSubject } from "../compare/interleave.ts";
 import { builtinSide, cellsOf, type MappedFacts, seriesSide } from "../compare/sides.ts";
 import type { VersionSide } from "../compare/types.ts";
 import { loadFixtures } from "../emulator/api.ts";
@@ -18,10 +19,10 @@ import type { MapResult } from "../semantics/map/types.ts";
 import { BUILTIN_VERSIONS, type BuiltinVersion, MAINLINE, MODEL_KERNEL } from "../semantics/versions.ts";
 import type { Series } from "../series/types.ts";
 import { shellWord } from "../shell.ts";
-import { REVIEW_EXPLORE_DEPTH } from "./depth.ts";
+import { REVIEW_EXPLORE_DEPTH, REVIEW_INTERLEAVE_DEPTH } from "./depth.ts";
 import { type ReviewReport, reviewVersions } from "./report.ts";
 
-export { REVIEW_EXPLORE_DEPTH };
+export { REVIEW_EXPLORE_DEPTH, REVIEW_INTERLEAVE_DEPTH };
 
 /** A version ready to be run and compared: its design, and how to build its side from its cells. */
 export interface ReviewSubject {
@@ -118,6 +119,18 @@ export interface ReviewRunOptions {
   notes?: string[];
   /** Longest event sequence the review explores on both versions (default 3; 0: no exploration). */
   exploreDepth?: number;
+  /**
+   * Scheduling choices the review searches in the interleaving scenarios on A, B and mainline (default
+   * REVIEW_INTERLEAVE_DEPTH, as every front end reviews; 0: none).
+   */
+  interleaveDepth?: number;
+  /**
+   * The kernel tree a side's STM32 driver ran from (`--kernel-tree`), for the interleavings' replay commands:
+   * a side whose stm32_rproc.c ran from C replays on it.
+   */
+  kernelTree?: string;
+  /** The inputs ran with the hand model (`--model-only`): their interleavings' replay commands say so. */
+  modelOnly?: boolean;
   /** Why A is the version compared with, for the report ("the version it follows: …"); default "given". */
   comparisonWhy?: string;
   /**
@@ -218,6 +231,28 @@ function baseNote(s: ReviewSubject): string | null {
   return `${s.design.id}: based on ${base.slice(0, 12)}, but the hand model's files (${files}) are ${name}'s`;
 }
 
+/**
+ * A side as the interleavings run it: its design with the C its cells ran, named for replay; a file of the
+ * series whose C did not run makes its interleavings not judged (the model would stand in for it).
+ */
+function interleaveSubject(
+  s: ReviewSubject,
+  kernelTree: string | undefined,
+  modelOnly: boolean,
+): InterleaveSubject {
+  const tree =
+    s.design.stm32 !== undefined && kernelTree !== undefined ? ` --kernel-tree ${shellWord(kernelTree)}` : "";
+  // A series input the review ran with the hand model replays with it too (a built-in id always does).
+  const model = modelOnly && s.mapped !== null ? " --model-only" : "";
+  return {
+    design: s.design,
+    replayAs: `${s.replayAs}${tree}${model}`,
+    notRepresented: (s.design.ran ?? [])
+      .filter((r) => r.from === "not run")
+      .map((r) => `${s.design.id}'s ${shortFileNames([r.file]).join("")} did not run from C`),
+  };
+}
+
 export interface ReviewRun {
   report: ReviewReport;
   /** Every cell that ran (A, B and the mainline baseline). */
@@ -306,6 +341,23 @@ export async function runReview(
           notRepresented,
         )
       : undefined;
+  const interleaveDepth = opts.interleaveDepth ?? REVIEW_INTERLEAVE_DEPTH;
+  const subjects = new Map<ReviewSubject, InterleaveSubject>();
+  const threaded = (s: ReviewSubject): InterleaveSubject => {
+    const x = subjects.get(s) ?? interleaveSubject(s, opts.kernelTree, opts.modelOnly === true);
+    subjects.set(s, x);
+    return x;
+  };
+  const interleaved =
+    interleaveDepth > 0
+      ? await compareInterleavings(
+          threaded(a),
+          threaded(b),
+          mainline === null ? null : threaded(mainline),
+          fixtures,
+          interleaveDepth,
+        )
+      : undefined;
   // One note on what ran differently: traces (and first divergences) of different code, exploration.
   if (!sameImplementation(a.design.ran, b.design.ran) || (depth > 0 && explained.size > 0)) {
     const c = [a, b].filter((s) => fromC(s.design)).map((s) => s.design.id);
@@ -324,6 +376,7 @@ export async function runReview(
     ...(bExplained ? { explainWith: bExplained } : {}),
     ...(notes.length > 0 ? { notes } : {}),
     ...(explored ? { explore: explored } : {}),
+    ...(interleaved ? { interleave: interleaved } : {}),
     ...(opts.comparisonWhy ? { comparisonWhy: opts.comparisonWhy } : {}),
     history,
   });

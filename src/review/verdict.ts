@@ -2,13 +2,16 @@
  * The verdict of a review, decided here and nowhere else. Rules, in order:
  *  - fail: B introduces a finding, or carries one of A's that mainline does not have (still open), in a
  *    scenario or in the exploration of event sequences (unless mainline raises it with the same events);
+ *    or in the interleaving scenarios (introduced or carried, in a scenario judged);
  *  - warn (a check run's "neutral", b4's "warn"): some scenarios could not be reviewed (a cell did not run the
- *    posted code), a scenario ran on one side only, or the changelog does not mention a difference;
+ *    posted code, an interleaving scenario not judged), a scenario ran on one side only, or the changelog does
+ *    not mention a difference;
  *  - pass: none of these.
  * An unknown cell never counts: it neither fixes nor introduces anything (src/compare/diff.ts classifies
  * nothing in it), and a report with unknown cells says so first.
  */
 import type { ExploreDiff } from "../compare/explore.ts";
+import type { InterleaveDiff, InterleaveFindingRef } from "../compare/interleave.ts";
 import type { ChangelogCheck, ClassifiedFinding, VersionDiff } from "../compare/types.ts";
 
 export type VerdictStatus = "pass" | "warn" | "fail";
@@ -64,7 +67,40 @@ export function cannotReview(diff: VersionDiff): CannotReview | null {
   return { scenarios: unknown.map((s) => s.scenario), total, what, files, reasons: why, line };
 }
 
-export function verdictOf(diff: VersionDiff, changelog: ChangelogCheck, explored?: ExploreDiff): Verdict {
+/** Findings B's interleavings leave open: introduced or carried, in a scenario judged. */
+export function openInterleaveFindings(x: InterleaveDiff | undefined): InterleaveFindingRef[] {
+  return (x?.scenarios ?? []).flatMap((s) =>
+    s.findings.filter((f) => f.class === "introduced" || f.class === "carried"),
+  );
+}
+
+/**
+ * The verdict line's part on the interleavings: distinct findings (kind, function) per class, the classes with
+ * none left out ("interleavings (depth 4): 3 introduced, 1 carried, 5 pre-existing"), the scenarios not judged.
+ */
+export function interleavePart(x: InterleaveDiff): string {
+  const judged = x.scenarios.length - x.counts.notJudged;
+  if (judged === 0)
+    return `interleavings (depth ${x.depth}): not judged, ${x.scenarios[0]?.notJudged ?? "nothing ran"}`;
+  const distinct = (cls: string) =>
+    new Set(
+      x.scenarios.flatMap((s) => s.findings.filter((f) => f.class === cls).map((f) => `${f.kind} ${f.at}`)),
+    ).size;
+  const counts = ["introduced", "carried", "fixed", "pre-existing"]
+    .map((cls) => ({ cls, n: distinct(cls) }))
+    .filter((c) => c.n > 0)
+    .map((c) => `${c.n} ${c.cls}`);
+  const notJudged =
+    x.counts.notJudged > 0 ? ` (${x.counts.notJudged} of ${x.scenarios.length} scenarios not judged)` : "";
+  return `interleavings (depth ${x.depth}): ${counts.length > 0 ? counts.join(", ") : "no finding"}${notJudged}`;
+}
+
+export function verdictOf(
+  diff: VersionDiff,
+  changelog: ChangelogCheck,
+  explored?: ExploreDiff,
+  interleaved?: InterleaveDiff,
+): Verdict {
   const c = diff.counts;
   const total = diff.scenarios.length;
   const blocked = cannotReview(diff);
@@ -91,10 +127,16 @@ export function verdictOf(diff: VersionDiff, changelog: ChangelogCheck, explored
         : `explore (depth ${explored.depth}): ${explored.introduced.length} introduced, ${explored.carried.length} carried, ${explored.fixed.length} fixed`,
     );
   }
+  if (interleaved) parts.push(interleavePart(interleaved));
+  const interleaveOpen = openInterleaveFindings(interleaved).length;
+  const interleaveBlocked = (interleaved?.counts.notJudged ?? 0) > 0;
   const status: VerdictStatus =
-    c.introduced > 0 || c.carried > 0 || exploreOpen > 0
+    c.introduced > 0 || c.carried > 0 || exploreOpen > 0 || interleaveOpen > 0
       ? "fail"
-      : blocked !== null || c.missing > 0 || (changelog.available && changelog.unmentioned.length > 0)
+      : blocked !== null ||
+          interleaveBlocked ||
+          c.missing > 0 ||
+          (changelog.available && changelog.unmentioned.length > 0)
         ? "warn"
         : "pass";
   return { status, line: `${diff.a.id} → ${diff.b.id}: ${parts.join(", ")}`, cannotReview: blocked };
@@ -113,6 +155,7 @@ export function failOnOutcome(
   diff: VersionDiff,
   classes: readonly ClassifiedFinding["class"][],
   explored?: ExploreDiff,
+  interleaved?: InterleaveDiff,
 ): "findings" | "cannot-say" | "clean" {
   const named = new Set(classes);
   if (diff.scenarios.some((s) => s.findings.some((f) => named.has(f.class)))) return "findings";
@@ -122,6 +165,13 @@ export function failOnOutcome(
     if (named.has("carried") && open(explored.carried)) return "findings";
     if (named.has("fixed") && explored.fixed.length > 0) return "findings";
   }
-  if (cannotReview(diff) !== null || (explored?.unknown ?? null) !== null) return "cannot-say";
+  for (const f of (interleaved?.scenarios ?? []).flatMap((s) => s.findings))
+    if (named.has(f.class)) return "findings";
+  if (
+    cannotReview(diff) !== null ||
+    (explored?.unknown ?? null) !== null ||
+    (interleaved?.counts.notJudged ?? 0) > 0
+  )
+    return "cannot-say";
   return "clean";
 }

@@ -2,6 +2,7 @@
  * The text form of a matrix: scenarios as rows, designs as columns (identical columns folded, with a note),
  * a short verdict per cell with finding markers, a legend, then the findings of every cell.
  */
+import type { InterleaveRows } from "../explore/kernel-interleave.ts";
 import { errnoName } from "../semantics/kernel.ts";
 import { type CellResult, describeRan, type FindingKind, type MatrixResult, ranWarnings } from "./result.ts";
 
@@ -126,6 +127,90 @@ export function renderMatrixText(m: MatrixResult): string {
       lines.push("not applicable:");
       for (const c of na) lines.push(`  ${c.version} / ${c.scenario}: ${c.reason ?? ""}`);
     }
+  }
+  return lines.join("\n");
+}
+
+/** Markers of the findings only the interleavings raise (the kernel threads' monitors). */
+const THREAD_MARKERS: Record<string, string> = {
+  "lock-inversion": "lockdep",
+  deadlock: "deadlock",
+  fault: "fault",
+  unknown: "unknown",
+};
+
+/** An interleaving cell: ok (every schedule to the depth clean), ? (unknown), or a !marker per finding kind. */
+export function interleaveCellVerdict(c: InterleaveRows["cells"][number]): string {
+  if (c.unknown !== null) return "?";
+  const kinds = [...new Set(c.findings.map((f) => f.kind))];
+  if (kinds.length === 0) return "ok";
+  return kinds
+    .map((k) => `!${(FINDING_MARKERS as Record<string, string>)[k] ?? THREAD_MARKERS[k] ?? k}`)
+    .join(" ");
+}
+
+/**
+ * The interleaving rows (matrix --interleave): the three scenarios as rows, every design a column (not
+ * folded), then each finding with its shortest schedule and the unknown cells with why.
+ */
+export function renderInterleaveRowsText(x: InterleaveRows, versions: readonly string[]): string {
+  const get = (v: string, s: string) => x.cells.find((c) => c.version === v && c.scenario === s);
+  const rowHead = Math.max(8, ...x.scenarios.map((s) => s.id.length));
+  const widths = versions.map((v) =>
+    Math.max(
+      v.length,
+      ...x.scenarios.map((s) => {
+        const c = get(v, s.id);
+        return c === undefined ? 0 : interleaveCellVerdict(c).length;
+      }),
+    ),
+  );
+  const lines = [
+    `interleavings (every schedule to ${x.depth} scheduling choice${x.depth === 1 ? "" : "s"}, sleep sets; explore --interleave --scenario <id> --depth ${x.depth} prints one):`,
+    [pad("scenario", rowHead), ...versions.map((v, i) => pad(v, widths[i] ?? 0))].join("  ").trimEnd(),
+    ["-".repeat(rowHead), ...widths.map((w) => "-".repeat(w))].join("  "),
+  ];
+  for (const s of x.scenarios)
+    lines.push(
+      [
+        pad(s.id, rowHead),
+        ...versions.map((v, i) => {
+          const c = get(v, s.id);
+          return pad(c === undefined ? "" : interleaveCellVerdict(c), widths[i] ?? 0);
+        }),
+      ]
+        .join("  ")
+        .trimEnd(),
+    );
+  const unknown = x.cells.filter((c) => c.unknown !== null);
+  if (unknown.length > 0) {
+    lines.push(
+      "",
+      "unknown (the interleavings did not run the posted code; their findings are not verdicts):",
+    );
+    for (const c of unknown) lines.push(`  ${c.version} / ${c.scenario}: ${c.unknown}`);
+  }
+  // One line per scenario, finding and shortest schedule, with the versions raising it.
+  const found = new Map<string, { line: string; versions: string[] }>();
+  for (const c of x.cells) {
+    if (c.unknown !== null) continue;
+    for (const f of c.findings) {
+      const sched = f.schedule.length === 0 ? "(default)" : f.schedule.map((t) => `t${t}`).join(",");
+      const key = `${c.scenario}\u0000${f.kind}\u0000${f.at}\u0000${sched}`;
+      const g = found.get(key) ?? {
+        line: `${c.scenario}: ${f.kind} in ${f.at} on ${f.thread}, schedule ${sched}: ${f.detail}`,
+        versions: [],
+      };
+      g.versions.push(c.version);
+      found.set(key, g);
+    }
+  }
+  if (found.size > 0) {
+    lines.push(
+      "",
+      "interleaving findings (shortest schedule: the thread chosen at each choice, then the lowest):",
+    );
+    for (const g of found.values()) lines.push(`  [${g.versions.join(", ")}] ${g.line}`);
   }
   return lines.join("\n");
 }

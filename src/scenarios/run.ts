@@ -71,8 +71,11 @@ export interface UnmodelledCode {
   data?: boolean;
 }
 
-/** Why a cell is unknown: the unknown facts it read, the changed functions it called. */
-function unknownReasons(
+/**
+ * Why a cell is unknown: the unknown facts it read, the changed functions it called (also what makes an
+ * interleaving's execution unknown, src/explore/kernel-interleave.ts).
+ */
+export function unknownReasons(
   design: Design,
   reads: ReadonlySet<FactPath>,
   trace: CellResult["trace"],

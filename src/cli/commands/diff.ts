@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.ts";
 import { DEFAULT_FROM, isReportFormat, REPORT_FORMATS, type ReportFormat } from "../../report/formats.ts";
-import { REVIEW_EXPLORE_DEPTH } from "../../review/depth.ts";
+import { REVIEW_EXPLORE_DEPTH, REVIEW_INTERLEAVE_DEPTH } from "../../review/depth.ts";
 import type { ReviewReport } from "../../review/report.ts";
 import { BUILTIN_VERSIONS } from "../../semantics/versions.ts";
 import { jsonText, printText } from "../output.ts";
@@ -71,6 +71,20 @@ export interface RenderedReviewOptions extends OutputOptions {
   /** Finding classes, comma-separated: exit 1 when one is present (review, CI). */
   failOn?: string;
   exploreDepth?: string;
+  interleaveDepth?: string;
+}
+
+export const INTERLEAVE_DEPTH_HELP =
+  "search the interleaving scenarios (auto-boot at probe, unbind racing start, recovery racing stop) to n scheduling choices on both versions and mainline, each with the C its cells ran, and compare their findings";
+
+/** --interleave-depth: scheduling choices the review searches in the interleaving scenarios (0: none). */
+export function interleaveDepthOf(text: string | undefined): number {
+  if (text === undefined) return REVIEW_INTERLEAVE_DEPTH;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 8) {
+    throw new UsageError(`expected an integer from 0 to 8, not "${text}"`, { subject: "--interleave-depth" });
+  }
+  return n;
 }
 
 /** --explore-depth: the longest event sequence the review explores on both versions (0: none). */
@@ -90,6 +104,7 @@ interface DiffOptions extends OutputOptions {
   mails?: string;
   archive?: string;
   exploreDepth?: string;
+  interleaveDepth?: string;
 }
 
 export function register(program: Command): void {
@@ -112,6 +127,10 @@ export function register(program: Command): void {
       `explore every sequence of up to n external events on both versions and compare their findings (0: skip; default ${REVIEW_EXPLORE_DEPTH})`,
     )
     .option(
+      "--interleave-depth <n>",
+      `${INTERLEAVE_DEPTH_HELP} (0: skip; default ${REVIEW_INTERLEAVE_DEPTH})`,
+    )
+    .option(
       "--archive <dir>",
       "local archive (public-inbox repository, mbox or directory of mails) where message-id inputs are looked up",
     )
@@ -122,6 +141,7 @@ export function register(program: Command): void {
   withOutputOptions(cmd).action(async (aSpec: string, bSpec: string, opts: DiffOptions) => {
     formatOf(opts);
     const exploreDepth = exploreDepthOf(opts.exploreDepth);
+    const interleaveDepth = interleaveDepthOf(opts.interleaveDepth);
     const { builtinTeeStubs, defaultMailsDir, resolveVersion } = await import("../../node/versions.ts");
     const { runReview } = await import("../../review/run.ts");
     const mails = opts.mails ?? (await defaultMailsDir());
@@ -154,6 +174,9 @@ export function register(program: Command): void {
       ...(scenarios ? { scenarios } : {}),
       notes,
       exploreDepth,
+      interleaveDepth,
+      ...(opts.kernelTree !== undefined ? { kernelTree: opts.kernelTree } : {}),
+      ...(opts.modelOnly === true ? { modelOnly: true } : {}),
       builtinStubs: (id) => builtinTeeStubs(id, mails),
     });
     await writeReport(report, opts);

@@ -17,6 +17,8 @@ export interface WorldCliOptions {
   scenario?: string;
   /** The kernel tree whose drivers run from C on the hand model's kernel threads. */
   kernelTree?: string;
+  /** With --scenario: run an input with the hand model, as review --model-only did. */
+  modelOnly?: boolean;
 }
 
 const WRITERS = ["start", "stop"] as const;
@@ -167,8 +169,11 @@ async function kernelScenarios(
   });
 }
 
-/** A built-in id without --kernel-tree: its hand model (said on stderr); else the input's C on the tree. */
-async function interleaveDesign(spec: string, kernelTree: string | undefined) {
+/**
+ * A built-in id without --kernel-tree: its hand model (said on stderr); else the input's C on the tree, or
+ * with no tree found, the input as a review without one runs it (its TEE driver from C, said on stderr).
+ */
+async function interleaveDesign(spec: string, kernelTree: string | undefined, modelOnly = false) {
   const { builtinInterleaveDesign, kernelTreeInterleaveDesign } = await import(
     "../../node/kernel-interleave-input.ts"
   );
@@ -179,7 +184,14 @@ async function interleaveDesign(spec: string, kernelTree: string | undefined) {
     );
     return builtin;
   }
-  return kernelTreeInterleaveDesign(spec, kernelTree);
+  const design = await kernelTreeInterleaveDesign(spec, kernelTree, true, modelOnly);
+  if (design.stm32 === undefined) {
+    const { describeRan } = await import("../../scenarios/result.ts");
+    printError(
+      `note: ${spec}: no kernel tree: ${design.ran === undefined ? "the hand model (its facts) runs every file" : describeRan(design.ran)}\n`,
+    );
+  }
+  return design;
 }
 
 export async function kernelInterleaveExplore(
@@ -237,7 +249,7 @@ export async function kernelInterleaveReplay(
     throw new UsageError("replay --schedule runs one scenario: give --scenario <id>", {
       subject: "--scenario",
     });
-  const design = await interleaveDesign(spec, opts.kernelTree);
+  const design = await interleaveDesign(spec, opts.kernelTree, opts.modelOnly === true);
   const x = await runKernelSchedule(design, s.world, schedule, await loadFixtures());
   scheduleRan(x, schedule, formatSchedule);
   if (opts.json)

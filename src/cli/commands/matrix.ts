@@ -2,12 +2,13 @@ import { readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Command } from "commander";
 import { InputError, isUserError, UsageError } from "../../errors.ts";
+import { REVIEW_INTERLEAVE_DEPTH } from "../../review/depth.ts";
 import type { Design } from "../../scenarios/run.ts";
 import { BUILTIN_VERSIONS, builtinVersion } from "../../semantics/versions.ts";
 import { shellWord } from "../../shell.ts";
 import { printJson, printText } from "../output.ts";
 import { inputPaths, looksLikePath, requirePaths } from "../paths.ts";
-import { KERNEL_TREE_HELP } from "./diff.ts";
+import { interleaveDepthOf, KERNEL_TREE_HELP } from "./diff.ts";
 
 export interface MatrixOptions {
   versions?: string;
@@ -21,6 +22,9 @@ export interface MatrixOptions {
   modelOnly?: boolean;
   /** --kernel-tree: the kernel tree whose STM32 driver runs from C with an input series applied. */
   kernelTree?: string;
+  /** --interleave: the interleaving scenarios as rows too (searched to --interleave-depth). */
+  interleave?: boolean;
+  interleaveDepth?: string;
 }
 
 const list = (s: string | undefined): string[] | undefined =>
@@ -163,9 +167,29 @@ export async function matrixAction(opts: MatrixOptions): Promise<void> {
   const scenarios = await resolveScenarios(opts);
   const { runMatrix } = await import("../../scenarios/run.ts");
   const { renderMatrixText } = await import("../../scenarios/render.ts");
+  // Parsed before any work: a bad depth is a usage error, not a matrix without its rows.
+  const interleaveDepth =
+    opts.interleave === true || opts.interleaveDepth !== undefined
+      ? interleaveDepthOf(opts.interleaveDepth)
+      : 0;
   const result = await runMatrix(designs, scenarios);
-  if (opts.json) printJson(result);
-  else printText(`${renderMatrixText(result)}\n`);
+  if (interleaveDepth === 0) {
+    if (opts.json) printJson(result);
+    else printText(`${renderMatrixText(result)}\n`);
+    return;
+  }
+  const { runInterleaveRows } = await import("../../explore/kernel-interleave.ts");
+  const { loadFixtures } = await import("../../emulator/api.ts");
+  const { renderInterleaveRowsText } = await import("../../scenarios/render.ts");
+  const rows = await runInterleaveRows(designs, interleaveDepth, await loadFixtures());
+  if (opts.json) printJson({ ...result, interleave: rows });
+  else
+    printText(
+      `${renderMatrixText(result)}\n\n${renderInterleaveRowsText(
+        rows,
+        designs.map((d) => d.id),
+      )}\n`,
+    );
 }
 
 export function register(program: Command): void {
@@ -183,6 +207,14 @@ export function register(program: Command): void {
       "run inputs with the hand model too, not the TEE client driver they post in C (also RPROC_REVIEW_MODEL_ONLY=1)",
     )
     .option("--kernel-tree <dir>", KERNEL_TREE_HELP)
+    .option(
+      "--interleave",
+      `also the interleaving scenarios as rows (auto-boot-at-probe, unbind-racing-start, recovery-racing-stop), each cell every schedule to --interleave-depth (default ${REVIEW_INTERLEAVE_DEPTH}) with the design's C: ok, the finding kinds, or ? with why. Not by default: a design's search costs tens to hundreds of milliseconds, the whole matrix's budget is 50 ms`,
+    )
+    .option(
+      "--interleave-depth <n>",
+      `with --interleave (implies it): the scheduling choices each design's search explores, 0 to 8 (default ${REVIEW_INTERLEAVE_DEPTH})`,
+    )
     .option(
       "--variant <file.json>",
       'a design nobody has posted: {"base":"<id>","set":{"<fact>":value}} (repeatable)',

@@ -115,6 +115,10 @@ export function register(program: Command): void {
       "--crash",
       "with --schedule --kernel-tree: the watchdog fires on its own thread once the driver is bound",
     )
+    .option(
+      "--model-only",
+      "with --schedule --scenario: run an input with the hand model, not the C it posts (as review --model-only printed it)",
+    )
     .option("--json", "print the trace and findings as JSON")
     .action(replayAction);
 }

@@ -3,6 +3,7 @@ import type { CellSummary } from "../../compare/types.ts";
 import { UsageError } from "../../errors.ts";
 import type { InputOptions } from "../../node/inputs.ts";
 import { loadStore } from "../../node/series-store.ts";
+import { REVIEW_INTERLEAVE_DEPTH } from "../../review/depth.ts";
 import type { ReviewReport, ReviewRunOptions, ReviewSubject } from "../../review/index.ts";
 import { FINDING_CLASSES } from "../../review/verdict.ts";
 import type { Series } from "../../series/types.ts";
@@ -11,6 +12,8 @@ import { requireCommandPaths } from "../paths.ts";
 import {
   exploreDepthOf,
   formatOf,
+  INTERLEAVE_DEPTH_HELP,
+  interleaveDepthOf,
   KERNEL_TREE_HELP,
   MODEL_ONLY_HELP,
   type RenderedReviewOptions,
@@ -132,6 +135,19 @@ function printSummary(
         series: d.b,
         findings: d.findings.filter((f) => f.class !== "pre-existing"),
       })),
+      // With --interleave-depth: the interleavings' counts, the scenarios not judged and the open findings.
+      interleave: r.interleave
+        ? {
+            depth: r.interleave.depth,
+            counts: r.interleave.counts,
+            notJudged: r.interleave.scenarios
+              .filter((s) => s.notJudged !== null)
+              .map((s) => ({ scenario: s.scenario, why: s.notJudged })),
+            open: r.interleave.scenarios.flatMap((s) =>
+              s.findings.filter((f) => f.class === "introduced" || f.class === "carried"),
+            ),
+          }
+        : null,
     };
     printJson(out);
     return;
@@ -156,6 +172,19 @@ function printSummary(
   const distinct = new Map(open.map((f) => [`${f.class} ${f.kind} ${f.at}`, f]));
   for (const f of distinct.values())
     lines.push(`  ${f.class}${f.since ? ` (since ${f.since})` : ""}: ${f.kind} in ${f.at}: ${f.detail}`);
+  // With --interleave-depth: the interleavings' open findings, each once, with a shortest schedule.
+  const racy = new Map<string, string>();
+  for (const s of r.interleave?.scenarios ?? [])
+    for (const f of s.findings) {
+      if (f.class !== "introduced" && f.class !== "carried") continue;
+      const key = `${f.class} ${f.kind} ${f.at}`;
+      if (!racy.has(key))
+        racy.set(
+          key,
+          `  ${f.class} (interleavings, ${s.scenario}, schedule ${f.schedule.length === 0 ? "(default)" : f.schedule.map((t) => `t${t}`).join(",")}): ${f.kind} in ${f.at}: ${f.detail}`,
+        );
+    }
+  lines.push(...racy.values());
   printText(`${lines.join("\n")}\n`);
 }
 
@@ -199,11 +228,17 @@ export function register(program: Command): void {
       "--explore-depth <n>",
       "explore every sequence of up to n events on both versions (0: skip; default 3 with --format or --fail-on, else 0)",
     )
+    .option(
+      "--interleave-depth <n>",
+      `${INTERLEAVE_DEPTH_HELP} (0: skip; default ${REVIEW_INTERLEAVE_DEPTH} with --format or --fail-on, else 0)`,
+    )
     .action(async (input: string, opts: ReviewOptions) => {
       const classes = failOnClasses(opts.failOn);
       const full = opts.format !== undefined || opts.failOn !== undefined;
       if (full) formatOf(opts);
       const exploreDepth = full || opts.exploreDepth !== undefined ? exploreDepthOf(opts.exploreDepth) : 0;
+      const interleaveDepth =
+        full || opts.interleaveDepth !== undefined ? interleaveDepthOf(opts.interleaveDepth) : 0;
       await requireCommandPaths({ ...opts, inputs: [input] });
       // Loaded here, not for --help: the mapper, the model and the review room.
       const { loadInput } = await import("../../node/inputs.ts");
@@ -213,6 +248,9 @@ export function register(program: Command): void {
       const { a, why, history } = await comparison(series, input, opts);
       const runOpts: ReviewRunOptions = {
         exploreDepth,
+        interleaveDepth,
+        ...(opts.kernelTree !== undefined ? { kernelTree: opts.kernelTree } : {}),
+        ...(opts.modelOnly === true ? { modelOnly: true } : {}),
         comparisonWhy: why,
         ...(history ? { history } : {}),
         builtinStubs: (id) => builtinTeeStubs(id),
@@ -224,7 +262,7 @@ export function register(program: Command): void {
         printSummary(series, report, opts.json === true, describeRan);
       }
       if (classes.length > 0) {
-        const outcome = failOnOutcome(report.diff, classes, report.explore);
+        const outcome = failOnOutcome(report.diff, classes, report.explore, report.interleave);
         if (outcome === "findings") process.exitCode = 1;
         else if (outcome === "cannot-say") process.exitCode = 4;
       }
