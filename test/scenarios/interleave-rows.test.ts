@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { loadFixtures } from "../../src/emulator/fixtures.ts";
 import { runInterleaveRows } from "../../src/explore/kernel-interleave.ts";
+import { REVIEW_INTERLEAVE_DEPTH } from "../../src/review/depth.ts";
 import { interleaveCellVerdict, renderInterleaveRowsText } from "../../src/scenarios/render.ts";
 import type { Design } from "../../src/scenarios/run.ts";
 import { builtinVersion } from "../../src/semantics/versions.ts";
@@ -83,7 +84,10 @@ describe("the matrix's interleaving rows", () => {
       "v16",
     ]);
     const text = await runCli(["matrix", "--versions", "v16", "--scenarios", "boot", "--interleave"]);
-    expect(text.out).toMatch(/^interleavings \(every schedule to 3 scheduling choices/m);
+    // Without --interleave-depth: the review's default depth.
+    expect(text.out).toMatch(
+      new RegExp(`^interleavings \\(every schedule to ${REVIEW_INTERLEAVE_DEPTH} scheduling choices`, "m"),
+    );
     const bad = await runCli(["matrix", "--interleave-depth", "x"]);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--interleave-depth/);
