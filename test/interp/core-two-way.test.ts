@@ -1,23 +1,12 @@
-/**
- * Two-way check of a kernel tree's remoteproc core run from C with its drivers: the posted series applied to
- * ../shared/kernel/linux-6.12, whose patched remoteproc_core.c and remoteproc_virtio.c run from C together with
- * its stm32_rproc.c and the remoteproc_tee.c the series creates (the matrix's default on a tree), against the
- * hand model's column of the same version (results, TA command sequences, findings by kind and function).
- * Every difference is listed below with why: the 6.12 base against the hand model's 6.15, or where the two
- * attribute the same thing to different functions.
- */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { interpretedTreeDrivers, loadTreeDrivers } from "../../src/interp/env/drivers.ts";
-import { cParser } from "../../src/node/c-parser.ts";
 import { loadInput } from "../../src/node/inputs.ts";
 import { mappedSubject } from "../../src/node/versions.ts";
 import type { CellResult, MatrixResult } from "../../src/scenarios/result.ts";
 import { type Design, describeRan, runMatrix } from "../../src/scenarios/run.ts";
 import { builtinVersion } from "../../src/semantics/versions.ts";
 import { SHARED, sharedAvailable } from "../helpers/shared.ts";
-import { cellOutcome } from "./helpers.ts";
+import { cellOutcome, mainlineFromTree } from "./helpers.ts";
 
 const TREE = join(SHARED, "kernel", "linux-6.12");
 const have =
@@ -227,26 +216,9 @@ describe.skipIf(!have)(
   "mainline: linux-6.12's core, virtio and drivers from C against the hand model",
   () => {
     it("every cell equals the hand model's mainline column but crash-recovery-disabled", async () => {
-      const read = (p: string) => ({ path: p, text: readFileSync(join(TREE, p), "utf8") });
-      const loaded = loadTreeDrivers(await cParser(), {
-        headers: [
-          "include/linux/remoteproc.h",
-          "drivers/remoteproc/remoteproc_internal.h",
-          "drivers/remoteproc/remoteproc_elf_helpers.h",
-        ].map(read),
-        tee: null,
-        stm32: read("drivers/remoteproc/stm32_rproc.c"),
-        elf: read("drivers/remoteproc/remoteproc_elf_loader.c"),
-        core: read("drivers/remoteproc/remoteproc_core.c"),
-        virtio: read("drivers/remoteproc/remoteproc_virtio.c"),
-      });
-      expect(loaded.problems).toEqual([]);
-      const v = builtinVersion("mainline");
-      if (v === undefined) throw new Error("no mainline");
-      const c = await runMatrix([
-        { id: "mainline", title: v.title, facts: v.facts, ...interpretedTreeDrivers(loaded) },
-      ]);
-      const model = await runMatrix([{ id: "mainline", title: v.title, facts: v.facts }]);
+      const fromC = await mainlineFromTree(TREE, true);
+      const c = await runMatrix([fromC]);
+      const model = await runMatrix([{ id: "mainline", title: fromC.title, facts: fromC.facts }]);
       const differing = c.results
         .filter(
           (cell) => JSON.stringify(outcome(cell)) !== JSON.stringify(outcome(cellOf(model, cell.scenario))),

@@ -1,9 +1,14 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { interpretedTreeDrivers, loadTreeDrivers } from "../../src/interp/env/drivers.ts";
 import type { Environment } from "../../src/interp/env.ts";
 import { tableEnvironment } from "../../src/interp/env.ts";
 import { instantiate, loadProgram, type Machine } from "../../src/interp/index.ts";
 import type { MachineOptions } from "../../src/interp/interp.ts";
 import { cParser } from "../../src/node/c-parser.ts";
 import type { CellResult } from "../../src/scenarios/result.ts";
+import type { Design } from "../../src/scenarios/run.ts";
+import { builtinVersion } from "../../src/semantics/versions.ts";
 
 /** Loads `text` as one C file and returns a machine over `env`; fails on file-scope constructs it could not read. */
 export async function machine(
@@ -35,3 +40,33 @@ export const cellOutcome = (c: CellResult) => ({
   tee: c.tee,
   findings: c.findings.map((f) => `${f.kind} ${f.at}`).sort(),
 });
+
+/**
+ * Mainline's design with a kernel tree's own drivers (no series) from C: stm32_rproc.c and
+ * remoteproc_elf_loader.c over the hand model's core, or with `core` the tree's remoteproc_core.c and
+ * remoteproc_virtio.c too. Fails when any file does not lower.
+ */
+export async function mainlineFromTree(tree: string, core: boolean): Promise<Design> {
+  const read = (p: string) => ({ path: p, text: readFileSync(join(tree, p), "utf8") });
+  const loaded = loadTreeDrivers(await cParser(), {
+    headers: [
+      "include/linux/remoteproc.h",
+      "drivers/remoteproc/remoteproc_internal.h",
+      "drivers/remoteproc/remoteproc_elf_helpers.h",
+    ].map(read),
+    tee: null,
+    stm32: read("drivers/remoteproc/stm32_rproc.c"),
+    elf: read("drivers/remoteproc/remoteproc_elf_loader.c"),
+    ...(core
+      ? {
+          core: read("drivers/remoteproc/remoteproc_core.c"),
+          virtio: read("drivers/remoteproc/remoteproc_virtio.c"),
+        }
+      : {}),
+  });
+  if (loaded.problems.length > 0)
+    throw new Error(`lowering: ${loaded.problems.map((p) => `${p.file}:${p.line}: ${p.what}`).join("; ")}`);
+  const v = builtinVersion("mainline");
+  if (v === undefined) throw new Error("no built-in mainline");
+  return { id: "mainline", title: v.title, facts: v.facts, ...interpretedTreeDrivers(loaded) };
+}

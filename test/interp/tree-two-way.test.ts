@@ -18,7 +18,7 @@ import { type Design, describeRan, runMatrix } from "../../src/scenarios/run.ts"
 import { builtinVersion } from "../../src/semantics/versions.ts";
 import { runCli } from "../helpers/cli.ts";
 import { SHARED, sharedAvailable } from "../helpers/shared.ts";
-import { cellOutcome } from "./helpers.ts";
+import { cellOutcome, mainlineFromTree } from "./helpers.ts";
 
 const TREE = join(SHARED, "kernel", "linux-6.12");
 const have =
@@ -172,23 +172,7 @@ describe.skipIf(!have)(
   "mainline: linux-6.12's STM32 driver and ELF loader from C against the hand model",
   () => {
     it("every cell equals the hand model's mainline column, and the C's ELF helpers ran", async () => {
-      const read = (p: string) => ({ path: p, text: readFileSync(join(TREE, p), "utf8") });
-      const loaded = loadTreeDrivers(await cParser(), {
-        headers: [
-          "include/linux/remoteproc.h",
-          "drivers/remoteproc/remoteproc_internal.h",
-          "drivers/remoteproc/remoteproc_elf_helpers.h",
-        ].map(read),
-        tee: null,
-        stm32: read("drivers/remoteproc/stm32_rproc.c"),
-        elf: read("drivers/remoteproc/remoteproc_elf_loader.c"),
-      });
-      expect(loaded.problems).toEqual([]);
-      const v = builtinVersion("mainline");
-      if (v === undefined) throw new Error("no mainline");
-      const c = await runMatrix([
-        { id: "mainline", title: v.title, facts: v.facts, ...interpretedTreeDrivers(loaded) },
-      ]);
+      const c = await runMatrix([await mainlineFromTree(TREE, false)]);
       expectSameCells(c, await modelColumn("mainline"));
       const boot = c.results.find((r) => r.scenario === "boot");
       const called = new Set(boot?.trace.filter((s) => s.event === "call").map((s) => `${s.layer} ${s.fn}`));
