@@ -218,6 +218,21 @@ describe("interleavings: data races on lists", () => {
     expect(runSchedule(d, DEFAULT_WORLD, [2]).trace.map((t) => t.event)).toContain("sleep");
   });
 
+  it("two different locks are no lock in common: the walker's f->lock does not order probe's f->other", async () => {
+    const text = listRace(true)
+      .replace("struct mutex lock;", "struct mutex lock, other;")
+      .replace("\tmutex_init(&f->lock);\n", "\tmutex_init(&f->lock);\n\tmutex_init(&f->other);\n")
+      .replace("\tmutex_lock(&f->lock);\n\tlist_del", "\tmutex_lock(&f->other);\n\tlist_del")
+      .replace("\tmutex_unlock(&f->lock);\n\treturn 0;", "\tmutex_unlock(&f->other);\n\treturn 0;");
+    expect(text).toContain("mutex_lock(&f->other);\n\tlist_del");
+    const d = await inline(text);
+    const r = exploreInterleavings(d, DEFAULT_WORLD, { depth: 4 });
+    const race = r.findings.find((f) => f.finding.kind === "data-race");
+    expect(race?.finding.detail).toMatch(
+      /^t1 insmod changes the list &f->items with list_del\(\) in fx_probe \(drivers\/remoteproc\/fx_inline.c:\d+\), holding &f->other, while t2 work fx_work walks it in fx_work \(drivers\/remoteproc\/fx_inline.c:\d+\), having begun with &f->lock: no lock in common$/,
+    );
+  });
+
   it("reports nothing when the walk and the changes hold the same lock", async () => {
     const d = await inline(listRace(true));
     const r = exploreInterleavings(d, DEFAULT_WORLD, { depth: 4 });

@@ -475,7 +475,7 @@ export class ThreadedKernel implements Environment {
     if (this.walks.length === 0) return;
     const mine = this.heldBy(me.id);
     for (const w of this.walks) {
-      if (w.th === me || w.th.done || w.locks.some((l) => mine.includes(l))) continue;
+      if (w.th === me || w.th.done || w.locks.some((l) => mine.some((h) => h.addr === l.addr))) continue;
       if (!nodes.some((n) => n.k === "ptr" && this.onRing(w.head, n.addr))) continue;
       const ch = this.postedFrame(me);
       const at = (s: Site | undefined): string => (s === undefined ? "" : ` (${s.file}:${s.line})`);
