@@ -3,11 +3,13 @@
  * friends, min/max, list helpers, …), and libc-like functions (memset, memcpy, strlen, printf, …) used when
  * the environment does not provide its own.
  */
-import type { Builtins, Exec, Native, SpecialForm } from "./interp.ts";
+import { type Builtins, type Exec, exprText, type Native, type SpecialForm } from "./interp.ts";
 import { Fault, type Value } from "./memory.ts";
 import { formatC } from "./printf.ts";
 import { T, usual } from "./types.ts";
 import { asBigInt, intVal, VOID } from "./values.ts";
+
+const ONE = intVal(T.int, 1n);
 
 function ptrArg(ex: Exec, v: Value | undefined, fn: string, line: number): Value & { k: "ptr" } {
   if (v === undefined || v.k !== "ptr") throw ex.unknown(`${fn}: pointer argument expected`, line);
@@ -92,6 +94,11 @@ const idioms: Record<string, Native> = {
   __builtin_constant_p: () => intVal(T.int, 0n),
   /** va_end(ap): nothing to release (va_start's object stays with the machine). */
   va_end: () => VOID,
+  /** The prelude's list API, before a change: the environment's list monitor (env.ts ListMonitor) is told. */
+  __list_change(ex, args) {
+    ex.m.env.lists?.change(args);
+    return VOID;
+  },
 };
 
 /**
@@ -153,6 +160,23 @@ const special: Record<string, SpecialForm> = {
     const p = yield* ex.expr(ptr);
     if (p.k !== "ptr") throw ex.unknown("list iterator over a non-pointer", line);
     return { k: "ptr", t, addr: BigInt.asUintN(64, p.addr - BigInt(f.offset)), obj: p.obj };
+  },
+  /** The prelude's list iterators: a walk of `head` starts, and ends with the iterator's scope (break, return too). */
+  *__list_walk(ex, args, line) {
+    const head = args[0];
+    if (head === undefined || args.length !== 1)
+      throw ex.unknown("list walk with unexpected arguments", line);
+    const v = yield* ex.expr(head);
+    const lists = ex.m.env.lists;
+    if (lists !== undefined) {
+      const end = lists.walk(v, exprText(head));
+      if (end !== null)
+        // biome-ignore lint/correctness/useYield: the end of a walk never suspends (a scope end runs generators).
+        ex.atScopeEnd(line, function* () {
+          end();
+        });
+    }
+    return ONE;
   },
   ...Object.fromEntries(
     Object.entries(GUARDS).map(([cls, g]) => [`__guard_enter_${cls}`, guardEnter(cls, g)]),

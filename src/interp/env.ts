@@ -84,6 +84,19 @@ export interface Environment {
   fn(name: string): EnvFunction | undefined;
   /** A global object the environment provides (`jiffies`, a `struct bus_type`), or undefined. */
   global?(name: string, machine: MachineApi): { obj: Obj; t: CType } | undefined;
+  /** Watches the prelude's list API (the threaded kernel's data-race monitor); without it the list API is plain C. */
+  readonly lists?: ListMonitor;
+}
+
+/**
+ * What the prelude's list API tells an environment that watches lists shared between threads: each change
+ * (list_add, list_del, …, before it links or unlinks) and each walk (the list_for_each* iterators).
+ */
+export interface ListMonitor {
+  /** The running thread is about to change the list(s) that the `struct list_head` pointers `nodes` are on. */
+  change(nodes: readonly Value[]): void;
+  /** A walk of the list at `head` (`text`: the iterator's head expression) starts; returns what ends it, run at the end of the walk's scope. */
+  walk(head: Value, text: string): (() => void) | null;
 }
 
 /** An environment from a table of functions. */

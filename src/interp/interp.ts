@@ -2254,8 +2254,8 @@ function stmtCannotSuspend(s: Stmt): boolean {
 /**
  * Names of a function's variables that must live in memory: every identifier under a `&` (conservatively:
  * `&p->x` keeps p there too), and every identifier in the arguments of a special form that may want an
- * lvalue's object (all but va_start, which stores through the lvalue, and the list iterators' container_of,
- * which only reads values and types). Every other integer or pointer local can be a register (Reg).
+ * lvalue's object (all but va_start, which stores through the lvalue, and the list iterators' container_of
+ * and walk start, which only read values and types). Every other integer or pointer local can be a register (Reg).
  */
 function registerBlockers(fn: FunctionDef, builtins: Builtins): ReadonlySet<string> {
   let perFn = blockerMemo.get(builtins.special);
@@ -2292,7 +2292,7 @@ function registerBlockers(fn: FunctionDef, builtins: Builtins): ReadonlySet<stri
 }
 
 const blockerMemo = new WeakMap<object, WeakMap<FunctionDef, ReadonlySet<string>>>();
-const REGISTER_SAFE_FORMS: ReadonlySet<string> = new Set(["va_start", "__container_of_var"]);
+const REGISTER_SAFE_FORMS: ReadonlySet<string> = new Set(["va_start", "__container_of_var", "__list_walk"]);
 
 function forEachInit(i: Init, f: (e: Expr) => void): void {
   if (i.k === "expr") f(i.e);
@@ -2511,6 +2511,8 @@ export function exprText(e: Expr): string {
       return `${exprText(e.e)}${e.arrow ? "->" : "."}${e.name}`;
     case "deref":
       return `*${exprText(e.e)}`;
+    case "addr":
+      return `&${exprText(e.e)}`;
     case "index":
       return `${exprText(e.e)}[…]`;
     case "call":

@@ -157,11 +157,13 @@ static inline void __list_link(struct list_head *entry, struct list_head *prev, 
 
 static inline void list_add(struct list_head *entry, struct list_head *head)
 {
+	__list_change(head);
 	__list_link(entry, head, head->next);
 }
 
 static inline void list_add_tail(struct list_head *entry, struct list_head *head)
 {
+	__list_change(head);
 	__list_link(entry, head->prev, head);
 }
 
@@ -173,6 +175,7 @@ static inline void __list_unlink(struct list_head *entry)
 
 static inline void list_del(struct list_head *entry)
 {
+	__list_change(entry);
 	__list_unlink(entry);
 	entry->next = LIST_POISON1;
 	entry->prev = LIST_POISON2;
@@ -180,18 +183,21 @@ static inline void list_del(struct list_head *entry)
 
 static inline void list_del_init(struct list_head *entry)
 {
+	__list_change(entry);
 	__list_unlink(entry);
 	INIT_LIST_HEAD(entry);
 }
 
 static inline void list_move(struct list_head *entry, struct list_head *head)
 {
+	__list_change(entry, head);
 	__list_unlink(entry);
 	list_add(entry, head);
 }
 
 static inline void list_move_tail(struct list_head *entry, struct list_head *head)
 {
+	__list_change(entry, head);
 	__list_unlink(entry);
 	list_add_tail(entry, head);
 }
@@ -218,16 +224,19 @@ static inline int list_is_last(const struct list_head *entry, const struct list_
 #define list_next_entry(pos, member) __container_of_var(pos, (pos)->member.next, member)
 #define list_prev_entry(pos, member) __container_of_var(pos, (pos)->member.prev, member)
 #define list_entry_is_head(pos, head, member) (&(pos)->member == (head))
-#define list_for_each(pos, head) for (pos = (head)->next; pos != (head); pos = pos->next)
-#define list_for_each_safe(pos, n, head) for (pos = (head)->next, n = pos->next; pos != (head); pos = n, n = pos->next)
+/* A walk: __list_walk() tells an environment watching lists that it starts; it ends with this scope (a break too). */
+#define __list_walking(head) \
+	for (int __list_walk_once = __list_walk(head); __list_walk_once; __list_walk_once = 0)
+#define list_for_each(pos, head) __list_walking(head) for (pos = (head)->next; pos != (head); pos = pos->next)
+#define list_for_each_safe(pos, n, head) __list_walking(head) for (pos = (head)->next, n = pos->next; pos != (head); pos = n, n = pos->next)
 #define list_for_each_entry(pos, head, member) \
-	for (pos = __container_of_var(pos, (head)->next, member); !list_entry_is_head(pos, head, member); \
+	__list_walking(head) for (pos = __container_of_var(pos, (head)->next, member); !list_entry_is_head(pos, head, member); \
 	     pos = list_next_entry(pos, member))
 #define list_for_each_entry_reverse(pos, head, member) \
-	for (pos = __container_of_var(pos, (head)->prev, member); !list_entry_is_head(pos, head, member); \
+	__list_walking(head) for (pos = __container_of_var(pos, (head)->prev, member); !list_entry_is_head(pos, head, member); \
 	     pos = list_prev_entry(pos, member))
 #define list_for_each_entry_safe(pos, n, head, member) \
-	for (pos = __container_of_var(pos, (head)->next, member), n = list_next_entry(pos, member); \
+	__list_walking(head) for (pos = __container_of_var(pos, (head)->next, member), n = list_next_entry(pos, member); \
 	     !list_entry_is_head(pos, head, member); pos = n, n = list_next_entry(n, member))
 
 #define guard(_name) __guard_enter_##_name

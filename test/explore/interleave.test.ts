@@ -151,6 +151,96 @@ module_platform_driver(fx_driver);
   });
 });
 
+/** A work item that walks a list, sleeping at each entry, while probe changes the list; `locked`: both under f->lock. */
+function listRace(locked: boolean): string {
+  const lock = locked ? "\tmutex_lock(&f->lock);\n" : "";
+  const unlock = locked ? "\tmutex_unlock(&f->lock);\n" : "";
+  return `
+#include <linux/platform_device.h>
+struct fx_item { struct list_head node; int v; };
+struct fx { struct work_struct work; struct mutex lock; struct list_head items; struct fx_item a, b, c; };
+static void fx_work(struct work_struct *w)
+{
+	struct fx *f = container_of(w, struct fx, work);
+	struct fx_item *it;
+
+${lock}	list_for_each_entry(it, &f->items, node) {
+		msleep(1);
+		it->v++;
+	}
+${unlock}}
+static int fx_probe(struct platform_device *pdev)
+{
+	struct fx *f = devm_kzalloc(&pdev->dev, sizeof(*f), GFP_KERNEL);
+
+	mutex_init(&f->lock);
+	INIT_LIST_HEAD(&f->items);
+	list_add_tail(&f->a.node, &f->items);
+	list_add_tail(&f->b.node, &f->items);
+	INIT_WORK(&f->work, fx_work);
+	schedule_work(&f->work);
+${lock}	list_del(&f->a.node);
+	list_add_tail(&f->c.node, &f->items);
+${unlock}	return 0;
+}
+static struct platform_driver fx_driver = { .probe = fx_probe, .driver = { .name = "fx" } };
+module_platform_driver(fx_driver);
+`;
+}
+
+describe("interleavings: data races on lists", () => {
+  it("sees a list changed while another thread walks it unlocked, with a shortest schedule that replays it", async () => {
+    const d = await inline(listRace(false));
+    // Probe changes the list before the work runs: nothing is walking it then.
+    expect(runSchedule(d, DEFAULT_WORLD, []).findings).toEqual([]);
+    const r = exploreInterleavings(d, DEFAULT_WORLD, { depth: 4 });
+    const race = r.findings.find((f) => f.finding.kind === "data-race");
+    expect(race?.schedule).toEqual([2]);
+    expect(race?.finding.at).toBe("fx_probe");
+    expect(race?.finding.detail).toBe(
+      "t1 insmod changes the list &f->items with list_del() in fx_probe (drivers/remoteproc/fx_inline.c:25), holding no lock, while t2 work fx_work walks it in fx_work (drivers/remoteproc/fx_inline.c:10), having begun with no lock: no lock in common",
+    );
+    expect(race?.finding.site).toEqual({ file: "drivers/remoteproc/fx_inline.c", line: 25 });
+    const x = runSchedule(d, DEFAULT_WORLD, [2]);
+    expect(x.findings.map((f) => f.kind)).toContain("data-race");
+    expect(x.trace.find((t) => t.event === "finding" && t.detail.startsWith("data-race:"))?.thread).toBe(1);
+  });
+
+  it("a walk ends with its loop, a break too: a change while the walker sleeps after it is no race", async () => {
+    const text = listRace(false).replace(
+      "\t\tmsleep(1);\n\t\tit->v++;\n\t}\n",
+      "\t\tif (it->v == 0)\n\t\t\tbreak;\n\t}\n\tmsleep(1);\n",
+    );
+    expect(text).toContain("break;");
+    const d = await inline(text);
+    const r = exploreInterleavings(d, DEFAULT_WORLD, { depth: 4 });
+    expect(r.findings).toEqual([]);
+    expect(runSchedule(d, DEFAULT_WORLD, [2]).trace.map((t) => t.event)).toContain("sleep");
+  });
+
+  it("two different locks are no lock in common: the walker's f->lock does not order probe's f->other", async () => {
+    const text = listRace(true)
+      .replace("struct mutex lock;", "struct mutex lock, other;")
+      .replace("\tmutex_init(&f->lock);\n", "\tmutex_init(&f->lock);\n\tmutex_init(&f->other);\n")
+      .replace("\tmutex_lock(&f->lock);\n\tlist_del", "\tmutex_lock(&f->other);\n\tlist_del")
+      .replace("\tmutex_unlock(&f->lock);\n\treturn 0;", "\tmutex_unlock(&f->other);\n\treturn 0;");
+    expect(text).toContain("mutex_lock(&f->other);\n\tlist_del");
+    const d = await inline(text);
+    const r = exploreInterleavings(d, DEFAULT_WORLD, { depth: 4 });
+    const race = r.findings.find((f) => f.finding.kind === "data-race");
+    expect(race?.finding.detail).toMatch(
+      /^t1 insmod changes the list &f->items with list_del\(\) in fx_probe \(drivers\/remoteproc\/fx_inline.c:\d+\), holding &f->other, while t2 work fx_work walks it in fx_work \(drivers\/remoteproc\/fx_inline.c:\d+\), having begun with &f->lock: no lock in common$/,
+    );
+  });
+
+  it("reports nothing when the walk and the changes hold the same lock", async () => {
+    const d = await inline(listRace(true));
+    const r = exploreInterleavings(d, DEFAULT_WORLD, { depth: 4 });
+    expect(r.findings).toEqual([]);
+    expect(r.executions).toBeGreaterThan(1);
+  });
+});
+
 describe("interleavings: the sleep-set reduction", () => {
   it("--audit: at small depths the reduced search finds every finding, configuration and outcome of the full one, with fewer executions", async () => {
     for (const [v, world] of [

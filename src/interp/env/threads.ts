@@ -10,7 +10,9 @@
  * The monitors watch what lockdep, the oops and KASAN would report: a call through a NULL rproc->ops member,
  * a lock used before its init (its magic word), a lock-order inversion (a cycle in the graph of lock classes
  * taken while holding others, even when no deadlock happened), a sleeping call under a spinlock, a use of
- * freed memory, a fault. A deadlock (no thread can run while some are blocked) is the runner's to report.
+ * freed memory, a fault, and a data race on a list (Eraser's lockset on list heads: a thread changes a list
+ * that another thread is walking, suspended inside the walk, with no lock held by both: the locks the walker
+ * held when its walk began, and those the changer holds). A deadlock (no thread can run while some are blocked) is the runner's to report.
  *
  * Each step's footprint (the objects it read and wrote, the locks it took, the threads it created) is kept
  * for the explorer's reduction: two steps of different threads that touch nothing in common commute.
@@ -18,7 +20,7 @@
 
 import { conflicts, type Footprint } from "../../semantics/kthread.ts";
 import type { Site } from "../ast.ts";
-import type { EnvCall, EnvFunction, Environment, Gen, MachineApi } from "../env.ts";
+import type { EnvCall, EnvFunction, Environment, Gen, ListMonitor, MachineApi } from "../env.ts";
 import { heapEnvironment } from "../heap.ts";
 import type { Machine, Thread } from "../interp.ts";
 import type { Obj, Value } from "../memory.ts";
@@ -37,6 +39,7 @@ export type ThreadFindingKind =
   | "deadlock"
   | "sleep-in-atomic"
   | "use-after-free"
+  | "data-race"
   | "fault"
   | "unknown";
 
@@ -97,6 +100,23 @@ interface Devres {
 
 const int = (v: Value | undefined): bigint => (v !== undefined && v.k === "int" ? v.v : 0n);
 
+/** A list walk in progress (list_for_each* between its start and the end of its scope). */
+interface ListWalk {
+  readonly th: Thread;
+  /** The address of the walked list's head. */
+  readonly head: bigint;
+  /** The iterator's head expression (`&f->items`). */
+  readonly text: string;
+  /** The locks the walker held when the walk began. */
+  readonly locks: readonly LockState[];
+  /** The posted code's function and line of the walk. */
+  readonly fn: string;
+  readonly site: Site | undefined;
+}
+
+/** How far a list's ring is followed (a longer one, or one that never comes back, is not searched further). */
+const RING_MAX = 100_000;
+
 export class ThreadedKernel implements Environment {
   private m: Machine | null = null;
   private cm: CMem | null = null;
@@ -120,6 +140,12 @@ export class ThreadedKernel implements Environment {
   private nodeObj: Obj | null = null;
   /** The driver probe bound (null until platform_driver_register ran). */
   bound = false;
+  /** List walks in progress, on every thread. */
+  private readonly walks: ListWalk[] = [];
+  readonly lists: ListMonitor = {
+    change: (nodes) => this.listChange(nodes),
+    walk: (head, text) => this.listWalk(head, text),
+  };
 
   constructor(readonly world: ThreadWorld) {
     this.fns = this.table();
@@ -383,6 +409,85 @@ export class ThreadedKernel implements Environment {
     this.note(this.innermost(), "unlock", `${l.kind} ${l.cls}`);
     yield { k: "yield", reason: `${call.name}(${l.cls})` };
     return VOID;
+  }
+
+  // ---- lists shared between threads ----------------------------------------------------------------------
+
+  /** The posted code's innermost frame on a thread: its function and line (the walk's or the change's site). */
+  private postedFrame(th: Thread): { fn: string; site: Site | undefined; api: string } {
+    const frames = th.exec.frames;
+    for (let i = frames.length - 1; i >= 0; i--) {
+      const f = frames[i];
+      if (f !== undefined && !f.prelude)
+        return { fn: f.name, site: { file: f.file, line: f.line }, api: frames[i + 1]?.name ?? "?" };
+    }
+    return { fn: th.name, site: undefined, api: frames[frames.length - 1]?.name ?? "?" };
+  }
+
+  /** The pointer in a word of plain memory, read without an access (no footprint, no fault), or null. */
+  private peekPtr(addr: bigint): bigint | null {
+    const o = this.machine.mem.find(addr);
+    if (o === null || o.freed || o.io !== null) return null;
+    const off = Number(addr - o.base);
+    if (off < 0 || off + 8 > o.size) return null;
+    return o.view.getBigUint64(o.vo + off, true);
+  }
+
+  /** Whether the node at `node` is on the ring of the list whose head is at `head` (the head itself included). */
+  private onRing(head: bigint, node: bigint): boolean {
+    let p = head;
+    for (let i = 0; i < RING_MAX; i++) {
+      if (p === node) return true;
+      // struct list_head (the prelude's): next is at offset 0.
+      const next = this.peekPtr(p);
+      if (next === null || next === head) return false;
+      p = next;
+    }
+    return false;
+  }
+
+  private listWalk(head: Value, text: string): (() => void) | null {
+    const th = this.machine.running();
+    if (th === null || head.k !== "ptr") return null;
+    this.footprint.set("lists", true);
+    const where = this.postedFrame(th);
+    const w: ListWalk = {
+      th,
+      head: head.addr,
+      text,
+      locks: [...this.heldBy(th.id)],
+      fn: where.fn,
+      site: where.site,
+    };
+    this.walks.push(w);
+    return () => {
+      const i = this.walks.indexOf(w);
+      if (i >= 0) this.walks.splice(i, 1);
+      this.footprint.set("lists", true);
+    };
+  }
+
+  /** A change of the lists `nodes` are on, by the running thread: a race with another thread's walk of one. */
+  private listChange(nodes: readonly Value[]): void {
+    const me = this.machine.running();
+    if (me === null) return;
+    this.footprint.set("lists", this.footprint.get("lists") === true);
+    if (this.walks.length === 0) return;
+    const mine = this.heldBy(me.id);
+    for (const w of this.walks) {
+      if (w.th === me || w.th.done || w.locks.some((l) => mine.some((h) => h.addr === l.addr))) continue;
+      if (!nodes.some((n) => n.k === "ptr" && this.onRing(w.head, n.addr))) continue;
+      const ch = this.postedFrame(me);
+      const at = (s: Site | undefined): string => (s === undefined ? "" : ` (${s.file}:${s.line})`);
+      const held = (ls: readonly LockState[]): string =>
+        ls.length === 0 ? "no lock" : ls.map((l) => l.cls).join(", ");
+      this.raise(
+        "data-race",
+        `${this.threadLabel(me)} changes the list ${w.text} with ${ch.api}() in ${ch.fn}${at(ch.site)}, holding ${held(mine)}, while ${this.threadLabel(w.th)} walks it in ${w.fn}${at(w.site)}, having begun with ${held(w.locks)}: no lock in common`,
+        ch.fn,
+        `${w.fn} / ${ch.fn}`,
+      );
+    }
   }
 
   // ---- threads of the environment --------------------------------------------------------------------------
