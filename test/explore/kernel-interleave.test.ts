@@ -1,11 +1,3 @@
-/**
- * Interleavings of a kernel tree's drivers from C on the hand model's kernel threads
- * (src/explore/kernel-interleave.ts): linux-6.12's stm32_rproc.c (unpatched, and with v16 applied plus the
- * posted remoteproc_tee.c) in the matrix world, with the module load, the auto-boot work, sysfs writers, the
- * unbind and the watchdog's crash work as threads; and our own change to 6.12's driver taking a lock of its
- * own in opposite orders with rproc->lock on two paths.
- */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Fixtures } from "../../src/emulator/api.ts";
@@ -16,8 +8,6 @@ import {
   type KernelInterleaveResult,
   runKernelSchedule,
 } from "../../src/explore/kernel-interleave.ts";
-import { interpretedTreeDrivers, loadTreeDrivers } from "../../src/interp/env/drivers.ts";
-import { cParser } from "../../src/node/c-parser.ts";
 import { loadInput } from "../../src/node/inputs.ts";
 import {
   builtinInterleaveDesign,
@@ -25,9 +15,9 @@ import {
 } from "../../src/node/kernel-interleave-input.ts";
 import { mappedSubject } from "../../src/node/versions.ts";
 import type { Design } from "../../src/scenarios/run.ts";
-import { builtinVersion } from "../../src/semantics/versions.ts";
 import { runCli } from "../helpers/cli.ts";
 import { SHARED, sharedAvailable } from "../helpers/shared.ts";
+import { mainlineFromTree } from "../interp/helpers.ts";
 
 const TREE = join(SHARED, "kernel", "linux-6.12");
 const have =
@@ -43,23 +33,8 @@ const kinds = (r: KernelInterleaveResult) =>
   r.findings.map((f) => `${f.finding.kind} ${f.finding.at}`).sort();
 
 /** linux-6.12's STM32 driver (with `edit` applied to its text) and ELF loader from C, mainline facts. */
-async function mainlineDesign(edit: (text: string) => string = (t) => t): Promise<Design> {
-  const read = (p: string) => ({ path: p, text: readFileSync(join(TREE, p), "utf8") });
-  const stm32 = read("drivers/remoteproc/stm32_rproc.c");
-  const loaded = loadTreeDrivers(await cParser(), {
-    headers: [
-      "include/linux/remoteproc.h",
-      "drivers/remoteproc/remoteproc_internal.h",
-      "drivers/remoteproc/remoteproc_elf_helpers.h",
-    ].map(read),
-    tee: null,
-    stm32: { path: stm32.path, text: edit(stm32.text) },
-    elf: read("drivers/remoteproc/remoteproc_elf_loader.c"),
-  });
-  expect(loaded.problems).toEqual([]);
-  const v = builtinVersion("mainline");
-  if (v === undefined) throw new Error("no mainline");
-  return { id: "mainline", title: v.title, facts: v.facts, ...interpretedTreeDrivers(loaded) };
+function mainlineDesign(edit: (text: string) => string = (t) => t): Promise<Design> {
+  return mainlineFromTree(TREE, false, edit);
 }
 
 describe.skipIf(!have)("interleavings of linux-6.12's drivers from C", () => {

@@ -42,12 +42,17 @@ export const cellOutcome = (c: CellResult) => ({
 });
 
 /**
- * Mainline's design with a kernel tree's own drivers (no series) from C: stm32_rproc.c and
- * remoteproc_elf_loader.c over the hand model's core, or with `core` the tree's remoteproc_core.c and
- * remoteproc_virtio.c too. Fails when any file does not lower.
+ * Mainline's design with a kernel tree's own drivers (no series) from C: stm32_rproc.c (its text through
+ * `edit`, for a test's own change) and remoteproc_elf_loader.c over the hand model's core, or with `core` the
+ * tree's remoteproc_core.c and remoteproc_virtio.c too. Fails when any file does not lower.
  */
-export async function mainlineFromTree(tree: string, core: boolean): Promise<Design> {
+export async function mainlineFromTree(
+  tree: string,
+  core: boolean,
+  edit: (text: string) => string = (t) => t,
+): Promise<Design> {
   const read = (p: string) => ({ path: p, text: readFileSync(join(tree, p), "utf8") });
+  const stm32 = read("drivers/remoteproc/stm32_rproc.c");
   const loaded = loadTreeDrivers(await cParser(), {
     headers: [
       "include/linux/remoteproc.h",
@@ -55,7 +60,7 @@ export async function mainlineFromTree(tree: string, core: boolean): Promise<Des
       "drivers/remoteproc/remoteproc_elf_helpers.h",
     ].map(read),
     tee: null,
-    stm32: read("drivers/remoteproc/stm32_rproc.c"),
+    stm32: { path: stm32.path, text: edit(stm32.text) },
     elf: read("drivers/remoteproc/remoteproc_elf_loader.c"),
     ...(core
       ? {

@@ -207,22 +207,8 @@ describe.skipIf(!have)(
         )
         .replace(send, `\t\t\tspin_lock(&fx_lock); ${send.trim()} spin_unlock(&fx_lock);`);
       const line = changed.split("\n").findIndex((l) => l.includes("spin_lock(&fx_lock);")) + 1;
-      const loaded = loadTreeDrivers(await cParser(), {
-        headers: [
-          "include/linux/remoteproc.h",
-          "drivers/remoteproc/remoteproc_internal.h",
-          "drivers/remoteproc/remoteproc_elf_helpers.h",
-        ].map(read),
-        tee: null,
-        stm32: { path: stm32.path, text: changed },
-        elf: read("drivers/remoteproc/remoteproc_elf_loader.c"),
-      });
-      const v = builtinVersion("mainline");
-      if (v === undefined) throw new Error("no mainline");
-      const m = await runMatrix(
-        [{ id: "fx", title: "fx", facts: v.facts, ...interpretedTreeDrivers(loaded) }],
-        ["shutdown"],
-      );
+      const fx = await mainlineFromTree(TREE, false, () => changed);
+      const m = await runMatrix([{ ...fx, id: "fx", title: "fx" }], ["shutdown"]);
       const cell = m.results[0];
       const atomic = cell?.findings.filter((f) => f.kind === "sleep-in-atomic") ?? [];
       expect(atomic.map((f) => [f.at, f.site])).toEqual([
