@@ -308,10 +308,21 @@ export async function runReview(
   }
   // A file of the series that did not run (its C did not come with the job, did not lower, or has no hand
   // model): the exploration's model of that side stands in for code nobody ran.
-  for (const s of [a, b].filter((x) => fromC(x.design)))
+  for (const s of [a, b].filter((x) => fromC(x.design))) {
     for (const r of s.design.ran ?? [])
       if (r.from === "not run")
         notRepresented.push(`${s.design.id}'s ${shortFileNames([r.file]).join("")} did not run from C`);
+    // Cells where the posted C stopped (a construct or an API the interpreter lacks): the model's exploration
+    // would stand in for code that did not run there (disagreements() compares only the cells that ran).
+    const stopped = cellsOf(matrix.results, s.design.id).filter((c) =>
+      c.unknownBecause?.some((u) => u.at !== undefined),
+    );
+    const first = stopped[0]?.unknownBecause?.find((u) => u.at !== undefined)?.at;
+    if (first !== undefined)
+      notRepresented.push(
+        `${s.design.id}'s posted C stopped in ${stopped.length} scenario${stopped.length === 1 ? "" : "s"} (first at ${first.file}:${first.line})`,
+      );
+  }
   const bExplained = explained.get(b);
   const run: CellRunner = (facts, scenario, expect) =>
     runScenario({ ...modelOf(b.design), facts }, scenario, fixtures, expect ? { expect } : {});

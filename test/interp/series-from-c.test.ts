@@ -176,6 +176,20 @@ describe("the review room over C cells", () => {
     }
     expect(r7.causes).toEqual([]);
   });
+
+  it("v5 -> v7: where the posted C stopped, the exploration (the facts over the hand model) is not judged", async () => {
+    const [v5, v7] = [await resolveVersion(mbox(5)), await resolveVersion(mbox(7))];
+    const { report } = await runReview(v5, v7, {
+      scenarios: ["boot", "boot-bad-signature"],
+      exploreDepth: 1,
+    });
+    // boot-bad-signature never reaches rproc_tee_start: that cell ran the C to its end; boot stopped.
+    expect(report.diff.scenarios.find((s) => s.scenario === "boot")?.status).toBe("unknown");
+    const stopped = `${v7.design.id}'s posted C stopped in 1 scenario (first at ${TEE}:${lineOf(7, "tee_client_get_version(")})`;
+    expect(report.explore?.unknown).toContain(stopped);
+    expect(report.verdict.line).toContain("explore (depth 1): not judged");
+    expect(report.verdict.line).not.toMatch(/explore \(depth 1\): \d+ (introduced|fixed|carried)/);
+  });
 });
 
 describe("the mapper explains, the interpreter decides", () => {
