@@ -367,28 +367,21 @@ export class World {
       });
       this.tee = this.teeInstance.api;
     }
+    // What the C core and the C STM32 driver run in (the TEE client API of the hand model when its C is not here).
+    const drivers: DriverWorld = {
+      k: this.k,
+      core: this.core,
+      teedevs: this.teedevList,
+      platform: this.platform,
+      store: this.store,
+      tee: this.teeInstance === null ? this.tee : null,
+    };
     const coreImpl = this.stm32Impl?.core;
-    if (coreImpl !== undefined) {
-      // The C core's initcalls (subsys_initcall, the rproc-virtio driver) run before any driver registers.
-      this.coreInstance = await coreImpl.init({
-        k: this.k,
-        core: this.core,
-        teedevs: this.teedevList,
-        platform: this.platform,
-        store: this.store,
-        tee: this.teeInstance === null ? this.tee : null,
-      });
-    }
+    // The C core's initcalls (subsys_initcall, the rproc-virtio driver) run before any driver registers.
+    if (coreImpl !== undefined) this.coreInstance = await coreImpl.init(drivers);
     if (this.stm32Impl !== null) {
       // The driver's module init registers it (module_platform_driver): the C's probe runs at device_add.
-      this.stm32Instance = await this.stm32Impl.init({
-        k: this.k,
-        core: this.core,
-        teedevs: this.teedevList,
-        platform: this.platform,
-        store: this.store,
-        tee: this.teeInstance === null ? this.tee : null,
-      });
+      this.stm32Instance = await this.stm32Impl.init(drivers);
     } else {
       const drv = stm32RprocDriver(this.k, { platform: this.platform, store: this.store, tee: this.tee });
       await this.core.driver_register(drv);
