@@ -308,7 +308,16 @@ export function rootCauses(
             replay: g.interleave.replay,
           }
         : null,
-      line: `${g.class}${since}: ${what} in ${fns.map((f) => `${f}()`).join(", ")}${at}${raised}${change ? `; design change ${change}` : ""}`,
+      line: `${g.class}${since}: ${what} ${placeOf(g.kind, fns)}${at}${raised}${change ? `; design change ${change}` : ""}`,
     };
   });
+}
+
+/**
+ * Where a root cause's findings were raised: C functions as `f()`; a state monitor's findings name the driven
+ * operation they were checked after (`start`, `firmware NAME`, `the last thread`), which is no function.
+ */
+function placeOf(kind: string, fns: readonly string[]): string {
+  if (kind === "state-mismatch") return `after ${fns.join(", ")}`;
+  return `in ${fns.map((f) => (/^\w+$/.test(f) ? `${f}()` : f)).join(", ")}`;
 }
