@@ -3,36 +3,12 @@
 // that was never built, the TypeScript sources through tsx (a development dependency). In a checkout whose
 // src/ changed after the build (dist/build-stamp.json), the sources through tsx too, saying so: a stale dist/
 // never runs silently.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { changedSinceBuild } from "./stale.js";
 
 const built = new URL("../dist/cli/run.js", import.meta.url);
-const src = new URL("../src/", import.meta.url);
 
-/** The first source file changed after the build started, or null (also when there are no sources). */
-function changedSinceBuild() {
-  if (!existsSync(src)) return null; // an installed package ships dist/ only
-  let started = 0;
-  try {
-    started = JSON.parse(readFileSync(new URL("../dist/build-stamp.json", import.meta.url), "utf8")).started;
-  } catch {
-    return "dist/build-stamp.json (missing: dist/ was not built by npm run build)";
-  }
-  const walk = (dir, rel) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = `${dir}/${e.name}`;
-      const found = e.isDirectory()
-        ? walk(p, `${rel}${e.name}/`)
-        : statSync(p).mtimeMs > started
-          ? `${rel}${e.name}`
-          : null;
-      if (found !== null) return found;
-    }
-    return null;
-  };
-  return walk(src.pathname.replace(/\/$/, ""), "src/");
-}
-
-const stale = existsSync(built) ? changedSinceBuild() : null;
+const stale = existsSync(built) ? changedSinceBuild(new URL("..", import.meta.url)) : null;
 if (existsSync(built) && stale === null) {
   await import(built.href);
 } else {
