@@ -24,6 +24,7 @@ let dir = "";
 function layout(opts: { stamp: number | null; src: boolean }): void {
   mkdirSync(join(dir, "bin"));
   copyFileSync(join(root, "bin", "rproc-review.js"), join(dir, "bin", "rproc-review.js"));
+  copyFileSync(join(root, "bin", "stale.js"), join(dir, "bin", "stale.js"));
   writeFileSync(join(dir, "package.json"), '{"type":"module"}\n');
   symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
   mkdirSync(join(dir, "dist", "cli"), { recursive: true });
@@ -79,6 +80,7 @@ describe("bin/rproc-review.js", () => {
   it("exits 70 (internal error) naming the build when there is neither dist/ nor tsx", () => {
     mkdirSync(join(dir, "bin"));
     copyFileSync(join(root, "bin", "rproc-review.js"), join(dir, "bin", "rproc-review.js"));
+    copyFileSync(join(root, "bin", "stale.js"), join(dir, "bin", "stale.js"));
     writeFileSync(join(dir, "package.json"), '{"type":"module"}\n');
     mkdirSync(join(dir, "src", "cli"), { recursive: true });
     writeFileSync(join(dir, "src", "cli", "run.ts"), "export {};\n");
