@@ -105,6 +105,18 @@ export function firstDivergence(a: readonly TraceStep[], b: readonly TraceStep[]
   };
 }
 
+/** The divergence with the posted C statements that made its two steps, where C made them. */
+function withSites(d: Divergence | null, a: CellResult, b: CellResult): Divergence | null {
+  if (d === null) return null;
+  const at = (c: CellResult) => {
+    const s = c.sites?.find((x) => x.step === d.step);
+    return s === undefined ? undefined : { file: s.file, line: s.line };
+  };
+  const aAt = at(a);
+  const bAt = at(b);
+  return { ...d, ...(aAt ? { aAt } : {}), ...(bAt ? { bAt } : {}) };
+}
+
 /**
  * Numbers steps: two steps get the same number when their stepKey is the same (layer, function, event and
  * detail without line numbers). Keyed field by field, not by building each step's key string: a review
@@ -418,7 +430,7 @@ export function compareVersions(a: VersionSide, b: VersionSide, opts: CompareOpt
       a: summarizeCell(ca),
       b: summarizeCell(cb),
       changed,
-      divergence: different ? firstDivergence(ca.trace, cb.trace) : null,
+      divergence: different ? withSites(firstDivergence(ca.trace, cb.trace), ca, cb) : null,
       hunks: different ? traceHunks(ca.trace, cb.trace) : [],
       facts: different ? responsibleFacts(facts, ca, cb) : [],
       findings,

@@ -98,6 +98,10 @@ export interface Divergence {
   step: number;
   a: TraceStep | null;
   b: TraceStep | null;
+  /** The posted C statement that made A's step, when C made it. */
+  aAt?: { file: string; line: number };
+  /** The posted C statement that made B's step, when C made it. */
+  bAt?: { file: string; line: number };
   before: StateBefore;
 }
 

@@ -42,6 +42,11 @@ export function describeStep(s: TraceStep | null): string {
   return `${s.layer} ${s.fn} ${s.event}${s.detail === "" ? "" : `: ${s.detail}`}`;
 }
 
+/** ", made by the posted C at FILE:LINE" for a step the posted C made, else "". */
+export function describeStepSite(at: { file: string; line: number } | undefined): string {
+  return at === undefined ? "" : `, made by the posted C at ${at.file}:${at.line}`;
+}
+
 /** "ok, running", "-EIO, offline, 2 findings", "n/a", "unknown". */
 export function describeCell(c: CellSummary | null): string {
   if (c === null) return "not run";

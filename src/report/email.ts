@@ -26,6 +26,7 @@ import {
   describeResponsible,
   describeSchedule,
   describeStep,
+  describeStepSite,
   describeTee,
   describeUnmentionedFact,
   EXPLORE_NOTHING_ALONE,
@@ -247,8 +248,8 @@ function scenarioBlock(r: ReviewReport, s: ScenarioDiff): string[] {
       "  ",
       "    ",
     );
-    para(`${r.a.id}: ${describeStep(d.a)}`, "    ", "      ");
-    para(`${r.b.id}: ${describeStep(d.b)}`, "    ", "      ");
+    para(`${r.a.id}: ${describeStep(d.a)}${describeStepSite(d.aAt)}`, "    ", "      ");
+    para(`${r.b.id}: ${describeStep(d.b)}${describeStepSite(d.bAt)}`, "    ", "      ");
   }
   if (s.hunks.length > 0) {
     para("where the traces part:", "  ", "    ");

@@ -19,6 +19,7 @@ import {
   describeResponsible,
   describeSchedule,
   describeStep,
+  describeStepSite,
   describeTee,
   describeUnmentionedFact,
   EXPLORE_NOTHING_ALONE,
@@ -81,8 +82,8 @@ function difference(r: ReviewReport, s: ScenarioDiff): string {
     parts.push(
       `<p>First divergence at step ${d.step} (rproc state: ${e(d.before.rprocState ?? "no change yet")}; TA commands so far: ${e(d.before.taCommands.join(" ") || "none")}):</p>`,
       li([
-        `${e(r.a.id)}: <code>${e(describeStep(d.a))}</code>`,
-        `${e(r.b.id)}: <code>${e(describeStep(d.b))}</code>`,
+        `${e(r.a.id)}: <code>${e(describeStep(d.a))}</code>${e(describeStepSite(d.aAt))}`,
+        `${e(r.b.id)}: <code>${e(describeStep(d.b))}</code>${e(describeStepSite(d.bAt))}`,
       ]),
     );
   }

@@ -21,6 +21,7 @@ import {
   describeResponsible,
   describeSchedule,
   describeStep,
+  describeStepSite,
   describeTee,
   describeUnmentionedFact,
   EXPLORE_NOTHING_ALONE,
@@ -209,8 +210,8 @@ function difference(r: ReviewReport, s: ScenarioDiff): string[] {
     const ta = d.before.taCommands.length === 0 ? "none" : code(d.before.taCommands.join(" "));
     lines.push(
       `- **First divergence** at step ${d.step} (${state}; TA commands so far: ${ta}):`,
-      `  - ${t(r.a.id)}: ${code(describeStep(d.a))}`,
-      `  - ${t(r.b.id)}: ${code(describeStep(d.b))}`,
+      `  - ${t(r.a.id)}: ${code(describeStep(d.a))}${t(describeStepSite(d.aAt))}`,
+      `  - ${t(r.b.id)}: ${code(describeStep(d.b))}${t(describeStepSite(d.bAt))}`,
     );
   }
   if (s.hunks.length > 0) {

@@ -92,6 +92,15 @@ export interface CellResult {
   unknownBecause?: UnknownReason[];
   /** The design facts this cell read while running (not part of the contract; used by compare). */
   factsRead?: FactPath[];
+  /** The posted C statement that made each trace step C made, when the cell ran C (ascending by step). */
+  sites?: StepSite[];
+}
+
+/** A trace step made by the posted C, and the statement that made it. */
+export interface StepSite {
+  step: number;
+  file: string;
+  line: number;
 }
 
 /** One thing a cell could not run as posted: an unknown fact it read, or a changed function it called. */

@@ -12,6 +12,7 @@ import {
   layerOfFile,
   type MatrixResult,
   type RanFile,
+  type StepSite,
   type TaCommandName,
   type TraceStep,
   type UnknownReason,
@@ -263,6 +264,12 @@ export async function runScenario(
     const site = inst?.siteOfStep(f.step);
     return site === undefined ? f : { ...f, site: { file: site.file, line: site.line } };
   });
+  const sites: StepSite[] = [];
+  if (inst !== null)
+    for (let step = 0; step < w.k.trace.length; step++) {
+      const s = inst.siteOfStep(step);
+      if (s !== undefined) sites.push({ step, file: s.file, line: s.line });
+    }
   const known = unknownOf(w.k.trace);
   const unknown =
     stopped === null ? known : { unknown: true, unknownBecause: [stopped, ...(known.unknownBecause ?? [])] };
@@ -277,6 +284,7 @@ export async function runScenario(
     trace: w.k.trace,
     ...unknown,
     factsRead: [...tracked.reads].sort(),
+    ...(sites.length > 0 ? { sites } : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import { decodeSeriesC, lowerSeriesC, seriesCDesign } from "../../src/interp/env
 import { cParser } from "../../src/node/c-parser.ts";
 import { loadInput } from "../../src/node/inputs.ts";
 import { MODEL_ONLY_ENV, resolveVersion } from "../../src/node/versions.ts";
+import { renderMarkdown } from "../../src/report/index.ts";
 import { builtinSubject, runReview, seriesSubject, withC } from "../../src/review/run.ts";
 import { renderMatrixText } from "../../src/scenarios/render.ts";
 import type { CellResult, MatrixResult } from "../../src/scenarios/result.ts";
@@ -168,6 +169,16 @@ describe("the review room over C cells", () => {
     expect(sleep?.line).toContain(`raised from C at ${TEE}:${lineOf(6, "ret = tee_client_invoke_func(")}`);
     const start = report.diff.scenarios.find((s) => s.scenario === "tee-start-fails");
     expect(start?.status).toBe("different");
+    // The first divergence names the posted statement that made each side's step.
+    expect(start?.divergence).toMatchObject({
+      a: { fn: "rproc_tee_start", event: "return", detail: "-EIO" },
+      aAt: { file: TEE, line: lineOf(5, "return fx_invoke(e, FX_CMD_START") },
+      b: { fn: "rproc_tee_start", event: "return", detail: "-ETIMEDOUT" },
+      bAt: { file: TEE, line: lineOf(6, "return ret ? -ETIMEDOUT : 0;") },
+    });
+    expect(renderMarkdown(report)).toContain(
+      `\`tee rproc_tee_start return: -ETIMEDOUT\`, made by the posted C at ${TEE}:${lineOf(6, "return ret ? -ETIMEDOUT : 0;")}`,
+    );
 
     const r7 = (await runReview(v5, v7, { scenarios: ["boot", "tee-start-fails"], exploreDepth: 0 })).report;
     for (const s of r7.diff.scenarios) {
