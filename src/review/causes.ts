@@ -48,6 +48,12 @@ export interface RootCause {
    * decided; `where` is the facts' explanation): file and lines, in line order.
    */
   raisedAt: { file: string; lines: number[] }[];
+  /**
+   * For a cause with neither a posted line nor a raising statement (a state monitor, checked after an
+   * operation): where the traces of its first scenario first part, at the posted C statement that made the
+   * step of the side that has the finding. Where the behaviour starts to differ, not a proven cause.
+   */
+  divergedAt: { scenario: string; file: string; line: number } | null;
   excerpt: CodeExcerpt | null;
   /** Detail of its first finding. */
   detail: string;
@@ -285,6 +291,11 @@ export function rootCauses(
       raisedAt.length > 0
         ? `; raised from C at ${raisedAt.map((r) => `${r.file}:${r.lines.join(",")}`).join(", ")}`
         : "";
+    const divergedAt = where === null && raisedAt.length === 0 ? divergenceOf(diff, g) : null;
+    const diverged =
+      divergedAt === null
+        ? ""
+        : `; the traces first part at ${divergedAt.file}:${divergedAt.line} (${divergedAt.scenario})`;
     return {
       id: `RC${i + 1}`,
       class: g.class,
@@ -296,6 +307,7 @@ export function rootCauses(
       change,
       where,
       raisedAt,
+      divergedAt,
       excerpt: where ? excerptOf(side.series, where) : null,
       detail: g.detail,
       scenarios: [...g.scenarios],
@@ -308,7 +320,7 @@ export function rootCauses(
             replay: g.interleave.replay,
           }
         : null,
-      line: `${g.class}${since}: ${what} ${placeOf(g.kind, fns)}${at}${raised}${change ? `; design change ${change}` : ""}`,
+      line: `${g.class}${since}: ${what} ${placeOf(g.kind, fns)}${at}${raised}${diverged}${change ? `; design change ${change}` : ""}`,
     };
   });
 }
@@ -320,4 +332,14 @@ export function rootCauses(
 function placeOf(kind: string, fns: readonly string[]): string {
   if (kind === "state-mismatch") return `after ${fns.join(", ")}`;
   return `in ${fns.map((f) => (/^\w+$/.test(f) ? `${f}()` : f)).join(", ")}`;
+}
+
+/** The first of a cause's scenarios whose first divergence the posted C made on the side with the finding. */
+function divergenceOf(diff: VersionDiff, g: Group): { scenario: string; file: string; line: number } | null {
+  for (const s of diff.scenarios) {
+    if (!g.scenarios.has(s.scenario) || s.divergence === null) continue;
+    const at = g.class === "fixed" ? s.divergence.aAt : s.divergence.bAt;
+    if (at !== undefined) return { scenario: s.scenario, file: at.file, line: at.line };
+  }
+  return null;
 }
