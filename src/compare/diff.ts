@@ -4,6 +4,7 @@
  * and that a diverging cell read), with their evidence; findings classified as introduced, fixed, carried or
  * pre-existing. Pure: takes the cells, never runs anything, never looks at a version's name.
  */
+
 import {
   type CellResult,
   detailBehaviour,
@@ -13,6 +14,7 @@ import {
   type TraceStep,
 } from "../scenarios/result.ts";
 import { FACT_PATHS, type FactPath, getFact } from "../semantics/facts.ts";
+import { addedBy, asNamedInA, type Rename, renamesOf, stepAsInA } from "./renames.ts";
 import type {
   CellField,
   CellSummary,
@@ -252,20 +254,29 @@ const HUNK_STEPS = 4;
  * posted C, the other the hand model): their traces differ by construction (the C's own helpers, its
  * allocations' names), so only results, state, TA commands and findings are compared.
  */
-function changedFields(a: CellResult, b: CellResult, traces = true): CellField[] {
+function changedFields(
+  a: CellResult,
+  b: CellResult,
+  traces = true,
+  renames: readonly Rename[] = [],
+): CellField[] {
+  const nameInA = asNamedInA(renames);
+  const asA = stepAsInA(renames);
   const out: CellField[] = [];
   if (a.applicable !== b.applicable) out.push("applicable");
   if (a.ok !== b.ok) out.push("ok");
   if (a.errno !== b.errno) out.push("errno");
   if (a.finalState !== b.finalState) out.push("finalState");
   if (a.tee.join(",") !== b.tee.join(",")) out.push("tee");
-  const keys = (c: CellResult) =>
-    [...new Set(c.findings.map((f) => findingKey(c.scenario, f)))].sort().join("|");
-  if (keys(a) !== keys(b)) out.push("findings");
+  const keys = (c: CellResult, name: (fn: string) => string) =>
+    [...new Set(c.findings.map((f) => findingKey(c.scenario, { kind: f.kind, at: name(f.at) })))]
+      .sort()
+      .join("|");
+  if (keys(a, (fn) => fn) !== keys(b, nameInA)) out.push("findings");
   if (
     traces &&
     (a.trace.length !== b.trace.length ||
-      a.trace.some((s, i) => stepKey(s) !== stepKey(b.trace[i] as TraceStep)))
+      a.trace.some((s, i) => stepKey(s) !== stepKey(asA(b.trace[i] as TraceStep))))
   )
     out.push("trace");
   return out;
@@ -286,21 +297,23 @@ export function classifyFindings(
   a: CellResult | undefined,
   b: CellResult | undefined,
   mainline: CellResult | undefined,
+  /** B's function names as A and mainline know them (renamesOf): a renamed function's findings are its own. */
+  nameInA: (fn: string) => string = (fn) => fn,
 ): ClassifiedFinding[] {
   if (!known(a) || !known(b)) return [];
   // A scenario that does not apply to one side ran nothing there: the other side's findings are neither
   // fixed nor introduced by it (the matrix row says the applicability changed).
   if (a.applicable !== b.applicable) return [];
-  const index = (c: CellResult | undefined) => {
+  const index = (c: CellResult | undefined, name: (fn: string) => string = (fn) => fn) => {
     const m = new Map<string, Finding>();
     for (const f of c?.applicable && !c.unknown ? c.findings : []) {
-      const k = findingKey(scenario, f);
+      const k = findingKey(scenario, { kind: f.kind, at: name(f.at) });
       if (!m.has(k)) m.set(k, f);
     }
     return m;
   };
   const fa = index(a);
-  const fb = index(b);
+  const fb = index(b, nameInA);
   const fm = index(mainline);
   const out: ClassifiedFinding[] = [];
   for (const key of new Set([...fb.keys(), ...fa.keys()])) {
@@ -319,16 +332,21 @@ export function classifyFindings(
       inMainline,
       stepA: fa.get(key)?.step ?? null,
       stepB: fb.get(key)?.step ?? null,
-      ...sitesOf(key, inB ? b : a, scenario),
+      ...sitesOf(key, inB ? b : a, scenario, inB ? nameInA : (fn) => fn),
     });
   }
   return out;
 }
 
 /** The posted C statements that raised the findings of `key` in a cell (every one, in line order). */
-function sitesOf(key: string, c: CellResult | undefined, scenario: string): Pick<ClassifiedFinding, "sites"> {
+function sitesOf(
+  key: string,
+  c: CellResult | undefined,
+  scenario: string,
+  name: (fn: string) => string,
+): Pick<ClassifiedFinding, "sites"> {
   const sites = (c?.findings ?? [])
-    .filter((f) => f.site !== undefined && findingKey(scenario, f) === key)
+    .filter((f) => f.site !== undefined && findingKey(scenario, { kind: f.kind, at: name(f.at) }) === key)
     .map((f) => f.site as { file: string; line: number })
     .sort((x, y) => x.file.localeCompare(y.file) || x.line - y.line)
     .filter((x, i, all) => i === 0 || all[i - 1]?.file !== x.file || all[i - 1]?.line !== x.line);
@@ -398,12 +416,14 @@ export function compareVersions(a: VersionSide, b: VersionSide, opts: CompareOpt
       title: id,
     }));
   const facts = changedFacts(a, b, mainline);
+  const renames = renamesOf(a.cells, b.cells, addedBy(b.series));
+  const nameInA = asNamedInA(renames);
   const scenarios: ScenarioDiff[] = [];
   for (const { id, title } of order) {
     const ca = cellsA.get(id);
     const cb = cellsB.get(id);
     if (ca === undefined && cb === undefined) continue;
-    const findings = classifyFindings(id, ca, cb, cellsM.get(id));
+    const findings = classifyFindings(id, ca, cb, cellsM.get(id), nameInA);
     if (ca === undefined || cb === undefined) {
       scenarios.push({
         scenario: id,
@@ -420,7 +440,7 @@ export function compareVersions(a: VersionSide, b: VersionSide, opts: CompareOpt
       });
       continue;
     }
-    const changed = changedFields(ca, cb, sameImplementation(a.ran, b.ran));
+    const changed = changedFields(ca, cb, sameImplementation(a.ran, b.ran), renames);
     const different = changed.length > 0;
     scenarios.push({
       scenario: id,
@@ -444,6 +464,7 @@ export function compareVersions(a: VersionSide, b: VersionSide, opts: CompareOpt
     mainline: mainline ? ref(mainline) : null,
     scenarios,
     factChanges: facts,
+    ...(renames.length > 0 ? { renames } : {}),
     counts: {
       same: count("same"),
       different: count("different"),

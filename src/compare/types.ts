@@ -2,6 +2,7 @@
  * Types of the behavioural comparison of two versions (src/compare). Plain JSON values: a VersionDiff is part
  * of the JSON report (`rproc-review diff --format json`).
  */
+
 import type {
   CellResult,
   FinalState,
@@ -13,6 +14,7 @@ import type {
 } from "../scenarios/result.ts";
 import type { DesignFacts, FactPath } from "../semantics/facts.ts";
 import type { ChangelogNote, Series } from "../series/types.ts";
+import type { Rename } from "./renames.ts";
 
 /** Where in a series a fact was read (the mapper's evidence entry). */
 export interface EvidenceItem {
@@ -200,6 +202,8 @@ export interface VersionDiff {
   factChanges: FactChange[];
   /** True when responsible facts were narrowed by re-running B with each one reverted (attributeCauses). */
   attributed?: boolean;
+  /** Functions of A that B runs under another name, step for step (renamesOf); their findings are matched. */
+  renames?: Rename[];
   counts: {
     same: number;
     different: number;

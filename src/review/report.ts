@@ -151,8 +151,18 @@ export function buildReport(a: VersionSide, b: VersionSide, opts: ReportOptions 
     traces,
     ...(opts.explore ? { explore: opts.explore } : {}),
     ...(opts.interleave ? { interleave: opts.interleave } : {}),
-    notes: [...(opts.notes ?? [])],
+    notes: [...(opts.notes ?? []), ...renameNotes(diff)],
   };
+}
+
+/** What the compare matched across a rename (renamesOf), said once. */
+function renameNotes(diff: VersionDiff): string[] {
+  const r = diff.renames ?? [];
+  if (r.length === 0) return [];
+  const scenarios = new Set(r.flatMap((x) => x.scenarios)).size;
+  return [
+    `${diff.b.id} runs ${r.map((x) => `${x.from}() as ${x.to}()`).join(", ")}, step for step where both ran (${scenarios} scenario${scenarios === 1 ? "" : "s"}), and its patches add the new name${r.length === 1 ? "" : "s"}: a rename, so findings and traces are matched across it`,
+  ];
 }
 
 /**

@@ -11,7 +11,13 @@ import { compareInterleavings, type InterleaveSubject } from "../compare/interle
 import { builtinSide, cellsOf, type MappedFacts, seriesSide } from "../compare/sides.ts";
 import type { VersionSide } from "../compare/types.ts";
 import { loadFixtures } from "../emulator/api.ts";
-import { type CellResult, ranWarnings, sameImplementation, shortFileNames } from "../scenarios/result.ts";
+import {
+  type CellResult,
+  ranWarnings,
+  sameImplementation,
+  shortFileNames,
+  siteText,
+} from "../scenarios/result.ts";
 import { type Design, runMatrix, runScenario } from "../scenarios/run.ts";
 import type { TeeDriverImpl } from "../scenarios/world.ts";
 import { FACT_PATHS } from "../semantics/facts.ts";
@@ -320,7 +326,7 @@ export async function runReview(
     const first = stopped[0]?.unknownBecause?.find((u) => u.at !== undefined)?.at;
     if (first !== undefined)
       notRepresented.push(
-        `${s.design.id}'s posted C stopped in ${stopped.length} scenario${stopped.length === 1 ? "" : "s"} (first at ${first.file}:${first.line})`,
+        `${s.design.id}'s posted C stopped in ${stopped.length} scenario${stopped.length === 1 ? "" : "s"} (first at ${siteText(first)})`,
       );
   }
   const bExplained = explained.get(b);

@@ -36,6 +36,11 @@ export function layerOfFile(file: string): TraceLayer {
   return "core";
 }
 
+/** "file:line", or the file alone for a site of no line (line 0: the file as a whole, e.g. a missing definition). */
+export function siteText(site: { file: string; line: number }): string {
+  return site.line === 0 ? site.file : `${site.file}:${site.line}`;
+}
+
 export interface TraceStep {
   layer: TraceLayer;
   /** The C function (or TA command / platform action) this step stands for. */

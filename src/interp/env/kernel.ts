@@ -16,7 +16,7 @@
  */
 import type { Platform, TeeParam } from "../../emulator/api.ts";
 import { taCommandName } from "../../emulator/api.ts";
-import type { TraceLayer } from "../../scenarios/result.ts";
+import { siteText, type TraceLayer } from "../../scenarios/result.ts";
 import type { Device, DeviceLink, Driver, DriverCore } from "../../semantics/device.ts";
 import {
   type Frame,
@@ -66,7 +66,7 @@ export class CannotRunC extends Error {
     /** A fault (the kernel would oops) rather than something the environment or interpreter lacks. */
     readonly fault: boolean,
   ) {
-    super(`${what} at ${site.file}:${site.line}`);
+    super(`${what} at ${siteText(site)}`);
   }
 }
 

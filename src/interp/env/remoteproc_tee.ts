@@ -11,7 +11,7 @@
  * Workers-safe: the parser is a parameter (loadTeeDriver); a loaded program is plain data.
  */
 import type { Parser } from "web-tree-sitter";
-import { layerOfFile, type UnknownReason } from "../../scenarios/result.ts";
+import { layerOfFile, siteText, type UnknownReason } from "../../scenarios/result.ts";
 import type { TeeDriverImpl, TeeDriverInstance } from "../../scenarios/world.ts";
 import type { Device } from "../../semantics/device.ts";
 import type { FwObj, Ptr, Rproc } from "../../semantics/remoteproc_core.ts";
@@ -210,8 +210,10 @@ function interpretedApi(
         what: e.what,
         files: [e.site.file],
         why: e.fault
-          ? `the posted C faulted (the kernel would oops) at ${e.site.file}:${e.site.line}: ${e.what}`
-          : `the posted C stopped at ${e.site.file}:${e.site.line}: ${e.what}`,
+          ? `the posted C faulted (the kernel would oops) at ${siteText(e.site)}: ${e.what}`
+          : e.site.line === 0
+            ? `${e.what}, which the hand model's STM32 driver calls: an API the series renamed or removed? (the series' own callers run from C on a kernel tree only)`
+            : `the posted C stopped at ${siteText(e.site)}: ${e.what}`,
         at: { file: e.site.file, line: e.site.line },
       };
       return reason;
