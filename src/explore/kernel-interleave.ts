@@ -71,7 +71,17 @@ export const KERNEL_SCENARIOS: readonly { id: string; title: string; world: Kern
   },
 ];
 
-export type KernelFindingKind = FindingKind | "lock-inversion" | "deadlock" | "fault" | "unknown";
+/**
+ * The matrix's kinds, and those only kernel threads raise: lockdep's lock-order inversion, a deadlock, a data
+ * race on a list of the posted C (src/interp/env/kernel.ts), a fault of the C, an execution that stopped.
+ */
+export type KernelFindingKind =
+  | FindingKind
+  | "lock-inversion"
+  | "deadlock"
+  | "data-race"
+  | "fault"
+  | "unknown";
 
 export interface KernelThreadFinding {
   kind: KernelFindingKind;
