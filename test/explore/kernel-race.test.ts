@@ -94,9 +94,13 @@ describe.skipIf(!have)(
     it("with fx_lock around the walk too, no schedule to the same depth races (and both sides do take it)", async () => {
       const r = await exploreKernelInterleavings(locked, unbindRacingStart, fx, { depth: 5 });
       expect(races(r)).toEqual([]);
-      // Nor does the walk go on over a freed entry. (A leak of the watch remains at t3,t3: that world's driver
-      // core takes no device_lock, so the unbind can run inside probe before fx_watch_add links the watch.)
+      // Nor does the walk go on over a freed entry, nor does the unbind run inside probe (the driver core's
+      // device_lock). A leak of the watch remains where the sysfs start runs before rproc_add (the world
+      // starts the writers once the driver data is set) and rproc_add, then probe, fail.
       expect(r.findings.filter((f) => f.finding.at === "fx_watch_start")).toEqual([]);
+      expect(r.findings.some((f) => f.finding.at === "stm32_rproc_probe")).toBe(false);
+      const leak = r.findings.find((f) => f.finding.kind === "leak" && f.finding.at === "fx_watch_add");
+      expect(leak?.schedule[0]).toBe(2);
       const x = await runKernelSchedule(locked, unbindRacingStart.world, [], fx);
       const takers = x.trace
         .filter((s) => s.event === "lock" && s.detail === "mutex fx_lock")
