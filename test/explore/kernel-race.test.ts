@@ -130,6 +130,32 @@ describe.skipIf(!have)(
       expect(y.scenarios[0]?.findings.filter((f) => f.kind === "data-race")).toEqual([]);
     }, 240_000);
 
+    it("with the core from C too on every side, the compare classes the same race introduced (one choice deeper); the locked change has none", async () => {
+      const cMainline = await mainlineFromTree(TREE, true);
+      const cRacy = await mainlineFromTree(TREE, true, stm32Watches(false));
+      const cLocked = await mainlineFromTree(TREE, true, stm32Watches(true));
+      expect(cRacy.stm32?.core).toBeDefined();
+      const a: InterleaveSubject = { design: cMainline, replayAs: "--version mainline", notRepresented: [] };
+      const b: InterleaveSubject = { design: cRacy, replayAs: "--version racy", notRepresented: [] };
+      const x = await compareInterleavings(a, b, a, fx, 6, ["unbind-racing-start"]);
+      expect(x.scenarios[0]?.notJudged).toBeNull();
+      const race = x.scenarios[0]?.findings.find((f) => f.kind === "data-race");
+      expect(race).toMatchObject({ class: "introduced", at: "fx_watch_del", schedule: [1, 1, 2, 2, 3, 3] });
+      expect(race?.detail).toMatch(
+        /while t2 sysfs state start walks it in fx_watch_start .*: no lock in common/,
+      );
+      const l: InterleaveSubject = { design: cLocked, replayAs: "--version locked", notRepresented: [] };
+      const y = await compareInterleavings(a, l, a, fx, 6, ["unbind-racing-start"]);
+      expect(y.scenarios[0]?.notJudged).toBeNull();
+      expect(y.scenarios[0]?.findings).toEqual([]);
+      // A side on the hand model's core against sides on the C core: not judged, the cores would be compared.
+      const mixed = await compareInterleavings(a, { ...b, design: racy }, a, fx, 6, ["unbind-racing-start"]);
+      expect(mixed.scenarios[0]?.notJudged).toMatch(
+        /the sides run different remoteproc cores \(mainline from C, mainline the hand model's\)/,
+      );
+      expect(mixed.scenarios[0]?.findings).toEqual([]);
+    }, 240_000);
+
     it("the matrix's interleaving rows mark it !race", async () => {
       const rows = await runInterleaveRows([{ ...racy, id: "racy" }], 5, fx);
       const cell = rows.cells.find((c) => c.scenario === "unbind-racing-start");
