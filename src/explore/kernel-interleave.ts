@@ -159,8 +159,16 @@ export async function runKernelSchedule(
     reason: "waits for the driver to be bound",
     ready: () => w.rprocView !== null || insmod.state === "done",
   };
+  // The rproc's state file is there once rproc_add registered it (the hand model's core; the C core's
+  // sysfs writes find it through its class device, and fail with -ENODEV before device_add).
+  const registered = {
+    reason: "waits for the rproc's sysfs files (rproc_add)",
+    ready: () =>
+      insmod.state === "done" ||
+      (w.coreInstance === null ? w.rproc?.registered === true : w.rprocView !== null),
+  };
   for (const wr of world.writers)
-    t.spawn(`sysfs state ${wr}`, () => (wr === "start" ? w.start() : w.stop()), bound);
+    t.spawn(`sysfs state ${wr}`, () => (wr === "start" ? w.start() : w.stop()), registered);
   if (world.unbind) t.spawn("sysfs unbind", () => w.unbind(w.rprocDev, "stm32-rproc"), bound);
   if (world.crash) t.spawn("watchdog", () => w.crash(), bound);
   const maxSched = opts.maxSched ?? 500;
