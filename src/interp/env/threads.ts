@@ -440,14 +440,19 @@ export class ThreadedKernel implements Environment {
     if (this.walks.length === 0) return;
     const mine = this.heldBy(me.id);
     for (const w of this.walks) {
-      if (w.th === me || w.th.done || w.locks.some((l) => mine.some((h) => h.addr === l.addr))) continue;
+      if (w.th === me || w.th.done) continue;
+      // The locks the walker has held since its walk began: one it let go inside the walk protects nothing.
+      const now = this.heldBy(w.th.id);
+      const kept = w.locks.filter((l) => now.includes(l));
+      if (kept.some((l) => mine.some((h) => h.addr === l.addr))) continue;
       if (!nodes.some((n) => n.k === "ptr" && onListRing(this.machine.mem, w.head, n.addr))) continue;
       const ch = postedFrame(me);
       const held = (ls: readonly LockState[]): string =>
         ls.length === 0 ? "no lock" : ls.map((l) => l.cls).join(", ");
+      const dropped = w.locks.filter((l) => !kept.includes(l));
       this.raise(
         "data-race",
-        `${this.threadLabel(me)} changes the list ${w.text} with ${ch.api}() in ${ch.fn}${atSite(ch.site)}, holding ${held(mine)}, while ${this.threadLabel(w.th)} walks it in ${w.fn}${atSite(w.site)}, having begun with ${held(w.locks)}: no lock in common`,
+        `${this.threadLabel(me)} changes the list ${w.text} with ${ch.api}() in ${ch.fn}${atSite(ch.site)}, holding ${held(mine)}, while ${this.threadLabel(w.th)} walks it in ${w.fn}${atSite(w.site)}, having begun with ${held(w.locks)}${dropped.length === 0 ? "" : ` and let ${held(dropped)} go since`}: no lock in common`,
         ch.fn,
         `${w.fn} / ${ch.fn}`,
       );
