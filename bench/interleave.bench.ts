@@ -118,14 +118,22 @@ export async function benchKernelInterleave(depth = 6): Promise<string[]> {
   const specs = ["mainline", ...["v13", "v14", "v15", "v16"].map((v) => join(SHARED, "lkml", v))];
   for (const spec of specs) {
     const name = spec === "mainline" ? "mainline" : spec.slice(spec.lastIndexOf("/") + 1);
-    let design: Design;
-    try {
-      design = await kernelTreeInterleaveDesign(spec, tree);
-    } catch (e) {
-      lines.push(`${name} on linux-6.12: not run: ${e instanceof Error ? e.message : String(e)}`);
-      continue;
+    // The drivers from C over the hand model's core ($RPROC_REVIEW_MODEL_CORE), then (a series) the core
+    // from C too, as explore --interleave --kernel-tree runs it by default.
+    for (const modelCore of spec === "mainline" ? [true] : [true, false]) {
+      let design: Design;
+      if (modelCore) process.env.RPROC_REVIEW_MODEL_CORE = "1";
+      try {
+        design = await kernelTreeInterleaveDesign(spec, tree);
+      } catch (e) {
+        lines.push(`${name} on linux-6.12: not run: ${e instanceof Error ? e.message : String(e)}`);
+        break;
+      } finally {
+        if (modelCore) delete process.env.RPROC_REVIEW_MODEL_CORE;
+      }
+      const what = design.stm32?.core === undefined ? "from C" : "from C, the core too";
+      lines.push(...(await kernelDesignLines(`${name} on linux-6.12 ${what}`, design, fixtures, depth)));
     }
-    lines.push(...(await kernelDesignLines(`${name} on linux-6.12 from C`, design, fixtures, depth)));
   }
   return lines;
 }

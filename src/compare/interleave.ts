@@ -92,15 +92,24 @@ export function interleaveReplayCommand(
 }
 
 /**
- * Why a design's interleavings cannot run at all: its core ran from C in its cells (a kernel tree), and the
- * kernel-thread world runs the hand model's core only (src/explore/kernel-interleave.ts); null when they can.
+ * Why the sides' findings cannot be told apart by the series: some ran the remoteproc core from C (a kernel
+ * tree's remoteproc_core.c) and others the hand model's, so a difference may be the core's (the hand model's
+ * rproc_del lets a start boot between its shutdown and RPROC_DELETED, 6.12's sets rproc->deleting first);
+ * null when every side runs the same core.
  */
-export function cannotInterleave(d: Design): string | null {
-  return d.stm32?.core === undefined
-    ? null
-    : `${d.id}'s core ran from C in its cells, and the kernel-thread world runs the hand model's core only (its driver core has no device_lock)`;
+function coresDiffer(
+  a: InterleaveSubject,
+  b: InterleaveSubject,
+  mainline: InterleaveSubject | null,
+): string | null {
+  const sides = [a, b, ...(mainline === null ? [] : [mainline])];
+  const fromC = sides.filter((s) => s.design.stm32?.core !== undefined).map((s) => s.design.id);
+  const model = sides.filter((s) => s.design.stm32?.core === undefined).map((s) => s.design.id);
+  if (fromC.length === 0 || model.length === 0) return null;
+  return `the sides run different remoteproc cores (${[...new Set(fromC)].join(", ")} from C, ${[...new Set(model)].join(", ")} the hand model's): their interleavings would compare the cores, not the series`;
 }
 
+/** A search not run (the sides' cores differ): no execution, no finding. */
 const NOT_RUN: KernelInterleaveResult = {
   design: "",
   scenario: "",
@@ -120,8 +129,6 @@ const NOT_RUN: KernelInterleaveResult = {
 /** Why a side's search is not judged: its unrepresented files, the first execution that stopped. */
 function notJudgedOf(s: InterleaveSubject, r: KernelInterleaveResult): string | null {
   const why = [...s.notRepresented];
-  const cannot = cannotInterleave(s.design);
-  if (cannot !== null) why.push(cannot);
   if (r.unknown !== null)
     why.push(
       `${s.design.id}'s schedule ${r.unknown.schedule.length === 0 ? "(default)" : r.unknown.schedule.map((t) => `t${t}`).join(",")} stopped: ${r.unknown.what}`,
@@ -159,8 +166,10 @@ export async function compareInterleavings(
     d.tee === undefined && d.stm32 === undefined
       ? `${scenario}\u0000${canonicalJson({ facts: d.facts, unknown: d.unknownFacts ?? [], unmodelled: d.unmodelled ?? [] })}`
       : null;
+  // Sides with different cores are not judged whatever their searches find: none is run.
+  const differ = coresDiffer(a, b, mainline);
   const search = async (s: InterleaveSubject, scenario: (typeof KERNEL_SCENARIOS)[number]) => {
-    if (cannotInterleave(s.design) !== null) return NOT_RUN;
+    if (differ !== null) return NOT_RUN;
     const key = keyOf(s.design, scenario.id);
     const hit = key === null ? undefined : cache.get(key);
     if (hit !== undefined) return hit;
@@ -179,7 +188,7 @@ export async function compareInterleavings(
     const sa = summary(a, ra);
     const sb = summary(b, rb);
     const sm = mainline === null || rm === null ? null : summary(mainline, rm);
-    const reasons = [sa.notJudged, sb.notJudged, sm?.notJudged ?? null].filter(
+    const reasons = [sa.notJudged, sb.notJudged, sm?.notJudged ?? null, differ].filter(
       (x): x is string => x !== null,
     );
     const inA = new Set(ra.findings.map((f) => kernelFindingKey(f.finding)));

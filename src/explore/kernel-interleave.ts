@@ -1,9 +1,10 @@
 /**
  * Interleavings of a design's own drivers on the hand model's kernel threads (src/semantics/kthread.ts): the
  * world of a matrix cell (src/scenarios/world.ts) with a kernel tree's stm32_rproc.c and the posted
- * remoteproc_tee.c from C over the hand model's core, where the module load (probe, and with st,auto-boot the
- * firmware loader's rproc_auto_boot_callback on its worker), sysfs state writers, the driver core's unbind and
- * the watchdog's crash work are kernel threads, and the search chooses which one runs at every scheduling
+ * remoteproc_tee.c from C, and the core from C where the matrix runs it so (the driver core's device_lock
+ * serialises probe and remove), where the module load (probe, and with st,auto-boot the firmware loader's
+ * rproc_auto_boot_callback on its worker), sysfs state writers, the driver core's unbind and the watchdog's
+ * crash work are kernel threads, and the search chooses which one runs at every scheduling
  * point (a sleeping lock of the core or of the C, a C yield).
  *
  * A schedule is the list of threads chosen at the first choice points; past it the lowest-numbered runnable
@@ -71,7 +72,17 @@ export const KERNEL_SCENARIOS: readonly { id: string; title: string; world: Kern
   },
 ];
 
-export type KernelFindingKind = FindingKind | "lock-inversion" | "deadlock" | "fault" | "unknown";
+/**
+ * The matrix's kinds, and those only kernel threads raise: lockdep's lock-order inversion, a deadlock, a data
+ * race on a list of the posted C (src/interp/env/kernel.ts), a fault of the C, an execution that stopped.
+ */
+export type KernelFindingKind =
+  | FindingKind
+  | "lock-inversion"
+  | "deadlock"
+  | "data-race"
+  | "fault"
+  | "unknown";
 
 export interface KernelThreadFinding {
   kind: KernelFindingKind;
@@ -120,12 +131,6 @@ export async function runKernelSchedule(
   fixtures: Fixtures,
   opts: KernelRunOptions = {},
 ): Promise<KernelExecution> {
-  // The C core is not run on the hand model's kernel threads yet (their driver core has no device_lock:
-  // src/node/kernel-interleave-input.ts): such a design is built with the hand model's core.
-  if (design.stm32?.core !== undefined)
-    throw new Error(
-      `${design.id}: the kernel-thread world keeps the hand model's core, and this design's STM32 driver runs with the C core (map it with modelCore)`,
-    );
   // The facts it reads: an unknown fact read, or a changed function no fact describes called, means the
   // model ran in place of the posted code (the execution is unknown, as a matrix cell is).
   const tracked = trackFactReads(design.facts);
@@ -154,8 +159,16 @@ export async function runKernelSchedule(
     reason: "waits for the driver to be bound",
     ready: () => w.rprocView !== null || insmod.state === "done",
   };
+  // The rproc's state file is there once rproc_add registered it (the hand model's core; the C core's
+  // sysfs writes find it through its class device, and fail with -ENODEV before device_add).
+  const registered = {
+    reason: "waits for the rproc's sysfs files (rproc_add)",
+    ready: () =>
+      insmod.state === "done" ||
+      (w.coreInstance === null ? w.rproc?.registered === true : w.rprocView !== null),
+  };
   for (const wr of world.writers)
-    t.spawn(`sysfs state ${wr}`, () => (wr === "start" ? w.start() : w.stop()), bound);
+    t.spawn(`sysfs state ${wr}`, () => (wr === "start" ? w.start() : w.stop()), registered);
   if (world.unbind) t.spawn("sysfs unbind", () => w.unbind(w.rprocDev, "stm32-rproc"), bound);
   if (world.crash) t.spawn("watchdog", () => w.crash(), bound);
   const maxSched = opts.maxSched ?? 500;
@@ -433,20 +446,6 @@ export async function runInterleaveRows(
   for (const d of designs) {
     const notRun = (d.ran ?? []).filter((r) => r.from === "not run").map((r) => r.file);
     for (const s of KERNEL_SCENARIOS) {
-      if (d.stm32?.core !== undefined) {
-        // The world runs the hand model's core only: a design whose core ran from C is not searched.
-        cells.push({
-          version: d.id,
-          scenario: s.id,
-          depth,
-          executions: 0,
-          states: 0,
-          findings: [],
-          unknown:
-            "its core ran from C in its cells, and the kernel-thread world runs the hand model's core only (its driver core has no device_lock)",
-        });
-        continue;
-      }
       const r = await exploreKernelInterleavings(d, s, fixtures, { depth });
       const why = [
         ...(notRun.length > 0 ? [`${notRun.join(", ")} did not run from C: the model stood in for it`] : []),

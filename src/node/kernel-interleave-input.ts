@@ -88,17 +88,10 @@ export async function kernelTreeInterleaveDesign(
       `${spec} is a built-in version, whose code is the hand model's: give its mails (an mbox or directory) with --kernel-tree to run its C, or no --kernel-tree for the hand model`,
       { subject: "--versions" },
     );
-  // The kernel threads' world keeps the hand model's core. The C core runs on its threads, but that world's
-  // driver core has no device_lock: a sysfs unbind may run inside probe, which Linux forbids, and the C core
-  // shows it (v16 unbind-racing-start at [3,3,3]: rproc_del's list_del_rcu of an rproc rproc_add had not
-  // linked yet faults; with the hand model's core no schedule to depth 3 gets there).
-  const design = (
-    await mappedSubject(await loadInput(spec), spec, {
-      kernelTree: tree.dir,
-      modelCore:
-        "the kernel-thread world (explore --interleave) keeps the hand model's core: its driver core has no device_lock, so an unbind could run inside probe, which the C core's rproc_add would expose",
-    })
-  ).design;
+  // The series on the tree as its matrix cells run it: the core from C too when it lowers (the kernel-thread
+  // world's driver core serialises probe and remove per device, as Linux's device_lock does), else the hand
+  // model's core (its ran: entry says why; RPROC_REVIEW_MODEL_CORE keeps it).
+  const design = (await mappedSubject(await loadInput(spec), spec, { kernelTree: tree.dir })).design;
   if (design.stm32 === undefined)
     throw new InputError(
       `${spec}: the tree's stm32_rproc.c does not run from C with this series (matrix --kernel-tree says which file fell back and why)`,

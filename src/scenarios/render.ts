@@ -2,7 +2,7 @@
  * The text form of a matrix: scenarios as rows, designs as columns (identical columns folded, with a note),
  * a short verdict per cell with finding markers, a legend, then the findings of every cell.
  */
-import type { InterleaveRows } from "../explore/kernel-interleave.ts";
+import type { InterleaveRows, KernelFindingKind } from "../explore/kernel-interleave.ts";
 import { errnoName } from "../semantics/kernel.ts";
 import { type CellResult, describeRan, type FindingKind, type MatrixResult, ranWarnings } from "./result.ts";
 
@@ -132,9 +132,10 @@ export function renderMatrixText(m: MatrixResult): string {
 }
 
 /** Markers of the findings only the interleavings raise (the kernel threads' monitors). */
-const THREAD_MARKERS: Record<string, string> = {
+const THREAD_MARKERS: Record<Exclude<KernelFindingKind, FindingKind>, string> = {
   "lock-inversion": "lockdep",
   deadlock: "deadlock",
+  "data-race": "race",
   fault: "fault",
   unknown: "unknown",
 };
@@ -145,7 +146,10 @@ export function interleaveCellVerdict(c: InterleaveRows["cells"][number]): strin
   const kinds = [...new Set(c.findings.map((f) => f.kind))];
   if (kinds.length === 0) return "ok";
   return kinds
-    .map((k) => `!${(FINDING_MARKERS as Record<string, string>)[k] ?? THREAD_MARKERS[k] ?? k}`)
+    .map(
+      (k) =>
+        `!${k in THREAD_MARKERS ? THREAD_MARKERS[k as keyof typeof THREAD_MARKERS] : FINDING_MARKERS[k as FindingKind]}`,
+    )
     .join(" ");
 }
 

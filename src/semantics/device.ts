@@ -5,6 +5,7 @@
  */
 import type { DtNode } from "./devicetree.ts";
 import { EPROBE_DEFER, type Kernel, type KObj } from "./kernel.ts";
+import type { KThread } from "./kthread.ts";
 
 /** struct device (the parts the model needs). */
 export class Device {
@@ -13,6 +14,8 @@ export class Device {
   drvdata: unknown = null;
   /** Devices whose probe returned -EPROBE_DEFER are retried when another driver binds. */
   deferred = false;
+  /** The kernel thread holding dev->mutex (device_lock), while the kernel runs threads. */
+  lockedBy: KThread | null = null;
   constructor(
     readonly name: string,
     readonly bus: "platform" | "tee",
@@ -80,8 +83,45 @@ export class DriverCore {
     return drv === undefined ? 0 : this.really_probe(dev, drv);
   }
 
-  /** models drivers/base/dd.c: really_probe() — probe; on failure devres is released; -EPROBE_DEFER defers */
+  /**
+   * models drivers/base/core.c: device_lock() — dev->mutex, which the driver core holds across a probe and a
+   * remove, so that a sysfs unbind waits for the probe in progress. It matters only where the kernel runs
+   * threads (src/semantics/kthread.ts): a thread blocks while another holds it, with no scheduling point of
+   * its own and no lockdep class (the kernel's dev->mutex is lockdep_set_novalidate_class) and no trace step.
+   */
+  private async device_lock(dev: Device): Promise<void> {
+    const t = this.k.threads;
+    const me = t?.current ?? null;
+    if (t === null || me === null) return;
+    this.k.touch(`device_lock ${dev.name}`, true);
+    await t.block(`device_lock(${dev.name}) held by ${t.label(dev.lockedBy)}`, () => dev.lockedBy === null);
+    dev.lockedBy = me;
+  }
+
+  /** models drivers/base/core.c: device_unlock() */
+  private device_unlock(dev: Device): void {
+    if (this.k.threads === null || dev.lockedBy === null) return;
+    this.k.touch(`device_lock ${dev.name}`, true);
+    dev.lockedBy = null;
+  }
+
+  /**
+   * models drivers/base/dd.c: really_probe() — probe under the device's lock (driver_probe_device's
+   * caller takes it); on failure devres is released; -EPROBE_DEFER defers
+   */
   private async really_probe(dev: Device, drv: Driver): Promise<number> {
+    await this.device_lock(dev);
+    let ret: number;
+    try {
+      ret = await this.probeLocked(dev, drv);
+    } finally {
+      this.device_unlock(dev);
+    }
+    if (ret === 0) await this.driver_deferred_probe_trigger();
+    return ret;
+  }
+
+  private async probeLocked(dev: Device, drv: Driver): Promise<number> {
     this.k.touch(`dev ${dev.name}`, true);
     dev.driver = drv;
     const ret = await this.k.call("core", "really_probe", () => drv.probe(this.k, dev), {
@@ -97,7 +137,6 @@ export class DriverCore {
       return ret;
     }
     dev.deferred = false;
-    await this.driver_deferred_probe_trigger();
     return 0;
   }
 
@@ -116,11 +155,23 @@ export class DriverCore {
   async device_release_driver(dev: Device): Promise<void> {
     this.k.touch(`dev ${dev.name}`, false);
     this.k.touch("links", false);
-    const drv = dev.driver;
-    if (drv === null) return;
+    if (dev.driver === null) return;
     for (const link of this.links.filter((l) => !l.freed && l.data.supplier === dev)) {
       await this.device_release_driver(link.data.consumer);
     }
+    // __device_release_driver runs under the device's lock, and finds the driver bound (or not) under it.
+    await this.device_lock(dev);
+    try {
+      await this.releaseLocked(dev);
+    } finally {
+      this.device_unlock(dev);
+    }
+  }
+
+  private async releaseLocked(dev: Device): Promise<void> {
+    this.k.touch(`dev ${dev.name}`, false);
+    const drv = dev.driver;
+    if (drv === null) return;
     await this.k.call(
       "core",
       "device_release_driver",

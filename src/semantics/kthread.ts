@@ -58,13 +58,16 @@ export interface KThread {
 }
 
 export interface ThreadFindingOfKernel {
-  kind: "lock-inversion";
+  /** lockdep's (raised here), or a data race on a list (raised by the interpreter's kernel environment). */
+  kind: "lock-inversion" | "data-race";
   at: string;
   thread: string;
   detail: string;
   subject: string;
   /** The kernel trace step at which it was raised. */
   step: number;
+  /** The posted line that raised it, when posted C did. */
+  site?: { file: string; line: number };
 }
 
 export interface KThreadHost {
@@ -187,6 +190,11 @@ export class KThreads {
   }
 
   // ---- lockdep -------------------------------------------------------------------------------------------
+
+  /** The locks `th` holds (the lock objects themselves), in the order it took them. */
+  holding(th: KThread): readonly LockClass[] {
+    return this.held.get(th) ?? [];
+  }
 
   /** The running thread took `l` (after any others it holds). */
   acquired(l: LockClass): void {

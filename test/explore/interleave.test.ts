@@ -233,6 +233,22 @@ describe("interleavings: data races on lists", () => {
     );
   });
 
+  it("a lock the walker lets go inside the walk (to sleep) protects nothing: the change under it is a race", async () => {
+    const text = listRace(true).replace(
+      "\t\tmsleep(1);\n",
+      "\t\tmutex_unlock(&f->lock);\n\t\tmsleep(1);\n\t\tmutex_lock(&f->lock);\n",
+    );
+    expect(text).toContain("mutex_unlock(&f->lock);\n\t\tmsleep(1);");
+    const d = await inline(text);
+    const r = exploreInterleavings(d, DEFAULT_WORLD, { depth: 4 });
+    const race = r.findings.find((f) => f.finding.kind === "data-race");
+    expect(race?.finding.detail).toMatch(
+      /holding &f->lock, while t2 work fx_work walks it in fx_work \(drivers\/remoteproc\/fx_inline.c:\d+\), having begun with &f->lock and let &f->lock go since: no lock in common$/,
+    );
+    const x = runSchedule(d, DEFAULT_WORLD, race?.schedule ?? []);
+    expect(x.findings.map((f) => f.kind)).toContain("data-race");
+  });
+
   it("reports nothing when the walk and the changes hold the same lock", async () => {
     const d = await inline(listRace(true));
     const r = exploreInterleavings(d, DEFAULT_WORLD, { depth: 4 });

@@ -27,6 +27,8 @@ interface CDevice {
   released: boolean;
   /** Wakeup events held (pm_stay_awake without its pm_relax). */
   awake: number;
+  /** Operations on its sysfs files in progress (kernfs's active references): device_del waits for them. */
+  active?: number;
   /** The release of a device the environment made (a platform device it registered), instead of the C's. */
   envRelease?: (call: EnvCall) => Value | Gen<Value>;
 }
@@ -168,7 +170,10 @@ export const DEVICE_CORE: EnvModule = {
         k.note(layer(call), call.caller, "device_add", label(d, addr));
         return ret(0);
       },
-      /** drivers/base/core.c: device_del() — out of sysfs; drops device_add's reference */
+      /**
+       * drivers/base/core.c: device_del() — out of sysfs (kernfs_drain: it waits for the operations on its
+       * files in progress, none starts after); drops device_add's reference
+       */
       device_del: (call) => {
         const cd = mustBe(call);
         k.mightSleep("device_del", call.caller);
@@ -178,7 +183,18 @@ export const DEVICE_CORE: EnvModule = {
         }
         cd.d.added = false;
         k.note(layer(call), call.caller, "device_del", label(cd.d, cd.addr));
-        return put(env, call, cd.addr, cd.d);
+        if ((cd.d.active ?? 0) === 0) return put(env, call, cd.addr, cd.d);
+        return (function* (): Gen<Value> {
+          k.touch(`sysfs ${cd.addr}`, false);
+          yield {
+            k: "wait",
+            reason: `device_del(${label(cd.d, cd.addr)}) drains its sysfs files' writers`,
+            ready: () => (cd.d.active ?? 0) === 0,
+          };
+          const r = put(env, call, cd.addr, cd.d);
+          if (typeof (r as { next?: unknown }).next === "function") return yield* r as Gen<Value>;
+          return r as Value;
+        })();
       },
       /** drivers/base/core.c: get_device() (NULL stays NULL) */
       get_device: orBefore(env, before, "get_device", (call) => {
@@ -214,6 +230,23 @@ export const DEVICE_CORE: EnvModule = {
     };
   },
 };
+
+/**
+ * fs/kernfs: an operation on a sysfs file of the C device at `addr` (a write of the rproc's state file) takes
+ * an active reference for its duration: null when the device is not in sysfs (its files are gone, as
+ * -ENODEV), else what drops it. device_del waits until none is held.
+ */
+export function sysfsActive(env: KernelEnv, addr: bigint): (() => void) | null {
+  const d = devices(env).get(addr);
+  if (d === undefined || !d.added) return null;
+  const k = env.w.k;
+  k.touch(`sysfs ${addr}`, true);
+  d.active = (d.active ?? 0) + 1;
+  return () => {
+    k.touch(`sysfs ${addr}`, true);
+    d.active = (d.active ?? 1) - 1;
+  };
+}
 
 function put(env: KernelEnv, call: EnvCall, addr: bigint, d: CDevice): Value | Gen<Value> {
   d.refs--;

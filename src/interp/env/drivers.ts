@@ -30,7 +30,7 @@ import { instantiate, type KConfig, loadProgram, type Machine } from "../index.t
 import type { LowerProblem, SourceFile } from "../lower.ts";
 import type { Value } from "../memory.ts";
 import { T } from "../types.ts";
-import { CDriverData, DEVICE_CORE } from "./device_core.ts";
+import { CDriverData, DEVICE_CORE, sysfsActive } from "./device_core.ts";
 import { FIRMWARE_LOADER } from "./firmware_loader.ts";
 import { ENV_HEADERS_FOR_CORE, ENV_HEADERS_FOR_TREE } from "./headers.ts";
 import { IDR } from "./idr.ts";
@@ -272,6 +272,21 @@ function cCore(env: KernelEnv, exit: () => Promise<void>): CoreInstance {
     const v = await env.run(fn, { name: fn }, [p, ...args]);
     return v.k === "int" ? Number(BigInt.asIntN(32, v.v)) : 0;
   };
+  /**
+   * A write of one of the rproc's sysfs files (state, recovery, firmware): on its class device rproc->dev,
+   * under kernfs's active reference (rproc_del's device_del waits for it); -ENODEV once the files are gone.
+   */
+  const sysfs = async (dev: Device, op: (p: Value & { k: "ptr" }) => Promise<number>): Promise<number> => {
+    const p = rprocOf(dev);
+    if (p === null) return -ENODEV;
+    const end = sysfsActive(env, p.addr + BigInt(env.c.member("rproc", "dev").off));
+    if (end === null) return -ENODEV;
+    try {
+      return await op(p);
+    } finally {
+      end();
+    }
+  };
   const stateName = (v: bigint): RprocState => {
     const name = Object.entries(env.machine.program.enums).find(
       ([n, e]) => n.startsWith("RPROC_") && n !== "RPROC_LAST" && e.v === v,
@@ -291,24 +306,14 @@ function cCore(env: KernelEnv, exit: () => Promise<void>): CoreInstance {
         recovery_disabled: c.getInt(p, "rproc", "recovery_disabled") !== 0n,
       };
     },
-    boot: async (dev) => {
-      const p = rprocOf(dev);
-      return p === null ? -ENODEV : call("rproc_boot", p);
-    },
-    shutdown: async (dev) => {
-      const p = rprocOf(dev);
-      return p === null ? -ENODEV : call("rproc_shutdown", p);
-    },
-    recovery: async (dev, enabled) => {
-      const p = rprocOf(dev);
-      if (p === null) return -ENODEV;
-      env.c.setInt(p, "rproc", "recovery_disabled", enabled ? 0n : 1n);
-      return enabled ? call("rproc_trigger_recovery", p) : 0;
-    },
-    setFirmware: async (dev, name) => {
-      const p = rprocOf(dev);
-      return p === null ? -ENODEV : call("rproc_set_firmware", p, [env.stringPtr(name)]);
-    },
+    boot: (dev) => sysfs(dev, (p) => call("rproc_boot", p)),
+    shutdown: (dev) => sysfs(dev, (p) => call("rproc_shutdown", p)),
+    recovery: (dev, enabled) =>
+      sysfs(dev, (p) => {
+        env.c.setInt(p, "rproc", "recovery_disabled", enabled ? 0n : 1n);
+        return enabled ? call("rproc_trigger_recovery", p) : Promise.resolve(0);
+      }),
+    setFirmware: (dev, name) => sysfs(dev, (p) => call("rproc_set_firmware", p, [env.stringPtr(name)])),
     exit,
   };
 }

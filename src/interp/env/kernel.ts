@@ -26,6 +26,7 @@ import {
   Mutex,
   SpinLock,
 } from "../../semantics/kernel.ts";
+import type { KThread, LockClass, ThreadFindingOfKernel } from "../../semantics/kthread.ts";
 import {
   type FirmwareStore,
   type FwObj,
@@ -49,7 +50,7 @@ import {
   tee_shm_register_kernel_buf,
 } from "../../semantics/tee_client.ts";
 import type { Site } from "../ast.ts";
-import type { EnvCall, EnvFunction, Environment, Gen, MachineApi, Suspend } from "../env.ts";
+import type { EnvCall, EnvFunction, Environment, Gen, ListMonitor, MachineApi, Suspend } from "../env.ts";
 import { type Machine, type Thread, UnknownError } from "../interp.ts";
 import { Fault, type Obj, type Value } from "../memory.ts";
 import { formatC } from "../printf.ts";
@@ -57,6 +58,7 @@ import { type CType, T } from "../types.ts";
 import { intVal, NULLP, ptrInto, truthy, Unsupported, VOID } from "../values.ts";
 import { CMem, le, type Served, unle } from "./cmem.ts";
 import { testedCallees } from "./handled.ts";
+import { atSite, onListRing, postedFrame } from "./lists.ts";
 
 /** What the posted C could not run: the interpreter's reason and the statement it stopped at. */
 export class CannotRunC extends Error {
@@ -151,6 +153,21 @@ function int(v: Value | undefined, what: string): bigint {
   return v.v;
 }
 
+/** A walk of a list by the posted C in progress on a kernel thread (list_for_each* to the end of its scope). */
+interface KernelListWalk {
+  readonly kt: KThread;
+  /** The interpreter's thread the walk runs on (one call of the C on `kt`). */
+  readonly th: Thread;
+  /** The address of the walked list's head, and the iterator's head expression (`&fx_entries`). */
+  readonly head: bigint;
+  readonly text: string;
+  /** The locks `kt` held when the walk began (the lock objects: one re-initialised is another). */
+  readonly locks: readonly LockClass[];
+  /** The posted code's function and line of the walk. */
+  readonly fn: string;
+  readonly site: Site | undefined;
+}
+
 /** Numbers the machines of a kernel in creation order (footprint keys of their memory objects). */
 const machinesOf = new WeakMap<object, number>();
 
@@ -183,6 +200,14 @@ export class KernelEnv implements Environment {
   private readonly fns: Record<string, EnvFunction>;
   /** Per C function (file and name): the kernel frame's options (the failures it gets past). */
   private readonly callOpts = new Map<string, { ignores?: readonly string[] }>();
+  /** The C's list walks in progress on the kernel threads (only while the kernel runs threads). */
+  private readonly walks: KernelListWalk[] = [];
+  /** The data races raised in this world (walk and change functions, list), each once. */
+  private readonly raced = new Set<string>();
+  readonly lists: ListMonitor = {
+    change: (nodes) => this.listChange(nodes),
+    walk: (head, text) => this.listWalk(head, text),
+  };
 
   constructor(
     readonly w: KernelWorld,
@@ -374,6 +399,78 @@ export class KernelEnv implements Environment {
     if (s.e instanceof CannotRunC)
       throw s.e.fault ? new Fault("bad-pointer", s.e.what) : new UnknownError(s.e.what, s.e.site);
     throw s.e;
+  }
+
+  // ---- lists shared between kernel threads -------------------------------------------------------------
+
+  /**
+   * The data-race monitor on lists (Eraser's lockset on list heads), while the kernel runs threads
+   * (src/semantics/kthread.ts): a walk of the posted C starts on the running kernel thread; it ends with the
+   * iterator's scope.
+   */
+  private listWalk(head: Value, text: string): (() => void) | null {
+    const threads = this.w.k.threads;
+    const kt = threads?.current ?? null;
+    const th = this.machine.running();
+    if (threads === null || kt === null || th === null || head.k !== "ptr") return null;
+    // A walk's start and end are ordered against every change of a list (the reduction keeps them apart).
+    this.w.k.touch("lists", true);
+    const where = postedFrame(th);
+    const w: KernelListWalk = {
+      kt,
+      th,
+      head: head.addr,
+      text,
+      locks: [...threads.holding(kt)],
+      fn: where.fn,
+      site: where.site,
+    };
+    this.walks.push(w);
+    return () => {
+      const i = this.walks.indexOf(w);
+      if (i >= 0) this.walks.splice(i, 1);
+      this.w.k.touch("lists", true);
+    };
+  }
+
+  /**
+   * A change of the lists `nodes` are on by the running kernel thread (list_add*, list_del*, list_move*,
+   * before they link or unlink): a data race with each walk of one of them another kernel thread is inside
+   * (parked in the walk's body) when no lock the walker has held since its walk began is held by the changer.
+   */
+  private listChange(nodes: readonly Value[]): void {
+    const threads = this.w.k.threads;
+    const me = threads?.current ?? null;
+    const th = this.machine.running();
+    if (threads === null || me === null || th === null) return;
+    this.w.k.touch("lists", false);
+    if (this.walks.length === 0) return;
+    const mine = threads.holding(me);
+    for (const w of this.walks) {
+      if (w.kt === me || w.th.done || w.kt.state === "done") continue;
+      // A lock the walker let go inside its walk (to sleep) protects nothing of the walk.
+      const now = threads.holding(w.kt);
+      const kept = w.locks.filter((l) => now.includes(l));
+      if (kept.some((l) => mine.includes(l))) continue;
+      if (!nodes.some((n) => n.k === "ptr" && onListRing(this.machine.mem, w.head, n.addr))) continue;
+      const ch = postedFrame(th);
+      const key = `${w.fn}\u0000${ch.fn}\u0000${w.text}`;
+      if (this.raced.has(key)) continue;
+      this.raced.add(key);
+      const held = (ls: readonly LockClass[]): string =>
+        ls.length === 0 ? "no lock" : ls.map((l) => l.name).join(", ");
+      const dropped = w.locks.filter((l) => !kept.includes(l));
+      const f: ThreadFindingOfKernel = {
+        kind: "data-race",
+        at: ch.fn,
+        thread: threads.label(me),
+        detail: `${threads.label(me)} changes the list ${w.text} with ${ch.api}() in ${ch.fn}${atSite(ch.site)}, holding ${held(mine)}, while ${threads.label(w.kt)} walks it in ${w.fn}${atSite(w.site)}, parked in the walk (${w.kt.reason}), having begun it with ${held(w.locks)}${dropped.length === 0 ? "" : ` and let ${held(dropped)} go since`}: no lock in common`,
+        subject: `${w.fn} / ${ch.fn}`,
+        step: this.w.k.lastStep(),
+      };
+      if (ch.site !== undefined) f.site = { file: ch.site.file, line: ch.site.line };
+      threads.findings.push(f);
+    }
   }
 
   // ---- twins -----------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import { formatC } from "../printf.ts";
 import { T } from "../types.ts";
 import { intVal, NULLP, ptrInto, truthy, Unsupported, VOID } from "../values.ts";
 import { CMem, le } from "./cmem.ts";
+import { atSite, onListRing, postedFrame } from "./lists.ts";
 import { LOCK_MAGIC } from "./threads_headers.ts";
 
 export { conflicts, type Footprint };
@@ -113,9 +114,6 @@ interface ListWalk {
   readonly fn: string;
   readonly site: Site | undefined;
 }
-
-/** How far a list's ring is followed (a longer one, or one that never comes back, is not searched further). */
-const RING_MAX = 100_000;
 
 export class ThreadedKernel implements Environment {
   private m: Machine | null = null;
@@ -413,44 +411,11 @@ export class ThreadedKernel implements Environment {
 
   // ---- lists shared between threads ----------------------------------------------------------------------
 
-  /** The posted code's innermost frame on a thread: its function and line (the walk's or the change's site). */
-  private postedFrame(th: Thread): { fn: string; site: Site | undefined; api: string } {
-    const frames = th.exec.frames;
-    for (let i = frames.length - 1; i >= 0; i--) {
-      const f = frames[i];
-      if (f !== undefined && !f.prelude)
-        return { fn: f.name, site: { file: f.file, line: f.line }, api: frames[i + 1]?.name ?? "?" };
-    }
-    return { fn: th.name, site: undefined, api: frames[frames.length - 1]?.name ?? "?" };
-  }
-
-  /** The pointer in a word of plain memory, read without an access (no footprint, no fault), or null. */
-  private peekPtr(addr: bigint): bigint | null {
-    const o = this.machine.mem.find(addr);
-    if (o === null || o.freed || o.io !== null) return null;
-    const off = Number(addr - o.base);
-    if (off < 0 || off + 8 > o.size) return null;
-    return o.view.getBigUint64(o.vo + off, true);
-  }
-
-  /** Whether the node at `node` is on the ring of the list whose head is at `head` (the head itself included). */
-  private onRing(head: bigint, node: bigint): boolean {
-    let p = head;
-    for (let i = 0; i < RING_MAX; i++) {
-      if (p === node) return true;
-      // struct list_head (the prelude's): next is at offset 0.
-      const next = this.peekPtr(p);
-      if (next === null || next === head) return false;
-      p = next;
-    }
-    return false;
-  }
-
   private listWalk(head: Value, text: string): (() => void) | null {
     const th = this.machine.running();
     if (th === null || head.k !== "ptr") return null;
     this.footprint.set("lists", true);
-    const where = this.postedFrame(th);
+    const where = postedFrame(th);
     const w: ListWalk = {
       th,
       head: head.addr,
@@ -475,15 +440,19 @@ export class ThreadedKernel implements Environment {
     if (this.walks.length === 0) return;
     const mine = this.heldBy(me.id);
     for (const w of this.walks) {
-      if (w.th === me || w.th.done || w.locks.some((l) => mine.some((h) => h.addr === l.addr))) continue;
-      if (!nodes.some((n) => n.k === "ptr" && this.onRing(w.head, n.addr))) continue;
-      const ch = this.postedFrame(me);
-      const at = (s: Site | undefined): string => (s === undefined ? "" : ` (${s.file}:${s.line})`);
+      if (w.th === me || w.th.done) continue;
+      // The locks the walker has held since its walk began: one it let go inside the walk protects nothing.
+      const now = this.heldBy(w.th.id);
+      const kept = w.locks.filter((l) => now.includes(l));
+      if (kept.some((l) => mine.some((h) => h.addr === l.addr))) continue;
+      if (!nodes.some((n) => n.k === "ptr" && onListRing(this.machine.mem, w.head, n.addr))) continue;
+      const ch = postedFrame(me);
       const held = (ls: readonly LockState[]): string =>
         ls.length === 0 ? "no lock" : ls.map((l) => l.cls).join(", ");
+      const dropped = w.locks.filter((l) => !kept.includes(l));
       this.raise(
         "data-race",
-        `${this.threadLabel(me)} changes the list ${w.text} with ${ch.api}() in ${ch.fn}${at(ch.site)}, holding ${held(mine)}, while ${this.threadLabel(w.th)} walks it in ${w.fn}${at(w.site)}, having begun with ${held(w.locks)}: no lock in common`,
+        `${this.threadLabel(me)} changes the list ${w.text} with ${ch.api}() in ${ch.fn}${atSite(ch.site)}, holding ${held(mine)}, while ${this.threadLabel(w.th)} walks it in ${w.fn}${atSite(w.site)}, having begun with ${held(w.locks)}${dropped.length === 0 ? "" : ` and let ${held(dropped)} go since`}: no lock in common`,
         ch.fn,
         `${w.fn} / ${ch.fn}`,
       );
