@@ -4,6 +4,7 @@
  * difference's evidence names (responsible facts and their human labels, evidence functions and files, the
  * functions at the first divergence, the places of introduced or fixed findings).
  */
+import { escapeRegExp } from "../regexp.ts";
 import type { FactPath } from "../semantics/facts.ts";
 import type { ChangelogNote, Series } from "../series/types.ts";
 import { FACT_LABELS } from "./labels.ts";
@@ -57,10 +58,6 @@ export function namesOfDifference(d: ScenarioDiff): Set<string> {
   addCode(d.divergence?.b?.fn);
   for (const f of d.findings) if (f.class !== "pre-existing") addCode(f.at);
   return names;
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** The names that occur in a note as whole words (an identifier is not matched inside a longer one). */

@@ -159,6 +159,8 @@ export async function compareInterleavings(
   fixtures: Fixtures,
   depth: number,
   scenarioIds: readonly string[] = KERNEL_SCENARIOS.map((s) => s.id),
+  /** B's function names as A and mainline know them (renamesOf over the matrix cells). */
+  nameInA: (fn: string) => string = (fn) => fn,
 ): Promise<InterleaveDiff> {
   const cache = new Map<string, KernelInterleaveResult>();
   // The same facts with the same unreadable facts and unmodelled changes: the same search.
@@ -192,7 +194,12 @@ export async function compareInterleavings(
       (x): x is string => x !== null,
     );
     const inA = new Set(ra.findings.map((f) => kernelFindingKey(f.finding)));
-    const inB = new Set(rb.findings.map((f) => kernelFindingKey(f.finding)));
+    // B's findings under A's names (a renamed function's findings are its own).
+    const keyB = (f: KernelInterleaveResult["findings"][number]) => {
+      const { subject, ...rest } = f.finding;
+      return kernelFindingKey({ ...rest, at: nameInA(subject ?? rest.at) });
+    };
+    const inB = new Set(rb.findings.map(keyB));
     const inM = new Set((rm?.findings ?? []).map((f) => kernelFindingKey(f.finding)));
     const findings: InterleaveFindingRef[] = [];
     const ref = (
@@ -212,7 +219,7 @@ export async function compareInterleavings(
     });
     if (reasons.length === 0) {
       for (const f of rb.findings) {
-        const k = kernelFindingKey(f.finding);
+        const k = keyB(f);
         const cls: InterleaveClass = inM.has(k) ? "pre-existing" : inA.has(k) ? "carried" : "introduced";
         findings.push(ref(f, cls, b));
       }

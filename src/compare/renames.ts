@@ -11,6 +11,7 @@
  * and B's series adds a line that names the new function (a trace alone cannot tell a rename from code the
  * series did not write: B's names must be the posted code's).
  */
+import { escapeRegExp } from "../regexp.ts";
 import type { CellResult, TraceStep } from "../scenarios/result.ts";
 import { detailBehaviour } from "../scenarios/result.ts";
 import type { Series } from "../series/types.ts";
@@ -49,7 +50,7 @@ export function renamesOf(
       const renamed = (d: string) => {
         let out = detailBehaviour(d);
         for (const [x, y] of pair === null ? toB : [...toB, pair])
-          out = out.replace(new RegExp(`\\b${escape(y)}\\b`, "g"), x);
+          out = out.replace(new RegExp(`\\b${escapeRegExp(y)}\\b`, "g"), x);
         return out;
       };
       if (renamed(sb.detail) !== detailBehaviour(sa.detail)) break;
@@ -82,7 +83,7 @@ export function addedBy(series: Series | null): (name: string) => boolean {
     .filter((l) => l.kind === "add")
     .map((l) => l.text)
     .join("\n");
-  return (name) => new RegExp(`\\b${escape(name)}\\b`).test(added);
+  return (name) => new RegExp(`\\b${escapeRegExp(name)}\\b`).test(added);
 }
 
 /** B's function name as A knew it (the name itself when B did not rename it). */
@@ -95,10 +96,6 @@ export function asNamedInA(renames: readonly Rename[]): (fn: string) => string {
 export function stepAsInA(renames: readonly Rename[]): (s: TraceStep) => TraceStep {
   if (renames.length === 0) return (s) => s;
   const name = asNamedInA(renames);
-  const words = new RegExp(`\\b(?:${renames.map((r) => escape(r.to)).join("|")})\\b`, "g");
+  const words = new RegExp(`\\b(?:${renames.map((r) => escapeRegExp(r.to)).join("|")})\\b`, "g");
   return (s) => ({ ...s, fn: name(s.fn), detail: s.detail.replace(words, name) });
-}
-
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

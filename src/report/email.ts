@@ -9,6 +9,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import type { ExploreFindingRef } from "../compare/explore.ts";
 import type { ScenarioDiff } from "../compare/types.ts";
+import { escapeRegExp } from "../regexp.ts";
 import type { RootCause } from "../review/causes.ts";
 import type { ReviewReport } from "../review/report.ts";
 import { describeRan } from "../scenarios/result.ts";
@@ -400,7 +401,7 @@ export function fetchable(r: ReviewReport): { fetch: string[]; rewrite: (cmd: st
     swaps.push([shellWord(spec), file], [spec, file]);
   }
   // One pass, whole words only (a spec never matches inside the file name that replaces it).
-  const literal = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const literal = escapeRegExp;
   const pattern =
     swaps.length === 0
       ? null

@@ -8,6 +8,7 @@
 import type { CellRunner } from "../compare/attribute.ts";
 import { compareExplorations } from "../compare/explore.ts";
 import { compareInterleavings, type InterleaveSubject } from "../compare/interleave.ts";
+import { addedBy, asNamedInA, renamesOf } from "../compare/renames.ts";
 import { builtinSide, cellsOf, type MappedFacts, seriesSide } from "../compare/sides.ts";
 import type { VersionSide } from "../compare/types.ts";
 import { loadFixtures } from "../emulator/api.ts";
@@ -291,6 +292,7 @@ export async function runReview(
   const matrix = await runMatrix(designs, opts.scenarios ? [...opts.scenarios] : undefined);
   const side = (s: ReviewSubject) => s.side(cellsOf(matrix.results, s.design.id), s.design.id);
   const sa = side(a);
+  const sb = side(b);
   const fixtures = await loadFixtures();
   // The facts explain, the C decides: a side that ran a file from C is explained by its facts over the hand
   // model (attribution reverts facts there), and every cell where the two disagree is said in the report.
@@ -373,6 +375,8 @@ export async function runReview(
           mainline === null ? null : threaded(mainline),
           fixtures,
           interleaveDepth,
+          undefined,
+          asNamedInA(renamesOf(sa.cells, sb.cells, addedBy(sb.series))),
         )
       : undefined;
   // One note on what ran differently: traces (and first divergences) of different code, exploration.
@@ -387,7 +391,7 @@ export async function runReview(
     if (depth > 0 && c.length > 0) parts.push("exploration: the model only");
     if (parts.length > 0) notes.push(parts.join("; "));
   }
-  const report = await reviewVersions(sa, side(b), run, {
+  const report = await reviewVersions(sa, sb, run, {
     mainline: mainline === a ? sa : mainline ? side(mainline) : null,
     scenarios: matrix.scenarios,
     ...(bExplained ? { explainWith: bExplained } : {}),

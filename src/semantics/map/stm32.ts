@@ -2,7 +2,9 @@
  * Rules for stm32.*: drivers/remoteproc/stm32_rproc.c (hunks, placed by function) and the st,stm32-rproc.yaml
  * binding (the if/then block of the TEE compatible, reconstructed from the hunks' lines).
  */
+
 import type { Parser } from "web-tree-sitter";
+import { escapeRegExp } from "../../regexp.ts";
 import type { RprocOpName, Stm32Facts } from "../facts.ts";
 import { RprocOpName as RprocOpNameEnum } from "../facts.ts";
 import { calleeName, callsIn } from "./c.ts";
@@ -192,9 +194,7 @@ function bindingFacts(
   };
   const rows = sortedLines(file);
   const at = rows.findIndex(([, l]) =>
-    new RegExp(`^\\s*const:\\s*["']?${compatible.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}["']?\\s*$`).test(
-      l.text,
-    ),
+    new RegExp(`^\\s*const:\\s*["']?${escapeRegExp(compatible)}["']?\\s*$`).test(l.text),
   );
   if (at < 0) return unread;
   let start = at;
