@@ -36,7 +36,7 @@ export async function benchExplore(): Promise<string[]> {
     );
   }
   // Where a transition's time goes, on a state two events deep (v14 after start, crash).
-  const s = await Session.start(v14.facts, fixtures);
+  const s = await Session.start({ facts: v14.facts }, fixtures);
   await s.apply("start");
   await s.apply("crash");
   const fork = await micros(2000, () => s.fork());
