@@ -247,7 +247,7 @@ export function register(program: Command): void {
       const series = await loadInput(input, inputOptions(opts));
       const { a, why, history } = await comparison(series, input, opts);
       const runOpts: ReviewRunOptions = {
-        exploreDepth,
+        ...(exploreDepth === undefined ? {} : { exploreDepth }),
         interleaveDepth,
         ...(opts.kernelTree !== undefined ? { kernelTree: opts.kernelTree } : {}),
         ...(opts.modelOnly === true ? { modelOnly: true } : {}),
