@@ -167,7 +167,7 @@ export class Session {
   /** Whether `e` makes sense now (odd but possible events, such as start twice, do). */
   enabled(e: EventId): boolean {
     const w = this.w;
-    const r = w.rproc;
+    const r = w.rprocView;
     switch (e) {
       case "start":
       case "stop":
@@ -219,12 +219,15 @@ export class Session {
         await w.recovery(e === "recovery-on");
         return;
       case "firmware-change": {
-        const current = w.rproc?.firmware;
+        const current = w.rprocView?.firmware;
         await w.setFirmware(current === ALTERNATE_FIRMWARE ? DEFAULT_FIRMWARE : ALTERNATE_FIRMWARE);
         return;
       }
       case "image-tamper":
-        await w.replaceFirmwareFile(w.rproc?.firmware ?? DEFAULT_FIRMWARE, w.images.tampered as Uint8Array);
+        await w.replaceFirmwareFile(
+          w.rprocView?.firmware ?? DEFAULT_FIRMWARE,
+          w.images.tampered as Uint8Array,
+        );
         return;
       case "tee-unbind":
         await w.unbind(w.teeDev, "remoteproc_tee");
@@ -260,7 +263,9 @@ export class Session {
    */
   hash(): string {
     const w = this.w;
-    const r = w.rproc;
+    // A world that runs the C core has its struct rproc in the C's memory (the digest below): the view here.
+    const r = w.coreInstance === null ? w.rproc : null;
+    const v = w.rprocView;
     const p = w.platform;
     const st = p.copro.status();
     const live: string[] = [];
@@ -275,7 +280,9 @@ export class Session {
       .join(",");
     return [
       r === null
-        ? "rproc:-"
+        ? v === null
+          ? "rproc:-"
+          : `rproc:${v.state}/${v.firmware}/${v.recovery_disabled ? "norec" : "rec"}`
         : `rproc:${r.state}/${r.power.read()}/${r.firmware}/${r.recovery_disabled ? "norec" : "rec"}/${r.table_sz}/${r.lock.holder ?? ""}`,
       `drv:${w.rprocDev.driver === null ? 0 : 1}${w.teeDev === null ? "" : w.teeDev.driver === null ? 0 : 1}`,
       `cpu:${st.run}/${st.holdBoot ? 1 : 0}${st.inReset ? 1 : 0}${st.pdds ? 1 : 0}/${st.m4State}/${st.firmware ?? ""}/${st.loadedBy ?? ""}`,

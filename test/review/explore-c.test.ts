@@ -12,6 +12,7 @@ import { explore } from "../../src/explore/explore.ts";
 import { mappedSubject, resolveVersion } from "../../src/node/versions.ts";
 import { REVIEW_EXPLORE_DEPTH_C, type ReviewSubject, runReview } from "../../src/review/run.ts";
 import { FXTEE_C, fxteeSeries } from "../fixtures/fxtee/fxtee.ts";
+import { SHARED, sharedAvailable } from "../helpers/shared.ts";
 import { seriesOf } from "../map/helpers.ts";
 
 const TEE = "drivers/remoteproc/remoteproc_tee.c";
@@ -107,4 +108,40 @@ describe("the exploration of a side from C runs its C", () => {
     expect(disagree[0]).not.toContain("leak in rproc_tee_start");
     expect(report.verdict.line).toMatch(/explore \(depth 2\): 1 introduced/);
   });
+});
+
+const V16 = join(SHARED, "lkml", "v16");
+const TREE = join(SHARED, "kernel", "linux-6.12");
+
+describe.runIf(sharedAvailable(V16))("v16's posted C explored", () => {
+  it("its TEE driver from C: the audit holds at depth 3 and it raises what its facts over the hand model raise", async () => {
+    const fx = await loadFixtures();
+    const { design } = await resolveVersion(V16);
+    const { id, facts, tee } = design;
+    if (tee === undefined) throw new Error("v16's mails gave no TEE driver");
+    const c = await explore({ id, facts, tee }, fx, { depth: 3, audit: true });
+    const m = await explore({ id, facts }, fx, { depth: 3 });
+    expect(c.fromC).toBe(true);
+    expect(c.stopped).toEqual([]);
+    const keys = (r: typeof c) => r.findings.map((f) => `${f.finding.kind} in ${f.finding.at}`).sort();
+    expect(keys(c)).toEqual(keys(m));
+  });
+
+  it.runIf(sharedAvailable(TREE))(
+    "with the kernel tree (core, virtio, stm32 and TEE driver from C): the audit holds at depth 2",
+    async () => {
+      const fx = await loadFixtures();
+      const { design } = await resolveVersion(V16, undefined, {}, { kernelTree: TREE });
+      expect(design.stm32).toBeDefined();
+      const { id, facts, tee, stm32 } = design;
+      const r = await explore(
+        { id, facts, ...(tee === undefined ? {} : { tee }), ...(stm32 === undefined ? {} : { stm32 }) },
+        fx,
+        { depth: 2, audit: true },
+      );
+      expect(r.fromC).toBe(true);
+      expect(r.stopped).toEqual([]);
+      expect(r.states).toBeGreaterThan(1);
+    },
+  );
 });
