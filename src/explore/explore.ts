@@ -248,20 +248,19 @@ export async function explore(
         if (!seen.has(h)) {
           seen.add(h);
           reached++;
-          const out = await attempt(events, async () => finish(last ? s : await fork(s)));
+          // The frontier keeps the state's world, and teardown runs on a fork of it; a world of posted C is not
+          // kept (keeping it would save one replay of its sequence, at the memory of a whole interpreter): the
+          // teardown runs on it, and the state's turn rebuilds it by replay, as a copy would.
+          const keep = !last && !s.fromC && next.length < keepWorlds;
+          const enabledNext = last ? [] : s.enabledEvents(allowed);
+          const out = await attempt(events, async () => finish(keep ? await fork(s) : s));
           if (out === null) {
             progress(depth);
             continue;
           }
           record(events, out);
           if (opts.audit) audited.set(h, { events, raised: new Set(out.findings.map(findingKey)) });
-          if (!last) {
-            next.push({
-              seq: events,
-              session: next.length < keepWorlds ? s : null,
-              enabled: s.enabledEvents(allowed),
-            });
-          }
+          if (!last) next.push({ seq: events, session: keep ? s : null, enabled: enabledNext });
         } else if (opts.audit) {
           const out = await attempt(events, () => finish(s));
           if (out === null) {
