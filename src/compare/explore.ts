@@ -116,9 +116,9 @@ function stoppedNote(r: ExploreResult): string | null {
  * posted C (`tee`, `stm32`) is explored on it, as its matrix cells ran, and its facts over the hand model too,
  * to say where they find otherwise (`model`); a side without runs its facts over the hand model.
  * `unknownFacts` and `unmodelled` (what the mapper could not read, for the files the hand model ran) and
- * `notRepresented` (why what was explored is not the posted code: a file whose C did not run, cells where the
- * C that ran and the facts disagree for a side explored on its facts) make it not judged, and so does a C
- * exploration that stopped (an API or construct the interpreter lacks).
+ * `notRepresented` (why what was explored is not the posted code: a file of the series whose C did not run,
+ * which the hand model stands in for) make it not judged, and so does a C exploration that stopped (an API or
+ * construct the interpreter lacks).
  */
 export async function compareExplorations(
   a: Explorable,
