@@ -4,7 +4,8 @@
  * mail sets (../shared/lkml/<id>, default v16; RPROC_BENCH_SERIES picks another), reviewed as `review` does
  * with `--format markdown --explore-depth 0 --interleave-depth 0`: read and map the mails, run the matrix for it,
  * for the version it follows and for mainline, compare, render the report. Then the review as it runs by default
- * (the event exploration to depth 3 and the interleaving scenarios to REVIEW_INTERLEAVE_DEPTH on both sides and
+ * (the event exploration to depth 2, REVIEW_EXPLORE_DEPTH_C: the series' side runs its TEE driver from C, and the
+ * interleaving scenarios to REVIEW_INTERLEAVE_DEPTH on both sides and
  * mainline), goal <= 2 s as a process, and the same with --interleave-depth 0, for what the interleavings cost. The processes run the build (`bin/rproc-review.js`
  * runs dist/; `npm run bench` builds it first). Goals: --help <= 200 ms; the review <= 300 ms in process and
  * <= 1 s as a process. Goals are wall times; each line also gives CPU time (user + system of every thread, V8's
@@ -149,13 +150,13 @@ async function reviewLatency(): Promise<string[]> {
       `review of a new series (${SERIES}) as a CLI process (rproc-review review ../shared/lkml/${SERIES} --format markdown --explore-depth 0 --interleave-depth 0, built), median of 5: ${ms(cli.median)} (min ${ms(cli.min)}, max ${ms(cli.max)}; goal <= 1000 ms; CPU ${ms(cli.cpu)}; ${before})`,
     );
     // The review as it runs by default, and without the interleavings: what they cost.
-    const { REVIEW_EXPLORE_DEPTH, REVIEW_INTERLEAVE_DEPTH } = await import("../src/review/depth.ts");
+    const { REVIEW_EXPLORE_DEPTH_C, REVIEW_INTERLEAVE_DEPTH } = await import("../src/review/depth.ts");
     const plain = [BIN, "review", MAILS, "--format", "markdown", "--out", join(dir, "d.md")];
     const loadBefore = load();
     const full = runs(5, 1, () => timeProcess(plain));
     const noInterleave = runs(5, 0, () => timeProcess([...plain, "--interleave-depth", "0"]));
     lines.push(
-      `review of a new series (${SERIES}) as a CLI process with the default depths (rproc-review review ../shared/lkml/${SERIES} --format markdown: explore depth ${REVIEW_EXPLORE_DEPTH}, interleavings depth ${REVIEW_INTERLEAVE_DEPTH}, built), median of 5: ${ms(full.median)} (min ${ms(full.min)}, max ${ms(full.max)}; goal <= 2000 ms; CPU ${ms(full.cpu)}; ${loadBefore}); with --interleave-depth 0: ${ms(noInterleave.median)} (CPU ${ms(noInterleave.cpu)}): the interleavings cost ${ms(full.median - noInterleave.median)} wall, ${ms(full.cpu - noInterleave.cpu)} CPU`,
+      `review of a new series (${SERIES}) as a CLI process with the default depths (rproc-review review ../shared/lkml/${SERIES} --format markdown: explore depth ${REVIEW_EXPLORE_DEPTH_C}, the series' side on its C, interleavings depth ${REVIEW_INTERLEAVE_DEPTH}, built), median of 5: ${ms(full.median)} (min ${ms(full.min)}, max ${ms(full.max)}; goal <= 2000 ms; CPU ${ms(full.cpu)}; ${loadBefore}); with --interleave-depth 0: ${ms(noInterleave.median)} (CPU ${ms(noInterleave.cpu)}): the interleavings cost ${ms(full.median - noInterleave.median)} wall, ${ms(full.cpu - noInterleave.cpu)} CPU`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

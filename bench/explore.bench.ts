@@ -1,9 +1,14 @@
 /**
  * Explore throughput: one version searched in this thread at depth 4 and 5 (transitions, distinct states and
  * the fork/event/teardown split per second on one core), then every built-in version in worker threads with
- * classification (wall time). A transition runs one event on a fork of a reached state (src/fork.ts).
+ * classification (wall time). A transition runs one event on a fork of a reached state (src/fork.ts). Then v16's
+ * posted remoteproc_tee.c from C (../shared/lkml/v16, when present) at depths 2 and 3 beside its facts over the
+ * hand model: a C world is not forked, each transition rebuilds it and replays the sequence (Session.copy).
  */
+import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { loadFixtures } from "../src/emulator/api.ts";
 import { explore } from "../src/explore/index.ts";
 import { Session } from "../src/explore/session.ts";
@@ -36,7 +41,7 @@ export async function benchExplore(): Promise<string[]> {
     );
   }
   // Where a transition's time goes, on a state two events deep (v14 after start, crash).
-  const s = await Session.start(v14.facts, fixtures);
+  const s = await Session.start({ facts: v14.facts }, fixtures);
   await s.apply("start");
   await s.apply("crash");
   const fork = await micros(2000, () => s.fork());
@@ -47,6 +52,22 @@ export async function benchExplore(): Promise<string[]> {
     `one transition's parts (v14 after start, crash): fork ${fork.toFixed(1)} us, fork + stop ${stop.toFixed(1)} us, hash ${hash.toFixed(1)} us, fork + teardown ${teardown.toFixed(1)} us`,
   );
   const depth = DEPTHS[0] as number;
+  const mails = join(fileURLToPath(new URL("..", import.meta.url)), "..", "shared", "lkml", "v16");
+  if (!existsSync(mails)) lines.push(`v16 from C: not measured: ${mails} is missing`);
+  else {
+    const { resolveVersion } = await import("../src/node/versions.ts");
+    const v16 = (await resolveVersion(mails)).design;
+    if (v16.tee === undefined) throw new Error("v16's mails gave no TEE driver to run from C");
+    const c = { id: "v16", facts: v16.facts, tee: v16.tee };
+    await explore(c, fixtures, { depth: 1 }); // warm-up (the interpreter's JIT)
+    for (const d of [2, 3]) {
+      const r = await explore(c, fixtures, { depth: d });
+      const m = await explore({ id: "v16", facts: v16.facts }, fixtures, { depth: d });
+      lines.push(
+        `v16 from C depth ${d}: ${r.states} distinct states, ${r.transitions} transitions, ${r.eventsRun} events run (replays), ${r.teardowns} teardowns in ${(r.elapsedMs / 1000).toFixed(2)} s = ${perSecond(r.transitions, r.elapsedMs)} transitions/s; its facts over the hand model: ${m.states} states in ${(m.elapsedMs / 1000).toFixed(2)} s`,
+      );
+    }
+  }
   const threads = Math.min(availableParallelism(), BUILTIN_VERSIONS.length);
   const started = performance.now();
   const items = builtinItems(BUILTIN_VERSIONS.map((v) => v.id));

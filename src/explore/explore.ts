@@ -8,9 +8,19 @@
  */
 import type { Fixtures } from "../emulator/api.ts";
 import { UsageError } from "../errors.ts";
-import type { Finding, TraceStep } from "../scenarios/result.ts";
-import type { DesignFacts } from "../semantics/facts.ts";
-import { EVENT_IDS, type EventId, isEventId, type RunOutcome, runEvents, Session } from "./session.ts";
+import type { Finding, TraceStep, UnknownReason } from "../scenarios/result.ts";
+import { type FactPath, trackFactReads } from "../semantics/facts.ts";
+import {
+  EVENT_IDS,
+  type EventId,
+  isEventId,
+  type RunOutcome,
+  runEvents,
+  runsC,
+  Session,
+  type SessionDesign,
+  stoppedBy,
+} from "./session.ts";
 
 export interface ExploreOptions {
   /** Longest sequence explored. */
@@ -71,11 +81,29 @@ export interface ExploreResult {
   statesPerDepth: number[];
   elapsedMs: number;
   findings: ExploredFinding[];
+  /** Whether the search ran the design's posted C (its files from C, as its matrix cells did). */
+  fromC: boolean;
+  /**
+   * The design facts the search read, for a search of posted C (what the hand model's files around the C
+   * read: a fact of a file that ran from C is not); null for a search of the facts' model, which reads any.
+   */
+  factsRead: FactPath[] | null;
+  /**
+   * Sequences the posted C could not run to their end (an API or construct the interpreter lacks, a fault):
+   * not extended, so what lies past them was not searched.
+   */
+  stopped: StoppedSequence[];
 }
 
-export interface Explorable {
+export interface StoppedSequence {
+  /** The events up to and including the one it stopped in ([]: binding the drivers). */
+  events: EventId[];
+  reason: UnknownReason;
+}
+
+/** A design the explorer runs: its facts over the hand model, with the posted C its files run from. */
+export interface Explorable extends SessionDesign {
   id: string;
-  facts: DesignFacts;
   /**
    * How a replay command names this design (default `--version <id>`): an input's path, or `--variant <file>`
    * for a variant, so that the printed command runs the same design.
@@ -103,10 +131,14 @@ export function parseEvents(text: string, subject = "--events"): EventId[] {
 }
 
 export async function explore(
-  design: Explorable,
+  given: Explorable,
   fixtures: Fixtures,
   opts: ExploreOptions,
 ): Promise<ExploreResult> {
+  // A search of posted C records the facts it reads (as a matrix cell does): the C's own file reads none.
+  const tracked = runsC(given) ? trackFactReads(given.facts) : null;
+  const design: Explorable = tracked === null ? given : { ...given, facts: tracked.facts };
+  const factsRead = (): FactPath[] | null => (tracked === null ? null : [...tracked.reads].sort());
   if (!Number.isInteger(opts.depth) || opts.depth < 0) {
     throw new UsageError(`depth must be a non-negative integer, not ${opts.depth}`, { subject: "--depth" });
   }
@@ -119,13 +151,44 @@ export async function explore(
       if (!found.has(key)) found.set(key, { finding: f, events, trace: out.trace });
     }
   };
-  const root = await Session.start(design.facts, fixtures);
-  const seen = new Set<string>([root.hash()]);
+  const fromC = runsC(design);
+  const stopped: StoppedSequence[] = [];
+  /** Runs `f`; a stop of the posted C (not a bug of ours) records the sequence and gives null. */
+  const attempt = async <T>(events: EventId[], f: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await f();
+    } catch (e) {
+      const reason = stoppedBy(design, e);
+      if (reason === null) throw e;
+      stopped.push({ events, reason });
+      return null;
+    }
+  };
   let teardowns = 0;
   const finish = (x: Session): Promise<RunOutcome> => {
     teardowns++;
     return x.finish();
   };
+  const root = await attempt([], () => Session.start(design, fixtures));
+  if (root === null) {
+    return {
+      version: design.id,
+      depth: opts.depth,
+      events: [...allowed],
+      states: 0,
+      transitions: 0,
+      eventsRun: 0,
+      teardowns: 0,
+      replayed: 0,
+      statesPerDepth: [0],
+      elapsedMs: performance.now() - started,
+      findings: [],
+      fromC,
+      factsRead: factsRead(),
+      stopped,
+    };
+  }
+  const seen = new Set<string>([root.hash()]);
   /** Under audit: per state, its first sequence and everything that sequence's run raised. */
   const audited = new Map<string, { events: EventId[]; raised: Set<string> }>();
   const keepWorlds = opts.keepWorlds ?? DEFAULT_KEEP_WORLDS;
@@ -136,14 +199,20 @@ export async function explore(
     if (node.session !== null) return node.session;
     replayed++;
     replayedEvents += node.seq.length;
-    const s = await Session.start(design.facts, fixtures);
+    const s = await Session.start(design, fixtures);
     for (const e of node.seq) await s.apply(e);
     return s;
+  };
+  /** A copy of `s` (a world of posted C replays its sequence: counted in eventsRun). */
+  const fork = (s: Session): Promise<Session> => {
+    replayedEvents += s.forkCost;
+    return s.copy();
   };
   let frontier: { seq: EventId[]; session: Session | null; enabled: EventId[] }[] = [
     { seq: [], session: root, enabled: root.enabledEvents(allowed) },
   ];
-  record([], await finish(opts.depth > 0 ? root.fork() : root));
+  const rootOut = await attempt([], async () => finish(opts.depth > 0 ? await fork(root) : root));
+  if (rootOut !== null) record([], rootOut);
   let transitions = 0;
   const statesPerDepth = [1];
   const progress = (depth: number): void =>
@@ -165,29 +234,39 @@ export async function explore(
       node.session = null;
       for (let i = 0; i < enabled.length; i++) {
         const e = enabled[i] as EventId;
-        // The last event of a state runs on the state's own world: nothing needs it afterwards.
-        const s = i === enabled.length - 1 ? session : session.fork();
-        const raisedBefore = s.w.monitors.findings.length;
-        await s.apply(e);
-        transitions++;
-        const h = s.hash();
         const events = [...seq, e];
+        // The last event of a state runs on the state's own world: nothing needs it afterwards.
+        const s = i === enabled.length - 1 ? session : await fork(session);
+        const raisedBefore = s.w.monitors.findings.length;
+        transitions++;
+        if ((await attempt(events, () => s.apply(e).then(() => true))) === null) {
+          progress(depth);
+          continue;
+        }
+        const h = s.hash();
         const raisedByEvent = s.w.monitors.findings.length;
         if (!seen.has(h)) {
           seen.add(h);
           reached++;
-          const out = await finish(last ? s : s.fork());
+          // The frontier keeps the state's world, and teardown runs on a fork of it; a world of posted C is not
+          // kept (keeping it would save one replay of its sequence, at the memory of a whole interpreter): the
+          // teardown runs on it, and the state's turn rebuilds it by replay, as a copy would.
+          const keep = !last && !s.fromC && next.length < keepWorlds;
+          const enabledNext = last ? [] : s.enabledEvents(allowed);
+          const out = await attempt(events, async () => finish(keep ? await fork(s) : s));
+          if (out === null) {
+            progress(depth);
+            continue;
+          }
           record(events, out);
           if (opts.audit) audited.set(h, { events, raised: new Set(out.findings.map(findingKey)) });
-          if (!last) {
-            next.push({
-              seq: events,
-              session: next.length < keepWorlds ? s : null,
-              enabled: s.enabledEvents(allowed),
-            });
-          }
+          if (!last) next.push({ seq: events, session: keep ? s : null, enabled: enabledNext });
         } else if (opts.audit) {
-          const out = await finish(s);
+          const out = await attempt(events, () => finish(s));
+          if (out === null) {
+            progress(depth);
+            continue;
+          }
           record(events, out);
           const first = audited.get(h);
           const missed = out.findings.slice(raisedByEvent).filter((f) => !first?.raised.has(findingKey(f)));
@@ -198,7 +277,8 @@ export async function explore(
           }
         } else if (s.w.monitors.findings.slice(raisedBefore).some((f) => !found.has(findingKey(f)))) {
           // A known state, but the event itself raised something new: its trace needs the teardown too.
-          record(events, await finish(s));
+          const out = await attempt(events, () => finish(s));
+          if (out !== null) record(events, out);
         }
         progress(depth);
       }
@@ -218,6 +298,9 @@ export async function explore(
     statesPerDepth,
     elapsedMs: performance.now() - started,
     findings: [...found.values()],
+    fromC,
+    factsRead: factsRead(),
+    stopped,
   };
 }
 
@@ -227,7 +310,7 @@ export async function replay(
   events: readonly EventId[],
   fixtures: Fixtures,
 ): Promise<RunOutcome> {
-  const out = await runEvents(design.facts, events, fixtures);
+  const out = await runEvents(design, events, fixtures);
   if ("notEnabled" in out) {
     const i = out.notEnabled;
     const before = i === 0 ? "right after the drivers bind" : `after ${events.slice(0, i).join(",")}`;
@@ -252,7 +335,7 @@ export class RunMemo {
     let out = this.runs.get(key);
     if (out === undefined) {
       this.executed++;
-      out = runEvents(design.facts, events, this.fixtures);
+      out = runEvents(design, events, this.fixtures);
       this.runs.set(key, out);
     }
     return out;

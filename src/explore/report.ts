@@ -108,6 +108,17 @@ export function renderExploreText(reports: readonly VersionReport[], baselineId:
         ? `${r.version}: the design facts of ${r.sameFactsAs}, so its search holds (depth ${r.depth}, ${r.states} states, ${r.transitions} transitions), not run again; findings classified for ${r.version}`
         : `${r.version}: depth ${r.depth}, ${r.events.length} events; ${r.states} states, ${r.transitions} transitions, ${r.teardowns} teardowns in ${secs.toFixed(2)} s = ${Math.round(r.transitions / Math.max(secs, 1e-6))} transitions/s; states per depth ${r.statesPerDepth.join(", ")}`,
     );
+    if (r.fromC)
+      lines.push(
+        `  ran its posted C (each transition rebuilds the world and replays its sequence: ${r.eventsRun} events run)`,
+      );
+    const stop = r.stopped[0];
+    if (stop !== undefined) {
+      const at = stop.reason.at === undefined ? "" : ` at ${stop.reason.at.file}:${stop.reason.at.line}`;
+      lines.push(
+        `  the posted C stopped in ${r.stopped.length} sequence${r.stopped.length === 1 ? "" : "s"}, not searched past them (first: ${stop.events.length === 0 ? "binding the drivers" : stop.events.join(",")}${at}: ${stop.reason.what})`,
+      );
+    }
     if (r.findings.length === 0) {
       lines.push("  no finding");
       lines.push("");

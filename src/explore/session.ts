@@ -5,8 +5,14 @@
  */
 import type { Fixtures } from "../emulator/api.ts";
 import { rebuildable } from "../fork.ts";
-import type { Finding, TraceStep } from "../scenarios/result.ts";
-import { ALTERNATE_FIRMWARE, DEFAULT_FIRMWARE, World } from "../scenarios/world.ts";
+import type { Finding, TraceStep, UnknownReason } from "../scenarios/result.ts";
+import {
+  ALTERNATE_FIRMWARE,
+  DEFAULT_FIRMWARE,
+  type Stm32DriverImpl,
+  type TeeDriverImpl,
+  World,
+} from "../scenarios/world.ts";
 import type { DesignFacts } from "../semantics/facts.ts";
 import type { KEvent } from "../semantics/kernel.ts";
 import { EVENT_IDS, type EventId, isEventId } from "./events.ts";
@@ -45,6 +51,25 @@ export interface RunOutcome {
   trace: TraceStep[];
 }
 
+/**
+ * What a session runs: the design's facts over the hand model, and the posted C that runs instead of the
+ * hand model's files where the design has it (its TEE client driver; a kernel tree's STM32 driver, core and
+ * virtio), as the matrix's cells of that design run it.
+ */
+export interface SessionDesign {
+  facts: DesignFacts;
+  tee?: TeeDriverImpl;
+  stm32?: Stm32DriverImpl;
+}
+
+/** Whether a design runs some of its files from C. */
+export const runsC = (d: SessionDesign): boolean => d.tee !== undefined || d.stm32 !== undefined;
+
+/** What could not run, when a session of `d` stopped with `e` (an API or construct of the C); else null. */
+export function stoppedBy(d: SessionDesign, e: unknown): UnknownReason | null {
+  return d.tee?.cannotRun(e) ?? d.stm32?.cannotRun(e) ?? null;
+}
+
 export class Session {
   /** A fault injection armed and not yet consumed by a TEE invoke. */
   private pending: "ta" | "transport" | null = null;
@@ -52,8 +77,14 @@ export class Session {
   private released = false;
   private authenticated = false;
   private tamperedMemory = false;
+  /** The events applied since the drivers bound (what a fork of a world that runs C replays). */
+  private readonly seq: EventId[] = [];
 
-  private constructor(readonly w: World) {
+  private constructor(
+    readonly w: World,
+    private readonly design: SessionDesign,
+    private readonly fixtures: Fixtures,
+  ) {
     w.k.subscribe(rebuildable([this] as const, (s) => (e: KEvent) => s.observe(e)));
   }
 
@@ -76,20 +107,59 @@ export class Session {
     } else if (x.cmdName === "STOP_FW" && ok) this.authenticated = false;
   }
 
-  /**
-   * A copy of this session and its world, to run an event on instead of replaying the sequence that led
-   * here (only between events). The copy's trace and findings continue those of this one.
-   */
-  fork(): Session {
-    this.w.markInputsImmutable();
-    return this.w.k.fork(this as Session, (x) => this.w.isShared(x));
+  /** Whether this world runs posted C (its forks replay: see fork). */
+  get fromC(): boolean {
+    return runsC(this.design);
   }
 
-  /** A world of `facts` on stm32mp15 with the reference device tree, its drivers bound (as the matrix does). */
-  static async start(facts: DesignFacts, fixtures: Fixtures): Promise<Session> {
-    const w = await World.create(facts, { platform: "stm32mp15", dt: "reference", fixtures });
+  /** How many events a fork of this session runs besides the next one: its sequence when it replays. */
+  get forkCost(): number {
+    return this.fromC ? this.seq.length : 0;
+  }
+
+  /**
+   * A copy of this session and its world, to run an event on instead of replaying the sequence that led
+   * here (only between events): a deep copy (fork.ts) of a world of the hand model. The copy's trace and
+   * findings continue those of this one. A world that runs posted C is not a graph fork.ts copies (the
+   * interpreter's memory, the lowered program's closures, the environment's maps; the interpreted driver
+   * refuses a forked kernel): `copy` replays it.
+   */
+  fork(): Session {
+    if (this.fromC)
+      throw new Error("a world that runs posted C is copied by replaying its sequence (copy())");
+    this.w.markInputsImmutable();
+    return this.w.k.fork(
+      this as Session,
+      (x) => this.w.isShared(x) || x === this.design || x === this.fixtures,
+    );
+  }
+
+  /**
+   * A copy of this session in the same state: a fork of a world of the hand model; for one that runs posted
+   * C, a new world of the design with the sequence that led here replayed on it (a run of the posted code
+   * itself, so the copy is that state by construction; it costs `forkCost` events more).
+   */
+  async copy(): Promise<Session> {
+    if (!this.fromC) return this.fork();
+    const s = await Session.start(this.design, this.fixtures);
+    for (const e of this.seq) await s.apply(e);
+    return s;
+  }
+
+  /**
+   * A world of `design` on stm32mp15 with the reference device tree, its drivers bound (as the matrix does):
+   * from the posted C where the design has it.
+   */
+  static async start(design: SessionDesign, fixtures: Fixtures): Promise<Session> {
+    const w = await World.create(design.facts, {
+      platform: "stm32mp15",
+      dt: "reference",
+      fixtures,
+      ...(design.tee === undefined ? {} : { tee: design.tee }),
+      ...(design.stm32 === undefined ? {} : { stm32: design.stm32 }),
+    });
     w.k.keepEvents = false;
-    const s = new Session(w);
+    const s = new Session(w, design, fixtures);
     await w.bindDrivers();
     return s;
   }
@@ -97,7 +167,7 @@ export class Session {
   /** Whether `e` makes sense now (odd but possible events, such as start twice, do). */
   enabled(e: EventId): boolean {
     const w = this.w;
-    const r = w.rproc;
+    const r = w.rprocView;
     switch (e) {
       case "start":
       case "stop":
@@ -132,6 +202,7 @@ export class Session {
 
   /** Applies `e` (the caller checked `enabled`). */
   async apply(e: EventId): Promise<void> {
+    this.seq.push(e);
     const w = this.w;
     switch (e) {
       case "start":
@@ -148,12 +219,15 @@ export class Session {
         await w.recovery(e === "recovery-on");
         return;
       case "firmware-change": {
-        const current = w.rproc?.firmware;
+        const current = w.rprocView?.firmware;
         await w.setFirmware(current === ALTERNATE_FIRMWARE ? DEFAULT_FIRMWARE : ALTERNATE_FIRMWARE);
         return;
       }
       case "image-tamper":
-        await w.replaceFirmwareFile(w.rproc?.firmware ?? DEFAULT_FIRMWARE, w.images.tampered as Uint8Array);
+        await w.replaceFirmwareFile(
+          w.rprocView?.firmware ?? DEFAULT_FIRMWARE,
+          w.images.tampered as Uint8Array,
+        );
         return;
       case "tee-unbind":
         await w.unbind(w.teeDev, "remoteproc_tee");
@@ -189,7 +263,9 @@ export class Session {
    */
   hash(): string {
     const w = this.w;
-    const r = w.rproc;
+    // A world that runs the C core has its struct rproc in the C's memory (the digest below): the view here.
+    const r = w.coreInstance === null ? w.rproc : null;
+    const v = w.rprocView;
     const p = w.platform;
     const st = p.copro.status();
     const live: string[] = [];
@@ -204,7 +280,9 @@ export class Session {
       .join(",");
     return [
       r === null
-        ? "rproc:-"
+        ? v === null
+          ? "rproc:-"
+          : `rproc:${v.state}/${v.firmware}/${v.recovery_disabled ? "norec" : "rec"}`
         : `rproc:${r.state}/${r.power.read()}/${r.firmware}/${r.recovery_disabled ? "norec" : "rec"}/${r.table_sz}/${r.lock.holder ?? ""}`,
       `drv:${w.rprocDev.driver === null ? 0 : 1}${w.teeDev === null ? "" : w.teeDev.driver === null ? 0 : 1}`,
       `cpu:${st.run}/${st.holdBoot ? 1 : 0}${st.inReset ? 1 : 0}${st.pdds ? 1 : 0}/${st.m4State}/${st.firmware ?? ""}/${st.loadedBy ?? ""}`,
@@ -213,13 +291,30 @@ export class Session {
       `live:${live.join(",")}`,
       `freed:${[...freed].sort().join(",")}`,
       `fw:${files}`,
+      ...this.cState(),
     ].join("|");
+  }
+
+  /** The posted C's own state (its memory, canonically), for a world that runs C; none for the hand model. */
+  private cState(): string[] {
+    const w = this.w;
+    const out: string[] = [];
+    if (w.teeInstance !== null) out.push(`ctee:${w.teeInstance.stateDigest()}`);
+    // (A kernel tree's drivers share one machine with the TEE driver: the same digest twice, which is sound.)
+    if (w.stm32Instance !== null) out.push(`cdrv:${w.stm32Instance.stateDigest()}`);
+    return out;
   }
 
   /** Unbinds what is still bound and runs the leak check; returns the findings and the whole trace. */
   async finish(): Promise<RunOutcome> {
     await this.w.teardown();
-    return { findings: [...this.w.monitors.findings], trace: this.w.k.trace };
+    // A finding the posted C raised carries its statement (file:line), as the matrix's cells do.
+    const inst = this.w.stm32Instance ?? this.w.teeInstance;
+    const findings = this.w.monitors.findings.map((f) => {
+      const site = inst?.siteOfStep(f.step);
+      return site === undefined ? f : { ...f, site: { file: site.file, line: site.line } };
+    });
+    return { findings, trace: this.w.k.trace };
   }
 }
 
@@ -233,11 +328,11 @@ function imageName(w: World, bytes: Uint8Array): string {
  * no sense where it stands.
  */
 export async function runEvents(
-  facts: DesignFacts,
+  design: SessionDesign,
   events: readonly EventId[],
   fixtures: Fixtures,
 ): Promise<RunOutcome | { notEnabled: number }> {
-  const s = await Session.start(facts, fixtures);
+  const s = await Session.start(design, fixtures);
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as EventId;
     if (!s.enabled(e)) return { notEnabled: i };

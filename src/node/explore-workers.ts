@@ -16,6 +16,7 @@ import {
   exploreAndClassify,
   type VersionReport,
 } from "../explore/index.ts";
+import { runsC } from "../explore/session.ts";
 import { BUILTIN_VERSIONS, builtinVersion } from "../semantics/versions.ts";
 import { isWorkerFor, startModuleWorker } from "./threads.ts";
 
@@ -130,7 +131,8 @@ export async function exploreVersions(
   job: ExploreJob,
   onProgress: (p: ExploreProgress) => void = () => {},
 ): Promise<VersionReport[]> {
-  const keys = job.items.map((item) => canonicalJson(item.design.facts));
+  // A design that runs posted C is its own search (another C with the same facts is another design).
+  const keys = job.items.map((item, i) => (runsC(item.design) ? `C ${i}` : canonicalJson(item.design.facts)));
   const first = new Map<string, number>();
   const unique: ExploreItem[] = [];
   job.items.forEach((item, i) => {
@@ -170,15 +172,23 @@ async function exploreDistinct(
     return out;
   }
   const reports: VersionReport[] = new Array(job.items.length);
-  const queue = job.items.map((item, i) => ({ item, i }));
+  // A design that runs posted C, or is classified against one, explores in this thread: its C (the lowered
+  // program, the environment's closures) does not cross to a worker, which gets its item by structured clone.
+  const local = (item: ExploreItem): boolean =>
+    runsC(item.design) || runsC(item.context.baseline) || item.context.earlier.some(runsC);
+  const queue = job.items.map((item, i) => ({ item, i })).filter((x) => !local(x.item));
+  const here = job.items.map((item, i) => ({ item, i })).filter((x) => local(x.item));
   // Largest designs first would balance better, but the order of designs is the user's: keep it for output.
-  await Promise.all(
-    Array.from({ length: threads }, async () => {
+  await Promise.all([
+    (async () => {
+      for (const x of here) reports[x.i] = await exploreOne(searchOf(x.item), onProgress);
+    })(),
+    ...Array.from({ length: Math.max(1, threads - (here.length > 0 ? 1 : 0)) }, async () => {
       for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
         reports[next.i] = await runInWorker(searchOf(next.item), onProgress);
       }
     }),
-  );
+  ]);
   return reports;
 }
 

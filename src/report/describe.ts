@@ -199,12 +199,25 @@ export function describeExploreSequence(f: ExploreFindingRef): string {
 /** "use-after-free in rproc_tee_stop after start, tee-unbind" (the sequence, or bind and teardown alone). */
 export function describeExploreFinding(f: ExploreFindingRef): string {
   const seq = f.events.length === 0 ? "at bind and teardown alone" : `after ${f.events.join(", ")}`;
-  return `${f.kind} in ${f.at} ${seq}`;
+  return `${f.kind} in ${describeExploreAt(f)} ${seq}`;
+}
+
+/** The function an explored finding is in, with the posted C line that raised it: "rproc_tee_start (file:12)". */
+export function describeExploreAt(f: ExploreFindingRef): string {
+  return f.site === undefined ? f.at : `${f.at} (${f.site.file}:${f.site.line})`;
+}
+
+/** Which sides were explored on their posted C (none: both on their facts over the hand model). */
+function exploredOn(x: ExploreDiff): string {
+  const c = [x.a, x.b].filter((s) => s.fromC === true).map((s) => s.id);
+  if (c.length === 0) return "";
+  const m = [x.a, x.b].filter((s) => s.fromC !== true).map((s) => s.id);
+  return ` ${[...new Set(c)].join(" and ")} explored on ${c.length === 1 ? "its" : "their"} posted C (each transition a world of the design with its sequence replayed)${m.length > 0 ? `, ${m.join(" and ")} on its design facts over the hand model` : ""}.`;
 }
 
 /** The explore section's first sentence. */
 export function exploreIntro(x: ExploreDiff): string {
-  return `Every sequence of up to ${x.depth} external events (sysfs start/stop/recovery/firmware, crash, tampered image, driver unbind and bind, TEE failures), breadth-first on both versions: ${x.a.id} reached ${x.a.states} states, ${x.b.id} ${x.b.states}; ${x.kept} finding${x.kept === 1 ? "" : "s"} raised by both.${x.unknown ? ` Not judged: ${x.unknown}.` : x.unknownFacts.length > 0 ? ` The mapper could not read ${x.unknownFacts.join(", ")}: explored with the baseline value.` : ""}`;
+  return `Every sequence of up to ${x.depth} external events (sysfs start/stop/recovery/firmware, crash, tampered image, driver unbind and bind, TEE failures), breadth-first on both versions: ${x.a.id} reached ${x.a.states} states, ${x.b.id} ${x.b.states}; ${x.kept} finding${x.kept === 1 ? "" : "s"} raised by both.${exploredOn(x)}${x.unknown ? ` Not judged: ${x.unknown}.` : x.unknownFacts.length > 0 ? ` The mapper could not read ${x.unknownFacts.join(", ")}: explored with the baseline value.` : ""}`;
 }
 
 /** One row of the interleavings' findings: a finding (class, kind, function) and the scenarios raising it. */

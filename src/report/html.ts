@@ -10,6 +10,7 @@ import type { ReviewReport } from "../review/report.ts";
 import {
   describeCell,
   describeChanged,
+  describeExploreAt,
   describeExploreMainline,
   describeExploreSequence,
   describeFactChange,
@@ -166,7 +167,7 @@ function exploreHtml(r: ReviewReport): string {
   if (x.introduced.length + x.fixed.length + x.carried.length === 0)
     return `${head}\n<p>${EXPLORE_NOTHING_ALONE}</p>`;
   const row = (cls: string, mark: string, f: ExploreFindingRef) =>
-    `<tr><td class="${cls}">${mark}</td><td>${e(`${f.kind} in ${f.at}: ${f.detail}`)}</td><td><code>${e(describeExploreSequence(f))}</code></td><td>${e(describeExploreMainline(f))}</td><td><code>${e(f.replay)}</code></td></tr>`;
+    `<tr><td class="${cls}">${mark}</td><td>${e(`${f.kind} in ${describeExploreAt(f)}: ${f.detail}`)}</td><td><code>${e(describeExploreSequence(f))}</code></td><td>${e(describeExploreMainline(f))}</td><td><code>${e(f.replay)}</code></td></tr>`;
   return `${head}
 <table><thead><tr><th></th><th>finding</th><th>shortest sequence</th><th>mainline</th><th>replay</th></tr></thead>
 <tbody>

@@ -167,7 +167,7 @@ function exploreSection(r: ReviewReport): string[] {
   }
   lines.push("", "| | Finding | Shortest sequence | Mainline | Replay |", "|---|---|---|---|---|");
   const row = (mark: string, f: ExploreFindingRef) =>
-    `| ${mark} | **${cell(f.kind)}** in ${code(f.at)}: ${cell(f.detail)} | ${f.events.length === 0 ? describeExploreSequence(f) : code(describeExploreSequence(f))} | ${cell(describeExploreMainline(f))} | ${code(f.replay)} |`;
+    `| ${mark} | **${cell(f.kind)}** in ${code(f.at)}${f.site === undefined ? "" : ` (${code(`${f.site.file}:${f.site.line}`)})`}: ${cell(f.detail)} | ${f.events.length === 0 ? describeExploreSequence(f) : code(describeExploreSequence(f))} | ${cell(describeExploreMainline(f))} | ${code(f.replay)} |`;
   for (const f of x.introduced)
     lines.push(row(f.mainline === "present" ? CLASS_MARK["pre-existing"] : "❌ new", f));
   for (const f of x.carried) lines.push(row("🔴 carried", f));

@@ -6,19 +6,14 @@
  */
 
 import type { CellRunner } from "../compare/attribute.ts";
-import { compareExplorations } from "../compare/explore.ts";
+import { compareExplorations, type ExploreFindingRef, type ModelAgreement } from "../compare/explore.ts";
 import { compareInterleavings, type InterleaveSubject } from "../compare/interleave.ts";
 import { addedBy, asNamedInA, renamesOf } from "../compare/renames.ts";
 import { builtinSide, cellsOf, type MappedFacts, seriesSide } from "../compare/sides.ts";
 import type { VersionSide } from "../compare/types.ts";
 import { loadFixtures } from "../emulator/api.ts";
-import {
-  type CellResult,
-  ranWarnings,
-  sameImplementation,
-  shortFileNames,
-  siteText,
-} from "../scenarios/result.ts";
+import type { Explorable } from "../explore/explore.ts";
+import { type CellResult, ranWarnings, sameImplementation, shortFileNames } from "../scenarios/result.ts";
 import { type Design, runMatrix, runScenario } from "../scenarios/run.ts";
 import type { TeeDriverImpl } from "../scenarios/world.ts";
 import { FACT_PATHS } from "../semantics/facts.ts";
@@ -26,10 +21,10 @@ import type { MapResult } from "../semantics/map/types.ts";
 import { BUILTIN_VERSIONS, type BuiltinVersion, MAINLINE, MODEL_KERNEL } from "../semantics/versions.ts";
 import type { Series } from "../series/types.ts";
 import { shellWord } from "../shell.ts";
-import { REVIEW_EXPLORE_DEPTH, REVIEW_INTERLEAVE_DEPTH } from "./depth.ts";
+import { REVIEW_EXPLORE_DEPTH, REVIEW_EXPLORE_DEPTH_C, REVIEW_INTERLEAVE_DEPTH } from "./depth.ts";
 import { type ReviewReport, reviewVersions } from "./report.ts";
 
-export { REVIEW_EXPLORE_DEPTH, REVIEW_INTERLEAVE_DEPTH };
+export { REVIEW_EXPLORE_DEPTH, REVIEW_EXPLORE_DEPTH_C, REVIEW_INTERLEAVE_DEPTH };
 
 /** A version ready to be run and compared: its design, and how to build its side from its cells. */
 export interface ReviewSubject {
@@ -124,7 +119,10 @@ export function seriesSubject(
 export interface ReviewRunOptions {
   scenarios?: readonly string[];
   notes?: string[];
-  /** Longest event sequence the review explores on both versions (default 3; 0: no exploration). */
+  /**
+   * Longest event sequence the review explores on both versions (0: no exploration). Default
+   * REVIEW_EXPLORE_DEPTH, or REVIEW_EXPLORE_DEPTH_C when a side runs posted C (explored on its C).
+   */
   exploreDepth?: number;
   /**
    * Scheduling choices the review searches in the interleaving scenarios on A, B and mainline (default
@@ -223,6 +221,21 @@ function disagreements(d: Design, ran: readonly CellResult[], model: readonly Ce
 }
 
 /**
+ * The note saying where the exploration of a side's facts over the hand model and that of its C find
+ * otherwise (the C's findings are the exploration's verdict); null when they agree.
+ */
+function modelDisagreement(m: ModelAgreement, depth: number): string | null {
+  if (m.onlyC.length === 0 && m.onlyModel.length === 0) return null;
+  const one = (f: ExploreFindingRef) =>
+    `${f.kind} in ${f.at}${f.site === undefined ? "" : ` (${f.site.file}:${f.site.line})`} (${f.events.length === 0 ? "no event" : f.events.join(",")})`;
+  const parts: string[] = [];
+  if (m.onlyC.length > 0) parts.push(`only its C raises ${m.onlyC.map(one).join("; ")}`);
+  if (m.onlyModel.length > 0)
+    parts.push(`only its facts over the hand model raise ${m.onlyModel.map(one).join("; ")}`);
+  return `${m.id}: the exploration of its C and that of its design facts over the hand model disagree (depth ${depth}): ${parts.join("; ")}; the C's is the one compared`;
+}
+
+/**
  * The word on a series' base where the hand model ran some of its files: those are the model kernel's
  * (MODEL_KERNEL), whatever the series is based on; none when the series names that kernel as its base, or
  * names none (every report says so where it names the base).
@@ -302,7 +315,12 @@ export async function runReview(
     if (n !== null) notes.push(n);
     for (const w of ranWarnings(s.design.ran)) notes.push(`${s.design.id}: ${w}`);
   }
-  const notRepresented: string[] = [];
+  /**
+   * Why the exploration is not the posted code. It runs each side's C where its cells did (so neither cells
+   * where the C and its facts' model disagree nor cells where the C stopped make it the model's: its own
+   * stops are its own `unknown`), but a file of the series that did not run from C is the model's there too.
+   */
+  const notExplored: string[] = [];
   const explained = new Map<ReviewSubject, VersionSide>();
   for (const s of [a, b]) {
     if (!fromC(s.design) || explained.has(s)) continue;
@@ -312,25 +330,13 @@ export async function runReview(
     explained.set(s, s.side(cells, s.design.id));
     const differ = disagreements(s.design, cellsOf(matrix.results, s.design.id), cells);
     notes.push(...differ);
-    if (differ.length > 0) notRepresented.push(`its model of ${s.design.id} does not give what ran from C`);
   }
   // A file of the series that did not run (its C did not come with the job, did not lower, or has no hand
-  // model): the exploration's model of that side stands in for code nobody ran.
-  for (const s of [a, b].filter((x) => fromC(x.design))) {
+  // model): the hand model stands in for it in the exploration too, for code nobody ran.
+  for (const s of [a, b].filter((x) => fromC(x.design)))
     for (const r of s.design.ran ?? [])
       if (r.from === "not run")
-        notRepresented.push(`${s.design.id}'s ${shortFileNames([r.file]).join("")} did not run from C`);
-    // Cells where the posted C stopped (a construct or an API the interpreter lacks): the model's exploration
-    // would stand in for code that did not run there (disagreements() compares only the cells that ran).
-    const stopped = cellsOf(matrix.results, s.design.id).filter((c) =>
-      c.unknownBecause?.some((u) => u.at !== undefined),
-    );
-    const first = stopped[0]?.unknownBecause?.find((u) => u.at !== undefined)?.at;
-    if (first !== undefined)
-      notRepresented.push(
-        `${s.design.id}'s posted C stopped in ${stopped.length} scenario${stopped.length === 1 ? "" : "s"} (first at ${siteText(first)})`,
-      );
-  }
+        notExplored.push(`${s.design.id}'s ${shortFileNames([r.file]).join("")} did not run from C`);
   const bExplained = explained.get(b);
   const run: CellRunner = (facts, scenario, expect) =>
     runScenario({ ...modelOf(b.design), facts }, scenario, fixtures, expect ? { expect } : {});
@@ -341,8 +347,21 @@ export async function runReview(
       const m = await runMatrix([{ ...h.design, id: `${h.design.id} (history)` }], shared);
       history.push({ id: h.design.id, cells: m.results });
     }
-  const depth = opts.exploreDepth ?? REVIEW_EXPLORE_DEPTH;
-  const explorable = (s: ReviewSubject) => ({ id: s.design.id, facts: s.design.facts, replayAs: s.replayAs });
+  const anyC = fromC(a.design) || fromC(b.design);
+  const depth = opts.exploreDepth ?? (anyC ? REVIEW_EXPLORE_DEPTH_C : REVIEW_EXPLORE_DEPTH);
+  // A side explored on what its cells ran: its posted C where it has some (the TEE driver; a tree's drivers).
+  const explorable = (s: ReviewSubject): Explorable => ({
+    id: s.design.id,
+    facts: s.design.facts,
+    replayAs: s.replayAs,
+    ...(s.design.tee === undefined ? {} : { tee: s.design.tee }),
+    ...(s.design.stm32 === undefined ? {} : { stm32: s.design.stm32 }),
+  });
+  // A changed function no fact describes counts against the exploration only where the hand model ran its file.
+  const unmodelledOf = (s: ReviewSubject): string[] =>
+    (s.design.unmodelled ?? [])
+      .filter((u) => !(s.design.ran ?? []).some((r) => r.file === u.file && r.from === "C"))
+      .map((u) => `${u.function}()`);
   const explored =
     depth > 0
       ? await compareExplorations(
@@ -352,14 +371,14 @@ export async function runReview(
           fixtures,
           depth,
           [...new Set([...(a.design.unknownFacts ?? []), ...(b.design.unknownFacts ?? [])])],
-          [
-            ...new Set(
-              [...(a.design.unmodelled ?? []), ...(b.design.unmodelled ?? [])].map((u) => `${u.function}()`),
-            ),
-          ],
-          notRepresented,
+          [...new Set([...unmodelledOf(a), ...unmodelledOf(b)])],
+          notExplored,
         )
       : undefined;
+  for (const m of explored?.model ?? []) {
+    const n = modelDisagreement(m, depth);
+    if (n !== null) notes.push(n);
+  }
   const interleaveDepth = opts.interleaveDepth ?? REVIEW_INTERLEAVE_DEPTH;
   const subjects = new Map<ReviewSubject, InterleaveSubject>();
   const threaded = (s: ReviewSubject): InterleaveSubject => {
@@ -388,7 +407,8 @@ export async function runReview(
       parts.push(
         `${c.join(", ")} ran ${[a, b].some((s) => s.design.stm32 !== undefined) ? "its drivers" : "its TEE driver"} from C, ${m.join(", ")} the model: traces compare different code`,
       );
-    if (depth > 0 && c.length > 0) parts.push("exploration: the model only");
+    if (depth > 0 && c.length > 0)
+      parts.push(`exploration (depth ${depth}): ${c.join(", ")} on ${c.length === 1 ? "its" : "their"} C`);
     if (parts.length > 0) notes.push(parts.join("; "));
   }
   const report = await reviewVersions(sa, sb, run, {

@@ -128,6 +128,11 @@ export interface CoreInstance {
 export interface DriverInstance {
   /** The statement of the implementation's source that made a trace step, when it did. */
   siteOfStep(step: number): { file: string; line: number } | undefined;
+  /**
+   * The implementation's own state between two events, canonically (equal for equal states, whatever the
+   * history that led there): what an explorer's state hash adds for a world that runs it.
+   */
+  stateDigest(): string;
 }
 
 /**
@@ -147,6 +152,8 @@ export interface TeeDriverInstance {
   readonly api: RprocTeeApi;
   /** The statement of the implementation's source that made a trace step, when it did. */
   siteOfStep(step: number): { file: string; line: number } | undefined;
+  /** The implementation's own state between two events, canonically (see DriverInstance). */
+  stateDigest(): string;
 }
 
 /** The images a design boots: signed for the TEE compatible, plain ELF otherwise. */

@@ -22,7 +22,7 @@ async function sequences(facts: (typeof DESIGNS)[number]["facts"], depth: number
   for (let d = 0; d < depth; d++) {
     const next: EventId[][] = [];
     for (const seq of level) {
-      const s = await Session.start(facts, fx);
+      const s = await Session.start({ facts }, fx);
       for (const e of seq) await s.apply(e);
       for (const e of s.enabledEvents()) next.push([...seq, e]);
     }
@@ -37,9 +37,9 @@ describe("Session.fork", () => {
     "%s: every sequence of two events gives, forked before its last event, the replay's state, trace and findings",
     async (_id, design) => {
       for (const seq of await sequences(design.facts, 2)) {
-        const replayed = await Session.start(design.facts, fx);
+        const replayed = await Session.start({ facts: design.facts }, fx);
         for (const e of seq) await replayed.apply(e);
-        const base = await Session.start(design.facts, fx);
+        const base = await Session.start({ facts: design.facts }, fx);
         for (const e of seq.slice(0, -1)) await base.apply(e);
         const before = { hash: base.hash(), steps: base.w.k.trace.length };
         const forked = base.fork();
@@ -59,9 +59,9 @@ describe("Session.fork", () => {
     const v16 = BUILTIN_VERSIONS.find((v) => v.id === "v16");
     if (v16 === undefined) throw new Error("no built-in v16");
     const seq: EventId[] = ["start", "crash", "firmware-change", "stop", "tee-unbind", "tee-bind"];
-    const expected = await runEvents(v16.facts, seq, fx);
+    const expected = await runEvents({ facts: v16.facts }, seq, fx);
     expect(expected).not.toHaveProperty("notEnabled");
-    const s = await Session.start(v16.facts, fx);
+    const s = await Session.start({ facts: v16.facts }, fx);
     await s.apply("start");
     const f1 = s.fork();
     await f1.apply("crash");
@@ -77,7 +77,7 @@ describe("Session.fork", () => {
   it("refuses to fork while a C function runs", async () => {
     const v14 = BUILTIN_VERSIONS.find((v) => v.id === "v14");
     if (v14 === undefined) throw new Error("no built-in v14");
-    const s = await Session.start(v14.facts, fx);
+    const s = await Session.start({ facts: v14.facts }, fx);
     let message = "";
     await s.w.k.call("core", "rproc_boot", () => {
       try {
@@ -99,7 +99,7 @@ describe("Session.fork", () => {
         ["rproc-unbind"],
         ["start", "tee-fail-next"],
       ]) {
-        const s = await Session.start(design.facts, fx);
+        const s = await Session.start({ facts: design.facts }, fx);
         for (const e of seq as EventId[]) if (s.enabled(e)) await s.apply(e);
         forkGraph(s, {
           shared: (x) => s.w.isShared(x),

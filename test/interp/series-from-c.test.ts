@@ -188,7 +188,7 @@ describe("the review room over C cells", () => {
     expect(r7.causes).toEqual([]);
   });
 
-  it("v5 -> v7: where the posted C stopped, the exploration (the facts over the hand model) is not judged", async () => {
+  it("v5 -> v7: the exploration runs v7's C, stops where the cells stopped, and is not judged", async () => {
     const [v5, v7] = [await resolveVersion(mbox(5)), await resolveVersion(mbox(7))];
     const { report } = await runReview(v5, v7, {
       scenarios: ["boot", "boot-bad-signature"],
@@ -196,8 +196,9 @@ describe("the review room over C cells", () => {
     });
     // boot-bad-signature never reaches rproc_tee_start: that cell ran the C to its end; boot stopped.
     expect(report.diff.scenarios.find((s) => s.scenario === "boot")?.status).toBe("unknown");
-    const stopped = `${v7.design.id}'s posted C stopped in 1 scenario (first at ${TEE}:${lineOf(7, "tee_client_get_version(")})`;
+    const stopped = `${v7.design.id}'s posted C stopped in 1 explored sequence (first: start at ${TEE}:${lineOf(7, "tee_client_get_version(")}: tee_client_get_version()`;
     expect(report.explore?.unknown).toContain(stopped);
+    expect(report.explore?.b.fromC).toBe(true);
     expect(report.verdict.line).toContain("explore (depth 1): not judged");
     expect(report.verdict.line).not.toMatch(/explore \(depth 1\): \d+ (introduced|fixed|carried)/);
   });
@@ -231,11 +232,19 @@ describe("the mapper explains, the interpreter decides", () => {
     expect(boot?.findings.filter((f) => f.kind === "sleep-in-atomic").every((f) => f.class === "fixed")).toBe(
       true,
     );
-    // The exploration runs the facts over the hand model, which do not give what ran: it is not judged, and
-    // its findings (v16's spinlock, which the C no longer has) count for nothing.
+    // The exploration runs the C too (judged): v16's sleep at bind is gone there; the facts over the hand model
+    // (which keep the spinlock) are said to disagree, and count for nothing.
     const explored = await runReview(builtinSubject(v16), b, { scenarios: ["boot"], exploreDepth: 1 });
-    expect(explored.report.explore?.unknown).toContain("its model of v16+fx does not give what ran from C");
-    expect(explored.report.verdict.line).toContain("explore (depth 1): not judged");
+    expect(explored.report.explore?.unknown).toBeNull();
+    expect(explored.report.explore?.b.fromC).toBe(true);
+    expect(explored.report.explore?.fixed.map((f) => `${f.kind} in ${f.at}`)).toContain(
+      "sleep-in-atomic in rproc_tee_register",
+    );
+    const disagree = explored.report.notes.find((n) => n.startsWith("v16+fx: the exploration of its C"));
+    expect(disagree?.split("only its facts over the hand model raise")[1]).toContain(
+      "sleep-in-atomic in rproc_tee_register",
+    );
+    expect(explored.report.verdict.line).not.toContain("explore (depth 1): not judged");
     const model = await runReview(builtinSubject(v16), builtinSubject(v16), {
       scenarios: ["boot"],
       exploreDepth: 1,

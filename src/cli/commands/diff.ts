@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.ts";
 import { DEFAULT_FROM, isReportFormat, REPORT_FORMATS, type ReportFormat } from "../../report/formats.ts";
-import { REVIEW_EXPLORE_DEPTH, REVIEW_INTERLEAVE_DEPTH } from "../../review/depth.ts";
+import { REVIEW_EXPLORE_DEPTH, REVIEW_EXPLORE_DEPTH_C, REVIEW_INTERLEAVE_DEPTH } from "../../review/depth.ts";
 import type { ReviewReport } from "../../review/report.ts";
 import { BUILTIN_VERSIONS } from "../../semantics/versions.ts";
 import { jsonText, printText } from "../output.ts";
@@ -87,9 +87,12 @@ export function interleaveDepthOf(text: string | undefined): number {
   return n;
 }
 
-/** --explore-depth: the longest event sequence the review explores on both versions (0: none). */
-export function exploreDepthOf(text: string | undefined): number {
-  if (text === undefined) return REVIEW_EXPLORE_DEPTH;
+/**
+ * --explore-depth: the longest event sequence the review explores on both versions (0: none); not given:
+ * undefined, the review's default (REVIEW_EXPLORE_DEPTH, or REVIEW_EXPLORE_DEPTH_C when a side runs C).
+ */
+export function exploreDepthOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 8) {
     throw new UsageError(`expected an integer from 0 to 8, not "${text}"`, { subject: "--explore-depth" });
@@ -124,7 +127,7 @@ export function register(program: Command): void {
     .option("--scenarios <ids>", "comma-separated scenario ids (default: all)")
     .option(
       "--explore-depth <n>",
-      `explore every sequence of up to n external events on both versions and compare their findings (0: skip; default ${REVIEW_EXPLORE_DEPTH})`,
+      `explore every sequence of up to n external events on both versions and compare their findings (0: skip; default ${REVIEW_EXPLORE_DEPTH}, ${REVIEW_EXPLORE_DEPTH_C} when a side runs posted C: it is explored on its C)`,
     )
     .option(
       "--interleave-depth <n>",
@@ -173,7 +176,7 @@ export function register(program: Command): void {
     const { report } = await runReview(a, b, {
       ...(scenarios ? { scenarios } : {}),
       notes,
-      exploreDepth,
+      ...(exploreDepth === undefined ? {} : { exploreDepth }),
       interleaveDepth,
       ...(opts.kernelTree !== undefined ? { kernelTree: opts.kernelTree } : {}),
       ...(opts.modelOnly === true ? { modelOnly: true } : {}),

@@ -4,7 +4,7 @@ import { EVENT_IDS } from "../../explore/events.ts";
 import type { Explorable, ExploreProgress } from "../../explore/index.ts";
 import type { ExploreItem } from "../../node/explore-workers.ts";
 import { BUILTIN_VERSIONS } from "../../semantics/versions.ts";
-import { printError, printJson, printText, statusLine } from "../output.ts";
+import { printJson, printText, statusLine } from "../output.ts";
 import type { WorldCliOptions } from "./interleave.ts";
 import { resolveNamedDesigns } from "./matrix.ts";
 
@@ -37,12 +37,14 @@ export async function exploreItems(opts: { versions?: string; variant?: string[]
   const before: Explorable[] = [];
   return named.map((n) => {
     if (n.builtin) return builtinItems([n.design.id])[0] as ExploreItem;
-    // The exploration drives the hand model's worlds; an input's C is not run here yet: say so.
-    if (n.design.tee !== undefined || n.design.stm32 !== undefined)
-      printError(
-        `note: ${n.design.id}: explored with the hand model (its facts), not the C it runs in matrix and review\n`,
-      );
-    const design: Explorable = { id: n.design.id, facts: n.design.facts, replayAs: n.args };
+    // An input explores on the C it runs in matrix and review (its TEE driver; a tree's drivers).
+    const design: Explorable = {
+      id: n.design.id,
+      facts: n.design.facts,
+      replayAs: n.args,
+      ...(n.design.tee === undefined ? {} : { tee: n.design.tee }),
+      ...(n.design.stm32 === undefined ? {} : { stm32: n.design.stm32 }),
+    };
     const item = laterItem(design, before);
     before.push(design);
     return item;

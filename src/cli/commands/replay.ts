@@ -2,7 +2,7 @@ import type { EventEmitter } from "node:events";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.ts";
 import { EVENT_IDS } from "../../explore/events.ts";
-import { printError, printJson, printText } from "../output.ts";
+import { printJson, printText } from "../output.ts";
 import type { WorldCliOptions } from "./interleave.ts";
 import { resolveNamedDesigns } from "./matrix.ts";
 
@@ -51,13 +51,15 @@ export async function replayAction(operand: string | undefined, opts: ReplayCliO
       : { versions: "", variant: [opts.variant] },
   );
   if (named === undefined) throw new UsageError("no version given", { subject: "--version" });
-  const { id, facts } = named.design;
-  // Replay drives the hand model's worlds; an input's C is not run here yet: say so rather than imply it.
-  if (named.design.tee !== undefined || named.design.stm32 !== undefined)
-    printError(
-      `note: ${id}: replay runs the hand model (its facts), not the C it runs in matrix and review\n`,
-    );
-  const out = await replay({ id, facts }, events, await loadFixtures());
+  const { id, facts, tee, stm32 } = named.design;
+  // An input replays on the C it runs in matrix, review and explore (its TEE driver; a tree's drivers).
+  const design = {
+    id,
+    facts,
+    ...(tee === undefined ? {} : { tee }),
+    ...(stm32 === undefined ? {} : { stm32 }),
+  };
+  const out = await replay(design, events, await loadFixtures());
   if (opts.json) printJson({ version: id, events, findings: out.findings, trace: out.trace });
   else printText(`${renderReplayText(id, events, out)}\n`);
 }

@@ -226,7 +226,7 @@ export function register(program: Command): void {
     .option("--from <address>", "with --format email: the From header")
     .option(
       "--explore-depth <n>",
-      "explore every sequence of up to n events on both versions (0: skip; default 3 with --format or --fail-on, else 0)",
+      "explore every sequence of up to n events on both versions, a side with posted C on its C (0: skip; default 3 with --format or --fail-on, 2 when a side runs C, else 0)",
     )
     .option(
       "--interleave-depth <n>",
@@ -247,7 +247,7 @@ export function register(program: Command): void {
       const series = await loadInput(input, inputOptions(opts));
       const { a, why, history } = await comparison(series, input, opts);
       const runOpts: ReviewRunOptions = {
-        exploreDepth,
+        ...(exploreDepth === undefined ? {} : { exploreDepth }),
         interleaveDepth,
         ...(opts.kernelTree !== undefined ? { kernelTree: opts.kernelTree } : {}),
         ...(opts.modelOnly === true ? { modelOnly: true } : {}),

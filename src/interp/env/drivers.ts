@@ -240,7 +240,7 @@ export function interpretedTreeDrivers(
       init: async (w) => {
         const { env, m } = machineFor(w, w.tee ?? null);
         await moduleInit(env, m, stm32);
-        return { siteOfStep: (step) => env.siteOfStep(step) };
+        return { siteOfStep: (step) => env.siteOfStep(step), stateDigest: () => env.stateDigest() };
       },
       cannotRun: (e) => {
         if (!(e instanceof CannotRunC)) return null;

@@ -50,6 +50,7 @@ import {
   tee_shm_register_kernel_buf,
 } from "../../semantics/tee_client.ts";
 import type { Site } from "../ast.ts";
+import { memoryDigest } from "../digest.ts";
 import type { EnvCall, EnvFunction, Environment, Gen, ListMonitor, MachineApi, Suspend } from "../env.ts";
 import { type Machine, type Thread, UnknownError } from "../interp.ts";
 import { Fault, type Obj, type Value } from "../memory.ts";
@@ -327,6 +328,15 @@ export class KernelEnv implements Environment {
   /** The kernel step's posted C statement, when the posted code made it. */
   siteOfStep(step: number): Site | undefined {
     return this.stepSites.get(step);
+  }
+
+  /**
+   * The C state between two events, canonically (src/interp/digest.ts), and what the environment holds for
+   * it: locks it holds, drivers it registered, module references it took.
+   */
+  stateDigest(): string {
+    const refs = [...this.moduleRefs.values()].join(",");
+    return `${memoryDigest(this.machine.mem)}|locks:${this.lockOwner.size}|drv:${this.drivers.size}|mod:${refs}`;
   }
 
   get machine(): Machine {

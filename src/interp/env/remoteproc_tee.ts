@@ -201,7 +201,11 @@ function interpretedApi(
         },
       };
       if (atModuleLoad) await moduleInit(env, m, loaded.file);
-      const inst: TeeDriverInstance = { api, siteOfStep: (step) => env.siteOfStep(step) };
+      const inst: TeeDriverInstance = {
+        api,
+        siteOfStep: (step) => env.siteOfStep(step),
+        stateDigest: () => env.stateDigest(),
+      };
       return inst;
     },
     cannotRun: (e) => {
