@@ -129,14 +129,17 @@ export async function compareExplorations(
   unknownFacts: readonly string[] = [],
   unmodelled: readonly string[] = [],
   notRepresented: readonly string[] = [],
+  /** B's function names as A knows them (renamesOf over the matrix cells): a renamed function's findings. */
+  nameInA: (fn: string) => string = (fn) => fn,
 ): Promise<ExploreDiff> {
   const ra = await explore(a, fixtures, { depth });
   // An exploration is a function of the design facts and the C it runs: the same code (a RESEND, an
   // unchanged reroll) is not explored twice.
   const same = a.tee === b.tee && a.stm32 === b.stm32 && canonicalJson(a.facts) === canonicalJson(b.facts);
   const rb = same ? { ...ra, version: b.id } : await explore(b, fixtures, { depth });
+  const keyB = (f: ExploredFinding) => key({ ...f, finding: { ...f.finding, at: nameInA(f.finding.at) } });
   const inA = new Set(ra.findings.map(key));
-  const inB = new Set(rb.findings.map(key));
+  const inB = new Set(rb.findings.map(keyB));
   const memo = new RunMemo(fixtures);
   const ref = async (f: ExploredFinding, on: Explorable): Promise<ExploreFindingRef> => {
     let onMainline: ExploreFindingRef["mainline"] = "not run";
@@ -155,12 +158,12 @@ export async function compareExplorations(
     };
   };
   const introduced: ExploreFindingRef[] = [];
-  for (const f of rb.findings) if (!inA.has(key(f))) introduced.push(await ref(f, b));
+  for (const f of rb.findings) if (!inA.has(keyB(f))) introduced.push(await ref(f, b));
   const fixed: ExploreFindingRef[] = [];
   for (const f of ra.findings) if (!inB.has(key(f))) fixed.push(await ref(f, a));
   const carried: ExploreFindingRef[] = [];
   for (const f of rb.findings) {
-    if (!inA.has(key(f))) continue;
+    if (!inA.has(keyB(f))) continue;
     const r = await ref(f, b);
     if (r.mainline !== "present") carried.push(r);
   }
@@ -199,7 +202,7 @@ export async function compareExplorations(
     introduced,
     fixed,
     carried,
-    kept: rb.findings.filter((f) => inA.has(key(f))).length,
+    kept: rb.findings.filter((f) => inA.has(keyB(f))).length,
     unknownFacts: unread,
     model,
     unknown: (() => {

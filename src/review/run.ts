@@ -306,6 +306,8 @@ export async function runReview(
   const side = (s: ReviewSubject) => s.side(cellsOf(matrix.results, s.design.id), s.design.id);
   const sa = side(a);
   const sb = side(b);
+  // B's function names as A knows them, where B renamed one (the compare matches findings across it).
+  const nameInA = asNamedInA(renamesOf(sa.cells, sb.cells, addedBy(sb.series)));
   const fixtures = await loadFixtures();
   // The facts explain, the C decides: a side that ran a file from C is explained by its facts over the hand
   // model (attribution reverts facts there), and every cell where the two disagree is said in the report.
@@ -373,6 +375,7 @@ export async function runReview(
           [...new Set([...(a.design.unknownFacts ?? []), ...(b.design.unknownFacts ?? [])])],
           [...new Set([...unmodelledOf(a), ...unmodelledOf(b)])],
           notExplored,
+          nameInA,
         )
       : undefined;
   for (const m of explored?.model ?? []) {
@@ -395,7 +398,7 @@ export async function runReview(
           fixtures,
           interleaveDepth,
           undefined,
-          asNamedInA(renamesOf(sa.cells, sb.cells, addedBy(sb.series))),
+          nameInA,
         )
       : undefined;
   // One note on what ran differently: traces (and first divergences) of different code, exploration.
