@@ -180,7 +180,13 @@ export class KernelEnv implements Environment {
   private readonly sites: Site[] = [];
   /** The C statement a kernel step was made at (for findings raised by the posted code). */
   private readonly stepSites = new Map<number, Site>();
-  private readonly fns: Record<string, EnvFunction>;
+  /**
+   * The API functions by C name, as the table and the modules give them (each module's layer over the ones
+   * before it); wrapped for the posted line (`api`) when first asked for, in `wrapped`: a world calls a few
+   * dozen of some two hundred, and building every wrapper per world was most of a world's set-up.
+   */
+  private readonly fns: Readonly<Record<string, ApiFn>>;
+  private readonly wrapped = new Map<string, EnvFunction | null>();
   /** Per C function (file and name): the kernel frame's options (the failures it gets past). */
   private readonly callOpts = new Map<string, { ignores?: readonly string[] }>();
 
@@ -264,7 +270,13 @@ export class KernelEnv implements Environment {
   }
 
   fn(name: string): EnvFunction | undefined {
-    return Object.hasOwn(this.fns, name) ? this.fns[name] : undefined;
+    let f = this.wrapped.get(name);
+    if (f === undefined) {
+      const raw = this.fns[name];
+      f = raw === undefined ? null : this.api(raw);
+      this.wrapped.set(name, f);
+    }
+    return f ?? undefined;
   }
 
   global(name: string, m: MachineApi): { obj: Obj; t: CType } | undefined {
@@ -885,7 +897,13 @@ export class KernelEnv implements Environment {
     return this.ended(th, label);
   }
 
-  private table(): Record<string, EnvFunction> {
+  /**
+   * The API functions: the kernel's own here, then each module's over those before it. Each layer is an
+   * object whose prototype is the layer before (the root has none, so no name of Object.prototype is an API):
+   * a module's `before` is what the modules before it gave, as a copy of the table would be, without copying
+   * it per module and per world.
+   */
+  private table(): Readonly<Record<string, ApiFn>> {
     const k = this.w.k;
     const layer = (call: EnvCall): TraceLayer => this.layerOf(call.site.file);
     const alloc = (call: EnvCall, fn: string, size: bigint, flags: bigint, owner: Device | null): Value =>
@@ -1182,8 +1200,13 @@ export class KernelEnv implements Environment {
         return VOID;
       },
     };
-    for (const mod of this.modules) Object.assign(fns, mod.fns(this, { ...fns }));
-    return Object.fromEntries(Object.entries(fns).map(([name, f]) => [name, this.api(f)]));
+    let table: Readonly<Record<string, ApiFn>> = Object.assign(
+      Object.create(null) as Record<string, ApiFn>,
+      fns,
+    );
+    for (const mod of this.modules)
+      table = Object.assign(Object.create(table) as Record<string, ApiFn>, mod.fns(this, table));
+    return table;
   }
 
   /**
