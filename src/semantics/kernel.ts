@@ -117,6 +117,19 @@ export interface CallOptions {
 }
 
 const NO_IGNORES: ReadonlySet<string> = new Set();
+/**
+ * The set of each CallOptions.ignores array, made once: a frame only reads it, and a caller that keeps its
+ * options per function (the interpreted C's, one frame per C call) need not pay a Set per call.
+ */
+const IGNORE_SETS = new WeakMap<readonly string[], ReadonlySet<string>>();
+function ignoreSet(ignores: readonly string[]): ReadonlySet<string> {
+  let set = IGNORE_SETS.get(ignores);
+  if (set === undefined) {
+    set = new Set(ignores);
+    IGNORE_SETS.set(ignores, set);
+  }
+  return set;
+}
 
 export type Observer = (e: KEvent, k: Kernel) => void;
 
@@ -454,7 +467,7 @@ export class Kernel {
       fn,
       parent: this.frame,
       failedCallees: [],
-      ignores: ignores === undefined ? NO_IGNORES : new Set(ignores),
+      ignores: ignores === undefined ? NO_IGNORES : ignoreSet(ignores),
     };
     this.emit({
       type: "call",

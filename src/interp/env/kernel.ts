@@ -187,8 +187,14 @@ export class KernelEnv implements Environment {
    */
   private readonly fns: Readonly<Record<string, ApiFn>>;
   private readonly wrapped = new Map<string, EnvFunction | null>();
-  /** Per C function (file and name): the kernel frame's options (the failures it gets past). */
-  private readonly callOpts = new Map<string, { ignores?: readonly string[] }>();
+  /**
+   * Per C file, then function: the trace layer of its kernel frames and their options (the failures it gets
+   * past), decided at its first call (by file and name, no key string built per call).
+   */
+  private readonly callInfo = new Map<
+    string,
+    Map<string, { readonly layer: TraceLayer; readonly opts: { ignores?: readonly string[] } }>
+  >();
 
   constructor(
     readonly w: KernelWorld,
@@ -229,23 +235,28 @@ export class KernelEnv implements Environment {
       if (e.type === "suspend") this.yields.set(e.thread, e.reason);
       else if (e.type === "call") {
         this.sites.push(e.site);
-        // A failure the C function tests is its decision, as the hand model's `ignores` say per call site.
-        const key = `${e.site.file}\u0000${e.fn}`;
-        let opts = this.callOpts.get(key);
-        if (opts === undefined) {
-          const def = m.function(e.fn, e.site.file);
+        const file = e.site.file;
+        let inFile = this.callInfo.get(file);
+        if (inFile === undefined) {
+          inFile = new Map();
+          this.callInfo.set(file, inFile);
+        }
+        let info = inFile.get(e.fn);
+        if (info === undefined) {
+          // A failure the C function tests is its decision, as the hand model's `ignores` say per call site.
+          const def = m.function(e.fn, file);
           const ignores =
             def === undefined
               ? []
               : [...testedCallees(def), ...this.modules.flatMap((mod) => mod.ignores?.[e.fn] ?? [])];
-          opts = ignores.length > 0 ? { ignores } : {};
-          this.callOpts.set(key, opts);
+          info = { layer: this.layerOf(file), opts: ignores.length > 0 ? { ignores } : {} };
+          inFile.set(e.fn, info);
         }
-        const f = this.w.k.enter(this.layerOf(e.site.file), e.fn, opts);
+        const f = this.w.k.enter(info.layer, e.fn, info.opts);
         this.sites.pop();
-        const stack = this.frames.get(e.thread) ?? [];
-        stack.push(f);
-        this.frames.set(e.thread, stack);
+        const stack = this.frames.get(e.thread);
+        if (stack === undefined) this.frames.set(e.thread, [f]);
+        else stack.push(f);
       } else if (e.type === "return") {
         const f = this.frames.get(e.thread)?.pop();
         if (f === undefined) return;
