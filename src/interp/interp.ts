@@ -624,12 +624,20 @@ export class Machine implements MachineApi {
   }
 
   structOf(tag: string): (CType & { k: "struct" }) | null {
-    for (let i = this.structs.defs.length - 1; i >= 0; i--) {
-      const d = this.structs.defs[i] as StructDef;
-      if (d.tag === tag && d.complete && !d.union) return { k: "struct", id: d.id, tag };
+    let ref = this.structRefs.get(tag);
+    if (ref === undefined) {
+      ref = null;
+      for (let i = this.structs.defs.length - 1; i >= 0 && ref === null; i--) {
+        const d = this.structs.defs[i] as StructDef;
+        if (d.tag === tag && d.complete && !d.union) ref = { k: "struct", id: d.id, tag };
+      }
+      this.structRefs.set(tag, ref);
     }
-    return null;
+    return ref;
   }
+
+  /** structOf's answers by tag: the definitions are the program's, complete or not once loaded. */
+  private readonly structRefs = new Map<string, (CType & { k: "struct" }) | null>();
 
   enumValue(name: string): bigint | undefined {
     return this.program.enums[name]?.v;
