@@ -112,24 +112,14 @@ export interface Frame {
 export interface CallOptions {
   /** Detail shown in the trace call step. */
   detail?: string;
-  /** Callees whose failure the C function ignores on purpose (not an error-swallowed finding). */
-  ignores?: readonly string[];
+  /**
+   * Callees whose failure the C function ignores on purpose (not an error-swallowed finding). A set is the
+   * frame's as it is (a caller keeping its options per function, as the interpreted C's, makes it once).
+   */
+  ignores?: readonly string[] | ReadonlySet<string>;
 }
 
 const NO_IGNORES: ReadonlySet<string> = new Set();
-/**
- * The set of each CallOptions.ignores array, made once: a frame only reads it, and a caller that keeps its
- * options per function (the interpreted C's, one frame per C call) need not pay a Set per call.
- */
-const IGNORE_SETS = new WeakMap<readonly string[], ReadonlySet<string>>();
-function ignoreSet(ignores: readonly string[]): ReadonlySet<string> {
-  let set = IGNORE_SETS.get(ignores);
-  if (set === undefined) {
-    set = new Set(ignores);
-    IGNORE_SETS.set(ignores, set);
-  }
-  return set;
-}
 
 export type Observer = (e: KEvent, k: Kernel) => void;
 
@@ -467,7 +457,7 @@ export class Kernel {
       fn,
       parent: this.frame,
       failedCallees: [],
-      ignores: ignores === undefined ? NO_IGNORES : ignoreSet(ignores),
+      ignores: ignores === undefined ? NO_IGNORES : ignores instanceof Set ? ignores : new Set(ignores),
     };
     this.emit({
       type: "call",

@@ -179,7 +179,7 @@ export class KernelEnv implements Environment {
   /** The posted lines of the environment calls in progress, innermost last. */
   private readonly sites: Site[] = [];
   /** The C statement a kernel step was made at (for findings raised by the posted code). */
-  private readonly stepSites = new Map<number, Site>();
+  private readonly stepSites: (Site | undefined)[] = [];
   /**
    * The API functions by C name, as the table and the modules give them (each module's layer over the ones
    * before it); wrapped for the posted line (`api`) when first asked for, in `wrapped`: a world calls a few
@@ -193,7 +193,7 @@ export class KernelEnv implements Environment {
    */
   private readonly callInfo = new Map<
     string,
-    Map<string, { readonly layer: TraceLayer; readonly opts: { ignores?: readonly string[] } }>
+    Map<string, { readonly layer: TraceLayer; readonly opts: { ignores?: ReadonlySet<string> } }>
   >();
 
   constructor(
@@ -211,7 +211,9 @@ export class KernelEnv implements Environment {
         }
       }
       const site = this.sites[this.sites.length - 1];
-      if (site !== undefined && "step" in e && !this.stepSites.has(e.step)) this.stepSites.set(e.step, site);
+      // By step, in an array: steps are numbered from 0 per kernel (a Map of every step was a Map grown by
+      // thousands of entries per world).
+      if (site !== undefined && this.stepSites[e.step] === undefined) this.stepSites[e.step] = site;
     });
   }
 
@@ -249,7 +251,7 @@ export class KernelEnv implements Environment {
             def === undefined
               ? []
               : [...testedCallees(def), ...this.modules.flatMap((mod) => mod.ignores?.[e.fn] ?? [])];
-          info = { layer: this.layerOf(file), opts: ignores.length > 0 ? { ignores } : {} };
+          info = { layer: this.layerOf(file), opts: ignores.length > 0 ? { ignores: new Set(ignores) } : {} };
           inFile.set(e.fn, info);
         }
         const f = this.w.k.enter(info.layer, e.fn, info.opts);
@@ -324,7 +326,7 @@ export class KernelEnv implements Environment {
 
   /** The kernel step's posted C statement, when the posted code made it. */
   siteOfStep(step: number): Site | undefined {
-    return this.stepSites.get(step);
+    return this.stepSites[step];
   }
 
   get machine(): Machine {
