@@ -185,7 +185,7 @@ export class KernelEnv implements Environment {
    * before it); wrapped for the posted line (`api`) when first asked for, in `wrapped`: a world calls a few
    * dozen of some two hundred, and building every wrapper per world was most of a world's set-up.
    */
-  private readonly fns: Readonly<Record<string, ApiFn>>;
+  private readonly fns: ReadonlyMap<string, ApiFn>;
   private readonly wrapped = new Map<string, EnvFunction | null>();
   /**
    * Per C file, then function: the trace layer of its kernel frames and their options (the failures it gets
@@ -285,7 +285,7 @@ export class KernelEnv implements Environment {
   fn(name: string): EnvFunction | undefined {
     let f = this.wrapped.get(name);
     if (f === undefined) {
-      const raw = this.fns[name];
+      const raw = this.fns.get(name);
       f = raw === undefined ? null : this.api(raw);
       this.wrapped.set(name, f);
     }
@@ -914,9 +914,10 @@ export class KernelEnv implements Environment {
    * The API functions: the kernel's own here, then each module's over those before it. Each layer is an
    * object whose prototype is the layer before (the root has none, so no name of Object.prototype is an API):
    * a module's `before` is what the modules before it gave, as a copy of the table would be, without copying
-   * it per module and per world.
+   * it per module and per world. The result is flat (one pass over the layers, the last giving a name wins):
+   * a lookup up a chain of fourteen layers was a dictionary lookup per layer.
    */
-  private table(): Readonly<Record<string, ApiFn>> {
+  private table(): ReadonlyMap<string, ApiFn> {
     const k = this.w.k;
     const layer = (call: EnvCall): TraceLayer => this.layerOf(call.site.file);
     const alloc = (call: EnvCall, fn: string, size: bigint, flags: bigint, owner: Device | null): Value =>
@@ -1217,9 +1218,13 @@ export class KernelEnv implements Environment {
       Object.create(null) as Record<string, ApiFn>,
       fns,
     );
-    for (const mod of this.modules)
-      table = Object.assign(Object.create(table) as Record<string, ApiFn>, mod.fns(this, table));
-    return table;
+    const flat = new Map(Object.entries(fns));
+    for (const mod of this.modules) {
+      const mine = mod.fns(this, table);
+      table = Object.assign(Object.create(table) as Record<string, ApiFn>, mine);
+      for (const name of Object.keys(mine)) flat.set(name, mine[name] as ApiFn);
+    }
+    return flat;
   }
 
   /**
