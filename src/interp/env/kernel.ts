@@ -196,12 +196,27 @@ export class KernelEnv implements Environment {
     Map<string, { readonly layer: TraceLayer; readonly opts: { ignores?: ReadonlySet<string> } }>
   >();
 
+  /**
+   * The trace layer of a C file's functions (remoteproc_tee.c: "tee"): the constructor's function, asked once
+   * per file (every log line and kernel note of the C asks it, and a layer by file name is regex tests).
+   */
+  readonly layerOf: (file: string) => TraceLayer;
+
   constructor(
     readonly w: KernelWorld,
-    /** The trace layer of a C file's functions (remoteproc_tee.c: "tee"). */
-    readonly layerOf: (file: string) => TraceLayer,
+    /** The trace layer of a C file's functions (remoteproc_tee.c: "tee"); a function of the file only. */
+    layerOf: (file: string) => TraceLayer,
     private readonly modules: readonly EnvModule[] = [],
   ) {
+    const layers = new Map<string, TraceLayer>();
+    this.layerOf = (file) => {
+      let l = layers.get(file);
+      if (l === undefined) {
+        l = layerOf(file);
+        layers.set(file, l);
+      }
+      return l;
+    };
     this.fns = this.table();
     w.k.subscribe((e) => {
       if (e.type === "free" && !e.already) {
