@@ -1026,11 +1026,7 @@ export class Exec {
   /** The lvalue (or function designator) a name denotes. */
   private name(name: string, line: number): Lval {
     const v = this.lookupVar(name);
-    if (v !== undefined) {
-      if (v.reg === true) return v.lv;
-      if (v.broken !== undefined) throw v.broken;
-      return { obj: v.obj, addr: v.obj.base, t: v.t };
-    }
+    if (v !== undefined) return this.varLval(v);
     const file = this.frame.file;
     const def = this.m.function(name, file);
     if (def !== undefined) {
@@ -1053,6 +1049,13 @@ export class Exec {
       `identifier ${name}: not defined in the files and not provided by the environment`,
       line,
     );
+  }
+
+  /** The lvalue of a variable `lookupVar` found. */
+  private varLval(v: Var | Reg): Lval {
+    if (v.reg === true) return v.lv;
+    if (v.broken !== undefined) throw v.broken;
+    return { obj: v.obj, addr: v.obj.base, t: v.t };
   }
 
   // ---- memory ------------------------------------------------------------------------------------------
@@ -1326,9 +1329,11 @@ export class Exec {
       case "num":
         return e.t.k === "int" ? intVal(e.t, e.v) : this.conv(intVal(T.long, e.v), e.t);
       case "id": {
+        // A variable first (most names are), as `name` finds it; else an enumerator it does not shadow.
+        const v = this.lookupVar(e.name);
+        if (v !== undefined) return this.rv(this.varLval(v));
         const en = this.m.program.enums[e.name];
-        if (en !== undefined && this.lookupVar(e.name) === undefined && en.t.k === "int")
-          return intVal(en.t, en.v);
+        if (en !== undefined && en.t.k === "int") return intVal(en.t, en.v);
         return this.rv(this.name(e.name, e.line));
       }
       case "str":
