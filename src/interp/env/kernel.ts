@@ -48,7 +48,7 @@ import {
   tee_shm_free,
   tee_shm_register_kernel_buf,
 } from "../../semantics/tee_client.ts";
-import type { Site } from "../ast.ts";
+import type { FunctionDef, Site } from "../ast.ts";
 import type { EnvCall, EnvFunction, Environment, Gen, MachineApi, Suspend } from "../env.ts";
 import { type Machine, type Thread, UnknownError } from "../interp.ts";
 import { Fault, type Obj, type Value } from "../memory.ts";
@@ -149,6 +149,37 @@ function errPtr(errno: number): Value & { k: "ptr" } {
 function int(v: Value | undefined, what: string): bigint {
   if (v === undefined || v.k !== "int") throw new Unsupported(`${what}: an integer was expected`);
   return v.v;
+}
+
+const NO_OPTIONS: { ignores?: ReadonlySet<string> } = {};
+/** callOptions' answers, per list of modules (a constant of the driver loads), then C function. */
+const CALL_OPTIONS = new WeakMap<
+  readonly EnvModule[],
+  WeakMap<FunctionDef, { ignores?: ReadonlySet<string> }>
+>();
+
+/**
+ * The kernel frame's options of a C function (the failures it gets past): a failure the C function tests is
+ * its decision, as the hand model's `ignores` say per call site, beside what the modules say of it. Decided
+ * once per function and list of modules (it was a walk of the function per world).
+ */
+function callOptions(
+  modules: readonly EnvModule[],
+  def: FunctionDef | undefined,
+): { ignores?: ReadonlySet<string> } {
+  if (def === undefined) return NO_OPTIONS;
+  let perDef = CALL_OPTIONS.get(modules);
+  if (perDef === undefined) {
+    perDef = new WeakMap();
+    CALL_OPTIONS.set(modules, perDef);
+  }
+  let opts = perDef.get(def);
+  if (opts === undefined) {
+    const ignores = [...testedCallees(def), ...modules.flatMap((mod) => mod.ignores?.[def.name] ?? [])];
+    opts = ignores.length > 0 ? { ignores: new Set(ignores) } : NO_OPTIONS;
+    perDef.set(def, opts);
+  }
+  return opts;
 }
 
 /** Numbers the machines of a kernel in creation order (footprint keys of their memory objects). */
@@ -260,13 +291,7 @@ export class KernelEnv implements Environment {
         }
         let info = inFile.get(e.fn);
         if (info === undefined) {
-          // A failure the C function tests is its decision, as the hand model's `ignores` say per call site.
-          const def = m.function(e.fn, file);
-          const ignores =
-            def === undefined
-              ? []
-              : [...testedCallees(def), ...this.modules.flatMap((mod) => mod.ignores?.[e.fn] ?? [])];
-          info = { layer: this.layerOf(file), opts: ignores.length > 0 ? { ignores: new Set(ignores) } : {} };
+          info = { layer: this.layerOf(file), opts: callOptions(this.modules, m.function(e.fn, file)) };
           inFile.set(e.fn, info);
         }
         const f = this.w.k.enter(info.layer, e.fn, info.opts);
