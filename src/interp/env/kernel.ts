@@ -151,6 +151,23 @@ function int(v: Value | undefined, what: string): bigint {
   return v.v;
 }
 
+/**
+ * The API functions of `layers` as one table (a module's `before`): a name is the newest layer's that gives
+ * it as its own; no name of Object.prototype is an API.
+ */
+function layersView(layers: readonly Readonly<Record<string, ApiFn>>[]): Readonly<Record<string, ApiFn>> {
+  return new Proxy(Object.create(null) as Record<string, ApiFn>, {
+    get: (_t, name) => {
+      if (typeof name !== "string") return undefined;
+      for (let i = layers.length - 1; i >= 0; i--) {
+        const l = layers[i] as Readonly<Record<string, ApiFn>>;
+        if (Object.hasOwn(l, name)) return l[name];
+      }
+      return undefined;
+    },
+  });
+}
+
 const NO_OPTIONS: { ignores?: ReadonlySet<string> } = {};
 /** callOptions' answers, per list of modules (a constant of the driver loads), then C function. */
 const CALL_OPTIONS = new WeakMap<
@@ -951,11 +968,10 @@ export class KernelEnv implements Environment {
   }
 
   /**
-   * The API functions: the kernel's own here, then each module's over those before it. Each layer is an
-   * object whose prototype is the layer before (the root has none, so no name of Object.prototype is an API):
-   * a module's `before` is what the modules before it gave, as a copy of the table would be, without copying
-   * it per module and per world. The result is flat (one pass over the layers, the last giving a name wins):
-   * a lookup up a chain of fourteen layers was a dictionary lookup per layer.
+   * The API functions: the kernel's own here, then each module's over those before it. A module's `before`
+   * is a view of the layers before it (what a copy of the table would be, without copying it per module and
+   * per world; objects chained by prototype cost more to make than the copies). The result is flat: one pass
+   * over the layers, the last giving a name wins.
    */
   private table(): ReadonlyMap<string, ApiFn> {
     const k = this.w.k;
@@ -1254,14 +1270,11 @@ export class KernelEnv implements Environment {
         return VOID;
       },
     };
-    let table: Readonly<Record<string, ApiFn>> = Object.assign(
-      Object.create(null) as Record<string, ApiFn>,
-      fns,
-    );
+    const layers: Readonly<Record<string, ApiFn>>[] = [fns];
     const flat = new Map(Object.entries(fns));
     for (const mod of this.modules) {
-      const mine = mod.fns(this, table);
-      table = Object.assign(Object.create(table) as Record<string, ApiFn>, mine);
+      const mine = mod.fns(this, layersView(layers.slice()));
+      layers.push(mine);
       for (const name of Object.keys(mine)) flat.set(name, mine[name] as ApiFn);
     }
     return flat;
