@@ -624,12 +624,20 @@ export class Machine implements MachineApi {
   }
 
   structOf(tag: string): (CType & { k: "struct" }) | null {
-    for (let i = this.structs.defs.length - 1; i >= 0; i--) {
-      const d = this.structs.defs[i] as StructDef;
-      if (d.tag === tag && d.complete && !d.union) return { k: "struct", id: d.id, tag };
+    let ref = this.structRefs.get(tag);
+    if (ref === undefined) {
+      ref = null;
+      for (let i = this.structs.defs.length - 1; i >= 0 && ref === null; i--) {
+        const d = this.structs.defs[i] as StructDef;
+        if (d.tag === tag && d.complete && !d.union) ref = { k: "struct", id: d.id, tag };
+      }
+      this.structRefs.set(tag, ref);
     }
-    return null;
+    return ref;
   }
+
+  /** structOf's answers by tag: the definitions are the program's, complete or not once loaded. */
+  private readonly structRefs = new Map<string, (CType & { k: "struct" }) | null>();
 
   enumValue(name: string): bigint | undefined {
     return this.program.enums[name]?.v;
@@ -1018,11 +1026,7 @@ export class Exec {
   /** The lvalue (or function designator) a name denotes. */
   private name(name: string, line: number): Lval {
     const v = this.lookupVar(name);
-    if (v !== undefined) {
-      if (v.reg === true) return v.lv;
-      if (v.broken !== undefined) throw v.broken;
-      return { obj: v.obj, addr: v.obj.base, t: v.t };
-    }
+    if (v !== undefined) return this.varLval(v);
     const file = this.frame.file;
     const def = this.m.function(name, file);
     if (def !== undefined) {
@@ -1045,6 +1049,13 @@ export class Exec {
       `identifier ${name}: not defined in the files and not provided by the environment`,
       line,
     );
+  }
+
+  /** The lvalue of a variable `lookupVar` found. */
+  private varLval(v: Var | Reg): Lval {
+    if (v.reg === true) return v.lv;
+    if (v.broken !== undefined) throw v.broken;
+    return { obj: v.obj, addr: v.obj.base, t: v.t };
   }
 
   // ---- memory ------------------------------------------------------------------------------------------
@@ -1318,9 +1329,11 @@ export class Exec {
       case "num":
         return e.t.k === "int" ? intVal(e.t, e.v) : this.conv(intVal(T.long, e.v), e.t);
       case "id": {
+        // A variable first (most names are), as `name` finds it; else an enumerator it does not shadow.
+        const v = this.lookupVar(e.name);
+        if (v !== undefined) return this.rv(this.varLval(v));
         const en = this.m.program.enums[e.name];
-        if (en !== undefined && this.lookupVar(e.name) === undefined && en.t.k === "int")
-          return intVal(en.t, en.v);
+        if (en !== undefined && en.t.k === "int") return intVal(en.t, en.v);
         return this.rv(this.name(e.name, e.line));
       }
       case "str":
@@ -1879,6 +1892,7 @@ export class Exec {
   }
 
   private *block(body: readonly Stmt[], seek: number | null, scope: Scope | null): Gen<Completion> {
+    const sync = syncFlags(body);
     let i = 0;
     let target = seek;
     if (target !== null) i = this.skipTo(body, target, scope);
@@ -1887,7 +1901,7 @@ export class Exec {
       for (; i < body.length; i++) {
         const s = body[i] as Stmt;
         if (target !== null) c = yield* this.stmt(s, target);
-        else if (syncStmt(s)) c = this.stmtS(s);
+        else if (sync[i] === 1) c = this.stmtS(s);
         else if (s.labels !== undefined && s.labels.length > 0) c = yield* this.stmt(s, null);
         else if (s.k === "expr") {
           // `f(x);` and `ret = f(x);`, the most common statements that can suspend: without a generator
@@ -2170,6 +2184,22 @@ export function syncStmt(s: Stmt): boolean {
   syncMemo.set(s, r);
   return r;
 }
+
+/**
+ * syncStmt of each statement of a block, in one array per block (asked once per run of the block, not once
+ * per statement run: a lookup per statement was ~2% of a column).
+ */
+function syncFlags(body: readonly Stmt[]): Uint8Array {
+  let flags = blockMemo.get(body);
+  if (flags === undefined) {
+    flags = new Uint8Array(body.length);
+    for (let i = 0; i < body.length; i++) flags[i] = syncStmt(body[i] as Stmt) ? 1 : 0;
+    blockMemo.set(body, flags);
+  }
+  return flags;
+}
+
+const blockMemo = new WeakMap<readonly Stmt[], Uint8Array>();
 
 /** Per node of a (shared, never changed) program: decided once, on first evaluation. */
 const syncMemo = new WeakMap<Expr | Stmt, boolean>();

@@ -65,6 +65,26 @@ function named(n: Node): Node[] {
   return n.namedChildren.filter((c): c is Node => c !== null && c.type !== "comment");
 }
 
+/** Identifier texts of lowered programs, one string each (see intern). */
+const INTERNED = new Map<string, string>();
+
+/**
+ * One string per identifier text. The names of a lowered program are keys of the interpreter's maps at every
+ * step (variables in scope, struct members, globals, functions), and text taken from the parsed source is a
+ * new string at each occurrence, so each lookup compared characters; one string per name (the one a property
+ * key of that text is, so also a literal of the environment's code) compares by identity. Forgotten past
+ * 50 000 names (a long-running service lowers many series; a name interned again is only a slower key).
+ */
+export function intern(s: string): string {
+  let i = INTERNED.get(s);
+  if (i === undefined) {
+    if (INTERNED.size >= 50_000) INTERNED.clear();
+    i = Object.keys({ [s]: 0 })[0] as string;
+    INTERNED.set(i, i);
+  }
+  return i;
+}
+
 function field(n: Node, name: string): Node | null {
   return n.childForFieldName(name);
 }
@@ -442,7 +462,7 @@ export class Lowerer {
     const values: [string, bigint][] = [];
     for (const e of named(body)) {
       if (e.type !== "enumerator") continue;
-      const name = need(field(e, "name"), "enumerator name", e).text;
+      const name = intern(need(field(e, "name"), "enumerator name", e).text);
       const value = field(e, "value");
       const v = value === null ? next : this.constInt(this.expr(value));
       values.push([name, v]);
@@ -467,7 +487,7 @@ export class Lowerer {
         case "identifier":
         case "field_identifier":
         case "type_identifier":
-          return { name: cur.text, type, params };
+          return { name: intern(cur.text), type, params };
         case "pointer_declarator":
         case "abstract_pointer_declarator":
           type = ptrTo(type);
@@ -586,7 +606,7 @@ export class Lowerer {
       if (c.type === "initializer_pair") {
         const design: Designator[] = [];
         for (const d of c.childrenForFieldName("designator")) {
-          if (d.type === "field_designator") design.push({ field: (named(d)[0] as Node).text });
+          if (d.type === "field_designator") design.push({ field: intern((named(d)[0] as Node).text) });
           else if (d.type === "subscript_designator")
             design.push({ index: Number(this.constInt(this.expr(named(d)[0] as Node))) });
           else throw new LowerError(`designator ${d.type}`, lineOf(d));
@@ -774,7 +794,7 @@ export class Lowerer {
         // C99's predefined identifier: a static array of the enclosing function's name.
         if (n.text === "__func__" && this.fn !== null)
           return { k: "str", bytes: [...new TextEncoder().encode(this.fn.name), 0], id: this.id(), line };
-        return { k: "id", name: n.text, line };
+        return { k: "id", name: intern(n.text), line };
       case "parenthesized_expression": {
         const inner = named(n)[0];
         if (inner === undefined) throw new LowerError("empty parentheses", line);
@@ -912,7 +932,13 @@ export class Lowerer {
     if (n.type === "subscript_expression")
       return { k: "index", e, i: this.expr(need(field(n, "index"), "index", n)), line };
     const op = need(field(n, "operator"), "operator", n).text;
-    return { k: "member", e, name: need(field(n, "field"), "member", n).text, arrow: op === "->", line };
+    return {
+      k: "member",
+      e,
+      name: intern(need(field(n, "field"), "member", n).text),
+      arrow: op === "->",
+      line,
+    };
   }
 
   /**

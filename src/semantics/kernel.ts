@@ -112,8 +112,11 @@ export interface Frame {
 export interface CallOptions {
   /** Detail shown in the trace call step. */
   detail?: string;
-  /** Callees whose failure the C function ignores on purpose (not an error-swallowed finding). */
-  ignores?: readonly string[];
+  /**
+   * Callees whose failure the C function ignores on purpose (not an error-swallowed finding). A set is the
+   * frame's as it is (a caller keeping its options per function, as the interpreted C's, makes it once).
+   */
+  ignores?: readonly string[] | ReadonlySet<string>;
 }
 
 const NO_IGNORES: ReadonlySet<string> = new Set();
@@ -454,7 +457,7 @@ export class Kernel {
       fn,
       parent: this.frame,
       failedCallees: [],
-      ignores: ignores === undefined ? NO_IGNORES : new Set(ignores),
+      ignores: ignores === undefined ? NO_IGNORES : ignores instanceof Set ? ignores : new Set(ignores),
     };
     this.emit({
       type: "call",

@@ -8,7 +8,7 @@
 
 import type { Machine } from "../interp.ts";
 import type { IoHooks, Obj, Value } from "../memory.ts";
-import { intFrom, intTo } from "../memory.ts";
+import { intBytes, intFromBytes, loadInt, storeInt } from "../memory.ts";
 import type { CType, Field, IntType } from "../types.ts";
 import { T, typeName } from "../types.ts";
 import { ptrInto, Unsupported } from "../values.ts";
@@ -44,8 +44,25 @@ export class CMem {
     return this.m.structs.sizeOf(this.struct(tag));
   }
 
+  /** Members found by `member`, per tag, then path (the layouts are the program's: they never change). */
+  private readonly members = new Map<string, Map<string, { readonly off: number; readonly t: CType }>>();
+
   /** The member at a dotted path (`u.value.a`) of struct `tag`: its offset and type. */
-  member(tag: string, path: string): { off: number; t: CType } {
+  member(tag: string, path: string): { readonly off: number; readonly t: CType } {
+    let byPath = this.members.get(tag);
+    if (byPath === undefined) {
+      byPath = new Map();
+      this.members.set(tag, byPath);
+    }
+    let found = byPath.get(path);
+    if (found === undefined) {
+      found = this.findMember(tag, path);
+      byPath.set(path, found);
+    }
+    return found;
+  }
+
+  private findMember(tag: string, path: string): { off: number; t: CType } {
     let t: CType = this.struct(tag);
     let off = 0;
     for (const name of path.split(".")) {
@@ -70,15 +87,18 @@ export class CMem {
     return v;
   }
 
+  /** The integer of type `t` at `p`: the access `m.read` checks, the value read in place (no copy of bytes). */
   readInt(p: Value, t: IntType): bigint {
-    const b = this.m.read(p, t.bits / 8);
-    return intFrom(new DataView(b.buffer, b.byteOffset, b.byteLength), 0, t);
+    if (p.k !== "ptr") throw new Unsupported("reading memory through a non-pointer");
+    const { obj, off } = this.m.mem.check(p.obj, p.addr, t.bits / 8, false);
+    return loadInt(obj, off, t);
   }
 
+  /** Stores `v` as an integer of `t`'s width at `p` (the access `m.write` checks), in place. */
   writeInt(p: Value, t: IntType, v: bigint): void {
-    const b = new Uint8Array(t.bits / 8);
-    intTo(new DataView(b.buffer), 0, t.bits, v);
-    this.m.write(p, b);
+    if (p.k !== "ptr") throw new Unsupported("writing memory through a non-pointer");
+    const { obj, off } = this.m.mem.check(p.obj, p.addr, t.bits / 8, true);
+    storeInt(obj, off, t.bits, v);
   }
 
   readPtr(p: Value): Ptr {
@@ -130,8 +150,20 @@ export class CMem {
     };
     const io: IoHooks = {
       read: (off, n) => {
+        const hit = cover(off, n);
+        const only = hit.length === 1 ? (hit[0] as Leaf) : null;
+        if (only !== null && only.off === off && only.size === n) {
+          // The whole of one member (an int or a pointer the C reads): its bytes, not copied one by one.
+          const s = served[only.path];
+          if (s === undefined) return unserved(only, false);
+          const b = s.get();
+          if (b.length >= n) return b.slice(0, n);
+          const out = new Uint8Array(n);
+          out.set(b);
+          return out;
+        }
         const out = new Uint8Array(n);
-        for (const l of cover(off, n)) {
+        for (const l of hit) {
           const s = served[l.path];
           if (s === undefined) return unserved(l, false);
           const b = s.get();
@@ -188,15 +220,32 @@ export class CMem {
   }
 }
 
-/** Little-endian bytes of an integer of `bits`. */
+/**
+ * Little-endian bytes of an integer of `bits` (two's complement). A served member's bytes at each read of the
+ * C: an integer number of up to 32 bits is written without a bigint or a DataView.
+ */
 export function le(bits: 8 | 16 | 32 | 64, v: bigint | number): Uint8Array {
-  const b = new Uint8Array(bits / 8);
-  intTo(new DataView(b.buffer), 0, bits, BigInt(v));
-  return b;
+  if (typeof v === "number" && bits !== 64 && Number.isInteger(v)) {
+    // Each element stores its value modulo 256, as BigInt.asUintN(bits, …) then the bytes would.
+    const b = new Uint8Array(bits / 8);
+    const n = v % 0x1_0000_0000;
+    b[0] = n;
+    if (bits >= 16) b[1] = n >>> 8;
+    if (bits === 32) {
+      b[2] = n >>> 16;
+      b[3] = n >>> 24;
+    }
+    return b;
+  }
+  return intBytes(bits, BigInt(v));
 }
+
+const UNSIGNED: Readonly<Record<number, IntType>> = { 1: T.uchar, 2: T.ushort, 4: T.uint, 8: T.ulong };
 
 /** The unsigned integer little-endian `bytes` encode. */
 export function unle(bytes: Uint8Array): bigint {
+  const t = UNSIGNED[bytes.length];
+  if (t !== undefined) return intFromBytes(bytes, t);
   let v = 0n;
   for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i] as number);
   return v;

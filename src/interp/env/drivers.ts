@@ -288,12 +288,10 @@ function cCore(env: KernelEnv, exit: () => Promise<void>): CoreInstance {
     }
   };
   const stateName = (v: bigint): RprocState => {
-    const name = Object.entries(env.machine.program.enums).find(
-      ([n, e]) => n.startsWith("RPROC_") && n !== "RPROC_LAST" && e.v === v,
-    )?.[0];
+    const name = rprocStates(env.machine.program).get(v);
     if (name === undefined)
       throw new CannotRunC(`rproc->state is ${v}, which is no rproc state`, { file: "?", line: 0 }, true);
-    return name.slice("RPROC_".length).toLowerCase() as RprocState;
+    return name;
   };
   return {
     rproc: (dev): RprocView | null => {
@@ -319,6 +317,23 @@ function cCore(env: KernelEnv, exit: () => Promise<void>): CoreInstance {
 }
 
 const ENODEV = 19;
+
+/** Per program: the rproc states by the value of their enumerator (RPROC_OFFLINE …), the first of a value. */
+const STATES = new WeakMap<Program, ReadonlyMap<bigint, RprocState>>();
+
+/** The program's rproc states by value, read once (a state was a walk of every enumerator of the program). */
+function rprocStates(program: Program): ReadonlyMap<bigint, RprocState> {
+  let states = STATES.get(program);
+  if (states === undefined) {
+    const m = new Map<bigint, RprocState>();
+    for (const [n, e] of Object.entries(program.enums))
+      if (n.startsWith("RPROC_") && n !== "RPROC_LAST" && !m.has(e.v))
+        m.set(e.v, n.slice("RPROC_".length).toLowerCase() as RprocState);
+    states = m;
+    STATES.set(program, states);
+  }
+  return states;
+}
 
 /**
  * The core's initcall (remoteproc_init, subsys_initcall): the class, the debugfs root, the panic notifier and

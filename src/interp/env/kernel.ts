@@ -49,7 +49,7 @@ import {
   tee_shm_free,
   tee_shm_register_kernel_buf,
 } from "../../semantics/tee_client.ts";
-import type { Site } from "../ast.ts";
+import type { FunctionDef, Site } from "../ast.ts";
 import { memoryDigest } from "../digest.ts";
 import type { EnvCall, EnvFunction, Environment, Gen, ListMonitor, MachineApi, Suspend } from "../env.ts";
 import { type Machine, type Thread, UnknownError } from "../interp.ts";
@@ -169,6 +169,54 @@ interface KernelListWalk {
   readonly site: Site | undefined;
 }
 
+/**
+ * The API functions of `layers` as one table (a module's `before`): a name is the newest layer's that gives
+ * it as its own; no name of Object.prototype is an API.
+ */
+function layersView(layers: readonly Readonly<Record<string, ApiFn>>[]): Readonly<Record<string, ApiFn>> {
+  return new Proxy(Object.create(null) as Record<string, ApiFn>, {
+    get: (_t, name) => {
+      if (typeof name !== "string") return undefined;
+      for (let i = layers.length - 1; i >= 0; i--) {
+        const l = layers[i] as Readonly<Record<string, ApiFn>>;
+        if (Object.hasOwn(l, name)) return l[name];
+      }
+      return undefined;
+    },
+  });
+}
+
+const NO_OPTIONS: { ignores?: ReadonlySet<string> } = {};
+/** callOptions' answers, per list of modules (a constant of the driver loads), then C function. */
+const CALL_OPTIONS = new WeakMap<
+  readonly EnvModule[],
+  WeakMap<FunctionDef, { ignores?: ReadonlySet<string> }>
+>();
+
+/**
+ * The kernel frame's options of a C function (the failures it gets past): a failure the C function tests is
+ * its decision, as the hand model's `ignores` say per call site, beside what the modules say of it. Decided
+ * once per function and list of modules (it was a walk of the function per world).
+ */
+function callOptions(
+  modules: readonly EnvModule[],
+  def: FunctionDef | undefined,
+): { ignores?: ReadonlySet<string> } {
+  if (def === undefined) return NO_OPTIONS;
+  let perDef = CALL_OPTIONS.get(modules);
+  if (perDef === undefined) {
+    perDef = new WeakMap();
+    CALL_OPTIONS.set(modules, perDef);
+  }
+  let opts = perDef.get(def);
+  if (opts === undefined) {
+    const ignores = [...testedCallees(def), ...modules.flatMap((mod) => mod.ignores?.[def.name] ?? [])];
+    opts = ignores.length > 0 ? { ignores: new Set(ignores) } : NO_OPTIONS;
+    perDef.set(def, opts);
+  }
+  return opts;
+}
+
 /** Numbers the machines of a kernel in creation order (footprint keys of their memory objects). */
 const machinesOf = new WeakMap<object, number>();
 
@@ -197,10 +245,28 @@ export class KernelEnv implements Environment {
   /** The posted lines of the environment calls in progress, innermost last. */
   private readonly sites: Site[] = [];
   /** The C statement a kernel step was made at (for findings raised by the posted code). */
-  private readonly stepSites = new Map<number, Site>();
-  private readonly fns: Record<string, EnvFunction>;
-  /** Per C function (file and name): the kernel frame's options (the failures it gets past). */
-  private readonly callOpts = new Map<string, { ignores?: readonly string[] }>();
+  private readonly stepSites: (Site | undefined)[] = [];
+  /**
+   * The API functions by C name, as the table and the modules give them (each module's layer over the ones
+   * before it); wrapped for the posted line (`api`) when first asked for, in `wrapped`: a world calls a few
+   * dozen of some two hundred, and building every wrapper per world was most of a world's set-up.
+   */
+  private readonly fns: ReadonlyMap<string, ApiFn>;
+  private readonly wrapped = new Map<string, EnvFunction | null>();
+  /**
+   * Per C file, then function: the trace layer of its kernel frames and their options (the failures it gets
+   * past), decided at its first call (by file and name, no key string built per call).
+   */
+  private readonly callInfo = new Map<
+    string,
+    Map<string, { readonly layer: TraceLayer; readonly opts: { ignores?: ReadonlySet<string> } }>
+  >();
+
+  /**
+   * The trace layer of a C file's functions (remoteproc_tee.c: "tee"): the constructor's function, asked once
+   * per file (every log line and kernel note of the C asks it, and a layer by file name is regex tests).
+   */
+  readonly layerOf: (file: string) => TraceLayer;
   /** The C's list walks in progress on the kernel threads (only while the kernel runs threads). */
   private readonly walks: KernelListWalk[] = [];
   /** The data races raised in this world (walk and change functions, list), each once. */
@@ -212,10 +278,19 @@ export class KernelEnv implements Environment {
 
   constructor(
     readonly w: KernelWorld,
-    /** The trace layer of a C file's functions (remoteproc_tee.c: "tee"). */
-    readonly layerOf: (file: string) => TraceLayer,
+    /** The trace layer of a C file's functions (remoteproc_tee.c: "tee"); a function of the file only. */
+    layerOf: (file: string) => TraceLayer,
     private readonly modules: readonly EnvModule[] = [],
   ) {
+    const layers = new Map<string, TraceLayer>();
+    this.layerOf = (file) => {
+      let l = layers.get(file);
+      if (l === undefined) {
+        l = layerOf(file);
+        layers.set(file, l);
+      }
+      return l;
+    };
     this.fns = this.table();
     w.k.subscribe((e) => {
       if (e.type === "free" && !e.already) {
@@ -225,7 +300,9 @@ export class KernelEnv implements Environment {
         }
       }
       const site = this.sites[this.sites.length - 1];
-      if (site !== undefined && "step" in e && !this.stepSites.has(e.step)) this.stepSites.set(e.step, site);
+      // By step, in an array: steps are numbered from 0 per kernel (a Map of every step was a Map grown by
+      // thousands of entries per world).
+      if (site !== undefined && this.stepSites[e.step] === undefined) this.stepSites[e.step] = site;
     });
   }
 
@@ -249,23 +326,22 @@ export class KernelEnv implements Environment {
       if (e.type === "suspend") this.yields.set(e.thread, e.reason);
       else if (e.type === "call") {
         this.sites.push(e.site);
-        // A failure the C function tests is its decision, as the hand model's `ignores` say per call site.
-        const key = `${e.site.file}\u0000${e.fn}`;
-        let opts = this.callOpts.get(key);
-        if (opts === undefined) {
-          const def = m.function(e.fn, e.site.file);
-          const ignores =
-            def === undefined
-              ? []
-              : [...testedCallees(def), ...this.modules.flatMap((mod) => mod.ignores?.[e.fn] ?? [])];
-          opts = ignores.length > 0 ? { ignores } : {};
-          this.callOpts.set(key, opts);
+        const file = e.site.file;
+        let inFile = this.callInfo.get(file);
+        if (inFile === undefined) {
+          inFile = new Map();
+          this.callInfo.set(file, inFile);
         }
-        const f = this.w.k.enter(this.layerOf(e.site.file), e.fn, opts);
+        let info = inFile.get(e.fn);
+        if (info === undefined) {
+          info = { layer: this.layerOf(file), opts: callOptions(this.modules, m.function(e.fn, file)) };
+          inFile.set(e.fn, info);
+        }
+        const f = this.w.k.enter(info.layer, e.fn, info.opts);
         this.sites.pop();
-        const stack = this.frames.get(e.thread) ?? [];
-        stack.push(f);
-        this.frames.set(e.thread, stack);
+        const stack = this.frames.get(e.thread);
+        if (stack === undefined) this.frames.set(e.thread, [f]);
+        else stack.push(f);
       } else if (e.type === "return") {
         const f = this.frames.get(e.thread)?.pop();
         if (f === undefined) return;
@@ -290,7 +366,13 @@ export class KernelEnv implements Environment {
   }
 
   fn(name: string): EnvFunction | undefined {
-    return Object.hasOwn(this.fns, name) ? this.fns[name] : undefined;
+    let f = this.wrapped.get(name);
+    if (f === undefined) {
+      const raw = this.fns.get(name);
+      f = raw === undefined ? null : this.api(raw);
+      this.wrapped.set(name, f);
+    }
+    return f ?? undefined;
   }
 
   global(name: string, m: MachineApi): { obj: Obj; t: CType } | undefined {
@@ -327,7 +409,7 @@ export class KernelEnv implements Environment {
 
   /** The kernel step's posted C statement, when the posted code made it. */
   siteOfStep(step: number): Site | undefined {
-    return this.stepSites.get(step);
+    return this.stepSites[step];
   }
 
   /**
@@ -992,7 +1074,13 @@ export class KernelEnv implements Environment {
     return this.ended(th, label);
   }
 
-  private table(): Record<string, EnvFunction> {
+  /**
+   * The API functions: the kernel's own here, then each module's over those before it. A module's `before`
+   * is a view of the layers before it (what a copy of the table would be, without copying it per module and
+   * per world; objects chained by prototype cost more to make than the copies). The result is flat: one pass
+   * over the layers, the last giving a name wins.
+   */
+  private table(): ReadonlyMap<string, ApiFn> {
     const k = this.w.k;
     const layer = (call: EnvCall): TraceLayer => this.layerOf(call.site.file);
     const alloc = (call: EnvCall, fn: string, size: bigint, flags: bigint, owner: Device | null): Value =>
@@ -1289,8 +1377,14 @@ export class KernelEnv implements Environment {
         return VOID;
       },
     };
-    for (const mod of this.modules) Object.assign(fns, mod.fns(this, { ...fns }));
-    return Object.fromEntries(Object.entries(fns).map(([name, f]) => [name, this.api(f)]));
+    const layers: Readonly<Record<string, ApiFn>>[] = [fns];
+    const flat = new Map(Object.entries(fns));
+    for (const mod of this.modules) {
+      const mine = mod.fns(this, layersView(layers.slice()));
+      layers.push(mine);
+      for (const name of Object.keys(mine)) flat.set(name, mine[name] as ApiFn);
+    }
+    return flat;
   }
 
   /**
