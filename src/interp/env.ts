@@ -86,6 +86,14 @@ export interface Environment {
   global?(name: string, machine: MachineApi): { obj: Obj; t: CType } | undefined;
   /** Watches the prelude's list API (the threaded kernel's data-race monitor); without it the list API is plain C. */
   readonly lists?: ListMonitor;
+  /**
+   * The names that, called from C, never suspend: the environment's functions that return their value
+   * (never a generator that yields), and the interpreter's libc functions it leaves to the interpreter (it
+   * gives none of that name). C that calls only those, and functions of its own that do the same, runs
+   * without the generators. The same set object for environments of the same make (the interpreter decides per set).
+   * A function named here that reaches a scheduling point is an internal error, never a silent misrun.
+   */
+  readonly syncApis?: ReadonlySet<string>;
 }
 
 /**

@@ -6,6 +6,15 @@
  * an `unknown` naming it and the C file and line; a NULL dereference or an access outside an object ends it
  * with a `fault` (the kernel's oops).
  */
+
+import {
+  declaredNames,
+  forEachChild,
+  forEachStmtChild,
+  resolveFunction,
+  type Suspension,
+  suspensionOf,
+} from "./analysis.ts";
 import type { BinOp, Decl, Expr, FunctionDef, Init, Program, Site, Stmt } from "./ast.ts";
 import type { EnvCall, EnvFunction, Environment, Gen, MachineApi, Suspend, ThreadInfo } from "./env.ts";
 import { foldBinary } from "./lower.ts";
@@ -205,17 +214,6 @@ export interface RunOutcome {
   readonly blocked: readonly { thread: string; reason: string }[];
 }
 
-/** Function lookups by file, then name (Machine.function), per program: programs are never changed once loaded. */
-const programLookups = new WeakMap<Program, Map<string, Map<string, FunctionDef | undefined>>>();
-function lookupsOf(program: Program): Map<string, Map<string, FunctionDef | undefined>> {
-  let m = programLookups.get(program);
-  if (m === undefined) {
-    m = new Map();
-    programLookups.set(program, m);
-  }
-  return m;
-}
-
 /** Thread entries by spec (Machine.entry), per program: a lookup walks every function name otherwise. */
 const UTF8 = new TextDecoder();
 
@@ -267,7 +265,7 @@ export class Machine implements MachineApi {
     readonly builtins: Builtins,
     opts: MachineOptions = {},
   ) {
-    this.fnLookups = lookupsOf(program);
+    this.sync = suspensionOf(program, builtins, env.syncApis);
     this.structs = new StructTable();
     this.structs.defs.push(...program.structs);
     this.preludeFiles = new Set(program.preludeFiles);
@@ -367,8 +365,8 @@ export class Machine implements MachineApi {
       if (d.init !== null) init(d.file, this.staticLocals.get(Number(id)) as Var, d.init, d.line);
   }
 
-  /** This program's function lookups (see `function`), shared with every other instance of it. */
-  private readonly fnLookups: Map<string, Map<string, FunctionDef | undefined>>;
+  /** Which statements and expressions of the program cannot suspend, in this environment. */
+  readonly sync: Suspension;
   /** The arguments each va_list object stands for (va_start made it), by its address. */
   private readonly vaLists = new Map<bigint, readonly Value[]>();
 
@@ -443,21 +441,8 @@ export class Machine implements MachineApi {
 
   /** The function `name` defined in the files, as seen from `file` (its statics first). */
   function(name: string, file: string): FunctionDef | undefined {
-    // Memoised per file and name (the program does not change): a name the environment provides misses
-    // every header's statics on each call otherwise. One memo per program, not per instance: a review runs
-    // a program in hundreds of cells, each a fresh instance.
-    let inFile = this.fnLookups.get(file);
-    if (inFile === undefined) {
-      inFile = new Map();
-      this.fnLookups.set(file, inFile);
-    }
-    const known = inFile.get(name);
-    if (known !== undefined || inFile.has(name)) return known;
-    let found = this.program.functions[`${file}\u0000${name}`] ?? this.program.functions[name];
-    for (let i = 0; found === undefined && i < this.program.headerFiles.length; i++)
-      found = this.program.functions[`${this.program.headerFiles[i]}\u0000${name}`];
-    inFile.set(name, found);
-    return found;
+    // Memoised per program, not per instance (analysis.ts): a review runs a program in hundreds of cells.
+    return resolveFunction(this.program, name, file);
   }
 
   literal(id: number, bytes: readonly number[]): Obj {
@@ -720,6 +705,21 @@ export class Exec {
     return new UnknownError(what, this.site());
   }
 
+  /** The function the innermost frame runs (null: a static initialiser). */
+  private fnNow(): FunctionDef | null {
+    return this.frames[this.frames.length - 1]?.fn ?? null;
+  }
+
+  /** Whether an expression of the running function cannot suspend (evaluated by `exprS`/`lvalS`). */
+  private sx(e: Expr): boolean {
+    return this.m.sync.expr(e, this.fnNow());
+  }
+
+  /** Whether a statement of the running function runs as a plain function (`stmtS`). */
+  private ss(s: Stmt): boolean {
+    return this.m.sync.stmt(s, this.fnNow());
+  }
+
   private tick(line: number): void {
     this.frame.line = line;
     if (++this.m.steps > this.m.maxSteps)
@@ -742,11 +742,11 @@ export class Exec {
 
   *callC(def: FunctionDef, args: readonly Value[], _line: number): Gen<Value> {
     const frame = this.enterC(def, args);
-    const c = syncStmt(def.body) ? this.stmtS(def.body) : yield* this.stmt(def.body, null);
+    const c = this.m.sync.stmt(def.body, def) ? this.stmtS(def.body) : yield* this.stmt(def.body, null);
     return this.leaveC(frame, c);
   }
 
-  /** callC of a function whose body cannot suspend (syncStmt), without a generator. */
+  /** callC of a function whose body runs as a plain function (`ss`), without a generator. */
   private callCS(def: FunctionDef, args: readonly Value[]): Value {
     const frame = this.enterC(def, args);
     return this.leaveC(frame, this.stmtS(def.body));
@@ -878,11 +878,67 @@ export class Exec {
 
   /** A call's value (a struct returned by value: a copy the callee's storage cannot change afterwards). */
   private *call(e: Expr & { k: "call" }): Gen<Value> {
-    const v = yield* this.callee(e);
+    return this.returned(yield* this.callee(e));
+  }
+
+  /** `call` of a call that cannot suspend (`sx`), without generators but where a jump needs one. */
+  private callS(e: Expr & { k: "call" }): Value {
+    return this.returned(this.calleeS(e));
+  }
+
+  private returned(v: Value): Value {
     if (v.k !== "agg") return v;
     const obj = this.temp(v.t, "returned struct");
     this.store({ obj, addr: obj.base, t: v.t }, v);
     return { k: "agg", t: v.t, obj, off: 0 };
+  }
+
+  /**
+   * `callee` of a call that cannot suspend: a name no variable shadows (Suspension), so the call site's
+   * target is the callee, run at once (a special form, a generator, to its end at once); what is left (the
+   * errors) as `callee` says.
+   */
+  private calleeS(e: Expr & { k: "call" }): Value {
+    const f = e.fn;
+    const site = f.k === "id" ? this.callSite(e, f.name) : null;
+    if (f.k !== "id" || site === null || site.shadow) return runSync(this.callee(e));
+    const target = site.target;
+    switch (target.k) {
+      case "special":
+        return runSync(target.f(this, e.args, e.line));
+      case "idiom": {
+        const r = target.f(this, this.argsNow(e.args), e.line);
+        return isGen(r) ? runSync(r) : r;
+      }
+      case "c": {
+        const def = target.def;
+        const args = this.argsNow(e.args);
+        return this.m.sync.stmt(def.body, def)
+          ? this.callCS(def, args)
+          : runSync(this.callC(def, args, e.line));
+      }
+      default:
+        break;
+    }
+    const name = f.name;
+    const env = this.m.env.fn(name);
+    if (env !== undefined) {
+      const proto = this.m.program.prototypes[name] ?? null;
+      const call = this.envCall(name, this.argsNow(e.args), proto);
+      const r = env(call, this.m);
+      return this.envReturn(call, proto, isGen(r) ? runSync(r, name) : r);
+    }
+    const libc = this.m.builtins.libc[name];
+    if (libc !== undefined) {
+      const r = libc(this, this.argsNow(e.args), e.line);
+      return isGen(r) ? runSync(r) : r;
+    }
+    return runSync(this.callee(e));
+  }
+
+  /** The values of arguments that cannot suspend. */
+  private argsNow(es: readonly Expr[]): Value[] {
+    return this.argsS(es) ?? runSync(this.args(es));
   }
 
   /**
@@ -932,7 +988,9 @@ export class Exec {
       if (target.k === "c") {
         const def = target.def;
         const args = this.argsS(e.args) ?? (yield* this.args(e.args));
-        return syncStmt(def.body) ? this.callCS(def, args) : yield* this.callC(def, args, e.line);
+        return this.m.sync.stmt(def.body, def)
+          ? this.callCS(def, args)
+          : yield* this.callC(def, args, e.line);
       }
       const proto = this.m.program.prototypes[name] ?? null;
       const env = this.m.env.fn(name);
@@ -989,7 +1047,7 @@ export class Exec {
 
   /** The arguments' values when none can suspend (else null: `args` evaluates them). */
   private argsS(es: readonly Expr[]): Value[] | null {
-    for (let i = 0; i < es.length; i++) if (!syncExpr(es[i] as Expr)) return null;
+    for (let i = 0; i < es.length; i++) if (!this.sx(es[i] as Expr)) return null;
     const out: Value[] = new Array(es.length);
     for (let i = 0; i < es.length; i++) out[i] = this.exprS(es[i] as Expr);
     return out;
@@ -997,7 +1055,7 @@ export class Exec {
 
   *args(es: readonly Expr[]): Gen<Value[]> {
     const out: Value[] = [];
-    for (const a of es) out.push(syncExpr(a) ? this.exprS(a) : yield* this.expr(a));
+    for (const a of es) out.push(this.sx(a) ? this.exprS(a) : yield* this.expr(a));
     return out;
   }
 
@@ -1210,11 +1268,11 @@ export class Exec {
 
   // ---- expressions -------------------------------------------------------------------------------------
   //
-  // Two evaluators share every operation: `exprS`/`lvalS` run an expression that cannot suspend (no call and
-  // no statement expression that calls: see `syncExpr`) as plain functions; the generators `expr`/`lval`
-  // run the others, and evaluate each operand that cannot suspend with the plain ones. A call is the only
-  // thing that can reach a scheduling point, so the generators remain exactly as resumable as before; the
-  // plain ones spare a generator object per node (most of the expressions of kernel C).
+  // Two evaluators share every operation: `exprS`/`lvalS` run an expression that cannot suspend (`sx`: no
+  // call but of what cannot suspend either, analysis.ts's Suspension) as plain functions; the generators
+  // `expr`/`lval` run the others, and evaluate each operand that cannot suspend with the plain ones. A call
+  // is the only thing that can reach a scheduling point, so the generators remain exactly as resumable as
+  // before; the plain ones spare a generator object per node (most of the expressions of kernel C).
 
   /** The lvalue of an expression that cannot suspend. */
   lvalS(e: Expr): Lval {
@@ -1250,13 +1308,13 @@ export class Exec {
   }
 
   *lval(e: Expr): Gen<Lval> {
-    if (syncExpr(e)) return this.lvalS(e);
+    if (this.sx(e)) return this.lvalS(e);
     switch (e.k) {
       case "deref":
-        return this.derefLval(syncExpr(e.e) ? this.exprS(e.e) : yield* this.expr(e.e), e.line);
+        return this.derefLval(this.sx(e.e) ? this.exprS(e.e) : yield* this.expr(e.e), e.line);
       case "index": {
-        const a = syncExpr(e.e) ? this.exprS(e.e) : yield* this.expr(e.e);
-        const i = syncExpr(e.i) ? this.exprS(e.i) : yield* this.expr(e.i);
+        const a = this.sx(e.e) ? this.exprS(e.e) : yield* this.expr(e.e);
+        const i = this.sx(e.i) ? this.exprS(e.i) : yield* this.expr(e.i);
         return this.indexLval(a, i, e.line);
       }
       case "member": {
@@ -1369,7 +1427,7 @@ export class Exec {
         return t.k === "void" ? VOID : this.conv(v, t);
       }
       case "call":
-        throw new Error(`internal: a call evaluated as an expression that cannot suspend (line ${e.line})`);
+        return this.callS(e);
       case "cast":
         return this.castOp(this.exprS(e.e), e.t);
       case "sizeof": {
@@ -1400,7 +1458,7 @@ export class Exec {
   }
 
   *expr(e: Expr): Gen<Value> {
-    if (syncExpr(e)) return this.exprS(e);
+    if (this.sx(e)) return this.exprS(e);
     switch (e.k) {
       case "deref":
       case "index":
@@ -1414,25 +1472,25 @@ export class Exec {
       case "incdec":
         return this.incdecOp(e, yield* this.lval(e.e));
       case "binary": {
-        const l = syncExpr(e.l) ? this.exprS(e.l) : yield* this.expr(e.l);
-        const r = syncExpr(e.r) ? this.exprS(e.r) : yield* this.expr(e.r);
+        const l = this.sx(e.l) ? this.exprS(e.l) : yield* this.expr(e.l);
+        const r = this.sx(e.r) ? this.exprS(e.r) : yield* this.expr(e.r);
         return this.binary(e.op, l, r, e.line);
       }
       case "logical": {
-        const l = this.truth(syncExpr(e.l) ? this.exprS(e.l) : yield* this.expr(e.l), e.line);
+        const l = this.truth(this.sx(e.l) ? this.exprS(e.l) : yield* this.expr(e.l), e.line);
         if (e.op === "&&" ? !l : l) return intVal(T.int, e.op === "&&" ? 0n : 1n);
         return intVal(
           T.int,
-          this.truth(syncExpr(e.r) ? this.exprS(e.r) : yield* this.expr(e.r), e.line) ? 1n : 0n,
+          this.truth(this.sx(e.r) ? this.exprS(e.r) : yield* this.expr(e.r), e.line) ? 1n : 0n,
         );
       }
       case "assign": {
-        const lv = syncExpr(e.l) ? this.lvalS(e.l) : yield* this.lval(e.l);
-        const r = syncExpr(e.r) ? this.exprS(e.r) : yield* this.expr(e.r);
+        const lv = this.sx(e.l) ? this.lvalS(e.l) : yield* this.lval(e.l);
+        const r = this.sx(e.r) ? this.exprS(e.r) : yield* this.expr(e.r);
         return this.assignOp(e.op, lv, r, e.line);
       }
       case "cond": {
-        const c = syncExpr(e.c) ? this.exprS(e.c) : yield* this.expr(e.c);
+        const c = this.sx(e.c) ? this.exprS(e.c) : yield* this.expr(e.c);
         const pick = this.truth(c, e.line);
         const t = this.staticType(e);
         const v = pick ? (e.t === null ? c : yield* this.expr(e.t)) : yield* this.expr(e.f);
@@ -1443,7 +1501,7 @@ export class Exec {
       case "cast":
         return this.castOp(yield* this.expr(e.e), e.t);
       case "comma":
-        if (syncExpr(e.l)) this.exprS(e.l);
+        if (this.sx(e.l)) this.exprS(e.l);
         else yield* this.expr(e.l);
         return yield* this.expr(e.r);
       case "stmtexpr": {
@@ -1451,7 +1509,7 @@ export class Exec {
         return yield* this.stmtExpr(e.body);
       }
       default:
-        // Every other kind cannot suspend (syncExpr).
+        // Every other kind cannot suspend (`sx`).
         return this.exprS(e);
     }
   }
@@ -1496,7 +1554,7 @@ export class Exec {
   /** An expression statement that can suspend. */
   private *exprStmt(e: Expr): Gen<void> {
     if (e.k === "call") yield* this.call(e);
-    else if (e.k === "assign" && e.r.k === "call" && syncExpr(e.l)) {
+    else if (e.k === "assign" && e.r.k === "call" && this.sx(e.l)) {
       const lv = this.lvalS(e.l);
       this.assignOp(e.op, lv, yield* this.call(e.r), e.line);
     } else yield* this.expr(e);
@@ -1512,10 +1570,10 @@ export class Exec {
       const s = body.body[i] as Stmt;
       if (i === last && s.k === "expr") {
         this.tick(s.line);
-        v = syncExpr(s.e) ? this.exprS(s.e) : yield* this.expr(s.e);
+        v = this.sx(s.e) ? this.exprS(s.e) : yield* this.expr(s.e);
         break;
       }
-      const c = syncStmt(s) ? this.stmtS(s) : yield* this.stmt(s, null);
+      const c = this.ss(s) ? this.stmtS(s) : yield* this.stmt(s, null);
       if (c !== null) throw this.unknown("jump out of a statement expression", s.line);
     }
     const frame = this.frame;
@@ -1718,7 +1776,7 @@ export class Exec {
         writeBytes(obj, off, Uint8Array.from(e.bytes.slice(0, n)));
         return;
       }
-      const v = syncExpr(e) ? this.exprS(e) : yield* this.expr(e);
+      const v = this.sx(e) ? this.exprS(e) : yield* this.expr(e);
       this.store({ obj, addr: obj.base + BigInt(off), t }, this.conv(v, t));
       return;
     }
@@ -1811,8 +1869,8 @@ export class Exec {
 
   // ---- statements --------------------------------------------------------------------------------------
   //
-  // As for expressions: `stmtS` runs a statement that cannot suspend (syncStmt: no call, no jump target,
-  // no switch, no goto, no cleanup variable) as a plain function; `stmt` runs the others.
+  // As for expressions: `stmtS` runs a statement that cannot suspend (`ss`: nothing in it can, and it has
+  // no jump target, switch, goto or cleanup variable) as a plain function; `stmt` runs the others.
 
   private *declare(d: Decl, scope: Scope, init: boolean): Gen<void> {
     const obj = this.bind(d, scope);
@@ -1820,14 +1878,14 @@ export class Exec {
     if ("reg" in obj) {
       // A register's initialiser is an expression (bind): initialise's first case.
       const e = (d.init as Init & { k: "expr" }).e;
-      const v = syncExpr(e) ? this.exprS(e) : yield* this.expr(e);
+      const v = this.sx(e) ? this.exprS(e) : yield* this.expr(e);
       this.store(obj.lv, this.conv(v, d.t));
       return;
     }
     yield* this.initialise(obj, 0, d.t, d.init);
   }
 
-  /** A declaration that cannot suspend (syncStmt), with its initialiser. */
+  /** A declaration that cannot suspend (`ss`), with its initialiser. */
   private declareS(d: Decl, scope: Scope): void {
     const obj = this.bind(d, scope);
     if (obj === null || d.init === null) return;
@@ -1892,7 +1950,7 @@ export class Exec {
   }
 
   private *block(body: readonly Stmt[], seek: number | null, scope: Scope | null): Gen<Completion> {
-    const sync = syncFlags(body);
+    const sync = this.m.sync.flags(body, this.fnNow());
     let i = 0;
     let target = seek;
     if (target !== null) i = this.skipTo(body, target, scope);
@@ -1918,13 +1976,13 @@ export class Exec {
         } else if (s.k === "if") {
           // As stmt's if, without its generator (the branches each as the block's statements are).
           this.tick(s.line);
-          const v = syncExpr(s.c)
+          const v = this.sx(s.c)
             ? this.exprS(s.c)
             : s.c.k === "call"
               ? yield* this.call(s.c)
               : yield* this.expr(s.c);
           const branch = this.truth(v, s.line) ? s.yes : s.no;
-          c = branch === null ? null : syncStmt(branch) ? this.stmtS(branch) : yield* this.stmt(branch, null);
+          c = branch === null ? null : this.ss(branch) ? this.stmtS(branch) : yield* this.stmt(branch, null);
         } else c = yield* this.stmt(s, null);
         target = null;
         if (c !== null) break;
@@ -1958,7 +2016,7 @@ export class Exec {
     return j;
   }
 
-  /** A statement that cannot suspend (syncStmt), not sought by a jump. */
+  /** A statement that cannot suspend (`ss`), not sought by a jump. */
   stmtS(s: Stmt): Completion {
     this.tick(s.line);
     switch (s.k) {
@@ -1982,8 +2040,7 @@ export class Exec {
         const scope: Scope = { vars: new Map(), cleanups: null };
         frame.scopes.push(scope);
         for (let i = 0; i < s.body.length && c === null; i++) c = this.stmtS(s.body[i] as Stmt);
-        endLocals(scope);
-        frame.scopes.pop();
+        this.endScopeS(scope, frame);
         return c;
       }
       case "if":
@@ -2041,21 +2098,25 @@ export class Exec {
       if (s.k === "do" && !this.truth(this.exprS(s.c), s.line)) break;
       this.tick(s.line);
     }
-    if (scope !== null) {
-      endLocals(scope);
-      frame.scopes.pop();
-    }
+    if (scope !== null) this.endScopeS(scope, frame);
     return out;
+  }
+
+  /** The end of a scope of a statement that cannot suspend: a list walk's end (its only cleanup), the locals'. */
+  private endScopeS(scope: Scope, frame: Frame): void {
+    if (scope.cleanups === null) endLocals(scope);
+    else runSync(this.exitScope(scope, frame));
+    frame.scopes.pop();
   }
 
   *stmt(s: Stmt, seek: number | null): Gen<Completion> {
     if (seek === null) {
-      if (syncStmt(s)) return this.stmtS(s);
+      if (this.ss(s)) return this.stmtS(s);
       this.tick(s.line);
     }
     switch (s.k) {
       case "expr":
-        if (syncExpr(s.e)) this.exprS(s.e);
+        if (this.sx(s.e)) this.exprS(s.e);
         else yield* this.exprStmt(s.e);
         return null;
       case "decl": {
@@ -2083,7 +2144,7 @@ export class Exec {
           if (s.no !== null) return yield* this.stmt(s.no, seek);
           return null;
         }
-        if (this.truth(syncExpr(s.c) ? this.exprS(s.c) : yield* this.expr(s.c), s.line))
+        if (this.truth(this.sx(s.c) ? this.exprS(s.c) : yield* this.expr(s.c), s.line))
           return yield* this.stmt(s.yes, null);
         return s.no === null ? null : yield* this.stmt(s.no, null);
       }
@@ -2096,7 +2157,7 @@ export class Exec {
           const c = yield* this.stmt(s.body, seek);
           return c === BREAK ? null : c;
         }
-        const v = syncExpr(s.c) ? this.exprS(s.c) : yield* this.expr(s.c);
+        const v = this.sx(s.c) ? this.exprS(s.c) : yield* this.expr(s.c);
         if (v.k !== "int") throw this.unknown(`switch on a ${v.k}`, s.line);
         const hit = caseLabel(s, promote(v.t), v.v);
         if (hit === null) return null;
@@ -2108,7 +2169,7 @@ export class Exec {
       case "return": {
         const fn = this.frame.fn;
         if (s.e === null) return { k: "return", v: VOID };
-        const v = syncExpr(s.e) ? this.exprS(s.e) : yield* this.expr(s.e);
+        const v = this.sx(s.e) ? this.exprS(s.e) : yield* this.expr(s.e);
         const rt = fn?.t.ret ?? T.void;
         return { k: "return", v: rt.k === "void" ? VOID : this.conv(v, rt) };
       }
@@ -2138,7 +2199,7 @@ export class Exec {
         const c = s.c;
         if (c !== null) {
           frame.line = s.line;
-          if (!this.truth(syncExpr(c) ? this.exprS(c) : yield* this.expr(c), s.line)) break;
+          if (!this.truth(this.sx(c) ? this.exprS(c) : yield* this.expr(c), s.line)) break;
         }
       }
       const c = yield* this.stmt(s.body, target);
@@ -2150,10 +2211,10 @@ export class Exec {
       }
       frame.line = s.line;
       if (s.k === "for" && s.step !== null) {
-        if (syncExpr(s.step)) this.exprS(s.step);
+        if (this.sx(s.step)) this.exprS(s.step);
         else yield* this.expr(s.step);
       }
-      if (s.k === "do" && !this.truth(syncExpr(s.c) ? this.exprS(s.c) : yield* this.expr(s.c), s.line)) break;
+      if (s.k === "do" && !this.truth(this.sx(s.c) ? this.exprS(s.c) : yield* this.expr(s.c), s.line)) break;
       this.tick(s.line);
     }
     if (scope !== null) {
@@ -2161,123 +2222,6 @@ export class Exec {
       frame.scopes.pop();
     }
     return out;
-  }
-}
-
-/** Whether an expression cannot reach a scheduling point: it has no call (statement expressions: see syncStmt). */
-export function syncExpr(e: Expr): boolean {
-  const known = syncMemo.get(e);
-  if (known !== undefined) return known;
-  const r = exprCannotSuspend(e);
-  syncMemo.set(e, r);
-  return r;
-}
-
-/**
- * Whether a statement can run as a plain function: nothing in it can suspend (syncExpr), and it has no
- * jump target, switch, goto or cleanup variable (the generators' seeking and scope exits handle those).
- */
-export function syncStmt(s: Stmt): boolean {
-  const known = syncMemo.get(s);
-  if (known !== undefined) return known;
-  const r = stmtCannotSuspend(s);
-  syncMemo.set(s, r);
-  return r;
-}
-
-/**
- * syncStmt of each statement of a block, in one array per block (asked once per run of the block, not once
- * per statement run: a lookup per statement was ~2% of a column).
- */
-function syncFlags(body: readonly Stmt[]): Uint8Array {
-  let flags = blockMemo.get(body);
-  if (flags === undefined) {
-    flags = new Uint8Array(body.length);
-    for (let i = 0; i < body.length; i++) flags[i] = syncStmt(body[i] as Stmt) ? 1 : 0;
-    blockMemo.set(body, flags);
-  }
-  return flags;
-}
-
-const blockMemo = new WeakMap<readonly Stmt[], Uint8Array>();
-
-/** Per node of a (shared, never changed) program: decided once, on first evaluation. */
-const syncMemo = new WeakMap<Expr | Stmt, boolean>();
-
-function exprCannotSuspend(e: Expr): boolean {
-  switch (e.k) {
-    case "num":
-    case "str":
-    case "id":
-    case "sizeof":
-    case "alignof":
-    case "offsetof":
-    case "unsupported":
-      return true;
-    case "unary":
-    case "deref":
-    case "addr":
-    case "incdec":
-    case "cast":
-    case "member":
-      return syncExpr(e.e);
-    case "binary":
-    case "logical":
-    case "assign":
-    case "comma":
-      return syncExpr(e.l) && syncExpr(e.r);
-    case "index":
-      return syncExpr(e.e) && syncExpr(e.i);
-    case "cond":
-      return syncExpr(e.c) && (e.t === null || syncExpr(e.t)) && syncExpr(e.f);
-    case "compound":
-      return syncInit(e.init);
-    case "stmtexpr":
-      return e.body.k !== "block" || e.body.body.every(syncStmt);
-    case "call":
-      return false;
-  }
-}
-
-function syncInit(i: Init): boolean {
-  return i.k === "expr" ? syncExpr(i.e) : i.items.every((it) => syncInit(it.init));
-}
-
-function stmtCannotSuspend(s: Stmt): boolean {
-  if (s.labels !== undefined && s.labels.length > 0) return false;
-  switch (s.k) {
-    case "expr":
-      return syncExpr(s.e);
-    case "decl":
-      return s.decls.every(
-        (d) => d.storage !== "auto" || (d.cleanup === null && (d.init === null || syncInit(d.init))),
-      );
-    case "block":
-      return s.body.every(syncStmt);
-    case "if":
-      return syncExpr(s.c) && syncStmt(s.yes) && (s.no === null || syncStmt(s.no));
-    case "while":
-    case "do":
-      return syncExpr(s.c) && syncStmt(s.body);
-    case "for":
-      return (
-        (s.init === null || syncStmt(s.init)) &&
-        (s.c === null || syncExpr(s.c)) &&
-        (s.step === null || syncExpr(s.step)) &&
-        syncStmt(s.body)
-      );
-    case "return":
-      return s.e === null || syncExpr(s.e);
-    case "break":
-    case "continue":
-    case "empty":
-    case "unsupported":
-      return true;
-    case "switch":
-    case "case":
-    case "label":
-    case "goto":
-      return false;
   }
 }
 
@@ -2323,95 +2267,6 @@ function registerBlockers(fn: FunctionDef, builtins: Builtins): ReadonlySet<stri
 
 const blockerMemo = new WeakMap<object, WeakMap<FunctionDef, ReadonlySet<string>>>();
 const REGISTER_SAFE_FORMS: ReadonlySet<string> = new Set(["va_start", "__container_of_var", "__list_walk"]);
-
-function forEachInit(i: Init, f: (e: Expr) => void): void {
-  if (i.k === "expr") f(i.e);
-  else for (const it of i.items) forEachInit(it.init, f);
-}
-
-function forEachChild(e: Expr, f: (e: Expr) => void, g: (s: Stmt) => void): void {
-  switch (e.k) {
-    case "unary":
-    case "deref":
-    case "addr":
-    case "incdec":
-    case "cast":
-    case "member":
-      f(e.e);
-      return;
-    case "binary":
-    case "logical":
-    case "assign":
-    case "comma":
-      f(e.l);
-      f(e.r);
-      return;
-    case "index":
-      f(e.e);
-      f(e.i);
-      return;
-    case "cond":
-      f(e.c);
-      if (e.t !== null) f(e.t);
-      f(e.f);
-      return;
-    case "call":
-      f(e.fn);
-      for (const a of e.args) f(a);
-      return;
-    case "sizeof":
-      if (e.e !== null) f(e.e);
-      return;
-    case "compound":
-      forEachInit(e.init, f);
-      return;
-    case "stmtexpr":
-      g(e.body);
-      return;
-    default:
-      return;
-  }
-}
-
-function forEachStmtChild(s: Stmt, f: (e: Expr) => void, g: (s: Stmt) => void): void {
-  switch (s.k) {
-    case "expr":
-      f(s.e);
-      return;
-    case "decl":
-      for (const d of s.decls) if (d.init !== null) forEachInit(d.init, f);
-      return;
-    case "block":
-    case "case":
-      for (const c of s.body) g(c);
-      return;
-    case "if":
-      f(s.c);
-      g(s.yes);
-      if (s.no !== null) g(s.no);
-      return;
-    case "while":
-    case "do":
-    case "switch":
-      f(s.c);
-      g(s.body);
-      return;
-    case "for":
-      if (s.init !== null) g(s.init);
-      if (s.c !== null) f(s.c);
-      if (s.step !== null) f(s.step);
-      g(s.body);
-      return;
-    case "label":
-      if (s.body !== null) g(s.body);
-      return;
-    case "return":
-      if (s.e !== null) f(s.e);
-      return;
-    default:
-      return;
-  }
-}
 
 /** Whether a block has declarations of its own (statements directly in it). */
 function declares(s: Stmt & { k: "block" }): boolean {
@@ -2466,30 +2321,18 @@ interface CallSite {
 /** Call sites per builtins (a machine's), by call expression. */
 const callSites = new WeakMap<Builtins, WeakMap<Expr, CallSite>>();
 
-/** Every name a function declares (its parameters, its locals in any block or statement expression). */
-function declaredNames(fn: FunctionDef): ReadonlySet<string> {
-  let names = declaredMemo.get(fn);
-  if (names === undefined) {
-    const out = new Set<string>();
-    for (const p of fn.params) if (p.name !== null) out.add(p.name);
-    const expr = (e: Expr): void => forEachChild(e, expr, stmt);
-    const stmt = (s: Stmt): void => {
-      if (s.k === "decl") for (const d of s.decls) out.add(d.name);
-      forEachStmtChild(s, expr, stmt);
-    };
-    stmt(fn.body);
-    names = out;
-    declaredMemo.set(fn, names);
-  }
-  return names;
-}
-
-const declaredMemo = new WeakMap<FunctionDef, ReadonlySet<string>>();
-
-/** Runs a generator that cannot suspend (its expressions cannot: syncExpr) to its result. */
-function runSync<R>(g: Gen<R>): R {
+/**
+ * Runs a generator that cannot suspend (Suspension says so) to its result. `what` names an environment API
+ * that said it never suspends: reaching a scheduling point is a bug of that declaration (Environment.syncApis).
+ */
+function runSync<R>(g: Gen<R>, what?: string): R {
   const r = g.next();
-  if (!r.done) throw new Error("internal: an evaluation that cannot suspend reached a scheduling point");
+  if (!r.done)
+    throw new Error(
+      what === undefined
+        ? "internal: an evaluation that cannot suspend reached a scheduling point"
+        : `internal: ${what}, which the environment says never suspends, reached a scheduling point`,
+    );
   return r.value;
 }
 

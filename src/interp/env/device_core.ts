@@ -108,6 +108,16 @@ export class CDriverData {
 }
 
 export const DEVICE_CORE: EnvModule = {
+  /** The APIs below that return at once (EnvModule.sync). */
+  sync: [
+    "device_initialize",
+    "dev_set_name",
+    "dev_name",
+    "device_add",
+    "get_device",
+    "pm_stay_awake",
+    "pm_relax",
+  ],
   deviceMembers: (env, dev, tag): Record<string, Served> => {
     if (tag !== "platform_device") return {};
     return {

@@ -21,6 +21,8 @@ function store(env: KernelEnv) {
 }
 
 export const FIRMWARE_LOADER: EnvModule = {
+  /** The APIs below that return at once (EnvModule.sync). */
+  sync: ["release_firmware"],
   fns: (env) => {
     const k = env.w.k;
     return {

@@ -38,6 +38,8 @@ const num = (v: unknown, what: string): number => {
 };
 
 export const IDR: EnvModule = {
+  /** The APIs below that return at once (EnvModule.sync). */
+  sync: ["ida_alloc", "ida_free", "ida_destroy", "idr_init", "idr_alloc", "idr_remove", "idr_destroy"],
   fns: (env) => {
     const k = env.w.k;
     const at = (v: unknown, what: string) => env.c.ptr(v as never, what).addr;

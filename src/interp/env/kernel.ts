@@ -50,6 +50,7 @@ import {
   tee_shm_register_kernel_buf,
 } from "../../semantics/tee_client.ts";
 import type { FunctionDef, Site } from "../ast.ts";
+import { BUILTINS } from "../builtins.ts";
 import { memoryDigest } from "../digest.ts";
 import type { EnvCall, EnvFunction, Environment, Gen, ListMonitor, MachineApi, Suspend } from "../env.ts";
 import { type Machine, type Thread, UnknownError } from "../interp.ts";
@@ -123,7 +124,57 @@ export interface EnvModule {
    * tests (handled.ts).
    */
   readonly ignores?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The names of `fns` that never suspend: each returns its value, never a generator that yields (the C
+   * calling only such runs without the interpreter's generators; Environment.syncApis). A name given again by
+   * a later module is that module's to declare.
+   */
+  readonly sync?: readonly string[];
 }
+
+/** The table's APIs that never suspend (EnvModule.sync): each returns its value. */
+const TABLE_SYNC: ReadonlySet<string> = new Set([
+  "__interp_warn",
+  "kmalloc",
+  "kzalloc",
+  "kcalloc",
+  "kmalloc_array",
+  "devm_kzalloc",
+  "devm_kmalloc",
+  "kmemdup",
+  "kfree",
+  "devm_kfree",
+  "dev_err",
+  "dev_warn",
+  "dev_notice",
+  "dev_info",
+  "dev_dbg",
+  "pr_err",
+  "pr_warn",
+  "pr_info",
+  "pr_debug",
+  "spin_lock_init",
+  "spin_unlock",
+  "spin_unlock_irq",
+  "spin_unlock_bh",
+  "spin_unlock_irqrestore",
+  "mutex_init",
+  "mutex_destroy",
+  "mutex_unlock",
+  "ioremap",
+  "ioremap_wc",
+  "memremap",
+  "iounmap",
+  "memunmap",
+  "device_link_add",
+  "device_link_del",
+  "tee_shm_register_kernel_buf",
+  "tee_shm_free",
+]);
+
+/** The environment's never-suspending APIs per list of modules (one set per make: the interpreter's key). */
+const SYNC_APIS = new WeakMap<readonly EnvModule[], ReadonlySet<string>>();
+const NO_MODULES: readonly EnvModule[] = [];
 
 /** tee.h: TEE_IOCTL_PARAM_ATTR_TYPE_* */
 const ATTR = { NONE: 0, VALUE_INPUT: 1, VALUE_OUTPUT: 2, VALUE_INOUT: 3, MEMREF_INPUT: 5 } as const;
@@ -253,6 +304,7 @@ export class KernelEnv implements Environment {
    */
   private readonly fns: ReadonlyMap<string, ApiFn>;
   private readonly wrapped = new Map<string, EnvFunction | null>();
+  readonly syncApis: ReadonlySet<string>;
   /**
    * Per C file, then function: the trace layer of its kernel frames and their options (the failures it gets
    * past), decided at its first call (by file and name, no key string built per call).
@@ -280,7 +332,7 @@ export class KernelEnv implements Environment {
     readonly w: KernelWorld,
     /** The trace layer of a C file's functions (remoteproc_tee.c: "tee"); a function of the file only. */
     layerOf: (file: string) => TraceLayer,
-    private readonly modules: readonly EnvModule[] = [],
+    private readonly modules: readonly EnvModule[] = NO_MODULES,
   ) {
     const layers = new Map<string, TraceLayer>();
     this.layerOf = (file) => {
@@ -292,6 +344,7 @@ export class KernelEnv implements Environment {
       return l;
     };
     this.fns = this.table();
+    this.syncApis = SYNC_APIS.get(modules) ?? new Set();
     w.k.subscribe((e) => {
       if (e.type === "free" && !e.already) {
         for (const o of this.dependents.get(e.obj) ?? []) {
@@ -1379,10 +1432,20 @@ export class KernelEnv implements Environment {
     };
     const layers: Readonly<Record<string, ApiFn>>[] = [fns];
     const flat = new Map(Object.entries(fns));
+    const known = SYNC_APIS.has(this.modules);
+    const sync = new Map(known ? [] : Object.keys(fns).map((name) => [name, TABLE_SYNC.has(name)]));
     for (const mod of this.modules) {
       const mine = mod.fns(this, layersView(layers.slice()));
       layers.push(mine);
-      for (const name of Object.keys(mine)) flat.set(name, mine[name] as ApiFn);
+      for (const name of Object.keys(mine)) {
+        flat.set(name, mine[name] as ApiFn);
+        if (!known) sync.set(name, mod.sync?.includes(name) === true);
+      }
+    }
+    if (!known) {
+      // The interpreter's libc (memset, strcmp, …) where the environment gives no function of that name.
+      for (const name of Object.keys(BUILTINS.libc)) if (!flat.has(name)) sync.set(name, true);
+      SYNC_APIS.set(this.modules, new Set([...sync].filter(([, plain]) => plain).map(([name]) => name)));
     }
     return flat;
   }

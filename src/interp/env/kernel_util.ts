@@ -59,6 +59,21 @@ function releaseNow(env: KernelEnv, what: string, fn: Value, args: readonly Valu
 }
 
 export const KERNEL_UTIL: EnvModule = {
+  /** The APIs below that return at once (EnvModule.sync). */
+  sync: [
+    "kstrdup_const",
+    "kstrndup",
+    "kfree_const",
+    "kasprintf",
+    "devres_alloc",
+    "devres_add",
+    "snprintf",
+    "vsnprintf",
+    "synchronize_rcu",
+    "cancel_work_sync",
+    "atomic_notifier_chain_register",
+    "atomic_notifier_chain_unregister",
+  ],
   fns: (env, before) => {
     const k = env.w.k;
     const kfree: ApiFn | undefined = before.kfree;

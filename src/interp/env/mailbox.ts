@@ -40,6 +40,8 @@ function errPtr(n: number): Value & { k: "ptr" } {
 }
 
 export const MAILBOX: EnvModule = {
+  /** The APIs below that return at once (EnvModule.sync). */
+  sync: ["mbox_request_channel_byname", "mbox_send_message", "mbox_free_channel"],
   fns: (env) => {
     const k = env.w.k;
     const listen = (): void => {

@@ -182,6 +182,17 @@ function parentDevicePtr(env: KernelEnv, n: OfNode): Value & { k: "ptr" } {
 }
 
 export const OF: EnvModule = {
+  /** The APIs below that return at once (EnvModule.sync). */
+  sync: [
+    "of_property_read_bool",
+    "of_property_read_u32_index",
+    "of_property_read_variable_u32_array",
+    "of_property_count_elems_of_size",
+    "of_device_is_compatible",
+    "of_phandle_iterator_init",
+    "of_phandle_iterator_next",
+    "of_reserved_mem_lookup",
+  ],
   deviceMembers: (env, dev, tag): Record<string, Served> => {
     if (tag !== "platform_device") return {};
     const n = deviceNode(env, dev);

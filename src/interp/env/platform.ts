@@ -65,6 +65,17 @@ function wake(env: KernelEnv, dev: Device): Wakeup {
 }
 
 export const PLATFORM: EnvModule = {
+  /** The APIs below that return at once (EnvModule.sync). */
+  sync: [
+    "platform_get_irq_optional",
+    "dev_name",
+    "device_init_wakeup",
+    "device_may_wakeup",
+    "dev_pm_set_wake_irq",
+    "dev_pm_clear_wake_irq",
+    "dma_coerce_mask_and_coherent",
+    "devm_kcalloc",
+  ],
   deviceMembers: (env, dev, tag): Record<string, Served> => {
     if (tag !== "platform_device") return {};
     return {

@@ -94,6 +94,8 @@ const int = (v: Value | undefined, what: string): number => {
 };
 
 export const REGMAP: EnvModule = {
+  /** The APIs below that return at once (EnvModule.sync). */
+  sync: ["syscon_regmap_lookup_by_phandle", "regmap_read", "regmap_update_bits"],
   fns: (env) => {
     const syscon = (label: string): Value & { k: "ptr" } => {
       const s = state(env);

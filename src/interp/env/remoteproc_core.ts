@@ -430,6 +430,8 @@ function crashType(env: KernelEnv, v: bigint): string {
 }
 
 export const REMOTEPROC_CORE: EnvModule = {
+  /** The APIs below that return at once (EnvModule.sync). */
+  sync: ["rproc_coredump_add_segment", "rproc_coredump_set_elf_info"],
   rprocMembers: (env, r) => {
     const s = state(env);
     return {

@@ -38,6 +38,22 @@ function at(env: KernelEnv, p: Value & { k: "ptr" }, tag: string, path: string):
 }
 
 export const REMOTEPROC_FILES: EnvModule = {
+  /** The APIs below that return at once (EnvModule.sync). */
+  sync: [
+    "rproc_init_sysfs",
+    "rproc_exit_sysfs",
+    "rproc_init_debugfs",
+    "rproc_exit_debugfs",
+    "rproc_create_debug_dir",
+    "rproc_delete_debug_dir",
+    "rproc_create_trace_file",
+    "rproc_remove_trace_file",
+    "rproc_coredump_add_segment",
+    "rproc_coredump_set_elf_info",
+    "rproc_coredump_cleanup",
+    "kfree",
+    "rproc_coredump",
+  ],
   /**
    * The core's functions that drop a callee's failure by design, as the hand model's core says of the same
    * functions: rproc_del shuts down whatever the state (an rproc that is not running gives -EINVAL, and the

@@ -48,6 +48,8 @@ function handle(env: KernelEnv, dev: Device, index: number, name: string | undef
 }
 
 export const RESET: EnvModule = {
+  /** The APIs below that return at once (EnvModule.sync). */
+  sync: ["devm_reset_control_get_optional", "devm_reset_control_get_by_index"],
   fns: (env) => {
     const k = env.w.k;
     const lines = (dev: Device) => {

@@ -118,6 +118,19 @@ function* done(r: Value | Gen<Value>): Gen<Value> {
 }
 
 export const VIRTIO: EnvModule = {
+  /** The APIs below that return at once (EnvModule.sync). */
+  sync: [
+    "devm_kzalloc",
+    "get_dma_ops",
+    "set_dma_ops",
+    "dma_get_mask",
+    "dma_release_coherent_memory",
+    "of_reserved_mem_device_init_by_idx",
+    "of_reserved_mem_device_release",
+    "vring_new_virtqueue",
+    "vring_del_virtqueue",
+    "vring_transport_features",
+  ],
   deviceMembers: (_env, _dev, tag): Record<string, Served> => {
     if (tag !== "platform_device") return {};
     // A device of the hand model's driver core has no DMA ranges, platform data or release of the C's.

@@ -35,6 +35,8 @@ function queue(env: KernelEnv, call: EnvCall, work: Value | undefined): Value {
 }
 
 export const WORKQUEUE: EnvModule = {
+  /** The APIs below that return at once (EnvModule.sync). */
+  sync: ["__interp_alloc_workqueue", "destroy_workqueue", "queue_work"],
   fns: (env) => {
     const k = env.w.k;
     return {
