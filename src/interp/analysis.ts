@@ -5,6 +5,7 @@
  * answer is kept per program (and per builtins and environment where it depends on them).
  */
 import type { Expr, FunctionDef, Init, Program, Stmt } from "./ast.ts";
+import { DIRECT, PLAIN, slots } from "./slots.ts";
 
 /** The built-ins a call may resolve to (interp.ts's Builtins, by name only). */
 export interface BuiltinNames {
@@ -162,10 +163,9 @@ const PLAIN_SPECIAL_FORMS: ReadonlySet<string> = new Set(["__container_of_var", 
  * between functions; the prelude's are shared between programs, so the answers are kept per program).
  */
 export class Suspension {
-  /** Whether an expression, or a statement, cannot suspend. */
-  private readonly plain = new WeakMap<Expr | Stmt, boolean>();
-  /** Whether a statement can run as a plain function (Exec.stmtS): it cannot suspend and has no jump, switch or cleanup variable. */
-  private readonly direct = new WeakMap<Stmt, boolean>();
+  // Per node, in its slots (slots.ts): PLAIN, whether an expression or a statement cannot suspend; DIRECT,
+  // whether a statement can run as a plain function (Exec.stmtS: it cannot suspend and has no jump target,
+  // switch or cleanup variable).
   /** `direct` of each statement of a block, one array per block (asked once per run of the block). */
   private readonly blocks = new WeakMap<readonly Stmt[], Uint8Array>();
   /** Whether a function's body cannot suspend; false while it is being decided (a cycle suspends). */
@@ -182,19 +182,19 @@ export class Suspension {
 
   /** Whether evaluating `e` (in function `fn`; null: a static initialiser) cannot suspend. */
   expr(e: Expr, fn: FunctionDef | null): boolean {
-    const known = this.plain.get(e);
-    if (known !== undefined) return known;
+    const known = slots(e)[PLAIN];
+    if (known !== undefined && known.by === this) return known.v;
     const r = this.exprPlain(e, fn);
-    this.plain.set(e, r);
+    slots(e)[PLAIN] = { by: this, v: r };
     return r;
   }
 
   /** Whether `s` can run as a plain function: nothing in it can suspend, and it has no jump target, switch, goto or cleanup variable. */
   stmt(s: Stmt, fn: FunctionDef | null): boolean {
-    const known = this.direct.get(s);
-    if (known !== undefined) return known;
+    const known = slots(s)[DIRECT];
+    if (known !== undefined && known.by === this) return known.v;
     const r = this.stmtDirect(s, fn);
-    this.direct.set(s, r);
+    slots(s)[DIRECT] = { by: this, v: r };
     return r;
   }
 
@@ -274,8 +274,8 @@ export class Suspension {
 
   /** Whether nothing in `s` can suspend (jumps and switches allowed: the generators run them, to the end at once). */
   private stmtPlain(s: Stmt, fn: FunctionDef | null): boolean {
-    const known = this.plain.get(s);
-    if (known !== undefined) return known;
+    const known = slots(s)[PLAIN];
+    if (known !== undefined && known.by === this) return known.v;
     let r = true;
     if (s.k === "decl")
       r = s.decls.every(
@@ -291,7 +291,7 @@ export class Suspension {
           r &&= this.stmtPlain(c, fn);
         },
       );
-    this.plain.set(s, r);
+    slots(s)[PLAIN] = { by: this, v: r };
     return r;
   }
 

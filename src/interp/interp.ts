@@ -32,6 +32,7 @@ import {
   type Value,
   writeBytes,
 } from "./memory.ts";
+import { MEMBER, NUM, SITE, slots } from "./slots.ts";
 import {
   type CType,
   type FnType,
@@ -143,7 +144,13 @@ interface Reg {
 }
 
 interface Scope {
-  readonly vars: Map<string, Var | Reg>;
+  /**
+   * Its variables' names and the variables, in declaration order; null until the first is declared (most
+   * blocks declare none). Scopes hold a few names each: a search of two small arrays is cheaper than a Map
+   * made per call and per block.
+   */
+  names: string[] | null;
+  vals: (Var | Reg)[] | null;
   /** Run when the scope ends, newest first: `__attribute__((cleanup))` variables and guards. */
   cleanups: { line: number; run: () => Gen<unknown> }[] | null;
 }
@@ -756,31 +763,31 @@ export class Exec {
   private enterC(def: FunctionDef, args: readonly Value[]): Frame {
     if (this.frames.length >= this.m.maxDepth) throw this.unknown(`call depth ${this.m.maxDepth} exceeded`);
     const prelude = this.m.preludeFiles.has(def.file);
+    const scope: Scope = { names: null, vals: null, cleanups: null };
     const frame: Frame = {
       fn: def,
       name: def.name,
       file: def.file,
       line: def.line,
-      scopes: [],
+      scopes: [scope],
       prelude,
       varargs: def.t.variadic ? args.slice(def.params.length) : NO_VALUES,
     };
-    const scope: Scope = { vars: new Map(), cleanups: null };
-    frame.scopes.push(scope);
     for (let i = 0; i < def.params.length; i++) {
       const p = def.params[i] as { name: string | null; t: CType };
       const arg = args[i];
       if (arg === undefined) throw this.unknown(`${def.name}() called with ${args.length} arguments`);
       if (p.name !== null && this.canRegisterIn(def, p.name, p.t)) {
-        const reg = this.newReg(p.t);
+        // Its value is the argument's, stored next.
+        const reg = this.newReg(p.t, VOID);
         this.storeReg(reg, this.conv(arg, p.t));
-        scope.vars.set(p.name, reg);
+        declareIn(scope, p.name, reg);
         continue;
       }
       const obj = this.m.mem.alloc(this.m.structs.sizeOf(p.t), "local", p.name ?? `param ${i}`);
       const v: Var = { obj, t: p.t };
       this.store({ obj, addr: obj.base, t: p.t }, this.conv(arg, p.t));
-      if (p.name !== null) scope.vars.set(p.name, v);
+      if (p.name !== null) declareIn(scope, p.name, v);
     }
     this.frames.push(frame);
     if (!prelude && this.m.wants("call"))
@@ -936,9 +943,11 @@ export class Exec {
     return runSync(this.callee(e));
   }
 
-  /** The values of arguments that cannot suspend. */
+  /** The values of a plain call's arguments (Suspension found none can suspend: no check per argument). */
   private argsNow(es: readonly Expr[]): Value[] {
-    return this.argsS(es) ?? runSync(this.args(es));
+    const out: Value[] = new Array(es.length);
+    for (let i = 0; i < es.length; i++) out[i] = this.exprS(es[i] as Expr);
+    return out;
   }
 
   /**
@@ -950,17 +959,13 @@ export class Exec {
   private callSite(e: Expr & { k: "call" }, name: string): CallSite | null {
     const fn = this.frame.fn;
     if (fn === null) return null;
-    let sites = callSites.get(this.m.builtins);
-    if (sites === undefined) {
-      sites = new WeakMap();
-      callSites.set(this.m.builtins, sites);
-    }
-    let site = sites.get(e);
-    if (site === undefined) {
-      const shadow = declaredNames(fn).has(name) || this.m.global(name, fn.file) !== undefined;
-      site = { shadow, target: this.callTarget(name) };
-      sites.set(e, site);
-    }
+    // Decided per program and builtins (the machine's analysis stands for both), in the node's slot.
+    const by = this.m.sync;
+    const known = slots(e)[SITE];
+    if (known !== undefined && known.by === by) return known.v as CallSite;
+    const shadow = declaredNames(fn).has(name) || this.m.global(name, fn.file) !== undefined;
+    const site: CallSite = { shadow, target: this.callTarget(name) };
+    slots(e)[SITE] = { by, v: site };
     return site;
   }
 
@@ -1075,8 +1080,11 @@ export class Exec {
     const f = this.frames[this.frames.length - 1];
     if (f !== undefined)
       for (let i = f.scopes.length - 1; i >= 0; i--) {
-        const v = (f.scopes[i] as Scope).vars.get(name);
-        if (v !== undefined) return v;
+        const scope = f.scopes[i] as Scope;
+        const names = scope.names;
+        if (names === null) continue;
+        for (let j = names.length - 1; j >= 0; j--)
+          if (names[j] === name) return (scope.vals as (Var | Reg)[])[j];
       }
     return this.m.global(name, f?.file ?? "");
   }
@@ -1234,8 +1242,8 @@ export class Exec {
   }
 
   /** A new register variable of type t, zero as a new object's bytes are. */
-  private newReg(t: IntType | PtrType): Reg {
-    const v: Value = t.k === "int" ? intVal(t, 0n) : { k: "ptr", t, addr: 0n, obj: null };
+  private newReg(t: IntType | PtrType, init?: Value): Reg {
+    const v: Value = init ?? (t.k === "int" ? intVal(t, 0n) : { k: "ptr", t, addr: 0n, obj: null });
     const lv: { obj: null; addr: bigint; t: CType; reg?: Reg } = { obj: null, addr: 0n, t };
     const reg: Reg = { reg: true, t, v, addr: 0n, lv };
     lv.reg = reg;
@@ -1290,10 +1298,10 @@ export class Exec {
           // p->m: the member of what p points to, without an lvalue of *p first.
           const p = this.exprS(e.e);
           if (p.k !== "ptr") throw this.unknown(`-> on a ${p.k}`, e.line);
-          return this.memberAt(p.obj, p.addr, p.t.to, e.name, e.line);
+          return this.memberOf(e, p.obj, p.addr, p.t.to);
         }
         const base = isLvalueExpr(e.e) ? this.lvalS(e.e) : this.aggBase(this.exprS(e.e), e.line);
-        return this.memberLval(base, e.name, e.line);
+        return this.memberOf(e, base.obj, base.addr, base.t);
       }
       case "str":
         return this.strLval(e);
@@ -1322,7 +1330,7 @@ export class Exec {
         if (e.arrow) base = this.arrowBase(yield* this.expr(e.e), e.line);
         else if (isLvalueExpr(e.e)) base = yield* this.lval(e.e);
         else base = this.aggBase(yield* this.expr(e.e), e.line);
-        return this.memberLval(base, e.name, e.line);
+        return this.memberOf(e, base.obj, base.addr, base.t);
       }
       case "compound": {
         const obj = this.temp(e.t, `compound literal (${typeName(e.t)})`);
@@ -1357,8 +1365,21 @@ export class Exec {
     return { obj: v.obj, addr: v.obj.base + BigInt(v.off), t: v.t };
   }
 
-  private memberLval(base: Lval, name: string, line: number): Lval {
-    return this.memberAt(base.obj, base.addr, base.t, name, line);
+  /** memberAt for a member expression: its field decided once per struct definition (the node's slot). */
+  private memberOf(e: Expr & { k: "member" }, obj: Obj | null, at: bigint, t: CType): Lval {
+    const known = slots(e)[MEMBER];
+    if (known === undefined || t.k !== "struct" || known.def !== this.m.structs.get(t)) {
+      const lv = this.memberAt(obj, at, t, e.name, e.line);
+      if (t.k === "struct") {
+        const def = this.m.structs.get(t);
+        const field = this.m.structs.member(t, e.name);
+        if (def.complete && field !== null) slots(e)[MEMBER] = { def, field, off: BigInt(field.offset) };
+      }
+      return lv;
+    }
+    const f = known.field;
+    const addr = at + known.off;
+    return f.bits === undefined ? { obj, addr, t: f.type } : { obj, addr, t: f.type, bits: f.bits };
   }
 
   /** The lvalue of member `name` of the `t` at `addr` (of `obj`). */
@@ -1384,8 +1405,14 @@ export class Exec {
   /** The value of an expression that cannot suspend. */
   exprS(e: Expr): Value {
     switch (e.k) {
-      case "num":
-        return e.t.k === "int" ? intVal(e.t, e.v) : this.conv(intVal(T.long, e.v), e.t);
+      case "num": {
+        // A constant's value, made once (values are immutable).
+        const known = slots(e)[NUM];
+        if (known !== undefined) return known;
+        const v = e.t.k === "int" ? intVal(e.t, e.v) : this.conv(intVal(T.long, e.v), e.t);
+        slots(e)[NUM] = v;
+        return v;
+      }
       case "id": {
         // A variable first (most names are), as `name` finds it; else an enumerator it does not shadow.
         const v = this.lookupVar(e.name);
@@ -1562,7 +1589,7 @@ export class Exec {
 
   /** GNU `({ …; e; })`: the value of the last expression statement. */
   private *stmtExpr(body: Stmt & { k: "block" }): Gen<Value> {
-    const scope: Scope = { vars: new Map(), cleanups: null };
+    const scope: Scope = { names: null, vals: null, cleanups: null };
     this.frame.scopes.push(scope);
     let v: Value = VOID;
     const last = body.body.length - 1;
@@ -1906,24 +1933,24 @@ export class Exec {
     if (d.storage === "static") {
       const v = this.m.staticLocal(d.id);
       if (v === undefined) throw this.unknown(`static local ${d.name}`, d.line);
-      scope.vars.set(d.name, v);
+      declareIn(scope, d.name, v);
       return null;
     }
     if (d.storage === "extern" || d.t.k === "fn") {
       const g = this.m.global(d.name, this.frame.file);
-      if (g !== undefined) scope.vars.set(d.name, g);
+      if (g !== undefined) declareIn(scope, d.name, g);
       return null;
     }
     if (d.t.k === "array" && d.t.n === null) throw this.unknown(`array ${d.name} of unknown size`, d.line);
     if (d.cleanup === null && (d.init === null || d.init.k === "expr") && this.canRegister(d.name, d.t)) {
       const reg = this.newReg(d.t);
-      scope.vars.set(d.name, reg);
+      declareIn(scope, d.name, reg);
       return reg;
     }
     this.complete(d.t, d.line);
     const obj = this.m.mem.alloc(this.m.structs.sizeOf(d.t), "local", d.name);
     const v: Var = { obj, t: d.t };
-    scope.vars.set(d.name, v);
+    declareIn(scope, d.name, v);
     const cleanup = d.cleanup;
     if (cleanup !== null) {
       scope.cleanups ??= [];
@@ -2008,7 +2035,7 @@ export class Exec {
         const s = body[k] as Stmt;
         if (s.k !== "decl") continue;
         for (const d of s.decls) {
-          if (scope.vars.has(d.name) || d.storage === "typedef") continue;
+          if (scope.names?.includes(d.name) === true || d.storage === "typedef") continue;
           // Bound without its initialiser, as C does when a jump passes a declaration.
           this.bind(d, scope);
         }
@@ -2037,7 +2064,7 @@ export class Exec {
           return c;
         }
         const frame = this.frame;
-        const scope: Scope = { vars: new Map(), cleanups: null };
+        const scope: Scope = { names: null, vals: null, cleanups: null };
         frame.scopes.push(scope);
         for (let i = 0; i < s.body.length && c === null; i++) c = this.stmtS(s.body[i] as Stmt);
         this.endScopeS(scope, frame);
@@ -2076,7 +2103,7 @@ export class Exec {
     if (s.k === "for" && s.init !== null) {
       // A scope of its own only for a declaration (`for (int i = 0; …)`), as a block's.
       if (s.init.k === "decl") {
-        scope = { vars: new Map(), cleanups: null };
+        scope = { names: null, vals: null, cleanups: null };
         frame.scopes.push(scope);
       }
       this.stmtS(s.init);
@@ -2126,7 +2153,7 @@ export class Exec {
       }
       case "block": {
         const frame = this.frame;
-        const scope: Scope = { vars: new Map(), cleanups: null };
+        const scope: Scope = { names: null, vals: null, cleanups: null };
         frame.scopes.push(scope);
         const c = yield* this.block(s.body, seek, scope);
         yield* this.exitScope(scope, frame);
@@ -2188,7 +2215,7 @@ export class Exec {
     const frame = this.frame;
     let scope: Scope | null = null;
     if (s.k === "for") {
-      scope = { vars: new Map(), cleanups: null };
+      scope = { names: null, vals: null, cleanups: null };
       frame.scopes.push(scope);
       if (seek === null && s.init !== null) yield* this.stmt(s.init, null);
     }
@@ -2318,9 +2345,6 @@ interface CallSite {
   readonly target: CallTarget;
 }
 
-/** Call sites per builtins (a machine's), by call expression. */
-const callSites = new WeakMap<Builtins, WeakMap<Expr, CallSite>>();
-
 /**
  * Runs a generator that cannot suspend (Suspension says so) to its result. `what` names an environment API
  * that said it never suspends: reaching a scheduling point is a bug of that declaration (Environment.syncApis).
@@ -2338,7 +2362,27 @@ function runSync<R>(g: Gen<R>, what?: string): R {
 
 /** The end of a scope's automatic objects (a pointer kept to one is a use after its end). */
 function endLocals(scope: Scope): void {
-  for (const v of scope.vars.values()) if (v.reg === undefined && v.obj.kind === "local") v.obj.freed = true;
+  const vals = scope.vals;
+  if (vals !== null)
+    for (const v of vals) if (v.reg === undefined && v.obj.kind === "local") v.obj.freed = true;
+}
+
+/** Declares a variable in a scope (its map made at the first). */
+function declareIn(scope: Scope, name: string, v: Var | Reg): void {
+  const names = scope.names;
+  const vals = scope.vals;
+  if (names === null || vals === null) {
+    scope.names = [name];
+    scope.vals = [v];
+    return;
+  }
+  // Declared again (a jump back before its declaration): the new object replaces the old.
+  const i = names.indexOf(name);
+  if (i >= 0) vals[i] = v;
+  else {
+    names.push(name);
+    vals.push(v);
+  }
 }
 
 function isGen(r: Value | Gen<Value>): r is Gen<Value> {
