@@ -5,7 +5,7 @@
 import { type Fixtures, loadFixtures } from "../emulator/api.ts";
 import { UsageError } from "../errors.ts";
 import { type DesignFacts, type FactPath, linkProblem, trackFactReads } from "../semantics/facts.ts";
-import { TraceDiverged } from "../semantics/kernel.ts";
+import { type KEvent, TraceDiverged } from "../semantics/kernel.ts";
 import {
   type CellResult,
   type FinalState,
@@ -223,6 +223,16 @@ export async function runScenario(
     ...(s.config === undefined ? {} : { config: s.config }),
   });
   if (opts.expect !== undefined) w.k.expected = opts.expect;
+  // The TA commands of the cell, as they happen: the kernel need not keep every event of the run (tens of
+  // thousands when the drivers and the core run from C, each holding its frame) for this one list.
+  const tee: TaCommandName[] = [];
+  const taCommand = (e: KEvent): void => {
+    if (e.type === "emu" && e.e.layer === "ta" && e.e.fn === "invoke" && TA_COMMANDS.has(e.e.cmdName))
+      tee.push(e.e.cmdName as TaCommandName);
+  };
+  for (const e of w.k.events) taCommand(e);
+  w.k.keepEvents = false;
+  w.k.subscribe(taCommand);
   // An implementation that cannot run what the scenario reaches stops it: the cell is unknown, with the
   // steps up to there (never completed with the hand model's behaviour).
   let stopped: UnknownReason | null = null;
@@ -253,12 +263,6 @@ export async function runScenario(
       ...unknownOf(w.k.trace),
       factsRead: [...tracked.reads].sort(),
     };
-  const tee: TaCommandName[] = [];
-  for (const e of w.k.events) {
-    if (e.type === "emu" && e.e.layer === "ta" && e.e.fn === "invoke" && TA_COMMANDS.has(e.e.cmdName)) {
-      tee.push(e.e.cmdName as TaCommandName);
-    }
-  }
   const inst = w.stm32Instance ?? w.teeInstance;
   const findings = w.monitors.findings.map((f) => {
     const site = inst?.siteOfStep(f.step);
