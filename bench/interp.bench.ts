@@ -5,17 +5,13 @@
  * the posted v16 remoteproc_tee.c when ../shared holds the series), and the column with linux-6.12's STM32
  * driver and ELF loader from C beside it when ../shared holds the tree, over the hand model's core and with
  * the tree's core and virtio from C too (the matrix's default on a tree). Goal (issue 16): within 5x of the
- * hand model.
+ * hand model, each configuration measured as warm as the others (`columns`).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadFixtures } from "../src/emulator/api.ts";
 import { interpretedTreeDrivers, loadTreeDrivers } from "../src/interp/env/drivers.ts";
-import {
-  interpretedTeeDriver,
-  type LoadedTeeDriver,
-  loadTeeDriver,
-} from "../src/interp/env/remoteproc_tee.ts";
+import { interpretedTeeDriver, loadTeeDriver } from "../src/interp/env/remoteproc_tee.ts";
 import { heapEnvironment } from "../src/interp/heap.ts";
 import { instantiate, loadProgram, type Machine } from "../src/interp/index.ts";
 import { cParser } from "../src/node/c-parser.ts";
@@ -88,74 +84,92 @@ function stepCounter(): { onMachine: (m: Machine) => void; drain: () => void; st
   };
 }
 
-async function column(impls: RunOptions | undefined, runs: number, after?: () => void): Promise<number> {
+/** One way to run the column: its implementations and the statements its machines ran. */
+interface Config {
+  readonly what: string;
+  readonly impls: RunOptions;
+  readonly counter: ReturnType<typeof stepCounter> | null;
+}
+
+const WARM_ROUNDS = 8;
+
+/**
+ * The median column time of each configuration, measured in rounds that run every configuration once, after
+ * as many warm rounds: each is measured as warm as the others and under the same load (the hand model
+ * measured first, on a JIT that had run little, was slower than it is, and flattered every ratio to it).
+ */
+async function columns(configs: readonly Config[], runs: number): Promise<number[]> {
   const v = builtinVersion("v16");
   if (v === undefined) throw new Error("no v16");
   const d = { id: "v16", title: v.title, facts: v.facts };
   const fx = await loadFixtures();
-  const once = async (): Promise<number> => {
+  const once = async (c: Config): Promise<number> => {
     const t = performance.now();
-    for (const s of SCENARIOS) await runScenario(d, s, fx, impls ?? {});
+    for (const s of SCENARIOS) await runScenario(d, s, fx, c.impls);
     const ms = performance.now() - t;
-    after?.();
+    c.counter?.drain();
     return ms;
   };
-  for (let i = 0; i < 3; i++) await once();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) times.push(await once());
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] ?? 0;
+  for (let i = 0; i < WARM_ROUNDS; i++) for (const c of configs) await once(c);
+  const times = configs.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++) for (const [j, c] of configs.entries()) times[j]?.push(await once(c));
+  return times.map((t) => {
+    t.sort((a, b) => a - b);
+    return t[Math.floor(t.length / 2)] ?? 0;
+  });
 }
 
-async function fromC(name: string, loaded: LoadedTeeDriver, hand: number, runs: number): Promise<string[]> {
+function fromC(what: string, make: (hooks: { onMachine: (m: Machine) => void }) => RunOptions): Config {
   const counter = stepCounter();
-  const tee = interpretedTeeDriver(loaded, { onMachine: counter.onMachine });
-  const ms = await column({ tee }, runs, counter.drain);
-  const perRun = counter.steps() / (runs + 3);
-  return [
-    `v16 column (${SCENARIOS.length} scenarios) with ${name} from C, median of ${runs}: ${ms.toFixed(1)} ms (${(ms / hand).toFixed(1)}x the hand model; ${Math.round(perRun)} C statements a column)`,
-  ];
+  return { what, impls: make({ onMachine: counter.onMachine }), counter };
 }
 
 export async function benchInterpretedColumn(runs = 10): Promise<string[]> {
-  const hand = await column(undefined, runs);
-  const out = [
-    `v16 column (${SCENARIOS.length} scenarios) with the hand model's remoteproc_tee.ts, median of ${runs}: ${hand.toFixed(1)} ms`,
-  ];
   const parser = await cParser();
+  const configs: Config[] = [{ what: "the hand model's remoteproc_tee.ts", impls: {}, counter: null }];
+  const notes: string[] = [];
   const fixture = join(import.meta.dirname, "..", "test", "fixtures", "interp", "fixture_tee.c");
-  out.push(
-    ...(await fromC(
-      "the fixture TEE driver",
-      loadTeeDriver(parser, { source: { path: "fixture_tee.c", text: readFileSync(fixture, "utf8") } }),
-      hand,
-      runs,
-    )),
-  );
-  const lkml = join(import.meta.dirname, "..", "..", "shared", "lkml", "v16");
-  if (!existsSync(lkml))
-    return [...out, `(the posted v16 remoteproc_tee.c is not measured: ${lkml} is absent)`];
-  const s = await loadInput(lkml);
-  const files = new Map(s.patches.flatMap((p) => p.files).map((f) => [f.path, newFileContent(f)] as const));
-  const c = files.get("drivers/remoteproc/remoteproc_tee.c");
-  const h = files.get("include/linux/remoteproc_tee.h");
-  if (c == null || h == null) return [...out, "(v16 does not create remoteproc_tee.c and its header)"];
-  const loaded = loadTeeDriver(parser, {
-    headers: [{ path: "include/linux/remoteproc_tee.h", text: h }],
-    source: { path: "drivers/remoteproc/remoteproc_tee.c", text: c },
+  const fixtureTee = loadTeeDriver(parser, {
+    source: { path: "fixture_tee.c", text: readFileSync(fixture, "utf8") },
   });
-  out.push(...(await fromC("the posted v16 remoteproc_tee.c", loaded, hand, runs)));
-  return [...out, ...(await fromTree(s, hand, runs))];
+  configs.push(fromC("the fixture TEE driver", (h) => ({ tee: interpretedTeeDriver(fixtureTee, h) })));
+  const lkml = join(import.meta.dirname, "..", "..", "shared", "lkml", "v16");
+  if (!existsSync(lkml)) notes.push(`(the posted v16 remoteproc_tee.c is not measured: ${lkml} is absent)`);
+  else {
+    const s = await loadInput(lkml);
+    const files = new Map(s.patches.flatMap((p) => p.files).map((f) => [f.path, newFileContent(f)] as const));
+    const c = files.get("drivers/remoteproc/remoteproc_tee.c");
+    const h = files.get("include/linux/remoteproc_tee.h");
+    if (c == null || h == null) notes.push("(v16 does not create remoteproc_tee.c and its header)");
+    else {
+      const posted = loadTeeDriver(parser, {
+        headers: [{ path: "include/linux/remoteproc_tee.h", text: h }],
+        source: { path: "drivers/remoteproc/remoteproc_tee.c", text: c },
+      });
+      configs.push(
+        fromC("the posted v16 remoteproc_tee.c", (hk) => ({ tee: interpretedTeeDriver(posted, hk) })),
+      );
+      const tree = join(import.meta.dirname, "..", "..", "shared", "kernel", "linux-6.12");
+      if (!existsSync(tree)) notes.push(`(the tree drivers are not measured: ${tree} is absent)`);
+      else configs.push(...(await fromTree(s, tree)));
+    }
+  }
+  const ms = await columns(configs, runs);
+  const hand = ms[0] ?? 0;
+  return [
+    ...configs.map((c, i) => {
+      const t = ms[i] ?? 0;
+      const head = `v16 column (${SCENARIOS.length} scenarios) with ${c.what}${c.counter === null ? "" : " from C"}, median of ${runs} (${WARM_ROUNDS} warm rounds, every configuration in each round): ${t.toFixed(1)} ms`;
+      if (c.counter === null) return head;
+      const perRun = c.counter.steps() / (runs + WARM_ROUNDS);
+      return `${head} (${(t / hand).toFixed(1)}x the hand model; ${Math.round(perRun)} C statements a column)`;
+    }),
+    ...notes,
+  ];
 }
 
 /** The v16 column with linux-6.12's stm32_rproc.c and ELF loader (v16 applied) and the TEE driver from C. */
-async function fromTree(
-  series: Awaited<ReturnType<typeof loadInput>>,
-  hand: number,
-  runs: number,
-): Promise<string[]> {
-  const tree = join(import.meta.dirname, "..", "..", "shared", "kernel", "linux-6.12");
-  if (!existsSync(tree)) return [`(the tree drivers are not measured: ${tree} is absent)`];
+async function fromTree(series: Awaited<ReturnType<typeof loadInput>>, tree: string): Promise<Config[]> {
   const report = await applySeriesToTree(series, tree);
   const file = (p: string) => {
     const f = runnableFiles(report).find((x) => x.path === p);
@@ -169,34 +183,21 @@ async function fromTree(
     stm32: file("drivers/remoteproc/stm32_rproc.c"),
     elf: file("drivers/remoteproc/remoteproc_elf_loader.c"),
   };
-  const measure = async (loaded: ReturnType<typeof loadTreeDrivers>) => {
-    const counter = stepCounter();
-    const ms = await column(
-      interpretedTreeDrivers(loaded, { onMachine: counter.onMachine }),
-      runs,
-      counter.drain,
-    );
-    return { ms, perRun: counter.steps() / (runs + 3) };
-  };
-  const line = (what: string, { ms, perRun }: { ms: number; perRun: number }) =>
-    `v16 column (${SCENARIOS.length} scenarios) with ${what} from C, median of ${runs}: ${ms.toFixed(1)} ms (${(ms / hand).toFixed(1)}x the hand model; ${Math.round(perRun)} C statements a column)`;
-  const drv = await measure(loadTreeDrivers(parser, drivers));
+  const drv = loadTreeDrivers(parser, drivers);
   // The matrix's default on a tree: the core and its virtio transport from C too.
-  const core = await measure(
-    loadTreeDrivers(parser, {
-      ...drivers,
-      core: file("drivers/remoteproc/remoteproc_core.c"),
-      virtio: file("drivers/remoteproc/remoteproc_virtio.c"),
-    }),
-  );
+  const core = loadTreeDrivers(parser, {
+    ...drivers,
+    core: file("drivers/remoteproc/remoteproc_core.c"),
+    virtio: file("drivers/remoteproc/remoteproc_virtio.c"),
+  });
   return [
-    line(
+    fromC(
       "linux-6.12's stm32_rproc.c and remoteproc_elf_loader.c (v16 applied) and the posted remoteproc_tee.c, over the hand model's core,",
-      drv,
+      (h) => interpretedTreeDrivers(drv, h),
     ),
-    line(
+    fromC(
       "linux-6.12's remoteproc_core.c, remoteproc_virtio.c, stm32_rproc.c and remoteproc_elf_loader.c (v16 applied) and the posted remoteproc_tee.c",
-      core,
+      (h) => interpretedTreeDrivers(core, h),
     ),
   ];
 }
