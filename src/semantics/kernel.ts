@@ -277,7 +277,26 @@ export class Kernel {
    * step read and wrote of the state threads share (locks, kernel objects, the rproc, device bindings, queued
    * work, the interpreted C's memory, and one key for the rest of the model: the emulator, logs of state).
    */
-  footprint: Footprint | null = null;
+  get footprint(): Footprint | null {
+    return this.fp;
+  }
+
+  set footprint(f: Footprint | null) {
+    const was = this.fp !== null;
+    this.fp = f;
+    if (was !== (f !== null)) for (const l of this.footprintWatchers) l(f !== null);
+  }
+
+  private fp: Footprint | null = null;
+  private readonly footprintWatchers: ((on: boolean) => void)[] = [];
+
+  /**
+   * Calls `l` whenever a footprint starts or stops being kept (an interpreter then watches its memory
+   * accesses only while one is: a check per access of every run was the rest of the time's cost).
+   */
+  watchFootprint(l: (on: boolean) => void): void {
+    this.footprintWatchers.push(l);
+  }
 
   constructor(facts: DesignFacts = MAINLINE) {
     this.facts = facts;

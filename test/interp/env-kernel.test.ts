@@ -166,4 +166,23 @@ u32 f(phys_addr_t pa)
     expect(steps).toContain("core f free mapping ioremap_wc 0x10000000+0x8");
     expect(steps).toContain("tee f log ioremap_wc(0x4000, 0x8): no memory Linux can map there");
   });
+
+  it("records the C's memory accesses in a step's footprint only while the interleaving search keeps one", async () => {
+    const { k, env, m } = await world(`
+static int counter;
+int bump(void) { counter++; return counter; }`);
+    expect(m.mem.onAccess).toBeNull();
+    const fp = new Map<string, boolean>();
+    k.footprint = fp;
+    expect(m.mem.onAccess).not.toBeNull();
+    await env.run("bump", { name: "bump" }, []);
+    k.footprint = null;
+    expect(m.mem.onAccess).toBeNull();
+    // counter is written (c<machine> <object id>); the run without a footprint adds nothing to it.
+    const written = [...fp].filter(([key, w]) => key.startsWith("c") && w).map(([key]) => key);
+    expect(written).toHaveLength(1);
+    const size = fp.size;
+    await env.run("bump", { name: "bump" }, []);
+    expect(fp.size).toBe(size);
+  });
 });

@@ -368,13 +368,18 @@ export class KernelEnv implements Environment {
     const k = this.w.k;
     const machine = machinesOf.get(k) ?? 0;
     machinesOf.set(k, machine + 1);
-    m.mem.onAccess = (obj, write) => {
+    const onAccess = (obj: Obj, write: boolean): void => {
       if (k.footprint === null || obj.readonly || obj.kind === "function") return;
       k.touch(
         obj.io === null ? `c${machine} ${obj.id}` : `twin${machine} ${obj.id}`,
         write || obj.io !== null,
       );
     };
+    // Only while a footprint is kept: otherwise every access would call it for nothing.
+    m.mem.onAccess = k.footprint === null ? null : onAccess;
+    k.watchFootprint((on) => {
+      m.mem.onAccess = on ? onAccess : null;
+    });
     m.subscribeTo(["suspend", "call", "return", "mem"], (e) => {
       if (e.type === "suspend") this.yields.set(e.thread, e.reason);
       else if (e.type === "call") {
