@@ -42,6 +42,30 @@ const libc: Record<string, Native> = {
     ex.m.write(d, ex.m.read(s, n));
     return d;
   },
+  // The I/O-memory copies (asm/io.h): a mapping is a view onto the emulated memory, so they copy as memcpy
+  // and memset do, through the same accesses; unlike those they return nothing.
+  memcpy_toio(ex, args, line) {
+    const d = ptrArg(ex, args[0], "memcpy_toio", line);
+    ex.m.write(
+      d,
+      ex.m.read(ptrArg(ex, args[1], "memcpy_toio", line), sizeArg(ex, args[2], "memcpy_toio", line)),
+    );
+    return VOID;
+  },
+  memcpy_fromio(ex, args, line) {
+    const d = ptrArg(ex, args[0], "memcpy_fromio", line);
+    ex.m.write(
+      d,
+      ex.m.read(ptrArg(ex, args[1], "memcpy_fromio", line), sizeArg(ex, args[2], "memcpy_fromio", line)),
+    );
+    return VOID;
+  },
+  memset_io(ex, args, line) {
+    const p = ptrArg(ex, args[0], "memset_io", line);
+    const c = Number(BigInt.asUintN(8, asBigInt(args[1] ?? intVal(T.int, 0n))));
+    ex.m.write(p, new Uint8Array(sizeArg(ex, args[2], "memset_io", line)).fill(c));
+    return VOID;
+  },
   memmove(ex, args, line) {
     const d = ptrArg(ex, args[0], "memmove", line);
     const s = ptrArg(ex, args[1], "memmove", line);

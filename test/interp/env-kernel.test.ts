@@ -167,6 +167,33 @@ u32 f(phys_addr_t pa)
     expect(steps).toContain("tee f log ioremap_wc(0x4000, 0x8): no memory Linux can map there");
   });
 
+  it("memcpy_toio, memset_io and memcpy_fromio copy through a mapping as the loader's is_iomem path does", async () => {
+    const { k, env } = await world(`
+u32 f(phys_addr_t pa)
+{
+	u32 src[2] = { 0x11223344, 0x55667788 };
+	u32 back[2] = { 0, 0 };
+	u32 *va = ioremap_wc(pa, 16);
+
+	if (!va)
+		return 0xdead;
+	memcpy_toio(va, src, sizeof(src));
+	memset_io(va + 2, 0xab, 8);
+	memcpy_fromio(back, va + 1, sizeof(back));
+	iounmap(va);
+	return back[0] == 0x55667788 && back[1] == 0xabababab;
+}`);
+    const pa = {
+      k: "int" as const,
+      t: { k: "int" as const, bits: 64 as const, signed: false, rank: 4, name: "unsigned long" },
+      v: 0x10000000n,
+    };
+    expect(await env.run("f", { name: "f" }, [pa])).toMatchObject({ v: 1n });
+    const steps = k.trace.map((s) => `${s.layer} ${s.fn} ${s.event} ${s.detail}`);
+    expect(steps).toContain("platform nsWrite action write of 8 bytes at pa 0x10000000 in mcuram2");
+    expect(steps).toContain("platform nsWrite action write of 8 bytes at pa 0x10000008 in mcuram2");
+  });
+
   it("records the C's memory accesses in a step's footprint only while the interleaving search keeps one", async () => {
     const { k, env, m } = await world(`
 static int counter;

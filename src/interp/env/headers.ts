@@ -149,6 +149,9 @@ void iounmap(volatile void *addr);
 #define MEMREMAP_WC (1 << 2)
 void *memremap(resource_size_t offset, size_t size, unsigned long flags);
 void memunmap(void *addr);
+void memcpy_toio(volatile void *dst, const void *src, size_t count);
+void memcpy_fromio(void *dst, const volatile void *src, size_t count);
+void memset_io(volatile void *dst, int c, size_t count);
 `;
 
 /* The TEE client interface (uapi tee.h values, tee_drv.h client API). */
