@@ -5,28 +5,28 @@
  * from the code, so the error-swallowed monitor flags a callee whose failure a C function never looks at,
  * and not an optional lookup it checks and gets past (stm32_rproc_parse_dt's st,syscfg-tz syscon).
  */
+import { forEachChild, forEachStmtChild } from "../analysis.ts";
 import type { Expr, FunctionDef, Stmt } from "../ast.ts";
 
 type Node = Expr | Stmt;
 
-function children(x: unknown, out: Node[]): void {
-  if (Array.isArray(x)) {
-    for (const y of x) children(y, out);
-    return;
-  }
-  if (x === null || typeof x !== "object") return;
-  if ("k" in x && typeof (x as { k: unknown }).k === "string") {
-    out.push(x as Node);
-    return;
-  }
-  for (const v of Object.values(x)) children(v, out);
+/** Visits every expression and statement below `s` (and `s`), through the interpreter's own walkers. */
+function walkStmt(s: Stmt, visit: (n: Node) => void): void {
+  visit(s);
+  forEachStmtChild(
+    s,
+    (e) => walkExpr(e, visit),
+    (c) => walkStmt(c, visit),
+  );
 }
 
-function walk(n: Node, visit: (n: Node) => void): void {
-  visit(n);
-  const kids: Node[] = [];
-  for (const v of Object.values(n)) children(v, kids);
-  for (const c of kids) walk(c, visit);
+function walkExpr(e: Expr, visit: (n: Node) => void): void {
+  visit(e);
+  forEachChild(
+    e,
+    (x) => walkExpr(x, visit),
+    (c) => walkStmt(c, visit),
+  );
 }
 
 /** The function names a call expression (or a cast of one) calls. */
@@ -51,7 +51,7 @@ function failureBranch(n: Stmt & { k: "if" }): Stmt | null {
 function propagates(s: Stmt | null): boolean {
   if (s === null) return false;
   let found = false;
-  walk(s, (n) => {
+  walkStmt(s, (n) => {
     if (n.k === "goto") found = true;
     if (n.k === "return" && n.e !== null && !(n.e.k === "num" && n.e.v === 0n)) found = true;
   });
@@ -71,10 +71,10 @@ export function testedCallees(def: FunctionDef): ReadonlySet<string> {
   // inside the failure branch of a test of the same callee is part of that handling, decided outside.
   const last = new Map<string, string>();
   const ignored = new Set<string>();
-  const visit = (n: Node, handling: ReadonlySet<string>): void => {
+  const stmt = (n: Stmt, handling: ReadonlySet<string>): void => {
     if (n.k === "if") {
       const tested = new Set<string>();
-      walk(n.c, (x) => {
+      walkExpr(n.c, (x) => {
         if (x.k === "call" && x.fn.k === "id") tested.add(x.fn.name);
         const fn = x.k === "id" ? last.get(x.name) : undefined;
         if (fn !== undefined) tested.add(fn);
@@ -82,29 +82,38 @@ export function testedCallees(def: FunctionDef): ReadonlySet<string> {
       const failure = failureBranch(n);
       if (!propagates(failure)) for (const fn of tested) if (!handling.has(fn)) ignored.add(fn);
       const inner = new Set([...handling, ...tested]);
-      visit(n.c, handling);
-      visit(n.yes, failure === n.yes ? inner : handling);
-      if (n.no !== null) visit(n.no, failure === n.no ? inner : handling);
+      expr(n.c, handling);
+      stmt(n.yes, failure === n.yes ? inner : handling);
+      if (n.no !== null) stmt(n.no, failure === n.no ? inner : handling);
       return;
     }
+    if (n.k === "decl")
+      for (const d of n.decls) {
+        const fn = d.init?.k === "expr" ? callee(d.init.e) : null;
+        if (fn !== null) last.set(d.name, fn);
+        else last.delete(d.name);
+      }
+    forEachStmtChild(
+      n,
+      (e) => expr(e, handling),
+      (c) => stmt(c, handling),
+    );
+  };
+  const expr = (n: Expr, handling: ReadonlySet<string>): void => {
     if (n.k === "assign") {
       const fn = callee(n.r);
       if (n.l.k === "id") {
         if (fn !== null) last.set(n.l.name, fn);
         else last.delete(n.l.name);
       }
-    } else if (n.k === "decl") {
-      for (const d of n.decls) {
-        const fn = d.init?.k === "expr" ? callee(d.init.e) : null;
-        if (fn !== null) last.set(d.name, fn);
-        else last.delete(d.name);
-      }
     }
-    const kids: Node[] = [];
-    for (const v of Object.values(n)) children(v, kids);
-    for (const c of kids) visit(c, handling);
+    forEachChild(
+      n,
+      (e) => expr(e, handling),
+      (c) => stmt(c, handling),
+    );
   };
-  visit(def.body, new Set());
+  stmt(def.body, new Set());
   // By callee name, as the hand model's ignores: a callee the function gets past at one test is one whose
   // failure it may survive (stm32_rproc_get_syscon: optional syscons skipped, the hold-boot one returned).
   const out = ignored;
