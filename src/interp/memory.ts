@@ -311,7 +311,15 @@ export function intBytes(bits: 8 | 16 | 32 | 64, v: bigint): Uint8Array {
     b[7] = hi >>> 24;
     return b;
   }
-  const n = Number(BigInt.asUintN(bits, v));
+  return smallIntBytes(bits, Number(BigInt.asUintN(bits, v)));
+}
+
+/**
+ * The little-endian bytes of the integer `n` at `bits` of at most 32: each element keeps its value modulo 256
+ * and `>>>` reads `n` as 32 bits, so a negative `n` gives two's complement, as BigInt.asUintN would.
+ */
+export function smallIntBytes(bits: 8 | 16 | 32, n: number): Uint8Array {
+  const b = new Uint8Array(bits / 8);
   b[0] = n;
   if (bits >= 16) b[1] = n >>> 8;
   if (bits === 32) {

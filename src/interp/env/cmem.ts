@@ -8,7 +8,7 @@
 
 import type { Machine } from "../interp.ts";
 import type { IoHooks, Obj, Value } from "../memory.ts";
-import { intBytes, intFromBytes, loadInt, storeInt } from "../memory.ts";
+import { intBytes, intFromBytes, loadInt, smallIntBytes, storeInt } from "../memory.ts";
 import type { CType, Field, IntType } from "../types.ts";
 import { T, typeName } from "../types.ts";
 import { ptrInto, Unsupported } from "../values.ts";
@@ -225,18 +225,8 @@ export class CMem {
  * C: an integer number of up to 32 bits is written without a bigint or a DataView.
  */
 export function le(bits: 8 | 16 | 32 | 64, v: bigint | number): Uint8Array {
-  if (typeof v === "number" && bits !== 64 && Number.isInteger(v)) {
-    // Each element stores its value modulo 256, as BigInt.asUintN(bits, …) then the bytes would.
-    const b = new Uint8Array(bits / 8);
-    const n = v % 0x1_0000_0000;
-    b[0] = n;
-    if (bits >= 16) b[1] = n >>> 8;
-    if (bits === 32) {
-      b[2] = n >>> 16;
-      b[3] = n >>> 24;
-    }
-    return b;
-  }
+  if (typeof v === "number" && bits !== 64 && Number.isInteger(v))
+    return smallIntBytes(bits, v % 0x1_0000_0000);
   return intBytes(bits, BigInt(v));
 }
 
