@@ -17,7 +17,9 @@ import { instantiate, loadProgram, type Machine } from "../src/interp/index.ts";
 import { cParser } from "../src/node/c-parser.ts";
 import { loadInput } from "../src/node/inputs.ts";
 import { applySeriesToTree } from "../src/node/kernel-tree.ts";
-import { type RunOptions, runScenario } from "../src/scenarios/run.ts";
+import { resolveVersion } from "../src/node/versions.ts";
+import { describeRan } from "../src/scenarios/result.ts";
+import { type Design, type RunOptions, runMatrix, runScenario } from "../src/scenarios/run.ts";
 import { SCENARIOS } from "../src/scenarios/scenarios.ts";
 import { builtinVersion } from "../src/semantics/versions.ts";
 import { newFileContent } from "../src/series/index.ts";
@@ -200,4 +202,57 @@ async function fromTree(series: Awaited<ReturnType<typeof loadInput>>, tree: str
       (h) => interpretedTreeDrivers(core, h),
     ),
   ];
+}
+
+/**
+ * The full matrix of the series' postings (every scenario, every version ../shared/lkml holds) run from C on
+ * linux-6.12 (each version's files from C where its patches apply, the rest from the model, as `matrix
+ * --versions <mails> --kernel-tree` runs them) beside the same versions' hand-model columns, measured as
+ * `columns` does: warm, in interleaved rounds.
+ */
+export async function benchFullMatrix(runs = 5): Promise<string[]> {
+  const shared = join(import.meta.dirname, "..", "..", "shared");
+  const tree = join(shared, "kernel", "linux-6.12");
+  const lkml = join(shared, "lkml");
+  if (!existsSync(tree) || !existsSync(lkml))
+    return [`(the full matrix from C is not measured: ${shared} lacks the tree or the mails)`];
+  const ids = ["v13", "v14", "v15", "v16", "v16-resend"].filter((id) => existsSync(join(lkml, id)));
+  const fromC: Design[] = [];
+  const hand: Design[] = [];
+  for (const id of ids) {
+    fromC.push((await resolveVersion(join(lkml, id), undefined, {}, { kernelTree: tree })).design);
+    hand.push((await resolveVersion(id)).design);
+  }
+  const once = async (designs: readonly Design[]): Promise<number> => {
+    const t = performance.now();
+    await runMatrix(designs);
+    return performance.now() - t;
+  };
+  for (let i = 0; i < 3; i++) {
+    await once(hand);
+    await once(fromC);
+  }
+  const th: number[] = [];
+  const tc: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    th.push(await once(hand));
+    tc.push(await once(fromC));
+  }
+  const median = (t: readonly number[]) => [...t].sort((a, b) => a - b)[Math.floor(t.length / 2)] ?? 0;
+  const h = median(th);
+  const c = median(tc);
+  return [
+    `full matrix (${ids.join(", ")}; ${SCENARIOS.length} scenarios) with the hand model, median of ${runs} (3 warm rounds, interleaved): ${h.toFixed(0)} ms`,
+    `full matrix from C on linux-6.12, median of ${runs}: ${c.toFixed(0)} ms (${(c / h).toFixed(1)}x the hand model; goal 5x); what ran: ${ranSummary(fromC)}`,
+  ];
+}
+
+/** What ran in each design, versions that ran the same way said once. */
+function ranSummary(designs: readonly Design[]): string {
+  const byWhat = new Map<string, string[]>();
+  for (const d of designs) {
+    const what = d.ran?.some((r) => r.from === "C") ? describeRan(d.ran) : "every file from the model";
+    byWhat.set(what, [...(byWhat.get(what) ?? []), d.id]);
+  }
+  return [...byWhat].map(([what, ids]) => `${ids.join(", ")}: ${what}`).join("; ");
 }
