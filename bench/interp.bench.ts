@@ -4,7 +4,8 @@
  * remoteproc_tee.ts beside the same column running a TEE driver from C (the fixture driver of the tests; and
  * the posted v16 remoteproc_tee.c when ../shared holds the series), and the column with linux-6.12's STM32
  * driver and ELF loader from C beside it when ../shared holds the tree, over the hand model's core and with
- * the tree's core and virtio from C too (the matrix's default on a tree). Goal (issue 16): within 5x of the
+ * the tree's core and virtio from C too (the matrix's default on a tree); and the full matrix of the postings
+ * from C on the tree beside their hand-model columns (`benchFullMatrix`). Goal (issue 16): within 5x of the
  * hand model, each configuration measured as warm as the others (`columns`).
  */
 import { existsSync, readFileSync } from "node:fs";
