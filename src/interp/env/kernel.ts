@@ -60,7 +60,7 @@ import { type CType, T } from "../types.ts";
 import { intVal, NULLP, ptrInto, truthy, Unsupported, VOID } from "../values.ts";
 import { CMem, le, type Served, unle } from "./cmem.ts";
 import { testedCallees } from "./handled.ts";
-import { atSite, onListRing, postedFrame } from "./lists.ts";
+import { atSite, type ListWalk, ListWalks, postedFrame } from "./lists.ts";
 
 /** What the posted C could not run: the interpreter's reason and the statement it stopped at. */
 export class CannotRunC extends Error {
@@ -205,19 +205,12 @@ function int(v: Value | undefined, what: string): bigint {
   return v.v;
 }
 
-/** A walk of a list by the posted C in progress on a kernel thread (list_for_each* to the end of its scope). */
-interface KernelListWalk {
+/**
+ * A walk of a list by the posted C in progress on a kernel thread (`th`: one call of the C on `kt`); its locks
+ * are the lock objects `kt` held when it began (one re-initialised is another).
+ */
+interface KernelListWalk extends ListWalk<LockClass> {
   readonly kt: KThread;
-  /** The interpreter's thread the walk runs on (one call of the C on `kt`). */
-  readonly th: Thread;
-  /** The address of the walked list's head, and the iterator's head expression (`&fx_entries`). */
-  readonly head: bigint;
-  readonly text: string;
-  /** The locks `kt` held when the walk began (the lock objects: one re-initialised is another). */
-  readonly locks: readonly LockClass[];
-  /** The posted code's function and line of the walk. */
-  readonly fn: string;
-  readonly site: Site | undefined;
 }
 
 /**
@@ -320,7 +313,7 @@ export class KernelEnv implements Environment {
    */
   readonly layerOf: (file: string) => TraceLayer;
   /** The C's list walks in progress on the kernel threads (only while the kernel runs threads). */
-  private readonly walks: KernelListWalk[] = [];
+  private readonly walks = new ListWalks<LockClass, KernelListWalk>();
   /** The data races raised in this world (walk and change functions, list), each once. */
   private readonly raced = new Set<string>();
   readonly lists: ListMonitor = {
@@ -575,10 +568,9 @@ export class KernelEnv implements Environment {
       fn: where.fn,
       site: where.site,
     };
-    this.walks.push(w);
+    const end = this.walks.begin(w);
     return () => {
-      const i = this.walks.indexOf(w);
-      if (i >= 0) this.walks.splice(i, 1);
+      end();
       this.w.k.touch("lists", true);
     };
   }
@@ -594,22 +586,20 @@ export class KernelEnv implements Environment {
     const th = this.machine.running();
     if (threads === null || me === null || th === null) return;
     this.w.k.touch("lists", false);
-    if (this.walks.length === 0) return;
+    if (this.walks.empty) return;
     const mine = threads.holding(me);
-    for (const w of this.walks) {
-      if (w.kt === me || w.th.done || w.kt.state === "done") continue;
-      // A lock the walker let go inside its walk (to sleep) protects nothing of the walk.
-      const now = threads.holding(w.kt);
-      const kept = w.locks.filter((l) => now.includes(l));
-      if (kept.some((l) => mine.includes(l))) continue;
-      if (!nodes.some((n) => n.k === "ptr" && onListRing(this.machine.mem, w.head, n.addr))) continue;
+    const racing = this.walks.racing(this.machine.mem, nodes, mine, {
+      other: (w) => w.kt !== me && !w.th.done && w.kt.state !== "done",
+      holding: (w) => threads.holding(w.kt),
+      same: (a, b) => a === b,
+    });
+    for (const { walk: w, dropped } of racing) {
       const ch = postedFrame(th);
       const key = `${w.fn}\u0000${ch.fn}\u0000${w.text}`;
       if (this.raced.has(key)) continue;
       this.raced.add(key);
       const held = (ls: readonly LockClass[]): string =>
         ls.length === 0 ? "no lock" : ls.map((l) => l.name).join(", ");
-      const dropped = w.locks.filter((l) => !kept.includes(l));
       const f: ThreadFindingOfKernel = {
         kind: "data-race",
         at: ch.fn,

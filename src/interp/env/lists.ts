@@ -6,7 +6,7 @@
  */
 import type { Site } from "../ast.ts";
 import type { Thread } from "../interp.ts";
-import type { Memory } from "../memory.ts";
+import type { Memory, Value } from "../memory.ts";
 
 /** How far a list's ring is followed (a longer one, or one that never comes back, is not searched further). */
 const RING_MAX = 100_000;
@@ -45,3 +45,70 @@ export function onListRing(mem: Memory, head: bigint, node: bigint): boolean {
 
 /** "file:line" of a site, in parentheses after a function name, or nothing. */
 export const atSite = (s: Site | undefined): string => (s === undefined ? "" : ` (${s.file}:${s.line})`);
+
+/** A walk of a list by the posted C in progress (list_for_each* from its start to the end of its scope). */
+export interface ListWalk<L> {
+  /** The interpreter's thread the walk runs on. */
+  readonly th: Thread;
+  /** The address of the walked list's head, and the iterator's head expression (`&fx_entries`). */
+  readonly head: bigint;
+  readonly text: string;
+  /** The locks the walker held when the walk began. */
+  readonly locks: readonly L[];
+  /** The posted code's function and line of the walk. */
+  readonly fn: string;
+  readonly site: Site | undefined;
+}
+
+/** A walk a list change races with, and the locks its walker let go since the walk began. */
+export interface Racing<W, L> {
+  readonly walk: W;
+  readonly dropped: readonly L[];
+}
+
+/**
+ * The walks in progress of an environment and the lockset test of a change against them (Eraser's lockset on
+ * list heads): a change of a list one of `nodes` is on races with a walk of it by another live walker when no
+ * lock the walker has kept since its walk began is held by the changer. Each environment says who walks
+ * (`other`), what a walker holds now (`holding`) and when two locks are one (`same`).
+ */
+export class ListWalks<L, W extends ListWalk<L>> {
+  private readonly active: W[] = [];
+
+  /** Records `w` until the returned end is called (the iterator's scope ends). */
+  begin(w: W): () => void {
+    this.active.push(w);
+    return () => {
+      const i = this.active.indexOf(w);
+      if (i >= 0) this.active.splice(i, 1);
+    };
+  }
+
+  get empty(): boolean {
+    return this.active.length === 0;
+  }
+
+  /** The walks the change of `nodes` by a changer holding `mine` races with. */
+  racing(
+    mem: Memory,
+    nodes: readonly Value[],
+    mine: readonly L[],
+    env: {
+      other: (w: W) => boolean;
+      holding: (w: W) => readonly L[];
+      same: (a: L, b: L) => boolean;
+    },
+  ): Racing<W, L>[] {
+    const out: Racing<W, L>[] = [];
+    for (const w of this.active) {
+      if (!env.other(w)) continue;
+      // A lock the walker let go inside its walk (to sleep) protects nothing of the walk.
+      const now = env.holding(w);
+      const kept = w.locks.filter((l) => now.includes(l));
+      if (kept.some((l) => mine.some((m) => env.same(m, l)))) continue;
+      if (!nodes.some((n) => n.k === "ptr" && onListRing(mem, w.head, n.addr))) continue;
+      out.push({ walk: w, dropped: w.locks.filter((l) => !kept.includes(l)) });
+    }
+    return out;
+  }
+}

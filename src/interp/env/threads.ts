@@ -28,7 +28,7 @@ import { formatC } from "../printf.ts";
 import { T } from "../types.ts";
 import { intVal, NULLP, ptrInto, truthy, Unsupported, VOID } from "../values.ts";
 import { CMem, le } from "./cmem.ts";
-import { atSite, onListRing, postedFrame } from "./lists.ts";
+import { atSite, type ListWalk, ListWalks, postedFrame } from "./lists.ts";
 import { LOCK_MAGIC } from "./threads_headers.ts";
 
 export { conflicts, type Footprint };
@@ -101,20 +101,6 @@ interface Devres {
 
 const int = (v: Value | undefined): bigint => (v !== undefined && v.k === "int" ? v.v : 0n);
 
-/** A list walk in progress (list_for_each* between its start and the end of its scope). */
-interface ListWalk {
-  readonly th: Thread;
-  /** The address of the walked list's head. */
-  readonly head: bigint;
-  /** The iterator's head expression (`&f->items`). */
-  readonly text: string;
-  /** The locks the walker held when the walk began. */
-  readonly locks: readonly LockState[];
-  /** The posted code's function and line of the walk. */
-  readonly fn: string;
-  readonly site: Site | undefined;
-}
-
 export class ThreadedKernel implements Environment {
   private m: Machine | null = null;
   private cm: CMem | null = null;
@@ -139,7 +125,7 @@ export class ThreadedKernel implements Environment {
   /** The driver probe bound (null until platform_driver_register ran). */
   bound = false;
   /** List walks in progress, on every thread. */
-  private readonly walks: ListWalk[] = [];
+  private readonly walks = new ListWalks<LockState, ListWalk<LockState>>();
   readonly lists: ListMonitor = {
     change: (nodes) => this.listChange(nodes),
     walk: (head, text) => this.listWalk(head, text),
@@ -416,7 +402,7 @@ export class ThreadedKernel implements Environment {
     if (th === null || head.k !== "ptr") return null;
     this.footprint.set("lists", true);
     const where = postedFrame(th);
-    const w: ListWalk = {
+    const w: ListWalk<LockState> = {
       th,
       head: head.addr,
       text,
@@ -424,10 +410,9 @@ export class ThreadedKernel implements Environment {
       fn: where.fn,
       site: where.site,
     };
-    this.walks.push(w);
+    const end = this.walks.begin(w);
     return () => {
-      const i = this.walks.indexOf(w);
-      if (i >= 0) this.walks.splice(i, 1);
+      end();
       this.footprint.set("lists", true);
     };
   }
@@ -437,19 +422,17 @@ export class ThreadedKernel implements Environment {
     const me = this.machine.running();
     if (me === null) return;
     this.footprint.set("lists", this.footprint.get("lists") === true);
-    if (this.walks.length === 0) return;
+    if (this.walks.empty) return;
     const mine = this.heldBy(me.id);
-    for (const w of this.walks) {
-      if (w.th === me || w.th.done) continue;
-      // The locks the walker has held since its walk began: one it let go inside the walk protects nothing.
-      const now = this.heldBy(w.th.id);
-      const kept = w.locks.filter((l) => now.includes(l));
-      if (kept.some((l) => mine.some((h) => h.addr === l.addr))) continue;
-      if (!nodes.some((n) => n.k === "ptr" && onListRing(this.machine.mem, w.head, n.addr))) continue;
+    const racing = this.walks.racing(this.machine.mem, nodes, mine, {
+      other: (w) => w.th !== me && !w.th.done,
+      holding: (w) => this.heldBy(w.th.id),
+      same: (a, b) => a.addr === b.addr,
+    });
+    for (const { walk: w, dropped } of racing) {
       const ch = postedFrame(me);
       const held = (ls: readonly LockState[]): string =>
         ls.length === 0 ? "no lock" : ls.map((l) => l.cls).join(", ");
-      const dropped = w.locks.filter((l) => !kept.includes(l));
       this.raise(
         "data-race",
         `${this.threadLabel(me)} changes the list ${w.text} with ${ch.api}() in ${ch.fn}${atSite(ch.site)}, holding ${held(mine)}, while ${this.threadLabel(w.th)} walks it in ${w.fn}${atSite(w.site)}, having begun with ${held(w.locks)}${dropped.length === 0 ? "" : ` and let ${held(dropped)} go since`}: no lock in common`,
