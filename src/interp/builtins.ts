@@ -21,6 +21,26 @@ function sizeArg(ex: Exec, v: Value | undefined, fn: string, line: number): numb
   return Number(v.v);
 }
 
+/** memcpy(d, s, n) under `fn`'s name: returns the destination when `returnsDest`, else nothing. */
+function copy(fn: string, returnsDest: boolean): Native {
+  return (ex, args, line) => {
+    const d = ptrArg(ex, args[0], fn, line);
+    const src = ptrArg(ex, args[1], fn, line);
+    ex.m.write(d, ex.m.read(src, sizeArg(ex, args[2], fn, line)));
+    return returnsDest ? d : VOID;
+  };
+}
+
+/** memset(p, c, n) under `fn`'s name: returns `p` when `returnsDest`, else nothing. */
+function fill(fn: string, returnsDest: boolean): Native {
+  return (ex, args, line) => {
+    const p = ptrArg(ex, args[0], fn, line);
+    const c = Number(BigInt.asUintN(8, asBigInt(args[1] ?? intVal(T.int, 0n))));
+    ex.m.write(p, new Uint8Array(sizeArg(ex, args[2], fn, line)).fill(c));
+    return returnsDest ? p : VOID;
+  };
+}
+
 const libc: Record<string, Native> = {
   printf(ex, args, line) {
     const fmt = ex.m.cstring(ptrArg(ex, args[0], "printf", line));
@@ -28,50 +48,15 @@ const libc: Record<string, Native> = {
     ex.m.output += s;
     return intVal(T.int, BigInt(new TextEncoder().encode(s).length));
   },
-  memset(ex, args, line) {
-    const p = ptrArg(ex, args[0], "memset", line);
-    const c = Number(BigInt.asUintN(8, asBigInt(args[1] ?? intVal(T.int, 0n))));
-    const n = sizeArg(ex, args[2], "memset", line);
-    ex.m.write(p, new Uint8Array(n).fill(c));
-    return p;
-  },
-  memcpy(ex, args, line) {
-    const d = ptrArg(ex, args[0], "memcpy", line);
-    const s = ptrArg(ex, args[1], "memcpy", line);
-    const n = sizeArg(ex, args[2], "memcpy", line);
-    ex.m.write(d, ex.m.read(s, n));
-    return d;
-  },
-  // The I/O-memory copies (asm/io.h): a mapping is a view onto the emulated memory, so they copy as memcpy
-  // and memset do, through the same accesses; unlike those they return nothing.
-  memcpy_toio(ex, args, line) {
-    const d = ptrArg(ex, args[0], "memcpy_toio", line);
-    ex.m.write(
-      d,
-      ex.m.read(ptrArg(ex, args[1], "memcpy_toio", line), sizeArg(ex, args[2], "memcpy_toio", line)),
-    );
-    return VOID;
-  },
-  memcpy_fromio(ex, args, line) {
-    const d = ptrArg(ex, args[0], "memcpy_fromio", line);
-    ex.m.write(
-      d,
-      ex.m.read(ptrArg(ex, args[1], "memcpy_fromio", line), sizeArg(ex, args[2], "memcpy_fromio", line)),
-    );
-    return VOID;
-  },
-  memset_io(ex, args, line) {
-    const p = ptrArg(ex, args[0], "memset_io", line);
-    const c = Number(BigInt.asUintN(8, asBigInt(args[1] ?? intVal(T.int, 0n))));
-    ex.m.write(p, new Uint8Array(sizeArg(ex, args[2], "memset_io", line)).fill(c));
-    return VOID;
-  },
-  memmove(ex, args, line) {
-    const d = ptrArg(ex, args[0], "memmove", line);
-    const s = ptrArg(ex, args[1], "memmove", line);
-    ex.m.write(d, ex.m.read(s, sizeArg(ex, args[2], "memmove", line)));
-    return d;
-  },
+  memset: fill("memset", true),
+  memcpy: copy("memcpy", true),
+  // memmove copies as memcpy does: the source is read whole before the destination is written.
+  memmove: copy("memmove", true),
+  // The I/O-memory forms (asm/io.h): a mapping is a view onto the emulated memory, so they copy and fill
+  // through the same accesses; they return nothing.
+  memcpy_toio: copy("memcpy_toio", false),
+  memcpy_fromio: copy("memcpy_fromio", false),
+  memset_io: fill("memset_io", false),
   memcmp(ex, args, line) {
     const n = sizeArg(ex, args[2], "memcmp", line);
     const a = ex.m.read(ptrArg(ex, args[0], "memcmp", line), n);

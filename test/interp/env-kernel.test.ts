@@ -3,6 +3,8 @@ import { createPlatform, loadFixtures } from "../../src/emulator/api.ts";
 import { ENV_HEADERS } from "../../src/interp/env/headers.ts";
 import { CannotRunC, KernelEnv } from "../../src/interp/env/kernel.ts";
 import { instantiate, loadProgram } from "../../src/interp/index.ts";
+import { T } from "../../src/interp/types.ts";
+import { intVal } from "../../src/interp/values.ts";
 import { cParser } from "../../src/node/c-parser.ts";
 import { DriverCore } from "../../src/semantics/device.ts";
 import { Kernel } from "../../src/semantics/kernel.ts";
@@ -153,13 +155,10 @@ u32 f(phys_addr_t pa)
 	iounmap(va);
 	return v;
 }`);
-    const u = (n: number) => ({
-      k: "int" as const,
-      t: { k: "int" as const, bits: 64 as const, signed: false, rank: 4, name: "unsigned long" },
-      v: BigInt(n),
+    expect(await env.run("f", { name: "f" }, [intVal(T.ulong, 0x10000000n)])).toMatchObject({
+      v: 0x11223344n,
     });
-    expect(await env.run("f", { name: "f" }, [u(0x10000000)])).toMatchObject({ v: 0x11223344n });
-    expect(await env.run("f", { name: "f" }, [u(0x4000)])).toMatchObject({ v: 0xdeadn });
+    expect(await env.run("f", { name: "f" }, [intVal(T.ulong, 0x4000n)])).toMatchObject({ v: 0xdeadn });
     const steps = k.trace.map((s) => `${s.layer} ${s.fn} ${s.event} ${s.detail}`);
     expect(steps).toContain("platform nsWrite action write of 4 bytes at pa 0x10000004 in mcuram2");
     expect(steps).toContain("core f alloc mapping ioremap_wc 0x10000000+0x8");
@@ -183,12 +182,7 @@ u32 f(phys_addr_t pa)
 	iounmap(va);
 	return back[0] == 0x55667788 && back[1] == 0xabababab;
 }`);
-    const pa = {
-      k: "int" as const,
-      t: { k: "int" as const, bits: 64 as const, signed: false, rank: 4, name: "unsigned long" },
-      v: 0x10000000n,
-    };
-    expect(await env.run("f", { name: "f" }, [pa])).toMatchObject({ v: 1n });
+    expect(await env.run("f", { name: "f" }, [intVal(T.ulong, 0x10000000n)])).toMatchObject({ v: 1n });
     const steps = k.trace.map((s) => `${s.layer} ${s.fn} ${s.event} ${s.detail}`);
     expect(steps).toContain("platform nsWrite action write of 8 bytes at pa 0x10000000 in mcuram2");
     expect(steps).toContain("platform nsWrite action write of 8 bytes at pa 0x10000008 in mcuram2");
