@@ -8,7 +8,7 @@
  * from C on the tree beside their hand-model columns (`benchFullMatrix`). Goal (issue 16): within 5x of the
  * hand model, each configuration measured as warm as the others (`columns`).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadFixtures } from "../src/emulator/api.ts";
 import { interpretedTreeDrivers, loadTreeDrivers } from "../src/interp/env/drivers.ts";
@@ -97,29 +97,44 @@ interface Config {
 const WARM_ROUNDS = 8;
 
 /**
- * The median column time of each configuration, measured in rounds that run every configuration once, after
- * as many warm rounds: each is measured as warm as the others and under the same load (the hand model
- * measured first, on a JIT that had run little, was slower than it is, and flattered every ratio to it).
+ * The median time of each of `runners`, measured in rounds that run every one of them once, after `warm`
+ * such rounds (`after(j)` runs outside the time, after each run of runner j): each is measured as warm as
+ * the others and under the same load (the hand model measured first, on a JIT that had run little, was
+ * slower than it is, and flattered every ratio to it).
  */
+async function interleaved(
+  runners: readonly (() => Promise<unknown>)[],
+  warm: number,
+  runs: number,
+  after: (j: number) => void = () => {},
+): Promise<number[]> {
+  const once = async (j: number): Promise<number> => {
+    const t = performance.now();
+    await runners[j]?.();
+    const ms = performance.now() - t;
+    after(j);
+    return ms;
+  };
+  for (let i = 0; i < warm; i++) for (const j of runners.keys()) await once(j);
+  const times = runners.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++) for (const j of runners.keys()) times[j]?.push(await once(j));
+  return times.map((t) => {
+    t.sort((a, b) => a - b);
+    return t[Math.floor(t.length / 2)] ?? 0;
+  });
+}
+
+/** The median v16 column time of each configuration (`interleaved`, WARM_ROUNDS warm rounds). */
 async function columns(configs: readonly Config[], runs: number): Promise<number[]> {
   const v = builtinVersion("v16");
   if (v === undefined) throw new Error("no v16");
   const d = { id: "v16", title: v.title, facts: v.facts };
   const fx = await loadFixtures();
-  const once = async (c: Config): Promise<number> => {
-    const t = performance.now();
+  const column = (c: Config) => async (): Promise<void> => {
     for (const s of SCENARIOS) await runScenario(d, s, fx, c.impls);
-    const ms = performance.now() - t;
-    c.counter?.drain();
-    return ms;
   };
-  for (let i = 0; i < WARM_ROUNDS; i++) for (const c of configs) await once(c);
-  const times = configs.map(() => [] as number[]);
-  for (let i = 0; i < runs; i++) for (const [j, c] of configs.entries()) times[j]?.push(await once(c));
-  return times.map((t) => {
-    t.sort((a, b) => a - b);
-    return t[Math.floor(t.length / 2)] ?? 0;
-  });
+  // A column's machines are let go after it, outside its time (stepCounter).
+  return interleaved(configs.map(column), WARM_ROUNDS, runs, (j) => configs[j]?.counter?.drain());
 }
 
 function fromC(what: string, make: (hooks: { onMachine: (m: Machine) => void }) => RunOptions): Config {
@@ -217,31 +232,17 @@ export async function benchFullMatrix(runs = 5): Promise<string[]> {
   const lkml = join(shared, "lkml");
   if (!existsSync(tree) || !existsSync(lkml))
     return [`(the full matrix from C is not measured: ${shared} lacks the tree or the mails)`];
-  const ids = ["v13", "v14", "v15", "v16", "v16-resend"].filter((id) => existsSync(join(lkml, id)));
+  // The postings whose mails ../shared holds and that have a hand-model column to stand beside.
+  const ids = readdirSync(lkml)
+    .filter((id) => builtinVersion(id) !== undefined)
+    .sort();
   const fromC: Design[] = [];
   const hand: Design[] = [];
   for (const id of ids) {
     fromC.push((await resolveVersion(join(lkml, id), undefined, {}, { kernelTree: tree })).design);
     hand.push((await resolveVersion(id)).design);
   }
-  const once = async (designs: readonly Design[]): Promise<number> => {
-    const t = performance.now();
-    await runMatrix(designs);
-    return performance.now() - t;
-  };
-  for (let i = 0; i < 3; i++) {
-    await once(hand);
-    await once(fromC);
-  }
-  const th: number[] = [];
-  const tc: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    th.push(await once(hand));
-    tc.push(await once(fromC));
-  }
-  const median = (t: readonly number[]) => [...t].sort((a, b) => a - b)[Math.floor(t.length / 2)] ?? 0;
-  const h = median(th);
-  const c = median(tc);
+  const [h = 0, c = 0] = await interleaved([() => runMatrix(hand), () => runMatrix(fromC)], 3, runs);
   return [
     `full matrix (${ids.join(", ")}; ${SCENARIOS.length} scenarios) with the hand model, median of ${runs} (3 warm rounds, interleaved): ${h.toFixed(0)} ms`,
     `full matrix from C on linux-6.12, median of ${runs}: ${c.toFixed(0)} ms (${(c / h).toFixed(1)}x the hand model; goal 5x); what ran: ${ranSummary(fromC)}`,
