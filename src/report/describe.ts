@@ -188,6 +188,19 @@ export function describeExploreMainline(f: ExploreFindingRef): string {
   }
 }
 
+/**
+ * Who raised an explored finding, in words, for a row of an exploration that is not judged (`unknown`: a side
+ * did not run its posted code all the way): its class (new, gone, carried) would be a verdict on code the
+ * search did not run, so a row says only which side raised it.
+ */
+export function unjudgedExploreRaiser(
+  group: "introduced" | "fixed" | "carried",
+  a: string,
+  b: string,
+): string {
+  return group === "introduced" ? `only ${b}` : group === "fixed" ? `only ${a}` : "both";
+}
+
 /** What the explore part of a report says when both versions raise the same findings. */
 export const EXPLORE_NOTHING_ALONE = "No finding is raised by only one of them.";
 

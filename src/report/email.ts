@@ -344,7 +344,11 @@ function exploreBlock(r: ReviewReport): string[] {
   };
   list(`Raised by ${r.b.id} only:`, x.introduced);
   list(`Raised by ${r.a.id} only:`, x.fixed);
-  list(`Raised by both and not by mainline (still open in ${r.b.id}):`, x.carried);
+  // Not judged (x.unknown): who raised them, not that they are still open.
+  list(
+    `Raised by both and not by mainline${x.unknown === null ? ` (still open in ${r.b.id})` : ""}:`,
+    x.carried,
+  );
   return body;
 }
 

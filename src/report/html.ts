@@ -32,6 +32,7 @@ import {
   interleaveGroups,
   interleaveIntro,
   scenarioList,
+  unjudgedExploreRaiser,
 } from "./describe.ts";
 import { escapeHtml } from "./escape.ts";
 import { sequenceDiagram } from "./mermaid.ts";
@@ -171,7 +172,18 @@ function exploreHtml(r: ReviewReport): string {
   return `${head}
 <table><thead><tr><th></th><th>finding</th><th>shortest sequence</th><th>mainline</th><th>replay</th></tr></thead>
 <tbody>
-${[...x.introduced.map((f) => row(f.mainline === "present" ? "" : "fail", `only ${r.b.id}`, f)), ...x.fixed.map((f) => row("pass", `only ${r.a.id}`, f)), ...x.carried.map((f) => row("fail", "both, not mainline", f))].join("\n")}
+${(
+  x.unknown !== null
+    ? // Not judged: which side raised each, without the colour of a class (unjudgedExploreRaiser).
+      (["introduced", "carried", "fixed"] as const).flatMap((g) =>
+        x[g].map((f) => row("", unjudgedExploreRaiser(g, r.a.id, r.b.id), f)),
+      )
+    : [
+        ...x.introduced.map((f) => row(f.mainline === "present" ? "" : "fail", `only ${r.b.id}`, f)),
+        ...x.fixed.map((f) => row("pass", `only ${r.a.id}`, f)),
+        ...x.carried.map((f) => row("fail", "both, not mainline", f)),
+      ]
+).join("\n")}
 </tbody></table>`;
 }
 

@@ -33,6 +33,7 @@ import {
   interleaveGroups,
   interleaveIntro,
   scenarioList,
+  unjudgedExploreRaiser,
 } from "./describe.ts";
 import { escapeHtml, markdownCode, markdownText } from "./escape.ts";
 import { sequenceDiagram } from "./mermaid.ts";
@@ -168,6 +169,16 @@ function exploreSection(r: ReviewReport): string[] {
   lines.push("", "| | Finding | Shortest sequence | Mainline | Replay |", "|---|---|---|---|---|");
   const row = (mark: string, f: ExploreFindingRef) =>
     `| ${mark} | **${cell(f.kind)}** in ${code(f.at)}${f.site === undefined ? "" : ` (${code(`${f.site.file}:${f.site.line}`)})`}: ${cell(f.detail)} | ${f.events.length === 0 ? describeExploreSequence(f) : code(describeExploreSequence(f))} | ${cell(describeExploreMainline(f))} | ${code(f.replay)} |`;
+  if (x.unknown !== null) {
+    // Not judged: which side raised each, no class (unjudgedExploreRaiser).
+    for (const [group, fs] of [
+      ["introduced", x.introduced],
+      ["carried", x.carried],
+      ["fixed", x.fixed],
+    ] as const)
+      for (const f of fs) lines.push(row(`❔ ${unjudgedExploreRaiser(group, r.a.id, r.b.id)}`, f));
+    return lines;
+  }
   for (const f of x.introduced)
     lines.push(row(f.mainline === "present" ? CLASS_MARK["pre-existing"] : "❌ new", f));
   for (const f of x.carried) lines.push(row("🔴 carried", f));

@@ -10,6 +10,7 @@ import {
   renderHtml,
   renderJson,
   renderMarkdown,
+  reviewText,
   wrap,
 } from "../../src/report/index.ts";
 import { buildReport } from "../../src/review/index.ts";
@@ -105,6 +106,36 @@ describe("the exploration part of a report", () => {
       "<code>rproc-review replay --version v16 --events image-tamper,start,start</code>",
     );
     expect(JSON.parse(renderJson(r)).explore).toEqual(EXPLORED);
+  });
+
+  it("marks no row new, gone or carried when the exploration is not judged, in markdown, HTML and text", () => {
+    const x: ExploreDiff = {
+      ...EXPLORED,
+      carried: EXPLORED.introduced,
+      unknown: "v16's posted C stopped in 2 explored sequences",
+    };
+    const r = buildReport(v15Side(), v16Side(series("v16", V16_NOTES.cover, V16_NOTES.patches)), {
+      mainline: mainlineSide(),
+      scenarios: SCENARIOS,
+      explore: x,
+    });
+    expect(r.verdict.line).toContain("explore (depth 3): not judged, v16's posted C stopped");
+    const md = renderMarkdown(r);
+    expect(md).toContain("| ❔ only v16 | **double-release** in `tee_client_invoke_func`");
+    expect(md).toContain("| ❔ only v15 | **use-after-free** in `rproc_tee_stop`");
+    expect(md).toContain("| ❔ both | **double-release** in `tee_client_invoke_func`");
+    const section = md.slice(md.indexOf("### Event interleavings"));
+    for (const mark of ["❌ new", "✅ gone", "🔴 carried"]) expect(section).not.toContain(mark);
+    const html = renderHtml(r, { mermaidScript: "" });
+    const table = html.slice(
+      html.indexOf("<h2>Event interleavings"),
+      html.indexOf("</table>", html.indexOf("<h2>Event interleavings")),
+    );
+    expect(table).toContain("only v15");
+    expect(table).not.toMatch(/class="(pass|fail)"/);
+    const text = reviewText(r).join("\n");
+    expect(text).toContain("Raised by both and not by mainline:");
+    expect(text).not.toContain("still open in v16");
   });
 
   it("says when nothing differs, does not fail on findings mainline raises too, and is absent when not explored", () => {
