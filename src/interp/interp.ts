@@ -455,8 +455,11 @@ export class Machine implements MachineApi {
   literal(id: number, bytes: readonly number[]): Obj {
     let o = this.literals.get(id);
     if (o === undefined) {
-      o = this.mem.alloc(bytes.length, "literal", `string literal`, { readonly: false });
-      o.bytes.set(bytes);
+      // In .rodata, as the kernel has it: a write through a pointer to a literal faults.
+      o = this.mem.alloc(bytes.length, "literal", `string literal`, {
+        bytes: Uint8Array.from(bytes),
+        readonly: true,
+      });
       this.literals.set(id, o);
     }
     return o;
@@ -573,12 +576,30 @@ export class Machine implements MachineApi {
   cstring(p: Value): string {
     if (p.k !== "ptr") throw new Unsupported("a string argument that is not a pointer");
     const { obj, off } = this.mem.check(p.obj, p.addr, 1, false);
+    // A read-only object of plain bytes (a string literal) never changes: its strings are decoded once.
+    const cache = obj.readonly && obj.io === null ? this.strings(obj) : null;
+    const known = cache?.get(off);
+    if (known !== undefined) return known;
     // Plain bytes are searched in place (a copy of the object's rest per string is most of the cost).
     const rest = obj.io === null ? obj.bytes.subarray(off, obj.size) : readBytes(obj, off, obj.size - off);
     const end = rest.indexOf(0);
     if (end < 0) throw new Fault("out-of-bounds", `string without NUL in ${obj.label}`);
-    return UTF8.decode(rest.subarray(0, end));
+    const s = UTF8.decode(rest.subarray(0, end));
+    cache?.set(off, s);
+    return s;
   }
+
+  /** The strings cstring decoded from a read-only object, by offset. */
+  private strings(obj: Obj): Map<number, string> {
+    let m = this.readonlyStrings.get(obj);
+    if (m === undefined) {
+      m = new Map();
+      this.readonlyStrings.set(obj, m);
+    }
+    return m;
+  }
+
+  private readonly readonlyStrings = new WeakMap<Obj, Map<number, string>>();
 
   read(p: Value, size: number): Uint8Array {
     if (p.k !== "ptr") throw new Unsupported("reading memory through a non-pointer");
@@ -2253,10 +2274,11 @@ export class Exec {
 }
 
 /**
- * Names of a function's variables that must live in memory: every identifier under a `&` (conservatively:
- * `&p->x` keeps p there too), and every identifier in the arguments of a special form that may want an
- * lvalue's object (all but va_start, which stores through the lvalue, and the list iterators' container_of
- * and walk start, which only read values and types). Every other integer or pointer local can be a register (Reg).
+ * Names of a function's variables that must live in memory: the variable whose storage a `&` takes (`&x`, and
+ * `&x.m` of a struct x; `&p->m` and `&a[i]` only read p, a and i), and every identifier in the arguments of a
+ * special form that may want an lvalue's object (all but va_start, which stores through the lvalue, and the
+ * list iterators' container_of and walk start, which only read values and types). Every other integer or
+ * pointer local can be a register (Reg); addrOf stops with an internal error if one is missed.
  */
 function registerBlockers(fn: FunctionDef, builtins: Builtins): ReadonlySet<string> {
   let perFn = blockerMemo.get(builtins.special);
@@ -2272,8 +2294,14 @@ function registerBlockers(fn: FunctionDef, builtins: Builtins): ReadonlySet<stri
       forEachChild(e, ids, (s) => stmtIds(s));
     };
     const stmtIds = (s: Stmt): void => forEachStmtChild(s, ids, stmtIds);
+    // The variable an lvalue is stored in, if any: only `.` keeps to the same storage (`->`, `[]` and `*`
+    // go through a pointer value, which the walk below reads as any other value).
+    const stored = (e: Expr): void => {
+      if (e.k === "id") out.add(e.name);
+      else if (e.k === "member" && !e.arrow) stored(e.e);
+    };
     const walk = (e: Expr): void => {
-      if (e.k === "addr") ids(e.e);
+      if (e.k === "addr") stored(e.e);
       else if (
         e.k === "call" &&
         e.fn.k === "id" &&

@@ -163,8 +163,22 @@ export function isBool(t: CType): boolean {
 /** Reduces `v` to the range of `t` (two's complement wrap-around; _Bool is 0 or 1). */
 export function wrap(v: bigint, t: IntType): bigint {
   if (t.rank === 0) return v === 0n ? 0n : 1n;
+  // A value already in range is returned as it is: BigInt.asIntN makes a new bigint even then, and most
+  // values are (comparisons with the range's bounds allocate nothing).
+  const r = (t.signed ? SIGNED_RANGES : UNSIGNED_RANGES)[t.bits];
+  if (r !== undefined && v >= r[0] && v <= r[1]) return v;
   return t.signed ? BigInt.asIntN(t.bits, v) : BigInt.asUintN(t.bits, v);
 }
+
+/** The least and greatest value of each width, by width. */
+function ranges(signed: boolean): readonly (readonly [bigint, bigint] | undefined)[] {
+  const out: (readonly [bigint, bigint] | undefined)[] = [];
+  for (const bits of [8n, 16n, 32n, 64n])
+    out[Number(bits)] = signed ? [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n] : [0n, (1n << bits) - 1n];
+  return out;
+}
+const SIGNED_RANGES = ranges(true);
+const UNSIGNED_RANGES = ranges(false);
 
 /** Integer promotion (C11 6.3.1.1): everything narrower than int becomes int. */
 export function promote(t: IntType): IntType {

@@ -187,6 +187,52 @@ int plain(int n) { int i, s = 0; for (i = 0; i < n; i++) s += i; return s; }`,
     expect(locals()).toBe(before);
   });
 
+  it("keeps p and i as values when only &p->m or &a[i] is taken, and x in memory for &x.m", async () => {
+    const m = await machine(
+      `${HEAD}
+struct pt { int x; int y; };
+int touch(int *v) { *v += 1; return *v; }
+int members(struct pt *p, int i) {
+  int a[3] = { 1, 2, 3 };
+  touch(&p->y);
+  touch(&a[i]);
+  return p->y * 10 + a[i];
+}
+int whole(void) { struct pt x = { 1, 2 }; touch(&x.y); return x.y; }`,
+      heapEnvironment,
+    );
+    const p = m.alloc(8, "pt");
+    const locals = (): string[] =>
+      m.mem
+        .all()
+        .filter((o) => o.kind === "local")
+        .map((o) => o.label);
+    const before = locals().length;
+    expect(m.call("members", [p, { k: "int", t: T.int, v: 2n }])).toMatchObject({
+      status: "done",
+      value: { v: 14n },
+    });
+    // Only the array is an object (a); p, i and touch's v stay values.
+    expect(locals().slice(before)).toEqual(["a"]);
+    expect(m.call("whole")).toMatchObject({ status: "done", value: { v: 3n } });
+    expect(locals().slice(before + 1)).toEqual(["x"]);
+  });
+
+  it("faults on a write through a pointer to a string literal (.rodata), and reads it as C does", async () => {
+    const m = await machine(
+      `${HEAD}
+int first(void) { const char *s = "abc"; return s[1]; }
+int scribble(void) { char *s = (char *)"abc"; s[0] = 'x'; return 0; }`,
+      heapEnvironment,
+    );
+    expect(m.call("first")).toMatchObject({ status: "done", value: { v: 98n } });
+    expect(m.call("scribble")).toMatchObject({
+      status: "fault",
+      kind: "read-only",
+      site: { line: 10 },
+    });
+  });
+
   it("decodes and encodes the integers hooks give and take as a DataView does, at every width", () => {
     const types: IntType[] = [T.char, T.uchar, T.short, T.ushort, T.int, T.uint, T.long, T.ulong];
     const values = [0n, 1n, -1n, 127n, 128n, 255n, 256n, -129n, 0x7fffn, 0x8000n, 0xffffn, 0x7fff_ffffn];
