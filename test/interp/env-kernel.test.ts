@@ -179,6 +179,7 @@ u32 f(phys_addr_t pa)
 	memcpy_toio(va, src, sizeof(src));
 	memset_io(va + 2, 0xab, 8);
 	memcpy_fromio(back, va + 1, sizeof(back));
+	va[3] = 0x99;
 	iounmap(va);
 	return back[0] == 0x55667788 && back[1] == 0xabababab;
 }`);
@@ -186,6 +187,13 @@ u32 f(phys_addr_t pa)
     const steps = k.trace.map((s) => `${s.layer} ${s.fn} ${s.event} ${s.detail}`);
     expect(steps).toContain("platform nsWrite action write of 8 bytes at pa 0x10000000 in mcuram2");
     expect(steps).toContain("platform nsWrite action write of 8 bytes at pa 0x10000008 in mcuram2");
+    // The plain store makes its platform step with no API call: its site is the statement.
+    const store = steps.indexOf("platform nsWrite action write of 4 bytes at pa 0x1000000c in mcuram2");
+    expect(env.siteOfStep(store)).toEqual({ file: "drv.c", line: 13 });
+    expect(env.siteOfStep(steps.indexOf(steps.find((x) => x.includes("0x10000008")) ?? ""))).toEqual({
+      file: "drv.c",
+      line: 11,
+    });
   });
 
   it("records the C's memory accesses in a step's footprint only while the interleaving search keeps one", async () => {

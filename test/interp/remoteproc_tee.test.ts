@@ -154,6 +154,20 @@ describe.skipIf(!has)("the posted remoteproc_tee.c of v16, interpreted, against 
     expect(v16.lines[460 - 1]).toContain("spin_lock(&ctx_lock)");
   });
 
+  it("a finding the TA's command raises carries the posted line that sent the command", async () => {
+    // The TA's RELEASE_FW is a step of the hand model's tee_client_invoke_func, made after the C's call
+    // waits for it: the finding is at the C's call of tee_client_invoke_func, in rproc_tee_release_fw.
+    const c = await runScenario(design("v16"), "boot-no-resource-table", fixtures, {
+      tee: interpretedTeeDriver(v16.loaded),
+    });
+    const f = c.findings.find((x) => x.kind === "double-release");
+    expect(f?.site?.file).toBe(TEE_C);
+    const line = f?.site?.line ?? 0;
+    expect(v16.lines[line - 1]).toContain("tee_client_invoke_func(");
+    const fnStart = v16.lines.slice(0, line).findLastIndex((l) => /^\S.*\(/.test(l));
+    expect(v16.lines[fnStart]).toMatch(/rproc_tee_release_fw\(/);
+  });
+
   it("every scenario of the matrix agrees on results, TA commands, API returns and findings", async () => {
     const tee = interpretedTeeDriver(v16.loaded);
     const disagreements: string[] = [];

@@ -282,6 +282,8 @@ export class KernelEnv implements Environment {
   private readonly moduleRefs = new Map<bigint, number>();
   /** Per interpreter thread: the hand-model promise it waits for. */
   private readonly pending = new Map<number, Promise<unknown>>();
+  /** Per interpreter thread: the API call of the C that waits for that promise. */
+  private readonly pendingSites = new Map<number, Site>();
   /** Per interpreter thread: why it last suspended (a scheduling point's name). */
   private readonly yields = new Map<number, string>();
   /** Per interpreter thread: the kernel frames of its C functions. */
@@ -345,7 +347,9 @@ export class KernelEnv implements Environment {
           o.freedAt = e.at;
         }
       }
-      const site = this.sites[this.sites.length - 1];
+      // The API call that made the step; else the statement the C is at (a store or memcpy into device memory
+      // makes a platform step through its hooks, with no API call); none when no C of this machine runs.
+      const site = this.sites[this.sites.length - 1] ?? this.m?.where()?.site ?? this.settlingSite();
       // By step, in an array: steps are numbered from 0 per kernel (a Map of every step was a Map grown by
       // thousands of entries per world).
       if (site !== undefined && this.stepSites[e.step] === undefined) this.stepSites[e.step] = site;
@@ -522,6 +526,17 @@ export class KernelEnv implements Environment {
     return this.ended(th, label);
   }
 
+  /**
+   * The API call whose hand-model promise is settling while no C runs (the steps its continuations make, as
+   * the TA's invoke inside tee_client_invoke_func): the one C thread waiting for the hand model. None when
+   * several wait, or kernel threads are scheduled (another thread's hand-model code may be what runs).
+   */
+  private settlingSite(): Site | undefined {
+    const threads = this.w.k.threads;
+    if (this.pendingSites.size !== 1 || (threads !== null && threads.current !== null)) return undefined;
+    return this.pendingSites.values().next().value;
+  }
+
   /** Suspends the calling thread until a call of the hand model settles; its rejection is thrown in the C. */
   *hand<T>(call: EnvCall, p: Promise<T>): Gen<T> {
     let settled: { ok: true; v: T } | { ok: false; e: unknown } | null = null;
@@ -534,8 +549,13 @@ export class KernelEnv implements Environment {
       },
     );
     this.pending.set(call.thread.id, done);
-    yield { k: "wait", reason: `${call.name} (the hand model)`, ready: () => settled !== null };
-    this.pending.delete(call.thread.id);
+    this.pendingSites.set(call.thread.id, call.site);
+    try {
+      yield { k: "wait", reason: `${call.name} (the hand model)`, ready: () => settled !== null };
+    } finally {
+      this.pending.delete(call.thread.id);
+      this.pendingSites.delete(call.thread.id);
+    }
     const s = settled as { ok: true; v: T } | { ok: false; e: unknown } | null;
     if (s === null) throw new Error(`${call.name} resumed before it settled`);
     if (s.ok) return s.v;
