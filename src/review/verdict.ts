@@ -106,8 +106,12 @@ export function verdictOf(
   const blocked = cannotReview(diff);
   const parts: string[] = [];
   if (blocked) parts.push(blocked.line);
+  // Out of the scenarios it could review: an unknown cell neither differs nor agrees.
+  const reviewed = blocked
+    ? plural(total - blocked.scenarios.length, "reviewed scenario")
+    : plural(total, "scenario");
   parts.push(
-    `${c.different} of ${plural(total, "scenario")} ${c.different === 1 ? "behaves" : "behave"} differently`,
+    `${c.different} of ${reviewed} ${c.different === 1 ? "behaves" : "behave"} differently`,
     `${plural(c.introduced, "finding")} introduced${c.introduced > 0 ? ` (${distinct(diff, "introduced")} distinct)` : ""}`,
   );
   if (c.carried > 0) parts.push(`${c.carried} carried (${distinct(diff, "carried")} distinct, still open)`);

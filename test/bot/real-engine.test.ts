@@ -110,7 +110,7 @@ describe("the bot with the real review engine", () => {
     await eventually("the reply", () => fake.comments.length === 2, { diagnose: () => logs.join("\n") });
     // The fixture posts no remoteproc_tee.h, so its config scenario cannot run its stubs and says so.
     expect(fake.comments[1]?.body).toMatch(
-      /v2 → v2 \(B\): cannot review 1 of \d+ scenarios: [^\n]*no CONFIG_REMOTEPROC_TEE=n stubs[^\n]*, 0 of \d+ scenarios behave differently/,
+      /v2 → v2 \(B\): cannot review 1 of \d+ scenarios: [^\n]*no CONFIG_REMOTEPROC_TEE=n stubs[^\n]*, 0 of \d+ reviewed scenarios behave differently/,
     );
   });
 });

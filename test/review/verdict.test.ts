@@ -133,6 +133,8 @@ describe("verdictOf", () => {
     expect(v.line).toMatch(
       /^A → B: cannot review 1 of 2 scenarios: tee\.ctxLock \(drivers\/remoteproc\/remoteproc_tee\.c\), because unread lock/,
     );
+    // What differs is counted out of what it could review, not out of every scenario.
+    expect(v.line).toContain(", 0 of 1 reviewed scenario behave differently, ");
   });
   it("fails when what ran shows a bug, even if other scenarios are unknown", () => {
     const d = diff([scenario("boot", "unknown"), scenario("shutdown", "different", [finding("introduced")])]);
