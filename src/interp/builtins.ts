@@ -156,6 +156,17 @@ const special: Record<string, SpecialForm> = {
     return VOID;
   },
 
+  /** no_free_ptr(p) (cleanup.h): p's value, and p set to NULL so that its __free() cleanup frees nothing. */
+  *__no_free_ptr(ex, args, line) {
+    const p = args[0];
+    if (p === undefined || args.length !== 1) throw ex.unknown("no_free_ptr with unexpected arguments", line);
+    const lv = yield* ex.lval(p);
+    if (lv.t.k !== "ptr") throw ex.unknown("no_free_ptr of a non-pointer", line);
+    const v = ex.load(lv);
+    ex.store(lv, { k: "ptr", t: lv.t, addr: 0n, obj: null });
+    return v;
+  },
+
   /** container_of(ptr, typeof(*pos), member): the list iterators' step, typed by the iterator variable. */
   *__container_of_var(ex, args, line) {
     const [pos, ptr, member] = args;

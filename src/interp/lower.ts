@@ -569,7 +569,7 @@ export class Lowerer {
         t,
         init,
         storage: specs.storage,
-        cleanup: specs.cleanup,
+        cleanup: cleanupOf(d) ?? specs.cleanup,
         line: lineOf(d),
         id: this.id(),
       };
@@ -1131,4 +1131,25 @@ function withLabels(s: Stmt): Stmt {
       break;
   }
   return labels.length === 0 ? s : { ...s, labels };
+}
+
+/**
+ * The cleanup function a declarator's own attribute names: `p [[gnu::cleanup(f)]]`, what the prelude's
+ * __free() expands to (tree-sitter reads no GNU __attribute__ after a declarator, the kernel's spelling).
+ */
+function cleanupOf(d: Node): string | null {
+  for (let cur: Node | null = d; cur !== null; ) {
+    if (cur.type === "attributed_declarator") {
+      for (const a of named(cur))
+        if (a.type === "attribute_declaration")
+          for (const at of named(a)) {
+            if (at.type !== "attribute" || field(at, "name")?.text !== "cleanup") continue;
+            const args = named(at).find((c) => c.type === "argument_list");
+            const fn = args === undefined ? undefined : named(args)[0];
+            if (fn?.type === "identifier") return fn.text;
+          }
+      cur = named(cur).find((c) => c.type !== "attribute_declaration") ?? null;
+    } else cur = field(cur, "declarator");
+  }
+  return null;
 }

@@ -244,6 +244,20 @@ static inline int list_is_last(const struct list_head *entry, const struct list_
 	for (int __scoped_guard_once = (__guard_enter_##_name(__VA_ARGS__), 1); __scoped_guard_once; \
 	     __scoped_guard_once = 0)
 
+/*
+ * cleanup.h: a variable whose class's free function runs at the end of its scope (a return and a goto out of
+ * it too), unless no_free_ptr() or return_ptr() took its value; the classes of slab.h, of.h and device.h.
+ */
+#define __cleanup(func) __attribute__((cleanup(func)))
+#define __free(_name) [[gnu::cleanup(__free_##_name)]]
+#define DEFINE_FREE(_name, _type, _free) \
+	static inline void __free_##_name(void *p) { _type _T = *(_type *)p; _free; }
+#define no_free_ptr(p) __no_free_ptr(p)
+#define return_ptr(p) return __no_free_ptr(p)
+DEFINE_FREE(kfree, void *, if (!IS_ERR_OR_NULL(_T)) kfree(_T))
+DEFINE_FREE(device_node, struct device_node *, if (_T) of_node_put(_T))
+DEFINE_FREE(put_device, struct device *, if (_T) put_device(_T))
+
 #define EXPORT_SYMBOL(sym)
 #define EXPORT_SYMBOL_GPL(sym)
 #define EXPORT_SYMBOL_NS_GPL(sym, ns)

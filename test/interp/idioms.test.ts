@@ -269,6 +269,64 @@ int f(int early)
     ]);
   });
 
+  it("__free() frees at the scope's end (return and goto too) unless no_free_ptr/return_ptr took the value", async () => {
+    const m = await load(`${HEAD}
+struct buf { int v; };
+static int fill(int fail)
+{
+	struct buf *b __free(kfree) = kzalloc(sizeof(*b), GFP_KERNEL);
+
+	if (!b)
+		return -12;
+	b->v = 7;
+	if (fail)
+		return -5;
+	return b->v;
+}
+static struct buf *make(void)
+{
+	struct buf *b __free(kfree) = kzalloc(sizeof(*b), GFP_KERNEL), *other = NULL;
+
+	if (!b)
+		return other;
+	b->v = 9;
+	return_ptr(b);
+}
+static int jump(void)
+{
+	int r = 0;
+	{
+		struct buf *b __free(kfree) = kzalloc(sizeof(*b), GFP_KERNEL);
+		void *keep __free(kfree) = kzalloc(4, GFP_KERNEL);
+		void *kept = no_free_ptr(keep);
+
+		if (kept)
+			goto out;
+		r = 1;
+	}
+out:
+	return r;
+}
+int main(void)
+{
+	struct buf *b = make();
+
+	printf("%d %d %d %d\\n", fill(1), fill(0), b->v, jump());
+	return 0;
+}`);
+    expect(m.call("main")).toMatchObject({ status: "done" });
+    expect(m.output).toBe("-5 7 9 0\n");
+    // kzalloc(4)'s object was taken by no_free_ptr; every other but make()'s b is freed.
+    const heap = m.mem.all().filter((o) => o.kind === "heap");
+    expect(heap.map((o) => `${o.size} ${o.freed}`)).toEqual([
+      "4 false",
+      "4 true",
+      "4 true",
+      "4 true",
+      "4 false",
+    ]);
+  });
+
   it("a guard of a lock class it does not know is an unknown naming the class", async () => {
     const m = await load(`${HEAD}
 struct rw_semaphore { int c; };
