@@ -76,6 +76,20 @@ const libc: Record<string, Native> = {
     const b = ex.m.cstring(ptrArg(ex, args[1], "strcmp", line));
     return intVal(T.int, a < b ? -1n : a > b ? 1n : 0n);
   },
+  /** At most n bytes, as unsigned chars; a string's end compares as its NUL. */
+  strncmp(ex, args, line) {
+    const utf8 = new TextEncoder();
+    const a = utf8.encode(ex.m.cstring(ptrArg(ex, args[0], "strncmp", line)));
+    const b = utf8.encode(ex.m.cstring(ptrArg(ex, args[1], "strncmp", line)));
+    const n = sizeArg(ex, args[2], "strncmp", line);
+    for (let i = 0; i < n; i++) {
+      const x = a[i] ?? 0;
+      const y = b[i] ?? 0;
+      if (x !== y) return intVal(T.int, BigInt(x - y));
+      if (x === 0) break;
+    }
+    return intVal(T.int, 0n);
+  },
 };
 
 /** min()/max(): each argument evaluated once, compared after the usual arithmetic conversions. */

@@ -327,6 +327,18 @@ int main(void)
     ]);
   });
 
+  it("strncmp compares at most n bytes as unsigned chars, a string's end as its NUL", async () => {
+    const o = await out(`${HEAD}
+int strncmp(const char *a, const char *b, unsigned long n);
+int main(void)
+{
+	printf("%d %d %d %d %d\\n", strncmp("abc", "abd", 2), strncmp("abc", "abd", 3) < 0,
+	       strncmp("ab", "abc", 5) < 0, strncmp("b", "a", 1) > 0, strncmp("x\\xe9", "x\\x41", 2) > 0);
+	return 0;
+}`);
+    expect(o).toBe("0 1 1 1 1\n");
+  });
+
   it("a guard of a lock class it does not know is an unknown naming the class", async () => {
     const m = await load(`${HEAD}
 struct rw_semaphore { int c; };

@@ -67,6 +67,19 @@ describe("a TEE client driver run from C with the hand model as the kernel (fixt
     expect(s).toContain(`core rproc_shutdown free mem kmemdup(140) at fixture_tee.c:${lineOf("kmemdup(va")}`);
   });
 
+  it("names its entry with the kernel's string helpers and a __free() scratch string, and leaks nothing", async () => {
+    const r = await cell("boot", ["CONFIG_FIXTURE_NAMED"]);
+    expect(r).toMatchObject({ ok: true, errno: 0, finalState: "running", unknown: false, findings: [] });
+    const s = steps(r);
+    expect(s).toContain("tee fx_name log info: entry fx-0-tee");
+    // The scratch string is freed as fx_name returns (its __free), the name by unregister: nothing leaks.
+    const kasprintf = `kasprintf(9) at fixture_tee.c:${lineOf("kasprintf(")}`;
+    expect(s).toContain(`core fx_name free mem ${kasprintf}`);
+    expect(s).toContain(
+      `core rproc_tee_unregister free mem kstrdup(9) at fixture_tee.c:${lineOf("kstrdup(")}`,
+    );
+  });
+
   it("a TEE transport failure of START is returned by this driver's start: the boot fails, nothing is swallowed", async () => {
     const r = await cell("tee-start-fails");
     expect(r.errno).toBe(-5);

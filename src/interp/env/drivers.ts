@@ -58,6 +58,7 @@ export const TREE_MODULES: readonly EnvModule[] = [
   RESET,
   MAILBOX,
   WORKQUEUE,
+  KERNEL_UTIL,
   REMOTEPROC_CORE,
 ];
 
@@ -72,7 +73,6 @@ export const CORE_MODULES: readonly EnvModule[] = [
   DEVICE_CORE,
   IDR,
   FIRMWARE_LOADER,
-  KERNEL_UTIL,
   REMOTEPROC_FILES,
   VIRTIO,
 ];

@@ -24,7 +24,8 @@ import type { Value } from "../memory.ts";
 import { T } from "../types.ts";
 import { intVal } from "../values.ts";
 import { ENV_HEADERS } from "./headers.ts";
-import { CannotRunC, KernelEnv, type KernelWorld } from "./kernel.ts";
+import { CannotRunC, type EnvModule, KernelEnv, type KernelWorld } from "./kernel.ts";
+import { KERNEL_UTIL } from "./kernel_util.ts";
 
 /** The C of a TEE driver: its .c file and the headers of the series it includes (loaded first). */
 export interface TeeDriverSource {
@@ -53,6 +54,9 @@ export function loadTeeDriver(parser: Parser, src: TeeDriverSource): LoadedTeeDr
   });
   return { program, file, problems };
 }
+
+/** The environment modules of a TEE driver run without a tree: the kernel's string and delay helpers. */
+const TEE_ONLY_MODULES: readonly EnvModule[] = [KERNEL_UTIL];
 
 /** The client API functions of remoteproc_tee.h, by C name. */
 const API = [
@@ -139,7 +143,7 @@ function interpretedApi(
       if (machineFor !== undefined) ({ env, m } = machineFor(w));
       else {
         // The driver's own file is the TEE client layer whatever its name (a fixture, a renamed file).
-        env = new KernelEnv(w, (f) => (f === loaded.file ? "tee" : layerOfFile(f)));
+        env = new KernelEnv(w, (f) => (f === loaded.file ? "tee" : layerOfFile(f)), TEE_ONLY_MODULES);
         m = instantiate(loaded.program, env);
         env.attach(m);
         hooks.onMachine?.(m);
