@@ -17,6 +17,7 @@ import { type CellResult, ranWarnings, sameImplementation, shortFileNames } from
 import { type Design, runMatrix, runScenario } from "../scenarios/run.ts";
 import type { TeeDriverImpl } from "../scenarios/world.ts";
 import { FACT_PATHS } from "../semantics/facts.ts";
+import { STOOD_FOR_FILES } from "../semantics/map/derive.ts";
 import type { MapResult } from "../semantics/map/types.ts";
 import { BUILTIN_VERSIONS, type BuiltinVersion, MAINLINE, MODEL_KERNEL } from "../semantics/versions.ts";
 import type { Series } from "../series/types.ts";
@@ -86,7 +87,11 @@ export function mappedDesign(id: string, title: string, mapped: MapResult): Desi
     unknownWhy: mapped.unknownWhy ?? {},
     unmodelled: (mapped.unmodelledInBase ?? []).flatMap((u) =>
       u.function === null
-        ? []
+        ? // Where the mapper cannot name the function of a file the model stands for (a hunk without its
+          // header's context), any code of the file may run the line: it counts as data there.
+          STOOD_FOR_FILES.includes(u.file)
+          ? [{ file: u.file, function: `${u.file}:${u.line}`, line: u.line, summary: u.summary, data: true }]
+          : []
         : [
             {
               file: u.file,

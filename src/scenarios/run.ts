@@ -18,7 +18,7 @@ import {
   type UnknownReason,
 } from "./result.ts";
 import { SCENARIOS, type Scenario, scenarioById } from "./scenarios.ts";
-import { type Stm32DriverImpl, type TeeDriverImpl, World } from "./world.ts";
+import { type Stm32DriverImpl, sysfsStoreOf, type TeeDriverImpl, World } from "./world.ts";
 
 /** A design to run: a built-in version, or one from an input (ingest, variant file). */
 export interface Design {
@@ -97,6 +97,11 @@ export function unknownReasons(
   if (changed.length > 0) {
     const calls = trace.filter((s) => s.event === "call");
     const called = new Set(calls.map((s) => s.fn));
+    // A sysfs write of the scenario runs the store function it stands for.
+    for (const s of trace) {
+      const store = s.event === "driven" ? sysfsStoreOf(s.fn) : null;
+      if (store !== null) called.add(store);
+    }
     const layers = new Set(calls.map((s) => s.layer));
     const seen = new Set<string>();
     for (const u of changed) {

@@ -178,6 +178,18 @@ function teeModules() {
   return teeModulesPromise;
 }
 
+/**
+ * The remoteproc_sysfs.c store function a driven step of the world's sysfs writes stands for ("start", "stop",
+ * "recovery enabled", "firmware rproc-m4-fw"), or null: the world calls what the store calls, so a series that
+ * changes the store is not what these writes run (scenarios/run.ts unknownReasons).
+ */
+export function sysfsStoreOf(driven: string): string | null {
+  if (driven === "start" || driven === "stop") return "state_store";
+  if (driven === "recovery enabled" || driven === "recovery disabled") return "recovery_store";
+  if (driven.startsWith("firmware ") && !driven.startsWith("firmware kick ")) return "firmware_store";
+  return null;
+}
+
 /** WebCrypto's key class, where the runtime has one (keys are shared by forks). */
 const CRYPTO_KEY: (abstract new (...args: never[]) => object) | undefined = globalThis.CryptoKey;
 
@@ -396,7 +408,7 @@ export class World {
     return this.drive("bind stm32-rproc", () => this.core.device_add(this.rprocDev));
   }
 
-  /** sysfs state "start" → rproc_boot (the C core's, when the world runs it) */
+  /** sysfs state "start" → rproc_boot (the C core's, when the world runs it); sysfsStoreOf names it */
   start(): Promise<number> {
     return this.drive("start", () =>
       this.withCore(

@@ -229,3 +229,67 @@ describe("a change to a data table of a modelled file (the STM32 driver's ops ta
     }
   });
 });
+
+describe("a change to remoteproc_sysfs.c, whose store functions the scenarios' sysfs writes stand for", () => {
+  /** One patch making a sysfs "stop" do nothing: remoteproc_sysfs.c never runs from C, the world calls the core. */
+  const sysfsSeries = (section: string): FxSeries => ({
+    version: 2,
+    title: "remoteproc: sysfs: keep it running",
+    cover: "A stop request is ignored.",
+    patches: [
+      {
+        title: "remoteproc: sysfs: ignore stop",
+        body: "Userspace may no longer stop the coprocessor.",
+        files: [
+          {
+            path: "drivers/remoteproc/remoteproc_sysfs.c",
+            hunks: [
+              {
+                oldStart: 197,
+                section,
+                lines: [
+                  ' \t} else if (sysfs_streq(buf, "stop")) {',
+                  "-\t\tret = rproc_shutdown(rproc);",
+                  "+\t\tret = 0;",
+                  ' \t} else if (sysfs_streq(buf, "detach")) {',
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+
+  it("is in the mapper's unmodelled changes, not out of scope, and every cell writing state is unknown naming state_store()", async () => {
+    const fx = sysfsSeries("static ssize_t state_store(struct device *dev,");
+    const { mapped } = await subject(fx, "sysfs");
+    expect(mapped.outOfScope.map((o) => o.file)).not.toContain("drivers/remoteproc/remoteproc_sysfs.c");
+    expect(mapped.unmodelledInBase).toContainEqual(
+      expect.objectContaining({ function: "state_store", file: "drivers/remoteproc/remoteproc_sysfs.c" }),
+    );
+    const r = await review("mainline", fx);
+    expectHonest(r);
+    const shutdown = r.diff.scenarios.find((s) => s.scenario === "shutdown");
+    expect(shutdown?.status).toBe("unknown");
+    expect(shutdown?.unknownBecause).toContainEqual(
+      expect.objectContaining({ side: "b", what: "state_store()" }),
+    );
+    // The cells that stay known are those with no sysfs write: not applicable on both sides.
+    for (const s of r.diff.scenarios.filter((x) => x.status !== "unknown"))
+      expect({ scenario: s.scenario, a: s.a?.applicable, b: s.b?.applicable }).toEqual({
+        scenario: s.scenario,
+        a: false,
+        b: false,
+      });
+  });
+
+  it("without the hunk's function named, any sysfs write may run the line: still unknown, naming file and line", async () => {
+    const r = await review("mainline", sysfsSeries(""));
+    expectHonest(r);
+    const shutdown = r.diff.scenarios.find((s) => s.scenario === "shutdown");
+    expect(shutdown?.unknownBecause).toContainEqual(
+      expect.objectContaining({ side: "b", what: "drivers/remoteproc/remoteproc_sysfs.c:198" }),
+    );
+  });
+});

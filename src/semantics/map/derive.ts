@@ -27,6 +27,15 @@ export const MODELLED_FILES: readonly string[] = [
   STM32_BINDING,
 ];
 
+export const SYSFS_C = "drivers/remoteproc/remoteproc_sysfs.c";
+
+/**
+ * Files the model stands for without a module of their own and never runs from C: the scenarios' sysfs
+ * writes are remoteproc_sysfs.c's store functions (world.ts sysfsStoreOf). No fact is read from them, so
+ * every changed function is unmodelled, and a cell that makes one of those writes is unknown.
+ */
+export const STOOD_FOR_FILES: readonly string[] = [SYSFS_C];
+
 export function baseline<T>(value: T): Derived<T> {
   return { value, status: "baseline", evidence: [] };
 }
