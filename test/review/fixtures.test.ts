@@ -293,3 +293,39 @@ describe("a change to remoteproc_sysfs.c, whose store functions the scenarios' s
     );
   });
 });
+
+describe("a change to a kernel file the hand model mirrors (the TEE client API of drivers/tee/tee_core.c)", () => {
+  it("makes every cell that calls the changed function unknown, naming it", async () => {
+    const fx = v3(teeSeries());
+    fx.patches.push({
+      title: "tee: retry an interrupted invoke",
+      body: "An invoke interrupted by a signal is sent again.",
+      files: [
+        {
+          path: "drivers/tee/tee_core.c",
+          hunks: [
+            {
+              oldStart: 1240,
+              section: "int tee_client_invoke_func(struct tee_context *ctx,",
+              lines: [
+                " \tif (!ctx->teedev->desc->ops->invoke_func)",
+                " \t\treturn -EINVAL;",
+                "-\treturn ctx->teedev->desc->ops->invoke_func(ctx, arg, param);",
+                "+\treturn tee_retry_invoke(ctx, arg, param);",
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const { mapped } = await subject(fx, "tee-core");
+    expect(mapped.outOfScope.map((o) => o.file)).not.toContain("drivers/tee/tee_core.c");
+    const r = await review(teeSeries(), fx);
+    expectHonest(r);
+    const boot = r.diff.scenarios.find((s) => s.scenario === "boot");
+    expect(boot?.status).toBe("unknown");
+    expect(boot?.unknownBecause).toContainEqual(
+      expect.objectContaining({ side: "b", what: "tee_client_invoke_func()" }),
+    );
+  });
+});
