@@ -69,6 +69,16 @@ function withGlueFile(): FxSeries {
   return fx;
 }
 
+/** Every scenario that is not unknown is one neither side could run (not applicable on both sides). */
+function expectKnownOnlyWhereNotApplicable(r: ReviewReport): void {
+  for (const s of r.diff.scenarios.filter((x) => x.status !== "unknown"))
+    expect({ scenario: s.scenario, a: s.a?.applicable, b: s.b?.applicable }).toEqual({
+      scenario: s.scenario,
+      a: false,
+      b: false,
+    });
+}
+
 function expectHonest(r: ReviewReport): void {
   const unknown = r.diff.scenarios.filter((s) => s.status === "unknown");
   expect(unknown.length).toBeGreaterThan(0);
@@ -219,14 +229,8 @@ describe("a change to a data table of a modelled file (the STM32 driver's ops ta
     const boot = r.diff.scenarios.find((s) => s.scenario === "boot");
     expect(boot?.status).toBe("unknown");
     expect(boot?.unknownBecause).toContainEqual(expect.objectContaining({ side: "b", what: "st_rproc_ops" }));
-    // The cells that stay known are those in which the driver never ran: not applicable on both sides.
-    for (const s of r.diff.scenarios.filter((x) => x.status !== "unknown")) {
-      expect({ scenario: s.scenario, a: s.a?.applicable, b: s.b?.applicable }).toEqual({
-        scenario: s.scenario,
-        a: false,
-        b: false,
-      });
-    }
+    // The cells that stay known are those in which the driver never ran.
+    expectKnownOnlyWhereNotApplicable(r);
   });
 });
 
@@ -275,13 +279,8 @@ describe("a change to remoteproc_sysfs.c, whose store functions the scenarios' s
     expect(shutdown?.unknownBecause).toContainEqual(
       expect.objectContaining({ side: "b", what: "state_store()" }),
     );
-    // The cells that stay known are those with no sysfs write: not applicable on both sides.
-    for (const s of r.diff.scenarios.filter((x) => x.status !== "unknown"))
-      expect({ scenario: s.scenario, a: s.a?.applicable, b: s.b?.applicable }).toEqual({
-        scenario: s.scenario,
-        a: false,
-        b: false,
-      });
+    // The cells that stay known are those with no sysfs write.
+    expectKnownOnlyWhereNotApplicable(r);
   });
 
   it("without the hunk's function named, any sysfs write may run the line: still unknown, naming file and line", async () => {
