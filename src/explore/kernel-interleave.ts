@@ -28,7 +28,7 @@
 import type { Fixtures } from "../emulator/api.ts";
 import type { FindingKind, TraceStep } from "../scenarios/result.ts";
 import { type Design, unknownReasons } from "../scenarios/run.ts";
-import { World } from "../scenarios/world.ts";
+import { World, worldDrivers } from "../scenarios/world.ts";
 import { trackFactReads } from "../semantics/facts.ts";
 import type { Footprint } from "../semantics/kthread.ts";
 import { type KThread, KThreads } from "../semantics/kthread.ts";
@@ -138,8 +138,7 @@ export async function runKernelSchedule(
     platform: "stm32mp15",
     dt: "reference",
     fixtures,
-    ...(design.tee === undefined ? {} : { tee: design.tee }),
-    ...(design.stm32 === undefined ? {} : { stm32: design.stm32 }),
+    ...worldDrivers(design),
     autoBoot: world.autoBoot,
   });
   const k = w.k;

@@ -12,6 +12,7 @@ import {
   type Stm32DriverImpl,
   type TeeDriverImpl,
   World,
+  worldDrivers,
 } from "../scenarios/world.ts";
 import type { DesignFacts } from "../semantics/facts.ts";
 import type { KEvent } from "../semantics/kernel.ts";
@@ -155,8 +156,7 @@ export class Session {
       platform: "stm32mp15",
       dt: "reference",
       fixtures,
-      ...(design.tee === undefined ? {} : { tee: design.tee }),
-      ...(design.stm32 === undefined ? {} : { stm32: design.stm32 }),
+      ...worldDrivers(design),
     });
     w.k.keepEvents = false;
     const s = new Session(w, design, fixtures);

@@ -18,7 +18,7 @@ import {
   type UnknownReason,
 } from "./result.ts";
 import { SCENARIOS, type Scenario, scenarioById } from "./scenarios.ts";
-import { type Stm32DriverImpl, sysfsStoreOf, type TeeDriverImpl, World } from "./world.ts";
+import { type Stm32DriverImpl, sysfsStoreOf, type TeeDriverImpl, World, worldDrivers } from "./world.ts";
 
 /** A design to run: a built-in version, or one from an input (ingest, variant file). */
 export interface Design {
@@ -223,8 +223,7 @@ export async function runScenario(
     platform: s.platform ?? "stm32mp15",
     dt: s.dt ?? "reference",
     fixtures: fixtures ?? (await loadFixtures()),
-    ...(teeImpl === undefined ? {} : { tee: teeImpl }),
-    ...(stm32Impl === undefined ? {} : { stm32: stm32Impl }),
+    ...worldDrivers({ tee: teeImpl, stm32: stm32Impl }),
     ...(s.config === undefined ? {} : { config: s.config }),
   });
   if (opts.expect !== undefined) w.k.expected = opts.expect;

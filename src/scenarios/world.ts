@@ -47,6 +47,17 @@ export interface WorldOptions {
   autoBoot?: boolean;
 }
 
+/** The drivers a design gives a world, as WorldOptions takes them (an absent one: the hand model's). */
+export function worldDrivers(d: {
+  tee?: TeeDriverImpl | undefined;
+  stm32?: Stm32DriverImpl | undefined;
+}): Pick<WorldOptions, "tee" | "stm32"> {
+  return {
+    ...(d.tee === undefined ? {} : { tee: d.tee }),
+    ...(d.stm32 === undefined ? {} : { stm32: d.stm32 }),
+  };
+}
+
 /** The config options a scenario can set (a scenario dimension: the same design on another kernel build). */
 export interface KernelConfig {
   /** false: CONFIG_REMOTEPROC_TEE=n, no TEE client driver is built and remoteproc_tee.h's stubs stand in. */
