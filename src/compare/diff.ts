@@ -400,6 +400,8 @@ export interface CompareOptions {
   mainline?: VersionSide | null;
   /** Scenario ids and titles in display order; default: the order of B's cells, then A's. */
   scenarios?: readonly { id: string; title: string }[];
+  /** B's renames of A's functions, when the caller computed them already over these cells (renamesOf). */
+  renames?: readonly Rename[];
 }
 
 /** Compares version A (older) with version B (newer), scenario by scenario. */
@@ -416,7 +418,7 @@ export function compareVersions(a: VersionSide, b: VersionSide, opts: CompareOpt
       title: id,
     }));
   const facts = changedFacts(a, b, mainline);
-  const renames = renamesOf(a.cells, b.cells, addedBy(b.series));
+  const renames = opts.renames ?? renamesOf(a.cells, b.cells, addedBy(b.series));
   const nameInA = asNamedInA(renames);
   const scenarios: ScenarioDiff[] = [];
   for (const { id, title } of order) {
@@ -464,7 +466,7 @@ export function compareVersions(a: VersionSide, b: VersionSide, opts: CompareOpt
     mainline: mainline ? ref(mainline) : null,
     scenarios,
     factChanges: facts,
-    ...(renames.length > 0 ? { renames } : {}),
+    ...(renames.length > 0 ? { renames: [...renames] } : {}),
     counts: {
       same: count("same"),
       different: count("different"),

@@ -312,7 +312,8 @@ export async function runReview(
   const sa = side(a);
   const sb = side(b);
   // B's function names as A knows them, where B renamed one (the compare matches findings across it).
-  const nameInA = asNamedInA(renamesOf(sa.cells, sb.cells, addedBy(sb.series)));
+  const renames = renamesOf(sa.cells, sb.cells, addedBy(sb.series));
+  const nameInA = asNamedInA(renames);
   const fixtures = await loadFixtures();
   // The facts explain, the C decides: a side that ran a file from C is explained by its facts over the hand
   // model (attribution reverts facts there), and every cell where the two disagree is said in the report.
@@ -428,6 +429,7 @@ export async function runReview(
     ...(interleaved ? { interleave: interleaved } : {}),
     ...(opts.comparisonWhy ? { comparisonWhy: opts.comparisonWhy } : {}),
     history,
+    renames,
   });
   return { report, cells: matrix.results };
 }
