@@ -456,10 +456,9 @@ export class Machine implements MachineApi {
     let o = this.literals.get(id);
     if (o === undefined) {
       // In .rodata, as the kernel has it: a write through a pointer to a literal faults.
-      o = this.mem.alloc(bytes.length, "literal", `string literal`, {
-        bytes: Uint8Array.from(bytes),
-        readonly: true,
-      });
+      o = this.mem.alloc(bytes.length, "literal", `string literal`, { readonly: true });
+      // Filled here, not by a store (the C's stores into it fault); from the slab as other small objects are.
+      o.bytes.set(bytes);
       this.literals.set(id, o);
     }
     return o;
