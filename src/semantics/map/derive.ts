@@ -48,6 +48,9 @@ export const STOOD_FOR_FILES: readonly string[] = [
   "include/linux/spinlock.h",
 ];
 
+/** Every file the model covers: changes there are facts or unmodelled changes, never out of scope. */
+export const COVERED_FILES: readonly string[] = [...MODELLED_FILES, ...STOOD_FOR_FILES];
+
 export function baseline<T>(value: T): Derived<T> {
   return { value, status: "baseline", evidence: [] };
 }

@@ -5,7 +5,7 @@
  * compatibles the model never binds) leaves the facts alone.
  */
 import { FACT_PATHS, type FactPath } from "../facts.ts";
-import { MODELLED_FILES, STOOD_FOR_FILES } from "./derive.ts";
+import { COVERED_FILES } from "./derive.ts";
 import type { Evidence } from "./types.ts";
 import { type SeriesView, sortedLines } from "./view.ts";
 
@@ -67,7 +67,7 @@ const RULES: readonly Rule[] = [
 export function outsideTouches(view: SeriesView): OutsideTouch[] {
   const out: OutsideTouch[] = [];
   for (const path of view.order) {
-    if (MODELLED_FILES.includes(path) || STOOD_FOR_FILES.includes(path) || !/\.[ch]$/.test(path)) continue;
+    if (COVERED_FILES.includes(path) || !/\.[ch]$/.test(path)) continue;
     const file = view.files.get(path);
     if (file === undefined) continue;
     const changed: { text: string; evidence: Evidence }[] = [];
