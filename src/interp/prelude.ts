@@ -251,12 +251,12 @@ static inline int list_is_last(const struct list_head *entry, const struct list_
 #define __cleanup(func) __attribute__((cleanup(func)))
 #define __free(_name) [[gnu::cleanup(__free_##_name)]]
 #define DEFINE_FREE(_name, _type, _free) \
-	static inline void __free_##_name(void *p) { _type _T = *(_type *)p; _free; }
+	static inline void __free_##_name(void *__slot) { _type _T = *(_type *)__slot; _free; }
 #define no_free_ptr(p) __no_free_ptr(p)
 #define return_ptr(p) return __no_free_ptr(p)
-DEFINE_FREE(kfree, void *, if (!IS_ERR_OR_NULL(_T)) kfree(_T))
-DEFINE_FREE(device_node, struct device_node *, if (_T) of_node_put(_T))
-DEFINE_FREE(put_device, struct device *, if (_T) put_device(_T))
+DEFINE_FREE(kfree, void *, if (_T != NULL && !IS_ERR(_T)) kfree(_T))
+DEFINE_FREE(device_node, struct device_node *, if (_T != NULL) of_node_put(_T))
+DEFINE_FREE(put_device, struct device *, if (_T != NULL) put_device(_T))
 
 #define EXPORT_SYMBOL(sym)
 #define EXPORT_SYMBOL_GPL(sym)
