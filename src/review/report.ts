@@ -55,6 +55,11 @@ export interface ReviewReport {
   interleave?: InterleaveDiff;
   /** Things a reader must know about how this report was made ("checked alone", …). */
   notes: string[];
+  /**
+   * The C files B's series changes that no scenario runs: outside the model (another platform's driver, a
+   * file nothing modelled calls) and not run from C. Nothing in this report is about them.
+   */
+  notReviewed?: string[];
 }
 
 export function seriesRef(s: Series): SeriesRef {
@@ -83,6 +88,8 @@ export interface ReportOptions extends CompareOptions {
   /** Command name used in the reproduce line; default "rproc-review". */
   command?: string;
   notes?: string[];
+  /** ReviewReport.notReviewed. */
+  notReviewed?: readonly string[];
   /** A diff of a and b computed already (e.g. attributed); default: compareVersions(a, b, opts). */
   diff?: VersionDiff;
   /** Both versions' explorations compared (compareExplorations). */
@@ -151,8 +158,23 @@ export function buildReport(a: VersionSide, b: VersionSide, opts: ReportOptions 
     traces,
     ...(opts.explore ? { explore: opts.explore } : {}),
     ...(opts.interleave ? { interleave: opts.interleave } : {}),
-    notes: [...(opts.notes ?? []), ...renameNotes(diff)],
+    notes: [
+      ...(opts.notes ?? []),
+      ...notReviewedNotes(diff.b.id, opts.notReviewed ?? []),
+      ...renameNotes(diff),
+    ],
+    ...(opts.notReviewed !== undefined && opts.notReviewed.length > 0
+      ? { notReviewed: [...opts.notReviewed] }
+      : {}),
   };
+}
+
+/** The files of B's series no scenario ran (ReviewReport.notReviewed), said once. */
+function notReviewedNotes(id: string, files: readonly string[]): string[] {
+  if (files.length === 0) return [];
+  return [
+    `${id} changes ${files.length === 1 ? "a C file" : `${files.length} C files`} no scenario runs (outside the model, not run from C), so this report says nothing about ${files.length === 1 ? "it" : "them"}: ${files.join(", ")}`,
+  ];
 }
 
 /** What the compare matched across a rename (renamesOf), said once. */

@@ -14,10 +14,10 @@ import type { VersionSide } from "../compare/types.ts";
 import { loadFixtures } from "../emulator/api.ts";
 import type { Explorable } from "../explore/explore.ts";
 import { type CellResult, ranWarnings, sameImplementation, shortFileNames } from "../scenarios/result.ts";
-import { type Design, runMatrix, runScenario } from "../scenarios/run.ts";
+import { type Design, runMatrix, runScenario, type UnmodelledCode } from "../scenarios/run.ts";
 import type { TeeDriverImpl } from "../scenarios/world.ts";
 import { FACT_PATHS } from "../semantics/facts.ts";
-import { STOOD_FOR_FILES } from "../semantics/map/derive.ts";
+import { environmentOf, STOOD_FOR_FILES } from "../semantics/map/derive.ts";
 import type { MapResult } from "../semantics/map/types.ts";
 import { BUILTIN_VERSIONS, type BuiltinVersion, MAINLINE, MODEL_KERNEL } from "../semantics/versions.ts";
 import type { Series } from "../series/types.ts";
@@ -85,23 +85,36 @@ export function mappedDesign(id: string, title: string, mapped: MapResult): Desi
     facts: mapped.facts,
     unknownFacts: FACT_PATHS.filter((p) => mapped.status[p] === "unknown"),
     unknownWhy: mapped.unknownWhy ?? {},
-    unmodelled: (mapped.unmodelledInBase ?? []).flatMap((u) =>
-      u.function === null
-        ? // Where the mapper cannot name the function of a file the model stands for (a hunk without its
-          // header's context), any code of the file may run the line: it counts as data there.
-          STOOD_FOR_FILES.includes(u.file)
+    unmodelled: (mapped.unmodelledInBase ?? []).flatMap((u): UnmodelledCode[] => {
+      const environment = environmentOf(u.file);
+      // A file the environment stands for never runs and its APIs leave no call step: any cell may run it.
+      if (environment !== null)
+        return [
+          {
+            file: u.file,
+            function: u.function ?? `${u.file}:${u.line}`,
+            line: u.line,
+            summary: u.summary,
+            data: u.function === null || u.data === true,
+            environment,
+          },
+        ];
+      if (u.function === null)
+        // Where the mapper cannot name the function of a file the model stands for (a hunk without its
+        // header's context), any code of the file may run the line: it counts as data there.
+        return STOOD_FOR_FILES.includes(u.file)
           ? [{ file: u.file, function: `${u.file}:${u.line}`, line: u.line, summary: u.summary, data: true }]
-          : []
-        : [
-            {
-              file: u.file,
-              function: u.function,
-              line: u.line,
-              summary: u.summary,
-              ...(u.data === true ? { data: true } : {}),
-            },
-          ],
-    ),
+          : [];
+      return [
+        {
+          file: u.file,
+          function: u.function,
+          line: u.line,
+          summary: u.summary,
+          ...(u.data === true ? { data: true } : {}),
+        },
+      ];
+    }),
   };
 }
 
@@ -420,7 +433,13 @@ export async function runReview(
       parts.push(`exploration (depth ${depth}): ${c.join(", ")} on ${c.length === 1 ? "its" : "their"} C`);
     if (parts.length > 0) notes.push(parts.join("; "));
   }
+  // B's changed C that nothing here ran: outside the model and not run from C (a file of its `ran:` is said there).
+  const ranFiles = new Set((b.design.ran ?? []).map((r) => r.file));
+  const notReviewed = (b.mapped?.outOfScope ?? [])
+    .map((o) => o.file)
+    .filter((f) => /\.[ch]$/.test(f) && !ranFiles.has(f));
   const report = await reviewVersions(sa, sb, run, {
+    ...(notReviewed.length > 0 ? { notReviewed } : {}),
     mainline: mainline === a ? sa : mainline ? side(mainline) : null,
     scenarios: matrix.scenarios,
     ...(bExplained ? { explainWith: bExplained } : {}),

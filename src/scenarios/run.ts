@@ -70,6 +70,11 @@ export interface UnmodelledCode {
   summary: string;
   /** A change to data, not code: every cell that runs code of the file may read it. */
   data?: boolean;
+  /**
+   * The subsystem the environment stands for in the file (semantics/map/derive.ts ENVIRONMENT_FILES): the
+   * file never runs, its APIs leave no call step, so every cell that ran is unknown.
+   */
+  environment?: string;
 }
 
 /**
@@ -106,6 +111,16 @@ export function unknownReasons(
     const seen = new Set<string>();
     for (const u of changed) {
       if (seen.has(u.function)) continue;
+      if (u.environment !== undefined) {
+        if (calls.length === 0) continue;
+        seen.add(u.function);
+        out.push({
+          what: u.data === true ? u.function : `${u.function}()`,
+          files: [u.file],
+          why: `the series changes it (line ${u.line}: ${u.summary}) in a way no design fact describes; ${u.file} never runs: the environment's model of ${u.environment} serves this cell as it was`,
+        });
+        continue;
+      }
       // Data (an ops table, a match table, a struct) is never called: any code of its file may read it.
       if (u.data === true ? !layers.has(layerOfFile(u.file)) : !called.has(u.function)) continue;
       seen.add(u.function);

@@ -328,3 +328,75 @@ describe("a change to a kernel file the hand model mirrors (the TEE client API o
     );
   });
 });
+
+describe("a change to a kernel file the environment stands for (the mailbox controller, the list helpers)", () => {
+  /** v3 of the TEE series with one more patch changing `path` (a hunk of invented lines in `section`). */
+  const withEnvChange = (path: string, section: string): FxSeries => {
+    const fx = v3(teeSeries());
+    fx.patches.push({
+      title: "mailbox: stm32: stop ringing the doorbell",
+      body: "The coprocessor is told nothing.",
+      files: [
+        {
+          path,
+          hunks: [
+            {
+              oldStart: 150,
+              section,
+              lines: [
+                " \tstruct fx_chan *c = fx_chan_of(link);",
+                "-\tfx_ring(c);",
+                "+\t/* nothing */",
+                " \treturn 0;",
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    return fx;
+  };
+
+  it("is not out of scope: every cell that ran is unknown, naming the file's function and the subsystem", async () => {
+    const fx = withEnvChange(
+      "drivers/mailbox/stm32-ipcc.c",
+      "static int fx_send_data(struct mbox_chan *link, void *data)",
+    );
+    const { mapped } = await subject(fx, "ipcc");
+    expect(mapped.outOfScope.map((o) => o.file)).not.toContain("drivers/mailbox/stm32-ipcc.c");
+    const r = await review(teeSeries(), fx);
+    expectHonest(r);
+    const boot = r.diff.scenarios.find((s) => s.scenario === "boot");
+    expect(boot?.status).toBe("unknown");
+    const why = boot?.unknownBecause.find((u) => u.side === "b" && u.what === "fx_send_data()");
+    expect(why?.why).toMatch(/never runs: the environment's model of the mailbox framework/);
+    expectKnownOnlyWhereNotApplicable(r);
+  });
+
+  it("a header whose place the environment's own headers take counts the same, even without the function named", async () => {
+    const r = await review(teeSeries(), withEnvChange("include/linux/list.h", ""));
+    expectHonest(r);
+    const boot = r.diff.scenarios.find((s) => s.scenario === "boot");
+    expect(boot?.unknownBecause).toContainEqual(
+      expect.objectContaining({ side: "b", what: "include/linux/list.h:151" }),
+    );
+    expectKnownOnlyWhereNotApplicable(r);
+  });
+
+  it("a file of another platform's driver stays out of scope and changes no cell", async () => {
+    const fx = withEnvChange(
+      "drivers/remoteproc/fx_other_rproc.c",
+      "static int fx_send_data(struct mbox_chan *link, void *data)",
+    );
+    const { mapped } = await subject(fx, "other");
+    expect(mapped.outOfScope.map((o) => o.file)).toContain("drivers/remoteproc/fx_other_rproc.c");
+    const unknowns = (r: ReviewReport) =>
+      r.diff.scenarios.filter((s) => s.status === "unknown").map((s) => [s.scenario, s.unknownBecause]);
+    const r = await review(teeSeries(), fx);
+    // The report says the file is not reviewed, and nothing else about it.
+    expect(r.notReviewed).toEqual(["drivers/remoteproc/fx_other_rproc.c"]);
+    expect(r.notes.join("\n")).toMatch(/no scenario runs .*: drivers\/remoteproc\/fx_other_rproc\.c/);
+    // The same cells are unknown (the fixture's config cells, which read no stubs) as without the patch.
+    expect(unknowns(r)).toEqual(unknowns(await review(teeSeries(), v3(teeSeries()))));
+  });
+});

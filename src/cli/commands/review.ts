@@ -125,6 +125,7 @@ function printSummary(
       comparison: r.comparison,
       verdict: r.verdict,
       ran: { against: r.a.ran ?? null, series: r.b.ran ?? null },
+      notReviewed: r.notReviewed ?? [],
       scenarios: r.diff.scenarios.length,
       counts: r.diff.counts,
       differences: differ.map((d) => ({
@@ -161,6 +162,10 @@ function printSummary(
   // What ran, per side that did not run the hand model alone (the files from C, the files nothing ran).
   const ran = [r.a, r.b].filter((v) => v.ran !== undefined && v.ran.length > 0);
   if (ran.length > 0) lines.push(`ran: ${ran.map((v) => `${v.id}: ${describeRan(v.ran)}`).join("; ")}`);
+  if (r.notReviewed !== undefined)
+    lines.push(
+      `not reviewed (no scenario runs them: outside the model, not run from C): ${r.notReviewed.join(", ")}`,
+    );
   for (const d of differ) {
     lines.push(`  ${d.scenario}: ${d.title}${d.status === "different" ? "" : ` [${d.status}]`}`);
     lines.push(`    ${r.a.id}: ${describe(d.a)}`);

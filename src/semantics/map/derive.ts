@@ -48,8 +48,72 @@ export const STOOD_FOR_FILES: readonly string[] = [
   "include/linux/spinlock.h",
 ];
 
-/** Every file the model covers: changes there are facts or unmodelled changes, never out of scope. */
+/**
+ * Kernel files the environment stands for: the subsystems whose APIs the interpreter's environment
+ * (src/interp/env, its own headers in place of the <linux/...> ones) and the hand model serve the C, and the
+ * drivers the emulator stands in for (OP-TEE behind the TEE client, the STM32 IPCC mailbox controller). None
+ * of them ever runs, and their APIs leave no call step to match a cell by; every scenario's probe uses them,
+ * so a change of theirs makes every cell that ran unknown, naming the subsystem (scenarios/run.ts).
+ */
+export const ENVIRONMENT_FILES: readonly { readonly match: RegExp; readonly what: string }[] = [
+  { match: /^drivers\/of\/|^include\/linux\/of(_\w+)?\.h$/, what: "the devicetree API (of_*)" },
+  {
+    match: /^drivers\/mailbox\/(mailbox\.c|stm32-ipcc\.c)$|^include\/linux\/mailbox_(client|controller)\.h$/,
+    what: "the mailbox framework and the IPCC controller",
+  },
+  {
+    match: /^drivers\/base\/regmap\/|^drivers\/mfd\/syscon\.c$|^include\/linux\/(regmap|mfd\/syscon)\.h$/,
+    what: "regmap and syscon",
+  },
+  { match: /^drivers\/reset\/core\.c$|^include\/linux\/reset\.h$/, what: "the reset controller API" },
+  { match: /^kernel\/irq\/|^include\/linux\/(interrupt|irq|pm_wakeirq)\.h$/, what: "the interrupt API" },
+  { match: /^kernel\/workqueue\.c$|^include\/linux\/workqueue\.h$/, what: "workqueues" },
+  {
+    match: /^drivers\/base\/firmware_loader\/|^include\/linux\/firmware\.h$/,
+    what: "the firmware loader",
+  },
+  { match: /^lib\/idr\.c$|^include\/linux\/idr\.h$/, what: "the IDA allocator" },
+  {
+    match: /^drivers\/virtio\/virtio(_ring)?\.c$|^drivers\/rpmsg\/|^include\/linux\/(virtio\w*|rpmsg\w*)\.h$/,
+    what: "the virtio core and rpmsg",
+  },
+  {
+    match: /^drivers\/tee\/optee\/|^include\/linux\/tee_(drv|core)\.h$/,
+    what: "OP-TEE and the TEE client types",
+  },
+  {
+    match:
+      /^drivers\/base\/(devres|platform)\.c$|^drivers\/base\/power\/wake\w*\.c$|^include\/linux\/(device|platform_device|pm_wakeup)\.h$/,
+    what: "the device core's devres, platform bus and wakeup",
+  },
+  {
+    match: /^mm\/slab_common\.c$|^kernel\/dma\/|^include\/linux\/(slab|dma-mapping|dma-map-ops|io|elf)\.h$/,
+    what: "the allocators, DMA and I/O mappings",
+  },
+  {
+    match:
+      /^include\/linux\/(list|rculist|err|kernel|container_of|string|bitops|overflow|cleanup|mutex|spinlock_types)\.h$/,
+    what: "the kernel's list, error-pointer, string and cleanup helpers",
+  },
+];
+
+/** What the environment stands for in `path` (ENVIRONMENT_FILES), or null. */
+export function environmentOf(path: string): string | null {
+  return ENVIRONMENT_FILES.find((e) => e.match.test(path))?.what ?? null;
+}
+
+/** Every file the model covers by path: changes there are facts or unmodelled changes, never out of scope. */
 export const COVERED_FILES: readonly string[] = [...MODELLED_FILES, ...STOOD_FOR_FILES];
+
+/** Whether the model covers `path`: one of COVERED_FILES, or a file the environment stands for. */
+export function isCovered(path: string): boolean {
+  return COVERED_FILES.includes(path) || environmentOf(path) !== null;
+}
+
+/** Whether the model stands for `path` without running it (STOOD_FOR_FILES, ENVIRONMENT_FILES). */
+export function isStoodFor(path: string): boolean {
+  return STOOD_FOR_FILES.includes(path) || environmentOf(path) !== null;
+}
 
 export function baseline<T>(value: T): Derived<T> {
   return { value, status: "baseline", evidence: [] };

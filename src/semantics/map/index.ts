@@ -9,7 +9,7 @@ import type { Parser } from "web-tree-sitter";
 import type { Series } from "../../series/types.ts";
 import { type DesignFacts, DesignFactsSchema, FACT_PATHS, type FactPath } from "../facts.ts";
 import { deriveCore } from "./core.ts";
-import { COVERED_FILES, isInert, STOOD_FOR_FILES } from "./derive.ts";
+import { COVERED_FILES, isCovered, isInert, isStoodFor } from "./derive.ts";
 import { outsideTouches } from "./outside.ts";
 import { deriveStm32 } from "./stm32.ts";
 import { deriveTee } from "./tee.ts";
@@ -118,7 +118,7 @@ function unmodelledOf(file: FileView): Unmodelled[] {
 
 function outOfScopeOf(view: SeriesView): OutOfScope[] {
   return view.order
-    .filter((path) => !COVERED_FILES.includes(path))
+    .filter((path) => !isCovered(path))
     .map((path) => {
       const file = view.files.get(path);
       const created = file?.complete === true && !file.deleted && /\.c$/.test(path);
@@ -186,7 +186,10 @@ export function mapSeries(series: Series, parser: Parser): MapResult {
     }
 
   const unmodelled: Unmodelled[] = [];
-  for (const path of COVERED_FILES) {
+  for (const path of [
+    ...COVERED_FILES,
+    ...view.order.filter((p) => isCovered(p) && !COVERED_FILES.includes(p)),
+  ]) {
     const file = view.files.get(path);
     if (file === undefined) continue;
     if (/\.[ch]$/.test(path)) consumeExtractedFunctions(file);
@@ -196,7 +199,7 @@ export function mapSeries(series: Series, parser: Parser): MapResult {
   // A change of a stood-for file outside any function it can name counts too (review/run.ts mappedDesign).
   const unmodelledInBase = unmodelled.filter(
     (u) =>
-      (u.function !== null || STOOD_FOR_FILES.includes(u.file)) &&
+      (u.function !== null || isStoodFor(u.file)) &&
       /\.[ch]$/.test(u.file) &&
       view.files.get(u.file)?.complete === false,
   );

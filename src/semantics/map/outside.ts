@@ -5,7 +5,7 @@
  * compatibles the model never binds) leaves the facts alone.
  */
 import { FACT_PATHS, type FactPath } from "../facts.ts";
-import { COVERED_FILES } from "./derive.ts";
+import { isCovered } from "./derive.ts";
 import type { Evidence } from "./types.ts";
 import { type SeriesView, sortedLines } from "./view.ts";
 
@@ -67,7 +67,7 @@ const RULES: readonly Rule[] = [
 export function outsideTouches(view: SeriesView): OutsideTouch[] {
   const out: OutsideTouch[] = [];
   for (const path of view.order) {
-    if (COVERED_FILES.includes(path) || !/\.[ch]$/.test(path)) continue;
+    if (isCovered(path) || !/\.[ch]$/.test(path)) continue;
     const file = view.files.get(path);
     if (file === undefined) continue;
     const changed: { text: string; evidence: Evidence }[] = [];
