@@ -186,6 +186,14 @@ interface FnScope {
 }
 
 /** One program being lowered: its types, and what file scope declared so far. */
+/** GCC's ways to take a type from an expression, which the lowering (with no types of expressions) cannot. */
+const TYPE_FROM_EXPRESSION: ReadonlySet<string> = new Set([
+  "typeof",
+  "__typeof__",
+  "__typeof",
+  "__auto_type",
+]);
+
 export class Lowerer {
   readonly structs = new StructTable();
   private readonly tags = new Map<string, StructRef>();
@@ -394,8 +402,26 @@ export class Lowerer {
       }
       case "type_identifier": {
         const t = this.typedefs.get(n.text) ?? PRIMITIVES[n.text];
+        if (t === undefined && TYPE_FROM_EXPRESSION.has(n.text))
+          throw new LowerError(`${n.text} in a declaration: a type taken from an expression`, lineOf(n));
         if (t === undefined) throw new LowerError(`unknown type name ${n.text}`, lineOf(n));
         return t;
+      }
+      case "macro_type_specifier": {
+        // `typeof(int)`, `typeof(u32)`: the type named; `typeof(x)` of a variable is an expression's type.
+        const name = field(n, "name")?.text ?? "";
+        const d = field(n, "type");
+        if (!TYPE_FROM_EXPRESSION.has(name) || d === null)
+          throw new LowerError(`type ${n.type}: ${n.text.slice(0, 40)}`, lineOf(n));
+        try {
+          return this.typeDescriptor(d);
+        } catch (e) {
+          if (!(e instanceof LowerError)) throw e;
+          throw new LowerError(
+            `${name}(${d.text}) in a declaration: a type taken from an expression`,
+            lineOf(n),
+          );
+        }
       }
       case "struct_specifier":
       case "union_specifier":

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { int32 } from "../../src/interp/values.ts";
+import { int32, NULLP } from "../../src/interp/values.ts";
 import { machine, run } from "./helpers.ts";
 
 const PRINTF = "int printf(const char *fmt, ...);\n";
@@ -183,5 +183,26 @@ int main(void) {
   return 0;
 }`);
     expect(out).toBe("1 6\n");
+  });
+
+  it("declares with typeof(a type), and a type taken from an expression is an unknown saying so", async () => {
+    const m = await machine(`
+int named(void) { typeof(unsigned char) c = 300; return c; }
+int of_var(void) { int a = 3; typeof(a) z = a; return z; }
+int of_deref(int *p) { typeof(*p) x = *p; return x; }
+int automatic(void) { int a = 3; __auto_type y = a + 1; return y; }`);
+    expect(m.call("named")).toMatchObject({ status: "done", value: { v: 44n } });
+    expect(m.call("of_var")).toMatchObject({
+      status: "unknown",
+      what: "unsupported construct: typeof(a) in a declaration: a type taken from an expression",
+    });
+    for (const [fn, what] of [
+      ["of_deref", "typeof"],
+      ["automatic", "__auto_type"],
+    ] as const)
+      expect(m.call(fn, fn === "of_deref" ? [NULLP] : [])).toMatchObject({
+        status: "unknown",
+        what: `unsupported construct: ${what} in a declaration: a type taken from an expression`,
+      });
   });
 });
