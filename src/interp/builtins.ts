@@ -105,6 +105,31 @@ function minmax(which: "min" | "max"): Native {
   };
 }
 
+/** GCC's __builtin_ctz*(): the trailing zero bits of an unsigned `bits`-bit value (of 0: undefined, an unknown). */
+function ctz(bits: number): Native {
+  return (ex, args, line) => {
+    const a = args[0];
+    if (a?.k !== "int") throw ex.unknown("__builtin_ctz() of a non-integer", line);
+    const x = BigInt.asUintN(bits, a.v);
+    if (x === 0n) throw ex.unknown("__builtin_ctz(0), which GCC leaves undefined", line);
+    let n = 0;
+    while (((x >> BigInt(n)) & 1n) === 0n) n++;
+    return intVal(T.int, BigInt(n));
+  };
+}
+
+/** GCC's __builtin_popcount*(): the set bits of an unsigned `bits`-bit value. */
+function popcount(bits: number): Native {
+  return (ex, args, line) => {
+    const a = args[0];
+    if (a?.k !== "int") throw ex.unknown("__builtin_popcount() of a non-integer", line);
+    let x = BigInt.asUintN(bits, a.v);
+    let n = 0;
+    for (; x !== 0n; x >>= 1n) if ((x & 1n) === 1n) n++;
+    return intVal(T.int, BigInt(n));
+  };
+}
+
 const idioms: Record<string, Native> = {
   min: minmax("min"),
   max: minmax("max"),
@@ -115,6 +140,12 @@ const idioms: Record<string, Native> = {
     return intVal(T.int, err.v);
   },
   __builtin_constant_p: () => intVal(T.int, 0n),
+  __builtin_ctz: ctz(32),
+  __builtin_ctzl: ctz(64),
+  __builtin_ctzll: ctz(64),
+  __builtin_popcount: popcount(32),
+  __builtin_popcountl: popcount(64),
+  __builtin_popcountll: popcount(64),
   /** va_end(ap): nothing to release (va_start's object stays with the machine). */
   va_end: () => VOID,
   /** The prelude's list API, before a change: the environment's list monitor (env.ts ListMonitor) is told. */

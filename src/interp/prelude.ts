@@ -120,6 +120,12 @@ static inline int PTR_ERR_OR_ZERO(const void *ptr) { return IS_ERR(ptr) ? (int)P
 #define BIT_ULL(nr) (1ULL << (nr))
 #define GENMASK(h, l) (((~0UL) << (l)) & (~0UL >> (63 - (h))))
 #define GENMASK_ULL(h, l) (((~0ULL) << (l)) & (~0ULL >> (63 - (h))))
+/* include/linux/bitfield.h: a register field by its mask (a non-zero constant), shifted to bit 0 and back. */
+#define __bf_shf(mask) __builtin_ctzll(mask)
+#define FIELD_PREP(mask, val) ((((unsigned long long)(val)) << __bf_shf(mask)) & (mask))
+#define FIELD_GET(mask, reg) (((reg) & (mask)) >> __bf_shf(mask))
+#define FIELD_FIT(mask, val) (!((((unsigned long long)(val)) << __bf_shf(mask)) & ~(unsigned long long)(mask)))
+#define FIELD_MAX(mask) ((mask) >> __bf_shf(mask))
 #define ARRAY_SIZE(arr) (sizeof(arr) / sizeof((arr)[0]))
 #define min_t(type, x, y) min((type)(x), (type)(y))
 #define max_t(type, x, y) max((type)(x), (type)(y))

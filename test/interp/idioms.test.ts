@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type EnvFunction, layered, tableEnvironment } from "../../src/interp/env.ts";
 import { heapEnvironment } from "../../src/interp/heap.ts";
 import { type InterpEvent, instantiate, loadProgram } from "../../src/interp/index.ts";
+import { T } from "../../src/interp/types.ts";
 import { cParser } from "../../src/node/c-parser.ts";
 
 const HEAD = `int printf(const char *fmt, ...);
@@ -72,6 +73,24 @@ int f(void)
 });
 
 describe("interpreter: kernel idioms", () => {
+  it("FIELD_PREP, FIELD_GET, FIELD_FIT, FIELD_MAX and __builtin_ctz/popcount; ctz of 0 is an unknown", async () => {
+    expect(
+      await out(`${HEAD}
+#define FX_MODE GENMASK(6, 4)
+int main(void) {
+  u32 reg = FIELD_PREP(FX_MODE, 5) | BIT(0);
+  printf("%x %u %d %d %u %d %d\\n", reg, (u32)FIELD_GET(FX_MODE, reg), FIELD_FIT(FX_MODE, 7), FIELD_FIT(FX_MODE, 8),
+         (u32)FIELD_MAX(FX_MODE), __builtin_ctz(0x40), __builtin_popcountll(0xf0f0ULL));
+  return 0;
+}`),
+    ).toBe("51 5 1 0 7 6 8\n");
+    const m = await load(`int f(unsigned int x) { return __builtin_ctz(x); }`);
+    expect(m.call("f", [{ k: "int", t: T.uint, v: 0n }])).toMatchObject({
+      status: "unknown",
+      what: "__builtin_ctz(0), which GCC leaves undefined",
+    });
+  });
+
   it("ERR_PTR, IS_ERR, PTR_ERR, IS_ERR_OR_NULL, PTR_ERR_OR_ZERO", async () => {
     expect(
       await out(`${HEAD}

@@ -67,11 +67,12 @@ describe("a TEE client driver run from C with the hand model as the kernel (fixt
     expect(s).toContain(`core rproc_shutdown free mem kmemdup(140) at fixture_tee.c:${lineOf("kmemdup(va")}`);
   });
 
-  it("names its entry with the kernel's string helpers and a __free() scratch string, and leaks nothing", async () => {
+  it("names its entry with the kernel's string helpers, FIELD_PREP/FIELD_GET and a __free() scratch string, and leaks nothing", async () => {
     const r = await cell("boot", ["CONFIG_FIXTURE_NAMED"]);
     expect(r).toMatchObject({ ok: true, errno: 0, finalState: "running", unknown: false, findings: [] });
     const s = steps(r);
-    expect(s).toContain("tee fx_name log info: entry fx-0-tee");
+    // strscpy cut the tag (-E2BIG), scnprintf and sprintf wrote the line, the field came back as packed.
+    expect(s).toContain("tee fx_name log info: entry fx-0-tee (fx-0-te/-7:5)");
     // The scratch string is freed as fx_name returns (its __free), the name by unregister: nothing leaks.
     const kasprintf = `kasprintf(9) at fixture_tee.c:${lineOf("kasprintf(")}`;
     expect(s).toContain(`core fx_name free mem ${kasprintf}`);

@@ -67,6 +67,9 @@ char *kstrndup(const char *s, size_t max, gfp_t gfp);
 char *kasprintf(gfp_t gfp, const char *fmt, ...);
 int snprintf(char *buf, size_t size, const char *fmt, ...);
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list args);
+int sprintf(char *buf, const char *fmt, ...);
+int scnprintf(char *buf, size_t size, const char *fmt, ...);
+ssize_t strscpy(char *dst, const char *src, size_t count);
 static inline size_t strcspn(const char *s, const char *reject)
 {
 	size_t n, i;

@@ -69,6 +69,9 @@ export const KERNEL_UTIL: EnvModule = {
     "devres_add",
     "snprintf",
     "vsnprintf",
+    "sprintf",
+    "scnprintf",
+    "strscpy",
     "synchronize_rcu",
     "cancel_work_sync",
     "atomic_notifier_chain_register",
@@ -180,6 +183,34 @@ export const KERNEL_UTIL: EnvModule = {
           env.machine.write(buf, new Uint8Array([...bytes.subarray(0, n), 0]));
         }
         return ret(bytes.length);
+      },
+      /** lib/vsprintf.c: sprintf() — the whole text and a NUL; its length */
+      sprintf: (call) => {
+        const buf = env.c.ptr(call.args[0], call.name);
+        const bytes = new TextEncoder().encode(env.format(call.args.slice(1)));
+        env.machine.write(buf, new Uint8Array([...bytes, 0]));
+        return ret(bytes.length);
+      },
+      /** lib/vsprintf.c: scnprintf() — as snprintf, but the length written (without the NUL) */
+      scnprintf: (call) => {
+        const buf = env.c.ptr(call.args[0], call.name);
+        const size = Number(int(call.args[1], call.name));
+        if (size <= 0) return ret(0);
+        const bytes = new TextEncoder().encode(env.format(call.args.slice(2)));
+        const n = Math.min(bytes.length, size - 1);
+        env.machine.write(buf, new Uint8Array([...bytes.subarray(0, n), 0]));
+        return ret(n);
+      },
+      /** lib/string.c: strscpy() — at most count-1 bytes and a NUL; the length, or -E2BIG when cut */
+      strscpy: (call) => {
+        const dst = env.c.ptr(call.args[0], call.name);
+        const src = new TextEncoder().encode(env.machine.cstring(call.args[1] ?? NULLP));
+        const count = Number(int(call.args[2], call.name));
+        const E2BIG = -7;
+        if (count <= 0) return intVal(T.long, BigInt(E2BIG));
+        const n = Math.min(src.length, count - 1);
+        env.machine.write(dst, new Uint8Array([...src.subarray(0, n), 0]));
+        return intVal(T.long, BigInt(n < src.length ? E2BIG : n));
       },
       /** lib/vsprintf.c: vsnprintf() — snprintf with the arguments of a va_list */
       vsnprintf: (call) => {
