@@ -217,7 +217,11 @@ export async function runScenario(
     const because = unknownReasons(design, tracked.reads, trace);
     return because.length > 0 ? { unknown: true, unknownBecause: because } : { unknown: false };
   };
-  const reason = linkProblem(tracked.facts) ?? s.notApplicable(tracked.facts);
+  // Whether the design links asks only whether rproc_pa_to_va exists (its signature), which the mapper reads
+  // even where it cannot vouch for the body (map/pa_to_va.ts): the body is read where the model runs it.
+  const link = linkProblem(design.facts);
+  if (link !== null) for (const f of ["tee", "core.paToVa"] as const) tracked.reads.add(f);
+  const reason = link ?? s.notApplicable(tracked.facts);
   const base = { version: design.id, scenario: s.id };
   if (reason !== null) {
     return {

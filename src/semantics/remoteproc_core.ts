@@ -366,10 +366,25 @@ export function rproc_pa_to_va(
 ): { ptr: Ptr; is_iomem: boolean } | null {
   if (!k.facts.core.paToVa)
     throw new Error("rproc_pa_to_va does not exist in this design (core.paToVa is false)");
-  for (const c of r.carveouts) {
+  const hit = paToVaSearch(r.carveouts, pa, len);
+  if (hit === null) return null;
+  const c = r.carveouts[hit.index] as RprocMemEntry;
+  return { ptr: offsetPtr(c.va as Ptr, hit.off), is_iomem: c.is_iomem };
+}
+
+/**
+ * rproc_pa_to_va()'s walk: the first carveout, in list order, that is mapped and holds [pa, pa + len), and
+ * the offset of pa in it (also the oracle the mapper checks a posted rproc_pa_to_va against, map/pa_to_va.ts).
+ */
+export function paToVaSearch(
+  carveouts: readonly Pick<RprocMemEntry, "va" | "dma" | "len">[],
+  pa: number,
+  len: number,
+): { index: number; off: number } | null {
+  for (const [index, c] of carveouts.entries()) {
     if (c.va === null) continue;
     const off = pa - c.dma;
-    if (off >= 0 && off + len <= c.len) return { ptr: offsetPtr(c.va, off), is_iomem: c.is_iomem };
+    if (off >= 0 && off + len <= c.len) return { index, off };
   }
   return null;
 }

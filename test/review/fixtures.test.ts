@@ -400,3 +400,26 @@ describe("a change to a kernel file the environment stands for (the mailbox cont
     expect(unknowns(r)).toEqual(unknowns(await review(teeSeries(), v3(teeSeries()))));
   });
 });
+
+describe("a posted rproc_pa_to_va() that answers differently from the model's walk", () => {
+  it("leaves core.paToVa unknown where the core runs from the model, saying where the two part", async () => {
+    const fx = replaceIn(
+      v3(teeSeries()),
+      "drivers/remoteproc/remoteproc_core.c",
+      /return c->va \+ \(pa - c->dma\);/,
+      "return c->va;",
+    );
+    const { mapped } = await subject(fx, "pa");
+    expect(mapped.status["core.paToVa"]).toBe("unknown");
+    expect(mapped.unknownWhy["core.paToVa"]?.why).toMatch(
+      /not the model's walk of the carveouts: at pa 0x10000001, len 0x0 it returns carveout 0 \+ 0x0/,
+    );
+    const r = await review(teeSeries(), fx);
+    expectHonest(r);
+    const boot = r.diff.scenarios.find((s) => s.scenario === "boot");
+    expect(boot?.status).toBe("unknown");
+    expect(boot?.unknownBecause).toContainEqual(expect.objectContaining({ side: "b", what: "core.paToVa" }));
+    // The unchanged series' own body is the model's walk: known there.
+    expect((await subject(teeSeries(), "pa-base")).mapped.status["core.paToVa"]).toBe("set");
+  });
+});

@@ -3,6 +3,7 @@
  * replayed hunks. Calls are placed by the function the hunk names and by their neighbours inside one run of
  * known lines; wrappers the series defines (rproc_release_fw, rproc_load_fw, …) are resolved by reading them.
  */
+import type { Parser } from "web-tree-sitter";
 import type { CoreFacts, LoadFwCall, ReleaseFwSite } from "../facts.ts";
 import { ReleaseFwSite as ReleaseFwSiteEnum } from "../facts.ts";
 import {
@@ -16,6 +17,7 @@ import {
   setTo,
   unknownAs,
 } from "./derive.ts";
+import { checkPaToVa } from "./pa_to_va.ts";
 import type { Derived, Evidence } from "./types.ts";
 import { emptyFileView, type FileView, runAt, type SeriesView, sortedLines, type VLine } from "./view.ts";
 
@@ -362,15 +364,30 @@ function allocOpsRejectsBothLoaders(core: FileView): Derived<boolean> {
   return baseline(false);
 }
 
-function paToVa(core: FileView, header: FileView): Derived<boolean> {
-  const rows = sortedLines(core).filter(([, l]) => l.fn === "rproc_pa_to_va" && l.added !== null);
+/**
+ * The series adds rproc_pa_to_va(): the model's walk stands for it only where the posted body, run from C,
+ * answers as the model does (pa_to_va.ts); else the fact is unknown, saying where the two part.
+ */
+function paToVa(core: FileView, header: FileView, parser: Parser): Derived<boolean> {
+  const all = sortedLines(core).filter(([, l]) => l.fn === "rproc_pa_to_va");
+  const rows = all.filter(([, l]) => l.added !== null);
   const sig = rows.find(([, l]) => /^\S.*\brproc_pa_to_va\s*\(/.test(l.text));
   if (sig === undefined) return baseline(false);
   for (const [, l] of rows) consume(l);
   for (const file of [core, header])
     for (const [, l] of sortedLines(file))
       if (l.added !== null && /\brproc_pa_to_va\b/.test(l.text)) consume(l);
-  return setTo(true, evidenceOf(sig[1]));
+  const evidence = evidenceOf(sig[1]);
+  // Only a definition the series adds whole is the posted one (an edit of one in the base has no text here).
+  if (rows.length !== all.length)
+    return { ...unknownAs(true, evidence), why: "rproc_pa_to_va() is only partly in the series" };
+  const check = checkPaToVa(parser, rows.map(([, l]) => l.text).join("\n"));
+  if (!check.same)
+    return {
+      ...unknownAs(true, evidence),
+      why: `the posted rproc_pa_to_va() is not the model's walk of the carveouts: ${check.why}`,
+    };
+  return setTo(true, evidence);
 }
 
 function shutdownClearsTableSz(core: FileView): Derived<boolean> {
@@ -391,7 +408,7 @@ function shutdownClearsTableSz(core: FileView): Derived<boolean> {
   return baseline(true);
 }
 
-export function deriveCore(view: SeriesView): CoreDerived {
+export function deriveCore(view: SeriesView, parser: Parser): CoreDerived {
   const core = view.files.get(CORE_C) ?? emptyFileView(CORE_C);
   const internal = view.files.get(CORE_INTERNAL_H) ?? emptyFileView(CORE_INTERNAL_H);
   const header = view.files.get(RPROC_H) ?? emptyFileView(RPROC_H);
@@ -408,7 +425,7 @@ export function deriveCore(view: SeriesView): CoreDerived {
     releaseFwCalls: releaseFwCalls(files, core, releaseFwOp.value),
     elfDefaultsUnless: elfDefaultsUnless(core),
     allocOpsRejectsBothLoaders: allocOpsRejectsBothLoaders(core),
-    paToVa: paToVa(core, header),
+    paToVa: paToVa(core, header, parser),
     shutdownClearsTableSz: shutdownClearsTableSz(core),
   };
 }

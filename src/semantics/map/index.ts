@@ -133,7 +133,7 @@ function outOfScopeOf(view: SeriesView): OutOfScope[] {
 /** Derives the design facts of a series from its diff. */
 export function mapSeries(series: Series, parser: Parser): MapResult {
   const view = replaySeries(parser, series);
-  const core = deriveCore(view);
+  const core = deriveCore(view, parser);
   const tee = deriveTee(parser, view);
   const stm32 = deriveStm32(parser, view);
   const derived = new Map<FactPath, Derived<unknown>>();
@@ -167,7 +167,7 @@ export function mapSeries(series: Series, parser: Parser): MapResult {
   for (const path of FACT_PATHS)
     if (status[path] === "unknown")
       unknownWhy[path] = {
-        why: "the series changes it in a way the mapper cannot read",
+        why: derived.get(path)?.why ?? "the series changes it in a way the mapper cannot read",
         files: [...new Set((evidence[path] ?? []).map((e) => e.file))],
       };
   // Baseline means untouched: files outside the model that define or call what it runs.

@@ -54,4 +54,6 @@ export interface Derived<T> {
   value: T;
   status: FactStatus;
   evidence: Evidence[];
+  /** Why an unknown one is unknown, when the rule can say more than that it cannot read the change. */
+  why?: string;
 }
