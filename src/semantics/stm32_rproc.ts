@@ -137,6 +137,10 @@ function stm32_rproc_set_hold_boot(k: Kernel, r: Rproc, hold: boolean): Promise<
 }
 
 /** models stm32_rproc.c: stm32_rproc_request_shutdown() — "detach" on the shutdown channel unless OFFLINE/CRASHED */
+/** The model's stop steps that never fail (void in the C): a stop function may call them unchecked. */
+export const STEPS_WITHOUT_ERROR: readonly string[] = ["stm32_rproc_request_shutdown"];
+
+/** models stm32_rproc.c: stm32_rproc_request_shutdown() — asks the firmware to shut down (void) */
 function stm32_rproc_request_shutdown(k: Kernel, r: Rproc): Promise<number> {
   return k.call("stm32", "stm32_rproc_request_shutdown", () => {
     const d = ddataOf(r);

@@ -9,7 +9,7 @@ import { builtinSubject, type ReviewReport, runReview, seriesSubject } from "../
 import { FACT_PATHS } from "../../src/semantics/facts.ts";
 import { mapSeries } from "../../src/semantics/map/index.ts";
 import { builtinVersion } from "../../src/semantics/versions.ts";
-import { type FxSeries, replaceIn, teeSeries } from "../fixtures/map/build.ts";
+import { editFile, type FxSeries, replaceIn, teeSeries } from "../fixtures/map/build.ts";
 import { seriesOf } from "../map/helpers.ts";
 
 const TEE = "drivers/remoteproc/remoteproc_tee.c";
@@ -421,5 +421,50 @@ describe("a posted rproc_pa_to_va() that answers differently from the model's wa
     expect(boot?.unknownBecause).toContainEqual(expect.objectContaining({ side: "b", what: "core.paToVa" }));
     // The unchanged series' own body is the model's walk: known there.
     expect((await subject(teeSeries(), "pa-base")).mapped.status["core.paToVa"]).toBe("set");
+  });
+});
+
+describe("a TEE stop function whose control flow is not the model's sequence of steps", () => {
+  const STM32 = "drivers/remoteproc/stm32_rproc.c";
+  const RET = /return ret \? ret : stm32_rproc_release\(rproc\);/;
+
+  it("leaves stm32.teeStopSteps unknown, naming the line, where the STM32 driver runs from the model", async () => {
+    // The error of rproc_tee_stop() no longer stops the release: the same calls, another flow.
+    const fx = replaceIn(v3(teeSeries()), STM32, RET, "return stm32_rproc_release(rproc);");
+    const { mapped } = await subject(fx, "stop");
+    expect(mapped.status["stm32.teeStopSteps"]).toBe("unknown");
+    expect(mapped.unknownWhy["stm32.teeStopSteps"]?.why).toMatch(
+      /stm32_rproc_tee_stop\(\) is not the sequence of steps the model runs .*: line \d+: ret = rproc_tee_stop\(rproc\); \(not followed by if \(ret\) return ret;\)/,
+    );
+    const r = await review(teeSeries(), fx);
+    expectHonest(r);
+    const shutdown = r.diff.scenarios.find((s) => s.scenario === "shutdown");
+    expect(shutdown?.status).toBe("unknown");
+    expect(shutdown?.unknownBecause).toContainEqual(
+      expect.objectContaining({ side: "b", what: "stm32.teeStopSteps" }),
+    );
+  });
+
+  it("reads the same steps written as a checked call with a log before the return", async () => {
+    const fx = editFile(v3(teeSeries()), STM32, (lines) =>
+      lines.flatMap((l) =>
+        RET.test(l)
+          ? [
+              "+\tif (ret) {",
+              '+\t\tdev_err(&rproc->dev, "stop: %d\\n", ret);',
+              "+\t\treturn ret;",
+              "+\t}",
+              "+\treturn stm32_rproc_release(rproc);",
+            ]
+          : [l],
+      ),
+    );
+    const { mapped } = await subject(fx, "stop-logged");
+    expect(mapped.status["stm32.teeStopSteps"]).toBe("set");
+    expect(mapped.facts.stm32.teeStopSteps).toEqual([
+      "stm32_rproc_request_shutdown",
+      "rproc_tee_stop",
+      "stm32_rproc_release",
+    ]);
   });
 });

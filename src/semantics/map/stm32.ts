@@ -3,10 +3,11 @@
  * binding (the if/then block of the TEE compatible, reconstructed from the hunks' lines).
  */
 
-import type { Parser } from "web-tree-sitter";
+import type { Node, Parser } from "web-tree-sitter";
 import { escapeRegExp } from "../../regexp.ts";
 import type { RprocOpName, Stm32Facts } from "../facts.ts";
 import { RprocOpName as RprocOpNameEnum } from "../facts.ts";
+import { STEPS_WITHOUT_ERROR } from "../stm32_rproc.ts";
 import { calleeName, callsIn } from "./c.ts";
 import {
   baseline,
@@ -103,12 +104,116 @@ function teeStopSteps(
     const name = calleeName(c);
     if (name !== null && !LOGS.test(name) && !steps.includes(name)) steps.push(name);
   }
+  const flow = tree === null ? "it cannot be parsed" : stepsFlowProblem(tree.rootNode, file, rows);
   tree?.delete();
   for (const [, l] of rows) consume(l);
+  if (flow !== null)
+    return {
+      ...unknownAs(steps, rows.flatMap(([, l]) => evidenceOf(l)).slice(0, 1)),
+      why: `${stop}() is not the sequence of steps the model runs (each called with the rproc in turn, the first error returned): ${flow}`,
+    };
   // The steps the stop function calls are read with it when the series defines them in this file.
   if (file)
     for (const [, l] of sortedLines(file)) if (l.fn !== null && steps.includes(l.fn) && l.added) consume(l);
   return setTo(steps, rows.flatMap(([, l]) => evidenceOf(l)).slice(0, 1));
+}
+
+/**
+ * Why the stop function's body is not what the model's stm32_rproc_tee_stop runs (each step called with the
+ * rproc in order, the first non-zero return returned), or null when it is: declarations, log calls,
+ * `err = step(rproc); if (err) return err;` (the check may log first), a call of a step the file defines
+ * `void`, and a last `return step(rproc);` or `return 0;`.
+ */
+function stepsFlowProblem(root: Node, file: FileView | undefined, rows: readonly Row[]): string | null {
+  const fn = root.descendantsOfType("function_definition")[0];
+  const body = fn?.childForFieldName("body");
+  const param = fn
+    ?.descendantsOfType("parameter_declaration")[0]
+    ?.descendantsOfType("identifier")
+    .at(-1)?.text;
+  if (fn == null || body == null || param === undefined) return "its definition cannot be read";
+  const stmts = body.namedChildren.filter((n): n is Node => n !== null && n.type !== "comment");
+  const stepCall = (n: Node | null | undefined): string | null => {
+    if (n?.type !== "call_expression") return null;
+    const name = calleeName(n);
+    const args = n.childForFieldName("arguments")?.namedChildren ?? [];
+    return name !== null && !LOGS.test(name) && args.length === 1 && args[0]?.text === param ? name : null;
+  };
+  const isLog = (n: Node): boolean => {
+    const e = n.type === "expression_statement" ? n.namedChildren[0] : null;
+    const name = e?.type === "call_expression" ? calleeName(e) : null;
+    return name !== null && LOGS.test(name);
+  };
+  const definedVoid = (name: string): boolean =>
+    (file === undefined ? rows : sortedLines(file)).some(([, l]) =>
+      new RegExp(`^(?:static\\s+)?(?:inline\\s+)?void\\s+${escapeRegExp(name)}\\s*\\(`).test(l.text),
+    );
+  for (let i = 0; i < stmts.length; i++) {
+    const st = stmts[i] as Node;
+    const line = rows[st.startPosition.row]?.[1].added?.line;
+    const at = `${line === undefined ? "" : `line ${line}: `}${st.text.split("\n")[0]?.trim()}`;
+    if (st.type === "declaration") {
+      if (st.descendantsOfType("init_declarator").length > 0) return `${at} (a declaration with a value)`;
+      continue;
+    }
+    if (isLog(st)) continue;
+    if (st.type === "expression_statement") {
+      const e = st.namedChildren[0];
+      const plain = stepCall(e);
+      if (plain !== null) {
+        if (!definedVoid(plain) && !STEPS_WITHOUT_ERROR.includes(plain))
+          return `${at} (the value of ${plain}() is not checked)`;
+        continue;
+      }
+      if (e?.type === "assignment_expression" && e.childForFieldName("left")?.type === "identifier") {
+        const v = e.childForFieldName("left")?.text;
+        if (stepCall(e.childForFieldName("right")) === null) return `${at} (not a step of the rproc)`;
+        const check = stmts[i + 1];
+        // `return v ? v : step(rproc);` last: the same as `if (v) return v; return step(rproc);`.
+        const t = check?.type === "return_statement" ? check.namedChildren[0] : null;
+        if (
+          i + 2 === stmts.length &&
+          t?.type === "conditional_expression" &&
+          t.childForFieldName("condition")?.text === v &&
+          t.childForFieldName("consequence")?.text === v &&
+          stepCall(t.childForFieldName("alternative")) !== null
+        )
+          return null;
+        if (check === undefined || !returnsOnError(check, v ?? "", isLog))
+          return `${at} (not followed by if (${v}) return ${v};)`;
+        i++;
+        continue;
+      }
+      return `${at}`;
+    }
+    if (st.type === "return_statement" && i === stmts.length - 1) {
+      const v = st.namedChildren[0];
+      if (v === undefined || v === null || v.text === "0" || stepCall(v) !== null) continue;
+      return `${at} (returns neither 0 nor a step's value)`;
+    }
+    return at;
+  }
+  return null;
+}
+
+/** Whether `n` is `if (v) return v;`, or the same with log calls before the return, and no else. */
+function returnsOnError(n: Node, v: string, isLog: (n: Node) => boolean): boolean {
+  if (n.type !== "if_statement" || n.childForFieldName("alternative") !== null) return false;
+  const cond = n.childForFieldName("condition")?.text.replace(/\s+/g, "");
+  if (cond !== `(${v})` && cond !== `(${v}!=0)`) return false;
+  const then = n.childForFieldName("consequence");
+  const stmts =
+    then?.type === "compound_statement"
+      ? then.namedChildren.filter((x): x is Node => x !== null && x.type !== "comment")
+      : then
+        ? [then]
+        : [];
+  const last = stmts.at(-1);
+  return (
+    last?.type === "return_statement" &&
+    last.namedChildren[0]?.text === v &&
+    stmts.slice(0, -1).every((x) => isLog(x))
+  );
 }
 
 function procId(file: FileView | undefined): Pick<Stm32Derived, "procIdProperty" | "procIdRequired"> {
