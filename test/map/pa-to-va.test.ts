@@ -29,7 +29,7 @@ const body = (
 describe("a posted rproc_pa_to_va() run against the model's walk", () => {
   it("passes bodies written differently that answer the same (an early return, a signed offset and a break)", async () => {
     const parser = await cParser();
-    expect(checkPaToVa(parser, body())).toEqual({ same: true, probes: 180 });
+    expect(checkPaToVa(parser, body())).toEqual({ same: true, probes: 105 });
     const other = `${SIG}
 {
 	struct rproc_mem_entry *e;
