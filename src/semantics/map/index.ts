@@ -9,7 +9,7 @@ import type { Parser } from "web-tree-sitter";
 import type { Series } from "../../series/types.ts";
 import { type DesignFacts, DesignFactsSchema, FACT_PATHS, type FactPath } from "../facts.ts";
 import { deriveCore } from "./core.ts";
-import { COVERED_FILES, isCovered, isInert, isStoodFor } from "./derive.ts";
+import { COVERED_FILES, environmentOf, isCovered, isInert, isStoodFor } from "./derive.ts";
 import { outsideTouches } from "./outside.ts";
 import { deriveStm32 } from "./stm32.ts";
 import { deriveTee } from "./tee.ts";
@@ -186,10 +186,7 @@ export function mapSeries(series: Series, parser: Parser): MapResult {
     }
 
   const unmodelled: Unmodelled[] = [];
-  for (const path of [
-    ...COVERED_FILES,
-    ...view.order.filter((p) => isCovered(p) && !COVERED_FILES.includes(p)),
-  ]) {
+  for (const path of [...COVERED_FILES, ...view.order.filter((p) => environmentOf(p) !== null)]) {
     const file = view.files.get(path);
     if (file === undefined) continue;
     if (/\.[ch]$/.test(path)) consumeExtractedFunctions(file);

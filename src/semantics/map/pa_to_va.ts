@@ -11,7 +11,7 @@ import { heapEnvironment } from "../../interp/heap.ts";
 import { instantiate, loadProgram, type Machine } from "../../interp/index.ts";
 import type { Value } from "../../interp/memory.ts";
 import { T } from "../../interp/types.ts";
-import { intVal } from "../../interp/values.ts";
+import { int32, intVal } from "../../interp/values.ts";
 import { paToVaSearch } from "../remoteproc_core.ts";
 
 /** The carveouts of the check, in list order: the second is not mapped and shadows part of the third. */
@@ -21,6 +21,9 @@ const CARVEOUTS: readonly { dma: number; len: number; mapped: boolean; io: boole
   { dma: 0x10000040, len: 0x30, mapped: true, io: true },
   { dma: 0x30000000, len: 0x40, mapped: true, io: false },
 ];
+
+/** probe_ask's answer: carveout index * SLOT + offset (offsets stay below BACKING < SLOT). */
+const SLOT = 4096;
 
 /** Bytes behind each mapped carveout: more than its length, so that even one past its end is its own. */
 const BACKING = 0x80;
@@ -67,7 +70,7 @@ void probe_add(int i, u64 dma, u64 len, int mapped, int io)
 }
 
 /*
- * Carveout index * 4096 + offset of the answer; -1: NULL; -2: a pointer into no carveout's bytes. is_iomem
+ * Carveout index * ${SLOT} + offset of the answer; -1: NULL; -2: a pointer into no carveout's bytes. is_iomem
  * starts as preset (the opposite of the answer expected: a function that does not set it is seen).
  */
 long probe_ask(u64 pa, u64 len, int want_io, int preset)
@@ -82,7 +85,7 @@ long probe_ask(u64 pa, u64 len, int want_io, int preset)
 		return -1;
 	for (i = 0; i < ${CARVEOUTS.length}; i++)
 		if (p >= probe_backing[i] && p < probe_backing[i] + ${BACKING})
-			return i * 4096 + (p - probe_backing[i]);
+			return i * ${SLOT} + (p - probe_backing[i]);
 	return -2;
 }
 
@@ -107,9 +110,14 @@ export function checkPaToVa(parser: Parser, text: string): PaToVaCheck {
     return { same: false, why: `it cannot be read here (${e instanceof Error ? e.message : String(e)})` };
   }
   const u64 = (n: number): Value => intVal(T.ullong, BigInt(n));
-  const i32 = (n: number): Value => intVal(T.int, BigInt(n));
   for (const [i, c] of CARVEOUTS.entries()) {
-    const r = m.call("probe_add", [i32(i), u64(c.dma), u64(c.len), i32(c.mapped ? 1 : 0), i32(c.io ? 1 : 0)]);
+    const r = m.call("probe_add", [
+      int32(i),
+      u64(c.dma),
+      u64(c.len),
+      int32(c.mapped ? 1 : 0),
+      int32(c.io ? 1 : 0),
+    ]);
     if (r.status !== "done")
       return { same: false, why: `the check could not lay out its carveouts (${r.status})` };
   }
@@ -123,23 +131,23 @@ export function checkPaToVa(parser: Parser, text: string): PaToVaCheck {
       ? "NULL"
       : v === -2
         ? "a pointer into no carveout"
-        : `carveout ${Math.floor(v / 4096)} + 0x${(v % 4096).toString(16)}`;
+        : `carveout ${Math.floor(v / SLOT)} + 0x${(v % SLOT).toString(16)}`;
   let probes = 0;
+  // is_iomem NULL (the function must not write through it) once per address.
   for (const pa of ADDRESSES)
-    // is_iomem NULL (the function must not write through it) once per address.
     for (const len of LENGTHS)
       for (const wantIo of len === 0x10 ? [1, 0] : [1]) {
         const at = `pa 0x${pa.toString(16)}, len 0x${len.toString(16)}${wantIo === 0 ? ", is_iomem NULL" : ""}`;
         const hit = paToVaSearch(model, pa, len);
         const io = hit !== null && CARVEOUTS[hit.index]?.io === true;
-        const r = m.call("probe_ask", [u64(pa), u64(len), i32(wantIo), i32(io ? 0 : 1)]);
+        const r = m.call("probe_ask", [u64(pa), u64(len), int32(wantIo), int32(io ? 0 : 1)]);
         if (r.status !== "done")
           return {
             same: false,
             why: `run from C at ${at}, it ended ${r.status}${"what" in r ? `: ${r.what}` : ""}`,
           };
         const got = r.value.k === "int" ? Number(r.value.v) : Number.NaN;
-        const want = hit === null ? -1 : hit.index * 4096 + hit.off;
+        const want = hit === null ? -1 : hit.index * SLOT + hit.off;
         if (got !== want)
           return { same: false, why: `at ${at} it returns ${say(got)} where the model returns ${say(want)}` };
         if (hit !== null && wantIo === 1) {
