@@ -890,6 +890,9 @@ export class Lowerer {
       case "call_expression": {
         const args = named(need(field(n, "arguments"), "arguments", n)).map((a) => this.expr(a));
         const callee = need(field(n, "function"), "callee", n);
+        // `typeof(e->x) v;`: tree-sitter reads a call of typeof (and an error after it).
+        if (callee.type === "identifier" && TYPE_FROM_EXPRESSION.has(callee.text))
+          throw new LowerError(`${n.text} in a declaration: a type taken from an expression`, line);
         // `(u32)(x)`: tree-sitter cannot know u32 is a type and reads a call; it is a cast.
         const cast = this.typedefIn(callee);
         if (cast !== null) {

@@ -190,8 +190,14 @@ int main(void) {
 int named(void) { typeof(unsigned char) c = 300; return c; }
 int of_var(void) { int a = 3; typeof(a) z = a; return z; }
 int of_deref(int *p) { typeof(*p) x = *p; return x; }
-int automatic(void) { int a = 3; __auto_type y = a + 1; return y; }`);
+int automatic(void) { int a = 3; __auto_type y = a + 1; return y; }
+struct holder { unsigned int session; };
+int of_member(struct holder *h) { typeof(h->session) s; s = 1; return s; }`);
     expect(m.call("named")).toMatchObject({ status: "done", value: { v: 44n } });
+    expect(m.call("of_member", [NULLP])).toMatchObject({
+      status: "unknown",
+      what: "unsupported construct: typeof(h->session) in a declaration: a type taken from an expression",
+    });
     expect(m.call("of_var")).toMatchObject({
       status: "unknown",
       what: "unsupported construct: typeof(a) in a declaration: a type taken from an expression",
