@@ -468,3 +468,64 @@ describe("a TEE stop function whose control flow is not the model's sequence of 
     ]);
   });
 });
+
+describe("a probe branch for the TEE compatible that is not the model's", () => {
+  const STM32 = "drivers/remoteproc/stm32_rproc.c";
+  // What the mapper says of the probe's changes it cannot explain.
+  const why = (m: Awaited<ReturnType<typeof subject>>["mapped"]) =>
+    (m.unmodelledInBase ?? [])
+      .filter((u) => u.function === "stm32_rproc_probe" && u.file === STM32)
+      .map((u) => `line ${u.line}: ${u.summary}`)
+      .join("\n");
+  const DEPARTS = "the probe's branch for st,stm32mp1-m4-tee departs from the model's here";
+
+  it("leaves the probe a change no fact describes, at the posted line, when rproc_tee_register()'s error no longer fails it", async () => {
+    // The same calls; the error of rproc_tee_register() is only logged.
+    const fx = editFile(v3(teeSeries()), STM32, (lines) => {
+      const at = lines.findIndex((l) => /rproc_tee_register\(dev, rproc, id\);/.test(l));
+      return [...lines.slice(0, at + 1), '+\t\tdev_dbg(dev, "tee: %d\\n", ret);', ...lines.slice(at + 3)];
+    });
+    const { mapped } = await subject(fx, "register");
+    // The compatible itself is read: the world's device tree uses it, whether the probe runs from C or not.
+    expect(mapped.status["stm32.teeCompatible"]).toBe("set");
+    expect(why(mapped)).toMatch(
+      new RegExp(
+        `line \\d+: \\+ ret = rproc_tee_register\\(dev, rproc, id\\); \\(${DEPARTS}: the branch ends here, where the model then runs if \\(ret\\) return ret;\\)`,
+      ),
+    );
+    const r = await review(teeSeries(), fx);
+    expectHonest(r);
+    const boot = r.diff.scenarios.find((s) => s.scenario === "boot");
+    expect(boot?.status).toBe("unknown");
+    expect(boot?.unknownBecause).toContainEqual(
+      expect.objectContaining({ side: "b", what: "stm32_rproc_probe()" }),
+    );
+  });
+
+  it("names the line of a register call given another proc id, or an other branch allocating another table", async () => {
+    const id = replaceIn(
+      v3(teeSeries()),
+      STM32,
+      /rproc_tee_register\(dev, rproc, id\);/,
+      "rproc_tee_register(dev, rproc, 0);",
+    );
+    expect(why((await subject(id, "id")).mapped)).toContain(
+      `+ ret = rproc_tee_register(dev, rproc, 0); (${DEPARTS}: where the model runs ret = rproc_tee_register(dev, rproc, id);)`,
+    );
+    const other = editFile(v3(teeSeries()), STM32, (lines) => {
+      const at = lines.findIndex((l) => /^\+\t\} else \{$/.test(l));
+      return lines.map((l, i) => (i === at + 1 ? l.replace("&st_rproc_ops", "&st_rproc_tee_ops") : l));
+    });
+    expect(why((await subject(other, "other")).mapped)).toContain(
+      `+ rproc = devm_rproc_alloc(dev, np->name, &st_rproc_tee_ops, NULL, sizeof(*ddata)); (${DEPARTS}: the other compatibles are not allocated with st_rproc_ops as the model does)`,
+    );
+    // Comments, logs and declarations in the branch are not departures.
+    const logged = editFile(v3(teeSeries()), STM32, (lines) =>
+      lines.flatMap((l) =>
+        /^\+\t\tif \(ret\)$/.test(l) ? ["+\t\t/* checked */", '+\t\tdev_dbg(dev, "ret\\n");', l] : [l],
+      ),
+    );
+    expect(why((await subject(logged, "logged")).mapped)).toBe("");
+    expect(why((await subject(v3(teeSeries()), "base")).mapped)).toBe("");
+  });
+});

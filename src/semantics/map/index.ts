@@ -83,13 +83,14 @@ function unmodelledOf(file: FileView): Unmodelled[] {
     prev = n;
     if (isInert(l.text)) continue;
     const a = l.added;
-    if (a === null || l.consumed) {
+    if (a === null || (l.consumed && l.unread === undefined)) {
       cur = null;
       continue;
     }
     if (cur && cur.first.patch === a.patch && cur.first.function === a.function) cur.count++;
     else {
-      cur = { first: a, summary: `+ ${l.text.trim()}`, count: 1 };
+      const why = l.unread === undefined ? "" : ` (${l.unread})`;
+      cur = { first: a, summary: `+ ${l.text.trim()}${why}`, count: 1 };
       runs.push(cur);
     }
   }

@@ -47,7 +47,114 @@ function blockFrom(rows: Row[], start: number): Row[] {
   return out;
 }
 
-function teeCompatible(file: FileView | undefined): Derived<string | null> {
+/**
+ * Where and why the probe's branch for the TEE compatible is not what the model's stm32_rproc_probe runs for
+ * it, or null when it is: the proc id read (`ret = of_property_read_u32(np, "...", &id);` and its check), then
+ * `rproc = devm_rproc_alloc(dev, np->name, &<the TEE ops table>, NULL, sizeof(*ddata));` and
+ * `if (!rproc) return -ENOMEM;`, then `ret = rproc_tee_register(dev, rproc, id);` and its check returning the
+ * error, log calls anywhere; and an else that allocates with st_rproc_ops in the same way. `rows` are the
+ * branch's lines (the if statement through its closing brace), `table` the TEE ops table's name.
+ */
+function teeBranchProblem(
+  parser: Parser,
+  rows: readonly Row[],
+  table: string | null,
+): { line: VLine | undefined; why: string } | null {
+  const tree = parser.parse(`void f(void)\n{\n${rows.map(([, l]) => l.text).join("\n")}\n}`);
+  try {
+    const body = tree?.rootNode.descendantsOfType("function_definition")[0]?.childForFieldName("body");
+    const branch = body?.namedChildren.find((n) => n?.type === "if_statement");
+    if (branch == null) return { line: rows[0]?.[1], why: "the branch cannot be parsed" };
+    // The posted line a node starts on (the wrapper adds two lines before the rows).
+    const at = (n: Node, why: string) => ({ line: rows[n.startPosition.row - 2]?.[1], why });
+    // A statement's text without comments and blanks.
+    const flat = (n: Node | null | undefined): string =>
+      (n?.text ?? "").replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, "").replace(/\s+/g, "");
+    const isLog = (n: Node): boolean => {
+      const e = n.type === "expression_statement" ? n.namedChildren[0] : null;
+      const name = e?.type === "call_expression" ? calleeName(e) : null;
+      return name !== null && LOGS.test(name);
+    };
+    const stmtsOf = (n: Node | null | undefined): Node[] => {
+      const inner = n?.type === "else_clause" ? n.namedChildren[0] : n;
+      const all = inner?.type === "compound_statement" ? inner.namedChildren : inner ? [inner] : [];
+      // Declarations without a value declare only (one with a value is a statement the model lacks).
+      const plainDecl = (x: Node): boolean =>
+        x.type === "declaration" && x.descendantsOfType("init_declarator").length === 0;
+      return all.filter((x): x is Node => x !== null && x.type !== "comment" && !isLog(x) && !plainDecl(x));
+    };
+    // `if (v) ...` whose body (logs aside) is only a return of the error: `return v;` or `return -E...;`, or
+    // `return dev_err_probe(dev, v, ...);`.
+    const returnsError = (n: Node | undefined, v: string): boolean => {
+      if (n?.type !== "if_statement" || n.childForFieldName("alternative") !== null) return false;
+      if (flat(n.childForFieldName("condition")) !== `(${v})`) return false;
+      const then = stmtsOf(n.childForFieldName("consequence"));
+      const r = flat(then[0]);
+      return (
+        then.length === 1 &&
+        (r === `return${v};` || /^return-E[A-Z]+;$/.test(r) || r.startsWith(`returndev_err_probe(dev,${v},`))
+      );
+    };
+    const alloc = (n: Node | undefined, ops: string): boolean =>
+      flat(n) === `rproc=devm_rproc_alloc(dev,np->name,&${ops},NULL,sizeof(*ddata));`;
+    const then = stmtsOf(branch.childForFieldName("consequence"));
+    let i = 0;
+    let id = "0";
+    const read = /^ret=of_property_read_u32\(np,"[^"]+",&(\w+)\);$/.exec(flat(then[0]));
+    if (read) {
+      const check = then[1];
+      // Not required: a check that only logs (the model reads 0 then).
+      const logsOnly =
+        check?.type === "if_statement" &&
+        flat(check.childForFieldName("condition")) === "(ret)" &&
+        check.childForFieldName("alternative") === null &&
+        stmtsOf(check.childForFieldName("consequence")).length === 0;
+      if (check === undefined || !(returnsError(check, "ret") || logsOnly))
+        return at(check ?? (then[0] as Node), "the proc id read is not checked as the model checks it");
+      id = read[1] ?? "";
+      i = 2;
+    }
+    if (table === null) return at(branch, "no TEE ops table is read for the branch");
+    const steps: [(n: Node | undefined) => boolean, string][] = [
+      [(n) => alloc(n, table), `rproc = devm_rproc_alloc(dev, np->name, &${table}, NULL, sizeof(*ddata));`],
+      [(n) => flat(n) === "if(!rproc)return-ENOMEM;", "if (!rproc) return -ENOMEM;"],
+      [
+        (n) => flat(n) === `ret=rproc_tee_register(dev,rproc,${id});`,
+        `ret = rproc_tee_register(dev, rproc, ${id});`,
+      ],
+      [(n) => returnsError(n, "ret"), "if (ret) return ret;"],
+    ];
+    for (const [ok, want] of steps) {
+      const n = then[i];
+      const last = then[i - 1];
+      if (!ok(n))
+        return n
+          ? at(n, `where the model runs ${want}`)
+          : at(last ?? branch, `the branch ends here, where the model then runs ${want}`);
+      i++;
+    }
+    if (then[i] !== undefined) return at(then[i] as Node, "the model's branch ends before it");
+    const other = stmtsOf(branch.childForFieldName("alternative"));
+    if (
+      other.length !== 2 ||
+      !alloc(other[0], "st_rproc_ops") ||
+      flat(other[1]) !== "if(!rproc)return-ENOMEM;"
+    )
+      return at(
+        other[0] ?? branch,
+        "the other compatibles are not allocated with st_rproc_ops as the model does",
+      );
+    return null;
+  } finally {
+    tree?.delete();
+  }
+}
+
+function teeCompatible(
+  parser: Parser,
+  file: FileView | undefined,
+  table: string | null,
+): Derived<string | null> {
   const compat = added(file).filter(
     ([, l]) => l.fn === "stm32_rproc_match" && /\.compatible\s*=\s*"/.test(l.text),
   );
@@ -60,18 +167,27 @@ function teeCompatible(file: FileView | undefined): Derived<string | null> {
   for (const [, l] of compat) consume(l);
   if (chosen === undefined || at === undefined) return unknownAs(null, evidence);
   // The probe branch taken for that compatible is read by the procId and unregister rules; the branch itself
-  // (alloc with the TEE ops, rproc_tee_register) is what a TEE compatible means.
-  if (branch && file) for (const [, l] of blockFrom(sortedLines(file), branch[0])) if (l.added) consume(l);
+  // (alloc with the TEE ops, rproc_tee_register) is what a TEE compatible means. A branch of another shape is a change no fact describes, at the line where it departs (unmodelled code of
+  // stm32_rproc_probe: unknown where the model runs the probe, decided by the C where the C runs).
+  if (branch && file) {
+    const rows = blockFrom(sortedLines(file), branch[0]);
+    for (const [, l] of rows) if (l.added) consume(l);
+    const problem = teeBranchProblem(parser, rows, table);
+    const line = problem?.line?.added ? problem.line : branch[1];
+    if (problem !== null)
+      line.unread = `the probe's branch for ${chosen} departs from the model's here: ${problem.why}`;
+  }
   return setTo(chosen, evidence);
 }
 
 function teeOps(
   parser: Parser,
   file: FileView | undefined,
-): { ops: Derived<Stm32Facts["teeOps"]>; rows: Row[] } {
+): { ops: Derived<Stm32Facts["teeOps"]>; rows: Row[]; table: string | null } {
   const member = /^\s*\.(\w+)\s*=\s*(rproc_tee_\w+)\s*,?\s*$/;
   const hit = added(file).find(([, l]) => l.fn !== null && member.test(l.text));
-  if (file === undefined || hit === undefined || hit[1].fn === null) return { ops: baseline(null), rows: [] };
+  if (file === undefined || hit === undefined || hit[1].fn === null)
+    return { ops: baseline(null), rows: [], table: null };
   const run = runAt(file, hit[1].fn, hit[0]);
   const tree = parser.parse(run.map(([, l]) => l.text).join("\n"));
   const ops: Partial<Record<RprocOpName, string>> = {};
@@ -86,7 +202,7 @@ function teeOps(
   tree?.delete();
   for (const [, l] of run) consume(l);
   const evidence = run.flatMap(([, l]) => evidenceOf(l)).slice(0, 1);
-  return { ops: unread ? unknownAs(ops, evidence) : setTo(ops, evidence), rows: run };
+  return { ops: unread ? unknownAs(ops, evidence) : setTo(ops, evidence), rows: run, table: hit[1].fn };
 }
 
 function teeStopSteps(
@@ -357,8 +473,8 @@ function bindingFacts(
 
 export function deriveStm32(parser: Parser, view: SeriesView): Stm32Derived {
   const file = view.files.get(STM32_C);
-  const compat = teeCompatible(file);
   const ops = teeOps(parser, file);
+  const compat = teeCompatible(parser, file, ops.table);
   return {
     teeCompatible: compat,
     teeOps: ops.ops,

@@ -17,6 +17,11 @@ export interface VLine {
   /** Function (or struct, or initialised variable) around the line, as last seen. */
   fn: string | null;
   consumed: boolean;
+  /**
+   * A rule read the line and found the code departing from the model there (why, in words): the line stays
+   * an unexplained change, whatever consumed it.
+   */
+  unread?: string;
 }
 
 export interface Deletion {
