@@ -529,3 +529,35 @@ describe("a probe branch for the TEE compatible that is not the model's", () => 
     expect(why((await subject(v3(teeSeries()), "base")).mapped)).toBe("");
   });
 });
+
+describe("rproc_tee_unregister() called elsewhere than where the model calls it", () => {
+  const STM32 = "drivers/remoteproc/stm32_rproc.c";
+
+  it("stays a change of stm32_rproc_remove no fact describes, when other statements follow it", async () => {
+    // Unregistered before the wakeup teardown, no longer last.
+    const fx = editFile(v3(teeSeries()), STM32, (lines) => {
+      const at = lines.indexOf("+\trproc_tee_unregister(dev, rproc);");
+      if (at < 2) return lines;
+      return [
+        ...lines.slice(0, at - 2),
+        lines[at] as string,
+        ...lines.slice(at - 2, at),
+        ...lines.slice(at + 1),
+      ];
+    });
+    const { mapped } = await subject(fx, "unregister");
+    const remove = (mapped.unmodelledInBase ?? []).filter((u) => u.function === "stm32_rproc_remove");
+    expect(remove.map((u) => u.summary)).toEqual([
+      "+ rproc_tee_unregister(dev, rproc); (the model unregisters last in stm32_rproc_remove(), after rproc_del(), and this call is followed by other statements)",
+    ]);
+    const r = await review(teeSeries(), fx);
+    expectHonest(r);
+    const unbind = r.diff.scenarios.filter((s) =>
+      s.unknownBecause?.some((u) => u.side === "b" && u.what === "stm32_rproc_remove()"),
+    );
+    expect(unbind.length).toBeGreaterThan(0);
+    // Where it is last, nothing is said of it.
+    const base = (await subject(v3(teeSeries()), "base")).mapped;
+    expect((base.unmodelledInBase ?? []).filter((u) => u.function === "stm32_rproc_remove")).toEqual([]);
+  });
+});

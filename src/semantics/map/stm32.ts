@@ -357,6 +357,17 @@ function procId(file: FileView | undefined): Pick<Stm32Derived, "procIdProperty"
   };
 }
 
+/** The next `count` lines after line `n` that are not blank or comments, or null where the hunks stop first. */
+function linesAfter(file: FileView, n: number, count: number): string[] | null {
+  const out: string[] = [];
+  for (let m = n + 1; out.length < count; m++) {
+    const l = file.lines.get(m);
+    if (l === undefined) return null;
+    if (!isCommentOrBlank(l.text)) out.push(l.text);
+  }
+  return out;
+}
+
 function teeUnregister(file: FileView | undefined): Derived<Stm32Facts["teeUnregisterOnRemove"]> {
   const calls = added(file).filter(
     ([, l]) =>
@@ -366,22 +377,28 @@ function teeUnregister(file: FileView | undefined): Derived<Stm32Facts["teeUnreg
   if (file === undefined || calls.length === 0) return baseline("never");
   const kinds = new Set<"always" | "tee-only" | "unknown">();
   const evidence: Evidence[] = [];
+  const rows = sortedLines(file);
   for (const [n, l] of calls) {
     evidence.push(...evidenceOf(l));
     consume(l);
-    if (depth(l.text) <= 1) {
-      kinds.add("always");
-      continue;
+    let end = n;
+    if (depth(l.text) <= 1) kinds.add("always");
+    else {
+      const run = runAt(file, l.fn ?? "", n);
+      const guard = run
+        .filter(([m, r]) => m < n && !isCommentOrBlank(r.text) && depth(r.text) < depth(l.text))
+        .pop();
+      const teeOnly = guard && /^\s*(?:\}\s*else\s*)?if\s*\(.*(?:compatible|tee)/i.test(guard[1].text);
+      kinds.add(teeOnly ? "tee-only" : "unknown");
+      if (teeOnly && /\{\s*$/.test(guard[1].text)) end = blockFrom(rows, guard[0]).at(-1)?.[0] ?? n;
     }
-    const run = runAt(file, l.fn ?? "", n);
-    const guard = run
-      .filter(([m, r]) => m < n && !isCommentOrBlank(r.text) && depth(r.text) < depth(l.text))
-      .pop();
-    kinds.add(
-      guard && /^\s*(?:\}\s*else\s*)?if\s*\(.*(?:compatible|tee)/i.test(guard[1].text)
-        ? "tee-only"
-        : "unknown",
-    );
+    // Where the model unregisters: last in remove (after rproc_del()), and last on the probe's error path (its
+    // failures after rproc_tee_register()). A call elsewhere, or one whose following lines the hunks do not
+    // show, is a change no fact describes, at its line.
+    const tail = l.fn === "stm32_rproc_remove" ? ["}"] : ["return ret;", "}"];
+    const next = linesAfter(file, end, tail.length);
+    if (next === null || next.some((t, k) => t.trim() !== tail[k] || (tail[k] === "}" && depth(t) > 0)))
+      l.unread = `the model unregisters last in ${l.fn === "stm32_rproc_remove" ? "stm32_rproc_remove(), after rproc_del()" : "stm32_rproc_probe()'s error path, before its return ret;"}, and ${next === null ? "the posted lines do not show what follows this call" : "this call is followed by other statements"}`;
   }
   if (kinds.size === 1 && !kinds.has("unknown"))
     return setTo([...kinds][0] as "always" | "tee-only", evidence);
