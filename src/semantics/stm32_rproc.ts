@@ -358,24 +358,50 @@ function stm32_rproc_tee_stop(env: Stm32Env): (k: Kernel, r: Rproc) => Promise<n
   );
 }
 
+/** The functions of this file and the ELF loader an ops table of the design may name. */
+const OP_FUNCTIONS: Record<string, unknown> = {
+  stm32_rproc_prepare,
+  stm32_rproc_start,
+  stm32_rproc_stop,
+  stm32_rproc_attach,
+  stm32_rproc_detach,
+  stm32_rproc_kick,
+  stm32_rproc_parse_fw,
+  stm32_rproc_get_loaded_rsc_table,
+  stm32_rproc_request_shutdown,
+  stm32_rproc_release,
+  rproc_elf_load_segments,
+  rproc_elf_load_rsc_table,
+  rproc_elf_find_loaded_rsc_table,
+  rproc_elf_sanity_check,
+  rproc_elf_get_boot_addr,
+};
+
+/** The TEE driver's functions an ops table may name (RprocTeeApi's). */
+const TEE_OP_FUNCTIONS = [
+  "rproc_tee_load_fw",
+  "rproc_tee_parse_fw",
+  "rproc_tee_find_loaded_rsc_table",
+  "rproc_tee_start",
+  "rproc_tee_stop",
+  "rproc_tee_release_fw",
+] as const satisfies readonly (keyof RprocTeeApi)[];
+
+/**
+ * Every C function name stm32.teeOps may give the model: this file's and the ELF loader's, the TEE driver's,
+ * and stm32_rproc_tee_stop (run as the steps of stm32.teeStopSteps; a stop op of another name whose body the
+ * mapper read as those steps runs so too).
+ */
+export const MODELLED_OP_FUNCTIONS: readonly string[] = [
+  ...Object.keys(OP_FUNCTIONS),
+  ...TEE_OP_FUNCTIONS,
+  "stm32_rproc_tee_stop",
+];
+
 /** The name -> function table the TEE ops table is built from (stm32.teeOps values are C function names). */
 function functionTable(env: Stm32Env): Record<string, unknown> {
   const table: Record<string, unknown> = {
-    stm32_rproc_prepare,
-    stm32_rproc_start,
-    stm32_rproc_stop,
-    stm32_rproc_attach,
-    stm32_rproc_detach,
-    stm32_rproc_kick,
-    stm32_rproc_parse_fw,
-    stm32_rproc_get_loaded_rsc_table,
-    stm32_rproc_request_shutdown,
-    stm32_rproc_release,
-    rproc_elf_load_segments,
-    rproc_elf_load_rsc_table,
-    rproc_elf_find_loaded_rsc_table,
-    rproc_elf_sanity_check,
-    rproc_elf_get_boot_addr,
+    ...OP_FUNCTIONS,
     stm32_rproc_tee_stop: stm32_rproc_tee_stop(env),
   };
   if (env.tee !== null) {
@@ -421,7 +447,10 @@ function st_rproc_ops(k: Kernel): RprocOps {
 function st_rproc_tee_ops(k: Kernel, env: Stm32Env): RprocOps {
   const ops: Record<string, unknown> = {};
   for (const [op, name] of Object.entries(k.facts.stm32.teeOps ?? {}) as [RprocOpName, string][]) {
-    ops[op] = resolveFn(env, name);
+    // A stop function the series names otherwise is the steps the mapper read from its body.
+    const steps =
+      op === "stop" && !MODELLED_OP_FUNCTIONS.includes(name) && k.facts.stm32.teeStopSteps.length > 0;
+    ops[op] = steps ? resolveFn(env, "stm32_rproc_tee_stop") : resolveFn(env, name);
   }
   return ops as RprocOps;
 }

@@ -561,3 +561,34 @@ describe("rproc_tee_unregister() called elsewhere than where the model calls it"
     expect((base.unmodelledInBase ?? []).filter((u) => u.function === "stm32_rproc_remove")).toEqual([]);
   });
 });
+
+describe("a TEE ops table naming functions the model has or lacks", () => {
+  const STM32 = "drivers/remoteproc/stm32_rproc.c";
+
+  it("leaves stm32.teeOps unknown, naming the op, for a function the model has no code for (no crash)", async () => {
+    const fx = replaceIn(v3(teeSeries()), STM32, /\.start = rproc_tee_start,/, ".start = rproc_tee_boot,");
+    const { mapped } = await subject(fx, "ops");
+    expect(mapped.status["stm32.teeOps"]).toBe("unknown");
+    expect(mapped.unknownWhy["stm32.teeOps"]?.why).toBe(
+      "st_rproc_tee_ops names .start = rproc_tee_boot, a function the model has no code for",
+    );
+    expect(mapped.facts.stm32.teeOps?.start).toBeUndefined();
+    const r = await review(teeSeries(), fx);
+    expectHonest(r);
+    const boot = r.diff.scenarios.find((s) => s.scenario === "boot");
+    expect(boot?.unknownBecause).toContainEqual(expect.objectContaining({ side: "b", what: "stm32.teeOps" }));
+  });
+
+  it("runs a stop function of another name as the steps read from its body", async () => {
+    const renamed = replaceIn(v3(teeSeries()), STM32, /stm32_rproc_tee_stop/g, "stm32_rproc_secure_stop");
+    const { mapped } = await subject(renamed, "renamed");
+    expect(mapped.status["stm32.teeOps"]).toBe("set");
+    expect(mapped.facts.stm32.teeOps?.stop).toBe("stm32_rproc_secure_stop");
+    // Every cell as the unchanged series' own (its cells on the kernel without the TEE driver included).
+    const statuses = async (fx: FxSeries) =>
+      (await review(v3(teeSeries()), fx)).diff.scenarios.map((s) => `${s.scenario} ${s.status}`);
+    const same = await statuses(v3(teeSeries()));
+    expect(same.filter((s) => s.endsWith(" same")).length).toBeGreaterThan(10);
+    expect(await statuses(renamed)).toEqual(same);
+  });
+});

@@ -7,7 +7,7 @@ import type { Node, Parser } from "web-tree-sitter";
 import { escapeRegExp } from "../../regexp.ts";
 import type { RprocOpName, Stm32Facts } from "../facts.ts";
 import { RprocOpName as RprocOpNameEnum } from "../facts.ts";
-import { STEPS_WITHOUT_ERROR } from "../stm32_rproc.ts";
+import { MODELLED_OP_FUNCTIONS, STEPS_WITHOUT_ERROR } from "../stm32_rproc.ts";
 import { calleeName, callsIn } from "./c.ts";
 import {
   baseline,
@@ -202,7 +202,25 @@ function teeOps(
   tree?.delete();
   for (const [, l] of run) consume(l);
   const evidence = run.flatMap(([, l]) => evidenceOf(l)).slice(0, 1);
-  return { ops: unread ? unknownAs(ops, evidence) : setTo(ops, evidence), rows: run, table: hit[1].fn };
+  // A function the model has no code for (but a stop function the file defines: its body is read as the
+  // model's steps, teeStopSteps) leaves the op out and the table unknown.
+  const defines = (name: string): boolean =>
+    sortedLines(file).some(([, l]) => l.fn === name && l.added !== null);
+  const unmodelled = (Object.entries(ops) as [RprocOpName, string][]).filter(
+    ([op, name]) => !MODELLED_OP_FUNCTIONS.includes(name) && !(op === "stop" && defines(name)),
+  );
+  for (const [op] of unmodelled) delete ops[op];
+  const table = hit[1].fn;
+  if (unmodelled.length > 0)
+    return {
+      ops: {
+        ...unknownAs(ops, evidence),
+        why: `${table} names ${unmodelled.map(([op, name]) => `.${op} = ${name}`).join(", ")}, ${unmodelled.length === 1 ? "a function" : "functions"} the model has no code for`,
+      },
+      rows: run,
+      table,
+    };
+  return { ops: unread ? unknownAs(ops, evidence) : setTo(ops, evidence), rows: run, table };
 }
 
 function teeStopSteps(
