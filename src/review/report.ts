@@ -11,6 +11,7 @@ import type { InterleaveDiff } from "../compare/interleave.ts";
 import type { ChangelogCheck, VersionDiff, VersionRef, VersionSide } from "../compare/types.ts";
 import type { CellResult, TraceStep } from "../scenarios/result.ts";
 import { SCENARIOS } from "../scenarios/scenarios.ts";
+import { isBuildFile } from "../semantics/map/derive.ts";
 import type { Person, Series } from "../series/types.ts";
 import { shellWord } from "../shell.ts";
 import { type RootCause, rootCauses } from "./causes.ts";
@@ -169,11 +170,22 @@ export function buildReport(a: VersionSide, b: VersionSide, opts: ReportOptions 
   };
 }
 
-/** The files of B's series no scenario ran (ReviewReport.notReviewed), said once. */
+/** The files of B's series no scenario ran or read (ReviewReport.notReviewed), said once. */
 function notReviewedNotes(id: string, files: readonly string[]): string[] {
-  if (files.length === 0) return [];
+  const build = files.filter(isBuildFile);
+  const c = files.filter((f) => !isBuildFile(f));
+  const them = (n: number) => (n === 1 ? "it" : "them");
   return [
-    `${id} changes ${files.length === 1 ? "a C file" : `${files.length} C files`} no scenario runs (outside the model, not run from C), so this report says nothing about ${files.length === 1 ? "it" : "them"}: ${files.join(", ")}`,
+    ...(c.length === 0
+      ? []
+      : [
+          `${id} changes ${c.length === 1 ? "a C file" : `${c.length} C files`} no scenario runs (outside the model, not run from C), so this report says nothing about ${them(c.length)}: ${c.join(", ")}`,
+        ]),
+    ...(build.length === 0
+      ? []
+      : [
+          `${id} changes ${build.length === 1 ? "a build file" : `${build.length} build files`} nothing reads (the scenarios choose their own config): ${build.join(", ")}`,
+        ]),
   ];
 }
 

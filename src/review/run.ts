@@ -17,7 +17,7 @@ import { type CellResult, ranWarnings, sameImplementation, shortFileNames } from
 import { type Design, runMatrix, runScenario, type UnmodelledCode } from "../scenarios/run.ts";
 import type { TeeDriverImpl } from "../scenarios/world.ts";
 import { FACT_PATHS } from "../semantics/facts.ts";
-import { environmentOf, STOOD_FOR_FILES } from "../semantics/map/derive.ts";
+import { environmentOf, isBuildFile, STOOD_FOR_FILES } from "../semantics/map/derive.ts";
 import type { MapResult } from "../semantics/map/types.ts";
 import { BUILTIN_VERSIONS, type BuiltinVersion, MAINLINE, MODEL_KERNEL } from "../semantics/versions.ts";
 import type { Series } from "../series/types.ts";
@@ -433,11 +433,12 @@ export async function runReview(
       parts.push(`exploration (depth ${depth}): ${c.join(", ")} on ${c.length === 1 ? "its" : "their"} C`);
     if (parts.length > 0) notes.push(parts.join("; "));
   }
-  // B's changed C that nothing here ran: outside the model and not run from C (a file of its `ran:` is said there).
+  // B's changed C that nothing here ran: outside the model and not run from C (a file of its `ran:` is said
+  // there); and its build files, never read (the scenarios' kernel configuration is the matrix's own).
   const ranFiles = new Set((b.design.ran ?? []).map((r) => r.file));
   const notReviewed = (b.mapped?.outOfScope ?? [])
     .map((o) => o.file)
-    .filter((f) => /\.[ch]$/.test(f) && !ranFiles.has(f));
+    .filter((f) => (/\.[ch]$/.test(f) && !ranFiles.has(f)) || isBuildFile(f));
   const report = await reviewVersions(sa, sb, run, {
     ...(notReviewed.length > 0 ? { notReviewed } : {}),
     mainline: mainline === a ? sa : mainline ? side(mainline) : null,

@@ -394,8 +394,12 @@ describe("a change to a kernel file the environment stands for (the mailbox cont
       r.diff.scenarios.filter((s) => s.status === "unknown").map((s) => [s.scenario, s.unknownBecause]);
     const r = await review(teeSeries(), fx);
     // The report says the file is not reviewed, and nothing else about it.
-    expect(r.notReviewed).toEqual(["drivers/remoteproc/fx_other_rproc.c"]);
-    expect(r.notes.join("\n")).toMatch(/no scenario runs .*: drivers\/remoteproc\/fx_other_rproc\.c/);
+    expect(r.notReviewed).toEqual(["drivers/remoteproc/Kconfig", "drivers/remoteproc/fx_other_rproc.c"]);
+    expect(r.notes.join("\n")).toMatch(/no scenario runs .*: drivers\/remoteproc\/fx_other_rproc\.c$/m);
+    // The series' Kconfig entry is never read: said as a build file.
+    expect(r.notes.join("\n")).toMatch(
+      /fixture-v3 changes a build file nothing reads \(the scenarios choose their own config\): drivers\/remoteproc\/Kconfig$/m,
+    );
     // The same cells are unknown (the fixture's config cells, which read no stubs) as without the patch.
     expect(unknowns(r)).toEqual(unknowns(await review(teeSeries(), v3(teeSeries()))));
   });

@@ -90,11 +90,12 @@ describe.skipIf(!has)("the reports of the real reviews", () => {
   // 87 lines: 80, plus the 7 of the cause the CONFIG_REMOTEPROC_TEE=n scenario finds (the WARN_ON of the
   // header's rproc_tee_unregister stub on remove, carried since v13): its line in the list and its excerpt;
   // plus the 2 of the note that v16's base (0a0ba9924445) is not the hand model's Linux v6.15; plus the 6 of the
-  // double-release's excerpt (the posted line whose tee_client_invoke_func sent the second RELEASE_FW).
-  it("the v15 -> v16 mail is under 90 lines, lists each root cause once and fits a list mail", async () => {
+  // double-release's excerpt (the posted line whose tee_client_invoke_func sent the second RELEASE_FW); plus the
+  // 3 of the note that the series' Kconfig and Makefile are read by nothing.
+  it("the v15 -> v16 mail is under 100 lines, lists each root cause once and fits a list mail", async () => {
     const r = await runCli(["review", join(SHARED, "lkml", "v16"), "--format", "email"]);
     const lines = r.out.trimEnd().split("\n");
-    expect(lines.length).toBeLessThanOrEqual(95);
+    expect(lines.length).toBeLessThanOrEqual(98);
     expect(r.out).toContain("note:       v16: based on 0a0ba9924445, but the hand model's files");
     expect(r.out).toMatch(/RC\d+ carried since v13: warn in rproc_tee_unregister\(\) \(include\/lin/);
     expect(r.out).toMatch(
@@ -143,7 +144,7 @@ describe.skipIf(!has)("the reports of the real reviews", () => {
     const r = await runCli(["review", RESEND, "--format", "email"]);
     expect(r.out).toMatch(/RC\d+ carried since v16: sleep-in-atomic under spinlock ctx_lock/);
     // The RESEND runs from C, built-in v16 from the model: the ran line and the note (see above), and the
-    // cause of the CONFIG_REMOTEPROC_TEE=n scenario, and the double-release's excerpt.
-    expect(r.out.trimEnd().split("\n").length).toBeLessThanOrEqual(93);
+    // cause of the CONFIG_REMOTEPROC_TEE=n scenario, and the double-release's excerpt, and the build files' note.
+    expect(r.out.trimEnd().split("\n").length).toBeLessThanOrEqual(96);
   });
 });

@@ -164,7 +164,7 @@ function printSummary(
   if (ran.length > 0) lines.push(`ran: ${ran.map((v) => `${v.id}: ${describeRan(v.ran)}`).join("; ")}`);
   if (r.notReviewed !== undefined)
     lines.push(
-      `not reviewed (no scenario runs them: outside the model, not run from C): ${r.notReviewed.join(", ")}`,
+      `not reviewed (no scenario runs or reads them: outside the model and not run from C, or build files): ${r.notReviewed.join(", ")}`,
     );
   for (const d of differ) {
     lines.push(`  ${d.scenario}: ${d.title}${d.status === "different" ? "" : ` [${d.status}]`}`);

@@ -106,6 +106,11 @@ export function environmentOf(path: string): string | null {
 export const COVERED_FILES: readonly string[] = [...MODELLED_FILES, ...STOOD_FOR_FILES];
 
 /** Whether the model covers `path`: one of COVERED_FILES, or a file the environment stands for. */
+/** A kernel build file (Kconfig, Makefile, Kbuild): what it selects and builds is never read by a rule. */
+export function isBuildFile(path: string): boolean {
+  return /(?:^|\/)(?:Kconfig(?:\.\w+)?|Makefile|Kbuild)$/.test(path);
+}
+
 export function isCovered(path: string): boolean {
   return COVERED_FILES.includes(path) || environmentOf(path) !== null;
 }
