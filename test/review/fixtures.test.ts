@@ -596,3 +596,27 @@ describe("a TEE ops table naming functions the model has or lacks", () => {
     expect(await statuses(renamed)).toEqual(same);
   });
 });
+
+describe("a wrapper of rproc_ops->release_fw whose body is not the model's", () => {
+  it("leaves core.releaseFwCalls unknown, quoting the body, where the core runs from the model", async () => {
+    const fx = replaceIn(
+      v3(teeSeries()),
+      "drivers/remoteproc/remoteproc_internal.h",
+      /if \(release\)$/m,
+      "if (release && rproc->state == RPROC_RUNNING)",
+    );
+    const { mapped } = await subject(fx, "wrapper");
+    expect(mapped.status["core.releaseFwCalls"]).toBe("unknown");
+    expect(mapped.unknownWhy["core.releaseFwCalls"]?.why).toMatch(
+      /^rproc_release_fw\(\) is not the wrapper the model runs \(ops->release_fw when the op is set\): its body is \{ .*if \(release && rproc->state == RPROC_RUNNING\) release\(rproc\); \}$/,
+    );
+    const r = await review(teeSeries(), fx);
+    expectHonest(r);
+    const bad = r.diff.scenarios.find((s) => s.scenario === "boot-bad-signature");
+    expect(bad?.unknownBecause).toContainEqual(
+      expect.objectContaining({ side: "b", what: "core.releaseFwCalls" }),
+    );
+    // The unchanged wrapper (through a local function pointer) is the model's.
+    expect((await subject(v3(teeSeries()), "base")).mapped.status["core.releaseFwCalls"]).toBe("set");
+  });
+});

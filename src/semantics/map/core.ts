@@ -4,6 +4,7 @@
  * known lines; wrappers the series defines (rproc_release_fw, rproc_load_fw, …) are resolved by reading them.
  */
 import type { Parser } from "web-tree-sitter";
+import { escapeRegExp } from "../../regexp.ts";
 import type { CoreFacts, LoadFwCall, ReleaseFwSite } from "../facts.ts";
 import { ReleaseFwSite as ReleaseFwSiteEnum } from "../facts.ts";
 import {
@@ -68,6 +69,47 @@ function wrappersOf(files: FileView[], op: string): Wrapper[] {
     }
   }
   return out;
+}
+
+/**
+ * Why a wrapper's body is not the one the model runs for it, or null when it is: `if (rproc->ops->release_fw)
+ * rproc->ops->release_fw(rproc);` (then the cached table freed, where the wrapper frees it), or
+ * `if (rproc->ops->load_fw) return rproc->ops->load_fw(rproc, fw); return 0;`, with the wrapper's parameters.
+ */
+function wrapperProblem(w: Wrapper, op: string): string | null {
+  const rows = w.rows;
+  if (rows.some(([n], i) => i > 0 && n !== (rows[i - 1]?.[0] ?? 0) + 1))
+    return `the posted lines do not show ${w.name}() whole`;
+  const text = rows.map(([, l]) => l.text).join("\n");
+  const open = text.indexOf("{");
+  const params = /\(([^)]*)\)\s*$/
+    .exec(text.slice(0, Math.max(open, 0)))?.[1]
+    ?.split(",")
+    .map((p) => /(\w+)\s*$/.exec(p)?.[1] ?? "");
+  const close = text.lastIndexOf("}");
+  if (open < 0 || close < open || params === undefined) return `${w.name}() cannot be read`;
+  const body = text
+    .slice(open + 1, close)
+    .replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, "")
+    .replace(/\s+/g, "");
+  const r = params[0];
+  const call = `${r}->ops->${op}(${params.join(",")})`;
+  const free = `kfree(${r}->cached_table);${r}->cached_table=NULL;${r}->table_ptr=NULL;`;
+  const shapes =
+    op === "load_fw"
+      ? [`if(${r}->ops->${op})return${call};return0;`]
+      : [`if(${r}->ops->${op})${call};`, `if(${r}->ops->${op})${call};${free}`];
+  // The same through a local function pointer: `void (*fn)(struct rproc *) = rproc->ops->release_fw; if (fn) fn(rproc);`.
+  const viaLocal = new RegExp(
+    `^\\w+\\(\\*(\\w+)\\)\\([^)]*\\)=${escapeRegExp(`${r}->ops->${op};`)}(.*)$`,
+  ).exec(body);
+  const local = viaLocal?.[1];
+  const rest = viaLocal?.[2]
+    ?.split(`${local}(`)
+    .join(`${r}->ops->${op}(`)
+    .replace(`if(${local})`, `if(${r}->ops->${op})`);
+  if (shapes.includes(body) || (rest !== undefined && shapes.includes(rest))) return null;
+  return `${w.name}() is not the wrapper the model runs (${op === "load_fw" ? `ops->${op}'s value when the op is set, else 0` : `ops->${op} when the op is set${w.freesTableAfter ? ", then the cached table freed" : ""}`}): its body is ${text.slice(open, close + 1).replace(/\s+/g, " ")}`;
 }
 
 /** Added lines of remoteproc_core.c that reach `op`, directly or through a wrapper; not inside the wrappers. */
@@ -179,6 +221,7 @@ function releaseFwCalls(files: FileView[], core: FileView, opAdded: boolean): De
   const found: ReleaseFwSite[] = [];
   const evidence: Evidence[] = [];
   let unreadable = false;
+  const why = wrapperWhy(sites, "release_fw");
   for (const s of sites) {
     const site = releaseSite(s.run, s.row[0], s.row[1].fn ?? "", s.via);
     evidence.push(...evidenceOf(s.row[1]), ...(s.via?.evidence ?? []));
@@ -200,8 +243,22 @@ function releaseFwCalls(files: FileView[], core: FileView, opAdded: boolean): De
     }
   }
   const value = found;
+  if (why !== null) return { ...unknownAs(value, evidence), why };
   if (unreadable || !opAdded) return unknownAs(value, evidence);
   return setTo(value, evidence);
+}
+
+/** What wrapperProblem says of the wrappers the call sites go through, or null when each is the model's. */
+function wrapperWhy(sites: ReadonlyArray<{ via: Wrapper | null }>, op: string): string | null {
+  const seen = new Set<Wrapper>();
+  const problems: string[] = [];
+  for (const s of sites) {
+    if (s.via === null || seen.has(s.via)) continue;
+    seen.add(s.via);
+    const p = wrapperProblem(s.via, op);
+    if (p !== null) problems.push(p);
+  }
+  return problems.length === 0 ? null : problems.join("; ");
 }
 
 /** The statement(s) run when the call on row n fails: the body of the `if (ret)` that follows it. */
@@ -232,6 +289,7 @@ function loadFwCalls(files: FileView[], core: FileView, opAdded: boolean): Deriv
   const found: LoadFwCall[] = [];
   const evidence: Evidence[] = [];
   let unreadable = false;
+  const why = wrapperWhy(sites, "load_fw");
   for (const s of sites) {
     const [n, l] = s.row;
     evidence.push(...evidenceOf(l), ...(s.via?.evidence ?? []));
@@ -252,6 +310,7 @@ function loadFwCalls(files: FileView[], core: FileView, opAdded: boolean): Deriv
     consume(l, ...onError.rows.map(([, r]) => r));
     if (s.via) for (const [, r] of s.via.rows) consume(r);
   }
+  if (why !== null) return { ...unknownAs(found, evidence), why };
   if (unreadable || !opAdded) return unknownAs(found, evidence);
   return setTo(found, evidence);
 }
