@@ -100,6 +100,25 @@ describe.skipIf(!has)("mapping the real series (../shared/lkml)", () => {
     expect(again.evidence).toEqual(mapped.get("v16")?.evidence);
   });
 
+  // The error branch after rproc_load_fw() is read only when it is what the model runs there (the firmware
+  // released or not, a log, the error returned or a goto): v15's recovery path edited in memory.
+  it.each([
+    ["return 0;", "unknown"],
+    ["return ret; /* checked */", "set"],
+  ])("v15 with `if (ret) %s` after rproc_load_fw(): core.loadFwCalls is %s", async (stmt, status) => {
+    const s = structuredClone(series.get("v15") as Series);
+    const lines = s.patches.flatMap((p) =>
+      p.files.flatMap((f) => f.hunks.flatMap((h) => h.lines.map((l, i) => ({ l, next: h.lines[i + 1] })))),
+    );
+    const at = lines.filter(({ l }) => l.kind === "add" && /^\tret = rproc_load_fw\(/.test(l.text));
+    expect(at).toHaveLength(1);
+    const ret = lines[lines.indexOf(at[0] as (typeof lines)[number]) + 2]?.l;
+    expect(ret?.text).toBe("\t\treturn ret;");
+    if (ret) ret.text = `\t\t${stmt}`;
+    const r = mapSeries(s, await cParser());
+    expect(r.status["core.loadFwCalls"]).toBe(status);
+  });
+
   it.each(PATCH_IDS)("%s: re-deriving reproduces its patches/ files", async (id) => {
     const files = await derivePatchFiles(join(DEFAULT_LKML, id));
     expect(files.manifest).toBe(readFileSync(join(REPO, "patches", id, "manifest.json"), "utf8"));

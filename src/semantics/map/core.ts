@@ -277,9 +277,22 @@ function onErrorOf(run: Row[], n: number, call: string): { kind: LoadFwCall["onE
   } else if (after[1]) block.push(after[1]);
   const text = block.map(([, l]) => l.text).join("\n");
   const rows = [cond, ...block];
-  if (/\brelease_firmware\s*\(/.test(text)) return { kind: "unwind", rows };
-  if (/\b(?:goto\s+\w+|return\b)/.test(text)) return { kind: "return-early", rows };
-  return { kind: null, rows };
+  // Only what the model runs there: the firmware released, a log, and a return (or goto) of the error; any
+  // other statement is one no fact describes.
+  const statements = text
+    .replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, "")
+    .split(";")
+    .map((t) => t.replace(/\s+/g, " ").trim())
+    .filter((t) => t !== "");
+  const known = (t: string): boolean =>
+    /^release_firmware\(\w+\)$/.test(t) ||
+    t === `return ${variable}` ||
+    /^goto \w+$/.test(t) ||
+    /^(?:dev_(?:err|warn|info|dbg)|pr_(?:err|warn|info|debug))\(/.test(t);
+  const leaves = statements.some((t) => /^(?:goto \w+|return\b)/.test(t));
+  if (!statements.every(known) || !leaves) return { kind: null, rows };
+  if (statements.some((t) => t.startsWith("release_firmware("))) return { kind: "unwind", rows };
+  return { kind: "return-early", rows };
 }
 
 function loadFwCalls(files: FileView[], core: FileView, opAdded: boolean): Derived<LoadFwCall[]> {
