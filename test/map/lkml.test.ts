@@ -119,6 +119,29 @@ describe.skipIf(!has)("mapping the real series (../shared/lkml)", () => {
     expect(r.status["core.loadFwCalls"]).toBe(status);
   });
 
+  // The rename of ops->load explains the lines it renames, not another use of the new name.
+  it("v14 with its load_segments wrapper changed beyond the rename: the line stays unmodelled", async () => {
+    const s = structuredClone(series.get("v14") as Series);
+    // Each patch's copy of the line (one renames it, a later one shows it as context).
+    const wrapper = s.patches
+      .flatMap((p) => p.files.filter((f) => f.newPath === "drivers/remoteproc/remoteproc_internal.h"))
+      .flatMap((f) => f.hunks.flatMap((h) => h.lines))
+      .filter((l) => l.kind !== "del" && /return rproc->ops->load_segments\(rproc, fw\);/.test(l.text));
+    expect(wrapper.length).toBeGreaterThan(0);
+    for (const l of wrapper) l.text = l.text.replace("(rproc, fw);", "(rproc, fw) ?: -EIO;");
+    const r = mapSeries(s, await cParser());
+    expect(r.status["core.loadSegmentsOp"]).toBe("set");
+    expect(r.unmodelledInBase).toContainEqual(
+      expect.objectContaining({
+        function: "rproc_load_segments",
+        summary: "+ return rproc->ops->load_segments(rproc, fw) ?: -EIO;",
+      }),
+    );
+    expect(mapped.get("v14")?.unmodelledInBase.filter((u) => u.function === "rproc_load_segments")).toEqual(
+      [],
+    );
+  });
+
   it.each(PATCH_IDS)("%s: re-deriving reproduces its patches/ files", async (id) => {
     const files = await derivePatchFiles(join(DEFAULT_LKML, id));
     expect(files.manifest).toBe(readFileSync(join(REPO, "patches", id, "manifest.json"), "utf8"));

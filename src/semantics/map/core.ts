@@ -363,22 +363,17 @@ function loadSegmentsOp(
     return baseline("load");
   }
   consume(renamed);
-  // The rename reaches every use of the member in the modelled files: those lines are explained by it.
+  // The rename reaches every use of the member in the modelled files: a line that is a deleted line with
+  // load renamed is explained by it (and the deleted line with it); any other use is a change of its own.
+  const norm = (t: string): string => t.replace(/\s+/g, " ").trim();
   for (const file of files) {
-    const addedTexts = new Set<string>();
+    const deleted = new Map(file.deletions.map((d) => [norm(d.text), d] as const));
     for (const [, l] of sortedLines(file)) {
-      if (l.added !== null && /\bload_segments\b/.test(l.text) && !/\|\||&&/.test(l.text)) {
-        consume(l);
-        addedTexts.add(
-          l.text
-            .replace(/\bload_segments\b/g, "load")
-            .replace(/\s+/g, " ")
-            .trim(),
-        );
-      }
-    }
-    for (const d of file.deletions) {
-      if (addedTexts.has(d.text.replace(/\s+/g, " ").trim())) d.consumed = true;
+      if (l.added === null || !/\bload_segments\b/.test(l.text) || /\|\||&&/.test(l.text)) continue;
+      const was = deleted.get(norm(l.text.replace(/\bload_segments\b/g, "load")));
+      if (was === undefined) continue;
+      consume(l);
+      was.consumed = true;
     }
   }
   return setTo("load_segments", evidenceOf(renamed));
