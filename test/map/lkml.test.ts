@@ -142,6 +142,22 @@ describe.skipIf(!has)("mapping the real series (../shared/lkml)", () => {
     );
   });
 
+  // v16 moves stop's blocks into stm32_rproc_release(): a line edited in the move is a change of the helper.
+  it("v16 with a line of the extracted stm32_rproc_release() edited: that line stays unmodelled", async () => {
+    const s = structuredClone(series.get("v16") as Series);
+    const lines = s.patches
+      .flatMap((p) => p.files.filter((f) => f.newPath === "drivers/remoteproc/stm32_rproc.c"))
+      .flatMap((f) => f.hunks.flatMap((h) => h.lines))
+      .filter((l) => l.kind !== "del" && l.text === "\t\t\t\t\t M4_STATE_OFF);");
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) l.text = "\t\t\t\t\t M4_STATE_CRUN);";
+    const r = mapSeries(s, await cParser());
+    const release = (m: MapResult | undefined) =>
+      (m?.unmodelledInBase ?? []).filter((u) => u.function === "stm32_rproc_release").map((u) => u.summary);
+    expect(release(r)).toEqual(["+ M4_STATE_CRUN);"]);
+    expect(release(mapped.get("v16"))).toEqual([]);
+  });
+
   it.each(PATCH_IDS)("%s: re-deriving reproduces its patches/ files", async (id) => {
     const files = await derivePatchFiles(join(DEFAULT_LKML, id));
     expect(files.manifest).toBe(readFileSync(join(REPO, "patches", id, "manifest.json"), "utf8"));

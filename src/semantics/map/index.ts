@@ -46,11 +46,49 @@ function consumeExtractedFunctions(file: FileView): void {
         d.consumed = true;
         from.add(d.fn);
       }
-    for (const [, l] of rows) l.consumed = true;
+    // Lines edited while moved stay changes of the helper: the code it runs is not the code it moved.
+    const edited = editedWhileMoved(
+      body.map(([, l]) => l),
+      deleted.filter((d) => from.has(d.fn)),
+    );
+    for (const [, l] of rows) if (!edited.has(l)) l.consumed = true;
     for (const [, l] of sortedLines(file))
       if (l.added?.patch === patch && from.has(l.fn) && new RegExp(`\\b${name}\\s*\\(`).test(l.text))
         l.consumed = true;
   }
+}
+
+/**
+ * The lines of an extracted helper that replace deleted lines at the same place of the moved code: the moved
+ * lines (`added` and `deleted` in order, matched by a longest common subsequence of their texts) are anchors,
+ * and where both sides hold unmatched lines between two anchors, the helper's are an edit of the deleted ones
+ * (`M4_STATE_CRUN` where the moved block had `M4_STATE_OFF`). Lines before the first or after the last anchor
+ * are the helper's own (its declarations and return), not edits.
+ */
+function editedWhileMoved(added: readonly VLine[], deleted: readonly { text: string }[]): Set<VLine> {
+  const a = added.map((l) => norm(l.text));
+  const d = deleted.map((x) => norm(x.text));
+  // lcs[i][j]: the length of the longest common subsequence of a[i..] and d[j..].
+  const lcs = Array.from({ length: a.length + 1 }, () => new Array<number>(d.length + 1).fill(0));
+  for (let i = a.length - 1; i >= 0; i--)
+    for (let j = d.length - 1; j >= 0; j--)
+      (lcs[i] as number[])[j] =
+        a[i] === d[j]
+          ? ((lcs[i + 1] as number[])[j + 1] as number) + 1
+          : Math.max((lcs[i + 1] as number[])[j] as number, (lcs[i] as number[])[j + 1] as number);
+  const anchors: [number, number][] = [];
+  for (let i = 0, j = 0; i < a.length && j < d.length; ) {
+    if (a[i] === d[j]) anchors.push([i++, j++]);
+    else if (((lcs[i + 1] as number[])[j] as number) >= ((lcs[i] as number[])[j + 1] as number)) i++;
+    else j++;
+  }
+  const out = new Set<VLine>();
+  for (let k = 0; k + 1 < anchors.length; k++) {
+    const [i0, j0] = anchors[k] as [number, number];
+    const [i1, j1] = anchors[k + 1] as [number, number];
+    if (i1 - i0 > 1 && j1 - j0 > 1) for (let i = i0 + 1; i < i1; i++) out.add(added[i] as VLine);
+  }
+  return out;
 }
 
 /** A deleted line added back unchanged in the same patch moved: it is explained when its new place is. */

@@ -246,9 +246,6 @@ function teeStopSteps(
       ...unknownAs(steps, rows.flatMap(([, l]) => evidenceOf(l)).slice(0, 1)),
       why: `${stop}() is not the sequence of steps the model runs (each called with the rproc in turn, the first error returned): ${flow}`,
     };
-  // The steps the stop function calls are read with it when the series defines them in this file.
-  if (file)
-    for (const [, l] of sortedLines(file)) if (l.fn !== null && steps.includes(l.fn) && l.added) consume(l);
   return setTo(steps, rows.flatMap(([, l]) => evidenceOf(l)).slice(0, 1));
 }
 
