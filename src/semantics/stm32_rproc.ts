@@ -18,7 +18,7 @@ import {
   of_property_read_strings,
   of_property_read_u32,
 } from "./devicetree.ts";
-import type { RprocOpName } from "./facts.ts";
+import { type RprocOpName, TeeFn } from "./facts.ts";
 import { EINVAL, ENOENT, ENOMEM, type Kernel } from "./kernel.ts";
 import {
   devm_rproc_alloc,
@@ -377,15 +377,8 @@ const OP_FUNCTIONS: Record<string, unknown> = {
   rproc_elf_get_boot_addr,
 };
 
-/** The TEE driver's functions an ops table may name (RprocTeeApi's). */
-const TEE_OP_FUNCTIONS = [
-  "rproc_tee_load_fw",
-  "rproc_tee_parse_fw",
-  "rproc_tee_find_loaded_rsc_table",
-  "rproc_tee_start",
-  "rproc_tee_stop",
-  "rproc_tee_release_fw",
-] as const satisfies readonly (keyof RprocTeeApi)[];
+/** The TEE driver's functions an ops table may name (those of RprocTeeApi that talk to the TA). */
+const TEE_OP_FUNCTIONS: readonly (keyof RprocTeeApi)[] = TeeFn.options;
 
 /**
  * Every C function name stm32.teeOps may give the model: this file's and the ELF loader's, the TEE driver's,

@@ -89,6 +89,14 @@ function expectHonest(r: ReviewReport): void {
   expect(r.verdict.line.startsWith(`${r.a.id} → ${r.b.id}: cannot review ${unknown.length} of `)).toBe(true);
 }
 
+/** expectHonest, and `scenario` unknown on B's side because of `what` (a fact or a changed function). */
+function expectUnknownOn(r: ReviewReport, scenario: string, what: string): void {
+  expectHonest(r);
+  const s = r.diff.scenarios.find((x) => x.scenario === scenario);
+  expect(s?.status).toBe("unknown");
+  expect(s?.unknownBecause).toContainEqual(expect.objectContaining({ side: "b", what }));
+}
+
 describe("a glue driver in a new file, outside the modelled files", () => {
   it("makes the STM32 facts unknown, naming the file and the symbols", async () => {
     const { mapped } = await subject(withGlueFile(), "glue");
@@ -177,10 +185,7 @@ describe("a boot path added in the core", () => {
       expect.objectContaining({ function: "rproc_boot", file: "drivers/remoteproc/remoteproc_core.c" }),
     );
     const r = await review("mainline", fx);
-    expectHonest(r);
-    const boot = r.diff.scenarios.find((s) => s.scenario === "boot");
-    expect(boot?.status).toBe("unknown");
-    expect(boot?.unknownBecause).toContainEqual(expect.objectContaining({ side: "b", what: "rproc_boot()" }));
+    expectUnknownOn(r, "boot", "rproc_boot()");
     expect(r.diff.counts.same).toBe(0);
   });
 });
@@ -225,10 +230,7 @@ describe("a change to a data table of a modelled file (the STM32 driver's ops ta
       }),
     );
     const r = await review("mainline", opsSeries());
-    expectHonest(r);
-    const boot = r.diff.scenarios.find((s) => s.scenario === "boot");
-    expect(boot?.status).toBe("unknown");
-    expect(boot?.unknownBecause).toContainEqual(expect.objectContaining({ side: "b", what: "st_rproc_ops" }));
+    expectUnknownOn(r, "boot", "st_rproc_ops");
     // The cells that stay known are those in which the driver never ran.
     expectKnownOnlyWhereNotApplicable(r);
   });
@@ -273,12 +275,7 @@ describe("a change to remoteproc_sysfs.c, whose store functions the scenarios' s
       expect.objectContaining({ function: "state_store", file: "drivers/remoteproc/remoteproc_sysfs.c" }),
     );
     const r = await review("mainline", fx);
-    expectHonest(r);
-    const shutdown = r.diff.scenarios.find((s) => s.scenario === "shutdown");
-    expect(shutdown?.status).toBe("unknown");
-    expect(shutdown?.unknownBecause).toContainEqual(
-      expect.objectContaining({ side: "b", what: "state_store()" }),
-    );
+    expectUnknownOn(r, "shutdown", "state_store()");
     // The cells that stay known are those with no sysfs write.
     expectKnownOnlyWhereNotApplicable(r);
   });
@@ -320,12 +317,7 @@ describe("a change to a kernel file the hand model mirrors (the TEE client API o
     const { mapped } = await subject(fx, "tee-core");
     expect(mapped.outOfScope.map((o) => o.file)).not.toContain("drivers/tee/tee_core.c");
     const r = await review(teeSeries(), fx);
-    expectHonest(r);
-    const boot = r.diff.scenarios.find((s) => s.scenario === "boot");
-    expect(boot?.status).toBe("unknown");
-    expect(boot?.unknownBecause).toContainEqual(
-      expect.objectContaining({ side: "b", what: "tee_client_invoke_func()" }),
-    );
+    expectUnknownOn(r, "boot", "tee_client_invoke_func()");
   });
 });
 
@@ -419,10 +411,7 @@ describe("a posted rproc_pa_to_va() that answers differently from the model's wa
       /not the model's walk of the carveouts: at pa 0x10000001, len 0x0 it returns carveout 0 \+ 0x0/,
     );
     const r = await review(teeSeries(), fx);
-    expectHonest(r);
-    const boot = r.diff.scenarios.find((s) => s.scenario === "boot");
-    expect(boot?.status).toBe("unknown");
-    expect(boot?.unknownBecause).toContainEqual(expect.objectContaining({ side: "b", what: "core.paToVa" }));
+    expectUnknownOn(r, "boot", "core.paToVa");
     // The unchanged series' own body is the model's walk: known there.
     expect((await subject(teeSeries(), "pa-base")).mapped.status["core.paToVa"]).toBe("set");
   });
@@ -441,12 +430,7 @@ describe("a TEE stop function whose control flow is not the model's sequence of 
       /stm32_rproc_tee_stop\(\) is not the sequence of steps the model runs .*: line \d+: ret = rproc_tee_stop\(rproc\); \(not followed by if \(ret\) return ret;\)/,
     );
     const r = await review(teeSeries(), fx);
-    expectHonest(r);
-    const shutdown = r.diff.scenarios.find((s) => s.scenario === "shutdown");
-    expect(shutdown?.status).toBe("unknown");
-    expect(shutdown?.unknownBecause).toContainEqual(
-      expect.objectContaining({ side: "b", what: "stm32.teeStopSteps" }),
-    );
+    expectUnknownOn(r, "shutdown", "stm32.teeStopSteps");
   });
 
   it("reads the same steps written as a checked call with a log before the return", async () => {
@@ -498,12 +482,7 @@ describe("a probe branch for the TEE compatible that is not the model's", () => 
       ),
     );
     const r = await review(teeSeries(), fx);
-    expectHonest(r);
-    const boot = r.diff.scenarios.find((s) => s.scenario === "boot");
-    expect(boot?.status).toBe("unknown");
-    expect(boot?.unknownBecause).toContainEqual(
-      expect.objectContaining({ side: "b", what: "stm32_rproc_probe()" }),
-    );
+    expectUnknownOn(r, "boot", "stm32_rproc_probe()");
   });
 
   it("names the line of a register call given another proc id, or an other branch allocating another table", async () => {
