@@ -129,7 +129,10 @@ function teeBranchProblem(
       const last = then[i - 1];
       if (!ok(n))
         return n
-          ? at(n, `where the model runs ${want}`)
+          ? at(
+              n,
+              `where the model runs ${i === 0 ? `ret = of_property_read_u32(np, "...", &id); or ${want}` : want}`,
+            )
           : at(last ?? branch, `the branch ends here, where the model then runs ${want}`);
       i++;
     }
