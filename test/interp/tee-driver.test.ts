@@ -147,3 +147,37 @@ describe("a TEE client driver run from C with the hand model as the kernel (fixt
     expect(r.unknownBecause?.[0]?.why).toMatch(/faulted \(the kernel would oops\)/);
   });
 });
+
+describe("a member the series adds to struct rproc, used by its TEE driver with no tree", () => {
+  // fx_find() first looks at a link kept in the rproc, which fx's register sets.
+  const text = TEXT.replace(
+    "\tguard(mutex)(&fx_lock);\n\tlist_for_each_entry",
+    "\tif (rproc->fx_link)\n\t\treturn rproc->fx_link;\n\tguard(mutex)(&fx_lock);\n\tlist_for_each_entry",
+  ).replace("\te->rproc = rproc;\n", "\te->rproc = rproc;\n\trproc->fx_link = e;\n");
+  const load = async (rprocMembers: readonly string[]) =>
+    loadTeeDriver(await cParser(), { source: { path: PATH, text }, rprocMembers });
+
+  it("is declared last in the environment's struct rproc, its bytes the C's own", async () => {
+    expect(text).not.toBe(TEXT);
+    const loaded = await load(["struct fx_entry *fx_link;"]);
+    expect(loaded.problems).toEqual([]);
+    const r = await runScenario(DESIGN, "boot", fixtures, { tee: interpretedTeeDriver(loaded) });
+    expect(r).toMatchObject({ ok: true, finalState: "running", unknown: false, findings: [] });
+    expect(r.tee).toEqual([
+      "LOAD_FW",
+      "GET_RSC_TABLE",
+      "LOAD_FW",
+      "GET_RSC_TABLE",
+      "START_FW",
+      "STOP_FW",
+      "RELEASE_FW",
+    ]);
+  });
+
+  it("is unknown, naming the member and the posted line, when the series' header is not read", async () => {
+    const r = await runScenario(DESIGN, "boot", fixtures, { tee: interpretedTeeDriver(await load([])) });
+    expect(r.unknown).toBe(true);
+    expect(r.unknownBecause?.[0]?.what).toBe("struct rproc has no member fx_link");
+    expect(text.split("\n")[(r.unknownBecause?.[0]?.at?.line ?? 0) - 1]).toContain("rproc->fx_link");
+  });
+});

@@ -513,6 +513,34 @@ struct elf64_shdr {
 
 const file = (name: string, text: string): SourceFile => ({ path: `<env>/include/linux/${name}`, text });
 
+/** The members the environment's struct rproc declares (each served by the twin of kernel.ts). */
+export const ENV_RPROC_MEMBERS: readonly string[] = (
+  /struct rproc \{\n([\s\S]*?)\n\};/.exec(REMOTEPROC)?.[1] ?? ""
+)
+  .split("\n")
+  .map((l) => /(\w+);\s*$/.exec(l)?.[1])
+  .filter((n): n is string => n !== undefined);
+
+/**
+ * The environment's headers with members a series adds to struct rproc (their C declarations, as posted in
+ * include/linux/remoteproc.h) declared last in the environment's struct rproc: a driver the series creates
+ * whole uses them with no tree (their storage is the C's: remoteproc_tee.ts SERIES_RPROC_MEMBERS).
+ */
+export function withRprocMembers(headers: readonly SourceFile[], members: readonly string[]): SourceFile[] {
+  if (members.length === 0) return [...headers];
+  return headers.map((f) =>
+    f.path.endsWith("/remoteproc.h")
+      ? {
+          ...f,
+          text: f.text.replace(
+            /(struct rproc \{\n[\s\S]*?)\n\};/,
+            (_, body: string) => `${body}\n${members.map((m) => `\t${m}`).join("\n")}\n};`,
+          ),
+        }
+      : f,
+  );
+}
+
 /** The environment's headers, in the order they are loaded. */
 export const ENV_HEADERS: readonly SourceFile[] = [
   file("bug.h", BUG),

@@ -23,7 +23,8 @@ import type { LowerProblem, SourceFile } from "../lower.ts";
 import type { Value } from "../memory.ts";
 import { T } from "../types.ts";
 import { intVal } from "../values.ts";
-import { ENV_HEADERS } from "./headers.ts";
+import type { Served } from "./cmem.ts";
+import { ENV_HEADERS, ENV_RPROC_MEMBERS, withRprocMembers } from "./headers.ts";
 import { CannotRunC, type EnvModule, KernelEnv, type KernelWorld } from "./kernel.ts";
 import { KERNEL_UTIL } from "./kernel_util.ts";
 
@@ -33,6 +34,8 @@ export interface TeeDriverSource {
   readonly headers?: readonly SourceFile[];
   /** The kernel config (default: CONFIG_REMOTEPROC_TEE=y). */
   readonly config?: KConfig;
+  /** Members the series adds to struct rproc, as declared in its include/linux/remoteproc.h hunks. */
+  readonly rprocMembers?: readonly string[];
 }
 
 export interface LoadedTeeDriver {
@@ -48,15 +51,55 @@ export function loadTeeDriver(parser: Parser, src: TeeDriverSource): LoadedTeeDr
   const file = src.source.path;
   const mod = file.slice(file.lastIndexOf("/") + 1).replace(/\.c$/, "");
   const { program, problems } = loadProgram(parser, [...(src.headers ?? []), src.source], {
-    envHeaders: ENV_HEADERS,
+    envHeaders: withRprocMembers(ENV_HEADERS, src.rprocMembers ?? []),
     config: src.config ?? { CONFIG_REMOTEPROC_TEE: "y" },
     defines: { KBUILD_MODNAME: JSON.stringify(mod) },
   });
   return { program, file, problems };
 }
 
-/** The environment modules of a TEE driver run without a tree: the kernel's string and delay helpers. */
-const TEE_ONLY_MODULES: readonly EnvModule[] = [KERNEL_UTIL];
+/** Each world's storage of the struct rproc members a series adds (SERIES_RPROC_MEMBERS). */
+const seriesMembers = new WeakMap<Rproc, Map<string, Uint8Array>>();
+
+/**
+ * The members a series adds to struct rproc (withRprocMembers), without a tree: no hand-model code reads
+ * them, so their bytes are the C's own, zero as the rproc was allocated. Every other member of the
+ * environment's struct rproc is the twin's (kernel.ts).
+ */
+const SERIES_RPROC_MEMBERS: EnvModule = {
+  fns: () => ({}),
+  rprocMembers: (env, r) => {
+    const t = env.machine.structOf("rproc");
+    if (t === null) return {};
+    const out: Record<string, Served> = {};
+    for (const f of env.machine.structs.get(t).fields) {
+      const name = f.name;
+      if (name === null || ENV_RPROC_MEMBERS.includes(name)) continue;
+      const size = env.machine.structs.sizeOf(f.type);
+      const of = (): Map<string, Uint8Array> => {
+        let m = seriesMembers.get(r);
+        if (m === undefined) {
+          m = new Map();
+          seriesMembers.set(r, m);
+        }
+        return m;
+      };
+      out[name] = {
+        get: () => of().get(name) ?? new Uint8Array(size),
+        set: (b) => {
+          of().set(name, b.slice());
+        },
+      };
+    }
+    return out;
+  },
+};
+
+/**
+ * The environment modules of a TEE driver run without a tree: the kernel's string and delay helpers, and the
+ * members the series adds to struct rproc.
+ */
+const TEE_ONLY_MODULES: readonly EnvModule[] = [KERNEL_UTIL, SERIES_RPROC_MEMBERS];
 
 /** The client API functions of remoteproc_tee.h, by C name. */
 const API = [

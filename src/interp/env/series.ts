@@ -61,6 +61,31 @@ interface SeriesFiles {
   readonly headers: readonly SourceFile[];
   /** The header that declares the TEE client API (its stubs under CONFIG_REMOTEPROC_TEE=n). */
   readonly stubHeader: string | null;
+  /** Members the series adds to struct rproc (addedRprocMembers). */
+  readonly rprocMembers: readonly string[];
+}
+
+/**
+ * The member declarations the series' patches add inside `struct rproc { ... };` of
+ * include/linux/remoteproc.h (a hunk inside the struct names it as its section), in order.
+ */
+function addedRprocMembers(series: Series): string[] {
+  const out: string[] = [];
+  for (const p of series.patches)
+    for (const f of p.files) {
+      if (f.newPath !== "include/linux/remoteproc.h") continue;
+      for (const h of f.hunks) {
+        let inside = /^struct rproc\s*\{/.test(h.section.trim());
+        for (const l of h.lines) {
+          if (l.kind === "del") continue;
+          if (/^struct rproc\s*\{/.test(l.text)) inside = true;
+          else if (/^\};/.test(l.text)) inside = false;
+          else if (inside && l.kind === "add" && /;\s*$/.test(l.text) && !/^\s*(?:\/\*|\*)/.test(l.text))
+            out.push(l.text.trim());
+        }
+      }
+    }
+  return out;
 }
 
 /**
@@ -86,6 +111,7 @@ function seriesFiles(series: Series): SeriesFiles {
     driver: driver === null ? null : { path: driver.path, text: driver.text },
     headers,
     stubHeader,
+    rprocMembers: addedRprocMembers(series),
   };
 }
 
@@ -126,7 +152,11 @@ export function lowerSeriesC(series: Series, parser: Parser): SeriesC {
       driver = {
         ok: true,
         file,
-        loaded: loadTeeDriver(parser, { headers: files.headers, source: files.driver }),
+        loaded: loadTeeDriver(parser, {
+          headers: files.headers,
+          source: files.driver,
+          rprocMembers: files.rprocMembers,
+        }),
       };
     } catch (e) {
       driver = { ok: false, file, why: message(e), lowering: true };
@@ -229,7 +259,13 @@ export interface SeriesCJson {
 /** The texts a unit is lowered from, as one hash: a payload of another text is not this series' C. */
 function driverHash(files: SeriesFiles): string {
   return sha256Hex(
-    [...files.headers, ...(files.driver === null ? [] : [files.driver])]
+    [
+      ...files.headers,
+      ...(files.driver === null ? [] : [files.driver]),
+      ...(files.rprocMembers.length === 0
+        ? []
+        : [{ path: "struct rproc", text: files.rprocMembers.join("\n") }]),
+    ]
       .map((f) => `${f.path}\n${f.text}`)
       .join("\n\u0000\n"),
   );
