@@ -174,6 +174,12 @@ describe("a member the series adds to struct rproc, used by its TEE driver with 
     ]);
   });
 
+  it("keeps the members that declare when another is of a type the environment lacks", async () => {
+    const loaded = await load(["frobnicator_t frob;", "struct fx_entry *fx_link;"]);
+    const r = await runScenario(DESIGN, "boot", fixtures, { tee: interpretedTeeDriver(loaded) });
+    expect(r).toMatchObject({ ok: true, finalState: "running", unknown: false });
+  });
+
   it("is unknown, naming the member and the posted line, when the series' header is not read", async () => {
     const r = await runScenario(DESIGN, "boot", fixtures, { tee: interpretedTeeDriver(await load([])) });
     expect(r.unknown).toBe(true);

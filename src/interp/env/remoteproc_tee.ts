@@ -50,12 +50,19 @@ export interface LoadedTeeDriver {
 export function loadTeeDriver(parser: Parser, src: TeeDriverSource): LoadedTeeDriver {
   const file = src.source.path;
   const mod = file.slice(file.lastIndexOf("/") + 1).replace(/\.c$/, "");
-  const { program, problems } = loadProgram(parser, [...(src.headers ?? []), src.source], {
-    envHeaders: withRprocMembers(ENV_HEADERS, src.rprocMembers ?? []),
-    config: src.config ?? { CONFIG_REMOTEPROC_TEE: "y" },
-    defines: { KBUILD_MODNAME: JSON.stringify(mod) },
-  });
-  return { program, file, problems };
+  const lower = (members: readonly string[]) =>
+    loadProgram(parser, [...(src.headers ?? []), src.source], {
+      envHeaders: withRprocMembers(ENV_HEADERS, members),
+      config: src.config ?? { CONFIG_REMOTEPROC_TEE: "y" },
+      defines: { KBUILD_MODNAME: JSON.stringify(mod) },
+    });
+  const members = src.rprocMembers ?? [];
+  let lowered = lower(members);
+  // A member of a type the environment lacks would leave struct rproc undefined: only the members that
+  // declare are (a use of another is unknown at its line: struct rproc has no member ...).
+  if (members.length > 0 && !definesRproc(lowered.program))
+    lowered = lower(members.filter((m) => definesRproc(lower([m]).program)));
+  return { program: lowered.program, file, problems: lowered.problems };
 }
 
 /** Each world's storage of the struct rproc members a series adds (SERIES_RPROC_MEMBERS). */
@@ -94,6 +101,11 @@ const SERIES_RPROC_MEMBERS: EnvModule = {
     return out;
   },
 };
+
+/** Whether the lowered program has a complete struct rproc. */
+function definesRproc(program: Program): boolean {
+  return program.structs.some((d) => d.tag === "rproc" && d.complete);
+}
 
 /**
  * The environment modules of a TEE driver run without a tree: the kernel's string and delay helpers, and the
