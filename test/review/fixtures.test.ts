@@ -599,3 +599,24 @@ describe("a wrapper of rproc_ops->release_fw whose body is not the model's", () 
     expect((await subject(v3(teeSeries()), "base")).mapped.status["core.releaseFwCalls"]).toBe("set");
   });
 });
+
+describe("a second compatible the series adds to the STM32 match table", () => {
+  it("stays a change of stm32_rproc_match no fact describes: the probe branches on the other one only", async () => {
+    const fx = editFile(v3(teeSeries()), "drivers/remoteproc/stm32_rproc.c", (lines) =>
+      lines.flatMap((l) =>
+        l.includes('{ .compatible = "st,stm32mp1-m4-tee" }')
+          ? [l, '+\t{ .compatible = "st,stm32mp2-m33-tee" },']
+          : [l],
+      ),
+    );
+    const { mapped } = await subject(fx, "m33");
+    expect(mapped.facts.stm32.teeCompatible).toBe("st,stm32mp1-m4-tee");
+    expect(mapped.unmodelledInBase).toContainEqual(
+      expect.objectContaining({
+        function: "stm32_rproc_match",
+        summary: '+ { .compatible = "st,stm32mp2-m33-tee" },',
+      }),
+    );
+    expectUnknownOn(await review(teeSeries(), fx), "boot", "stm32_rproc_match");
+  });
+});

@@ -167,8 +167,13 @@ function teeCompatible(
   const chosen = branch ? /"([^"]+)"/.exec(branch[1].text)?.[1] : names.length === 1 ? names[0] : undefined;
   const at = compat.find(([, l]) => chosen !== undefined && l.text.includes(`"${chosen}"`));
   const evidence = [...evidenceOf((at ?? compat[0])![1]), ...(branch ? evidenceOf(branch[1]) : [])];
-  for (const [, l] of compat) consume(l);
-  if (chosen === undefined || at === undefined) return unknownAs(null, evidence);
+  if (chosen === undefined || at === undefined) {
+    for (const [, l] of compat) consume(l);
+    return unknownAs(null, evidence);
+  }
+  // Only the compatible the probe branches on is read: another one the series adds matches devices the
+  // model's driver would not know (a change of the match table no fact describes).
+  consume(at[1]);
   // The probe branch taken for that compatible is read by the procId and unregister rules; the branch itself
   // (alloc with the TEE ops, rproc_tee_register) is what a TEE compatible means. A branch of another shape is a change no fact describes, at the line where it departs (unmodelled code of
   // stm32_rproc_probe: unknown where the model runs the probe, decided by the C where the C runs).
