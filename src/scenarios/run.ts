@@ -6,6 +6,7 @@ import { type Fixtures, loadFixtures } from "../emulator/api.ts";
 import { UsageError } from "../errors.ts";
 import { type DesignFacts, type FactPath, linkProblem, trackFactReads } from "../semantics/facts.ts";
 import { type KEvent, TraceDiverged } from "../semantics/kernel.ts";
+import { MODEL_STEPS } from "../semantics/steps.ts";
 import {
   type CellResult,
   type FinalState,
@@ -18,7 +19,14 @@ import {
   type UnknownReason,
 } from "./result.ts";
 import { SCENARIOS, type Scenario, scenarioById } from "./scenarios.ts";
-import { type Stm32DriverImpl, sysfsStoreOf, type TeeDriverImpl, World, worldDrivers } from "./world.ts";
+import {
+  type Stm32DriverImpl,
+  SYSFS_STORES,
+  sysfsStoreOf,
+  type TeeDriverImpl,
+  World,
+  worldDrivers,
+} from "./world.ts";
 
 /** A design to run: a built-in version, or one from an input (ingest, variant file). */
 export interface Design {
@@ -121,21 +129,34 @@ export function unknownReasons(
         });
         continue;
       }
-      // Data (an ops table, a match table, a struct) is never called: any code of its file may read it.
-      if (u.data === true ? !layers.has(layerOfFile(u.file)) : !called.has(u.function)) continue;
+      // Data (an ops table, a match table, a struct) is never called: any code of its file may read it. A
+      // function the model folds into its callers (no step of its own: MODEL_STEPS) may have run in any cell
+      // that ran its file's layer.
+      const ranLayer = layers.has(layerOfFile(u.file));
+      const folded =
+        u.data !== true &&
+        !MODEL_STEPS.has(u.function) &&
+        !(SYSFS_STORES as readonly string[]).includes(u.function);
+      if (u.data === true || folded ? !ranLayer : !called.has(u.function)) continue;
       seen.add(u.function);
       out.push(
-        u.data === true
+        folded
           ? {
-              what: u.function,
-              files: [u.file],
-              why: `the series changes it (line ${u.line}: ${u.summary}) in a way no design fact describes, and the model's code of ${u.file} that this cell ran reads it as it was`,
-            }
-          : {
               what: `${u.function}()`,
               files: [u.file],
-              why: `the series changes it (line ${u.line}: ${u.summary}) in a way no design fact describes, and the model runs it as it was`,
-            },
+              why: `the series changes it (line ${u.line}: ${u.summary}) in a way no design fact describes, and the model folds it into the code of ${u.file} this cell ran (it has no step of its own), as it was`,
+            }
+          : u.data === true
+            ? {
+                what: u.function,
+                files: [u.file],
+                why: `the series changes it (line ${u.line}: ${u.summary}) in a way no design fact describes, and the model's code of ${u.file} that this cell ran reads it as it was`,
+              }
+            : {
+                what: `${u.function}()`,
+                files: [u.file],
+                why: `the series changes it (line ${u.line}: ${u.summary}) in a way no design fact describes, and the model runs it as it was`,
+              },
       );
     }
   }

@@ -194,12 +194,16 @@ function teeModules() {
  * "recovery enabled", "firmware rproc-m4-fw"), or null: the world calls what the store calls, so a series that
  * changes the store is not what these writes run (scenarios/run.ts unknownReasons).
  */
-export function sysfsStoreOf(driven: string): string | null {
+export function sysfsStoreOf(driven: string): SysfsStore | null {
   if (driven === "start" || driven === "stop") return "state_store";
   if (driven === "recovery enabled" || driven === "recovery disabled") return "recovery_store";
   if (driven.startsWith("firmware ") && !driven.startsWith("firmware kick ")) return "firmware_store";
   return null;
 }
+
+/** The store functions sysfsStoreOf names: a cell's sysfs write is their step. */
+export const SYSFS_STORES = ["state_store", "recovery_store", "firmware_store"] as const;
+export type SysfsStore = (typeof SYSFS_STORES)[number];
 
 /** WebCrypto's key class, where the runtime has one (keys are shared by forks). */
 const CRYPTO_KEY: (abstract new (...args: never[]) => object) | undefined = globalThis.CryptoKey;

@@ -167,6 +167,36 @@ describe("TEE constructs no rule reads", () => {
   });
 });
 
+describe("a change to a core function the model folds into its callers (no step of its own)", () => {
+  it("is unknown in every cell that ran the core, naming the function", async () => {
+    const fx = v3(teeSeries());
+    // rproc_alloc_vring() runs inside the model's rproc_handle_vdev/rproc_vdev_do_start: no trace step names it.
+    fx.patches[0]?.files[2]?.hunks.splice(1, 0, {
+      oldStart: 380,
+      section: "int rproc_alloc_vring(struct rproc_vdev *rvdev, int i)",
+      lines: [
+        " 	rvring = &rvdev->vring[i];",
+        "-	size = PAGE_ALIGN(vring_size(rvring->num, rvring->align));",
+        "+	size = vring_size(rvring->num, rvring->align);",
+        " 	rsc = (void *)rproc->table_ptr + rvdev->rsc_offset;",
+      ],
+    });
+    const { mapped } = await subject(fx, "folded");
+    expect(mapped.unmodelledInBase).toContainEqual(
+      expect.objectContaining({
+        function: "rproc_alloc_vring",
+        file: "drivers/remoteproc/remoteproc_core.c",
+      }),
+    );
+    const r = await review(teeSeries(), fx);
+    expectUnknownOn(r, "boot", "rproc_alloc_vring()");
+    const boot = r.diff.scenarios.find((x) => x.scenario === "boot");
+    expect(boot?.unknownBecause?.find((u) => u.what === "rproc_alloc_vring()")?.why).toMatch(
+      /the model folds it into the code of drivers\/remoteproc\/remoteproc_core\.c this cell ran \(it has no step of its own\)/,
+    );
+  });
+});
+
 describe("a boot path added in the core", () => {
   it("is unknown wherever rproc_boot runs, never mainline's result", async () => {
     const fx = v3(teeSeries());
