@@ -82,6 +82,27 @@ function findings(r: CellResult): string[] {
     .sort();
 }
 
+/** What a cell did, as the two-way check compares it. */
+function outcome(r: CellResult) {
+  return {
+    ok: r.ok,
+    errno: r.errno,
+    state: r.finalState,
+    tee: r.tee,
+    api: apiReturns(r),
+    findings: findings(r),
+  };
+}
+
+/** The line the two-way check reports for a scenario where the C's cell is not the hand model's, or null. */
+function disagreement(scenario: string, hand: CellResult, c: CellResult): string | null {
+  const a = outcome(hand);
+  const b = outcome(c);
+  return c.unknown || JSON.stringify(a) !== JSON.stringify(b)
+    ? `${scenario}: hand ${JSON.stringify(a)}\n  C ${JSON.stringify(b)} ${JSON.stringify(c.unknownBecause ?? [])}`
+    : null;
+}
+
 describe.skipIf(!has)("the posted remoteproc_tee.c of v16, interpreted, against the hand model", () => {
   let fixtures: Fixtures;
   let v16: { loaded: LoadedTeeDriver; lines: string[] };
@@ -181,26 +202,8 @@ describe.skipIf(!has)("the posted remoteproc_tee.c of v16, interpreted, against 
         expect([hand.unknown, c.unknown]).toEqual([true, true]);
         continue;
       }
-      const a = {
-        ok: hand.ok,
-        errno: hand.errno,
-        state: hand.finalState,
-        tee: hand.tee,
-        api: apiReturns(hand),
-        findings: findings(hand),
-      };
-      const b = {
-        ok: c.ok,
-        errno: c.errno,
-        state: c.finalState,
-        tee: c.tee,
-        api: apiReturns(c),
-        findings: findings(c),
-      };
-      if (c.unknown || JSON.stringify(a) !== JSON.stringify(b))
-        disagreements.push(
-          `${s.id}: hand ${JSON.stringify(a)}\n  C ${JSON.stringify(b)} ${JSON.stringify(c.unknownBecause ?? [])}`,
-        );
+      const d = disagreement(s.id, hand, c);
+      if (d !== null) disagreements.push(d);
     }
     expect(disagreements).toEqual([]);
   });
@@ -237,18 +240,8 @@ describe.skipIf(!has)(
             expect(findings(hand).some((f) => f.startsWith("use-after-free |"))).toBe(true);
             continue;
           }
-          const a = {
-            ok: hand.ok,
-            errno: hand.errno,
-            state: hand.finalState,
-            tee: hand.tee,
-            findings: findings(hand),
-          };
-          const b = { ok: c.ok, errno: c.errno, state: c.finalState, tee: c.tee, findings: findings(c) };
-          if (c.unknown || JSON.stringify(a) !== JSON.stringify(b))
-            disagreements.push(
-              `${s.id}: hand ${JSON.stringify(a)}\n  C ${JSON.stringify(b)} ${JSON.stringify(c.unknownBecause ?? [])}`,
-            );
+          const d = disagreement(s.id, hand, c);
+          if (d !== null) disagreements.push(d);
         }
         expect(disagreements).toEqual([]);
       },

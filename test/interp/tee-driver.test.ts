@@ -42,21 +42,16 @@ async function cell(scenario: string, switches: readonly string[] = []): Promise
   return runScenario(DESIGN, scenario, fixtures, { tee: interpretedTeeDriver(loaded) });
 }
 
+/** The TA commands of a boot through the fixture driver: parse_fw and load each load, then start, stop, release. */
+const BOOT_TA = ["LOAD_FW", "GET_RSC_TABLE", "LOAD_FW", "GET_RSC_TABLE", "START_FW", "STOP_FW", "RELEASE_FW"];
+
 const steps = (r: CellResult): string[] => r.trace.map((s) => `${s.layer} ${s.fn} ${s.event} ${s.detail}`);
 
 describe("a TEE client driver run from C with the hand model as the kernel (fixture of our own)", () => {
   it("boots: module_tee_client_driver registers it, probe opens the context, the STM32 model drives its API", async () => {
     const r = await cell("boot");
     expect(r).toMatchObject({ ok: true, errno: 0, finalState: "running", unknown: false, findings: [] });
-    expect(r.tee).toEqual([
-      "LOAD_FW",
-      "GET_RSC_TABLE",
-      "LOAD_FW",
-      "GET_RSC_TABLE",
-      "START_FW",
-      "STOP_FW",
-      "RELEASE_FW",
-    ]);
+    expect(r.tee).toEqual(BOOT_TA);
     const s = steps(r);
     expect(s).toContain(
       "core really_probe call fixture_tee on optee-ta-80a4c275-0a47-4905-8285-1486a9771a08",
@@ -163,15 +158,7 @@ describe("a member the series adds to struct rproc, used by its TEE driver with 
     expect(loaded.problems).toEqual([]);
     const r = await runScenario(DESIGN, "boot", fixtures, { tee: interpretedTeeDriver(loaded) });
     expect(r).toMatchObject({ ok: true, finalState: "running", unknown: false, findings: [] });
-    expect(r.tee).toEqual([
-      "LOAD_FW",
-      "GET_RSC_TABLE",
-      "LOAD_FW",
-      "GET_RSC_TABLE",
-      "START_FW",
-      "STOP_FW",
-      "RELEASE_FW",
-    ]);
+    expect(r.tee).toEqual(BOOT_TA);
   });
 
   it("keeps the members that declare when another is of a type the environment lacks", async () => {
