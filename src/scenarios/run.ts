@@ -119,45 +119,34 @@ export function unknownReasons(
     const seen = new Set<string>();
     for (const u of changed) {
       if (seen.has(u.function)) continue;
-      if (u.environment !== undefined) {
-        if (calls.length === 0) continue;
-        seen.add(u.function);
-        out.push({
-          what: u.data === true ? u.function : `${u.function}()`,
-          files: [u.file],
-          why: `the series changes it (line ${u.line}: ${u.summary}) in a way no design fact describes; ${u.file} never runs: the environment's model of ${u.environment} serves this cell as it was`,
-        });
-        continue;
-      }
       // Data (an ops table, a match table, a struct) is never called: any code of its file may read it. A
       // function the model folds into its callers (no step of its own: MODEL_STEPS) may have run in any cell
-      // that ran its file's layer.
-      const ranLayer = layers.has(layerOfFile(u.file));
+      // that ran its file's layer. A file the environment stands for may serve any cell that ran C.
       const folded =
         u.data !== true &&
         !MODEL_STEPS.has(u.function) &&
         !(SYSFS_STORES as readonly string[]).includes(u.function);
-      if (u.data === true || folded ? !ranLayer : !called.has(u.function)) continue;
+      const ran =
+        u.environment !== undefined
+          ? calls.length > 0
+          : u.data === true || folded
+            ? layers.has(layerOfFile(u.file))
+            : called.has(u.function);
+      if (!ran) continue;
       seen.add(u.function);
-      out.push(
-        folded
-          ? {
-              what: `${u.function}()`,
-              files: [u.file],
-              why: `the series changes it (line ${u.line}: ${u.summary}) in a way no design fact describes, and the model folds it into the code of ${u.file} this cell ran (it has no step of its own), as it was`,
-            }
-          : u.data === true
-            ? {
-                what: u.function,
-                files: [u.file],
-                why: `the series changes it (line ${u.line}: ${u.summary}) in a way no design fact describes, and the model's code of ${u.file} that this cell ran reads it as it was`,
-              }
-            : {
-                what: `${u.function}()`,
-                files: [u.file],
-                why: `the series changes it (line ${u.line}: ${u.summary}) in a way no design fact describes, and the model runs it as it was`,
-              },
-      );
+      const how =
+        u.environment !== undefined
+          ? `; ${u.file} never runs: the environment's model of ${u.environment} serves this cell as it was`
+          : folded
+            ? `, and the model folds it into the code of ${u.file} this cell ran (it has no step of its own), as it was`
+            : u.data === true
+              ? `, and the model's code of ${u.file} that this cell ran reads it as it was`
+              : ", and the model runs it as it was";
+      out.push({
+        what: u.data === true ? u.function : `${u.function}()`,
+        files: [u.file],
+        why: `the series changes it (line ${u.line}: ${u.summary}) in a way no design fact describes${how}`,
+      });
     }
   }
   return out;

@@ -78,19 +78,19 @@ const SERIES_RPROC_MEMBERS: EnvModule = {
   rprocMembers: (env, r) => {
     const t = env.machine.structOf("rproc");
     if (t === null) return {};
+    const of = (): Map<string, Uint8Array> => {
+      let m = seriesMembers.get(r);
+      if (m === undefined) {
+        m = new Map();
+        seriesMembers.set(r, m);
+      }
+      return m;
+    };
     const out: Record<string, Served> = {};
     for (const f of env.machine.structs.get(t).fields) {
       const name = f.name;
       if (name === null || ENV_RPROC_MEMBERS.includes(name)) continue;
       const size = env.machine.structs.sizeOf(f.type);
-      const of = (): Map<string, Uint8Array> => {
-        let m = seriesMembers.get(r);
-        if (m === undefined) {
-          m = new Map();
-          seriesMembers.set(r, m);
-        }
-        return m;
-      };
       out[name] = {
         get: () => of().get(name) ?? new Uint8Array(size),
         set: (b) => {

@@ -14,8 +14,10 @@ import {
   consume,
   evidenceOf,
   isCommentOrBlank,
+  norm,
   RPROC_H,
   setTo,
+  stripComments,
   unknownAs,
 } from "./derive.ts";
 import { checkPaToVa } from "./pa_to_va.ts";
@@ -88,10 +90,7 @@ function wrapperProblem(w: Wrapper, op: string): string | null {
     .map((p) => /(\w+)\s*$/.exec(p)?.[1] ?? "");
   const close = text.lastIndexOf("}");
   if (open < 0 || close < open || params === undefined) return `${w.name}() cannot be read`;
-  const body = text
-    .slice(open + 1, close)
-    .replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, "")
-    .replace(/\s+/g, "");
+  const body = stripComments(text.slice(open + 1, close)).replace(/\s+/g, "");
   const r = params[0];
   const call = `${r}->ops->${op}(${params.join(",")})`;
   const free = `kfree(${r}->cached_table);${r}->cached_table=NULL;${r}->table_ptr=NULL;`;
@@ -279,10 +278,9 @@ function onErrorOf(run: Row[], n: number, call: string): { kind: LoadFwCall["onE
   const rows = [cond, ...block];
   // Only what the model runs there: the firmware released, a log, and a return (or goto) of the error; any
   // other statement is one no fact describes.
-  const statements = text
-    .replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, "")
+  const statements = stripComments(text)
     .split(";")
-    .map((t) => t.replace(/\s+/g, " ").trim())
+    .map(norm)
     .filter((t) => t !== "");
   const known = (t: string): boolean =>
     /^release_firmware\(\w+\)$/.test(t) ||
@@ -365,7 +363,6 @@ function loadSegmentsOp(
   consume(renamed);
   // The rename reaches every use of the member in the modelled files: a line that is a deleted line with
   // load renamed is explained by it (and the deleted line with it); any other use is a change of its own.
-  const norm = (t: string): string => t.replace(/\s+/g, " ").trim();
   for (const file of files) {
     const deleted = new Map(file.deletions.map((d) => [norm(d.text), d] as const));
     for (const [, l] of sortedLines(file)) {

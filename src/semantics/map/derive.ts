@@ -105,12 +105,12 @@ export function environmentOf(path: string): string | null {
 /** Every file the model covers by path: changes there are facts or unmodelled changes, never out of scope. */
 export const COVERED_FILES: readonly string[] = [...MODELLED_FILES, ...STOOD_FOR_FILES];
 
-/** Whether the model covers `path`: one of COVERED_FILES, or a file the environment stands for. */
 /** A kernel build file (Kconfig, Makefile, Kbuild): what it selects and builds is never read by a rule. */
 export function isBuildFile(path: string): boolean {
   return /(?:^|\/)(?:Kconfig(?:\.\w+)?|Makefile|Kbuild)$/.test(path);
 }
 
+/** Whether the model covers `path`: one of COVERED_FILES, or a file the environment stands for. */
 export function isCovered(path: string): boolean {
   return COVERED_FILES.includes(path) || environmentOf(path) !== null;
 }
@@ -154,6 +154,16 @@ export function fileOf(view: SeriesView, path: string): FileView | undefined {
 
 const DECLARATION =
   /^(?:const\s+)?(?:(?:struct|enum|union)\s+\w+|unsigned\s+(?:int|long)|int|long|u8|u16|u32|u64|bool|size_t|phys_addr_t|void)[\s*]+\w+(?:\s*,\s*\**\w+)*\s*;$/;
+
+/** C text without its comments. */
+export function stripComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, "");
+}
+
+/** Text with each run of blanks one space, trimmed (lines compared as C reads them). */
+export function norm(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
 
 /** A line that holds only a comment (or is blank). */
 export function isCommentOrBlank(text: string): boolean {

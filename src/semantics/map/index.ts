@@ -9,7 +9,7 @@ import type { Parser } from "web-tree-sitter";
 import type { Series } from "../../series/types.ts";
 import { type DesignFacts, DesignFactsSchema, FACT_PATHS, type FactPath } from "../facts.ts";
 import { deriveCore } from "./core.ts";
-import { COVERED_FILES, environmentOf, isCovered, isInert, isStoodFor } from "./derive.ts";
+import { COVERED_FILES, environmentOf, isCovered, isInert, isStoodFor, norm } from "./derive.ts";
 import { outsideTouches } from "./outside.ts";
 import { deriveStm32 } from "./stm32.ts";
 import { deriveTee } from "./tee.ts";
@@ -17,8 +17,6 @@ import type { Derived, Evidence, FactStatus, MapResult, OutOfScope, Unmodelled }
 import { type FileView, replaySeries, type SeriesView, sortedLines, type VLine } from "./view.ts";
 
 export type { Derived, Evidence, FactStatus, MapResult, OutOfScope, Unmodelled } from "./types.ts";
-
-const norm = (text: string): string => text.replace(/\s+/g, " ").trim();
 
 /**
  * A function the series adds whose lines are mostly lines it deleted in the same patch (an extracted helper):

@@ -18,6 +18,7 @@ import {
   STM32_BINDING,
   STM32_C,
   setTo,
+  stripComments,
   unknownAs,
 } from "./derive.ts";
 import type { Derived, Evidence } from "./types.ts";
@@ -27,6 +28,13 @@ export type Stm32Derived = { [K in keyof Stm32Facts]: Derived<Stm32Facts[K]> };
 type Row = [number, VLine];
 
 const LOGS = /^(?:dev_(?:err|warn|info|dbg|notice)|pr_(?:err|warn|info|debug)|dev_err_probe)$/;
+
+/** A statement that only logs (a dev_err()/pr_warn() call). */
+function isLog(n: Node): boolean {
+  const e = n.type === "expression_statement" ? n.namedChildren[0] : null;
+  const name = e?.type === "call_expression" ? calleeName(e) : null;
+  return name !== null && LOGS.test(name);
+}
 
 function added(file: FileView | undefined): Row[] {
   return file ? sortedLines(file).filter(([, l]) => l.added !== null) : [];
@@ -68,13 +76,7 @@ function teeBranchProblem(
     // The posted line a node starts on (the wrapper adds two lines before the rows).
     const at = (n: Node, why: string) => ({ line: rows[n.startPosition.row - 2]?.[1], why });
     // A statement's text without comments and blanks.
-    const flat = (n: Node | null | undefined): string =>
-      (n?.text ?? "").replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, "").replace(/\s+/g, "");
-    const isLog = (n: Node): boolean => {
-      const e = n.type === "expression_statement" ? n.namedChildren[0] : null;
-      const name = e?.type === "call_expression" ? calleeName(e) : null;
-      return name !== null && LOGS.test(name);
-    };
+    const flat = (n: Node | null | undefined): string => stripComments(n?.text ?? "").replace(/\s+/g, "");
     const stmtsOf = (n: Node | null | undefined): Node[] => {
       const inner = n?.type === "else_clause" ? n.namedChildren[0] : n;
       const all = inner?.type === "compound_statement" ? inner.namedChildren : inner ? [inner] : [];
@@ -175,8 +177,9 @@ function teeCompatible(
   // model's driver would not know (a change of the match table no fact describes).
   consume(at[1]);
   // The probe branch taken for that compatible is read by the procId and unregister rules; the branch itself
-  // (alloc with the TEE ops, rproc_tee_register) is what a TEE compatible means. A branch of another shape is a change no fact describes, at the line where it departs (unmodelled code of
-  // stm32_rproc_probe: unknown where the model runs the probe, decided by the C where the C runs).
+  // (alloc with the TEE ops, rproc_tee_register) is what a TEE compatible means. A branch of another shape is a
+  // change no fact describes, at the line where it departs (unmodelled code of stm32_rproc_probe: unknown where
+  // the model runs the probe, decided by the C where the C runs).
   if (branch && file) {
     const rows = blockFrom(sortedLines(file), branch[0]);
     for (const [, l] of rows) if (l.added) consume(l);
@@ -278,11 +281,6 @@ function stepsFlowProblem(root: Node, file: FileView | undefined, rows: readonly
     const args = n.childForFieldName("arguments")?.namedChildren ?? [];
     return name !== null && !LOGS.test(name) && args.length === 1 && args[0]?.text === param ? name : null;
   };
-  const isLog = (n: Node): boolean => {
-    const e = n.type === "expression_statement" ? n.namedChildren[0] : null;
-    const name = e?.type === "call_expression" ? calleeName(e) : null;
-    return name !== null && LOGS.test(name);
-  };
   const definedVoid = (name: string): boolean =>
     (file === undefined ? rows : sortedLines(file)).some(([, l]) =>
       new RegExp(`^(?:static\\s+)?(?:inline\\s+)?void\\s+${escapeRegExp(name)}\\s*\\(`).test(l.text),
@@ -318,7 +316,7 @@ function stepsFlowProblem(root: Node, file: FileView | undefined, rows: readonly
           stepCall(t.childForFieldName("alternative")) !== null
         )
           return null;
-        if (check === undefined || !returnsOnError(check, v ?? "", isLog))
+        if (check === undefined || !returnsOnError(check, v ?? ""))
           return `${at} (not followed by if (${v}) return ${v};)`;
         i++;
         continue;
@@ -336,7 +334,7 @@ function stepsFlowProblem(root: Node, file: FileView | undefined, rows: readonly
 }
 
 /** Whether `n` is `if (v) return v;`, or the same with log calls before the return, and no else. */
-function returnsOnError(n: Node, v: string, isLog: (n: Node) => boolean): boolean {
+function returnsOnError(n: Node, v: string): boolean {
   if (n.type !== "if_statement" || n.childForFieldName("alternative") !== null) return false;
   const cond = n.childForFieldName("condition")?.text.replace(/\s+/g, "");
   if (cond !== `(${v})` && cond !== `(${v}!=0)`) return false;
@@ -349,9 +347,7 @@ function returnsOnError(n: Node, v: string, isLog: (n: Node) => boolean): boolea
         : [];
   const last = stmts.at(-1);
   return (
-    last?.type === "return_statement" &&
-    last.namedChildren[0]?.text === v &&
-    stmts.slice(0, -1).every((x) => isLog(x))
+    last?.type === "return_statement" && last.namedChildren[0]?.text === v && stmts.slice(0, -1).every(isLog)
   );
 }
 
