@@ -326,6 +326,10 @@ function ranOf(report: TreeReport, fromC: ReadonlySet<string>, coreWhy = ""): Ra
   for (const f of report.files) {
     const why = describeProvenance(f.provenance);
     const warnings = moved(f.path);
+    // A file the tree was to give that the model runs instead: the reason goes with every `ran:` line.
+    const p = f.provenance;
+    const fallback =
+      p.kind === "fallback" && p.cause !== "no-tree" ? { fallback: `on the tree: ${p.reason}` } : {};
     if (fromC.has(f.path))
       ran.push({ file: f.path, from: "C", why, ...(warnings.length > 0 ? { warnings } : {}) });
     else if (MODELLED_FILES.includes(f.path) && f.role === "source")
@@ -338,9 +342,10 @@ function ranOf(report: TreeReport, fromC: ReadonlySet<string>, coreWhy = ""): Ra
             : (f.path === CORE_FILE || f.path === VIRTIO_FILE) && coreWhy !== ""
               ? `${why}; the hand model runs it as the drivers' environment (${coreWhy})`
               : `${why}; the hand model runs it as the drivers' environment`,
+        ...fallback,
       });
     else if (f.role === "source" && f.provenance.kind === "fallback")
-      ran.push({ file: f.path, from: "model", why });
+      ran.push({ file: f.path, from: "model", why, ...fallback });
     else if (f.role === "source" && ranFrom(report, f.path) === "C")
       ran.push({ file: f.path, from: "not run", why: `${why}; no hand model of it, not driven from C yet` });
   }

@@ -148,6 +148,12 @@ export interface RanFile {
    * function than the series wrote it in: src/tree/moved.ts). Absent: nothing.
    */
   warnings?: string[];
+  /**
+   * Why a file the kernel tree was asked to give runs from the model instead (a patch of the series that
+   * did not apply there, a header such a patch changes): said wherever what ran is said. Absent: the file
+   * was not meant to run from C (no tree, no interpreter for it).
+   */
+  fallback?: string;
 }
 
 /** Every warning of the files a design ran, once each. */
@@ -183,10 +189,17 @@ export function describeRan(ran: readonly RanFile[] | undefined, short = false):
     );
   const parts: string[] = [];
   const c = group("C");
-  const model = group("model");
+  const model = ran.filter((r) => r.from === "model" && r.config === undefined && !r.file.endsWith(".h"));
   const not = group("not run");
   if (c.length > 0) parts.push(`${c.join(", ")} from C`);
-  if (model.length > 0) parts.push(short ? "the rest from the model" : `${model.join(", ")} from the model`);
+  // The files that fell back, by reason (each reason once: what the reader must know of the verdict).
+  const byReason = new Map<string, string[]>();
+  for (const r of model)
+    if (r.fallback !== undefined) byReason.set(r.fallback, [...(byReason.get(r.fallback) ?? []), r.file]);
+  const plain = shortFileNames(model.filter((r) => r.fallback === undefined).map((r) => r.file));
+  for (const [reason, files] of byReason)
+    parts.push(`${shortFileNames(files).join(", ")} from the model (${reason})`);
+  if (plain.length > 0) parts.push(short ? "the rest from the model" : `${plain.join(", ")} from the model`);
   if (not.length > 0) parts.push(`${not.join(", ")} not run (no model, not driven from C yet)`);
   // Another build of some files (the config scenarios'), with the headers whose inline code it carries.
   for (const config of new Set(ran.flatMap((r) => (r.config === undefined ? [] : [r.config])))) {
