@@ -6,10 +6,12 @@
  */
 
 import {
+  baseRunDifferently,
   type CellResult,
   detailBehaviour,
   type Finding,
   sameImplementation,
+  shortFileNames,
   stepKey,
   type TraceStep,
 } from "../scenarios/result.ts";
@@ -404,6 +406,29 @@ export interface CompareOptions {
   renames?: readonly Rename[];
 }
 
+/**
+ * Why a scenario where A and B differ cannot be judged when they ran the kernel's own files on different
+ * bases (baseRunDifferently: the tree's C on one side, the model kernel on the other): the difference may be
+ * the base's (linux-6.12's core against the model's 6.15), not the series'. Null when both ran them alike.
+ */
+function incomparableBase(a: VersionSide, b: VersionSide): ScenarioDiff["unknownBecause"][number] | null {
+  const files = baseRunDifferently(a.ran, b.ran);
+  if (files.length === 0) return null;
+  const names = (side: "a" | "b") => shortFileNames(files.filter((f) => f.fromC === side).map((f) => f.file));
+  const ran = (["a", "b"] as const)
+    .filter((side) => names(side).length > 0)
+    .map((side) => {
+      const [c, m] = side === "a" ? [a, b] : [b, a];
+      return `${c.id} ran ${names(side).join(", ")} from C on the kernel tree, ${m.id} from the hand model`;
+    });
+  return {
+    what: `${shortFileNames(files.map((f) => f.file)).join(", ")} on two bases`,
+    files: files.map((f) => f.file),
+    why: `${ran.join("; ")}: a difference may be the base's, not the series' (review against the mails of ${a.id} on the same tree)`,
+    side: files[0]?.fromC ?? "b",
+  };
+}
+
 /** Compares version A (older) with version B (newer), scenario by scenario. */
 export function compareVersions(a: VersionSide, b: VersionSide, opts: CompareOptions = {}): VersionDiff {
   const mainline = opts.mainline ?? null;
@@ -420,6 +445,7 @@ export function compareVersions(a: VersionSide, b: VersionSide, opts: CompareOpt
   const facts = changedFacts(a, b, mainline);
   const renames = opts.renames ?? renamesOf(a.cells, b.cells, addedBy(b.series));
   const nameInA = asNamedInA(renames);
+  const baseless = incomparableBase(a, b);
   const scenarios: ScenarioDiff[] = [];
   for (const { id, title } of order) {
     const ca = cellsA.get(id);
@@ -444,6 +470,23 @@ export function compareVersions(a: VersionSide, b: VersionSide, opts: CompareOpt
     }
     const changed = changedFields(ca, cb, sameImplementation(a.ran, b.ran), renames);
     const different = changed.length > 0;
+    if (different && baseless !== null && !ca.unknown && !cb.unknown) {
+      // A difference between a kernel tree's files and the model kernel's: not the series' to be judged on.
+      scenarios.push({
+        scenario: id,
+        title,
+        status: "unknown",
+        unknownBecause: [baseless],
+        a: summarizeCell(ca),
+        b: summarizeCell(cb),
+        changed,
+        divergence: null,
+        hunks: [],
+        facts: [],
+        findings: [],
+      });
+      continue;
+    }
     scenarios.push({
       scenario: id,
       title,

@@ -3,6 +3,7 @@
  * explore all consume these types; their JSON shape is a public contract (see README).
  */
 import type { FactPath } from "../semantics/facts.ts";
+import { MODELLED_FILES } from "../tree/paths.ts";
 
 /** Monitor finding kinds (a contract). */
 export type FindingKind =
@@ -217,6 +218,30 @@ export function describeRan(ran: readonly RanFile[] | undefined, short = false):
     parts.push(`with ${config}: ${built.join(", ")}`);
   }
   return parts.join("; ");
+}
+
+/**
+ * The kernel's own files (those the hand model stands in for: core, ELF loader, virtio, the STM32 driver)
+ * that one design ran from C and the other from the model, in the same build: their base differs (the model
+ * kernel on one side, a kernel tree on the other), so a difference between the two is not the series' alone.
+ * Each with the side that ran it from C. A design without `ran` ran every file from the model.
+ */
+export function baseRunDifferently(
+  a: readonly RanFile[] | undefined,
+  b: readonly RanFile[] | undefined,
+): { file: string; fromC: "a" | "b" }[] {
+  const c = (r: readonly RanFile[] | undefined, file: string, config: string | undefined) =>
+    (r ?? []).some((x) => x.file === file && x.from === "C" && x.config === config);
+  const out: { file: string; fromC: "a" | "b" }[] = [];
+  const builds = new Set([...(a ?? []), ...(b ?? [])].map((x) => x.config));
+  for (const file of MODELLED_FILES.filter((f) => f.endsWith(".c")))
+    for (const config of builds) {
+      const inA = c(a, file, config);
+      if (inA !== c(b, file, config)) {
+        if (!out.some((o) => o.file === file)) out.push({ file, fromC: inA ? "a" : "b" });
+      }
+    }
+  return out;
 }
 
 /** The files two designs ran from C differ: their traces come from different code and are not comparable. */

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { compareVersions } from "../../src/compare/index.ts";
+import { verdictOf } from "../../src/review/verdict.ts";
+import type { CellResult, Finding, RanFile } from "../../src/scenarios/result.ts";
+import { cell, facts, side, step } from "./fixtures.ts";
+
+// A review whose sides ran the kernel's own files on two bases: a kernel tree's C on one side, the model
+// kernel (the hand model) on the other. A difference there may be the base's, so it is judged on neither.
+const leak = (at: string): Finding => ({
+  kind: "leak",
+  at,
+  detail: `mem allocated in ${at} still allocated`,
+});
+const lock = (at: string): Finding => ({ kind: "sleep-in-atomic", at, detail: "kzalloc under a spinlock" });
+const CORE = "drivers/remoteproc/remoteproc_core.c";
+const TEE = "drivers/remoteproc/remoteproc_tee.c";
+const fromC = (...files: string[]): RanFile[] =>
+  files.map((file) => ({ file, from: "C", why: "the tree's" }));
+
+function sides(aRan: RanFile[] | undefined, bRan: RanFile[] | undefined) {
+  const cells = (v: string, extra: Finding[]): CellResult[] => [
+    cell(v, "boot", [step("core", "rproc_boot", "call")], { findings: [lock("rproc_tee_register")] }),
+    cell(v, "boot-bad-signature", [step("core", "rproc_boot", "call")], {
+      ok: false,
+      errno: -5,
+      finalState: "offline",
+      findings: [lock("rproc_tee_register"), ...extra],
+    }),
+  ];
+  const a = side("v16", facts("v16"), cells("v16", []));
+  const b = side("v17", facts("v16"), cells("v17", [leak("rproc_mem_entry_init")]));
+  return { a: { ...a, ...(aRan ? { ran: aRan } : {}) }, b: { ...b, ...(bRan ? { ran: bRan } : {}) } };
+}
+
+describe("a review of two bases", () => {
+  it("judges no scenario where they differ: unknown, naming the files and the sides, nothing classified", () => {
+    const { a, b } = sides(undefined, fromC(CORE, TEE));
+    const diff = compareVersions(a, b);
+    const bad = diff.scenarios.find((s) => s.scenario === "boot-bad-signature");
+    expect(bad?.status).toBe("unknown");
+    expect(bad?.findings).toEqual([]);
+    expect(bad?.unknownBecause).toEqual([
+      {
+        what: "core on two bases",
+        files: [CORE],
+        why: "v17 ran core from C on the kernel tree, v16 from the hand model: a difference may be the base's, not the series' (review against the mails of v16 on the same tree)",
+        side: "b",
+      },
+    ]);
+    // Where both ran alike, what both raise is still carried: both sides ran it, whatever the code.
+    const boot = diff.scenarios.find((s) => s.scenario === "boot");
+    expect(boot?.status).toBe("same");
+    expect(boot?.findings.map((f) => f.class)).toEqual(["carried"]);
+    expect(diff.counts.introduced).toBe(0);
+    const v = verdictOf(diff, {
+      available: false,
+      source: "",
+      withDifference: [],
+      withoutDifference: [],
+      unmentioned: [],
+      unmentionedFacts: [],
+    });
+    expect(v.line).toMatch(/^v16 → v17: cannot review 1 of 2 scenarios: core on two bases/);
+  });
+
+  it("judges them when both ran the kernel's files alike, from C or from the model", () => {
+    for (const [aRan, bRan] of [
+      [fromC(CORE, TEE), fromC(CORE, TEE)],
+      // The series' own driver from C on one side only (no tree): the kernel's files are the model's on both.
+      [undefined, fromC(TEE)],
+    ] as const) {
+      const { a, b } = sides(aRan === undefined ? undefined : [...aRan], [...bRan]);
+      const diff = compareVersions(a, b);
+      const bad = diff.scenarios.find((s) => s.scenario === "boot-bad-signature");
+      expect(bad?.status).toBe("different");
+      expect(bad?.findings.map((f) => [f.at, f.class])).toEqual([
+        ["rproc_tee_register", "carried"],
+        ["rproc_mem_entry_init", "introduced"],
+      ]);
+    }
+  });
+});
