@@ -10,8 +10,14 @@ const leak = (at: string): Finding => ({
   kind: "leak",
   at,
   detail: `mem allocated in ${at} still allocated`,
+  step: 1,
 });
-const lock = (at: string): Finding => ({ kind: "sleep-in-atomic", at, detail: "kzalloc under a spinlock" });
+const lock = (at: string): Finding => ({
+  kind: "sleep-in-atomic",
+  at,
+  detail: "kzalloc under a spinlock",
+  step: 1,
+});
 const CORE = "drivers/remoteproc/remoteproc_core.c";
 const TEE = "drivers/remoteproc/remoteproc_tee.c";
 const fromC = (...files: string[]): RanFile[] =>

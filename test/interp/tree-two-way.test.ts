@@ -318,6 +318,20 @@ describe.skipIf(!have)("the CLI runs a series on a kernel tree", () => {
     expect(j.verdict.line).toContain(
       "because v16 (B) ran core, elf loader, virtio, stm32 from C on the kernel tree, v16 from the hand model: a difference may be the base's",
     );
+    // The exploration likewise: what only the tree's C raises is not judged against the model kernel.
+    const e = await runCli([
+      "review",
+      V16,
+      "--against",
+      "v16",
+      "--kernel-tree",
+      TREE,
+      "--explore-depth",
+      "1",
+    ]);
+    expect(e.out).toMatch(
+      /explore \(depth 1\): not judged, core, elf loader, virtio, stm32 ran on two bases/,
+    );
   }, 120_000);
 
   it("a --kernel-tree that is not a kernel tree is bad input (exit 3) naming it", async () => {
