@@ -31,7 +31,7 @@ import { builtinSubject, type ReviewSubject, seriesSubject, withC } from "../rev
 import type { Design, RanFile } from "../scenarios/run.ts";
 import type { Stm32DriverImpl, TeeDriverImpl } from "../scenarios/world.ts";
 import { mapSeries } from "../semantics/map/index.ts";
-import { BUILTIN_VERSIONS, type BuiltinVersion, builtinVersion } from "../semantics/versions.ts";
+import { BUILTIN_VERSIONS, type BuiltinVersion, builtinVersion, MAINLINE } from "../semantics/versions.ts";
 import type { Series } from "../series/types.ts";
 import {
   describeProvenance,
@@ -350,6 +350,42 @@ function ranOf(report: TreeReport, fromC: ReadonlySet<string>, coreWhy = ""): Ra
       ran.push({ file: f.path, from: "not run", why: `${why}; no hand model of it, not driven from C yet` });
   }
   return ran;
+}
+
+/**
+ * The baseline of a review whose sides ran the kernel's own files from C on a kernel tree: that tree on the
+ * series' base, without the series, from C as the sides ran it (core, virtio, ELF loader, STM32 driver), with
+ * mainline's facts over the hand model for the rest. What the tree's own code raises is then pre-existing,
+ * never carried or introduced by the series, and the three sides' interleavings run the same core. Null when no
+ * side ran those files from C (the hand model's mainline is the baseline then).
+ */
+export async function treeMainline(
+  series: Series,
+  sides: readonly ReviewSubject[],
+  opts: SubjectOptions = {},
+  input?: string,
+): Promise<ReviewSubject | null> {
+  const base = new Set(MODELLED_FILES.filter((f) => f.endsWith(".c")));
+  if (!sides.some((s) => (s.design.ran ?? []).some((r) => r.from === "C" && base.has(r.file)))) return null;
+  if (modelOnly(opts)) return null;
+  const tree = await resolveKernelTree({ option: opts.kernelTree, input });
+  if (tree === null) return null;
+  const bare: Series = {
+    ...series,
+    id: "mainline",
+    title: "the kernel tree without the series",
+    patches: [],
+    total: 0,
+    cover: null,
+    prerequisites: [],
+  };
+  const parser = await cParser();
+  const subject = seriesSubject(bare, mapSeries(bare, parser), tree.dir, "mainline");
+  const design = await treeDesign(bare, await applySeriesToTree(bare, tree.dir), {
+    modelCore: modelCore(opts),
+  });
+  const c = withC(subject, design);
+  return { ...c, design: { ...c.design, facts: MAINLINE } };
 }
 
 /**

@@ -16,6 +16,7 @@ import type { Explorable } from "../explore/explore.ts";
 import {
   baseRunDifferently,
   type CellResult,
+  describeRan,
   ranWarnings,
   sameImplementation,
   shortFileNames,
@@ -172,6 +173,11 @@ export interface ReviewRunOptions {
    * review runs on its own (the history of a carried finding): without them their config cells are unknown.
    */
   builtinStubs?: (id: string) => Promise<TeeDriverImpl>;
+  /**
+   * The baseline for pre-existing findings when neither side is mainline (default: the built-in mainline over
+   * the hand model): the kernel tree the sides ran from, without the series (node/versions.ts treeMainline).
+   */
+  mainline?: ReviewSubject | null;
 }
 
 /** The built-in versions before a built-in A, newest first (mainline excluded); none for any other A. */
@@ -316,6 +322,7 @@ export async function runReview(
   let mainline: ReviewSubject | null = null;
   if (a.design.facts === MAINLINE) mainline = a;
   else if (b.design.facts === MAINLINE) mainline = b;
+  else if (opts.mainline) mainline = opts.mainline;
   else {
     const base = BUILTIN_VERSIONS.find((v) => v.facts === MAINLINE);
     if (base) mainline = builtinSubject(base);
@@ -337,6 +344,11 @@ export async function runReview(
   // The facts explain, the C decides: a side that ran a file from C is explained by its facts over the hand
   // model (attribution reverts facts there), and every cell where the two disagree is said in the report.
   const notes = [...(opts.notes ?? [])];
+  // A baseline the review was given (the kernel tree without the series): what ran there.
+  if (mainline !== null && mainline !== a && mainline !== b && mainline.design.ran !== undefined)
+    notes.push(
+      `${mainline.design.id} (the baseline: ${mainline.design.title}): ${describeRan(mainline.design.ran)}`,
+    );
   for (const s of a === b ? [a] : [a, b]) {
     const n = baseNote(s);
     if (n !== null) notes.push(n);

@@ -334,6 +334,32 @@ describe.skipIf(!have)("the CLI runs a series on a kernel tree", () => {
     );
   }, 120_000);
 
+  it("review on the tree takes the tree without the series, from C, as the baseline: pre-existing and interleavings on one core", async () => {
+    const V15 = join(SHARED, "lkml", "v15");
+    const r = await runCli([
+      "review",
+      V16,
+      "--against",
+      V15,
+      "--kernel-tree",
+      TREE,
+      "--explore-depth",
+      "0",
+      "--interleave-depth",
+      "1",
+      "--format",
+      "markdown",
+    ]);
+    expect(r.out).toContain(
+      "mainline (the baseline: the kernel tree without the series): core, elf loader, virtio, stm32 from C",
+    );
+    // With the hand model's mainline the three sides ran two cores, and the interleavings were not judged.
+    expect(r.out).not.toContain("different remoteproc cores");
+    expect(r.out).toMatch(
+      /searched to 1 scheduling choice on v15, v16, mainline \(v15 \d+, v16 \d+, mainline \d+ executions\)/,
+    );
+  }, 120_000);
+
   it("a --kernel-tree that is not a kernel tree is bad input (exit 3) naming it", async () => {
     const r = await runCli([
       "matrix",

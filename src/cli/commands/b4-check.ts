@@ -172,7 +172,9 @@ interface CheckResult {
 async function check(opts: B4Options): Promise<CheckResult> {
   // Loaded here, not for --help: the mail parser, the mapper, the model and the review room.
   const { loadInput } = await import("../../node/inputs.ts");
-  const { builtinTeeStubs, mappedSubject, resolveVersion } = await import("../../node/versions.ts");
+  const { builtinTeeStubs, mappedSubject, resolveVersion, treeMainline } = await import(
+    "../../node/versions.ts"
+  );
   const { b4Checks } = await import("../../report/index.ts");
   const { runReview } = await import("../../review/run.ts");
   const { parseMessages } = await import("../../series/ingest.ts");
@@ -227,8 +229,13 @@ async function check(opts: B4Options): Promise<CheckResult> {
       opts.against !== undefined
         ? { a: await resolveVersion(opts.against, opts.mails), why: "given (--against)" }
         : await defaultAgainst(whole, stored);
+    const mainline = await treeMainline(whole, [a, b], {}, spec);
     return (
-      await runReview(a, b, { comparisonWhy: why, builtinStubs: (id) => builtinTeeStubs(id, opts.mails) })
+      await runReview(a, b, {
+        comparisonWhy: why,
+        builtinStubs: (id) => builtinTeeStubs(id, opts.mails),
+        ...(mainline ? { mainline } : {}),
+      })
     ).report;
   });
   const index = message.context.kind === "patch" ? message.context.index : null;

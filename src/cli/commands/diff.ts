@@ -145,7 +145,9 @@ export function register(program: Command): void {
     formatOf(opts);
     const exploreDepth = exploreDepthOf(opts.exploreDepth);
     const interleaveDepth = interleaveDepthOf(opts.interleaveDepth);
-    const { builtinTeeStubs, defaultMailsDir, resolveVersion } = await import("../../node/versions.ts");
+    const { builtinTeeStubs, defaultMailsDir, resolveVersion, treeMainline } = await import(
+      "../../node/versions.ts"
+    );
     const { runReview } = await import("../../review/run.ts");
     const mails = opts.mails ?? (await defaultMailsDir());
     const inputs = opts.archive !== undefined ? { archive: opts.archive } : {};
@@ -173,8 +175,17 @@ export function register(program: Command): void {
       ?.split(",")
       .map((s) => s.trim())
       .filter((s) => s !== "");
+    const withSeries =
+      b.series !== null
+        ? { series: b.series, spec: bSpec }
+        : a.series !== null
+          ? { series: a.series, spec: aSpec }
+          : null;
+    const mainline =
+      withSeries === null ? null : await treeMainline(withSeries.series, [a, b], only, withSeries.spec);
     const { report } = await runReview(a, b, {
       ...(scenarios ? { scenarios } : {}),
+      ...(mainline ? { mainline } : {}),
       notes,
       ...(exploreDepth === undefined ? {} : { exploreDepth }),
       interleaveDepth,
