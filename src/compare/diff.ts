@@ -421,10 +421,12 @@ function incomparableBase(a: VersionSide, b: VersionSide): ScenarioDiff["unknown
       const [c, m] = side === "a" ? [a, b] : [b, a];
       return `${c.id} ran ${names(side).join(", ")} from C on the kernel tree, ${m.id} from the hand model`;
     });
+  // The side(s) that ran some of them from the model: their mails would let them run on the tree too.
+  const modelSides = [...new Set(files.map((f) => (f.fromC === "a" ? b.id : a.id)))];
   return {
     what: `${shortFileNames(files.map((f) => f.file)).join(", ")} on two bases`,
     files: files.map((f) => f.file),
-    why: `${ran.join("; ")}: a difference may be the base's, not the series' (review against the mails of ${a.id} on the same tree)`,
+    why: `${ran.join("; ")}: a difference may be the base's, not the series' (give ${modelSides.join(" and ")} as mails to run ${modelSides.length === 1 ? "it" : "them"} on the same tree)`,
     side: files[0]?.fromC ?? "b",
   };
 }

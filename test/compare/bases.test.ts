@@ -49,7 +49,7 @@ describe("a review of two bases", () => {
       {
         what: "core on two bases",
         files: [CORE],
-        why: "v17 ran core from C on the kernel tree, v16 from the hand model: a difference may be the base's, not the series' (review against the mails of v16 on the same tree)",
+        why: "v17 ran core from C on the kernel tree, v16 from the hand model: a difference may be the base's, not the series' (give v16 as mails to run it on the same tree)",
         side: "b",
       },
     ]);
@@ -67,6 +67,16 @@ describe("a review of two bases", () => {
       unmentionedFacts: [],
     });
     expect(v.line).toMatch(/^v16 → v17: cannot review 1 of 2 scenarios: core on two bases/);
+  });
+
+  it("names the side the tree's C ran on and the one whose mails would run the other on the tree", () => {
+    const { a, b } = sides(fromC(CORE, TEE), undefined);
+    const bad = compareVersions(a, b).scenarios.find((s) => s.scenario === "boot-bad-signature");
+    expect(bad?.status).toBe("unknown");
+    expect(bad?.unknownBecause[0]?.side).toBe("a");
+    expect(bad?.unknownBecause[0]?.why).toBe(
+      "v16 ran core from C on the kernel tree, v17 from the hand model: a difference may be the base's, not the series' (give v17 as mails to run it on the same tree)",
+    );
   });
 
   it("judges them when both ran the kernel's files alike, from C or from the model", () => {
