@@ -300,17 +300,9 @@ describe.skipIf(!have)("the CLI runs a series on a kernel tree", () => {
   }, 120_000);
 
   it("review of v16 on the tree against the built-in v16 (the model kernel) judges no difference of the two bases", async () => {
-    const r = await runCli([
-      "review",
-      V16,
-      "--against",
-      "v16",
-      "--kernel-tree",
-      TREE,
-      "--explore-depth",
-      "0",
-      "--json",
-    ]);
+    const onTree = (...more: string[]) =>
+      runCli(["review", V16, "--against", "v16", "--kernel-tree", TREE, ...more]);
+    const r = await onTree("--explore-depth", "0", "--json");
     const j = JSON.parse(r.out) as { counts: Record<string, number>; verdict: { line: string } };
     // linux-6.12's core from C leaks where the 6.15 model frees: v16 neither introduces nor fixes that.
     expect(j.counts).toMatchObject({ introduced: 0, fixed: 0, different: 0 });
@@ -319,16 +311,7 @@ describe.skipIf(!have)("the CLI runs a series on a kernel tree", () => {
       "because v16 (B) ran core, elf loader, virtio, stm32 from C on the kernel tree, v16 from the hand model: a difference may be the base's",
     );
     // The exploration likewise: what only the tree's C raises is not judged against the model kernel.
-    const e = await runCli([
-      "review",
-      V16,
-      "--against",
-      "v16",
-      "--kernel-tree",
-      TREE,
-      "--explore-depth",
-      "1",
-    ]);
+    const e = await onTree("--explore-depth", "1");
     expect(e.out).toMatch(
       /explore \(depth 1\): not judged, core, elf loader, virtio, stm32 ran on two bases/,
     );
