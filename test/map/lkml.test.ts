@@ -142,6 +142,27 @@ describe.skipIf(!has)("mapping the real series (../shared/lkml)", () => {
     );
   });
 
+  // rproc_alloc_ops' early return reads as "ELF defaults unless one of these ops is set" only from a plain
+  // disjunction of ops members; a conjunction or a negation is not that (it was read as one, silently).
+  it.each([
+    "\tif (rproc->ops->load_segments && rproc->ops->load_fw)",
+    "\tif (!rproc->ops->load_segments || rproc->ops->load_fw)",
+    "\tif (rproc->ops->load_segments || !rproc->ops->load_fw)",
+  ])("v15 with rproc_alloc_ops' condition %s: core.elfDefaultsUnless unknown", async (cond) => {
+    const s = structuredClone(series.get("v15") as Series);
+    const lines = s.patches
+      .flatMap((p) => p.files.filter((f) => f.newPath === "drivers/remoteproc/remoteproc_core.c"))
+      .flatMap((f) => f.hunks.flatMap((h) => h.lines))
+      .filter(
+        (l) => l.kind !== "del" && l.text === "\tif (rproc->ops->load_segments || rproc->ops->load_fw)",
+      );
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) l.text = cond;
+    const r = mapSeries(s, await cParser());
+    expect(r.status["core.elfDefaultsUnless"]).toBe("unknown");
+    expect(mapped.get("v15")?.facts.core.elfDefaultsUnless).toEqual(["load_segments", "load_fw"]);
+  });
+
   // v16 moves stop's blocks into stm32_rproc_release(): a line edited in the move is a change of the helper.
   it("v16 with a line of the extracted stm32_rproc_release() edited: that line stays unmodelled", async () => {
     const s = structuredClone(series.get("v16") as Series);

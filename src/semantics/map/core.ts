@@ -401,7 +401,11 @@ function elfDefaultsUnless(core: FileView): Derived<Loader[]> {
     const m = /^\s*if\s*\((.*)\)\s*$/.exec(row[1].text);
     if (!m?.[1] || !/ops->/.test(m[1])) continue;
     if (row[1].added === null) return baseline(["load"]);
-    const names = m[1].split("||").map((t) => /ops->(\w+)\s*$/.exec(t.trim())?.[1] ?? "");
+    // Only a plain disjunction of ops members reads as "defaults unless one of these is set": a term that is
+    // anything else (`&&`, a negation, a call) leaves a name the model does not have, so the fact is unknown.
+    const names = m[1]
+      .split("||")
+      .map((t) => /^\(?\s*(?:rproc->)?ops->(\w+)\s*\)?$/.exec(t.trim())?.[1] ?? "");
     consume(row[1]);
     for (const d of core.deletions)
       if (d.fn === "rproc_alloc_ops" && /^\s*if\s*\(.*ops->/.test(d.text)) d.consumed = true;
