@@ -273,6 +273,25 @@ describe("generated edits change exactly the facts they should", () => {
     expect(edited.facts.stm32.teeUnregisterOnRemove).toBe("tee-only");
   });
 
+  it.each([
+    '+\tif (!of_device_is_compatible(pdev->dev.of_node, "st,stm32mp1-m4-tee"))',
+    '+\tif (of_device_is_compatible(pdev->dev.of_node, "st,stm32mp1-m4-tee") && rproc->state != RPROC_OFFLINE)',
+  ])(
+    "rproc_tee_unregister under another guard than the compatible (%s): unknown, not tee-only",
+    async (guard) => {
+      const edited = await mapFixture(
+        editFile(teeSeries(), STM32, (lines) =>
+          lines.flatMap((l) =>
+            l === "+\trproc_tee_unregister(dev, rproc);"
+              ? [guard, "+\t\trproc_tee_unregister(dev, rproc);"]
+              : [l],
+          ),
+        ),
+      );
+      expect(edited.status["stm32.teeUnregisterOnRemove"]).toBe("unknown");
+    },
+  );
+
   it("a hunk that starts in the previous function places the call by the C parse of its text", async () => {
     const fx = teeSeries();
     const core = fx.patches[0]?.files[2];

@@ -407,9 +407,12 @@ function teeUnregister(file: FileView | undefined): Derived<Stm32Facts["teeUnreg
       const guard = run
         .filter(([m, r]) => m < n && !isCommentOrBlank(r.text) && depth(r.text) < depth(l.text))
         .pop();
-      const teeOnly = guard && /^\s*(?:\}\s*else\s*)?if\s*\(.*(?:compatible|tee)/i.test(guard[1].text);
+      // Only a plain test of the TEE compatible (or a TEE flag) guards it for TEE rprocs: a negation or a
+      // compound condition is another guard ("not TEE", "TEE and ..."), which the model does not have.
+      const cond = guard && /^\s*(?:\}\s*else\s*)?if\s*\((.*)\)\s*\{?\s*$/.exec(guard[1].text)?.[1];
+      const teeOnly = cond != null && /compatible|tee/i.test(cond) && !/!(?!=)|&&|\|\|/.test(cond);
       kinds.add(teeOnly ? "tee-only" : "unknown");
-      if (teeOnly && /\{\s*$/.test(guard[1].text)) end = blockFrom(rows, guard[0]).at(-1)?.[0] ?? n;
+      if (teeOnly && guard && /\{\s*$/.test(guard[1].text)) end = blockFrom(rows, guard[0]).at(-1)?.[0] ?? n;
     }
     // Where the model unregisters: last in remove (after rproc_del()), and last on the probe's error path (its
     // failures after rproc_tee_register()). A call elsewhere, or one whose following lines the hunks do not
