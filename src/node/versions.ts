@@ -389,6 +389,24 @@ export async function treeMainline(
 }
 
 /**
+ * The sides and the baseline of a review where a side ran the kernel's own files from C on a tree
+ * (treeMainline): the built-in mainline, when it is a side, is that tree without the series too, so
+ * `--against mainline` compares the posted code with the tree it applies to, on one base.
+ */
+export async function withTreeMainline(
+  series: Series,
+  a: ReviewSubject,
+  b: ReviewSubject,
+  opts: SubjectOptions = {},
+  input?: string,
+): Promise<{ a: ReviewSubject; b: ReviewSubject; mainline: ReviewSubject | null }> {
+  const mainline = await treeMainline(series, [a, b], opts, input);
+  if (mainline === null) return { a, b, mainline };
+  const onTree = (s: ReviewSubject) => (s.design.facts === MAINLINE ? mainline : s);
+  return { a: onTree(a), b: onTree(b), mainline };
+}
+
+/**
  * A series read and mapped with the C parser. The TEE client driver it creates runs from C (src/interp/env/series.ts), and on
  * a kernel tree the tree's STM32 driver with the series applied too (treeDesign), unless the hand model is
  * asked for (--model-only, $RPROC_REVIEW_MODEL_ONLY); its header's CONFIG_REMOTEPROC_TEE=n stubs are posted

@@ -344,6 +344,22 @@ describe.skipIf(!have)("the CLI runs a series on a kernel tree", () => {
     );
   }, 120_000);
 
+  it("review --against mainline on the tree compares with the tree without the series, from C: one base", async () => {
+    const r = await runCli([
+      "review",
+      V16,
+      "--against",
+      "mainline",
+      "--kernel-tree",
+      TREE,
+      "--explore-depth",
+      "0",
+    ]);
+    expect(r.out).toMatch(/^ran: mainline: core, elf loader, virtio, stm32 from C;/m);
+    expect(r.out).not.toContain("two bases");
+    expect(r.out).toMatch(/^verdict: fail: mainline → v16: 17 of 17 scenarios behave differently/m);
+  }, 120_000);
+
   it("a --kernel-tree that is not a kernel tree is bad input (exit 3) naming it", async () => {
     const r = await runCli([
       "matrix",

@@ -172,7 +172,7 @@ interface CheckResult {
 async function check(opts: B4Options): Promise<CheckResult> {
   // Loaded here, not for --help: the mail parser, the mapper, the model and the review room.
   const { loadInput } = await import("../../node/inputs.ts");
-  const { builtinTeeStubs, mappedSubject, resolveVersion, treeMainline } = await import(
+  const { builtinTeeStubs, mappedSubject, resolveVersion, withTreeMainline } = await import(
     "../../node/versions.ts"
   );
   const { b4Checks } = await import("../../report/index.ts");
@@ -229,9 +229,10 @@ async function check(opts: B4Options): Promise<CheckResult> {
       opts.against !== undefined
         ? { a: await resolveVersion(opts.against, opts.mails), why: "given (--against)" }
         : await defaultAgainst(whole, stored);
-    const mainline = await treeMainline(whole, [a, b], {}, spec);
+    const sides = await withTreeMainline(whole, a, b, {}, spec);
+    const { mainline } = sides;
     return (
-      await runReview(a, b, {
+      await runReview(sides.a, sides.b, {
         comparisonWhy: why,
         builtinStubs: (id) => builtinTeeStubs(id, opts.mails),
         ...(mainline ? { mainline } : {}),

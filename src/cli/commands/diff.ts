@@ -145,7 +145,7 @@ export function register(program: Command): void {
     formatOf(opts);
     const exploreDepth = exploreDepthOf(opts.exploreDepth);
     const interleaveDepth = interleaveDepthOf(opts.interleaveDepth);
-    const { builtinTeeStubs, defaultMailsDir, resolveVersion, treeMainline } = await import(
+    const { builtinTeeStubs, defaultMailsDir, resolveVersion, withTreeMainline } = await import(
       "../../node/versions.ts"
     );
     const { runReview } = await import("../../review/run.ts");
@@ -181,9 +181,12 @@ export function register(program: Command): void {
         : a.series !== null
           ? { series: a.series, spec: aSpec }
           : null;
-    const mainline =
-      withSeries === null ? null : await treeMainline(withSeries.series, [a, b], only, withSeries.spec);
-    const { report } = await runReview(a, b, {
+    const sides =
+      withSeries === null
+        ? { a, b, mainline: null }
+        : await withTreeMainline(withSeries.series, a, b, only, withSeries.spec);
+    const { mainline } = sides;
+    const { report } = await runReview(sides.a, sides.b, {
       ...(scenarios ? { scenarios } : {}),
       ...(mainline ? { mainline } : {}),
       notes,

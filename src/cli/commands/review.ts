@@ -247,7 +247,7 @@ export function register(program: Command): void {
       await requireCommandPaths({ ...opts, inputs: [input] });
       // Loaded here, not for --help: the mapper, the model and the review room.
       const { loadInput } = await import("../../node/inputs.ts");
-      const { builtinTeeStubs, mappedSubject, treeMainline } = await import("../../node/versions.ts");
+      const { builtinTeeStubs, mappedSubject, withTreeMainline } = await import("../../node/versions.ts");
       const { failOnOutcome, runReview } = await import("../../review/index.ts");
       const series = await loadInput(input, inputOptions(opts));
       const { a, why, history } = await comparison(series, input, opts);
@@ -260,9 +260,15 @@ export function register(program: Command): void {
         ...(history ? { history } : {}),
         builtinStubs: (id) => builtinTeeStubs(id),
       };
-      const b = await mappedSubject(series, input, only(opts));
-      const mainline = await treeMainline(series, [a, b], only(opts), input);
-      const { report } = await runReview(a, b, { ...runOpts, ...(mainline ? { mainline } : {}) });
+      const sides = await withTreeMainline(
+        series,
+        a,
+        await mappedSubject(series, input, only(opts)),
+        only(opts),
+        input,
+      );
+      const { mainline } = sides;
+      const { report } = await runReview(sides.a, sides.b, { ...runOpts, ...(mainline ? { mainline } : {}) });
       if (full) await writeReport(report, opts);
       else {
         const { describeRan } = await import("../../scenarios/result.ts");
