@@ -421,12 +421,19 @@ function incomparableBase(a: VersionSide, b: VersionSide): ScenarioDiff["unknown
       const [c, m] = side === "a" ? [a, b] : [b, a];
       return `${c.id} ran ${names(side).join(", ")} from C on the kernel tree, ${m.id} from the hand model`;
     });
-  // The side(s) that ran some of them from the model: their mails would let them run on the tree too.
-  const modelSides = [...new Set(files.map((f) => (f.fromC === "a" ? b.id : a.id)))];
+  // What would put the model's side on the tree too: its mails, or, where it was on the tree and fell back
+  // (a patch that did not apply there), a tree it applies to.
+  const modelSides = [...new Set(files.map((f) => (f.fromC === "a" ? b : a)))];
+  const remedy = modelSides.map((m) => {
+    const fell = (m.ran ?? []).find((r) => r.fallback !== undefined && files.some((f) => f.file === r.file));
+    return fell?.fallback !== undefined
+      ? `${m.id} fell back to the model ${fell.fallback}`
+      : `give ${m.id} as mails to run it on the same tree`;
+  });
   return {
     what: `${shortFileNames(files.map((f) => f.file)).join(", ")} on two bases`,
     files: files.map((f) => f.file),
-    why: `${ran.join("; ")}: a difference may be the base's, not the series' (give ${modelSides.join(" and ")} as mails to run ${modelSides.length === 1 ? "it" : "them"} on the same tree)`,
+    why: `${ran.join("; ")}: a difference may be the base's, not the series' (${remedy.join("; ")})`,
     side: files[0]?.fromC ?? "b",
   };
 }

@@ -79,6 +79,20 @@ describe("a review of two bases", () => {
     );
   });
 
+  it("says why where the model's side was on the tree and fell back", () => {
+    const fell: RanFile = {
+      file: CORE,
+      from: "model",
+      why: "fallback (patch-failed)",
+      fallback: 'on the tree: 3/7 "core: a hook" did not apply',
+    };
+    const { a, b } = sides([fell], fromC(CORE, TEE));
+    const bad = compareVersions(a, b).scenarios.find((s) => s.scenario === "boot-bad-signature");
+    expect(bad?.unknownBecause[0]?.why).toBe(
+      "v17 ran core from C on the kernel tree, v16 from the hand model: a difference may be the base's, not the series' (v16 fell back to the model on the tree: 3/7 \"core: a hook\" did not apply)",
+    );
+  });
+
   it("judges them when both ran the kernel's files alike, from C or from the model", () => {
     for (const [aRan, bRan] of [
       [fromC(CORE, TEE), fromC(CORE, TEE)],
