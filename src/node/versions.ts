@@ -27,7 +27,13 @@ import {
   teeDriverFile,
 } from "../interp/env/series.ts";
 import type { LowerProblem, SourceFile } from "../interp/lower.ts";
-import { builtinSubject, type ReviewSubject, seriesSubject, withC } from "../review/run.ts";
+import {
+  builtinSubject,
+  type ReviewRunOptions,
+  type ReviewSubject,
+  seriesSubject,
+  withC,
+} from "../review/run.ts";
 import type { Design, RanFile } from "../scenarios/run.ts";
 import type { Stm32DriverImpl, TeeDriverImpl } from "../scenarios/world.ts";
 import { mapSeries } from "../semantics/map/index.ts";
@@ -37,6 +43,7 @@ import {
   describeProvenance,
   loadOrder,
   MODELLED_FILES,
+  MODELLED_SOURCES,
   ranFrom,
   runnableFiles,
   type TreeReport,
@@ -365,8 +372,10 @@ export async function treeMainline(
   opts: SubjectOptions = {},
   input?: string,
 ): Promise<ReviewSubject | null> {
-  const base = new Set(MODELLED_FILES.filter((f) => f.endsWith(".c")));
-  if (!sides.some((s) => (s.design.ran ?? []).some((r) => r.from === "C" && base.has(r.file)))) return null;
+  if (
+    !sides.some((s) => (s.design.ran ?? []).some((r) => r.from === "C" && MODELLED_SOURCES.includes(r.file)))
+  )
+    return null;
   if (modelOnly(opts)) return null;
   const tree = await resolveKernelTree({ option: opts.kernelTree, input });
   if (tree === null) return null;
@@ -389,9 +398,9 @@ export async function treeMainline(
 }
 
 /**
- * The sides and the baseline of a review where a side ran the kernel's own files from C on a tree
- * (treeMainline): the built-in mainline, when it is a side, is that tree without the series too, so
- * `--against mainline` compares the posted code with the tree it applies to, on one base.
+ * The sides of a review, and the runReview option of its baseline, where a side ran the kernel's own files
+ * from C on a tree (treeMainline): the built-in mainline, when it is a side, is that tree without the series
+ * too, so `--against mainline` compares the posted code with the tree it applies to, on one base.
  */
 export async function withTreeMainline(
   series: Series,
@@ -399,11 +408,11 @@ export async function withTreeMainline(
   b: ReviewSubject,
   opts: SubjectOptions = {},
   input?: string,
-): Promise<{ a: ReviewSubject; b: ReviewSubject; mainline: ReviewSubject | null }> {
+): Promise<{ a: ReviewSubject; b: ReviewSubject; run: Pick<ReviewRunOptions, "mainline"> }> {
   const mainline = await treeMainline(series, [a, b], opts, input);
-  if (mainline === null) return { a, b, mainline };
+  if (mainline === null) return { a, b, run: {} };
   const onTree = (s: ReviewSubject) => (s.design.facts === MAINLINE ? mainline : s);
-  return { a: onTree(a), b: onTree(b), mainline };
+  return { a: onTree(a), b: onTree(b), run: { mainline } };
 }
 
 /**

@@ -3,7 +3,7 @@
  * explore all consume these types; their JSON shape is a public contract (see README).
  */
 import type { FactPath } from "../semantics/facts.ts";
-import { MODELLED_FILES } from "../tree/paths.ts";
+import { MODELLED_SOURCES } from "../tree/paths.ts";
 
 /** Monitor finding kinds (a contract). */
 export type FindingKind =
@@ -184,13 +184,13 @@ export function shortFileNames(files: readonly string[]): string[] {
  */
 export function describeRan(ran: readonly RanFile[] | undefined, short = false): string {
   if (ran === undefined || ran.length === 0) return "the hand model (every file)";
+  const sources = (from: RanFile["from"], config?: string) =>
+    ran.filter((r) => r.from === from && r.config === config && !r.file.endsWith(".h"));
   const group = (from: RanFile["from"], config?: string) =>
-    shortFileNames(
-      ran.filter((r) => r.from === from && r.config === config && !r.file.endsWith(".h")).map((r) => r.file),
-    );
+    shortFileNames(sources(from, config).map((r) => r.file));
   const parts: string[] = [];
   const c = group("C");
-  const model = ran.filter((r) => r.from === "model" && r.config === undefined && !r.file.endsWith(".h"));
+  const model = sources("model");
   const not = group("not run");
   if (c.length > 0) parts.push(`${c.join(", ")} from C`);
   // The files that fell back, by reason (each reason once: what the reader must know of the verdict).
@@ -232,16 +232,12 @@ export function baseRunDifferently(
 ): { file: string; fromC: "a" | "b" }[] {
   const c = (r: readonly RanFile[] | undefined, file: string, config: string | undefined) =>
     (r ?? []).some((x) => x.file === file && x.from === "C" && x.config === config);
-  const out: { file: string; fromC: "a" | "b" }[] = [];
-  const builds = new Set([...(a ?? []), ...(b ?? [])].map((x) => x.config));
-  for (const file of MODELLED_FILES.filter((f) => f.endsWith(".c")))
-    for (const config of builds) {
-      const inA = c(a, file, config);
-      if (inA !== c(b, file, config)) {
-        if (!out.some((o) => o.file === file)) out.push({ file, fromC: inA ? "a" : "b" });
-      }
-    }
-  return out;
+  const builds = [...new Set([...(a ?? []), ...(b ?? [])].map((x) => x.config))];
+  // The first build (the default one, or a config's) in which the two ran the file differently.
+  return MODELLED_SOURCES.flatMap((file) => {
+    const at = builds.findIndex((config) => c(a, file, config) !== c(b, file, config));
+    return at < 0 ? [] : [{ file, fromC: c(a, file, builds[at]) ? ("a" as const) : ("b" as const) }];
+  });
 }
 
 /** The files two designs ran from C differ: their traces come from different code and are not comparable. */

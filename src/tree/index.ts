@@ -7,7 +7,14 @@ import { includesOf } from "./paths.ts";
 import type { Provenance, TreeBase, TreeFile, TreeReport } from "./types.ts";
 
 export { applyHunks } from "./apply.ts";
-export { checkPath, createdCFiles, includesOf, MODELLED_FILES, reportedFiles } from "./paths.ts";
+export {
+  checkPath,
+  createdCFiles,
+  includesOf,
+  MODELLED_FILES,
+  MODELLED_SOURCES,
+  reportedFiles,
+} from "./paths.ts";
 export { renderDiff, renderFileDiff } from "./render.ts";
 export { type ApplyRun, assembleReport } from "./report.ts";
 export { applyWithoutTree } from "./standalone.ts";

@@ -16,6 +16,9 @@ export const MODELLED_FILES: readonly string[] = [
   "include/linux/remoteproc.h",
 ];
 
+/** The kernel's own sources among them (the hand model stands in for each): what a tree's base gives. */
+export const MODELLED_SOURCES: readonly string[] = MODELLED_FILES.filter((f) => f.endsWith(".c"));
+
 export function isCFile(path: string): boolean {
   return /\.[ch]$/.test(path);
 }

@@ -230,12 +230,11 @@ async function check(opts: B4Options): Promise<CheckResult> {
         ? { a: await resolveVersion(opts.against, opts.mails), why: "given (--against)" }
         : await defaultAgainst(whole, stored);
     const sides = await withTreeMainline(whole, a, b, {}, spec);
-    const { mainline } = sides;
     return (
       await runReview(sides.a, sides.b, {
         comparisonWhy: why,
         builtinStubs: (id) => builtinTeeStubs(id, opts.mails),
-        ...(mainline ? { mainline } : {}),
+        ...sides.run,
       })
     ).report;
   });

@@ -175,20 +175,15 @@ export function register(program: Command): void {
       ?.split(",")
       .map((s) => s.trim())
       .filter((s) => s !== "");
-    const withSeries =
-      b.series !== null
-        ? { series: b.series, spec: bSpec }
-        : a.series !== null
-          ? { series: a.series, spec: aSpec }
-          : null;
+    // The tree comes with a side's series (B's first), as it came when the side was resolved.
+    const posted = b.series !== null ? { series: b.series, spec: bSpec } : { series: a.series, spec: aSpec };
     const sides =
-      withSeries === null
-        ? { a, b, mainline: null }
-        : await withTreeMainline(withSeries.series, a, b, only, withSeries.spec);
-    const { mainline } = sides;
+      posted.series === null
+        ? { a, b, run: {} }
+        : await withTreeMainline(posted.series, a, b, only, posted.spec);
     const { report } = await runReview(sides.a, sides.b, {
       ...(scenarios ? { scenarios } : {}),
-      ...(mainline ? { mainline } : {}),
+      ...sides.run,
       notes,
       ...(exploreDepth === undefined ? {} : { exploreDepth }),
       interleaveDepth,

@@ -267,8 +267,7 @@ export function register(program: Command): void {
         only(opts),
         input,
       );
-      const { mainline } = sides;
-      const { report } = await runReview(sides.a, sides.b, { ...runOpts, ...(mainline ? { mainline } : {}) });
+      const { report } = await runReview(sides.a, sides.b, { ...runOpts, ...sides.run });
       if (full) await writeReport(report, opts);
       else {
         const { describeRan } = await import("../../scenarios/result.ts");
